@@ -1,0 +1,1227 @@
+//! The wire types of slotpay's public HTTP API, shared by the widget and the server so they
+//! cannot drift: error codes and the error body, the checkout's public view, and the pay
+//! request and answer. Every field that carries a rule is a type that checks it when
+//! deserialised.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::currency::CurrencyError;
+use crate::keys::{KeyError, KeyMode};
+use crate::limits::ChargeError;
+use crate::money::{AmountError, Money};
+
+/// Declares [`ErrorCode`] with its wire string and HTTP status from one table.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $code:literal, $status:literal;)*) => {
+        /// A stable, documented machine code for an API error (`"amount_too_small"`).
+        /// Clients may branch on it; the accompanying message is for people.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The wire string, e.g. `"amount_too_small"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            /// The HTTP status the server answers with for this code.
+            pub const fn http_status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The request is malformed in a way no more specific code describes.
+    InvalidRequest = "invalid_request", 400;
+    /// The body is not valid JSON or not the expected shape.
+    InvalidJson = "invalid_json", 400;
+    /// The amount is not a number, not positive, has too many decimals or overflows.
+    InvalidAmount = "invalid_amount", 400;
+    /// The currency code is not one Stripe charges in, or currencies differ.
+    InvalidCurrency = "invalid_currency", 400;
+    /// The amount is below Stripe's minimum charge for the currency.
+    AmountTooSmall = "amount_too_small", 400;
+    /// The amount is above Stripe's maximum charge for the currency.
+    AmountTooLarge = "amount_too_large", 400;
+    /// The amount is not a multiple of the currency's step (KWD last digit, whole ISK).
+    InvalidAmountStep = "invalid_amount_step", 400;
+    /// The email address is not usable for a receipt.
+    InvalidEmail = "invalid_email", 400;
+    /// The card token is not a `pm_...` id, or Stripe does not know it.
+    InvalidPaymentMethod = "invalid_payment_method", 400;
+    /// A pay request without an `Idempotency-Key` header.
+    MissingIdempotencyKey = "missing_idempotency_key", 400;
+    /// An `Idempotency-Key` reused with a different request body.
+    IdempotencyConflict = "idempotency_conflict", 409;
+    /// The publishable key is empty or malformed.
+    InvalidPublishableKey = "invalid_publishable_key", 400;
+    /// The secret or restricted key is empty or malformed, or Stripe rejected it.
+    InvalidSecretKey = "invalid_secret_key", 400;
+    /// A publishable key was pasted into the secret key field.
+    PublishableKeyInSecretField = "publishable_key_in_secret_field", 400;
+    /// A secret or restricted key was pasted into the publishable key field.
+    SecretKeyInPublishableField = "secret_key_in_publishable_field", 400;
+    /// One key is a test key, the other a live key.
+    MixedKeyModes = "mixed_key_modes", 400;
+    /// The keys' mode does not fit the integration's mode (test keys in Live mode).
+    KeyModeMismatch = "key_mode_mismatch", 400;
+    /// A pasted key has a space or line break inside it.
+    KeyContainsWhitespace = "key_contains_whitespace", 400;
+    /// A pasted key does not start with a prefix Stripe uses for that field.
+    UnknownKeyPrefix = "unknown_key_prefix", 400;
+    /// The webhook signing secret is empty or malformed.
+    InvalidWebhookSecret = "invalid_webhook_secret", 400;
+    /// No checkout has this token.
+    CheckoutNotFound = "checkout_not_found", 404;
+    /// The checkout expired before it was paid.
+    CheckoutExpired = "checkout_expired", 410;
+    /// The checkout is already paid.
+    CheckoutAlreadyPaid = "checkout_already_paid", 409;
+    /// The merchant canceled the checkout.
+    CheckoutCanceled = "checkout_canceled", 410;
+    /// The merchant's online payments are off or its integration is not active.
+    PaymentsUnavailable = "payments_unavailable", 409;
+    /// The card issuer declined the payment (see `decline_code`).
+    CardDeclined = "card_declined", 402;
+    /// The merchant does not accept this card brand.
+    CardBrandNotAccepted = "card_brand_not_accepted", 402;
+    /// The bank asked for 3-D Secure and it was not completed.
+    AuthenticationRequired = "authentication_required", 402;
+    /// Another payment attempt for this checkout is still in flight.
+    PaymentInProgress = "payment_in_progress", 409;
+    /// Stripe could not be reached or timed out; trying again later may work.
+    StripeUnavailable = "stripe_unavailable", 503;
+    /// Stripe answered with an error not covered by a more specific code.
+    StripeError = "stripe_error", 502;
+    /// A refund larger than what remains refundable.
+    RefundExceedsRemaining = "refund_exceeds_remaining", 409;
+    /// A capture on a checkout with no authorised, uncaptured payment.
+    NothingToCapture = "nothing_to_capture", 409;
+    /// Missing or wrong bearer token or session.
+    Unauthorized = "unauthorized", 401;
+    /// The request's `Origin` is not one of the merchant's registered origins.
+    ForbiddenOrigin = "forbidden_origin", 403;
+    /// Too many requests; retry after the `Retry-After` delay.
+    RateLimited = "rate_limited", 429;
+    /// No such resource.
+    NotFound = "not_found", 404;
+    /// The request conflicts with the resource's current state.
+    Conflict = "conflict", 409;
+    /// The request body is larger than the endpoint accepts.
+    PayloadTooLarge = "payload_too_large", 413;
+    /// A webhook whose `Stripe-Signature` is missing, malformed, wrong or stale.
+    InvalidSignature = "invalid_signature", 400;
+    /// An unexpected failure on the server; details are in its log, not here.
+    InternalError = "internal_error", 500;
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An API error as clients see it: a stable `code`, a `message` for people, and the
+/// request parameter it is about. Wrapped in [`ErrorBody`] on the wire.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ApiError {
+    /// The machine code.
+    pub code: ErrorCode,
+    /// A sentence for people, in English.
+    pub message: String,
+    /// The request parameter at fault (`"amount"`, `"email"`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    /// Stripe's `decline_code` for [`ErrorCode::CardDeclined`] (`"insufficient_funds"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_code: Option<String>,
+}
+
+impl ApiError {
+    /// An error with a code and message, and no parameter.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+            param: None,
+            decline_code: None,
+        }
+    }
+
+    /// The same error about request parameter `param`.
+    pub fn with_param(mut self, param: impl Into<String>) -> ApiError {
+        self.param = Some(param.into());
+        self
+    }
+
+    /// The same error with Stripe's decline code.
+    pub fn with_decline_code(mut self, decline_code: impl Into<String>) -> ApiError {
+        self.decline_code = Some(decline_code.into());
+        self
+    }
+
+    /// Wraps the error for the wire: `{"error": {...}}`.
+    pub fn into_body(self) -> ErrorBody {
+        ErrorBody { error: self }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The body of every error response: `{"error": {"code": ..., "message": ..., "param": ...}}`.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ApiError,
+}
+
+impl From<ChargeError> for ApiError {
+    fn from(e: ChargeError) -> ApiError {
+        ApiError::new(e.code(), e.to_string()).with_param("amount")
+    }
+}
+
+impl From<AmountError> for ApiError {
+    fn from(e: AmountError) -> ApiError {
+        ApiError::new(e.code(), e.to_string()).with_param("amount")
+    }
+}
+
+impl From<CurrencyError> for ApiError {
+    fn from(e: CurrencyError) -> ApiError {
+        ApiError::new(e.code(), e.to_string()).with_param("currency")
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(e: KeyError) -> ApiError {
+        let error = ApiError::new(e.code(), e.to_string());
+        match e.field() {
+            Some(field) => error.with_param(field.param()),
+            None => error,
+        }
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> ApiError {
+        ApiError::new(e.code(), e.to_string()).with_param(e.param())
+    }
+}
+
+/// A value of the public API that does not follow its rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    /// Not `cs_` followed by 24 to 64 letters, digits, `-` or `_`.
+    #[error("not a checkout token")]
+    CheckoutToken,
+    /// Not `pm_` followed by letters, digits or `_`.
+    #[error("not a card token (pm_...)")]
+    PaymentMethod,
+    /// Not a usable email address.
+    #[error("enter an email address such as name@example.com")]
+    Email,
+    /// Not four digits.
+    #[error("not the last 4 digits of a card")]
+    Last4,
+}
+
+impl FieldError {
+    /// The stable machine code for this error. A malformed token is reported as an
+    /// unknown checkout: to a client both are a checkout that does not exist.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            FieldError::CheckoutToken => ErrorCode::CheckoutNotFound,
+            FieldError::PaymentMethod => ErrorCode::InvalidPaymentMethod,
+            FieldError::Email => ErrorCode::InvalidEmail,
+            FieldError::Last4 => ErrorCode::InvalidRequest,
+        }
+    }
+
+    /// The request parameter holding the value.
+    pub fn param(&self) -> &'static str {
+        match self {
+            FieldError::CheckoutToken => "token",
+            FieldError::PaymentMethod => "payment_method",
+            FieldError::Email => "email",
+            FieldError::Last4 => "last4",
+        }
+    }
+}
+
+/// Implements `as_str`, `Display`, `FromStr`, `TryFrom<String>` and `Into<String>` for a
+/// validated string newtype whose `parse` returns `Result<Self, FieldError>`.
+macro_rules! string_newtype {
+    ($ty:ident) => {
+        impl $ty {
+            /// The value as a string.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = FieldError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $ty::parse(s)
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = FieldError;
+
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $ty::parse(&s)
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(v: $ty) -> String {
+                v.0
+            }
+        }
+    };
+}
+
+/// The public, unguessable handle of a checkout: `cs_` followed by 24 to 64 URL-safe
+/// characters (`A-Z a-z 0-9 - _`). It appears in payment-link URLs.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CheckoutToken(String);
+
+impl CheckoutToken {
+    /// Parses a token.
+    pub fn parse(s: &str) -> Result<CheckoutToken, FieldError> {
+        let body = s.strip_prefix("cs_").ok_or(FieldError::CheckoutToken)?;
+        let url_safe = body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if (24..=64).contains(&body.len()) && url_safe {
+            Ok(CheckoutToken(s.to_owned()))
+        } else {
+            Err(FieldError::CheckoutToken)
+        }
+    }
+
+    /// A token from 24 random bytes (the caller's CSPRNG), as `cs_` + 48 hex digits.
+    pub fn from_random_bytes(bytes: [u8; 24]) -> CheckoutToken {
+        CheckoutToken(format!("cs_{}", hex::encode(bytes)))
+    }
+}
+
+string_newtype!(CheckoutToken);
+
+/// A Stripe PaymentMethod id (`pm_...`), the card token Stripe.js gives the widget.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PaymentMethodId(String);
+
+impl PaymentMethodId {
+    /// Parses an id: `pm_` followed by 1 to 252 letters, digits or `_`.
+    pub fn parse(s: &str) -> Result<PaymentMethodId, FieldError> {
+        let body = s.strip_prefix("pm_").ok_or(FieldError::PaymentMethod)?;
+        let ok = !body.is_empty()
+            && s.len() <= 255
+            && body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if ok {
+            Ok(PaymentMethodId(s.to_owned()))
+        } else {
+            Err(FieldError::PaymentMethod)
+        }
+    }
+}
+
+string_newtype!(PaymentMethodId);
+
+/// An email address for receipts: surrounding whitespace trimmed, at most 254 characters,
+/// one `@` between a non-empty local part and a domain of non-empty dot-separated labels,
+/// no whitespace or control characters. The domain is lowercased; the local part is kept
+/// as typed (it may be case-sensitive).
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    /// Parses and normalises an address.
+    pub fn parse(s: &str) -> Result<Email, FieldError> {
+        let s = s.trim();
+        let (local, domain) = s.split_once('@').ok_or(FieldError::Email)?;
+        let ok = s.len() <= 254
+            && !local.is_empty()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && domain.split('.').all(|label| !label.is_empty())
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        if ok {
+            Ok(Email(format!("{local}@{}", domain.to_lowercase())))
+        } else {
+            Err(FieldError::Email)
+        }
+    }
+}
+
+string_newtype!(Email);
+
+/// The last 4 digits of a card, for receipts.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Last4(String);
+
+impl Last4 {
+    /// Parses exactly four ASCII digits.
+    pub fn parse(s: &str) -> Result<Last4, FieldError> {
+        if s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Last4(s.to_owned()))
+        } else {
+            Err(FieldError::Last4)
+        }
+    }
+}
+
+string_newtype!(Last4);
+
+/// The languages the widget speaks.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    /// English (the fallback).
+    #[default]
+    En,
+    /// French.
+    Fr,
+    /// German.
+    De,
+    /// Spanish.
+    Es,
+}
+
+impl Locale {
+    /// Every locale.
+    pub const ALL: &'static [Locale] = &[Locale::En, Locale::Fr, Locale::De, Locale::Es];
+
+    /// The locale of a language tag, by its primary subtag, case-insensitively: `"fr"`,
+    /// `"fr-FR"`, `"FR_ca"` are French. `None` for languages the widget does not speak;
+    /// falling back to English is the caller's choice.
+    pub fn parse(tag: &str) -> Option<Locale> {
+        let primary = tag.split(['-', '_']).next().unwrap_or(tag);
+        Locale::ALL
+            .iter()
+            .copied()
+            .find(|l| primary.eq_ignore_ascii_case(l.as_str()))
+    }
+
+    /// The two-letter code, e.g. `"fr"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Fr => "fr",
+            Locale::De => "de",
+            Locale::Es => "es",
+        }
+    }
+}
+
+/// A card brand, as Stripe's `card.brand` and Stripe.js's card element name it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CardBrand {
+    /// Visa.
+    Visa,
+    /// Mastercard.
+    Mastercard,
+    /// American Express (`"amex"`).
+    Amex,
+    /// Discover.
+    Discover,
+    /// JCB.
+    Jcb,
+    /// Diners Club (`"diners"`).
+    Diners,
+    /// China UnionPay (`"unionpay"`).
+    Unionpay,
+    /// Any brand not listed (Stripe's own `"unknown"`, and brands it may add).
+    #[serde(other)]
+    Unknown,
+}
+
+impl CardBrand {
+    /// The brands slotpay knows, `Unknown` last.
+    pub const ALL: &'static [CardBrand] = &[
+        CardBrand::Visa,
+        CardBrand::Mastercard,
+        CardBrand::Amex,
+        CardBrand::Discover,
+        CardBrand::Jcb,
+        CardBrand::Diners,
+        CardBrand::Unionpay,
+        CardBrand::Unknown,
+    ];
+
+    /// Stripe's string, e.g. `"amex"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CardBrand::Visa => "visa",
+            CardBrand::Mastercard => "mastercard",
+            CardBrand::Amex => "amex",
+            CardBrand::Discover => "discover",
+            CardBrand::Jcb => "jcb",
+            CardBrand::Diners => "diners",
+            CardBrand::Unionpay => "unionpay",
+            CardBrand::Unknown => "unknown",
+        }
+    }
+
+    /// The brand of one of Stripe's strings; anything unlisted is `Unknown`.
+    pub fn from_stripe(s: &str) -> CardBrand {
+        CardBrand::ALL
+            .iter()
+            .copied()
+            .find(|b| b.as_str() == s)
+            .unwrap_or(CardBrand::Unknown)
+    }
+
+    /// The brand's name for people, e.g. `"American Express"`.
+    pub const fn display_name(self) -> &'static str {
+        match self {
+            CardBrand::Visa => "Visa",
+            CardBrand::Mastercard => "Mastercard",
+            CardBrand::Amex => "American Express",
+            CardBrand::Discover => "Discover",
+            CardBrand::Jcb => "JCB",
+            CardBrand::Diners => "Diners Club",
+            CardBrand::Unionpay => "UnionPay",
+            CardBrand::Unknown => "Card",
+        }
+    }
+}
+
+/// A merchant's payment mode.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntegrationMode {
+    /// Online payment is hidden.
+    Off,
+    /// Test keys only; test cards work.
+    Sandbox,
+    /// Live keys only; real money.
+    Live,
+}
+
+impl IntegrationMode {
+    /// `"off"`, `"sandbox"` or `"live"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            IntegrationMode::Off => "off",
+            IntegrationMode::Sandbox => "sandbox",
+            IntegrationMode::Live => "live",
+        }
+    }
+
+    /// Parses [`IntegrationMode::as_str`]'s form.
+    pub fn parse(s: &str) -> Option<IntegrationMode> {
+        [
+            IntegrationMode::Off,
+            IntegrationMode::Sandbox,
+            IntegrationMode::Live,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+    }
+
+    /// The key mode this payment mode requires (`None` for `Off`, which charges nothing).
+    pub const fn required_key_mode(self) -> Option<KeyMode> {
+        match self {
+            IntegrationMode::Off => None,
+            IntegrationMode::Sandbox => Some(KeyMode::Test),
+            IntegrationMode::Live => Some(KeyMode::Live),
+        }
+    }
+}
+
+/// Where a checkout is in its life. States only move forward (see
+/// [`CheckoutStatus::can_transition_to`]), so late or repeated webhooks change nothing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutStatus {
+    /// Waiting for the client to pay.
+    Open,
+    /// A payment was submitted and Stripe is processing it.
+    Processing,
+    /// The bank asked for 3-D Secure; the widget is handling it.
+    RequiresAction,
+    /// The card was authorised; capture is pending (manual capture).
+    Authorized,
+    /// The money was captured.
+    Paid,
+    /// The last attempt failed; the client may try again.
+    Failed,
+    /// Part of the payment was refunded.
+    PartiallyRefunded,
+    /// The whole payment was refunded.
+    Refunded,
+    /// The checkout expired unpaid (or its authorisation lapsed).
+    Expired,
+    /// The merchant canceled it.
+    Canceled,
+}
+
+impl CheckoutStatus {
+    /// Every status.
+    pub const ALL: &'static [CheckoutStatus] = &[
+        CheckoutStatus::Open,
+        CheckoutStatus::Processing,
+        CheckoutStatus::RequiresAction,
+        CheckoutStatus::Authorized,
+        CheckoutStatus::Paid,
+        CheckoutStatus::Failed,
+        CheckoutStatus::PartiallyRefunded,
+        CheckoutStatus::Refunded,
+        CheckoutStatus::Expired,
+        CheckoutStatus::Canceled,
+    ];
+
+    /// The wire string, e.g. `"requires_action"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CheckoutStatus::Open => "open",
+            CheckoutStatus::Processing => "processing",
+            CheckoutStatus::RequiresAction => "requires_action",
+            CheckoutStatus::Authorized => "authorized",
+            CheckoutStatus::Paid => "paid",
+            CheckoutStatus::Failed => "failed",
+            CheckoutStatus::PartiallyRefunded => "partially_refunded",
+            CheckoutStatus::Refunded => "refunded",
+            CheckoutStatus::Expired => "expired",
+            CheckoutStatus::Canceled => "canceled",
+        }
+    }
+
+    /// Parses [`CheckoutStatus::as_str`]'s form (for storage).
+    pub fn parse(s: &str) -> Option<CheckoutStatus> {
+        CheckoutStatus::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+    }
+
+    /// Whether a checkout in `self` may move to `next`. Staying in the same state is
+    /// allowed (a repeated event is a no-op). Otherwise states only move forward:
+    /// - `open` → any state of an attempt (`processing`, `requires_action`, `authorized`,
+    ///   `paid`, `failed`) or an end (`expired`, `canceled`);
+    /// - `processing` and `requires_action` → each other, `authorized`, `paid`, `failed`,
+    ///   `canceled`;
+    /// - `failed` → `open` for a retry, or anything `open` could reach (a late success);
+    /// - `authorized` → `paid` (captured), `canceled`, `expired` (authorisation lapsed);
+    /// - `paid` → `partially_refunded`, `refunded`; `partially_refunded` → `refunded`;
+    /// - `refunded`, `expired`, `canceled` are final; nothing paid goes back to `open`.
+    pub fn can_transition_to(self, next: CheckoutStatus) -> bool {
+        use CheckoutStatus::*;
+        if self == next {
+            return true;
+        }
+        match self {
+            Open | Failed => matches!(
+                next,
+                Open | Processing
+                    | RequiresAction
+                    | Authorized
+                    | Paid
+                    | Failed
+                    | Expired
+                    | Canceled
+            ),
+            Processing | RequiresAction => matches!(
+                next,
+                Processing | RequiresAction | Authorized | Paid | Failed | Canceled
+            ),
+            Authorized => matches!(next, Paid | Canceled | Expired),
+            Paid => matches!(next, PartiallyRefunded | Refunded),
+            PartiallyRefunded => next == Refunded,
+            Refunded | Expired | Canceled => false,
+        }
+    }
+
+    /// True for states nothing can leave.
+    pub fn is_final(self) -> bool {
+        CheckoutStatus::ALL
+            .iter()
+            .all(|&next| next == self || !self.can_transition_to(next))
+    }
+}
+
+impl fmt::Display for CheckoutStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The offer to save the card for later bookings, with the text the client consents to.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct SaveCardOffer {
+    /// Shown next to the checkbox; the client agrees to exactly this.
+    pub consent_text: String,
+}
+
+/// What the client sees after paying.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The card's brand.
+    pub brand: CardBrand,
+    /// The card's last 4 digits.
+    pub last4: Last4,
+    /// The amount paid; on the wire as `amount` (minor units) and `currency`.
+    #[serde(flatten)]
+    pub amount: Money,
+    /// A reference to quote to the merchant (the booking reference or the payment's id).
+    pub reference: String,
+}
+
+/// `GET /v1/checkouts/{token}`: everything the widget needs to show a checkout.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct CheckoutView {
+    /// The checkout's token.
+    pub token: CheckoutToken,
+    /// Where it is in its life.
+    pub status: CheckoutStatus,
+    /// The merchant's name, shown as the payee.
+    pub merchant_name: String,
+    /// What is being paid for.
+    pub description: String,
+    /// The platform's booking reference, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_ref: Option<String>,
+    /// The amount to pay; on the wire as `amount` (minor units) and `currency`.
+    #[serde(flatten)]
+    pub amount: Money,
+    /// Stripe's minimum charge in the checkout's currency, in minor units, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_amount: Option<i64>,
+    /// The merchant's publishable key, for Stripe.js (publishable keys are not secret).
+    pub publishable_key: String,
+    /// Where to load Stripe.js from.
+    pub stripe_js_url: String,
+    /// The merchant's payment mode.
+    pub mode: IntegrationMode,
+    /// The card brands the merchant accepts.
+    pub card_brands: Vec<CardBrand>,
+    /// The widget's language.
+    pub locale: Locale,
+    /// The save-card offer, when the merchant makes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_card: Option<SaveCardOffer>,
+    /// A prefilled email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    /// When the checkout expires (unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// The receipt, once paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+}
+
+/// `POST /v1/checkouts/{token}/pay`: the card token and receipt address.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    /// The PaymentMethod Stripe.js created.
+    pub payment_method: PaymentMethodId,
+    /// Where the receipt goes.
+    pub email: Email,
+    /// Whether the client accepted the save-card offer.
+    #[serde(default)]
+    pub save_card: bool,
+}
+
+/// The outcome of a pay (or refresh) request.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayStatus {
+    /// Paid (or authorised, for manual capture).
+    Succeeded,
+    /// 3-D Secure needed: call `stripe.confirmCardPayment(client_secret)`, then refresh.
+    RequiresAction,
+    /// Stripe is still processing; refresh later.
+    Processing,
+    /// Not paid; `error` says why, and the client may try again.
+    Failed,
+}
+
+/// The answer to `POST /v1/checkouts/{token}/pay` and `.../refresh`.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct PayResponse {
+    /// The outcome.
+    pub status: PayStatus,
+    /// The PaymentIntent's client secret, only with `requires_action`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Why it failed, with `failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+    /// The receipt, with `succeeded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Currency;
+    use serde_json::{json, Value};
+
+    fn token() -> CheckoutToken {
+        CheckoutToken::parse("cs_abcdefghijklmnopqrstuvwx").unwrap()
+    }
+
+    fn receipt() -> Receipt {
+        Receipt {
+            brand: CardBrand::Visa,
+            last4: Last4::parse("4242").unwrap(),
+            amount: Money::from_minor(2500, Currency::Eur),
+            reference: "BK-1042".into(),
+        }
+    }
+
+    fn view() -> CheckoutView {
+        CheckoutView {
+            token: token(),
+            status: CheckoutStatus::Open,
+            merchant_name: "Salon Léa".into(),
+            description: "Haircut, Tue 14:00".into(),
+            booking_ref: Some("BK-1042".into()),
+            amount: Money::from_minor(2500, Currency::Eur),
+            minimum_amount: Some(50),
+            publishable_key: "pk_test_abcdefgh".into(),
+            stripe_js_url: "https://js.stripe.com/v3/".into(),
+            mode: IntegrationMode::Sandbox,
+            card_brands: vec![CardBrand::Visa, CardBrand::Mastercard],
+            locale: Locale::Fr,
+            save_card: Some(SaveCardOffer {
+                consent_text: "Save my card".into(),
+            }),
+            email: Some(Email::parse("lea@example.com").unwrap()),
+            expires_at: Some(1_800_000_000),
+            receipt: None,
+        }
+    }
+
+    fn round_trip<T: Serialize + serde::de::DeserializeOwned + PartialEq + fmt::Debug>(v: &T) {
+        let text = serde_json::to_string(v).unwrap();
+        let back: T = serde_json::from_str(&text).unwrap();
+        assert_eq!(&back, v, "{text}");
+    }
+
+    #[test]
+    fn error_codes_are_stable_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for &code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate {code}");
+            let json = serde_json::to_value(code).unwrap();
+            assert_eq!(json, Value::String(code.as_str().into()));
+            assert_eq!(serde_json::from_value::<ErrorCode>(json).unwrap(), code);
+            assert!(code
+                .as_str()
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_'));
+            assert!((400..600).contains(&code.http_status()), "{code}");
+        }
+        for required in [
+            "invalid_request",
+            "invalid_json",
+            "invalid_amount",
+            "invalid_currency",
+            "amount_too_small",
+            "amount_too_large",
+            "invalid_amount_step",
+            "invalid_email",
+            "invalid_payment_method",
+            "missing_idempotency_key",
+            "idempotency_conflict",
+            "invalid_publishable_key",
+            "invalid_secret_key",
+            "publishable_key_in_secret_field",
+            "secret_key_in_publishable_field",
+            "mixed_key_modes",
+            "key_mode_mismatch",
+            "key_contains_whitespace",
+            "unknown_key_prefix",
+            "invalid_webhook_secret",
+            "checkout_not_found",
+            "checkout_expired",
+            "checkout_already_paid",
+            "checkout_canceled",
+            "payments_unavailable",
+            "card_declined",
+            "card_brand_not_accepted",
+            "authentication_required",
+            "payment_in_progress",
+            "stripe_unavailable",
+            "stripe_error",
+            "refund_exceeds_remaining",
+            "nothing_to_capture",
+            "unauthorized",
+            "forbidden_origin",
+            "rate_limited",
+            "not_found",
+            "conflict",
+            "invalid_signature",
+            "internal_error",
+        ] {
+            assert!(seen.contains(required), "{required}");
+        }
+        assert!(serde_json::from_str::<ErrorCode>(r#""made_up""#).is_err());
+        assert_eq!(ErrorCode::CheckoutNotFound.http_status(), 404);
+        assert_eq!(ErrorCode::RateLimited.http_status(), 429);
+    }
+
+    #[test]
+    fn error_body_shape() {
+        let err: ApiError = crate::check_chargeable(Money::from_minor(49, Currency::Usd))
+            .unwrap_err()
+            .into();
+        let body = serde_json::to_value(err.clone().into_body()).unwrap();
+        assert_eq!(
+            body,
+            json!({"error": {"code": "amount_too_small",
+                "message": "Your payment must be no less than 0.50 USD", "param": "amount"}})
+        );
+        round_trip(&err.into_body());
+        let declined = ApiError::new(ErrorCode::CardDeclined, "Your card was declined.")
+            .with_decline_code("insufficient_funds");
+        assert_eq!(
+            serde_json::to_value(&declined).unwrap(),
+            json!({"code": "card_declined", "message": "Your card was declined.",
+                "decline_code": "insufficient_funds"})
+        );
+        let key: ApiError = crate::ServerKey::parse("pk_test_abcdefgh")
+            .unwrap_err()
+            .into();
+        assert_eq!(key.code, ErrorCode::PublishableKeyInSecretField);
+        assert_eq!(key.param.as_deref(), Some("secret_key"));
+    }
+
+    #[test]
+    fn tokens() {
+        assert!(CheckoutToken::parse(&format!("cs_{}", "a".repeat(24))).is_ok());
+        assert!(CheckoutToken::parse(&format!("cs_{}", "A-_9".repeat(16))).is_ok());
+        for bad in [
+            format!("cs_{}", "a".repeat(23)),
+            format!("cs_{}", "a".repeat(65)),
+            format!("cx_{}", "a".repeat(30)),
+            format!("cs_{}/", "a".repeat(30)),
+            format!("cs_{}é", "a".repeat(30)),
+            String::new(),
+        ] {
+            assert_eq!(CheckoutToken::parse(&bad), Err(FieldError::CheckoutToken));
+        }
+        let t = CheckoutToken::from_random_bytes([0xab; 24]);
+        assert_eq!(CheckoutToken::parse(t.as_str()), Ok(t.clone()));
+        assert_eq!(t.as_str().len(), 51);
+        assert_eq!(
+            FieldError::CheckoutToken.code(),
+            ErrorCode::CheckoutNotFound
+        );
+    }
+
+    #[test]
+    fn payment_method_ids() {
+        assert!(PaymentMethodId::parse("pm_1NqLyj2eZvKYlo2C_card").is_ok());
+        for bad in ["pm_", "pm", "pi_123", "pm_12 3", "pm_abc-d", "PM_abc"] {
+            assert_eq!(
+                PaymentMethodId::parse(bad),
+                Err(FieldError::PaymentMethod),
+                "{bad}"
+            );
+        }
+        assert!(PaymentMethodId::parse(&format!("pm_{}", "a".repeat(253))).is_err());
+    }
+
+    #[test]
+    fn emails() {
+        let e = Email::parse("  Lea.Martin+rdv@Example.COM \n").unwrap();
+        assert_eq!(e.as_str(), "Lea.Martin+rdv@example.com");
+        assert!(Email::parse("a@b.co").is_ok());
+        assert!(Email::parse("jürgen@bücher.de").is_ok());
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@@b.com",
+            "a@b@c.com",
+            "a b@c.com",
+            "a@b .com",
+            "a@.com",
+            "a@b.",
+            "a@b..com",
+            "a\u{0}@b.com",
+        ] {
+            assert_eq!(Email::parse(bad), Err(FieldError::Email), "{bad:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(Email::parse(&long), Err(FieldError::Email));
+        assert_eq!(FieldError::Email.code(), ErrorCode::InvalidEmail);
+    }
+
+    #[test]
+    fn locales() {
+        assert_eq!(Locale::parse("fr"), Some(Locale::Fr));
+        assert_eq!(Locale::parse("fr-FR"), Some(Locale::Fr));
+        assert_eq!(Locale::parse("FR_ca"), Some(Locale::Fr));
+        assert_eq!(Locale::parse("de-AT"), Some(Locale::De));
+        assert_eq!(Locale::parse("es"), Some(Locale::Es));
+        assert_eq!(Locale::parse("EN-gb"), Some(Locale::En));
+        assert_eq!(Locale::parse("it"), None);
+        assert_eq!(Locale::parse("fra"), None);
+        assert_eq!(Locale::parse(""), None);
+        assert_eq!(Locale::default(), Locale::En);
+        assert_eq!(serde_json::to_string(&Locale::De).unwrap(), r#""de""#);
+    }
+
+    #[test]
+    fn card_brands() {
+        let brands: Vec<CardBrand> =
+            serde_json::from_str(r#"["visa","amex","diners","unionpay","eftpos_au"]"#).unwrap();
+        assert_eq!(
+            brands,
+            [
+                CardBrand::Visa,
+                CardBrand::Amex,
+                CardBrand::Diners,
+                CardBrand::Unionpay,
+                CardBrand::Unknown
+            ]
+        );
+        for &b in CardBrand::ALL {
+            assert_eq!(
+                serde_json::to_value(b).unwrap(),
+                Value::String(b.as_str().into())
+            );
+            assert_eq!(CardBrand::from_stripe(b.as_str()), b);
+        }
+        assert_eq!(
+            CardBrand::from_stripe("cartes_bancaires"),
+            CardBrand::Unknown
+        );
+    }
+
+    #[test]
+    fn integration_modes() {
+        assert_eq!(
+            IntegrationMode::Sandbox.required_key_mode(),
+            Some(KeyMode::Test)
+        );
+        assert_eq!(
+            IntegrationMode::Live.required_key_mode(),
+            Some(KeyMode::Live)
+        );
+        assert_eq!(IntegrationMode::Off.required_key_mode(), None);
+        for m in [
+            IntegrationMode::Off,
+            IntegrationMode::Sandbox,
+            IntegrationMode::Live,
+        ] {
+            assert_eq!(IntegrationMode::parse(m.as_str()), Some(m));
+            assert_eq!(
+                serde_json::to_value(m).unwrap(),
+                Value::String(m.as_str().into())
+            );
+        }
+        assert!(serde_json::from_str::<IntegrationMode>(r#""test""#).is_err());
+    }
+
+    #[test]
+    fn statuses_only_move_forward() {
+        use CheckoutStatus::*;
+        let allowed = [
+            (Open, Processing),
+            (Open, Paid),
+            (Open, Expired),
+            (Failed, Open),
+            (Failed, Paid),
+            (Processing, RequiresAction),
+            (RequiresAction, Failed),
+            (Authorized, Paid),
+            (Authorized, Canceled),
+            (Authorized, Expired),
+            (Paid, PartiallyRefunded),
+            (Paid, Refunded),
+            (PartiallyRefunded, Refunded),
+            (Paid, Paid),
+        ];
+        for (from, to) in allowed {
+            assert!(from.can_transition_to(to), "{from} -> {to}");
+        }
+        let refused = [
+            (Paid, Open),
+            (Paid, Failed),
+            (Paid, Processing),
+            (Refunded, Paid),
+            (PartiallyRefunded, Paid),
+            (Expired, Open),
+            (Canceled, Open),
+            (Authorized, Open),
+            (Processing, Open),
+            (Open, Refunded),
+            (Failed, Refunded),
+        ];
+        for (from, to) in refused {
+            assert!(!from.can_transition_to(to), "{from} -> {to}");
+        }
+        // Nothing that holds money goes back to a state without it.
+        for &from in &[Paid, PartiallyRefunded, Refunded] {
+            for &to in &[Open, Processing, RequiresAction, Failed, Authorized] {
+                assert!(!from.can_transition_to(to), "{from} -> {to}");
+            }
+        }
+        let finals: Vec<_> = CheckoutStatus::ALL
+            .iter()
+            .filter(|s| s.is_final())
+            .collect();
+        assert_eq!(finals, [&Refunded, &Expired, &Canceled]);
+        for &s in CheckoutStatus::ALL {
+            assert_eq!(CheckoutStatus::parse(s.as_str()), Some(s));
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                Value::String(s.as_str().into())
+            );
+        }
+    }
+
+    #[test]
+    fn checkout_view_round_trip_and_shape() {
+        let v = view();
+        round_trip(&v);
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["amount"], 2500);
+        assert_eq!(json["currency"], "eur");
+        assert_eq!(json["status"], "open");
+        assert_eq!(json["mode"], "sandbox");
+        assert_eq!(json["locale"], "fr");
+        assert_eq!(json["card_brands"], json!(["visa", "mastercard"]));
+        assert!(json.get("receipt").is_none());
+
+        let mut paid = view();
+        paid.status = CheckoutStatus::Paid;
+        paid.receipt = Some(receipt());
+        paid.save_card = None;
+        round_trip(&paid);
+        let json = serde_json::to_value(&paid).unwrap();
+        assert_eq!(
+            json["receipt"],
+            json!({"brand": "visa", "last4": "4242", "amount": 2500, "currency": "eur",
+                "reference": "BK-1042"})
+        );
+    }
+
+    #[test]
+    fn checkout_view_rejects_invalid_values() {
+        let good = serde_json::to_value(view()).unwrap();
+        for (field, bad) in [
+            ("token", json!("cs_short")),
+            ("currency", json!("eurx")),
+            ("amount", json!("25.00")),
+            ("status", json!("done")),
+            ("mode", json!("test")),
+            ("locale", json!("it")),
+            ("email", json!("not-an-email")),
+        ] {
+            let mut v = good.clone();
+            v[field] = bad;
+            assert!(
+                serde_json::from_value::<CheckoutView>(v).is_err(),
+                "{field} accepted"
+            );
+        }
+        let mut v = good.clone();
+        v["receipt"] = json!({"brand": "visa", "last4": "42", "amount": 1, "currency": "eur",
+            "reference": "x"});
+        assert!(serde_json::from_value::<CheckoutView>(v).is_err());
+    }
+
+    #[test]
+    fn pay_request() {
+        let req: PayRequest = serde_json::from_value(
+            json!({"payment_method": "pm_card_visa", "email": " a@Example.com"}),
+        )
+        .unwrap();
+        assert_eq!(req.payment_method.as_str(), "pm_card_visa");
+        assert_eq!(req.email.as_str(), "a@example.com");
+        assert!(!req.save_card);
+        round_trip(&req);
+        for bad in [
+            json!({"payment_method": "tok_visa", "email": "a@b.co"}),
+            json!({"payment_method": "pm_card_visa", "email": "ab.co"}),
+            json!({"payment_method": "pm_card_visa"}),
+            json!({"email": "a@b.co"}),
+            json!({"payment_method": "pm_card_visa", "email": "a@b.co", "save_card": "yes"}),
+            json!({"payment_method": "pm_card_visa", "email": "a@b.co", "amount": 1}),
+        ] {
+            assert!(
+                serde_json::from_value::<PayRequest>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn pay_response() {
+        let action = PayResponse {
+            status: PayStatus::RequiresAction,
+            client_secret: Some("pi_123_secret_456".into()),
+            error: None,
+            receipt: None,
+        };
+        round_trip(&action);
+        assert_eq!(
+            serde_json::to_value(&action).unwrap(),
+            json!({"status": "requires_action", "client_secret": "pi_123_secret_456"})
+        );
+        let failed = PayResponse {
+            status: PayStatus::Failed,
+            client_secret: None,
+            error: Some(ApiError::new(
+                ErrorCode::CardDeclined,
+                "Your card was declined.",
+            )),
+            receipt: None,
+        };
+        round_trip(&failed);
+        let ok = PayResponse {
+            status: PayStatus::Succeeded,
+            client_secret: None,
+            error: None,
+            receipt: Some(receipt()),
+        };
+        round_trip(&ok);
+        assert!(serde_json::from_value::<PayResponse>(json!({"status": "done"})).is_err());
+    }
+}

@@ -1,0 +1,29 @@
+//! slotpay's pure core: money and currency rules, Stripe's charge limits, API-key parsing,
+//! webhook signing and verification, and the wire types shared by the widget and the
+//! server.
+//!
+//! No I/O, no clock (functions that need the time take `now` in unix seconds), no async
+//! runtime: the same code runs natively in the server and as wasm in the browser widget.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod currency;
+pub mod keys;
+pub mod limits;
+pub mod money;
+pub mod webhook_signature;
+
+pub use api::{
+    ApiError, CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Email, ErrorBody, ErrorCode,
+    FieldError, IntegrationMode, Last4, Locale, PayRequest, PayResponse, PayStatus,
+    PaymentMethodId, Receipt, SaveCardOffer,
+};
+pub use currency::{Currency, CurrencyError};
+pub use keys::{
+    KeyError, KeyField, KeyKind, KeyMode, KeyPair, Parsed, PublishableKey, ServerKey, WebhookSecret,
+};
+pub use limits::{check_chargeable, maximum_charge, minimum_charge, ChargeError};
+pub use money::{AmountError, Money, MoneyError};
+pub use webhook_signature::{SignatureError, DEFAULT_TOLERANCE_SECS};
