@@ -1,0 +1,110 @@
+/**
+ * Type conformance of the sandbox's Stripe.js stand-in (sandbox/assets/stripe.js) with the types
+ * Stripe publishes in `@stripe/stripe-js`. Nothing here runs: `npx tsc -p tests/tsconfig.json`
+ * type-checks the stand-in's JSDoc-typed implementation (checkJs) and the assignments below, so a
+ * method that is missing, takes different arguments, or resolves a different shape fails the build.
+ *
+ * The stand-in models the card Element and card payments only; where Stripe's type covers more
+ * (every Element type, every payment method), the check narrows Stripe's type to the card part,
+ * and first proves that the narrowed type is a faithful slice of Stripe's.
+ */
+import type {
+  ConfirmCardPaymentData,
+  ConfirmCardPaymentOptions,
+  ConfirmCardSetupData,
+  ConfirmCardSetupOptions,
+  CreatePaymentMethodCardData,
+  PaymentIntentOrSetupIntentResult,
+  PaymentIntentResult,
+  PaymentMethodResult,
+  SetupIntentResult,
+  Stripe as StripeJs,
+  StripeCardElement,
+  StripeCardElementChangeEvent,
+  StripeCardElementOptions,
+  StripeConstructor,
+  StripeConstructorOptions,
+  StripeElements,
+  StripeElementsOptionsClientSecret,
+  StripeElementsOptionsMode,
+  StripeError,
+} from '@stripe/stripe-js';
+
+// `Stripe` here is the stand-in's global factory (a top-level `var` in stripe.js); Stripe's own
+// interface is imported as `StripeJs`.
+type SandboxFactory = typeof Stripe;
+type SandboxInstance = ReturnType<SandboxFactory>;
+declare const sandbox: SandboxInstance;
+
+/** 1. `Stripe(publishableKey, options)` accepts what Stripe's constructor accepts. */
+export const constructorArguments: (publishableKey: string, options?: StripeConstructorOptions) => unknown = Stripe;
+export const constructorParameters: Parameters<StripeConstructor> extends Parameters<SandboxFactory> ? true : never = true;
+
+/**
+ * 2. The methods slotpay uses, with Stripe's exact (overloaded) signatures: every overload of
+ * Stripe's must be satisfied by the stand-in's implementation, and the results it resolves must be
+ * Stripe's result types.
+ */
+export const methods: Pick<
+  StripeJs,
+  | 'createPaymentMethod'
+  | 'confirmCardPayment'
+  | 'handleNextAction'
+  | 'retrievePaymentIntent'
+  | 'confirmCardSetup'
+  | 'retrieveSetupIntent'
+  | 'handleCardAction'
+> = sandbox;
+
+/**
+ * 3. The same methods as plain function types, compared strictly (contravariant parameters, which
+ * method syntax above relaxes): the stand-in accepts at least every argument Stripe's types allow.
+ */
+export const strictConfirmCardPayment: (
+  clientSecret: string,
+  data?: ConfirmCardPaymentData,
+  options?: ConfirmCardPaymentOptions,
+) => Promise<PaymentIntentResult> = sandbox.confirmCardPayment;
+export const strictConfirmCardSetup: (
+  clientSecret: string,
+  data?: ConfirmCardSetupData,
+  options?: ConfirmCardSetupOptions,
+) => Promise<SetupIntentResult> = sandbox.confirmCardSetup;
+export const strictCreatePaymentMethod: (data: CreatePaymentMethodCardData) => Promise<PaymentMethodResult> =
+  sandbox.createPaymentMethod;
+export const strictHandleNextAction: (options: {clientSecret: string}) => Promise<PaymentIntentOrSetupIntentResult> =
+  sandbox.handleNextAction;
+export const strictHandleCardAction: (clientSecret: string) => Promise<PaymentIntentResult> = sandbox.handleCardAction;
+export const strictRetrievePaymentIntent: (clientSecret: string) => Promise<PaymentIntentResult> =
+  sandbox.retrievePaymentIntent;
+export const strictRetrieveSetupIntent: (clientSecret: string) => Promise<SetupIntentResult> =
+  sandbox.retrieveSetupIntent;
+
+/**
+ * 4. `stripe.elements()`: Stripe's `StripeElements` creates every Element type; the stand-in only
+ * the card. `CardElements` is the card part of Stripe's interface, written out here...
+ */
+interface CardElements {
+  create(elementType: 'card', options?: StripeCardElementOptions): StripeCardElement;
+  getElement(elementType: 'card'): StripeCardElement | null;
+  update: StripeElements['update'];
+}
+/** ...and proven to be a slice of Stripe's own (each member is one of Stripe's overloads)... */
+declare const stripesElements: StripeElements;
+export const cardSliceOfStripe: CardElements = stripesElements;
+/** ...which the stand-in's `elements()` must give, for both of Stripe's option shapes. */
+export const elementsWithClientSecret: (options?: StripeElementsOptionsClientSecret) => CardElements =
+  sandbox.elements;
+export const elementsWithMode: (options?: StripeElementsOptionsMode) => CardElements = sandbox.elements;
+
+/** 5. The card Element, whole: mount/unmount/destroy/update/focus/blur/clear and on/once/off. */
+export const cardElement: StripeCardElement = sandbox.elements().create('card');
+export const cardElementFromGroup: StripeCardElement | null = sandbox.elements().getElement('card');
+
+/** 6. The `change` event the stand-in builds is Stripe's, field for field. */
+declare const sandboxChange: SandboxCardChangeEvent;
+export const changeEvent: StripeCardElementChangeEvent = sandboxChange;
+
+/** 7. Errors the stand-in makes itself (validation, connection) are Stripe's `StripeError`. */
+declare const sandboxError: SandboxError;
+export const error: StripeError = sandboxError;
