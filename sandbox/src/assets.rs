@@ -116,7 +116,10 @@ mod tests {
         let stripe = asset("").expect("stripe.js at /v3/");
         assert_eq!(stripe.content_type, "application/javascript; charset=utf-8");
         let text = std::str::from_utf8(stripe.body).expect("utf-8");
-        assert!(text.contains("var Stripe = "), "stripe.js defines the global Stripe");
+        assert!(
+            text.contains("var Stripe = "),
+            "stripe.js defines the global Stripe"
+        );
     }
 
     #[test]
@@ -128,7 +131,11 @@ mod tests {
         for file in &files {
             let served = asset(served_path(file)).unwrap_or_else(|| panic!("{file} is not served"));
             let on_disk = std::fs::read(root.join(file)).expect("readable");
-            assert_eq!(served.body, on_disk.as_slice(), "{file} is served as on disk");
+            assert_eq!(
+                served.body,
+                on_disk.as_slice(),
+                "{file} is served as on disk"
+            );
             let expected = match file.rsplit('.').next() {
                 Some("js") => JAVASCRIPT,
                 Some("html") => HTML,
@@ -158,11 +165,20 @@ mod tests {
             let dir = page.rsplit_once('/').map_or("", |(dir, _)| dir);
             let mut references = attribute_values(html, "src");
             references.extend(attribute_values(html, "href"));
-            assert!(references.len() >= 2, "{page} loads its script and stylesheet");
+            assert!(
+                references.len() >= 2,
+                "{page} loads its script and stylesheet"
+            );
             for reference in references {
-                assert!(!reference.contains(':') && !reference.starts_with('/'), "{page}: {reference} is relative");
+                assert!(
+                    !reference.contains(':') && !reference.starts_with('/'),
+                    "{page}: {reference} is relative"
+                );
                 let target = format!("{dir}/{reference}");
-                assert!(asset(&target).is_some(), "{page} references {target}, which is not served");
+                assert!(
+                    asset(&target).is_some(),
+                    "{page} references {target}, which is not served"
+                );
             }
         }
     }
@@ -179,7 +195,10 @@ mod tests {
                 assert!(tag.contains(" src="), "{page}: inline script {tag}");
             }
             for (at, _) in lower.match_indices(" on") {
-                let word: String = lower[at + 1..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+                let word: String = lower[at + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .collect();
                 let after = lower[at + 1 + word.len()..].chars().next();
                 assert!(
                     !(word.len() > 2 && after == Some('=')),
@@ -191,7 +210,14 @@ mod tests {
 
     #[test]
     fn unknown_paths_and_traversal_find_nothing() {
-        for path in ["stripe.js", "../Cargo.toml", "elements/../stripe.js", "elements/", "v3", "/"] {
+        for path in [
+            "stripe.js",
+            "../Cargo.toml",
+            "elements/../stripe.js",
+            "elements/",
+            "v3",
+            "/",
+        ] {
             assert!(asset(path).is_none(), "{path} must not be served");
         }
     }
