@@ -1,0 +1,547 @@
+//! The control API under `/_sandbox/` (JSON in and out, no authentication: bind it to loopback):
+//! reset, accounts and keys, the clock, faults, webhook knobs and the delivery log, secret
+//! rotation, disputes, counters, and the two 3-D Secure endpoints the challenge page calls
+//! (authenticated by the intent's client secret). The functions are also what
+//! [`crate::SandboxHandle`] calls directly.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::auth::{self, KeyKind};
+use crate::faults::FaultRule;
+use crate::form;
+use crate::resources::{account, disputes, payment_intents, setup_intents};
+use crate::server::Shared;
+use crate::state::{Ctx, RequestInfo};
+use crate::webhooks::{Delivery, Knobs};
+
+/// A control API failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ControlError {
+    /// HTTP status.
+    pub status: u16,
+    /// Stable snake_case code.
+    pub code: &'static str,
+    /// Human message.
+    pub message: String,
+}
+
+impl ControlError {
+    fn bad(code: &'static str, message: impl Into<String>) -> Self {
+        ControlError { status: 400, code, message: message.into() }
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        ControlError { status: 404, code: "not_found", message: message.into() }
+    }
+}
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        (status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response()
+    }
+}
+
+/// A new account's settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccountParams {
+    /// Two-letter country (default `US`).
+    pub country: Option<String>,
+    /// Settlement currency (default `usd`).
+    pub default_currency: Option<String>,
+    /// Business name.
+    pub business_name: Option<String>,
+}
+
+/// A new account and its keys.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct AccountKeys {
+    /// `acct_...`.
+    pub account: String,
+    /// `pk_test_...`.
+    pub publishable_key: String,
+    /// `sk_test_...`.
+    pub secret_key: String,
+    /// `rk_test_...` with slotpay's permissions.
+    pub restricted_key: String,
+}
+
+impl std::fmt::Debug for AccountKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountKeys")
+            .field("account", &self.account)
+            .field("publishable_key", &auth::mask_last4(&self.publishable_key))
+            .field("secret_key", &auth::mask_last4(&self.secret_key))
+            .field("restricted_key", &auth::mask_last4(&self.restricted_key))
+            .finish()
+    }
+}
+
+fn check_currency(c: &str) -> Result<String, ControlError> {
+    let c = c.to_lowercase();
+    if crate::currency::is_supported(&c) {
+        Ok(c)
+    } else {
+        Err(ControlError::bad("invalid_currency", format!("unsupported currency '{c}'")))
+    }
+}
+
+fn check_country(c: &str) -> Result<String, ControlError> {
+    if c.len() == 2 && c.chars().all(|x| x.is_ascii_alphabetic()) {
+        Ok(c.to_uppercase())
+    } else {
+        Err(ControlError::bad("invalid_country", format!("country must be two letters, got '{c}'")))
+    }
+}
+
+/// Creates an account with a publishable, a secret and a restricted key.
+pub fn create_account(shared: &Shared, p: &AccountParams) -> Result<AccountKeys, ControlError> {
+    let country = check_country(p.country.as_deref().unwrap_or("US"))?;
+    let currency = check_currency(p.default_currency.as_deref().unwrap_or("usd"))?;
+    let now = shared.clock.now();
+    let mut s = shared.lock();
+    let account = s.create_account(&country, &currency, p.business_name.clone(), now);
+    let publishable_key = s.create_key(&account, KeyKind::Publishable, BTreeSet::new());
+    let secret_key = s.create_key(&account, KeyKind::Secret, BTreeSet::new());
+    let restricted_key = s.create_key(&account, KeyKind::Restricted, auth::slotpay_permissions());
+    Ok(AccountKeys { account, publishable_key, secret_key, restricted_key })
+}
+
+/// Changes an account's country, currency, name or `charges_enabled`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccountUpdate {
+    /// Two-letter country.
+    pub country: Option<String>,
+    /// Settlement currency.
+    pub default_currency: Option<String>,
+    /// Business name.
+    pub business_name: Option<String>,
+    /// Whether it can take charges.
+    pub charges_enabled: Option<bool>,
+}
+
+/// Applies an [`AccountUpdate`].
+pub fn update_account(shared: &Shared, id: &str, u: &AccountUpdate) -> Result<Value, ControlError> {
+    let country = u.country.as_deref().map(check_country).transpose()?;
+    let currency = u.default_currency.as_deref().map(check_currency).transpose()?;
+    let mut s = shared.lock();
+    let a = s.accounts.get_mut(id).ok_or_else(|| ControlError::not_found(format!("no account {id}")))?;
+    if let Some(c) = country {
+        a.country = c;
+    }
+    if let Some(c) = currency {
+        a.default_currency = c;
+    }
+    if let Some(n) = &u.business_name {
+        a.business_name = Some(n.clone());
+    }
+    if let Some(e) = u.charges_enabled {
+        a.charges_enabled = e;
+    }
+    Ok(account::render(a))
+}
+
+/// Creates a key on `account` (the first account when `None`).
+pub fn create_key(shared: &Shared, account: Option<&str>, kind: KeyKind, permissions: &[String]) -> Result<String, ControlError> {
+    let perms = permissions
+        .iter()
+        .map(|p| auth::parse_permission(p))
+        .collect::<Result<BTreeSet<_>, _>>()
+        .map_err(|m| ControlError::bad("invalid_permission", m))?;
+    let mut s = shared.lock();
+    let account = account.map(str::to_string).unwrap_or_else(|| s.default_account.clone());
+    if !s.accounts.contains_key(&account) {
+        return Err(ControlError::not_found(format!("no account {account}")));
+    }
+    Ok(s.create_key(&account, kind, perms))
+}
+
+/// Replaces a restricted key's permissions.
+pub fn set_permissions(shared: &Shared, key: &str, permissions: &[String]) -> Result<(), ControlError> {
+    let perms = permissions
+        .iter()
+        .map(|p| auth::parse_permission(p))
+        .collect::<Result<BTreeSet<_>, _>>()
+        .map_err(|m| ControlError::bad("invalid_permission", m))?;
+    let mut s = shared.lock();
+    let k = s.keys.get_mut(key).ok_or_else(|| ControlError::not_found("no such key"))?;
+    if k.kind != KeyKind::Restricted {
+        return Err(ControlError::bad("not_restricted", "only restricted keys have permissions"));
+    }
+    k.permissions = perms;
+    Ok(())
+}
+
+/// Revokes a key (it then answers `api_key_expired`).
+pub fn revoke_key(shared: &Shared, key: &str) -> Result<(), ControlError> {
+    let mut s = shared.lock();
+    let k = s.keys.get_mut(key).ok_or_else(|| ControlError::not_found("no such key"))?;
+    k.revoked = true;
+    Ok(())
+}
+
+/// Advances the sandbox clock and runs what falls due; returns the expired PaymentIntents.
+pub fn advance_clock(shared: &Shared, seconds: i64) -> Result<Vec<String>, ControlError> {
+    if seconds < 0 {
+        return Err(ControlError::bad("invalid_seconds", "the clock only moves forward"));
+    }
+    shared.clock.advance(seconds);
+    let expired = payment_intents::expire_due(&mut shared.lock(), shared.clock.now());
+    shared.flush_outbox();
+    Ok(expired)
+}
+
+/// Replaces the fault rules (and reseeds their RNG when a seed is given).
+pub fn set_faults(shared: &Shared, rules: Vec<FaultRule>, seed: Option<u64>) {
+    shared.lock().faults.set(rules, seed);
+}
+
+/// Rotates an endpoint's signing secret; the old one keeps signing for `grace_secs`.
+pub fn rotate_secret(shared: &Shared, endpoint: &str, grace_secs: i64) -> Result<String, ControlError> {
+    let now = shared.clock.now();
+    let mut s = shared.lock();
+    let fresh = format!("whsec_{}", s.random(32));
+    let e = s.webhook_endpoints.get_mut(endpoint).ok_or_else(|| ControlError::not_found(format!("no endpoint {endpoint}")))?;
+    let old = std::mem::replace(&mut e.secret, fresh.clone());
+    e.previous_secrets.push((old, now + grace_secs.max(0)));
+    Ok(fresh)
+}
+
+fn account_of_charge(shared: &Shared, charge: &str) -> Result<String, ControlError> {
+    shared.lock().charges.get(charge).map(|c| c.account.clone()).ok_or_else(|| ControlError::not_found(format!("no charge {charge}")))
+}
+
+/// Opens a dispute on a charge; with `outcome` (`won`/`lost`) it is closed right away.
+pub fn open_dispute(shared: &Shared, charge: &str, reason: Option<&str>, outcome: Option<&str>) -> Result<Value, ControlError> {
+    if let Some(o) = outcome {
+        if o != "won" && o != "lost" {
+            return Err(ControlError::bad("invalid_outcome", "outcome is won or lost"));
+        }
+    }
+    let account = account_of_charge(shared, charge)?;
+    let now = shared.clock.now();
+    let v = {
+        let mut s = shared.lock();
+        let mut ctx = Ctx { store: &mut s, account, now, request: RequestInfo::default(), caller: KeyKind::Secret };
+        let d = disputes::open(&mut ctx, charge, reason.unwrap_or("general"))
+            .ok_or_else(|| ControlError::bad("not_disputable", "the charge did not succeed or is already disputed"))?;
+        let d = match outcome {
+            Some(o) => disputes::close(&mut ctx, &d.id, o).map_err(|e| ControlError::bad("close_failed", e.message))?,
+            None => d,
+        };
+        disputes::render(ctx.store, &d)
+    };
+    shared.flush_outbox();
+    Ok(v)
+}
+
+/// Closes a dispute `won` or `lost`.
+pub fn close_dispute(shared: &Shared, dispute: &str, outcome: &str) -> Result<Value, ControlError> {
+    if outcome != "won" && outcome != "lost" {
+        return Err(ControlError::bad("invalid_outcome", "outcome is won or lost"));
+    }
+    let now = shared.clock.now();
+    let v = {
+        let mut s = shared.lock();
+        let account = s.disputes.get(dispute).map(|d| d.account.clone()).ok_or_else(|| ControlError::not_found(format!("no dispute {dispute}")))?;
+        let mut ctx = Ctx { store: &mut s, account, now, request: RequestInfo::default(), caller: KeyKind::Secret };
+        let d = disputes::close(&mut ctx, dispute, outcome).map_err(|e| ControlError::bad("close_failed", e.message))?;
+        disputes::render(ctx.store, &d)
+    };
+    shared.flush_outbox();
+    Ok(v)
+}
+
+/// Passes (`complete == true`) or fails the 3-D Secure challenge of a PaymentIntent or
+/// SetupIntent awaiting it, checking its client secret; returns the intent as Stripe.js sees it.
+pub fn three_ds(shared: &Shared, intent: &str, client_secret: &str, complete: bool) -> Result<Value, ControlError> {
+    let now = shared.clock.now();
+    let v = {
+        let mut s = shared.lock();
+        let store = &mut *s;
+        let mismatch = || ControlError { status: 401, code: "client_secret_mismatch", message: "The client_secret does not match this intent.".into() };
+        let not_waiting = |status: &str| {
+            ControlError::bad("not_awaiting_authentication", format!("The intent is not awaiting 3-D Secure authentication (status: {status})."))
+        };
+        if intent.starts_with("pi_") {
+            let mut pi = store.payment_intents.get(intent).cloned().ok_or_else(|| ControlError::not_found(format!("no PaymentIntent {intent}")))?;
+            if pi.client_secret != client_secret {
+                return Err(mismatch());
+            }
+            if pi.status != "requires_action" {
+                return Err(not_waiting(&pi.status));
+            }
+            let mut ctx = Ctx { store, account: pi.account.clone(), now, request: RequestInfo::default(), caller: KeyKind::Publishable };
+            let r = if complete { payment_intents::complete_3ds(&mut ctx, &mut pi) } else { payment_intents::fail_3ds(&mut ctx, &mut pi) };
+            r.map_err(|e| ControlError::bad("three_ds_failed", e.message))?;
+            let mut v = payment_intents::render(ctx.store, &pi);
+            for k in ["customer", "metadata", "latest_charge", "amount_received", "amount_capturable"] {
+                v.as_object_mut().map(|o| o.remove(k));
+            }
+            v
+        } else if intent.starts_with("seti_") {
+            let mut si = store.setup_intents.get(intent).cloned().ok_or_else(|| ControlError::not_found(format!("no SetupIntent {intent}")))?;
+            if si.client_secret != client_secret {
+                return Err(mismatch());
+            }
+            if si.status != "requires_action" {
+                return Err(not_waiting(&si.status));
+            }
+            let mut ctx = Ctx { store, account: si.account.clone(), now, request: RequestInfo::default(), caller: KeyKind::Publishable };
+            let r = if complete { setup_intents::complete_3ds(&mut ctx, &mut si) } else { setup_intents::fail_3ds(&mut ctx, &mut si) };
+            r.map_err(|e| ControlError::bad("three_ds_failed", e.message))?;
+            let mut v = setup_intents::render(&si);
+            for k in ["customer", "metadata"] {
+                v.as_object_mut().map(|o| o.remove(k));
+            }
+            v
+        } else {
+            return Err(ControlError::not_found(format!("no intent {intent}")));
+        }
+    };
+    shared.flush_outbox();
+    Ok(v)
+}
+
+// ---- HTTP handlers ----
+
+type S = State<Arc<Shared>>;
+
+/// Reads a JSON body, or a form body (`client_secret=...`), or nothing.
+fn body_json(headers: &HeaderMap, body: &Bytes) -> Result<Value, ControlError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    let is_form = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        return form::parse(body).map(Value::Object).map_err(|e| ControlError::bad("invalid_body", e.to_string()));
+    }
+    serde_json::from_slice(body).map_err(|e| ControlError::bad("invalid_json", e.to_string()))
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(headers: &HeaderMap, body: &Bytes) -> Result<T, ControlError> {
+    serde_json::from_value(body_json(headers, body)?).map_err(|e| ControlError::bad("invalid_body", e.to_string()))
+}
+
+async fn health(State(shared): S) -> Json<Value> {
+    let s = shared.lock();
+    Json(json!({"ok": true, "url": s.base_url, "account": s.default_account, "now": shared.clock.now()}))
+}
+
+async fn reset(State(shared): S) -> Json<Value> {
+    shared.lock().reset();
+    shared.clock.reset();
+    Json(json!({"reset": true}))
+}
+
+async fn accounts(State(shared): S) -> Json<Value> {
+    let s = shared.lock();
+    Json(Value::Array(s.accounts.values().map(account::render).collect()))
+}
+
+async fn new_account(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+    let p: AccountParams = parse(&headers, &body)?;
+    let keys = create_account(&shared, &p)?;
+    let acct = shared.lock().accounts.get(&keys.account).map(account::render).unwrap_or(Value::Null);
+    Ok(Json(json!({
+        "account": acct,
+        "publishable_key": keys.publishable_key,
+        "secret_key": keys.secret_key,
+        "restricted_key": keys.restricted_key,
+    })))
+}
+
+async fn change_account(State(shared): S, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+    let u: AccountUpdate = parse(&headers, &body)?;
+    update_account(&shared, &id, &u).map(Json)
+}
+
+#[derive(Deserialize)]
+struct NewKey {
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(rename = "type")]
+    kind: KeyKind,
+    #[serde(default)]
+    permissions: Vec<String>,
+}
+
+async fn new_key(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+    let k: NewKey = parse(&headers, &body)?;
+    let key = create_key(&shared, k.account.as_deref(), k.kind, &k.permissions)?;
+    Ok(Json(json!({"key": key, "type": k.kind})))
+}
+
+#[derive(Deserialize)]
+struct KeyRef {
+    key: String,
+    #[serde(default)]
+    permissions: Vec<String>,
+}
+
+async fn revoke(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+    let k: KeyRef = parse(&headers, &body)?;
+    revoke_key(&shared, &k.key)?;
+    Ok(Json(json!({"revoked": true})))
+}
+
+async fn permissions(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+    let k: KeyRef = parse(&headers, &body)?;
+    set_permissions(&shared, &k.key, &k.permissions)?;
+    Ok(Json(json!({"permissions": k.permissions})))
+}
+
+async fn clock(State(shared): S) -> Json<Value> {
+    Json(json!({"now": shared.clock.now(), "offset": shared.clock.offset()}))
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: i64,
+}
+
+async fn advance(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+    let a: Advance = parse(&headers, &body)?;
+    let expired = advance_clock(&shared, a.seconds)?;
+    Ok(Json(json!({"now": shared.clock.now(), "offset": shared.clock.offset(), "expired": expired})))
+}
+
+#[derive(Deserialize)]
+struct Faults {
+    #[serde(default)]
+    rules: Vec<FaultRule>,
+    #[serde(default)]
+    seed: Option<u64>,
+}
+
+async fn get_faults(State(shared): S) -> Json<Value> {
+    Json(json!({"rules": shared.lock().faults.rules}))
+}
+
+async fn put_faults(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+    let f: Faults = parse(&headers, &body)?;
+    set_faults(&shared, f.rules, f.seed);
+    Ok(Json(json!({"rules": shared.lock().faults.rules})))
+}
+
+async fn clear_faults(State(shared): S) -> Json<Value> {
+    set_faults(&shared, Vec::new(), None);
+    Json(json!({"rules": []}))
+}
+
+async fn get_knobs(State(shared): S) -> Json<Knobs> {
+    Json(shared.lock().knobs.clone())
+}
+
+async fn put_knobs(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Knobs>, ControlError> {
+    let k: Knobs = parse(&headers, &body)?;
+    shared.lock().knobs = k.clone();
+    Ok(Json(k))
+}
+
+async fn deliveries(State(shared): S) -> Json<Vec<Delivery>> {
+    Json(shared.lock().deliveries.clone())
+}
+
+#[derive(Deserialize)]
+struct Rotate {
+    #[serde(default = "day")]
+    expires_in: i64,
+}
+
+fn day() -> i64 {
+    86_400
+}
+
+async fn rotate(State(shared): S, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+    let r: Rotate = parse(&headers, &body)?;
+    let secret = rotate_secret(&shared, &id, r.expires_in)?;
+    Ok(Json(json!({"secret": secret, "previous_expires_at": shared.clock.now() + r.expires_in})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DisputeReq {
+    reason: Option<String>,
+    outcome: Option<String>,
+}
+
+async fn dispute(State(shared): S, Path(charge): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+    let d: DisputeReq = parse(&headers, &body)?;
+    open_dispute(&shared, &charge, d.reason.as_deref(), d.outcome.as_deref()).map(Json)
+}
+
+async fn close(State(shared): S, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+    let d: DisputeReq = parse(&headers, &body)?;
+    close_dispute(&shared, &id, d.outcome.as_deref().unwrap_or("")).map(Json)
+}
+
+async fn counters(State(shared): S) -> Json<Value> {
+    Json(json!(shared.lock().counters))
+}
+
+async fn idempotency(State(shared): S) -> Json<Value> {
+    Json(crate::idempotency::summary(&shared.lock()))
+}
+
+#[derive(Deserialize)]
+struct Secret {
+    #[serde(default)]
+    client_secret: String,
+}
+
+async fn three_ds_complete(State(shared): S, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+    let s: Secret = parse(&headers, &body)?;
+    three_ds(&shared, &id, &s.client_secret, true).map(Json)
+}
+
+async fn three_ds_fail(State(shared): S, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+    let s: Secret = parse(&headers, &body)?;
+    three_ds(&shared, &id, &s.client_secret, false).map(Json)
+}
+
+/// The 3-D Secure endpoints (called by the challenge page; CORS is added by the caller).
+pub fn three_ds_routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_sandbox/3ds/{intent}/complete", post(three_ds_complete))
+        .route("/_sandbox/3ds/{intent}/fail", post(three_ds_fail))
+}
+
+/// The rest of the control API.
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_sandbox", get(health))
+        .route("/_sandbox/health", get(health))
+        .route("/_sandbox/reset", post(reset))
+        .route("/_sandbox/accounts", get(accounts).post(new_account))
+        .route("/_sandbox/accounts/{id}", post(change_account))
+        .route("/_sandbox/keys", post(new_key))
+        .route("/_sandbox/keys/revoke", post(revoke))
+        .route("/_sandbox/keys/permissions", post(permissions))
+        .route("/_sandbox/clock", get(clock))
+        .route("/_sandbox/clock/advance", post(advance))
+        .route("/_sandbox/faults", get(get_faults).post(put_faults).delete(clear_faults))
+        .route("/_sandbox/webhooks/knobs", get(get_knobs).post(put_knobs))
+        .route("/_sandbox/webhooks/deliveries", get(deliveries))
+        .route("/_sandbox/webhook_endpoints/{id}/rotate", post(rotate))
+        .route("/_sandbox/charges/{id}/dispute", post(dispute))
+        .route("/_sandbox/disputes/{id}/close", post(close))
+        .route("/_sandbox/counters", get(counters))
+        .route("/_sandbox/idempotency", get(idempotency))
+}

@@ -1,0 +1,212 @@
+//! Idempotent requests as Stripe runs them: an `Idempotency-Key` is scoped to the account; the
+//! first answer is saved once the endpoint starts executing (successes, declines and other
+//! errors alike, but not parameter-validation failures) and replayed with
+//! `Idempotent-Replayed: true`; the same key with other parameters or another endpoint is an
+//! `idempotency_error`; a second request while the first is still running gets 409
+//! `idempotency_key_in_use`. Records are pruned after 24 hours of sandbox time.
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::errors::{ApiError, ErrorType};
+use crate::state::Store;
+
+/// How long a key is remembered (Stripe: at least 24 hours).
+pub const RETENTION_SECS: i64 = 24 * 3600;
+
+/// What identifies "the same request".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fingerprint {
+    /// `/v1/payment_intents`.
+    pub path: String,
+    /// The parameters (without Stripe.js's client-side ones).
+    pub params: Value,
+}
+
+/// One saved key.
+#[derive(Debug, Clone)]
+pub enum IdemEntry {
+    /// The first request is still executing.
+    InFlight {
+        /// Its fingerprint.
+        fingerprint: Fingerprint,
+        /// When it began.
+        started: i64,
+    },
+    /// The first request's answer.
+    Done {
+        /// Its fingerprint.
+        fingerprint: Fingerprint,
+        /// HTTP status.
+        status: u16,
+        /// Body.
+        body: Value,
+        /// Request id of the original request.
+        request_id: String,
+        /// When it was saved.
+        saved_at: i64,
+    },
+}
+
+/// What the idempotency layer decides for an incoming request.
+#[derive(Debug)]
+pub enum Decision {
+    /// Execute it (the key is now marked in flight).
+    Proceed,
+    /// Answer with the saved response.
+    Replay {
+        /// HTTP status.
+        status: u16,
+        /// Body.
+        body: Value,
+        /// The original request's id.
+        original_request: String,
+    },
+    /// Refuse it.
+    Refuse(ApiError),
+}
+
+fn mismatch(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, ErrorType::Idempotency, message)
+}
+
+/// Looks the key up and, when the request may run, marks it in flight.
+pub fn begin(store: &mut Store, account: &str, key: &str, fingerprint: Fingerprint, now: i64) -> Decision {
+    if key.len() > 255 {
+        let mut e = ApiError::invalid(
+            "Invalid Idempotency-Key: keys may be at most 255 characters long.",
+        )
+        .param("Idempotency-Key");
+        e.saved = false;
+        return Decision::Refuse(e);
+    }
+    let slot = (account.to_string(), key.to_string());
+    if let Some(entry) = store.idempotency.get(&slot) {
+        let (old, expired) = match entry {
+            IdemEntry::InFlight { fingerprint, started } => (fingerprint, now - started > RETENTION_SECS),
+            IdemEntry::Done { fingerprint, saved_at, .. } => (fingerprint, now - saved_at > RETENTION_SECS),
+        };
+        if !expired {
+            if old.path != fingerprint.path {
+                return Decision::Refuse(mismatch(format!(
+                    "Keys for idempotent requests can only be used for the same endpoint they were \
+                     first used for ('{}' vs '{}'). Try using a key other than '{key}' if you meant \
+                     to execute a different request.",
+                    old.path, fingerprint.path
+                )));
+            }
+            if old.params != fingerprint.params {
+                return Decision::Refuse(mismatch(format!(
+                    "Keys for idempotent requests can only be used with the same parameters they \
+                     were first used with. Try using a key other than '{key}' if you meant to \
+                     execute a different request."
+                )));
+            }
+            return match entry {
+                IdemEntry::InFlight { .. } => Decision::Refuse(
+                    ApiError::new(
+                        StatusCode::CONFLICT,
+                        ErrorType::Idempotency,
+                        format!(
+                            "There is currently another in-progress request using this Idempotent \
+                             Key (that probably means you submitted twice, and the other request is \
+                             still going through): {key}. Please try again later."
+                        ),
+                    )
+                    .code("idempotency_key_in_use"),
+                ),
+                IdemEntry::Done { status, body, request_id, .. } => Decision::Replay {
+                    status: *status,
+                    body: body.clone(),
+                    original_request: request_id.clone(),
+                },
+            };
+        }
+    }
+    store.idempotency.insert(slot, IdemEntry::InFlight { fingerprint, started: now });
+    Decision::Proceed
+}
+
+/// Saves the answer of an executed request.
+pub fn finish(store: &mut Store, account: &str, key: &str, status: u16, body: &Value, request_id: &str, now: i64) {
+    let slot = (account.to_string(), key.to_string());
+    if let Some(IdemEntry::InFlight { fingerprint, .. }) = store.idempotency.remove(&slot) {
+        store.idempotency.insert(
+            slot,
+            IdemEntry::Done {
+                fingerprint,
+                status,
+                body: body.clone(),
+                request_id: request_id.to_string(),
+                saved_at: now,
+            },
+        );
+    }
+}
+
+/// Forgets an in-flight key whose request never reached the endpoint (validation failure,
+/// injected fault before execution): a retry runs it afresh.
+pub fn abandon(store: &mut Store, account: &str, key: &str) {
+    let slot = (account.to_string(), key.to_string());
+    if matches!(store.idempotency.get(&slot), Some(IdemEntry::InFlight { .. })) {
+        store.idempotency.remove(&slot);
+    }
+}
+
+/// The saved entries, for the control API's view.
+pub fn summary(store: &Store) -> Value {
+    let mut v: Vec<Value> = store
+        .idempotency
+        .iter()
+        .map(|((account, key), e)| match e {
+            IdemEntry::InFlight { fingerprint, .. } => {
+                json!({"account": account, "key": key, "path": fingerprint.path, "state": "in_flight"})
+            }
+            IdemEntry::Done { fingerprint, status, request_id, .. } => json!({
+                "account": account, "key": key, "path": fingerprint.path, "state": "done",
+                "status": status, "request_id": request_id,
+            }),
+        })
+        .collect();
+    v.sort_by_key(|x| x["key"].as_str().unwrap_or_default().to_string());
+    Value::Array(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(path: &str, p: Value) -> Fingerprint {
+        Fingerprint { path: path.into(), params: p }
+    }
+
+    #[test]
+    fn replay_mismatch_and_in_flight() {
+        let mut s = Store::new(Some(1), 1_000);
+        let a = s.default_account.clone();
+        let f = fp("/v1/payment_intents", json!({"amount": "100"}));
+        assert!(matches!(begin(&mut s, &a, "k", f.clone(), 1_000), Decision::Proceed));
+        match begin(&mut s, &a, "k", f.clone(), 1_000) {
+            Decision::Refuse(e) => assert_eq!(e.status, StatusCode::CONFLICT),
+            d => panic!("{d:?}"),
+        }
+        finish(&mut s, &a, "k", 200, &json!({"id": "pi_1"}), "req_1", 1_000);
+        match begin(&mut s, &a, "k", f.clone(), 1_001) {
+            Decision::Replay { status, body, original_request } => {
+                assert_eq!((status, body["id"].as_str(), original_request.as_str()), (200, Some("pi_1"), "req_1"))
+            }
+            d => panic!("{d:?}"),
+        }
+        match begin(&mut s, &a, "k", fp("/v1/payment_intents", json!({"amount": "200"})), 1_001) {
+            Decision::Refuse(e) => {
+                assert_eq!(e.kind, ErrorType::Idempotency);
+                assert!(e.message.starts_with("Keys for idempotent requests can only be used with the same parameters"));
+            }
+            d => panic!("{d:?}"),
+        }
+        // Another account may use the same key.
+        assert!(matches!(begin(&mut s, "acct_other", "k", f.clone(), 1_001), Decision::Proceed));
+        // After 24 hours the key is new again.
+        assert!(matches!(begin(&mut s, &a, "k", f, 1_000 + RETENTION_SECS + 1), Decision::Proceed));
+    }
+}

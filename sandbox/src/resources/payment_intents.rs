@@ -1,0 +1,689 @@
+//! PaymentIntents: create, retrieve (also with the publishable key and `client_secret`), update,
+//! confirm (also Stripe.js's confirm with the client secret), capture (partial allowed), cancel,
+//! list; the test cards' outcomes (success, declines with the 402 `card_error` that embeds the
+//! PaymentIntent, 3-D Secure `requires_action` with `next_action`), the 3-D Secure challenge's
+//! completion or failure, and the expiry of authorised, uncaptured PaymentIntents after 7 days.
+
+use serde_json::{json, Map, Value};
+
+use crate::auth::KeyKind;
+use crate::cards::{self, Behavior, Decline};
+use crate::currency;
+use crate::errors::{ApiError, ApiResult};
+use crate::form::Params;
+use crate::resources::{charges, customers, disputes, payment_methods};
+use crate::state::{list, merge_metadata, Ctx, PaymentIntent, PaymentMethod, RequestInfo, Row, Store};
+
+/// An uncaptured authorisation lasts this long (Stripe: 7 days for online card payments).
+pub const CAPTURE_WINDOW_SECS: i64 = 7 * 86_400;
+
+const AUTH_FAILURE_MESSAGE: &str =
+    "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
+
+/// Renders a PaymentIntent like Stripe's object.
+pub fn render(_store: &Store, pi: &PaymentIntent) -> Value {
+    json!({
+        "id": pi.id,
+        "object": "payment_intent",
+        "amount": pi.amount,
+        "amount_capturable": pi.amount_capturable,
+        "amount_details": {"tip": {}},
+        "amount_received": pi.amount_received,
+        "application": null,
+        "application_fee_amount": null,
+        "automatic_payment_methods": if pi.automatic_payment_methods {
+            json!({"allow_redirects": "always", "enabled": true})
+        } else {
+            Value::Null
+        },
+        "canceled_at": pi.canceled_at,
+        "cancellation_reason": pi.cancellation_reason,
+        "capture_method": pi.capture_method,
+        "client_secret": pi.client_secret,
+        "confirmation_method": pi.confirmation_method,
+        "created": pi.created,
+        "currency": pi.currency,
+        "customer": pi.customer,
+        "customer_account": null,
+        "description": pi.description,
+        "excluded_payment_method_types": null,
+        "last_payment_error": pi.last_payment_error,
+        "latest_charge": pi.latest_charge,
+        "livemode": false,
+        "managed_payments": null,
+        "metadata": pi.metadata,
+        "next_action": pi.next_action,
+        "on_behalf_of": null,
+        "payment_method": pi.payment_method,
+        "payment_method_configuration_details": null,
+        "payment_method_options": {
+            "card": {"installments": null, "mandate_options": null, "network": null, "request_three_d_secure": "automatic"}
+        },
+        "payment_method_types": pi.payment_method_types,
+        "processing": null,
+        "receipt_email": pi.receipt_email,
+        "review": null,
+        "setup_future_usage": pi.setup_future_usage,
+        "shipping": null,
+        "source": null,
+        "statement_descriptor": pi.statement_descriptor,
+        "statement_descriptor_suffix": pi.statement_descriptor_suffix,
+        "status": pi.status,
+        "transfer_data": null,
+        "transfer_group": null,
+    })
+}
+
+/// What a publishable key sees: Stripe leaves out the server-side fields.
+fn render_for(ctx: &Ctx, pi: &PaymentIntent) -> Value {
+    let mut v = render(ctx.store, pi);
+    if ctx.caller == KeyKind::Publishable {
+        if let Some(o) = v.as_object_mut() {
+            for k in [
+                "amount_capturable", "amount_received", "application", "application_fee_amount", "customer",
+                "customer_account", "latest_charge", "metadata", "on_behalf_of", "review", "statement_descriptor",
+                "statement_descriptor_suffix", "transfer_data", "transfer_group", "payment_method_options",
+            ] {
+                o.remove(k);
+            }
+        }
+    }
+    v
+}
+
+/// The PaymentIntent `id` of the caller's account.
+pub fn get(ctx: &Ctx, id: &str, param: &str) -> ApiResult<PaymentIntent> {
+    ctx.store
+        .payment_intents
+        .get(id)
+        .filter(|p| p.account == ctx.account)
+        .cloned()
+        .ok_or_else(|| ApiError::missing("payment_intent", id, Some(param)))
+}
+
+fn save(ctx: &mut Ctx, pi: &PaymentIntent) -> Value {
+    ctx.store.payment_intents.insert(pi.id.clone(), pi.clone());
+    render(ctx.store, pi)
+}
+
+/// With a publishable key, the `client_secret` must be given and match.
+fn check_client_secret(ctx: &Ctx, pi: &PaymentIntent, params: &Params) -> ApiResult<()> {
+    if ctx.caller != KeyKind::Publishable {
+        return Ok(());
+    }
+    match params.str("client_secret")? {
+        Some(s) if s == pi.client_secret => Ok(()),
+        Some(_) => Err(ApiError::invalid(
+            "The client_secret provided does not match the client_secret associated with the PaymentIntent.",
+        )
+        .param("client_secret")),
+        None => Err(crate::auth::publishable_refused()),
+    }
+}
+
+fn unexpected_state(message: String) -> ApiError {
+    ApiError::state(message, "payment_intent_unexpected_state")
+}
+
+fn one_of(params: &Params, name: &str, allowed: &[&str]) -> ApiResult<Option<String>> {
+    match params.str(name)? {
+        None => Ok(None),
+        Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
+        Some(v) => Err(ApiError::validation(
+            format!("Invalid {name} '{v}': must be one of {}", allowed.join(", ")),
+            "parameter_invalid_string",
+            name,
+        )),
+    }
+}
+
+const CREATE_FIELDS: &[&str] = &[
+    "amount", "currency", "payment_method", "confirm", "capture_method", "customer", "setup_future_usage",
+    "off_session", "receipt_email", "description", "metadata", "statement_descriptor_suffix",
+    "statement_descriptor", "payment_method_types", "automatic_payment_methods", "confirmation_method",
+    "return_url", "error_on_requires_action", "payment_method_options", "payment_method_data", "use_stripe_sdk",
+    "shipping", "mandate_data",
+];
+
+fn descriptor_suffix(params: &Params) -> ApiResult<Option<String>> {
+    match params.str("statement_descriptor_suffix")? {
+        Some(s) if s.chars().count() > 22 => Err(ApiError::validation(
+            "The statement descriptor suffix must be at most 22 characters long.",
+            "parameter_invalid_string",
+            "statement_descriptor_suffix",
+        )),
+        other => Ok(other.map(String::from)),
+    }
+}
+
+/// `POST /v1/payment_intents`.
+pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
+    params.allow(CREATE_FIELDS)?;
+    let amount = params.required_int("amount")?;
+    let currency = currency::parse(params.required_str("currency")?, "currency")?;
+    let settlement = ctx.store.settlement_currency(&ctx.account);
+    currency::check_amount(amount, &currency, &settlement, "amount")?;
+    let capture_method = one_of(params, "capture_method", &["automatic", "automatic_async", "manual"])?
+        .unwrap_or_else(|| "automatic_async".into());
+    let confirmation_method =
+        one_of(params, "confirmation_method", &["automatic", "manual"])?.unwrap_or_else(|| "automatic".into());
+    let setup_future_usage = one_of(params, "setup_future_usage", &["on_session", "off_session"])?;
+    let confirm = params.bool("confirm")?.unwrap_or(false);
+    if params.has("off_session") && !confirm {
+        return Err(ApiError::validation(
+            "You may only specify `off_session` when `confirm=true`.",
+            "parameter_invalid_string",
+            "off_session",
+        ));
+    }
+    let customer = match params.str("customer")? {
+        Some(c) => Some(customers::get(ctx, c, "customer")?.id),
+        None => None,
+    };
+    let types = params.string_list("payment_method_types")?;
+    if let Some(t) = &types {
+        if let Some(bad) = t.iter().find(|x| x.as_str() != "card") {
+            return Err(ApiError::invalid(format!(
+                "The payment method type \"{bad}\" is invalid. The sandbox supports only \"card\"."
+            ))
+            .param("payment_method_types"));
+        }
+    }
+    let suffix = descriptor_suffix(params)?;
+    let payment_method = match params.str("payment_method")? {
+        Some(pm) => Some(payment_methods::resolve(ctx, pm, "payment_method")?.id),
+        None => None,
+    };
+    let id = ctx.id("pi_");
+    let secret = ctx.store.random(25);
+    let seq = ctx.store.next_seq();
+    let mut pi = PaymentIntent {
+        id: id.clone(),
+        account: ctx.account.clone(),
+        seq,
+        created: ctx.now,
+        amount,
+        currency,
+        status: if payment_method.is_some() { "requires_confirmation" } else { "requires_payment_method" }.into(),
+        capture_method,
+        confirmation_method,
+        client_secret: format!("{id}_secret_{secret}"),
+        customer,
+        payment_method,
+        description: params.str("description")?.map(String::from),
+        metadata: params.metadata()?.unwrap_or_default(),
+        receipt_email: params.str("receipt_email")?.map(String::from),
+        setup_future_usage,
+        statement_descriptor_suffix: suffix,
+        statement_descriptor: params.str("statement_descriptor")?.map(String::from),
+        latest_charge: None,
+        last_payment_error: None,
+        next_action: None,
+        amount_capturable: 0,
+        amount_received: 0,
+        canceled_at: None,
+        cancellation_reason: None,
+        automatic_payment_methods: types.is_none(),
+        payment_method_types: types.unwrap_or_else(|| vec!["card".into()]),
+        off_session: false,
+    };
+    let v = save(ctx, &pi);
+    ctx.store.count("payment_intents_created");
+    ctx.emit("payment_intent.created", v, None);
+    if confirm {
+        let off_session = off_session_flag(params)?;
+        run_confirm(ctx, &mut pi, params, off_session)?;
+    }
+    let v = render_for(ctx, &pi);
+    ctx.answer(v, params)
+}
+
+/// `off_session=true|false|one_off|recurring`.
+fn off_session_flag(params: &Params) -> ApiResult<bool> {
+    match params.str("off_session")? {
+        None | Some("false") => Ok(false),
+        Some("true") | Some("one_off") | Some("recurring") => Ok(true),
+        Some(v) => Err(ApiError::validation(format!("Invalid boolean: {v}"), "parameter_invalid_boolean", "off_session")),
+    }
+}
+
+/// A PaymentMethod from `payment_method_data[type]=card&payment_method_data[card][...]` (what
+/// Stripe.js's `confirmCardPayment` sends with a card element).
+fn payment_method_from_data(ctx: &mut Ctx, data: &Map<String, Value>) -> ApiResult<PaymentMethod> {
+    let mut p = Params::new(data.clone());
+    p.take("payment_user_agent");
+    p.take("time_on_page");
+    p.take("guid");
+    p.take("muid");
+    p.take("sid");
+    p.take("referrer");
+    let v = payment_methods::create(ctx, &p)?;
+    let id = v["id"].as_str().unwrap_or_default().to_string();
+    payment_methods::resolve(ctx, &id, "payment_method_data")
+}
+
+fn the_decline_error(decline: Decline, pi_json: Value, pm_json: Value, charge: &str) -> ApiError {
+    ApiError::card(decline.message, decline.code)
+        .decline_code(decline.decline_code)
+        .with("charge", json!(charge))
+        .with("payment_intent", pi_json)
+        .with("payment_method", pm_json)
+        .with("payment_method_type", json!("card"))
+}
+
+/// The confirmation: checks the state and the PaymentMethod, then runs the card's outcome.
+fn run_confirm(ctx: &mut Ctx, pi: &mut PaymentIntent, params: &Params, off_session: bool) -> ApiResult<()> {
+    match pi.status.as_str() {
+        "requires_payment_method" | "requires_confirmation" | "requires_action" => {}
+        "succeeded" => {
+            return Err(unexpected_state(
+                "You cannot confirm this PaymentIntent because it has already succeeded after being previously confirmed.".into(),
+            ))
+        }
+        s => {
+            return Err(unexpected_state(format!(
+                "You cannot confirm this PaymentIntent because it has a status of {s}. Only a PaymentIntent with one of the \
+                 following statuses may be confirmed: requires_confirmation, requires_payment_method, requires_action."
+            )))
+        }
+    }
+    if let Some(sfu) = one_of(params, "setup_future_usage", &["on_session", "off_session"])? {
+        pi.setup_future_usage = Some(sfu);
+    }
+    if params.has("receipt_email") {
+        pi.receipt_email = params.str("receipt_email")?.map(String::from);
+    }
+    let pm = if let Some(id) = params.str("payment_method")? {
+        payment_methods::resolve(ctx, id, "payment_method")?
+    } else if let Some(data) = params.object("payment_method_data")? {
+        payment_method_from_data(ctx, data)?
+    } else if let Some(id) = pi.payment_method.clone() {
+        payment_methods::resolve(ctx, &id, "payment_method")?
+    } else {
+        return Err(unexpected_state(
+            "You cannot confirm this PaymentIntent because it's missing a payment method. You can either update the \
+             PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method."
+                .into(),
+        ));
+    };
+    if pm.consumed {
+        return Err(ApiError::invalid(payment_methods::REUSE_REFUSED).param("payment_method"));
+    }
+    if let Some(owner) = &pm.customer {
+        if pi.customer.as_ref() != Some(owner) {
+            return Err(ApiError::invalid(format!(
+                "The provided PaymentMethod ({}) is attached to a Customer ({owner}); pass that Customer in the `customer` \
+                 parameter of the PaymentIntent to use it.",
+                pm.id
+            ))
+            .param("payment_method"));
+        }
+    }
+    pi.payment_method = Some(pm.id.clone());
+    pi.off_session = off_session;
+    let behavior = cards::details(&pm.card.number).behavior;
+    let outcome = match behavior {
+        Behavior::Decline(d) => Err(d),
+        Behavior::AttachThenDecline => Err(cards::GENERIC_DECLINE),
+        b if b.needs_3ds() => {
+            if off_session {
+                if b == Behavior::ThreeDsUnlessSetUp && pm.set_up {
+                    Ok(false)
+                } else {
+                    Err(cards::AUTHENTICATION_REQUIRED)
+                }
+            } else {
+                return require_action(ctx, pi, &pm);
+            }
+        }
+        _ => Ok(false),
+    };
+    match outcome {
+        Ok(three_ds) => {
+            succeed(ctx, pi, pm, three_ds);
+            Ok(())
+        }
+        Err(decline) => Err(decline_payment(ctx, pi, pm, decline)),
+    }
+}
+
+fn require_action(ctx: &mut Ctx, pi: &mut PaymentIntent, pm: &PaymentMethod) -> ApiResult<()> {
+    let source = ctx.id("src_");
+    pi.status = "requires_action".into();
+    pi.payment_method = Some(pm.id.clone());
+    pi.last_payment_error = None;
+    pi.next_action = Some(json!({
+        "type": "use_stripe_sdk",
+        "use_stripe_sdk": {
+            "type": "three_d_secure_redirect",
+            "stripe_js": format!("{}/v3/3ds/challenge.html?intent={}&client_secret={}", ctx.store.base_url, pi.id, pi.client_secret),
+            "source": source,
+        },
+    }));
+    let v = save(ctx, pi);
+    ctx.emit("payment_intent.requires_action", v, None);
+    Ok(())
+}
+
+/// A declined attempt: a failed charge, `requires_payment_method` with `last_payment_error`,
+/// `charge.failed` + `payment_intent.payment_failed`, and the 402 to answer.
+fn decline_payment(ctx: &mut Ctx, pi: &mut PaymentIntent, mut pm: PaymentMethod, decline: Decline) -> ApiError {
+    let charge = charges::create(ctx, pi, &pm, false, Some(decline), false);
+    if pm.customer.is_none() {
+        pm.consumed = true;
+        ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
+    }
+    let pm_json = payment_methods::render(&pm);
+    pi.status = "requires_payment_method".into();
+    pi.payment_method = None;
+    pi.next_action = None;
+    pi.latest_charge = Some(charge.id.clone());
+    pi.last_payment_error = Some(json!({
+        "charge": charge.id,
+        "code": decline.code,
+        "decline_code": decline.decline_code,
+        "doc_url": format!("https://stripe.com/docs/error-codes/{}", decline.code.replace('_', "-")),
+        "message": decline.message,
+        "payment_method": pm_json,
+        "type": "card_error",
+    }));
+    let v = save(ctx, pi);
+    ctx.emit("payment_intent.payment_failed", v, None);
+    let shown = render_for(ctx, pi);
+    the_decline_error(decline, shown, pm_json, &charge.id)
+}
+
+/// A successful attempt: the charge (captured or authorised), the PaymentIntent `succeeded` or
+/// `requires_capture`, the card saved when `setup_future_usage` asks for it.
+fn succeed(ctx: &mut Ctx, pi: &mut PaymentIntent, mut pm: PaymentMethod, three_ds: bool) {
+    let manual = pi.capture_method == "manual";
+    let charge = charges::create(ctx, pi, &pm, !manual, None, three_ds);
+    match (&pi.customer, &pi.setup_future_usage) {
+        (Some(customer), Some(_)) => {
+            if pm.customer.is_none() {
+                pm.customer = Some(customer.clone());
+                ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
+                let v = payment_methods::render(&pm);
+                ctx.emit("payment_method.attached", v, None);
+            }
+            pm.set_up = true;
+        }
+        _ => {
+            if pm.customer.is_none() {
+                pm.consumed = true;
+            }
+        }
+    }
+    ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
+    pi.payment_method = Some(pm.id.clone());
+    pi.latest_charge = Some(charge.id.clone());
+    pi.last_payment_error = None;
+    pi.next_action = None;
+    if manual {
+        pi.status = "requires_capture".into();
+        pi.amount_capturable = pi.amount;
+    } else {
+        pi.status = "succeeded".into();
+        pi.amount_received = pi.amount;
+    }
+    let v = save(ctx, pi);
+    ctx.emit(if manual { "payment_intent.amount_capturable_updated" } else { "payment_intent.succeeded" }, v, None);
+    if cards::details(&pm.card.number).behavior == Behavior::Dispute {
+        disputes::open(ctx, &charge.id, "fraudulent");
+    }
+}
+
+/// `POST /v1/payment_intents/{id}/confirm`.
+pub fn confirm(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
+    params.allow(&[
+        "payment_method", "payment_method_data", "off_session", "setup_future_usage", "receipt_email", "return_url",
+        "client_secret", "use_stripe_sdk", "error_on_requires_action", "payment_method_options", "mandate_data",
+        "shipping", "expected_payment_method_type", "capture_method",
+    ])?;
+    let mut pi = get(ctx, id, "intent")?;
+    check_client_secret(ctx, &pi, params)?;
+    let off_session = off_session_flag(params)?;
+    run_confirm(ctx, &mut pi, params, off_session)?;
+    let v = render_for(ctx, &pi);
+    ctx.answer(v, params)
+}
+
+/// `GET /v1/payment_intents/{id}`.
+pub fn retrieve(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
+    params.allow(&["client_secret"])?;
+    let pi = get(ctx, id, "intent")?;
+    check_client_secret(ctx, &pi, params)?;
+    let v = render_for(ctx, &pi);
+    ctx.answer(v, params)
+}
+
+/// `POST /v1/payment_intents/{id}`.
+pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
+    params.allow(&[
+        "amount", "currency", "customer", "description", "metadata", "payment_method", "receipt_email",
+        "setup_future_usage", "statement_descriptor_suffix", "statement_descriptor", "capture_method",
+        "payment_method_types", "shipping", "payment_method_options", "payment_method_data",
+    ])?;
+    let mut pi = get(ctx, id, "intent")?;
+    let open = matches!(pi.status.as_str(), "requires_payment_method" | "requires_confirmation" | "requires_action");
+    for field in ["amount", "currency", "customer", "payment_method", "setup_future_usage", "capture_method", "payment_method_types"] {
+        if params.has(field) && !open {
+            return Err(unexpected_state(format!(
+                "This PaymentIntent's {field} could not be updated because it has a status of {}. You may only update the \
+                 {field} of a PaymentIntent with one of the following statuses: requires_payment_method, \
+                 requires_confirmation, requires_action.",
+                pi.status
+            )));
+        }
+    }
+    if params.has("currency") {
+        pi.currency = currency::parse(params.required_str("currency")?, "currency")?;
+    }
+    if params.has("amount") {
+        pi.amount = params.required_int("amount")?;
+    }
+    if params.has("amount") || params.has("currency") {
+        let settlement = ctx.store.settlement_currency(&ctx.account);
+        currency::check_amount(pi.amount, &pi.currency, &settlement, "amount")?;
+    }
+    if params.has("customer") {
+        pi.customer = match params.str("customer")? {
+            Some(c) => Some(customers::get(ctx, c, "customer")?.id),
+            None => None,
+        };
+    }
+    if params.has("description") {
+        pi.description = params.str("description")?.map(String::from);
+    }
+    if params.has("receipt_email") {
+        pi.receipt_email = params.str("receipt_email")?.map(String::from);
+    }
+    if params.has("setup_future_usage") {
+        pi.setup_future_usage = one_of(params, "setup_future_usage", &["on_session", "off_session"])?;
+    }
+    if params.has("capture_method") {
+        pi.capture_method = one_of(params, "capture_method", &["automatic", "automatic_async", "manual"])?
+            .unwrap_or_else(|| "automatic_async".into());
+    }
+    if params.has("statement_descriptor_suffix") {
+        pi.statement_descriptor_suffix = descriptor_suffix(params)?;
+    }
+    if params.has("statement_descriptor") {
+        pi.statement_descriptor = params.str("statement_descriptor")?.map(String::from);
+    }
+    if let Some(m) = params.metadata()? {
+        if m.is_empty() {
+            pi.metadata = Map::new();
+        } else {
+            merge_metadata(&mut pi.metadata, m);
+        }
+    }
+    if let Some(pm) = params.str("payment_method")? {
+        pi.payment_method = Some(payment_methods::resolve(ctx, pm, "payment_method")?.id);
+        pi.status = "requires_confirmation".into();
+        pi.next_action = None;
+    }
+    save(ctx, &pi);
+    let v = render_for(ctx, &pi);
+    ctx.answer(v, params)
+}
+
+/// `POST /v1/payment_intents/{id}/capture`.
+pub fn capture(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
+    params.allow(&["amount_to_capture", "metadata", "statement_descriptor", "statement_descriptor_suffix", "final_capture"])?;
+    let mut pi = get(ctx, id, "intent")?;
+    if pi.status != "requires_capture" {
+        return Err(unexpected_state(format!(
+            "This PaymentIntent could not be captured because it has a status of {}. Only a PaymentIntent with one of the \
+             following statuses may be captured: requires_capture.",
+            pi.status
+        )));
+    }
+    let amount = match params.int("amount_to_capture")? {
+        None => pi.amount_capturable,
+        Some(a) if a < 1 => {
+            return Err(ApiError::validation(
+                "This value must be greater than or equal to 1.",
+                "parameter_invalid_integer",
+                "amount_to_capture",
+            ))
+        }
+        Some(a) if a > pi.amount_capturable => {
+            return Err(ApiError::invalid(format!(
+                "The amount to capture ({}) is greater than the PaymentIntent's amount_capturable ({}).",
+                currency::format(a, &pi.currency),
+                currency::format(pi.amount_capturable, &pi.currency)
+            ))
+            .code("amount_too_large")
+            .param("amount_to_capture"))
+        }
+        Some(a) => a,
+    };
+    currency::check_decimals(amount, &pi.currency, "amount_to_capture")?;
+    if let Some(m) = params.metadata()? {
+        merge_metadata(&mut pi.metadata, m);
+    }
+    if params.has("statement_descriptor_suffix") {
+        pi.statement_descriptor_suffix = descriptor_suffix(params)?;
+    }
+    let charge_id = pi.latest_charge.clone().unwrap_or_default();
+    charges::capture(ctx, &charge_id, amount)?;
+    pi.status = "succeeded".into();
+    pi.amount_received = amount;
+    pi.amount_capturable = 0;
+    let v = save(ctx, &pi);
+    ctx.emit("payment_intent.succeeded", v, None);
+    let v = render_for(ctx, &pi);
+    ctx.answer(v, params)
+}
+
+fn cancel_in_place(ctx: &mut Ctx, pi: &mut PaymentIntent, reason: Option<String>, charge_event: &str) -> ApiResult<()> {
+    if pi.status == "requires_capture" {
+        if let Some(charge) = pi.latest_charge.clone() {
+            charges::release(ctx, &charge, charge_event)?;
+        }
+    }
+    pi.status = "canceled".into();
+    pi.canceled_at = Some(ctx.now);
+    pi.cancellation_reason = reason;
+    pi.amount_capturable = 0;
+    pi.next_action = None;
+    let v = save(ctx, pi);
+    ctx.emit("payment_intent.canceled", v, None);
+    Ok(())
+}
+
+/// `POST /v1/payment_intents/{id}/cancel`.
+pub fn cancel(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
+    params.allow(&["cancellation_reason"])?;
+    let mut pi = get(ctx, id, "intent")?;
+    let reason = one_of(params, "cancellation_reason", &["duplicate", "fraudulent", "requested_by_customer", "abandoned"])?;
+    match pi.status.as_str() {
+        "requires_payment_method" | "requires_capture" | "requires_confirmation" | "requires_action" | "processing" => {}
+        s => {
+            return Err(unexpected_state(format!(
+                "You cannot cancel this PaymentIntent because it has a status of {s}. Only a PaymentIntent with one of the \
+                 following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, \
+                 requires_action, processing."
+            )))
+        }
+    }
+    cancel_in_place(ctx, &mut pi, reason, "charge.refunded")?;
+    let v = render_for(ctx, &pi);
+    ctx.answer(v, params)
+}
+
+/// `GET /v1/payment_intents` (`customer`, `created` filters).
+pub fn list_intents(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
+    params.allow(&["limit", "starting_after", "ending_before", "customer", "created"])?;
+    let customer = params.str("customer")?.map(str::to_string);
+    let rows = ctx
+        .store
+        .payment_intents
+        .values()
+        .filter(|p| p.account == ctx.account && customer.as_ref().is_none_or(|c| p.customer.as_ref() == Some(c)))
+        .map(|p| Row { created: p.created, seq: p.seq, id: p.id.clone(), value: render(ctx.store, p) })
+        .collect();
+    let mut v = list(rows, params, "/v1/payment_intents")?;
+    ctx.store.expand(&ctx.account, &mut v, &params.expand())?;
+    Ok(v)
+}
+
+/// The 3-D Secure challenge was passed: the payment continues as Stripe's does.
+pub fn complete_3ds(ctx: &mut Ctx, pi: &mut PaymentIntent) -> ApiResult<()> {
+    let pm_id = pi.payment_method.clone().unwrap_or_default();
+    let pm = payment_methods::resolve(ctx, &pm_id, "payment_method")?;
+    succeed(ctx, pi, pm, true);
+    Ok(())
+}
+
+/// The 3-D Secure challenge was failed: `requires_payment_method` with
+/// `payment_intent_authentication_failure`.
+pub fn fail_3ds(ctx: &mut Ctx, pi: &mut PaymentIntent) -> ApiResult<()> {
+    let pm_id = pi.payment_method.clone().unwrap_or_default();
+    let mut pm = payment_methods::resolve(ctx, &pm_id, "payment_method")?;
+    if pm.customer.is_none() {
+        pm.consumed = true;
+        ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
+    }
+    pi.status = "requires_payment_method".into();
+    pi.payment_method = None;
+    pi.next_action = None;
+    pi.last_payment_error = Some(json!({
+        "code": "payment_intent_authentication_failure",
+        "doc_url": "https://stripe.com/docs/error-codes/payment-intent-authentication-failure",
+        "message": AUTH_FAILURE_MESSAGE,
+        "payment_method": payment_methods::render(&pm),
+        "type": "invalid_request_error",
+    }));
+    let v = save(ctx, pi);
+    ctx.emit("payment_intent.payment_failed", v, None);
+    Ok(())
+}
+
+/// Cancels authorised, uncaptured PaymentIntents older than 7 days of sandbox time
+/// (`charge.expired`, `payment_intent.canceled` with `cancellation_reason: automatic`).
+pub fn expire_due(store: &mut Store, now: i64) -> Vec<String> {
+    let due: Vec<(String, String)> = store
+        .payment_intents
+        .values()
+        .filter(|p| p.status == "requires_capture")
+        .filter(|p| {
+            p.latest_charge
+                .as_ref()
+                .and_then(|c| store.charges.get(c))
+                .is_some_and(|c| c.created + CAPTURE_WINDOW_SECS <= now)
+        })
+        .map(|p| (p.id.clone(), p.account.clone()))
+        .collect();
+    let mut expired = Vec::new();
+    for (id, account) in due {
+        let mut ctx = Ctx { store, account, now, request: RequestInfo::default(), caller: KeyKind::Secret };
+        if let Ok(mut pi) = get(&ctx, &id, "intent") {
+            if cancel_in_place(&mut ctx, &mut pi, Some("automatic".into()), "charge.expired").is_ok() {
+                expired.push(id);
+            }
+        }
+    }
+    expired
+}

@@ -1,0 +1,352 @@
+//! PaymentMethods (type `card`): create from card details (Stripe.js does this with the
+//! publishable key), the `pm_card_*` test PaymentMethods usable wherever an id is accepted,
+//! retrieve, update, attach/detach to a customer, list; and Stripe's reuse rule: a card used
+//! without a customer, or detached, may not be used again.
+
+use hmac::{Hmac, Mac};
+use serde_json::{json, Map, Value};
+use sha2::Sha256;
+
+use crate::cards::{self, Behavior};
+use crate::clock::year_month;
+use crate::errors::{ApiError, ApiResult};
+use crate::form::{missing, Params};
+use crate::resources::{customers, empty_address};
+use crate::state::{list, merge_metadata, CardInfo, Ctx, PaymentMethod, Row};
+
+/// Stripe's message when a consumed PaymentMethod is used for a payment.
+pub const REUSE_REFUSED: &str = "The provided PaymentMethod was previously used with a PaymentIntent without \
+    Customer attachment, shared with a connected account without Customer attachment, or was \
+    detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you \
+    must attach it to a Customer first.";
+
+const ATTACH_REFUSED: &str = "This PaymentMethod was previously used without being attached to a \
+    Customer or was detached from a Customer, and may not be used again.";
+
+/// Renders the `card` hash of a PaymentMethod.
+pub fn render_card(c: &CardInfo) -> Value {
+    let cvc_check = if !c.cvc_given {
+        Value::Null
+    } else if cards::details(&c.number).behavior == Behavior::Decline(cards::INCORRECT_CVC) {
+        json!("fail")
+    } else {
+        json!("pass")
+    };
+    json!({
+        "brand": c.brand,
+        "checks": {"address_line1_check": null, "address_postal_code_check": null, "cvc_check": cvc_check},
+        "country": c.country,
+        "display_brand": c.brand,
+        "exp_month": c.exp_month,
+        "exp_year": c.exp_year,
+        "fingerprint": c.fingerprint,
+        "funding": c.funding,
+        "generated_from": null,
+        "last4": c.last4,
+        "networks": {"available": [c.brand], "preferred": null},
+        "regulated_status": "unregulated",
+        "three_d_secure_usage": {"supported": true},
+        "wallet": null,
+    })
+}
+
+/// Renders a PaymentMethod like Stripe's object.
+pub fn render(pm: &PaymentMethod) -> Value {
+    json!({
+        "id": pm.id,
+        "object": "payment_method",
+        "allow_redisplay": "unspecified",
+        "billing_details": pm.billing_details,
+        "card": render_card(&pm.card),
+        "created": pm.created,
+        "customer": pm.customer,
+        "customer_account": null,
+        "livemode": false,
+        "metadata": pm.metadata,
+        "type": "card",
+    })
+}
+
+/// A stable fingerprint per card number (Stripe's is per account; stable is what matters).
+fn fingerprint(number: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(b"stripe-sandbox card fingerprint").expect("any key");
+    mac.update(number.as_bytes());
+    let bytes = mac.finalize().into_bytes();
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    bytes.iter().take(16).map(|b| ALNUM[*b as usize % ALNUM.len()] as char).collect()
+}
+
+fn card_info(number: &str, exp_month: i64, exp_year: i64, cvc_given: bool) -> CardInfo {
+    let d = cards::details(number);
+    CardInfo {
+        number: number.to_string(),
+        brand: d.brand.to_string(),
+        last4: number[number.len().saturating_sub(4)..].to_string(),
+        exp_month,
+        exp_year,
+        funding: d.funding.to_string(),
+        country: d.country.to_string(),
+        fingerprint: fingerprint(number),
+        cvc_given,
+    }
+}
+
+/// `billing_details` from parameters, over Stripe's all-null template.
+pub fn billing_details(given: Option<&Map<String, Value>>) -> Value {
+    let mut bd = json!({"address": empty_address(), "email": null, "name": null, "phone": null, "tax_id": null});
+    if let Some(m) = given {
+        for k in ["email", "name", "phone"] {
+            if let Some(Value::String(s)) = m.get(k) {
+                bd[k] = if s.is_empty() { Value::Null } else { json!(s) };
+            }
+        }
+        if let Some(Value::Object(addr)) = m.get("address") {
+            for k in ["city", "country", "line1", "line2", "postal_code", "state"] {
+                if let Some(Value::String(s)) = addr.get(k) {
+                    bd["address"][k] = if s.is_empty() { Value::Null } else { json!(s) };
+                }
+            }
+        }
+    }
+    bd
+}
+
+fn insert(ctx: &mut Ctx, card: CardInfo, billing: Value, metadata: Map<String, Value>) -> PaymentMethod {
+    let id = ctx.id("pm_");
+    let seq = ctx.store.next_seq();
+    let pm = PaymentMethod {
+        id: id.clone(),
+        account: ctx.account.clone(),
+        seq,
+        created: ctx.now,
+        customer: None,
+        billing_details: billing,
+        card,
+        metadata,
+        consumed: false,
+        set_up: false,
+    };
+    ctx.store.payment_methods.insert(id, pm.clone());
+    ctx.store.count("payment_methods_created");
+    pm
+}
+
+/// A new PaymentMethod for a `pm_card_*` test id.
+fn from_test_id(ctx: &mut Ctx, number: &str) -> PaymentMethod {
+    let (year, month) = year_month(ctx.now);
+    let card = card_info(number, i64::from(month), year + 1, true);
+    insert(ctx, card, billing_details(None), Map::new())
+}
+
+/// The PaymentMethod an id names: a `pm_card_*` test id makes a new one each time (as Stripe
+/// does), anything else must exist in the caller's account.
+pub fn resolve(ctx: &mut Ctx, id: &str, param: &str) -> ApiResult<PaymentMethod> {
+    if let Some(number) = cards::test_payment_method(id) {
+        return Ok(from_test_id(ctx, number));
+    }
+    ctx.store
+        .payment_methods
+        .get(id)
+        .filter(|p| p.account == ctx.account)
+        .cloned()
+        .ok_or_else(|| ApiError::missing("PaymentMethod", id, Some(param)))
+}
+
+fn card_param_error(message: &str, code: &str, param: &str) -> ApiError {
+    ApiError::card(message, code).param(param)
+}
+
+/// Validates `card[...]` and returns the card.
+fn parse_card(card: &Map<String, Value>, now: i64) -> ApiResult<CardInfo> {
+    let get = |k: &str| card.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let raw = get("number").ok_or_else(|| missing("card[number]"))?;
+    let number: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    if !number.chars().all(|c| c.is_ascii_digit()) || number.len() < 12 || number.len() > 19 {
+        return Err(card_param_error("Your card number is incorrect.", "invalid_number", "card[number]"));
+    }
+    if !cards::luhn_valid(&number) {
+        return Err(card_param_error("Your card number is incorrect.", "incorrect_number", "card[number]"));
+    }
+    let month: i64 = match get("exp_month") {
+        None => return Err(missing("card[exp_month]")),
+        Some(s) => s.parse().map_err(|_| {
+            card_param_error("Your card's expiration month is invalid.", "invalid_expiry_month", "card[exp_month]")
+        })?,
+    };
+    if !(1..=12).contains(&month) {
+        return Err(card_param_error("Your card's expiration month is invalid.", "invalid_expiry_month", "card[exp_month]"));
+    }
+    let mut year: i64 = match get("exp_year") {
+        None => return Err(missing("card[exp_year]")),
+        Some(s) => s.parse().map_err(|_| {
+            card_param_error("Your card's expiration year is invalid.", "invalid_expiry_year", "card[exp_year]")
+        })?,
+    };
+    if year < 100 {
+        year += 2000;
+    }
+    let (this_year, this_month) = year_month(now);
+    if year < this_year || year > this_year + 50 {
+        return Err(card_param_error("Your card's expiration year is invalid.", "invalid_expiry_year", "card[exp_year]"));
+    }
+    if year == this_year && month < i64::from(this_month) {
+        return Err(card_param_error("Your card's expiration month is invalid.", "invalid_expiry_month", "card[exp_month]"));
+    }
+    let cvc = get("cvc");
+    if let Some(c) = cvc {
+        let want = if cards::details(&number).brand == "amex" { 4 } else { 3 };
+        if c.len() != want || !c.chars().all(|x| x.is_ascii_digit()) {
+            return Err(card_param_error("Your card's security code is invalid.", "invalid_cvc", "card[cvc]"));
+        }
+    }
+    Ok(card_info(&number, month, year, cvc.is_some()))
+}
+
+/// `POST /v1/payment_methods`.
+pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
+    params.allow(&["type", "card", "billing_details", "metadata", "allow_redisplay", "customer", "payment_method"])?;
+    let kind = params.required_str("type")?;
+    if kind != "card" {
+        return Err(ApiError::invalid(format!(
+            "The payment method type `{kind}` is not supported by the sandbox: only `card` is."
+        ))
+        .param("type"));
+    }
+    let card_params = params.object("card")?.ok_or_else(|| missing("card"))?;
+    let card = parse_card(card_params, ctx.now)?;
+    let bd = billing_details(params.object("billing_details")?);
+    let pm = insert(ctx, card, bd, params.metadata()?.unwrap_or_default());
+    ctx.answer(render(&pm), params)
+}
+
+/// `GET /v1/payment_methods/{id}`.
+pub fn retrieve(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
+    params.allow(&[])?;
+    let pm = ctx
+        .store
+        .payment_methods
+        .get(id)
+        .filter(|p| p.account == ctx.account)
+        .ok_or_else(|| ApiError::missing("PaymentMethod", id, Some("id")))?;
+    let v = render(pm);
+    ctx.answer(v, params)
+}
+
+/// `POST /v1/payment_methods/{id}`.
+pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
+    params.allow(&["billing_details", "metadata", "card", "allow_redisplay"])?;
+    let mut pm = resolve(ctx, id, "id")?;
+    let before = render(&pm);
+    if let Some(bd) = params.object("billing_details")? {
+        let mut merged = pm.billing_details.as_object().cloned().unwrap_or_default();
+        let fresh = billing_details(Some(bd));
+        for (k, v) in fresh.as_object().into_iter().flatten() {
+            if bd.contains_key(k) {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        pm.billing_details = Value::Object(merged);
+    }
+    if let Some(m) = params.metadata()? {
+        if m.is_empty() {
+            pm.metadata = Map::new();
+        } else {
+            merge_metadata(&mut pm.metadata, m);
+        }
+    }
+    if let Some(card) = params.object("card")? {
+        if let Some(m) = card.get("exp_month").and_then(Value::as_str).and_then(|s| s.parse().ok()) {
+            pm.card.exp_month = m;
+        }
+        if let Some(y) = card.get("exp_year").and_then(Value::as_str).and_then(|s| s.parse::<i64>().ok()) {
+            pm.card.exp_year = if y < 100 { y + 2000 } else { y };
+        }
+    }
+    ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
+    let v = render(&pm);
+    ctx.emit("payment_method.updated", v.clone(), Some(customers::previous_attributes(&before, &v)));
+    ctx.answer(v, params)
+}
+
+/// Attaches a PaymentMethod to a customer with Stripe's checks (consumed cards refused, declining
+/// cards refused, already attached elsewhere refused) and emits `payment_method.attached`.
+pub fn attach_to(ctx: &mut Ctx, pm_id: &str, customer: &str, param: &str) -> ApiResult<PaymentMethod> {
+    customers::get(ctx, customer, "customer")?;
+    let mut pm = resolve(ctx, pm_id, param)?;
+    if pm.customer.as_deref() == Some(customer) {
+        return Ok(pm);
+    }
+    if pm.customer.is_some() {
+        return Err(ApiError::invalid("The payment method you provided has already been attached to a customer.").param(param));
+    }
+    if pm.consumed {
+        return Err(ApiError::invalid(ATTACH_REFUSED).param(param));
+    }
+    // Attaching runs a card check: declining test cards fail here (4000000000000341 does not).
+    if let Behavior::Decline(d) = cards::details(&pm.card.number).behavior {
+        return Err(ApiError::card(d.message, d.code).decline_code(d.decline_code).param(param));
+    }
+    pm.customer = Some(customer.to_string());
+    ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
+    let v = render(&pm);
+    ctx.emit("payment_method.attached", v, None);
+    Ok(pm)
+}
+
+/// `POST /v1/payment_methods/{id}/attach`.
+pub fn attach(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
+    params.allow(&["customer"])?;
+    let customer = params.required_str("customer")?.to_string();
+    let pm = attach_to(ctx, id, &customer, "payment_method")?;
+    ctx.answer(render(&pm), params)
+}
+
+/// `POST /v1/payment_methods/{id}/detach`.
+pub fn detach(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
+    params.allow(&[])?;
+    let mut pm = resolve(ctx, id, "id")?;
+    let Some(customer) = pm.customer.take() else {
+        return Err(ApiError::invalid(
+            "The payment method you provided is not attached to a customer so detachment is impossible.",
+        ));
+    };
+    pm.consumed = true;
+    pm.set_up = false;
+    ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
+    if let Some(c) = ctx.store.customers.get_mut(&customer) {
+        if c.default_payment_method.as_deref() == Some(pm.id.as_str()) {
+            c.default_payment_method = None;
+        }
+    }
+    let v = render(&pm);
+    ctx.emit("payment_method.detached", v.clone(), Some(json!({"customer": customer})));
+    ctx.answer(v, params)
+}
+
+/// `GET /v1/payment_methods?customer=...&type=card`.
+pub fn list_for(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
+    params.allow(&["customer", "type", "limit", "starting_after", "ending_before"])?;
+    if let Some(t) = params.str("type")? {
+        if t != "card" {
+            return list(Vec::new(), params, "/v1/payment_methods");
+        }
+    }
+    let customer = params.str("customer")?.map(str::to_string);
+    if let Some(c) = &customer {
+        customers::get(ctx, c, "customer")?;
+    }
+    let rows = ctx
+        .store
+        .payment_methods
+        .values()
+        .filter(|p| p.account == ctx.account)
+        .filter(|p| match &customer {
+            Some(c) => p.customer.as_ref() == Some(c),
+            None => p.customer.is_some(),
+        })
+        .map(|p| Row { created: p.created, seq: p.seq, id: p.id.clone(), value: render(p) })
+        .collect();
+    let mut v = list(rows, params, "/v1/payment_methods")?;
+    ctx.store.expand(&ctx.account, &mut v, &params.expand())?;
+    Ok(v)
+}

@@ -1,0 +1,187 @@
+//! The HTTP server: the shared state, the router (`/v1` REST API with CORS for Stripe.js,
+//! `/v3` Stripe.js stand-in assets, `/_sandbox` control API), and an accept loop on hyper so an
+//! injected fault can close a connection without any answer.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Router;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tower::ServiceExt;
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::assets;
+use crate::clock::Clock;
+use crate::state::Store;
+use crate::webhooks::DeliveryJob;
+
+/// Settings of the parts that tests tune.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// First retry delay of a failed webhook delivery (doubles per attempt).
+    pub webhook_retry_base: Duration,
+    /// Attempts per delivery, the first included.
+    pub webhook_max_attempts: u32,
+}
+
+/// Everything the handlers share.
+pub struct Shared {
+    /// The state.
+    pub store: Mutex<Store>,
+    /// The sandbox clock.
+    pub clock: Clock,
+    /// Webhook settings.
+    pub config: Tuning,
+    /// Queue of the webhook worker.
+    pub webhook_tx: mpsc::UnboundedSender<DeliveryJob>,
+    /// Client for webhook deliveries.
+    pub http: reqwest::Client,
+}
+
+impl Shared {
+    /// Locks the store (a panicked handler does not poison the sandbox for the other tests).
+    pub fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts the deliveries that operations queued.
+    pub fn flush_outbox(&self) {
+        let jobs = std::mem::take(&mut self.lock().outbox);
+        for job in jobs {
+            let _ = self.webhook_tx.send(job);
+        }
+    }
+}
+
+/// Marks a response that must not be sent: the connection is closed instead.
+#[derive(Debug, Clone, Copy)]
+pub struct ResetConnection;
+
+#[derive(Debug)]
+struct Reset;
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by an injected fault")
+    }
+}
+
+impl std::error::Error for Reset {}
+
+fn asset_response(path: &str) -> Response {
+    match assets::asset(path) {
+        None => (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, "no-cache")], "Not Found").into_response(),
+        Some(a) => {
+            let mut r = Response::new(Body::from(a.body));
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            if a.content_type.starts_with("text/html") {
+                h.insert(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static("default-src 'self'; frame-ancestors *"),
+                );
+            }
+            r
+        }
+    }
+}
+
+async fn stripe_js() -> Response {
+    asset_response("")
+}
+
+async fn stripe_js_file(Path(path): Path<String>) -> Response {
+    asset_response(&path)
+}
+
+async fn index() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "stripe-sandbox: an offline stand-in for Stripe's REST API (/v1), Stripe.js (/v3/) and a control API (/_sandbox/).\n",
+    )
+        .into_response()
+}
+
+/// Stripe.js calls the REST API from the merchant's page: any origin, Stripe's headers.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("stripe-version"),
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("stripe-account"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("request-id"),
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderName::from_static("original-request"),
+            HeaderName::from_static("stripe-version"),
+        ])
+        .max_age(Duration::from_secs(300))
+}
+
+/// The whole application.
+pub fn app(shared: Arc<Shared>) -> Router {
+    let api = Router::new()
+        .route("/v1/{*path}", any(crate::api::handle))
+        .layer(cors())
+        .with_state(shared.clone());
+    let three_ds = crate::control::three_ds_routes().layer(cors()).with_state(shared.clone());
+    Router::new()
+        .route("/", get(index))
+        .route("/v3", get(stripe_js))
+        .route("/v3/", get(stripe_js))
+        .route("/v3/{*path}", get(stripe_js_file))
+        .merge(api)
+        .merge(three_ds)
+        .merge(crate::control::routes().with_state(shared))
+}
+
+/// Serves `app` on `listener` until the task is aborted. Each connection is served by hyper
+/// directly so that a [`ResetConnection`] answer closes it with nothing written.
+pub async fn serve(listener: TcpListener, app: Router) {
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let app = app.clone();
+                async move {
+                    let resp = match app.oneshot(req.map(Body::new)).await {
+                        Ok(r) => r,
+                        Err(e) => match e {},
+                    };
+                    if resp.extensions().get::<ResetConnection>().is_some() {
+                        Err(Reset)
+                    } else {
+                        Ok::<_, Reset>(resp)
+                    }
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
