@@ -127,6 +127,17 @@ error_codes! {
     InvalidSignature = "invalid_signature", 400;
     /// An unexpected failure on the server; details are in its log, not here.
     InternalError = "internal_error", 500;
+    /// Stripe says the secret or restricted key was revoked or has expired.
+    ApiKeyExpired = "api_key_expired", 400;
+    /// A restricted key lacks a permission slotpay needs; the message names it.
+    KeyMissingPermission = "key_missing_permission", 400;
+    /// The key cannot register a webhook endpoint: paste the endpoint's signing secret.
+    WebhookSecretRequired = "webhook_secret_required", 409;
+    /// An allowed origin is not an `http(s)://host[:port]` origin.
+    InvalidOrigin = "invalid_origin", 400;
+    /// A prepayment rule that cannot apply to the price (a percentage outside 1 to 100, a
+    /// deposit larger than the price).
+    InvalidPrepayment = "invalid_prepayment", 400;
 }
 
 impl fmt::Display for ErrorCode {

@@ -13,6 +13,7 @@ pub mod currency;
 pub mod keys;
 pub mod limits;
 pub mod money;
+pub mod prepayment;
 pub mod webhook_signature;
 
 pub use api::{
@@ -26,4 +27,5 @@ pub use keys::{
 };
 pub use limits::{check_chargeable, maximum_charge, minimum_charge, ChargeError};
 pub use money::{AmountError, Money, MoneyError};
+pub use prepayment::{PrepaymentError, PrepaymentRule};
 pub use webhook_signature::{SignatureError, DEFAULT_TOLERANCE_SECS};
