@@ -15,8 +15,10 @@ pub enum FaultKind {
     #[serde(alias = "latency_ms")]
     Latency,
     /// Answers 500 `api_error`.
+    #[serde(rename = "http_500")]
     Http500,
     /// Answers 502.
+    #[serde(rename = "http_502")]
     Http502,
     /// Closes the connection without an answer.
     Reset,
@@ -125,6 +127,13 @@ mod tests {
 
     fn rule(path: &str, kind: FaultKind, when: When) -> FaultRule {
         FaultRule { method: Some("POST".into()), path: path.into(), kind, latency_ms: None, probability: None, when, times: None }
+    }
+
+    #[test]
+    fn kinds_use_the_documented_names() {
+        let k: FaultKind = serde_json::from_str("\"http_500\"").unwrap();
+        assert_eq!(k, FaultKind::Http500);
+        assert_eq!(serde_json::to_string(&FaultKind::Http502).unwrap(), "\"http_502\"");
     }
 
     #[test]
