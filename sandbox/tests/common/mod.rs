@@ -111,6 +111,11 @@ impl Env {
         into_resp(r).await
     }
 
+    /// GET a control API path as JSON.
+    pub async fn control_get(&self, path: &str) -> Value {
+        self.http.get(format!("{}{}", self.sb.url, path)).send().await.unwrap().json().await.unwrap()
+    }
+
     /// A PaymentIntent created and confirmed with a card.
     pub async fn pay(&self, pm: &str, amount: &str, extra: &[(&str, &str)]) -> Resp {
         let mut form = vec![("amount", amount), ("currency", "usd"), ("payment_method", pm), ("confirm", "true")];
