@@ -240,7 +240,7 @@ pub fn signature_valid(header: &str, body: &str, secret: &str) -> bool {
     mac.update(b".");
     mac.update(body.as_bytes());
     let expected = hex::encode(mac.finalize().into_bytes());
-    v1s.iter().any(|v| *v == expected)
+    v1s.contains(&expected)
 }
 
 /// Registers a webhook endpoint for `events` and returns (id, secret).
