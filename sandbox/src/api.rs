@@ -18,8 +18,8 @@ use crate::faults::{FaultKind, FaultRule, When};
 use crate::form::{self, Params};
 use crate::idempotency::{self, Decision, Fingerprint};
 use crate::resources::{
-    account, balance_transactions, charges, customers, disputes, events, payment_intents, payment_methods, refunds,
-    setup_intents, webhook_endpoints,
+    account, balance_transactions, charges, customers, disputes, events, payment_intents,
+    payment_methods, refunds, setup_intents, webhook_endpoints,
 };
 use crate::server::{ResetConnection, Shared};
 use crate::state::{Ctx, RequestInfo, DEFAULT_API_VERSION};
@@ -82,10 +82,20 @@ struct Route {
 
 fn route(method: &Method, segs: &[&str]) -> Option<Route> {
     use Op::*;
-    let r = |op, resource, publishable| Some(Route { op, resource: Some(resource), publishable });
+    let r = |op, resource, publishable| {
+        Some(Route {
+            op,
+            resource: Some(resource),
+            publishable,
+        })
+    };
     let s = |i: usize| segs[i].to_string();
     match (method.as_str(), segs) {
-        ("GET", ["account"]) => Some(Route { op: Account, resource: None, publishable: false }),
+        ("GET", ["account"]) => Some(Route {
+            op: Account,
+            resource: None,
+            publishable: false,
+        }),
         ("POST", ["payment_methods"]) => r(PmCreate, "payment_method", true),
         ("GET", ["payment_methods"]) => r(PmList, "payment_method", false),
         ("GET", ["payment_methods", _]) => r(PmGet(s(1)), "payment_method", false),
@@ -97,7 +107,9 @@ fn route(method: &Method, segs: &[&str]) -> Option<Route> {
         ("GET", ["customers", _]) => r(CusGet(s(1)), "customer", false),
         ("POST", ["customers", _]) => r(CusUpdate(s(1)), "customer", false),
         ("DELETE", ["customers", _]) => r(CusDelete(s(1)), "customer", false),
-        ("GET", ["customers", _, "payment_methods"]) => r(CusPaymentMethods(s(1)), "customer", false),
+        ("GET", ["customers", _, "payment_methods"]) => {
+            r(CusPaymentMethods(s(1)), "customer", false)
+        }
         ("POST", ["payment_intents"]) => r(PiCreate, "payment_intent", false),
         ("GET", ["payment_intents"]) => r(PiList, "payment_intent", false),
         ("GET", ["payment_intents", _]) => r(PiGet(s(1)), "payment_intent", true),
@@ -137,7 +149,11 @@ fn execute(ctx: &mut Ctx, op: &Op, params: &Params) -> Result<Value, ApiError> {
     match op {
         Account => {
             params.allow(&[])?;
-            let a = ctx.store.accounts.get(&ctx.account).ok_or_else(|| ApiError::invalid("account vanished"))?;
+            let a = ctx
+                .store
+                .accounts
+                .get(&ctx.account)
+                .ok_or_else(|| ApiError::invalid("account vanished"))?;
             Ok(account::render(a))
         }
         PmCreate => payment_methods::create(ctx, params),
@@ -187,18 +203,35 @@ fn execute(ctx: &mut Ctx, op: &Op, params: &Params) -> Result<Value, ApiError> {
 
 /// Parameters Stripe.js adds for its own bookkeeping; they are not part of the request's meaning.
 const CLIENT_PARAMS: &[&str] = &[
-    "key", "_stripe_account", "_stripe_version", "payment_user_agent", "time_on_page", "guid", "muid", "sid",
-    "referrer", "client_attribution_metadata", "pasted_fields",
+    "key",
+    "_stripe_account",
+    "_stripe_version",
+    "payment_user_agent",
+    "time_on_page",
+    "guid",
+    "muid",
+    "sid",
+    "referrer",
+    "client_attribution_metadata",
+    "pasted_fields",
 ];
 
 /// What the pipeline ends with.
 enum Outcome {
-    Answer { status: StatusCode, body: Value, replay_of: Option<String> },
+    Answer {
+        status: StatusCode,
+        body: Value,
+        replay_of: Option<String>,
+    },
     Reset,
 }
 
 fn error(e: &ApiError, request_id: &str) -> Outcome {
-    Outcome::Answer { status: e.status, body: e.body(request_id), replay_of: None }
+    Outcome::Answer {
+        status: e.status,
+        body: e.body(request_id),
+        replay_of: None,
+    }
 }
 
 fn fault_answer(rule: &FaultRule, request_id: &str) -> Option<Outcome> {
@@ -254,7 +287,12 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
             Err(e) => return error(&ApiError::invalid(e.to_string()), rid),
         }
     }
-    let segs: Vec<&str> = req.path.trim_start_matches("/v1/").split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = req
+        .path
+        .trim_start_matches("/v1/")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let Some(route) = route(req.method, &segs) else {
         let e = ApiError::new(
             StatusCode::NOT_FOUND,
@@ -266,7 +304,10 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
         );
         return error(&e, rid);
     };
-    let key_param = params.get("key").and_then(Value::as_str).map(str::to_string);
+    let key_param = params
+        .get("key")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let key = match auth::extract_key(req.headers, key_param.as_deref()) {
         Ok(k) => k,
         Err(e) => return error(&e, rid),
@@ -274,7 +315,9 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
     // Authenticate and authorise.
     let (account, kind) = {
         let store = shared.lock();
-        let Some(k) = store.keys.get(&key) else { return error(&auth::invalid_key(&key), rid) };
+        let Some(k) = store.keys.get(&key) else {
+            return error(&auth::invalid_key(&key), rid);
+        };
         if k.revoked {
             return error(&auth::expired_key(&key), rid);
         }
@@ -283,7 +326,11 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
         }
         if k.kind == KeyKind::Restricted {
             if let Some(res) = route.resource {
-                let level = if *req.method == Method::GET { "read" } else { "write" };
+                let level = if *req.method == Method::GET {
+                    "read"
+                } else {
+                    "write"
+                };
                 let needed = format!("rak_{res}_{level}");
                 if !auth::allows(&k.permissions, &needed) {
                     return error(&auth::permission_refused(&key, &k.account, &needed), rid);
@@ -297,13 +344,24 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
     }
     let params = Params::new(params);
     let now = shared.clock.now();
-    let idem = if *req.method == Method::POST { req.idempotency_key.clone() } else { None };
+    let idem = if *req.method == Method::POST {
+        req.idempotency_key.clone()
+    } else {
+        None
+    };
     if let Some(k) = &idem {
-        let fp = Fingerprint { path: req.path.to_string(), params: Value::Object(params.0.clone()) };
+        let fp = Fingerprint {
+            path: req.path.to_string(),
+            params: Value::Object(params.0.clone()),
+        };
         let decision = idempotency::begin(&mut shared.lock(), &account, k, fp, now);
         match decision {
             Decision::Proceed => {}
-            Decision::Replay { status, body, original_request } => {
+            Decision::Replay {
+                status,
+                body,
+                original_request,
+            } => {
                 return Outcome::Answer {
                     status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
                     body,
@@ -330,7 +388,11 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
             store,
             account: account.clone(),
             now,
-            request: RequestInfo { id: Some(rid.to_string()), idempotency_key: idem.clone(), api_version: req.api_version.clone() },
+            request: RequestInfo {
+                id: Some(rid.to_string()),
+                idempotency_key: idem.clone(),
+                api_version: req.api_version.clone(),
+            },
             caller: kind,
         };
         let result = execute(&mut ctx, &route.op, &params);
@@ -352,7 +414,11 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
     if let Some(out) = apply_fault(after, rid).await {
         return out;
     }
-    Outcome::Answer { status, body, replay_of: None }
+    Outcome::Answer {
+        status,
+        body,
+        replay_of: None,
+    }
 }
 
 fn header(v: &str) -> HeaderValue {
@@ -360,9 +426,22 @@ fn header(v: &str) -> HeaderValue {
 }
 
 /// The axum handler for every `/v1/...` request.
-pub async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let request_id = shared.lock().new_id("req_");
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+    };
     let idempotency_key = get("idempotency-key");
     let api_version = get("stripe-version");
     let path = uri.path().to_string();
@@ -386,14 +465,24 @@ pub async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri,
             r.extensions_mut().insert(ResetConnection);
             r
         }
-        Outcome::Answer { status, body, replay_of } => {
+        Outcome::Answer {
+            status,
+            body,
+            replay_of,
+        } => {
             let text = serde_json::to_string_pretty(&body).unwrap_or_else(|_| "{}".into());
             let mut r = (status, text).into_response();
             let h = r.headers_mut();
             h.insert("content-type", HeaderValue::from_static("application/json"));
-            h.insert("cache-control", HeaderValue::from_static("no-cache, no-store"));
+            h.insert(
+                "cache-control",
+                HeaderValue::from_static("no-cache, no-store"),
+            );
             h.insert("request-id", header(&request_id));
-            h.insert("stripe-version", header(api_version.as_deref().unwrap_or(DEFAULT_API_VERSION)));
+            h.insert(
+                "stripe-version",
+                header(api_version.as_deref().unwrap_or(DEFAULT_API_VERSION)),
+            );
             if method == Method::POST {
                 if let Some(k) = &idempotency_key {
                     h.insert("idempotency-key", header(k));

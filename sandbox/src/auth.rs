@@ -76,14 +76,26 @@ pub const RESOURCES: &[(&str, &str)] = &[
 
 /// The permissions the binary's restricted key has: what slotpay needs.
 pub fn slotpay_permissions() -> BTreeSet<String> {
-    ["charges", "customers", "payment_intents", "payment_methods", "setup_intents", "webhook_endpoints", "refunds", "events"]
-        .iter()
-        .map(|r| format!("rak_{}_write", stem(r).unwrap_or(r)))
-        .collect()
+    [
+        "charges",
+        "customers",
+        "payment_intents",
+        "payment_methods",
+        "setup_intents",
+        "webhook_endpoints",
+        "refunds",
+        "events",
+    ]
+    .iter()
+    .map(|r| format!("rak_{}_write", stem(r).unwrap_or(r)))
+    .collect()
 }
 
 fn stem(resource: &str) -> Option<&'static str> {
-    RESOURCES.iter().find(|(r, s)| *r == resource || *s == resource).map(|(_, s)| *s)
+    RESOURCES
+        .iter()
+        .find(|(r, s)| *r == resource || *s == resource)
+        .map(|(_, s)| *s)
 }
 
 /// Normalises a permission given to the control API: Stripe's own name
@@ -120,7 +132,9 @@ pub fn allows(granted: &BTreeSet<String>, needed: &str) -> bool {
 }
 
 fn visible_prefix(key: &str) -> &str {
-    for p in ["sk_test_", "sk_live_", "pk_test_", "pk_live_", "rk_test_", "rk_live_"] {
+    for p in [
+        "sk_test_", "sk_live_", "pk_test_", "pk_live_", "rk_test_", "rk_live_",
+    ] {
         if key.starts_with(p) {
             return &key[..p.len()];
         }
@@ -231,28 +245,52 @@ mod tests {
     #[test]
     fn masks_like_stripe() {
         assert_eq!(mask_last4("sk_test_abcdefgh1234"), "sk_test_********1234");
-        assert_eq!(mask_last6("rk_test_abcdefgh123456"), "rk_test_********123456");
+        assert_eq!(
+            mask_last6("rk_test_abcdefgh123456"),
+            "rk_test_********123456"
+        );
         assert_eq!(mask_last4("nonsense12345"), "*********2345");
     }
 
     #[test]
     fn bearer_basic_and_key_param() {
         let mut h = HeaderMap::new();
-        h.insert("authorization", HeaderValue::from_static("Bearer sk_test_x"));
+        h.insert(
+            "authorization",
+            HeaderValue::from_static("Bearer sk_test_x"),
+        );
         assert_eq!(extract_key(&h, None).unwrap(), "sk_test_x");
         let mut h = HeaderMap::new();
         let b = base64::engine::general_purpose::STANDARD.encode("sk_test_y:");
-        h.insert("authorization", HeaderValue::from_str(&format!("Basic {b}")).unwrap());
+        h.insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Basic {b}")).unwrap(),
+        );
         assert_eq!(extract_key(&h, None).unwrap(), "sk_test_y");
-        assert_eq!(extract_key(&HeaderMap::new(), Some("pk_test_z")).unwrap(), "pk_test_z");
-        assert_eq!(extract_key(&HeaderMap::new(), None).unwrap_err().status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            extract_key(&HeaderMap::new(), Some("pk_test_z")).unwrap(),
+            "pk_test_z"
+        );
+        assert_eq!(
+            extract_key(&HeaderMap::new(), None).unwrap_err().status,
+            StatusCode::UNAUTHORIZED
+        );
     }
 
     #[test]
     fn permissions_normalise_and_write_implies_read() {
-        assert_eq!(parse_permission("payment_intents:write").unwrap(), "rak_payment_intent_write");
-        assert_eq!(parse_permission("webhook_endpoints_read").unwrap(), "rak_webhook_read");
-        assert_eq!(parse_permission("rak_charge_read").unwrap(), "rak_charge_read");
+        assert_eq!(
+            parse_permission("payment_intents:write").unwrap(),
+            "rak_payment_intent_write"
+        );
+        assert_eq!(
+            parse_permission("webhook_endpoints_read").unwrap(),
+            "rak_webhook_read"
+        );
+        assert_eq!(
+            parse_permission("rak_charge_read").unwrap(),
+            "rak_charge_read"
+        );
         assert!(parse_permission("rak_nothing_read").is_err());
         let granted: BTreeSet<String> = ["rak_charge_write".to_string()].into();
         assert!(allows(&granted, "rak_charge_read"));

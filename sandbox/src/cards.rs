@@ -13,8 +13,11 @@ pub struct Decline {
 }
 
 /// `generic_decline`.
-pub const GENERIC_DECLINE: Decline =
-    Decline { code: "card_declined", decline_code: "generic_decline", message: "Your card was declined." };
+pub const GENERIC_DECLINE: Decline = Decline {
+    code: "card_declined",
+    decline_code: "generic_decline",
+    message: "Your card was declined.",
+};
 /// `insufficient_funds`.
 pub const INSUFFICIENT_FUNDS: Decline = Decline {
     code: "card_declined",
@@ -22,14 +25,23 @@ pub const INSUFFICIENT_FUNDS: Decline = Decline {
     message: "Your card has insufficient funds.",
 };
 /// `lost_card`.
-pub const LOST_CARD: Decline =
-    Decline { code: "card_declined", decline_code: "lost_card", message: "Your card was declined." };
+pub const LOST_CARD: Decline = Decline {
+    code: "card_declined",
+    decline_code: "lost_card",
+    message: "Your card was declined.",
+};
 /// `stolen_card`.
-pub const STOLEN_CARD: Decline =
-    Decline { code: "card_declined", decline_code: "stolen_card", message: "Your card was declined." };
+pub const STOLEN_CARD: Decline = Decline {
+    code: "card_declined",
+    decline_code: "stolen_card",
+    message: "Your card was declined.",
+};
 /// `expired_card`.
-pub const EXPIRED_CARD: Decline =
-    Decline { code: "expired_card", decline_code: "expired_card", message: "Your card has expired." };
+pub const EXPIRED_CARD: Decline = Decline {
+    code: "expired_card",
+    decline_code: "expired_card",
+    message: "Your card has expired.",
+};
 /// `incorrect_cvc`.
 pub const INCORRECT_CVC: Decline = Decline {
     code: "incorrect_cvc",
@@ -78,7 +90,10 @@ pub enum Behavior {
 impl Behavior {
     /// Whether an on-session payment needs a 3-D Secure challenge.
     pub fn needs_3ds(self) -> bool {
-        matches!(self, Behavior::ThreeDsUnlessSetUp | Behavior::ThreeDsAlways | Behavior::ThreeDs2)
+        matches!(
+            self,
+            Behavior::ThreeDsUnlessSetUp | Behavior::ThreeDsAlways | Behavior::ThreeDs2
+        )
     }
 }
 
@@ -104,36 +119,168 @@ const fn card(
     country: &'static str,
     behavior: Behavior,
 ) -> TestCard {
-    TestCard { number, brand, funding, country, behavior }
+    TestCard {
+        number,
+        brand,
+        funding,
+        country,
+        behavior,
+    }
 }
 
 /// The table, from Stripe's testing page.
 pub const CARDS: &[TestCard] = &[
-    card("4242424242424242", "visa", "credit", "US", Behavior::Succeed),
+    card(
+        "4242424242424242",
+        "visa",
+        "credit",
+        "US",
+        Behavior::Succeed,
+    ),
     card("4000056655665556", "visa", "debit", "US", Behavior::Succeed),
-    card("5555555555554444", "mastercard", "credit", "US", Behavior::Succeed),
-    card("2223003122003222", "mastercard", "credit", "US", Behavior::Succeed),
-    card("5200828282828210", "mastercard", "debit", "US", Behavior::Succeed),
+    card(
+        "5555555555554444",
+        "mastercard",
+        "credit",
+        "US",
+        Behavior::Succeed,
+    ),
+    card(
+        "2223003122003222",
+        "mastercard",
+        "credit",
+        "US",
+        Behavior::Succeed,
+    ),
+    card(
+        "5200828282828210",
+        "mastercard",
+        "debit",
+        "US",
+        Behavior::Succeed,
+    ),
     card("378282246310005", "amex", "credit", "US", Behavior::Succeed),
     card("371449635398431", "amex", "credit", "US", Behavior::Succeed),
-    card("6011111111111117", "discover", "credit", "US", Behavior::Succeed),
-    card("3056930009020004", "diners", "credit", "US", Behavior::Succeed),
+    card(
+        "6011111111111117",
+        "discover",
+        "credit",
+        "US",
+        Behavior::Succeed,
+    ),
+    card(
+        "3056930009020004",
+        "diners",
+        "credit",
+        "US",
+        Behavior::Succeed,
+    ),
     card("3566002020360505", "jcb", "credit", "JP", Behavior::Succeed),
-    card("6200000000000005", "unionpay", "credit", "CN", Behavior::Succeed),
-    card("4000002500000003", "visa", "credit", "FR", Behavior::Succeed),
-    card("4000008260000000", "visa", "credit", "GB", Behavior::Succeed),
-    card("4000000000000002", "visa", "credit", "US", Behavior::Decline(GENERIC_DECLINE)),
-    card("4000000000009995", "visa", "credit", "US", Behavior::Decline(INSUFFICIENT_FUNDS)),
-    card("4000000000009987", "visa", "credit", "US", Behavior::Decline(LOST_CARD)),
-    card("4000000000009979", "visa", "credit", "US", Behavior::Decline(STOLEN_CARD)),
-    card("4000000000000069", "visa", "credit", "US", Behavior::Decline(EXPIRED_CARD)),
-    card("4000000000000127", "visa", "credit", "US", Behavior::Decline(INCORRECT_CVC)),
-    card("4000000000000119", "visa", "credit", "US", Behavior::Decline(PROCESSING_ERROR)),
-    card("4000000000000341", "visa", "credit", "US", Behavior::AttachThenDecline),
-    card("4000002500003155", "visa", "credit", "US", Behavior::ThreeDsUnlessSetUp),
-    card("4000002760003184", "visa", "credit", "DE", Behavior::ThreeDsAlways),
-    card("4000000000003220", "visa", "credit", "US", Behavior::ThreeDs2),
-    card("4000000000000259", "visa", "credit", "US", Behavior::Dispute),
+    card(
+        "6200000000000005",
+        "unionpay",
+        "credit",
+        "CN",
+        Behavior::Succeed,
+    ),
+    card(
+        "4000002500000003",
+        "visa",
+        "credit",
+        "FR",
+        Behavior::Succeed,
+    ),
+    card(
+        "4000008260000000",
+        "visa",
+        "credit",
+        "GB",
+        Behavior::Succeed,
+    ),
+    card(
+        "4000000000000002",
+        "visa",
+        "credit",
+        "US",
+        Behavior::Decline(GENERIC_DECLINE),
+    ),
+    card(
+        "4000000000009995",
+        "visa",
+        "credit",
+        "US",
+        Behavior::Decline(INSUFFICIENT_FUNDS),
+    ),
+    card(
+        "4000000000009987",
+        "visa",
+        "credit",
+        "US",
+        Behavior::Decline(LOST_CARD),
+    ),
+    card(
+        "4000000000009979",
+        "visa",
+        "credit",
+        "US",
+        Behavior::Decline(STOLEN_CARD),
+    ),
+    card(
+        "4000000000000069",
+        "visa",
+        "credit",
+        "US",
+        Behavior::Decline(EXPIRED_CARD),
+    ),
+    card(
+        "4000000000000127",
+        "visa",
+        "credit",
+        "US",
+        Behavior::Decline(INCORRECT_CVC),
+    ),
+    card(
+        "4000000000000119",
+        "visa",
+        "credit",
+        "US",
+        Behavior::Decline(PROCESSING_ERROR),
+    ),
+    card(
+        "4000000000000341",
+        "visa",
+        "credit",
+        "US",
+        Behavior::AttachThenDecline,
+    ),
+    card(
+        "4000002500003155",
+        "visa",
+        "credit",
+        "US",
+        Behavior::ThreeDsUnlessSetUp,
+    ),
+    card(
+        "4000002760003184",
+        "visa",
+        "credit",
+        "DE",
+        Behavior::ThreeDsAlways,
+    ),
+    card(
+        "4000000000003220",
+        "visa",
+        "credit",
+        "US",
+        Behavior::ThreeDs2,
+    ),
+    card(
+        "4000000000000259",
+        "visa",
+        "credit",
+        "US",
+        Behavior::Dispute,
+    ),
 ];
 
 /// The `pm_card_*` test PaymentMethods and the number each stands for.
@@ -150,7 +297,10 @@ pub const TEST_PAYMENT_METHODS: &[(&str, &str)] = &[
     ("pm_card_fr", "4000002500000003"),
     ("pm_card_gb", "4000008260000000"),
     ("pm_card_chargeDeclined", "4000000000000002"),
-    ("pm_card_chargeDeclinedInsufficientFunds", "4000000000009995"),
+    (
+        "pm_card_chargeDeclinedInsufficientFunds",
+        "4000000000009995",
+    ),
     ("pm_card_chargeDeclinedLostCard", "4000000000009987"),
     ("pm_card_chargeDeclinedStolenCard", "4000000000009979"),
     ("pm_card_chargeDeclinedExpiredCard", "4000000000000069"),
@@ -170,7 +320,10 @@ pub fn lookup(number: &str) -> Option<&'static TestCard> {
 
 /// The number a `pm_card_*` test PaymentMethod stands for.
 pub fn test_payment_method(id: &str) -> Option<&'static str> {
-    TEST_PAYMENT_METHODS.iter().find(|(name, _)| *name == id).map(|(_, n)| *n)
+    TEST_PAYMENT_METHODS
+        .iter()
+        .find(|(name, _)| *name == id)
+        .map(|(_, n)| *n)
 }
 
 /// Luhn checksum of a digit string.
@@ -209,7 +362,10 @@ pub fn brand_of(number: &str) -> &'static str {
         "mastercard"
     } else if p2 == 34 || p2 == 37 {
         "amex"
-    } else if number.starts_with("6011") || number.starts_with("65") || (644..=649).contains(&(p4 / 10)) {
+    } else if number.starts_with("6011")
+        || number.starts_with("65")
+        || (644..=649).contains(&(p4 / 10))
+    {
         "discover"
     } else if (3528..=3589).contains(&p4) {
         "jcb"
@@ -255,11 +411,17 @@ mod tests {
         for (id, number) in TEST_PAYMENT_METHODS {
             assert!(lookup(number).is_some(), "{id}");
         }
-        assert_eq!(test_payment_method("pm_card_visa"), Some("4242424242424242"));
+        assert_eq!(
+            test_payment_method("pm_card_visa"),
+            Some("4242424242424242")
+        );
     }
 
     #[test]
     fn unknown_numbers_are_live_cards() {
-        assert_eq!(details("4111111111111111").behavior, Behavior::Decline(TEST_MODE_LIVE_CARD));
+        assert_eq!(
+            details("4111111111111111").behavior,
+            Behavior::Decline(TEST_MODE_LIVE_CARD)
+        );
     }
 }

@@ -18,7 +18,10 @@ impl Clock {
 
     /// Unix seconds on the sandbox clock.
     pub fn now(&self) -> i64 {
-        let real = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
         real + self.offset.load(Ordering::SeqCst)
     }
 

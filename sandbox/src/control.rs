@@ -38,18 +38,30 @@ pub struct ControlError {
 
 impl ControlError {
     fn bad(code: &'static str, message: impl Into<String>) -> Self {
-        ControlError { status: 400, code, message: message.into() }
+        ControlError {
+            status: 400,
+            code,
+            message: message.into(),
+        }
     }
 
     fn not_found(message: impl Into<String>) -> Self {
-        ControlError { status: 404, code: "not_found", message: message.into() }
+        ControlError {
+            status: 404,
+            code: "not_found",
+            message: message.into(),
+        }
     }
 }
 
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
-        (status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response()
+        (
+            status,
+            Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response()
     }
 }
 
@@ -94,7 +106,10 @@ fn check_currency(c: &str) -> Result<String, ControlError> {
     if crate::currency::is_supported(&c) {
         Ok(c)
     } else {
-        Err(ControlError::bad("invalid_currency", format!("unsupported currency '{c}'")))
+        Err(ControlError::bad(
+            "invalid_currency",
+            format!("unsupported currency '{c}'"),
+        ))
     }
 }
 
@@ -102,7 +117,10 @@ fn check_country(c: &str) -> Result<String, ControlError> {
     if c.len() == 2 && c.chars().all(|x| x.is_ascii_alphabetic()) {
         Ok(c.to_uppercase())
     } else {
-        Err(ControlError::bad("invalid_country", format!("country must be two letters, got '{c}'")))
+        Err(ControlError::bad(
+            "invalid_country",
+            format!("country must be two letters, got '{c}'"),
+        ))
     }
 }
 
@@ -116,7 +134,12 @@ pub fn create_account(shared: &Shared, p: &AccountParams) -> Result<AccountKeys,
     let publishable_key = s.create_key(&account, KeyKind::Publishable, BTreeSet::new());
     let secret_key = s.create_key(&account, KeyKind::Secret, BTreeSet::new());
     let restricted_key = s.create_key(&account, KeyKind::Restricted, auth::slotpay_permissions());
-    Ok(AccountKeys { account, publishable_key, secret_key, restricted_key })
+    Ok(AccountKeys {
+        account,
+        publishable_key,
+        secret_key,
+        restricted_key,
+    })
 }
 
 /// Changes an account's country, currency, name or `charges_enabled`.
@@ -136,9 +159,16 @@ pub struct AccountUpdate {
 /// Applies an [`AccountUpdate`].
 pub fn update_account(shared: &Shared, id: &str, u: &AccountUpdate) -> Result<Value, ControlError> {
     let country = u.country.as_deref().map(check_country).transpose()?;
-    let currency = u.default_currency.as_deref().map(check_currency).transpose()?;
+    let currency = u
+        .default_currency
+        .as_deref()
+        .map(check_currency)
+        .transpose()?;
     let mut s = shared.lock();
-    let a = s.accounts.get_mut(id).ok_or_else(|| ControlError::not_found(format!("no account {id}")))?;
+    let a = s
+        .accounts
+        .get_mut(id)
+        .ok_or_else(|| ControlError::not_found(format!("no account {id}")))?;
     if let Some(c) = country {
         a.country = c;
     }
@@ -155,14 +185,21 @@ pub fn update_account(shared: &Shared, id: &str, u: &AccountUpdate) -> Result<Va
 }
 
 /// Creates a key on `account` (the first account when `None`).
-pub fn create_key(shared: &Shared, account: Option<&str>, kind: KeyKind, permissions: &[String]) -> Result<String, ControlError> {
+pub fn create_key(
+    shared: &Shared,
+    account: Option<&str>,
+    kind: KeyKind,
+    permissions: &[String],
+) -> Result<String, ControlError> {
     let perms = permissions
         .iter()
         .map(|p| auth::parse_permission(p))
         .collect::<Result<BTreeSet<_>, _>>()
         .map_err(|m| ControlError::bad("invalid_permission", m))?;
     let mut s = shared.lock();
-    let account = account.map(str::to_string).unwrap_or_else(|| s.default_account.clone());
+    let account = account
+        .map(str::to_string)
+        .unwrap_or_else(|| s.default_account.clone());
     if !s.accounts.contains_key(&account) {
         return Err(ControlError::not_found(format!("no account {account}")));
     }
@@ -170,16 +207,26 @@ pub fn create_key(shared: &Shared, account: Option<&str>, kind: KeyKind, permiss
 }
 
 /// Replaces a restricted key's permissions.
-pub fn set_permissions(shared: &Shared, key: &str, permissions: &[String]) -> Result<(), ControlError> {
+pub fn set_permissions(
+    shared: &Shared,
+    key: &str,
+    permissions: &[String],
+) -> Result<(), ControlError> {
     let perms = permissions
         .iter()
         .map(|p| auth::parse_permission(p))
         .collect::<Result<BTreeSet<_>, _>>()
         .map_err(|m| ControlError::bad("invalid_permission", m))?;
     let mut s = shared.lock();
-    let k = s.keys.get_mut(key).ok_or_else(|| ControlError::not_found("no such key"))?;
+    let k = s
+        .keys
+        .get_mut(key)
+        .ok_or_else(|| ControlError::not_found("no such key"))?;
     if k.kind != KeyKind::Restricted {
-        return Err(ControlError::bad("not_restricted", "only restricted keys have permissions"));
+        return Err(ControlError::bad(
+            "not_restricted",
+            "only restricted keys have permissions",
+        ));
     }
     k.permissions = perms;
     Ok(())
@@ -188,7 +235,10 @@ pub fn set_permissions(shared: &Shared, key: &str, permissions: &[String]) -> Re
 /// Revokes a key (it then answers `api_key_expired`).
 pub fn revoke_key(shared: &Shared, key: &str) -> Result<(), ControlError> {
     let mut s = shared.lock();
-    let k = s.keys.get_mut(key).ok_or_else(|| ControlError::not_found("no such key"))?;
+    let k = s
+        .keys
+        .get_mut(key)
+        .ok_or_else(|| ControlError::not_found("no such key"))?;
     k.revoked = true;
     Ok(())
 }
@@ -196,7 +246,10 @@ pub fn revoke_key(shared: &Shared, key: &str) -> Result<(), ControlError> {
 /// Advances the sandbox clock and runs what falls due; returns the expired PaymentIntents.
 pub fn advance_clock(shared: &Shared, seconds: i64) -> Result<Vec<String>, ControlError> {
     if seconds < 0 {
-        return Err(ControlError::bad("invalid_seconds", "the clock only moves forward"));
+        return Err(ControlError::bad(
+            "invalid_seconds",
+            "the clock only moves forward",
+        ));
     }
     shared.clock.advance(seconds);
     let expired = payment_intents::expire_due(&mut shared.lock(), shared.clock.now());
@@ -210,36 +263,67 @@ pub fn set_faults(shared: &Shared, rules: Vec<FaultRule>, seed: Option<u64>) {
 }
 
 /// Rotates an endpoint's signing secret; the old one keeps signing for `grace_secs`.
-pub fn rotate_secret(shared: &Shared, endpoint: &str, grace_secs: i64) -> Result<String, ControlError> {
+pub fn rotate_secret(
+    shared: &Shared,
+    endpoint: &str,
+    grace_secs: i64,
+) -> Result<String, ControlError> {
     let now = shared.clock.now();
     let mut s = shared.lock();
     let fresh = format!("whsec_{}", s.random(32));
-    let e = s.webhook_endpoints.get_mut(endpoint).ok_or_else(|| ControlError::not_found(format!("no endpoint {endpoint}")))?;
+    let e = s
+        .webhook_endpoints
+        .get_mut(endpoint)
+        .ok_or_else(|| ControlError::not_found(format!("no endpoint {endpoint}")))?;
     let old = std::mem::replace(&mut e.secret, fresh.clone());
     e.previous_secrets.push((old, now + grace_secs.max(0)));
     Ok(fresh)
 }
 
 fn account_of_charge(shared: &Shared, charge: &str) -> Result<String, ControlError> {
-    shared.lock().charges.get(charge).map(|c| c.account.clone()).ok_or_else(|| ControlError::not_found(format!("no charge {charge}")))
+    shared
+        .lock()
+        .charges
+        .get(charge)
+        .map(|c| c.account.clone())
+        .ok_or_else(|| ControlError::not_found(format!("no charge {charge}")))
 }
 
 /// Opens a dispute on a charge; with `outcome` (`won`/`lost`) it is closed right away.
-pub fn open_dispute(shared: &Shared, charge: &str, reason: Option<&str>, outcome: Option<&str>) -> Result<Value, ControlError> {
+pub fn open_dispute(
+    shared: &Shared,
+    charge: &str,
+    reason: Option<&str>,
+    outcome: Option<&str>,
+) -> Result<Value, ControlError> {
     if let Some(o) = outcome {
         if o != "won" && o != "lost" {
-            return Err(ControlError::bad("invalid_outcome", "outcome is won or lost"));
+            return Err(ControlError::bad(
+                "invalid_outcome",
+                "outcome is won or lost",
+            ));
         }
     }
     let account = account_of_charge(shared, charge)?;
     let now = shared.clock.now();
     let v = {
         let mut s = shared.lock();
-        let mut ctx = Ctx { store: &mut s, account, now, request: RequestInfo::default(), caller: KeyKind::Secret };
-        let d = disputes::open(&mut ctx, charge, reason.unwrap_or("general"))
-            .ok_or_else(|| ControlError::bad("not_disputable", "the charge did not succeed or is already disputed"))?;
+        let mut ctx = Ctx {
+            store: &mut s,
+            account,
+            now,
+            request: RequestInfo::default(),
+            caller: KeyKind::Secret,
+        };
+        let d = disputes::open(&mut ctx, charge, reason.unwrap_or("general")).ok_or_else(|| {
+            ControlError::bad(
+                "not_disputable",
+                "the charge did not succeed or is already disputed",
+            )
+        })?;
         let d = match outcome {
-            Some(o) => disputes::close(&mut ctx, &d.id, o).map_err(|e| ControlError::bad("close_failed", e.message))?,
+            Some(o) => disputes::close(&mut ctx, &d.id, o)
+                .map_err(|e| ControlError::bad("close_failed", e.message))?,
             None => d,
         };
         disputes::render(ctx.store, &d)
@@ -251,14 +335,28 @@ pub fn open_dispute(shared: &Shared, charge: &str, reason: Option<&str>, outcome
 /// Closes a dispute `won` or `lost`.
 pub fn close_dispute(shared: &Shared, dispute: &str, outcome: &str) -> Result<Value, ControlError> {
     if outcome != "won" && outcome != "lost" {
-        return Err(ControlError::bad("invalid_outcome", "outcome is won or lost"));
+        return Err(ControlError::bad(
+            "invalid_outcome",
+            "outcome is won or lost",
+        ));
     }
     let now = shared.clock.now();
     let v = {
         let mut s = shared.lock();
-        let account = s.disputes.get(dispute).map(|d| d.account.clone()).ok_or_else(|| ControlError::not_found(format!("no dispute {dispute}")))?;
-        let mut ctx = Ctx { store: &mut s, account, now, request: RequestInfo::default(), caller: KeyKind::Secret };
-        let d = disputes::close(&mut ctx, dispute, outcome).map_err(|e| ControlError::bad("close_failed", e.message))?;
+        let account = s
+            .disputes
+            .get(dispute)
+            .map(|d| d.account.clone())
+            .ok_or_else(|| ControlError::not_found(format!("no dispute {dispute}")))?;
+        let mut ctx = Ctx {
+            store: &mut s,
+            account,
+            now,
+            request: RequestInfo::default(),
+            caller: KeyKind::Secret,
+        };
+        let d = disputes::close(&mut ctx, dispute, outcome)
+            .map_err(|e| ControlError::bad("close_failed", e.message))?;
         disputes::render(ctx.store, &d)
     };
     shared.flush_outbox();
@@ -267,41 +365,87 @@ pub fn close_dispute(shared: &Shared, dispute: &str, outcome: &str) -> Result<Va
 
 /// Passes (`complete == true`) or fails the 3-D Secure challenge of a PaymentIntent or
 /// SetupIntent awaiting it, checking its client secret; returns the intent as Stripe.js sees it.
-pub fn three_ds(shared: &Shared, intent: &str, client_secret: &str, complete: bool) -> Result<Value, ControlError> {
+pub fn three_ds(
+    shared: &Shared,
+    intent: &str,
+    client_secret: &str,
+    complete: bool,
+) -> Result<Value, ControlError> {
     let now = shared.clock.now();
     let v = {
         let mut s = shared.lock();
         let store = &mut *s;
-        let mismatch = || ControlError { status: 401, code: "client_secret_mismatch", message: "The client_secret does not match this intent.".into() };
+        let mismatch = || ControlError {
+            status: 401,
+            code: "client_secret_mismatch",
+            message: "The client_secret does not match this intent.".into(),
+        };
         let not_waiting = |status: &str| {
-            ControlError::bad("not_awaiting_authentication", format!("The intent is not awaiting 3-D Secure authentication (status: {status})."))
+            ControlError::bad(
+                "not_awaiting_authentication",
+                format!("The intent is not awaiting 3-D Secure authentication (status: {status})."),
+            )
         };
         if intent.starts_with("pi_") {
-            let mut pi = store.payment_intents.get(intent).cloned().ok_or_else(|| ControlError::not_found(format!("no PaymentIntent {intent}")))?;
+            let mut pi = store
+                .payment_intents
+                .get(intent)
+                .cloned()
+                .ok_or_else(|| ControlError::not_found(format!("no PaymentIntent {intent}")))?;
             if pi.client_secret != client_secret {
                 return Err(mismatch());
             }
             if pi.status != "requires_action" {
                 return Err(not_waiting(&pi.status));
             }
-            let mut ctx = Ctx { store, account: pi.account.clone(), now, request: RequestInfo::default(), caller: KeyKind::Publishable };
-            let r = if complete { payment_intents::complete_3ds(&mut ctx, &mut pi) } else { payment_intents::fail_3ds(&mut ctx, &mut pi) };
+            let mut ctx = Ctx {
+                store,
+                account: pi.account.clone(),
+                now,
+                request: RequestInfo::default(),
+                caller: KeyKind::Publishable,
+            };
+            let r = if complete {
+                payment_intents::complete_3ds(&mut ctx, &mut pi)
+            } else {
+                payment_intents::fail_3ds(&mut ctx, &mut pi)
+            };
             r.map_err(|e| ControlError::bad("three_ds_failed", e.message))?;
             let mut v = payment_intents::render(ctx.store, &pi);
-            for k in ["customer", "metadata", "latest_charge", "amount_received", "amount_capturable"] {
+            for k in [
+                "customer",
+                "metadata",
+                "latest_charge",
+                "amount_received",
+                "amount_capturable",
+            ] {
                 v.as_object_mut().map(|o| o.remove(k));
             }
             v
         } else if intent.starts_with("seti_") {
-            let mut si = store.setup_intents.get(intent).cloned().ok_or_else(|| ControlError::not_found(format!("no SetupIntent {intent}")))?;
+            let mut si = store
+                .setup_intents
+                .get(intent)
+                .cloned()
+                .ok_or_else(|| ControlError::not_found(format!("no SetupIntent {intent}")))?;
             if si.client_secret != client_secret {
                 return Err(mismatch());
             }
             if si.status != "requires_action" {
                 return Err(not_waiting(&si.status));
             }
-            let mut ctx = Ctx { store, account: si.account.clone(), now, request: RequestInfo::default(), caller: KeyKind::Publishable };
-            let r = if complete { setup_intents::complete_3ds(&mut ctx, &mut si) } else { setup_intents::fail_3ds(&mut ctx, &mut si) };
+            let mut ctx = Ctx {
+                store,
+                account: si.account.clone(),
+                now,
+                request: RequestInfo::default(),
+                caller: KeyKind::Publishable,
+            };
+            let r = if complete {
+                setup_intents::complete_3ds(&mut ctx, &mut si)
+            } else {
+                setup_intents::fail_3ds(&mut ctx, &mut si)
+            };
             r.map_err(|e| ControlError::bad("three_ds_failed", e.message))?;
             let mut v = setup_intents::render(&si);
             for k in ["customer", "metadata"] {
@@ -330,18 +474,26 @@ fn body_json(headers: &HeaderMap, body: &Bytes) -> Result<Value, ControlError> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
     if is_form {
-        return form::parse(body).map(Value::Object).map_err(|e| ControlError::bad("invalid_body", e.to_string()));
+        return form::parse(body)
+            .map(Value::Object)
+            .map_err(|e| ControlError::bad("invalid_body", e.to_string()));
     }
     serde_json::from_slice(body).map_err(|e| ControlError::bad("invalid_json", e.to_string()))
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(headers: &HeaderMap, body: &Bytes) -> Result<T, ControlError> {
-    serde_json::from_value(body_json(headers, body)?).map_err(|e| ControlError::bad("invalid_body", e.to_string()))
+fn parse<T: for<'de> Deserialize<'de>>(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<T, ControlError> {
+    serde_json::from_value(body_json(headers, body)?)
+        .map_err(|e| ControlError::bad("invalid_body", e.to_string()))
 }
 
 async fn health(State(shared): S) -> Json<Value> {
     let s = shared.lock();
-    Json(json!({"ok": true, "url": s.base_url, "account": s.default_account, "now": shared.clock.now()}))
+    Json(
+        json!({"ok": true, "url": s.base_url, "account": s.default_account, "now": shared.clock.now()}),
+    )
 }
 
 async fn reset(State(shared): S) -> Json<Value> {
@@ -352,13 +504,24 @@ async fn reset(State(shared): S) -> Json<Value> {
 
 async fn accounts(State(shared): S) -> Json<Value> {
     let s = shared.lock();
-    Json(Value::Array(s.accounts.values().map(account::render).collect()))
+    Json(Value::Array(
+        s.accounts.values().map(account::render).collect(),
+    ))
 }
 
-async fn new_account(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn new_account(
+    State(shared): S,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let p: AccountParams = parse(&headers, &body)?;
     let keys = create_account(&shared, &p)?;
-    let acct = shared.lock().accounts.get(&keys.account).map(account::render).unwrap_or(Value::Null);
+    let acct = shared
+        .lock()
+        .accounts
+        .get(&keys.account)
+        .map(account::render)
+        .unwrap_or(Value::Null);
     Ok(Json(json!({
         "account": acct,
         "publishable_key": keys.publishable_key,
@@ -367,7 +530,12 @@ async fn new_account(State(shared): S, headers: HeaderMap, body: Bytes) -> Resul
     })))
 }
 
-async fn change_account(State(shared): S, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn change_account(
+    State(shared): S,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let u: AccountUpdate = parse(&headers, &body)?;
     update_account(&shared, &id, &u).map(Json)
 }
@@ -382,7 +550,11 @@ struct NewKey {
     permissions: Vec<String>,
 }
 
-async fn new_key(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn new_key(
+    State(shared): S,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let k: NewKey = parse(&headers, &body)?;
     let key = create_key(&shared, k.account.as_deref(), k.kind, &k.permissions)?;
     Ok(Json(json!({"key": key, "type": k.kind})))
@@ -395,13 +567,21 @@ struct KeyRef {
     permissions: Vec<String>,
 }
 
-async fn revoke(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn revoke(
+    State(shared): S,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let k: KeyRef = parse(&headers, &body)?;
     revoke_key(&shared, &k.key)?;
     Ok(Json(json!({"revoked": true})))
 }
 
-async fn permissions(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn permissions(
+    State(shared): S,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let k: KeyRef = parse(&headers, &body)?;
     set_permissions(&shared, &k.key, &k.permissions)?;
     Ok(Json(json!({"permissions": k.permissions})))
@@ -416,10 +596,16 @@ struct Advance {
     seconds: i64,
 }
 
-async fn advance(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn advance(
+    State(shared): S,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let a: Advance = parse(&headers, &body)?;
     let expired = advance_clock(&shared, a.seconds)?;
-    Ok(Json(json!({"now": shared.clock.now(), "offset": shared.clock.offset(), "expired": expired})))
+    Ok(Json(
+        json!({"now": shared.clock.now(), "offset": shared.clock.offset(), "expired": expired}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -434,7 +620,11 @@ async fn get_faults(State(shared): S) -> Json<Value> {
     Json(json!({"rules": shared.lock().faults.rules}))
 }
 
-async fn put_faults(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn put_faults(
+    State(shared): S,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let f: Faults = parse(&headers, &body)?;
     set_faults(&shared, f.rules, f.seed);
     Ok(Json(json!({"rules": shared.lock().faults.rules})))
@@ -449,7 +639,11 @@ async fn get_knobs(State(shared): S) -> Json<Knobs> {
     Json(shared.lock().knobs.clone())
 }
 
-async fn put_knobs(State(shared): S, headers: HeaderMap, body: Bytes) -> Result<Json<Knobs>, ControlError> {
+async fn put_knobs(
+    State(shared): S,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Knobs>, ControlError> {
     let k: Knobs = parse(&headers, &body)?;
     shared.lock().knobs = k.clone();
     Ok(Json(k))
@@ -469,10 +663,17 @@ fn day() -> i64 {
     86_400
 }
 
-async fn rotate(State(shared): S, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn rotate(
+    State(shared): S,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let r: Rotate = parse(&headers, &body)?;
     let secret = rotate_secret(&shared, &id, r.expires_in)?;
-    Ok(Json(json!({"secret": secret, "previous_expires_at": shared.clock.now() + r.expires_in})))
+    Ok(Json(
+        json!({"secret": secret, "previous_expires_at": shared.clock.now() + r.expires_in}),
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -482,12 +683,22 @@ struct DisputeReq {
     outcome: Option<String>,
 }
 
-async fn dispute(State(shared): S, Path(charge): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn dispute(
+    State(shared): S,
+    Path(charge): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let d: DisputeReq = parse(&headers, &body)?;
     open_dispute(&shared, &charge, d.reason.as_deref(), d.outcome.as_deref()).map(Json)
 }
 
-async fn close(State(shared): S, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn close(
+    State(shared): S,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let d: DisputeReq = parse(&headers, &body)?;
     close_dispute(&shared, &id, d.outcome.as_deref().unwrap_or("")).map(Json)
 }
@@ -506,12 +717,22 @@ struct Secret {
     client_secret: String,
 }
 
-async fn three_ds_complete(State(shared): S, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn three_ds_complete(
+    State(shared): S,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let s: Secret = parse(&headers, &body)?;
     three_ds(&shared, &id, &s.client_secret, true).map(Json)
 }
 
-async fn three_ds_fail(State(shared): S, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn three_ds_fail(
+    State(shared): S,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let s: Secret = parse(&headers, &body)?;
     three_ds(&shared, &id, &s.client_secret, false).map(Json)
 }
@@ -536,7 +757,10 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sandbox/keys/permissions", post(permissions))
         .route("/_sandbox/clock", get(clock))
         .route("/_sandbox/clock/advance", post(advance))
-        .route("/_sandbox/faults", get(get_faults).post(put_faults).delete(clear_faults))
+        .route(
+            "/_sandbox/faults",
+            get(get_faults).post(put_faults).delete(clear_faults),
+        )
         .route("/_sandbox/webhooks/knobs", get(get_knobs).post(put_knobs))
         .route("/_sandbox/webhooks/deliveries", get(deliveries))
         .route("/_sandbox/webhook_endpoints/{id}/rotate", post(rotate))

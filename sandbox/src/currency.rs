@@ -9,8 +9,10 @@
 use crate::errors::ApiError;
 
 /// Zero-decimal currencies (Stripe's currencies page).
-const ZERO_DECIMAL: &[&str] =
-    &["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "vnd", "vuv", "xaf", "xof", "xpf"];
+const ZERO_DECIMAL: &[&str] = &[
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "vnd", "vuv", "xaf",
+    "xof", "xpf",
+];
 
 /// Three-decimal currencies: amounts must end in 0.
 const THREE_DECIMAL: &[&str] = &["bhd", "jod", "kwd", "omr", "tnd"];
@@ -20,16 +22,17 @@ const WHOLE_UNITS_ONLY: &[&str] = &["isk", "ugx"];
 
 /// Presentment currencies Stripe supports for card payments.
 const SUPPORTED: &[&str] = &[
-    "usd", "aed", "afn", "all", "amd", "ang", "aoa", "ars", "aud", "awg", "azn", "bam", "bbd", "bdt",
-    "bgn", "bhd", "bif", "bmd", "bnd", "bob", "brl", "bsd", "bwp", "byn", "bzd", "cad", "cdf", "chf",
-    "clp", "cny", "cop", "crc", "cve", "czk", "djf", "dkk", "dop", "dzd", "egp", "etb", "eur", "fjd",
-    "fkp", "gbp", "gel", "gip", "gmd", "gnf", "gtq", "gyd", "hkd", "hnl", "htg", "huf", "idr", "ils",
-    "inr", "isk", "jmd", "jod", "jpy", "kes", "kgs", "khr", "kmf", "krw", "kwd", "kyd", "kzt", "lak",
-    "lbp", "lkr", "lrd", "lsl", "mad", "mdl", "mga", "mkd", "mmk", "mnt", "mop", "mur", "mvr", "mwk",
-    "mxn", "myr", "mzn", "nad", "ngn", "nio", "nok", "npr", "nzd", "omr", "pab", "pen", "pgk", "php",
-    "pkr", "pln", "pyg", "qar", "ron", "rsd", "rub", "rwf", "sar", "sbd", "scr", "sek", "sgd", "shp",
-    "sle", "sos", "srd", "std", "szl", "thb", "tjs", "tnd", "top", "try", "ttd", "twd", "tzs", "uah",
-    "ugx", "uyu", "uzs", "vnd", "vuv", "wst", "xaf", "xcd", "xof", "xpf", "yer", "zar", "zmw",
+    "usd", "aed", "afn", "all", "amd", "ang", "aoa", "ars", "aud", "awg", "azn", "bam", "bbd",
+    "bdt", "bgn", "bhd", "bif", "bmd", "bnd", "bob", "brl", "bsd", "bwp", "byn", "bzd", "cad",
+    "cdf", "chf", "clp", "cny", "cop", "crc", "cve", "czk", "djf", "dkk", "dop", "dzd", "egp",
+    "etb", "eur", "fjd", "fkp", "gbp", "gel", "gip", "gmd", "gnf", "gtq", "gyd", "hkd", "hnl",
+    "htg", "huf", "idr", "ils", "inr", "isk", "jmd", "jod", "jpy", "kes", "kgs", "khr", "kmf",
+    "krw", "kwd", "kyd", "kzt", "lak", "lbp", "lkr", "lrd", "lsl", "mad", "mdl", "mga", "mkd",
+    "mmk", "mnt", "mop", "mur", "mvr", "mwk", "mxn", "myr", "mzn", "nad", "ngn", "nio", "nok",
+    "npr", "nzd", "omr", "pab", "pen", "pgk", "php", "pkr", "pln", "pyg", "qar", "ron", "rsd",
+    "rub", "rwf", "sar", "sbd", "scr", "sek", "sgd", "shp", "sle", "sos", "srd", "std", "szl",
+    "thb", "tjs", "tnd", "top", "try", "ttd", "twd", "tzs", "uah", "ugx", "uyu", "uzs", "vnd",
+    "vuv", "wst", "xaf", "xcd", "xof", "xpf", "yer", "zar", "zmw",
 ];
 
 /// Minimum charge amount per settlement currency, in minor units (Stripe's currencies page).
@@ -181,7 +184,12 @@ pub fn format(amount: i64, code: &str) -> String {
         group_thousands(&abs.to_string())
     } else {
         let unit = 10u64.pow(d);
-        format!("{}.{:0width$}", group_thousands(&(abs / unit).to_string()), abs % unit, width = d as usize)
+        format!(
+            "{}.{:0width$}",
+            group_thousands(&(abs / unit).to_string()),
+            abs % unit,
+            width = d as usize
+        )
     };
     match symbol(code) {
         Some(s) => format!("{sign}{s}{number}"),
@@ -240,7 +248,12 @@ pub fn check_decimals(amount: i64, code: &str, param: &str) -> Result<(), ApiErr
 
 /// Stripe's checks on a charge amount: positive, at most eight digits, decimals rules, and the
 /// minimum for the account's settlement currency (`amount_too_small`).
-pub fn check_amount(amount: i64, code: &str, settlement: &str, param: &str) -> Result<(), ApiError> {
+pub fn check_amount(
+    amount: i64,
+    code: &str,
+    settlement: &str,
+    param: &str,
+) -> Result<(), ApiError> {
     if amount < 1 {
         return Err(ApiError::validation(
             "This value must be greater than or equal to 1.",
@@ -270,7 +283,9 @@ pub fn check_amount(amount: i64, code: &str, settlement: &str, param: &str) -> R
         return Ok(());
     }
     // No minimum of its own: Stripe converts to the settlement currency.
-    let (Some(min), Some(rate_from), Some(rate_to)) = (minimum(settlement), per_usd(code), per_usd(settlement)) else {
+    let (Some(min), Some(rate_from), Some(rate_to)) =
+        (minimum(settlement), per_usd(code), per_usd(settlement))
+    else {
         return Ok(());
     };
     let major = amount as f64 / 10f64.powi(decimals(code) as i32);
@@ -313,11 +328,15 @@ mod tests {
         assert_eq!(e.code_str(), Some("amount_too_small"));
         assert!(check_amount(50, "usd", "usd", "amount").is_ok());
         assert_eq!(
-            check_amount(29, "gbp", "gbp", "amount").unwrap_err().message,
+            check_amount(29, "gbp", "gbp", "amount")
+                .unwrap_err()
+                .message,
             "Amount must be at least £0.30 gbp"
         );
         assert_eq!(
-            check_amount(49, "jpy", "usd", "amount").unwrap_err().message,
+            check_amount(49, "jpy", "usd", "amount")
+                .unwrap_err()
+                .message,
             "Amount must be at least ¥50 jpy"
         );
         assert!(check_amount(17_499, "huf", "huf", "amount").is_err());
@@ -327,17 +346,34 @@ mod tests {
     #[test]
     fn conversion_minimum_for_currencies_without_a_table_entry() {
         let e = check_amount(5000, "pkr", "usd", "amount").unwrap_err();
-        assert!(e.message.starts_with("Amount must convert to at least 50 cents."), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("Amount must convert to at least 50 cents."),
+            "{}",
+            e.message
+        );
         assert!(check_amount(50_000, "pkr", "usd", "amount").is_ok());
     }
 
     #[test]
     fn maximum_and_decimals() {
-        assert_eq!(check_amount(100_000_000, "usd", "usd", "amount").unwrap_err().code_str(), Some("amount_too_large"));
-        assert_eq!(check_amount(5125, "kwd", "usd", "amount").unwrap_err().code_str(), Some("invalid_amount"));
+        assert_eq!(
+            check_amount(100_000_000, "usd", "usd", "amount")
+                .unwrap_err()
+                .code_str(),
+            Some("amount_too_large")
+        );
+        assert_eq!(
+            check_amount(5125, "kwd", "usd", "amount")
+                .unwrap_err()
+                .code_str(),
+            Some("invalid_amount")
+        );
         assert!(check_amount(5120, "kwd", "usd", "amount").is_ok());
         assert_eq!(
-            check_amount(10_050, "isk", "usd", "amount").unwrap_err().code_str(),
+            check_amount(10_050, "isk", "usd", "amount")
+                .unwrap_err()
+                .code_str(),
             Some("invalid_charge_amount_no_decimal_compatible")
         );
         assert!(check_amount(10_000, "isk", "usd", "amount").is_ok());

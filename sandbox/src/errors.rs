@@ -49,7 +49,13 @@ pub struct ApiError {
 impl ApiError {
     /// A new error of `kind` with `status`.
     pub fn new(status: StatusCode, kind: ErrorType, message: impl Into<String>) -> Self {
-        ApiError { status, kind, message: message.into(), fields: Map::new(), saved: true }
+        ApiError {
+            status,
+            kind,
+            message: message.into(),
+            fields: Map::new(),
+            saved: true,
+        }
     }
 
     /// 400 `invalid_request_error`.
@@ -124,12 +130,17 @@ impl ApiError {
             error.insert(k.clone(), v.clone());
         }
         if let Some(code) = self.code_str() {
-            let doc = format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-"));
+            let doc = format!(
+                "https://stripe.com/docs/error-codes/{}",
+                code.replace('_', "-")
+            );
             error.entry("doc_url").or_insert(json!(doc));
         }
         error.insert(
             "request_log_url".into(),
-            json!(format!("https://dashboard.stripe.com/test/logs/{request_id}")),
+            json!(format!(
+                "https://dashboard.stripe.com/test/logs/{request_id}"
+            )),
         );
         json!({ "error": Value::Object(error) })
     }
@@ -149,7 +160,10 @@ mod tests {
         let b = e.body("req_1");
         assert_eq!(b["error"]["type"], "card_error");
         assert_eq!(b["error"]["decline_code"], "generic_decline");
-        assert_eq!(b["error"]["doc_url"], "https://stripe.com/docs/error-codes/card-declined");
+        assert_eq!(
+            b["error"]["doc_url"],
+            "https://stripe.com/docs/error-codes/card-declined"
+        );
         assert_eq!(e.status, StatusCode::PAYMENT_REQUIRED);
     }
 }

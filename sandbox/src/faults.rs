@@ -71,7 +71,10 @@ pub struct FaultSet {
 
 impl Default for FaultSet {
     fn default() -> Self {
-        FaultSet { rules: Vec::new(), rng: StdRng::seed_from_u64(0) }
+        FaultSet {
+            rules: Vec::new(),
+            rng: StdRng::seed_from_u64(0),
+        }
     }
 }
 
@@ -102,7 +105,9 @@ impl FaultSet {
             let r = &self.rules[i];
             if r.when != when
                 || r.times == Some(0)
-                || r.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(method))
+                || r.method
+                    .as_deref()
+                    .is_some_and(|m| !m.eq_ignore_ascii_case(method))
                 || !glob(&r.path, path)
             {
                 continue;
@@ -126,19 +131,33 @@ mod tests {
     use super::*;
 
     fn rule(path: &str, kind: FaultKind, when: When) -> FaultRule {
-        FaultRule { method: Some("POST".into()), path: path.into(), kind, latency_ms: None, probability: None, when, times: None }
+        FaultRule {
+            method: Some("POST".into()),
+            path: path.into(),
+            kind,
+            latency_ms: None,
+            probability: None,
+            when,
+            times: None,
+        }
     }
 
     #[test]
     fn kinds_use_the_documented_names() {
         let k: FaultKind = serde_json::from_str("\"http_500\"").unwrap();
         assert_eq!(k, FaultKind::Http500);
-        assert_eq!(serde_json::to_string(&FaultKind::Http502).unwrap(), "\"http_502\"");
+        assert_eq!(
+            serde_json::to_string(&FaultKind::Http502).unwrap(),
+            "\"http_502\""
+        );
     }
 
     #[test]
     fn glob_matches_segments() {
-        assert!(glob("/v1/payment_intents/*/confirm", "/v1/payment_intents/pi_1/confirm"));
+        assert!(glob(
+            "/v1/payment_intents/*/confirm",
+            "/v1/payment_intents/pi_1/confirm"
+        ));
         assert!(glob("/v1/*", "/v1/refunds"));
         assert!(!glob("/v1/payment_intents", "/v1/payment_intents/pi_1"));
     }
@@ -162,7 +181,9 @@ mod tests {
             let mut r = rule("/v1/*", FaultKind::Http502, When::Before);
             r.probability = Some(0.5);
             f.set(vec![r], Some(seed));
-            (0..32).map(|_| f.pick("POST", "/v1/x", When::Before).is_some()).collect::<Vec<_>>()
+            (0..32)
+                .map(|_| f.pick("POST", "/v1/x", When::Before).is_some())
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(7), draw(7));
         let hits = draw(7).iter().filter(|x| **x).count();

@@ -71,7 +71,12 @@ fn insert(node: &mut Value, path: &[Seg], value: String, key: &str) -> Result<()
                 *node = Value::Object(Map::new());
             }
             let obj = node.as_object_mut().ok_or_else(conflict)?;
-            insert(obj.entry(k.clone()).or_insert(Value::Null), rest, value, key)
+            insert(
+                obj.entry(k.clone()).or_insert(Value::Null),
+                rest,
+                value,
+                key,
+            )
         }
         Seg::Push => {
             if node.is_null() {
@@ -285,7 +290,10 @@ impl Params {
     /// The `expand[]` paths.
     pub fn expand(&self) -> Vec<String> {
         match self.0.get("expand") {
-            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
             Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
             _ => Vec::new(),
         }
@@ -309,7 +317,11 @@ impl Params {
 
 /// Stripe's "Missing required param" error.
 pub fn missing(name: &str) -> ApiError {
-    ApiError::validation(format!("Missing required param: {name}."), "parameter_missing", name)
+    ApiError::validation(
+        format!("Missing required param: {name}."),
+        "parameter_missing",
+        name,
+    )
 }
 
 fn empty(name: &str) -> ApiError {
@@ -376,7 +388,10 @@ mod tests {
         let e = params.int("amount").unwrap_err();
         assert_eq!(e.message, "Invalid integer: abc");
         assert!(!e.saved);
-        assert_eq!(params.bool("flag").unwrap_err().code_str(), Some("parameter_invalid_boolean"));
+        assert_eq!(
+            params.bool("flag").unwrap_err().code_str(),
+            Some("parameter_invalid_boolean")
+        );
         assert_eq!(
             params.required_str("currency").unwrap_err().message,
             "Missing required param: currency."

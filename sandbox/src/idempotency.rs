@@ -71,20 +71,32 @@ fn mismatch(message: String) -> ApiError {
 }
 
 /// Looks the key up and, when the request may run, marks it in flight.
-pub fn begin(store: &mut Store, account: &str, key: &str, fingerprint: Fingerprint, now: i64) -> Decision {
+pub fn begin(
+    store: &mut Store,
+    account: &str,
+    key: &str,
+    fingerprint: Fingerprint,
+    now: i64,
+) -> Decision {
     if key.len() > 255 {
-        let mut e = ApiError::invalid(
-            "Invalid Idempotency-Key: keys may be at most 255 characters long.",
-        )
-        .param("Idempotency-Key");
+        let mut e =
+            ApiError::invalid("Invalid Idempotency-Key: keys may be at most 255 characters long.")
+                .param("Idempotency-Key");
         e.saved = false;
         return Decision::Refuse(e);
     }
     let slot = (account.to_string(), key.to_string());
     if let Some(entry) = store.idempotency.get(&slot) {
         let (old, expired) = match entry {
-            IdemEntry::InFlight { fingerprint, started } => (fingerprint, now - started > RETENTION_SECS),
-            IdemEntry::Done { fingerprint, saved_at, .. } => (fingerprint, now - saved_at > RETENTION_SECS),
+            IdemEntry::InFlight {
+                fingerprint,
+                started,
+            } => (fingerprint, now - started > RETENTION_SECS),
+            IdemEntry::Done {
+                fingerprint,
+                saved_at,
+                ..
+            } => (fingerprint, now - saved_at > RETENTION_SECS),
         };
         if !expired {
             if old.path != fingerprint.path {
@@ -123,12 +135,26 @@ pub fn begin(store: &mut Store, account: &str, key: &str, fingerprint: Fingerpri
             };
         }
     }
-    store.idempotency.insert(slot, IdemEntry::InFlight { fingerprint, started: now });
+    store.idempotency.insert(
+        slot,
+        IdemEntry::InFlight {
+            fingerprint,
+            started: now,
+        },
+    );
     Decision::Proceed
 }
 
 /// Saves the answer of an executed request.
-pub fn finish(store: &mut Store, account: &str, key: &str, status: u16, body: &Value, request_id: &str, now: i64) {
+pub fn finish(
+    store: &mut Store,
+    account: &str,
+    key: &str,
+    status: u16,
+    body: &Value,
+    request_id: &str,
+    now: i64,
+) {
     let slot = (account.to_string(), key.to_string());
     if let Some(IdemEntry::InFlight { fingerprint, .. }) = store.idempotency.remove(&slot) {
         store.idempotency.insert(
@@ -148,7 +174,10 @@ pub fn finish(store: &mut Store, account: &str, key: &str, status: u16, body: &V
 /// injected fault before execution): a retry runs it afresh.
 pub fn abandon(store: &mut Store, account: &str, key: &str) {
     let slot = (account.to_string(), key.to_string());
-    if matches!(store.idempotency.get(&slot), Some(IdemEntry::InFlight { .. })) {
+    if matches!(
+        store.idempotency.get(&slot),
+        Some(IdemEntry::InFlight { .. })
+    ) {
         store.idempotency.remove(&slot);
     }
 }
@@ -177,7 +206,10 @@ mod tests {
     use super::*;
 
     fn fp(path: &str, p: Value) -> Fingerprint {
-        Fingerprint { path: path.into(), params: p }
+        Fingerprint {
+            path: path.into(),
+            params: p,
+        }
     }
 
     #[test]
@@ -185,28 +217,52 @@ mod tests {
         let mut s = Store::new(Some(1), 1_000);
         let a = s.default_account.clone();
         let f = fp("/v1/payment_intents", json!({"amount": "100"}));
-        assert!(matches!(begin(&mut s, &a, "k", f.clone(), 1_000), Decision::Proceed));
+        assert!(matches!(
+            begin(&mut s, &a, "k", f.clone(), 1_000),
+            Decision::Proceed
+        ));
         match begin(&mut s, &a, "k", f.clone(), 1_000) {
             Decision::Refuse(e) => assert_eq!(e.status, StatusCode::CONFLICT),
             d => panic!("{d:?}"),
         }
         finish(&mut s, &a, "k", 200, &json!({"id": "pi_1"}), "req_1", 1_000);
         match begin(&mut s, &a, "k", f.clone(), 1_001) {
-            Decision::Replay { status, body, original_request } => {
-                assert_eq!((status, body["id"].as_str(), original_request.as_str()), (200, Some("pi_1"), "req_1"))
+            Decision::Replay {
+                status,
+                body,
+                original_request,
+            } => {
+                assert_eq!(
+                    (status, body["id"].as_str(), original_request.as_str()),
+                    (200, Some("pi_1"), "req_1")
+                )
             }
             d => panic!("{d:?}"),
         }
-        match begin(&mut s, &a, "k", fp("/v1/payment_intents", json!({"amount": "200"})), 1_001) {
+        match begin(
+            &mut s,
+            &a,
+            "k",
+            fp("/v1/payment_intents", json!({"amount": "200"})),
+            1_001,
+        ) {
             Decision::Refuse(e) => {
                 assert_eq!(e.kind, ErrorType::Idempotency);
-                assert!(e.message.starts_with("Keys for idempotent requests can only be used with the same parameters"));
+                assert!(e.message.starts_with(
+                    "Keys for idempotent requests can only be used with the same parameters"
+                ));
             }
             d => panic!("{d:?}"),
         }
         // Another account may use the same key.
-        assert!(matches!(begin(&mut s, "acct_other", "k", f.clone(), 1_001), Decision::Proceed));
+        assert!(matches!(
+            begin(&mut s, "acct_other", "k", f.clone(), 1_001),
+            Decision::Proceed
+        ));
         // After 24 hours the key is new again.
-        assert!(matches!(begin(&mut s, &a, "k", f, 1_000 + RETENTION_SECS + 1), Decision::Proceed));
+        assert!(matches!(
+            begin(&mut s, &a, "k", f, 1_000 + RETENTION_SECS + 1),
+            Decision::Proceed
+        ));
     }
 }

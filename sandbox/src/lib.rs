@@ -91,7 +91,11 @@ impl Sandbox {
         let clock = clock::Clock::new();
         let mut store = Store::new(config.seed, clock.now());
         store.base_url = url.clone();
-        let (pk, sk, rk) = (store.default_keys[0].clone(), store.default_keys[1].clone(), store.default_keys[2].clone());
+        let (pk, sk, rk) = (
+            store.default_keys[0].clone(),
+            store.default_keys[1].clone(),
+            store.default_keys[2].clone(),
+        );
         let account = store.default_account.clone();
         let http = reqwest::Client::builder()
             .no_proxy()
@@ -102,7 +106,10 @@ impl Sandbox {
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
             clock,
-            config: Tuning { webhook_retry_base: config.webhook_retry_base, webhook_max_attempts: config.webhook_max_attempts.max(1) },
+            config: Tuning {
+                webhook_retry_base: config.webhook_retry_base,
+                webhook_max_attempts: config.webhook_max_attempts.max(1),
+            },
             webhook_tx: tx,
             http,
         });
@@ -181,7 +188,12 @@ impl SandboxHandle {
     }
 
     /// A new key of any kind on `account` (the first account when `None`).
-    pub fn create_key(&self, account: Option<&str>, kind: KeyKind, permissions: &[&str]) -> Result<String, ControlError> {
+    pub fn create_key(
+        &self,
+        account: Option<&str>,
+        kind: KeyKind,
+        permissions: &[&str],
+    ) -> Result<String, ControlError> {
         let p: Vec<String> = permissions.iter().map(|s| s.to_string()).collect();
         control::create_key(&self.shared, account, kind, &p)
     }
@@ -229,7 +241,11 @@ impl SandboxHandle {
     }
 
     /// Changes an account's country, settlement currency, name or `charges_enabled`.
-    pub fn update_account(&self, account: &str, update: AccountUpdate) -> Result<Value, ControlError> {
+    pub fn update_account(
+        &self,
+        account: &str,
+        update: AccountUpdate,
+    ) -> Result<Value, ControlError> {
         control::update_account(&self.shared, account, &update)
     }
 
@@ -245,7 +261,11 @@ impl SandboxHandle {
     }
 
     /// Rotates a webhook endpoint's secret; the old one keeps signing for `grace_secs`.
-    pub fn rotate_webhook_secret(&self, endpoint: &str, grace_secs: i64) -> Result<String, ControlError> {
+    pub fn rotate_webhook_secret(
+        &self,
+        endpoint: &str,
+        grace_secs: i64,
+    ) -> Result<String, ControlError> {
         control::rotate_secret(&self.shared, endpoint, grace_secs)
     }
 
@@ -260,7 +280,12 @@ impl SandboxHandle {
     }
 
     /// Passes or fails the 3-D Secure challenge of an intent, as the challenge page does.
-    pub fn three_ds(&self, intent: &str, client_secret: &str, complete: bool) -> Result<Value, ControlError> {
+    pub fn three_ds(
+        &self,
+        intent: &str,
+        client_secret: &str,
+        complete: bool,
+    ) -> Result<Value, ControlError> {
         control::three_ds(&self.shared, intent, client_secret, complete)
     }
 

@@ -34,7 +34,8 @@ async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STRIPE_SANDBOX_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("STRIPE_SANDBOX_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .init();
     let args = Args::parse();

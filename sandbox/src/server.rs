@@ -77,13 +77,24 @@ impl std::error::Error for Reset {}
 
 fn asset_response(path: &str) -> Response {
     match assets::asset(path) {
-        None => (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, "no-cache")], "Not Found").into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CACHE_CONTROL, "no-cache")],
+            "Not Found",
+        )
+            .into_response(),
         Some(a) => {
             let mut r = Response::new(Body::from(a.body));
             let h = r.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(a.content_type),
+            );
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
             if a.content_type.starts_with("text/html") {
                 h.insert(
                     header::CONTENT_SECURITY_POLICY,
@@ -138,7 +149,9 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route("/v1/{*path}", any(crate::api::handle))
         .layer(cors())
         .with_state(shared.clone());
-    let three_ds = crate::control::three_ds_routes().layer(cors()).with_state(shared.clone());
+    let three_ds = crate::control::three_ds_routes()
+        .layer(cors())
+        .with_state(shared.clone());
     Router::new()
         .route("/", get(index))
         .route("/v3", get(stripe_js))

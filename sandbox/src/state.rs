@@ -336,14 +336,23 @@ pub struct WebhookEndpoint {
 impl WebhookEndpoint {
     /// Whether this endpoint receives events of `event_type`.
     pub fn listens(&self, event_type: &str) -> bool {
-        self.status == "enabled" && self.enabled_events.iter().any(|e| e == "*" || e == event_type)
+        self.status == "enabled"
+            && self
+                .enabled_events
+                .iter()
+                .any(|e| e == "*" || e == event_type)
     }
 
     /// The secrets that sign a delivery at `now`: the current one first, then rotated ones still
     /// inside their grace period.
     pub fn signing_secrets(&self, now: i64) -> Vec<String> {
         let mut v = vec![self.secret.clone()];
-        v.extend(self.previous_secrets.iter().filter(|(_, until)| *until > now).map(|(s, _)| s.clone()));
+        v.extend(
+            self.previous_secrets
+                .iter()
+                .filter(|(_, until)| *until > now)
+                .map(|(s, _)| s.clone()),
+        );
         v
     }
 }
@@ -535,7 +544,11 @@ impl Store {
         let account = store.create_account("US", "usd", Some("Sandbox Salon".into()), now);
         let pk = store.create_key(&account, KeyKind::Publishable, Default::default());
         let sk = store.create_key(&account, KeyKind::Secret, Default::default());
-        let rk = store.create_key(&account, KeyKind::Restricted, crate::auth::slotpay_permissions());
+        let rk = store.create_key(
+            &account,
+            KeyKind::Restricted,
+            crate::auth::slotpay_permissions(),
+        );
         store.default_account = account;
         store.default_keys = vec![pk, sk, rk];
         store
@@ -575,7 +588,9 @@ impl Store {
 
     /// `len` random alphanumerics.
     pub fn random(&mut self, len: usize) -> String {
-        (0..len).map(|_| ALNUM[self.rng.gen_range(0..ALNUM.len())] as char).collect()
+        (0..len)
+            .map(|_| ALNUM[self.rng.gen_range(0..ALNUM.len())] as char)
+            .collect()
     }
 
     /// A Stripe-like id: `pi_` + 24 alphanumerics (`cus_` 14, `acct_` 16).
@@ -595,7 +610,13 @@ impl Store {
     }
 
     /// Creates an account.
-    pub fn create_account(&mut self, country: &str, currency: &str, name: Option<String>, now: i64) -> String {
+    pub fn create_account(
+        &mut self,
+        country: &str,
+        currency: &str,
+        name: Option<String>,
+        now: i64,
+    ) -> String {
         let id = self.new_id("acct_");
         self.accounts.insert(
             id.clone(),
@@ -613,12 +634,23 @@ impl Store {
     }
 
     /// Creates a key of `kind` for `account`.
-    pub fn create_key(&mut self, account: &str, kind: KeyKind, permissions: std::collections::BTreeSet<String>) -> String {
+    pub fn create_key(
+        &mut self,
+        account: &str,
+        kind: KeyKind,
+        permissions: std::collections::BTreeSet<String>,
+    ) -> String {
         // Real keys are about 107 characters: `sk_test_51` then the rest.
         let secret = format!("{}51{}", kind.prefix(), self.random(97));
         self.keys.insert(
             secret.clone(),
-            ApiKey { secret: secret.clone(), account: account.to_string(), kind, permissions, revoked: false },
+            ApiKey {
+                secret: secret.clone(),
+                account: account.to_string(),
+                kind,
+                permissions,
+                revoked: false,
+            },
         );
         secret
     }
@@ -642,7 +674,10 @@ impl Store {
             .map(|e| (e.seq, e.id.clone()))
             .collect();
         endpoints.sort();
-        let api_version = request.api_version.clone().unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
+        let api_version = request
+            .api_version
+            .clone()
+            .unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
         self.events.insert(
             id.clone(),
             Event {
@@ -661,7 +696,12 @@ impl Store {
         );
         self.count("events");
         for (_, endpoint) in endpoints {
-            self.outbox.push(DeliveryJob { event: id.clone(), endpoint, attempt: 1, duplicate: false });
+            self.outbox.push(DeliveryJob {
+                event: id.clone(),
+                endpoint,
+                attempt: 1,
+                duplicate: false,
+            });
         }
         id
     }
@@ -670,19 +710,51 @@ impl Store {
     pub fn render_id(&self, account: &str, id: &str) -> Option<Value> {
         let prefix = id.split('_').next().unwrap_or_default();
         let v = match prefix {
-            "pi" => self.payment_intents.get(id).filter(|x| x.account == account).map(|x| resources::payment_intents::render(self, x)),
-            "ch" => self.charges.get(id).filter(|x| x.account == account).map(|x| resources::charges::render(self, x)),
-            "pm" => self.payment_methods.get(id).filter(|x| x.account == account).map(resources::payment_methods::render),
-            "cus" => self.customers.get(id).filter(|x| x.account == account).map(resources::customers::render),
-            "seti" => self.setup_intents.get(id).filter(|x| x.account == account).map(resources::setup_intents::render),
-            "re" => self.refunds.get(id).filter(|x| x.account == account).map(resources::refunds::render),
+            "pi" => self
+                .payment_intents
+                .get(id)
+                .filter(|x| x.account == account)
+                .map(|x| resources::payment_intents::render(self, x)),
+            "ch" => self
+                .charges
+                .get(id)
+                .filter(|x| x.account == account)
+                .map(|x| resources::charges::render(self, x)),
+            "pm" => self
+                .payment_methods
+                .get(id)
+                .filter(|x| x.account == account)
+                .map(resources::payment_methods::render),
+            "cus" => self
+                .customers
+                .get(id)
+                .filter(|x| x.account == account)
+                .map(resources::customers::render),
+            "seti" => self
+                .setup_intents
+                .get(id)
+                .filter(|x| x.account == account)
+                .map(resources::setup_intents::render),
+            "re" => self
+                .refunds
+                .get(id)
+                .filter(|x| x.account == account)
+                .map(resources::refunds::render),
             "txn" => self
                 .balance_transactions
                 .get(id)
                 .filter(|x| x.account == account)
                 .map(resources::balance_transactions::render),
-            "dp" => self.disputes.get(id).filter(|x| x.account == account).map(|x| resources::disputes::render(self, x)),
-            "evt" => self.events.get(id).filter(|x| x.account == account).map(resources::events::render),
+            "dp" => self
+                .disputes
+                .get(id)
+                .filter(|x| x.account == account)
+                .map(|x| resources::disputes::render(self, x)),
+            "evt" => self
+                .events
+                .get(id)
+                .filter(|x| x.account == account)
+                .map(resources::events::render),
             _ => None,
         };
         v
@@ -705,7 +777,9 @@ impl Store {
     }
 
     fn expand_path(&self, account: &str, value: &mut Value, segs: &[&str]) -> ApiResult<()> {
-        let Some((first, rest)) = segs.split_first() else { return Ok(()) };
+        let Some((first, rest)) = segs.split_first() else {
+            return Ok(());
+        };
         if value.get("object").and_then(Value::as_str) == Some("list") && *first == "data" {
             if let Some(items) = value.get_mut("data").and_then(Value::as_array_mut) {
                 for item in items {
@@ -733,7 +807,10 @@ impl Store {
 
     /// The account's settlement currency.
     pub fn settlement_currency(&self, account: &str) -> String {
-        self.accounts.get(account).map(|a| a.default_currency.clone()).unwrap_or_else(|| "usd".into())
+        self.accounts
+            .get(account)
+            .map(|a| a.default_currency.clone())
+            .unwrap_or_else(|| "usd".into())
     }
 }
 
@@ -756,7 +833,8 @@ impl Ctx<'_> {
     pub fn emit(&mut self, event_type: &str, object: Value, previous: Option<Value>) -> String {
         let account = self.account.clone();
         let request = self.request.clone();
-        self.store.emit(&account, self.now, &request, event_type, object, previous)
+        self.store
+            .emit(&account, self.now, &request, event_type, object, previous)
     }
 
     /// A new id.
@@ -766,7 +844,8 @@ impl Ctx<'_> {
 
     /// Renders and expands an object for the answer.
     pub fn answer(&self, mut value: Value, params: &Params) -> ApiResult<Value> {
-        self.store.expand(&self.account, &mut value, &params.expand())?;
+        self.store
+            .expand(&self.account, &mut value, &params.expand())?;
         Ok(value)
     }
 }
@@ -801,16 +880,18 @@ pub fn list(mut rows: Vec<Row>, params: &Params, url: &str) -> ApiResult<Value> 
     }
     let limit = limit as usize;
     let (slice, has_more): (Vec<Row>, bool) = if let Some(after) = params.str("starting_after")? {
-        let pos = rows.iter().position(|r| r.id == after).ok_or_else(|| {
-            ApiError::missing("object", after, Some("starting_after"))
-        })?;
+        let pos = rows
+            .iter()
+            .position(|r| r.id == after)
+            .ok_or_else(|| ApiError::missing("object", after, Some("starting_after")))?;
         let rest: Vec<Row> = rows.into_iter().skip(pos + 1).collect();
         let more = rest.len() > limit;
         (rest.into_iter().take(limit).collect(), more)
     } else if let Some(before) = params.str("ending_before")? {
-        let pos = rows.iter().position(|r| r.id == before).ok_or_else(|| {
-            ApiError::missing("object", before, Some("ending_before"))
-        })?;
+        let pos = rows
+            .iter()
+            .position(|r| r.id == before)
+            .ok_or_else(|| ApiError::missing("object", before, Some("ending_before")))?;
         let head: Vec<Row> = rows.into_iter().take(pos).collect();
         let more = head.len() > limit;
         let skip = head.len().saturating_sub(limit);

@@ -82,7 +82,8 @@ type HmacSha256 = Hmac<Sha256>;
 pub fn signature_header(t: i64, body: &str, secrets: &[String]) -> String {
     let mut header = format!("t={t}");
     for secret in secrets {
-        let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+        let mut mac =
+            HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
         mac.update(format!("{t}.{body}").as_bytes());
         header.push_str(",v1=");
         header.push_str(&hex::encode(mac.finalize().into_bytes()));
@@ -128,7 +129,11 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<DeliveryJo
     }
 }
 
-fn flush(shared: &Arc<Shared>, lanes: &mut HashMap<String, mpsc::UnboundedSender<DeliveryJob>>, held: &mut Vec<DeliveryJob>) {
+fn flush(
+    shared: &Arc<Shared>,
+    lanes: &mut HashMap<String, mpsc::UnboundedSender<DeliveryJob>>,
+    held: &mut Vec<DeliveryJob>,
+) {
     let mut batch = std::mem::take(held);
     {
         let mut store = shared.lock();
@@ -140,7 +145,11 @@ fn flush(shared: &Arc<Shared>, lanes: &mut HashMap<String, mpsc::UnboundedSender
 }
 
 /// Hands a job to its endpoint's lane (one task per endpoint delivers in order).
-fn lane(shared: &Arc<Shared>, lanes: &mut HashMap<String, mpsc::UnboundedSender<DeliveryJob>>, job: DeliveryJob) {
+fn lane(
+    shared: &Arc<Shared>,
+    lanes: &mut HashMap<String, mpsc::UnboundedSender<DeliveryJob>>,
+    job: DeliveryJob,
+) {
     let tx = lanes.entry(job.endpoint.clone()).or_insert_with(|| {
         let (tx, mut rx) = mpsc::unbounded_channel::<DeliveryJob>();
         let shared = shared.clone();
@@ -152,7 +161,14 @@ fn lane(shared: &Arc<Shared>, lanes: &mut HashMap<String, mpsc::UnboundedSender<
                 }
                 deliver(&shared, &job).await;
                 if knobs.duplicate && job.attempt == 1 && !job.duplicate {
-                    deliver(&shared, &DeliveryJob { duplicate: true, ..job.clone() }).await;
+                    deliver(
+                        &shared,
+                        &DeliveryJob {
+                            duplicate: true,
+                            ..job.clone()
+                        },
+                    )
+                    .await;
                 }
             }
         });
@@ -167,8 +183,14 @@ fn schedule_retry(shared: &Arc<Shared>, job: &DeliveryJob) {
     if job.duplicate || job.attempt >= shared.config.webhook_max_attempts {
         return;
     }
-    let delay = shared.config.webhook_retry_base.saturating_mul(1u32 << (job.attempt - 1).min(16));
-    let next = DeliveryJob { attempt: job.attempt + 1, ..job.clone() };
+    let delay = shared
+        .config
+        .webhook_retry_base
+        .saturating_mul(1u32 << (job.attempt - 1).min(16));
+    let next = DeliveryJob {
+        attempt: job.attempt + 1,
+        ..job.clone()
+    };
     let shared = shared.clone();
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
@@ -193,7 +215,9 @@ async fn deliver(shared: &Arc<Shared>, job: &DeliveryJob) {
             _ => None,
         }
     };
-    let Some((event_type, url, secrets, body, knobs)) = prepared else { return };
+    let Some((event_type, url, secrets, body, knobs)) = prepared else {
+        return;
+    };
     let mut row = Delivery {
         event_id: job.event.clone(),
         event_type,
@@ -221,7 +245,10 @@ async fn deliver(shared: &Arc<Shared>, job: &DeliveryJob) {
         .post(&url)
         .header("Content-Type", "application/json; charset=utf-8")
         .header("Stripe-Signature", header)
-        .header("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+        .header(
+            "User-Agent",
+            "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        )
         .body(body)
         .send()
         .await;
@@ -229,12 +256,21 @@ async fn deliver(shared: &Arc<Shared>, job: &DeliveryJob) {
         Ok(resp) => {
             let status = resp.status();
             row.status = Some(status.as_u16());
-            row.outcome = if status.is_success() { "delivered" } else { "failed" }.into();
+            row.outcome = if status.is_success() {
+                "delivered"
+            } else {
+                "failed"
+            }
+            .into();
             status.is_success()
         }
         Err(e) => {
             row.outcome = "error".into();
-            row.error = Some(if e.is_timeout() { "timeout".to_string() } else { e.to_string() });
+            row.error = Some(if e.is_timeout() {
+                "timeout".to_string()
+            } else {
+                e.to_string()
+            });
             false
         }
     };
@@ -243,7 +279,11 @@ async fn deliver(shared: &Arc<Shared>, job: &DeliveryJob) {
         let mut store = shared.lock();
         store.deliveries.push(row);
         store.count("webhook_attempts");
-        if ok && store.delivered.insert((job.event.clone(), job.endpoint.clone())) {
+        if ok
+            && store
+                .delivered
+                .insert((job.event.clone(), job.endpoint.clone()))
+        {
             if let Some(ev) = store.events.get_mut(&job.event) {
                 ev.pending_webhooks = (ev.pending_webhooks - 1).max(0);
             }
@@ -262,7 +302,10 @@ mod tests {
     fn signature_is_hmac_of_timestamp_dot_body() {
         // Expected value computed independently: printf '1.{}' | openssl dgst -sha256 -hmac whsec_test
         let h = signature_header(1, "{}", &["whsec_test".into()]);
-        assert_eq!(h, "t=1,v1=7500d5d4be4b3ef07af1fe56f7d522d135cdaa7530de557e67cc1049c52de094");
+        assert_eq!(
+            h,
+            "t=1,v1=7500d5d4be4b3ef07af1fe56f7d522d135cdaa7530de557e67cc1049c52de094"
+        );
         let two = signature_header(5, "x", &["a".into(), "b".into()]);
         assert_eq!(two.matches("v1=").count(), 2);
     }

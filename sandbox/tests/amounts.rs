@@ -5,7 +5,12 @@ mod common;
 use common::*;
 
 async fn create(env: &Env, amount: &str, currency: &str) -> Resp {
-    env.post(env.sk(), "/v1/payment_intents", &[("amount", amount), ("currency", currency)]).await
+    env.post(
+        env.sk(),
+        "/v1/payment_intents",
+        &[("amount", amount), ("currency", currency)],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -16,7 +21,12 @@ async fn minimums_per_currency_with_stripes_message() {
         ("eur", "49", "50", "Amount must be at least €0.50 eur"),
         ("gbp", "29", "30", "Amount must be at least £0.30 gbp"),
         ("jpy", "49", "50", "Amount must be at least ¥50 jpy"),
-        ("huf", "17499", "17500", "Amount must be at least Ft175.00 huf"),
+        (
+            "huf",
+            "17499",
+            "17500",
+            "Amount must be at least Ft175.00 huf",
+        ),
         ("mxn", "999", "1000", "Amount must be at least $10.00 mxn"),
     ] {
         let r = create(&env, below, currency).await;
@@ -33,7 +43,12 @@ async fn currencies_without_a_minimum_convert_to_the_settlement_currency() {
     let env = start().await;
     let r = create(&env, "5000", "pkr").await;
     assert_eq!(r.error_code(), Some("amount_too_small"));
-    assert!(r.error_message().starts_with("Amount must convert to at least 50 cents. "), "{}", r.error_message());
+    assert!(
+        r.error_message()
+            .starts_with("Amount must convert to at least 50 cents. "),
+        "{}",
+        r.error_message()
+    );
     assert_eq!(create(&env, "50000", "pkr").await.status, 200);
 }
 
@@ -45,14 +60,25 @@ async fn eight_digit_maximum_and_decimals_rules() {
     assert_eq!(r.error_message(), "Amount must be no more than $999,999.99");
     assert_eq!(create(&env, "99999999", "usd").await.status, 200);
     // Three-decimal currencies: last digit 0.
-    assert_eq!(create(&env, "5125", "kwd").await.error_code(), Some("invalid_amount"));
+    assert_eq!(
+        create(&env, "5125", "kwd").await.error_code(),
+        Some("invalid_amount")
+    );
     assert_eq!(create(&env, "5120", "kwd").await.status, 200);
     // ISK and UGX: whole units only, in two-decimal form.
     let r = create(&env, "10050", "isk").await;
-    assert_eq!(r.error_code(), Some("invalid_charge_amount_no_decimal_compatible"));
-    assert!(r.error_message().contains("Currency ISK has become effectively zero-decimal"));
+    assert_eq!(
+        r.error_code(),
+        Some("invalid_charge_amount_no_decimal_compatible")
+    );
+    assert!(r
+        .error_message()
+        .contains("Currency ISK has become effectively zero-decimal"));
     assert_eq!(create(&env, "10000", "isk").await.status, 200);
-    assert_eq!(create(&env, "500050", "ugx").await.error_code(), Some("invalid_charge_amount_no_decimal_compatible"));
+    assert_eq!(
+        create(&env, "500050", "ugx").await.error_code(),
+        Some("invalid_charge_amount_no_decimal_compatible")
+    );
     assert_eq!(create(&env, "0", "usd").await.status, 400);
     assert_eq!(create(&env, "-5", "usd").await.status, 400);
     let bad = create(&env, "1000", "xyz").await;
@@ -62,7 +88,20 @@ async fn eight_digit_maximum_and_decimals_rules() {
 #[tokio::test]
 async fn the_minimum_follows_the_settlement_currency() {
     let env = start().await;
-    env.sb.update_account(&env.sb.account_id, stripe_sandbox::AccountUpdate { default_currency: Some("gbp".into()), ..Default::default() }).unwrap();
+    env.sb
+        .update_account(
+            &env.sb.account_id,
+            stripe_sandbox::AccountUpdate {
+                default_currency: Some("gbp".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     let r = create(&env, "5000", "pkr").await;
-    assert!(r.error_message().starts_with("Amount must convert to at least 30 pence."), "{}", r.error_message());
+    assert!(
+        r.error_message()
+            .starts_with("Amount must convert to at least 30 pence."),
+        "{}",
+        r.error_message()
+    );
 }

@@ -38,9 +38,16 @@ fn run(seed: &str) -> (Vec<(String, String)>, Duration) {
 fn prints_url_and_keys_quickly_and_repeats_with_a_seed() {
     let (a, elapsed) = run("11");
     let names: Vec<&str> = a.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(names, ["url", "publishable_key", "secret_key", "restricted_key"]);
+    assert_eq!(
+        names,
+        ["url", "publishable_key", "secret_key", "restricted_key"]
+    );
     assert!(a[0].1.starts_with("http://127.0.0.1:"));
-    assert!(a[1].1.starts_with("pk_test_") && a[2].1.starts_with("sk_test_") && a[3].1.starts_with("rk_test_"));
+    assert!(
+        a[1].1.starts_with("pk_test_")
+            && a[2].1.starts_with("sk_test_")
+            && a[3].1.starts_with("rk_test_")
+    );
     assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
     let (b, _) = run("11");
     assert_eq!(a[1..], b[1..], "same seed, same keys");

@@ -60,7 +60,9 @@ pub fn record(ctx: &mut Ctx, t: NewTxn) -> String {
 /// Renders a balance transaction.
 pub fn render(t: &BalanceTransaction) -> Value {
     let fee_details: Vec<Value> = if t.fee != 0 {
-        vec![json!({"amount": t.fee, "application": null, "currency": t.currency, "description": "Stripe processing fees", "type": "stripe_fee"})]
+        vec![
+            json!({"amount": t.fee, "application": null, "currency": t.currency, "description": "Stripe processing fees", "type": "stripe_fee"}),
+        ]
     } else {
         vec![]
     };

@@ -29,20 +29,51 @@ pub fn render(store: &Store, c: &Charge) -> Value {
     };
     let mut card = payment_methods::render_card(&c.card);
     let card_obj = card.as_object_mut().expect("card is an object");
-    for k in ["display_brand", "generated_from", "networks", "three_d_secure_usage"] {
+    for k in [
+        "display_brand",
+        "generated_from",
+        "networks",
+        "three_d_secure_usage",
+    ] {
         card_obj.remove(k);
     }
-    card_obj.insert("amount_authorized".into(), if c.status == "failed" { Value::Null } else { json!(c.amount) });
-    card_obj.insert("authorization_code".into(), if c.status == "failed" { Value::Null } else { json!("123456") });
-    card_obj.insert("extended_authorization".into(), json!({"status": "disabled"}));
-    card_obj.insert("incremental_authorization".into(), json!({"status": "unavailable"}));
+    card_obj.insert(
+        "amount_authorized".into(),
+        if c.status == "failed" {
+            Value::Null
+        } else {
+            json!(c.amount)
+        },
+    );
+    card_obj.insert(
+        "authorization_code".into(),
+        if c.status == "failed" {
+            Value::Null
+        } else {
+            json!("123456")
+        },
+    );
+    card_obj.insert(
+        "extended_authorization".into(),
+        json!({"status": "disabled"}),
+    );
+    card_obj.insert(
+        "incremental_authorization".into(),
+        json!({"status": "unavailable"}),
+    );
     card_obj.insert("installments".into(), Value::Null);
     card_obj.insert("mandate".into(), Value::Null);
     card_obj.insert("multicapture".into(), json!({"status": "unavailable"}));
     card_obj.insert("network".into(), json!(c.card.brand));
     card_obj.insert("network_token".into(), json!({"used": false}));
-    card_obj.insert("network_transaction_id".into(), json!(format!("{}", 100_000_000_000_000u64 + c.seq)));
-    card_obj.insert("overcapture".into(), json!({"maximum_amount_capturable": c.amount, "status": "unavailable"}));
+    card_obj.insert(
+        "network_transaction_id".into(),
+        json!(format!("{}", 100_000_000_000_000u64 + c.seq)),
+    );
+    card_obj.insert(
+        "overcapture".into(),
+        json!({"maximum_amount_capturable": c.amount, "status": "unavailable"}),
+    );
     card_obj.insert(
         "three_d_secure".into(),
         if c.three_d_secure {
@@ -70,7 +101,11 @@ pub fn render(store: &Store, c: &Charge) -> Value {
         .take(22)
         .collect::<String>();
     let calculated = match &c.statement_descriptor_suffix {
-        Some(s) => format!("{}* {}", descriptor.chars().take(10).collect::<String>(), s.to_uppercase()),
+        Some(s) => format!(
+            "{}* {}",
+            descriptor.chars().take(10).collect::<String>(),
+            s.to_uppercase()
+        ),
         None => descriptor,
     };
     json!({
@@ -143,7 +178,14 @@ pub fn save(ctx: &mut Ctx, c: &Charge) -> Value {
 
 /// Creates the charge of a PaymentIntent confirmation: declined (`decline`), authorised only
 /// (`capture == false`) or captured; emits `charge.failed` / `charge.succeeded`.
-pub fn create(ctx: &mut Ctx, pi: &PaymentIntent, pm: &PaymentMethod, capture: bool, decline: Option<Decline>, three_d_secure: bool) -> Charge {
+pub fn create(
+    ctx: &mut Ctx,
+    pi: &PaymentIntent,
+    pm: &PaymentMethod,
+    capture: bool,
+    decline: Option<Decline>,
+    three_d_secure: bool,
+) -> Charge {
     let id = ctx.id("ch_");
     let seq = ctx.store.next_seq();
     let failed = decline.is_some();
@@ -275,7 +317,14 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
 
 /// `GET /v1/charges` (`payment_intent`, `customer` filters).
 pub fn list_charges(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
-    params.allow(&["limit", "starting_after", "ending_before", "payment_intent", "customer", "created"])?;
+    params.allow(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "payment_intent",
+        "customer",
+        "created",
+    ])?;
     let pi = params.str("payment_intent")?.map(str::to_string);
     let customer = params.str("customer")?.map(str::to_string);
     let rows = ctx
@@ -283,9 +332,21 @@ pub fn list_charges(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         .charges
         .values()
         .filter(|c| c.account == ctx.account)
-        .filter(|c| pi.as_ref().is_none_or(|p| c.payment_intent.as_ref() == Some(p)))
-        .filter(|c| customer.as_ref().is_none_or(|p| c.customer.as_ref() == Some(p)))
-        .map(|c| Row { created: c.created, seq: c.seq, id: c.id.clone(), value: render(ctx.store, c) })
+        .filter(|c| {
+            pi.as_ref()
+                .is_none_or(|p| c.payment_intent.as_ref() == Some(p))
+        })
+        .filter(|c| {
+            customer
+                .as_ref()
+                .is_none_or(|p| c.customer.as_ref() == Some(p))
+        })
+        .map(|c| Row {
+            created: c.created,
+            seq: c.seq,
+            id: c.id.clone(),
+            value: render(ctx.store, c),
+        })
         .collect();
     let mut v = list(rows, params, "/v1/charges")?;
     ctx.store.expand(&ctx.account, &mut v, &params.expand())?;

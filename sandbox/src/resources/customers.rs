@@ -54,7 +54,18 @@ pub fn get(ctx: &Ctx, id: &str, param: &str) -> ApiResult<Customer> {
         .ok_or_else(|| ApiError::missing("customer", id, Some(param)))
 }
 
-const FIELDS: &[&str] = &["email", "name", "phone", "description", "metadata", "payment_method", "invoice_settings", "address", "shipping", "preferred_locales"];
+const FIELDS: &[&str] = &[
+    "email",
+    "name",
+    "phone",
+    "description",
+    "metadata",
+    "payment_method",
+    "invoice_settings",
+    "address",
+    "shipping",
+    "preferred_locales",
+];
 
 fn default_pm(params: &Params) -> ApiResult<Option<Option<String>>> {
     match params.object("invoice_settings")? {
@@ -131,7 +142,12 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     params.allow(FIELDS)?;
     let mut c = get(ctx, id, "id")?;
     let before = render(&c);
-    for (field, slot) in [("email", &mut c.email), ("name", &mut c.name), ("phone", &mut c.phone), ("description", &mut c.description)] {
+    for (field, slot) in [
+        ("email", &mut c.email),
+        ("name", &mut c.name),
+        ("phone", &mut c.phone),
+        ("description", &mut c.description),
+    ] {
         if params.has(field) {
             *slot = params.str(field)?.map(String::from);
         }
@@ -184,14 +200,29 @@ pub fn delete(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
 
 /// `GET /v1/customers`.
 pub fn list_customers(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
-    params.allow(&["limit", "starting_after", "ending_before", "email", "created"])?;
+    params.allow(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "email",
+        "created",
+    ])?;
     let email = params.str("email")?.map(str::to_string);
     let rows = ctx
         .store
         .customers
         .values()
-        .filter(|c| c.account == ctx.account && !c.deleted && email.as_ref().is_none_or(|e| c.email.as_ref() == Some(e)))
-        .map(|c| Row { created: c.created, seq: c.seq, id: c.id.clone(), value: render(c) })
+        .filter(|c| {
+            c.account == ctx.account
+                && !c.deleted
+                && email.as_ref().is_none_or(|e| c.email.as_ref() == Some(e))
+        })
+        .map(|c| Row {
+            created: c.created,
+            seq: c.seq,
+            id: c.id.clone(),
+            value: render(c),
+        })
         .collect();
     let mut v = list(rows, params, "/v1/customers")?;
     ctx.store.expand(&ctx.account, &mut v, &params.expand())?;

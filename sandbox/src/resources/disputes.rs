@@ -17,17 +17,40 @@ const EVIDENCE_WINDOW: i64 = 7 * 86_400;
 /// Renders a dispute like Stripe's object.
 pub fn render(store: &Store, d: &Dispute) -> Value {
     let evidence: Map<String, Value> = [
-        "access_activity_log", "billing_address", "cancellation_policy", "cancellation_policy_disclosure",
-        "cancellation_rebuttal", "customer_communication", "customer_email_address", "customer_name",
-        "customer_purchase_ip", "customer_signature", "duplicate_charge_documentation",
-        "duplicate_charge_explanation", "duplicate_charge_id", "product_description", "receipt", "refund_policy",
-        "refund_policy_disclosure", "refund_refusal_explanation", "service_date", "service_documentation",
-        "shipping_address", "shipping_carrier", "shipping_date", "shipping_documentation",
-        "shipping_tracking_number", "uncategorized_file", "uncategorized_text",
+        "access_activity_log",
+        "billing_address",
+        "cancellation_policy",
+        "cancellation_policy_disclosure",
+        "cancellation_rebuttal",
+        "customer_communication",
+        "customer_email_address",
+        "customer_name",
+        "customer_purchase_ip",
+        "customer_signature",
+        "duplicate_charge_documentation",
+        "duplicate_charge_explanation",
+        "duplicate_charge_id",
+        "product_description",
+        "receipt",
+        "refund_policy",
+        "refund_policy_disclosure",
+        "refund_refusal_explanation",
+        "service_date",
+        "service_documentation",
+        "shipping_address",
+        "shipping_carrier",
+        "shipping_date",
+        "shipping_documentation",
+        "shipping_tracking_number",
+        "uncategorized_file",
+        "uncategorized_text",
     ]
     .iter()
     .map(|k| (k.to_string(), Value::Null))
-    .chain(std::iter::once(("enhanced_evidence".to_string(), json!({}))))
+    .chain(std::iter::once((
+        "enhanced_evidence".to_string(),
+        json!({}),
+    )))
     .collect();
     let txns: Vec<Value> = d
         .balance_transactions
@@ -128,7 +151,10 @@ pub fn open(ctx: &mut Ctx, charge_id: &str, reason: &str) -> Option<Dispute> {
 pub fn close(ctx: &mut Ctx, id: &str, outcome: &str) -> ApiResult<Dispute> {
     let mut d = get(ctx, id)?;
     if matches!(d.status.as_str(), "won" | "lost") {
-        return Err(ApiError::invalid(format!("This dispute is already closed ({}).", d.status)));
+        return Err(ApiError::invalid(format!(
+            "This dispute is already closed ({}).",
+            d.status
+        )));
     }
     let before = render(ctx.store, &d);
     d.status = outcome.to_string();
@@ -167,7 +193,14 @@ pub fn retrieve(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
 
 /// `GET /v1/disputes` (`charge`, `payment_intent` filters).
 pub fn list_disputes(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
-    params.allow(&["limit", "starting_after", "ending_before", "charge", "payment_intent", "created"])?;
+    params.allow(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "charge",
+        "payment_intent",
+        "created",
+    ])?;
     let charge = params.str("charge")?.map(str::to_string);
     let pi = params.str("payment_intent")?.map(str::to_string);
     let rows = ctx
@@ -176,8 +209,16 @@ pub fn list_disputes(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         .values()
         .filter(|d| d.account == ctx.account)
         .filter(|d| charge.as_ref().is_none_or(|c| &d.charge == c))
-        .filter(|d| pi.as_ref().is_none_or(|p| d.payment_intent.as_ref() == Some(p)))
-        .map(|d| Row { created: d.created, seq: d.seq, id: d.id.clone(), value: render(ctx.store, d) })
+        .filter(|d| {
+            pi.as_ref()
+                .is_none_or(|p| d.payment_intent.as_ref() == Some(p))
+        })
+        .map(|d| Row {
+            created: d.created,
+            seq: d.seq,
+            id: d.id.clone(),
+            value: render(ctx.store, d),
+        })
         .collect();
     list(rows, params, "/v1/disputes")
 }

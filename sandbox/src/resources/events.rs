@@ -49,22 +49,41 @@ fn created_filter(params: &Params) -> ApiResult<Box<dyn Fn(i64) -> bool>> {
                 match m.get(k).and_then(Value::as_str) {
                     None => Ok(None),
                     Some(s) => s.parse().map(Some).map_err(|_| {
-                        ApiError::validation(format!("Invalid integer: {s}"), "parameter_invalid_integer", &format!("created[{k}]"))
+                        ApiError::validation(
+                            format!("Invalid integer: {s}"),
+                            "parameter_invalid_integer",
+                            &format!("created[{k}]"),
+                        )
                     }),
                 }
             };
             let (gt, gte, lt, lte) = (bound("gt")?, bound("gte")?, bound("lt")?, bound("lte")?);
             Ok(Box::new(move |c| {
-                gt.is_none_or(|b| c > b) && gte.is_none_or(|b| c >= b) && lt.is_none_or(|b| c < b) && lte.is_none_or(|b| c <= b)
+                gt.is_none_or(|b| c > b)
+                    && gte.is_none_or(|b| c >= b)
+                    && lt.is_none_or(|b| c < b)
+                    && lte.is_none_or(|b| c <= b)
             }))
         }
-        Some(_) => Err(ApiError::validation("Invalid created", "parameter_invalid_integer", "created")),
+        Some(_) => Err(ApiError::validation(
+            "Invalid created",
+            "parameter_invalid_integer",
+            "created",
+        )),
     }
 }
 
 /// `GET /v1/events`.
 pub fn list_events(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
-    params.allow(&["limit", "starting_after", "ending_before", "type", "types", "created", "delivery_success"])?;
+    params.allow(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "type",
+        "types",
+        "created",
+        "delivery_success",
+    ])?;
     let one = params.str("type")?.map(str::to_string);
     let many = params.string_list("types")?;
     let created = created_filter(params)?;
@@ -84,7 +103,12 @@ pub fn list_events(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         .events
         .values()
         .filter(|e| e.account == ctx.account && matches_type(&e.event_type) && created(e.created))
-        .map(|e| Row { created: e.created, seq: e.seq, id: e.id.clone(), value: render(e) })
+        .map(|e| Row {
+            created: e.created,
+            seq: e.seq,
+            id: e.id.clone(),
+            value: render(e),
+        })
         .collect();
     list(rows, params, "/v1/events")
 }

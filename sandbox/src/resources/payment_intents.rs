@@ -12,7 +12,9 @@ use crate::currency;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{charges, customers, disputes, payment_methods};
-use crate::state::{list, merge_metadata, Ctx, PaymentIntent, PaymentMethod, RequestInfo, Row, Store};
+use crate::state::{
+    list, merge_metadata, Ctx, PaymentIntent, PaymentMethod, RequestInfo, Row, Store,
+};
 
 /// An uncaptured authorisation lasts this long (Stripe: 7 days for online card payments).
 pub const CAPTURE_WINDOW_SECS: i64 = 7 * 86_400;
@@ -80,9 +82,21 @@ fn render_for(ctx: &Ctx, pi: &PaymentIntent) -> Value {
     if ctx.caller == KeyKind::Publishable {
         if let Some(o) = v.as_object_mut() {
             for k in [
-                "amount_capturable", "amount_received", "application", "application_fee_amount", "customer",
-                "customer_account", "latest_charge", "metadata", "on_behalf_of", "review", "statement_descriptor",
-                "statement_descriptor_suffix", "transfer_data", "transfer_group", "payment_method_options",
+                "amount_capturable",
+                "amount_received",
+                "application",
+                "application_fee_amount",
+                "customer",
+                "customer_account",
+                "latest_charge",
+                "metadata",
+                "on_behalf_of",
+                "review",
+                "statement_descriptor",
+                "statement_descriptor_suffix",
+                "transfer_data",
+                "transfer_group",
+                "payment_method_options",
             ] {
                 o.remove(k);
             }
@@ -130,7 +144,10 @@ fn one_of(params: &Params, name: &str, allowed: &[&str]) -> ApiResult<Option<Str
         None => Ok(None),
         Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
         Some(v) => Err(ApiError::validation(
-            format!("Invalid {name} '{v}': must be one of {}", allowed.join(", ")),
+            format!(
+                "Invalid {name} '{v}': must be one of {}",
+                allowed.join(", ")
+            ),
             "parameter_invalid_string",
             name,
         )),
@@ -138,11 +155,29 @@ fn one_of(params: &Params, name: &str, allowed: &[&str]) -> ApiResult<Option<Str
 }
 
 const CREATE_FIELDS: &[&str] = &[
-    "amount", "currency", "payment_method", "confirm", "capture_method", "customer", "setup_future_usage",
-    "off_session", "receipt_email", "description", "metadata", "statement_descriptor_suffix",
-    "statement_descriptor", "payment_method_types", "automatic_payment_methods", "confirmation_method",
-    "return_url", "error_on_requires_action", "payment_method_options", "payment_method_data", "use_stripe_sdk",
-    "shipping", "mandate_data",
+    "amount",
+    "currency",
+    "payment_method",
+    "confirm",
+    "capture_method",
+    "customer",
+    "setup_future_usage",
+    "off_session",
+    "receipt_email",
+    "description",
+    "metadata",
+    "statement_descriptor_suffix",
+    "statement_descriptor",
+    "payment_method_types",
+    "automatic_payment_methods",
+    "confirmation_method",
+    "return_url",
+    "error_on_requires_action",
+    "payment_method_options",
+    "payment_method_data",
+    "use_stripe_sdk",
+    "shipping",
+    "mandate_data",
 ];
 
 fn descriptor_suffix(params: &Params) -> ApiResult<Option<String>> {
@@ -163,10 +198,14 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
     let currency = currency::parse(params.required_str("currency")?, "currency")?;
     let settlement = ctx.store.settlement_currency(&ctx.account);
     currency::check_amount(amount, &currency, &settlement, "amount")?;
-    let capture_method = one_of(params, "capture_method", &["automatic", "automatic_async", "manual"])?
-        .unwrap_or_else(|| "automatic_async".into());
-    let confirmation_method =
-        one_of(params, "confirmation_method", &["automatic", "manual"])?.unwrap_or_else(|| "automatic".into());
+    let capture_method = one_of(
+        params,
+        "capture_method",
+        &["automatic", "automatic_async", "manual"],
+    )?
+    .unwrap_or_else(|| "automatic_async".into());
+    let confirmation_method = one_of(params, "confirmation_method", &["automatic", "manual"])?
+        .unwrap_or_else(|| "automatic".into());
     let setup_future_usage = one_of(params, "setup_future_usage", &["on_session", "off_session"])?;
     let confirm = params.bool("confirm")?.unwrap_or(false);
     if params.has("off_session") && !confirm {
@@ -204,7 +243,12 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         created: ctx.now,
         amount,
         currency,
-        status: if payment_method.is_some() { "requires_confirmation" } else { "requires_payment_method" }.into(),
+        status: if payment_method.is_some() {
+            "requires_confirmation"
+        } else {
+            "requires_payment_method"
+        }
+        .into(),
         capture_method,
         confirmation_method,
         client_secret: format!("{id}_secret_{secret}"),
@@ -243,7 +287,11 @@ fn off_session_flag(params: &Params) -> ApiResult<bool> {
     match params.str("off_session")? {
         None | Some("false") => Ok(false),
         Some("true") | Some("one_off") | Some("recurring") => Ok(true),
-        Some(v) => Err(ApiError::validation(format!("Invalid boolean: {v}"), "parameter_invalid_boolean", "off_session")),
+        Some(v) => Err(ApiError::validation(
+            format!("Invalid boolean: {v}"),
+            "parameter_invalid_boolean",
+            "off_session",
+        )),
     }
 }
 
@@ -272,7 +320,12 @@ fn the_decline_error(decline: Decline, pi_json: Value, pm_json: Value, charge: &
 }
 
 /// The confirmation: checks the state and the PaymentMethod, then runs the card's outcome.
-fn run_confirm(ctx: &mut Ctx, pi: &mut PaymentIntent, params: &Params, off_session: bool) -> ApiResult<()> {
+fn run_confirm(
+    ctx: &mut Ctx,
+    pi: &mut PaymentIntent,
+    params: &Params,
+    off_session: bool,
+) -> ApiResult<()> {
     match pi.status.as_str() {
         "requires_payment_method" | "requires_confirmation" | "requires_action" => {}
         "succeeded" => {
@@ -367,7 +420,12 @@ fn require_action(ctx: &mut Ctx, pi: &mut PaymentIntent, pm: &PaymentMethod) -> 
 
 /// A declined attempt: a failed charge, `requires_payment_method` with `last_payment_error`,
 /// `charge.failed` + `payment_intent.payment_failed`, and the 402 to answer.
-fn decline_payment(ctx: &mut Ctx, pi: &mut PaymentIntent, mut pm: PaymentMethod, decline: Decline) -> ApiError {
+fn decline_payment(
+    ctx: &mut Ctx,
+    pi: &mut PaymentIntent,
+    mut pm: PaymentMethod,
+    decline: Decline,
+) -> ApiError {
     let charge = charges::create(ctx, pi, &pm, false, Some(decline), false);
     if pm.customer.is_none() {
         pm.consumed = true;
@@ -427,7 +485,15 @@ fn succeed(ctx: &mut Ctx, pi: &mut PaymentIntent, mut pm: PaymentMethod, three_d
         pi.amount_received = pi.amount;
     }
     let v = save(ctx, pi);
-    ctx.emit(if manual { "payment_intent.amount_capturable_updated" } else { "payment_intent.succeeded" }, v, None);
+    ctx.emit(
+        if manual {
+            "payment_intent.amount_capturable_updated"
+        } else {
+            "payment_intent.succeeded"
+        },
+        v,
+        None,
+    );
     if cards::details(&pm.card.number).behavior == Behavior::Dispute {
         disputes::open(ctx, &charge.id, "fraudulent");
     }
@@ -436,9 +502,20 @@ fn succeed(ctx: &mut Ctx, pi: &mut PaymentIntent, mut pm: PaymentMethod, three_d
 /// `POST /v1/payment_intents/{id}/confirm`.
 pub fn confirm(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     params.allow(&[
-        "payment_method", "payment_method_data", "off_session", "setup_future_usage", "receipt_email", "return_url",
-        "client_secret", "use_stripe_sdk", "error_on_requires_action", "payment_method_options", "mandate_data",
-        "shipping", "expected_payment_method_type", "capture_method",
+        "payment_method",
+        "payment_method_data",
+        "off_session",
+        "setup_future_usage",
+        "receipt_email",
+        "return_url",
+        "client_secret",
+        "use_stripe_sdk",
+        "error_on_requires_action",
+        "payment_method_options",
+        "mandate_data",
+        "shipping",
+        "expected_payment_method_type",
+        "capture_method",
     ])?;
     let mut pi = get(ctx, id, "intent")?;
     check_client_secret(ctx, &pi, params)?;
@@ -460,13 +537,36 @@ pub fn retrieve(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
 /// `POST /v1/payment_intents/{id}`.
 pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     params.allow(&[
-        "amount", "currency", "customer", "description", "metadata", "payment_method", "receipt_email",
-        "setup_future_usage", "statement_descriptor_suffix", "statement_descriptor", "capture_method",
-        "payment_method_types", "shipping", "payment_method_options", "payment_method_data",
+        "amount",
+        "currency",
+        "customer",
+        "description",
+        "metadata",
+        "payment_method",
+        "receipt_email",
+        "setup_future_usage",
+        "statement_descriptor_suffix",
+        "statement_descriptor",
+        "capture_method",
+        "payment_method_types",
+        "shipping",
+        "payment_method_options",
+        "payment_method_data",
     ])?;
     let mut pi = get(ctx, id, "intent")?;
-    let open = matches!(pi.status.as_str(), "requires_payment_method" | "requires_confirmation" | "requires_action");
-    for field in ["amount", "currency", "customer", "payment_method", "setup_future_usage", "capture_method", "payment_method_types"] {
+    let open = matches!(
+        pi.status.as_str(),
+        "requires_payment_method" | "requires_confirmation" | "requires_action"
+    );
+    for field in [
+        "amount",
+        "currency",
+        "customer",
+        "payment_method",
+        "setup_future_usage",
+        "capture_method",
+        "payment_method_types",
+    ] {
         if params.has(field) && !open {
             return Err(unexpected_state(format!(
                 "This PaymentIntent's {field} could not be updated because it has a status of {}. You may only update the \
@@ -499,11 +599,16 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         pi.receipt_email = params.str("receipt_email")?.map(String::from);
     }
     if params.has("setup_future_usage") {
-        pi.setup_future_usage = one_of(params, "setup_future_usage", &["on_session", "off_session"])?;
+        pi.setup_future_usage =
+            one_of(params, "setup_future_usage", &["on_session", "off_session"])?;
     }
     if params.has("capture_method") {
-        pi.capture_method = one_of(params, "capture_method", &["automatic", "automatic_async", "manual"])?
-            .unwrap_or_else(|| "automatic_async".into());
+        pi.capture_method = one_of(
+            params,
+            "capture_method",
+            &["automatic", "automatic_async", "manual"],
+        )?
+        .unwrap_or_else(|| "automatic_async".into());
     }
     if params.has("statement_descriptor_suffix") {
         pi.statement_descriptor_suffix = descriptor_suffix(params)?;
@@ -530,7 +635,13 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
 
 /// `POST /v1/payment_intents/{id}/capture`.
 pub fn capture(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
-    params.allow(&["amount_to_capture", "metadata", "statement_descriptor", "statement_descriptor_suffix", "final_capture"])?;
+    params.allow(&[
+        "amount_to_capture",
+        "metadata",
+        "statement_descriptor",
+        "statement_descriptor_suffix",
+        "final_capture",
+    ])?;
     let mut pi = get(ctx, id, "intent")?;
     if pi.status != "requires_capture" {
         return Err(unexpected_state(format!(
@@ -577,7 +688,12 @@ pub fn capture(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     ctx.answer(v, params)
 }
 
-fn cancel_in_place(ctx: &mut Ctx, pi: &mut PaymentIntent, reason: Option<String>, charge_event: &str) -> ApiResult<()> {
+fn cancel_in_place(
+    ctx: &mut Ctx,
+    pi: &mut PaymentIntent,
+    reason: Option<String>,
+    charge_event: &str,
+) -> ApiResult<()> {
     if pi.status == "requires_capture" {
         if let Some(charge) = pi.latest_charge.clone() {
             charges::release(ctx, &charge, charge_event)?;
@@ -597,7 +713,16 @@ fn cancel_in_place(ctx: &mut Ctx, pi: &mut PaymentIntent, reason: Option<String>
 pub fn cancel(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     params.allow(&["cancellation_reason"])?;
     let mut pi = get(ctx, id, "intent")?;
-    let reason = one_of(params, "cancellation_reason", &["duplicate", "fraudulent", "requested_by_customer", "abandoned"])?;
+    let reason = one_of(
+        params,
+        "cancellation_reason",
+        &[
+            "duplicate",
+            "fraudulent",
+            "requested_by_customer",
+            "abandoned",
+        ],
+    )?;
     match pi.status.as_str() {
         "requires_payment_method" | "requires_capture" | "requires_confirmation" | "requires_action" | "processing" => {}
         s => {
@@ -615,14 +740,30 @@ pub fn cancel(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
 
 /// `GET /v1/payment_intents` (`customer`, `created` filters).
 pub fn list_intents(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
-    params.allow(&["limit", "starting_after", "ending_before", "customer", "created"])?;
+    params.allow(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "customer",
+        "created",
+    ])?;
     let customer = params.str("customer")?.map(str::to_string);
     let rows = ctx
         .store
         .payment_intents
         .values()
-        .filter(|p| p.account == ctx.account && customer.as_ref().is_none_or(|c| p.customer.as_ref() == Some(c)))
-        .map(|p| Row { created: p.created, seq: p.seq, id: p.id.clone(), value: render(ctx.store, p) })
+        .filter(|p| {
+            p.account == ctx.account
+                && customer
+                    .as_ref()
+                    .is_none_or(|c| p.customer.as_ref() == Some(c))
+        })
+        .map(|p| Row {
+            created: p.created,
+            seq: p.seq,
+            id: p.id.clone(),
+            value: render(ctx.store, p),
+        })
         .collect();
     let mut v = list(rows, params, "/v1/payment_intents")?;
     ctx.store.expand(&ctx.account, &mut v, &params.expand())?;
@@ -678,9 +819,22 @@ pub fn expire_due(store: &mut Store, now: i64) -> Vec<String> {
         .collect();
     let mut expired = Vec::new();
     for (id, account) in due {
-        let mut ctx = Ctx { store, account, now, request: RequestInfo::default(), caller: KeyKind::Secret };
+        let mut ctx = Ctx {
+            store,
+            account,
+            now,
+            request: RequestInfo::default(),
+            caller: KeyKind::Secret,
+        };
         if let Ok(mut pi) = get(&ctx, &id, "intent") {
-            if cancel_in_place(&mut ctx, &mut pi, Some("automatic".into()), "charge.expired").is_ok() {
+            if cancel_in_place(
+                &mut ctx,
+                &mut pi,
+                Some("automatic".into()),
+                "charge.expired",
+            )
+            .is_ok()
+            {
                 expired.push(id);
             }
         }

@@ -15,7 +15,8 @@ use crate::resources::{customers, empty_address};
 use crate::state::{list, merge_metadata, CardInfo, Ctx, PaymentMethod, Row};
 
 /// Stripe's message when a consumed PaymentMethod is used for a payment.
-pub const REUSE_REFUSED: &str = "The provided PaymentMethod was previously used with a PaymentIntent without \
+pub const REUSE_REFUSED: &str =
+    "The provided PaymentMethod was previously used with a PaymentIntent without \
     Customer attachment, shared with a connected account without Customer attachment, or was \
     detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you \
     must attach it to a Customer first.";
@@ -69,11 +70,16 @@ pub fn render(pm: &PaymentMethod) -> Value {
 
 /// A stable fingerprint per card number (Stripe's is per account; stable is what matters).
 fn fingerprint(number: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(b"stripe-sandbox card fingerprint").expect("any key");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(b"stripe-sandbox card fingerprint").expect("any key");
     mac.update(number.as_bytes());
     let bytes = mac.finalize().into_bytes();
     const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    bytes.iter().take(16).map(|b| ALNUM[*b as usize % ALNUM.len()] as char).collect()
+    bytes
+        .iter()
+        .take(16)
+        .map(|b| ALNUM[*b as usize % ALNUM.len()] as char)
+        .collect()
 }
 
 fn card_info(number: &str, exp_month: i64, exp_year: i64, cvc_given: bool) -> CardInfo {
@@ -111,7 +117,12 @@ pub fn billing_details(given: Option<&Map<String, Value>>) -> Value {
     bd
 }
 
-fn insert(ctx: &mut Ctx, card: CardInfo, billing: Value, metadata: Map<String, Value>) -> PaymentMethod {
+fn insert(
+    ctx: &mut Ctx,
+    card: CardInfo,
+    billing: Value,
+    metadata: Map<String, Value>,
+) -> PaymentMethod {
     let id = ctx.id("pm_");
     let seq = ctx.store.next_seq();
     let pm = PaymentMethod {
@@ -158,28 +169,56 @@ fn card_param_error(message: &str, code: &str, param: &str) -> ApiError {
 
 /// Validates `card[...]` and returns the card.
 fn parse_card(card: &Map<String, Value>, now: i64) -> ApiResult<CardInfo> {
-    let get = |k: &str| card.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let get = |k: &str| {
+        card.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
     let raw = get("number").ok_or_else(|| missing("card[number]"))?;
-    let number: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let number: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
     if !number.chars().all(|c| c.is_ascii_digit()) || number.len() < 12 || number.len() > 19 {
-        return Err(card_param_error("Your card number is incorrect.", "invalid_number", "card[number]"));
+        return Err(card_param_error(
+            "Your card number is incorrect.",
+            "invalid_number",
+            "card[number]",
+        ));
     }
     if !cards::luhn_valid(&number) {
-        return Err(card_param_error("Your card number is incorrect.", "incorrect_number", "card[number]"));
+        return Err(card_param_error(
+            "Your card number is incorrect.",
+            "incorrect_number",
+            "card[number]",
+        ));
     }
     let month: i64 = match get("exp_month") {
         None => return Err(missing("card[exp_month]")),
         Some(s) => s.parse().map_err(|_| {
-            card_param_error("Your card's expiration month is invalid.", "invalid_expiry_month", "card[exp_month]")
+            card_param_error(
+                "Your card's expiration month is invalid.",
+                "invalid_expiry_month",
+                "card[exp_month]",
+            )
         })?,
     };
     if !(1..=12).contains(&month) {
-        return Err(card_param_error("Your card's expiration month is invalid.", "invalid_expiry_month", "card[exp_month]"));
+        return Err(card_param_error(
+            "Your card's expiration month is invalid.",
+            "invalid_expiry_month",
+            "card[exp_month]",
+        ));
     }
     let mut year: i64 = match get("exp_year") {
         None => return Err(missing("card[exp_year]")),
         Some(s) => s.parse().map_err(|_| {
-            card_param_error("Your card's expiration year is invalid.", "invalid_expiry_year", "card[exp_year]")
+            card_param_error(
+                "Your card's expiration year is invalid.",
+                "invalid_expiry_year",
+                "card[exp_year]",
+            )
         })?,
     };
     if year < 100 {
@@ -187,16 +226,32 @@ fn parse_card(card: &Map<String, Value>, now: i64) -> ApiResult<CardInfo> {
     }
     let (this_year, this_month) = year_month(now);
     if year < this_year || year > this_year + 50 {
-        return Err(card_param_error("Your card's expiration year is invalid.", "invalid_expiry_year", "card[exp_year]"));
+        return Err(card_param_error(
+            "Your card's expiration year is invalid.",
+            "invalid_expiry_year",
+            "card[exp_year]",
+        ));
     }
     if year == this_year && month < i64::from(this_month) {
-        return Err(card_param_error("Your card's expiration month is invalid.", "invalid_expiry_month", "card[exp_month]"));
+        return Err(card_param_error(
+            "Your card's expiration month is invalid.",
+            "invalid_expiry_month",
+            "card[exp_month]",
+        ));
     }
     let cvc = get("cvc");
     if let Some(c) = cvc {
-        let want = if cards::details(&number).brand == "amex" { 4 } else { 3 };
+        let want = if cards::details(&number).brand == "amex" {
+            4
+        } else {
+            3
+        };
         if c.len() != want || !c.chars().all(|x| x.is_ascii_digit()) {
-            return Err(card_param_error("Your card's security code is invalid.", "invalid_cvc", "card[cvc]"));
+            return Err(card_param_error(
+                "Your card's security code is invalid.",
+                "invalid_cvc",
+                "card[cvc]",
+            ));
         }
     }
     Ok(card_info(&number, month, year, cvc.is_some()))
@@ -204,7 +259,15 @@ fn parse_card(card: &Map<String, Value>, now: i64) -> ApiResult<CardInfo> {
 
 /// `POST /v1/payment_methods`.
 pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
-    params.allow(&["type", "card", "billing_details", "metadata", "allow_redisplay", "customer", "payment_method"])?;
+    params.allow(&[
+        "type",
+        "card",
+        "billing_details",
+        "metadata",
+        "allow_redisplay",
+        "customer",
+        "payment_method",
+    ])?;
     let kind = params.required_str("type")?;
     if kind != "card" {
         return Err(ApiError::invalid(format!(
@@ -255,36 +318,58 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         }
     }
     if let Some(card) = params.object("card")? {
-        if let Some(m) = card.get("exp_month").and_then(Value::as_str).and_then(|s| s.parse().ok()) {
+        if let Some(m) = card
+            .get("exp_month")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+        {
             pm.card.exp_month = m;
         }
-        if let Some(y) = card.get("exp_year").and_then(Value::as_str).and_then(|s| s.parse::<i64>().ok()) {
+        if let Some(y) = card
+            .get("exp_year")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<i64>().ok())
+        {
             pm.card.exp_year = if y < 100 { y + 2000 } else { y };
         }
     }
     ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
     let v = render(&pm);
-    ctx.emit("payment_method.updated", v.clone(), Some(customers::previous_attributes(&before, &v)));
+    ctx.emit(
+        "payment_method.updated",
+        v.clone(),
+        Some(customers::previous_attributes(&before, &v)),
+    );
     ctx.answer(v, params)
 }
 
 /// Attaches a PaymentMethod to a customer with Stripe's checks (consumed cards refused, declining
 /// cards refused, already attached elsewhere refused) and emits `payment_method.attached`.
-pub fn attach_to(ctx: &mut Ctx, pm_id: &str, customer: &str, param: &str) -> ApiResult<PaymentMethod> {
+pub fn attach_to(
+    ctx: &mut Ctx,
+    pm_id: &str,
+    customer: &str,
+    param: &str,
+) -> ApiResult<PaymentMethod> {
     customers::get(ctx, customer, "customer")?;
     let mut pm = resolve(ctx, pm_id, param)?;
     if pm.customer.as_deref() == Some(customer) {
         return Ok(pm);
     }
     if pm.customer.is_some() {
-        return Err(ApiError::invalid("The payment method you provided has already been attached to a customer.").param(param));
+        return Err(ApiError::invalid(
+            "The payment method you provided has already been attached to a customer.",
+        )
+        .param(param));
     }
     if pm.consumed {
         return Err(ApiError::invalid(ATTACH_REFUSED).param(param));
     }
     // Attaching runs a card check: declining test cards fail here (4000000000000341 does not).
     if let Behavior::Decline(d) = cards::details(&pm.card.number).behavior {
-        return Err(ApiError::card(d.message, d.code).decline_code(d.decline_code).param(param));
+        return Err(ApiError::card(d.message, d.code)
+            .decline_code(d.decline_code)
+            .param(param));
     }
     pm.customer = Some(customer.to_string());
     ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
@@ -319,13 +404,23 @@ pub fn detach(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         }
     }
     let v = render(&pm);
-    ctx.emit("payment_method.detached", v.clone(), Some(json!({"customer": customer})));
+    ctx.emit(
+        "payment_method.detached",
+        v.clone(),
+        Some(json!({"customer": customer})),
+    );
     ctx.answer(v, params)
 }
 
 /// `GET /v1/payment_methods?customer=...&type=card`.
 pub fn list_for(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
-    params.allow(&["customer", "type", "limit", "starting_after", "ending_before"])?;
+    params.allow(&[
+        "customer",
+        "type",
+        "limit",
+        "starting_after",
+        "ending_before",
+    ])?;
     if let Some(t) = params.str("type")? {
         if t != "card" {
             return list(Vec::new(), params, "/v1/payment_methods");
@@ -344,7 +439,12 @@ pub fn list_for(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
             Some(c) => p.customer.as_ref() == Some(c),
             None => p.customer.is_some(),
         })
-        .map(|p| Row { created: p.created, seq: p.seq, id: p.id.clone(), value: render(p) })
+        .map(|p| Row {
+            created: p.created,
+            seq: p.seq,
+            id: p.id.clone(),
+            value: render(p),
+        })
         .collect();
     let mut v = list(rows, params, "/v1/payment_methods")?;
     ctx.store.expand(&ctx.account, &mut v, &params.expand())?;

@@ -46,7 +46,15 @@ fn get(ctx: &Ctx, id: &str) -> ApiResult<Refund> {
 
 /// `POST /v1/refunds`.
 pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
-    params.allow(&["payment_intent", "charge", "amount", "reason", "metadata", "instructions_email", "origin"])?;
+    params.allow(&[
+        "payment_intent",
+        "charge",
+        "amount",
+        "reason",
+        "metadata",
+        "instructions_email",
+        "origin",
+    ])?;
     let charge_id = match (params.str("charge")?, params.str("payment_intent")?) {
         (Some(c), _) => c.to_string(),
         (None, Some(pi_id)) => {
@@ -78,8 +86,10 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
     };
     let mut charge = charges::get(ctx, &charge_id, "charge")?;
     if charge.status != "succeeded" {
-        return Err(ApiError::invalid(format!("Charge {charge_id} has not succeeded and cannot be refunded."))
-            .code("charge_not_refundable"));
+        return Err(ApiError::invalid(format!(
+            "Charge {charge_id} has not succeeded and cannot be refunded."
+        ))
+        .code("charge_not_refundable"));
     }
     if !charge.captured {
         return Err(ApiError::invalid(format!(
@@ -88,18 +98,26 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         .code("charge_not_refundable"));
     }
     if charge.disputed {
-        return Err(ApiError::invalid(format!("Charge {charge_id} has been charged back; cannot issue a refund."))
-            .code("charge_disputed"));
+        return Err(ApiError::invalid(format!(
+            "Charge {charge_id} has been charged back; cannot issue a refund."
+        ))
+        .code("charge_disputed"));
     }
     let remaining = charge.amount_captured - charge.refunded_total;
     if remaining <= 0 {
-        return Err(ApiError::invalid(format!("Charge {charge_id} has already been refunded."))
-            .code("charge_already_refunded"));
+        return Err(
+            ApiError::invalid(format!("Charge {charge_id} has already been refunded."))
+                .code("charge_already_refunded"),
+        );
     }
     let amount = match params.int("amount")? {
         None => remaining,
         Some(a) if a < 1 => {
-            return Err(ApiError::validation("Invalid positive integer", "parameter_invalid_integer", "amount"))
+            return Err(ApiError::validation(
+                "Invalid positive integer",
+                "parameter_invalid_integer",
+                "amount",
+            ))
         }
         Some(a) => a,
     };
@@ -203,7 +221,14 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
 
 /// `GET /v1/refunds` (`charge`, `payment_intent` filters).
 pub fn list_refunds(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
-    params.allow(&["limit", "starting_after", "ending_before", "charge", "payment_intent", "created"])?;
+    params.allow(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "charge",
+        "payment_intent",
+        "created",
+    ])?;
     let charge = params.str("charge")?.map(str::to_string);
     let pi = params.str("payment_intent")?.map(str::to_string);
     let rows = ctx
@@ -212,8 +237,16 @@ pub fn list_refunds(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         .values()
         .filter(|r| r.account == ctx.account)
         .filter(|r| charge.as_ref().is_none_or(|c| &r.charge == c))
-        .filter(|r| pi.as_ref().is_none_or(|p| r.payment_intent.as_ref() == Some(p)))
-        .map(|r| Row { created: r.created, seq: r.seq, id: r.id.clone(), value: render(r) })
+        .filter(|r| {
+            pi.as_ref()
+                .is_none_or(|p| r.payment_intent.as_ref() == Some(p))
+        })
+        .map(|r| Row {
+            created: r.created,
+            seq: r.seq,
+            id: r.id.clone(),
+            value: render(r),
+        })
         .collect();
     let mut v = list(rows, params, "/v1/refunds")?;
     ctx.store.expand(&ctx.account, &mut v, &params.expand())?;

@@ -50,7 +50,15 @@ fn render_for(ctx: &Ctx, si: &SetupIntent) -> Value {
     let mut v = render(si);
     if ctx.caller == KeyKind::Publishable {
         if let Some(o) = v.as_object_mut() {
-            for k in ["customer", "metadata", "on_behalf_of", "application", "mandate", "single_use_mandate", "payment_method_options"] {
+            for k in [
+                "customer",
+                "metadata",
+                "on_behalf_of",
+                "application",
+                "mandate",
+                "single_use_mandate",
+                "payment_method_options",
+            ] {
                 o.remove(k);
             }
         }
@@ -102,8 +110,19 @@ fn usage(params: &Params) -> ApiResult<Option<String>> {
 /// `POST /v1/setup_intents`.
 pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
     params.allow(&[
-        "customer", "payment_method", "confirm", "usage", "payment_method_types", "metadata", "description", "return_url",
-        "automatic_payment_methods", "payment_method_options", "use_stripe_sdk", "mandate_data", "payment_method_data",
+        "customer",
+        "payment_method",
+        "confirm",
+        "usage",
+        "payment_method_types",
+        "metadata",
+        "description",
+        "return_url",
+        "automatic_payment_methods",
+        "payment_method_options",
+        "use_stripe_sdk",
+        "mandate_data",
+        "payment_method_data",
     ])?;
     let customer = match params.str("customer")? {
         Some(c) => Some(customers::get(ctx, c, "customer")?.id),
@@ -123,7 +142,12 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         created: ctx.now,
         client_secret: format!("{id}_secret_{secret}"),
         customer,
-        status: if payment_method.is_some() { "requires_confirmation" } else { "requires_payment_method" }.into(),
+        status: if payment_method.is_some() {
+            "requires_confirmation"
+        } else {
+            "requires_payment_method"
+        }
+        .into(),
         payment_method,
         usage: usage(params)?.unwrap_or_else(|| "off_session".into()),
         description: params.str("description")?.map(String::from),
@@ -132,7 +156,9 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         next_action: None,
         latest_attempt: None,
         cancellation_reason: None,
-        payment_method_types: params.string_list("payment_method_types")?.unwrap_or_else(|| vec!["card".into()]),
+        payment_method_types: params
+            .string_list("payment_method_types")?
+            .unwrap_or_else(|| vec!["card".into()]),
     };
     let v = save(ctx, &si);
     ctx.store.count("setup_intents_created");
@@ -167,7 +193,14 @@ fn run_confirm(ctx: &mut Ctx, si: &mut SetupIntent, params: &Params) -> ApiResul
         payment_methods::resolve(ctx, id, "payment_method")?
     } else if let Some(data) = params.object("payment_method_data")? {
         let mut p = Params::new(data.clone());
-        for k in ["payment_user_agent", "time_on_page", "guid", "muid", "sid", "referrer"] {
+        for k in [
+            "payment_user_agent",
+            "time_on_page",
+            "guid",
+            "muid",
+            "sid",
+            "referrer",
+        ] {
             p.take(k);
         }
         let v = payment_methods::create(ctx, &p)?;
@@ -187,8 +220,10 @@ fn run_confirm(ctx: &mut Ctx, si: &mut SetupIntent, params: &Params) -> ApiResul
     }
     if let (Some(owner), Some(c)) = (&pm.customer, &si.customer) {
         if owner != c {
-            return Err(ApiError::invalid("The payment method you provided has already been attached to a customer.")
-                .param("payment_method"));
+            return Err(ApiError::invalid(
+                "The payment method you provided has already been attached to a customer.",
+            )
+            .param("payment_method"));
         }
     }
     si.payment_method = Some(pm.id.clone());
@@ -264,7 +299,15 @@ fn succeed(ctx: &mut Ctx, si: &mut SetupIntent, mut pm: PaymentMethod) {
 
 /// `POST /v1/setup_intents/{id}/confirm`.
 pub fn confirm(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
-    params.allow(&["payment_method", "payment_method_data", "return_url", "client_secret", "use_stripe_sdk", "mandate_data", "payment_method_options"])?;
+    params.allow(&[
+        "payment_method",
+        "payment_method_data",
+        "return_url",
+        "client_secret",
+        "use_stripe_sdk",
+        "mandate_data",
+        "payment_method_options",
+    ])?;
     let mut si = get(ctx, id)?;
     check_client_secret(ctx, &si, params)?;
     run_confirm(ctx, &mut si, params)?;
@@ -283,7 +326,13 @@ pub fn retrieve(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
 
 /// `POST /v1/setup_intents/{id}`.
 pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
-    params.allow(&["customer", "description", "metadata", "payment_method", "payment_method_types"])?;
+    params.allow(&[
+        "customer",
+        "description",
+        "metadata",
+        "payment_method",
+        "payment_method_types",
+    ])?;
     let mut si = get(ctx, id)?;
     if params.has("customer") {
         si.customer = match params.str("customer")? {
@@ -334,14 +383,31 @@ pub fn cancel(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
 
 /// `GET /v1/setup_intents`.
 pub fn list_intents(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
-    params.allow(&["limit", "starting_after", "ending_before", "customer", "payment_method", "created"])?;
+    params.allow(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "customer",
+        "payment_method",
+        "created",
+    ])?;
     let customer = params.str("customer")?.map(str::to_string);
     let rows = ctx
         .store
         .setup_intents
         .values()
-        .filter(|s| s.account == ctx.account && customer.as_ref().is_none_or(|c| s.customer.as_ref() == Some(c)))
-        .map(|s| Row { created: s.created, seq: s.seq, id: s.id.clone(), value: render(s) })
+        .filter(|s| {
+            s.account == ctx.account
+                && customer
+                    .as_ref()
+                    .is_none_or(|c| s.customer.as_ref() == Some(c))
+        })
+        .map(|s| Row {
+            created: s.created,
+            seq: s.seq,
+            id: s.id.clone(),
+            value: render(s),
+        })
         .collect();
     let mut v = list(rows, params, "/v1/setup_intents")?;
     ctx.store.expand(&ctx.account, &mut v, &params.expand())?;

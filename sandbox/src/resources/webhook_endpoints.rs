@@ -9,15 +9,41 @@ use crate::state::{list, merge_metadata, Ctx, Row, WebhookEndpoint};
 
 /// The event types the sandbox emits (and accepts in `enabled_events`, besides `*`).
 pub const EVENT_TYPES: &[&str] = &[
-    "charge.captured", "charge.dispute.closed", "charge.dispute.created", "charge.dispute.funds_reinstated",
-    "charge.dispute.funds_withdrawn", "charge.dispute.updated", "charge.expired", "charge.failed", "charge.pending",
-    "charge.refund.updated", "charge.refunded", "charge.succeeded", "charge.updated", "customer.created",
-    "customer.deleted", "customer.updated", "payment_intent.amount_capturable_updated", "payment_intent.canceled",
-    "payment_intent.created", "payment_intent.partially_funded", "payment_intent.payment_failed",
-    "payment_intent.processing", "payment_intent.requires_action", "payment_intent.succeeded",
-    "payment_method.attached", "payment_method.detached", "payment_method.updated", "refund.created",
-    "refund.failed", "refund.updated", "setup_intent.canceled", "setup_intent.created",
-    "setup_intent.requires_action", "setup_intent.setup_failed", "setup_intent.succeeded",
+    "charge.captured",
+    "charge.dispute.closed",
+    "charge.dispute.created",
+    "charge.dispute.funds_reinstated",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.updated",
+    "charge.expired",
+    "charge.failed",
+    "charge.pending",
+    "charge.refund.updated",
+    "charge.refunded",
+    "charge.succeeded",
+    "charge.updated",
+    "customer.created",
+    "customer.deleted",
+    "customer.updated",
+    "payment_intent.amount_capturable_updated",
+    "payment_intent.canceled",
+    "payment_intent.created",
+    "payment_intent.partially_funded",
+    "payment_intent.payment_failed",
+    "payment_intent.processing",
+    "payment_intent.requires_action",
+    "payment_intent.succeeded",
+    "payment_method.attached",
+    "payment_method.detached",
+    "payment_method.updated",
+    "refund.created",
+    "refund.failed",
+    "refund.updated",
+    "setup_intent.canceled",
+    "setup_intent.created",
+    "setup_intent.requires_action",
+    "setup_intent.setup_failed",
+    "setup_intent.succeeded",
 ];
 
 /// Renders an endpoint (without its secret, as every answer but the creation's).
@@ -47,11 +73,16 @@ fn get(ctx: &Ctx, id: &str) -> ApiResult<WebhookEndpoint> {
 }
 
 fn events(params: &Params) -> ApiResult<Option<Vec<String>>> {
-    let Some(list) = params.string_list("enabled_events")? else { return Ok(None) };
+    let Some(list) = params.string_list("enabled_events")? else {
+        return Ok(None);
+    };
     for (i, e) in list.iter().enumerate() {
         if e != "*" && !EVENT_TYPES.contains(&e.as_str()) {
             return Err(ApiError::validation(
-                format!("Invalid enabled_events[{i}]: must be one of {}", EVENT_TYPES.join(", ")),
+                format!(
+                    "Invalid enabled_events[{i}]: must be one of {}",
+                    EVENT_TYPES.join(", ")
+                ),
                 "parameter_invalid_string",
                 &format!("enabled_events[{i}]"),
             ));
@@ -63,13 +94,24 @@ fn events(params: &Params) -> ApiResult<Option<Vec<String>>> {
 fn check_url(url: &str) -> ApiResult<()> {
     match url::Url::parse(url) {
         Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(()),
-        _ => Err(ApiError::validation("Invalid URL: URL must be publicly accessible.", "url_invalid", "url")),
+        _ => Err(ApiError::validation(
+            "Invalid URL: URL must be publicly accessible.",
+            "url_invalid",
+            "url",
+        )),
     }
 }
 
 /// `POST /v1/webhook_endpoints`.
 pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
-    params.allow(&["url", "enabled_events", "description", "metadata", "api_version", "connect"])?;
+    params.allow(&[
+        "url",
+        "enabled_events",
+        "description",
+        "metadata",
+        "api_version",
+        "connect",
+    ])?;
     let url = params.required_str("url")?.to_string();
     check_url(&url)?;
     let enabled = events(params)?.ok_or_else(|| crate::form::missing("enabled_events"))?;
@@ -104,7 +146,13 @@ pub fn retrieve(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
 
 /// `POST /v1/webhook_endpoints/{id}`.
 pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
-    params.allow(&["url", "enabled_events", "description", "metadata", "disabled"])?;
+    params.allow(&[
+        "url",
+        "enabled_events",
+        "description",
+        "metadata",
+        "disabled",
+    ])?;
     let mut e = get(ctx, id)?;
     if let Some(url) = params.str("url")? {
         check_url(url)?;
@@ -126,7 +174,9 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     if let Some(disabled) = params.bool("disabled")? {
         e.status = if disabled { "disabled" } else { "enabled" }.into();
     }
-    ctx.store.webhook_endpoints.insert(id.to_string(), e.clone());
+    ctx.store
+        .webhook_endpoints
+        .insert(id.to_string(), e.clone());
     Ok(render(&e))
 }
 
@@ -145,7 +195,12 @@ pub fn list_endpoints(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         .webhook_endpoints
         .values()
         .filter(|e| e.account == ctx.account)
-        .map(|e| Row { created: e.created, seq: e.seq, id: e.id.clone(), value: render(e) })
+        .map(|e| Row {
+            created: e.created,
+            seq: e.seq,
+            id: e.id.clone(),
+            value: render(e),
+        })
         .collect();
     list(rows, params, "/v1/webhook_endpoints")
 }

@@ -39,7 +39,10 @@ impl Resp {
     }
 
     pub fn id(&self) -> String {
-        self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {}", self.body)).to_string()
+        self.body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {}", self.body))
+            .to_string()
     }
 }
 
@@ -70,7 +73,11 @@ async fn into_resp(r: reqwest::Response) -> Resp {
     let headers = r.headers().clone();
     let text = r.text().await.unwrap();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Resp { status, headers, body }
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 impl Env {
@@ -79,23 +86,43 @@ impl Env {
     }
 
     pub async fn post(&self, key: &str, path: &str, form: &[(&str, &str)]) -> Resp {
-        self.request(key, reqwest::Method::POST, path, form, None).await
+        self.request(key, reqwest::Method::POST, path, form, None)
+            .await
     }
 
-    pub async fn post_idem(&self, key: &str, path: &str, form: &[(&str, &str)], idem: &str) -> Resp {
-        self.request(key, reqwest::Method::POST, path, form, Some(idem)).await
+    pub async fn post_idem(
+        &self,
+        key: &str,
+        path: &str,
+        form: &[(&str, &str)],
+        idem: &str,
+    ) -> Resp {
+        self.request(key, reqwest::Method::POST, path, form, Some(idem))
+            .await
     }
 
     pub async fn get(&self, key: &str, path: &str) -> Resp {
-        self.request(key, reqwest::Method::GET, path, &[], None).await
+        self.request(key, reqwest::Method::GET, path, &[], None)
+            .await
     }
 
     pub async fn delete(&self, key: &str, path: &str) -> Resp {
-        self.request(key, reqwest::Method::DELETE, path, &[], None).await
+        self.request(key, reqwest::Method::DELETE, path, &[], None)
+            .await
     }
 
-    pub async fn request(&self, key: &str, method: reqwest::Method, path: &str, form: &[(&str, &str)], idem: Option<&str>) -> Resp {
-        let mut rb = self.http.request(method, format!("{}{}", self.sb.url, path)).bearer_auth(key);
+    pub async fn request(
+        &self,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+        form: &[(&str, &str)],
+        idem: Option<&str>,
+    ) -> Resp {
+        let mut rb = self
+            .http
+            .request(method, format!("{}{}", self.sb.url, path))
+            .bearer_auth(key);
         if !form.is_empty() {
             rb = rb.form(form);
         }
@@ -107,30 +134,58 @@ impl Env {
 
     /// POST JSON to the control API.
     pub async fn control(&self, path: &str, body: Value) -> Resp {
-        let r = self.http.post(format!("{}{}", self.sb.url, path)).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .post(format!("{}{}", self.sb.url, path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         into_resp(r).await
     }
 
     /// GET a control API path as JSON.
     pub async fn control_get(&self, path: &str) -> Value {
-        self.http.get(format!("{}{}", self.sb.url, path)).send().await.unwrap().json().await.unwrap()
+        self.http
+            .get(format!("{}{}", self.sb.url, path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// A PaymentIntent created and confirmed with a card.
     pub async fn pay(&self, pm: &str, amount: &str, extra: &[(&str, &str)]) -> Resp {
-        let mut form = vec![("amount", amount), ("currency", "usd"), ("payment_method", pm), ("confirm", "true")];
+        let mut form = vec![
+            ("amount", amount),
+            ("currency", "usd"),
+            ("payment_method", pm),
+            ("confirm", "true"),
+        ];
         form.extend_from_slice(extra);
         self.post(self.sk(), "/v1/payment_intents", &form).await
     }
 
     /// A PaymentMethod from a card number, created with the publishable key as Stripe.js does.
     pub async fn card(&self, number: &str) -> String {
-        let cvc = if number.starts_with("34") || number.starts_with("37") { "1234" } else { "123" };
+        let cvc = if number.starts_with("34") || number.starts_with("37") {
+            "1234"
+        } else {
+            "123"
+        };
         let r = self
             .post(
                 &self.sb.publishable_key,
                 "/v1/payment_methods",
-                &[("type", "card"), ("card[number]", number), ("card[exp_month]", "12"), ("card[exp_year]", "2040"), ("card[cvc]", cvc)],
+                &[
+                    ("type", "card"),
+                    ("card[number]", number),
+                    ("card[exp_month]", "12"),
+                    ("card[exp_year]", "2040"),
+                    ("card[cvc]", cvc),
+                ],
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
@@ -176,7 +231,11 @@ async fn receive(State(s): State<ReceiverState>, headers: HeaderMap, body: Bytes
     let answered = s.plan.lock().unwrap().pop_front().unwrap_or(200);
     s.hits.lock().unwrap().push(Hit {
         body: String::from_utf8(body.to_vec()).unwrap(),
-        signature: headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string(),
+        signature: headers
+            .get("stripe-signature")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string(),
         answered,
         at: Instant::now(),
     });
@@ -189,7 +248,9 @@ pub async fn receiver(plan: &[u16]) -> Receiver {
     state.plan.lock().unwrap().extend(plan.iter().copied());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let app = Router::new().route("/hook", post(receive)).with_state(state.clone());
+    let app = Router::new()
+        .route("/hook", post(receive))
+        .with_state(state.clone());
     let task = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
@@ -210,7 +271,13 @@ impl Receiver {
                 return hits;
             }
             if Instant::now() > deadline {
-                panic!("timed out waiting for webhooks; got {} hits: {:?}", hits.len(), hits.iter().map(|h| h.json()["type"].clone()).collect::<Vec<_>>());
+                panic!(
+                    "timed out waiting for webhooks; got {} hits: {:?}",
+                    hits.len(),
+                    hits.iter()
+                        .map(|h| h.json()["type"].clone())
+                        .collect::<Vec<_>>()
+                );
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -218,7 +285,10 @@ impl Receiver {
 
     /// The event types received, in order.
     pub fn types(&self) -> Vec<String> {
-        self.hits().iter().map(|h| h.json()["type"].as_str().unwrap().to_string()).collect()
+        self.hits()
+            .iter()
+            .map(|h| h.json()["type"].as_str().unwrap().to_string())
+            .collect()
     }
 }
 
