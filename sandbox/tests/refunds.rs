@@ -89,6 +89,27 @@ async fn partial_then_rest_then_refused() {
     assert_eq!(listed.body["data"].as_array().unwrap().len(), 2);
     let got = env.get(env.sk(), &format!("/v1/refunds/{}", r1.id())).await;
     assert_eq!(got.body["amount"], 2000);
+    let updated = env
+        .post(
+            env.sk(),
+            &format!("/v1/refunds/{}", r1.id()),
+            &[("metadata[ticket]", "T-1")],
+        )
+        .await;
+    assert_eq!(updated.body["metadata"]["ticket"], "T-1");
+    let events = env
+        .get(env.sk(), "/v1/events?type=charge.refund.updated")
+        .await;
+    assert_eq!(
+        events.body["data"][0]["data"]["object"]["id"],
+        r1.body["id"]
+    );
+    assert_eq!(
+        events.body["data"][0]["data"]["previous_attributes"]["metadata"],
+        serde_json::json!({})
+    );
+    let refunded = env.get(env.sk(), "/v1/events?type=charge.refunded").await;
+    assert_eq!(refunded.body["data"].as_array().unwrap().len(), 2);
     assert_eq!(env.sb.counter("refunds"), 2);
 }
 

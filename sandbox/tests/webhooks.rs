@@ -129,6 +129,23 @@ async fn failed_deliveries_are_retried_with_backoff() {
 }
 
 #[tokio::test]
+async fn a_slow_endpoint_times_out_and_the_retry_delivers() {
+    let env = start().await;
+    let hook = receiver(&[SLOW]).await;
+    endpoint(&env, &hook.url, &["customer.created"]).await;
+    env.post(env.sk(), "/v1/customers", &[("email", "slow@example.com")])
+        .await;
+    // The slow answer is abandoned with its connection: only the retry is recorded.
+    let hits = hook.wait_until(8, |h| !h.is_empty()).await;
+    assert_eq!(hits[0].answered, 200);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let log = env.sb.webhook_deliveries();
+    assert_eq!(log[0].outcome, "error");
+    assert_eq!(log[0].error.as_deref(), Some("timeout"));
+    assert_eq!((log[1].attempt, log[1].status), (2, Some(200)));
+}
+
+#[tokio::test]
 async fn knobs_duplicate_drop_and_delay() {
     let env = start().await;
     let hook = receiver(&[]).await;

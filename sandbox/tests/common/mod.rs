@@ -228,7 +228,12 @@ impl Drop for Receiver {
 }
 
 async fn receive(State(s): State<ReceiverState>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let answered = s.plan.lock().unwrap().pop_front().unwrap_or(200);
+    let mut answered = s.plan.lock().unwrap().pop_front().unwrap_or(200);
+    if answered == SLOW {
+        // Longer than the sandbox's webhook timeout in these tests (2 s).
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        answered = 200;
+    }
     s.hits.lock().unwrap().push(Hit {
         body: String::from_utf8(body.to_vec()).unwrap(),
         signature: headers
@@ -241,6 +246,9 @@ async fn receive(State(s): State<ReceiverState>, headers: HeaderMap, body: Bytes
     });
     StatusCode::from_u16(answered).unwrap()
 }
+
+/// A planned "status" that makes the receiver answer too late.
+pub const SLOW: u16 = 999;
 
 /// Starts a receiver that answers the planned statuses in order, then 200.
 pub async fn receiver(plan: &[u16]) -> Receiver {
