@@ -465,14 +465,18 @@ test('confirmCardPayment with a declined card → card_declined, without a chall
 test('server-confirmed flow: confirmCardPayment(clientSecret) and handleNextAction finish 3-D Secure', async ({page}) => {
   const frame = await openMerchantPage(page);
   await fillCard(frame, CARDS.threeDsRequired);
-  const created: Result = await page.evaluate(() => {
-    const host = (window as unknown as {host: {stripe: any; card: any}}).host;
-    return host.stripe.createPaymentMethod({type: 'card', card: host.card});
-  });
-  const pm = created.paymentMethod!.id;
+  // A PaymentMethod not attached to a Customer is single-use, as in Stripe: one per payment.
+  const newPaymentMethod = async () => {
+    const created: Result = await page.evaluate(() => {
+      const host = (window as unknown as {host: {stripe: any; card: any}}).host;
+      return host.stripe.createPaymentMethod({type: 'card', card: host.card});
+    });
+    expect(created.error).toBeUndefined();
+    return created.paymentMethod!.id;
+  };
 
   // slotpay's server creates and confirms the PaymentIntent with the secret key...
-  const first = await createPaymentIntent({payment_method: pm, confirm: 'true'});
+  const first = await createPaymentIntent({payment_method: await newPaymentMethod(), confirm: 'true'});
   expect(first.status).toBe('requires_action');
   // ...and the widget finishes it with the client secret alone.
   const retrieved: Result = await page.evaluate(
@@ -488,7 +492,7 @@ test('server-confirmed flow: confirmCardPayment(clientSecret) and handleNextActi
   expect((await pending).paymentIntent).toMatchObject({id: first.id, status: 'succeeded'});
 
   // handleNextAction({clientSecret}) does the same for a second payment; this time it fails.
-  const second = await createPaymentIntent({payment_method: pm, confirm: 'true'});
+  const second = await createPaymentIntent({payment_method: await newPaymentMethod(), confirm: 'true'});
   expect(second.status).toBe('requires_action');
   const next = page.evaluate(
     (cs) => (window as unknown as {host: {stripe: any}}).host.stripe.handleNextAction({clientSecret: cs}),
