@@ -1,12 +1,37 @@
-//! slotpay's checkout widget, compiled to WebAssembly.
+//! slotpay's checkout widget, compiled to WebAssembly: the checkout a client sees when paying
+//! a prepayment, a deposit or a payment link, mounted in a shadow root on any element.
 //!
-//! The widget is a thin shell over `slotpay-core`: every money rule it applies (minimum charge,
-//! currency decimals) comes from core, so the browser and the server refuse the same amounts with
-//! the same words.
+//! The widget is a thin shell over `slotpay-core`: every money rule it applies (minimum
+//! charge, currency decimals) and every wire type comes from core, so the browser and the
+//! server refuse the same amounts with the same words. The pure parts (the state machine in
+//! `machine`, the words in `i18n`, idempotency keys in `key`) are tested natively; the
+//! browser glue (`widget`, `dom`, `api`, `stripe`, `js`) by `tests/web.rs` in Chromium.
+//!
+//! JavaScript API (what `www/slotpay.js` calls):
+//! - `mount(host, options) -> Widget`, options `{checkout} | {merchant, service}`, plus
+//!   `apiBase` (required), `locale`, `styleUrl`, `view` (a promise of the `Response` of the
+//!   view request, already started), `stripe` (a promise of the global `Stripe` function);
+//! - `Widget.unmount()`;
+//! - `chargeRefusal(amount, currency)`.
 #![deny(missing_docs)]
 
-use slotpay_core::{check_chargeable, Currency, Money};
+mod api;
+mod dom;
+mod i18n;
+mod js;
+mod key;
+mod machine;
+mod stripe;
+mod widget;
+
+use js_sys::Promise;
+use slotpay_core::{check_chargeable, CheckoutToken, Currency, Locale, Money};
 use wasm_bindgen::prelude::*;
+use web_sys::Element;
+
+use crate::api::{Api, Source};
+use crate::js::get_string;
+use crate::widget::{Mounted, Options};
 
 /// Why `amount` minor units of `currency` cannot be charged, as the message a client reads
 /// ("Your payment must be no less than 0.50 USD"), or `None` when it can be.
@@ -21,4 +46,67 @@ pub fn charge_refusal(amount: i64, currency: &str) -> Option<String> {
     check_chargeable(Money::from_minor(amount, currency))
         .err()
         .map(|refusal| refusal.to_string())
+}
+
+/// A mounted checkout. `unmount()` removes everything the widget added to the page.
+#[wasm_bindgen]
+pub struct Widget {
+    mounted: Mounted,
+}
+
+#[wasm_bindgen]
+impl Widget {
+    /// Removes the widget's DOM, listeners and card element; answers still in flight are
+    /// ignored. Safe to call more than once.
+    pub fn unmount(&self) {
+        self.mounted.unmount();
+    }
+}
+
+/// Mounts the checkout in `host` (a shadow root on it, plus the card element's container
+/// as its one light-DOM child). `options`: `{checkout: "cs_..."}` or `{merchant: "mer_...",
+/// service: "svc_..."}`, with `apiBase` (the slotpay server's URL, required), and optionally
+/// `locale` ("fr", "de-AT", ...), `styleUrl` (default `apiBase + "/slotpay.css"`), `view` (a
+/// promise of the view request's `Response`, started by the loader) and `stripe` (a promise
+/// of the global `Stripe` function; without it `window.Stripe` must already exist).
+///
+/// Throws a `TypeError` when the options do not name a checkout or an API.
+#[wasm_bindgen]
+pub fn mount(host: &Element, options: JsValue) -> Result<Widget, JsValue> {
+    let options = parse_options(&options).map_err(|m| JsValue::from(js_sys::TypeError::new(m)))?;
+    let mounted = Mounted::start(host, options)?;
+    Ok(Widget { mounted })
+}
+
+fn parse_options(options: &JsValue) -> Result<Options, &'static str> {
+    let text = |key| get_string(options, key).filter(|s| !s.trim().is_empty());
+    let source = match (text("checkout"), text("merchant"), text("service")) {
+        (Some(token), _, _) => Source::Checkout(
+            CheckoutToken::parse(token.trim())
+                .map_err(|_| "slotpay: `checkout` is not a checkout token (cs_...)")?,
+        ),
+        (None, Some(merchant), Some(service)) => Source::Service {
+            merchant: merchant.trim().to_owned(),
+            service: service.trim().to_owned(),
+        },
+        _ => return Err("slotpay: pass `checkout`, or `merchant` and `service`"),
+    };
+    let base = text("apiBase").ok_or("slotpay: `apiBase` (the slotpay server's URL) is required")?;
+    let style_url = text("styleUrl").unwrap_or_else(|| {
+        let mut url = base.trim_end_matches('/').to_owned();
+        url.push_str("/slotpay.css");
+        url
+    });
+    let promise = |key| {
+        let value = js::get(options, key);
+        (!value.is_undefined() && !value.is_null()).then(|| Promise::resolve(&value))
+    };
+    Ok(Options {
+        source,
+        locale: text("locale").and_then(|l| Locale::parse(&l)),
+        api: Api::new(&base),
+        style_url,
+        view: promise("view"),
+        stripe: promise("stripe"),
+    })
 }

@@ -1,0 +1,841 @@
+//! The checkout's state machine: which phase the widget is in (loading, ready, paying, 3-D
+//! Secure, paid, failed, ...), how each outside answer moves it, and which effects (calls to
+//! Stripe.js and the server, focus moves, DOM events) it asks for.
+//!
+//! Pure: no DOM, no network, no clock. The browser glue (`widget.rs`) feeds it inputs and
+//! runs the effects it returns, so every rule here is tested natively.
+
+use slotpay_core::{
+    check_chargeable, ApiError, ChargeError, CheckoutStatus, CheckoutView, Email, ErrorCode,
+    IntegrationMode, Locale, Money, PayRequest, PayResponse, PayStatus, PaymentMethodId, Receipt,
+};
+
+/// How long to wait before asking again about a payment Stripe is still processing.
+pub const PROCESSING_POLL_MS: u32 = 2_000;
+
+/// How many times to ask about a processing payment before leaving it to the emailed receipt.
+pub const PROCESSING_POLLS: u32 = 5;
+
+/// Why something did not work, kept as data so it can be worded in any language later.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Problem {
+    /// The server refused, with a code this widget knows.
+    Api(ApiError),
+    /// The server failed with a code this widget does not know, or without a readable body.
+    Server {
+        /// The code as sent, if any.
+        code: Option<String>,
+        /// The server's message, if any.
+        message: Option<String>,
+    },
+    /// The amount cannot be charged (core's rule), found before any call.
+    Charge(ChargeError),
+    /// The email address does not parse.
+    Email,
+    /// Stripe.js refused the card details (incomplete number, past expiry date, ...).
+    Card {
+        /// Stripe's code, e.g. `incomplete_number`.
+        code: Option<String>,
+        /// Stripe's message, already in the card element's language.
+        message: String,
+    },
+    /// The server could not be reached, even after retrying.
+    Unreachable,
+    /// Stripe.js could not be loaded or refused to start.
+    StripeJs,
+}
+
+impl Problem {
+    /// The stable code a host page sees in `slotpay:failed`: the server's code, or one of
+    /// the widget's own (`network_error`, `stripe_js_unavailable`, `card_error`).
+    pub fn code(&self) -> &str {
+        match self {
+            Problem::Api(error) => error.code.as_str(),
+            Problem::Server { code, .. } => code.as_deref().unwrap_or("internal_error"),
+            Problem::Charge(error) => error.code().as_str(),
+            Problem::Email => ErrorCode::InvalidEmail.as_str(),
+            Problem::Card { code, .. } => code.as_deref().unwrap_or("card_error"),
+            Problem::Unreachable => "network_error",
+            Problem::StripeJs => "stripe_js_unavailable",
+        }
+    }
+}
+
+/// Where the checkout is, as the client sees it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Phase {
+    /// Waiting for the checkout view or Stripe.js (a skeleton is shown).
+    Loading,
+    /// The form, with the last problem the client can fix there (bad email, network).
+    Ready(Option<Problem>),
+    /// Creating the card token and asking the server to pay: the button is disabled.
+    Paying,
+    /// 3-D Secure: Stripe.js shows the bank's challenge, then the server is asked again.
+    Authenticating,
+    /// Stripe is still processing; the server is asked again a few times.
+    Processing,
+    /// Paid; the receipt when the server sent one.
+    Paid(Option<Receipt>),
+    /// The payment failed; the client may try another card.
+    Failed(Problem),
+    /// The amount cannot be charged; nothing can be done here.
+    Refused(Problem),
+    /// The merchant's online payments are off.
+    Unavailable,
+    /// The checkout expired.
+    Expired,
+    /// The merchant canceled the checkout.
+    Canceled,
+    /// The checkout could not be shown (unknown token, server down, Stripe.js missing).
+    Broken(Problem),
+}
+
+impl Phase {
+    /// True while a payment is in flight: the form is locked.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            Phase::Paying | Phase::Authenticating | Phase::Processing
+        )
+    }
+}
+
+/// Something that happened: an answer, a client action.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Input {
+    /// The checkout's public view arrived.
+    ViewLoaded(CheckoutView),
+    /// The checkout's view could not be had.
+    ViewFailed(Problem),
+    /// Stripe.js is loaded and the card element is mounted.
+    StripeLoaded,
+    /// Stripe.js could not be loaded or started.
+    StripeFailed,
+    /// The card element said it is ready for typing.
+    CardReady,
+    /// The client pressed Pay.
+    Submit {
+        /// The email field as typed.
+        email: String,
+        /// Whether the save-card box is ticked.
+        save_card: bool,
+    },
+    /// `stripe.createPaymentMethod` answered.
+    PaymentMethod(Result<PaymentMethodId, Problem>),
+    /// The server answered a pay or refresh request.
+    Answer(Result<PayResponse, Problem>),
+    /// `stripe.confirmCardPayment` finished; Stripe's error message if it failed.
+    Confirmed(Option<String>),
+    /// The client pressed "Try another card".
+    TryAgain,
+}
+
+/// What the host page is told, as a DOM event on the host element.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Event {
+    /// `slotpay:ready`: the form can be used.
+    Ready,
+    /// `slotpay:succeeded`: the checkout was paid here.
+    Succeeded,
+    /// `slotpay:failed`: a payment failed or the checkout cannot be paid.
+    Failed(Problem),
+}
+
+/// Work the machine asks the glue to do.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Effect {
+    /// Load Stripe.js and mount the card element with the view's publishable key.
+    LoadStripe,
+    /// `stripe.createPaymentMethod({type: 'card', card, billing_details: {email}})`.
+    CreatePaymentMethod(Email),
+    /// `POST /v1/checkouts/{token}/pay` with a new idempotency key, retried with that key.
+    Pay(PayRequest),
+    /// `stripe.confirmCardPayment(client_secret)`.
+    ConfirmCard(String),
+    /// `POST /v1/checkouts/{token}/refresh` after waiting this long.
+    Refresh {
+        /// Milliseconds to wait first.
+        after_ms: u32,
+    },
+    /// Empty the card element for another card.
+    ClearCard,
+    /// Move focus to the email field.
+    FocusEmail,
+    /// Move focus to the card element.
+    FocusCard,
+    /// Tell the host page.
+    Emit(Event),
+}
+
+/// The checkout's state and its transitions.
+#[derive(Debug)]
+pub struct Machine {
+    phase: Phase,
+    view: Option<CheckoutView>,
+    /// The locale the embedder asked for (`data-locale`, `locale` option).
+    requested: Option<Locale>,
+    /// The page's `<html lang>`.
+    page: Option<Locale>,
+    card_ready: bool,
+    ready_sent: bool,
+    /// The email and save-card choice of the attempt in flight.
+    attempt: Option<(Email, bool)>,
+    /// Stripe.js's message when 3-D Secure failed, until the server confirms.
+    stripe_error: Option<String>,
+    polls: u32,
+}
+
+impl Machine {
+    /// A machine in [`Phase::Loading`]. `requested` is the embedder's locale, `page` the
+    /// page's; see [`Machine::locale`].
+    pub fn new(requested: Option<Locale>, page: Option<Locale>) -> Machine {
+        Machine {
+            phase: Phase::Loading,
+            view: None,
+            requested,
+            page,
+            card_ready: false,
+            ready_sent: false,
+            attempt: None,
+            stripe_error: None,
+            polls: 0,
+        }
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> &Phase {
+        &self.phase
+    }
+
+    /// The checkout's view, once loaded.
+    pub fn view(&self) -> Option<&CheckoutView> {
+        self.view.as_ref()
+    }
+
+    /// The widget's language: the embedder's choice, else the checkout's, else the page's,
+    /// else English.
+    pub fn locale(&self) -> Locale {
+        self.requested
+            .or(self.view.as_ref().map(|v| v.locale))
+            .or(self.page)
+            .unwrap_or_default()
+    }
+
+    /// True when the sandbox badge should show.
+    pub fn is_test_mode(&self) -> bool {
+        self.view
+            .as_ref()
+            .is_some_and(|v| v.mode == IntegrationMode::Sandbox)
+    }
+
+    /// Moves the machine with `input` and says what to do next. Inputs that do not fit the
+    /// phase (a second click while paying, a late answer after a failure) change nothing.
+    pub fn step(&mut self, input: Input) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        match (&self.phase, input) {
+            (Phase::Loading, Input::ViewLoaded(view)) => self.on_view(view, &mut fx),
+            (Phase::Loading, Input::ViewFailed(problem)) => self.fail_closed(problem, &mut fx),
+            (Phase::Loading, Input::StripeLoaded) if self.view.is_some() => {
+                self.phase = Phase::Ready(None);
+                self.maybe_ready(&mut fx);
+            }
+            (Phase::Loading, Input::StripeFailed) => {
+                self.close(Phase::Broken(Problem::StripeJs), &mut fx)
+            }
+            (_, Input::CardReady) => {
+                self.card_ready = true;
+                self.maybe_ready(&mut fx);
+            }
+            (Phase::Ready(_), Input::Submit { email, save_card }) => {
+                self.submit(&email, save_card, &mut fx)
+            }
+            (Phase::Paying, Input::PaymentMethod(Ok(payment_method))) => {
+                if let Some((email, save_card)) = self.attempt.clone() {
+                    fx.push(Effect::Pay(PayRequest {
+                        payment_method,
+                        email,
+                        save_card,
+                    }));
+                }
+            }
+            (Phase::Paying, Input::PaymentMethod(Err(problem))) => {
+                self.phase = Phase::Ready(Some(problem));
+                fx.push(Effect::FocusCard);
+            }
+            (Phase::Paying | Phase::Authenticating | Phase::Processing, Input::Answer(answer)) => {
+                match answer {
+                    Ok(response) => self.on_answer(response, &mut fx),
+                    Err(problem) => self.on_refusal(problem, &mut fx),
+                }
+            }
+            (Phase::Authenticating, Input::Confirmed(error)) => {
+                // The server has the last word on the PaymentIntent; Stripe.js's error only
+                // explains a failure the server has not seen yet.
+                self.stripe_error = error;
+                fx.push(Effect::Refresh { after_ms: 0 });
+            }
+            (Phase::Failed(_), Input::TryAgain) => {
+                self.phase = Phase::Ready(None);
+                fx.push(Effect::ClearCard);
+                fx.push(Effect::FocusCard);
+            }
+            _ => {}
+        }
+        fx
+    }
+
+    fn on_view(&mut self, view: CheckoutView, fx: &mut Vec<Effect>) {
+        let amount = view.amount;
+        let status = view.status;
+        let mode = view.mode;
+        let minimum = view.minimum_amount;
+        let receipt = view.receipt.clone();
+        self.view = Some(view);
+        match status {
+            CheckoutStatus::Paid
+            | CheckoutStatus::Authorized
+            | CheckoutStatus::PartiallyRefunded
+            | CheckoutStatus::Refunded => self.phase = Phase::Paid(receipt),
+            CheckoutStatus::Expired => self.close(Phase::Expired, fx),
+            CheckoutStatus::Canceled => self.close(Phase::Canceled, fx),
+            CheckoutStatus::Open
+            | CheckoutStatus::Failed
+            | CheckoutStatus::Processing
+            | CheckoutStatus::RequiresAction => {
+                if mode == IntegrationMode::Off {
+                    self.close(Phase::Unavailable, fx);
+                } else if let Err(error) = chargeable(amount, minimum) {
+                    self.close(Phase::Refused(Problem::Charge(error)), fx);
+                } else {
+                    fx.push(Effect::LoadStripe);
+                }
+            }
+        }
+    }
+
+    fn submit(&mut self, email: &str, save_card: bool, fx: &mut Vec<Effect>) {
+        let Some(view) = &self.view else { return };
+        let Ok(email) = Email::parse(email) else {
+            self.phase = Phase::Ready(Some(Problem::Email));
+            fx.push(Effect::FocusEmail);
+            return;
+        };
+        if let Err(error) = chargeable(view.amount, view.minimum_amount) {
+            return self.close(Phase::Refused(Problem::Charge(error)), fx);
+        }
+        // Consent counts only when the merchant offered it.
+        let save_card = save_card && view.save_card.is_some();
+        self.attempt = Some((email.clone(), save_card));
+        self.stripe_error = None;
+        self.polls = 0;
+        self.phase = Phase::Paying;
+        fx.push(Effect::CreatePaymentMethod(email));
+    }
+
+    fn on_answer(&mut self, response: PayResponse, fx: &mut Vec<Effect>) {
+        match response.status {
+            PayStatus::Succeeded => {
+                self.phase = Phase::Paid(response.receipt);
+                fx.push(Effect::Emit(Event::Succeeded));
+            }
+            PayStatus::RequiresAction if self.phase == Phase::Authenticating => {
+                match self.stripe_error.take() {
+                    // The bank's challenge failed and the server has not seen it yet.
+                    Some(message) => self.fail(
+                        Problem::Api(ApiError::new(ErrorCode::AuthenticationRequired, message)),
+                        fx,
+                    ),
+                    // Stripe.js says it went through: wait for the server to catch up.
+                    None => self.poll(fx),
+                }
+            }
+            PayStatus::RequiresAction => match response.client_secret {
+                Some(secret) => {
+                    self.phase = Phase::Authenticating;
+                    fx.push(Effect::ConfirmCard(secret));
+                }
+                None => self.fail(
+                    Problem::Server {
+                        code: Some(ErrorCode::StripeError.as_str().into()),
+                        message: None,
+                    },
+                    fx,
+                ),
+            },
+            PayStatus::Processing => self.poll(fx),
+            PayStatus::Failed => {
+                let problem = match response.error {
+                    Some(error) => Problem::Api(error),
+                    None => Problem::Server {
+                        code: None,
+                        message: None,
+                    },
+                };
+                self.fail(problem, fx)
+            }
+        }
+    }
+
+    fn on_refusal(&mut self, problem: Problem, fx: &mut Vec<Effect>) {
+        match &problem {
+            // Network and 5xx, after the retries: keep the form and what was typed.
+            Problem::Unreachable => {
+                self.phase = Phase::Ready(Some(problem.clone()));
+                fx.push(Effect::Emit(Event::Failed(problem)));
+            }
+            Problem::Api(error) if error.code == ErrorCode::CheckoutAlreadyPaid => {
+                if self.phase == Phase::Paying {
+                    // Paid in another tab or by an earlier attempt: the refresh says how.
+                    self.phase = Phase::Processing;
+                    fx.push(Effect::Refresh { after_ms: 0 });
+                } else {
+                    self.phase = Phase::Paid(None);
+                }
+            }
+            _ => self.fail_closed(problem, fx),
+        }
+    }
+
+    /// A problem that ends the checkout when it is about the checkout itself, or fails this
+    /// attempt otherwise.
+    fn fail_closed(&mut self, problem: Problem, fx: &mut Vec<Effect>) {
+        let code = match &problem {
+            Problem::Api(error) => Some(error.code),
+            _ => None,
+        };
+        match code {
+            Some(ErrorCode::CheckoutExpired) => self.close(Phase::Expired, fx),
+            Some(ErrorCode::CheckoutCanceled) => self.close(Phase::Canceled, fx),
+            Some(ErrorCode::PaymentsUnavailable) => self.close(Phase::Unavailable, fx),
+            Some(ErrorCode::CheckoutAlreadyPaid) => self.phase = Phase::Paid(None),
+            _ if self.phase == Phase::Loading => self.close(Phase::Broken(problem), fx),
+            _ => self.fail(problem, fx),
+        }
+    }
+
+    fn fail(&mut self, problem: Problem, fx: &mut Vec<Effect>) {
+        self.phase = Phase::Failed(problem.clone());
+        fx.push(Effect::Emit(Event::Failed(problem)));
+    }
+
+    /// Ends in a phase nothing leaves, telling the host page why.
+    fn close(&mut self, phase: Phase, fx: &mut Vec<Effect>) {
+        let problem = match &phase {
+            Phase::Refused(p) | Phase::Broken(p) => p.clone(),
+            Phase::Unavailable => api_problem(ErrorCode::PaymentsUnavailable),
+            Phase::Expired => api_problem(ErrorCode::CheckoutExpired),
+            Phase::Canceled => api_problem(ErrorCode::CheckoutCanceled),
+            _ => return self.phase = phase,
+        };
+        self.phase = phase;
+        fx.push(Effect::Emit(Event::Failed(problem)));
+    }
+
+    fn poll(&mut self, fx: &mut Vec<Effect>) {
+        self.phase = Phase::Processing;
+        if self.polls < PROCESSING_POLLS {
+            self.polls += 1;
+            fx.push(Effect::Refresh {
+                after_ms: PROCESSING_POLL_MS,
+            });
+        }
+    }
+
+    fn maybe_ready(&mut self, fx: &mut Vec<Effect>) {
+        if self.card_ready && !self.ready_sent && matches!(self.phase, Phase::Ready(_)) {
+            self.ready_sent = true;
+            fx.push(Effect::Emit(Event::Ready));
+        }
+    }
+}
+
+/// Core's rule, plus the server's own minimum for currencies core has no minimum for.
+fn chargeable(amount: Money, server_minimum: Option<i64>) -> Result<(), ChargeError> {
+    check_chargeable(amount)?;
+    match server_minimum {
+        Some(minimum) if amount.minor() < minimum => Err(ChargeError::TooSmall {
+            minimum: Money::from_minor(minimum, amount.currency()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A problem the widget words from its code alone (the message is never shown).
+fn api_problem(code: ErrorCode) -> Problem {
+    Problem::Api(ApiError::new(code, code.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slotpay_core::{
+        CardBrand, CheckoutToken, Currency, Last4, Locale, PaymentMethodId, SaveCardOffer,
+    };
+
+    fn view(amount: i64, currency: Currency) -> CheckoutView {
+        CheckoutView {
+            token: CheckoutToken::parse("cs_abcdefghijklmnopqrstuvwx").unwrap(),
+            status: CheckoutStatus::Open,
+            merchant_name: "Salon Léa".into(),
+            description: "Haircut".into(),
+            booking_ref: None,
+            amount: Money::from_minor(amount, currency),
+            minimum_amount: None,
+            publishable_key: "pk_test_abc".into(),
+            stripe_js_url: "https://js.stripe.com/v3/".into(),
+            mode: IntegrationMode::Sandbox,
+            card_brands: vec![CardBrand::Visa],
+            locale: Locale::Fr,
+            save_card: None,
+            email: None,
+            expires_at: None,
+            receipt: None,
+        }
+    }
+
+    fn receipt() -> Receipt {
+        Receipt {
+            brand: CardBrand::Visa,
+            last4: Last4::parse("4242").unwrap(),
+            amount: Money::from_minor(1250, Currency::Eur),
+            reference: "BK-1".into(),
+        }
+    }
+
+    fn answer(status: PayStatus) -> PayResponse {
+        PayResponse {
+            status,
+            client_secret: None,
+            error: None,
+            receipt: None,
+        }
+    }
+
+    fn pm() -> PaymentMethodId {
+        PaymentMethodId::parse("pm_card_visa").unwrap()
+    }
+
+    /// A machine in Ready with the card element ready.
+    fn ready() -> Machine {
+        let mut m = Machine::new(None, None);
+        assert_eq!(
+            m.step(Input::ViewLoaded(view(1250, Currency::Eur))),
+            [Effect::LoadStripe]
+        );
+        assert_eq!(m.step(Input::StripeLoaded), []);
+        assert_eq!(m.step(Input::CardReady), [Effect::Emit(Event::Ready)]);
+        assert_eq!(m.phase(), &Phase::Ready(None));
+        m
+    }
+
+    fn submit(m: &mut Machine, email: &str) -> Vec<Effect> {
+        m.step(Input::Submit {
+            email: email.into(),
+            save_card: true,
+        })
+    }
+
+    /// A machine waiting for the pay answer.
+    fn paying() -> Machine {
+        let mut m = ready();
+        let email = Email::parse("lea@example.com").unwrap();
+        assert_eq!(
+            submit(&mut m, " lea@example.com"),
+            [Effect::CreatePaymentMethod(email.clone())]
+        );
+        assert_eq!(
+            m.step(Input::PaymentMethod(Ok(pm()))),
+            [Effect::Pay(PayRequest {
+                payment_method: pm(),
+                email,
+                save_card: false, // not offered, so not sent even though ticked
+            })]
+        );
+        m
+    }
+
+    #[test]
+    fn happy_path_emits_ready_then_succeeded() {
+        let mut m = paying();
+        let mut ok = answer(PayStatus::Succeeded);
+        ok.receipt = Some(receipt());
+        assert_eq!(
+            m.step(Input::Answer(Ok(ok))),
+            [Effect::Emit(Event::Succeeded)]
+        );
+        assert_eq!(m.phase(), &Phase::Paid(Some(receipt())));
+        // Late answers and clicks change nothing once paid.
+        assert_eq!(m.step(Input::Answer(Err(Problem::Unreachable))), []);
+        assert_eq!(submit(&mut m, "a@b.co"), []);
+        assert_eq!(m.phase(), &Phase::Paid(Some(receipt())));
+    }
+
+    #[test]
+    fn ready_waits_for_both_stripe_and_the_card_element() {
+        let mut m = Machine::new(None, None);
+        m.step(Input::ViewLoaded(view(1250, Currency::Eur)));
+        // The card element may say ready before the glue reports Stripe loaded.
+        assert_eq!(m.step(Input::CardReady), []);
+        assert_eq!(m.step(Input::StripeLoaded), [Effect::Emit(Event::Ready)]);
+        assert_eq!(m.step(Input::CardReady), [], "ready is sent once");
+    }
+
+    #[test]
+    fn second_click_while_paying_does_nothing() {
+        let mut m = paying();
+        assert_eq!(submit(&mut m, "lea@example.com"), []);
+        assert_eq!(m.phase(), &Phase::Paying);
+        assert!(m.phase().is_busy());
+    }
+
+    #[test]
+    fn invalid_email_is_refused_before_any_call() {
+        let mut m = ready();
+        assert_eq!(submit(&mut m, "lea@"), [Effect::FocusEmail]);
+        assert_eq!(m.phase(), &Phase::Ready(Some(Problem::Email)));
+        // Fixing it goes on.
+        assert!(matches!(
+            submit(&mut m, "lea@example.com")[..],
+            [Effect::CreatePaymentMethod(_)]
+        ));
+    }
+
+    #[test]
+    fn below_minimum_is_refused_on_load_without_stripe() {
+        let mut m = Machine::new(None, None);
+        let fx = m.step(Input::ViewLoaded(view(49, Currency::Usd)));
+        let Phase::Refused(problem) = m.phase().clone() else {
+            panic!("{:?}", m.phase())
+        };
+        assert_eq!(problem.code(), "amount_too_small");
+        assert_eq!(fx, [Effect::Emit(Event::Failed(problem))]);
+        // No way to pay from here.
+        assert_eq!(m.step(Input::StripeLoaded), []);
+        assert_eq!(submit(&mut m, "a@b.co"), []);
+    }
+
+    #[test]
+    fn the_servers_minimum_counts_for_currencies_core_does_not_list() {
+        let mut v = view(900, Currency::Isk);
+        v.minimum_amount = Some(10_000);
+        let mut m = Machine::new(None, None);
+        m.step(Input::ViewLoaded(v));
+        let Phase::Refused(Problem::Charge(ChargeError::TooSmall { minimum })) = m.phase() else {
+            panic!("{:?}", m.phase())
+        };
+        assert_eq!(*minimum, Money::from_minor(10_000, Currency::Isk));
+    }
+
+    #[test]
+    fn zero_and_three_decimal_amounts_are_payable() {
+        for (amount, currency) in [(500, Currency::Jpy), (5120, Currency::Kwd)] {
+            let mut m = Machine::new(None, None);
+            assert_eq!(
+                m.step(Input::ViewLoaded(view(amount, currency))),
+                [Effect::LoadStripe]
+            );
+        }
+        // A KWD amount off its step is refused with core's rule.
+        let mut m = Machine::new(None, None);
+        m.step(Input::ViewLoaded(view(5125, Currency::Kwd)));
+        assert!(matches!(
+            m.phase(),
+            Phase::Refused(Problem::Charge(ChargeError::InvalidStep { .. }))
+        ));
+    }
+
+    #[test]
+    fn three_d_secure_then_refresh() {
+        let mut m = paying();
+        let mut action = answer(PayStatus::RequiresAction);
+        action.client_secret = Some("pi_1_secret_2".into());
+        assert_eq!(
+            m.step(Input::Answer(Ok(action))),
+            [Effect::ConfirmCard("pi_1_secret_2".into())]
+        );
+        assert_eq!(m.phase(), &Phase::Authenticating);
+        assert!(m.phase().is_busy());
+        assert_eq!(
+            m.step(Input::Confirmed(None)),
+            [Effect::Refresh { after_ms: 0 }]
+        );
+        assert_eq!(
+            m.step(Input::Answer(Ok(answer(PayStatus::Succeeded)))),
+            [Effect::Emit(Event::Succeeded)]
+        );
+        assert_eq!(m.phase(), &Phase::Paid(None));
+    }
+
+    #[test]
+    fn three_d_secure_failed_before_the_server_knows() {
+        let mut m = paying();
+        let mut action = answer(PayStatus::RequiresAction);
+        action.client_secret = Some("pi_1_secret_2".into());
+        m.step(Input::Answer(Ok(action.clone())));
+        m.step(Input::Confirmed(Some("Authentication failed.".into())));
+        let fx = m.step(Input::Answer(Ok(action)));
+        let Phase::Failed(problem) = m.phase().clone() else {
+            panic!("{:?}", m.phase())
+        };
+        assert_eq!(problem.code(), "authentication_required");
+        assert_eq!(fx, [Effect::Emit(Event::Failed(problem))]);
+        // Another card from here.
+        assert_eq!(
+            m.step(Input::TryAgain),
+            [Effect::ClearCard, Effect::FocusCard]
+        );
+        assert_eq!(m.phase(), &Phase::Ready(None));
+    }
+
+    #[test]
+    fn decline_fails_and_allows_another_card() {
+        let mut m = paying();
+        let mut failed = answer(PayStatus::Failed);
+        failed.error = Some(
+            ApiError::new(ErrorCode::CardDeclined, "Your card was declined.")
+                .with_decline_code("generic_decline"),
+        );
+        let fx = m.step(Input::Answer(Ok(failed.clone())));
+        let problem = Problem::Api(failed.error.unwrap());
+        assert_eq!(fx, [Effect::Emit(Event::Failed(problem.clone()))]);
+        assert_eq!(m.phase(), &Phase::Failed(problem));
+        m.step(Input::TryAgain);
+        assert!(matches!(
+            submit(&mut m, "lea@example.com")[..],
+            [Effect::CreatePaymentMethod(_)]
+        ));
+    }
+
+    #[test]
+    fn network_failure_keeps_the_form() {
+        let mut m = paying();
+        let fx = m.step(Input::Answer(Err(Problem::Unreachable)));
+        assert_eq!(fx, [Effect::Emit(Event::Failed(Problem::Unreachable))]);
+        assert_eq!(m.phase(), &Phase::Ready(Some(Problem::Unreachable)));
+        assert_eq!(Problem::Unreachable.code(), "network_error");
+    }
+
+    #[test]
+    fn card_validation_error_returns_to_the_form() {
+        let mut m = ready();
+        submit(&mut m, "lea@example.com");
+        let problem = Problem::Card {
+            code: Some("incomplete_number".into()),
+            message: "Your card number is incomplete.".into(),
+        };
+        assert_eq!(
+            m.step(Input::PaymentMethod(Err(problem.clone()))),
+            [Effect::FocusCard]
+        );
+        assert_eq!(m.phase(), &Phase::Ready(Some(problem)));
+    }
+
+    #[test]
+    fn processing_is_polled_a_bounded_number_of_times() {
+        let mut m = paying();
+        for _ in 0..PROCESSING_POLLS {
+            assert_eq!(
+                m.step(Input::Answer(Ok(answer(PayStatus::Processing)))),
+                [Effect::Refresh {
+                    after_ms: PROCESSING_POLL_MS
+                }]
+            );
+        }
+        assert_eq!(m.step(Input::Answer(Ok(answer(PayStatus::Processing)))), []);
+        assert_eq!(m.phase(), &Phase::Processing);
+    }
+
+    #[test]
+    fn checkout_level_errors_close_the_checkout() {
+        for (code, phase) in [
+            (ErrorCode::CheckoutExpired, Phase::Expired),
+            (ErrorCode::CheckoutCanceled, Phase::Canceled),
+            (ErrorCode::PaymentsUnavailable, Phase::Unavailable),
+        ] {
+            let problem = Problem::Api(ApiError::new(code, "x"));
+            // On load ...
+            let mut m = Machine::new(None, None);
+            let fx = m.step(Input::ViewFailed(problem.clone()));
+            assert_eq!(m.phase(), &phase);
+            assert!(matches!(&fx[..], [Effect::Emit(Event::Failed(p))] if p.code() == code.as_str()));
+            // ... and when paying.
+            let mut m = paying();
+            m.step(Input::Answer(Err(problem)));
+            assert_eq!(m.phase(), &phase);
+        }
+        let mut m = Machine::new(None, None);
+        let missing = Problem::Api(ApiError::new(ErrorCode::CheckoutNotFound, "x"));
+        m.step(Input::ViewFailed(missing.clone()));
+        assert_eq!(m.phase(), &Phase::Broken(missing));
+    }
+
+    #[test]
+    fn statuses_in_the_view() {
+        let mut paid = view(1250, Currency::Eur);
+        paid.status = CheckoutStatus::Paid;
+        paid.receipt = Some(receipt());
+        let mut m = Machine::new(None, None);
+        assert_eq!(m.step(Input::ViewLoaded(paid)), []);
+        assert_eq!(m.phase(), &Phase::Paid(Some(receipt())));
+
+        let mut expired = view(1250, Currency::Eur);
+        expired.status = CheckoutStatus::Expired;
+        let mut m = Machine::new(None, None);
+        m.step(Input::ViewLoaded(expired));
+        assert_eq!(m.phase(), &Phase::Expired);
+
+        let mut off = view(1250, Currency::Eur);
+        off.mode = IntegrationMode::Off;
+        let mut m = Machine::new(None, None);
+        m.step(Input::ViewLoaded(off));
+        assert_eq!(m.phase(), &Phase::Unavailable);
+        assert!(!m.is_test_mode());
+    }
+
+    #[test]
+    fn already_paid_while_paying_asks_the_server() {
+        let mut m = paying();
+        let fx = m.step(Input::Answer(Err(Problem::Api(ApiError::new(
+            ErrorCode::CheckoutAlreadyPaid,
+            "x",
+        )))));
+        assert_eq!(fx, [Effect::Refresh { after_ms: 0 }]);
+        assert_eq!(m.phase(), &Phase::Processing);
+    }
+
+    #[test]
+    fn consent_is_sent_only_when_offered() {
+        let mut v = view(1250, Currency::Eur);
+        v.save_card = Some(SaveCardOffer {
+            consent_text: "Save my card".into(),
+        });
+        let mut m = Machine::new(None, None);
+        m.step(Input::ViewLoaded(v));
+        m.step(Input::StripeLoaded);
+        submit(&mut m, "lea@example.com");
+        let fx = m.step(Input::PaymentMethod(Ok(pm())));
+        assert!(matches!(&fx[..], [Effect::Pay(PayRequest { save_card: true, .. })]));
+    }
+
+    #[test]
+    fn locale_priority() {
+        let mut m = Machine::new(None, Some(Locale::De));
+        assert_eq!(m.locale(), Locale::De, "page while loading");
+        m.step(Input::ViewLoaded(view(1250, Currency::Eur)));
+        assert_eq!(m.locale(), Locale::Fr, "then the checkout's");
+        let mut m = Machine::new(Some(Locale::Es), Some(Locale::De));
+        m.step(Input::ViewLoaded(view(1250, Currency::Eur)));
+        assert_eq!(m.locale(), Locale::Es, "the embedder's choice wins");
+        assert_eq!(Machine::new(None, None).locale(), Locale::En);
+    }
+
+    #[test]
+    fn stripe_failure_breaks_the_checkout() {
+        let mut m = Machine::new(None, None);
+        m.step(Input::ViewLoaded(view(1250, Currency::Eur)));
+        let fx = m.step(Input::StripeFailed);
+        assert_eq!(fx, [Effect::Emit(Event::Failed(Problem::StripeJs))]);
+        assert_eq!(m.phase(), &Phase::Broken(Problem::StripeJs));
+        assert_eq!(Problem::StripeJs.code(), "stripe_js_unavailable");
+    }
+}

@@ -1,0 +1,374 @@
+//! The mounted widget: owns the DOM, the state machine, the listeners and the Stripe card
+//! element, feeds the machine what happens and runs the effects it asks for.
+//!
+//! Listeners and Stripe handlers are owned values stored here and dropped on unmount; the
+//! closures hold only a `Weak` reference to the widget, so nothing keeps it alive and an
+//! answer that arrives after unmount finds nothing to update. No `RefCell` borrow is held
+//! across an `await` or while a DOM event is dispatched to the host page (whose handler may
+//! call `unmount`).
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use gloo_events::{EventListener, EventListenerOptions};
+use js_sys::{Function, Promise};
+use slotpay_core::{CheckoutToken, Locale};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{CustomEvent, CustomEventInit, Element};
+
+use crate::api::{Api, Source};
+use crate::dom::Ui;
+use crate::i18n::problem_text;
+use crate::js::{as_function, format_money, object, random_bytes, sleep};
+use crate::key::uuid_v4;
+use crate::machine::{Effect, Event, Input, Machine, Phase, Problem};
+use crate::stripe::{card_problem, change_error, confirm_error, payment_method_result, Card};
+
+/// What `mount` was asked for, already checked.
+pub struct Options {
+    /// Which checkout.
+    pub source: Source,
+    /// The embedder's locale (`data-locale`, `locale`).
+    pub locale: Option<Locale>,
+    /// The slotpay server.
+    pub api: Api,
+    /// The stylesheet's URL.
+    pub style_url: String,
+    /// The loader's fetch of the view (a promise of a `Response`).
+    pub view: Option<Promise>,
+    /// A promise of the global `Stripe` function, from the loader.
+    pub stripe: Option<Promise>,
+}
+
+/// The widget's state, shared by its listeners through `Weak` references.
+struct State {
+    machine: Machine,
+    ui: Ui,
+    api: Api,
+    card: Option<Card>,
+    listeners: Vec<EventListener>,
+    stripe_factory: Option<Promise>,
+    alive: bool,
+}
+
+type Shared = Rc<RefCell<State>>;
+
+/// A mounted widget; `unmount` (or dropping it) removes everything it added.
+pub struct Mounted {
+    state: Shared,
+}
+
+impl Mounted {
+    /// Builds the widget in `host` and starts loading the checkout.
+    pub fn start(host: &Element, options: Options) -> Result<Mounted, JsValue> {
+        let page = host
+            .owner_document()
+            .and_then(|d| d.document_element())
+            .and_then(|html| html.get_attribute("lang"))
+            .and_then(|lang| Locale::parse(&lang));
+        let mut ui = Ui::build(host, &options.style_url)?;
+        let machine = Machine::new(options.locale, page);
+        ui.render(&machine);
+        let state = Rc::new(RefCell::new(State {
+            machine,
+            ui,
+            api: options.api.clone(),
+            card: None,
+            listeners: Vec::new(),
+            stripe_factory: options.stripe,
+            alive: true,
+        }));
+        listen(&state);
+
+        let weak = Rc::downgrade(&state);
+        let api = options.api;
+        let (source, view) = (options.source, options.view);
+        spawn_local(async move {
+            let input = match api.view(&source, view).await {
+                Ok(view) => Input::ViewLoaded(view),
+                Err(problem) => Input::ViewFailed(problem),
+            };
+            step(&weak, input);
+        });
+        Ok(Mounted { state })
+    }
+
+    /// Removes the widget: its DOM, its listeners, the card element; pending answers are
+    /// ignored from now on. Calling it twice does nothing more.
+    pub fn unmount(&self) {
+        let (card, listeners) = {
+            let Ok(mut state) = self.state.try_borrow_mut() else {
+                return;
+            };
+            if !state.alive {
+                return;
+            }
+            state.alive = false;
+            state.ui.remove();
+            (state.card.take(), std::mem::take(&mut state.listeners))
+        };
+        // Dropped outside the borrow: destroying the card runs Stripe.js code.
+        drop(card);
+        drop(listeners);
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        self.unmount();
+    }
+}
+
+/// The DOM listeners: Pay (form submit), "Try another card", the card label, and the
+/// stylesheet's load (to theme the card element with the resolved custom properties).
+fn listen(state: &Shared) {
+    let mut s = state.borrow_mut();
+    let weak = Rc::downgrade(state);
+    let submit = {
+        let weak = weak.clone();
+        EventListener::new_with_options(
+            &s.ui.form,
+            "submit",
+            EventListenerOptions::enable_prevent_default(),
+            move |event| {
+                event.prevent_default();
+                let Some(state) = weak.upgrade() else { return };
+                let input = {
+                    let s = state.borrow();
+                    Input::Submit {
+                        email: s.ui.email.value(),
+                        save_card: s.ui.consent_box.checked(),
+                    }
+                };
+                step(&weak, input);
+            },
+        )
+    };
+    let retry = {
+        let weak = weak.clone();
+        EventListener::new(&s.ui.retry, "click", move |_| step(&weak, Input::TryAgain))
+    };
+    let label = {
+        let weak = weak.clone();
+        EventListener::new(&s.ui.card_label, "click", move |_| {
+            with_card(&weak, Card::focus);
+        })
+    };
+    let styled = EventListener::new(&s.ui.link, "load", move |_| {
+        let Some(state) = weak.upgrade() else { return };
+        let s = state.borrow();
+        if let Some(card) = &s.card {
+            card.set_theme(&s.ui.theme());
+        }
+    });
+    s.listeners.extend([submit, retry, label, styled]);
+}
+
+/// Runs `f` on the card element, if there is one.
+fn with_card(weak: &Weak<RefCell<State>>, f: impl FnOnce(&Card)) {
+    if let Some(state) = weak.upgrade() {
+        if let Ok(s) = state.try_borrow() {
+            if let Some(card) = &s.card {
+                f(card);
+            }
+        }
+    }
+}
+
+/// Feeds `input` to the machine, redraws, and runs the effects.
+fn step(weak: &Weak<RefCell<State>>, input: Input) {
+    let Some(state) = weak.upgrade() else { return };
+    let effects = {
+        let Ok(mut s) = state.try_borrow_mut() else {
+            return;
+        };
+        if !s.alive {
+            return;
+        }
+        let before = std::mem::discriminant(s.machine.phase());
+        let effects = s.machine.step(input);
+        let s = &mut *s;
+        s.ui.render(&s.machine);
+        let phase = s.machine.phase();
+        if std::mem::discriminant(phase) != before
+            && matches!(phase, Phase::Paid(_) | Phase::Failed(_))
+        {
+            s.ui.focus_result();
+        }
+        effects
+    };
+    for effect in effects {
+        run(weak, effect);
+    }
+}
+
+fn run(weak: &Weak<RefCell<State>>, effect: Effect) {
+    let Some(state) = weak.upgrade() else { return };
+    if !state.borrow().alive {
+        return;
+    }
+    match effect {
+        Effect::LoadStripe => {
+            let weak = weak.clone();
+            let factory = state.borrow_mut().stripe_factory.take();
+            spawn_local(async move { load_stripe(&weak, factory).await });
+        }
+        Effect::CreatePaymentMethod(email) => {
+            let promise = match &state.borrow().card {
+                Some(card) => card.create_payment_method(&email),
+                None => Err(JsValue::NULL),
+            };
+            let weak = weak.clone();
+            spawn_local(async move {
+                let result = match promise {
+                    Ok(promise) => match JsFuture::from(promise).await {
+                        Ok(result) => payment_method_result(&result),
+                        Err(error) => Err(card_problem(&object(&[("error", error)]).into())),
+                    },
+                    Err(error) => Err(card_problem(&object(&[("error", error)]).into())),
+                };
+                step(&weak, Input::PaymentMethod(result));
+            });
+        }
+        Effect::Pay(request) => {
+            let Some((api, token)) = endpoint(&state) else { return };
+            let weak = weak.clone();
+            spawn_local(async move {
+                // One key per attempt, reused by every retry of it.
+                let key = random_bytes().map(uuid_v4).unwrap_or_default();
+                let answer = api.pay(&token, &request, &key).await;
+                step(&weak, Input::Answer(answer));
+            });
+        }
+        Effect::ConfirmCard(secret) => {
+            let promise = match &state.borrow().card {
+                Some(card) => card.confirm_card_payment(&secret),
+                None => Err(JsValue::NULL),
+            };
+            let weak = weak.clone();
+            spawn_local(async move {
+                let error = match promise {
+                    Ok(promise) => match JsFuture::from(promise).await {
+                        Ok(result) => confirm_error(&result),
+                        Err(_) => Some(String::new()),
+                    },
+                    Err(_) => Some(String::new()),
+                };
+                step(&weak, Input::Confirmed(error));
+            });
+        }
+        Effect::Refresh { after_ms } => {
+            let Some((api, token)) = endpoint(&state) else { return };
+            let weak = weak.clone();
+            spawn_local(async move {
+                sleep(after_ms).await;
+                let answer = api.refresh(&token).await;
+                step(&weak, Input::Answer(answer));
+            });
+        }
+        Effect::ClearCard => with_card(weak, Card::clear),
+        Effect::FocusCard => with_card(weak, Card::focus),
+        Effect::FocusEmail => state.borrow().ui.focus_email(),
+        Effect::Emit(event) => emit(&state, event),
+    }
+}
+
+/// The API and the checkout's token (known once the view is loaded).
+fn endpoint(state: &Shared) -> Option<(Api, CheckoutToken)> {
+    let s = state.borrow();
+    let token = s.machine.view()?.token.clone();
+    Some((s.api.clone(), token))
+}
+
+/// Waits for Stripe.js, mounts the card element and wires its events.
+async fn load_stripe(weak: &Weak<RefCell<State>>, factory: Option<Promise>) {
+    let factory = match factory {
+        Some(promise) => JsFuture::from(promise).await.ok().and_then(as_function),
+        // Mounted without the loader: Stripe.js must already be on the page.
+        None => web_sys::window()
+            .and_then(|w| js_sys::Reflect::get(&w, &"Stripe".into()).ok())
+            .and_then(as_function),
+    };
+    let Some(state) = weak.upgrade() else { return };
+    let card = {
+        let s = state.borrow();
+        if !s.alive {
+            return;
+        }
+        match (factory, s.machine.view()) {
+            (Some(factory), Some(view)) => mount_card(
+                &factory,
+                &view.publishable_key,
+                s.machine.locale().as_str(),
+                &s.ui,
+            ),
+            _ => None,
+        }
+    };
+    let Some(mut card) = card else {
+        return step(weak, Input::StripeFailed);
+    };
+    let ready = weak.clone();
+    card.on("ready", move |_| step(&ready, Input::CardReady));
+    let changed = weak.clone();
+    card.on("change", move |event| {
+        if let Some(state) = changed.upgrade() {
+            if let Ok(s) = state.try_borrow() {
+                let message = change_error(&event).unwrap_or_default();
+                s.ui.card_error.set_text_content(Some(&message));
+            }
+        }
+    });
+    state.borrow_mut().card = Some(card);
+    step(weak, Input::StripeLoaded);
+}
+
+fn mount_card(factory: &Function, key: &str, locale: &str, ui: &Ui) -> Option<Card> {
+    Card::mount(factory, key, locale, &ui.theme(), &ui.card_host).ok()
+}
+
+/// Dispatches `slotpay:ready`, `slotpay:succeeded` or `slotpay:failed` on the host, bubbling
+/// and composed, with no borrow held (the page's handler may unmount the widget).
+fn emit(state: &Shared, event: Event) {
+    let (host, name, detail) = {
+        let s = state.borrow();
+        let view = s.machine.view();
+        let checkout = || {
+            let mut fields = Vec::new();
+            if let Some(view) = view {
+                fields.push(("token", view.token.as_str().into()));
+                fields.push(("amount", JsValue::from(view.amount.minor() as f64)));
+                fields.push(("currency", view.amount.currency().code().into()));
+            }
+            fields
+        };
+        let (name, fields) = match &event {
+            Event::Ready => ("slotpay:ready", checkout()),
+            Event::Succeeded => ("slotpay:succeeded", checkout()),
+            Event::Failed(problem) => ("slotpay:failed", failure(&s.machine, problem)),
+        };
+        (s.ui.host.clone(), name, object(&fields))
+    };
+    let init = CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    init.set_detail(&detail);
+    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = host.dispatch_event(&event);
+    }
+}
+
+/// `slotpay:failed`'s detail: `{code, message}` (and the checkout's token when known).
+fn failure(machine: &Machine, problem: &Problem) -> Vec<(&'static str, JsValue)> {
+    let locale = machine.locale();
+    let message = problem_text(locale, problem, &|m| format_money(locale, m));
+    let mut fields = vec![
+        ("code", problem.code().into()),
+        ("message", message.into()),
+    ];
+    if let Some(view) = machine.view() {
+        fields.push(("token", view.token.as_str().into()));
+    }
+    fields
+}

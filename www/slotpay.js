@@ -1,0 +1,241 @@
+/*
+ * slotpay.js: the loader of slotpay's checkout widget. Served by the slotpay server next to
+ * the widget's wasm (pkg/) and styles; everything it loads is relative to its own URL, and
+ * the API it calls is on that origin.
+ *
+ *   <script src="https://PAY-HOST/slotpay.js" data-merchant="mer_..." data-service="svc_..."
+ *           [data-checkout="cs_..."] [data-target="#id"] [data-locale="fr"]
+ *           [data-stripe-js="https://js.stripe.com/v3/"] async></script>
+ *     renders the checkout where the script stands (or into data-target);
+ *   <slotpay-checkout checkout="cs_..."></slotpay-checkout>
+ *   <slotpay-checkout merchant="mer_..." service="svc_..." [locale="fr"]></slotpay-checkout>
+ *     mounts when connected, unmounts when removed;
+ *   window.slotpay.mount(target, {checkout} | {merchant, service}, [baseUrl], [locale])
+ *     resolves to {unmount()}; the ES module slotpay.mjs exports the same function.
+ *
+ * The checkout view and the wasm are fetched at once; Stripe.js starts loading as soon as the
+ * view names its URL (or at once with data-stripe-js). No inline script or style, no eval:
+ * it runs under a Content-Security-Policy that allows this origin, Stripe's and
+ * 'wasm-unsafe-eval'. The only global is window.slotpay.
+ */
+(function () {
+  'use strict';
+
+  var script = document.currentScript;
+  // Only a classic <script src=".../slotpay.js"> knows where the widget lives; imported by
+  // slotpay.mjs (or bundled), the caller passes baseUrl instead.
+  var loaderUrl =
+    script instanceof HTMLScriptElement && /\/slotpay\.js(?:[?#]|$)/.test(script.src) ? script.src : null;
+
+  /** Loaded widget modules, by base URL: each wasm is fetched and compiled once per page. */
+  var widgets = {};
+  /** Stripe.js loads, by URL. */
+  var stripeLoads = {};
+
+  function baseOf(url) {
+    var base = new URL(url, location.href);
+    if (!/\/$/.test(base.pathname)) base = new URL('.', base);
+    return base.href;
+  }
+
+  /** Starts the view request: GET an existing checkout, or POST a new one for a service. */
+  function requestView(base, options) {
+    if (options.checkout) {
+      return fetch(base + 'v1/checkouts/' + encodeURIComponent(options.checkout), {credentials: 'omit'});
+    }
+    return fetch(base + 'v1/merchants/' + encodeURIComponent(options.merchant) + '/checkouts', {
+      method: 'POST',
+      credentials: 'omit',
+      headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({service_id: options.service}),
+    });
+  }
+
+  /** Loads Stripe.js from url once, resolving to the global Stripe function. */
+  function loadStripe(url) {
+    if (typeof window.Stripe === 'function') return Promise.resolve(window.Stripe);
+    if (stripeLoads[url]) return stripeLoads[url];
+    stripeLoads[url] = new Promise(function (resolve, reject) {
+      var tag = document.createElement('script');
+      tag.src = url;
+      tag.async = true;
+      tag.addEventListener('load', function () {
+        if (typeof window.Stripe === 'function') resolve(window.Stripe);
+        else reject(new Error('slotpay: ' + url + ' did not define Stripe'));
+      });
+      tag.addEventListener('error', function () {
+        delete stripeLoads[url];
+        reject(new Error('slotpay: could not load ' + url));
+      });
+      document.head.appendChild(tag);
+    });
+    return stripeLoads[url];
+  }
+
+  /** The view's stripe_js_url, read from a copy of the response the widget will read. */
+  function stripeFromView(view) {
+    return view
+      .then(function (response) {
+        return response.ok ? response.clone().json() : null;
+      })
+      .then(function (body) {
+        if (!body || typeof body.stripe_js_url !== 'string') throw new Error('slotpay: no Stripe.js URL');
+        return loadStripe(body.stripe_js_url);
+      });
+  }
+
+  /** The wasm-bindgen glue, initialised with the wasm, fetched in parallel with it. */
+  function loadWidget(base) {
+    if (!widgets[base]) {
+      var wasm = fetch(base + 'pkg/slotpay_widget_bg.wasm');
+      widgets[base] = import(/* webpackIgnore: true */ /* @vite-ignore */ base + 'pkg/slotpay_widget.js').then(
+        function (glue) {
+          return glue.default({module_or_path: wasm}).then(function () {
+            return glue;
+          });
+        }
+      );
+      widgets[base].catch(function () {
+        delete widgets[base];
+      });
+    }
+    return widgets[base];
+  }
+
+  /**
+   * Mounts the checkout in target (an element or a selector).
+   * options: {checkout} or {merchant, service}; baseUrl (the slotpay server, default: where
+   * this loader came from); locale; stripeJs (a Stripe.js URL to start loading at once).
+   */
+  function mount(target, options) {
+    options = options || {};
+    var host = typeof target === 'string' ? document.querySelector(target) : target;
+    if (!(host instanceof Element)) return Promise.reject(new TypeError('slotpay: no element to mount into'));
+    if (!options.checkout && !(options.merchant && options.service)) {
+      return Promise.reject(new TypeError('slotpay: pass checkout, or merchant and service'));
+    }
+    var baseUrl = options.baseUrl || loaderUrl;
+    if (!baseUrl) return Promise.reject(new TypeError('slotpay: baseUrl (the slotpay server) is required'));
+    var base = baseOf(baseUrl);
+    // All three start now; the widget awaits them.
+    var view = requestView(base, options);
+    var widget = loadWidget(base);
+    var stripe = options.stripeJs ? loadStripe(options.stripeJs) : stripeFromView(view);
+    // The widget reports failures in its own UI; these only silence unhandled rejections.
+    view.catch(function () {});
+    stripe.catch(function () {});
+    return widget.then(function (glue) {
+      var mounted = glue.mount(host, {
+        checkout: options.checkout,
+        merchant: options.merchant,
+        service: options.service,
+        locale: options.locale,
+        apiBase: base,
+        styleUrl: base + 'slotpay.css',
+        view: view,
+        stripe: stripe,
+      });
+      return {
+        unmount: function () {
+          if (mounted) {
+            mounted.unmount();
+            mounted.free();
+            mounted = null;
+          }
+        },
+      };
+    });
+  }
+
+  /** <script data-merchant data-service ...>: the checkout where the script stands. */
+  function embed(tag) {
+    var data = tag.dataset;
+    if (!data.checkout && !(data.merchant && data.service)) return;
+    var place = function () {
+      var host;
+      if (data.target) {
+        host = document.querySelector(data.target);
+        if (!host) return console.error('slotpay: data-target ' + data.target + ' matches no element');
+      } else {
+        host = document.createElement('div');
+        host.className = 'slotpay-embed';
+        if (tag.parentNode && tag.parentNode !== document.head) tag.parentNode.insertBefore(host, tag.nextSibling);
+        else document.body.appendChild(host);
+      }
+      mount(host, {
+        checkout: data.checkout,
+        merchant: data.merchant,
+        service: data.service,
+        locale: data.locale,
+        stripeJs: data.stripeJs,
+      }).catch(function (error) {
+        console.error(error);
+      });
+    };
+    if (document.readyState === 'loading' && (data.target || !tag.parentNode || tag.parentNode === document.head)) {
+      document.addEventListener('DOMContentLoaded', place, {once: true});
+    } else {
+      place();
+    }
+  }
+
+  /** <slotpay-checkout>: mounted while connected, remounted when its attributes change. */
+  function defineElement() {
+    if (!window.customElements || customElements.get('slotpay-checkout')) return;
+    class SlotpayCheckout extends HTMLElement {
+      static get observedAttributes() {
+        return ['checkout', 'merchant', 'service', 'locale'];
+      }
+
+      connectedCallback() {
+        this._mount();
+      }
+
+      disconnectedCallback() {
+        this._unmount();
+      }
+
+      attributeChangedCallback(name, before, after) {
+        if (before !== after && this._mounted) {
+          this._unmount();
+          this._mount();
+        }
+      }
+
+      _mount() {
+        this._mounted = mount(this, {
+          checkout: this.getAttribute('checkout'),
+          merchant: this.getAttribute('merchant'),
+          service: this.getAttribute('service'),
+          locale: this.getAttribute('locale'),
+        });
+        this._mounted.catch(function (error) {
+          console.error(error);
+        });
+      }
+
+      _unmount() {
+        var mounted = this._mounted;
+        this._mounted = null;
+        // Removed before the widget finished loading: it is unmounted as soon as it has.
+        if (mounted) {
+          mounted.then(
+            function (widget) {
+              widget.unmount();
+            },
+            function () {}
+          );
+        }
+      }
+    }
+    customElements.define('slotpay-checkout', SlotpayCheckout);
+  }
+
+  if (!window.slotpay) {
+    Object.defineProperty(window, 'slotpay', {value: Object.freeze({mount: mount}), configurable: true});
+  }
+  if (loaderUrl) {
+    defineElement();
+    embed(script);
+  }
+})();
