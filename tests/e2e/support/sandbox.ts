@@ -1,12 +1,12 @@
 /**
  * Starts the stripe-sandbox binary for a browser test: `target/debug/stripe-sandbox --port 0`
- * (built with `cargo build -p stripe-sandbox` when missing), reading the `url=`,
+ * (built with `cargo build -p stripe-sandbox` when missing or stale), reading the `url=`,
  * `publishable_key=`, `secret_key=` and `restricted_key=` lines it prints on stdout.
  *
  * `STRIPE_SANDBOX_BIN` may name another executable with the same command line (a release build).
  */
 import {spawn, spawnSync} from 'node:child_process';
-import {existsSync} from 'node:fs';
+import {existsSync, readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -25,11 +25,33 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const DEFAULT_BIN = path.join(ROOT, 'target', 'debug', 'stripe-sandbox');
 const START_TIMEOUT_MS = 15_000;
 
-/** Builds the debug binary if it is not there yet (a cold build takes minutes). */
+/** The newest modification time of the files under `dir` (recursively). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, {withFileTypes: true})) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the debug binary when it is missing or older than the sandbox's sources: the Stripe.js
+ * assets are embedded at compile time, so a stale binary would test old JavaScript. (A cold build
+ * takes minutes.)
+ */
 export function ensureSandboxBuilt(): string {
-  const bin = process.env.STRIPE_SANDBOX_BIN || DEFAULT_BIN;
-  if (existsSync(bin)) return bin;
-  if (process.env.STRIPE_SANDBOX_BIN) throw new Error(`STRIPE_SANDBOX_BIN=${bin} does not exist`);
+  const override = process.env.STRIPE_SANDBOX_BIN;
+  if (override) {
+    if (!existsSync(override)) throw new Error(`STRIPE_SANDBOX_BIN=${override} does not exist`);
+    return override;
+  }
+  const bin = DEFAULT_BIN;
+  const sources = ['src', 'assets', 'Cargo.toml'].map((p) => path.join(ROOT, 'sandbox', p));
+  const newestSource = Math.max(
+    ...sources.map((p) => (statSync(p).isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)),
+  );
+  if (existsSync(bin) && statSync(bin).mtimeMs >= newestSource) return bin;
   const build = spawnSync('cargo', ['build', '-p', 'stripe-sandbox'], {cwd: ROOT, stdio: 'inherit'});
   if (build.status !== 0 || !existsSync(bin)) {
     throw new Error(`cargo build -p stripe-sandbox failed (status ${build.status})`);
