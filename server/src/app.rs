@@ -1,0 +1,212 @@
+//! The application: [`app`] builds the router from a state (so tests and the binary run the
+//! same thing), [`prepare`] turns a [`Config`] into a state (data directory, master key,
+//! admin token, database, migrations), and [`serve`] binds a listener and reports the bound
+//! address, so tests run the real server on port 0.
+
+use std::net::SocketAddr;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse;
+use axum::Router;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use crate::config::{Config, ConfigError};
+use crate::db::{Backend, Db, DbError};
+use crate::error::ApiFailure;
+use crate::routes::{admin_api, ops, public};
+use crate::secrets::{self, MasterKey, SecretsError};
+use crate::state::AppState;
+use crate::{cors, limits, telemetry};
+
+/// Connections per pool.
+const POOL_SIZE: u32 = 5;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Invalid configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The master key or admin token could not be read or written.
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The data directory or the listener.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// The router for `state`.
+pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The router with `extra_public` routes mounted behind the public routes' CORS and rate
+/// limits (how the payments issue, and tests, plug public routes in).
+pub fn app_with(state: AppState, extra_public: Router<AppState>) -> Router {
+    let public = public::router()
+        .merge(extra_public)
+        .layer(from_fn_with_state(state.clone(), limits::rate_limit))
+        .layer(from_fn_with_state(state.clone(), cors::cors));
+    Router::new()
+        .merge(admin_api::router(state.clone()))
+        .merge(ops::router())
+        .merge(public)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(from_fn_with_state(state.clone(), limits::body_limit))
+        .layer(from_fn_with_state(state.clone(), telemetry::track))
+        .with_state(state)
+}
+
+async fn not_found() -> impl IntoResponse {
+    ApiFailure::new(slotpay_core::ErrorCode::NotFound, "No such endpoint")
+}
+
+/// Opens everything a config names and builds the state. `public_url` is the configured
+/// one or `http://<bound address>`.
+pub async fn prepare(config: Config, bound: SocketAddr) -> Result<AppState, StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        StartError::Io(format!(
+            "SLOTPAY_DATA_DIR: cannot create {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
+    let master_key = master_key(&config)?;
+    let admin_token = admin_token(&config)?;
+    let db = open_database(&config).await?;
+    let public_url: Url = config.public_url_or_default(bound);
+    Ok(AppState::new(
+        config,
+        db,
+        &master_key,
+        admin_token,
+        public_url,
+    ))
+}
+
+/// Connects to the configured database and applies migrations.
+pub async fn open_database(config: &Config) -> Result<Db, StartError> {
+    let url = config.database_url_or_default();
+    let db = Db::connect(&url, POOL_SIZE).await?;
+    db.migrate().await?;
+    let backend = match db.backend() {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    tracing::info!(backend, "database ready");
+    Ok(db)
+}
+
+fn master_key(config: &Config) -> Result<MasterKey, StartError> {
+    if let Some(k) = &config.master_key {
+        return Ok(k.clone());
+    }
+    let (key, created) = MasterKey::load_or_create(&config.data_dir)?;
+    let path = config.data_dir.join(secrets::MASTER_KEY_FILE);
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            "generated a new master key (mode 0600); back it up: secrets stored with it cannot be read without it"
+        );
+    } else {
+        tracing::info!(path = %path.display(), "master key loaded");
+    }
+    Ok(key)
+}
+
+fn admin_token(config: &Config) -> Result<SecretString, StartError> {
+    if let Some(t) = &config.admin_token {
+        return Ok(t.clone());
+    }
+    let (token, created) = secrets::load_or_create_admin_token(&config.data_dir)?;
+    let path = config.data_dir.join(secrets::ADMIN_TOKEN_FILE);
+    if created {
+        tracing::warn!(path = %path.display(), "generated an admin token (mode 0600); read it from this file");
+    } else {
+        tracing::info!(path = %path.display(), "admin token loaded from file");
+    }
+    Ok(token)
+}
+
+/// A server running in a background task.
+pub struct RunningServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The state it serves (tests read the database through it).
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// `http://<bound address>`.
+    pub fn local_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish, closes the pool.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+        self.state.db.close().await;
+    }
+
+    /// Runs until the server stops (Ctrl-C for the binary).
+    pub async fn wait(self) -> std::io::Result<()> {
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+/// Prepares and starts the server on `config.listen` (port 0 picks a free one).
+pub async fn serve(config: Config) -> Result<RunningServer, StartError> {
+    serve_with(config, Router::new()).await
+}
+
+/// [`serve`] with extra public routes (see [`app_with`]).
+pub async fn serve_with(
+    config: Config,
+    extra_public: Router<AppState>,
+) -> Result<RunningServer, StartError> {
+    let listener = TcpListener::bind(config.listen).await.map_err(|e| {
+        StartError::Io(format!(
+            "SLOTPAY_LISTEN: cannot listen on {}: {e}",
+            config.listen
+        ))
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Io(e.to_string()))?;
+    let state = prepare(config, addr).await?;
+    let router = app_with(state.clone(), extra_public);
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        })
+        .await
+    });
+    tracing::info!(%addr, public_url = %state.public_url, "slotpay listening");
+    Ok(RunningServer {
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+    })
+}

@@ -1,0 +1,329 @@
+//! The `slotpay` command line: `serve` (the default), `migrate`, `merchant add|list`,
+//! `integration set|show|verify|activate|deactivate`. Every command calls the same domain
+//! functions as the platform API. Keys can come from a file or standard input (`-`), since
+//! command-line arguments are visible to other users in `ps`.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+
+use crate::app::{self, StartError};
+use crate::config::Config;
+use crate::domain::integrations::{self, IntegrationInput, IntegrationView};
+use crate::domain::merchants::{self, MerchantInput};
+use crate::domain::DomainError;
+use crate::state::AppState;
+use crate::telemetry;
+
+/// slotpay: embeddable checkout for online booking. Configuration comes from SLOTPAY_*
+/// environment variables over an optional TOML file.
+#[derive(Debug, Parser)]
+#[command(name = "slotpay", version)]
+pub struct Cli {
+    /// A TOML file mirroring the variables (`listen = "..."` for SLOTPAY_LISTEN); also
+    /// SLOTPAY_CONFIG.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage merchants.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
+    /// Manage a merchant's Stripe integration.
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
+}
+
+/// Merchant commands.
+#[derive(Debug, Subcommand)]
+pub enum MerchantCommand {
+    /// Add a merchant; prints its id.
+    Add {
+        /// Name shown to clients.
+        #[arg(long)]
+        name: String,
+        /// An origin allowed to embed the widget (repeatable).
+        #[arg(long = "origin", value_name = "URL")]
+        origins: Vec<String>,
+        /// Default locale (en, fr, de, es).
+        #[arg(long)]
+        locale: Option<String>,
+    },
+    /// List merchants (id, name, origins).
+    List,
+}
+
+/// Integration commands.
+#[derive(Debug, Subcommand)]
+pub enum IntegrationCommand {
+    /// Add or edit the integration (options left out keep the stored values).
+    Set {
+        /// The merchant id.
+        merchant: String,
+        /// pk_test_... or pk_live_...
+        #[arg(long)]
+        publishable_key: Option<String>,
+        /// sk_... or rk_... (visible in `ps`: prefer --secret-key-file).
+        #[arg(long, conflicts_with = "secret_key_file")]
+        secret_key: Option<String>,
+        /// A file holding the secret key, or `-` for standard input.
+        #[arg(long, value_name = "PATH")]
+        secret_key_file: Option<String>,
+        /// whsec_..., when the key cannot register webhook endpoints.
+        #[arg(long, conflicts_with = "webhook_secret_file")]
+        webhook_secret: Option<String>,
+        /// A file holding the signing secret, or `-` for standard input.
+        #[arg(long, value_name = "PATH")]
+        webhook_secret_file: Option<String>,
+        /// off, sandbox or live.
+        #[arg(long)]
+        mode: Option<String>,
+        /// A label.
+        #[arg(long)]
+        name: Option<String>,
+        /// An accepted card brand (repeatable; default visa, mastercard, amex, discover).
+        #[arg(long = "card-brand", value_name = "BRAND")]
+        card_brands: Vec<String>,
+    },
+    /// Show the integration (keys masked).
+    Show {
+        /// The merchant id.
+        merchant: String,
+    },
+    /// Ask Stripe whether the key works; records Active or Error.
+    Verify {
+        /// The merchant id.
+        merchant: String,
+    },
+    /// Verify, register the webhook endpoint, switch on.
+    Activate {
+        /// The merchant id.
+        merchant: String,
+    },
+    /// Switch off.
+    Deactivate {
+        /// The merchant id.
+        merchant: String,
+    },
+}
+
+/// Parses the arguments and runs the command.
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("slotpay: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Serve);
+    let serving = matches!(command, Command::Serve);
+    telemetry::init(config.log, if serving { "info" } else { "warn" });
+    match run(config, command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("slotpay: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config, command: Command) -> Result<(), String> {
+    match command {
+        Command::Serve => {
+            let server = app::serve(config).await.map_err(|e| e.to_string())?;
+            let addr = server.addr;
+            tokio::select! {
+                r = server.wait() => r.map_err(|e| e.to_string()),
+                _ = tokio::signal::ctrl_c() => {
+                    tracing::info!(%addr, "stopping");
+                    Ok(())
+                }
+            }
+        }
+        Command::Migrate => {
+            app::open_database(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Merchant(cmd) => {
+            let state = open(config).await?;
+            merchant(&state, cmd).await.map_err(describe)
+        }
+        Command::Integration(cmd) => {
+            let state = open(config).await?;
+            integration(&state, cmd).await
+        }
+    }
+}
+
+async fn open(config: Config) -> Result<AppState, String> {
+    let bound = config.listen;
+    app::prepare(config, bound)
+        .await
+        .map_err(|e: StartError| e.to_string())
+}
+
+fn describe(e: DomainError) -> String {
+    match e {
+        DomainError::Invalid(errors) => errors
+            .all()
+            .iter()
+            .map(|e| match &e.param {
+                Some(p) => format!("{p}: {} ({})", e.message, e.code),
+                None => format!("{} ({})", e.message, e.code),
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        DomainError::Refused(e) => format!("{} ({})", e.message, e.code),
+        other => other.to_string(),
+    }
+}
+
+async fn merchant(state: &AppState, cmd: MerchantCommand) -> Result<(), DomainError> {
+    match cmd {
+        MerchantCommand::Add {
+            name,
+            origins,
+            locale,
+        } => {
+            let m = merchants::create(
+                state,
+                MerchantInput {
+                    name: Some(name),
+                    allowed_origins: Some(origins),
+                    locale,
+                },
+            )
+            .await?;
+            println!("{}", m.id);
+        }
+        MerchantCommand::List => {
+            for m in merchants::list(state).await? {
+                println!("{}\t{}\t{}", m.id, m.name, m.allowed_origins.join(" "));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a secret from a file or standard input, without its final line break.
+fn read_secret(path: &str) -> Result<SecretString, String> {
+    let mut text = String::new();
+    if path == "-" {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+    } else {
+        text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    }
+    let line = text.strip_suffix('\n').unwrap_or(&text);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    Ok(SecretString::from(line.to_owned()))
+}
+
+fn print_integration(v: &IntegrationView) {
+    println!("merchant:     {}", v.merchant_id);
+    println!("name:         {}", v.name);
+    println!("mode:         {}", v.mode.as_str());
+    println!("active:       {}", if v.active { "yes" } else { "no" });
+    let status = match &v.status_reason {
+        Some(r) => format!("error: {} ({})", r.message, r.code),
+        None => format!("{:?}", v.status).to_lowercase(),
+    };
+    println!("status:       {status}");
+    if let Some(a) = &v.account {
+        println!(
+            "account:      {} ({}, {})",
+            a.id,
+            a.country.as_deref().unwrap_or("?"),
+            a.default_currency.as_deref().unwrap_or("?")
+        );
+    }
+    println!("keys:         {} / {}", v.publishable_key, v.secret_key);
+    println!("webhook url:  {}", v.webhook.url);
+    if let Some(s) = &v.webhook.signing_secret {
+        println!(
+            "webhook:      {s} ({})",
+            v.webhook.secret_source.as_deref().unwrap_or("?")
+        );
+    }
+    for w in &v.warnings {
+        println!("note:         {}", w.message);
+    }
+}
+
+async fn integration(state: &AppState, cmd: IntegrationCommand) -> Result<(), String> {
+    let progress = |what: &str| {
+        eprint!("{what} ... ");
+        let _ = std::io::stderr().flush();
+    };
+    let view = match cmd {
+        IntegrationCommand::Set {
+            merchant,
+            publishable_key,
+            secret_key,
+            secret_key_file,
+            webhook_secret,
+            webhook_secret_file,
+            mode,
+            name,
+            card_brands,
+        } => {
+            let secret_key = match (secret_key, secret_key_file) {
+                (Some(k), _) => Some(SecretString::from(k)),
+                (None, Some(path)) => Some(read_secret(&path)?),
+                (None, None) => None,
+            };
+            let webhook_secret = match (webhook_secret, webhook_secret_file) {
+                (Some(k), _) => Some(Some(SecretString::from(k))),
+                (None, Some(path)) => Some(Some(read_secret(&path)?)),
+                (None, None) => None,
+            };
+            let input = IntegrationInput {
+                name,
+                publishable_key,
+                secret_key,
+                webhook_secret,
+                mode,
+                card_brands: (!card_brands.is_empty()).then_some(card_brands),
+            };
+            integrations::set(state, &merchant, input).await
+        }
+        IntegrationCommand::Show { merchant } => integrations::get(state, &merchant).await,
+        IntegrationCommand::Verify { merchant } => {
+            progress("asking Stripe about the key");
+            let r = integrations::verify(state, &merchant).await;
+            eprintln!("{}", if r.is_ok() { "done" } else { "failed" });
+            r
+        }
+        IntegrationCommand::Activate { merchant } => {
+            progress("verifying the key and registering the webhook endpoint with Stripe");
+            let r = integrations::activate(state, &merchant).await;
+            eprintln!("{}", if r.is_ok() { "done" } else { "failed" });
+            r
+        }
+        IntegrationCommand::Deactivate { merchant } => {
+            integrations::deactivate(state, &merchant).await
+        }
+    };
+    let view = view.map_err(describe)?;
+    print_integration(&view);
+    Ok(())
+}

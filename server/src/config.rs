@@ -1,0 +1,459 @@
+//! The server's configuration: environment variables (`SLOTPAY_*`, names in DESIGN.md) over an
+//! optional TOML file that mirrors them (`listen = "..."` for `SLOTPAY_LISTEN`), each value
+//! parsed once at start into a type that cannot hold an invalid value. An invalid value stops
+//! the server with a message naming the variable (`SLOTPAY_PUBLIC_URL: not a URL: ...`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+use crate::secrets::MasterKey;
+
+/// The variables the server reads, in the order `--help` lists them.
+pub const VARIABLES: &[&str] = &[
+    "SLOTPAY_LISTEN",
+    "SLOTPAY_PUBLIC_URL",
+    "SLOTPAY_DATABASE_URL",
+    "SLOTPAY_DATA_DIR",
+    "SLOTPAY_ADMIN_TOKEN",
+    "SLOTPAY_MASTER_KEY",
+    "SLOTPAY_STRIPE_API_BASE",
+    "SLOTPAY_STRIPE_JS_URL",
+    "SLOTPAY_STRIPE_TIMEOUT_SECS",
+    "SLOTPAY_LOG",
+];
+
+/// Stripe's REST API.
+pub const STRIPE_API_BASE: &str = "https://api.stripe.com";
+/// Stripe.js v3.
+pub const STRIPE_JS_URL: &str = "https://js.stripe.com/v3/";
+/// Shortest admin token accepted from configuration: a guessable token guards nothing.
+const MIN_ADMIN_TOKEN_LEN: usize = 24;
+
+/// How log lines are written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Pretty,
+    /// One JSON object per line (production).
+    Json,
+}
+
+/// Token-bucket parameters of one rate limit.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct RateLimit {
+    /// Requests a client may make at once.
+    pub burst: u32,
+    /// Requests per second the bucket refills.
+    pub per_second: f64,
+}
+
+/// Everything the server needs to start. Tests build one directly with [`Config::new`].
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on (`SLOTPAY_LISTEN`, default `127.0.0.1:8080`; port 0 picks one).
+    pub listen: SocketAddr,
+    /// Base URL browsers and Stripe reach the server at (`SLOTPAY_PUBLIC_URL`, default
+    /// `http://<listen>`); webhook endpoints are registered under it.
+    pub public_url: Option<Url>,
+    /// `sqlite://...` or `postgres://...` (`SLOTPAY_DATABASE_URL`, default
+    /// `sqlite://<data dir>/slotpay.db`). May hold a password: never logged.
+    pub database_url: Option<SecretString>,
+    /// Where the SQLite file, the generated master key and admin token live
+    /// (`SLOTPAY_DATA_DIR`, default `./.data`).
+    pub data_dir: PathBuf,
+    /// Bearer token of the platform API (`SLOTPAY_ADMIN_TOKEN`); generated into
+    /// `<data dir>/admin-token` when absent.
+    pub admin_token: Option<SecretString>,
+    /// Key encrypting secrets at rest (`SLOTPAY_MASTER_KEY`); loaded from or generated into
+    /// `<data dir>/master.key` when absent.
+    pub master_key: Option<MasterKey>,
+    /// Stripe's REST API base (`SLOTPAY_STRIPE_API_BASE`); the sandbox's URL in tests.
+    pub stripe_api_base: Url,
+    /// Stripe.js (`SLOTPAY_STRIPE_JS_URL`).
+    pub stripe_js_url: Url,
+    /// Per-request timeout of Stripe calls (`SLOTPAY_STRIPE_TIMEOUT_SECS`, default 20).
+    pub stripe_timeout: Duration,
+    /// Retries of a Stripe call after a connection error, timeout, 429 or 5xx.
+    pub stripe_max_retries: u32,
+    /// First retry delay, doubled per attempt, with jitter.
+    pub stripe_retry_base: Duration,
+    /// `SLOTPAY_LOG`: `pretty` or `json`.
+    pub log: LogFormat,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Per client IP, on public routes.
+    pub rate_limit_ip: RateLimit,
+    /// Per merchant, on public routes.
+    pub rate_limit_merchant: RateLimit,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Secrets are summarised as set / not set.
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url.as_ref().map(Url::as_str))
+            .field("database", &self.database_url.as_ref().map(|_| "set"))
+            .field("data_dir", &self.data_dir)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "set"))
+            .field("master_key", &self.master_key.as_ref().map(|_| "set"))
+            .field("stripe_api_base", &self.stripe_api_base.as_str())
+            .field("stripe_js_url", &self.stripe_js_url.as_str())
+            .field("stripe_timeout", &self.stripe_timeout)
+            .field("log", &self.log)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A configuration value that cannot be used. Displays as `SLOTPAY_X: what is wrong`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    /// The variable (or `--config` for the file itself).
+    pub variable: String,
+    /// What is wrong; never the value of a secret.
+    pub message: String,
+}
+
+fn err(variable: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable: variable.to_owned(),
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// The defaults, with data in `data_dir`: what `slotpay` uses with no configuration.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            database_url: None,
+            data_dir: data_dir.into(),
+            admin_token: None,
+            master_key: None,
+            stripe_api_base: Url::parse(STRIPE_API_BASE).expect("constant URL"),
+            stripe_js_url: Url::parse(STRIPE_JS_URL).expect("constant URL"),
+            stripe_timeout: Duration::from_secs(20),
+            stripe_max_retries: 3,
+            stripe_retry_base: Duration::from_millis(250),
+            log: LogFormat::Pretty,
+            body_limit: 64 * 1024,
+            rate_limit_ip: RateLimit {
+                burst: 30,
+                per_second: 5.0,
+            },
+            rate_limit_merchant: RateLimit {
+                burst: 120,
+                per_second: 20.0,
+            },
+        }
+    }
+
+    /// Reads the process environment, and the TOML file at `file` (or `SLOTPAY_CONFIG`) when
+    /// given; the environment wins.
+    pub fn from_env(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let lookup = |name: &str| std::env::var(name).ok();
+        let from_env = std::env::var_os("SLOTPAY_CONFIG").map(PathBuf::from);
+        let file = file.map(Path::to_path_buf).or(from_env);
+        Config::from_sources(&lookup, file.as_deref())
+    }
+
+    /// Builds a configuration from `lookup` (a variable's value) over the TOML `file`.
+    pub fn from_sources(
+        lookup: &dyn Fn(&str) -> Option<String>,
+        file: Option<&Path>,
+    ) -> Result<Config, ConfigError> {
+        let file_values = match file {
+            Some(path) => read_file(path)?,
+            None => BTreeMap::new(),
+        };
+        let get = |name: &str| -> Option<String> {
+            lookup(name)
+                .or_else(|| {
+                    let key = name.trim_start_matches("SLOTPAY_").to_ascii_lowercase();
+                    file_values.get(&key).cloned()
+                })
+                .filter(|v| !v.trim().is_empty())
+        };
+
+        let data_dir = get("SLOTPAY_DATA_DIR").unwrap_or_else(|| "./.data".into());
+        let mut config = Config::new(data_dir);
+        if let Some(v) = get("SLOTPAY_LISTEN") {
+            config.listen = v.trim().parse().map_err(|_| {
+                err(
+                    "SLOTPAY_LISTEN",
+                    format!("not an address such as 127.0.0.1:8080: {v:?}"),
+                )
+            })?;
+        }
+        if let Some(v) = get("SLOTPAY_PUBLIC_URL") {
+            config.public_url = Some(parse_base_url("SLOTPAY_PUBLIC_URL", &v)?);
+        }
+        if let Some(v) = get("SLOTPAY_DATABASE_URL") {
+            let v = v.trim();
+            if !(v.starts_with("sqlite:")
+                || v.starts_with("postgres://")
+                || v.starts_with("postgresql://"))
+            {
+                // The value may contain a password: only its scheme is shown.
+                let scheme = v.split(':').next().unwrap_or_default();
+                return Err(err(
+                    "SLOTPAY_DATABASE_URL",
+                    format!("expected sqlite://... or postgres://..., got a {scheme:?} URL"),
+                ));
+            }
+            config.database_url = Some(SecretString::from(v.to_owned()));
+        }
+        if let Some(v) = get("SLOTPAY_ADMIN_TOKEN") {
+            let v = v.trim();
+            if v.len() < MIN_ADMIN_TOKEN_LEN
+                || v.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(err(
+                    "SLOTPAY_ADMIN_TOKEN",
+                    format!("must be at least {MIN_ADMIN_TOKEN_LEN} characters without spaces (leave it unset to generate one)"),
+                ));
+            }
+            config.admin_token = Some(SecretString::from(v.to_owned()));
+        }
+        if let Some(v) = get("SLOTPAY_MASTER_KEY") {
+            config.master_key =
+                Some(MasterKey::parse(&v).map_err(|e| err("SLOTPAY_MASTER_KEY", e.to_string()))?);
+        }
+        if let Some(v) = get("SLOTPAY_STRIPE_API_BASE") {
+            config.stripe_api_base = parse_base_url("SLOTPAY_STRIPE_API_BASE", &v)?;
+        }
+        if let Some(v) = get("SLOTPAY_STRIPE_JS_URL") {
+            config.stripe_js_url = parse_base_url("SLOTPAY_STRIPE_JS_URL", &v)?;
+        }
+        if let Some(v) = get("SLOTPAY_STRIPE_TIMEOUT_SECS") {
+            let secs: u64 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s| (1..=300).contains(s))
+                .ok_or_else(|| {
+                    err(
+                        "SLOTPAY_STRIPE_TIMEOUT_SECS",
+                        format!("not a number of seconds from 1 to 300: {v:?}"),
+                    )
+                })?;
+            config.stripe_timeout = Duration::from_secs(secs);
+        }
+        if let Some(v) = get("SLOTPAY_LOG") {
+            config.log = match v.trim() {
+                "pretty" => LogFormat::Pretty,
+                "json" => LogFormat::Json,
+                other => {
+                    return Err(err(
+                        "SLOTPAY_LOG",
+                        format!("expected pretty or json, got {other:?}"),
+                    ))
+                }
+            };
+        }
+        Ok(config)
+    }
+
+    /// The public base URL: the configured one, or `http://<listen address>`.
+    pub fn public_url_or_default(&self, bound: SocketAddr) -> Url {
+        self.public_url.clone().unwrap_or_else(|| {
+            Url::parse(&format!("http://{bound}/")).expect("a socket address makes a URL")
+        })
+    }
+
+    /// The database URL: the configured one, or the SQLite file in the data directory.
+    pub fn database_url_or_default(&self) -> SecretString {
+        self.database_url.clone().unwrap_or_else(|| {
+            SecretString::from(format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("slotpay.db").display()
+            ))
+        })
+    }
+}
+
+/// An absolute `http(s)` URL without query or fragment.
+fn parse_base_url(variable: &str, value: &str) -> Result<Url, ConfigError> {
+    let value = value.trim();
+    let url =
+        Url::parse(value).map_err(|e| err(variable, format!("not a URL: {value:?} ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(err(
+            variable,
+            format!("not a URL: {value:?} (expected http:// or https:// and a host)"),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(err(
+            variable,
+            format!("not a base URL: {value:?} has a query or fragment"),
+        ));
+    }
+    Ok(url)
+}
+
+/// Reads the TOML file: a table of strings (numbers are accepted and turned into strings).
+fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| err("--config", format!("cannot read {}: {e}", path.display())))?;
+    let table: toml::Table = text.parse().map_err(|e| {
+        err(
+            "--config",
+            format!("{} is not valid TOML: {e}", path.display()),
+        )
+    })?;
+    let known: Vec<String> = VARIABLES
+        .iter()
+        .map(|v| v.trim_start_matches("SLOTPAY_").to_ascii_lowercase())
+        .collect();
+    let mut values = BTreeMap::new();
+    for (key, value) in table {
+        if !known.contains(&key) {
+            return Err(err(
+                "--config",
+                format!(
+                    "unknown key {key:?} in {} (known: {})",
+                    path.display(),
+                    known.join(", ")
+                ),
+            ));
+        }
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            _ => return Err(err("--config", format!("{key} must be a string"))),
+        };
+        values.insert(key, text);
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_sources(&|name| map.get(name).cloned(), None)
+    }
+
+    #[test]
+    fn defaults() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./.data"));
+        assert_eq!(c.stripe_api_base.as_str(), "https://api.stripe.com/");
+        assert_eq!(c.stripe_js_url.as_str(), "https://js.stripe.com/v3/");
+        assert_eq!(c.log, LogFormat::Pretty);
+        assert!(c.admin_token.is_none() && c.master_key.is_none());
+        use secrecy::ExposeSecret;
+        assert_eq!(
+            c.database_url_or_default().expose_secret(),
+            "sqlite://./.data/slotpay.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn each_invalid_value_names_its_variable() {
+        let cases = [
+            (
+                "SLOTPAY_LISTEN",
+                "localhost",
+                "SLOTPAY_LISTEN: not an address",
+            ),
+            (
+                "SLOTPAY_PUBLIC_URL",
+                "pay.example.com",
+                "SLOTPAY_PUBLIC_URL: not a URL: \"pay.example.com\"",
+            ),
+            (
+                "SLOTPAY_PUBLIC_URL",
+                "ftp://x.example",
+                "SLOTPAY_PUBLIC_URL: not a URL",
+            ),
+            (
+                "SLOTPAY_DATABASE_URL",
+                "mysql://u:hunter2@db/x",
+                "SLOTPAY_DATABASE_URL: expected sqlite",
+            ),
+            (
+                "SLOTPAY_ADMIN_TOKEN",
+                "short",
+                "SLOTPAY_ADMIN_TOKEN: must be at least",
+            ),
+            ("SLOTPAY_MASTER_KEY", "abcd", "SLOTPAY_MASTER_KEY: "),
+            (
+                "SLOTPAY_STRIPE_API_BASE",
+                "nope",
+                "SLOTPAY_STRIPE_API_BASE: not a URL",
+            ),
+            (
+                "SLOTPAY_STRIPE_JS_URL",
+                "http://x/?a=b",
+                "SLOTPAY_STRIPE_JS_URL: not a base URL",
+            ),
+            (
+                "SLOTPAY_STRIPE_TIMEOUT_SECS",
+                "0",
+                "SLOTPAY_STRIPE_TIMEOUT_SECS: not a number",
+            ),
+            ("SLOTPAY_LOG", "xml", "SLOTPAY_LOG: expected pretty or json"),
+        ];
+        for (var, value, want) in cases {
+            let e = from(&[(var, value)]).unwrap_err().to_string();
+            assert!(e.starts_with(want), "{var}={value}: {e}");
+        }
+        // A password in a refused database URL is not repeated.
+        let e = from(&[("SLOTPAY_DATABASE_URL", "mysql://u:hunter2@db/x")]).unwrap_err();
+        assert!(!e.to_string().contains("hunter2"));
+        let e = from(&[("SLOTPAY_MASTER_KEY", "zz".repeat(32).as_str())]).unwrap_err();
+        assert!(!e.to_string().contains("zzzz"));
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slotpay.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\npublic_url = \"https://pay.example.com\"\nlog = \"json\"\nstripe_timeout_secs = 5\n",
+        )
+        .unwrap();
+        let env = |name: &str| (name == "SLOTPAY_LISTEN").then(|| "127.0.0.1:9100".to_string());
+        let c = Config::from_sources(&env, Some(&path)).unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.public_url.unwrap().as_str(), "https://pay.example.com/");
+        assert_eq!(c.log, LogFormat::Json);
+        assert_eq!(c.stripe_timeout, Duration::from_secs(5));
+        std::fs::write(&path, "lsiten = \"x\"\n").unwrap();
+        let e = Config::from_sources(&|_| None, Some(&path)).unwrap_err();
+        assert_eq!(e.variable, "--config");
+        assert!(e.message.contains("unknown key \"lsiten\""), "{e}");
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let mut c = Config::new("/tmp/x");
+        c.admin_token = Some(SecretString::from(
+            "admin-token-value-1234567890".to_string(),
+        ));
+        c.database_url = Some(SecretString::from("postgres://u:hunter2@h/db".to_string()));
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("admin-token-value") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,194 @@
+//! The `integrations` table: one Stripe integration per merchant, its keys encrypted, its
+//! verification status and its webhook endpoint. Updates are optimistic: each write names
+//! the `version` it read and bumps it, so two concurrent edits cannot silently overwrite
+//! each other (the second gets [`DbError::Conflict`]).
+
+use sqlx::any::AnyRow;
+
+use super::{col, Db, DbError};
+
+const TABLE: &str = "integrations";
+const COLUMNS: &str = "merchant_id, name, mode, active, status, status_code, status_message, \
+    status_permission, last_verified_at, account_id, account_country, account_default_currency, \
+    publishable_key, secret_key_enc, secret_key_hint, webhook_secret_enc, webhook_secret_source, \
+    webhook_endpoint_id, webhook_url, card_brands, version, created_at, updated_at";
+
+/// An integration as stored. Strings hold the domain's wire forms (`"sandbox"`, `"active"`,
+/// `"api"`); the domain parses them back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntegrationRecord {
+    /// The merchant (one integration each).
+    pub merchant_id: String,
+    /// Label chosen by the merchant.
+    pub name: String,
+    /// `off`, `sandbox` or `live`.
+    pub mode: String,
+    /// Switched on by activation.
+    pub active: bool,
+    /// `unverified`, `active` or `error`.
+    pub status: String,
+    /// Machine code of the last verification error.
+    pub status_code: Option<String>,
+    /// Stripe's reason, keys masked.
+    pub status_message: Option<String>,
+    /// The permission a restricted key lacks.
+    pub status_permission: Option<String>,
+    /// Unix seconds of the last verification.
+    pub last_verified_at: Option<i64>,
+    /// `acct_...`.
+    pub account_id: Option<String>,
+    /// Two-letter country.
+    pub account_country: Option<String>,
+    /// Settlement currency (lowercase).
+    pub account_default_currency: Option<String>,
+    /// `pk_...` (not secret).
+    pub publishable_key: String,
+    /// Ciphertext of the `sk_`/`rk_` key.
+    pub secret_key_enc: String,
+    /// `sk_live_...4242`.
+    pub secret_key_hint: String,
+    /// Ciphertext of the webhook signing secret.
+    pub webhook_secret_enc: Option<String>,
+    /// `api` (registered by slotpay) or `manual` (pasted).
+    pub webhook_secret_source: Option<String>,
+    /// `we_...` when registered through the API.
+    pub webhook_endpoint_id: Option<String>,
+    /// The URL the endpoint was registered with.
+    pub webhook_url: Option<String>,
+    /// JSON array of accepted card brands.
+    pub card_brands: String,
+    /// Bumped by every write.
+    pub version: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+fn from_row(row: &AnyRow) -> Result<IntegrationRecord, DbError> {
+    Ok(IntegrationRecord {
+        merchant_id: col(row, TABLE, "merchant_id")?,
+        name: col(row, TABLE, "name")?,
+        mode: col(row, TABLE, "mode")?,
+        active: col::<i64>(row, TABLE, "active")? != 0,
+        status: col(row, TABLE, "status")?,
+        status_code: col(row, TABLE, "status_code")?,
+        status_message: col(row, TABLE, "status_message")?,
+        status_permission: col(row, TABLE, "status_permission")?,
+        last_verified_at: col(row, TABLE, "last_verified_at")?,
+        account_id: col(row, TABLE, "account_id")?,
+        account_country: col(row, TABLE, "account_country")?,
+        account_default_currency: col(row, TABLE, "account_default_currency")?,
+        publishable_key: col(row, TABLE, "publishable_key")?,
+        secret_key_enc: col(row, TABLE, "secret_key_enc")?,
+        secret_key_hint: col(row, TABLE, "secret_key_hint")?,
+        webhook_secret_enc: col(row, TABLE, "webhook_secret_enc")?,
+        webhook_secret_source: col(row, TABLE, "webhook_secret_source")?,
+        webhook_endpoint_id: col(row, TABLE, "webhook_endpoint_id")?,
+        webhook_url: col(row, TABLE, "webhook_url")?,
+        card_brands: col(row, TABLE, "card_brands")?,
+        version: col(row, TABLE, "version")?,
+        created_at: col(row, TABLE, "created_at")?,
+        updated_at: col(row, TABLE, "updated_at")?,
+    })
+}
+
+/// Binds every column but the key, in `COLUMNS` order after `merchant_id`.
+macro_rules! bind_fields {
+    ($query:expr, $r:expr) => {
+        $query
+            .bind(&$r.name)
+            .bind(&$r.mode)
+            .bind(i64::from($r.active))
+            .bind(&$r.status)
+            .bind(&$r.status_code)
+            .bind(&$r.status_message)
+            .bind(&$r.status_permission)
+            .bind($r.last_verified_at)
+            .bind(&$r.account_id)
+            .bind(&$r.account_country)
+            .bind(&$r.account_default_currency)
+            .bind(&$r.publishable_key)
+            .bind(&$r.secret_key_enc)
+            .bind(&$r.secret_key_hint)
+            .bind(&$r.webhook_secret_enc)
+            .bind(&$r.webhook_secret_source)
+            .bind(&$r.webhook_endpoint_id)
+            .bind(&$r.webhook_url)
+            .bind(&$r.card_brands)
+    };
+}
+
+impl Db {
+    /// A merchant's integration.
+    pub async fn get_integration(
+        &self,
+        merchant_id: &str,
+    ) -> Result<Option<IntegrationRecord>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM integrations WHERE merchant_id = $1"
+        ))
+        .bind(merchant_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Stores a new integration (version 1); [`DbError::Conflict`] when the merchant
+    /// already has one.
+    pub async fn insert_integration(&self, r: &IntegrationRecord) -> Result<(), DbError> {
+        let sql = format!(
+            "INSERT INTO integrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21)"
+        );
+        let query = sqlx::query(&sql).bind(&r.merchant_id);
+        let result = bind_fields!(query, r)
+            .bind(r.updated_at)
+            .execute(&self.pool)
+            .await;
+        match result.map_err(DbError::from) {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_unique_violation() => {
+                Err(DbError::Conflict("the merchant already has an integration"))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes `r` over the stored row if its version is still `r.version`, and returns the
+    /// new version; [`DbError::Conflict`] when it changed or vanished meanwhile.
+    pub async fn update_integration(&self, r: &IntegrationRecord) -> Result<i64, DbError> {
+        let query = sqlx::query(
+            "UPDATE integrations SET name = $2, mode = $3, active = $4, status = $5, \
+             status_code = $6, status_message = $7, status_permission = $8, \
+             last_verified_at = $9, account_id = $10, account_country = $11, \
+             account_default_currency = $12, publishable_key = $13, secret_key_enc = $14, \
+             secret_key_hint = $15, webhook_secret_enc = $16, webhook_secret_source = $17, \
+             webhook_endpoint_id = $18, webhook_url = $19, card_brands = $20, \
+             updated_at = $21, version = version + 1 \
+             WHERE merchant_id = $1 AND version = $22",
+        )
+        .bind(&r.merchant_id);
+        let done = bind_fields!(query, r)
+            .bind(r.updated_at)
+            .bind(r.version)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 1 {
+            Ok(r.version + 1)
+        } else {
+            Err(DbError::Conflict(
+                "the integration was changed meanwhile; reload it and try again",
+            ))
+        }
+    }
+
+    /// Deletes a merchant's integration; false when there was none.
+    pub async fn delete_integration(&self, merchant_id: &str) -> Result<bool, DbError> {
+        let done = sqlx::query("DELETE FROM integrations WHERE merchant_id = $1")
+            .bind(merchant_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

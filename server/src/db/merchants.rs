@@ -1,0 +1,103 @@
+//! The `merchants` table.
+
+use sqlx::any::AnyRow;
+
+use super::{col, json_col, Db, DbError};
+
+const TABLE: &str = "merchants";
+const COLUMNS: &str = "id, name, allowed_origins, locale, created_at, updated_at";
+
+/// A merchant as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MerchantRecord {
+    /// `mer_...`.
+    pub id: String,
+    /// Shown to clients.
+    pub name: String,
+    /// Origins (`https://salon.example`) allowed to call the public API for this merchant.
+    pub allowed_origins: Vec<String>,
+    /// Default locale code (`fr`).
+    pub locale: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+fn from_row(row: &AnyRow) -> Result<MerchantRecord, DbError> {
+    Ok(MerchantRecord {
+        id: col(row, TABLE, "id")?,
+        name: col(row, TABLE, "name")?,
+        allowed_origins: json_col(row, TABLE, "allowed_origins")?,
+        locale: col(row, TABLE, "locale")?,
+        created_at: col(row, TABLE, "created_at")?,
+        updated_at: col(row, TABLE, "updated_at")?,
+    })
+}
+
+fn origins_json(m: &MerchantRecord) -> String {
+    serde_json::to_string(&m.allowed_origins).expect("strings serialise")
+}
+
+impl Db {
+    /// Stores a new merchant.
+    pub async fn insert_merchant(&self, m: &MerchantRecord) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO merchants (id, name, allowed_origins, locale, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&m.id)
+        .bind(&m.name)
+        .bind(origins_json(m))
+        .bind(&m.locale)
+        .bind(m.created_at)
+        .bind(m.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// One merchant.
+    pub async fn get_merchant(&self, id: &str) -> Result<Option<MerchantRecord>, DbError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM merchants WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Every merchant, oldest first.
+    pub async fn list_merchants(&self) -> Result<Vec<MerchantRecord>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM merchants ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Replaces a merchant's editable fields; false when it does not exist.
+    pub async fn update_merchant(&self, m: &MerchantRecord) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE merchants SET name = $2, allowed_origins = $3, locale = $4, updated_at = $5 \
+             WHERE id = $1",
+        )
+        .bind(&m.id)
+        .bind(&m.name)
+        .bind(origins_json(m))
+        .bind(&m.locale)
+        .bind(m.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes a merchant with its integration and services; false when it did not exist.
+    pub async fn delete_merchant(&self, id: &str) -> Result<bool, DbError> {
+        let done = sqlx::query("DELETE FROM merchants WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

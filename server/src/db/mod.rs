@@ -1,0 +1,190 @@
+//! Storage: one interface ([`Db`]) over two backends, SQLite (the embedded default, WAL, busy
+//! timeout, foreign keys on) and PostgreSQL, through `sqlx::Any` with one set of SQL strings
+//! (`$1` placeholders, unix-second integers, TEXT ids, 0/1 booleans). Versioned migrations per
+//! backend live in `server/migrations/{sqlite,postgres}/` and are embedded in the binary.
+//!
+//! Rows are plain records; rules live in `domain/`. Secret columns hold ciphertexts made by
+//! [`crate::secrets::Cipher`]; this module never sees a plaintext secret.
+//!
+//! Planned for the payments issue (its own migrations), with the uniqueness that protects
+//! money in the database so it holds across server instances:
+//! - `checkouts` (`token` UNIQUE, `merchant_id`, amount, currency, status, `payment_intent_id`
+//!   UNIQUE: one PaymentIntent per checkout, `version` for forward-only updates);
+//! - `payment_attempts` (`checkout_id`, client `idempotency_key`, UNIQUE together);
+//! - `stripe_events` (`event_id` PRIMARY KEY: one row per Stripe event id, processed flag);
+//! - `refunds` (`checkout_id`, `idempotency_key`, UNIQUE together: one refund per key).
+//!
+//! Locking, where a row must be read and written under one lock, is the one place the SQL
+//! differs: `BEGIN IMMEDIATE` on SQLite, `SELECT ... FOR UPDATE` on PostgreSQL (see
+//! [`Backend`]). This issue needs none: integrations are updated with an optimistic
+//! `version` check, since activation talks to Stripe between the read and the write.
+
+mod integrations;
+mod merchants;
+mod services;
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+
+pub use integrations::IntegrationRecord;
+pub use merchants::MerchantRecord;
+pub use services::ServiceRecord;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a [`Db`] talks to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Backend {
+    /// An SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of a database URL.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database refused or failed a query.
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The URL is neither `sqlite:` nor `postgres://`.
+    #[error("unsupported database URL (expected sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    /// The row was changed by someone else since it was read, or a unique key is taken.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// A stored value does not parse back (a bug or a manual edit).
+    #[error("corrupt row in {table}: {detail}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What did not parse.
+        detail: String,
+    },
+}
+
+impl DbError {
+    /// True when the error is a unique-constraint violation.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+/// The storage handle: a connection pool and its backend. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`) with at most
+    /// `max_connections` connections. Does not migrate.
+    pub async fn connect(url: &SecretString, max_connections: u32) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let url = url.expose_secret();
+        let backend = Backend::of_url(url).ok_or(DbError::UnsupportedUrl)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; the busy timeout makes
+                        // concurrent writers wait instead of failing at once.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Applies the pending migrations of the backend.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// One round trip to the database (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for modules that add their own tables (payments).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Now, in unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Reads a column, naming the table in the error.
+fn col<'r, T>(row: &'r AnyRow, table: &'static str, name: &str) -> Result<T, DbError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get::<T, _>(name).map_err(|e| DbError::Corrupt {
+        table,
+        detail: format!("{name}: {e}"),
+    })
+}
+
+/// Parses a JSON column.
+fn json_col<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    table: &'static str,
+    name: &str,
+) -> Result<T, DbError> {
+    let text: String = col(row, table, name)?;
+    serde_json::from_str(&text).map_err(|e| DbError::Corrupt {
+        table,
+        detail: format!("{name}: {e}"),
+    })
+}

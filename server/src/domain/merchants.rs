@@ -1,0 +1,283 @@
+//! Merchants: create, list, get, update, delete; a name, the origins allowed to call the
+//! public API for them (validated and normalised to `scheme://host[:port]`), a default locale.
+
+use serde::{Deserialize, Serialize};
+use slotpay_core::{ApiError, ErrorCode, Locale};
+use url::Url;
+
+use super::{integrations, new_id, parse_name, Checker, DomainError, Warning};
+use crate::db::{self, MerchantRecord};
+use crate::state::AppState;
+
+/// Longest merchant name.
+const MAX_NAME: usize = 200;
+/// Most allowed origins per merchant.
+const MAX_ORIGINS: usize = 20;
+
+/// A merchant to create, or the fields to change (absent fields are kept).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantInput {
+    /// Shown to clients.
+    pub name: Option<String>,
+    /// `https://salon.example` origins allowed to embed the widget.
+    pub allowed_origins: Option<Vec<String>>,
+    /// `en`, `fr`, `de`, `es` (or a tag such as `fr-FR`).
+    pub locale: Option<String>,
+}
+
+/// A merchant as the API shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct MerchantView {
+    /// `mer_...`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Normalised origins.
+    pub allowed_origins: Vec<String>,
+    /// Default locale.
+    pub locale: Locale,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// The answer to a deletion.
+#[derive(Clone, Debug, Serialize)]
+pub struct MerchantDeleted {
+    /// The merchant.
+    pub id: String,
+    /// Always true.
+    pub deleted: bool,
+    /// Whether its webhook endpoint was removed at Stripe (absent when there was none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_endpoint_deleted: Option<bool>,
+    /// What could not be done.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+fn view(m: MerchantRecord) -> MerchantView {
+    MerchantView {
+        locale: Locale::parse(&m.locale).unwrap_or_default(),
+        id: m.id,
+        name: m.name,
+        allowed_origins: m.allowed_origins,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+/// Parses an origin (`https://salon.example`, `http://localhost:3000`) into its serialised
+/// form. Paths other than `/`, queries, fragments and credentials are refused: an origin is
+/// what a browser sends in its `Origin` header, nothing more.
+pub fn parse_origin(input: &str, param: &str) -> Result<String, ApiError> {
+    let refuse = |why: &str| {
+        ApiError::new(
+            ErrorCode::InvalidOrigin,
+            format!("{why}: expected an origin such as https://salon.example"),
+        )
+        .with_param(param)
+    };
+    let url = Url::parse(input.trim()).map_err(|_| refuse("Not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(refuse("Only http and https origins are allowed"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(refuse("An origin has no path, query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse("An origin has no user name or password"));
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+fn parse_origins(list: &[String]) -> Result<Vec<String>, ApiError> {
+    if list.len() > MAX_ORIGINS {
+        return Err(ApiError::new(
+            ErrorCode::InvalidOrigin,
+            format!("At most {MAX_ORIGINS} origins"),
+        )
+        .with_param("allowed_origins"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, o) in list.iter().enumerate() {
+        let origin = parse_origin(o, &format!("allowed_origins[{i}]"))?;
+        if !out.contains(&origin) {
+            out.push(origin);
+        }
+    }
+    Ok(out)
+}
+
+fn parse_locale(input: &str) -> Result<Locale, ApiError> {
+    Locale::parse(input.trim()).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            "The locale must be one of en, fr, de, es",
+        )
+        .with_param("locale")
+    })
+}
+
+/// Creates a merchant.
+pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantView, DomainError> {
+    let mut c = Checker::default();
+    let name = match &input.name {
+        Some(n) => c.check(parse_name(n, "name", MAX_NAME)),
+        None => c.check(parse_name("", "name", MAX_NAME)),
+    };
+    let origins = c.check(parse_origins(
+        input.allowed_origins.as_deref().unwrap_or(&[]),
+    ));
+    let locale = match &input.locale {
+        Some(l) => c.check(parse_locale(l)),
+        None => Some(Locale::default()),
+    };
+    c.finish()?;
+    let (Some(name), Some(allowed_origins), Some(locale)) = (name, origins, locale) else {
+        unreachable!("checked above");
+    };
+    let now = db::now();
+    let record = MerchantRecord {
+        id: new_id("mer_"),
+        name,
+        allowed_origins,
+        locale: locale.as_str().to_owned(),
+        created_at: now,
+        updated_at: now,
+    };
+    state.db.insert_merchant(&record).await?;
+    tracing::info!(merchant_id = %record.id, "merchant created");
+    Ok(view(record))
+}
+
+/// Every merchant.
+pub async fn list(state: &AppState) -> Result<Vec<MerchantView>, DomainError> {
+    Ok(state
+        .db
+        .list_merchants()
+        .await?
+        .into_iter()
+        .map(view)
+        .collect())
+}
+
+/// One merchant.
+pub async fn get(state: &AppState, id: &str) -> Result<MerchantView, DomainError> {
+    Ok(view(record(state, id).await?))
+}
+
+/// The stored merchant, or `NotFound`.
+pub(crate) async fn record(state: &AppState, id: &str) -> Result<MerchantRecord, DomainError> {
+    state
+        .db
+        .get_merchant(id)
+        .await?
+        .ok_or(DomainError::NotFound("merchant"))
+}
+
+/// Changes the given fields.
+pub async fn update(
+    state: &AppState,
+    id: &str,
+    input: MerchantInput,
+) -> Result<MerchantView, DomainError> {
+    let mut m = record(state, id).await?;
+    let mut c = Checker::default();
+    if let Some(n) = &input.name {
+        if let Some(name) = c.check(parse_name(n, "name", MAX_NAME)) {
+            m.name = name;
+        }
+    }
+    if let Some(list) = &input.allowed_origins {
+        if let Some(origins) = c.check(parse_origins(list)) {
+            m.allowed_origins = origins;
+        }
+    }
+    if let Some(l) = &input.locale {
+        if let Some(locale) = c.check(parse_locale(l)) {
+            m.locale = locale.as_str().to_owned();
+        }
+    }
+    c.finish()?;
+    m.updated_at = db::now();
+    if !state.db.update_merchant(&m).await? {
+        return Err(DomainError::NotFound("merchant"));
+    }
+    Ok(view(m))
+}
+
+/// Deletes a merchant with its integration and services, removing its webhook endpoint at
+/// Stripe first when slotpay registered one (and saying so when that failed).
+pub async fn delete(state: &AppState, id: &str) -> Result<MerchantDeleted, DomainError> {
+    record(state, id).await?;
+    let mut warnings = Vec::new();
+    let webhook_endpoint_deleted = match state.db.get_integration(id).await? {
+        Some(integration) => {
+            integrations::remove_registered_endpoint(state, &integration, &mut warnings).await
+        }
+        None => None,
+    };
+    if !state.db.delete_merchant(id).await? {
+        return Err(DomainError::NotFound("merchant"));
+    }
+    tracing::info!(merchant_id = %id, "merchant deleted");
+    Ok(MerchantDeleted {
+        id: id.to_owned(),
+        deleted: true,
+        webhook_endpoint_deleted,
+        warnings,
+    })
+}
+
+/// The origins allowed to call the public API for a merchant (CORS); `None` for an
+/// unknown merchant.
+pub async fn allowed_origins(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<Vec<String>>, DomainError> {
+    Ok(state.db.get_merchant(id).await?.map(|m| m.allowed_origins))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_normalised_or_refused() {
+        assert_eq!(
+            parse_origin("https://Salon.Example", "o").unwrap(),
+            "https://salon.example"
+        );
+        assert_eq!(
+            parse_origin(" https://salon.example/ ", "o").unwrap(),
+            "https://salon.example"
+        );
+        assert_eq!(
+            parse_origin("http://localhost:3000", "o").unwrap(),
+            "http://localhost:3000"
+        );
+        assert_eq!(
+            parse_origin("https://x.example:443", "o").unwrap(),
+            "https://x.example"
+        );
+        for bad in [
+            "salon.example",
+            "ftp://salon.example",
+            "https://salon.example/book",
+            "https://salon.example/?a=1",
+            "https://u:p@salon.example",
+            "javascript:alert(1)",
+            "",
+        ] {
+            let e = parse_origin(bad, "allowed_origins[0]").unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidOrigin, "{bad}");
+            assert_eq!(e.param.as_deref(), Some("allowed_origins[0]"));
+        }
+        let list =
+            parse_origins(&["https://a.example".into(), "https://A.example/".into()]).unwrap();
+        assert_eq!(list, ["https://a.example"]);
+    }
+}

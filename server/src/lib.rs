@@ -1,0 +1,29 @@
+//! slotpay's server: the thin service that alone holds each merchant's Stripe secret or
+//! restricted key. It serves the platform API (merchants, their Stripe integrations, their
+//! service catalogues), the public API the widget calls (the payments issue adds its routes),
+//! `/healthz` and `/metrics`; stores everything in SQLite or PostgreSQL with secrets
+//! encrypted at rest; and talks to Stripe through a small typed client.
+//!
+//! Start it with [`app::serve`] (tests: port 0), or build the router with [`app::app`].
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod cors;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod limits;
+pub mod metrics;
+pub mod routes;
+pub mod secrets;
+pub mod state;
+pub mod stripe;
+pub mod telemetry;
+
+pub use app::{app, serve, serve_with, RunningServer, StartError};
+pub use config::Config;
+pub use state::AppState;

@@ -1,0 +1,80 @@
+//! The state every handler and domain function shares: storage, the cipher for secrets at
+//! rest, the Stripe client, metrics, the rate limiter, the admin token and the public URL.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use url::Url;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::limits::RateLimiter;
+use crate::metrics::Metrics;
+use crate::secrets::{Cipher, MasterKey};
+use crate::stripe::{ClientConfig, StripeClient};
+
+/// Shared state; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Inner {
+    /// Storage.
+    pub db: Db,
+    /// Encrypts and decrypts secrets at rest.
+    pub cipher: Cipher,
+    /// Talks to Stripe.
+    pub stripe: StripeClient,
+    /// Counters and histograms.
+    pub metrics: Arc<Metrics>,
+    /// Public-route rate limits.
+    pub limiter: RateLimiter,
+    /// Bearer token of the platform API.
+    pub admin_token: SecretString,
+    /// Base URL browsers and Stripe reach the server at.
+    pub public_url: Url,
+    /// The configuration it was built from.
+    pub config: Config,
+}
+
+impl AppState {
+    /// Builds the state from its parts.
+    pub fn new(
+        config: Config,
+        db: Db,
+        master_key: &MasterKey,
+        admin_token: SecretString,
+        public_url: Url,
+    ) -> AppState {
+        let metrics = Arc::new(Metrics::default());
+        let stripe = StripeClient::new(
+            ClientConfig {
+                api_base: config.stripe_api_base.clone(),
+                timeout: config.stripe_timeout,
+                max_retries: config.stripe_max_retries,
+                retry_base: config.stripe_retry_base,
+            },
+            metrics.clone(),
+        );
+        AppState(Arc::new(Inner {
+            db,
+            cipher: Cipher::new(master_key),
+            stripe,
+            limiter: RateLimiter::new(config.rate_limit_ip, config.rate_limit_merchant),
+            metrics,
+            admin_token,
+            public_url,
+            config,
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
