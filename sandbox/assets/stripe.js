@@ -812,6 +812,11 @@ var Stripe = (function () {
           'The selector you specified (' + String(domElement) + ') applies to no DOM elements that are currently on the page.'
         );
       }
+      // Stripe.js refuses shadow DOM (its focus and autofill handling need the light DOM), so
+      // code that works here must not depend on it either.
+      if (typeof ShadowRoot !== 'undefined' && container.getRootNode() instanceof ShadowRoot) {
+        throw new IntegrationError('Elements cannot be mounted in a ShadowRoot. Please mount in the Light DOM.');
+      }
       if (this._container) {
         throw new IntegrationError('This Element is already mounted. Use `unmount()` to unmount the Element before re-mounting.');
       }

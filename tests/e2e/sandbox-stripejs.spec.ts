@@ -102,7 +102,18 @@ const HOST_JS = `
     document.getElementById('card-errors').textContent = event.error ? event.error.message : '';
   });
   card.mount('#card-element');
+  // Integration mistakes throw, with Stripe's words.
+  var mistakes = {};
+  try { elements.create('card'); } catch (e) { mistakes.secondCard = e.message; }
+  var other = Stripe(pk).elements().create('card');
+  var shadowHost = document.createElement('div');
+  document.body.appendChild(shadowHost);
+  var inShadow = document.createElement('div');
+  shadowHost.attachShadow({mode: 'open'}).appendChild(inShadow);
+  try { other.mount(inShadow); } catch (e) { mistakes.shadow = e.message; }
+  try { stripe.confirmCardPayment('not-a-secret'); } catch (e) { mistakes.secret = e.message; }
   window.host = {
+    mistakes: mistakes,
     stripe: stripe,
     elements: elements,
     card: card,
@@ -230,7 +241,18 @@ test('the card Element lives in a sandbox-origin iframe and reports Stripe-shape
 
   const setup = await page.evaluate(() => {
     const host = (window as unknown as {host: Record<string, unknown>}).host;
-    return {viaNew: host.viaNewHasMethods, secretKeyError: host.secretKeyError, sameElement: host.sameElement};
+    return {
+      viaNew: host.viaNewHasMethods,
+      secretKeyError: host.secretKeyError,
+      sameElement: host.sameElement,
+      mistakes: host.mistakes,
+    };
+  });
+  expect(setup.mistakes).toEqual({
+    secondCard: 'Can only create one Element of type card.',
+    shadow: 'Elements cannot be mounted in a ShadowRoot. Please mount in the Light DOM.',
+    secret:
+      'Invalid value for confirmCardPayment intent secret: value should be a client_secret string. You specified: not-a-secret.',
   });
   expect(setup.viaNew).toBe(true);
   expect(setup.secretKeyError).toContain('IntegrationError: You should not use your secret key with Stripe.js.');
