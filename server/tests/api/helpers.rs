@@ -1,0 +1,473 @@
+//! The test harness: `spawn_app` starts the real server on port 0 against a fresh
+//! stripe-sandbox on port 0 and a fresh database (a temporary SQLite file, or a database
+//! created for the test on the PostgreSQL at `SLOTPAY_TEST_POSTGRES_URL` and dropped after).
+//!
+//! Every secret a test configures is registered; every response body read through
+//! [`TestApp`] is checked for all of them, and each test's teardown checks everything the
+//! whole binary has logged so far (a global subscriber writes into a buffer), so the last
+//! test to finish has checked the logs of the whole suite.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use futures::FutureExt;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use slotpay_server::config::{Config, RateLimit};
+use slotpay_server::secrets::{Binding, MasterKey};
+use slotpay_server::{AppState, RunningServer};
+use sqlx::Connection;
+use stripe_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use tempfile::TempDir;
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `mod name { fn sqlite(); fn postgres(); }` for each storage test.
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                crate::helpers::run(crate::helpers::Backend::Sqlite, super::$name).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                crate::helpers::run(crate::helpers::Backend::Postgres, super::$name).await
+            }
+        }
+    )*};
+}
+pub(crate) use both_backends;
+
+// ---------------------------------------------------------------- captured logs, secrets
+
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct CaptureWriter;
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs the capturing subscriber once per test binary, at debug level for everything
+/// but the sandbox (which is not slotpay).
+pub fn capture_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "debug,stripe_sandbox=off,hyper=info,hyper_util=info,h2=info,rustls=info",
+            ))
+            .with_writer(|| CaptureWriter)
+            .with_ansi(false)
+            .init();
+    });
+}
+
+/// Everything logged so far.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
+/// Registers a secret that must never appear in a response or a log line.
+pub fn register_secret(secret: &str) {
+    assert!(
+        secret.len() >= 16,
+        "too short to grep for: {}",
+        secret.len()
+    );
+    let mut all = SECRETS.lock().unwrap();
+    if !all.iter().any(|s| s == secret) {
+        all.push(secret.to_owned());
+    }
+}
+
+/// Panics if `text` contains a registered secret (naming only its prefix).
+pub fn assert_no_secret(text: &str, what: &str) {
+    for s in SECRETS.lock().unwrap().iter() {
+        assert!(
+            !text.contains(s.as_str()),
+            "{what} contains the secret {}...",
+            &s[..8]
+        );
+    }
+}
+
+// ---------------------------------------------------------------- PostgreSQL per test
+
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    async fn create(admin_url: &str) -> (PgDatabase, String) {
+        let name = format!("slotpay_test_{}", hex::encode(rand::random::<[u8; 8]>()));
+        let mut conn = sqlx::PgConnection::connect(admin_url)
+            .await
+            .expect("connect to SLOTPAY_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        conn.close().await.ok();
+        let mut url = url::Url::parse(admin_url).expect("SLOTPAY_TEST_POSTGRES_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        (
+            PgDatabase {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+            url.to_string(),
+        )
+    }
+
+    async fn drop_it(&self) {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin_url).await {
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn)
+            .await;
+            conn.close().await.ok();
+        }
+    }
+}
+
+/// The PostgreSQL server for tests, or `None` (with a printed skip line) when it is not
+/// configured; a failure when `SLOTPAY_REQUIRE_POSTGRES=1`.
+fn postgres_url() -> Option<String> {
+    match std::env::var("SLOTPAY_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var("SLOTPAY_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                panic!("SLOTPAY_REQUIRE_POSTGRES=1 but SLOTPAY_TEST_POSTGRES_URL is not set");
+            }
+            println!(
+                "skipped: PostgreSQL variant (set SLOTPAY_TEST_POSTGRES_URL, e.g. with ./dev pg)"
+            );
+            None
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the app
+
+/// A running server, its sandbox and its database.
+#[derive(Clone)]
+pub struct TestApp(Arc<Inner>);
+
+pub struct Inner {
+    pub backend: Backend,
+    pub url: String,
+    pub admin_token: String,
+    pub sandbox: SandboxHandle,
+    pub state: AppState,
+    /// Kept for its lifetime: removed when the app is dropped.
+    _data_dir: TempDir,
+    pub sqlite_file: Option<PathBuf>,
+    client: reqwest::Client,
+    server: Mutex<Option<RunningServer>>,
+    pg: Option<PgDatabase>,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// An answer, with its body parsed when it is JSON.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Resp {
+    /// The error code of an error answer.
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Resp {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        self
+    }
+
+    /// Asserts an error answer with this status, code and param.
+    #[track_caller]
+    pub fn expect_error(self, status: u16, code: &str, param: Option<&str>) -> Resp {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        assert_eq!(self.code(), code, "{}", self.text);
+        assert_eq!(self.json["error"]["param"].as_str(), param, "{}", self.text);
+        assert!(
+            self.json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{}",
+            self.text
+        );
+        self
+    }
+}
+
+/// Options of a test server.
+pub type Tweak = Box<dyn FnOnce(&mut Config) + Send>;
+
+/// Runs one storage test on `backend` (or skips the PostgreSQL variant when there is
+/// none), then tears everything down and checks the captured logs for secrets.
+pub async fn run<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(app) = spawn_app(backend, Box::new(|_| {})).await else {
+        return;
+    };
+    let outcome = AssertUnwindSafe(test(app.clone())).catch_unwind().await;
+    app.teardown().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Starts a sandbox, a database and the server (with a test public route
+/// `/v1/merchants/{merchant_id}/probe` behind CORS and rate limits). `None` when the
+/// backend is PostgreSQL and none is configured.
+pub async fn spawn_app(backend: Backend, tweak: Tweak) -> Option<TestApp> {
+    capture_logs();
+    let (pg, database_url) = match backend {
+        Backend::Sqlite => (None, None),
+        Backend::Postgres => {
+            let admin = postgres_url()?;
+            let (db, url) = PgDatabase::create(&admin).await;
+            (Some(db), Some(url))
+        }
+    };
+    let sandbox = Sandbox::start(SandboxConfig {
+        webhook_retry_base: Duration::from_millis(50),
+        webhook_max_attempts: 1,
+        webhook_timeout: Duration::from_secs(2),
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts");
+    register_secret(&sandbox.secret_key);
+    register_secret(&sandbox.restricted_key);
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let master_key = MasterKey::generate();
+    register_secret(master_key.to_hex().expose_secret());
+    let admin_token = format!("test-admin-{}", hex::encode(rand::random::<[u8; 16]>()));
+    register_secret(&admin_token);
+
+    let mut config = Config::new(data_dir.path());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.admin_token = Some(SecretString::from(admin_token.clone()));
+    config.master_key = Some(master_key);
+    config.stripe_api_base = url::Url::parse(&sandbox.url).unwrap();
+    config.stripe_retry_base = Duration::from_millis(10);
+    config.stripe_timeout = Duration::from_secs(5);
+    config.rate_limit_ip = RateLimit {
+        burst: 1000,
+        per_second: 1000.0,
+    };
+    config.rate_limit_merchant = RateLimit {
+        burst: 1000,
+        per_second: 1000.0,
+    };
+    let sqlite_file = match &database_url {
+        Some(url) => {
+            config.database_url = Some(SecretString::from(url.clone()));
+            None
+        }
+        None => Some(data_dir.path().join("slotpay.db")),
+    };
+    tweak(&mut config);
+
+    let probe = Router::new().route(
+        "/v1/merchants/{merchant_id}/probe",
+        get(|| async { "probe" }).post(|| async { "probe" }),
+    );
+    let server = slotpay_server::serve_with(config, probe)
+        .await
+        .expect("server starts");
+    let url = server.local_url();
+    let state = server.state.clone();
+    Some(TestApp(Arc::new(Inner {
+        backend,
+        url,
+        admin_token,
+        sandbox,
+        state,
+        _data_dir: data_dir,
+        sqlite_file,
+        client: reqwest::Client::builder().no_proxy().build().unwrap(),
+        server: Mutex::new(Some(server)),
+        pg,
+    })))
+}
+
+impl TestApp {
+    /// Stops the server, drops the PostgreSQL database, checks the logs.
+    pub async fn teardown(&self) {
+        let server = self.server.lock().unwrap().take();
+        if let Some(server) = server {
+            server.stop().await;
+        }
+        if let Some(pg) = &self.pg {
+            pg.drop_it().await;
+        }
+        assert_no_secret(&captured_logs(), "the captured logs");
+    }
+
+    /// A request to the server; JSON bodies for the admin API carry the admin token.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self.client.request(method, format!("{}{path}", self.url));
+        if path.starts_with("/v1/admin")
+            && !headers
+                .iter()
+                .any(|(h, _)| h.eq_ignore_ascii_case("authorization"))
+        {
+            req = req.bearer_auth(&self.admin_token);
+        }
+        // ("authorization", "") means: send no Authorization header at all.
+        for (h, v) in headers.iter().filter(|(_, v)| !v.is_empty()) {
+            req = req.header(*h, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let response = req.send().await.expect("request reaches the server");
+        into_resp(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.request(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.request(Method::POST, path, Some(body), &[]).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        self.request(Method::PUT, path, Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Resp {
+        self.request(Method::PATCH, path, Some(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.request(Method::DELETE, path, None, &[]).await
+    }
+
+    /// Creates a merchant and returns its id.
+    pub async fn merchant(&self, origins: &[&str]) -> String {
+        let r = self
+            .post(
+                "/v1/admin/merchants",
+                serde_json::json!({"name": "Salon Léa", "allowed_origins": origins}),
+            )
+            .await
+            .expect(201);
+        r.json["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Sets a Sandbox integration with the sandbox's keys (the secret key by default).
+    pub async fn sandbox_integration(&self, merchant: &str, secret_key: &str) -> Resp {
+        self.put(
+            &format!("/v1/admin/merchants/{merchant}/integration"),
+            serde_json::json!({
+                "publishable_key": self.sandbox.publishable_key,
+                "secret_key": secret_key,
+                "mode": "sandbox",
+            }),
+        )
+        .await
+    }
+
+    /// The webhook signing secret the server stored for a merchant, decrypted.
+    pub async fn stored_webhook_secret(&self, merchant: &str) -> Option<String> {
+        let r = self.state.db.get_integration(merchant).await.unwrap()?;
+        let enc = r.webhook_secret_enc?;
+        let plain = self
+            .state
+            .cipher
+            .decrypt(
+                &enc,
+                Binding {
+                    table: "integrations",
+                    row: merchant,
+                    column: "webhook_secret_enc",
+                },
+            )
+            .unwrap();
+        Some(plain.expose_secret().to_owned())
+    }
+
+    /// `GET` on the sandbox's REST API with a key, as Stripe's API.
+    pub async fn stripe_get(&self, key: &str, path: &str) -> Value {
+        self.client
+            .get(format!("{}{path}", self.sandbox.url))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// Reads an answer and checks it for secrets.
+pub async fn into_resp(response: reqwest::Response) -> Resp {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    assert_no_secret(&text, "a response body");
+    for (name, value) in &headers {
+        assert_no_secret(value.to_str().unwrap_or(""), name.as_str());
+    }
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        text,
+        json,
+    }
+}

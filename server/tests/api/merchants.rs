@@ -1,0 +1,105 @@
+//! Merchants through the platform API, and the admin token.
+
+use serde_json::json;
+
+use crate::helpers::{both_backends, TestApp};
+
+both_backends!(merchants_crud, admin_token_required);
+
+async fn merchants_crud(app: TestApp) {
+    let created = app
+        .post(
+            "/v1/admin/merchants",
+            json!({"name": "  Salon Léa ", "allowed_origins": ["https://Salon.Example/", "http://localhost:3000"], "locale": "fr-FR"}),
+        )
+        .await
+        .expect(201);
+    let id = created.json["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("mer_") && id.len() == 28, "{id}");
+    assert_eq!(created.json["name"], "Salon Léa");
+    assert_eq!(
+        created.json["allowed_origins"],
+        json!(["https://salon.example", "http://localhost:3000"])
+    );
+    assert_eq!(created.json["locale"], "fr");
+
+    // Each invalid field is named; nothing is created.
+    app.post(
+        "/v1/admin/merchants",
+        json!({"name": "X", "allowed_origins": ["https://ok.example", "salon.example"]}),
+    )
+    .await
+    .expect_error(400, "invalid_origin", Some("allowed_origins[1]"));
+    app.post(
+        "/v1/admin/merchants",
+        json!({"name": "X", "allowed_origins": ["https://a.example/path"]}),
+    )
+    .await
+    .expect_error(400, "invalid_origin", Some("allowed_origins[0]"));
+    app.post("/v1/admin/merchants", json!({"name": " "}))
+        .await
+        .expect_error(400, "invalid_request", Some("name"));
+    app.post("/v1/admin/merchants", json!({"name": "X", "locale": "it"}))
+        .await
+        .expect_error(400, "invalid_request", Some("locale"));
+    app.post("/v1/admin/merchants", json!({"name": "X", "colour": "red"}))
+        .await
+        .expect_error(400, "invalid_json", None);
+    let list = app.get("/v1/admin/merchants").await.expect(200);
+    assert_eq!(list.json["data"].as_array().unwrap().len(), 1);
+
+    let path = format!("/v1/admin/merchants/{id}");
+    assert_eq!(app.get(&path).await.expect(200).json["id"], id.as_str());
+    let edited = app
+        .patch(&path, json!({"allowed_origins": ["https://new.example"]}))
+        .await
+        .expect(200);
+    assert_eq!(
+        edited.json["allowed_origins"],
+        json!(["https://new.example"])
+    );
+    assert_eq!(edited.json["name"], "Salon Léa", "fields left out are kept");
+    app.patch(&path, json!({"name": ""}))
+        .await
+        .expect_error(400, "invalid_request", Some("name"));
+    assert_eq!(
+        app.get(&path).await.json["allowed_origins"],
+        json!(["https://new.example"])
+    );
+
+    let deleted = app.delete(&path).await.expect(200);
+    assert_eq!(deleted.json["deleted"], true);
+    app.get(&path).await.expect_error(404, "not_found", None);
+    app.delete(&path).await.expect_error(404, "not_found", None);
+    app.patch("/v1/admin/merchants/mer_nope", json!({"name": "Y"}))
+        .await
+        .expect_error(404, "not_found", None);
+}
+
+async fn admin_token_required(app: TestApp) {
+    use reqwest::Method;
+    for headers in [
+        vec![("authorization", "")],
+        vec![("authorization", "Bearer wrong-token-of-some-length")],
+        vec![("authorization", "Basic abc")],
+    ] {
+        let r = app
+            .request(Method::GET, "/v1/admin/merchants", None, &headers)
+            .await;
+        r.expect_error(401, "unauthorized", None);
+    }
+    let r = app
+        .request(
+            Method::POST,
+            "/v1/admin/merchants",
+            Some(json!({"name": "X"})),
+            &[("authorization", "Bearer nope")],
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.headers["www-authenticate"], "Bearer");
+    assert_eq!(
+        app.get("/v1/admin/merchants").await.expect(200).json["data"],
+        json!([])
+    );
+}
