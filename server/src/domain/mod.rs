@@ -29,10 +29,10 @@ pub enum DomainError {
     NotFound(&'static str),
     /// Stripe answered with an error slotpay did not expect.
     #[error("Stripe error: {}", .0.message)]
-    Stripe(StripeApiError),
+    Stripe(Box<StripeApiError>),
     /// Stripe could not be reached (after retries) or answered 5xx/429.
     #[error("Stripe unavailable: {0}")]
-    StripeUnavailable(StripeError),
+    StripeUnavailable(Box<StripeError>),
     /// The database failed or the row changed meanwhile.
     #[error(transparent)]
     Storage(#[from] DbError),
@@ -51,9 +51,9 @@ impl From<StripeError> for DomainError {
     fn from(e: StripeError) -> Self {
         match e {
             StripeError::Api(api) if !(api.status == 429 || api.status >= 500) => {
-                DomainError::Stripe(api)
+                DomainError::Stripe(Box::new(api))
             }
-            other => DomainError::StripeUnavailable(other),
+            other => DomainError::StripeUnavailable(Box::new(other)),
         }
     }
 }

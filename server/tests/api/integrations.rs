@@ -369,6 +369,13 @@ async fn activation_registers_the_webhook_endpoint(app: TestApp) {
     assert_eq!(endpoints[0]["enabled_events"], json!(WEBHOOK_EVENTS));
     assert_eq!(endpoints[0]["metadata"]["slotpay_merchant_id"], m.as_str());
 
+    // The log says so (and the capture that the secret grep relies on works).
+    let logs = crate::helpers::captured_logs();
+    assert!(
+        logs.contains("webhook endpoint registered") && logs.contains(endpoint_id),
+        "logs are captured"
+    );
+
     // Stored encrypted.
     let stored = app.state.db.get_integration(&m).await.unwrap().unwrap();
     assert!(stored
