@@ -38,9 +38,10 @@ fn json_rejection(rejection: JsonRejection) -> ApiFailure {
             ErrorCode::InvalidRequest,
             "Send the body as JSON with Content-Type: application/json",
         ),
-        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            crate::limits::payload_too_large(64 * 1024)
-        }
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiFailure::new(
+            ErrorCode::PayloadTooLarge,
+            "The request body is larger than this endpoint accepts",
+        ),
         // serde's message can quote a value (a key pasted in the wrong field): masked.
         _ => ApiFailure::new(ErrorCode::InvalidJson, redact_keys(&rejection.body_text())),
     }
