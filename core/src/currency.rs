@@ -176,7 +176,9 @@ impl Currency {
 fn shorten(s: &str) -> String {
     const MAX_CHARS: usize = 16;
     match s.char_indices().nth(MAX_CHARS) {
-        Some((cut, _)) => format!("{}...", &s[..cut]),
+        // `get`, not `&s[..cut]` (`cut` is a char boundary anyway): indexing links str
+        // slicing's panic message and its Unicode tables into the size-budgeted widget.
+        Some((cut, _)) => format!("{}...", s.get(..cut).unwrap_or(s)),
         None => s.to_owned(),
     }
 }
