@@ -3,20 +3,19 @@
 //!
 //! Network failures, 5xx and 429 answers are retried with the same request (and so the same
 //! `Idempotency-Key`) on the schedule in `key.rs`; every other answer is final. Bodies are
-//! read with `Response.json()` and turned into core's wire types by `serde_wasm_bindgen`, so
+//! parsed by the browser (`Response.json()`) and read into core's wire types by `wire.rs`, so
 //! no JSON parser is compiled into the wasm.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
 use js_sys::Promise;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use slotpay_core::{CheckoutToken, CheckoutView, ErrorBody, PayRequest, PayResponse};
+use slotpay_core::{CheckoutToken, CheckoutView, PayRequest, PayResponse};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, RequestInit, Response};
 
 use crate::js::{get, get_string, object, sleep};
 use crate::key::{is_retryable_status, RETRY_DELAYS_MS};
 use crate::machine::Problem;
+use crate::wire::{self, Read};
 
 /// How long one request may take before it is abandoned and retried.
 const REQUEST_TIMEOUT_MS: u32 = 20_000;
@@ -67,16 +66,16 @@ impl Api {
         let answer = match source {
             Source::Checkout(token) => {
                 let url = self.url(&["/v1/checkouts/", token.as_str()]);
-                send(|| build(Request::get(&url), None), started).await?
+                send(&Call::new("GET", url), started).await?
             }
             Source::Service { merchant, service } => {
                 let merchant: String = js_sys::encode_uri_component(merchant).into();
                 let url = self.url(&["/v1/merchants/", &merchant, "/checkouts"]);
-                let body = json(&object(&[("service_id", service.as_str().into())]).into());
-                send(|| build(Request::post(&url), Some(&body)), started).await?
+                let body = object(&[("service_id", service.as_str().into())]);
+                send(&Call::new("POST", url).json(&body), started).await?
             }
         };
-        decode(answer)
+        decode(answer, wire::checkout_view)
     }
 
     /// `POST /v1/checkouts/{token}/pay` with `key` as `Idempotency-Key`.
@@ -86,44 +85,67 @@ impl Api {
         request: &PayRequest,
         key: &str,
     ) -> Result<PayResponse, Problem> {
-        let body = json(&to_js(request));
+        let body = object(&[
+            ("payment_method", request.payment_method.as_str().into()),
+            ("email", request.email.as_str().into()),
+            ("save_card", request.save_card.into()),
+        ]);
         let url = self.url(&["/v1/checkouts/", token.as_str(), "/pay"]);
-        let pay = || build(Request::post(&url).header("Idempotency-Key", key), Some(&body));
-        decode(send(pay, None).await?)
+        let call = Call::new("POST", url)
+            .json(&body)
+            .header("Idempotency-Key", key);
+        decode(send(&call, None).await?, wire::pay_response)
     }
 
     /// `POST /v1/checkouts/{token}/refresh`, after 3-D Secure.
     pub async fn refresh(&self, token: &CheckoutToken) -> Result<PayResponse, Problem> {
         let url = self.url(&["/v1/checkouts/", token.as_str(), "/refresh"]);
-        decode(send(|| build(Request::post(&url), None), None).await?)
+        decode(send(&Call::new("POST", url), None).await?, wire::pay_response)
     }
 }
 
-/// `JSON.stringify(value)`.
-fn json(value: &JsValue) -> String {
-    js_sys::JSON::stringify(value)
-        .map(String::from)
-        .unwrap_or_default()
+/// One request, sent afresh on each try (same method, headers and body).
+struct Call {
+    method: &'static str,
+    url: String,
+    headers: Vec<(&'static str, JsValue)>,
+    body: Option<String>,
 }
 
-/// A request with a timeout, and a JSON body when given.
-fn build(builder: RequestBuilder, json_body: Option<&str>) -> Option<Request> {
-    let signal = web_sys::AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS);
-    let builder = builder.abort_signal(Some(&signal));
-    match json_body {
-        Some(body) => builder
-            .header("Content-Type", "application/json")
-            .body(body)
-            .ok(),
-        None => builder.build().ok(),
+impl Call {
+    fn new(method: &'static str, url: String) -> Call {
+        Call {
+            method,
+            url,
+            headers: Vec::new(),
+            body: None,
+        }
     }
-}
 
-/// A JSON value of a wire type, as a plain JavaScript object.
-fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+    fn header(mut self, name: &'static str, value: &str) -> Call {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// A JSON body: `JSON.stringify(value)`.
+    fn json(mut self, value: &js_sys::Object) -> Call {
+        self.body = js_sys::JSON::stringify(value).ok().map(String::from);
+        self.header("Content-Type", "application/json")
+    }
+
+    /// `fetch(url, {method, headers, body, signal})`, with a timeout; `None` when it fails
+    /// on the network (or times out).
+    async fn fetch(&self) -> Option<Response> {
+        let init = RequestInit::new();
+        init.set_method(self.method);
+        init.set_headers(&object(&self.headers));
+        if let Some(body) = &self.body {
+            init.set_body(&JsValue::from_str(body));
+        }
+        init.set_signal(Some(&AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS)));
+        let promise = web_sys::window()?.fetch_with_str_and_init(&self.url, &init);
+        JsFuture::from(promise).await.ok()?.dyn_into().ok()
+    }
 }
 
 /// What came back: the HTTP status and the JSON body (`null` when not JSON).
@@ -132,12 +154,9 @@ struct Answer {
     body: JsValue,
 }
 
-/// Sends `request()` (a fresh request per try, same headers and body), after `started` if
-/// given, retrying network failures, 5xx and 429 on the schedule; the last answer wins.
-async fn send(
-    request: impl Fn() -> Option<Request>,
-    started: Option<Promise>,
-) -> Result<Answer, Problem> {
+/// Sends `call` (a fresh request per try), after `started` if given, retrying network
+/// failures, 5xx and 429 on the schedule; the last answer wins.
+async fn send(call: &Call, started: Option<Promise>) -> Result<Answer, Problem> {
     let mut last: Option<Answer> = None;
     let mut started = started;
     for attempt in 0..=RETRY_DELAYS_MS.len() {
@@ -148,12 +167,8 @@ async fn send(
             Some(promise) => JsFuture::from(promise)
                 .await
                 .ok()
-                .and_then(|r| r.dyn_into::<web_sys::Response>().ok())
-                .map(Response::from),
-            None => match request() {
-                Some(request) => request.send().await.ok(),
-                None => None,
-            },
+                .and_then(|r| r.dyn_into::<Response>().ok()),
+            None => call.fetch().await,
         };
         let Some(response) = response else { continue };
         let answer = Answer {
@@ -173,25 +188,25 @@ async fn send(
 }
 
 async fn read_json(response: Response) -> JsValue {
-    let raw: web_sys::Response = response.into();
-    match raw.json() {
+    match response.json() {
         Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,
     }
 }
 
 /// The body as `T` (a 2xx, or a 402 that carries a `PayResponse`), else the error it holds.
-fn decode<T: DeserializeOwned>(answer: Answer) -> Result<T, Problem> {
-    if let Ok(value) = serde_wasm_bindgen::from_value::<T>(answer.body.clone()) {
-        if (200..300).contains(&answer.status) || answer.status == 402 {
+fn decode<T>(answer: Answer, read: fn(&JsValue) -> Read<T>) -> Result<T, Problem> {
+    let success = (200..300).contains(&answer.status) || answer.status == 402;
+    if success {
+        if let Ok(value) = read(&answer.body) {
             return Ok(value);
         }
     }
-    if let Ok(body) = serde_wasm_bindgen::from_value::<ErrorBody>(answer.body.clone()) {
-        return Err(Problem::Api(body.error));
+    let error = get(&answer.body, "error");
+    if let Ok(error) = wire::api_error(&error) {
+        return Err(Problem::Api(error));
     }
     // A code this widget does not know yet, or no JSON at all: the server's words, if any.
-    let error = get(&answer.body, "error");
     Err(Problem::Server {
         code: get_string(&error, "code"),
         message: get_string(&error, "message"),

@@ -1,22 +1,55 @@
-//! The widget's DOM: built once in a shadow root on the host element, then updated from the
-//! state machine by [`Ui::render`], which only shows, hides and rewords nodes. The card
-//! element's container is the one node in the host's light DOM (Stripe.js refuses to mount
-//! inside a shadow root), projected into the form through a `<slot>`.
+//! The widget's DOM: one constant piece of markup in a shadow root on the host element,
+//! then updated from the state machine by [`Ui::render`], which only shows, hides and rewords
+//! nodes. The card element's container is the one node in the host's light DOM (Stripe.js
+//! refuses to mount inside a shadow root), projected into the form through a `<slot>`.
 //!
-//! No inline styles and no `innerHTML`: the page may run under a strict Content-Security-
-//! Policy, and every text from the server goes in as text.
+//! The markup is a constant with no inline style or script, so it passes a strict
+//! Content-Security-Policy; everything from the server (names, descriptions, consent text)
+//! goes in as text, never as markup. Building it from one string rather than node by node
+//! keeps about 3 KB of `createElement` calls out of the wasm.
 
 use slotpay_core::{Locale, Money, Receipt};
-use wasm_bindgen::JsCast;
-use web_sys::{
-    Document, Element, HtmlButtonElement, HtmlElement, HtmlInputElement, ShadowRoot,
-    ShadowRootInit, ShadowRootMode,
-};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, HtmlElement, HtmlInputElement, ShadowRoot, ShadowRootInit, ShadowRootMode};
 
 use crate::i18n::{fill, problem_text, text, Text};
 use crate::js::format_money;
 use crate::machine::{Machine, Phase, Problem};
 use crate::stripe::Theme;
+
+/// The widget's markup; ids are scoped to the shadow root.
+const MARKUP: &str = concat!(
+    r#"<link id="css" rel="stylesheet">"#,
+    r#"<div id="frame" class="sp" role="region" part="frame">"#,
+    r#"<div id="skeleton" class="sp-skeleton" aria-hidden="true"><div class="sp-bone sp-bone-title"></div>"#,
+    r#"<div class="sp-bone"></div><div class="sp-bone sp-bone-field"></div>"#,
+    r#"<div class="sp-bone sp-bone-field"></div><div class="sp-bone sp-bone-button"></div></div>"#,
+    r#"<p id="badge" class="sp-badge"><strong id="badge-title" class="sp-badge-title"></strong> "#,
+    r#"<span id="badge-hint"></span></p>"#,
+    r#"<div id="summary" class="sp-summary"><p id="merchant" class="sp-merchant"></p>"#,
+    r#"<p id="description" class="sp-description"></p><p id="amount" class="sp-amount"></p></div>"#,
+    r#"<form id="form" class="sp-form" novalidate>"#,
+    r#"<label id="email-label" class="sp-label" for="email"></label>"#,
+    r#"<input id="email" class="sp-input" type="email" name="email" required autocomplete="email" "#,
+    r#"inputmode="email" aria-describedby="email-hint">"#,
+    r#"<p id="email-hint" class="sp-hint"></p>"#,
+    r#"<span id="card-label" class="sp-label"></span>"#,
+    r#"<div class="sp-card" role="group" aria-labelledby="card-label"><slot name="card"></slot></div>"#,
+    r#"<p id="card-error" class="sp-field-error" aria-live="polite"></p>"#,
+    r#"<label id="consent" class="sp-consent"><input id="save-card" type="checkbox" name="save_card">"#,
+    r#"<span id="consent-text"></span></label>"#,
+    r#"<button id="pay" class="sp-pay" type="submit"><span id="spinner" class="sp-spinner" aria-hidden="true"></span>"#,
+    r#"<span id="pay-text"></span></button></form>"#,
+    r#"<div id="result" class="sp-result"><h2 id="result-title" class="sp-result-title" tabindex="-1"></h2>"#,
+    r#"<dl id="receipt" class="sp-receipt">"#,
+    r#"<div id="row-0" class="sp-receipt-row"><dt id="key-0"></dt><dd id="value-0"></dd></div>"#,
+    r#"<div id="row-1" class="sp-receipt-row"><dt id="key-1"></dt><dd id="value-1"></dd></div>"#,
+    r#"<div id="row-2" class="sp-receipt-row"><dt id="key-2"></dt><dd id="value-2"></dd></div>"#,
+    r#"<div id="row-3" class="sp-receipt-row"><dt id="key-3"></dt><dd id="value-3"></dd></div></dl>"#,
+    r#"<button id="retry" class="sp-retry" type="button"></button></div>"#,
+    r#"<p id="status" class="sp-status" role="status"></p>"#,
+    r#"<p id="alert" class="sp-alert" role="alert"></p></div>"#,
+);
 
 /// The tag of the card element's container in the host's light DOM.
 pub const CARD_HOST_TAG: &str = "slotpay-card";
@@ -29,67 +62,42 @@ pub struct Ui {
     /// The stylesheet link, whose `load` re-themes the card element.
     pub link: Element,
     frame: Element,
-    skeleton: Element,
-    badge: Element,
-    badge_title: Element,
-    badge_hint: Element,
-    summary: Element,
-    merchant: Element,
-    description: Element,
-    amount: Element,
     /// The payment form; its `submit` is Pay.
     pub form: Element,
-    email_label: Element,
     /// The email field.
     pub email: HtmlInputElement,
-    email_hint: Element,
+    /// The save-card consent box.
+    pub consent_box: HtmlInputElement,
     /// The card field's label; a click focuses the card element.
     pub card_label: Element,
     /// Where Stripe mounts the card element (light DOM, slotted).
     pub card_host: Element,
     /// Stripe's live validation message for the card fields.
     pub card_error: Element,
-    consent: Element,
-    /// The save-card consent box.
-    pub consent_box: HtmlInputElement,
-    consent_text: Element,
-    pay: HtmlButtonElement,
-    pay_text: Element,
-    spinner: Element,
-    status: Element,
-    alert: Element,
-    result: Element,
-    result_title: HtmlElement,
-    receipt: Element,
-    receipt_rows: [(Element, Element); 4],
     /// "Try another card".
-    pub retry: HtmlButtonElement,
+    pub retry: Element,
+    result_title: HtmlElement,
     prefilled: bool,
-}
-
-/// Creates `<tag class="class">` under `parent`.
-fn add(doc: &Document, parent: &impl AsRef<web_sys::Node>, tag: &str, class: &str) -> Element {
-    // `createElement` only throws for invalid tag names; ours are literals.
-    let element = doc.create_element(tag).unwrap_or_else(|_| unreachable_element(doc));
-    if !class.is_empty() {
-        element.set_class_name(class);
-    }
-    let _ = parent.as_ref().append_child(&element);
-    element
-}
-
-fn unreachable_element(doc: &Document) -> Element {
-    doc.create_element("div")
-        .unwrap_or_else(|_| wasm_bindgen::throw_str("slotpay: cannot create elements"))
 }
 
 fn attr(element: &Element, name: &str, value: &str) {
     let _ = element.set_attribute(name, value);
 }
 
+/// Sets or removes a boolean attribute.
+fn toggle(element: &Element, name: &str, on: bool) {
+    let _ = element.toggle_attribute_with_force(name, on);
+}
+
 /// Sets `hidden`, which slotpay.css makes win over any `display`.
 fn show(element: &Element, visible: bool) {
-    let _ = element.toggle_attribute_with_force("hidden", !visible);
+    toggle(element, "hidden", !visible);
+}
+
+/// The node with this id in `root`; the ids are MARKUP's, so it is there.
+fn node(root: &ShadowRoot, id: &str) -> Element {
+    root.get_element_by_id(id)
+        .unwrap_or_else(|| wasm_bindgen::throw_str("slotpay: widget markup is missing a node"))
 }
 
 /// Sets the text only when it changes, so live regions do not announce twice.
@@ -102,127 +110,48 @@ fn set_text(element: &Element, value: &str) {
 impl Ui {
     /// Builds the widget's DOM in `host`'s shadow root (reusing one a previous mount left),
     /// linking `style_url`.
-    pub fn build(host: &Element, style_url: &str) -> Result<Ui, wasm_bindgen::JsValue> {
-        let doc = host
-            .owner_document()
-            .ok_or_else(|| wasm_bindgen::JsValue::from_str("slotpay: host has no document"))?;
+    pub fn build(host: &Element, style_url: &str) -> Result<Ui, JsValue> {
         let root = match host.shadow_root() {
             Some(root) => root,
             None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
         };
-        let link = add(&doc, &root, "link", "");
-        attr(&link, "rel", "stylesheet");
-        attr(&link, "href", style_url);
-
-        let frame = add(&doc, &root, "div", "sp");
-        attr(&frame, "role", "region");
-        attr(&frame, "part", "frame");
-
-        let skeleton = add(&doc, &frame, "div", "sp-skeleton");
-        attr(&skeleton, "aria-hidden", "true");
-        for class in ["sp-bone sp-bone-title", "sp-bone", "sp-bone sp-bone-field", "sp-bone sp-bone-field", "sp-bone sp-bone-button"] {
-            add(&doc, &skeleton, "div", class);
-        }
-
-        let badge = add(&doc, &frame, "p", "sp-badge");
-        let badge_title = add(&doc, &badge, "strong", "sp-badge-title");
-        let badge_hint = add(&doc, &badge, "span", "sp-badge-hint");
-
-        let summary = add(&doc, &frame, "div", "sp-summary");
-        let merchant = add(&doc, &summary, "p", "sp-merchant");
-        let description = add(&doc, &summary, "p", "sp-description");
-        let amount = add(&doc, &summary, "p", "sp-amount");
-
-        let form = add(&doc, &frame, "form", "sp-form");
-        attr(&form, "novalidate", "");
-        let email_label = add(&doc, &form, "label", "sp-label");
-        attr(&email_label, "for", "sp-email");
-        let email: HtmlInputElement = add(&doc, &form, "input", "sp-input").unchecked_into();
-        email.set_id("sp-email");
-        email.set_type("email");
-        email.set_name("email");
-        email.set_required(true);
-        attr(&email, "autocomplete", "email");
-        attr(&email, "inputmode", "email");
-        attr(&email, "aria-describedby", "sp-email-hint");
-        let email_hint = add(&doc, &form, "p", "sp-hint");
-        email_hint.set_id("sp-email-hint");
-
-        let card_label = add(&doc, &form, "span", "sp-label");
-        card_label.set_id("sp-card-label");
-        let card_box = add(&doc, &form, "div", "sp-card");
-        attr(&card_box, "role", "group");
-        attr(&card_box, "aria-labelledby", "sp-card-label");
-        let slot = add(&doc, &card_box, "slot", "");
-        attr(&slot, "name", "card");
-        let card_host = add(&doc, host, CARD_HOST_TAG, "");
+        root.set_inner_html(MARKUP);
+        let card_host = host
+            .owner_document()
+            .ok_or(JsValue::NULL)?
+            .create_element(CARD_HOST_TAG)?;
         attr(&card_host, "slot", "card");
-        let card_error = add(&doc, &form, "p", "sp-field-error");
-        attr(&card_error, "aria-live", "polite");
-
-        let consent = add(&doc, &form, "label", "sp-consent");
-        let consent_box: HtmlInputElement = add(&doc, &consent, "input", "").unchecked_into();
-        consent_box.set_type("checkbox");
-        consent_box.set_name("save_card");
-        let consent_text = add(&doc, &consent, "span", "");
-
-        let pay: HtmlButtonElement = add(&doc, &form, "button", "sp-pay").unchecked_into();
-        pay.set_type("submit");
-        let spinner = add(&doc, &pay, "span", "sp-spinner");
-        attr(&spinner, "aria-hidden", "true");
-        let pay_text = add(&doc, &pay, "span", "sp-pay-text");
-
-        let result = add(&doc, &frame, "div", "sp-result");
-        let result_title: HtmlElement = add(&doc, &result, "h2", "sp-result-title").unchecked_into();
-        result_title.set_tab_index(-1);
-        let receipt = add(&doc, &result, "dl", "sp-receipt");
-        let receipt_rows = [(); 4].map(|_| {
-            let row = add(&doc, &receipt, "div", "sp-receipt-row");
-            (add(&doc, &row, "dt", ""), add(&doc, &row, "dd", ""))
-        });
-        let retry: HtmlButtonElement = add(&doc, &result, "button", "sp-retry").unchecked_into();
-        retry.set_type("button");
-
-        let status = add(&doc, &frame, "p", "sp-status");
-        attr(&status, "role", "status");
-        let alert = add(&doc, &frame, "p", "sp-alert");
-        attr(&alert, "role", "alert");
-
-        Ok(Ui {
+        host.append_with_node_1(&card_host)?;
+        let ui = Ui {
             host: host.clone(),
-            root,
-            link,
-            frame,
-            skeleton,
-            badge,
-            badge_title,
-            badge_hint,
-            summary,
-            merchant,
-            description,
-            amount,
-            form,
-            email_label,
-            email,
-            email_hint,
-            card_label,
+            link: node(&root, "css"),
+            frame: node(&root, "frame"),
+            form: node(&root, "form"),
+            email: node(&root, "email").unchecked_into(),
+            consent_box: node(&root, "save-card").unchecked_into(),
+            card_label: node(&root, "card-label"),
             card_host,
-            card_error,
-            consent,
-            consent_box,
-            consent_text,
-            pay,
-            pay_text,
-            spinner,
-            status,
-            alert,
-            result,
-            result_title,
-            receipt,
-            receipt_rows,
-            retry,
+            card_error: node(&root, "card-error"),
+            retry: node(&root, "retry"),
+            result_title: node(&root, "result-title").unchecked_into(),
+            root,
             prefilled: false,
-        })
+        };
+        attr(&ui.link, "href", style_url);
+        Ok(ui)
+    }
+
+    /// The node with this id in the shadow root.
+    fn get(&self, id: &str) -> Element {
+        node(&self.root, id)
+    }
+
+    fn show(&self, id: &str, visible: bool) {
+        show(&self.get(id), visible);
+    }
+
+    fn text(&self, id: &str, value: &str) {
+        set_text(&self.get(id), value);
     }
 
     /// Shows the machine's state.
@@ -234,27 +163,29 @@ impl Ui {
         let view = machine.view();
         let busy = phase.is_busy();
         let loading = *phase == Phase::Loading;
+        let flag = |on: bool| if on { "true" } else { "false" };
 
         attr(&self.frame, "lang", locale.as_str());
         attr(&self.frame, "aria-label", t(Text::Region));
-        attr(&self.frame, "aria-busy", if loading || busy { "true" } else { "false" });
+        attr(&self.frame, "aria-busy", flag(loading || busy));
         attr(&self.frame, "data-state", phase_name(phase));
-        show(&self.skeleton, loading);
+        self.show("skeleton", loading);
 
-        show(&self.badge, machine.is_test_mode());
-        set_text(&self.badge_title, t(Text::TestMode));
-        set_text(&self.badge_hint, t(Text::TestCardHint));
+        self.show("badge", machine.is_test_mode());
+        self.text("badge-title", t(Text::TestMode));
+        self.text("badge-hint", t(Text::TestCardHint));
 
         let paid = matches!(phase, Phase::Paid(_));
-        show(&self.summary, view.is_some() && !loading && !paid);
+        self.show("summary", view.is_some() && !loading && !paid);
         if let Some(view) = view {
-            set_text(&self.merchant, &view.merchant_name);
-            set_text(&self.description, &view.description);
-            set_text(&self.amount, &money(view.amount));
-            set_text(&self.pay_text, &fill(t(Text::Pay), &money(view.amount)));
-            show(&self.consent, view.save_card.is_some());
+            let amount = money(view.amount);
+            self.text("merchant", &view.merchant_name);
+            self.text("description", &view.description);
+            self.text("amount", &amount);
+            self.text("pay-text", &fill(t(Text::Pay), &amount));
+            self.show("consent", view.save_card.is_some());
             if let Some(offer) = &view.save_card {
-                set_text(&self.consent_text, &offer.consent_text);
+                self.text("consent-text", &offer.consent_text);
             }
             if !self.prefilled {
                 self.prefilled = true;
@@ -267,18 +198,18 @@ impl Ui {
         }
 
         show(&self.form, matches!(phase, Phase::Ready(_)) || busy);
-        set_text(&self.email_label, t(Text::Email));
-        set_text(&self.email_hint, t(Text::EmailHint));
+        self.text("email-label", t(Text::Email));
+        self.text("email-hint", t(Text::EmailHint));
         set_text(&self.card_label, t(Text::Card));
-        self.email.set_read_only(busy);
-        self.consent_box.set_disabled(busy);
-        self.pay.set_disabled(busy);
-        show(&self.spinner, busy);
+        toggle(&self.email, "readonly", busy);
+        toggle(&self.consent_box, "disabled", busy);
+        toggle(&self.get("pay"), "disabled", busy);
+        self.show("spinner", busy);
         let email_wrong = *phase == Phase::Ready(Some(Problem::Email));
-        attr(&self.email, "aria-invalid", if email_wrong { "true" } else { "false" });
+        attr(&self.email, "aria-invalid", flag(email_wrong));
 
-        set_text(
-            &self.status,
+        self.text(
+            "status",
             match phase {
                 Phase::Loading => t(Text::Loading),
                 Phase::Paying => t(Text::Paying),
@@ -296,11 +227,11 @@ impl Ui {
             Phase::Canceled => t(Text::Canceled).to_owned(),
             _ => String::new(),
         };
-        set_text(&self.alert, &alert);
+        self.text("alert", &alert);
 
         let failed = matches!(phase, Phase::Failed(_));
-        show(&self.result, paid || failed);
-        show(&self.receipt, paid);
+        self.show("result", paid || failed);
+        self.show("receipt", paid);
         show(&self.retry, failed);
         set_text(&self.retry, t(Text::TryAnotherCard));
         set_text(
@@ -312,8 +243,13 @@ impl Ui {
         }
     }
 
-    fn render_receipt(&self, locale: Locale, merchant: &str, amount: Money, receipt: Option<&Receipt>) {
-        let t = |which| text(locale, which);
+    fn render_receipt(
+        &self,
+        locale: Locale,
+        merchant: &str,
+        amount: Money,
+        receipt: Option<&Receipt>,
+    ) {
         let card = receipt.map(|r| {
             let mut card = r.brand.display_name().to_owned();
             card.push_str(" •••• ");
@@ -322,17 +258,19 @@ impl Ui {
         });
         let rows = [
             (Text::PaidTo, Some(merchant.to_owned())),
-            (Text::Amount, Some(format_money(locale, receipt.map_or(amount, |r| r.amount)))),
+            (
+                Text::Amount,
+                Some(format_money(locale, receipt.map_or(amount, |r| r.amount))),
+            ),
             (Text::Card, card),
             (Text::Reference, receipt.map(|r| r.reference.clone())),
         ];
-        for ((label, value), (dt, dd)) in rows.into_iter().zip(&self.receipt_rows) {
-            let row = dt.parent_element();
-            if let Some(row) = row {
-                show(&row, value.is_some());
-            }
-            set_text(dt, t(label));
-            set_text(dd, value.as_deref().unwrap_or(""));
+        for (i, (label, value)) in rows.into_iter().enumerate() {
+            let digit = [b'0' + i as u8];
+            let n = std::str::from_utf8(&digit).unwrap_or("0");
+            self.show(&["row-", n].concat(), value.is_some());
+            self.text(&["key-", n].concat(), text(locale, label));
+            self.text(&["value-", n].concat(), value.as_deref().unwrap_or(""));
         }
     }
 
@@ -367,9 +305,7 @@ impl Ui {
 
     /// Removes everything the widget added: its shadow content and the card's container.
     pub fn remove(&self) {
-        while let Some(child) = self.root.first_child() {
-            let _ = self.root.remove_child(&child);
-        }
+        self.root.set_inner_html("");
         self.card_host.remove();
     }
 }

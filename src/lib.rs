@@ -11,8 +11,7 @@
 //! - `mount(host, options) -> Widget`, options `{checkout} | {merchant, service}`, plus
 //!   `apiBase` (required), `locale`, `styleUrl`, `view` (a promise of the `Response` of the
 //!   view request, already started), `stripe` (a promise of the global `Stripe` function);
-//! - `Widget.unmount()`;
-//! - `chargeRefusal(amount, currency)`.
+//! - `Widget.unmount()`.
 #![deny(missing_docs)]
 
 mod api;
@@ -23,30 +22,16 @@ mod key;
 mod machine;
 mod stripe;
 mod widget;
+mod wire;
 
 use js_sys::Promise;
-use slotpay_core::{check_chargeable, CheckoutToken, Currency, Locale, Money};
+use slotpay_core::{CheckoutToken, Locale};
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
 
 use crate::api::{Api, Source};
 use crate::js::get_string;
 use crate::widget::{Mounted, Options};
-
-/// Why `amount` minor units of `currency` cannot be charged, as the message a client reads
-/// ("Your payment must be no less than 0.50 USD"), or `None` when it can be.
-///
-/// An unknown currency code is answered with the parser's message, which names the code.
-#[wasm_bindgen(js_name = chargeRefusal)]
-pub fn charge_refusal(amount: i64, currency: &str) -> Option<String> {
-    let currency = match Currency::parse(currency) {
-        Ok(currency) => currency,
-        Err(error) => return Some(error.to_string()),
-    };
-    check_chargeable(Money::from_minor(amount, currency))
-        .err()
-        .map(|refusal| refusal.to_string())
-}
 
 /// A mounted checkout. `unmount()` removes everything the widget added to the page.
 #[wasm_bindgen]

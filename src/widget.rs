@@ -62,10 +62,12 @@ pub struct Mounted {
 impl Mounted {
     /// Builds the widget in `host` and starts loading the checkout.
     pub fn start(host: &Element, options: Options) -> Result<Mounted, JsValue> {
+        // The language of the page around the widget: the nearest `lang` attribute.
         let page = host
-            .owner_document()
-            .and_then(|d| d.document_element())
-            .and_then(|html| html.get_attribute("lang"))
+            .closest("[lang]")
+            .ok()
+            .flatten()
+            .and_then(|e| e.get_attribute("lang"))
             .and_then(|lang| Locale::parse(&lang));
         let mut ui = Ui::build(host, &options.style_url)?;
         let machine = Machine::new(options.locale, page);

@@ -1,0 +1,300 @@
+//! Reads the server's JSON answers into core's wire types (`CheckoutView`, `PayResponse`,
+//! `ApiError`), field by field with core's own parsers, and writes the pay request.
+//!
+//! Why not serde: core's types derive serde, but deserialising them in the browser through
+//! `serde_wasm_bindgen` cost 75 KB of the wasm (28 KB gzip): the derived visitors' error
+//! paths format floats, `#[serde(flatten)]` buffers whole objects, and 40 error codes each
+//! get a visitor arm. Here the body is parsed by the browser (`Response.json()`) and read
+//! through the small [`Json`] trait, which native tests also implement for `serde_json`, so
+//! every field is checked against core's serde output (see the tests): the wire format has
+//! one definition, core's, and this reader is proven to follow it.
+
+use slotpay_core::{
+    ApiError, CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Currency, Email, ErrorCode,
+    IntegrationMode, Last4, Locale, Money, PayResponse, PayStatus, Receipt, SaveCardOffer,
+};
+
+/// Read access to a parsed JSON value.
+pub trait Json: Sized {
+    /// `self[key]`, `None` when absent or `null`.
+    fn field(&self, key: &str) -> Option<Self>;
+    /// The string it is, if it is one.
+    fn string(&self) -> Option<String>;
+    /// The number it is, if it is one.
+    fn number(&self) -> Option<f64>;
+    /// The items, if it is an array.
+    fn items(&self) -> Option<Vec<Self>>;
+}
+
+/// A field that is wrong (missing, wrong type, or refused by core's parser).
+pub type Read<T> = Result<T, ()>;
+
+fn string<J: Json>(v: &J, key: &str) -> Read<String> {
+    v.field(key).and_then(|f| f.string()).ok_or(())
+}
+
+/// An optional field: absent or `null` is `None`; present and wrong is an error.
+fn optional<J: Json, T>(v: &J, key: &str, read: impl FnOnce(&J) -> Option<T>) -> Read<Option<T>> {
+    match v.field(key) {
+        None => Ok(None),
+        Some(f) => read(&f).map(Some).ok_or(()),
+    }
+}
+
+/// A JSON number that is an exact integer (`1250`, not `12.5` nor `1e300`).
+fn integer<J: Json>(v: &J) -> Option<i64> {
+    const SAFE: f64 = 9_007_199_254_740_991.0; // 2^53 - 1: beyond it a double is not exact
+    let n = v.number()?;
+    (n.fract() == 0.0 && n.abs() <= SAFE).then_some(n as i64)
+}
+
+/// `amount` (minor units) and `currency`, flattened into their object.
+fn money<J: Json>(v: &J) -> Read<Money> {
+    let minor = v.field("amount").as_ref().and_then(integer).ok_or(())?;
+    let currency = Currency::parse(&string(v, "currency")?).map_err(drop)?;
+    Ok(Money::from_minor(minor, currency))
+}
+
+fn receipt<J: Json>(v: &J) -> Option<Receipt> {
+    Some(Receipt {
+        brand: CardBrand::from_stripe(&string(v, "brand").ok()?),
+        last4: Last4::parse(&string(v, "last4").ok()?).ok()?,
+        amount: money(v).ok()?,
+        reference: string(v, "reference").ok()?,
+    })
+}
+
+/// `GET /v1/checkouts/{token}`'s body.
+pub fn checkout_view<J: Json>(v: &J) -> Read<CheckoutView> {
+    Ok(CheckoutView {
+        token: CheckoutToken::parse(&string(v, "token")?).map_err(drop)?,
+        status: CheckoutStatus::parse(&string(v, "status")?).ok_or(())?,
+        merchant_name: string(v, "merchant_name")?,
+        description: string(v, "description")?,
+        booking_ref: optional(v, "booking_ref", J::string)?,
+        amount: money(v)?,
+        minimum_amount: optional(v, "minimum_amount", integer)?,
+        publishable_key: string(v, "publishable_key")?,
+        stripe_js_url: string(v, "stripe_js_url")?,
+        mode: IntegrationMode::parse(&string(v, "mode")?).ok_or(())?,
+        // Brands Stripe adds later read as `Unknown`, as core's `#[serde(other)]` does.
+        card_brands: v
+            .field("card_brands")
+            .and_then(|b| b.items())
+            .ok_or(())?
+            .iter()
+            .map(|b| b.string().map(|s| CardBrand::from_stripe(&s)).ok_or(()))
+            .collect::<Read<_>>()?,
+        locale: Locale::parse(&string(v, "locale")?).ok_or(())?,
+        save_card: optional(v, "save_card", |offer| {
+            Some(SaveCardOffer {
+                consent_text: string(offer, "consent_text").ok()?,
+            })
+        })?,
+        email: optional(v, "email", |e| Email::parse(&e.string()?).ok())?,
+        expires_at: optional(v, "expires_at", integer)?,
+        receipt: optional(v, "receipt", receipt)?,
+    })
+}
+
+/// An error code this widget knows.
+fn error_code(s: &str) -> Option<ErrorCode> {
+    ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
+}
+
+/// The `{code, message, param, decline_code}` inside an error body or a failed answer.
+pub fn api_error<J: Json>(v: &J) -> Read<ApiError> {
+    Ok(ApiError {
+        code: error_code(&string(v, "code")?).ok_or(())?,
+        message: string(v, "message")?,
+        param: optional(v, "param", J::string)?,
+        decline_code: optional(v, "decline_code", J::string)?,
+    })
+}
+
+/// `POST .../pay` and `.../refresh`'s body.
+pub fn pay_response<J: Json>(v: &J) -> Read<PayResponse> {
+    let status = match string(v, "status")?.as_str() {
+        "succeeded" => PayStatus::Succeeded,
+        "requires_action" => PayStatus::RequiresAction,
+        "processing" => PayStatus::Processing,
+        "failed" => PayStatus::Failed,
+        _ => return Err(()),
+    };
+    Ok(PayResponse {
+        status,
+        client_secret: optional(v, "client_secret", J::string)?,
+        error: optional(v, "error", |e| api_error(e).ok())?,
+        receipt: optional(v, "receipt", receipt)?,
+    })
+}
+
+mod browser {
+    use js_sys::{Array, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+
+    impl super::Json for JsValue {
+        fn field(&self, key: &str) -> Option<JsValue> {
+            if !self.is_object() {
+                return None;
+            }
+            let value = Reflect::get(self, &JsValue::from_str(key)).ok()?;
+            (!value.is_undefined() && !value.is_null()).then_some(value)
+        }
+
+        fn string(&self) -> Option<String> {
+            self.as_string()
+        }
+
+        fn number(&self) -> Option<f64> {
+            self.as_f64()
+        }
+
+        fn items(&self) -> Option<Vec<JsValue>> {
+            Some(self.dyn_ref::<Array>()?.iter().collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    impl Json for Value {
+        fn field(&self, key: &str) -> Option<Value> {
+            self.get(key).filter(|v| !v.is_null()).cloned()
+        }
+
+        fn string(&self) -> Option<String> {
+            self.as_str().map(str::to_owned)
+        }
+
+        fn number(&self) -> Option<f64> {
+            self.as_f64()
+        }
+
+        fn items(&self) -> Option<Vec<Value>> {
+            self.as_array().cloned()
+        }
+    }
+
+    fn full_view() -> CheckoutView {
+        CheckoutView {
+            token: CheckoutToken::parse("cs_abcdefghijklmnopqrstuvwx").unwrap(),
+            status: CheckoutStatus::Paid,
+            merchant_name: "Salon Léa".into(),
+            description: "Coupe, mardi 14:00".into(),
+            booking_ref: Some("BK-1042".into()),
+            amount: Money::from_minor(5120, Currency::Kwd),
+            minimum_amount: Some(50),
+            publishable_key: "pk_test_abc".into(),
+            stripe_js_url: "https://js.stripe.com/v3/".into(),
+            mode: IntegrationMode::Sandbox,
+            card_brands: vec![CardBrand::Visa, CardBrand::Amex, CardBrand::Unknown],
+            locale: Locale::Fr,
+            save_card: Some(SaveCardOffer {
+                consent_text: "Save my card".into(),
+            }),
+            email: Some(Email::parse("lea@example.com").unwrap()),
+            expires_at: Some(1_800_000_000),
+            receipt: Some(Receipt {
+                brand: CardBrand::Visa,
+                last4: Last4::parse("4242").unwrap(),
+                amount: Money::from_minor(5120, Currency::Kwd),
+                reference: "BK-1042".into(),
+            }),
+        }
+    }
+
+    fn minimal_view() -> CheckoutView {
+        CheckoutView {
+            booking_ref: None,
+            minimum_amount: None,
+            save_card: None,
+            email: None,
+            expires_at: None,
+            receipt: None,
+            status: CheckoutStatus::Open,
+            amount: Money::from_minor(500, Currency::Jpy),
+            ..full_view()
+        }
+    }
+
+    /// Whatever core's serde writes, this reader reads back to the same value.
+    #[test]
+    fn reads_what_core_writes() {
+        for view in [full_view(), minimal_view()] {
+            let json = serde_json::to_value(&view).unwrap();
+            assert_eq!(checkout_view(&json), Ok(view));
+        }
+        let answers = [
+            PayResponse {
+                status: PayStatus::RequiresAction,
+                client_secret: Some("pi_1_secret_2".into()),
+                error: None,
+                receipt: None,
+            },
+            PayResponse {
+                status: PayStatus::Failed,
+                client_secret: None,
+                error: Some(
+                    ApiError::new(ErrorCode::CardDeclined, "Your card was declined.")
+                        .with_decline_code("lost_card")
+                        .with_param("payment_method"),
+                ),
+                receipt: None,
+            },
+            PayResponse {
+                status: PayStatus::Succeeded,
+                client_secret: None,
+                error: None,
+                receipt: full_view().receipt,
+            },
+            PayResponse {
+                status: PayStatus::Processing,
+                client_secret: None,
+                error: None,
+                receipt: None,
+            },
+        ];
+        for answer in answers {
+            let json = serde_json::to_value(&answer).unwrap();
+            assert_eq!(pay_response(&json), Ok(answer));
+        }
+        for &code in ErrorCode::ALL {
+            let error = ApiError::new(code, "words");
+            let json = serde_json::to_value(&error).unwrap();
+            assert_eq!(api_error(&json), Ok(error));
+        }
+    }
+
+    /// And what core's serde refuses, this reader refuses too.
+    #[test]
+    fn refuses_what_core_refuses() {
+        let good = serde_json::to_value(full_view()).unwrap();
+        for (field, bad) in [
+            ("token", json!("cs_short")),
+            ("currency", json!("eurx")),
+            ("amount", json!("25.00")),
+            ("amount", json!(12.5)),
+            ("status", json!("done")),
+            ("mode", json!("test")),
+            ("locale", json!("it")),
+            ("email", json!("not-an-email")),
+            ("card_brands", json!("visa")),
+            ("receipt", json!({"brand": "visa", "last4": "42", "amount": 1, "currency": "eur", "reference": "x"})),
+            ("merchant_name", Value::Null),
+        ] {
+            let mut v = good.clone();
+            v[field] = bad;
+            assert!(
+                serde_json::from_value::<CheckoutView>(v.clone()).is_err(),
+                "core accepts {field}"
+            );
+            assert_eq!(checkout_view(&v), Err(()), "{field}");
+        }
+        assert_eq!(pay_response(&json!({"status": "done"})), Err(()));
+        assert_eq!(api_error(&json!({"code": "made_up", "message": "x"})), Err(()));
+    }
+}
