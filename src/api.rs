@@ -100,7 +100,10 @@ impl Api {
     /// `POST /v1/checkouts/{token}/refresh`, after 3-D Secure.
     pub async fn refresh(&self, token: &CheckoutToken) -> Result<PayResponse, Problem> {
         let url = self.url(&["/v1/checkouts/", token.as_str(), "/refresh"]);
-        decode(send(&Call::new("POST", url), None).await?, wire::pay_response)
+        decode(
+            send(&Call::new("POST", url), None).await?,
+            wire::pay_response,
+        )
     }
 }
 

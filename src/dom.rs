@@ -236,7 +236,11 @@ impl Ui {
         set_text(&self.retry, t(Text::TryAnotherCard));
         set_text(
             &self.result_title,
-            t(if paid { Text::PaidTitle } else { Text::FailedTitle }),
+            t(if paid {
+                Text::PaidTitle
+            } else {
+                Text::FailedTitle
+            }),
         );
         if let (Phase::Paid(receipt), Some(view)) = (phase, view) {
             self.render_receipt(locale, &view.merchant_name, view.amount, receipt.as_ref());

@@ -307,29 +307,50 @@ mod tests {
     #[test]
     fn pay_button_templates() {
         assert_eq!(fill(text(Locale::En, Text::Pay), "€12.50"), "Pay €12.50");
-        assert_eq!(fill(text(Locale::Fr, Text::Pay), "12,50 €"), "Payer 12,50 €");
-        assert_eq!(fill(text(Locale::De, Text::Pay), "12,50 €"), "12,50 € bezahlen");
-        assert_eq!(fill(text(Locale::Es, Text::Pay), "12,50 €"), "Pagar 12,50 €");
+        assert_eq!(
+            fill(text(Locale::Fr, Text::Pay), "12,50 €"),
+            "Payer 12,50 €"
+        );
+        assert_eq!(
+            fill(text(Locale::De, Text::Pay), "12,50 €"),
+            "12,50 € bezahlen"
+        );
+        assert_eq!(
+            fill(text(Locale::Es, Text::Pay), "12,50 €"),
+            "Pagar 12,50 €"
+        );
     }
 
     #[test]
     fn french_strings() {
-        assert_eq!(text(Locale::Fr, Text::TryAnotherCard), "Essayer une autre carte");
+        assert_eq!(
+            text(Locale::Fr, Text::TryAnotherCard),
+            "Essayer une autre carte"
+        );
         assert_eq!(text(Locale::Fr, Text::TestMode), "Mode test");
-        assert_eq!(text(Locale::De, Text::Declined), "Ihre Karte wurde abgelehnt.");
+        assert_eq!(
+            text(Locale::De, Text::Declined),
+            "Ihre Karte wurde abgelehnt."
+        );
     }
 
     #[test]
     fn decline_codes_pick_their_sentence() {
         let declined = |d| for_error(ErrorCode::CardDeclined, Some(d));
-        assert_eq!(declined("insufficient_funds"), Some(Text::InsufficientFunds));
+        assert_eq!(
+            declined("insufficient_funds"),
+            Some(Text::InsufficientFunds)
+        );
         assert_eq!(declined("expired_card"), Some(Text::ExpiredCard));
         assert_eq!(declined("incorrect_cvc"), Some(Text::IncorrectCvc));
         assert_eq!(declined("processing_error"), Some(Text::ProcessingError));
         assert_eq!(declined("lost_card"), Some(Text::Declined));
         assert_eq!(declined("stolen_card"), Some(Text::Declined));
         assert_eq!(declined("generic_decline"), Some(Text::Declined));
-        assert_eq!(for_error(ErrorCode::CardDeclined, None), Some(Text::Declined));
+        assert_eq!(
+            for_error(ErrorCode::CardDeclined, None),
+            Some(Text::Declined)
+        );
         assert_eq!(declined("test_mode_live_card"), None);
         assert_eq!(
             for_error(ErrorCode::CheckoutExpired, None),

@@ -76,7 +76,8 @@ fn parse_options(options: &JsValue) -> Result<Options, &'static str> {
         },
         _ => return Err("slotpay: pass `checkout`, or `merchant` and `service`"),
     };
-    let base = text("apiBase").ok_or("slotpay: `apiBase` (the slotpay server's URL) is required")?;
+    let base =
+        text("apiBase").ok_or("slotpay: `apiBase` (the slotpay server's URL) is required")?;
     let style_url = text("styleUrl").unwrap_or_else(|| {
         let mut url = base.trim_end_matches('/').to_owned();
         url.push_str("/slotpay.css");

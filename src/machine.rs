@@ -757,7 +757,9 @@ mod tests {
             let mut m = Machine::new(None, None);
             let fx = m.step(Input::ViewFailed(problem.clone()));
             assert_eq!(m.phase(), &phase);
-            assert!(matches!(&fx[..], [Effect::Emit(Event::Failed(p))] if p.code() == code.as_str()));
+            assert!(
+                matches!(&fx[..], [Effect::Emit(Event::Failed(p))] if p.code() == code.as_str())
+            );
             // ... and when paying.
             let mut m = paying();
             m.step(Input::Answer(Err(problem)));
@@ -814,7 +816,13 @@ mod tests {
         m.step(Input::StripeLoaded);
         submit(&mut m, "lea@example.com");
         let fx = m.step(Input::PaymentMethod(Ok(pm())));
-        assert!(matches!(&fx[..], [Effect::Pay(PayRequest { save_card: true, .. })]));
+        assert!(matches!(
+            &fx[..],
+            [Effect::Pay(PayRequest {
+                save_card: true,
+                ..
+            })]
+        ));
     }
 
     #[test]

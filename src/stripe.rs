@@ -154,7 +154,11 @@ impl Card {
     /// long as this card lives.
     pub fn on(&mut self, event: &str, handler: impl FnMut(JsValue) + 'static) {
         let closure = Closure::<dyn FnMut(JsValue)>::new(handler);
-        if self.element.on(event, closure.as_ref().unchecked_ref()).is_ok() {
+        if self
+            .element
+            .on(event, closure.as_ref().unchecked_ref())
+            .is_ok()
+        {
             self.handlers.push(closure);
         }
     }
@@ -180,7 +184,7 @@ impl Card {
         let billing = object(&[("email", email.as_str().into())]);
         let data = object(&[
             ("type", "card".into()),
-            ("card", self.element.clone().into()),
+            ("card", self.element.clone()),
             ("billing_details", billing.into()),
         ]);
         self.stripe.create_payment_method(&data)

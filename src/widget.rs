@@ -234,7 +234,9 @@ fn run(weak: &Weak<RefCell<State>>, effect: Effect) {
             });
         }
         Effect::Pay(request) => {
-            let Some((api, token)) = endpoint(&state) else { return };
+            let Some((api, token)) = endpoint(&state) else {
+                return;
+            };
             let weak = weak.clone();
             spawn_local(async move {
                 // One key per attempt, reused by every retry of it.
@@ -261,7 +263,9 @@ fn run(weak: &Weak<RefCell<State>>, effect: Effect) {
             });
         }
         Effect::Refresh { after_ms } => {
-            let Some((api, token)) = endpoint(&state) else { return };
+            let Some((api, token)) = endpoint(&state) else {
+                return;
+            };
             let weak = weak.clone();
             spawn_local(async move {
                 sleep(after_ms).await;
@@ -365,10 +369,7 @@ fn emit(state: &Shared, event: Event) {
 fn failure(machine: &Machine, problem: &Problem) -> Vec<(&'static str, JsValue)> {
     let locale = machine.locale();
     let message = problem_text(locale, problem, &|m| format_money(locale, m));
-    let mut fields = vec![
-        ("code", problem.code().into()),
-        ("message", message.into()),
-    ];
+    let mut fields = vec![("code", problem.code().into()), ("message", message.into())];
     if let Some(view) = machine.view() {
         fields.push(("token", view.token.as_str().into()));
     }

@@ -283,7 +283,10 @@ mod tests {
             ("locale", json!("it")),
             ("email", json!("not-an-email")),
             ("card_brands", json!("visa")),
-            ("receipt", json!({"brand": "visa", "last4": "42", "amount": 1, "currency": "eur", "reference": "x"})),
+            (
+                "receipt",
+                json!({"brand": "visa", "last4": "42", "amount": 1, "currency": "eur", "reference": "x"}),
+            ),
             ("merchant_name", Value::Null),
         ] {
             let mut v = good.clone();
@@ -295,6 +298,9 @@ mod tests {
             assert_eq!(checkout_view(&v), Err(()), "{field}");
         }
         assert_eq!(pay_response(&json!({"status": "done"})), Err(()));
-        assert_eq!(api_error(&json!({"code": "made_up", "message": "x"})), Err(()));
+        assert_eq!(
+            api_error(&json!({"code": "made_up", "message": "x"})),
+            Err(())
+        );
     }
 }
