@@ -11,7 +11,8 @@ const TABLE: &str = "integrations";
 const COLUMNS: &str = "merchant_id, name, mode, active, status, status_code, status_message, \
     status_permission, last_verified_at, account_id, account_country, account_default_currency, \
     publishable_key, secret_key_enc, secret_key_hint, webhook_secret_enc, webhook_secret_source, \
-    webhook_endpoint_id, webhook_url, card_brands, version, created_at, updated_at";
+    webhook_endpoint_id, webhook_url, card_brands, previous_webhook_secret_enc, \
+    previous_webhook_secret_expires_at, version, created_at, updated_at";
 
 /// An integration as stored. Strings hold the domain's wire forms (`"sandbox"`, `"active"`,
 /// `"api"`); the domain parses them back.
@@ -57,6 +58,11 @@ pub struct IntegrationRecord {
     pub webhook_url: Option<String>,
     /// JSON array of accepted card brands.
     pub card_brands: String,
+    /// Ciphertext of the signing secret replaced last, accepted until it expires (Stripe
+    /// signs with both while a secret is rolled).
+    pub previous_webhook_secret_enc: Option<String>,
+    /// Unix seconds after which the previous secret is no longer accepted.
+    pub previous_webhook_secret_expires_at: Option<i64>,
     /// Bumped by every write.
     pub version: i64,
     /// Unix seconds.
@@ -87,6 +93,12 @@ fn from_row(row: &AnyRow) -> Result<IntegrationRecord, DbError> {
         webhook_endpoint_id: col(row, TABLE, "webhook_endpoint_id")?,
         webhook_url: col(row, TABLE, "webhook_url")?,
         card_brands: col(row, TABLE, "card_brands")?,
+        previous_webhook_secret_enc: col(row, TABLE, "previous_webhook_secret_enc")?,
+        previous_webhook_secret_expires_at: col(
+            row,
+            TABLE,
+            "previous_webhook_secret_expires_at",
+        )?,
         version: col(row, TABLE, "version")?,
         created_at: col(row, TABLE, "created_at")?,
         updated_at: col(row, TABLE, "updated_at")?,
@@ -116,6 +128,8 @@ macro_rules! bind_fields {
             .bind(&$r.webhook_endpoint_id)
             .bind(&$r.webhook_url)
             .bind(&$r.card_brands)
+            .bind(&$r.previous_webhook_secret_enc)
+            .bind($r.previous_webhook_secret_expires_at)
     };
 }
 
@@ -139,7 +153,7 @@ impl Db {
     pub async fn insert_integration(&self, r: &IntegrationRecord) -> Result<(), DbError> {
         let sql = format!(
             "INSERT INTO integrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21)"
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 1, $23, $23)"
         );
         let query = sqlx::query(&sql).bind(&r.merchant_id);
         let result = bind_fields!(query, r)
@@ -165,8 +179,9 @@ impl Db {
              account_default_currency = $12, publishable_key = $13, secret_key_enc = $14, \
              secret_key_hint = $15, webhook_secret_enc = $16, webhook_secret_source = $17, \
              webhook_endpoint_id = $18, webhook_url = $19, card_brands = $20, \
-             updated_at = $21, version = version + 1 \
-             WHERE merchant_id = $1 AND version = $22",
+             previous_webhook_secret_enc = $21, previous_webhook_secret_expires_at = $22, \
+             updated_at = $23, version = version + 1 \
+             WHERE merchant_id = $1 AND version = $24",
         )
         .bind(&r.merchant_id);
         let done = bind_fields!(query, r)

@@ -6,21 +6,28 @@
 //! Rows are plain records; rules live in `domain/`. Secret columns hold ciphertexts made by
 //! [`crate::secrets::Cipher`]; this module never sees a plaintext secret.
 //!
-//! Planned for the payments issue (its own migrations), with the uniqueness that protects
-//! money in the database so it holds across server instances:
-//! - `checkouts` (`token` UNIQUE, `merchant_id`, amount, currency, status, `payment_intent_id`
-//!   UNIQUE: one PaymentIntent per checkout, `version` for forward-only updates);
-//! - `payment_attempts` (`checkout_id`, client `idempotency_key`, UNIQUE together);
-//! - `stripe_events` (`event_id` PRIMARY KEY: one row per Stripe event id, processed flag);
-//! - `refunds` (`checkout_id`, `idempotency_key`, UNIQUE together: one refund per key).
+//! The payments tables (migration 0002) keep the uniqueness that protects money in the
+//! database, so it holds across server instances:
+//! - `checkouts` (`token` PRIMARY KEY, `payment_intent_id` UNIQUE: one PaymentIntent per
+//!   checkout; `version` for optimistic, forward-only updates; a lease taken by one
+//!   conditional update; `amount_refunded <= amount_captured` as a CHECK);
+//! - `payment_attempts` (checkout and client `Idempotency-Key` UNIQUE together);
+//! - `stripe_events` (`event_id` PRIMARY KEY: one row per Stripe event id);
+//! - `refunds` and `cancellation_fees` (checkout and caller key UNIQUE together);
+//! - `disputes` (Stripe's id).
 //!
-//! Locking, where a row must be read and written under one lock, is the one place the SQL
-//! differs: `BEGIN IMMEDIATE` on SQLite, `SELECT ... FOR UPDATE` on PostgreSQL (see
-//! [`Backend`]). This issue needs none: integrations are updated with an optimistic
-//! `version` check, since activation talks to Stripe between the read and the write.
+//! No row is locked across a Stripe call: writes are conditional updates (`version`, the
+//! lease, the refund reservation) and the two multi-statement writes (a refund with its
+//! reservation) are short transactions, which both backends run the same way.
 
+mod attempts;
+mod checkouts;
+mod disputes;
+mod events;
+mod fees;
 mod integrations;
 mod merchants;
+mod refunds;
 mod services;
 
 use std::time::Duration;
@@ -29,7 +36,13 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
+pub use attempts::AttemptRecord;
+pub use checkouts::{CheckoutFilter, CheckoutRecord};
+pub use disputes::{is_final_dispute_status, DisputeRecord};
+pub use events::EventRecord;
+pub use fees::FeeRecord;
 pub use integrations::IntegrationRecord;
+pub use refunds::{holds_amount, RefundRecord, Reservation};
 pub use merchants::MerchantRecord;
 pub use services::ServiceRecord;
 

@@ -77,6 +77,10 @@ pub const REQUIRED_PERMISSIONS: &[(&str, &str, &str)] = &[
 const TABLE: &str = "integrations";
 const SECRET_KEY_COLUMN: &str = "secret_key_enc";
 const WEBHOOK_SECRET_COLUMN: &str = "webhook_secret_enc";
+const PREVIOUS_WEBHOOK_SECRET_COLUMN: &str = "previous_webhook_secret_enc";
+/// How long a replaced signing secret keeps verifying webhooks (Stripe's roll lets the old
+/// secret sign for up to 24 hours).
+pub const PREVIOUS_SECRET_GRACE_SECS: i64 = 24 * 3600;
 const MAX_NAME: usize = 100;
 const DEFAULT_NAME: &str = "Stripe";
 
@@ -580,6 +584,8 @@ pub async fn set(
             webhook_endpoint_id: None,
             webhook_url: None,
             card_brands: brands_json,
+            previous_webhook_secret_enc: None,
+            previous_webhook_secret_expires_at: None,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -639,6 +645,7 @@ pub async fn set(
     };
     match &new_webhook_secret {
         Some(Some(wh)) => {
+            keep_as_previous(state, &mut r, &old, wh, now)?;
             r.webhook_secret_enc = Some(state.cipher.encrypt(
                 wh.expose_secret(),
                 binding(merchant_id, WEBHOOK_SECRET_COLUMN),
@@ -1006,4 +1013,78 @@ pub async fn payment_credentials(
             .map_err(|e| DomainError::Internal(e.to_string()))?,
         account_default_currency: r.account_default_currency,
     })
+}
+
+/// When a pasted signing secret replaces another, the old one keeps verifying webhooks for
+/// [`PREVIOUS_SECRET_GRACE_SECS`] (re-encrypted for its own column).
+fn keep_as_previous(
+    state: &AppState,
+    r: &mut IntegrationRecord,
+    old: &IntegrationRecord,
+    new: &WebhookSecret,
+    now: i64,
+) -> Result<(), DomainError> {
+    let Some(previous) = webhook_secret(state, old)? else {
+        return Ok(());
+    };
+    if previous.expose_secret() == new.expose_secret() {
+        return Ok(());
+    }
+    r.previous_webhook_secret_enc = Some(state.cipher.encrypt(
+        previous.expose_secret(),
+        binding(&r.merchant_id, PREVIOUS_WEBHOOK_SECRET_COLUMN),
+    ));
+    r.previous_webhook_secret_expires_at = Some(now + PREVIOUS_SECRET_GRACE_SECS);
+    Ok(())
+}
+
+/// The signing secrets a webhook for `merchant_id` may be signed with at `now`: the current
+/// one, and the previous one until it expires. `None` for an unknown merchant or one without
+/// a signing secret.
+pub async fn webhook_secrets(
+    state: &AppState,
+    merchant_id: &str,
+    now: i64,
+) -> Result<Option<Vec<WebhookSecret>>, DomainError> {
+    let Some(r) = state.db.get_integration(merchant_id).await? else {
+        return Ok(None);
+    };
+    let Some(current) = webhook_secret(state, &r)? else {
+        return Ok(None);
+    };
+    let mut secrets = vec![current];
+    if let (Some(enc), Some(until)) = (
+        &r.previous_webhook_secret_enc,
+        r.previous_webhook_secret_expires_at,
+    ) {
+        if until > now {
+            let plain = state
+                .cipher
+                .decrypt(enc, binding(merchant_id, PREVIOUS_WEBHOOK_SECRET_COLUMN))?;
+            if let Ok(p) = WebhookSecret::parse(plain.expose_secret()) {
+                secrets.push(p.key);
+            }
+        }
+    }
+    Ok(Some(secrets))
+}
+
+/// The merchant's stored integration record, if any (the payments code reads its mode and
+/// publishable key for views of checkouts paid before a change).
+pub async fn stored(
+    state: &AppState,
+    merchant_id: &str,
+) -> Result<Option<IntegrationRecord>, DomainError> {
+    Ok(state.db.get_integration(merchant_id).await?)
+}
+
+/// The merchant's stored secret or restricted key, whatever the integration's state: refunds,
+/// captures and webhook processing for payments already made go on after a deactivation.
+pub async fn server_key(state: &AppState, merchant_id: &str) -> Result<ServerKey, DomainError> {
+    let r = state
+        .db
+        .get_integration(merchant_id)
+        .await?
+        .ok_or(DomainError::NotFound("integration"))?;
+    secret_key(state, &r)
 }

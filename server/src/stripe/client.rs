@@ -16,7 +16,10 @@ use tracing::{debug, instrument, warn};
 use url::Url;
 
 use super::error::{parse_error_body, StripeApiError, StripeError, StripeErrorKind};
-use super::types::{Account, Deleted, Form, IdempotencyKey, List, WebhookEndpoint};
+use super::types::{
+    Account, BalanceTransaction, Charge, Customer, Deleted, Form, IdempotencyKey, List,
+    PaymentIntent, PaymentMethod, Refund, WebhookEndpoint,
+};
 use crate::metrics::Metrics;
 
 /// The API version slotpay is written against: the one the official `stripe` npm SDK in
@@ -131,6 +134,218 @@ impl StripeClient {
             "delete_webhook_endpoint",
             key,
             Method::DELETE,
+            &path,
+            &Form::new(),
+            None,
+        )
+        .await
+    }
+
+    /// `GET /v1/payment_methods/{id}`: the card's brand before charging it.
+    pub async fn retrieve_payment_method(
+        &self,
+        key: &ServerKey,
+        id: &str,
+    ) -> Result<PaymentMethod, StripeError> {
+        let path = format!("/v1/payment_methods/{}", path_segment(id));
+        self.send(
+            "retrieve_payment_method",
+            key,
+            Method::GET,
+            &path,
+            &Form::new(),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /v1/customers`: a Customer for a card saved for later fees.
+    pub async fn create_customer(
+        &self,
+        key: &ServerKey,
+        form: &Form,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<Customer, StripeError> {
+        self.send(
+            "create_customer",
+            key,
+            Method::POST,
+            "/v1/customers",
+            form,
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    /// `POST /v1/payment_intents`.
+    pub async fn create_payment_intent(
+        &self,
+        key: &ServerKey,
+        form: &Form,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<PaymentIntent, StripeError> {
+        self.send(
+            "create_payment_intent",
+            key,
+            Method::POST,
+            "/v1/payment_intents",
+            form,
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    /// `POST /v1/payment_intents/{id}` (update).
+    pub async fn update_payment_intent(
+        &self,
+        key: &ServerKey,
+        id: &str,
+        form: &Form,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<PaymentIntent, StripeError> {
+        let path = format!("/v1/payment_intents/{}", path_segment(id));
+        self.send(
+            "update_payment_intent",
+            key,
+            Method::POST,
+            &path,
+            form,
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    /// `GET /v1/payment_intents/{id}` with `expand[]` paths (`latest_charge`).
+    pub async fn retrieve_payment_intent(
+        &self,
+        key: &ServerKey,
+        id: &str,
+        expand: &[&str],
+    ) -> Result<PaymentIntent, StripeError> {
+        let path = format!("/v1/payment_intents/{}", path_segment(id));
+        let form = Form::new().push_list("expand", expand);
+        self.send(
+            "retrieve_payment_intent",
+            key,
+            Method::GET,
+            &path,
+            &form,
+            None,
+        )
+        .await
+    }
+
+    /// `POST /v1/payment_intents/{id}/confirm`.
+    pub async fn confirm_payment_intent(
+        &self,
+        key: &ServerKey,
+        id: &str,
+        form: &Form,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<PaymentIntent, StripeError> {
+        let path = format!("/v1/payment_intents/{}/confirm", path_segment(id));
+        self.send(
+            "confirm_payment_intent",
+            key,
+            Method::POST,
+            &path,
+            form,
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    /// `POST /v1/payment_intents/{id}/capture` (`amount_to_capture` for a partial capture).
+    pub async fn capture_payment_intent(
+        &self,
+        key: &ServerKey,
+        id: &str,
+        amount: Option<i64>,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<PaymentIntent, StripeError> {
+        let path = format!("/v1/payment_intents/{}/capture", path_segment(id));
+        let mut form = Form::new();
+        if let Some(a) = amount {
+            form = form.push("amount_to_capture", a.to_string());
+        }
+        self.send(
+            "capture_payment_intent",
+            key,
+            Method::POST,
+            &path,
+            &form,
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    /// `POST /v1/payment_intents/{id}/cancel` (releases an authorisation: there is no void).
+    pub async fn cancel_payment_intent(
+        &self,
+        key: &ServerKey,
+        id: &str,
+        reason: Option<&str>,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<PaymentIntent, StripeError> {
+        let path = format!("/v1/payment_intents/{}/cancel", path_segment(id));
+        let mut form = Form::new();
+        if let Some(r) = reason {
+            form = form.push("cancellation_reason", r);
+        }
+        self.send(
+            "cancel_payment_intent",
+            key,
+            Method::POST,
+            &path,
+            &form,
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    /// `POST /v1/refunds`.
+    pub async fn create_refund(
+        &self,
+        key: &ServerKey,
+        form: &Form,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<Refund, StripeError> {
+        self.send(
+            "create_refund",
+            key,
+            Method::POST,
+            "/v1/refunds",
+            form,
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    /// `GET /v1/charges/{id}`.
+    pub async fn retrieve_charge(&self, key: &ServerKey, id: &str) -> Result<Charge, StripeError> {
+        let path = format!("/v1/charges/{}", path_segment(id));
+        self.send(
+            "retrieve_charge",
+            key,
+            Method::GET,
+            &path,
+            &Form::new(),
+            None,
+        )
+        .await
+    }
+
+    /// `GET /v1/balance_transactions/{id}`: Stripe's fee of a charge.
+    pub async fn retrieve_balance_transaction(
+        &self,
+        key: &ServerKey,
+        id: &str,
+    ) -> Result<BalanceTransaction, StripeError> {
+        let path = format!("/v1/balance_transactions/{}", path_segment(id));
+        self.send(
+            "retrieve_balance_transaction",
+            key,
+            Method::GET,
             &path,
             &Form::new(),
             None,

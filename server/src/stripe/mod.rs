@@ -1,6 +1,7 @@
 //! A minimal typed Stripe client on reqwest: the calls slotpay makes, Stripe's form encoding
-//! and error object, retries that keep the idempotency key. The payments issue adds its calls
-//! to [`client::StripeClient`].
+//! and error object, retries that keep the idempotency key: accounts and webhook endpoints
+//! (integrations), PaymentMethods, Customers, PaymentIntents, refunds, charges and balance
+//! transactions (payments).
 
 pub mod client;
 pub mod error;
@@ -8,4 +9,7 @@ pub mod types;
 
 pub use client::{ClientConfig, StripeClient, STRIPE_VERSION};
 pub use error::{redact_keys, StripeApiError, StripeError, StripeErrorKind};
-pub use types::{Account, Form, IdempotencyKey, WebhookEndpoint};
+pub use types::{
+    Account, BalanceTransaction, CardDetails, Charge, Customer, Dispute, Event, Expandable, Form,
+    IdempotencyKey, LastPaymentError, PaymentIntent, PaymentMethod, Refund, WebhookEndpoint,
+};

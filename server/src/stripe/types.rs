@@ -36,6 +36,315 @@ pub struct WebhookEndpoint {
     pub secret: Option<SecretString>,
 }
 
+/// An id, or the object itself when the request asked to `expand[]` it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Expandable<T> {
+    /// The object's id.
+    Id(String),
+    /// The expanded object.
+    Object(Box<T>),
+}
+
+impl<T: HasId> Expandable<T> {
+    /// The id, whichever form it has.
+    pub fn id(&self) -> &str {
+        match self {
+            Expandable::Id(id) => id,
+            Expandable::Object(o) => o.id(),
+        }
+    }
+
+    /// The object, when expanded.
+    pub fn object(&self) -> Option<&T> {
+        match self {
+            Expandable::Id(_) => None,
+            Expandable::Object(o) => Some(o),
+        }
+    }
+}
+
+/// Objects with an `id`.
+pub trait HasId {
+    /// The object's id.
+    fn id(&self) -> &str;
+}
+
+/// A card's details, as PaymentMethods and charges show them.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CardDetails {
+    /// `visa`, `amex`, ... (`unknown` for brands Stripe cannot name).
+    #[serde(default)]
+    pub brand: Option<String>,
+    /// Last 4 digits.
+    #[serde(default)]
+    pub last4: Option<String>,
+}
+
+/// A PaymentMethod (`pm_...`): only cards are used.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PaymentMethod {
+    /// `pm_...`.
+    pub id: String,
+    /// `card`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// The card.
+    #[serde(default)]
+    pub card: Option<CardDetails>,
+    /// The Customer it is attached to.
+    #[serde(default)]
+    pub customer: Option<String>,
+}
+
+/// A Customer (`cus_...`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Customer {
+    /// `cus_...`.
+    pub id: String,
+}
+
+/// The error of a PaymentIntent's last failed attempt.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct LastPaymentError {
+    /// `card_declined`, `payment_intent_authentication_failure`, ...
+    #[serde(default)]
+    pub code: Option<String>,
+    /// The issuer's reason.
+    #[serde(default)]
+    pub decline_code: Option<String>,
+    /// Stripe's message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// `card_error`, `invalid_request_error`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}
+
+/// A PaymentIntent (`pi_...`). `client_secret` is not one of slotpay's secrets (the browser
+/// gets it for 3-D Secure), but `Debug` leaves it out of logs all the same.
+#[derive(Clone, Deserialize)]
+pub struct PaymentIntent {
+    /// `pi_...`.
+    pub id: String,
+    /// `requires_payment_method`, `requires_confirmation`, `requires_action`, `processing`,
+    /// `requires_capture`, `canceled`, `succeeded`.
+    pub status: String,
+    /// Amount in minor units.
+    pub amount: i64,
+    /// Still capturable (manual capture).
+    #[serde(default)]
+    pub amount_capturable: i64,
+    /// Received (captured).
+    #[serde(default)]
+    pub amount_received: i64,
+    /// Lowercase currency.
+    pub currency: String,
+    /// `automatic`, `automatic_async` or `manual`.
+    #[serde(default)]
+    pub capture_method: Option<String>,
+    /// For Stripe.js's `confirmCardPayment`.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// The latest charge, expanded when asked.
+    #[serde(default)]
+    pub latest_charge: Option<Expandable<Charge>>,
+    /// Why the last attempt failed.
+    #[serde(default)]
+    pub last_payment_error: Option<LastPaymentError>,
+    /// The Customer.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// The PaymentMethod (an id unless expanded).
+    #[serde(default)]
+    pub payment_method: Option<serde_json::Value>,
+    /// Why it was canceled (`automatic` when an authorisation lapsed).
+    #[serde(default)]
+    pub cancellation_reason: Option<String>,
+    /// Metadata slotpay set (`slotpay_checkout`, `slotpay_fee`).
+    #[serde(default)]
+    pub metadata: std::collections::BTreeMap<String, String>,
+    /// Unix seconds.
+    #[serde(default)]
+    pub created: i64,
+}
+
+impl std::fmt::Debug for PaymentIntent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentIntent")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("amount", &self.amount)
+            .field("currency", &self.currency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PaymentIntent {
+    /// The PaymentMethod's id.
+    pub fn payment_method_id(&self) -> Option<&str> {
+        match &self.payment_method {
+            Some(serde_json::Value::String(id)) => Some(id),
+            Some(serde_json::Value::Object(o)) => o.get("id").and_then(|v| v.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The latest charge, when expanded.
+    pub fn charge(&self) -> Option<&Charge> {
+        self.latest_charge.as_ref().and_then(Expandable::object)
+    }
+}
+
+/// The `payment_method_details` of a charge.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct PaymentMethodDetails {
+    /// The card's details.
+    #[serde(default)]
+    pub card: Option<CardDetails>,
+}
+
+/// A charge (`ch_...`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Charge {
+    /// `ch_...`.
+    pub id: String,
+    /// Amount authorised.
+    pub amount: i64,
+    /// Amount captured.
+    #[serde(default)]
+    pub amount_captured: i64,
+    /// Refunded, including an uncaptured remainder released by a partial capture.
+    #[serde(default)]
+    pub amount_refunded: i64,
+    /// Whether captured.
+    #[serde(default)]
+    pub captured: bool,
+    /// `succeeded`, `pending`, `failed`.
+    pub status: String,
+    /// Lowercase currency.
+    pub currency: String,
+    /// The PaymentIntent.
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    /// The balance transaction (its `fee` is Stripe's fee), when captured.
+    #[serde(default)]
+    pub balance_transaction: Option<Expandable<BalanceTransaction>>,
+    /// The card.
+    #[serde(default)]
+    pub payment_method_details: Option<PaymentMethodDetails>,
+    /// The first refunds (up to 10).
+    #[serde(default)]
+    pub refunds: Option<List<Refund>>,
+    /// Whether a dispute was opened.
+    #[serde(default)]
+    pub disputed: bool,
+    /// Unix seconds.
+    #[serde(default)]
+    pub created: i64,
+}
+
+impl HasId for Charge {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Charge {
+    /// The card's details.
+    pub fn card(&self) -> Option<&CardDetails> {
+        self.payment_method_details.as_ref()?.card.as_ref()
+    }
+}
+
+/// A refund (`re_...`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Refund {
+    /// `re_...`.
+    pub id: String,
+    /// Minor units.
+    pub amount: i64,
+    /// `pending`, `requires_action`, `succeeded`, `failed`, `canceled`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The charge.
+    #[serde(default)]
+    pub charge: Option<String>,
+    /// The PaymentIntent.
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    /// Metadata (`slotpay_refund`).
+    #[serde(default)]
+    pub metadata: std::collections::BTreeMap<String, String>,
+    /// Unix seconds.
+    #[serde(default)]
+    pub created: i64,
+}
+
+/// A balance transaction (`txn_...`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct BalanceTransaction {
+    /// `txn_...`.
+    pub id: String,
+    /// Stripe's fee, in the settlement currency's minor units.
+    #[serde(default)]
+    pub fee: i64,
+    /// The settlement currency.
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+impl HasId for BalanceTransaction {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A dispute (`dp_...`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Dispute {
+    /// `dp_...`.
+    pub id: String,
+    /// Disputed amount.
+    pub amount: i64,
+    /// Lowercase currency.
+    pub currency: String,
+    /// The disputed charge.
+    pub charge: String,
+    /// The PaymentIntent.
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    /// `fraudulent`, `duplicate`, ...
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// `warning_needs_response`, `needs_response`, `under_review`, `won`, `lost`, ...
+    pub status: String,
+    /// Unix seconds.
+    #[serde(default)]
+    pub created: i64,
+}
+
+/// A webhook event, as Stripe sends it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Event {
+    /// `evt_...`.
+    pub id: String,
+    /// `payment_intent.succeeded`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// `{"object": {...}}`.
+    pub data: EventData,
+}
+
+/// An event's `data`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct EventData {
+    /// The object the event is about, as it was then.
+    pub object: serde_json::Value,
+}
+
 /// A page of a list.
 #[derive(Clone, Debug, Deserialize)]
 pub struct List<T> {
@@ -122,6 +431,17 @@ impl Form {
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
+    /// A key spelled out by the caller (`slotpay:{checkout}:pi`): at most 255 characters of
+    /// visible ASCII, else it is hashed into one.
+    pub fn new(key: impl Into<String>) -> IdempotencyKey {
+        let key = key.into();
+        if key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) {
+            IdempotencyKey(key)
+        } else {
+            IdempotencyKey::derive("key", &[&key])
+        }
+    }
+
     /// `slotpay-<operation>-<hash of the parts>`: stable for the same parts, at most 255
     /// characters, and revealing none of them.
     pub fn derive(operation: &str, parts: &[&str]) -> IdempotencyKey {

@@ -1,0 +1,130 @@
+//! The `payment_attempts` table: one row per (checkout, client `Idempotency-Key`), numbered
+//! per checkout. The attempt number makes the Stripe idempotency key of its confirmation, so a
+//! client retrying with the same key reuses the attempt (and Stripe replays instead of acting
+//! twice); the stored answer is replayed once the attempt has finished.
+
+use sqlx::any::AnyRow;
+
+use super::{col, Db, DbError};
+
+const TABLE: &str = "payment_attempts";
+
+/// An attempt as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptRecord {
+    /// The checkout.
+    pub checkout_token: String,
+    /// 1, 2, ... per checkout.
+    pub attempt: i64,
+    /// The client's `Idempotency-Key`.
+    pub idempotency_key: String,
+    /// Hash of the request body: the same key with another body is refused.
+    pub request_hash: String,
+    /// HTTP status of the final answer, once there is one.
+    pub response_status: Option<i64>,
+    /// The final answer's JSON body.
+    pub response: Option<String>,
+}
+
+fn from_row(row: &AnyRow) -> Result<AttemptRecord, DbError> {
+    Ok(AttemptRecord {
+        checkout_token: col(row, TABLE, "checkout_token")?,
+        attempt: col(row, TABLE, "attempt")?,
+        idempotency_key: col(row, TABLE, "idempotency_key")?,
+        request_hash: col(row, TABLE, "request_hash")?,
+        response_status: col(row, TABLE, "response_status")?,
+        response: col(row, TABLE, "response")?,
+    })
+}
+
+const COLUMNS: &str =
+    "checkout_token, attempt, idempotency_key, request_hash, response_status, response";
+
+impl Db {
+    /// The attempt a client key made on a checkout.
+    pub async fn get_attempt(
+        &self,
+        token: &str,
+        idempotency_key: &str,
+    ) -> Result<Option<AttemptRecord>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM payment_attempts WHERE checkout_token = $1 AND idempotency_key = $2"
+        ))
+        .bind(token)
+        .bind(idempotency_key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// The attempt of a client key: the stored one, or a new one numbered after the last.
+    /// Two requests racing for the same key or number meet a UNIQUE constraint; the loser
+    /// reads again.
+    pub async fn attempt_for_key(
+        &self,
+        token: &str,
+        idempotency_key: &str,
+        request_hash: &str,
+        now: i64,
+    ) -> Result<AttemptRecord, DbError> {
+        for _ in 0..20 {
+            if let Some(a) = self.get_attempt(token, idempotency_key).await? {
+                return Ok(a);
+            }
+            let inserted = sqlx::query(
+                "INSERT INTO payment_attempts (checkout_token, attempt, idempotency_key, \
+                 request_hash, created_at, updated_at) \
+                 SELECT $1, COALESCE(MAX(attempt), 0) + 1, $2, $3, $4, $4 \
+                 FROM payment_attempts WHERE checkout_token = $1",
+            )
+            .bind(token)
+            .bind(idempotency_key)
+            .bind(request_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await;
+            match inserted.map_err(DbError::from) {
+                Ok(_) => {}
+                Err(e) if e.is_unique_violation() => {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(DbError::Conflict(
+            "too many concurrent attempts on this checkout",
+        ))
+    }
+
+    /// Stores an attempt's final answer (the first one stays: a replay answers it).
+    pub async fn finish_attempt(
+        &self,
+        token: &str,
+        attempt: i64,
+        status: u16,
+        response: &str,
+        now: i64,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE payment_attempts SET response_status = $3, response = $4, updated_at = $5 \
+             WHERE checkout_token = $1 AND attempt = $2 AND response IS NULL",
+        )
+        .bind(token)
+        .bind(attempt)
+        .bind(i64::from(status))
+        .bind(response)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// How many attempts a checkout had.
+    pub async fn count_attempts(&self, token: &str) -> Result<i64, DbError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM payment_attempts WHERE checkout_token = $1")
+            .bind(token)
+            .fetch_one(&self.pool)
+            .await?;
+        col(&row, TABLE, "n")
+    }
+}

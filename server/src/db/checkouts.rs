@@ -1,0 +1,400 @@
+//! The `checkouts` table: one row per checkout, its PaymentIntent (UNIQUE: one per checkout),
+//! its lease, and what Stripe said about the payment.
+//!
+//! Writes are optimistic: [`Db::update_checkout`] names the `version` it read and bumps it,
+//! so a webhook and a pay request cannot overwrite each other. Two columns have their own
+//! conditional updates: the lease ([`Db::claim_checkout`], so one attempt at a time talks to
+//! Stripe across instances) and `amount_refunded` (reserved by the refunds module under
+//! `amount_refunded + x <= amount_captured`, and never written by `update_checkout`).
+
+use sqlx::any::AnyRow;
+
+use super::{col, Db, DbError};
+
+const TABLE: &str = "checkouts";
+pub(crate) const COLUMNS: &str = "token, merchant_id, service_id, source, amount, currency, \
+    description, booking_ref, customer_email, is_link, capture_method, fee_offer_amount, status, \
+    expires_at, payment_intent_id, lease_until, lease_attempt, lease_from, charge_id, card_brand, \
+    card_last4, amount_authorized, amount_captured, amount_refunded, stripe_fee, \
+    stripe_fee_currency, customer_id, saved_payment_method, last_error_code, last_decline_code, \
+    last_error_message, synced_at, version, created_at, updated_at, authorized_at, paid_at, \
+    canceled_at";
+
+/// A checkout as stored. Strings hold the domain's wire forms (`"paid"`, `"manual"`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct CheckoutRecord {
+    /// `cs_...`: the public, unguessable handle.
+    pub token: String,
+    /// Owner.
+    pub merchant_id: String,
+    /// The service it was made for, if any.
+    pub service_id: Option<String>,
+    /// `platform` (the platform API) or `catalogue` (the script-tag embed).
+    pub source: String,
+    /// Minor units.
+    pub amount: i64,
+    /// Lowercase currency code.
+    pub currency: String,
+    /// What is paid for.
+    pub description: String,
+    /// The platform's booking reference.
+    pub booking_ref: Option<String>,
+    /// Receipt address (given by the platform, or by the client when paying).
+    pub customer_email: Option<String>,
+    /// Created as a payment link.
+    pub is_link: bool,
+    /// `automatic` or `manual`.
+    pub capture_method: String,
+    /// The cancellation fee the client may agree to (saving the card), in minor units.
+    pub fee_offer_amount: Option<i64>,
+    /// Core's `CheckoutStatus` wire form.
+    pub status: String,
+    /// Unix seconds after which it cannot be paid.
+    pub expires_at: Option<i64>,
+    /// `pi_...` (UNIQUE).
+    pub payment_intent_id: Option<String>,
+    /// The lease of the attempt talking to Stripe ends then (unix seconds).
+    pub lease_until: Option<i64>,
+    /// The attempt holding the lease (0: an admin operation).
+    pub lease_attempt: Option<i64>,
+    /// The status the lease was taken from (given back when the attempt ends unresolved).
+    pub lease_from: Option<String>,
+    /// `ch_...`.
+    pub charge_id: Option<String>,
+    /// `visa`, ...
+    pub card_brand: Option<String>,
+    /// Last 4 digits.
+    pub card_last4: Option<String>,
+    /// Authorised (manual capture), minor units.
+    pub amount_authorized: i64,
+    /// Captured, minor units.
+    pub amount_captured: i64,
+    /// Refunded or reserved for a refund in flight, minor units.
+    pub amount_refunded: i64,
+    /// Stripe's fee, when known.
+    pub stripe_fee: Option<i64>,
+    /// Currency of the fee (the settlement currency).
+    pub stripe_fee_currency: Option<String>,
+    /// `cus_...` of a saved card.
+    pub customer_id: Option<String>,
+    /// `pm_...` saved for a cancellation fee.
+    pub saved_payment_method: Option<String>,
+    /// Code of the last failed attempt.
+    pub last_error_code: Option<String>,
+    /// Decline code of the last failed attempt.
+    pub last_decline_code: Option<String>,
+    /// Message of the last failed attempt.
+    pub last_error_message: Option<String>,
+    /// Time (unix seconds) of the newest Stripe state applied: an event's `created`, or the
+    /// time the PaymentIntent was read from Stripe.
+    pub synced_at: i64,
+    /// Bumped by every write.
+    pub version: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+    /// When it was authorised.
+    pub authorized_at: Option<i64>,
+    /// When it was paid (captured).
+    pub paid_at: Option<i64>,
+    /// When it was canceled.
+    pub canceled_at: Option<i64>,
+}
+
+pub(crate) fn from_row(row: &AnyRow) -> Result<CheckoutRecord, DbError> {
+    Ok(CheckoutRecord {
+        token: col(row, TABLE, "token")?,
+        merchant_id: col(row, TABLE, "merchant_id")?,
+        service_id: col(row, TABLE, "service_id")?,
+        source: col(row, TABLE, "source")?,
+        amount: col(row, TABLE, "amount")?,
+        currency: col(row, TABLE, "currency")?,
+        description: col(row, TABLE, "description")?,
+        booking_ref: col(row, TABLE, "booking_ref")?,
+        customer_email: col(row, TABLE, "customer_email")?,
+        is_link: col::<i64>(row, TABLE, "is_link")? != 0,
+        capture_method: col(row, TABLE, "capture_method")?,
+        fee_offer_amount: col(row, TABLE, "fee_offer_amount")?,
+        status: col(row, TABLE, "status")?,
+        expires_at: col(row, TABLE, "expires_at")?,
+        payment_intent_id: col(row, TABLE, "payment_intent_id")?,
+        lease_until: col(row, TABLE, "lease_until")?,
+        lease_attempt: col(row, TABLE, "lease_attempt")?,
+        lease_from: col(row, TABLE, "lease_from")?,
+        charge_id: col(row, TABLE, "charge_id")?,
+        card_brand: col(row, TABLE, "card_brand")?,
+        card_last4: col(row, TABLE, "card_last4")?,
+        amount_authorized: col(row, TABLE, "amount_authorized")?,
+        amount_captured: col(row, TABLE, "amount_captured")?,
+        amount_refunded: col(row, TABLE, "amount_refunded")?,
+        stripe_fee: col(row, TABLE, "stripe_fee")?,
+        stripe_fee_currency: col(row, TABLE, "stripe_fee_currency")?,
+        customer_id: col(row, TABLE, "customer_id")?,
+        saved_payment_method: col(row, TABLE, "saved_payment_method")?,
+        last_error_code: col(row, TABLE, "last_error_code")?,
+        last_decline_code: col(row, TABLE, "last_decline_code")?,
+        last_error_message: col(row, TABLE, "last_error_message")?,
+        synced_at: col(row, TABLE, "synced_at")?,
+        version: col(row, TABLE, "version")?,
+        created_at: col(row, TABLE, "created_at")?,
+        updated_at: col(row, TABLE, "updated_at")?,
+        authorized_at: col(row, TABLE, "authorized_at")?,
+        paid_at: col(row, TABLE, "paid_at")?,
+        canceled_at: col(row, TABLE, "canceled_at")?,
+    })
+}
+
+/// Which checkouts a list or report wants.
+#[derive(Clone, Debug, Default)]
+pub struct CheckoutFilter {
+    /// Stored statuses (any when empty).
+    pub statuses: Vec<String>,
+    /// Created at or after (unix seconds).
+    pub from: Option<i64>,
+    /// Created before (unix seconds).
+    pub to: Option<i64>,
+    /// This booking reference only.
+    pub booking_ref: Option<String>,
+    /// At most this many, newest first.
+    pub limit: Option<i64>,
+}
+
+impl Db {
+    /// Stores a new checkout (version 1).
+    pub async fn insert_checkout(&self, r: &CheckoutRecord) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO checkouts (token, merchant_id, service_id, source, amount, currency, \
+             description, booking_ref, customer_email, is_link, capture_method, \
+             fee_offer_amount, status, expires_at, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15)",
+        )
+        .bind(&r.token)
+        .bind(&r.merchant_id)
+        .bind(&r.service_id)
+        .bind(&r.source)
+        .bind(r.amount)
+        .bind(&r.currency)
+        .bind(&r.description)
+        .bind(&r.booking_ref)
+        .bind(&r.customer_email)
+        .bind(i64::from(r.is_link))
+        .bind(&r.capture_method)
+        .bind(r.fee_offer_amount)
+        .bind(&r.status)
+        .bind(r.expires_at)
+        .bind(r.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// One checkout.
+    pub async fn get_checkout(&self, token: &str) -> Result<Option<CheckoutRecord>, DbError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM checkouts WHERE token = $1"))
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// The checkout of a PaymentIntent.
+    pub async fn checkout_by_payment_intent(
+        &self,
+        payment_intent_id: &str,
+    ) -> Result<Option<CheckoutRecord>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM checkouts WHERE payment_intent_id = $1"
+        ))
+        .bind(payment_intent_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// The checkout of a charge.
+    pub async fn checkout_by_charge(
+        &self,
+        charge_id: &str,
+    ) -> Result<Option<CheckoutRecord>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM checkouts WHERE charge_id = $1"
+        ))
+        .bind(charge_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Writes `r` over the stored row if its version is still `r.version` (every column but
+    /// the token, merchant, creation time and `amount_refunded`); false when it changed.
+    pub async fn update_checkout(&self, r: &CheckoutRecord) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE checkouts SET amount = $2, currency = $3, description = $4, \
+             booking_ref = $5, customer_email = $6, capture_method = $7, \
+             fee_offer_amount = $8, status = $9, expires_at = $10, payment_intent_id = $11, \
+             lease_until = $12, lease_attempt = $13, lease_from = $14, charge_id = $15, \
+             card_brand = $16, card_last4 = $17, amount_authorized = $18, \
+             amount_captured = $19, stripe_fee = $20, stripe_fee_currency = $21, \
+             customer_id = $22, saved_payment_method = $23, last_error_code = $24, \
+             last_decline_code = $25, last_error_message = $26, synced_at = $27, \
+             updated_at = $28, authorized_at = $29, paid_at = $30, canceled_at = $31, \
+             version = version + 1 \
+             WHERE token = $1 AND version = $32",
+        )
+        .bind(&r.token)
+        .bind(r.amount)
+        .bind(&r.currency)
+        .bind(&r.description)
+        .bind(&r.booking_ref)
+        .bind(&r.customer_email)
+        .bind(&r.capture_method)
+        .bind(r.fee_offer_amount)
+        .bind(&r.status)
+        .bind(r.expires_at)
+        .bind(&r.payment_intent_id)
+        .bind(r.lease_until)
+        .bind(r.lease_attempt)
+        .bind(&r.lease_from)
+        .bind(&r.charge_id)
+        .bind(&r.card_brand)
+        .bind(&r.card_last4)
+        .bind(r.amount_authorized)
+        .bind(r.amount_captured)
+        .bind(r.stripe_fee)
+        .bind(&r.stripe_fee_currency)
+        .bind(&r.customer_id)
+        .bind(&r.saved_payment_method)
+        .bind(&r.last_error_code)
+        .bind(&r.last_decline_code)
+        .bind(&r.last_error_message)
+        .bind(r.synced_at)
+        .bind(r.updated_at)
+        .bind(r.authorized_at)
+        .bind(r.paid_at)
+        .bind(r.canceled_at)
+        .bind(r.version)
+        .execute(&self.pool)
+        .await;
+        match done {
+            Ok(done) => Ok(done.rows_affected() == 1),
+            Err(e) => {
+                let e = DbError::from(e);
+                if e.is_unique_violation() {
+                    Err(DbError::Conflict(
+                        "the PaymentIntent already belongs to another checkout",
+                    ))
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Takes the lease of a checkout for `attempt` until `until`, if the row is still at
+    /// `version` and can be paid (open, failed, waiting for 3-D Secure) or its lease ran out
+    /// (`lease_until < now`). The status becomes `processing`; the status it had is kept in
+    /// `lease_from`. One conditional update, so two instances cannot both hold it.
+    pub async fn claim_checkout(
+        &self,
+        token: &str,
+        version: i64,
+        attempt: i64,
+        until: i64,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE checkouts SET \
+             lease_from = CASE WHEN status = 'processing' THEN COALESCE(lease_from, 'open') \
+                               ELSE status END, \
+             status = 'processing', lease_until = $4, lease_attempt = $3, updated_at = $5, \
+             version = version + 1 \
+             WHERE token = $1 AND version = $2 \
+             AND (status IN ('open', 'failed', 'requires_action') \
+                  OR (status = 'processing' AND lease_until IS NOT NULL AND lease_until < $5))",
+        )
+        .bind(token)
+        .bind(version)
+        .bind(attempt)
+        .bind(until)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A merchant's checkouts, newest first.
+    pub async fn list_checkouts(
+        &self,
+        merchant_id: &str,
+        filter: &CheckoutFilter,
+    ) -> Result<Vec<CheckoutRecord>, DbError> {
+        let mut sql = format!("SELECT {COLUMNS} FROM checkouts WHERE merchant_id = $1");
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if !filter.statuses.is_empty() {
+            let marks: Vec<String> = filter
+                .statuses
+                .iter()
+                .map(|_| format!("${}", next()))
+                .collect();
+            sql.push_str(&format!(" AND status IN ({})", marks.join(", ")));
+        }
+        if filter.from.is_some() {
+            sql.push_str(&format!(" AND created_at >= ${}", next()));
+        }
+        if filter.to.is_some() {
+            sql.push_str(&format!(" AND created_at < ${}", next()));
+        }
+        if filter.booking_ref.is_some() {
+            sql.push_str(&format!(" AND booking_ref = ${}", next()));
+        }
+        sql.push_str(" ORDER BY created_at DESC, token");
+        if filter.limit.is_some() {
+            sql.push_str(&format!(" LIMIT ${}", next()));
+        }
+        let mut q = sqlx::query(&sql).bind(merchant_id);
+        for s in &filter.statuses {
+            q = q.bind(s);
+        }
+        if let Some(v) = filter.from {
+            q = q.bind(v);
+        }
+        if let Some(v) = filter.to {
+            q = q.bind(v);
+        }
+        if let Some(v) = &filter.booking_ref {
+            q = q.bind(v);
+        }
+        if let Some(v) = filter.limit {
+            q = q.bind(v);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Checkouts in `statuses` last written before `updated_before`, oldest first (the
+    /// reconciler's work list).
+    pub async fn checkouts_in(
+        &self,
+        statuses: &[&str],
+        updated_before: i64,
+        limit: i64,
+    ) -> Result<Vec<CheckoutRecord>, DbError> {
+        let marks: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM checkouts WHERE updated_at < $1 AND status IN ({}) \
+             ORDER BY updated_at LIMIT $2",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(updated_before).bind(limit);
+        for s in statuses {
+            q = q.bind(*s);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+}
