@@ -8,10 +8,15 @@
 //! browser glue (`widget`, `dom`, `api`, `stripe`, `js`) by `tests/web.rs` in Chromium.
 //!
 //! JavaScript API (what `www/slotpay.js` calls):
-//! - `mount(host, options) -> Widget`, options `{checkout} | {merchant, service}`, plus
-//!   `apiBase` (required), `locale`, `styleUrl`, `view` (a promise of the `Response` of the
-//!   view request, already started), `stripe` (a promise of the global `Stripe` function);
-//! - `Widget.unmount()`.
+//! - `mount(host, options) -> Widget`: a shadow root on `host` plus the card element's
+//!   container as its one light-DOM child. Options: `{checkout: "cs_..."}` or `{merchant:
+//!   "mer_...", service: "svc_..."}`, with `apiBase` (the slotpay server, required) and
+//!   optionally `locale` ("fr", "de-AT", ...), `styleUrl` (default `apiBase + "/slotpay.css"`),
+//!   `view` (a promise of the view request's `Response`, already started by the loader) and
+//!   `stripe` (a promise of the global `Stripe` function; without it `window.Stripe` must
+//!   exist). Throws a `TypeError` when the options name no checkout or no API.
+//! - `Widget.unmount()`: removes the DOM, listeners and card element; answers still in
+//!   flight are ignored; safe to call twice. `Widget.free()` (wasm-bindgen's) after it.
 #![deny(missing_docs)]
 
 mod api;
@@ -41,21 +46,13 @@ pub struct Widget {
 
 #[wasm_bindgen]
 impl Widget {
-    /// Removes the widget's DOM, listeners and card element; answers still in flight are
-    /// ignored. Safe to call more than once.
+    /// Removes everything the widget added; safe to call twice.
     pub fn unmount(&self) {
         self.mounted.unmount();
     }
 }
 
-/// Mounts the checkout in `host` (a shadow root on it, plus the card element's container
-/// as its one light-DOM child). `options`: `{checkout: "cs_..."}` or `{merchant: "mer_...",
-/// service: "svc_..."}`, with `apiBase` (the slotpay server's URL, required), and optionally
-/// `locale` ("fr", "de-AT", ...), `styleUrl` (default `apiBase + "/slotpay.css"`), `view` (a
-/// promise of the view request's `Response`, started by the loader) and `stripe` (a promise
-/// of the global `Stripe` function; without it `window.Stripe` must already exist).
-///
-/// Throws a `TypeError` when the options do not name a checkout or an API.
+/// Mounts the checkout in `host`; options and errors: see the crate documentation.
 #[wasm_bindgen]
 pub fn mount(host: &Element, options: JsValue) -> Result<Widget, JsValue> {
     let options = parse_options(&options).map_err(|m| JsValue::from(js_sys::TypeError::new(m)))?;

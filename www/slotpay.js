@@ -1,23 +1,10 @@
-/*
- * slotpay.js: the loader of slotpay's checkout widget. Served by the slotpay server next to
- * the widget's wasm (pkg/) and styles; everything it loads is relative to its own URL, and
- * the API it calls is on that origin.
- *
- *   <script src="https://PAY-HOST/slotpay.js" data-merchant="mer_..." data-service="svc_..."
- *           [data-checkout="cs_..."] [data-target="#id"] [data-locale="fr"]
- *           [data-stripe-js="https://js.stripe.com/v3/"] async></script>
- *     renders the checkout where the script stands (or into data-target);
- *   <slotpay-checkout checkout="cs_..."></slotpay-checkout>
- *   <slotpay-checkout merchant="mer_..." service="svc_..." [locale="fr"]></slotpay-checkout>
- *     mounts when connected, unmounts when removed;
- *   window.slotpay.mount(target, {checkout} | {merchant, service}, [baseUrl], [locale])
- *     resolves to {unmount()}; the ES module slotpay.mjs exports the same function.
- *
- * The checkout view and the wasm are fetched at once; Stripe.js starts loading as soon as the
- * view names its URL (or at once with data-stripe-js). No inline script or style, no eval:
- * it runs under a Content-Security-Policy that allows this origin, Stripe's and
- * 'wasm-unsafe-eval'. The only global is window.slotpay.
- */
+/* slotpay.js: loads slotpay's checkout widget. Everything (wasm, styles, API) is relative to
+ * this script's URL. <script src=".../slotpay.js" data-merchant data-service | data-checkout
+ * [data-target="#id"] [data-locale] [data-stripe-js]> renders where it stands (or into the
+ * target); <slotpay-checkout checkout | merchant service [locale]> mounts while connected;
+ * window.slotpay.mount(target, options) resolves to {unmount()}. The view and the wasm are
+ * fetched at once, Stripe.js as soon as the view names it. No inline code or style, no eval;
+ * the one global is window.slotpay. */
 (function () {
   'use strict';
 
