@@ -139,13 +139,21 @@ impl Call {
     /// `fetch(url, {method, headers, body, signal})`, with a timeout; `None` when it fails
     /// on the network (or times out).
     async fn fetch(&self) -> Option<Response> {
-        let init = RequestInit::new();
-        init.set_method(self.method);
-        init.set_headers(&object(&self.headers));
-        if let Some(body) = &self.body {
-            init.set_body(&JsValue::from_str(body));
-        }
-        init.set_signal(Some(&AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS)));
+        // A plain object is a `RequestInit` dictionary; building it with `Reflect.set` saves
+        // the wasm a binding per field.
+        let signal = AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS);
+        let init = object(&[
+            ("method", self.method.into()),
+            ("headers", object(&self.headers).into()),
+            (
+                "body",
+                self.body
+                    .as_deref()
+                    .map_or(JsValue::UNDEFINED, JsValue::from_str),
+            ),
+            ("signal", signal.into()),
+        ])
+        .unchecked_into::<RequestInit>();
         let promise = web_sys::window()?.fetch_with_str_and_init(&self.url, &init);
         JsFuture::from(promise).await.ok()?.dyn_into().ok()
     }

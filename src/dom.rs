@@ -10,10 +10,10 @@
 
 use slotpay_core::{Locale, Money, Receipt};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, HtmlElement, HtmlInputElement, ShadowRoot, ShadowRootInit, ShadowRootMode};
+use web_sys::{Element, HtmlElement, HtmlInputElement, ShadowRoot, ShadowRootInit};
 
 use crate::i18n::{fill, problem_text, text, Text};
-use crate::js::format_money;
+use crate::js::{format_money, object};
 use crate::machine::{Machine, Phase, Problem};
 use crate::stripe::Theme;
 
@@ -113,7 +113,10 @@ impl Ui {
     pub fn build(host: &Element, style_url: &str) -> Result<Ui, JsValue> {
         let root = match host.shadow_root() {
             Some(root) => root,
-            None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
+            None => host.attach_shadow(
+                // `{mode: "open"}`, as a plain object (one binding less than the setters).
+                &object(&[("mode", "open".into())]).unchecked_into::<ShadowRootInit>(),
+            )?,
         };
         root.set_inner_html(MARKUP);
         let card_host = host

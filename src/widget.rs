@@ -13,7 +13,7 @@ use std::rc::{Rc, Weak};
 use gloo_events::{EventListener, EventListenerOptions};
 use js_sys::{Function, Promise};
 use slotpay_core::{CheckoutToken, Locale};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{CustomEvent, CustomEventInit, Element};
 
@@ -356,10 +356,12 @@ fn emit(state: &Shared, event: Event) {
         };
         (s.ui.host.clone(), name, object(&fields))
     };
-    let init = CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_composed(true);
-    init.set_detail(&detail);
+    let init = object(&[
+        ("bubbles", true.into()),
+        ("composed", true.into()),
+        ("detail", detail.into()),
+    ])
+    .unchecked_into::<CustomEventInit>();
     if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
         let _ = host.dispatch_event(&event);
     }
