@@ -12,38 +12,40 @@ const BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// What happened to a received Stripe webhook (the payments issue counts them).
+/// What happened to a received Stripe webhook. A delivery counts once as `verified` (or
+/// `rejected`), then `duplicate` when its id was stored before; a stored event counts
+/// `processed` or `failed` each time it is applied.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum WebhookOutcome {
-    /// Signature valid, event stored and applied.
-    Processed,
+    /// Signature valid (stored, or a duplicate).
+    Verified,
     /// An event id seen before: answered 200, nothing changed.
     Duplicate,
-    /// Missing, wrong or stale signature: answered 400.
-    InvalidSignature,
-    /// No such merchant or no signing secret: answered 400.
-    UnknownMerchant,
-    /// Stored but applying it failed; it is retried.
+    /// Unknown merchant, no signing secret, missing, wrong or stale signature: answered 400.
+    Rejected,
+    /// Applied.
+    Processed,
+    /// Applying it failed; it is retried.
     Failed,
 }
 
 impl WebhookOutcome {
     /// Every outcome, so each series exists from the start.
     pub const ALL: [WebhookOutcome; 5] = [
-        WebhookOutcome::Processed,
+        WebhookOutcome::Verified,
         WebhookOutcome::Duplicate,
-        WebhookOutcome::InvalidSignature,
-        WebhookOutcome::UnknownMerchant,
+        WebhookOutcome::Rejected,
+        WebhookOutcome::Processed,
         WebhookOutcome::Failed,
     ];
 
     /// The label value.
     pub const fn as_str(self) -> &'static str {
         match self {
-            WebhookOutcome::Processed => "processed",
+            WebhookOutcome::Verified => "verified",
             WebhookOutcome::Duplicate => "duplicate",
-            WebhookOutcome::InvalidSignature => "invalid_signature",
-            WebhookOutcome::UnknownMerchant => "unknown_merchant",
+            WebhookOutcome::Rejected => "rejected",
+            WebhookOutcome::Processed => "processed",
             WebhookOutcome::Failed => "failed",
         }
     }
@@ -236,7 +238,7 @@ mod tests {
             "slotpay_stripe_requests_total{operation=\"retrieve_account\",outcome=\"ok\"} 1"
         ));
         assert!(text.contains("slotpay_webhooks_total{outcome=\"duplicate\"} 1"));
-        assert!(text.contains("slotpay_webhooks_total{outcome=\"invalid_signature\"} 0"));
+        assert!(text.contains("slotpay_webhooks_total{outcome=\"rejected\"} 0"));
         assert_eq!(escape("a\"b\\"), "a\\\"b\\\\");
     }
 }

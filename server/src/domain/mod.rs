@@ -1,12 +1,20 @@
-//! The rules of merchants, their Stripe integrations and their service catalogues. Every
-//! front end (the JSON platform API, the CLI, and the admin pages later) calls these
-//! functions, so no rule lives in a handler. Inputs arrive as loosely typed structs (what a
+//! The rules of merchants, their Stripe integrations, their service catalogues, and their
+//! payments (checkouts, pay, webhooks, refunds, captures, cancellation fees, reports). Every
+//! front end (the JSON APIs, the CLI, the pages) calls these functions, so no rule lives in
+//! a handler. Inputs arrive as loosely typed structs (what a
 //! form or JSON body can hold) and are parsed here into core's types; all fields are checked
 //! before anything is saved, and every refusal carries core's stable code and the field.
 
 pub mod catalogue;
+pub mod checkouts;
+pub mod fees;
 pub mod integrations;
 pub mod merchants;
+pub mod payments;
+pub mod reconcile;
+pub mod refunds;
+pub mod reports;
+pub mod webhooks;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use slotpay_core::ApiError;

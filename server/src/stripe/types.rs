@@ -161,6 +161,9 @@ pub struct PaymentIntent {
     /// Why it was canceled (`automatic` when an authorisation lapsed).
     #[serde(default)]
     pub cancellation_reason: Option<String>,
+    /// `off_session` when the card is saved for later charges.
+    #[serde(default)]
+    pub setup_future_usage: Option<String>,
     /// Metadata slotpay set (`slotpay_checkout`, `slotpay_fee`).
     #[serde(default)]
     pub metadata: std::collections::BTreeMap<String, String>,

@@ -45,7 +45,7 @@ async fn metrics_exposition(app: TestApp) {
         "slotpay_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
         "slotpay_stripe_requests_total{operation=\"retrieve_account\",outcome=\"ok\"} 1",
         "slotpay_webhooks_total{outcome=\"processed\"} 0",
-        "slotpay_webhooks_total{outcome=\"invalid_signature\"} 0",
+        "slotpay_webhooks_total{outcome=\"rejected\"} 0",
         "# TYPE slotpay_http_requests_duration_seconds histogram",
     ] {
         assert!(text.contains(line), "missing {line}\n{text}");

@@ -1,0 +1,982 @@
+//! Checkouts: created by the platform for a booking (amount decided by the platform, or a
+//! service's prepayment; optionally a payment link with an expiry, optionally manual capture)
+//! or by the public endpoint from the merchant's catalogue (the script-tag embed); the public
+//! view the widget shows; the admin view, list, resend and the expiry rule.
+//!
+//! A checkout's stored status follows core's forward-only state machine. An unpaid checkout
+//! whose `expires_at` has passed *is* expired ([`effective_status`]) without a write, so
+//! resending a link (a new expiry) brings it back without a status ever moving backwards.
+
+use serde::{Deserialize, Serialize};
+use slotpay_core::{
+    check_chargeable, minimum_charge, ApiError, CardBrand, CheckoutStatus, CheckoutToken,
+    CheckoutView, Currency, Email, ErrorCode, IntegrationMode, Last4, Locale, Money,
+    PrepaymentRule, Receipt, SaveCardOffer,
+};
+
+use super::{integrations, merchants, parse_name, Checker, DomainError};
+use crate::db::{
+    self, CheckoutFilter, CheckoutRecord, DbError, DisputeRecord, EventRecord, FeeRecord,
+    RefundRecord,
+};
+use crate::state::AppState;
+
+/// A payment link lives this long unless told otherwise (7 days).
+pub const LINK_EXPIRY_SECS: i64 = 7 * 86_400;
+/// A booking-page checkout lives this long unless told otherwise.
+pub const CHECKOUT_EXPIRY_SECS: i64 = 86_400;
+/// A script-tag checkout lives this long.
+pub const CATALOGUE_EXPIRY_SECS: i64 = 86_400;
+/// Longest expiry the platform may ask for (90 days).
+pub const MAX_EXPIRY_SECS: i64 = 90 * 86_400;
+const MAX_DESCRIPTION: usize = 500;
+const MAX_BOOKING_REF: usize = 200;
+
+/// An amount as the platform sends it: minor units (`2500`) or a decimal string (`"25.00"`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AmountField {
+    /// API minor units.
+    Minor(i64),
+    /// Major units as typed.
+    Decimal(String),
+}
+
+/// `POST /v1/admin/merchants/{id}/checkouts`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutInput {
+    /// The amount (the service's prepayment when absent and `service_id` is given).
+    pub amount: Option<AmountField>,
+    /// Currency code (the service's when absent).
+    pub currency: Option<String>,
+    /// What is paid for (the service's name when absent).
+    pub description: Option<String>,
+    /// The platform's booking reference.
+    pub booking_ref: Option<String>,
+    /// The client's email, for the receipt (prefilled in the widget).
+    pub customer_email: Option<String>,
+    /// Make a payment link (`url` in the answer, 7-day default expiry).
+    #[serde(default)]
+    pub link: bool,
+    /// Seconds until it expires.
+    pub expires_in: Option<i64>,
+    /// Authorise now, capture later (manual capture).
+    #[serde(default)]
+    pub capture: bool,
+    /// A service of the merchant: its prepayment, name and cancellation-fee offer.
+    pub service_id: Option<String>,
+}
+
+/// `POST /v1/merchants/{merchant_id}/checkouts`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceCheckoutInput {
+    /// `svc_...`.
+    pub service_id: String,
+}
+
+/// `POST /v1/admin/checkouts/{token}/resend`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResendInput {
+    /// Seconds from now (7 days when absent).
+    pub expires_in: Option<i64>,
+}
+
+/// A card as receipts and admin views show it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct CardView {
+    /// `visa`, ...
+    pub brand: String,
+    /// Last 4 digits.
+    pub last4: String,
+}
+
+/// The last failed attempt.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ErrorView {
+    /// Stripe's code.
+    pub code: String,
+    /// The issuer's reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decline_code: Option<String>,
+    /// Stripe's message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A received Stripe event, as the admin view lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct EventView {
+    /// `evt_...`.
+    pub id: String,
+    /// `payment_intent.succeeded`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Stripe's `created`.
+    pub created: i64,
+    /// When it arrived.
+    pub received_at: i64,
+    /// When it was applied.
+    pub processed_at: Option<i64>,
+}
+
+/// A refund, as views show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RefundView {
+    /// `rf_...` (or Stripe's id for a refund made in the Dashboard).
+    pub id: String,
+    /// Minor units.
+    pub amount: i64,
+    /// Currency.
+    pub currency: Currency,
+    /// `pending`, `succeeded`, `failed`, `canceled`.
+    pub status: String,
+    /// `re_...`.
+    pub stripe_refund_id: Option<String>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
+    /// True for a refund made outside slotpay.
+    pub external: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A dispute, as views show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DisputeView {
+    /// `dp_...`.
+    pub id: String,
+    /// Minor units.
+    pub amount: i64,
+    /// Lowercase currency.
+    pub currency: String,
+    /// Stripe's status (`needs_response`, `won`, `lost`, ...).
+    pub status: String,
+    /// Stripe's reason.
+    pub reason: Option<String>,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// A cancellation-fee charge, as views show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct FeeView {
+    /// `fee_...`.
+    pub id: String,
+    /// Minor units.
+    pub amount: i64,
+    /// Currency.
+    pub currency: String,
+    /// `pending`, `succeeded`, `failed`, `requires_action`.
+    pub status: String,
+    /// `pi_...`.
+    pub payment_intent_id: Option<String>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorView>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A checkout as the platform API (and the admin pages) show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckoutAdminView {
+    /// `cs_...`.
+    pub token: String,
+    /// Owner.
+    pub merchant_id: String,
+    /// The service it was made for.
+    pub service_id: Option<String>,
+    /// `platform` or `catalogue`.
+    pub source: String,
+    /// The status, with time taken into account (an unpaid checkout past its expiry is
+    /// `expired`).
+    pub status: CheckoutStatus,
+    /// Amount and currency (`amount` in minor units, `currency`).
+    #[serde(flatten)]
+    pub amount: Money,
+    /// What is paid for.
+    pub description: String,
+    /// The platform's reference.
+    pub booking_ref: Option<String>,
+    /// Receipt address.
+    pub customer_email: Option<String>,
+    /// Made as a payment link.
+    pub link: bool,
+    /// `<public URL>/pay/{token}` for links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    /// `automatic` or `manual`.
+    pub capture_method: String,
+    /// `pi_...`.
+    pub payment_intent_id: Option<String>,
+    /// `ch_...`.
+    pub charge_id: Option<String>,
+    /// The card that paid.
+    pub card: Option<CardView>,
+    /// Authorised, awaiting capture (manual capture).
+    pub amount_authorized: i64,
+    /// Captured.
+    pub amount_captured: i64,
+    /// Refunded (or reserved by a refund in flight).
+    pub amount_refunded: i64,
+    /// What can still be refunded.
+    pub amount_refundable: i64,
+    /// Stripe's fee, when known (in `stripe_fee_currency`).
+    pub stripe_fee: Option<i64>,
+    /// The fee's currency (the account's settlement currency).
+    pub stripe_fee_currency: Option<String>,
+    /// The cancellation fee offered for saving the card.
+    pub cancellation_fee_offer: Option<i64>,
+    /// A card is saved for a cancellation fee.
+    pub card_saved: bool,
+    /// The last failed attempt.
+    pub last_error: Option<ErrorView>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+    /// Unix seconds.
+    pub authorized_at: Option<i64>,
+    /// Unix seconds.
+    pub paid_at: Option<i64>,
+    /// Unix seconds.
+    pub canceled_at: Option<i64>,
+    /// Stripe events received about it (the detail view only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventView>>,
+    /// Its refunds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refunds: Option<Vec<RefundView>>,
+    /// Its disputes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disputes: Option<Vec<DisputeView>>,
+    /// Cancellation fees charged to the saved card.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancellation_fees: Option<Vec<FeeView>>,
+    /// Pay attempts made (the detail view only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<i64>,
+}
+
+/// Filters of the checkout list.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// A status (`paid`, `expired`, ...).
+    pub status: Option<String>,
+    /// Created on or after (ISO 8601 date or date-time, or unix seconds).
+    pub from: Option<String>,
+    /// Created before.
+    pub to: Option<String>,
+    /// A booking reference.
+    pub booking_ref: Option<String>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<i64>,
+}
+
+pub(crate) fn corrupt(detail: impl Into<String>) -> DomainError {
+    DomainError::Storage(DbError::Corrupt {
+        table: "checkouts",
+        detail: detail.into(),
+    })
+}
+
+/// The stored status.
+pub(crate) fn stored_status(r: &CheckoutRecord) -> Result<CheckoutStatus, DomainError> {
+    CheckoutStatus::parse(&r.status).ok_or_else(|| corrupt(format!("status {}", r.status)))
+}
+
+/// The status with time taken into account: an open or failed checkout past its expiry is
+/// expired.
+pub fn effective_status(r: &CheckoutRecord, now: i64) -> Result<CheckoutStatus, DomainError> {
+    let status = stored_status(r)?;
+    let past = r.expires_at.is_some_and(|e| e <= now);
+    Ok(match status {
+        CheckoutStatus::Open | CheckoutStatus::Failed if past => CheckoutStatus::Expired,
+        s => s,
+    })
+}
+
+/// The checkout's amount.
+pub(crate) fn amount(r: &CheckoutRecord) -> Result<Money, DomainError> {
+    let currency = Currency::parse(&r.currency).map_err(|e| corrupt(e.to_string()))?;
+    Ok(Money::from_minor(r.amount, currency))
+}
+
+/// Parses a token from a path: a malformed one is an unknown checkout.
+pub fn parse_token(token: &str) -> Result<CheckoutToken, DomainError> {
+    CheckoutToken::parse(token).map_err(|e| DomainError::Refused(ApiError::from(e)))
+}
+
+/// The stored checkout of a token, or `checkout_not_found`.
+pub(crate) async fn load(state: &AppState, token: &str) -> Result<CheckoutRecord, DomainError> {
+    let token = parse_token(token)?;
+    state
+        .db
+        .get_checkout(token.as_str())
+        .await?
+        .ok_or_else(|| {
+            DomainError::Refused(ApiError::new(
+                ErrorCode::CheckoutNotFound,
+                "No checkout has this token",
+            ))
+        })
+}
+
+fn new_token() -> CheckoutToken {
+    use rand::RngCore;
+    let mut bytes = [0_u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    CheckoutToken::from_random_bytes(bytes)
+}
+
+/// The payment-link URL of a token.
+pub fn link_url(state: &AppState, token: &str) -> String {
+    format!(
+        "{}/pay/{token}",
+        state.public_url.as_str().trim_end_matches('/')
+    )
+}
+
+fn parse_text(input: &str, param: &str, max: usize) -> Result<String, ApiError> {
+    parse_name(input, param, max)
+}
+
+fn parse_expiry(expires_in: Option<i64>, default: i64) -> Result<i64, ApiError> {
+    match expires_in {
+        None => Ok(default),
+        Some(s) if (60..=MAX_EXPIRY_SECS).contains(&s) => Ok(s),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("expires_in must be 60 to {MAX_EXPIRY_SECS} seconds"),
+        )
+        .with_param("expires_in")),
+    }
+}
+
+fn parse_amount(field: &AmountField, currency: Currency) -> Result<Money, ApiError> {
+    let money = match field {
+        AmountField::Minor(m) => Money::from_minor(*m, currency),
+        AmountField::Decimal(text) => {
+            Money::parse(text.trim(), currency).map_err(ApiError::from)?
+        }
+    };
+    check_chargeable(money).map_err(ApiError::from)?;
+    Ok(money)
+}
+
+/// The consent text a client agrees to when saving the card for a cancellation fee.
+pub fn consent_text(locale: Locale, merchant: &str, fee: Money) -> String {
+    let fee = fee.to_string();
+    match locale {
+        Locale::Fr => format!(
+            "J'autorise {merchant} à enregistrer ma carte et à la débiter de frais d'annulation ou d'absence de {fee} au plus, selon ses conditions d'annulation."
+        ),
+        Locale::De => format!(
+            "Ich erlaube {merchant}, meine Karte zu speichern und sie gemäß den Stornobedingungen mit einer Storno- oder Nichterscheinensgebühr von höchstens {fee} zu belasten."
+        ),
+        Locale::Es => format!(
+            "Autorizo a {merchant} a guardar mi tarjeta y a cargarle una tarifa de cancelación o de no presentación de hasta {fee}, según su política de cancelación."
+        ),
+        Locale::En => format!(
+            "I authorise {merchant} to save my card and charge it a cancellation or no-show fee of up to {fee}, under its cancellation policy."
+        ),
+    }
+}
+
+/// Creates a checkout for a booking (the platform API).
+pub async fn create(
+    state: &AppState,
+    merchant_id: &str,
+    input: CheckoutInput,
+) -> Result<CheckoutAdminView, DomainError> {
+    merchants::record(state, merchant_id).await?;
+    let service = match &input.service_id {
+        Some(id) => Some(
+            state
+                .db
+                .get_service(merchant_id, id)
+                .await?
+                .ok_or(DomainError::NotFound("service"))?,
+        ),
+        None => None,
+    };
+    let mut c = Checker::default();
+    let currency = match (&input.currency, &service) {
+        (Some(code), _) => c.check(
+            Currency::parse(code.trim()).map_err(|e| ApiError::from(e).with_param("currency")),
+        ),
+        (None, Some(s)) => Currency::parse(&s.currency).ok(),
+        (None, None) => {
+            c.push(
+                ApiError::new(ErrorCode::InvalidCurrency, "Give the currency (e.g. \"eur\")")
+                    .with_param("currency"),
+            );
+            None
+        }
+    };
+    let money = match (currency, &input.amount, &service) {
+        (Some(cur), Some(a), _) => c.check(parse_amount(a, cur)),
+        (Some(cur), None, Some(s)) if s.currency == cur.code() => {
+            let rule: PrepaymentRule = serde_json::from_str(&s.prepayment)
+                .map_err(|e| DomainError::Internal(format!("stored prepayment rule: {e}")))?;
+            c.check(
+                rule.prepayment(Money::from_minor(s.price_amount, cur))
+                    .map_err(ApiError::from),
+            )
+        }
+        (Some(_), None, _) => {
+            c.push(ApiError::new(ErrorCode::InvalidAmount, "Give the amount").with_param("amount"));
+            None
+        }
+        (None, ..) => None,
+    };
+    let description = match (&input.description, &service) {
+        (Some(d), _) => c.check(parse_text(d, "description", MAX_DESCRIPTION)),
+        (None, Some(s)) => Some(s.name.clone()),
+        (None, None) => c.check(parse_text("", "description", MAX_DESCRIPTION)),
+    };
+    let booking_ref = match &input.booking_ref {
+        Some(b) => c.check(parse_text(b, "booking_ref", MAX_BOOKING_REF)),
+        None => None,
+    };
+    let email = match &input.customer_email {
+        Some(e) if !e.trim().is_empty() => c
+            .check(Email::parse(e).map_err(|e| ApiError::from(e).with_param("customer_email")))
+            .map(|e| e.as_str().to_owned()),
+        _ => None,
+    };
+    let default_expiry = if input.link {
+        LINK_EXPIRY_SECS
+    } else {
+        CHECKOUT_EXPIRY_SECS
+    };
+    let expiry = c.check(parse_expiry(input.expires_in, default_expiry));
+    c.finish()?;
+    let (Some(money), Some(description), Some(expiry)) = (money, description, expiry) else {
+        return Err(DomainError::Internal("checked input lost a field".into()));
+    };
+    let now = db::now();
+    let record = CheckoutRecord {
+        token: new_token().as_str().to_owned(),
+        merchant_id: merchant_id.to_owned(),
+        service_id: service.as_ref().map(|s| s.id.clone()),
+        source: "platform".into(),
+        amount: money.minor(),
+        currency: money.currency().code().to_owned(),
+        description,
+        booking_ref,
+        customer_email: email,
+        is_link: input.link,
+        capture_method: if input.capture { "manual" } else { "automatic" }.into(),
+        fee_offer_amount: service.as_ref().and_then(|s| s.cancellation_fee_amount),
+        status: CheckoutStatus::Open.as_str().into(),
+        expires_at: Some(now + expiry),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        ..CheckoutRecord::default()
+    };
+    state.db.insert_checkout(&record).await?;
+    tracing::info!(merchant_id, token = %record.token, link = input.link, "checkout created");
+    admin_view(state, &record, false).await
+}
+
+/// Creates a checkout from a service of the catalogue (the script-tag embed): the price and
+/// prepayment rule decide the amount; the merchant must be taking payments.
+pub async fn create_from_service(
+    state: &AppState,
+    merchant_id: &str,
+    input: ServiceCheckoutInput,
+) -> Result<CheckoutView, DomainError> {
+    let merchant = merchants::record(state, merchant_id).await?;
+    let service = state
+        .db
+        .get_service(merchant_id, input.service_id.trim())
+        .await?
+        .filter(|s| s.active)
+        .ok_or(DomainError::NotFound("service"))?;
+    integrations::payment_credentials(state, merchant_id).await?;
+    let currency = Currency::parse(&service.currency).map_err(|e| corrupt(e.to_string()))?;
+    let rule: PrepaymentRule = serde_json::from_str(&service.prepayment)
+        .map_err(|e| DomainError::Internal(format!("stored prepayment rule: {e}")))?;
+    let money = rule
+        .prepayment(Money::from_minor(service.price_amount, currency))
+        .map_err(|e| DomainError::Refused(e.into()))?;
+    let now = db::now();
+    let record = CheckoutRecord {
+        token: new_token().as_str().to_owned(),
+        merchant_id: merchant.id.clone(),
+        service_id: Some(service.id.clone()),
+        source: "catalogue".into(),
+        amount: money.minor(),
+        currency: currency.code().to_owned(),
+        description: service.name.clone(),
+        capture_method: "automatic".into(),
+        fee_offer_amount: service.cancellation_fee_amount,
+        status: CheckoutStatus::Open.as_str().into(),
+        expires_at: Some(now + CATALOGUE_EXPIRY_SECS),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        ..CheckoutRecord::default()
+    };
+    state.db.insert_checkout(&record).await?;
+    public_view_of(state, &record, now).await
+}
+
+/// The public view of a checkout (what the widget shows).
+pub async fn public_view(state: &AppState, token: &str) -> Result<CheckoutView, DomainError> {
+    let r = load(state, token).await?;
+    public_view_of(state, &r, db::now()).await
+}
+
+/// The receipt of a paid checkout.
+pub(crate) fn receipt(r: &CheckoutRecord) -> Result<Option<Receipt>, DomainError> {
+    let (Some(brand), Some(last4)) = (&r.card_brand, &r.card_last4) else {
+        return Ok(None);
+    };
+    let Ok(last4) = Last4::parse(last4) else {
+        return Ok(None);
+    };
+    let reference = r
+        .booking_ref
+        .clone()
+        .or_else(|| r.payment_intent_id.clone())
+        .unwrap_or_else(|| r.token.clone());
+    Ok(Some(Receipt {
+        brand: CardBrand::from_stripe(brand),
+        last4,
+        amount: Money::from_minor(
+            if r.amount_captured > 0 {
+                r.amount_captured
+            } else {
+                r.amount
+            },
+            amount(r)?.currency(),
+        ),
+        reference,
+    }))
+}
+
+fn refused(code: ErrorCode, message: &str) -> DomainError {
+    DomainError::Refused(ApiError::new(code, message))
+}
+
+/// Whether a status holds money (paid or authorised, refunded or not).
+pub(crate) fn is_settled(s: CheckoutStatus) -> bool {
+    matches!(
+        s,
+        CheckoutStatus::Paid
+            | CheckoutStatus::Authorized
+            | CheckoutStatus::PartiallyRefunded
+            | CheckoutStatus::Refunded
+    )
+}
+
+async fn public_view_of(
+    state: &AppState,
+    r: &CheckoutRecord,
+    now: i64,
+) -> Result<CheckoutView, DomainError> {
+    let status = effective_status(r, now)?;
+    match status {
+        CheckoutStatus::Expired => {
+            return Err(refused(
+                ErrorCode::CheckoutExpired,
+                "This checkout has expired; ask the merchant for a new payment link",
+            ))
+        }
+        CheckoutStatus::Canceled => {
+            return Err(refused(
+                ErrorCode::CheckoutCanceled,
+                "The merchant canceled this checkout",
+            ))
+        }
+        _ => {}
+    }
+    let merchant = merchants::record(state, &r.merchant_id).await?;
+    let locale = Locale::parse(&merchant.locale).unwrap_or_default();
+    let money = amount(r)?;
+    let (publishable_key, mode, card_brands) =
+        match integrations::payment_credentials(state, &r.merchant_id).await {
+            Ok(c) => (
+                c.keys.publishable().as_str().to_owned(),
+                c.mode,
+                c.card_brands,
+            ),
+            // A paid checkout still shows its receipt when payments were switched off since.
+            Err(DomainError::Refused(e))
+                if e.code == ErrorCode::PaymentsUnavailable && is_settled(status) =>
+            {
+                match integrations::stored(state, &r.merchant_id).await? {
+                    Some(i) => (
+                        i.publishable_key,
+                        IntegrationMode::parse(&i.mode).unwrap_or(IntegrationMode::Off),
+                        serde_json::from_str(&i.card_brands).unwrap_or_default(),
+                    ),
+                    None => (String::new(), IntegrationMode::Off, Vec::new()),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+    let save_card = r.fee_offer_amount.filter(|_| !is_settled(status)).map(|fee| {
+        SaveCardOffer {
+            consent_text: consent_text(
+                locale,
+                &merchant.name,
+                Money::from_minor(fee, money.currency()),
+            ),
+        }
+    });
+    Ok(CheckoutView {
+        token: parse_token(&r.token)?,
+        status,
+        merchant_name: merchant.name,
+        description: r.description.clone(),
+        booking_ref: r.booking_ref.clone(),
+        amount: money,
+        minimum_amount: minimum_charge(money.currency()).map(|m| m.minor()),
+        publishable_key,
+        stripe_js_url: state.config.stripe_js_url.to_string(),
+        mode,
+        card_brands,
+        locale,
+        save_card,
+        email: r.customer_email.as_deref().and_then(|e| Email::parse(e).ok()),
+        expires_at: r.expires_at,
+        receipt: if is_settled(status) { receipt(r)? } else { None },
+    })
+}
+
+fn refund_view(r: &RefundRecord, currency: Currency) -> RefundView {
+    RefundView {
+        id: r.id.clone(),
+        amount: r.amount,
+        currency,
+        status: r.status.clone(),
+        stripe_refund_id: r.stripe_refund_id.clone(),
+        failure_message: r.failure_message.clone(),
+        external: r.idempotency_key.is_none(),
+        created_at: r.created_at,
+    }
+}
+
+fn dispute_view(d: &DisputeRecord) -> DisputeView {
+    DisputeView {
+        id: d.id.clone(),
+        amount: d.amount,
+        currency: d.currency.clone(),
+        status: d.status.clone(),
+        reason: d.reason.clone(),
+        created: d.stripe_created,
+    }
+}
+
+pub(crate) fn fee_view(f: &FeeRecord) -> FeeView {
+    FeeView {
+        id: f.id.clone(),
+        amount: f.amount,
+        currency: f.currency.clone(),
+        status: f.status.clone(),
+        payment_intent_id: f.payment_intent_id.clone(),
+        error: f.error_code.as_ref().map(|code| ErrorView {
+            code: code.clone(),
+            decline_code: f.decline_code.clone(),
+            message: f.error_message.clone(),
+        }),
+        created_at: f.created_at,
+    }
+}
+
+fn event_view(e: &EventRecord) -> EventView {
+    EventView {
+        id: e.event_id.clone(),
+        kind: e.event_type.clone(),
+        created: e.created,
+        received_at: e.received_at,
+        processed_at: e.processed_at,
+    }
+}
+
+/// The admin view of a record; `detail` adds events, refunds, disputes, fees, attempts.
+pub async fn admin_view(
+    state: &AppState,
+    r: &CheckoutRecord,
+    detail: bool,
+) -> Result<CheckoutAdminView, DomainError> {
+    let money = amount(r)?;
+    let now = db::now();
+    let (events, refunds, disputes, fees, attempts) = if detail {
+        (
+            Some(
+                state
+                    .db
+                    .events_for_checkout(&r.token)
+                    .await?
+                    .iter()
+                    .map(event_view)
+                    .collect(),
+            ),
+            Some(
+                state
+                    .db
+                    .list_refunds(&r.token)
+                    .await?
+                    .iter()
+                    .map(|x| refund_view(x, money.currency()))
+                    .collect(),
+            ),
+            Some(
+                state
+                    .db
+                    .list_disputes(&r.token)
+                    .await?
+                    .iter()
+                    .map(dispute_view)
+                    .collect(),
+            ),
+            Some(
+                state
+                    .db
+                    .list_fees(&r.token)
+                    .await?
+                    .iter()
+                    .map(fee_view)
+                    .collect(),
+            ),
+            Some(state.db.count_attempts(&r.token).await?),
+        )
+    } else {
+        (None, None, None, None, None)
+    };
+    Ok(CheckoutAdminView {
+        token: r.token.clone(),
+        merchant_id: r.merchant_id.clone(),
+        service_id: r.service_id.clone(),
+        source: r.source.clone(),
+        status: effective_status(r, now)?,
+        amount: money,
+        description: r.description.clone(),
+        booking_ref: r.booking_ref.clone(),
+        customer_email: r.customer_email.clone(),
+        link: r.is_link,
+        url: r.is_link.then(|| link_url(state, &r.token)),
+        expires_at: r.expires_at,
+        capture_method: r.capture_method.clone(),
+        payment_intent_id: r.payment_intent_id.clone(),
+        charge_id: r.charge_id.clone(),
+        card: match (&r.card_brand, &r.card_last4) {
+            (Some(b), Some(l)) => Some(CardView {
+                brand: b.clone(),
+                last4: l.clone(),
+            }),
+            _ => None,
+        },
+        amount_authorized: r.amount_authorized,
+        amount_captured: r.amount_captured,
+        amount_refunded: r.amount_refunded,
+        amount_refundable: (r.amount_captured - r.amount_refunded).max(0),
+        stripe_fee: r.stripe_fee,
+        stripe_fee_currency: r.stripe_fee_currency.clone(),
+        cancellation_fee_offer: r.fee_offer_amount,
+        card_saved: r.saved_payment_method.is_some() && r.customer_id.is_some(),
+        last_error: r.last_error_code.as_ref().map(|code| ErrorView {
+            code: code.clone(),
+            decline_code: r.last_decline_code.clone(),
+            message: r.last_error_message.clone(),
+        }),
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        authorized_at: r.authorized_at,
+        paid_at: r.paid_at,
+        canceled_at: r.canceled_at,
+        events,
+        refunds,
+        disputes,
+        cancellation_fees: fees,
+        attempts,
+    })
+}
+
+/// One checkout, in full.
+pub async fn get(state: &AppState, token: &str) -> Result<CheckoutAdminView, DomainError> {
+    let r = load(state, token).await?;
+    admin_view(state, &r, true).await
+}
+
+/// Parses a time bound: unix seconds, an ISO 8601 date (`2026-11-02`, midnight UTC) or
+/// date-time with offset (`2026-11-02T10:00:00Z`).
+pub fn parse_time(input: &str, param: &str) -> Result<i64, ApiError> {
+    let text = input.trim();
+    let refuse = || {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("{param} must be a date (2026-11-02), a date-time (2026-11-02T10:00:00Z) or unix seconds"),
+        )
+        .with_param(param)
+    };
+    if let Ok(secs) = text.parse::<i64>() {
+        return Ok(secs);
+    }
+    if let Ok(t) =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+    {
+        return Ok(t.unix_timestamp());
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, &format)
+        .map(|d| d.midnight().assume_utc().unix_timestamp())
+        .map_err(|_| refuse())
+}
+
+/// The stored statuses a wanted (effective) status may be stored as.
+pub(crate) fn status_filter(input: &str) -> Result<(CheckoutStatus, Vec<String>), ApiError> {
+    let status = CheckoutStatus::parse(input.trim()).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            "status must be one of open, processing, requires_action, authorized, paid, failed, partially_refunded, refunded, expired, canceled",
+        )
+        .with_param("status")
+    })?;
+    let stored = match status {
+        CheckoutStatus::Expired => vec!["expired", "open", "failed"],
+        s => vec![s.as_str()],
+    };
+    Ok((status, stored.into_iter().map(String::from).collect()))
+}
+
+/// A merchant's checkouts, newest first, by status, creation time or booking reference.
+pub async fn list(
+    state: &AppState,
+    merchant_id: &str,
+    query: ListQuery,
+) -> Result<Vec<CheckoutAdminView>, DomainError> {
+    merchants::record(state, merchant_id).await?;
+    let mut c = Checker::default();
+    let status = match &query.status {
+        Some(s) => c.check(status_filter(s)),
+        None => None,
+    };
+    let from = query
+        .from
+        .as_deref()
+        .and_then(|f| c.check(parse_time(f, "from")));
+    let to = query.to.as_deref().and_then(|t| c.check(parse_time(t, "to")));
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        c.push(
+            ApiError::new(ErrorCode::InvalidRequest, "limit must be 1 to 1000")
+                .with_param("limit"),
+        );
+    }
+    c.finish()?;
+    let filter = CheckoutFilter {
+        statuses: status.as_ref().map(|s| s.1.clone()).unwrap_or_default(),
+        from,
+        to,
+        booking_ref: query.booking_ref.clone(),
+        limit: Some(limit),
+    };
+    let now = db::now();
+    let mut out = Vec::new();
+    for r in state.db.list_checkouts(merchant_id, &filter).await? {
+        if let Some((want, _)) = &status {
+            if effective_status(&r, now)? != *want {
+                continue;
+            }
+        }
+        out.push(admin_view(state, &r, false).await?);
+    }
+    Ok(out)
+}
+
+/// Gives an unpaid checkout a new expiry (a payment link sent again).
+pub async fn resend(
+    state: &AppState,
+    token: &str,
+    input: ResendInput,
+) -> Result<CheckoutAdminView, DomainError> {
+    let expiry = parse_expiry(input.expires_in, LINK_EXPIRY_SECS).map_err(DomainError::Refused)?;
+    for _ in 0..5 {
+        let mut r = load(state, token).await?;
+        match stored_status(&r)? {
+            CheckoutStatus::Open | CheckoutStatus::Failed => {}
+            CheckoutStatus::Canceled => {
+                return Err(refused(
+                    ErrorCode::CheckoutCanceled,
+                    "This checkout was canceled; create a new one",
+                ))
+            }
+            s if is_settled(s) => {
+                return Err(refused(
+                    ErrorCode::CheckoutAlreadyPaid,
+                    "This checkout is already paid",
+                ))
+            }
+            _ => {
+                return Err(refused(
+                    ErrorCode::Conflict,
+                    "A payment is in progress on this checkout; try again in a moment",
+                ))
+            }
+        }
+        let now = db::now();
+        r.expires_at = Some(now + expiry);
+        r.updated_at = now;
+        if state.db.update_checkout(&r).await? {
+            let r = load(state, token).await?;
+            tracing::info!(token = %r.token, "checkout link resent");
+            return admin_view(state, &r, false).await;
+        }
+    }
+    Err(DomainError::Storage(DbError::Conflict(
+        "the checkout changed meanwhile; try again",
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_bounds() {
+        assert_eq!(parse_time("2026-11-02", "from").unwrap(), 1_793_577_600);
+        assert_eq!(
+            parse_time("2026-11-02T10:00:00Z", "from").unwrap(),
+            1_793_577_600 + 36_000
+        );
+        assert_eq!(parse_time("1700000000", "to").unwrap(), 1_700_000_000);
+        let e = parse_time("02/11/2026", "to").unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("to"));
+    }
+
+    #[test]
+    fn expiry_makes_unpaid_checkouts_expired() {
+        let mut r = CheckoutRecord {
+            status: "open".into(),
+            expires_at: Some(100),
+            ..CheckoutRecord::default()
+        };
+        assert_eq!(effective_status(&r, 99).unwrap(), CheckoutStatus::Open);
+        assert_eq!(effective_status(&r, 100).unwrap(), CheckoutStatus::Expired);
+        r.status = "paid".into();
+        assert_eq!(effective_status(&r, 1000).unwrap(), CheckoutStatus::Paid);
+        r.status = "failed".into();
+        assert_eq!(effective_status(&r, 1000).unwrap(), CheckoutStatus::Expired);
+    }
+
+    #[test]
+    fn consent_names_the_fee() {
+        let fee = Money::from_minor(1500, Currency::Eur);
+        let en = consent_text(Locale::En, "Salon Léa", fee);
+        assert!(en.contains("Salon Léa") && en.contains("15.00 EUR"), "{en}");
+        assert!(consent_text(Locale::Fr, "X", fee).starts_with("J'autorise X"));
+    }
+}

@@ -1,0 +1,154 @@
+//! The reconciler, run on start and every minute: settles what a crash or a lost answer left
+//! behind. Checkouts in `processing` or `requires_action` untouched for a minute are read
+//! from Stripe and settled; authorisations older than 7 days are checked at Stripe and
+//! marked expired (their hold released); refunds left pending are sent again (same key);
+//! stored webhooks not yet processed are processed.
+
+use std::time::Duration;
+
+use slotpay_core::CheckoutStatus;
+
+use super::payments::{self, LeaseMode};
+use super::{integrations, refunds, webhooks, DomainError};
+use crate::db::{self, CheckoutRecord};
+use crate::state::AppState;
+use crate::stripe::IdempotencyKey;
+
+/// How long a checkout in flight is left alone before it is read from Stripe.
+pub const STALE_SECS: i64 = 60;
+/// Stripe's capture window for card authorisations.
+pub const AUTHORIZATION_SECS: i64 = 7 * 86_400;
+
+/// What a pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Checkouts in flight read from Stripe.
+    pub settled: usize,
+    /// Authorisations marked expired.
+    pub expired: usize,
+    /// Pending refunds sent again.
+    pub refunds: usize,
+    /// Stored webhooks processed.
+    pub events: usize,
+}
+
+/// One pass, as if it were `now` (unix seconds).
+pub async fn reconcile(state: &AppState, now: i64) -> Report {
+    let mut report = Report {
+        events: webhooks::process_pending(state, now - 5).await,
+        ..Report::default()
+    };
+    match state
+        .db
+        .checkouts_in(&["processing", "requires_action"], now - STALE_SECS, 200)
+        .await
+    {
+        Ok(list) => {
+            for r in list {
+                let live = r.lease_until.is_some_and(|u| u >= now);
+                if live || r.payment_intent_id.is_none() && r.lease_attempt.is_none() {
+                    continue;
+                }
+                let settled = if r.payment_intent_id.is_some() {
+                    payments::sync(state, &r, LeaseMode::Override).await.map(|_| ())
+                } else {
+                    release_stale(state, &r).await
+                };
+                match settled {
+                    Ok(()) => report.settled += 1,
+                    Err(e) => tracing::warn!(token = %r.token, error = %e, "checkout not settled"),
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "checkouts in flight not read"),
+    }
+    match state
+        .db
+        .checkouts_in(&["authorized"], now + 1, 500)
+        .await
+    {
+        Ok(list) => {
+            for r in list
+                .into_iter()
+                .filter(|r| r.authorized_at.is_some_and(|a| a + AUTHORIZATION_SECS <= now))
+            {
+                match expire_authorization(state, &r).await {
+                    Ok(true) => report.expired += 1,
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(token = %r.token, error = %e, "authorisation not expired"),
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "authorisations not read"),
+    }
+    report.refunds = refunds::drive_pending(state, now - STALE_SECS).await;
+    report
+}
+
+/// A lease left by a crash before any PaymentIntent existed: given back.
+async fn release_stale(state: &AppState, r: &CheckoutRecord) -> Result<(), DomainError> {
+    let mut n = r.clone();
+    n.status = r.lease_from.clone().unwrap_or_else(|| "open".into());
+    n.lease_until = None;
+    n.lease_attempt = None;
+    n.lease_from = None;
+    n.updated_at = db::now();
+    state.db.update_checkout(&n).await?;
+    Ok(())
+}
+
+/// An authorisation past Stripe's window: what Stripe says first (captured elsewhere: paid;
+/// lapsed: expired); one Stripe still holds is marked expired, then canceled at Stripe so the
+/// client's bank releases the hold (a late `payment_intent.canceled` cannot move an expired
+/// checkout).
+async fn expire_authorization(state: &AppState, r: &CheckoutRecord) -> Result<bool, DomainError> {
+    let Some((rec, pi)) = payments::sync(state, r, LeaseMode::Override).await? else {
+        return Ok(false);
+    };
+    match CheckoutStatus::parse(&rec.status) {
+        Some(CheckoutStatus::Expired) => return Ok(true),
+        Some(CheckoutStatus::Authorized) => {}
+        _ => return Ok(false),
+    }
+    let mut marked = false;
+    for _ in 0..5 {
+        let Some(mut n) = state.db.get_checkout(&rec.token).await? else {
+            return Ok(false);
+        };
+        if n.status != CheckoutStatus::Authorized.as_str() {
+            break;
+        }
+        n.status = CheckoutStatus::Expired.as_str().into();
+        n.updated_at = db::now();
+        if state.db.update_checkout(&n).await? {
+            marked = true;
+            break;
+        }
+    }
+    if marked && pi.status == "requires_capture" {
+        let key = integrations::server_key(state, &r.merchant_id).await?;
+        let idem = IdempotencyKey::new(format!("slotpay:{}:expire", r.token));
+        if let Err(e) = state
+            .stripe
+            .cancel_payment_intent(&key, &pi.id, Some("abandoned"), &idem)
+            .await
+        {
+            tracing::warn!(token = %r.token, error = %e, "lapsed authorisation not canceled at Stripe");
+        }
+    }
+    if marked {
+        tracing::info!(token = %r.token, "authorisation expired");
+    }
+    Ok(marked)
+}
+
+/// Runs [`reconcile`] now and then every `every`, until the task is aborted.
+pub async fn run(state: AppState, every: Duration) {
+    loop {
+        let report = reconcile(&state, db::now()).await;
+        if report != Report::default() {
+            tracing::info!(?report, "reconciled");
+        }
+        tokio::time::sleep(every).await;
+    }
+}
