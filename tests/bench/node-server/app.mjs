@@ -291,14 +291,22 @@ export function createApp({pool, stripe, config = {}}) {
   });
 
   app.post('/bench/checkouts', json, async (req, res) => {
-    const {count = 1, amount = 2500, currency = 'usd', merchant_name = 'Salon Bench', description = 'Haircut', locale = 'en'} = req.body ?? {};
+    const {
+      count = 1,
+      amount = 2500,
+      currency = 'usd',
+      merchant_name = 'Salon Bench',
+      description = 'Haircut',
+      locale = 'en',
+      save_card_consent = null,
+    } = req.body ?? {};
     if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new HttpError(400, 'invalid_request', '`count` must be 1 to 100000.', 'count');
     if (!Number.isInteger(amount) || amount < 1) throw new HttpError(400, 'invalid_amount', '`amount` must be a positive integer.', 'amount');
     const tokens = Array.from({length: count}, () => `cs_${randomBytes(24).toString('hex')}`);
     await pool.query(
-      `INSERT INTO checkouts (token, merchant_name, description, amount, currency, locale)
-       SELECT t, $2, $3, $4, $5, $6 FROM unnest($1::text[]) AS t`,
-      [tokens, merchant_name, description, amount, currency, locale],
+      `INSERT INTO checkouts (token, merchant_name, description, amount, currency, locale, save_card_consent)
+       SELECT t, $2, $3, $4, $5, $6, $7 FROM unnest($1::text[]) AS t`,
+      [tokens, merchant_name, description, amount, currency, locale, save_card_consent],
     );
     res.status(201).json({tokens});
   });

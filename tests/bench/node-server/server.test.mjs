@@ -6,69 +6,30 @@
  *   SLOTPAY_TEST_POSTGRES_URL=postgres://... node --test tests/bench/node-server/
  */
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
 import {randomUUID} from 'node:crypto';
 import {after, before, describe, it} from 'node:test';
 import pg from 'pg';
 import {startSandbox, stripeFor} from '../../conformance/support.mjs';
+import {SKIP_WITHOUT_PG, freshDatabase, seedCheckouts, startReferenceServer} from '../support.mjs';
 
-const PG_URL = process.env.SLOTPAY_TEST_POSTGRES_URL;
-const SKIP = PG_URL ? false : 'SLOTPAY_TEST_POSTGRES_URL is unset: run `./dev pg` and export the URL it prints';
-
-/** Starts server.mjs; resolves to `{url, stop()}` once it prints its URL. */
-function startServer(env) {
-  const child = spawn(process.execPath, [new URL('./server.mjs', import.meta.url).pathname], {
-    env: {...process.env, PORT: '0', ...env},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (c) => (stderr += c));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server printed no url within 15 s\n${stderr}`)), 15_000);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}\n${stderr}`)));
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /^url=(\S+)$/m.exec(out);
-      if (!match) return;
-      clearTimeout(timer);
-      resolve({
-        url: match[1],
-        stderr: () => stderr,
-        async stop() {
-          child.kill('SIGTERM');
-          await exited;
-        },
-      });
-    });
-  });
-}
-
-describe('reference server (Express + stripe SDK + pg)', {skip: SKIP}, () => {
+describe('reference server (Express + stripe SDK + pg)', {skip: SKIP_WITHOUT_PG}, () => {
   let sandbox;
   let server;
-  let admin;
-  let db;
   let database;
+  let db;
   let browser; // the SDK with the publishable key: creates PaymentMethods as Stripe.js does
 
   before(async () => {
-    database = `bench_ref_${randomUUID().replaceAll('-', '')}`;
-    admin = new pg.Client({connectionString: PG_URL});
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    const url = new URL(PG_URL);
-    url.pathname = `/${database}`;
+    database = await freshDatabase();
     sandbox = await startSandbox();
     browser = stripeFor(sandbox, sandbox.publishableKey);
-    server = await startServer({
-      DATABASE_URL: url.href,
+    server = await startReferenceServer({
+      DATABASE_URL: database.url,
       STRIPE_SECRET_KEY: sandbox.secretKey,
       STRIPE_PUBLISHABLE_KEY: sandbox.publishableKey,
       STRIPE_API_BASE: sandbox.url,
     });
-    db = new pg.Client({connectionString: url.href});
+    db = new pg.Client({connectionString: database.url});
     await db.connect();
   });
 
@@ -76,20 +37,11 @@ describe('reference server (Express + stripe SDK + pg)', {skip: SKIP}, () => {
     await db?.end();
     await server?.stop();
     await sandbox?.stop();
-    if (admin) {
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await admin.end();
-    }
+    await database?.drop();
   });
 
   async function seed(body = {}) {
-    const response = await fetch(`${server.url}/bench/checkouts`, {
-      method: 'POST',
-      headers: {'content-type': 'application/json'},
-      body: JSON.stringify({count: 1, ...body}),
-    });
-    assert.equal(response.status, 201);
-    return (await response.json()).tokens[0];
+    return (await seedCheckouts(server.url, body))[0];
   }
 
   async function card(number) {
