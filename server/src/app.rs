@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::response::IntoResponse;
 use axum::Router;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
@@ -17,8 +16,8 @@ use url::Url;
 
 use crate::config::{Config, ConfigError};
 use crate::db::{Backend, Db, DbError};
-use crate::error::ApiFailure;
-use crate::routes::{admin_api, ops, public};
+use crate::domain::reconcile;
+use crate::routes::{admin_api, ops, pages, public, webhooks};
 use crate::secrets::{self, MasterKey, SecretsError};
 use crate::state::AppState;
 use crate::{cors, limits, telemetry};
@@ -58,16 +57,15 @@ pub fn app_with(state: AppState, extra_public: Router<AppState>) -> Router {
     Router::new()
         .merge(admin_api::router(state.clone()))
         .merge(ops::router())
+        .merge(webhooks::router().layer(DefaultBodyLimit::max(limits::WEBHOOK_BODY_LIMIT)))
+        .merge(pages::router())
         .merge(public)
-        .fallback(not_found)
+        .fallback_service(pages::static_files(&state))
+        .layer(from_fn_with_state(state.clone(), pages::security_headers))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(from_fn_with_state(state.clone(), limits::body_limit))
         .layer(from_fn_with_state(state.clone(), telemetry::track))
         .with_state(state)
-}
-
-async fn not_found() -> impl IntoResponse {
-    ApiFailure::new(slotpay_core::ErrorCode::NotFound, "No such endpoint")
 }
 
 /// Opens everything a config names and builds the state. `public_url` is the configured
@@ -144,6 +142,7 @@ pub struct RunningServer {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    background: Option<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -156,6 +155,9 @@ impl RunningServer {
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        if let Some(b) = self.background.take() {
+            b.abort();
         }
         let _ = (&mut self.task).await;
         self.state.db.close().await;
@@ -203,10 +205,14 @@ pub async fn serve_with(
         .await
     });
     tracing::info!(%addr, public_url = %state.public_url, "slotpay listening");
+    let every = state.config.reconcile_interval;
+    let background =
+        (!every.is_zero()).then(|| tokio::spawn(reconcile::run(state.clone(), every)));
     Ok(RunningServer {
         addr,
         state,
         shutdown: Some(tx),
         task,
+        background,
     })
 }

@@ -26,6 +26,7 @@ pub const VARIABLES: &[&str] = &[
     "SLOTPAY_STRIPE_JS_URL",
     "SLOTPAY_STRIPE_TIMEOUT_SECS",
     "SLOTPAY_LOG",
+    "SLOTPAY_WWW_DIR",
 ];
 
 /// Stripe's REST API.
@@ -92,6 +93,13 @@ pub struct Config {
     pub rate_limit_ip: RateLimit,
     /// Per merchant, on public routes.
     pub rate_limit_merchant: RateLimit,
+    /// The directory served at `/`: the loader, the widget's wasm, demo pages
+    /// (`SLOTPAY_WWW_DIR`, default `www` relative to the working directory).
+    pub www_dir: PathBuf,
+    /// How often the reconciler runs (settles payments in flight, expires lapsed
+    /// authorisations, drives pending refunds, processes stored webhooks); it also runs at
+    /// start. Zero turns the background task off (tests run it by hand).
+    pub reconcile_interval: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -108,6 +116,7 @@ impl fmt::Debug for Config {
             .field("stripe_js_url", &self.stripe_js_url.as_str())
             .field("stripe_timeout", &self.stripe_timeout)
             .field("log", &self.log)
+            .field("www_dir", &self.www_dir)
             .finish_non_exhaustive()
     }
 }
@@ -154,6 +163,8 @@ impl Config {
                 burst: 120,
                 per_second: 20.0,
             },
+            www_dir: PathBuf::from("www"),
+            reconcile_interval: Duration::from_secs(60),
         }
     }
 
@@ -247,6 +258,9 @@ impl Config {
                     )
                 })?;
             config.stripe_timeout = Duration::from_secs(secs);
+        }
+        if let Some(v) = get("SLOTPAY_WWW_DIR") {
+            config.www_dir = PathBuf::from(v.trim());
         }
         if let Some(v) = get("SLOTPAY_LOG") {
             config.log = match v.trim() {

@@ -1,7 +1,7 @@
 //! CORS for the public routes: each answer allows only the origins the merchant registered,
 //! plus the server's own public URL (its payment-link pages). The merchant comes from the
 //! path (`/v1/merchants/{merchant_id}/...` directly, `/v1/checkouts/{token}/...` through the
-//! checkout, which the payments issue plugs into [`resolve_merchant`]). A request from any
+//! checkout's merchant, see [`resolve_merchant`]). A request from any
 //! other origin is refused with `forbidden_origin`, preflight included; requests without an
 //! `Origin` (server to server) pass.
 
@@ -47,13 +47,17 @@ pub fn merchant_ref(path: &str) -> Option<MerchantRef> {
 
 /// The merchant id behind a reference, if it exists.
 pub async fn resolve_merchant(
-    _state: &AppState,
+    state: &AppState,
     reference: &MerchantRef,
 ) -> Result<Option<String>, DomainError> {
     match reference {
         MerchantRef::Merchant(id) => Ok(Some(id.clone())),
-        // The payments issue: look the checkout up and answer its merchant.
-        MerchantRef::Checkout(_) => Ok(None),
+        MerchantRef::Checkout(token) => {
+            if slotpay_core::CheckoutToken::parse(token).is_err() {
+                return Ok(None);
+            }
+            Ok(state.db.get_checkout(token).await?.map(|c| c.merchant_id))
+        }
     }
 }
 

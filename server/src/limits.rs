@@ -18,6 +18,10 @@ use crate::cors::{merchant_ref, MerchantRef};
 use crate::error::ApiFailure;
 use crate::state::AppState;
 
+/// Largest webhook body accepted: Stripe's events (a charge with its refunds) can be larger
+/// than the API's own limit.
+pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
+
 /// Buckets kept before full ones are forgotten.
 const MAX_BUCKETS: usize = 50_000;
 
@@ -137,8 +141,13 @@ pub async fn body_limit(State(state): State<AppState>, req: Request, next: Next)
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > state.config.body_limit as u64) {
-        return payload_too_large(state.config.body_limit).into_response();
+    let limit = if req.uri().path().starts_with("/v1/webhooks/") {
+        WEBHOOK_BODY_LIMIT
+    } else {
+        state.config.body_limit
+    };
+    if declared.is_some_and(|n| n > limit as u64) {
+        return payload_too_large(limit).into_response();
     }
     next.run(req).await
 }

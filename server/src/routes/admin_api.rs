@@ -1,8 +1,10 @@
 //! The platform API under `/v1/admin`, behind the admin bearer token (compared in constant
-//! time): merchants, their integration, their services. Each handler calls the domain.
+//! time): merchants, their integration, their services, their checkouts (create, list, view,
+//! resend, cancel, refund, capture, cancellation fee) and the payments report. Each handler
+//! calls the domain.
 
-use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,6 +16,11 @@ use subtle::ConstantTimeEq;
 
 use super::ApiJson;
 use crate::domain::catalogue::{self, ServiceDeleted, ServiceInput, ServiceView};
+use crate::domain::checkouts::{self, CheckoutAdminView, CheckoutInput, ListQuery, ResendInput};
+use crate::domain::fees::{self, FeeInput};
+use crate::domain::payments::{self, CaptureInput};
+use crate::domain::refunds::{self, RefundInput};
+use crate::domain::reports::{self, Format, ReportQuery};
 use crate::domain::integrations::{self, IntegrationDeleted, IntegrationInput, IntegrationView};
 use crate::domain::merchants::{self, MerchantDeleted, MerchantInput, MerchantView};
 use crate::error::ApiFailure;
@@ -61,6 +68,23 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(get_service)
                 .patch(update_service)
                 .delete(delete_service),
+        )
+        .route(
+            "/v1/admin/merchants/{merchant_id}/checkouts",
+            post(create_checkout).get(list_checkouts),
+        )
+        .route(
+            "/v1/admin/merchants/{merchant_id}/payments",
+            get(payments_report),
+        )
+        .route("/v1/admin/checkouts/{token}", get(get_checkout))
+        .route("/v1/admin/checkouts/{token}/refunds", post(refund))
+        .route("/v1/admin/checkouts/{token}/capture", post(capture))
+        .route("/v1/admin/checkouts/{token}/cancel", post(cancel))
+        .route("/v1/admin/checkouts/{token}/resend", post(resend))
+        .route(
+            "/v1/admin/checkouts/{token}/cancellation-fee",
+            post(cancellation_fee),
         )
         .route_layer(from_fn_with_state(state, require_admin))
 }
@@ -200,4 +224,124 @@ async fn delete_service(
     Path((id, service)): Path<(String, String)>,
 ) -> Answer<ServiceDeleted> {
     Ok(Json(catalogue::delete(&s, &id, &service).await?))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiFailure> {
+    Ok(payments::parse_idempotency_key(
+        headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok()),
+    )?)
+}
+
+/// An optional JSON body: none (or empty) is the default input.
+fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiFailure> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiFailure::new(
+            slotpay_core::ErrorCode::InvalidJson,
+            crate::stripe::redact_keys(&e.to_string()),
+        )
+    })
+}
+
+async fn create_checkout(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<CheckoutInput>,
+) -> Result<(StatusCode, Json<CheckoutAdminView>), ApiFailure> {
+    Ok((
+        StatusCode::CREATED,
+        Json(checkouts::create(&s, &id, input).await?),
+    ))
+}
+
+async fn list_checkouts(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Answer<serde_json::Value> {
+    let Query(q) = query.map_err(|e| {
+        ApiFailure::new(slotpay_core::ErrorCode::InvalidRequest, e.body_text())
+    })?;
+    let data = checkouts::list(&s, &id, q).await?;
+    Ok(Json(serde_json::json!({ "data": data })))
+}
+
+async fn get_checkout(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+) -> Answer<CheckoutAdminView> {
+    Ok(Json(checkouts::get(&s, &token).await?))
+}
+
+async fn refund(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Answer<CheckoutAdminView> {
+    let key = idempotency_key(&headers)?;
+    let input: RefundInput = optional_body(&body)?;
+    Ok(Json(refunds::create(&s, &token, &key, input).await?))
+}
+
+async fn capture(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    body: axum::body::Bytes,
+) -> Answer<CheckoutAdminView> {
+    let input: CaptureInput = optional_body(&body)?;
+    Ok(Json(payments::capture(&s, &token, input).await?))
+}
+
+async fn cancel(State(s): State<AppState>, Path(token): Path<String>) -> Answer<CheckoutAdminView> {
+    Ok(Json(payments::cancel(&s, &token).await?))
+}
+
+async fn resend(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    body: axum::body::Bytes,
+) -> Answer<CheckoutAdminView> {
+    let input: ResendInput = optional_body(&body)?;
+    Ok(Json(checkouts::resend(&s, &token, input).await?))
+}
+
+async fn cancellation_fee(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<FeeInput>,
+) -> Answer<checkouts::FeeView> {
+    let key = idempotency_key(&headers)?;
+    Ok(Json(fees::charge(&s, &token, &key, input).await?))
+}
+
+async fn payments_report(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiFailure> {
+    let Query(q) = query.map_err(|e| {
+        ApiFailure::new(slotpay_core::ErrorCode::InvalidRequest, e.body_text())
+    })?;
+    let format = reports::parse_format(&q).map_err(ApiFailure::from)?;
+    let rows = reports::rows(&s, &id, &q).await?;
+    Ok(match format {
+        Format::Json => Json(serde_json::json!({ "data": rows })).into_response(),
+        Format::Csv => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"slotpay-payments-{id}.csv\""),
+                ),
+            ],
+            reports::csv(&rows),
+        )
+            .into_response(),
+    })
 }

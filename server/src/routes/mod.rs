@@ -1,11 +1,14 @@
 //! HTTP routes, grouped by audience: the platform API (`admin_api`), the public API the
-//! widget calls (`public`), and operations (`ops`). Handlers only extract, call a domain
+//! widget calls (`public`), Stripe's webhooks (`webhooks`), pages and assets (`pages`), and
+//! operations (`ops`). Handlers only extract, call a domain
 //! function and answer; the JSON extractor here turns every body problem into core's error
 //! shape.
 
 pub mod admin_api;
 pub mod ops;
+pub mod pages;
 pub mod public;
+pub mod webhooks;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
