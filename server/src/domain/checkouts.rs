@@ -311,7 +311,12 @@ pub(crate) fn amount(r: &CheckoutRecord) -> Result<Money, DomainError> {
 
 /// Parses a token from a path: a malformed one is an unknown checkout.
 pub fn parse_token(token: &str) -> Result<CheckoutToken, DomainError> {
-    CheckoutToken::parse(token).map_err(|e| DomainError::Refused(ApiError::from(e)))
+    CheckoutToken::parse(token).map_err(|_| {
+        DomainError::Refused(ApiError::new(
+            ErrorCode::CheckoutNotFound,
+            "No checkout has this token",
+        ))
+    })
 }
 
 /// The stored checkout of a token, or `checkout_not_found`.

@@ -192,6 +192,10 @@ pub struct Inner {
     client: reqwest::Client,
     server: Mutex<Option<RunningServer>>,
     pg: Option<PgDatabase>,
+    /// The configuration the server started with (a second instance shares its database).
+    pub config: Config,
+    /// More instances on the same database and sandbox.
+    others: Mutex<Vec<RunningServer>>,
 }
 
 impl std::ops::Deref for TestApp {
@@ -306,6 +310,9 @@ pub async fn spawn_app(backend: Backend, tweak: Tweak) -> Option<TestApp> {
         burst: 1000,
         per_second: 1000.0,
     };
+    // Tests run the reconciler by hand.
+    config.reconcile_interval = Duration::ZERO;
+    config.www_dir = data_dir.path().join("www");
     let sqlite_file = match &database_url {
         Some(url) => {
             config.database_url = Some(SecretString::from(url.clone()));
@@ -314,6 +321,7 @@ pub async fn spawn_app(backend: Backend, tweak: Tweak) -> Option<TestApp> {
         None => Some(data_dir.path().join("slotpay.db")),
     };
     tweak(&mut config);
+    let kept = config.clone();
 
     let probe = Router::new().route(
         "/v1/merchants/{merchant_id}/probe",
@@ -335,6 +343,8 @@ pub async fn spawn_app(backend: Backend, tweak: Tweak) -> Option<TestApp> {
         client: reqwest::Client::builder().no_proxy().build().unwrap(),
         server: Mutex::new(Some(server)),
         pg,
+        config: kept,
+        others: Mutex::new(Vec::new()),
     })))
 }
 
@@ -344,6 +354,10 @@ impl TestApp {
         let server = self.server.lock().unwrap().take();
         if let Some(server) = server {
             server.stop().await;
+        }
+        let others: Vec<RunningServer> = std::mem::take(&mut *self.others.lock().unwrap());
+        for o in others {
+            o.stop().await;
         }
         if let Some(pg) = &self.pg {
             pg.drop_it().await;
@@ -471,5 +485,168 @@ pub async fn into_resp(response: reqwest::Response) -> Resp {
         headers,
         text,
         json,
+    }
+}
+
+// ---------------------------------------------------------------- payments
+
+/// A merchant taking payments in Sandbox mode with the sandbox's keys, its webhook endpoint
+/// registered at the sandbox (events come to this server).
+pub struct PayMerchant {
+    pub id: String,
+    pub webhook_secret: String,
+}
+
+impl TestApp {
+    /// Starts another server instance on the same database and sandbox; returns its URL.
+    pub async fn second_instance(&self) -> String {
+        let mut config = self.config.clone();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        let server = slotpay_server::serve(config).await.expect("second server starts");
+        let url = server.local_url();
+        self.others.lock().unwrap().push(server);
+        url
+    }
+
+    /// A merchant with an active Sandbox integration accepting `brands` (all by default).
+    pub async fn pay_merchant(&self, brands: Option<&[&str]>) -> PayMerchant {
+        let id = self.merchant(&["https://salon.example"]).await;
+        let mut body = serde_json::json!({
+            "publishable_key": self.sandbox.publishable_key,
+            "secret_key": self.sandbox.secret_key,
+            "mode": "sandbox",
+        });
+        if let Some(b) = brands {
+            body["card_brands"] = serde_json::json!(b);
+        }
+        self.put(&format!("/v1/admin/merchants/{id}/integration"), body)
+            .await
+            .expect(200);
+        self.post(
+            &format!("/v1/admin/merchants/{id}/integration/activate"),
+            serde_json::json!({}),
+        )
+        .await
+        .expect(200);
+        let webhook_secret = self.stored_webhook_secret(&id).await.unwrap();
+        register_secret(&webhook_secret);
+        PayMerchant { id, webhook_secret }
+    }
+
+    /// A checkout made by the platform API; returns its token.
+    pub async fn checkout(&self, merchant: &str, body: Value) -> String {
+        let r = self
+            .post(&format!("/v1/admin/merchants/{merchant}/checkouts"), body)
+            .await
+            .expect(201);
+        r.json["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A fresh PaymentMethod for a card number, made with the publishable key as Stripe.js
+    /// does (single-use without a customer, as on Stripe).
+    pub async fn card(&self, number: &str) -> String {
+        let cvc = if number.starts_with("34") || number.starts_with("37") {
+            "1234"
+        } else {
+            "123"
+        };
+        let v: Value = self
+            .client
+            .post(format!("{}/v1/payment_methods", self.sandbox.url))
+            .bearer_auth(&self.sandbox.publishable_key)
+            .form(&[
+                ("type", "card"),
+                ("card[number]", number),
+                ("card[exp_month]", "12"),
+                ("card[exp_year]", "2034"),
+                ("card[cvc]", cvc),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["id"].as_str().unwrap_or_else(|| panic!("{v}")).to_owned()
+    }
+
+    /// `POST /v1/checkouts/{token}/pay` on `base` (this server when `None`).
+    pub async fn pay_at(
+        &self,
+        base: Option<&str>,
+        token: &str,
+        payment_method: &str,
+        key: &str,
+        save_card: bool,
+    ) -> Resp {
+        let base = base.unwrap_or(&self.url);
+        let mut req = self
+            .client
+            .post(format!("{base}/v1/checkouts/{token}/pay"))
+            .json(&serde_json::json!({
+                "payment_method": payment_method,
+                "email": "lea@example.com",
+                "save_card": save_card,
+            }));
+        if !key.is_empty() {
+            req = req.header("Idempotency-Key", key);
+        }
+        into_resp(req.send().await.expect("request reaches the server")).await
+    }
+
+    /// Pays on this server.
+    pub async fn pay(&self, token: &str, payment_method: &str, key: &str) -> Resp {
+        self.pay_at(None, token, payment_method, key, false).await
+    }
+
+    /// The stored checkout.
+    pub async fn stored(&self, token: &str) -> slotpay_server::db::CheckoutRecord {
+        self.state.db.get_checkout(token).await.unwrap().unwrap()
+    }
+
+    /// Waits until `check` holds (polling), or fails after `secs`.
+    pub async fn eventually<F, Fut>(&self, secs: u64, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            if check().await {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the sandbox has no webhook in flight and every stored event is processed.
+    pub async fn settle_webhooks(&self) {
+        let mut last = (u64::MAX, usize::MAX);
+        let mut stable = 0;
+        for _ in 0..200 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = (
+                self.sandbox.counter("webhook_attempts"),
+                self.sandbox.webhook_deliveries().len(),
+            );
+            let pending = self
+                .state
+                .db
+                .pending_events(i64::MAX, 100, 10)
+                .await
+                .unwrap()
+                .len();
+            if now == last && pending == 0 {
+                stable += 1;
+                if stable >= 4 {
+                    return;
+                }
+            } else {
+                stable = 0;
+            }
+            last = now;
+        }
+        panic!("webhooks did not settle");
     }
 }

@@ -7,6 +7,7 @@ mod binary;
 mod integrations;
 mod merchants;
 mod ops;
+mod payments;
 mod public;
 mod services;
 mod stripe_faults;
