@@ -4,7 +4,8 @@
  * target); <slotpay-checkout checkout | merchant service [locale]> mounts while connected;
  * window.slotpay.mount(target, options) resolves to {unmount()}. The view and the wasm are
  * fetched at once, Stripe.js as soon as the view names it. No inline code or style, no eval;
- * the one global is window.slotpay. */
+ * the one global is window.slotpay. This is the source: `./dev build` writes the served,
+ * minified www/slotpay.js (esbuild). */
 (function () {
   'use strict';
 

@@ -7,7 +7,8 @@
 // The widget itself (wasm, glue, styles) and the API are loaded from baseUrl, the slotpay
 // server, exactly as the script-tag loader does: the server and its widget stay one version,
 // and a bundler has no wasm to handle. The implementation is the loader's (slotpay.js, which
-// defines window.slotpay and nothing else when imported).
+// defines window.slotpay and nothing else when imported). This is the source: `./dev build`
+// writes the served, minified www/slotpay.mjs next to www/slotpay.js.
 import './slotpay.js';
 
 /**
