@@ -829,6 +829,19 @@ pub async fn pay(
     }
     let leased = match claim(state, &token, attempt.attempt).await {
         Ok(r) => r,
+        Err(DomainError::Refused(e))
+            if e.code == ErrorCode::CheckoutAlreadyPaid && existing.is_some() =>
+        {
+            // This key's earlier request was cut short and the checkout got paid meanwhile
+            // (by that very request, as the webhook says): the outcome, not a refusal.
+            let rec = load(state, &token).await?;
+            let out = answer_for(&rec, None)?;
+            state
+                .db
+                .finish_attempt(&token, attempt.attempt, out.status, &out.body, db::now())
+                .await?;
+            return Ok(out);
+        }
         Err(e) => {
             // Lost the race: a finished attempt of this key answers the same again.
             if let Some(a) = state.db.get_attempt(&token, idempotency_key).await? {

@@ -1,0 +1,153 @@
+//! Injected Stripe faults (500 and 502, before and after Stripe acts; timeouts; resets)
+//! during pay and refund: never a second charge or refund; the client gets a retryable
+//! `stripe_unavailable` and succeeds on retry with the same key.
+
+use std::time::Duration;
+
+use serde_json::json;
+use stripe_sandbox::{FaultKind, FaultRule, When};
+
+use crate::helpers::{spawn_app, Backend, TestApp};
+
+fn rule(method: &str, path: &str, kind: FaultKind, when: When, times: u32) -> FaultRule {
+    FaultRule {
+        method: Some(method.into()),
+        path: path.into(),
+        kind,
+        latency_ms: (kind == FaultKind::Timeout).then_some(1500),
+        probability: None,
+        when,
+        times: Some(times),
+    }
+}
+
+/// A lost answer also hides the PaymentIntent from the recovery read, so the client sees
+/// the failure (with no retries in the client, every fault reaches the caller).
+fn and_hide_reads(mut rules: Vec<FaultRule>) -> Vec<FaultRule> {
+    rules.push(rule("GET", "/v1/payment_intents/*", FaultKind::Http500, When::Before, 1000));
+    rules
+}
+
+async fn faults(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let cases: Vec<(&str, Vec<FaultRule>)> = vec![
+        (
+            "500 after confirm",
+            and_hide_reads(vec![rule("POST", "/v1/payment_intents/*/confirm", FaultKind::Http500, When::After, 1)]),
+        ),
+        (
+            "502 before confirm",
+            vec![rule("POST", "/v1/payment_intents/*/confirm", FaultKind::Http502, When::Before, 1)],
+        ),
+        (
+            "timeout after confirm",
+            and_hide_reads(vec![rule("POST", "/v1/payment_intents/*/confirm", FaultKind::Timeout, When::After, 1)]),
+        ),
+        (
+            "reset after create",
+            vec![rule("POST", "/v1/payment_intents", FaultKind::Reset, When::After, 1)],
+        ),
+        (
+            "reset before payment method read",
+            vec![rule("GET", "/v1/payment_methods/*", FaultKind::Reset, When::Before, 1)],
+        ),
+    ];
+    let n = cases.len() as u64;
+    for (what, rules) in cases {
+        let token = app
+            .checkout(&m.id, json!({"amount": 2500, "currency": "eur", "description": what}))
+            .await;
+        let pm = app.card("4242424242424242").await;
+        app.sandbox.set_faults(rules, Some(1));
+        let first = app.pay(&token, &pm, "key").await;
+        assert_eq!(first.status.as_u16(), 503, "{what}: {}", first.text);
+        assert_eq!(first.code(), "stripe_unavailable", "{what}");
+        assert!(first.headers.contains_key("retry-after"));
+        assert_ne!(app.stored(&token).await.status, "processing", "{what}: lease given back");
+        app.sandbox.set_faults(vec![], None);
+        let retry = app.pay(&token, &pm, "key").await.expect(200);
+        assert_eq!(retry.json["status"], "succeeded", "{what}");
+        assert_eq!(app.stored(&token).await.status, "paid");
+    }
+    assert_eq!(app.sandbox.counter("payment_intents_created"), n);
+    assert_eq!(app.sandbox.counter("charges_succeeded"), n);
+
+    // Refunds: a lost answer keeps the reservation; the same key replays at Stripe.
+    let token = app
+        .checkout(&m.id, json!({"amount": 9000, "currency": "eur", "description": "refunds"}))
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.pay(&token, &pm, "k").await.expect(200);
+    let path = format!("/v1/admin/checkouts/{token}/refunds");
+    for (i, fault) in [
+        rule("POST", "/v1/refunds", FaultKind::Http500, When::After, 1),
+        rule("POST", "/v1/refunds", FaultKind::Reset, When::Before, 1),
+        rule("POST", "/v1/refunds", FaultKind::Timeout, When::After, 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let key = format!("refund-{i}");
+        app.sandbox.set_faults(vec![fault], Some(2));
+        let r = app
+            .request(reqwest::Method::POST, &path, Some(json!({"amount": 1000})), &[("idempotency-key", &key)])
+            .await;
+        assert_eq!((r.status.as_u16(), r.code()), (503, "stripe_unavailable"), "{}", r.text);
+        let stored = app.stored(&token).await;
+        assert_eq!(stored.amount_refunded, 1000 * (i as i64 + 1), "reserved while unresolved");
+        app.sandbox.set_faults(vec![], None);
+        let ok = app
+            .request(reqwest::Method::POST, &path, Some(json!({"amount": 1000})), &[("idempotency-key", &key)])
+            .await
+            .expect(200);
+        assert_eq!(ok.json["amount_refunded"], 1000 * (i as i64 + 1));
+    }
+    assert_eq!(app.sandbox.counter("refunds"), 3);
+    let detail = app.get(&format!("/v1/admin/checkouts/{token}")).await.expect(200);
+    assert_eq!(detail.json["status"], "partially_refunded");
+    assert_eq!(detail.json["refunds"].as_array().unwrap().len(), 3);
+}
+
+fn tweak() -> crate::helpers::Tweak {
+    Box::new(|c| {
+        c.stripe_max_retries = 0;
+        c.stripe_timeout = Duration::from_millis(1000);
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_sqlite() {
+    let app = spawn_app(Backend::Sqlite, tweak()).await.unwrap();
+    faults(app.clone()).await;
+    app.teardown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_postgres() {
+    let Some(app) = spawn_app(Backend::Postgres, tweak()).await else {
+        return;
+    };
+    faults(app.clone()).await;
+    app.teardown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_retries_hide_transient_faults() {
+    let app = spawn_app(Backend::Sqlite, Box::new(|_| {})).await.unwrap();
+    let m = app.pay_merchant(None).await;
+    let token = app
+        .checkout(&m.id, json!({"amount": 2500, "currency": "eur", "description": "x"}))
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.sandbox.set_faults(
+        vec![
+            rule("POST", "/v1/payment_intents/*/confirm", FaultKind::Http500, When::After, 1),
+            rule("POST", "/v1/payment_intents/*/confirm", FaultKind::Http502, When::Before, 1),
+        ],
+        Some(3),
+    );
+    let r = app.pay(&token, &pm, "k").await.expect(200);
+    assert_eq!(r.json["status"], "succeeded");
+    assert_eq!(app.sandbox.counter("charges_succeeded"), 1);
+    app.teardown().await;
+}

@@ -1,0 +1,220 @@
+//! Stripe webhooks in: forged, stale, future, v0-only, unsigned and wrong-merchant
+//! signatures are refused with nothing stored; a duplicate changes nothing; the events of a
+//! whole scenario delivered newest first, each twice, end in the state Stripe ended in.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use slotpay_core::webhook_signature::{sign, signature_header};
+use stripe_sandbox::Knobs;
+
+use crate::helpers::{both_backends, TestApp};
+
+both_backends!(signatures_are_checked, shuffled_duplicated_events_converge);
+
+async fn stored_events(app: &TestApp) -> i64 {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM stripe_events")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    row.try_get::<i64, _>("n").unwrap()
+}
+
+async fn post_webhook(app: &TestApp, merchant: &str, body: &str, signature: Option<&str>) -> crate::helpers::Resp {
+    let mut headers = vec![("content-type", "application/json")];
+    if let Some(s) = signature {
+        headers.push(("stripe-signature", s));
+    }
+    let req = reqwest::Client::new()
+        .post(format!("{}/v1/webhooks/stripe/{merchant}", app.url))
+        .body(body.to_owned());
+    let req = headers.iter().fold(req, |r, (h, v)| r.header(*h, *v));
+    crate::helpers::into_resp(req.send().await.unwrap()).await
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+async fn signatures_are_checked(app: TestApp) {
+    // Stop the sandbox from delivering, so only this test's posts arrive.
+    app.sandbox.set_webhook_knobs(Knobs {
+        drop_all: true,
+        ..Knobs::default()
+    });
+    let a = app.pay_merchant(None).await;
+    let b = app.pay_merchant(None).await;
+    let body = json!({"id": "evt_test_1", "object": "event", "type": "charge.updated",
+        "created": now(), "data": {"object": {"id": "ch_1", "object": "charge"}}})
+    .to_string();
+    let t = now();
+    let good = signature_header(t, &[&a.webhook_secret], body.as_bytes());
+    let before = stored_events(&app).await;
+    let refused: Vec<(String, String)> = vec![
+        ("forged".into(), signature_header(t, &["whsec_not_the_right_secret_at_all"], body.as_bytes())),
+        ("stale".into(), signature_header(t - 301, &[&a.webhook_secret], body.as_bytes())),
+        ("future".into(), signature_header(t + 301, &[&a.webhook_secret], body.as_bytes())),
+        ("v0 only".into(), format!("t={t},v0={}", sign(&a.webhook_secret, t, body.as_bytes()))),
+        ("malformed".into(), "nonsense".into()),
+    ];
+    for (what, header) in &refused {
+        let r = post_webhook(&app, &a.id, &body, Some(header)).await;
+        assert_eq!(r.status.as_u16(), 400, "{what}: {}", r.text);
+        assert_eq!(r.code(), "invalid_signature", "{what}");
+    }
+    let r = post_webhook(&app, &a.id, &body, None).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_signature"));
+    // Signed for merchant A, sent to merchant B's endpoint or to no merchant.
+    let r = post_webhook(&app, &b.id, &body, Some(&good)).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_signature"));
+    let r = post_webhook(&app, "mer_unknown", &body, Some(&good)).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_signature"));
+    // A tampered body with a signature of the original.
+    let tampered = body.replace("charge.updated", "charge.refunded");
+    let r = post_webhook(&app, &a.id, &tampered, Some(&good)).await;
+    assert_eq!(r.status.as_u16(), 400);
+    assert_eq!(stored_events(&app).await, before, "nothing stored");
+
+    let ok = post_webhook(&app, &a.id, &body, Some(&good)).await;
+    assert_eq!(ok.status.as_u16(), 200, "{}", ok.text);
+    let dup = post_webhook(&app, &a.id, &body, Some(&good)).await;
+    assert_eq!(dup.status.as_u16(), 200);
+    assert_eq!(dup.json["duplicate"], true);
+    assert_eq!(stored_events(&app).await, before + 1);
+    // During a secret roll, the previous secret still verifies until it expires.
+    app.put(
+        &format!("/v1/admin/merchants/{}/integration", a.id),
+        json!({"webhook_secret": "whsec_rolled_secret_for_the_test_1234"}),
+    )
+    .await
+    .expect(200);
+    crate::helpers::register_secret("whsec_rolled_secret_for_the_test_1234");
+    let body2 = body.replace("evt_test_1", "evt_test_2");
+    let old = signature_header(now(), &[&a.webhook_secret], body2.as_bytes());
+    post_webhook(&app, &a.id, &body2, Some(&old)).await.expect(200);
+    let body3 = body.replace("evt_test_1", "evt_test_3");
+    let new = signature_header(now(), &["whsec_rolled_secret_for_the_test_1234"], body3.as_bytes());
+    post_webhook(&app, &a.id, &body3, Some(&new)).await.expect(200);
+    let metrics = app.get("/metrics").await.text;
+    assert!(metrics.contains("slotpay_webhooks_total{outcome=\"rejected\"} 9"), "{metrics}");
+    assert!(metrics.contains("slotpay_webhooks_total{outcome=\"duplicate\"} 1"), "{metrics}");
+    assert!(metrics.contains("slotpay_webhooks_total{outcome=\"verified\"} 4"), "{metrics}");
+}
+
+/// The sandbox's events of the account, oldest first.
+async fn all_events(app: &TestApp) -> Vec<Value> {
+    let list = app
+        .stripe_get(&app.sandbox.secret_key, "/v1/events?limit=100")
+        .await;
+    let mut events: Vec<Value> = list["data"].as_array().unwrap().clone();
+    events.reverse();
+    events
+}
+
+async fn shuffled_duplicated_events_converge(app: TestApp) {
+    app.sandbox.set_webhook_knobs(Knobs {
+        drop_all: true,
+        ..Knobs::default()
+    });
+    let m = app.pay_merchant(None).await;
+    let sk = app.sandbox.secret_key.clone();
+    // A: 3-D Secure completed at Stripe (no refresh), then refunded in part in the
+    // Dashboard, then disputed and lost: only events tell slotpay.
+    let a = app
+        .checkout(&m.id, json!({"amount": 5000, "currency": "eur", "description": "A"}))
+        .await;
+    let pm = app.card("4000002760003184").await;
+    let r = app.pay(&a, &pm, "a").await.expect(200);
+    let secret = r.json["client_secret"].as_str().unwrap().to_owned();
+    let a_pi = app.stored(&a).await.payment_intent_id.unwrap();
+    app.sandbox.three_ds(&a_pi, &secret, true).unwrap();
+    let refund: Value = reqwest::Client::new()
+        .post(format!("{}/v1/refunds", app.sandbox.url))
+        .bearer_auth(&sk)
+        .form(&[("payment_intent", a_pi.as_str()), ("amount", "1500")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(refund["status"], "succeeded", "{refund}");
+    let pi = app.stripe_get(&sk, &format!("/v1/payment_intents/{a_pi}")).await;
+    let charge = pi["latest_charge"].as_str().unwrap().to_owned();
+    let dispute = app.sandbox.open_dispute(&charge, None).unwrap();
+    app.sandbox
+        .close_dispute(dispute["id"].as_str().unwrap(), "lost")
+        .unwrap();
+    // B: declined.
+    let b = app
+        .checkout(&m.id, json!({"amount": 2000, "currency": "eur", "description": "B"}))
+        .await;
+    let pm = app.card("4000000000009995").await;
+    app.pay(&b, &pm, "b").await.expect(402);
+    // C: authorised, then captured in part at Stripe.
+    let c = app
+        .checkout(
+            &m.id,
+            json!({"amount": 8000, "currency": "eur", "description": "C", "capture": true}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    let r = app.pay(&c, &pm, "c").await.expect(200);
+    assert_eq!(r.json["status"], "succeeded");
+    assert_eq!(app.stored(&c).await.status, "authorized");
+    let c_pi = app.stored(&c).await.payment_intent_id.unwrap();
+    let captured: Value = reqwest::Client::new()
+        .post(format!("{}/v1/payment_intents/{c_pi}/capture", app.sandbox.url))
+        .bearer_auth(&sk)
+        .form(&[("amount_to_capture", "6000")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(captured["status"], "succeeded");
+    assert_eq!(app.stored(&a).await.status, "requires_action");
+
+    // Deliver everything newest first, each event twice.
+    let events = all_events(&app).await;
+    assert!(events.len() > 10, "{}", events.len());
+    for e in events.iter().rev() {
+        let body = e.to_string();
+        let header = signature_header(now(), &[&m.webhook_secret], body.as_bytes());
+        for _ in 0..2 {
+            let r = post_webhook(&app, &m.id, &body, Some(&header)).await;
+            assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+        }
+    }
+    app.settle_webhooks().await;
+    check_final(&app, &a, &b, &c).await;
+    // Delivered again, in order this time: nothing changes.
+    for e in &events {
+        let body = e.to_string();
+        let header = signature_header(now(), &[&m.webhook_secret], body.as_bytes());
+        let r = post_webhook(&app, &m.id, &body, Some(&header)).await;
+        assert_eq!(r.json["duplicate"], true);
+    }
+    check_final(&app, &a, &b, &c).await;
+    let _ = Method::GET;
+}
+
+async fn check_final(app: &TestApp, a: &str, b: &str, c: &str) {
+        let a = app.get(&format!("/v1/admin/checkouts/{a}")).await.expect(200).json;
+        assert_eq!(a["status"], "partially_refunded", "{a}");
+        assert_eq!(a["amount_captured"], 5000);
+        assert_eq!(a["amount_refunded"], 1500);
+        assert_eq!(a["refunds"][0]["external"], true);
+        assert_eq!(a["disputes"][0]["status"], "lost");
+        assert_eq!(a["card"]["last4"], "3184");
+        let b = app.get(&format!("/v1/admin/checkouts/{b}")).await.expect(200).json;
+        assert_eq!(b["status"], "failed");
+        assert_eq!(b["last_error"]["decline_code"], "insufficient_funds");
+        let c = app.get(&format!("/v1/admin/checkouts/{c}")).await.expect(200).json;
+        assert_eq!(c["status"], "paid", "{c}");
+        assert_eq!(c["amount_captured"], 6000);
+}
