@@ -44,13 +44,13 @@ if (cluster.isPrimary && workers > 1) {
     }
   });
   cluster.on('exit', (worker, code, signal) => {
-    console.error(`worker ${worker.process.pid} exited (${signal ?? code})`);
-    process.exitCode = 1;
+    if (code !== 0) console.error(`worker ${worker.process.pid} exited (${signal ?? code})`);
   });
   // Port 0 in a cluster: the first worker's port is shared by the others (cluster's round robin).
   for (let i = 0; i < workers; i++) cluster.fork();
+  // Each worker stops itself on the signal; the primary exits when they all have.
   const stop = () => {
-    for (const worker of Object.values(cluster.workers)) worker.kill('SIGTERM');
+    for (const worker of Object.values(cluster.workers)) process.kill(worker.process.pid, 'SIGTERM');
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
@@ -73,7 +73,12 @@ if (cluster.isPrimary && workers > 1) {
   });
   // Keep idle keep-alive connections longer than load generators' gaps.
   server.keepAliveTimeout = 65_000;
-  const stop = () => server.close(() => pool.end());
+  // A benchmark server: stop at once, dropping idle keep-alive connections.
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    pool.end().finally(() => process.exit(0));
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
