@@ -206,8 +206,7 @@ pub async fn serve_with(
     });
     tracing::info!(%addr, public_url = %state.public_url, "slotpay listening");
     let every = state.config.reconcile_interval;
-    let background =
-        (!every.is_zero()).then(|| tokio::spawn(reconcile::run(state.clone(), every)));
+    let background = (!every.is_zero()).then(|| tokio::spawn(reconcile::run(state.clone(), every)));
     Ok(RunningServer {
         addr,
         state,

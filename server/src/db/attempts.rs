@@ -121,10 +121,11 @@ impl Db {
 
     /// How many attempts a checkout had.
     pub async fn count_attempts(&self, token: &str) -> Result<i64, DbError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM payment_attempts WHERE checkout_token = $1")
-            .bind(token)
-            .fetch_one(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM payment_attempts WHERE checkout_token = $1")
+                .bind(token)
+                .fetch_one(&self.pool)
+                .await?;
         col(&row, TABLE, "n")
     }
 }

@@ -86,8 +86,8 @@ impl Db {
                     }
                 }
                 Some(old) => {
-                    let undoes_final = is_final_dispute_status(&old.status)
-                        && !is_final_dispute_status(&d.status);
+                    let undoes_final =
+                        is_final_dispute_status(&old.status) && !is_final_dispute_status(&d.status);
                     if d.event_created < old.event_created || undoes_final {
                         return Ok(());
                     }
@@ -134,7 +134,10 @@ impl Db {
     }
 
     /// A merchant's disputes.
-    pub async fn merchant_disputes(&self, merchant_id: &str) -> Result<Vec<DisputeRecord>, DbError> {
+    pub async fn merchant_disputes(
+        &self,
+        merchant_id: &str,
+    ) -> Result<Vec<DisputeRecord>, DbError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM disputes WHERE merchant_id = $1 ORDER BY stripe_created, id"
         ))

@@ -94,11 +94,7 @@ fn from_row(row: &AnyRow) -> Result<IntegrationRecord, DbError> {
         webhook_url: col(row, TABLE, "webhook_url")?,
         card_brands: col(row, TABLE, "card_brands")?,
         previous_webhook_secret_enc: col(row, TABLE, "previous_webhook_secret_enc")?,
-        previous_webhook_secret_expires_at: col(
-            row,
-            TABLE,
-            "previous_webhook_secret_expires_at",
-        )?,
+        previous_webhook_secret_expires_at: col(row, TABLE, "previous_webhook_secret_expires_at")?,
         version: col(row, TABLE, "version")?,
         created_at: col(row, TABLE, "created_at")?,
         updated_at: col(row, TABLE, "updated_at")?,

@@ -42,8 +42,8 @@ pub use disputes::{is_final_dispute_status, DisputeRecord};
 pub use events::EventRecord;
 pub use fees::FeeRecord;
 pub use integrations::IntegrationRecord;
-pub use refunds::{holds_amount, RefundRecord, Reservation};
 pub use merchants::MerchantRecord;
+pub use refunds::{holds_amount, RefundRecord, Reservation};
 pub use services::ServiceRecord;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -322,16 +322,12 @@ pub fn parse_token(token: &str) -> Result<CheckoutToken, DomainError> {
 /// The stored checkout of a token, or `checkout_not_found`.
 pub(crate) async fn load(state: &AppState, token: &str) -> Result<CheckoutRecord, DomainError> {
     let token = parse_token(token)?;
-    state
-        .db
-        .get_checkout(token.as_str())
-        .await?
-        .ok_or_else(|| {
-            DomainError::Refused(ApiError::new(
-                ErrorCode::CheckoutNotFound,
-                "No checkout has this token",
-            ))
-        })
+    state.db.get_checkout(token.as_str()).await?.ok_or_else(|| {
+        DomainError::Refused(ApiError::new(
+            ErrorCode::CheckoutNotFound,
+            "No checkout has this token",
+        ))
+    })
 }
 
 fn new_token() -> CheckoutToken {
@@ -351,6 +347,16 @@ pub fn link_url(state: &AppState, token: &str) -> String {
 
 fn parse_text(input: &str, param: &str, max: usize) -> Result<String, ApiError> {
     parse_name(input, param, max)
+}
+
+/// A description: like a name, but line breaks are allowed (an invoice line may have two).
+fn parse_description(input: &str) -> Result<String, ApiError> {
+    let flat: String = input
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    parse_name(&flat, "description", MAX_DESCRIPTION)?;
+    Ok(input.trim().to_owned())
 }
 
 fn parse_expiry(expires_in: Option<i64>, default: i64) -> Result<i64, ApiError> {
@@ -420,8 +426,11 @@ pub async fn create(
         (None, Some(s)) => Currency::parse(&s.currency).ok(),
         (None, None) => {
             c.push(
-                ApiError::new(ErrorCode::InvalidCurrency, "Give the currency (e.g. \"eur\")")
-                    .with_param("currency"),
+                ApiError::new(
+                    ErrorCode::InvalidCurrency,
+                    "Give the currency (e.g. \"eur\")",
+                )
+                .with_param("currency"),
             );
             None
         }
@@ -443,7 +452,7 @@ pub async fn create(
         (None, ..) => None,
     };
     let description = match (&input.description, &service) {
-        (Some(d), _) => c.check(parse_text(d, "description", MAX_DESCRIPTION)),
+        (Some(d), _) => c.check(parse_description(d)),
         (None, Some(s)) => Some(s.name.clone()),
         (None, None) => c.check(parse_text("", "description", MAX_DESCRIPTION)),
     };
@@ -631,15 +640,16 @@ async fn public_view_of(
             }
             Err(e) => return Err(e),
         };
-    let save_card = r.fee_offer_amount.filter(|_| !is_settled(status)).map(|fee| {
-        SaveCardOffer {
+    let save_card = r
+        .fee_offer_amount
+        .filter(|_| !is_settled(status))
+        .map(|fee| SaveCardOffer {
             consent_text: consent_text(
                 locale,
                 &merchant.name,
                 Money::from_minor(fee, money.currency()),
             ),
-        }
-    });
+        });
     Ok(CheckoutView {
         token: parse_token(&r.token)?,
         status,
@@ -654,9 +664,16 @@ async fn public_view_of(
         card_brands,
         locale,
         save_card,
-        email: r.customer_email.as_deref().and_then(|e| Email::parse(e).ok()),
+        email: r
+            .customer_email
+            .as_deref()
+            .and_then(|e| Email::parse(e).ok()),
         expires_at: r.expires_at,
-        receipt: if is_settled(status) { receipt(r)? } else { None },
+        receipt: if is_settled(status) {
+            receipt(r)?
+        } else {
+            None
+        },
     })
 }
 
@@ -830,8 +847,7 @@ pub fn parse_time(input: &str, param: &str) -> Result<i64, ApiError> {
     if let Ok(secs) = text.parse::<i64>() {
         return Ok(secs);
     }
-    if let Ok(t) =
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+    if let Ok(t) = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
     {
         return Ok(t.unix_timestamp());
     }
@@ -873,12 +889,14 @@ pub async fn list(
         .from
         .as_deref()
         .and_then(|f| c.check(parse_time(f, "from")));
-    let to = query.to.as_deref().and_then(|t| c.check(parse_time(t, "to")));
+    let to = query
+        .to
+        .as_deref()
+        .and_then(|t| c.check(parse_time(t, "to")));
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         c.push(
-            ApiError::new(ErrorCode::InvalidRequest, "limit must be 1 to 1000")
-                .with_param("limit"),
+            ApiError::new(ErrorCode::InvalidRequest, "limit must be 1 to 1000").with_param("limit"),
         );
     }
     c.finish()?;

@@ -108,7 +108,10 @@ fn in_progress() -> DomainError {
 }
 
 fn already_paid() -> DomainError {
-    refused(ErrorCode::CheckoutAlreadyPaid, "This checkout is already paid")
+    refused(
+        ErrorCode::CheckoutAlreadyPaid,
+        "This checkout is already paid",
+    )
 }
 
 /// Refuses a checkout that cannot be paid now.
@@ -415,11 +418,7 @@ async fn release(state: &AppState, token: &str, attempt: i64) -> Result<(), Doma
 
 /// Takes the checkout's lease for `attempt`. A stale lease is reclaimed only after its
 /// PaymentIntent was read again from Stripe.
-async fn claim(
-    state: &AppState,
-    token: &str,
-    attempt: i64,
-) -> Result<CheckoutRecord, DomainError> {
+async fn claim(state: &AppState, token: &str, attempt: i64) -> Result<CheckoutRecord, DomainError> {
     for _ in 0..WRITE_TRIES {
         let r = load(state, token).await?;
         let now = db::now();
@@ -477,7 +476,10 @@ fn card_declined(e: &StripeApiError) -> ApiError {
                 .to_owned(),
         )
     } else if e.message.is_empty() {
-        (ErrorCode::CardDeclined, "Your card was declined.".to_owned())
+        (
+            ErrorCode::CardDeclined,
+            "Your card was declined.".to_owned(),
+        )
     } else {
         (ErrorCode::CardDeclined, e.message.clone())
     };
@@ -1078,7 +1080,10 @@ pub async fn cancel(
             if stored_status(&rec)? != CheckoutStatus::Canceled {
                 return Err(refused(
                     ErrorCode::Conflict,
-                    format!("The checkout is {} at Stripe; it was not canceled", rec.status),
+                    format!(
+                        "The checkout is {} at Stripe; it was not canceled",
+                        rec.status
+                    ),
                 ));
             }
             tracing::info!(token = %rec.token, "authorisation canceled");

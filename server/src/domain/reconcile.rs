@@ -50,7 +50,9 @@ pub async fn reconcile(state: &AppState, now: i64) -> Report {
                     continue;
                 }
                 let settled = if r.payment_intent_id.is_some() {
-                    payments::sync(state, &r, LeaseMode::Override).await.map(|_| ())
+                    payments::sync(state, &r, LeaseMode::Override)
+                        .await
+                        .map(|_| ())
                 } else {
                     release_stale(state, &r).await
                 };
@@ -62,20 +64,18 @@ pub async fn reconcile(state: &AppState, now: i64) -> Report {
         }
         Err(e) => tracing::warn!(error = %e, "checkouts in flight not read"),
     }
-    match state
-        .db
-        .checkouts_in(&["authorized"], now + 1, 500)
-        .await
-    {
+    match state.db.checkouts_in(&["authorized"], now + 1, 500).await {
         Ok(list) => {
-            for r in list
-                .into_iter()
-                .filter(|r| r.authorized_at.is_some_and(|a| a + AUTHORIZATION_SECS <= now))
-            {
+            for r in list.into_iter().filter(|r| {
+                r.authorized_at
+                    .is_some_and(|a| a + AUTHORIZATION_SECS <= now)
+            }) {
                 match expire_authorization(state, &r).await {
                     Ok(true) => report.expired += 1,
                     Ok(false) => {}
-                    Err(e) => tracing::warn!(token = %r.token, error = %e, "authorisation not expired"),
+                    Err(e) => {
+                        tracing::warn!(token = %r.token, error = %e, "authorisation not expired")
+                    }
                 }
             }
         }

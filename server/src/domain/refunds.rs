@@ -75,8 +75,11 @@ pub async fn create(
     if amount < 1 {
         return Err(if input.amount.is_some() {
             DomainError::Refused(
-                ApiError::new(ErrorCode::InvalidAmount, "The amount must be greater than zero")
-                    .with_param("amount"),
+                ApiError::new(
+                    ErrorCode::InvalidAmount,
+                    "The amount must be greater than zero",
+                )
+                .with_param("amount"),
             )
         } else {
             exceeds(Money::from_minor(0, currency))
@@ -121,7 +124,11 @@ pub async fn create(
 }
 
 /// The answer after a refund: the checkout in full, or the refund's failure.
-async fn finish(state: &AppState, token: &str, key: &str) -> Result<CheckoutAdminView, DomainError> {
+async fn finish(
+    state: &AppState,
+    token: &str,
+    key: &str,
+) -> Result<CheckoutAdminView, DomainError> {
     let refund = state
         .db
         .refund_by_key(token, key)
@@ -150,10 +157,9 @@ pub(crate) async fn drive(
     refund: &RefundRecord,
 ) -> Result<(), DomainError> {
     let key = integrations::server_key(state, &r.merchant_id).await?;
-    let pi = r
-        .payment_intent_id
-        .clone()
-        .ok_or_else(|| DomainError::Internal("refund of a checkout without PaymentIntent".into()))?;
+    let pi = r.payment_intent_id.clone().ok_or_else(|| {
+        DomainError::Internal("refund of a checkout without PaymentIntent".into())
+    })?;
     let form = Form::new()
         .push("payment_intent", pi)
         .push("amount", refund.amount.to_string())

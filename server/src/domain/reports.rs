@@ -114,7 +114,10 @@ pub async fn rows(
     merchants::record(state, merchant_id).await?;
     let mut c = Checker::default();
     let status = q.status.as_deref().and_then(|s| c.check(status_filter(s)));
-    let from = q.from.as_deref().and_then(|f| c.check(parse_time(f, "from")));
+    let from = q
+        .from
+        .as_deref()
+        .and_then(|f| c.check(parse_time(f, "from")));
     let to = q.to.as_deref().and_then(|t| c.check(parse_time(t, "to")));
     c.check(parse_format(q));
     c.finish()?;

@@ -45,7 +45,9 @@ pub async fn receive(
         Some(s) => s,
         None => {
             state.metrics.webhook(WebhookOutcome::Rejected);
-            return Err(rejected("No webhook signing secret is set up for this merchant"));
+            return Err(rejected(
+                "No webhook signing secret is set up for this merchant",
+            ));
         }
     };
     let plain: Vec<&str> = secrets.iter().map(|s| s.expose_secret()).collect();
@@ -174,7 +176,10 @@ async fn apply_event(state: &AppState, e: &EventRecord) -> Result<Option<String>
         .and_then(|v| v.as_str());
     if let Some(fee) = state.db.fee_by_payment_intent_or_id(pi_id, fee_id).await? {
         let key = integrations::server_key(state, &e.merchant_id).await?;
-        let pi = state.stripe.retrieve_payment_intent(&key, pi_id, &[]).await?;
+        let pi = state
+            .stripe
+            .retrieve_payment_intent(&key, pi_id, &[])
+            .await?;
         fees::apply_intent(state, fee, &pi).await?;
         return Ok(None);
     }

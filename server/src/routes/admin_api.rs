@@ -18,11 +18,11 @@ use super::ApiJson;
 use crate::domain::catalogue::{self, ServiceDeleted, ServiceInput, ServiceView};
 use crate::domain::checkouts::{self, CheckoutAdminView, CheckoutInput, ListQuery, ResendInput};
 use crate::domain::fees::{self, FeeInput};
+use crate::domain::integrations::{self, IntegrationDeleted, IntegrationInput, IntegrationView};
+use crate::domain::merchants::{self, MerchantDeleted, MerchantInput, MerchantView};
 use crate::domain::payments::{self, CaptureInput};
 use crate::domain::refunds::{self, RefundInput};
 use crate::domain::reports::{self, Format, ReportQuery};
-use crate::domain::integrations::{self, IntegrationDeleted, IntegrationInput, IntegrationView};
-use crate::domain::merchants::{self, MerchantDeleted, MerchantInput, MerchantView};
 use crate::error::ApiFailure;
 use crate::state::AppState;
 
@@ -228,9 +228,7 @@ async fn delete_service(
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiFailure> {
     Ok(payments::parse_idempotency_key(
-        headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok()),
+        headers.get("idempotency-key").and_then(|v| v.to_str().ok()),
     )?)
 }
 
@@ -263,9 +261,8 @@ async fn list_checkouts(
     Path(id): Path<String>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Answer<serde_json::Value> {
-    let Query(q) = query.map_err(|e| {
-        ApiFailure::new(slotpay_core::ErrorCode::InvalidRequest, e.body_text())
-    })?;
+    let Query(q) = query
+        .map_err(|e| ApiFailure::new(slotpay_core::ErrorCode::InvalidRequest, e.body_text()))?;
     let data = checkouts::list(&s, &id, q).await?;
     Ok(Json(serde_json::json!({ "data": data })))
 }
@@ -325,9 +322,8 @@ async fn payments_report(
     Path(id): Path<String>,
     query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiFailure> {
-    let Query(q) = query.map_err(|e| {
-        ApiFailure::new(slotpay_core::ErrorCode::InvalidRequest, e.body_text())
-    })?;
+    let Query(q) = query
+        .map_err(|e| ApiFailure::new(slotpay_core::ErrorCode::InvalidRequest, e.body_text()))?;
     let format = reports::parse_format(&q).map_err(ApiFailure::from)?;
     let rows = reports::rows(&s, &id, &q).await?;
     Ok(match format {

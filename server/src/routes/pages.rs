@@ -34,17 +34,18 @@ pub fn router() -> Router<AppState> {
 
 /// The `www/` directory, with the JSON `not_found` for anything it does not have.
 pub fn static_files(state: &AppState) -> Router {
-    let not_found = || async {
-        ApiFailure::new(ErrorCode::NotFound, "No such endpoint").into_response()
-    };
+    let not_found =
+        || async { ApiFailure::new(ErrorCode::NotFound, "No such endpoint").into_response() };
     let dir = ServeDir::new(&state.config.www_dir)
         .append_index_html_on_directories(true)
         .call_fallback_on_method_not_allowed(true)
         .fallback(not_found.into_service());
-    Router::new().fallback_service(dir).layer(SetResponseHeaderLayer::overriding(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache"),
-    ))
+    Router::new()
+        .fallback_service(dir)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
 }
 
 /// The Content-Security-Policy of slotpay's HTML: Stripe's origins come from configuration

@@ -61,9 +61,7 @@ async fn pay(
     ApiJson(req): ApiJson<PayRequest>,
 ) -> Result<Response, ApiFailure> {
     let key = payments::parse_idempotency_key(
-        headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok()),
+        headers.get("idempotency-key").and_then(|v| v.to_str().ok()),
     )?;
     Ok(outcome(payments::pay(&s, &token, &key, req).await?))
 }

@@ -9,7 +9,10 @@ use crate::helpers::{spawn_app, Backend, TestApp};
 async fn storm(app: &TestApp, bases: &[String]) {
     let m = app.pay_merchant(None).await;
     let token = app
-        .checkout(&m.id, json!({"amount": 4200, "currency": "eur", "description": "Storm"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 4200, "currency": "eur", "description": "Storm"}),
+        )
         .await;
     // Ten requests share one key and one card (a client retrying); ten have their own.
     let shared_pm = app.card("4242424242424242").await;

@@ -300,6 +300,7 @@ pub async fn spawn_app(backend: Backend, tweak: Tweak) -> Option<TestApp> {
     config.admin_token = Some(SecretString::from(admin_token.clone()));
     config.master_key = Some(master_key);
     config.stripe_api_base = url::Url::parse(&sandbox.url).unwrap();
+    config.stripe_js_url = url::Url::parse(&sandbox.stripe_js_url()).unwrap();
     config.stripe_retry_base = Duration::from_millis(10);
     config.stripe_timeout = Duration::from_secs(5);
     config.rate_limit_ip = RateLimit {
@@ -502,7 +503,9 @@ impl TestApp {
     pub async fn second_instance(&self) -> String {
         let mut config = self.config.clone();
         config.listen = "127.0.0.1:0".parse().unwrap();
-        let server = slotpay_server::serve(config).await.expect("second server starts");
+        let server = slotpay_server::serve(config)
+            .await
+            .expect("second server starts");
         let url = server.local_url();
         self.others.lock().unwrap().push(server);
         url
@@ -602,22 +605,6 @@ impl TestApp {
     /// The stored checkout.
     pub async fn stored(&self, token: &str) -> slotpay_server::db::CheckoutRecord {
         self.state.db.get_checkout(token).await.unwrap().unwrap()
-    }
-
-    /// Waits until `check` holds (polling), or fails after `secs`.
-    pub async fn eventually<F, Fut>(&self, secs: u64, what: &str, mut check: F)
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = bool>,
-    {
-        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-        loop {
-            if check().await {
-                return;
-            }
-            assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 
     /// Waits until the sandbox has no webhook in flight and every stored event is processed.

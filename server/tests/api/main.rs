@@ -3,14 +3,16 @@
 
 mod helpers;
 
+mod after_payment;
 mod binary;
+mod concurrency;
 mod integrations;
 mod merchants;
 mod ops;
-mod concurrency;
 mod payment_faults;
 mod payments;
-mod webhooks_in;
 mod public;
+mod reports;
 mod services;
 mod stripe_faults;
+mod webhooks_in;

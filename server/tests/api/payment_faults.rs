@@ -24,7 +24,13 @@ fn rule(method: &str, path: &str, kind: FaultKind, when: When, times: u32) -> Fa
 /// A lost answer also hides the PaymentIntent from the recovery read, so the client sees
 /// the failure (with no retries in the client, every fault reaches the caller).
 fn and_hide_reads(mut rules: Vec<FaultRule>) -> Vec<FaultRule> {
-    rules.push(rule("GET", "/v1/payment_intents/*", FaultKind::Http500, When::Before, 1000));
+    rules.push(rule(
+        "GET",
+        "/v1/payment_intents/*",
+        FaultKind::Http500,
+        When::Before,
+        1000,
+    ));
     rules
 }
 
@@ -33,29 +39,62 @@ async fn faults(app: TestApp) {
     let cases: Vec<(&str, Vec<FaultRule>)> = vec![
         (
             "500 after confirm",
-            and_hide_reads(vec![rule("POST", "/v1/payment_intents/*/confirm", FaultKind::Http500, When::After, 1)]),
+            and_hide_reads(vec![rule(
+                "POST",
+                "/v1/payment_intents/*/confirm",
+                FaultKind::Http500,
+                When::After,
+                1,
+            )]),
         ),
         (
             "502 before confirm",
-            vec![rule("POST", "/v1/payment_intents/*/confirm", FaultKind::Http502, When::Before, 1)],
+            vec![rule(
+                "POST",
+                "/v1/payment_intents/*/confirm",
+                FaultKind::Http502,
+                When::Before,
+                1,
+            )],
         ),
         (
             "timeout after confirm",
-            and_hide_reads(vec![rule("POST", "/v1/payment_intents/*/confirm", FaultKind::Timeout, When::After, 1)]),
+            and_hide_reads(vec![rule(
+                "POST",
+                "/v1/payment_intents/*/confirm",
+                FaultKind::Timeout,
+                When::After,
+                1,
+            )]),
         ),
         (
             "reset after create",
-            vec![rule("POST", "/v1/payment_intents", FaultKind::Reset, When::After, 1)],
+            vec![rule(
+                "POST",
+                "/v1/payment_intents",
+                FaultKind::Reset,
+                When::After,
+                1,
+            )],
         ),
         (
             "reset before payment method read",
-            vec![rule("GET", "/v1/payment_methods/*", FaultKind::Reset, When::Before, 1)],
+            vec![rule(
+                "GET",
+                "/v1/payment_methods/*",
+                FaultKind::Reset,
+                When::Before,
+                1,
+            )],
         ),
     ];
     let n = cases.len() as u64;
     for (what, rules) in cases {
         let token = app
-            .checkout(&m.id, json!({"amount": 2500, "currency": "eur", "description": what}))
+            .checkout(
+                &m.id,
+                json!({"amount": 2500, "currency": "eur", "description": what}),
+            )
             .await;
         let pm = app.card("4242424242424242").await;
         app.sandbox.set_faults(rules, Some(1));
@@ -63,7 +102,11 @@ async fn faults(app: TestApp) {
         assert_eq!(first.status.as_u16(), 503, "{what}: {}", first.text);
         assert_eq!(first.code(), "stripe_unavailable", "{what}");
         assert!(first.headers.contains_key("retry-after"));
-        assert_ne!(app.stored(&token).await.status, "processing", "{what}: lease given back");
+        assert_ne!(
+            app.stored(&token).await.status,
+            "processing",
+            "{what}: lease given back"
+        );
         app.sandbox.set_faults(vec![], None);
         let retry = app.pay(&token, &pm, "key").await.expect(200);
         assert_eq!(retry.json["status"], "succeeded", "{what}");
@@ -74,7 +117,10 @@ async fn faults(app: TestApp) {
 
     // Refunds: a lost answer keeps the reservation; the same key replays at Stripe.
     let token = app
-        .checkout(&m.id, json!({"amount": 9000, "currency": "eur", "description": "refunds"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 9000, "currency": "eur", "description": "refunds"}),
+        )
         .await;
     let pm = app.card("4242424242424242").await;
     app.pay(&token, &pm, "k").await.expect(200);
@@ -90,20 +136,42 @@ async fn faults(app: TestApp) {
         let key = format!("refund-{i}");
         app.sandbox.set_faults(vec![fault], Some(2));
         let r = app
-            .request(reqwest::Method::POST, &path, Some(json!({"amount": 1000})), &[("idempotency-key", &key)])
+            .request(
+                reqwest::Method::POST,
+                &path,
+                Some(json!({"amount": 1000})),
+                &[("idempotency-key", &key)],
+            )
             .await;
-        assert_eq!((r.status.as_u16(), r.code()), (503, "stripe_unavailable"), "{}", r.text);
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (503, "stripe_unavailable"),
+            "{}",
+            r.text
+        );
         let stored = app.stored(&token).await;
-        assert_eq!(stored.amount_refunded, 1000 * (i as i64 + 1), "reserved while unresolved");
+        assert_eq!(
+            stored.amount_refunded,
+            1000 * (i as i64 + 1),
+            "reserved while unresolved"
+        );
         app.sandbox.set_faults(vec![], None);
         let ok = app
-            .request(reqwest::Method::POST, &path, Some(json!({"amount": 1000})), &[("idempotency-key", &key)])
+            .request(
+                reqwest::Method::POST,
+                &path,
+                Some(json!({"amount": 1000})),
+                &[("idempotency-key", &key)],
+            )
             .await
             .expect(200);
         assert_eq!(ok.json["amount_refunded"], 1000 * (i as i64 + 1));
     }
     assert_eq!(app.sandbox.counter("refunds"), 3);
-    let detail = app.get(&format!("/v1/admin/checkouts/{token}")).await.expect(200);
+    let detail = app
+        .get(&format!("/v1/admin/checkouts/{token}"))
+        .await
+        .expect(200);
     assert_eq!(detail.json["status"], "partially_refunded");
     assert_eq!(detail.json["refunds"].as_array().unwrap().len(), 3);
 }
@@ -136,13 +204,28 @@ async fn client_retries_hide_transient_faults() {
     let app = spawn_app(Backend::Sqlite, Box::new(|_| {})).await.unwrap();
     let m = app.pay_merchant(None).await;
     let token = app
-        .checkout(&m.id, json!({"amount": 2500, "currency": "eur", "description": "x"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 2500, "currency": "eur", "description": "x"}),
+        )
         .await;
     let pm = app.card("4242424242424242").await;
     app.sandbox.set_faults(
         vec![
-            rule("POST", "/v1/payment_intents/*/confirm", FaultKind::Http500, When::After, 1),
-            rule("POST", "/v1/payment_intents/*/confirm", FaultKind::Http502, When::Before, 1),
+            rule(
+                "POST",
+                "/v1/payment_intents/*/confirm",
+                FaultKind::Http500,
+                When::After,
+                1,
+            ),
+            rule(
+                "POST",
+                "/v1/payment_intents/*/confirm",
+                FaultKind::Http502,
+                When::Before,
+                1,
+            ),
         ],
         Some(3),
     );

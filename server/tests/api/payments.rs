@@ -92,7 +92,10 @@ async fn pay_succeeds_and_replays(app: TestApp) {
 async fn each_decline_then_a_good_card(app: TestApp) {
     let m = app.pay_merchant(None).await;
     let token = app
-        .checkout(&m.id, json!({"amount": 1000, "currency": "usd", "description": "Nails"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 1000, "currency": "usd", "description": "Nails"}),
+        )
         .await;
     let cases = [
         ("4000000000000002", "generic_decline"),
@@ -126,7 +129,10 @@ async fn each_decline_then_a_good_card(app: TestApp) {
 async fn three_d_secure_fail_then_pass(app: TestApp) {
     let m = app.pay_merchant(None).await;
     let token = app
-        .checkout(&m.id, json!({"amount": 3000, "currency": "eur", "description": "Colour"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 3000, "currency": "eur", "description": "Colour"}),
+        )
         .await;
     let pm = app.card("4000002760003184").await;
     let r = app.pay(&token, &pm, "a1").await.expect(200);
@@ -137,7 +143,12 @@ async fn three_d_secure_fail_then_pass(app: TestApp) {
     assert_eq!(app.stored(&token).await.status, "requires_action");
     app.sandbox.three_ds(&pi, &secret, false).unwrap();
     let failed = app
-        .request(Method::POST, &format!("/v1/checkouts/{token}/refresh"), None, &[])
+        .request(
+            Method::POST,
+            &format!("/v1/checkouts/{token}/refresh"),
+            None,
+            &[],
+        )
         .await
         .expect(402);
     assert_eq!(failed.json["status"], "failed");
@@ -149,7 +160,12 @@ async fn three_d_secure_fail_then_pass(app: TestApp) {
     let secret = r.json["client_secret"].as_str().unwrap().to_owned();
     app.sandbox.three_ds(&pi, &secret, true).unwrap();
     let ok = app
-        .request(Method::POST, &format!("/v1/checkouts/{token}/refresh"), None, &[])
+        .request(
+            Method::POST,
+            &format!("/v1/checkouts/{token}/refresh"),
+            None,
+            &[],
+        )
         .await
         .expect(200);
     assert_eq!(ok.json["status"], "succeeded", "{}", ok.text);
@@ -167,18 +183,27 @@ async fn amounts_refused_before_stripe(app: TestApp) {
         (49, "jpy", "Your payment must be no less than 50 JPY"),
     ] {
         let r = app
-            .post(&path, json!({"amount": amount, "currency": currency, "description": "x"}))
+            .post(
+                &path,
+                json!({"amount": amount, "currency": currency, "description": "x"}),
+            )
             .await
             .expect_error(400, "amount_too_small", Some("amount"));
         assert_eq!(r.json["error"]["message"], message);
     }
-    app.post(&path, json!({"amount": "5.125", "currency": "kwd", "description": "x"}))
-        .await
-        .expect_error(400, "invalid_amount_step", Some("amount"));
+    app.post(
+        &path,
+        json!({"amount": "5.125", "currency": "kwd", "description": "x"}),
+    )
+    .await
+    .expect_error(400, "invalid_amount_step", Some("amount"));
     // Refused again when paying (a checkout whose amount became unchargeable), before any
     // call to Stripe.
     let token = app
-        .checkout(&m.id, json!({"amount": 500, "currency": "usd", "description": "x"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 500, "currency": "usd", "description": "x"}),
+        )
         .await;
     sqlx::query("UPDATE checkouts SET amount = 49 WHERE token = $1")
         .bind(&token)
@@ -197,7 +222,10 @@ async fn amounts_refused_before_stripe(app: TestApp) {
     assert_eq!(app.sandbox.counter("payment_intents_created"), 0);
     // Three decimals ending in 0 are fine and reach Stripe in fils.
     let kwd = app
-        .checkout(&m.id, json!({"amount": "5.120", "currency": "kwd", "description": "x"}))
+        .checkout(
+            &m.id,
+            json!({"amount": "5.120", "currency": "kwd", "description": "x"}),
+        )
         .await;
     assert_eq!(app.stored(&kwd).await.amount, 5120);
     let pm = app.card("4242424242424242").await;
@@ -205,7 +233,10 @@ async fn amounts_refused_before_stripe(app: TestApp) {
     assert_eq!(r.json["receipt"]["amount"], 5120);
     // A currency outside core's table: Stripe's amount_too_small in core's words.
     let php = app
-        .checkout(&m.id, json!({"amount": 100, "currency": "php", "description": "x"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 100, "currency": "php", "description": "x"}),
+        )
         .await;
     let pm = app.card("4242424242424242").await;
     let r = app
@@ -239,7 +270,8 @@ async fn expired_link_and_resend(app: TestApp) {
         created.json["url"].as_str().unwrap(),
         format!("{}/pay/{token}", app.url)
     );
-    let week = created.json["expires_at"].as_i64().unwrap() - created.json["created_at"].as_i64().unwrap();
+    let week =
+        created.json["expires_at"].as_i64().unwrap() - created.json["created_at"].as_i64().unwrap();
     assert_eq!(week, 7 * 86_400);
     sqlx::query("UPDATE checkouts SET expires_at = 1000 WHERE token = $1")
         .bind(&token)
@@ -254,15 +286,25 @@ async fn expired_link_and_resend(app: TestApp) {
         .await
         .expect_error(410, "checkout_expired", None);
     let page = app.get(&format!("/pay/{token}")).await.expect(410);
-    assert!(page.text.contains("This payment link has expired"), "{}", page.text);
+    assert!(
+        page.text.contains("This payment link has expired"),
+        "{}",
+        page.text
+    );
     let listed = app
-        .get(&format!("/v1/admin/merchants/{}/checkouts?status=expired", m.id))
+        .get(&format!(
+            "/v1/admin/merchants/{}/checkouts?status=expired",
+            m.id
+        ))
         .await
         .expect(200);
     assert_eq!(listed.json["data"][0]["token"], token.as_str());
     // Resent with a new expiry, it can be paid.
     let r = app
-        .post(&format!("/v1/admin/checkouts/{token}/resend"), json!({"expires_in": 3600}))
+        .post(
+            &format!("/v1/admin/checkouts/{token}/resend"),
+            json!({"expires_in": 3600}),
+        )
         .await
         .expect(200);
     assert_eq!(r.json["status"], "open");
@@ -273,15 +315,19 @@ async fn expired_link_and_resend(app: TestApp) {
 async fn disabled_brand_is_refused(app: TestApp) {
     let m = app.pay_merchant(Some(&["visa", "mastercard"])).await;
     let token = app
-        .checkout(&m.id, json!({"amount": 2000, "currency": "usd", "description": "x"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 2000, "currency": "usd", "description": "x"}),
+        )
         .await;
     let view = app.get(&format!("/v1/checkouts/{token}")).await.expect(200);
     assert_eq!(view.json["card_brands"], json!(["visa", "mastercard"]));
     let amex = app.card("378282246310005").await;
-    let r = app
-        .pay(&token, &amex, "k1")
-        .await
-        .expect_error(402, "card_brand_not_accepted", Some("payment_method"));
+    let r = app.pay(&token, &amex, "k1").await.expect_error(
+        402,
+        "card_brand_not_accepted",
+        Some("payment_method"),
+    );
     assert!(r.json["error"]["message"]
         .as_str()
         .unwrap()
@@ -296,7 +342,10 @@ async fn disabled_brand_is_refused(app: TestApp) {
 async fn idempotency_keys_are_required_and_bound(app: TestApp) {
     let m = app.pay_merchant(None).await;
     let token = app
-        .checkout(&m.id, json!({"amount": 2000, "currency": "usd", "description": "x"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 2000, "currency": "usd", "description": "x"}),
+        )
         .await;
     let pm = app.card("4000000000000002").await;
     app.pay(&token, &pm, "")
@@ -345,11 +394,17 @@ async fn catalogue_checkout_offers_to_save_the_card(app: TestApp) {
         )
         .await
         .expect(201);
-    assert_eq!(r.headers["access-control-allow-origin"], "https://salon.example");
+    assert_eq!(
+        r.headers["access-control-allow-origin"],
+        "https://salon.example"
+    );
     assert_eq!(r.json["amount"], 3000);
     assert_eq!(r.json["description"], "Balayage");
     let consent = r.json["save_card"]["consent_text"].as_str().unwrap();
-    assert!(consent.contains("30.00 EUR") && consent.contains("Salon Léa"), "{consent}");
+    assert!(
+        consent.contains("30.00 EUR") && consent.contains("Salon Léa"),
+        "{consent}"
+    );
     let token = r.json["token"].as_str().unwrap().to_owned();
     // Another origin is refused, for the checkout's own routes too.
     app.request(
@@ -377,7 +432,10 @@ async fn catalogue_checkout_offers_to_save_the_card(app: TestApp) {
         )
         .await
         .expect(200);
-    assert_eq!(ok.headers["access-control-allow-origin"], "https://salon.example");
+    assert_eq!(
+        ok.headers["access-control-allow-origin"],
+        "https://salon.example"
+    );
     app.request(
         Method::POST,
         &path,
@@ -388,27 +446,32 @@ async fn catalogue_checkout_offers_to_save_the_card(app: TestApp) {
     .expect_error(404, "not_found", None);
     // Paying with consent saves the card on a Customer.
     let pm = app.card("4242424242424242").await;
-    let paid = app
-        .pay_at(None, &token, &pm, "k", true)
-        .await
-        .expect(200);
+    let paid = app.pay_at(None, &token, &pm, "k", true).await.expect(200);
     assert_eq!(paid.json["status"], "succeeded");
     let stored = app.stored(&token).await;
     assert!(stored.customer_id.is_some() && stored.saved_payment_method.is_some());
     // Without an offer, save_card is refused.
     let plain = app
-        .checkout(&m.id, json!({"amount": 2000, "currency": "eur", "description": "x"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 2000, "currency": "eur", "description": "x"}),
+        )
         .await;
     let pm = app.card("4242424242424242").await;
-    app.pay_at(None, &plain, &pm, "k", true)
-        .await
-        .expect_error(400, "invalid_request", Some("save_card"));
+    app.pay_at(None, &plain, &pm, "k", true).await.expect_error(
+        400,
+        "invalid_request",
+        Some("save_card"),
+    );
 }
 
 async fn payments_unavailable_when_off(app: TestApp) {
     let m = app.pay_merchant(None).await;
     let token = app
-        .checkout(&m.id, json!({"amount": 2000, "currency": "eur", "description": "x"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 2000, "currency": "eur", "description": "x"}),
+        )
         .await;
     app.post(
         &format!("/v1/admin/merchants/{}/integration/deactivate", m.id),

@@ -20,7 +20,12 @@ async fn stored_events(app: &TestApp) -> i64 {
     row.try_get::<i64, _>("n").unwrap()
 }
 
-async fn post_webhook(app: &TestApp, merchant: &str, body: &str, signature: Option<&str>) -> crate::helpers::Resp {
+async fn post_webhook(
+    app: &TestApp,
+    merchant: &str,
+    body: &str,
+    signature: Option<&str>,
+) -> crate::helpers::Resp {
     let mut headers = vec![("content-type", "application/json")];
     if let Some(s) = signature {
         headers.push(("stripe-signature", s));
@@ -54,10 +59,22 @@ async fn signatures_are_checked(app: TestApp) {
     let good = signature_header(t, &[&a.webhook_secret], body.as_bytes());
     let before = stored_events(&app).await;
     let refused: Vec<(String, String)> = vec![
-        ("forged".into(), signature_header(t, &["whsec_not_the_right_secret_at_all"], body.as_bytes())),
-        ("stale".into(), signature_header(t - 301, &[&a.webhook_secret], body.as_bytes())),
-        ("future".into(), signature_header(t + 301, &[&a.webhook_secret], body.as_bytes())),
-        ("v0 only".into(), format!("t={t},v0={}", sign(&a.webhook_secret, t, body.as_bytes()))),
+        (
+            "forged".into(),
+            signature_header(t, &["whsec_not_the_right_secret_at_all"], body.as_bytes()),
+        ),
+        (
+            "stale".into(),
+            signature_header(t - 301, &[&a.webhook_secret], body.as_bytes()),
+        ),
+        (
+            "future".into(),
+            signature_header(t + 301, &[&a.webhook_secret], body.as_bytes()),
+        ),
+        (
+            "v0 only".into(),
+            format!("t={t},v0={}", sign(&a.webhook_secret, t, body.as_bytes())),
+        ),
         ("malformed".into(), "nonsense".into()),
     ];
     for (what, header) in &refused {
@@ -94,14 +111,31 @@ async fn signatures_are_checked(app: TestApp) {
     crate::helpers::register_secret("whsec_rolled_secret_for_the_test_1234");
     let body2 = body.replace("evt_test_1", "evt_test_2");
     let old = signature_header(now(), &[&a.webhook_secret], body2.as_bytes());
-    post_webhook(&app, &a.id, &body2, Some(&old)).await.expect(200);
+    post_webhook(&app, &a.id, &body2, Some(&old))
+        .await
+        .expect(200);
     let body3 = body.replace("evt_test_1", "evt_test_3");
-    let new = signature_header(now(), &["whsec_rolled_secret_for_the_test_1234"], body3.as_bytes());
-    post_webhook(&app, &a.id, &body3, Some(&new)).await.expect(200);
+    let new = signature_header(
+        now(),
+        &["whsec_rolled_secret_for_the_test_1234"],
+        body3.as_bytes(),
+    );
+    post_webhook(&app, &a.id, &body3, Some(&new))
+        .await
+        .expect(200);
     let metrics = app.get("/metrics").await.text;
-    assert!(metrics.contains("slotpay_webhooks_total{outcome=\"rejected\"} 9"), "{metrics}");
-    assert!(metrics.contains("slotpay_webhooks_total{outcome=\"duplicate\"} 1"), "{metrics}");
-    assert!(metrics.contains("slotpay_webhooks_total{outcome=\"verified\"} 4"), "{metrics}");
+    assert!(
+        metrics.contains("slotpay_webhooks_total{outcome=\"rejected\"} 9"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("slotpay_webhooks_total{outcome=\"duplicate\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("slotpay_webhooks_total{outcome=\"verified\"} 4"),
+        "{metrics}"
+    );
 }
 
 /// The sandbox's events of the account, oldest first.
@@ -124,7 +158,10 @@ async fn shuffled_duplicated_events_converge(app: TestApp) {
     // A: 3-D Secure completed at Stripe (no refresh), then refunded in part in the
     // Dashboard, then disputed and lost: only events tell slotpay.
     let a = app
-        .checkout(&m.id, json!({"amount": 5000, "currency": "eur", "description": "A"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 5000, "currency": "eur", "description": "A"}),
+        )
         .await;
     let pm = app.card("4000002760003184").await;
     let r = app.pay(&a, &pm, "a").await.expect(200);
@@ -142,7 +179,9 @@ async fn shuffled_duplicated_events_converge(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(refund["status"], "succeeded", "{refund}");
-    let pi = app.stripe_get(&sk, &format!("/v1/payment_intents/{a_pi}")).await;
+    let pi = app
+        .stripe_get(&sk, &format!("/v1/payment_intents/{a_pi}"))
+        .await;
     let charge = pi["latest_charge"].as_str().unwrap().to_owned();
     let dispute = app.sandbox.open_dispute(&charge, None).unwrap();
     app.sandbox
@@ -150,7 +189,10 @@ async fn shuffled_duplicated_events_converge(app: TestApp) {
         .unwrap();
     // B: declined.
     let b = app
-        .checkout(&m.id, json!({"amount": 2000, "currency": "eur", "description": "B"}))
+        .checkout(
+            &m.id,
+            json!({"amount": 2000, "currency": "eur", "description": "B"}),
+        )
         .await;
     let pm = app.card("4000000000009995").await;
     app.pay(&b, &pm, "b").await.expect(402);
@@ -167,7 +209,10 @@ async fn shuffled_duplicated_events_converge(app: TestApp) {
     assert_eq!(app.stored(&c).await.status, "authorized");
     let c_pi = app.stored(&c).await.payment_intent_id.unwrap();
     let captured: Value = reqwest::Client::new()
-        .post(format!("{}/v1/payment_intents/{c_pi}/capture", app.sandbox.url))
+        .post(format!(
+            "{}/v1/payment_intents/{c_pi}/capture",
+            app.sandbox.url
+        ))
         .bearer_auth(&sk)
         .form(&[("amount_to_capture", "6000")])
         .send()
@@ -204,17 +249,29 @@ async fn shuffled_duplicated_events_converge(app: TestApp) {
 }
 
 async fn check_final(app: &TestApp, a: &str, b: &str, c: &str) {
-        let a = app.get(&format!("/v1/admin/checkouts/{a}")).await.expect(200).json;
-        assert_eq!(a["status"], "partially_refunded", "{a}");
-        assert_eq!(a["amount_captured"], 5000);
-        assert_eq!(a["amount_refunded"], 1500);
-        assert_eq!(a["refunds"][0]["external"], true);
-        assert_eq!(a["disputes"][0]["status"], "lost");
-        assert_eq!(a["card"]["last4"], "3184");
-        let b = app.get(&format!("/v1/admin/checkouts/{b}")).await.expect(200).json;
-        assert_eq!(b["status"], "failed");
-        assert_eq!(b["last_error"]["decline_code"], "insufficient_funds");
-        let c = app.get(&format!("/v1/admin/checkouts/{c}")).await.expect(200).json;
-        assert_eq!(c["status"], "paid", "{c}");
-        assert_eq!(c["amount_captured"], 6000);
+    let a = app
+        .get(&format!("/v1/admin/checkouts/{a}"))
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(a["status"], "partially_refunded", "{a}");
+    assert_eq!(a["amount_captured"], 5000);
+    assert_eq!(a["amount_refunded"], 1500);
+    assert_eq!(a["refunds"][0]["external"], true);
+    assert_eq!(a["disputes"][0]["status"], "lost");
+    assert_eq!(a["card"]["last4"], "3184");
+    let b = app
+        .get(&format!("/v1/admin/checkouts/{b}"))
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(b["status"], "failed");
+    assert_eq!(b["last_error"]["decline_code"], "insufficient_funds");
+    let c = app
+        .get(&format!("/v1/admin/checkouts/{c}"))
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(c["status"], "paid", "{c}");
+    assert_eq!(c["amount_captured"], 6000);
 }

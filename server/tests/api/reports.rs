@@ -1,0 +1,224 @@
+//! The payments report (JSON and CSV, field by field: quoting of a description with a comma,
+//! a quote and a newline, a formula-like booking reference), the payment-link page (escaped
+//! HTML, the strict CSP, the widget's mount point) and the `www/` files.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{both_backends, TestApp};
+
+both_backends!(report_json_and_csv, payment_link_page_and_static_files);
+
+async fn report_json_and_csv(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let description = "Coupe, \"brushing\"\net soin";
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2500, "currency": "eur", "description": description,
+                   "booking_ref": "=HYPERLINK(\"http://x\")", "customer_email": "zoé@example.com"}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.pay(&token, &pm, "k").await.expect(200);
+    app.request(
+        Method::POST,
+        &format!("/v1/admin/checkouts/{token}/refunds"),
+        Some(json!({"amount": 500})),
+        &[("idempotency-key", "r")],
+    )
+    .await
+    .expect(200);
+    let open = app
+        .checkout(
+            &m.id,
+            json!({"amount": 1200, "currency": "usd", "description": "Open one",
+                                "booking_ref": "BK-2"}),
+        )
+        .await;
+    app.settle_webhooks().await;
+    // The fee comes from Stripe's balance transaction (2.9% + 30 in the sandbox).
+    app.request(
+        Method::POST,
+        &format!("/v1/checkouts/{token}/refresh"),
+        None,
+        &[],
+    )
+    .await
+    .expect(200);
+
+    let path = format!("/v1/admin/merchants/{}/payments", m.id);
+    let r = app.get(&path).await.expect(200);
+    let rows = r.json["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let paid = rows.iter().find(|x| x["token"] == token.as_str()).unwrap();
+    let stored = app.stored(&token).await;
+    assert_eq!(paid["status"], "partially_refunded");
+    assert_eq!(paid["amount"], 2500);
+    assert_eq!(paid["currency"], "eur");
+    assert_eq!(paid["amount_captured"], 2500);
+    assert_eq!(paid["stripe_fee"], 103);
+    assert_eq!(paid["amount_refunded"], 500);
+    assert_eq!(paid["amount_disputed"], 0);
+    assert_eq!(paid["dispute_status"], serde_json::Value::Null);
+    assert_eq!(paid["cancellation_fees"], 0);
+    assert_eq!(paid["booking_ref"], "=HYPERLINK(\"http://x\")");
+    assert_eq!(paid["customer_email"], "lea@example.com");
+    assert_eq!(paid["description"], description);
+    assert_eq!(paid["card_brand"], "visa");
+    assert_eq!(paid["card_last4"], "4242");
+    assert_eq!(
+        paid["payment_intent_id"].as_str(),
+        stored.payment_intent_id.as_deref()
+    );
+    let created = paid["created_at"].as_str().unwrap();
+    assert!(
+        created.len() == 20 && created.ends_with('Z') && created.contains('T'),
+        "{created}"
+    );
+    assert!(paid["paid_at"].as_str().unwrap().ends_with('Z'));
+    let other = rows.iter().find(|x| x["token"] == open.as_str()).unwrap();
+    assert_eq!(
+        (other["status"].as_str(), other["paid_at"].is_null()),
+        (Some("open"), true)
+    );
+
+    // Filters.
+    let only = app.get(&format!("{path}?status=open")).await.expect(200);
+    assert_eq!(only.json["data"].as_array().unwrap().len(), 1);
+    let none = app
+        .get(&format!("{path}?from=2000-01-01&to=2000-01-02"))
+        .await
+        .expect(200);
+    assert_eq!(none.json["data"].as_array().unwrap().len(), 0);
+    app.get(&format!("{path}?from=yesterday"))
+        .await
+        .expect_error(400, "invalid_request", Some("from"));
+    app.get(&format!("{path}?format=xml")).await.expect_error(
+        400,
+        "invalid_request",
+        Some("format"),
+    );
+
+    let csv = app
+        .get(&format!("{path}?format=csv&status=partially_refunded"))
+        .await
+        .expect(200);
+    assert!(csv.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(csv.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    assert!(csv.text.starts_with('\u{feff}'), "UTF-8 BOM");
+    let body = csv.text.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = body.split("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "checkout,created_at,paid_at,status,currency,amount,captured,stripe_fee,stripe_fee_currency,\
+         refunded,disputed,dispute_status,cancellation_fees,booking_ref,customer_email,description,\
+         payment_intent,card_brand,card_last4"
+    );
+    let expected = format!(
+        "{token},{created},{paid_at},partially_refunded,eur,25.00,25.00,1.03,eur,5.00,0.00,,0.00,\
+         \"'=HYPERLINK(\"\"http://x\"\")\",lea@example.com,\"Coupe, \"\"brushing\"\"\net soin\",{pi},visa,4242",
+        paid_at = paid["paid_at"].as_str().unwrap(),
+        pi = stored.payment_intent_id.unwrap(),
+    );
+    assert_eq!(body, format!("{}\r\n{expected}\r\n", lines[0]));
+}
+
+async fn payment_link_page_and_static_files(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    app.patch(
+        &format!("/v1/admin/merchants/{}", m.id),
+        json!({"name": "<b>Salon</b> & Co", "locale": "fr"}),
+    )
+    .await
+    .expect(200);
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 4550, "currency": "eur", "description": "<script>alert(1)</script>",
+                   "link": true}),
+        )
+        .await;
+    let page = app.get(&format!("/pay/{token}")).await.expect(200);
+    assert!(page.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    let sandbox = app.sandbox.url.clone();
+    assert_eq!(
+        csp,
+        format!(
+            "default-src 'self'; script-src 'self' {sandbox} 'wasm-unsafe-eval'; frame-src {sandbox}; \
+             connect-src 'self' {sandbox}; style-src 'self'; img-src 'self' data:"
+        )
+    );
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"));
+    assert!(page.text.contains(&format!(
+        "<slotpay-checkout checkout=\"{token}\"></slotpay-checkout>"
+    )));
+    assert!(page
+        .text
+        .contains("<script src=\"/slotpay.js\" async></script>"));
+    assert!(
+        page.text
+            .contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("<script>alert"));
+    assert!(page.text.contains("&#60;b&#62;Salon&#60;/b&#62; &#38; Co"));
+    assert!(page.text.contains("45.50 EUR"));
+    assert!(page.text.contains("<html lang=\"fr\">"));
+    // No inline script or style at all.
+    assert_eq!(page.text.matches("<script").count(), 1);
+    assert!(!page.text.contains("<style") && !page.text.contains("style="));
+    let css = app.get("/assets/slotpay-page.css").await.expect(200);
+    assert!(css.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    app.get("/pay/cs_unknownunknownunknownunknown")
+        .await
+        .expect(404);
+    // Paid: a clear page instead of the widget.
+    let pm = app.card("4242424242424242").await;
+    app.pay(&token, &pm, "k").await.expect(200);
+    let paid = app.get(&format!("/pay/{token}")).await.expect(200);
+    assert!(paid.text.contains("Paid, thank you") && paid.text.contains("•••• 4242"));
+    assert!(!paid.text.contains("<slotpay-checkout"));
+
+    // www/: served with no-cache, wasm as application/wasm, HTML with the CSP.
+    let www = app.config.www_dir.clone();
+    std::fs::create_dir_all(www.join("pkg")).unwrap();
+    std::fs::write(www.join("slotpay.js"), "/* loader */").unwrap();
+    std::fs::write(www.join("pkg/slotpay_widget_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::create_dir_all(www.join("demo")).unwrap();
+    std::fs::write(
+        www.join("demo/index.html"),
+        "<!doctype html><title>demo</title>",
+    )
+    .unwrap();
+    let js = app.get("/slotpay.js").await.expect(200);
+    assert_eq!(js.headers["cache-control"], "no-cache");
+    assert!(js.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
+    let wasm = app.get("/pkg/slotpay_widget_bg.wasm").await.expect(200);
+    assert_eq!(wasm.headers["content-type"], "application/wasm");
+    let demo = app.get("/demo/").await.expect(200);
+    assert!(demo.headers.contains_key("content-security-policy"));
+    app.get("/nope.js")
+        .await
+        .expect_error(404, "not_found", None);
+    app.request(Method::POST, "/v1/nope", Some(json!({})), &[])
+        .await
+        .expect_error(404, "not_found", None);
+}
