@@ -456,7 +456,7 @@ async fn claim(state: &AppState, token: &str, attempt: i64) -> Result<CheckoutRe
 /// What one attempt's talk with Stripe ended with.
 enum Charged {
     /// Stripe answered with the PaymentIntent.
-    Intent(PaymentIntent),
+    Intent(Box<PaymentIntent>),
     /// The card was declined (402 `card_error`).
     Declined(StripeApiError),
     /// Refused before or by Stripe for a reason that is the attempt's answer.
@@ -652,7 +652,7 @@ async fn charge(
         )
         .await
     {
-        Ok(pi) => Ok(Charged::Intent(pi)),
+        Ok(pi) => Ok(Charged::Intent(Box::new(pi))),
         Err(StripeError::Api(e)) if e.kind == StripeErrorKind::CardError => {
             Ok(Charged::Declined(e))
         }
@@ -663,7 +663,7 @@ async fn charge(
                     .stripe
                     .retrieve_payment_intent(key, &pi_id, &["latest_charge"])
                     .await?;
-                Ok(Charged::Intent(pi))
+                Ok(Charged::Intent(Box::new(pi)))
             }
             Some(api) => Ok(Charged::Refused(stripe_refusal(api, creds))),
             None => Err(e.into()),

@@ -62,6 +62,6 @@ async fn twenty_pays_two_instances_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_pays_one_instance_on_sqlite() {
     let app = spawn_app(Backend::Sqlite, Box::new(|_| {})).await.unwrap();
-    storm(&app, &[app.url.clone()]).await;
+    storm(&app, std::slice::from_ref(&app.url)).await;
     app.teardown().await;
 }
