@@ -38,6 +38,13 @@ use crate::api::{Api, Source};
 use crate::js::get_string;
 use crate::widget::{Mounted, Options};
 
+/// The allocator in the browser: TLSF from `rlsf` instead of std's dlmalloc, for a smaller
+/// wasm. It frees memory as dlmalloc does (a widget can be mounted and unmounted many times
+/// on one page); its code-size options suit a widget whose allocations are small strings.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: rlsf::SmallGlobalTlsf = rlsf::SmallGlobalTlsf::new();
+
 /// A mounted checkout. `unmount()` removes everything the widget added to the page.
 #[wasm_bindgen]
 pub struct Widget {
