@@ -1,7 +1,8 @@
 //! Pages and assets: the payment-link page `GET /pay/{token}` (askama templates in
 //! `server/templates/`, HTML auto-escaped; `base.html` is the layout the admin pages share),
 //! the pages' stylesheet, and the `www/` directory (`SLOTPAY_WWW_DIR`: the loader, the
-//! widget's wasm, demo pages) served with `Cache-Control: no-cache`. Every HTML answer
+//! widget's wasm, demo pages) served with `Cache-Control: no-cache` and
+//! `Access-Control-Allow-Origin: *` (merchants' pages load them cross-origin). Every HTML answer
 //! carries the strict Content-Security-Policy: no inline script or style, only this origin,
 //! Stripe's origins (from configuration) and `'wasm-unsafe-eval'`.
 
@@ -45,6 +46,13 @@ pub fn static_files(state: &AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
+        ))
+        // The loader runs on merchants' pages and from there imports the glue as a module
+        // and fetches the wasm: both are CORS requests. These files are public and fetched
+        // without credentials, so any origin may read them.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
         ))
 }
 
