@@ -19,6 +19,11 @@
   var widgets = {};
   /** Stripe.js loads, by URL. */
   var stripeLoads = {};
+  /**
+   * Mounted widgets until unmounted: the wasm object unmounts itself when garbage-collected,
+   * so a widget nobody holds (the script-tag embed keeps no handle) must be held here.
+   */
+  var live = [];
 
   function baseOf(url) {
     var base = new URL(url, location.href);
@@ -123,15 +128,18 @@
         view: view,
         stripe: stripe,
       });
-      return {
+      var handle = {
         unmount: function () {
           if (mounted) {
+            live.splice(live.indexOf(handle), 1);
             mounted.unmount();
             mounted.free();
             mounted = null;
           }
         },
       };
+      live.push(handle);
+      return handle;
     });
   }
 
