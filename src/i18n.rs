@@ -121,10 +121,10 @@ texts! {
         "Saisissez une adresse e-mail telle que nom@exemple.fr.",
         "Geben Sie eine E-Mail-Adresse wie name@beispiel.de ein.",
         "Introduce un correo electrónico como nombre@ejemplo.com."],
-    /// Below Stripe's minimum (English uses core's own sentence instead).
+    /// Below Stripe's minimum (the English one is core's sentence, with core's amount).
     BelowMinimum => ["Your payment must be no less than {amount}", "Votre paiement doit être d'au moins {amount}",
         "Ihre Zahlung muss mindestens {amount} betragen", "Tu pago debe ser de al menos {amount}"],
-    /// Above Stripe's maximum (English uses core's own sentence instead).
+    /// Above Stripe's maximum (the English one is core's sentence, with core's amount).
     AboveMaximum => ["Your payment must be no more than {amount}", "Votre paiement ne peut pas dépasser {amount}",
         "Ihre Zahlung darf höchstens {amount} betragen", "Tu pago no puede superar {amount}"],
     /// Any other amount that cannot be charged.
@@ -213,6 +213,64 @@ pub fn fill(template: &str, amount: &str) -> String {
     out
 }
 
+/// `money` as core's `Display` writes it ("0.50 USD", "500 JPY", "5.120 KWD"), built without
+/// `core::fmt`: integer formatting alone is 1 KB of the gzipped wasm. A native test checks it
+/// against core's `Display` for every currency.
+pub fn core_money(money: Money) -> String {
+    let currency = money.currency();
+    let (exponent, shown) = (currency.exponent(), currency.display_decimals());
+    let scale = currency.minor_per_major().unsigned_abs();
+    let abs = money.minor().unsigned_abs();
+    let (whole, fraction) = (abs / scale, abs % scale);
+    // Core shows the currency's display decimals unless that would hide a non-zero digit.
+    let hidden = 10_u64.pow(exponent - shown);
+    let (decimals, fraction) = if fraction % hidden == 0 {
+        (shown, fraction / hidden)
+    } else {
+        (exponent, fraction)
+    };
+    let mut out = String::new();
+    if money.minor() < 0 {
+        out.push('-');
+    }
+    push_digits(&mut out, whole, 1);
+    if decimals > 0 {
+        out.push('.');
+        push_digits(&mut out, fraction, decimals);
+    }
+    out.push(' ');
+    out.push_str(&currency.code().to_ascii_uppercase());
+    out
+}
+
+/// `n` in decimal, zero-padded on the left to at least `width` digits.
+fn push_digits(out: &mut String, mut n: u64, width: u32) {
+    let mut digits = [b'0'; 20]; // u64::MAX has 20 digits
+    let mut start = digits.len();
+    while start > 0 && (n > 0 || digits.len() - start < width as usize) {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
+}
+
+/// Core's English sentence for `error`, word for word what the server answers ("Your payment
+/// must be no less than 0.50 USD"), without `core::fmt` (see [`core_money`]).
+fn core_sentence(error: &ChargeError) -> String {
+    let en = |which| text(Locale::En, which);
+    match error {
+        ChargeError::NotPositive => "The amount must be greater than zero".to_owned(),
+        ChargeError::TooSmall { minimum } => fill(en(Text::BelowMinimum), &core_money(*minimum)),
+        ChargeError::TooLarge { maximum } => fill(en(Text::AboveMaximum), &core_money(*maximum)),
+        ChargeError::InvalidStep { step, currency } => {
+            let step = core_money(Money::from_minor(*step, *currency));
+            let code = currency.code().to_ascii_uppercase();
+            [&code, " amounts must be a multiple of ", &step].concat()
+        }
+    }
+}
+
 /// The sentence for a server error code (and Stripe's decline code), or `None` when the
 /// server's own message says it better (codes about request shapes and amounts, whose
 /// English message names the exact rule).
@@ -260,7 +318,7 @@ pub fn problem_text(locale: Locale, problem: &Problem, money: &dyn Fn(Money) -> 
             None => t(Text::Generic),
         },
         // English keeps core's exact sentence, the one the server also answers with.
-        Problem::Charge(error) if locale == Locale::En => error.to_string(),
+        Problem::Charge(error) if locale == Locale::En => core_sentence(error),
         Problem::Charge(ChargeError::TooSmall { minimum }) => {
             fill(text(locale, Text::BelowMinimum), &money(*minimum))
         }
@@ -389,6 +447,61 @@ mod tests {
             problem_text(Locale::En, &silent, &money),
             text(Locale::En, Text::Generic)
         );
+    }
+
+    /// The widget's copy of core's amount and sentences, for every currency and amounts on
+    /// every side of its limits and steps.
+    #[test]
+    fn core_words_match_core() {
+        let amounts = [
+            i64::MIN,
+            -1250,
+            -1,
+            0,
+            1,
+            5,
+            9,
+            10,
+            49,
+            50,
+            99,
+            100,
+            101,
+            125,
+            1_000,
+            5_120,
+            5_125,
+            123_456_789,
+            99_999_999_999,
+            i64::MAX,
+        ];
+        let mut sentences = 0;
+        for &currency in Currency::ALL {
+            for minor in amounts {
+                let money = Money::from_minor(minor, currency);
+                assert_eq!(core_money(money), money.to_string(), "{currency:?} {minor}");
+                if let Err(error) = check_chargeable(money) {
+                    assert_eq!(
+                        core_sentence(&error),
+                        error.to_string(),
+                        "{currency:?} {minor}"
+                    );
+                    sentences += 1;
+                }
+            }
+        }
+        assert!(sentences > Currency::ALL.len() * 4, "{sentences}");
+        // Every kind of refusal was compared at least once.
+        let kinds = [
+            Money::from_minor(0, Currency::Usd),
+            Money::from_minor(49, Currency::Usd),
+            Money::from_minor(99_999_999_999, Currency::Usd),
+            Money::from_minor(5_125, Currency::Kwd),
+        ];
+        for money in kinds {
+            let error = check_chargeable(money).unwrap_err();
+            assert_eq!(core_sentence(&error), error.to_string());
+        }
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub fn format_money(locale: Locale, money: Money) -> String {
         .call1(&format, &money.major_units_f64_for_display().into())
         .ok()
         .and_then(|s| s.as_string())
-        .unwrap_or_else(|| money.to_string())
+        .unwrap_or_else(|| crate::i18n::core_money(money))
 }
 
 /// A JavaScript value as a function, when it is one.
