@@ -165,7 +165,7 @@ impl Ui {
         let phase = machine.phase();
         let view = machine.view();
         let busy = phase.is_busy();
-        let loading = *phase == Phase::Loading;
+        let loading = matches!(phase, Phase::Loading);
         let flag = |on: bool| if on { "true" } else { "false" };
 
         attr(&self.frame, "lang", locale.as_str());
@@ -208,7 +208,7 @@ impl Ui {
         toggle(&self.consent_box, "disabled", busy);
         toggle(&self.get("pay"), "disabled", busy);
         self.show("spinner", busy);
-        let email_wrong = *phase == Phase::Ready(Some(Problem::Email));
+        let email_wrong = matches!(phase, Phase::Ready(Some(Problem::Email)));
         attr(&self.email, "aria-invalid", flag(email_wrong));
 
         self.text(

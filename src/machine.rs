@@ -338,7 +338,7 @@ impl Machine {
                 self.phase = Phase::Paid(response.receipt);
                 fx.push(Effect::Emit(Event::Succeeded));
             }
-            PayStatus::RequiresAction if self.phase == Phase::Authenticating => {
+            PayStatus::RequiresAction if matches!(self.phase, Phase::Authenticating) => {
                 match self.stripe_error.take() {
                     // The bank's challenge failed and the server has not seen it yet.
                     Some(message) => self.fail(
@@ -384,7 +384,7 @@ impl Machine {
                 fx.push(Effect::Emit(Event::Failed(problem)));
             }
             Problem::Api(error) if error.code == ErrorCode::CheckoutAlreadyPaid => {
-                if self.phase == Phase::Paying {
+                if matches!(self.phase, Phase::Paying) {
                     // Paid in another tab or by an earlier attempt: the refresh says how.
                     self.phase = Phase::Processing;
                     fx.push(Effect::Refresh { after_ms: 0 });
@@ -408,7 +408,7 @@ impl Machine {
             Some(ErrorCode::CheckoutCanceled) => self.close(Phase::Canceled, fx),
             Some(ErrorCode::PaymentsUnavailable) => self.close(Phase::Unavailable, fx),
             Some(ErrorCode::CheckoutAlreadyPaid) => self.phase = Phase::Paid(None),
-            _ if self.phase == Phase::Loading => self.close(Phase::Broken(problem), fx),
+            _ if matches!(self.phase, Phase::Loading) => self.close(Phase::Broken(problem), fx),
             _ => self.fail(problem, fx),
         }
     }
