@@ -7,7 +7,8 @@
  * Run: npx playwright test tests/e2e/checkout-pay.spec.ts
  */
 import {
-  ARTIFACTS, CARDS, CHALLENGE_FRAME, EMBEDDINGS, WORDS, expect, formatted, openCheckout, pay, serverCheckout, spaces,
+  ARTIFACTS, CARDS, CHALLENGE_FRAME, EMBEDDINGS, WORDS, expect, fillCard, formatted, openCheckout, pay, serverCheckout,
+  spaces,
   state, test,
 } from '../support/checkout';
 import path from 'node:path';
@@ -33,6 +34,92 @@ for (const embedding of EMBEDDINGS) {
       expect(succeeded[0].detail).toMatchObject({amount: opened.amount, currency: 'eur'});
       const checkout = await serverCheckout(stack, succeeded[0].detail.token);
       expect(checkout).toMatchObject({status: 'paid', amount: opened.amount, card: {last4: '4242'}});
+    });
+  });
+}
+
+/** The decline cards and the words each one shows (the sandbox's decline codes). */
+const DECLINES = [
+  {card: CARDS.declined, words: 'declined', code: 'card_declined'},
+  {card: CARDS.insufficientFunds, words: 'insufficient_funds', code: 'card_declined'},
+  {card: CARDS.lost, words: 'declined', code: 'card_declined'},
+  {card: CARDS.stolen, words: 'declined', code: 'card_declined'},
+  {card: CARDS.expired, words: 'expired_card', code: 'card_declined'},
+  {card: CARDS.incorrectCvc, words: 'incorrect_cvc', code: 'card_declined'},
+  {card: CARDS.processingError, words: 'processing_error', code: 'card_declined'},
+] as const;
+
+for (const embedding of EMBEDDINGS) {
+  test.describe(embedding, () => {
+    test('each decline card shows its message and allows another card, then 4242 succeeds', async ({page, stack, events}) => {
+      const opened = await openCheckout(page, stack, embedding);
+      const words = WORDS[opened.locale];
+      for (const [i, decline] of DECLINES.entries()) {
+        await pay(opened, decline.card);
+        await expect(state(opened)).toHaveAttribute('data-state', 'failed');
+        await expect(opened.widget.locator('#alert')).toHaveText(words[decline.words]);
+        await expect(opened.widget.locator('#result-title')).toHaveText(words.failed);
+        if (i === 0) await page.screenshot({path: path.join(ARTIFACTS, `${embedding}-failed.png`), fullPage: true});
+        await opened.widget.getByRole('button', {name: words.retry}).click();
+        await expect(state(opened)).toHaveAttribute('data-state', 'ready');
+        await expect(opened.widget.locator('#alert')).toHaveText('');
+      }
+      const failed = (await events()).filter((e) => e.type === 'slotpay:failed');
+      expect(failed).toHaveLength(DECLINES.length);
+      expect(failed.map((e) => e.detail.message)).toEqual(DECLINES.map((d) => words[d.words]));
+
+      await pay(opened, CARDS.visa);
+      await expect(state(opened)).toHaveAttribute('data-state', 'paid');
+      const token = (await events()).find((e) => e.type === 'slotpay:succeeded')!.detail.token;
+      const checkout = await serverCheckout(stack, token);
+      expect(checkout).toMatchObject({status: 'paid', card: {last4: '4242'}});
+    });
+
+    test('3-D Secure completed pays; 3-D Secure failed says so and another card pays', async ({page, stack, events}) => {
+      let opened = await openCheckout(page, stack, embedding);
+      const words = WORDS[opened.locale];
+      await pay(opened, CARDS.threeDs);
+      const challenge = page.frameLocator(CHALLENGE_FRAME);
+      await expect(challenge.getByRole('button', {name: 'Complete'})).toBeVisible();
+      await expect(state(opened)).toHaveAttribute('data-state', 'authenticating');
+      await page.screenshot({path: path.join(ARTIFACTS, `${embedding}-3ds.png`), fullPage: true});
+      await challenge.getByRole('button', {name: 'Complete'}).click();
+      await expect(state(opened)).toHaveAttribute('data-state', 'paid');
+      await expect(opened.widget.locator('#receipt')).toContainText('3184');
+      await expect(page.locator(CHALLENGE_FRAME)).toHaveCount(0);
+      const paidToken = (await events()).find((e) => e.type === 'slotpay:succeeded')!.detail.token;
+      expect(await serverCheckout(stack, paidToken)).toMatchObject({status: 'paid', card: {last4: '3184'}});
+
+      opened = await openCheckout(page, stack, embedding);
+      await pay(opened, CARDS.threeDs);
+      await challenge.getByRole('button', {name: 'Fail'}).click();
+      await expect(state(opened)).toHaveAttribute('data-state', 'failed');
+      await expect(opened.widget.locator('#alert')).toHaveText(words.authentication_failed);
+      const failed = (await events()).filter((e) => e.type === 'slotpay:failed');
+      expect(failed).toHaveLength(1);
+      const failedToken = failed[0].detail.token;
+      expect((await serverCheckout(stack, failedToken)).status).not.toBe('paid');
+      await opened.widget.getByRole('button', {name: words.retry}).click();
+      await pay(opened, CARDS.mastercard);
+      await expect(state(opened)).toHaveAttribute('data-state', 'paid');
+      expect(await serverCheckout(stack, failedToken)).toMatchObject({status: 'paid', card: {last4: '4444'}});
+    });
+
+    test('a double click on Pay sends one pay request', async ({page, stack}) => {
+      const opened = await openCheckout(page, stack, embedding);
+      const pays: string[] = [];
+      const methods: string[] = [];
+      page.on('request', (request) => {
+        const url = new URL(request.url());
+        if (request.method() === 'POST' && /^\/v1\/checkouts\/[^/]+\/pay$/.test(url.pathname)) pays.push(request.url());
+        if (request.method() === 'POST' && url.pathname === '/v1/payment_methods') methods.push(request.url());
+      });
+      await opened.widget.locator('#email').fill('client@example.com');
+      await fillCard(opened, CARDS.visa);
+      await opened.widget.locator('#pay').dblclick();
+      await expect(state(opened)).toHaveAttribute('data-state', 'paid');
+      expect(pays).toHaveLength(1);
+      expect(methods).toHaveLength(1);
     });
   });
 }
