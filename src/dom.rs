@@ -9,8 +9,11 @@
 //! keeps about 3 KB of `createElement` calls out of the wasm.
 
 use slotpay_core::{Locale, Money, Receipt};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, HtmlElement, HtmlInputElement, ShadowRoot, ShadowRootInit};
+use web_sys::{
+    Element, Event, EventTarget, HtmlElement, HtmlInputElement, ShadowRoot, ShadowRootInit,
+};
 
 use crate::i18n::{fill, problem_text, text, Text};
 use crate::js::{format_money, object};
@@ -50,6 +53,40 @@ const MARKUP: &str = concat!(
     r#"<p id="status" class="sp-status" role="status"></p>"#,
     r#"<p id="alert" class="sp-alert" role="alert"></p></div>"#,
 );
+
+/// A DOM event listener the widget owns: removed from its target when dropped, so
+/// unmounting (which drops them all) leaves no listener behind.
+pub struct Listener {
+    target: EventTarget,
+    kind: &'static str,
+    callback: Closure<dyn FnMut(Event)>,
+}
+
+impl Listener {
+    /// Calls `handler` with each `kind` event on `target` for as long as the listener lives.
+    pub fn new(
+        target: &EventTarget,
+        kind: &'static str,
+        handler: impl FnMut(Event) + 'static,
+    ) -> Listener {
+        let callback = Closure::<dyn FnMut(Event)>::new(handler);
+        let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
+        Listener {
+            target: target.clone(),
+            kind,
+            callback,
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let callback = self.callback.as_ref().unchecked_ref();
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.kind, callback);
+    }
+}
 
 /// The tag of the card element's container in the host's light DOM.
 pub const CARD_HOST_TAG: &str = "slotpay-card";

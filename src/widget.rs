@@ -10,7 +10,6 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use gloo_events::{EventListener, EventListenerOptions};
 use js_sys::{Function, Promise};
 use slotpay_core::{CheckoutToken, Locale};
 use wasm_bindgen::{JsCast, JsValue};
@@ -18,7 +17,7 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{CustomEvent, CustomEventInit, Element};
 
 use crate::api::{Api, Source};
-use crate::dom::Ui;
+use crate::dom::{Listener, Ui};
 use crate::i18n::problem_text;
 use crate::js::{as_function, format_money, object, random_bytes, sleep};
 use crate::key::uuid_v4;
@@ -47,7 +46,7 @@ struct State {
     ui: Ui,
     api: Api,
     card: Option<Card>,
-    listeners: Vec<EventListener>,
+    listeners: Vec<Listener>,
     stripe_factory: Option<Promise>,
     alive: bool,
 }
@@ -129,35 +128,30 @@ fn listen(state: &Shared) {
     let weak = Rc::downgrade(state);
     let submit = {
         let weak = weak.clone();
-        EventListener::new_with_options(
-            &s.ui.form,
-            "submit",
-            EventListenerOptions::enable_prevent_default(),
-            move |event| {
-                event.prevent_default();
-                let Some(state) = weak.upgrade() else { return };
-                let input = {
-                    let s = state.borrow();
-                    Input::Submit {
-                        email: s.ui.email.value(),
-                        save_card: s.ui.consent_box.checked(),
-                    }
-                };
-                step(&weak, input);
-            },
-        )
+        Listener::new(&s.ui.form, "submit", move |event| {
+            event.prevent_default();
+            let Some(state) = weak.upgrade() else { return };
+            let input = {
+                let s = state.borrow();
+                Input::Submit {
+                    email: s.ui.email.value(),
+                    save_card: s.ui.consent_box.checked(),
+                }
+            };
+            step(&weak, input);
+        })
     };
     let retry = {
         let weak = weak.clone();
-        EventListener::new(&s.ui.retry, "click", move |_| step(&weak, Input::TryAgain))
+        Listener::new(&s.ui.retry, "click", move |_| step(&weak, Input::TryAgain))
     };
     let label = {
         let weak = weak.clone();
-        EventListener::new(&s.ui.card_label, "click", move |_| {
+        Listener::new(&s.ui.card_label, "click", move |_| {
             with_card(&weak, Card::focus);
         })
     };
-    let styled = EventListener::new(&s.ui.link, "load", move |_| {
+    let styled = Listener::new(&s.ui.link, "load", move |_| {
         let Some(state) = weak.upgrade() else { return };
         let s = state.borrow();
         if let Some(card) = &s.card {
