@@ -17,7 +17,7 @@ use url::Url;
 use crate::config::{Config, ConfigError};
 use crate::db::{Backend, Db, DbError};
 use crate::domain::reconcile;
-use crate::routes::{admin_api, ops, pages, public, webhooks};
+use crate::routes::{admin, admin_api, ops, pages, public, webhooks};
 use crate::secrets::{self, MasterKey, SecretsError};
 use crate::state::AppState;
 use crate::{cors, limits, telemetry};
@@ -56,6 +56,7 @@ pub fn app_with(state: AppState, extra_public: Router<AppState>) -> Router {
         .layer(from_fn_with_state(state.clone(), cors::cors));
     Router::new()
         .merge(admin_api::router(state.clone()))
+        .merge(admin::router(state.clone()))
         .merge(ops::router())
         .merge(webhooks::router().layer(DefaultBodyLimit::max(limits::WEBHOOK_BODY_LIMIT)))
         .merge(pages::router())

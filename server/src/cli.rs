@@ -1,7 +1,8 @@
 //! The `slotpay` command line: `serve` (the default), `migrate`, `merchant add|list`,
-//! `integration set|show|verify|activate|deactivate`. Every command calls the same domain
-//! functions as the platform API. Keys can come from a file or standard input (`-`), since
-//! command-line arguments are visible to other users in `ps`.
+//! `integration set|show|verify|activate|deactivate`, `operator set-password|list|remove`.
+//! Every command calls the same domain functions as the platform API. Keys can come from a
+//! file or standard input (`-`), since command-line arguments are visible to other users in
+//! `ps`; an operator's password comes only from a prompt or standard input.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
+use crate::admin::operators;
 use crate::app::{self, StartError};
 use crate::config::Config;
 use crate::domain::integrations::{self, IntegrationInput, IntegrationView};
@@ -45,6 +47,28 @@ pub enum Command {
     /// Manage a merchant's Stripe integration.
     #[command(subcommand)]
     Integration(IntegrationCommand),
+    /// Manage the operators who sign in to the admin pages with a password.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+/// Operator commands.
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Set (or replace) an operator's password, asked at the terminal without echo (twice),
+    /// or read from standard input (one line) when it is not a terminal; never an argument.
+    /// Ends the operator's sessions.
+    SetPassword {
+        /// The operator's sign-in name.
+        name: String,
+    },
+    /// List the operators.
+    List,
+    /// Remove an operator (its sessions end).
+    Remove {
+        /// The operator's sign-in name.
+        name: String,
+    },
 }
 
 /// Merchant commands.
@@ -170,7 +194,64 @@ async fn run(config: Config, command: Command) -> Result<(), String> {
             let state = open(config).await?;
             integration(&state, cmd).await
         }
+        Command::Operator(cmd) => {
+            let state = open(config).await?;
+            operator(&state, cmd).await
+        }
     }
+}
+
+/// Reads a new password: at a terminal, asked twice without echo; otherwise one line of
+/// standard input.
+fn read_new_password(name: &str) -> Result<SecretString, String> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return read_secret("-");
+    }
+    let first = rpassword::prompt_password(format!("New password for {name}: "))
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let second = rpassword::prompt_password("Again: ")
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    if first != second {
+        return Err("the two passwords differ; nothing changed".into());
+    }
+    Ok(SecretString::from(first))
+}
+
+async fn operator(state: &AppState, cmd: OperatorCommand) -> Result<(), String> {
+    match cmd {
+        OperatorCommand::SetPassword { name } => {
+            let password = read_new_password(&name)?;
+            let created = operators::set_password(state, &name, password)
+                .await
+                .map_err(describe)?;
+            println!(
+                "{} {}",
+                if created {
+                    "operator added:"
+                } else {
+                    "password changed for"
+                },
+                name.trim()
+            );
+        }
+        OperatorCommand::List => {
+            for o in operators::list(state).await.map_err(describe)? {
+                println!(
+                    "{}\tpassword set {}",
+                    o.name,
+                    crate::domain::reports::iso8601(o.updated_at)
+                );
+            }
+        }
+        OperatorCommand::Remove { name } => {
+            if !operators::remove(state, &name).await.map_err(describe)? {
+                return Err(format!("no operator named {}", name.trim()));
+            }
+            println!("operator removed: {}", name.trim());
+        }
+    }
+    Ok(())
 }
 
 async fn open(config: Config) -> Result<AppState, String> {

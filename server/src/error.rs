@@ -96,10 +96,18 @@ impl From<DomainError> for ApiFailure {
     }
 }
 
-impl IntoResponse for ApiFailure {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.error.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+impl ApiFailure {
+    /// The status of the failure's code.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.error.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// What the client may see: the internal detail is logged here with an id, and a
+    /// server error's message quotes that id. (The JSON answer and the admin pages both
+    /// show errors through this.)
+    pub fn into_public(self) -> ApiError {
+        let status = self.status();
         let mut error = self.error;
         if let Some(detail) = &self.internal {
             let id = crate::secrets::random_token(8);
@@ -110,8 +118,17 @@ impl IntoResponse for ApiFailure {
                 tracing::warn!(error_id = %id, code = %error.code, detail = %detail, "request refused");
             }
         }
+        error
+    }
+}
+
+impl IntoResponse for ApiFailure {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let retry_after = self.retry_after;
+        let error = self.into_public();
         let mut response = (status, Json(error.into_body())).into_response();
-        if let Some(secs) = self.retry_after {
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -1,5 +1,6 @@
 //! The state every handler and domain function shares: storage, the cipher for secrets at
-//! rest, the Stripe client, metrics, the rate limiter, the admin token and the public URL.
+//! rest, the Stripe client, metrics, the rate limiter, the failed sign-in throttle, the admin
+//! token and the public URL.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 use url::Url;
 
+use crate::admin::throttle::Throttle;
 use crate::config::Config;
 use crate::db::Db;
 use crate::limits::RateLimiter;
@@ -31,6 +33,8 @@ pub struct Inner {
     pub metrics: Arc<Metrics>,
     /// Public-route rate limits.
     pub limiter: RateLimiter,
+    /// Failed admin sign-ins.
+    pub sign_in_throttle: Throttle,
     /// Bearer token of the platform API.
     pub admin_token: SecretString,
     /// Base URL browsers and Stripe reach the server at.
@@ -63,6 +67,7 @@ impl AppState {
             cipher: Cipher::new(master_key),
             stripe,
             limiter: RateLimiter::new(config.rate_limit_ip, config.rate_limit_merchant),
+            sign_in_throttle: Throttle::default(),
             metrics,
             admin_token,
             public_url,

@@ -156,6 +156,8 @@ pub struct CheckoutFilter {
     pub to: Option<i64>,
     /// This booking reference only.
     pub booking_ref: Option<String>,
+    /// Payment links only (`true`) or everything but links (`false`).
+    pub link: Option<bool>,
     /// At most this many, newest first.
     pub limit: Option<i64>,
 }
@@ -352,6 +354,9 @@ impl Db {
         if filter.booking_ref.is_some() {
             sql.push_str(&format!(" AND booking_ref = ${}", next()));
         }
+        if filter.link.is_some() {
+            sql.push_str(&format!(" AND is_link = ${}", next()));
+        }
         sql.push_str(" ORDER BY created_at DESC, token");
         if filter.limit.is_some() {
             sql.push_str(&format!(" LIMIT ${}", next()));
@@ -368,6 +373,9 @@ impl Db {
         }
         if let Some(v) = &filter.booking_ref {
             q = q.bind(v);
+        }
+        if let Some(v) = filter.link {
+            q = q.bind(i64::from(v));
         }
         if let Some(v) = filter.limit {
             q = q.bind(v);

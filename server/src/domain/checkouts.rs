@@ -276,6 +276,8 @@ pub struct ListQuery {
     pub to: Option<String>,
     /// A booking reference.
     pub booking_ref: Option<String>,
+    /// Payment links only (`true`), or no payment links (`false`).
+    pub link: Option<bool>,
     /// At most this many (default 100, at most 1000).
     pub limit: Option<i64>,
 }
@@ -905,6 +907,7 @@ pub async fn list(
         from,
         to,
         booking_ref: query.booking_ref.clone(),
+        link: query.link,
         limit: Some(limit),
     };
     let now = db::now();

@@ -673,6 +673,93 @@ pub async fn set(
     view(state, &r, warnings)
 }
 
+/// Adds the merchant's integration (refused when it has one: edit that instead), then asks
+/// Stripe about the key at once. A key Stripe does not accept (invalid or expired) takes
+/// back what was just added and answers the error at the secret key field, so nothing is
+/// added; any other answer keeps it, with its status (Active or Error) recorded. With
+/// `activate`, it is then switched on; an activation that fails leaves it added but
+/// inactive, and says why in `warnings`. If Stripe cannot be reached, it stays added and
+/// unverified, and `warnings` says so.
+pub async fn add(
+    state: &AppState,
+    merchant_id: &str,
+    input: IntegrationInput,
+    activate: bool,
+) -> Result<IntegrationView, DomainError> {
+    merchants::record(state, merchant_id).await?;
+    if state.db.get_integration(merchant_id).await?.is_some() {
+        return Err(DomainError::Refused(ApiError::new(
+            ErrorCode::Conflict,
+            "This merchant already has a Stripe integration; edit it instead",
+        )));
+    }
+    let added = set(state, merchant_id, input).await?;
+    let mut warnings = added.warnings;
+    let verified = match verify(state, merchant_id).await {
+        Ok(v) => v,
+        Err(DomainError::StripeUnavailable(e)) => {
+            tracing::warn!(merchant_id, error = %e, "integration added; Stripe unreachable for verification");
+            warnings.push(Warning {
+                code: "verification_pending",
+                field: None,
+                message:
+                    "Stripe could not be reached to verify the key; verify it again in a moment"
+                        .into(),
+            });
+            return get(state, merchant_id).await.map(|mut v| {
+                v.warnings = warnings;
+                v
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(reason) = verified
+        .status_reason
+        .as_ref()
+        .filter(|r| r.code == "invalid_secret_key" || r.code == "api_key_expired")
+    {
+        // Nothing registered at Stripe yet, so removing the row is all there is to undo.
+        state.db.delete_integration(merchant_id).await?;
+        tracing::info!(merchant_id, code = %reason.code, "integration not added: Stripe refused the key");
+        let code = if reason.code == "api_key_expired" {
+            ErrorCode::ApiKeyExpired
+        } else {
+            ErrorCode::InvalidSecretKey
+        };
+        return Err(DomainError::Invalid(super::FieldErrors(vec![
+            ApiError::new(
+                code,
+                format!("Stripe does not accept this secret key: {}", reason.message),
+            )
+            .with_param("secret_key"),
+        ])));
+    }
+    let mut view = verified;
+    if activate {
+        match self::activate(state, merchant_id).await {
+            Ok(v) => {
+                warnings.extend(v.warnings.clone());
+                view = v;
+            }
+            Err(e @ (DomainError::Refused(_) | DomainError::StripeUnavailable(_))) => {
+                let why = match e {
+                    DomainError::Refused(api) => api.message,
+                    _ => "Stripe could not be reached; activate it again in a moment".into(),
+                };
+                warnings.push(Warning {
+                    code: "not_activated",
+                    field: None,
+                    message: format!("Not activated: {why}"),
+                });
+                view = get(state, merchant_id).await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    view.warnings = warnings;
+    Ok(view)
+}
+
 /// The outcome of asking Stripe about a key.
 enum Verification {
     Active(crate::stripe::Account),

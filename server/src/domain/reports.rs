@@ -126,6 +126,7 @@ pub async fn rows(
         from,
         to,
         booking_ref: None,
+        link: None,
         limit: None,
     };
     let mut disputes: HashMap<String, Vec<DisputeRecord>> = HashMap::new();

@@ -1,5 +1,5 @@
 //! The platform API under `/v1/admin`, behind the admin bearer token (compared in constant
-//! time): merchants, their integration, their services, their checkouts (create, list, view,
+//! time): merchants, their integration (`POST` adds and verifies, `PUT` adds or edits), their services, their checkouts (create, list, view,
 //! resend, cancel, refund, capture, cancellation fee) and the payments report. Each handler
 //! calls the domain.
 
@@ -9,10 +9,7 @@ use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use secrecy::ExposeSecret;
-use sha2::{Digest, Sha256};
 use slotpay_core::ErrorCode;
-use subtle::ConstantTimeEq;
 
 use super::ApiJson;
 use crate::domain::catalogue::{self, ServiceDeleted, ServiceInput, ServiceView};
@@ -44,6 +41,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/v1/admin/merchants/{merchant_id}/integration",
             get(get_integration)
+                .post(add_integration)
                 .put(set_integration)
                 .delete(delete_integration),
         )
@@ -97,12 +95,7 @@ async fn require_admin(State(state): State<AppState>, req: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    // Hashes first, so the comparison takes the same time whatever the lengths.
-    let ok = given.is_some_and(|token| {
-        let want = Sha256::digest(state.admin_token.expose_secret().as_bytes());
-        let got = Sha256::digest(token.as_bytes());
-        bool::from(want.ct_eq(&got))
-    });
+    let ok = given.is_some_and(|token| crate::admin::admin_token_matches(&state, token));
     if ok {
         return next.run(req).await;
     }
@@ -164,6 +157,19 @@ async fn set_integration(
     ApiJson(input): ApiJson<IntegrationInput>,
 ) -> Answer<IntegrationView> {
     Ok(Json(integrations::set(&s, &id, input).await?))
+}
+
+/// Adds an integration (409 when there is one) and verifies its key at once: a key
+/// Stripe refuses is not added (the admin pages' "Save integration").
+async fn add_integration(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<IntegrationInput>,
+) -> Result<(StatusCode, Json<IntegrationView>), ApiFailure> {
+    Ok((
+        StatusCode::CREATED,
+        Json(integrations::add(&s, &id, input, false).await?),
+    ))
 }
 
 async fn delete_integration(

@@ -1,9 +1,11 @@
-//! HTTP routes, grouped by audience: the platform API (`admin_api`), the public API the
+//! HTTP routes, grouped by audience: the platform API (`admin_api`), the admin pages
+//! (`admin`), the public API the
 //! widget calls (`public`), Stripe's webhooks (`webhooks`), pages and assets (`pages`), and
 //! operations (`ops`). Handlers only extract, call a domain
 //! function and answer; the JSON extractor here turns every body problem into core's error
 //! shape.
 
+pub mod admin;
 pub mod admin_api;
 pub mod ops;
 pub mod pages;

@@ -1,0 +1,296 @@
+//! Merchant pages: the list, add, the overview, edit (name, allowed origins, locale) and
+//! delete after a confirmation step.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Extension;
+use slotpay_core::Locale;
+
+use super::form::{same, Fields};
+use super::{chrome, done, merchant_chrome, render, Chrome, FormData, Page};
+use crate::admin::sessions::{Flash, Session};
+use crate::domain::merchants::{self, MerchantInput, MerchantView};
+use crate::domain::{integrations, DomainError};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "admin/merchants.html")]
+struct ListPage {
+    lang: &'static str,
+    chrome: Chrome,
+    merchants: Vec<MerchantView>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/merchant_form.html")]
+struct FormPage {
+    lang: &'static str,
+    chrome: Chrome,
+    /// `None` when adding.
+    merchant_id: Option<String>,
+    f: Fields,
+    locales: &'static [Locale],
+}
+
+#[derive(Template)]
+#[template(path = "admin/merchant.html")]
+struct OverviewPage {
+    lang: &'static str,
+    chrome: Chrome,
+    merchant: MerchantView,
+    created: String,
+    integration: String,
+}
+
+/// A confirmation step before something is deleted (shared by every delete).
+#[derive(Template)]
+#[template(path = "admin/confirm.html")]
+pub struct ConfirmPage {
+    /// Page language.
+    pub lang: &'static str,
+    /// Header, navigation, messages.
+    pub chrome: Chrome,
+    /// `Delete merchant?`.
+    pub title: String,
+    /// What happens.
+    pub question: String,
+    /// More about what happens.
+    pub detail: String,
+    /// Where the confirmation posts.
+    pub action: String,
+    /// The confirm button.
+    pub confirm_label: String,
+    /// Where "Cancel" goes, changing nothing.
+    pub cancel_href: String,
+}
+
+/// `GET /admin/merchants`.
+pub async fn list(State(state): State<AppState>, Extension(session): Extension<Session>) -> Page {
+    let page = ListPage {
+        lang: "en",
+        chrome: chrome(&state, &session).await?,
+        merchants: merchants::list(&state).await?,
+    };
+    render(StatusCode::OK, &page)
+}
+
+fn fields_of(m: &MerchantView) -> Fields {
+    let mut f = Fields::default();
+    f.set("name", m.name.clone())
+        .set("allowed_origins", m.allowed_origins.join("\n"))
+        .set("locale", m.locale.as_str());
+    f
+}
+
+/// `GET /admin/merchants/new`.
+pub async fn new_form(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+) -> Page {
+    let mut f = Fields::default();
+    f.set("locale", "en");
+    let page = FormPage {
+        lang: "en",
+        chrome: chrome(&state, &session).await?,
+        merchant_id: None,
+        f,
+        locales: Locale::ALL,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// The input of the form: origins one per line.
+fn input_of(form: &FormData) -> MerchantInput {
+    MerchantInput {
+        name: Some(form.text("name")),
+        allowed_origins: Some(
+            form.text("allowed_origins")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+        locale: Some(form.text("locale")),
+    }
+}
+
+/// The form again, with the refusal next to its fields (origins name their line).
+async fn refused(
+    state: &AppState,
+    session: &Session,
+    merchant_id: Option<String>,
+    form: &FormData,
+    e: DomainError,
+) -> Page {
+    let mut f = Fields::default();
+    f.keep(form, &["name", "allowed_origins", "locale"]);
+    let e = match e {
+        DomainError::Invalid(errors) => {
+            for err in errors.all() {
+                let mut err = err.clone();
+                if let Some(i) = err
+                    .param
+                    .as_deref()
+                    .and_then(|p| p.strip_prefix("allowed_origins["))
+                    .and_then(|p| p.strip_suffix(']'))
+                    .and_then(|i| i.parse::<usize>().ok())
+                {
+                    err.message = format!("Origin on line {}: {}", i + 1, err.message);
+                }
+                f.refuse_api(&err, &same);
+            }
+            None
+        }
+        other => Some(other),
+    };
+    if let Some(e) = e {
+        f.refuse_domain(e, &same);
+    }
+    let mut c = super::chrome(state, session).await?;
+    if let Some(id) = &merchant_id {
+        if let Ok(m) = merchants::get(state, id).await {
+            c.nav = Some(super::MerchantNav {
+                id: m.id,
+                name: m.name,
+                section: "overview",
+            });
+        }
+    }
+    let page = FormPage {
+        lang: "en",
+        chrome: c,
+        merchant_id,
+        f,
+        locales: Locale::ALL,
+    };
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// `POST /admin/merchants`: adds a merchant.
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Extension(form): Extension<FormData>,
+) -> Page {
+    match merchants::create(&state, input_of(&form)).await {
+        Ok(m) => {
+            done(
+                &state,
+                &session,
+                vec![Flash::success(format!("Merchant {} added", m.name))],
+                &format!("/admin/merchants/{}", m.id),
+            )
+            .await
+        }
+        Err(e) => refused(&state, &session, None, &form, e).await,
+    }
+}
+
+/// `GET /admin/merchants/{id}`: the overview.
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(merchant_id): Path<String>,
+) -> Page {
+    let (chrome, merchant) = merchant_chrome(&state, &session, &merchant_id, "overview").await?;
+    let integration = match integrations::get(&state, &merchant_id).await {
+        Ok(v) => {
+            let (status, _) = super::views::integration_status(&v);
+            format!(
+                "{} · {} · {}",
+                v.name,
+                status,
+                if v.active { "on" } else { "off" }
+            )
+        }
+        Err(DomainError::NotFound(_)) => "None yet".to_owned(),
+        Err(e) => return Err(e.into()),
+    };
+    let page = OverviewPage {
+        lang: "en",
+        chrome,
+        created: super::views::when(merchant.created_at),
+        merchant,
+        integration,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// `GET /admin/merchants/{id}/edit`.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(merchant_id): Path<String>,
+) -> Page {
+    let (chrome, merchant) = merchant_chrome(&state, &session, &merchant_id, "overview").await?;
+    let page = FormPage {
+        lang: "en",
+        chrome,
+        merchant_id: Some(merchant.id.clone()),
+        f: fields_of(&merchant),
+        locales: Locale::ALL,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// `POST /admin/merchants/{id}`: saves the edit.
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Extension(form): Extension<FormData>,
+    Path(merchant_id): Path<String>,
+) -> Page {
+    match merchants::update(&state, &merchant_id, input_of(&form)).await {
+        Ok(m) => {
+            done(
+                &state,
+                &session,
+                vec![Flash::success("Merchant updated")],
+                &format!("/admin/merchants/{}", m.id),
+            )
+            .await
+        }
+        Err(DomainError::NotFound(what)) => Err(DomainError::NotFound(what).into()),
+        Err(e) => refused(&state, &session, Some(merchant_id), &form, e).await,
+    }
+}
+
+/// `GET /admin/merchants/{id}/delete`: the confirmation step.
+pub async fn confirm_delete(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(merchant_id): Path<String>,
+) -> Page {
+    let (chrome, merchant) = merchant_chrome(&state, &session, &merchant_id, "overview").await?;
+    let page = ConfirmPage {
+        lang: "en",
+        chrome,
+        title: "Delete merchant?".into(),
+        question: format!("Are you sure you want to delete the merchant {}?", merchant.name),
+        detail: "Its Stripe integration, services, payment links and payment records are deleted with it; the webhook endpoint slotpay registered at Stripe is removed. This cannot be undone.".into(),
+        action: format!("/admin/merchants/{}/delete", merchant.id),
+        confirm_label: "Delete merchant".into(),
+        cancel_href: format!("/admin/merchants/{}", merchant.id),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// `POST /admin/merchants/{id}/delete`.
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(merchant_id): Path<String>,
+) -> Page {
+    let name = merchants::get(&state, &merchant_id).await?.name;
+    let deleted = merchants::delete(&state, &merchant_id).await?;
+    let mut flash = vec![Flash::success(format!("Merchant {name} deleted"))];
+    flash.extend(
+        deleted
+            .warnings
+            .into_iter()
+            .map(|w| Flash::error(w.message)),
+    );
+    done(&state, &session, flash, "/admin/merchants").await
+}

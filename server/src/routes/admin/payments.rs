@@ -1,0 +1,515 @@
+//! Payments: the table with date and status filters and its CSV download (the report),
+//! and each checkout's page: the Stripe PaymentIntent, the events received, refunds,
+//! disputes and cancellation fees, with the actions its state allows: refund in full or in
+//! part (the remaining amount shown), capture or cancel an authorisation, cancel an unpaid
+//! checkout, charge a cancellation fee to the saved card. Refund and fee forms carry a
+//! nonce that the domain uses as the idempotency key, so a form sent twice acts once.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Extension;
+use slotpay_core::{CheckoutStatus, Currency};
+
+use super::form::{minor_units, Fields};
+use super::views::{money, status_label, when, when_opt, CheckoutRow};
+use super::{
+    done, form_nonce, merchant_chrome, render, safe_next, AdminError, Chrome, FormData, Page,
+};
+use crate::admin::sessions::{Flash, Session};
+use crate::domain::checkouts::{self, CheckoutAdminView, ListQuery};
+use crate::domain::fees::{self, FeeInput};
+use crate::domain::payments::{self as payment_domain, CaptureInput};
+use crate::domain::refunds::{self, RefundInput};
+use crate::domain::reports::{self, ReportQuery};
+use crate::domain::DomainError;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "admin/payments.html")]
+struct ListPage {
+    lang: &'static str,
+    chrome: Chrome,
+    merchant_id: String,
+    rows: Vec<CheckoutRow>,
+    statuses: Vec<(&'static str, &'static str)>,
+    csv_href: String,
+    f: Fields,
+}
+
+/// A line of one of the detail page's tables.
+struct Line {
+    id: String,
+    what: String,
+    amount: String,
+    status: String,
+    when: String,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/payment.html")]
+struct DetailsPage {
+    lang: &'static str,
+    chrome: Chrome,
+    c: CheckoutAdminView,
+    status: &'static str,
+    amount: String,
+    captured: String,
+    authorized: String,
+    refunded: String,
+    refundable: String,
+    stripe_fee: String,
+    card: String,
+    created: String,
+    paid: String,
+    expires: String,
+    events: Vec<Line>,
+    refunds: Vec<Line>,
+    disputes: Vec<Line>,
+    fees: Vec<Line>,
+    can_refund: bool,
+    can_capture: bool,
+    can_cancel: bool,
+    can_fee: bool,
+    can_resend: bool,
+    f: Fields,
+}
+
+/// The filters, as typed.
+fn filters(q: &HashMap<String, String>) -> (Option<String>, Option<String>, Option<String>) {
+    let get = |k: &str| {
+        q.get(k)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    (get("from"), get("to"), get("status"))
+}
+
+/// "Until" is inclusive on the page: a date means up to the end of that day (the domain's
+/// bound is exclusive).
+fn until_exclusive(to: &str) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(to, &format) {
+        Ok(d) => d
+            .next_day()
+            .and_then(|n| n.format(&format).ok())
+            .unwrap_or_else(|| to.to_owned()),
+        Err(_) => to.to_owned(),
+    }
+}
+
+/// `GET .../payments?from=&to=&status=`.
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(merchant_id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Page {
+    let (chrome, merchant) = merchant_chrome(&state, &session, &merchant_id, "payments").await?;
+    let (from, to, status) = filters(&q);
+    let mut f = Fields::default();
+    for (k, v) in [("from", &from), ("to", &to), ("status", &status)] {
+        if let Some(v) = v {
+            f.set(k, v.clone());
+        }
+    }
+    let query = ListQuery {
+        status: status.clone(),
+        from: from.clone(),
+        to: to.as_deref().map(until_exclusive),
+        limit: Some(500),
+        ..ListQuery::default()
+    };
+    let (rows, code) = match checkouts::list(&state, &merchant.id, query).await {
+        Ok(list) => (list.iter().map(CheckoutRow::of).collect(), StatusCode::OK),
+        Err(e @ DomainError::NotFound(_)) => return Err(e.into()),
+        Err(e) => {
+            f.refuse_domain(e, &|p| Some(p.to_owned()));
+            (Vec::new(), StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    };
+    let mut csv = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [("from", &from), ("to", &to), ("status", &status)] {
+        if let Some(v) = v {
+            csv.append_pair(k, v);
+        }
+    }
+    let query = csv.finish();
+    let page = ListPage {
+        lang: "en",
+        chrome,
+        csv_href: format!(
+            "/admin/merchants/{}/payments.csv{}{query}",
+            merchant.id,
+            if query.is_empty() { "" } else { "?" }
+        ),
+        merchant_id: merchant.id,
+        rows,
+        statuses: CheckoutStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), status_label(*s)))
+            .collect(),
+        f,
+    };
+    render(code, &page)
+}
+
+/// `GET .../payments.csv`: the report as CSV, with the table's filters.
+pub async fn csv(
+    State(state): State<AppState>,
+    Path(merchant_id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Page {
+    let (from, to, status) = filters(&q);
+    let query = ReportQuery {
+        from,
+        to: to.as_deref().map(until_exclusive),
+        status,
+        format: Some("csv".into()),
+    };
+    let rows = reports::rows(&state, &merchant_id, &query).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"slotpay-payments-{merchant_id}.csv\""),
+            ),
+        ],
+        reports::csv(&rows),
+    )
+        .into_response())
+}
+
+fn currency_of(c: &CheckoutAdminView) -> Currency {
+    c.amount.currency()
+}
+
+async fn details_page(
+    state: &AppState,
+    session: &Session,
+    token: &str,
+    mut f: Fields,
+    status: StatusCode,
+) -> Page {
+    let c = checkouts::get(state, token).await?;
+    let (chrome, _) = merchant_chrome(state, session, &c.merchant_id, "payments").await?;
+    let cur = c.amount.currency().code().to_owned();
+    let m = |minor: i64| money(minor, &cur);
+    f.set("refund_key", form_nonce())
+        .set("fee_key", form_nonce());
+    if f.value("fee_amount").is_empty() {
+        if let Some(offer) = c.cancellation_fee_offer {
+            f.set("fee_amount", super::views::decimal(offer, currency_of(&c)));
+        }
+    }
+    let events = c
+        .events
+        .iter()
+        .flatten()
+        .map(|e| Line {
+            id: e.id.clone(),
+            what: e.kind.clone(),
+            amount: String::new(),
+            status: if e.processed_at.is_some() {
+                "processed".into()
+            } else {
+                "received".into()
+            },
+            when: when(e.received_at),
+            note: String::new(),
+        })
+        .collect();
+    let refunds = c
+        .refunds
+        .iter()
+        .flatten()
+        .map(|r| Line {
+            id: r.stripe_refund_id.clone().unwrap_or_else(|| r.id.clone()),
+            what: if r.external {
+                "Made in the Stripe Dashboard".into()
+            } else {
+                "Refund".into()
+            },
+            amount: m(r.amount),
+            status: r.status.clone(),
+            when: when(r.created_at),
+            note: r.failure_message.clone().unwrap_or_default(),
+        })
+        .collect();
+    let disputes = c
+        .disputes
+        .iter()
+        .flatten()
+        .map(|d| Line {
+            id: d.id.clone(),
+            what: d.reason.clone().unwrap_or_else(|| "Dispute".into()),
+            amount: money(d.amount, &d.currency),
+            status: d.status.clone(),
+            when: when(d.created),
+            note: String::new(),
+        })
+        .collect();
+    let fees = c
+        .cancellation_fees
+        .iter()
+        .flatten()
+        .map(|x| Line {
+            id: x.payment_intent_id.clone().unwrap_or_else(|| x.id.clone()),
+            what: "Cancellation fee".into(),
+            amount: money(x.amount, &x.currency),
+            status: x.status.clone(),
+            when: when(x.created_at),
+            note: x
+                .error
+                .as_ref()
+                .and_then(|e| e.message.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let unpaid = matches!(
+        c.status,
+        CheckoutStatus::Open | CheckoutStatus::Failed | CheckoutStatus::Expired
+    );
+    let page = DetailsPage {
+        lang: "en",
+        chrome,
+        status: status_label(c.status),
+        amount: c.amount.to_string(),
+        captured: m(c.amount_captured),
+        authorized: m(c.amount_authorized),
+        refunded: m(c.amount_refunded),
+        refundable: m(c.amount_refundable),
+        stripe_fee: match (c.stripe_fee, &c.stripe_fee_currency) {
+            (Some(fee), Some(cur)) => money(fee, cur),
+            _ => "—".into(),
+        },
+        card: CheckoutRow::of(&c).card,
+        created: when(c.created_at),
+        paid: when_opt(c.paid_at),
+        expires: when_opt(c.expires_at),
+        events,
+        refunds,
+        disputes,
+        fees,
+        can_refund: matches!(
+            c.status,
+            CheckoutStatus::Paid | CheckoutStatus::PartiallyRefunded
+        ) && c.amount_refundable > 0,
+        can_capture: c.status == CheckoutStatus::Authorized,
+        can_cancel: unpaid || c.status == CheckoutStatus::Authorized,
+        can_fee: c.card_saved,
+        can_resend: c.link && unpaid,
+        c,
+        f,
+    };
+    render(status, &page)
+}
+
+/// `GET /admin/checkouts/{token}`.
+pub async fn details(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(token): Path<String>,
+) -> Page {
+    details_page(&state, &session, &token, Fields::default(), StatusCode::OK).await
+}
+
+fn here(token: &str) -> String {
+    format!("/admin/checkouts/{token}")
+}
+
+/// The detail page again with a refused action's errors at `field` (the form's amount).
+async fn refused(
+    state: &AppState,
+    session: &Session,
+    token: &str,
+    form: &FormData,
+    field: &str,
+    e: DomainError,
+) -> Page {
+    if let DomainError::NotFound(_) = e {
+        return Err(AdminError::Domain(e));
+    }
+    if let DomainError::Refused(api) = &e {
+        if api.code == slotpay_core::ErrorCode::CheckoutNotFound {
+            return Err(AdminError::Domain(e));
+        }
+    }
+    let mut f = Fields::default();
+    f.keep(form, &[field]);
+    f.refuse_domain(e, &|p| {
+        Some(if p == "amount" {
+            field.to_owned()
+        } else {
+            p.to_owned()
+        })
+    });
+    details_page(state, session, token, f, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+/// An optional decimal amount of a form, in minor units of the checkout's currency.
+fn optional_amount(
+    form: &FormData,
+    field: &str,
+    c: &CheckoutAdminView,
+) -> Result<Option<i64>, DomainError> {
+    match form.given(field) {
+        None => Ok(None),
+        Some(text) => minor_units(&text, currency_of(c), field)
+            .map(Some)
+            .map_err(DomainError::Refused),
+    }
+}
+
+/// The domain's idempotency key of a form's nonce.
+fn form_key(form: &FormData, field: &str) -> Result<String, DomainError> {
+    let nonce = form.given(field).unwrap_or_default();
+    payment_domain::parse_idempotency_key(Some(&format!("admin-form:{nonce}"))).and_then(|k| {
+        if nonce.is_empty() {
+            Err(DomainError::Refused(slotpay_core::ApiError::new(
+                slotpay_core::ErrorCode::MissingIdempotencyKey,
+                "The form is incomplete; reload the page and try again",
+            )))
+        } else {
+            Ok(k)
+        }
+    })
+}
+
+/// `POST /admin/checkouts/{token}/refund`: in full (amount left empty) or in part.
+pub async fn refund(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Extension(form): Extension<FormData>,
+    Path(token): Path<String>,
+) -> Page {
+    let c = checkouts::get(&state, &token).await?;
+    let result = async {
+        let amount = optional_amount(&form, "refund_amount", &c)?;
+        let key = form_key(&form, "refund_key")?;
+        let shown = money(
+            amount.unwrap_or(c.amount_refundable),
+            c.amount.currency().code(),
+        );
+        let after = refunds::create(&state, &token, &key, RefundInput { amount }).await?;
+        let pending = after
+            .refunds
+            .iter()
+            .flatten()
+            .max_by_key(|r| r.created_at)
+            .is_some_and(|r| r.status == "pending");
+        Ok::<_, DomainError>(if pending {
+            format!("Refund of {shown} requested; Stripe is processing it")
+        } else {
+            format!("Refund of {shown} made")
+        })
+    }
+    .await;
+    match result {
+        Ok(text) => done(&state, &session, vec![Flash::success(text)], &here(&token)).await,
+        Err(e) => refused(&state, &session, &token, &form, "refund_amount", e).await,
+    }
+}
+
+/// `POST /admin/checkouts/{token}/capture`: the whole authorisation, or part of it.
+pub async fn capture(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Extension(form): Extension<FormData>,
+    Path(token): Path<String>,
+) -> Page {
+    let c = checkouts::get(&state, &token).await?;
+    let result = async {
+        let amount = optional_amount(&form, "capture_amount", &c)?;
+        let after = payment_domain::capture(&state, &token, CaptureInput { amount }).await?;
+        Ok::<_, DomainError>(format!(
+            "Payment captured: {}",
+            money(after.amount_captured, after.amount.currency().code())
+        ))
+    }
+    .await;
+    match result {
+        Ok(text) => done(&state, &session, vec![Flash::success(text)], &here(&token)).await,
+        Err(e) => refused(&state, &session, &token, &form, "capture_amount", e).await,
+    }
+}
+
+/// `POST /admin/checkouts/{token}/cancel`: an unpaid checkout or link, or an authorisation.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Extension(form): Extension<FormData>,
+    Path(token): Path<String>,
+) -> Page {
+    let before = checkouts::get(&state, &token).await?;
+    let flash = match payment_domain::cancel(&state, &token).await {
+        Ok(_) if before.status == CheckoutStatus::Authorized => {
+            Flash::success("Authorisation canceled: the amount is released on the client's card")
+        }
+        Ok(_) if before.link => Flash::success("Payment link canceled"),
+        Ok(_) => Flash::success("Payment canceled"),
+        Err(e @ DomainError::NotFound(_)) => return Err(e.into()),
+        Err(e) => Flash::error(super::integration::public_message(e)),
+    };
+    let to = match form.get("back") {
+        Some(b) => safe_next(Some(b)),
+        None => here(&token),
+    };
+    done(&state, &session, vec![flash], &to).await
+}
+
+/// `POST /admin/checkouts/{token}/cancellation-fee`: charges the saved card.
+pub async fn fee(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Extension(form): Extension<FormData>,
+    Path(token): Path<String>,
+) -> Page {
+    let c = checkouts::get(&state, &token).await?;
+    let result = async {
+        let Some(amount) = optional_amount(&form, "fee_amount", &c)? else {
+            return Err(DomainError::Refused(
+                slotpay_core::ApiError::new(
+                    slotpay_core::ErrorCode::InvalidAmount,
+                    "Give the fee's amount",
+                )
+                .with_param("fee_amount"),
+            ));
+        };
+        let key = form_key(&form, "fee_key")?;
+        let fee = fees::charge(&state, &token, &key, FeeInput { amount }).await?;
+        Ok::<_, DomainError>(if fee.status == "succeeded" {
+            format!(
+                "Cancellation fee of {} charged",
+                money(fee.amount, &fee.currency)
+            )
+        } else {
+            format!(
+                "Cancellation fee of {} requested; Stripe is processing it",
+                money(fee.amount, &fee.currency)
+            )
+        })
+    }
+    .await;
+    match result {
+        Ok(text) => done(&state, &session, vec![Flash::success(text)], &here(&token)).await,
+        Err(e) => refused(&state, &session, &token, &form, "fee_amount", e).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn until_includes_its_day() {
+        assert_eq!(until_exclusive("2026-11-21"), "2026-11-22");
+        assert_eq!(until_exclusive("2026-12-31"), "2027-01-01");
+        assert_eq!(until_exclusive("1700000000"), "1700000000");
+    }
+}

@@ -1,0 +1,163 @@
+//! How the admin pages put things into words: dates, amounts, statuses, prepayment rules,
+//! and the summaries of a checkout that the tables and the detail page show.
+
+use slotpay_core::{CheckoutStatus, Currency, Money, PrepaymentRule};
+
+use crate::domain::checkouts::CheckoutAdminView;
+use crate::domain::integrations::{IntegrationView, Status};
+
+/// `2026-11-21 16:42 UTC`.
+pub fn when(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// [`when`], or `—`.
+pub fn when_opt(secs: Option<i64>) -> String {
+    secs.map_or_else(|| "—".to_owned(), when)
+}
+
+/// `12.50 EUR` from minor units and a currency code.
+pub fn money(minor: i64, currency: &str) -> String {
+    match Currency::parse(currency) {
+        Ok(c) => Money::from_minor(minor, c).to_string(),
+        Err(_) => format!("{minor} {currency}"),
+    }
+}
+
+/// A decimal amount for an input (`12.50`).
+pub fn decimal(minor: i64, currency: Currency) -> String {
+    Money::from_minor(minor, currency).to_major_string()
+}
+
+/// A checkout status for people.
+pub fn status_label(s: CheckoutStatus) -> &'static str {
+    match s {
+        CheckoutStatus::Open => "Open",
+        CheckoutStatus::Processing => "Processing",
+        CheckoutStatus::RequiresAction => "Awaiting authentication",
+        CheckoutStatus::Authorized => "Authorised",
+        CheckoutStatus::Paid => "Paid",
+        CheckoutStatus::Failed => "Failed",
+        CheckoutStatus::PartiallyRefunded => "Partially refunded",
+        CheckoutStatus::Refunded => "Refunded",
+        CheckoutStatus::Expired => "Expired",
+        CheckoutStatus::Canceled => "Canceled",
+    }
+}
+
+/// A prepayment rule for people.
+pub fn rule_label(rule: &PrepaymentRule, currency: Currency) -> String {
+    match rule {
+        PrepaymentRule::Full => "Full price".to_owned(),
+        PrepaymentRule::Percent { percent } => format!("{percent} % of the price"),
+        PrepaymentRule::Fixed { amount } => {
+            format!("Deposit of {}", Money::from_minor(*amount, currency))
+        }
+    }
+}
+
+/// The integration's verification status for people, and its CSS class.
+pub fn integration_status(v: &IntegrationView) -> (&'static str, &'static str) {
+    match v.status {
+        Status::Active => ("Active", "ok"),
+        Status::Error => ("Error", "bad"),
+        Status::Unverified => ("Not verified", "muted"),
+    }
+}
+
+/// A mode for people (INO cx's Off / Sandbox / On).
+pub fn mode_label(mode: slotpay_core::IntegrationMode) -> &'static str {
+    match mode {
+        slotpay_core::IntegrationMode::Off => "Off",
+        slotpay_core::IntegrationMode::Sandbox => "Sandbox (test)",
+        slotpay_core::IntegrationMode::Live => "Live",
+    }
+}
+
+/// A line of the payments or links table.
+#[derive(Clone, Debug)]
+pub struct CheckoutRow {
+    /// `cs_...`.
+    pub token: String,
+    /// Created, for people.
+    pub created: String,
+    /// What is paid for.
+    pub description: String,
+    /// The platform's reference.
+    pub booking_ref: String,
+    /// `12.50 EUR`.
+    pub amount: String,
+    /// `Paid`.
+    pub status: &'static str,
+    /// `paid` (a CSS class).
+    pub status_code: &'static str,
+    /// `Visa •••• 4242`, or empty.
+    pub card: String,
+    /// The payment-link URL.
+    pub url: String,
+    /// Expires, for people.
+    pub expires: String,
+    /// Whether the link can be sent again (unpaid, not canceled).
+    pub resendable: bool,
+    /// Whether it can be canceled (unpaid or authorised).
+    pub cancelable: bool,
+}
+
+impl CheckoutRow {
+    /// The row of a checkout.
+    pub fn of(c: &CheckoutAdminView) -> CheckoutRow {
+        let unpaid = matches!(
+            c.status,
+            CheckoutStatus::Open | CheckoutStatus::Failed | CheckoutStatus::Expired
+        );
+        CheckoutRow {
+            token: c.token.clone(),
+            created: when(c.created_at),
+            description: c.description.clone(),
+            booking_ref: c.booking_ref.clone().unwrap_or_default(),
+            amount: c.amount.to_string(),
+            status: status_label(c.status),
+            status_code: c.status.as_str(),
+            card: c
+                .card
+                .as_ref()
+                .map(|card| {
+                    format!(
+                        "{} •••• {}",
+                        slotpay_core::CardBrand::from_stripe(&card.brand).display_name(),
+                        card.last4
+                    )
+                })
+                .unwrap_or_default(),
+            url: c.url.clone().unwrap_or_default(),
+            expires: when_opt(c.expires_at),
+            resendable: unpaid,
+            cancelable: unpaid || c.status == CheckoutStatus::Authorized,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words() {
+        assert_eq!(when(1_793_577_600), "2026-11-02 00:00 UTC");
+        assert_eq!(when_opt(None), "—");
+        assert_eq!(money(1250, "eur"), "12.50 EUR");
+        assert_eq!(decimal(1250, Currency::Eur), "12.50");
+        assert_eq!(
+            rule_label(&PrepaymentRule::Fixed { amount: 2000 }, Currency::Eur),
+            "Deposit of 20.00 EUR"
+        );
+    }
+}
