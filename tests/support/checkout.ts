@@ -41,6 +41,13 @@ export const EVENT_TYPES = ['slotpay:ready', 'slotpay:succeeded', 'slotpay:faile
 type Fixtures = {
   /** Every `slotpay:*` event the page's document heard, recorded from before any page script. */
   events: () => Promise<{type: string; detail: any}[]>;
+  /**
+   * Automatic: fails the test if the browser reported a Content-Security-Policy violation
+   * (console) or the salon's host received a CSP report while it ran. The pages' policies
+   * are strict, so anything the widget or Stripe.js loads or injects that they do not allow
+   * shows here.
+   */
+  cspGuard: void;
 };
 
 export const test = base.extend<Fixtures, {stack: Stack}>({
@@ -51,6 +58,21 @@ export const test = base.extend<Fixtures, {stack: Stack}>({
       await stack.stop();
     },
     {scope: 'worker', timeout: 120_000},
+  ],
+  cspGuard: [
+    async ({page, stack}, use) => {
+      const violations: string[] = [];
+      page.on('console', (message) => {
+        if (/Content.Security.Policy/i.test(message.text())) violations.push(message.text());
+      });
+      const reportsBefore = stack.cspReports.length;
+      await use();
+      // Reports are posted asynchronously by the browser: give them a moment.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(violations, 'CSP violations in the console').toEqual([]);
+      expect(stack.cspReports.slice(reportsBefore), 'CSP reports received by the salon').toEqual([]);
+    },
+    {auto: true},
   ],
   events: async ({page}, use) => {
     // An init script runs in every document before its own scripts, outside the page's CSP.

@@ -1,0 +1,235 @@
+/**
+ * What protects the client and the host page, on each embedding where it applies: a
+ * below-minimum amount refused before any call, the server killed and restarted while a pay
+ * is in flight (the widget's retry with the same Idempotency-Key ends paid, one charge),
+ * no Content-Security-Policy violation through a 3-D Secure payment, the `slotpay:*` events
+ * the host page hears, French strings and amounts, and axe-core on the widget's states.
+ *
+ * Run: npx playwright test tests/e2e/checkout-guards.spec.ts
+ */
+import type {Page} from '@playwright/test';
+import {readFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import {
+  CARDS, CHALLENGE_FRAME, EMBEDDINGS, WORDS, expect, fillCard, formatted, openCheckout, pay, serverCheckout, spaces,
+  state, test, type Opened,
+} from '../support/checkout';
+
+const require = createRequire(import.meta.url);
+
+/** Requests a checkout sends that must not happen for a refused amount. */
+function watchPayRequests(page: Page) {
+  const seen: string[] = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (request.method() !== 'POST') return;
+    if (/^\/v1\/checkouts\/[^/]+\/(pay|refresh)$/.test(url.pathname) || url.pathname.startsWith('/v1/payment_methods')) {
+      seen.push(`${request.method()} ${url.pathname}`);
+    }
+  });
+  return seen;
+}
+
+for (const embedding of EMBEDDINGS) {
+  test.describe(embedding, () => {
+    test('a below-minimum amount is refused with the minimum, before any pay request', async ({page, stack, events}) => {
+      // The server refuses to create such a checkout (and refuses to charge one), so the view
+      // it answers is lowered to 0.49 on the way: the widget must refuse it by itself.
+      const lowered: string[] = [];
+      await page.route(/\/v1\/(checkouts\/[^/]+|merchants\/[^/]+\/checkouts)$/, async (route) => {
+        const response = await route.fetch();
+        const view = await response.json();
+        if (!response.ok() || typeof view.amount !== 'number') return route.fulfill({response});
+        lowered.push(view.token);
+        await route.fulfill({response, json: {...view, amount: 49}});
+      });
+      const requests = watchPayRequests(page);
+      const opened = await openCheckout(page, stack, embedding, {ready: false});
+      const words = WORDS[opened.locale];
+      await expect(state(opened)).toHaveAttribute('data-state', 'refused');
+      await expect(opened.widget.locator('#alert')).toHaveText(words.below_minimum);
+      expect(spaces(await opened.widget.locator('#amount').textContent())).toBe(formatted(49, 'eur', opened.locale));
+      // No form to pay with, and no card element: Stripe.js is not even asked for one.
+      await expect(opened.widget.locator('#form')).toBeHidden();
+      await expect(opened.widget.locator('slotpay-card iframe')).toHaveCount(0);
+      await page.waitForTimeout(500);
+      expect(requests).toEqual([]);
+      expect(lowered.length).toBeGreaterThan(0);
+      expect((await events()).filter((e) => e.type === 'slotpay:failed').map((e) => e.detail.code)).toEqual(['amount_too_small']);
+      // The server, asked to charge such an amount, refuses too.
+      const refused = await stack.admin(
+        'POST', `/merchants/${stack.merchant.id}/checkouts`, {amount: 49, currency: 'eur', description: 'x'}, [400],
+      );
+      expect(refused.error).toMatchObject({code: 'amount_too_small', message: WORDS.en.below_minimum});
+    });
+
+    test('the server killed and restarted mid-pay: the retry with the same key ends paid, one charge', async ({page, stack, events}) => {
+      const opened = await openCheckout(page, stack, embedding);
+      const keys: string[] = [];
+      page.on('request', (request) => {
+        if (request.method() === 'POST' && /\/v1\/checkouts\/[^/]+\/pay$/.test(request.url())) {
+          keys.push(request.headers()['idempotency-key']);
+        }
+      });
+      const before = await stack.control('GET', '/counters');
+      const succeededDeliveries = async () =>
+        ((await stack.control('GET', '/webhooks/deliveries')) as {event_type: string; outcome: string}[]).filter(
+          (d) => d.event_type === 'payment_intent.succeeded' && d.outcome === 'delivered',
+        ).length;
+      const deliveredBefore = await succeededDeliveries();
+      // Stripe confirms the PaymentIntent at once but its answer to slotpay is held: the
+      // server is killed while it waits, its pay request in flight.
+      await stack.control('POST', '/faults', {
+        rules: [{method: 'POST', path: '/v1/payment_intents/*/confirm', kind: 'latency', latency_ms: 6000, when: 'after', times: 1}],
+      });
+      try {
+        await pay(opened, CARDS.visa);
+        await expect(state(opened)).toHaveAttribute('data-state', 'paying');
+        // The webhook told the server (Stripe's word is the source of truth) before the kill.
+        await expect.poll(succeededDeliveries, {timeout: 10_000}).toBeGreaterThan(deliveredBefore);
+        expect(keys).toHaveLength(1);
+        await stack.restartServer('SIGKILL');
+        await expect(state(opened)).toHaveAttribute('data-state', 'paid', {timeout: 20_000});
+      } finally {
+        await stack.control('DELETE', '/faults');
+      }
+      expect(keys.length).toBeGreaterThan(1);
+      expect(new Set(keys).size).toBe(1);
+      const after = await stack.control('GET', '/counters');
+      expect((after.charges_succeeded ?? 0) - (before.charges_succeeded ?? 0)).toBe(1);
+      expect((after.payment_intents_created ?? 0) - (before.payment_intents_created ?? 0)).toBe(1);
+      const succeeded = (await events()).filter((e) => e.type === 'slotpay:succeeded');
+      expect(succeeded).toHaveLength(1);
+      expect(await serverCheckout(stack, succeeded[0].detail.token)).toMatchObject({status: 'paid', card: {last4: '4242'}});
+    });
+  });
+}
+
+for (const embedding of EMBEDDINGS) {
+  test.describe(embedding, () => {
+    test('no Content-Security-Policy violation through a 3-D Secure payment', async ({page, stack}) => {
+      await page.addInitScript(() => {
+        const w = window as unknown as {__violations: string[]};
+        w.__violations = [];
+        document.addEventListener('securitypolicyviolation', (e) => w.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+      });
+      const response = page.waitForResponse((r) => r.request().isNavigationRequest());
+      const opened = await openCheckout(page, stack, embedding);
+      const csp = (await response).headers()['content-security-policy'] ?? '';
+      expect(csp).not.toContain("'unsafe-inline'");
+      expect(csp).not.toContain("'unsafe-eval'");
+      expect(csp).toContain("'wasm-unsafe-eval'");
+      await pay(opened, CARDS.threeDs);
+      await page.frameLocator(CHALLENGE_FRAME).getByRole('button', {name: 'Complete'}).click();
+      await expect(state(opened)).toHaveAttribute('data-state', 'paid');
+      expect(await page.evaluate(() => (window as unknown as {__violations: string[]}).__violations)).toEqual([]);
+    });
+  });
+}
+
+test('the salon page enforces its policy: an inline script is blocked and reported', async ({browser, stack}) => {
+  // In a page of its own, so the deliberate violation is not the widget's.
+  const page = await browser.newPage();
+  try {
+    const before = stack.cspReports.length;
+    await page.goto(stack.salonUrl);
+    const blocked = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective), {once: true});
+          const script = document.createElement('script');
+          script.textContent = 'window.__inline = true';
+          document.head.appendChild(script);
+        }),
+    );
+    expect(blocked).toBe('script-src-elem');
+    expect(await page.evaluate(() => (window as unknown as {__inline?: boolean}).__inline)).toBeUndefined();
+    await expect.poll(() => stack.cspReports.length).toBeGreaterThan(before);
+    expect(JSON.stringify(stack.cspReports.slice(before))).toContain('script-src');
+    // This test's own violation, not the widget's: out of the list the guard checks.
+    stack.cspReports.splice(before);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the host page hears slotpay:ready, slotpay:failed and slotpay:succeeded, bubbling from the widget', async ({page, stack}) => {
+  const opened = await openCheckout(page, stack, 'booking');
+  await pay(opened, CARDS.declined);
+  await expect(state(opened)).toHaveAttribute('data-state', 'failed');
+  await opened.widget.getByRole('button', {name: WORDS.en.retry}).click();
+  await pay(opened, CARDS.visa);
+  await expect(state(opened)).toHaveAttribute('data-state', 'paid');
+  // The booking page's own script logs what it hears on `document`.
+  const log = page.locator('#events li');
+  await expect(log).toHaveCount(3);
+  await expect(log.locator('strong')).toHaveText(['slotpay:ready', 'slotpay:failed', 'slotpay:succeeded']);
+  const details = (await log.locator('code').allTextContents()).map((t) => JSON.parse(t));
+  const token = await opened.widget.getAttribute('checkout');
+  expect(details[0]).toEqual({token, amount: 1350, currency: 'eur'});
+  expect(details[1]).toMatchObject({code: 'card_declined', message: WORDS.en.declined});
+  expect(details[2]).toEqual({token, amount: 1350, currency: 'eur'});
+  await expect(page.locator('#payment-note')).toHaveText('Deposit paid: your appointment is confirmed.');
+});
+
+test('French: the salon page (data-locale) and the booking page (locale attribute) show French words and amounts', async ({page, stack}) => {
+  const salon = await openCheckout(page, stack, 'salon');
+  const fr = (name: string) => salon.widget.locator(name);
+  expect(spaces(await fr('#pay-text').textContent())).toBe('Payer 13,50 €');
+  await expect(fr('#email-label')).toHaveText('E-mail');
+  await expect(fr('#card-label')).toHaveText('Carte bancaire');
+  await expect(fr('#badge-title')).toHaveText('Mode test');
+  await expect(fr('#frame')).toHaveAttribute('aria-label', 'Paiement sécurisé');
+  // An invalid email is refused in French before any call.
+  await fr('#email').fill('pas-une-adresse');
+  await fillCard(salon, CARDS.visa);
+  await fr('#pay').click();
+  await expect(fr('#alert')).toHaveText('Saisissez une adresse e-mail telle que nom@exemple.fr.');
+
+  const booking = await openCheckout(page, stack, 'booking');
+  expect(spaces(await booking.widget.locator('#pay-text').textContent())).toBe('Pay €13.50');
+  await booking.widget.evaluate((el) => el.setAttribute('locale', 'fr'));
+  await expect(booking.widget.locator('#pay-text')).toHaveText(/^Payer 13,50/);
+  await expect(state(booking)).toHaveAttribute('data-state', 'ready');
+  await pay(booking, CARDS.visa);
+  await expect(booking.widget.locator('#result-title')).toHaveText('Paiement réussi');
+  await expect(booking.widget.locator('#receipt')).toContainText('Montant');
+});
+
+test.describe('axe-core', () => {
+  // axe is injected as a script: the pages' CSPs would block it (rightly), so only these
+  // tests run with CSP bypassed.
+  test.use({bypassCSP: true});
+  const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+  async function axe(page: Page, opened: Opened, label: string) {
+    await page.addScriptTag({content: axeSource});
+    const result = await opened.widget.evaluate(async (el) => {
+      const axe = (window as unknown as {axe: any}).axe;
+      const r = await axe.run(el, {iframes: false});
+      return {
+        violations: r.violations.map(
+          (v: any) => `${v.id} (${v.impact}): ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`,
+        ),
+        // What axe checked inside the shadow root (so an empty list means something).
+        passed: r.passes.map((p: any) => p.id),
+      };
+    });
+    expect(result.violations, `axe violations in the ${label} state`).toEqual([]);
+    expect(result.passed).toEqual(expect.arrayContaining(['aria-allowed-attr', 'color-contrast']));
+  }
+
+  for (const embedding of EMBEDDINGS) {
+    test(`${embedding}: no violations in the ready, failed and paid states`, async ({page, stack}) => {
+      const opened = await openCheckout(page, stack, embedding);
+      await axe(page, opened, 'ready');
+      await pay(opened, CARDS.declined);
+      await expect(state(opened)).toHaveAttribute('data-state', 'failed');
+      await axe(page, opened, 'failed');
+      await opened.widget.getByRole('button', {name: WORDS[opened.locale].retry}).click();
+      await pay(opened, CARDS.visa);
+      await expect(state(opened)).toHaveAttribute('data-state', 'paid');
+      await axe(page, opened, 'paid');
+    });
+  }
+});
