@@ -31,11 +31,28 @@ const START_TIMEOUT_MS = 20_000;
 /** The seeded merchant's name. */
 export const MERCHANT_NAME = 'Salon Lumière';
 
-/** Builds the two binaries when one is missing (a cold build takes minutes). */
+/** The widget's built files the server serves (`./dev build` makes them). */
+const WIDGET_FILES = ['www/slotpay.js', 'www/pkg/slotpay_widget.js', 'www/pkg/slotpay_widget_bg.wasm'];
+
+/**
+ * Builds the two binaries when one is missing (a cold build takes minutes); the widget must be
+ * built already (`./dev build`: it needs the wasm toolchain).
+ */
 export function ensureBuilt() {
+  const missing = WIDGET_FILES.filter((f) => !existsSync(path.join(ROOT, f)));
+  if (missing.length > 0) throw new Error(`the widget is not built (${missing.join(', ')} missing): run ./dev build`);
   if (existsSync(BIN.sandbox) && existsSync(BIN.server)) return;
   const build = spawnSync('cargo', ['build', '--workspace', '--bins'], {cwd: ROOT, stdio: 'inherit'});
   if (build.status !== 0) throw new Error(`cargo build --workspace --bins failed (status ${build.status})`);
+}
+
+/** Fails unless `port` can be bound on 127.0.0.1 (fixed ports: another program may hold one). */
+function assertFree(port, what) {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', () => reject(new Error(`port ${port} (${what}) is in use by another program`)));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(undefined)));
+  });
 }
 
 /** A free TCP port on 127.0.0.1 (bound, then released). */
@@ -147,7 +164,7 @@ async function call(method, url, {body, token, expect = [200, 201], headers = {}
 /**
  * Starts everything. Options (all optional): `dataDir` (the server's data directory, a fresh
  * temporary one by default, removed by `stop()`), `sandboxPort`, `serverPort`, `hostPorts:
- * {booking, salon}` (free ports by default).
+ * {booking, salon}` (free ports by default), `adminToken` (random by default).
  *
  * Origins: the server and the sandbox on `http://127.0.0.1:PORT`, the booking page on
  * `http://127.0.0.1:PORT` (another port: another origin), the salon on `http://localhost:PORT`.
@@ -165,10 +182,11 @@ export async function startStack(options = {}) {
     booking: options.hostPorts?.booking || (await freePort()),
     salon: options.hostPorts?.salon || (await freePort()),
   };
+  for (const [what, port] of Object.entries(ports)) await assertFree(port, what);
   const serverUrl = `http://127.0.0.1:${ports.server}`;
   const bookingOrigin = `http://127.0.0.1:${ports.booking}`;
   const salonOrigin = `http://localhost:${ports.salon}`;
-  const adminToken = `adm_${randomBytes(24).toString('hex')}`;
+  const adminToken = options.adminToken || `adm_${randomBytes(24).toString('hex')}`;
 
   const sandbox = await startSandbox(ports.sandbox);
   let server = null;
