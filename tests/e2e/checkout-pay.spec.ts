@@ -123,3 +123,16 @@ for (const embedding of EMBEDDINGS) {
     });
   });
 }
+
+test('booking a Colour (deposit, cancellation fee): consent saves the card for the fee', async ({page, stack}) => {
+  const opened = await openCheckout(page, stack, 'booking', {service: 'colour'});
+  await expect(opened.widget.locator('#amount')).toHaveText('€20.00');
+  const consent = opened.widget.locator('#save-card');
+  await expect(consent).toBeVisible();
+  await expect(opened.widget.locator('#consent-text')).toContainText('30.00');
+  await consent.check();
+  await pay(opened, CARDS.visa);
+  await expect(state(opened)).toHaveAttribute('data-state', 'paid');
+  const token = await opened.widget.getAttribute('checkout');
+  expect(await serverCheckout(stack, token!)).toMatchObject({status: 'paid', amount: 2000, card_saved: true});
+});
