@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin_pages;
 mod after_payment;
 mod binary;
 mod concurrency;

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Extension;
 use secrecy::SecretString;
-use slotpay_core::{ApiError, CardBrand, ErrorCode};
+use slotpay_core::{ApiError, CardBrand, ErrorCode, PublishableKey};
 
 use super::form::{same, Fields};
 use super::merchants::ConfirmPage;
@@ -34,7 +34,8 @@ const BRANDS: &[CardBrand] = &[
     CardBrand::Unionpay,
 ];
 
-/// The fields the form shows again as typed: never the secret key or the signing secret.
+/// The fields the form shows again as typed: never the secret key or the signing secret
+/// (nor the publishable key field when what was typed there is not a publishable key).
 const KEPT: &[&str] = &[
     "provider",
     "name",
@@ -251,11 +252,21 @@ fn input_of(form: &FormData) -> IntegrationInput {
     }
 }
 
+/// The values the form shows again. The publishable key field only when it holds a
+/// publishable key: a secret pasted there is not echoed.
+fn kept(form: &FormData) -> Fields {
+    let mut f = Fields::default();
+    f.keep(form, KEPT);
+    if PublishableKey::parse(&form.text("publishable_key")).is_err() {
+        f.set("publishable_key", "");
+    }
+    f
+}
+
 /// Shows a refusal on the form: each error at its field; a key-mode mix (about both keys)
 /// at the secret key.
 fn refusal_fields(form: &FormData, e: DomainError) -> Fields {
-    let mut f = Fields::default();
-    f.keep(form, KEPT);
+    let mut f = kept(form);
     let at_secret = |mut e: ApiError| {
         if e.param.is_none() && e.code == ErrorCode::MixedKeyModes {
             e.param = Some("secret_key".into());
@@ -296,8 +307,7 @@ pub async fn add(
     Path(merchant_id): Path<String>,
 ) -> Page {
     if form.get("provider") != Some("stripe") {
-        let mut f = Fields::default();
-        f.keep(&form, KEPT);
+        let mut f = kept(&form);
         f.refuse(
             Some("provider"),
             "invalid_request",

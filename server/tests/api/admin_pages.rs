@@ -1,0 +1,1517 @@
+//! The admin pages through HTTP, as a browser uses them (a cookie, forms, redirects not
+//! followed): every POST refused without a session, without or with a wrong CSRF token, or
+//! from another origin, with the database unchanged; sign-in with the admin token (a wrong
+//! one refused, then throttled) or an operator's password; session expiry and sign-out;
+//! the cookie's attributes; the integration flow of the System Guide with each key error
+//! next to its field and nothing saved; services, payment links, payments with a refund
+//! sent twice acting once and showing in the CSV; user input escaped; no secret in any page
+//! (every body goes through the suite's secret scan).
+
+use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, ORIGIN, REFERER, SET_COOKIE};
+use reqwest::StatusCode;
+use secrecy::SecretString;
+use serde_json::json;
+use sqlx::Row;
+
+use crate::helpers::{both_backends, into_resp, register_secret, Resp, TestApp};
+
+both_backends!(
+    posts_without_a_session_change_nothing,
+    posts_without_the_csrf_token_change_nothing,
+    sign_in_with_the_admin_token,
+    operator_password_sign_in,
+    session_expiry_and_sign_out,
+    integration_pages_follow_the_system_guide,
+    services_links_and_payments,
+    user_input_is_escaped,
+);
+
+/// A browser: one session cookie, no redirects followed, the server's own `Origin` on
+/// posts unless told otherwise.
+struct Browser {
+    app: TestApp,
+    client: reqwest::Client,
+    cookie: Option<String>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            app: app.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .build()
+                .unwrap(),
+            cookie: None,
+        }
+    }
+
+    fn remember(&mut self, r: &Resp) {
+        for v in r.headers.get_all(SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let pair = v.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            assert_eq!(name, "slotpay_admin");
+            self.cookie = (!value.is_empty()).then(|| value.to_owned());
+        }
+    }
+
+    fn headers(&self) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Some(c) = &self.cookie {
+            h.insert(
+                COOKIE,
+                HeaderValue::from_str(&format!("other=1; slotpay_admin={c}")).unwrap(),
+            );
+        }
+        h
+    }
+
+    async fn get(&mut self, path: &str) -> Resp {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.app.url))
+            .headers(self.headers())
+            .send()
+            .await
+            .unwrap();
+        let r = into_resp(r).await;
+        self.remember(&r);
+        r
+    }
+
+    /// Posts a form with this origin.
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
+        let origin = self.app.url.clone();
+        self.post_with(path, form, &[(ORIGIN.as_str(), &origin)])
+            .await
+    }
+
+    async fn post_with(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.app.url))
+            .headers(self.headers())
+            .form(form);
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        let r = into_resp(req.send().await.unwrap()).await;
+        self.remember(&r);
+        r
+    }
+
+    /// Gets `page` and posts `form` to `path` with the page's CSRF token.
+    async fn submit(&mut self, page: &str, path: &str, form: &[(&str, &str)]) -> Resp {
+        let token = csrf(&self.get(page).await.expect(200).text);
+        let mut fields = vec![("csrf_token", token.as_str())];
+        fields.extend_from_slice(form);
+        self.post(path, &fields).await
+    }
+
+    /// Signs in with the admin token.
+    async fn sign_in(app: &TestApp) -> Browser {
+        let mut b = Browser::new(app);
+        let token = app.admin_token.clone();
+        let r = b
+            .post(
+                "/admin/sign-in",
+                &[
+                    ("method", "token"),
+                    ("token", &token),
+                    ("next", "/admin/merchants"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        assert!(b.cookie.is_some());
+        b
+    }
+}
+
+/// Where a redirect goes.
+fn location(r: &Resp) -> &str {
+    r.headers
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or_else(|| panic!("no Location ({}): {}", r.status, r.text))
+}
+
+/// The CSRF token of a page's forms.
+fn csrf(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf_token\" value=\"")
+        .unwrap_or_else(|| panic!("no CSRF token in {html}"));
+    let rest = &html[at + "name=\"csrf_token\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// The value of a hidden field.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"));
+    let rest = &html[at + marker.len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// Follows a redirect and returns the page (its flash messages shown once).
+async fn follow(b: &mut Browser, r: &Resp) -> Resp {
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let to = location(r).to_owned();
+    b.get(&to).await
+}
+
+/// What a refused POST must not change: the rows of every table the pages write.
+async fn snapshot(app: &TestApp) -> String {
+    let pool = app.state.db.pool();
+    let mut out = String::new();
+    for (table, cols, order) in [
+        ("merchants", "id, name, allowed_origins, locale, updated_at", "id"),
+        (
+            "integrations",
+            "merchant_id, name, mode, active, status, last_verified_at, version, updated_at, secret_key_enc",
+            "merchant_id",
+        ),
+        ("services", "id, name, price_amount, active, updated_at", "id"),
+        (
+            "checkouts",
+            "token, status, expires_at, amount_captured, amount_refunded, version, updated_at",
+            "token",
+        ),
+        ("refunds", "id, amount, status", "id"),
+        ("cancellation_fees", "id, amount, status", "id"),
+        ("operators", "name, password_hash, updated_at", "name"),
+        ("admin_sessions", "id_hash, expires_at", "id_hash"),
+    ] {
+        let rows = sqlx::query(&format!("SELECT {cols} FROM {table} ORDER BY {order}"))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        out.push_str(&format!("{table}: {}\n", rows.len()));
+        for row in rows {
+            for i in 0..row.len() {
+                let cell = row
+                    .try_get::<Option<String>, _>(i)
+                    .map(|v| v.unwrap_or_default())
+                    .or_else(|_| row.try_get::<Option<i64>, _>(i).map(|v| format!("{v:?}")))
+                    .or_else(|_| row.try_get::<Option<bool>, _>(i).map(|v| format!("{v:?}")))
+                    .unwrap();
+                out.push_str(&cell);
+                out.push('|');
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A merchant taking payments, a service with a cancellation fee, a payment link, a paid
+/// checkout and a paid checkout whose card is saved.
+struct World {
+    merchant: String,
+    service: String,
+    link: String,
+    paid: String,
+}
+
+async fn world(app: &TestApp) -> World {
+    let m = app.pay_merchant(None).await;
+    let s = app
+        .post(
+            &format!("/v1/admin/merchants/{}/services", m.id),
+            json!({"name": "Colour", "price": "120.00", "currency": "eur",
+                   "prepayment": {"type": "fixed", "amount": 2000}, "cancellation_fee": "15.00"}),
+        )
+        .await
+        .expect(201);
+    let link = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2000, "currency": "eur", "description": "Colour", "link": true}),
+        )
+        .await;
+    let paid = app
+        .checkout(
+            &m.id,
+            json!({"amount": 5000, "currency": "eur", "description": "Cut"}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.pay(&paid, &pm, "pay-1").await.expect(200);
+    app.settle_webhooks().await;
+    World {
+        merchant: m.id,
+        service: s.json["id"].as_str().unwrap().to_owned(),
+        link,
+        paid,
+    }
+}
+
+/// Every POST of the admin pages with a plausible form (without the CSRF token).
+fn all_posts(w: &World, app: &TestApp) -> Vec<(String, Vec<(&'static str, String)>)> {
+    let m = &w.merchant;
+    let s = &w.service;
+    let keys = |name: &'static str| -> Vec<(&'static str, String)> {
+        vec![
+            ("provider", "stripe".into()),
+            ("name", name.into()),
+            ("publishable_key", app.sandbox.publishable_key.clone()),
+            ("secret_key", app.sandbox.secret_key.clone()),
+            ("mode", "off".into()),
+            ("card_brands", "visa".into()),
+            ("active", "on".into()),
+        ]
+    };
+    let service = vec![
+        ("name", "Renamed".to_owned()),
+        ("price", "99.00".into()),
+        ("currency", "EUR".into()),
+        ("prepayment", "full".into()),
+        ("active", "on".into()),
+    ];
+    vec![
+        (
+            "/admin/merchants".into(),
+            vec![("name", "New".into()), ("locale", "en".into())],
+        ),
+        (
+            format!("/admin/merchants/{m}"),
+            vec![("name", "Renamed".into()), ("locale", "fr".into())],
+        ),
+        (format!("/admin/merchants/{m}/delete"), vec![]),
+        (format!("/admin/merchants/{m}/integrations"), keys("Second")),
+        (format!("/admin/merchants/{m}/integration"), keys("Renamed")),
+        (format!("/admin/merchants/{m}/integration/verify"), vec![]),
+        (format!("/admin/merchants/{m}/integration/activate"), vec![]),
+        (
+            format!("/admin/merchants/{m}/integration/deactivate"),
+            vec![],
+        ),
+        (format!("/admin/merchants/{m}/integration/delete"), vec![]),
+        (format!("/admin/merchants/{m}/services"), service.clone()),
+        (format!("/admin/merchants/{m}/services/{s}"), service),
+        (format!("/admin/merchants/{m}/services/{s}/delete"), vec![]),
+        (
+            format!("/admin/merchants/{m}/links"),
+            vec![
+                ("description", "New link".into()),
+                ("amount", "10.00".into()),
+                ("currency", "EUR".into()),
+                ("expires_in_days", "7".into()),
+            ],
+        ),
+        (
+            format!("/admin/checkouts/{}/refund", w.paid),
+            vec![
+                ("refund_amount", "1.00".into()),
+                ("refund_key", "nonce-1".into()),
+            ],
+        ),
+        (format!("/admin/checkouts/{}/capture", w.paid), vec![]),
+        (format!("/admin/checkouts/{}/cancel", w.link), vec![]),
+        (format!("/admin/checkouts/{}/resend", w.link), vec![]),
+        (
+            format!("/admin/checkouts/{}/cancellation-fee", w.paid),
+            vec![("fee_amount", "1.00".into()), ("fee_key", "nonce-2".into())],
+        ),
+        ("/admin/sign-out".into(), vec![]),
+    ]
+}
+
+fn as_refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+async fn posts_without_a_session_change_nothing(app: TestApp) {
+    let w = world(&app).await;
+    let before = snapshot(&app).await;
+    let mut anonymous = Browser::new(&app);
+    for (path, form) in all_posts(&w, &app) {
+        let mut fields = as_refs(&form);
+        fields.push(("csrf_token", "guess"));
+        let r = anonymous.post(&path, &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.text);
+        assert_eq!(location(&r), "/admin/sign-in", "{path}");
+        assert!(r.headers.get(SET_COOKIE).is_none(), "{path}");
+    }
+    // A stale or made-up cookie is no session either.
+    anonymous.cookie = Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into());
+    for (path, form) in all_posts(&w, &app) {
+        let r = anonymous.post(&path, &as_refs(&form)).await;
+        assert_eq!(location(&r), "/admin/sign-in", "{path}");
+    }
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "a POST without a session changed something"
+    );
+
+    // Pages redirect to sign-in, remembering where they were going.
+    anonymous.cookie = None;
+    for page in [
+        "/admin/merchants".to_owned(),
+        format!("/admin/merchants/{}/integration", w.merchant),
+        format!("/admin/checkouts/{}", w.paid),
+        format!("/admin/merchants/{}/payments.csv", w.merchant),
+    ] {
+        let r = anonymous.get(&page).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
+        let to = location(&r);
+        assert!(
+            to.starts_with("/admin/sign-in?next=%2Fadmin%2F"),
+            "{page}: {to}"
+        );
+    }
+    let r = anonymous.get("/admin/sign-in").await.expect(200);
+    assert!(r.text.contains("Sign in to slotpay admin"));
+}
+
+async fn posts_without_the_csrf_token_change_nothing(app: TestApp) {
+    let w = world(&app).await;
+    let mut b = Browser::sign_in(&app).await;
+    let good = csrf(&b.get("/admin/merchants").await.expect(200).text);
+    let before = snapshot(&app).await;
+    let wrong = format!("{}x", &good[..good.len() - 1]);
+    for (path, form) in all_posts(&w, &app) {
+        let fields = as_refs(&form);
+        let r = b.post(&path, &fields).await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{path} without a token: {}",
+            r.text
+        );
+        assert!(r.text.contains("csrf_token_invalid"), "{path}");
+        let mut with_wrong = fields.clone();
+        with_wrong.push(("csrf_token", &wrong));
+        let r = b.post(&path, &with_wrong).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} with a wrong token");
+        assert!(r.text.contains("csrf_token_invalid"), "{path}");
+        // The right token from another site's page: refused by origin, then by referrer.
+        let mut with_good = fields.clone();
+        with_good.push(("csrf_token", &good));
+        let r = b
+            .post_with(&path, &with_good, &[("origin", "https://evil.example")])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{path} from another origin"
+        );
+        assert!(r.text.contains("forbidden_origin"), "{path}");
+        let r = b.post_with(&path, &with_good, &[("origin", "null")]).await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{path} from an opaque origin"
+        );
+        let r = b
+            .post_with(
+                &path,
+                &with_good,
+                &[(REFERER.as_str(), "https://evil.example/admin/merchants")],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{path} referred by another site"
+        );
+    }
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "a POST without the right CSRF token changed something"
+    );
+    // The same session and token still work (nothing was spent), with a same-origin
+    // Referer and no Origin too.
+    let r = b
+        .post_with(
+            &format!("/admin/merchants/{}", w.merchant),
+            &[("csrf_token", &good), ("name", "Renamed"), ("locale", "en")],
+            &[(REFERER.as_str(), &format!("{}/admin/merchants", app.url))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(page.text.contains("Merchant updated"), "{}", page.text);
+}
+
+async fn sign_in_with_the_admin_token(app: TestApp) {
+    let wrong = "not-the-admin-token-but-long-enough";
+    register_secret(wrong);
+    let mut b = Browser::new(&app);
+    for _ in 0..5 {
+        let r = b
+            .post("/admin/sign-in", &[("method", "token"), ("token", wrong)])
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+        assert!(r.headers.get(SET_COOKIE).is_none());
+        assert!(r.text.contains("This is not the admin token."));
+        assert!(r
+            .text
+            .contains("aria-describedby=\"f-token-hint f-token-error\""));
+        assert!(!r.text.contains(wrong), "the typed token is not echoed");
+    }
+    assert!(b.cookie.is_none());
+    // The sixth try is refused whatever it holds, the right token included.
+    let token = app.admin_token.clone();
+    let r = b
+        .post("/admin/sign-in", &[("method", "token"), ("token", &token)])
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    assert!(r.headers.get("retry-after").is_some());
+    assert!(r.text.contains("Too many failed sign-ins"));
+    assert!(b.cookie.is_none());
+    let logs = crate::helpers::captured_logs();
+    assert!(logs.contains("admin sign-in failed"));
+    assert!(logs.contains("admin sign-in refused: too many failed attempts"));
+
+    // Another client (a new throttle: the window is per address and this test has one, so
+    // use a fresh server state's throttle by forgetting the failures) signs in.
+    app.state
+        .sign_in_throttle
+        .succeeded(&["ip:127.0.0.1".to_owned()]);
+    let mut b = Browser::sign_in(&app).await;
+    let r = b.get("/admin/merchants").await.expect(200);
+    assert!(r.text.contains("Signed in as admin (token)"));
+    // A signed-in visit to the sign-in page goes on.
+    let r = b.get("/admin/sign-in?next=/admin/merchants").await;
+    assert_eq!(location(&r), "/admin/merchants");
+    // `next` cannot leave the admin pages.
+    let mut c = Browser::new(&app);
+    let r = c
+        .post(
+            "/admin/sign-in",
+            &[
+                ("method", "token"),
+                ("token", &token),
+                ("next", "https://evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/merchants");
+}
+
+async fn operator_password_sign_in(app: TestApp) {
+    let password = "correct horse battery staple";
+    register_secret(password);
+    use slotpay_server::admin::operators;
+    assert!(
+        operators::set_password(&app.state, "alice", SecretString::from(password.to_owned()))
+            .await
+            .unwrap()
+    );
+    assert!(
+        operators::set_password(&app.state, "bob", SecretString::from("short".to_owned()))
+            .await
+            .is_err()
+    );
+    let stored: String = sqlx::query("SELECT password_hash FROM operators WHERE name = $1")
+        .bind("alice")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert!(stored.starts_with("$argon2id$v=19$"), "{stored}");
+    assert!(!stored.contains(password));
+
+    let mut b = Browser::new(&app);
+    for (name, pw) in [("alice", "wrong password here"), ("nobody", password)] {
+        let r = b
+            .post(
+                "/admin/sign-in",
+                &[("method", "operator"), ("operator", name), ("password", pw)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+        assert!(r
+            .text
+            .contains("The operator name or the password is wrong."));
+        assert!(
+            r.text.contains(&format!("value=\"{name}\"")),
+            "the name is kept"
+        );
+        assert!(!r.text.contains(pw), "the password is not echoed");
+    }
+    let r = b
+        .post(
+            "/admin/sign-in",
+            &[
+                ("method", "operator"),
+                ("operator", "alice"),
+                ("password", password),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let r = b.get("/admin/merchants").await.expect(200);
+    assert!(r.text.contains("Signed in as alice"));
+    let operator: Option<String> = sqlx::query("SELECT operator FROM admin_sessions")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(operator.as_deref(), Some("alice"));
+
+    // A new password ends alice's sessions.
+    operators::set_password(
+        &app.state,
+        "alice",
+        SecretString::from("another long password".to_owned()),
+    )
+    .await
+    .unwrap();
+    let r = b.get("/admin/merchants").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(location(&r).starts_with("/admin/sign-in"));
+}
+
+async fn session_expiry_and_sign_out(app: TestApp) {
+    let mut b = Browser::sign_in(&app).await;
+    let cookie = b.cookie.clone().unwrap();
+    // Stored as its SHA-256 only.
+    let rows = sqlx::query("SELECT id_hash FROM admin_sessions")
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let id_hash: String = rows[0].get(0);
+    assert_eq!(id_hash.len(), 64);
+    assert_ne!(id_hash, cookie);
+    assert_eq!(cookie.len(), 43, "256 random bits");
+
+    b.get("/admin/merchants").await.expect(200);
+    sqlx::query("UPDATE admin_sessions SET expires_at = $1")
+        .bind(slotpay_server::db::now() - 1)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let r = b.get("/admin/merchants").await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "an expired session is no session"
+    );
+    assert!(location(&r).starts_with("/admin/sign-in"));
+
+    let mut b = Browser::sign_in(&app).await;
+    let r = b.submit("/admin/merchants", "/admin/sign-out", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(location(&r), "/admin/sign-in?signed_out=1");
+    let set = r.headers.get(SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(
+        set.starts_with("slotpay_admin=;") && set.contains("Max-Age=0"),
+        "{set}"
+    );
+    assert!(b.cookie.is_none());
+    let page = b.get("/admin/sign-in?signed_out=1").await.expect(200);
+    assert!(page.text.contains("You are signed out."));
+    let left = sqlx::query("SELECT id_hash FROM admin_sessions WHERE expires_at > $1")
+        .bind(slotpay_server::db::now())
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "sign-out deleted the session");
+}
+
+/// The session cookie's attributes; `Secure` when the public URL is HTTPS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookie_attributes() {
+    for (public, secure) in [(None, false), (Some("https://pay.example"), true)] {
+        let app = crate::helpers::spawn_app(
+            crate::helpers::Backend::Sqlite,
+            Box::new(move |c| {
+                c.public_url = public.map(|u| url::Url::parse(u).unwrap());
+            }),
+        )
+        .await
+        .unwrap();
+        let mut b = Browser::new(&app);
+        let token = app.admin_token.clone();
+        let origin = match public {
+            Some(u) => u.to_owned(),
+            None => app.url.clone(),
+        };
+        // The origin check uses the public URL, not the address reached.
+        let r = b
+            .post_with(
+                "/admin/sign-in",
+                &[("method", "token"), ("token", &token)],
+                &[("origin", &app.url)],
+            )
+            .await;
+        assert_eq!(
+            r.status == StatusCode::FORBIDDEN,
+            public.is_some(),
+            "{}",
+            r.text
+        );
+        let r = b
+            .post_with(
+                "/admin/sign-in",
+                &[("method", "token"), ("token", &token)],
+                &[("origin", &origin)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        let set = r.headers.get(SET_COOKIE).unwrap().to_str().unwrap();
+        for attr in [
+            "HttpOnly",
+            "SameSite=Strict",
+            "Path=/admin",
+            "Max-Age=43200",
+        ] {
+            assert!(set.contains(attr), "{attr} in {set}");
+        }
+        assert_eq!(set.contains("Secure"), secure, "{set}");
+        let page = b.get("/admin/merchants").await.expect(200);
+        for (h, want) in [
+            ("cache-control", "no-store"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "same-origin"),
+        ] {
+            assert_eq!(page.headers.get(h).unwrap(), want, "{h}");
+        }
+        let csp = page
+            .headers
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"));
+        assert!(!csp.contains("unsafe-inline"));
+        assert!(!page.text.contains("<script>") && !page.text.contains(" style="));
+        app.teardown().await;
+    }
+}
+
+/// The error shown for a form field: its message, the summary's code, the input marked.
+fn assert_field_error(r: &Resp, field: &str, code: &str) {
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(
+        r.text
+            .contains(&format!("data-code=\"{code}\"><a href=\"#f-{field}\">")),
+        "{code} at {field} in the summary: {}",
+        r.text
+    );
+    assert!(
+        r.text.contains(&format!("id=\"f-{field}-error\"")),
+        "{field}'s error: {}",
+        r.text
+    );
+    if field != "mode" {
+        let input = &r.text[r.text.find(&format!("id=\"f-{field}\"")).unwrap()..];
+        let input = &input[..input.find('>').unwrap()];
+        assert!(input.contains("aria-invalid=\"true\""), "{input}");
+        assert!(input.contains(&format!("f-{field}-error")), "{input}");
+    }
+}
+
+async fn integration_pages_follow_the_system_guide(app: TestApp) {
+    let mut b = Browser::sign_in(&app).await;
+    let r = b
+        .submit(
+            "/admin/merchants/new",
+            "/admin/merchants",
+            &[
+                ("name", "Salon Lumière"),
+                ("allowed_origins", "https://salon.example"),
+                ("locale", "fr"),
+            ],
+        )
+        .await;
+    let m = location(&r).rsplit('/').next().unwrap().to_owned();
+    let list = format!("/admin/merchants/{m}/integrations");
+    let new = format!("/admin/merchants/{m}/integrations/new");
+    let page = b.get(&list).await.expect(200);
+    assert!(page.text.contains("No integration yet") && page.text.contains("Add integration"));
+    let form = b.get(&new).await.expect(200);
+    assert!(
+        form.text.contains("Save integration")
+            && form.text.contains(&format!("href=\"{list}\">Cancel"))
+    );
+
+    let pk = app.sandbox.publishable_key.clone();
+    let sk = app.sandbox.secret_key.clone();
+    let live_pk = format!("pk_live_{}", &pk["pk_test_".len()..]);
+    let unknown = format!("sk_test_{}", "Zz9".repeat(10));
+    let spaced = format!("sk_test_{} {}", &sk[8..20], &sk[20..]);
+    let short = "sk_test_x".to_owned();
+    let cases: Vec<(&str, &str, &str, &str, &str)> = vec![
+        (
+            &pk,
+            &pk,
+            "sandbox",
+            "secret_key",
+            "publishable_key_in_secret_field",
+        ),
+        (
+            &sk,
+            &sk,
+            "sandbox",
+            "publishable_key",
+            "secret_key_in_publishable_field",
+        ),
+        (
+            &pk,
+            &spaced,
+            "sandbox",
+            "secret_key",
+            "key_contains_whitespace",
+        ),
+        (&live_pk, &sk, "sandbox", "secret_key", "mixed_key_modes"),
+        (&pk, &sk, "live", "mode", "key_mode_mismatch"),
+        (&pk, &short, "sandbox", "secret_key", "invalid_secret_key"),
+        (
+            &pk,
+            "xk_test_abcdefghij",
+            "sandbox",
+            "secret_key",
+            "unknown_key_prefix",
+        ),
+        (&pk, "", "sandbox", "secret_key", "invalid_secret_key"),
+        // Well formed, but Stripe does not know it: the System Guide's invalid key.
+        (&pk, &unknown, "sandbox", "secret_key", "invalid_secret_key"),
+    ];
+    let before = snapshot(&app).await;
+    for (publishable, secret, mode, field, code) in cases {
+        let r = b
+            .submit(
+                &new,
+                &list,
+                &[
+                    ("provider", "stripe"),
+                    ("name", "Stripe"),
+                    ("publishable_key", publishable),
+                    ("secret_key", secret),
+                    ("mode", mode),
+                    ("card_brands", "visa"),
+                    ("card_brands", "amex"),
+                    ("activate", "on"),
+                ],
+            )
+            .await;
+        assert_field_error(&r, field, code);
+        let input = &r.text[r.text.find("id=\"f-secret_key\"").unwrap()..];
+        let input = &input[..input.find('>').unwrap()];
+        assert!(
+            !input.contains("value="),
+            "{code}: the secret is not sent back: {input}"
+        );
+        if secret != publishable && !secret.is_empty() {
+            assert!(
+                !r.text.contains(secret),
+                "{code}: the secret is not sent back"
+            );
+        }
+        if field != "publishable_key" {
+            assert!(
+                r.text.contains(&format!("value=\"{publishable}\"")),
+                "{code}: kept"
+            );
+        }
+        assert!(
+            r.text.contains("value=\"amex\" checked"),
+            "{code}: brands kept"
+        );
+        assert!(!r.text.contains("value=\"jcb\" checked"));
+    }
+    assert_eq!(snapshot(&app).await, before, "nothing added");
+    assert!(app.state.db.get_integration(&m).await.unwrap().is_none());
+
+    // Cancel: a link back to the list; nothing added.
+    let page = b.get(&list).await.expect(200);
+    assert!(page.text.contains("No integration yet"));
+
+    // Keys pasted with spaces: saved trimmed, and the page says so. Activated at once.
+    let r = b
+        .submit(
+            &new,
+            &list,
+            &[
+                ("provider", "stripe"),
+                ("name", "Stripe Lumière"),
+                ("publishable_key", &format!(" {pk}\t")),
+                ("secret_key", &format!("  {sk}  ")),
+                ("mode", "sandbox"),
+                ("card_brands", "visa"),
+                ("card_brands", "mastercard"),
+                ("activate", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), format!("/admin/merchants/{m}/integration"));
+    let details = follow(&mut b, &r).await.expect(200);
+    for text in [
+        "Integration added",
+        "Integration activated",
+        "Surrounding spaces were removed from the secret key",
+        "Surrounding spaces were removed from the publishable key",
+        "data-status=\"Active\"",
+        "Registered through Stripe&#39;s API by slotpay",
+        &format!("/v1/webhooks/stripe/{m}"),
+        "Visa, Mastercard",
+    ] {
+        assert!(details.text.contains(text), "{text} in {}", details.text);
+    }
+    assert!(details
+        .text
+        .contains(&format!("{}...{}", &sk[..8], &sk[sk.len() - 4..])));
+    let stored = app.state.db.get_integration(&m).await.unwrap().unwrap();
+    assert_eq!(stored.publishable_key, pk, "saved trimmed");
+    assert!(stored.active);
+    // Shown once.
+    let again = b.get(&format!("/admin/merchants/{m}/integration")).await;
+    assert!(!again.text.contains("Integration added"));
+
+    // Adding a second one is refused; the list has one line with its toggle.
+    let r = b
+        .submit(
+            &new,
+            &list,
+            &[
+                ("provider", "stripe"),
+                ("name", "Two"),
+                ("publishable_key", &pk),
+                ("secret_key", &sk),
+                ("mode", "sandbox"),
+                ("card_brands", "visa"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("already has a Stripe integration"));
+    let page = b.get(&list).await.expect(200);
+    assert!(page.text.contains("Stripe Lumière") && page.text.contains(">Deactivate<"));
+    assert!(!page.text.contains(">Add integration<"));
+
+    // Deactivate and activate from the list, each confirmed.
+    let r = b
+        .submit(
+            &list,
+            &format!("/admin/merchants/{m}/integration/deactivate"),
+            &[("back", &list)],
+        )
+        .await;
+    assert_eq!(location(&r), list);
+    let page = follow(&mut b, &r).await;
+    assert!(page.text.contains("Integration deactivated") && page.text.contains(">Activate<"));
+    assert!(
+        !app.state
+            .db
+            .get_integration(&m)
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    let r = b
+        .submit(
+            &list,
+            &format!("/admin/merchants/{m}/integration/activate"),
+            &[("back", &list)],
+        )
+        .await;
+    let page = follow(&mut b, &r).await;
+    assert!(page.text.contains("Integration activated"), "{}", page.text);
+
+    // Edit with the key fields empty: the keys stay; the name changes.
+    let edit = format!("/admin/merchants/{m}/integration/edit");
+    let form = b.get(&edit).await.expect(200);
+    assert!(form.text.contains("Leave empty to keep the stored key"));
+    assert!(!form.text.contains(&sk));
+    let enc_before = stored.secret_key_enc.clone();
+    let r = b
+        .submit(
+            &edit,
+            &format!("/admin/merchants/{m}/integration"),
+            &[
+                ("provider", "stripe"),
+                ("name", "Stripe (main)"),
+                ("publishable_key", ""),
+                ("secret_key", ""),
+                ("mode", "sandbox"),
+                ("card_brands", "visa"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(page.text.contains("Integration updated"), "{}", page.text);
+    let after = app.state.db.get_integration(&m).await.unwrap().unwrap();
+    assert_eq!(after.name, "Stripe (main)");
+    assert_eq!(after.secret_key_enc, enc_before, "the stored key is kept");
+    assert!(after.active && after.status == "active");
+    // An edit with a key error saves nothing and keeps the typed name.
+    let before = snapshot(&app).await;
+    let r = b
+        .submit(
+            &edit,
+            &format!("/admin/merchants/{m}/integration"),
+            &[
+                ("provider", "stripe"),
+                ("name", "Typed"),
+                ("secret_key", &pk),
+                ("mode", "sandbox"),
+                ("card_brands", "visa"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_field_error(&r, "secret_key", "publishable_key_in_secret_field");
+    assert!(r.text.contains("value=\"Typed\""));
+    assert_eq!(snapshot(&app).await, before);
+
+    // Revoked in the sandbox, "Verify now" shows Error with Stripe's reason.
+    app.sandbox.revoke_key(&sk).unwrap();
+    let r = b
+        .submit(
+            &format!("/admin/merchants/{m}/integration"),
+            &format!("/admin/merchants/{m}/integration/verify"),
+            &[],
+        )
+        .await;
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(page.text.contains("Verification failed"), "{}", page.text);
+    assert!(page.text.contains("data-status=\"Error\""));
+    assert!(page.text.contains("api_key_expired"));
+
+    // Delete: the confirmation page, its cancel, then the deletion.
+    let confirm = b
+        .get(&format!("/admin/merchants/{m}/integration/delete"))
+        .await
+        .expect(200);
+    assert!(confirm
+        .text
+        .contains("Are you sure you want to delete the integration"));
+    assert!(confirm
+        .text
+        .contains(&format!("href=\"/admin/merchants/{m}/integration\">Cancel")));
+    assert!(
+        app.state.db.get_integration(&m).await.unwrap().is_some(),
+        "asking deletes nothing"
+    );
+    let r = b
+        .submit(
+            &format!("/admin/merchants/{m}/integration/delete"),
+            &format!("/admin/merchants/{m}/integration/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&r), list);
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(page.text.contains("Integration deleted"));
+    assert!(app.state.db.get_integration(&m).await.unwrap().is_none());
+    assert!(
+        app.state.db.get_merchant(&m).await.unwrap().is_some(),
+        "the merchant stays"
+    );
+}
+
+async fn services_links_and_payments(app: TestApp) {
+    let w = world(&app).await;
+    let m = w.merchant.clone();
+    let mut b = Browser::sign_in(&app).await;
+
+    // A service below the minimum is refused with core's message, at the rule.
+    let services = format!("/admin/merchants/{m}/services");
+    let new = format!("{services}/new");
+    let before = snapshot(&app).await;
+    let r = b
+        .submit(
+            &new,
+            &services,
+            &[
+                ("name", "Nail"),
+                ("price", "4.00"),
+                ("currency", "usd"),
+                ("prepayment", "percent"),
+                ("percent", "10"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_field_error(&r, "percent", "amount_too_small");
+    assert!(r
+        .text
+        .contains("Your payment must be no less than 0.50 USD"));
+    assert_eq!(snapshot(&app).await, before);
+    let r = b
+        .submit(
+            &new,
+            &services,
+            &[
+                ("name", "Haircut"),
+                ("price", "45.00"),
+                ("currency", "EUR"),
+                ("prepayment", "fixed"),
+                ("deposit", "12.50"),
+                ("cancellation_fee", "10"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(page.text.contains("Service Haircut added"));
+    assert!(page.text.contains("Deposit of 12.50 EUR"), "{}", page.text);
+    let list = app
+        .get(&format!("/v1/admin/merchants/{m}/services"))
+        .await
+        .expect(200);
+    let haircut = list.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Haircut")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        haircut["prepayment"],
+        json!({"type": "fixed", "amount": 1250})
+    );
+    let sid = haircut["id"].as_str().unwrap();
+    let edit = format!("{services}/{sid}/edit");
+    let form = b.get(&edit).await.expect(200);
+    assert!(form.text.contains("value=\"12.50\"") && form.text.contains("value=\"45.00\""));
+    let r = b
+        .submit(
+            &edit,
+            &format!("{services}/{sid}"),
+            &[
+                ("name", "Haircut"),
+                ("price", "50.00"),
+                ("currency", "EUR"),
+                ("prepayment", "full"),
+                ("cancellation_fee", ""),
+            ],
+        )
+        .await;
+    follow(&mut b, &r).await.expect(200);
+    let s = app
+        .get(&format!("/v1/admin/merchants/{m}/services/{sid}"))
+        .await
+        .expect(200);
+    assert_eq!(s.json["price"]["amount"], 5000);
+    assert!(s.json["cancellation_fee"].is_null() && s.json["active"] == false);
+    let r = b
+        .submit(
+            &format!("{services}/{sid}/delete"),
+            &format!("{services}/{sid}/delete"),
+            &[],
+        )
+        .await;
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(page.text.contains("Service Haircut deleted"));
+
+    // Payment links: create (amount and description), see, resend, cancel.
+    let links = format!("/admin/merchants/{m}/links");
+    let r = b
+        .submit(
+            &format!("{links}/new"),
+            &links,
+            &[
+                ("description", "Balayage"),
+                ("amount", "0.49"),
+                ("currency", "EUR"),
+                ("expires_in_days", "7"),
+            ],
+        )
+        .await;
+    assert_field_error(&r, "amount", "amount_too_small");
+    let r = b
+        .submit(
+            &format!("{links}/new"),
+            &links,
+            &[
+                ("description", "Balayage"),
+                ("amount", "80.00"),
+                ("currency", "EUR"),
+                ("expires_in_days", "3"),
+            ],
+        )
+        .await;
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(
+        page.text.contains("Payment link created for 80.00 EUR"),
+        "{}",
+        page.text
+    );
+    let token = page.text[page.text.find("/pay/cs_").unwrap() + 5..]
+        .split(['"', '<', ' '])
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(page
+        .text
+        .contains(&format!("value=\"{}/pay/{token}\" readonly", app.url)));
+    assert!(page.text.contains("data-copy=\"url-"), "a copy button");
+    let expires = app.stored(&token).await.expires_at.unwrap();
+    assert!((expires - slotpay_server::db::now() - 3 * 86_400).abs() < 60);
+    let r = b
+        .submit(
+            &links,
+            &format!("/admin/checkouts/{token}/resend"),
+            &[("back", &links)],
+        )
+        .await;
+    let page = follow(&mut b, &r).await;
+    assert!(page.text.contains("Payment link sent again"));
+    let resent = app.stored(&token).await.expires_at.unwrap();
+    assert!(
+        (resent - slotpay_server::db::now() - 7 * 86_400).abs() < 60,
+        "a new expiry"
+    );
+    // A link for a service: its prepayment.
+    let r = b
+        .submit(
+            &format!("{links}/new"),
+            &links,
+            &[
+                ("service_id", &w.service),
+                ("currency", "EUR"),
+                ("expires_in_days", "7"),
+            ],
+        )
+        .await;
+    let page = follow(&mut b, &r).await;
+    assert!(
+        page.text.contains("Payment link created for 20.00 EUR"),
+        "{}",
+        page.text
+    );
+    let r = b
+        .submit(
+            &links,
+            &format!("/admin/checkouts/{token}/cancel"),
+            &[("back", &links)],
+        )
+        .await;
+    let page = follow(&mut b, &r).await;
+    assert!(page.text.contains("Payment link canceled"));
+    assert_eq!(app.stored(&token).await.status, "canceled");
+
+    // Payments: the table, the filters, the detail page, a partial refund sent twice.
+    let payments = format!("/admin/merchants/{m}/payments");
+    let table = b.get(&payments).await.expect(200);
+    assert!(table.text.contains(&format!("/admin/checkouts/{}", w.paid)));
+    let paid_only = b.get(&format!("{payments}?status=paid")).await.expect(200);
+    assert!(paid_only.text.contains(&w.paid) && !paid_only.text.contains(&token));
+    let bad = b.get(&format!("{payments}?from=yesterday")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("id=\"f-from-error\""));
+    let today = reqwest_date(slotpay_server::db::now());
+    let until_today = b
+        .get(&format!("{payments}?from={today}&to={today}"))
+        .await
+        .expect(200);
+    assert!(until_today.text.contains(&w.paid), "until is inclusive");
+
+    let detail = format!("/admin/checkouts/{}", w.paid);
+    let page = b.get(&detail).await.expect(200);
+    let pi = app.stored(&w.paid).await.payment_intent_id.unwrap();
+    assert!(page.text.contains(&pi));
+    assert!(page.text.contains("Remaining refundable: 50.00 EUR"));
+    let nonce = hidden(&page.text, "refund_key");
+    let token_csrf = csrf(&page.text);
+    let form = [
+        ("csrf_token", token_csrf.as_str()),
+        ("refund_key", nonce.as_str()),
+        ("refund_amount", "12.50"),
+    ];
+    let first = b.post(&format!("{detail}/refund"), &form).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
+    let second = b.post(&format!("{detail}/refund"), &form).await;
+    assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.text);
+    let stored = app.stored(&w.paid).await;
+    assert_eq!(stored.amount_refunded, 1250, "a double submit refunds once");
+    let page = b.get(&detail).await.expect(200);
+    assert!(page.text.contains("Refund of 12.50 EUR"), "{}", page.text);
+    assert!(page.text.contains("Remaining refundable: 37.50 EUR"));
+    assert_ne!(
+        hidden(&page.text, "refund_key"),
+        nonce,
+        "a new form, a new nonce"
+    );
+    // More than remains: refused at the amount, nothing refunded.
+    let r = b
+        .submit(
+            &detail,
+            &format!("{detail}/refund"),
+            &[("refund_key", "other"), ("refund_amount", "40.00")],
+        )
+        .await;
+    assert_field_error(&r, "refund_amount", "refund_exceeds_remaining");
+    assert!(r.text.contains("Only 37.50 EUR remains refundable"));
+    assert_eq!(app.stored(&w.paid).await.amount_refunded, 1250);
+    app.settle_webhooks().await;
+
+    // The CSV report has the refund.
+    let csv = b
+        .get(&format!("/admin/merchants/{m}/payments.csv"))
+        .await
+        .expect(200);
+    assert_eq!(
+        csv.headers.get("content-type").unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    assert!(csv
+        .headers
+        .get("content-disposition")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let mut lines = csv.text.trim_start_matches('\u{feff}').lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "refunded").unwrap();
+    let line = lines.find(|l| l.contains(&w.paid)).unwrap();
+    assert_eq!(line.split(',').nth(col), Some("12.50"), "{line}");
+
+    // An authorisation: captured in part from its page; another canceled.
+    let auth = app
+        .checkout(
+            &m,
+            json!({"amount": 3000, "currency": "eur", "description": "Hold", "capture": true}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.pay(&auth, &pm, "pay-auth").await.expect(200);
+    let page = format!("/admin/checkouts/{auth}");
+    let r = b
+        .submit(
+            &page,
+            &format!("{page}/capture"),
+            &[("capture_amount", "20.00")],
+        )
+        .await;
+    let shown = follow(&mut b, &r).await;
+    assert!(
+        shown.text.contains("Payment captured: 20.00 EUR"),
+        "{}",
+        shown.text
+    );
+    let auth2 = app
+        .checkout(
+            &m,
+            json!({"amount": 3000, "currency": "eur", "description": "Hold 2", "capture": true}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.pay(&auth2, &pm, "pay-auth2").await.expect(200);
+    let page = format!("/admin/checkouts/{auth2}");
+    let r = b.submit(&page, &format!("{page}/cancel"), &[]).await;
+    let shown = follow(&mut b, &r).await;
+    assert!(
+        shown.text.contains("Authorisation canceled"),
+        "{}",
+        shown.text
+    );
+    assert_eq!(app.stored(&auth2).await.status, "canceled");
+
+    // A cancellation fee on a saved card.
+    let saved = app
+        .checkout(
+            &m,
+            json!({"service_id": w.service, "description": "Colour"}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.pay_at(None, &saved, &pm, "pay-saved", true)
+        .await
+        .expect(200);
+    let page = format!("/admin/checkouts/{saved}");
+    let shown = b.get(&page).await.expect(200);
+    assert!(
+        shown.text.contains("value=\"15.00\""),
+        "the offered fee prefilled"
+    );
+    let fee_key = hidden(&shown.text, "fee_key");
+    let r = b
+        .submit(
+            &page,
+            &format!("{page}/cancellation-fee"),
+            &[("fee_key", &fee_key), ("fee_amount", "15.00")],
+        )
+        .await;
+    let shown = follow(&mut b, &r).await;
+    assert!(
+        shown.text.contains("Cancellation fee of 15.00 EUR"),
+        "{}",
+        shown.text
+    );
+
+    // Every page, one last time through the secret scan (into_resp checks each body).
+    for page in [
+        "/admin/merchants".to_owned(),
+        format!("/admin/merchants/{m}"),
+        format!("/admin/merchants/{m}/edit"),
+        format!("/admin/merchants/{m}/integrations"),
+        format!("/admin/merchants/{m}/integration"),
+        format!("/admin/merchants/{m}/integration/edit"),
+        format!("/admin/merchants/{m}/integrations/new"),
+        services.clone(),
+        links.clone(),
+        payments.clone(),
+        detail.clone(),
+        format!("/admin/checkouts/{saved}"),
+        format!("/admin/merchants/{m}/delete"),
+    ] {
+        let r = b.get(&page).await.expect(200);
+        assert!(r.text.contains("</html>"), "{page}");
+    }
+}
+
+/// `2026-11-21` of unix seconds.
+fn reqwest_date(secs: i64) -> String {
+    slotpay_server::domain::reports::iso8601(secs)[..10].to_owned()
+}
+
+async fn user_input_is_escaped(app: TestApp) {
+    let mut b = Browser::sign_in(&app).await;
+    let evil = "<script>alert(1)</script>";
+    let r = b
+        .submit(
+            "/admin/merchants/new",
+            "/admin/merchants",
+            &[
+                ("name", evil),
+                ("allowed_origins", "https://salon.example"),
+                ("locale", "en"),
+            ],
+        )
+        .await;
+    let page = follow(&mut b, &r).await.expect(200);
+    let list = b.get("/admin/merchants").await.expect(200);
+    for text in [&page.text, &list.text] {
+        assert!(!text.contains(evil), "shown unescaped");
+        assert!(
+            text.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{text}"
+        );
+    }
+    // A refused form shows what was typed, escaped too.
+    let r = b
+        .submit(
+            "/admin/merchants/new",
+            "/admin/merchants",
+            &[
+                ("name", "\"><img src=x onerror=alert(1)>"),
+                ("allowed_origins", "javascript:alert(1)"),
+            ],
+        )
+        .await;
+    assert_field_error(&r, "allowed_origins", "invalid_origin");
+    assert!(!r.text.contains("<img src=x"));
+    assert!(r.text.contains("Origin on line 1"));
+}
+
+/// `slotpay operator set-password` reads the password from standard input (never an
+/// argument), stores an Argon2id hash, and the server then signs the operator in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_cli_sets_a_password_the_server_accepts() {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let password = "a long cli password 42";
+    register_secret(password);
+    let slotpay = || {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_slotpay"));
+        cmd.current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SLOTPAY_DATA_DIR", dir.path().join("data"))
+            .kill_on_drop(true);
+        cmd
+    };
+    let run = |args: &'static [&'static str], input: &'static str| {
+        let mut cmd = slotpay();
+        async move {
+            let mut child = cmd
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .await
+                .unwrap();
+            let out = child.wait_with_output().await.unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            crate::helpers::assert_no_secret(&text, "the CLI's output");
+            (out.status.success(), text)
+        }
+    };
+    let (ok, text) = run(&["operator", "set-password", "alice"], "short\n").await;
+    assert!(!ok && text.contains("12 to 1024 characters"), "{text}");
+    let (ok, text) = run(
+        &["operator", "set-password", "alice"],
+        "a long cli password 42\n",
+    )
+    .await;
+    assert!(ok && text.contains("operator added: alice"), "{text}");
+    let (ok, text) = run(&["operator", "list"], "").await;
+    assert!(ok && text.starts_with("alice\t"), "{text}");
+
+    let mut server = slotpay()
+        .arg("serve")
+        .env("SLOTPAY_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let addr = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("addr=").nth(1) {
+                if line.contains("slotpay listening") {
+                    return rest.split_whitespace().next().unwrap().to_owned();
+                }
+            }
+        }
+        panic!("the server stopped");
+    })
+    .await
+    .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let sign_in = |pw: &'static str| {
+        client
+            .post(format!("http://{addr}/admin/sign-in"))
+            .form(&[
+                ("method", "operator"),
+                ("operator", "alice"),
+                ("password", pw),
+            ])
+            .send()
+    };
+    let wrong = sign_in("not the password at all").await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = sign_in("a long cli password 42").await.unwrap();
+    assert_eq!(right.status(), StatusCode::SEE_OTHER);
+    assert!(right.headers().get(SET_COOKIE).is_some());
+    server.kill().await.unwrap();
+    let (ok, text) = run(&["operator", "remove", "alice"], "").await;
+    assert!(ok && text.contains("operator removed: alice"), "{text}");
+}
