@@ -24,6 +24,7 @@ both_backends!(
     integration_pages_follow_the_system_guide,
     services_links_and_payments,
     user_input_is_escaped,
+    json_api_adds_an_integration_the_same_way,
 );
 
 /// A browser: one session cookie, no redirects followed, the server's own `Origin` on
@@ -1514,4 +1515,36 @@ async fn operator_cli_sets_a_password_the_server_accepts() {
     server.kill().await.unwrap();
     let (ok, text) = run(&["operator", "remove", "alice"], "").await;
     assert!(ok && text.contains("operator removed: alice"), "{text}");
+}
+
+/// `POST /v1/admin/merchants/{id}/integration` is the pages' "Save integration": the same
+/// domain function (verified at once, a key Stripe refuses not added, one per merchant).
+async fn json_api_adds_an_integration_the_same_way(app: TestApp) {
+    let m = app.merchant(&[]).await;
+    let path = format!("/v1/admin/merchants/{m}/integration");
+    let unknown = format!("sk_test_{}", "Zz9".repeat(10));
+    let r = app
+        .post(
+            &path,
+            json!({"publishable_key": app.sandbox.publishable_key, "secret_key": unknown, "mode": "sandbox"}),
+        )
+        .await;
+    r.expect_error(400, "invalid_secret_key", Some("secret_key"));
+    app.get(&path).await.expect(404);
+    let r = app
+        .post(
+            &path,
+            json!({"publishable_key": app.sandbox.publishable_key, "secret_key": app.sandbox.secret_key, "mode": "sandbox"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(r.json["status"], "active", "verified at once");
+    assert_eq!(r.json["active"], false, "activation is its own call");
+    let r = app
+        .post(
+            &path,
+            json!({"publishable_key": app.sandbox.publishable_key, "secret_key": app.sandbox.secret_key, "mode": "sandbox"}),
+        )
+        .await;
+    r.expect_error(409, "conflict", None);
 }
