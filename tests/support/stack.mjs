@@ -256,7 +256,6 @@ export async function startStack(options = {}) {
         port: ports.booking,
         slotpayUrl: serverUrl,
         sandboxUrl: sandbox.url,
-        merchantId: stack.merchant.id,
         // The booking site's backend calls the platform API with the admin token; the
         // browser never sees it.
         createCheckout: (input) => createCheckout(stack, input),
