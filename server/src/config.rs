@@ -27,6 +27,8 @@ pub const VARIABLES: &[&str] = &[
     "SLOTPAY_STRIPE_TIMEOUT_SECS",
     "SLOTPAY_LOG",
     "SLOTPAY_WWW_DIR",
+    "SLOTPAY_RATE_LIMIT_IP",
+    "SLOTPAY_RATE_LIMIT_MERCHANT",
 ];
 
 /// Stripe's REST API.
@@ -89,9 +91,10 @@ pub struct Config {
     pub log: LogFormat,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
-    /// Per client IP, on public routes.
+    /// Per client IP, on public routes (`SLOTPAY_RATE_LIMIT_IP`, `<per second>,<burst>`,
+    /// default `5,30`). A load generator on one IP needs it raised (`./dev bench` does).
     pub rate_limit_ip: RateLimit,
-    /// Per merchant, on public routes.
+    /// Per merchant, on public routes (`SLOTPAY_RATE_LIMIT_MERCHANT`, default `20,120`).
     pub rate_limit_merchant: RateLimit,
     /// The directory served at `/`: the loader, the widget's wasm, demo pages
     /// (`SLOTPAY_WWW_DIR`, default `www` relative to the working directory).
@@ -262,6 +265,12 @@ impl Config {
         if let Some(v) = get("SLOTPAY_WWW_DIR") {
             config.www_dir = PathBuf::from(v.trim());
         }
+        if let Some(v) = get("SLOTPAY_RATE_LIMIT_IP") {
+            config.rate_limit_ip = parse_rate_limit("SLOTPAY_RATE_LIMIT_IP", &v)?;
+        }
+        if let Some(v) = get("SLOTPAY_RATE_LIMIT_MERCHANT") {
+            config.rate_limit_merchant = parse_rate_limit("SLOTPAY_RATE_LIMIT_MERCHANT", &v)?;
+        }
         if let Some(v) = get("SLOTPAY_LOG") {
             config.log = match v.trim() {
                 "pretty" => LogFormat::Pretty,
@@ -313,6 +322,24 @@ fn parse_base_url(variable: &str, value: &str) -> Result<Url, ConfigError> {
         ));
     }
     Ok(url)
+}
+
+/// `<requests per second>,<burst>`, e.g. `5,30`: a positive finite rate and a burst of at
+/// least 1 (a bucket that never holds a token would refuse everything).
+fn parse_rate_limit(variable: &str, value: &str) -> Result<RateLimit, ConfigError> {
+    let refused = || {
+        err(
+            variable,
+            format!("expected <requests per second>,<burst> such as 5,30, got {value:?}"),
+        )
+    };
+    let (rate, burst) = value.trim().split_once(',').ok_or_else(refused)?;
+    let per_second: f64 = rate.trim().parse().map_err(|_| refused())?;
+    let burst: u32 = burst.trim().parse().map_err(|_| refused())?;
+    if !(per_second.is_finite() && per_second > 0.0) || burst == 0 {
+        return Err(refused());
+    }
+    Ok(RateLimit { burst, per_second })
 }
 
 /// Reads the TOML file: a table of strings (numbers are accepted and turned into strings).
@@ -424,6 +451,26 @@ mod tests {
                 "SLOTPAY_STRIPE_TIMEOUT_SECS: not a number",
             ),
             ("SLOTPAY_LOG", "xml", "SLOTPAY_LOG: expected pretty or json"),
+            (
+                "SLOTPAY_RATE_LIMIT_IP",
+                "100",
+                "SLOTPAY_RATE_LIMIT_IP: expected <requests per second>,<burst>",
+            ),
+            (
+                "SLOTPAY_RATE_LIMIT_IP",
+                "0,30",
+                "SLOTPAY_RATE_LIMIT_IP: expected",
+            ),
+            (
+                "SLOTPAY_RATE_LIMIT_MERCHANT",
+                "20,0",
+                "SLOTPAY_RATE_LIMIT_MERCHANT: expected",
+            ),
+            (
+                "SLOTPAY_RATE_LIMIT_MERCHANT",
+                "inf,10",
+                "SLOTPAY_RATE_LIMIT_MERCHANT: expected",
+            ),
         ];
         for (var, value, want) in cases {
             let e = from(&[(var, value)]).unwrap_err().to_string();
@@ -434,6 +481,43 @@ mod tests {
         assert!(!e.to_string().contains("hunter2"));
         let e = from(&[("SLOTPAY_MASTER_KEY", "zz".repeat(32).as_str())]).unwrap_err();
         assert!(!e.to_string().contains("zzzz"));
+    }
+
+    #[test]
+    fn rate_limits_are_configurable_and_default_unchanged() {
+        let c = from(&[]).unwrap();
+        assert_eq!(
+            (c.rate_limit_ip, c.rate_limit_merchant),
+            (
+                RateLimit {
+                    burst: 30,
+                    per_second: 5.0
+                },
+                RateLimit {
+                    burst: 120,
+                    per_second: 20.0
+                }
+            )
+        );
+        let c = from(&[
+            ("SLOTPAY_RATE_LIMIT_IP", " 100000, 50000 "),
+            ("SLOTPAY_RATE_LIMIT_MERCHANT", "2.5,3"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.rate_limit_ip,
+            RateLimit {
+                burst: 50_000,
+                per_second: 100_000.0
+            }
+        );
+        assert_eq!(
+            c.rate_limit_merchant,
+            RateLimit {
+                burst: 3,
+                per_second: 2.5
+            }
+        );
     }
 
     #[test]
