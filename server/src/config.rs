@@ -29,6 +29,8 @@ pub const VARIABLES: &[&str] = &[
     "SLOTPAY_WWW_DIR",
     "SLOTPAY_RATE_LIMIT_IP",
     "SLOTPAY_RATE_LIMIT_MERCHANT",
+    "SLOTPAY_RECONCILE_INTERVAL_SECS",
+    "SLOTPAY_RECONCILE_STALE_SECS",
 ];
 
 /// Stripe's REST API.
@@ -101,8 +103,13 @@ pub struct Config {
     pub www_dir: PathBuf,
     /// How often the reconciler runs (settles payments in flight, expires lapsed
     /// authorisations, drives pending refunds, processes stored webhooks); it also runs at
-    /// start. Zero turns the background task off (tests run it by hand).
+    /// start (`SLOTPAY_RECONCILE_INTERVAL_SECS`, default 60). Zero turns the background task
+    /// off (tests run it by hand).
     pub reconcile_interval: Duration,
+    /// How long a checkout in flight (or a refund pending) is left alone before the
+    /// reconciler reads it from Stripe (`SLOTPAY_RECONCILE_STALE_SECS`, default 60). A live
+    /// lease is never taken over, whatever this says.
+    pub reconcile_stale: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -168,6 +175,7 @@ impl Config {
             },
             www_dir: PathBuf::from("www"),
             reconcile_interval: Duration::from_secs(60),
+            reconcile_stale: Duration::from_secs(60),
         }
     }
 
@@ -271,6 +279,13 @@ impl Config {
         if let Some(v) = get("SLOTPAY_RATE_LIMIT_MERCHANT") {
             config.rate_limit_merchant = parse_rate_limit("SLOTPAY_RATE_LIMIT_MERCHANT", &v)?;
         }
+        if let Some(v) = get("SLOTPAY_RECONCILE_INTERVAL_SECS") {
+            config.reconcile_interval =
+                parse_secs("SLOTPAY_RECONCILE_INTERVAL_SECS", &v, 0..=86_400)?;
+        }
+        if let Some(v) = get("SLOTPAY_RECONCILE_STALE_SECS") {
+            config.reconcile_stale = parse_secs("SLOTPAY_RECONCILE_STALE_SECS", &v, 1..=86_400)?;
+        }
         if let Some(v) = get("SLOTPAY_LOG") {
             config.log = match v.trim() {
                 "pretty" => LogFormat::Pretty,
@@ -322,6 +337,30 @@ fn parse_base_url(variable: &str, value: &str) -> Result<Url, ConfigError> {
         ));
     }
     Ok(url)
+}
+
+/// A whole number of seconds within `range`.
+fn parse_secs(
+    variable: &str,
+    value: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Duration, ConfigError> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|s| range.contains(s))
+        .map(Duration::from_secs)
+        .ok_or_else(|| {
+            err(
+                variable,
+                format!(
+                    "not a number of seconds from {} to {}: {value:?}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
 }
 
 /// `<requests per second>,<burst>`, e.g. `5,30`: a positive finite rate and a burst of at
@@ -471,6 +510,16 @@ mod tests {
                 "inf,10",
                 "SLOTPAY_RATE_LIMIT_MERCHANT: expected",
             ),
+            (
+                "SLOTPAY_RECONCILE_INTERVAL_SECS",
+                "-1",
+                "SLOTPAY_RECONCILE_INTERVAL_SECS: not a number of seconds from 0",
+            ),
+            (
+                "SLOTPAY_RECONCILE_STALE_SECS",
+                "0",
+                "SLOTPAY_RECONCILE_STALE_SECS: not a number of seconds from 1",
+            ),
         ];
         for (var, value, want) in cases {
             let e = from(&[(var, value)]).unwrap_err().to_string();
@@ -517,6 +566,24 @@ mod tests {
                 burst: 3,
                 per_second: 2.5
             }
+        );
+    }
+
+    #[test]
+    fn reconciler_timing_is_configurable() {
+        let c = from(&[]).unwrap();
+        assert_eq!(
+            (c.reconcile_interval, c.reconcile_stale),
+            (Duration::from_secs(60), Duration::from_secs(60))
+        );
+        let c = from(&[
+            ("SLOTPAY_RECONCILE_INTERVAL_SECS", "0"),
+            ("SLOTPAY_RECONCILE_STALE_SECS", " 2 "),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.reconcile_interval, c.reconcile_stale),
+            (Duration::ZERO, Duration::from_secs(2))
         );
     }
 

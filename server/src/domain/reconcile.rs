@@ -1,8 +1,8 @@
-//! The reconciler, run on start and every minute: settles what a crash or a lost answer left
-//! behind. Checkouts in `processing` or `requires_action` untouched for a minute are read
-//! from Stripe and settled; authorisations older than 7 days are checked at Stripe and
-//! marked expired (their hold released); refunds left pending are sent again (same key);
-//! stored webhooks not yet processed are processed.
+//! The reconciler, run on start and every minute (`reconcile_interval`): settles what a crash
+//! or a lost answer left behind. Checkouts in `processing` or `requires_action` untouched for
+//! a minute (`reconcile_stale`) are read from Stripe and settled; authorisations older than 7
+//! days are checked at Stripe and marked expired (their hold released); refunds left pending
+//! are sent again (same key); stored webhooks not yet processed are processed.
 
 use std::time::Duration;
 
@@ -14,7 +14,8 @@ use crate::db::{self, CheckoutRecord};
 use crate::state::AppState;
 use crate::stripe::IdempotencyKey;
 
-/// How long a checkout in flight is left alone before it is read from Stripe.
+/// How long a checkout in flight is left alone before it is read from Stripe, by default
+/// (`Config::reconcile_stale`).
 pub const STALE_SECS: i64 = 60;
 /// Stripe's capture window for card authorisations.
 pub const AUTHORIZATION_SECS: i64 = 7 * 86_400;
@@ -34,13 +35,14 @@ pub struct Report {
 
 /// One pass, as if it were `now` (unix seconds).
 pub async fn reconcile(state: &AppState, now: i64) -> Report {
+    let stale = i64::try_from(state.config.reconcile_stale.as_secs()).unwrap_or(STALE_SECS);
     let mut report = Report {
         events: webhooks::process_pending(state, now - 5).await,
         ..Report::default()
     };
     match state
         .db
-        .checkouts_in(&["processing", "requires_action"], now - STALE_SECS, 200)
+        .checkouts_in(&["processing", "requires_action"], now - stale, 200)
         .await
     {
         Ok(list) => {
@@ -81,7 +83,7 @@ pub async fn reconcile(state: &AppState, now: i64) -> Report {
         }
         Err(e) => tracing::warn!(error = %e, "authorisations not read"),
     }
-    report.refunds = refunds::drive_pending(state, now - STALE_SECS).await;
+    report.refunds = refunds::drive_pending(state, now - stale).await;
     report
 }
 
