@@ -154,8 +154,11 @@ impl Call {
             ("signal", signal.into()),
         ])
         .unchecked_into::<RequestInit>();
-        let promise = web_sys::window()?.fetch_with_str_and_init(&self.url, &init);
-        JsFuture::from(promise).await.ok()?.dyn_into().ok()
+        JsFuture::from(crate::js::fetch(&self.url, &init))
+            .await
+            .ok()?
+            .dyn_into()
+            .ok()
     }
 }
 

@@ -331,10 +331,10 @@ impl Ui {
     /// The theme from the widget's resolved custom properties (`--sp-*` in slotpay.css,
     /// which fall back from the `--slotpay-*` ones the page may set).
     pub fn theme(&self) -> Theme {
+        let style = crate::js::computed_style(&self.frame);
         let read = |name: &str| -> String {
-            web_sys::window()
-                .and_then(|w| w.get_computed_style(&self.frame).ok().flatten())
-                .and_then(|style| style.get_property_value(name).ok())
+            style
+                .get_property_value(name)
                 .map(|v| v.trim().to_owned())
                 .unwrap_or_default()
         };

@@ -2,10 +2,41 @@
 //! bytes and `Intl` money formatting. Kept in one place so the rest of the glue reads as
 //! what it does, not how `Reflect` is called.
 
-use js_sys::{Array, Function, Intl, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
 use slotpay_core::{Locale, Money};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+use web_sys::{CssStyleDeclaration, Element, RequestInit};
+
+// The browser's globals the widget calls, bound as globals rather than through
+// `web_sys::window()`, which would check `globalThis` is a `Window` on every call: one binding
+// per function, and none for `window` or `window.crypto`.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, ms: i32) -> JsValue;
+
+    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(bytes: &mut [u8]) -> Result<JsValue, JsValue>;
+
+    /// `fetch(url, init)`: a promise of the `Response`.
+    #[wasm_bindgen(js_name = fetch)]
+    pub fn fetch(url: &str, init: &RequestInit) -> Promise;
+
+    /// `getComputedStyle(element)`.
+    #[wasm_bindgen(js_name = getComputedStyle)]
+    pub fn computed_style(element: &Element) -> CssStyleDeclaration;
+
+    /// `Intl.NumberFormat`, constructed from one locale tag.
+    #[wasm_bindgen(js_namespace = Intl)]
+    type NumberFormat;
+
+    #[wasm_bindgen(constructor, catch, js_namespace = Intl)]
+    fn new(locale: &str, options: &Object) -> Result<NumberFormat, JsValue>;
+
+    #[wasm_bindgen(method)]
+    fn format(this: &NumberFormat, value: f64) -> String;
+}
 
 /// `object[key]`, `undefined` when absent or when `object` is not an object.
 pub fn get(object: &JsValue, key: &str) -> JsValue {
@@ -36,12 +67,7 @@ pub async fn sleep(ms: u32) {
         return;
     }
     let promise = Promise::new(&mut |resolve: Function, _reject| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                &resolve,
-                ms.min(i32::MAX as u32) as i32,
-            );
-        }
+        set_timeout(&resolve, ms.min(i32::MAX as u32) as i32);
     });
     let _ = JsFuture::from(promise).await;
 }
@@ -49,11 +75,7 @@ pub async fn sleep(ms: u32) {
 /// 16 bytes from `crypto.getRandomValues`, or `None` when the browser has no crypto.
 pub fn random_bytes() -> Option<[u8; 16]> {
     let mut bytes = [0_u8; 16];
-    web_sys::window()?
-        .crypto()
-        .ok()?
-        .get_random_values_with_u8_array(&mut bytes)
-        .ok()?;
+    get_random_values(&mut bytes).ok()?;
     Some(bytes)
 }
 
@@ -68,14 +90,12 @@ pub fn format_money(locale: Locale, money: Money) -> String {
         ("minimumFractionDigits", decimals.clone()),
         ("maximumFractionDigits", decimals),
     ]);
-    // Only the four two-letter tags reach Intl, so the constructor cannot throw on a tag.
-    let format = Intl::NumberFormat::new(&Array::of1(&locale.as_str().into()), &options);
-    format
-        .format()
-        .call1(&format, &money.major_units_f64_for_display().into())
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_else(|| crate::i18n::core_money(money))
+    // Only the four two-letter tags and core's ISO codes reach Intl: it should not throw, but
+    // if it does, the amount reads as core writes it.
+    match NumberFormat::new(locale.as_str(), &options) {
+        Ok(format) => format.format(money.major_units_f64_for_display()),
+        Err(_) => crate::i18n::core_money(money),
+    }
 }
 
 /// A JavaScript value as a function, when it is one.

@@ -286,9 +286,7 @@ async fn load_stripe(weak: &Weak<RefCell<State>>, factory: Option<Promise>) {
     let factory = match factory {
         Some(promise) => JsFuture::from(promise).await.ok().and_then(as_function),
         // Mounted without the loader: Stripe.js must already be on the page.
-        None => web_sys::window()
-            .and_then(|w| js_sys::Reflect::get(&w, &"Stripe".into()).ok())
-            .and_then(as_function),
+        None => as_function(crate::js::get(&js_sys::global(), "Stripe")),
     };
     let Some(state) = weak.upgrade() else { return };
     let card = {
