@@ -80,7 +80,7 @@ for (const embedding of EMBEDDINGS) {
       // Stripe confirms the PaymentIntent at once but its answer to slotpay is held: the
       // server is killed while it waits, its pay request in flight.
       await stack.control('POST', '/faults', {
-        rules: [{method: 'POST', path: '/v1/payment_intents/*/confirm', kind: 'latency', latency_ms: 6000, when: 'after', times: 1}],
+        rules: [{method: 'POST', path: '/v1/payment_intents/*/confirm', kind: 'latency', latency_ms: 15_000, when: 'after', times: 1}],
       });
       try {
         await pay(opened, CARDS.visa);
@@ -93,7 +93,23 @@ for (const embedding of EMBEDDINGS) {
       } finally {
         await stack.control('DELETE', '/faults');
       }
-      expect(keys.length).toBeGreaterThan(1);
+      // The pay reached the restarted server and was answered there. It is sent again either
+      // by the widget's retry (a new request, same key) or, on a reused connection, by
+      // Chromium's own transparent resend of the same request: the same key either way.
+      const paysAfterRestart = stack
+        .serverLog()
+        .split('\n')
+        .flatMap((line) => {
+          try {
+            return [JSON.parse(line)];
+          } catch {
+            return [];
+          }
+        })
+        .filter((l) => l.message === 'request done' && l.span?.route === '/v1/checkouts/{token}/pay')
+        .map((l) => l.status);
+      expect(paysAfterRestart).toContain(200);
+      expect(keys.length).toBeGreaterThanOrEqual(1);
       expect(new Set(keys).size).toBe(1);
       const after = await stack.control('GET', '/counters');
       expect((after.charges_succeeded ?? 0) - (before.charges_succeeded ?? 0)).toBe(1);
