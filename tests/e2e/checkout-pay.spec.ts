@@ -82,7 +82,8 @@ for (const embedding of EMBEDDINGS) {
       const challenge = page.frameLocator(CHALLENGE_FRAME);
       await expect(challenge.getByRole('button', {name: 'Complete'})).toBeVisible();
       await expect(state(opened)).toHaveAttribute('data-state', 'authenticating');
-      await page.screenshot({path: path.join(ARTIFACTS, `${embedding}-3ds.png`), fullPage: true});
+      // The viewport only: a full-page capture resizes the page under Stripe's modal.
+      await page.screenshot({path: path.join(ARTIFACTS, `${embedding}-3ds.png`)});
       await challenge.getByRole('button', {name: 'Complete'}).click();
       await expect(state(opened)).toHaveAttribute('data-state', 'paid');
       await expect(opened.widget.locator('#receipt')).toContainText('3184');
