@@ -5,6 +5,9 @@
  * no Content-Security-Policy violation through a 3-D Secure payment, the `slotpay:*` events
  * the host page hears, French strings and amounts, and axe-core on the widget's states.
  *
+ * Also: a pay request lost on the network, Stripe failing through the server's retries, and
+ * unmounting the widget.
+ *
  * Run: npx playwright test tests/e2e/checkout-guards.spec.ts
  */
 import type {Page} from '@playwright/test';
@@ -248,4 +251,61 @@ test.describe('axe-core', () => {
       await axe(page, opened, 'paid');
     });
   }
+});
+
+for (const embedding of EMBEDDINGS) {
+  test(`${embedding}: a pay request lost on the network is retried with the same key and pays`, async ({page, stack, events}) => {
+    const opened = await openCheckout(page, stack, embedding);
+    const keys: string[] = [];
+    let dropped = 0;
+    await page.route(/\/v1\/checkouts\/[^/]+\/pay$/, async (route) => {
+      keys.push(route.request().headers()['idempotency-key']);
+      if (dropped++ === 0) return route.abort('connectionreset');
+      await route.continue();
+    });
+    await pay(opened, CARDS.visa);
+    await expect(state(opened)).toHaveAttribute('data-state', 'paid');
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    const token = (await events()).find((e) => e.type === 'slotpay:succeeded')!.detail.token;
+    expect(await serverCheckout(stack, token)).toMatchObject({status: 'paid'});
+  });
+}
+
+test('Stripe failing (HTTP 500 on confirm, through the server\'s own retries): the server answers 503, the widget retries the same key and pays', async ({page, stack}) => {
+  const opened = await openCheckout(page, stack, 'booking');
+  const answers: {key: string; status: number}[] = [];
+  page.on('response', (response) => {
+    if (/\/v1\/checkouts\/[^/]+\/pay$/.test(response.url())) {
+      answers.push({key: response.request().headers()['idempotency-key'], status: response.status()});
+    }
+  });
+  const before = await stack.control('GET', '/counters');
+  // Four times: the server's own first try and its three retries (its default), so the
+  // failure reaches the widget.
+  await stack.control('POST', '/faults', {
+    rules: [{method: 'POST', path: '/v1/payment_intents/*/confirm', kind: 'http_500', when: 'before', times: 4}],
+  });
+  try {
+    await pay(opened, CARDS.visa);
+    await expect(state(opened)).toHaveAttribute('data-state', 'paid');
+  } finally {
+    await stack.control('DELETE', '/faults');
+  }
+  expect(answers.map((a) => a.status)).toEqual([503, 200]);
+  expect(new Set(answers.map((a) => a.key)).size).toBe(1);
+  const after = await stack.control('GET', '/counters');
+  expect((after.charges_succeeded ?? 0) - (before.charges_succeeded ?? 0)).toBe(1);
+});
+
+test('removing the widget (booking page: "Change the booking") takes away everything it added; booking again mounts anew', async ({page, stack}) => {
+  const opened = await openCheckout(page, stack, 'booking');
+  await expect(page.locator('slotpay-card iframe')).toHaveCount(1);
+  await page.getByRole('button', {name: 'Change the booking'}).click();
+  await expect(opened.widget).toHaveCount(0);
+  await expect(page.locator('slotpay-card')).toHaveCount(0);
+  await expect(page.locator('iframe[name^="__privateStripeFrame"]')).toHaveCount(0);
+  const again = await openCheckout(page, stack, 'booking');
+  await pay(again, CARDS.visa);
+  await expect(state(again)).toHaveAttribute('data-state', 'paid');
 });
