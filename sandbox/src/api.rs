@@ -275,6 +275,24 @@ struct Incoming<'a> {
     api_version: Option<String>,
 }
 
+/// An idempotency key marked in flight for a request that has not run yet: dropped before it
+/// runs (a `before` fault answered, or the client hung up during an injected hold and the
+/// handler was dropped), it gives the key back, so a retry runs afresh instead of getting
+/// `idempotency_key_in_use` until the record expires.
+struct NotRun<'a> {
+    shared: &'a Arc<Shared>,
+    account: &'a str,
+    key: Option<&'a str>,
+}
+
+impl Drop for NotRun<'_> {
+    fn drop(&mut self) {
+        if let Some(k) = self.key {
+            idempotency::abandon(&mut self.shared.lock(), self.account, k);
+        }
+    }
+}
+
 async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
     let rid = req.request_id;
     let mut params = match form::parse(req.query.unwrap_or_default().as_bytes()) {
@@ -373,12 +391,17 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
     }
     let method = req.method.as_str();
     let before = shared.lock().faults.pick(method, req.path, When::Before);
+    let mut in_flight = NotRun {
+        shared,
+        account: &account,
+        key: idem.as_deref(),
+    };
     if let Some(out) = apply_fault(before, rid).await {
-        if let Some(k) = &idem {
-            idempotency::abandon(&mut shared.lock(), &account, k);
-        }
+        // `in_flight` gives the key back as it drops.
         return out;
     }
+    // From here the request runs to the end without waiting: it saves or gives back its key.
+    in_flight.key = None;
     let (status, body) = {
         let mut guard = shared.lock();
         let store = &mut *guard;

@@ -294,6 +294,40 @@ async fn timeout_hangs_longer_than_the_client_waits() {
 }
 
 #[tokio::test]
+async fn a_client_that_gives_up_during_a_fault_before_leaves_its_key_free() {
+    // A request held by a `before` fault never runs; when its client hangs up during the
+    // hold, the key must not stay in flight (it did for 24 hours, answering every retry
+    // `idempotency_key_in_use`).
+    let env = start().await;
+    for kind in [FaultKind::Timeout, FaultKind::Latency] {
+        let mut r = rule("/v1/payment_intents", kind, When::Before);
+        r.latency_ms = Some(600);
+        r.times = Some(1);
+        env.sb.set_faults(vec![r], None);
+        let key = format!("gives-up-{kind:?}");
+        let form = [("amount", "2000"), ("currency", "usd")];
+        let err = env
+            .http
+            .post(format!("{}/v1/payment_intents", env.sb.url))
+            .bearer_auth(env.sk())
+            .header("Idempotency-Key", &key)
+            .timeout(Duration::from_millis(200))
+            .form(&form)
+            .send()
+            .await
+            .expect_err("the client gives up");
+        assert!(err.is_timeout(), "{err}");
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let r = env
+            .post_idem(env.sk(), "/v1/payment_intents", &form, &key)
+            .await;
+        assert_eq!(r.status, 200, "{kind:?}: {}", r.error_message());
+        assert!(r.header("idempotent-replayed").is_none());
+    }
+    assert_eq!(env.sb.counter("payment_intents_created"), 2);
+}
+
+#[tokio::test]
 async fn latency_and_seeded_probability_through_the_control_api() {
     let env = start().await;
     let set = env
