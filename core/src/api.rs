@@ -393,8 +393,13 @@ impl Email {
             && !s.chars().any(|c| c.is_whitespace() || c.is_control());
         if ok {
             // ASCII only: Unicode case tables and `str::to_lowercase`'s slicing panic would
-            // add 25 KB to the size-budgeted widget, which validates with this same function.
-            Ok(Email(format!("{local}@{}", domain.to_ascii_lowercase())))
+            // add 25 KB to the size-budgeted widget, which validates with this same function;
+            // and no `format!`, which would link `core::fmt` into it.
+            let mut email = String::with_capacity(s.len());
+            email.push_str(local);
+            email.push('@');
+            email.push_str(&domain.to_ascii_lowercase());
+            Ok(Email(email))
         } else {
             Err(FieldError::Email)
         }

@@ -177,7 +177,8 @@ fn shorten(s: &str) -> String {
     match s.char_indices().nth(MAX_CHARS) {
         // `get`, not `&s[..cut]` (`cut` is a char boundary anyway): indexing links str
         // slicing's panic message and its Unicode tables into the size-budgeted widget.
-        Some((cut, _)) => format!("{}...", s.get(..cut).unwrap_or(s)),
+        // `+` rather than `format!`, which would link `core::fmt` into the widget too.
+        Some((cut, _)) => s.get(..cut).unwrap_or(s).to_owned() + "...",
         None => s.to_owned(),
     }
 }
