@@ -295,6 +295,8 @@ test.describe('axe-core', () => {
   }
 
   test('no violations on any admin page', async ({page, stack}) => {
+    // About twenty pages, each loaded and checked: slow when the machine is shared.
+    test.setTimeout(180_000);
     const base = stack.server.url;
     await page.goto(`${base}/admin/sign-in`);
     await axe(page, 'the sign-in page');
