@@ -165,7 +165,8 @@ async fn send(
             fee.decline_code = e.decline_code.clone();
             fee.error_message = Some(e.message.clone());
         }
-        Err(StripeError::Api(e)) if e.status < 500 && e.status != 429 => {
+        Err(err) if err.refusal().is_some() => {
+            let e = err.refusal().expect("a refusal");
             fee.status = "failed".into();
             fee.error_code = e.code.clone().or(Some("stripe_error".into()));
             fee.error_message = Some(e.message.clone());

@@ -785,8 +785,9 @@ fn reason_from_stripe(e: &StripeApiError) -> StatusReason {
 async fn verify_key(state: &AppState, key: &ServerKey) -> Result<Verification, DomainError> {
     let account = match state.stripe.retrieve_account(key).await {
         Ok(a) => a,
-        Err(StripeError::Api(e)) if e.status < 500 && e.status != 429 => {
-            return Ok(Verification::Failed(reason_from_stripe(&e)))
+        Err(err) if err.refusal().is_some() => {
+            let e = err.refusal().expect("a refusal");
+            return Ok(Verification::Failed(reason_from_stripe(e)));
         }
         Err(e) => return Err(e.into()),
     };

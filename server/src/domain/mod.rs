@@ -57,10 +57,12 @@ impl From<SecretsError> for DomainError {
 
 impl From<StripeError> for DomainError {
     fn from(e: StripeError) -> Self {
+        // A key still in use is no answer yet: retry later, like an unreachable Stripe.
+        if e.refusal().is_none() {
+            return DomainError::StripeUnavailable(Box::new(e));
+        }
         match e {
-            StripeError::Api(api) if !(api.status == 429 || api.status >= 500) => {
-                DomainError::Stripe(Box::new(api))
-            }
+            StripeError::Api(api) => DomainError::Stripe(Box::new(api)),
             other => DomainError::StripeUnavailable(Box::new(other)),
         }
     }

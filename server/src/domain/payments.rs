@@ -522,10 +522,7 @@ fn stripe_refusal(e: &StripeApiError, creds: &PaymentCredentials) -> ApiError {
 }
 
 fn is_refusal(e: &StripeError) -> Option<&StripeApiError> {
-    match e {
-        StripeError::Api(api) if api.status < 500 && api.status != 429 => Some(api),
-        _ => None,
-    }
+    e.refusal()
 }
 
 /// The attempt's talk with Stripe, under the lease.

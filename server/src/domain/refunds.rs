@@ -14,7 +14,7 @@ use super::payments::{self, LeaseMode};
 use super::{integrations, new_id, DomainError};
 use crate::db::{self, holds_amount, CheckoutRecord, DbError, RefundRecord, Reservation};
 use crate::state::AppState;
-use crate::stripe::{Charge, Form, IdempotencyKey, StripeError};
+use crate::stripe::{Charge, Form, IdempotencyKey};
 
 const WRITE_TRIES: usize = 8;
 /// Metadata key naming slotpay's refund row on Stripe's refund.
@@ -186,7 +186,8 @@ pub(crate) async fn drive(
             tracing::info!(token = %r.token, refund = %refund.id, status = to, "refund sent");
             Ok(())
         }
-        Err(StripeError::Api(e)) if e.status < 500 && e.status != 429 => {
+        Err(err) if err.refusal().is_some() => {
+            let e = err.refusal().expect("a refusal");
             state
                 .db
                 .transition_refund(&refund.id, "pending", "failed", None, Some(&e.message), now)

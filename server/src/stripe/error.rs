@@ -76,6 +76,18 @@ pub struct StripeApiError {
 }
 
 impl StripeApiError {
+    /// A 409 for an `Idempotency-Key` an earlier request is still using at Stripe
+    /// (`idempotency_key_in_use`, or a `lock_timeout` on the object): not an answer to this
+    /// request, which may still be applied by the one running. Stripe's SDKs retry every 409.
+    pub fn is_key_in_use(&self) -> bool {
+        self.status == 409
+            && (matches!(
+                self.code.as_deref(),
+                Some("idempotency_key_in_use" | "lock_timeout")
+            ) || self.kind == StripeErrorKind::IdempotencyError
+                && self.message.contains("concurrent"))
+    }
+
     /// For a restricted key refused an endpoint: the permission Stripe names in its message
     /// ("Having the 'rak_webhook_write' permission would allow this request to continue.").
     pub fn missing_permission(&self) -> Option<String> {
@@ -114,19 +126,23 @@ pub enum StripeError {
 
 impl StripeError {
     /// Whether the same request (same idempotency key) may be sent again: connection
-    /// errors, timeouts, 429, 5xx, and Stripe's own `idempotency_error` for a concurrent
-    /// request with the same key (409 "keys used concurrently").
+    /// errors, timeouts, 429, 5xx, and a key still in use by an earlier request (409, see
+    /// [`StripeApiError::is_key_in_use`]).
     pub fn is_retryable(&self) -> bool {
         match self {
             StripeError::Transport { .. } => true,
-            StripeError::Api(e) => {
-                e.status == 429
-                    || e.status >= 500
-                    || e.status == 409
-                        && e.kind == StripeErrorKind::IdempotencyError
-                        && e.message.contains("concurrent")
-            }
+            StripeError::Api(e) => e.status == 429 || e.status >= 500 || e.is_key_in_use(),
             StripeError::Decode { status, .. } => *status >= 500,
+        }
+    }
+
+    /// Stripe's answer to the request when it is a refusal that asking again would not
+    /// change (a 4xx other than 429 and a key still in use); `None` when the outcome is
+    /// unknown or may change.
+    pub fn refusal(&self) -> Option<&StripeApiError> {
+        match self {
+            StripeError::Api(e) if !self.is_retryable() && e.status < 500 => Some(e),
+            _ => None,
         }
     }
 
@@ -290,5 +306,25 @@ mod tests {
             timeout: false
         }
         .is_retryable());
+        // A key another request still uses: retried, and never a refusal.
+        let in_use = StripeError::Api(StripeApiError {
+            status: 409,
+            kind: StripeErrorKind::InvalidRequestError,
+            code: Some("idempotency_key_in_use".into()),
+            decline_code: None,
+            message: "There is currently another in-progress request using this Idempotent Key"
+                .into(),
+            param: None,
+            payment_intent: None,
+        });
+        assert!(in_use.is_retryable());
+        assert!(in_use.refusal().is_none());
+        assert!(api(400, StripeErrorKind::InvalidRequestError)
+            .refusal()
+            .is_some());
+        assert!(api(409, StripeErrorKind::InvalidRequestError)
+            .refusal()
+            .is_some());
+        assert!(api(500, StripeErrorKind::ApiError).refusal().is_none());
     }
 }

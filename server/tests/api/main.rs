@@ -8,6 +8,7 @@ mod after_payment;
 mod binary;
 mod concurrency;
 mod integrations;
+mod key_in_use;
 mod merchants;
 mod ops;
 mod payment_faults;
