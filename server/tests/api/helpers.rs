@@ -269,6 +269,26 @@ where
 /// `/v1/merchants/{merchant_id}/probe` behind CORS and rate limits). `None` when the
 /// backend is PostgreSQL and none is configured.
 pub async fn spawn_app(backend: Backend, tweak: Tweak) -> Option<TestApp> {
+    spawn_app_with(
+        backend,
+        SandboxConfig {
+            webhook_retry_base: Duration::from_millis(50),
+            webhook_max_attempts: 1,
+            webhook_timeout: Duration::from_secs(2),
+            ..SandboxConfig::default()
+        },
+        tweak,
+    )
+    .await
+}
+
+/// [`spawn_app`] with a sandbox started from `sandbox_config` (webhook retries for the
+/// fault harness).
+pub async fn spawn_app_with(
+    backend: Backend,
+    sandbox_config: SandboxConfig,
+    tweak: Tweak,
+) -> Option<TestApp> {
     capture_logs();
     let (pg, database_url) = match backend {
         Backend::Sqlite => (None, None),
@@ -278,14 +298,9 @@ pub async fn spawn_app(backend: Backend, tweak: Tweak) -> Option<TestApp> {
             (Some(db), Some(url))
         }
     };
-    let sandbox = Sandbox::start(SandboxConfig {
-        webhook_retry_base: Duration::from_millis(50),
-        webhook_max_attempts: 1,
-        webhook_timeout: Duration::from_secs(2),
-        ..SandboxConfig::default()
-    })
-    .await
-    .expect("sandbox starts");
+    let sandbox = Sandbox::start(sandbox_config)
+        .await
+        .expect("sandbox starts");
     register_secret(&sandbox.secret_key);
     register_secret(&sandbox.restricted_key);
 
