@@ -1,6 +1,7 @@
 //! The `merchants` table.
 
 use sqlx::any::AnyRow;
+use sqlx::Row;
 
 use super::{col, json_col, Db, DbError};
 
@@ -94,10 +95,25 @@ impl Db {
 
     /// Deletes a merchant with its integration and services; false when it did not exist.
     pub async fn delete_merchant(&self, id: &str) -> Result<bool, DbError> {
-        let done = sqlx::query("DELETE FROM merchants WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        // One statement, so a checkout created meanwhile cannot slip in between a check and the
+        // delete: payment records are never deleted with their merchant.
+        let done = sqlx::query(
+            "DELETE FROM merchants WHERE id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM checkouts WHERE merchant_id = $2)",
+        )
+        .bind(id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Whether any checkout (and so possibly a payment record) belongs to the merchant.
+    pub async fn merchant_has_checkouts(&self, id: &str) -> Result<bool, DbError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM checkouts WHERE merchant_id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>(0)? > 0)
     }
 }

@@ -213,6 +213,9 @@ pub async fn update(
 /// Stripe first when slotpay registered one (and saying so when that failed).
 pub async fn delete(state: &AppState, id: &str) -> Result<MerchantDeleted, DomainError> {
     record(state, id).await?;
+    if state.db.merchant_has_checkouts(id).await? {
+        return Err(has_payments());
+    }
     let mut warnings = Vec::new();
     let webhook_endpoint_deleted = match state.db.get_integration(id).await? {
         Some(integration) => {
@@ -221,7 +224,9 @@ pub async fn delete(state: &AppState, id: &str) -> Result<MerchantDeleted, Domai
         None => None,
     };
     if !state.db.delete_merchant(id).await? {
-        return Err(DomainError::NotFound("merchant"));
+        // Gone meanwhile, or a checkout was created between the check and the delete.
+        record(state, id).await?;
+        return Err(has_payments());
     }
     tracing::info!(merchant_id = %id, "merchant deleted");
     Ok(MerchantDeleted {
@@ -230,6 +235,15 @@ pub async fn delete(state: &AppState, id: &str) -> Result<MerchantDeleted, Domai
         webhook_endpoint_deleted,
         warnings,
     })
+}
+
+/// A merchant with checkouts keeps its payment records: refunds, disputes and reports need them.
+fn has_payments() -> DomainError {
+    DomainError::Refused(ApiError::new(
+        ErrorCode::Conflict,
+        "This merchant has checkouts and payment records, which deleting would lose; \
+         deactivate its integration instead",
+    ))
 }
 
 /// The origins allowed to call the public API for a merchant (CORS); `None` for an

@@ -7,7 +7,36 @@ use serde_json::json;
 
 use crate::helpers::{both_backends, TestApp};
 
-both_backends!(report_json_and_csv, payment_link_page_and_static_files);
+both_backends!(
+    report_json_and_csv,
+    payment_link_page_and_static_files,
+    a_merchant_with_payments_is_not_deleted
+);
+
+/// Deleting a merchant must not take its payment records with it (refunds, disputes and the
+/// report need them); a merchant without checkouts can still be deleted.
+async fn a_merchant_with_payments_is_not_deleted(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2500, "currency": "eur", "description": "Coupe"}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.pay(&token, &pm, "k").await.expect(200);
+    let path = format!("/v1/admin/merchants/{}", m.id);
+    app.delete(&path).await.expect_error(409, "conflict", None);
+    app.get(&path).await.expect(200);
+    app.get(&format!("/v1/admin/checkouts/{token}"))
+        .await
+        .expect(200);
+
+    let empty = app.pay_merchant(None).await;
+    let path = format!("/v1/admin/merchants/{}", empty.id);
+    app.delete(&path).await.expect(200);
+    app.get(&path).await.expect_error(404, "not_found", None);
+}
 
 async fn report_json_and_csv(app: TestApp) {
     let m = app.pay_merchant(None).await;

@@ -269,7 +269,7 @@ pub async fn confirm_delete(
         chrome,
         title: "Delete merchant?".into(),
         question: format!("Are you sure you want to delete the merchant {}?", merchant.name),
-        detail: "Its Stripe integration, services, payment links and payment records are deleted with it; the webhook endpoint slotpay registered at Stripe is removed. This cannot be undone.".into(),
+        detail: "Its Stripe integration and services are deleted with it, and the webhook endpoint slotpay registered at Stripe is removed. A merchant with checkouts cannot be deleted: its payment records are kept. This cannot be undone.".into(),
         action: format!("/admin/merchants/{}/delete", merchant.id),
         confirm_label: "Delete merchant".into(),
         cancel_href: format!("/admin/merchants/{}", merchant.id),
