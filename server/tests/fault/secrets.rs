@@ -95,7 +95,7 @@ pub async fn run() -> Findings {
     let kinds = {
         let mut k: Vec<String> = secrets
             .iter()
-            .map(|(l, _)| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+            .map(|(l, _)| l.rsplit(": ").next().unwrap_or(l).to_owned())
             .collect();
         k.sort();
         k.dedup();

@@ -96,12 +96,6 @@ async fn refund(
             ),
             code => format!("{} {code}", r.status.as_u16()),
         };
-        if std::env::var("FAULT_DEBUG").is_ok()
-            && !r.text.contains("partially_refunded")
-            && !r.text.contains("\"refunded\"")
-        {
-            eprintln!("DEBUG refund {token} {key}: {}", r.text);
-        }
         if !r.status.is_server_error() {
             break;
         }
@@ -186,16 +180,6 @@ pub async fn run(run: Run) -> Findings {
             let mut answers = Vec::new();
             let t = support::pay_like_widget(&http, &base, &plan.token, &plan.pms[0], "k1").await;
             let mut last = support::label(t.answer.as_ref());
-            if std::env::var("FAULT_DEBUG").is_ok() && last.starts_with("5") {
-                eprintln!(
-                    "DEBUG pay {}: {}",
-                    plan.token,
-                    t.answer
-                        .as_ref()
-                        .map(|r| r.text.clone())
-                        .unwrap_or_default()
-                );
-            }
             answers.push(last.clone());
             let unanswered = !matches!(last.as_str(), "200 succeeded" | "402 failed");
             if unanswered && plan.tries_again {
@@ -239,11 +223,7 @@ pub async fn run(run: Run) -> Findings {
     // The faults stop; what was left in flight settles.
     app.sandbox.set_faults(Vec::new(), None);
     match support::settle(&app, Duration::from_secs(120)).await {
-        Ok(passes) => f.found(format!(
-            "after the faults, {} reconciler passes: {}",
-            passes.len(),
-            passes.join("; ")
-        )),
+        Ok(passes) => f.found(format!("after the faults: {}", support::passes(&passes))),
         Err(e) => f.fail(e),
     }
     compare(&mut f, &app, &plans).await;

@@ -170,7 +170,7 @@ static RESPONSES: Mutex<(usize, Vec<u8>)> = Mutex::new((0, Vec::new()));
 /// Files kept for the scan: database copies and dumps, the binary's logs.
 static ARTIFACTS: OnceLock<tempfile::TempDir> = OnceLock::new();
 
-/// Registers a secret: the scan looks for it everywhere, and the suite's helpers check every
+/// Registers a secret (labelled `scenario: kind`): the scan looks for it everywhere, and the suite's helpers check every
 /// answer for it as it comes.
 pub fn secret(label: &str, value: &str) {
     helpers::register_secret(value);
@@ -280,7 +280,15 @@ pub async fn dump(db: &Db) -> Dump {
                     .iter()
                     .map(|r| r.get::<String, _>("name"))
                     .collect();
-            let pairs: Vec<String> = columns.iter().map(|c| format!("'{c}', \"{c}\"")).collect();
+            // JSON holds no BLOB (sqlx's migration checksums): those as hex.
+            let pairs: Vec<String> = columns
+                .iter()
+                .map(|c| {
+                    format!(
+                        "'{c}', CASE WHEN typeof(\"{c}\") = 'blob' THEN hex(\"{c}\") ELSE \"{c}\" END"
+                    )
+                })
+                .collect();
             format!(
                 "SELECT json_object({}) AS row FROM \"{table}\"",
                 pairs.join(", ")
@@ -340,10 +348,13 @@ pub fn dump_diff(before: &Dump, after: &Dump) -> Vec<String> {
 
 // ---------------------------------------------------------------- clients
 
-/// A plain HTTP client (no proxy, no redirects followed).
+/// A plain HTTP client (no proxy, no redirects followed, a new connection per request: a
+/// server may close a connection after refusing a body it did not read, and a pooled one
+/// would fail the next request for the client's reason, not the server's).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
+        .pool_max_idle_per_host(0)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(60))
         .build()
@@ -500,16 +511,16 @@ pub async fn sleep_ms(ms: u64) {
 pub fn app_secrets(label: &str, app: &helpers::TestApp) {
     use secrecy::ExposeSecret;
     secret(
-        &format!("{label} sandbox secret key"),
+        &format!("{label}: sandbox secret key"),
         &app.sandbox.secret_key,
     );
     secret(
-        &format!("{label} sandbox restricted key"),
+        &format!("{label}: sandbox restricted key"),
         &app.sandbox.restricted_key,
     );
-    secret(&format!("{label} admin token"), &app.admin_token);
+    secret(&format!("{label}: admin token"), &app.admin_token);
     if let Some(k) = &app.config.master_key {
-        secret(&format!("{label} master key"), k.to_hex().expose_secret());
+        secret(&format!("{label}: master key"), k.to_hex().expose_secret());
     }
 }
 
@@ -517,7 +528,7 @@ pub fn app_secrets(label: &str, app: &helpers::TestApp) {
 pub async fn merchant(label: &str, app: &helpers::TestApp) -> helpers::PayMerchant {
     let m = app.pay_merchant(None).await;
     secret(
-        &format!("{label} webhook signing secret"),
+        &format!("{label}: webhook signing secret"),
         &m.webhook_secret,
     );
     m
@@ -527,7 +538,10 @@ pub async fn merchant(label: &str, app: &helpers::TestApp) -> helpers::PayMercha
 /// means to, then runs the reconciler as if two minutes had passed (leases lapsed, stored
 /// events and pending refunds due), until a pass finds nothing to do. Returns the passes
 /// that did something, or an error after `limit`.
-pub async fn settle(app: &helpers::TestApp, limit: Duration) -> Result<Vec<String>, String> {
+pub async fn settle(
+    app: &helpers::TestApp,
+    limit: Duration,
+) -> Result<Vec<slotpay_server::domain::reconcile::Report>, String> {
     use slotpay_server::domain::reconcile;
     let deadline = tokio::time::Instant::now() + limit;
     let mut passes = Vec::new();
@@ -552,10 +566,7 @@ pub async fn settle(app: &helpers::TestApp, limit: Duration) -> Result<Vec<Strin
         if report == reconcile::Report::default() {
             return Ok(passes);
         }
-        passes.push(format!(
-            "settled {}, expired {}, refunds {}, events {}",
-            report.settled, report.expired, report.refunds, report.events
-        ));
+        passes.push(report);
         stable = 0;
     }
     Err(format!(
@@ -563,4 +574,18 @@ pub async fn settle(app: &helpers::TestApp, limit: Duration) -> Result<Vec<Strin
         limit.as_secs(),
         passes.len()
     ))
+}
+
+/// What reconciler passes did, in one line.
+pub fn passes(reports: &[slotpay_server::domain::reconcile::Report]) -> String {
+    let sum = |f: fn(&slotpay_server::domain::reconcile::Report) -> usize| -> usize {
+        reports.iter().map(f).sum()
+    };
+    format!(
+        "{} reconciler passes (checkouts settled {}, refunds driven {}, stored events processed {})",
+        reports.len(),
+        sum(|r| r.settled),
+        sum(|r| r.refunds),
+        sum(|r| r.events)
+    )
 }
