@@ -321,8 +321,42 @@ async fn crash_run(
     )
     .await;
     let merchant = m.json["id"].as_str().ok_or("no merchant id")?.to_owned();
-    admin(&http, &base, &admin_token, reqwest::Method::PUT, &format!("/v1/admin/merchants/{merchant}/integration"),
-        Some(json!({"publishable_key": sandbox.publishable_key, "secret_key": sandbox.secret_key, "mode": "sandbox"}))).await.expect(200);
+    // Its webhook endpoint made at Stripe by hand and its signing secret pasted (so the
+    // harness knows the secret to look for).
+    let mut form: Vec<(String, String)> = vec![(
+        "url".into(),
+        format!("{base}/v1/webhooks/stripe/{merchant}"),
+    )];
+    for e in slotpay_server::domain::integrations::WEBHOOK_EVENTS {
+        form.push(("enabled_events[]".into(), (*e).to_owned()));
+    }
+    let endpoint: Value = http
+        .post(format!("{}/v1/webhook_endpoints", sandbox.url))
+        .bearer_auth(&sandbox.secret_key)
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let webhook_secret = endpoint["secret"]
+        .as_str()
+        .ok_or_else(|| format!("no signing secret: {endpoint}"))?
+        .to_owned();
+    support::secret(&format!("{label}: webhook signing secret"), &webhook_secret);
+    let integration = json!({"publishable_key": sandbox.publishable_key,
+        "secret_key": sandbox.secret_key, "webhook_secret": webhook_secret, "mode": "sandbox"});
+    admin(
+        &http,
+        &base,
+        &admin_token,
+        reqwest::Method::PUT,
+        &format!("/v1/admin/merchants/{merchant}/integration"),
+        Some(integration),
+    )
+    .await
+    .expect(200);
     admin(
         &http,
         &base,
@@ -333,18 +367,6 @@ async fn crash_run(
     )
     .await
     .expect(200);
-    let endpoints = support::stripe_list(
-        &http,
-        &sandbox.url,
-        &sandbox.secret_key,
-        "/v1/webhook_endpoints",
-    )
-    .await;
-    for e in &endpoints {
-        if let Some(s) = e["secret"].as_str() {
-            support::secret(&format!("{label}: webhook signing secret"), s);
-        }
-    }
 
     let mut rng = StdRng::seed_from_u64(seed ^ 0xc4a5_4);
     let mut plans = Vec::new();
@@ -363,26 +385,34 @@ async fn crash_run(
         let patient = rng.gen_bool(0.75);
         plans.push((token, card(&http, &sandbox, number).await, patient));
     }
-    let kill_at: Vec<u64> = (0..kills).map(|_| rng.gen_range(300..2500)).collect();
+    // Pays arrive at a steady rate; one kill falls at a random moment of each equal slice of
+    // the load.
+    let every_ms = 100;
+    let load_ms = n as u64 * every_ms;
+    let slice = load_ms / kills as u64;
+    let kill_at: Vec<u64> = (0..kills as u64)
+        .map(|k| k * slice + rng.gen_range(slice / 10..slice * 9 / 10))
+        .collect();
     let restart_after: Vec<u64> = (0..kills).map(|_| rng.gen_range(0..600)).collect();
     f.tried(format!(
-        "{backend}: {n} checkouts (10 % declining cards) paid by 8 clients at once, 3 in 4 \
-         patient (same key until an answer, up to 90 s), 1 in 4 giving up after one try; \
-         {kills} SIGKILLs after {}..{} ms of uptime each, restarted after 0-600 ms (seed {seed}); \
-         reconciler every 1 s, in-flight checkouts due after 2 s",
-        kill_at.iter().min().unwrap_or(&0),
-        kill_at.iter().max().unwrap_or(&0),
+        "{backend}: {n} checkouts (10 % declining cards), one pay arriving every {every_ms} ms, \
+         3 clients in 4 patient (same key until an answer, up to 90 s), 1 in 4 giving up after \
+         the widget's 4 tries; {kills} SIGKILLs at seeded moments of the {:.0} s load (seed \
+         {seed}), each restarted after 0-600 ms; reconciler every 1 s, in-flight checkouts due \
+         after 2 s",
+        load_ms as f64 / 1000.0
     ));
 
     let server = Arc::new(Mutex::new(server));
     let done = Arc::new(AtomicBool::new(false));
+    let load_start = tokio::time::Instant::now();
     let killer = {
         let (server, done) = (server.clone(), done.clone());
         tokio::spawn(async move {
             let mut killed = 0;
             let mut last_kill = None;
-            for (wait, pause) in kill_at.into_iter().zip(restart_after) {
-                support::sleep_ms(wait).await;
+            for (at, pause) in kill_at.into_iter().zip(restart_after) {
+                tokio::time::sleep_until(load_start + Duration::from_millis(at)).await;
                 if done.load(Ordering::SeqCst) {
                     break;
                 }
@@ -396,12 +426,13 @@ async fn crash_run(
             (killed, last_kill)
         })
     };
-    let slots = Arc::new(Semaphore::new(8));
+    let slots = Arc::new(Semaphore::new(16));
     let tries = Arc::new(AtomicUsize::new(0));
     let mut jobs = Vec::new();
-    for (token, pm, patient) in plans.clone() {
+    for (i, (token, pm, patient)) in plans.clone().into_iter().enumerate() {
         let (http, base, slots, tries) = (http.clone(), base.clone(), slots.clone(), tries.clone());
         jobs.push(tokio::spawn(async move {
+            tokio::time::sleep_until(load_start + Duration::from_millis(i as u64 * every_ms)).await;
             let _slot = slots.acquire().await.expect("semaphore");
             let (answer, n) = if patient {
                 patient_pay(&http, &base, &token, &pm, "k1", Duration::from_secs(90)).await
@@ -419,6 +450,9 @@ async fn crash_run(
     }
     done.store(true, Ordering::SeqCst);
     let (killed, last_kill) = killer.await.map_err(|e| e.to_string())?;
+    f.check(killed == kills, || {
+        format!("{backend}: only {killed} of {kills} kills fell during the load")
+    });
     f.found(format!(
         "{backend}: {killed} kills, {} starts; {} pay requests; final answers: {}",
         server.lock().await.starts,
