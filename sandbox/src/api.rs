@@ -368,10 +368,7 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
         None
     };
     if let Some(k) = &idem {
-        let fp = Fingerprint {
-            path: req.path.to_string(),
-            params: Value::Object(params.0.clone()),
-        };
+        let fp = Fingerprint::new(req.path, &params.0);
         let decision = idempotency::begin(&mut shared.lock(), &account, k, fp, now);
         match decision {
             Decision::Proceed => {}
@@ -407,6 +404,7 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
         let store = &mut *guard;
         let now = shared.clock.now();
         payment_intents::expire_due(store, now);
+        store.expire_records(now);
         let mut ctx = Ctx {
             store,
             account: account.clone(),

@@ -24,6 +24,31 @@ use crate::server::Shared;
 use crate::state::{Ctx, RequestInfo};
 use crate::webhooks::{Delivery, Knobs};
 
+/// Clears the state (see [`crate::state::Store::reset`]) and the clock, then hands the freed
+/// memory back to the operating system, so a reset sandbox is as small as a fresh one.
+pub fn reset_all(shared: &Shared) {
+    shared.lock().reset();
+    shared.clock.reset();
+    release_free_memory();
+}
+
+/// glibc keeps freed memory for reuse; after a reset that may be gigabytes the process no
+/// longer needs, so ask it to return what it can.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_free_memory() {
+    extern "C" {
+        fn malloc_trim(pad: usize) -> i32;
+    }
+    // SAFETY: `malloc_trim` only releases free pages of glibc's own heap; it takes no pointer
+    // and is safe to call at any time from any thread.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
+
 /// A control API failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
@@ -252,7 +277,13 @@ pub fn advance_clock(shared: &Shared, seconds: i64) -> Result<Vec<String>, Contr
         ));
     }
     shared.clock.advance(seconds);
-    let expired = payment_intents::expire_due(&mut shared.lock(), shared.clock.now());
+    let now = shared.clock.now();
+    let expired = {
+        let mut store = shared.lock();
+        let expired = payment_intents::expire_due(&mut store, now);
+        store.expire_records(now);
+        expired
+    };
     shared.flush_outbox();
     Ok(expired)
 }
@@ -497,8 +528,7 @@ async fn health(State(shared): S) -> Json<Value> {
 }
 
 async fn reset(State(shared): S) -> Json<Value> {
-    shared.lock().reset();
-    shared.clock.reset();
+    reset_all(&shared);
     Json(json!({"reset": true}))
 }
 
@@ -650,7 +680,7 @@ async fn put_knobs(
 }
 
 async fn deliveries(State(shared): S) -> Json<Vec<Delivery>> {
-    Json(shared.lock().deliveries.clone())
+    Json(shared.lock().deliveries.iter().cloned().collect())
 }
 
 #[derive(Deserialize)]
@@ -708,7 +738,8 @@ async fn counters(State(shared): S) -> Json<Value> {
 }
 
 async fn idempotency(State(shared): S) -> Json<Value> {
-    Json(crate::idempotency::summary(&shared.lock()))
+    let now = shared.clock.now();
+    Json(crate::idempotency::summary(&mut shared.lock(), now))
 }
 
 #[derive(Deserialize)]

@@ -5,8 +5,11 @@
 //! `idempotency_error`; a second request while the first is still running gets 409
 //! `idempotency_key_in_use`. Records are pruned after 24 hours of sandbox time.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 use crate::errors::{ApiError, ErrorType};
 use crate::state::Store;
@@ -14,13 +17,26 @@ use crate::state::Store;
 /// How long a key is remembered (Stripe: at least 24 hours).
 pub const RETENTION_SECS: i64 = 24 * 3600;
 
-/// What identifies "the same request".
-#[derive(Debug, Clone, PartialEq)]
+/// What identifies "the same request": the path and a digest of the parameters (the digest,
+/// not the parameters, is what each of the day's records keeps).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {
     /// `/v1/payment_intents`.
     pub path: String,
-    /// The parameters (without Stripe.js's client-side ones).
-    pub params: Value,
+    /// SHA-256 of the parameters' JSON (without Stripe.js's client-side ones); `serde_json`
+    /// writes object keys sorted, so equal parameters give equal digests.
+    pub params: [u8; 32],
+}
+
+impl Fingerprint {
+    /// The fingerprint of a request to `path` with `params` (a JSON object).
+    pub fn new(path: &str, params: &impl serde::Serialize) -> Self {
+        let json = serde_json::to_vec(params).unwrap_or_default();
+        Fingerprint {
+            path: path.to_string(),
+            params: Sha256::digest(&json).into(),
+        }
+    }
 }
 
 /// One saved key.
@@ -39,13 +55,22 @@ pub enum IdemEntry {
         fingerprint: Fingerprint,
         /// HTTP status.
         status: u16,
-        /// Body.
-        body: Value,
+        /// Body, as compact JSON (parsed again only for a replay).
+        body: Arc<str>,
         /// Request id of the original request.
         request_id: String,
         /// When it was saved.
         saved_at: i64,
     },
+}
+
+impl IdemEntry {
+    fn written(&self) -> i64 {
+        match self {
+            IdemEntry::InFlight { started, .. } => *started,
+            IdemEntry::Done { saved_at, .. } => *saved_at,
+        }
+    }
 }
 
 /// What the idempotency layer decides for an incoming request.
@@ -70,6 +95,36 @@ fn mismatch(message: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, ErrorType::Idempotency, message)
 }
 
+fn put(store: &mut Store, slot: (String, String), entry: IdemEntry) {
+    store
+        .idempotency_written
+        .push_back((entry.written(), slot.clone()));
+    store.idempotency.insert(slot, entry);
+}
+
+/// Drops the records written more than 24 hours of sandbox time before `now`. The log of
+/// writes is in time order (the sandbox clock only moves forward until a reset, which empties
+/// both), so this looks only at the records it drops.
+pub fn expire(store: &mut Store, now: i64) {
+    while let Some((at, _)) = store.idempotency_written.front() {
+        if now - at <= RETENTION_SECS {
+            break;
+        }
+        let Some((at, slot)) = store.idempotency_written.pop_front() else {
+            break;
+        };
+        // A later write of the same key (a retry after expiry, or the answer saved over its
+        // in-flight mark) has its own entry in the log; only the one written then goes.
+        if store
+            .idempotency
+            .get(&slot)
+            .is_some_and(|e| e.written() == at)
+        {
+            store.idempotency.remove(&slot);
+        }
+    }
+}
+
 /// Looks the key up and, when the request may run, marks it in flight.
 pub fn begin(
     store: &mut Store,
@@ -85,57 +140,56 @@ pub fn begin(
         e.saved = false;
         return Decision::Refuse(e);
     }
+    expire(store, now);
     let slot = (account.to_string(), key.to_string());
     if let Some(entry) = store.idempotency.get(&slot) {
-        let (old, expired) = match entry {
-            IdemEntry::InFlight {
-                fingerprint,
-                started,
-            } => (fingerprint, now - started > RETENTION_SECS),
-            IdemEntry::Done {
-                fingerprint,
-                saved_at,
-                ..
-            } => (fingerprint, now - saved_at > RETENTION_SECS),
+        let old = match entry {
+            IdemEntry::InFlight { fingerprint, .. } | IdemEntry::Done { fingerprint, .. } => {
+                fingerprint
+            }
         };
-        if !expired {
-            if old.path != fingerprint.path {
-                return Decision::Refuse(mismatch(format!(
-                    "Keys for idempotent requests can only be used for the same endpoint they were \
-                     first used for ('{}' vs '{}'). Try using a key other than '{key}' if you meant \
-                     to execute a different request.",
-                    old.path, fingerprint.path
-                )));
-            }
-            if old.params != fingerprint.params {
-                return Decision::Refuse(mismatch(format!(
-                    "Keys for idempotent requests can only be used with the same parameters they \
-                     were first used with. Try using a key other than '{key}' if you meant to \
-                     execute a different request."
-                )));
-            }
-            return match entry {
-                IdemEntry::InFlight { .. } => Decision::Refuse(
-                    ApiError::new(
-                        StatusCode::CONFLICT,
-                        ErrorType::Idempotency,
-                        format!(
-                            "There is currently another in-progress request using this Idempotent \
-                             Key (that probably means you submitted twice, and the other request is \
-                             still going through): {key}. Please try again later."
-                        ),
-                    )
-                    .code("idempotency_key_in_use"),
-                ),
-                IdemEntry::Done { status, body, request_id, .. } => Decision::Replay {
-                    status: *status,
-                    body: body.clone(),
-                    original_request: request_id.clone(),
-                },
-            };
+        if old.path != fingerprint.path {
+            return Decision::Refuse(mismatch(format!(
+                "Keys for idempotent requests can only be used for the same endpoint they were \
+                 first used for ('{}' vs '{}'). Try using a key other than '{key}' if you meant \
+                 to execute a different request.",
+                old.path, fingerprint.path
+            )));
         }
+        if old.params != fingerprint.params {
+            return Decision::Refuse(mismatch(format!(
+                "Keys for idempotent requests can only be used with the same parameters they \
+                 were first used with. Try using a key other than '{key}' if you meant to \
+                 execute a different request."
+            )));
+        }
+        return match entry {
+            IdemEntry::InFlight { .. } => Decision::Refuse(
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    ErrorType::Idempotency,
+                    format!(
+                        "There is currently another in-progress request using this Idempotent \
+                         Key (that probably means you submitted twice, and the other request is \
+                         still going through): {key}. Please try again later."
+                    ),
+                )
+                .code("idempotency_key_in_use"),
+            ),
+            IdemEntry::Done {
+                status,
+                body,
+                request_id,
+                ..
+            } => Decision::Replay {
+                status: *status,
+                body: serde_json::from_str(body).unwrap_or(Value::Null),
+                original_request: request_id.clone(),
+            },
+        };
     }
-    store.idempotency.insert(
+    put(
+        store,
         slot,
         IdemEntry::InFlight {
             fingerprint,
@@ -157,12 +211,18 @@ pub fn finish(
 ) {
     let slot = (account.to_string(), key.to_string());
     if let Some(IdemEntry::InFlight { fingerprint, .. }) = store.idempotency.remove(&slot) {
-        store.idempotency.insert(
+        let text = body.to_string();
+        let body = match store.recent_snapshots.iter().rev().find(|s| ***s == *text) {
+            Some(same) => same.clone(),
+            None => Arc::from(text),
+        };
+        put(
+            store,
             slot,
             IdemEntry::Done {
                 fingerprint,
                 status,
-                body: body.clone(),
+                body,
                 request_id: request_id.to_string(),
                 saved_at: now,
             },
@@ -182,8 +242,9 @@ pub fn abandon(store: &mut Store, account: &str, key: &str) {
     }
 }
 
-/// The saved entries, for the control API's view.
-pub fn summary(store: &Store) -> Value {
+/// The records of the last 24 hours, for the control API's view.
+pub fn summary(store: &mut Store, now: i64) -> Value {
+    expire(store, now);
     let mut v: Vec<Value> = store
         .idempotency
         .iter()
@@ -206,10 +267,7 @@ mod tests {
     use super::*;
 
     fn fp(path: &str, p: Value) -> Fingerprint {
-        Fingerprint {
-            path: path.into(),
-            params: p,
-        }
+        Fingerprint::new(path, &p)
     }
 
     #[test]

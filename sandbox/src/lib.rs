@@ -26,6 +26,7 @@ pub mod idempotency;
 pub mod resources;
 pub mod server;
 pub mod state;
+pub mod table;
 pub mod webhooks;
 
 use std::collections::BTreeMap;
@@ -63,6 +64,9 @@ pub struct SandboxConfig {
     pub webhook_max_attempts: u32,
     /// How long a webhook endpoint has to answer before the attempt counts as failed.
     pub webhook_timeout: Duration,
+    /// Rows the webhook delivery log keeps (the newest; the log is for tests to inspect, and
+    /// an unbounded one grows with every event of a long-lived sandbox).
+    pub webhook_log_limit: usize,
 }
 
 impl Default for SandboxConfig {
@@ -74,6 +78,7 @@ impl Default for SandboxConfig {
             webhook_retry_base: Duration::from_secs(1),
             webhook_max_attempts: 8,
             webhook_timeout: Duration::from_secs(10),
+            webhook_log_limit: state::DEFAULT_DELIVERY_LOG_LIMIT,
         }
     }
 }
@@ -91,6 +96,7 @@ impl Sandbox {
         let clock = clock::Clock::new();
         let mut store = Store::new(config.seed, clock.now());
         store.base_url = url.clone();
+        store.delivery_log_limit = config.webhook_log_limit.max(1);
         let (pk, sk, rk) = (
             store.default_keys[0].clone(),
             store.default_keys[1].clone(),
@@ -224,15 +230,14 @@ impl SandboxHandle {
         self.shared.lock().knobs = knobs;
     }
 
-    /// The delivery log.
+    /// The delivery log (its newest `webhook_log_limit` rows).
     pub fn webhook_deliveries(&self) -> Vec<Delivery> {
-        self.shared.lock().deliveries.clone()
+        self.shared.lock().deliveries.iter().cloned().collect()
     }
 
     /// Clears all state but the first account and its keys (which are un-revoked), and the clock.
     pub fn reset(&self) {
-        self.shared.lock().reset();
-        self.shared.clock.reset();
+        control::reset_all(&self.shared);
     }
 
     /// A new account with its own publishable, secret and restricted keys.

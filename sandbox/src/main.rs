@@ -27,6 +27,9 @@ struct Args {
     /// Webhook delivery attempts, the first included.
     #[arg(long, default_value_t = 8)]
     webhook_attempts: u32,
+    /// Rows the webhook delivery log (`GET /_sandbox/webhooks/deliveries`) keeps, newest.
+    #[arg(long, default_value_t = stripe_sandbox::state::DEFAULT_DELIVERY_LOG_LIMIT)]
+    webhook_log: usize,
 }
 
 #[tokio::main]
@@ -45,6 +48,7 @@ async fn main() -> std::io::Result<()> {
         seed: args.seed,
         webhook_retry_base: Duration::from_millis(args.webhook_retry_ms),
         webhook_max_attempts: args.webhook_attempts,
+        webhook_log_limit: args.webhook_log,
         ..SandboxConfig::default()
     })
     .await?;

@@ -2,11 +2,12 @@
 //! their pending webhook deliveries, idempotency records, fault rules and counters. One `Store`
 //! behind a mutex; operations get a [`Ctx`] that knows the account, the clock and the request.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::auth::{ApiKey, KeyKind};
 use crate::errors::{ApiError, ApiResult};
@@ -14,10 +15,20 @@ use crate::faults::FaultSet;
 use crate::form::Params;
 use crate::idempotency::IdemEntry;
 use crate::resources;
+use crate::table::{OrderKey, Record, Table};
 use crate::webhooks::{Delivery, DeliveryJob, Knobs};
 
 /// The API version the sandbox answers with when a request names none.
 pub const DEFAULT_API_VERSION: &str = "2026-10-28.endive";
+
+/// How long events stay retrievable (Stripe guarantees 30 days); older ones are dropped.
+pub const EVENT_RETENTION_SECS: i64 = 30 * 86_400;
+
+/// Event snapshots remembered for sharing with idempotency records (a request emits a few).
+const RECENT_SNAPSHOTS: usize = 4;
+
+/// Rows the webhook delivery log keeps by default (the newest; older rows are dropped).
+pub const DEFAULT_DELIVERY_LOG_LIMIT: usize = 10_000;
 
 /// A Stripe account of the sandbox.
 #[derive(Debug, Clone)]
@@ -75,8 +86,9 @@ pub struct PaymentMethod {
     pub created: i64,
     /// Attached customer.
     pub customer: Option<String>,
-    /// `billing_details` as rendered.
-    pub billing_details: Value,
+    /// `billing_details` as rendered (shared: a charge copies its PaymentMethod's, and every
+    /// PaymentMethod made without details shares one all-null template).
+    pub billing_details: Arc<Value>,
     /// The card.
     pub card: CardInfo,
     /// Metadata.
@@ -173,6 +185,8 @@ pub struct PaymentIntent {
     pub automatic_payment_methods: bool,
     /// Whether the pending confirmation was off-session.
     pub off_session: bool,
+    /// When an authorised, uncaptured payment expires (set when it enters `requires_capture`).
+    pub capture_before: Option<i64>,
 }
 
 /// A Charge.
@@ -211,7 +225,7 @@ pub struct Charge {
     /// Card at charge time.
     pub card: CardInfo,
     /// Billing details at charge time.
-    pub billing_details: Value,
+    pub billing_details: Arc<Value>,
     /// `succeeded` / `failed` / `pending`.
     pub status: String,
     /// Failure code.
@@ -370,18 +384,20 @@ pub struct Event {
     pub created: i64,
     /// `payment_intent.succeeded`, ...
     pub event_type: String,
-    /// Snapshot of the object.
-    pub object: Value,
-    /// `data.previous_attributes`.
-    pub previous_attributes: Option<Value>,
+    /// Snapshot of the object, as compact JSON: an event is kept for 30 days and mostly only
+    /// sent, so it is held the way it is sent (a parsed `Value` takes several times the space).
+    /// Shared with the idempotency record of the request's answer when that is the same text.
+    pub object: Arc<str>,
+    /// `data.previous_attributes`, as compact JSON.
+    pub previous_attributes: Option<Box<str>>,
     /// The API request that caused it.
     pub request_id: Option<String>,
     /// Its idempotency key.
     pub idempotency_key: Option<String>,
     /// API version of the event.
     pub api_version: String,
-    /// Endpoints that have not acknowledged it yet.
-    pub pending_webhooks: i64,
+    /// Endpoints that have not acknowledged it yet (`pending_webhooks` is their number).
+    pub undelivered: Vec<String>,
 }
 
 /// A Dispute.
@@ -442,6 +458,128 @@ pub struct BalanceTransaction {
     pub description: Option<String>,
 }
 
+impl Record for PaymentMethod {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn order(&self) -> OrderKey {
+        (self.created, self.seq)
+    }
+    /// Listed by customer.
+    fn group(&self) -> Option<&str> {
+        self.customer.as_deref()
+    }
+}
+
+impl Record for Customer {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn order(&self) -> OrderKey {
+        (self.created, self.seq)
+    }
+}
+
+impl Record for PaymentIntent {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn order(&self) -> OrderKey {
+        (self.created, self.seq)
+    }
+    /// Listed by customer.
+    fn group(&self) -> Option<&str> {
+        self.customer.as_deref()
+    }
+    /// An uncaptured authorisation expires.
+    fn due(&self) -> Option<i64> {
+        if self.status == "requires_capture" {
+            self.capture_before
+        } else {
+            None
+        }
+    }
+}
+
+impl Record for Charge {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn order(&self) -> OrderKey {
+        (self.created, self.seq)
+    }
+    /// Listed by PaymentIntent.
+    fn group(&self) -> Option<&str> {
+        self.payment_intent.as_deref()
+    }
+}
+
+impl Record for Refund {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn order(&self) -> OrderKey {
+        (self.created, self.seq)
+    }
+    /// Listed by charge.
+    fn group(&self) -> Option<&str> {
+        Some(&self.charge)
+    }
+}
+
+impl Record for SetupIntent {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn order(&self) -> OrderKey {
+        (self.created, self.seq)
+    }
+    /// Listed by customer.
+    fn group(&self) -> Option<&str> {
+        self.customer.as_deref()
+    }
+}
+
+impl Record for WebhookEndpoint {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn order(&self) -> OrderKey {
+        (self.created, self.seq)
+    }
+}
+
+impl Record for Event {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn order(&self) -> OrderKey {
+        (self.created, self.seq)
+    }
+}
+
+impl Record for Dispute {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn order(&self) -> OrderKey {
+        (self.created, self.seq)
+    }
+    /// Listed by charge.
+    fn group(&self) -> Option<&str> {
+        Some(&self.charge)
+    }
+}
+
+impl Record for BalanceTransaction {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn order(&self) -> OrderKey {
+        (self.created, self.seq)
+    }
+}
+
 /// What caused an operation: the API request (id and idempotency key), or nothing for
 /// automatic changes (expiry, control triggers).
 #[derive(Debug, Clone, Default)]
@@ -471,37 +609,43 @@ pub struct Store {
     /// The first account's three keys (kept across `reset`).
     pub default_keys: Vec<String>,
     /// PaymentMethods.
-    pub payment_methods: HashMap<String, PaymentMethod>,
+    pub payment_methods: Table<PaymentMethod>,
     /// Customers.
-    pub customers: HashMap<String, Customer>,
+    pub customers: Table<Customer>,
     /// PaymentIntents.
-    pub payment_intents: HashMap<String, PaymentIntent>,
+    pub payment_intents: Table<PaymentIntent>,
     /// SetupIntents.
-    pub setup_intents: HashMap<String, SetupIntent>,
+    pub setup_intents: Table<SetupIntent>,
     /// Charges.
-    pub charges: HashMap<String, Charge>,
+    pub charges: Table<Charge>,
     /// Refunds.
-    pub refunds: HashMap<String, Refund>,
+    pub refunds: Table<Refund>,
     /// Webhook endpoints.
-    pub webhook_endpoints: HashMap<String, WebhookEndpoint>,
-    /// Events.
-    pub events: HashMap<String, Event>,
+    pub webhook_endpoints: Table<WebhookEndpoint>,
+    /// Events of the last 30 days of sandbox time.
+    pub events: Table<Event>,
     /// Disputes.
-    pub disputes: HashMap<String, Dispute>,
+    pub disputes: Table<Dispute>,
     /// Balance transactions.
-    pub balance_transactions: HashMap<String, BalanceTransaction>,
+    pub balance_transactions: Table<BalanceTransaction>,
     /// Idempotency records by (account, key).
     pub idempotency: HashMap<(String, String), IdemEntry>,
+    /// When each idempotency record was written, oldest first, so expired records are dropped
+    /// without looking at the others.
+    pub idempotency_written: VecDeque<(i64, (String, String))>,
     /// Fault rules.
     pub faults: FaultSet,
     /// Webhook delivery knobs.
     pub knobs: Knobs,
-    /// The delivery log.
-    pub deliveries: Vec<Delivery>,
-    /// (event, endpoint) pairs delivered with a 2xx.
-    pub delivered: HashSet<(String, String)>,
+    /// The delivery log, newest last, at most `delivery_log_limit` rows.
+    pub deliveries: VecDeque<Delivery>,
+    /// How many rows the delivery log keeps.
+    pub delivery_log_limit: usize,
     /// Deliveries to start once the current operation releases the lock.
     pub outbox: Vec<DeliveryJob>,
+    /// The last few event snapshots: an API answer is most often the very object its request's
+    /// last event carries, and its idempotency record then shares the text.
+    pub recent_snapshots: VecDeque<Arc<str>>,
     /// Counters for double-charge checks.
     pub counters: BTreeMap<String, u64>,
 }
@@ -523,22 +667,24 @@ impl Store {
             keys: HashMap::new(),
             default_account: String::new(),
             default_keys: Vec::new(),
-            payment_methods: HashMap::new(),
-            customers: HashMap::new(),
-            payment_intents: HashMap::new(),
-            setup_intents: HashMap::new(),
-            charges: HashMap::new(),
-            refunds: HashMap::new(),
-            webhook_endpoints: HashMap::new(),
-            events: HashMap::new(),
-            disputes: HashMap::new(),
-            balance_transactions: HashMap::new(),
+            payment_methods: Table::default(),
+            customers: Table::default(),
+            payment_intents: Table::default(),
+            setup_intents: Table::default(),
+            charges: Table::default(),
+            refunds: Table::default(),
+            webhook_endpoints: Table::default(),
+            events: Table::default(),
+            disputes: Table::default(),
+            balance_transactions: Table::default(),
             idempotency: HashMap::new(),
+            idempotency_written: VecDeque::new(),
             faults: FaultSet::default(),
             knobs: Knobs::default(),
-            deliveries: Vec::new(),
-            delivered: HashSet::new(),
+            deliveries: VecDeque::new(),
+            delivery_log_limit: DEFAULT_DELIVERY_LOG_LIMIT,
             outbox: Vec::new(),
+            recent_snapshots: VecDeque::new(),
             counters: BTreeMap::new(),
         };
         let account = store.create_account("US", "usd", Some("Sandbox Salon".into()), now);
@@ -555,29 +701,59 @@ impl Store {
     }
 
     /// Clears every object, event, idempotency record, fault, knob, delivery and counter, and
-    /// every account and key except the first account and its three keys (un-revoked).
+    /// every account and key except the first account and its three keys (un-revoked). The
+    /// collections are replaced, not emptied, so their memory is freed: a cleared map keeps its
+    /// capacity, and walking it still costs what walking the full one did.
     pub fn reset(&mut self) {
         let keep = self.default_account.clone();
         self.accounts.retain(|id, _| *id == keep);
         self.keys.retain(|k, _| self.default_keys.contains(k));
         self.keys.values_mut().for_each(|k| k.revoked = false);
-        self.payment_methods.clear();
-        self.customers.clear();
-        self.payment_intents.clear();
-        self.setup_intents.clear();
-        self.charges.clear();
-        self.refunds.clear();
-        self.webhook_endpoints.clear();
-        self.events.clear();
-        self.disputes.clear();
-        self.balance_transactions.clear();
-        self.idempotency.clear();
+        self.keys.shrink_to_fit();
+        self.payment_methods = Table::default();
+        self.customers = Table::default();
+        self.payment_intents = Table::default();
+        self.setup_intents = Table::default();
+        self.charges = Table::default();
+        self.refunds = Table::default();
+        self.webhook_endpoints = Table::default();
+        self.events = Table::default();
+        self.disputes = Table::default();
+        self.balance_transactions = Table::default();
+        self.idempotency = HashMap::new();
+        self.idempotency_written = VecDeque::new();
         self.faults = FaultSet::default();
         self.knobs = Knobs::default();
-        self.deliveries.clear();
-        self.delivered.clear();
-        self.outbox.clear();
-        self.counters.clear();
+        self.deliveries = VecDeque::new();
+        self.outbox = Vec::new();
+        self.recent_snapshots = VecDeque::new();
+        self.counters = BTreeMap::new();
+    }
+
+    /// Appends a row to the delivery log, dropping the oldest beyond the limit.
+    pub fn log_delivery(&mut self, row: Delivery) {
+        while self.deliveries.len() >= self.delivery_log_limit.max(1) {
+            self.deliveries.pop_front();
+        }
+        self.deliveries.push_back(row);
+    }
+
+    /// Drops what Stripe no longer keeps at `now`: idempotency records after 24 hours, events
+    /// after 30 days. Each looks only at what it drops.
+    pub fn expire_records(&mut self, now: i64) {
+        crate::idempotency::expire(self, now);
+        self.expire_events(now);
+    }
+
+    /// Drops the events older than 30 days of sandbox time.
+    pub fn expire_events(&mut self, now: i64) {
+        while let Some(e) = self.events.oldest() {
+            if e.created + EVENT_RETENTION_SECS > now {
+                break;
+            }
+            let id = e.id.clone();
+            self.events.remove(&id);
+        }
     }
 
     /// The next creation sequence number.
@@ -678,6 +854,21 @@ impl Store {
             .api_version
             .clone()
             .unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
+        self.expire_events(now);
+        let snapshot: Arc<str> = Arc::from(object.to_string());
+        if self.recent_snapshots.len() == RECENT_SNAPSHOTS {
+            self.recent_snapshots.pop_front();
+        }
+        self.recent_snapshots.push_back(snapshot.clone());
+        let undelivered: Vec<String> = endpoints.into_iter().map(|(_, e)| e).collect();
+        for endpoint in &undelivered {
+            self.outbox.push(DeliveryJob {
+                event: id.clone(),
+                endpoint: endpoint.clone(),
+                attempt: 1,
+                duplicate: false,
+            });
+        }
         self.events.insert(
             id.clone(),
             Event {
@@ -686,23 +877,15 @@ impl Store {
                 seq,
                 created: now,
                 event_type: event_type.to_string(),
-                object,
-                previous_attributes,
+                object: snapshot.clone(),
+                previous_attributes: previous_attributes.map(|p| p.to_string().into_boxed_str()),
                 request_id: request.id.clone(),
                 idempotency_key: request.idempotency_key.clone(),
                 api_version,
-                pending_webhooks: endpoints.len() as i64,
+                undelivered,
             },
         );
         self.count("events");
-        for (_, endpoint) in endpoints {
-            self.outbox.push(DeliveryJob {
-                event: id.clone(),
-                endpoint,
-                attempt: 1,
-                duplicate: false,
-            });
-        }
         id
     }
 
@@ -848,64 +1031,6 @@ impl Ctx<'_> {
             .expand(&self.account, &mut value, &params.expand())?;
         Ok(value)
     }
-}
-
-/// One row of a list: its time, sequence, id and rendered object.
-pub struct Row {
-    /// Creation time.
-    pub created: i64,
-    /// Creation order.
-    pub seq: u64,
-    /// Id (for `starting_after` / `ending_before`).
-    pub id: String,
-    /// Rendered object.
-    pub value: Value,
-}
-
-/// Stripe's list answer (`{object: "list", data, has_more, url}`), newest first, with `limit`,
-/// `starting_after` and `ending_before`.
-pub fn list(mut rows: Vec<Row>, params: &Params, url: &str) -> ApiResult<Value> {
-    rows.sort_by_key(|r| std::cmp::Reverse((r.created, r.seq)));
-    let limit = params.int("limit")?.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::validation(
-            if limit < 1 {
-                "This value must be greater than or equal to 1."
-            } else {
-                "This value must be less than or equal to 100."
-            },
-            "parameter_invalid_integer",
-            "limit",
-        ));
-    }
-    let limit = limit as usize;
-    let (slice, has_more): (Vec<Row>, bool) = if let Some(after) = params.str("starting_after")? {
-        let pos = rows
-            .iter()
-            .position(|r| r.id == after)
-            .ok_or_else(|| ApiError::missing("object", after, Some("starting_after")))?;
-        let rest: Vec<Row> = rows.into_iter().skip(pos + 1).collect();
-        let more = rest.len() > limit;
-        (rest.into_iter().take(limit).collect(), more)
-    } else if let Some(before) = params.str("ending_before")? {
-        let pos = rows
-            .iter()
-            .position(|r| r.id == before)
-            .ok_or_else(|| ApiError::missing("object", before, Some("ending_before")))?;
-        let head: Vec<Row> = rows.into_iter().take(pos).collect();
-        let more = head.len() > limit;
-        let skip = head.len().saturating_sub(limit);
-        (head.into_iter().skip(skip).collect(), more)
-    } else {
-        let more = rows.len() > limit;
-        (rows.into_iter().take(limit).collect(), more)
-    };
-    Ok(json!({
-        "object": "list",
-        "data": slice.into_iter().map(|r| r.value).collect::<Vec<_>>(),
-        "has_more": has_more,
-        "url": url,
-    }))
 }
 
 /// A metadata update: keys with an empty value are removed, others set.

@@ -209,7 +209,7 @@ async fn deliver(shared: &Arc<Shared>, job: &DeliveryJob) {
                 ev.event_type.clone(),
                 ep.url.clone(),
                 ep.signing_secrets(now),
-                crate::resources::events::render(ev).to_string(),
+                crate::resources::events::payload(ev),
                 store.knobs.clone(),
             )),
             _ => None,
@@ -231,11 +231,11 @@ async fn deliver(shared: &Arc<Shared>, job: &DeliveryJob) {
         at: now,
     };
     if knobs.drop_all {
-        shared.lock().deliveries.push(row);
+        shared.lock().log_delivery(row);
         return;
     }
     if job.attempt <= knobs.drop_first && !job.duplicate {
-        shared.lock().deliveries.push(row);
+        shared.lock().log_delivery(row);
         schedule_retry(shared, job);
         return;
     }
@@ -277,15 +277,17 @@ async fn deliver(shared: &Arc<Shared>, job: &DeliveryJob) {
     tracing::debug!(event = %job.event, endpoint = %job.endpoint, attempt = job.attempt, outcome = %row.outcome, "webhook attempt");
     {
         let mut store = shared.lock();
-        store.deliveries.push(row);
+        store.log_delivery(row);
         store.count("webhook_attempts");
-        if ok
-            && store
-                .delivered
-                .insert((job.event.clone(), job.endpoint.clone()))
-        {
+        if ok {
+            // The first 2xx from an endpoint takes it off the event's pending list.
             if let Some(ev) = store.events.get_mut(&job.event) {
-                ev.pending_webhooks = (ev.pending_webhooks - 1).max(0);
+                if let Some(i) = ev.undelivered.iter().position(|e| *e == job.endpoint) {
+                    ev.undelivered.swap_remove(i);
+                    if ev.undelivered.is_empty() {
+                        ev.undelivered = Vec::new();
+                    }
+                }
             }
         }
     }

@@ -8,7 +8,8 @@ use crate::cards::Decline;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{balance_transactions, customers, payment_methods, refunds};
-use crate::state::{list, merge_metadata, Charge, Ctx, PaymentIntent, PaymentMethod, Row, Store};
+use crate::state::{merge_metadata, Charge, Ctx, PaymentIntent, PaymentMethod, Store};
+use crate::table::{list, Query};
 
 /// Renders a charge like Stripe's charge object.
 pub fn render(store: &Store, c: &Charge) -> Value {
@@ -118,7 +119,7 @@ pub fn render(store: &Store, c: &Charge) -> Value {
         "application_fee": null,
         "application_fee_amount": null,
         "balance_transaction": c.balance_transaction,
-        "billing_details": c.billing_details,
+        "billing_details": &*c.billing_details,
         "calculated_statement_descriptor": calculated,
         "captured": c.captured,
         "created": c.created,
@@ -325,30 +326,22 @@ pub fn list_charges(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         "customer",
         "created",
     ])?;
-    let pi = params.str("payment_intent")?.map(str::to_string);
-    let customer = params.str("customer")?.map(str::to_string);
-    let rows = ctx
-        .store
-        .charges
-        .values()
-        .filter(|c| c.account == ctx.account)
-        .filter(|c| {
-            pi.as_ref()
-                .is_none_or(|p| c.payment_intent.as_ref() == Some(p))
-        })
-        .filter(|c| {
-            customer
-                .as_ref()
-                .is_none_or(|p| c.customer.as_ref() == Some(p))
-        })
-        .map(|c| Row {
-            created: c.created,
-            seq: c.seq,
-            id: c.id.clone(),
-            value: render(ctx.store, c),
-        })
-        .collect();
-    let mut v = list(rows, params, "/v1/charges")?;
+    let pi = params.str("payment_intent")?;
+    let customer = params.str("customer")?;
+    let keep = |c: &Charge| {
+        c.account == ctx.account && customer.is_none_or(|p| c.customer.as_deref() == Some(p))
+    };
+    let render = |c: &Charge| render(ctx.store, c);
+    let mut v = list(
+        &ctx.store.charges,
+        Query {
+            group: pi,
+            keep: &keep,
+            render: &render,
+        },
+        params,
+        "/v1/charges",
+    )?;
     ctx.store.expand(&ctx.account, &mut v, &params.expand())?;
     Ok(v)
 }

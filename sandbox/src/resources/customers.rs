@@ -6,7 +6,8 @@ use serde_json::{json, Map, Value};
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{empty_address, payment_methods};
-use crate::state::{list, merge_metadata, Ctx, Customer, Row};
+use crate::state::{merge_metadata, Ctx, Customer};
+use crate::table::{list, Query};
 
 /// Renders a customer like Stripe's customer object.
 pub fn render(c: &Customer) -> Value {
@@ -207,24 +208,22 @@ pub fn list_customers(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         "email",
         "created",
     ])?;
-    let email = params.str("email")?.map(str::to_string);
-    let rows = ctx
-        .store
-        .customers
-        .values()
-        .filter(|c| {
-            c.account == ctx.account
-                && !c.deleted
-                && email.as_ref().is_none_or(|e| c.email.as_ref() == Some(e))
-        })
-        .map(|c| Row {
-            created: c.created,
-            seq: c.seq,
-            id: c.id.clone(),
-            value: render(c),
-        })
-        .collect();
-    let mut v = list(rows, params, "/v1/customers")?;
+    let email = params.str("email")?;
+    let keep = |c: &Customer| {
+        c.account == ctx.account
+            && !c.deleted
+            && email.is_none_or(|e| c.email.as_deref() == Some(e))
+    };
+    let mut v = list(
+        &ctx.store.customers,
+        Query {
+            group: None,
+            keep: &keep,
+            render: &render,
+        },
+        params,
+        "/v1/customers",
+    )?;
     ctx.store.expand(&ctx.account, &mut v, &params.expand())?;
     Ok(v)
 }

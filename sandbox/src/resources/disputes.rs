@@ -6,7 +6,8 @@ use serde_json::{json, Map, Value};
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{balance_transactions, charges};
-use crate::state::{list, Ctx, Dispute, Row, Store};
+use crate::state::{Ctx, Dispute, Store};
+use crate::table::{list, Query};
 
 /// Stripe's dispute fee in test mode (15.00 in the charge's currency).
 const DISPUTE_FEE: i64 = 1500;
@@ -201,24 +202,20 @@ pub fn list_disputes(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         "payment_intent",
         "created",
     ])?;
-    let charge = params.str("charge")?.map(str::to_string);
-    let pi = params.str("payment_intent")?.map(str::to_string);
-    let rows = ctx
-        .store
-        .disputes
-        .values()
-        .filter(|d| d.account == ctx.account)
-        .filter(|d| charge.as_ref().is_none_or(|c| &d.charge == c))
-        .filter(|d| {
-            pi.as_ref()
-                .is_none_or(|p| d.payment_intent.as_ref() == Some(p))
-        })
-        .map(|d| Row {
-            created: d.created,
-            seq: d.seq,
-            id: d.id.clone(),
-            value: render(ctx.store, d),
-        })
-        .collect();
-    list(rows, params, "/v1/disputes")
+    let charge = params.str("charge")?;
+    let pi = params.str("payment_intent")?;
+    let keep = |d: &Dispute| {
+        d.account == ctx.account && pi.is_none_or(|p| d.payment_intent.as_deref() == Some(p))
+    };
+    let render = |d: &Dispute| render(ctx.store, d);
+    list(
+        &ctx.store.disputes,
+        Query {
+            group: charge,
+            keep: &keep,
+            render: &render,
+        },
+        params,
+        "/v1/disputes",
+    )
 }

@@ -1,28 +1,55 @@
 //! Events: `GET /v1/events` (filter by `type`, `types[]`, `created`) and `GET /v1/events/{id}`.
 
-use serde_json::{json, Value};
+use std::fmt::Write;
+
+use serde_json::Value;
 
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::state::{list, Ctx, Event, Row};
+use crate::state::{Ctx, Event};
+use crate::table::{list, Query};
 
-/// Renders an event like Stripe's event object.
-pub fn render(e: &Event) -> Value {
-    let mut data = json!({"object": e.object});
+/// A JSON string literal.
+fn quoted(s: &str) -> String {
+    Value::from(s).to_string()
+}
+
+/// `null` or a JSON string literal.
+fn quoted_opt(s: &Option<String>) -> String {
+    s.as_deref().map_or_else(|| "null".to_string(), quoted)
+}
+
+/// The event as Stripe sends it to webhook endpoints: compact JSON, keys in the order
+/// `serde_json` writes a rendered object (sorted), the object snapshot spliced in as stored.
+pub fn payload(e: &Event) -> String {
+    let mut out = String::with_capacity(e.object.len() + 400);
+    let _ = write!(
+        out,
+        "{{\"api_version\":{},\"created\":{},\"data\":{{\"object\":{}",
+        quoted(&e.api_version),
+        e.created,
+        e.object
+    );
     if let Some(prev) = &e.previous_attributes {
-        data["previous_attributes"] = prev.clone();
+        let _ = write!(out, ",\"previous_attributes\":{prev}");
     }
-    json!({
-        "id": e.id,
-        "object": "event",
-        "api_version": e.api_version,
-        "created": e.created,
-        "data": data,
-        "livemode": false,
-        "pending_webhooks": e.pending_webhooks,
-        "request": {"id": e.request_id, "idempotency_key": e.idempotency_key},
-        "type": e.event_type,
-    })
+    let _ = write!(
+        out,
+        "}},\"id\":{},\"livemode\":false,\"object\":\"event\",\"pending_webhooks\":{},\
+         \"request\":{{\"id\":{},\"idempotency_key\":{}}},\"type\":{}}}",
+        quoted(&e.id),
+        e.undelivered.len(),
+        quoted_opt(&e.request_id),
+        quoted_opt(&e.idempotency_key),
+        quoted(&e.event_type)
+    );
+    out
+}
+
+/// Renders an event like Stripe's event object (for the API: parsed back from [`payload`], so
+/// what the API answers and what webhooks carry cannot differ).
+pub fn render(e: &Event) -> Value {
+    serde_json::from_str(&payload(e)).unwrap_or(Value::Null)
 }
 
 /// `GET /v1/events/{id}`.
@@ -98,17 +125,17 @@ pub fn list_events(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         let by_many = many.as_ref().is_none_or(|l| l.iter().any(|x| x == t));
         by_one && by_many
     };
-    let rows = ctx
-        .store
-        .events
-        .values()
-        .filter(|e| e.account == ctx.account && matches_type(&e.event_type) && created(e.created))
-        .map(|e| Row {
-            created: e.created,
-            seq: e.seq,
-            id: e.id.clone(),
-            value: render(e),
-        })
-        .collect();
-    list(rows, params, "/v1/events")
+    let account = ctx.account.clone();
+    let keep =
+        |e: &Event| e.account == account && matches_type(&e.event_type) && created(e.created);
+    list(
+        &ctx.store.events,
+        Query {
+            group: None,
+            keep: &keep,
+            render: &render,
+        },
+        params,
+        "/v1/events",
+    )
 }

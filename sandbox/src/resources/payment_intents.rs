@@ -12,9 +12,8 @@ use crate::currency;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{charges, customers, disputes, payment_methods};
-use crate::state::{
-    list, merge_metadata, Ctx, PaymentIntent, PaymentMethod, RequestInfo, Row, Store,
-};
+use crate::state::{merge_metadata, Ctx, PaymentIntent, PaymentMethod, RequestInfo, Store};
+use crate::table::{list, Query};
 
 /// An uncaptured authorisation lasts this long (Stripe: 7 days for online card payments).
 pub const CAPTURE_WINDOW_SECS: i64 = 7 * 86_400;
@@ -270,6 +269,7 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         automatic_payment_methods: types.is_none(),
         payment_method_types: types.unwrap_or_else(|| vec!["card".into()]),
         off_session: false,
+        capture_before: None,
     };
     let v = save(ctx, &pi);
     ctx.store.count("payment_intents_created");
@@ -480,6 +480,7 @@ fn succeed(ctx: &mut Ctx, pi: &mut PaymentIntent, mut pm: PaymentMethod, three_d
     if manual {
         pi.status = "requires_capture".into();
         pi.amount_capturable = pi.amount;
+        pi.capture_before = Some(charge.created + CAPTURE_WINDOW_SECS);
     } else {
         pi.status = "succeeded".into();
         pi.amount_received = pi.amount;
@@ -747,25 +748,19 @@ pub fn list_intents(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         "customer",
         "created",
     ])?;
-    let customer = params.str("customer")?.map(str::to_string);
-    let rows = ctx
-        .store
-        .payment_intents
-        .values()
-        .filter(|p| {
-            p.account == ctx.account
-                && customer
-                    .as_ref()
-                    .is_none_or(|c| p.customer.as_ref() == Some(c))
-        })
-        .map(|p| Row {
-            created: p.created,
-            seq: p.seq,
-            id: p.id.clone(),
-            value: render(ctx.store, p),
-        })
-        .collect();
-    let mut v = list(rows, params, "/v1/payment_intents")?;
+    let customer = params.str("customer")?;
+    let keep = |p: &PaymentIntent| p.account == ctx.account;
+    let render = |p: &PaymentIntent| render(ctx.store, p);
+    let mut v = list(
+        &ctx.store.payment_intents,
+        Query {
+            group: customer,
+            keep: &keep,
+            render: &render,
+        },
+        params,
+        "/v1/payment_intents",
+    )?;
     ctx.store.expand(&ctx.account, &mut v, &params.expand())?;
     Ok(v)
 }
@@ -805,20 +800,14 @@ pub fn fail_3ds(ctx: &mut Ctx, pi: &mut PaymentIntent) -> ApiResult<()> {
 /// Cancels authorised, uncaptured PaymentIntents older than 7 days of sandbox time
 /// (`charge.expired`, `payment_intent.canceled` with `cancellation_reason: automatic`).
 pub fn expire_due(store: &mut Store, now: i64) -> Vec<String> {
-    let due: Vec<(String, String)> = store
-        .payment_intents
-        .values()
-        .filter(|p| p.status == "requires_capture")
-        .filter(|p| {
-            p.latest_charge
-                .as_ref()
-                .and_then(|c| store.charges.get(c))
-                .is_some_and(|c| c.created + CAPTURE_WINDOW_SECS <= now)
-        })
-        .map(|p| (p.id.clone(), p.account.clone()))
-        .collect();
+    // The due-time index holds exactly the PaymentIntents in `requires_capture`: this runs
+    // before every request, so it must not look at the others.
+    let due = store.payment_intents.due_by(now);
     let mut expired = Vec::new();
-    for (id, account) in due {
+    for id in due {
+        let Some(account) = store.payment_intents.get(&id).map(|p| p.account.clone()) else {
+            continue;
+        };
         let mut ctx = Ctx {
             store,
             account,

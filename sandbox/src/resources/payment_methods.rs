@@ -3,6 +3,8 @@
 //! retrieve, update, attach/detach to a customer, list; and Stripe's reuse rule: a card used
 //! without a customer, or detached, may not be used again.
 
+use std::sync::{Arc, LazyLock};
+
 use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
@@ -12,7 +14,8 @@ use crate::clock::year_month;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::{missing, Params};
 use crate::resources::{customers, empty_address};
-use crate::state::{list, merge_metadata, CardInfo, Ctx, PaymentMethod, Row};
+use crate::state::{merge_metadata, CardInfo, Ctx, PaymentMethod};
+use crate::table::{list, Query};
 
 /// Stripe's message when a consumed PaymentMethod is used for a payment.
 pub const REUSE_REFUSED: &str =
@@ -57,7 +60,7 @@ pub fn render(pm: &PaymentMethod) -> Value {
         "id": pm.id,
         "object": "payment_method",
         "allow_redisplay": "unspecified",
-        "billing_details": pm.billing_details,
+        "billing_details": &*pm.billing_details,
         "card": render_card(&pm.card),
         "created": pm.created,
         "customer": pm.customer,
@@ -97,9 +100,21 @@ fn card_info(number: &str, exp_month: i64, exp_year: i64, cvc_given: bool) -> Ca
     }
 }
 
+/// Stripe's all-null `billing_details`, shared by every PaymentMethod made without details (the
+/// `pm_card_*` ones above all).
+static NO_BILLING_DETAILS: LazyLock<Arc<Value>> =
+    LazyLock::new(|| Arc::new(empty_billing_details()));
+
+fn empty_billing_details() -> Value {
+    json!({"address": empty_address(), "email": null, "name": null, "phone": null, "tax_id": null})
+}
+
 /// `billing_details` from parameters, over Stripe's all-null template.
-pub fn billing_details(given: Option<&Map<String, Value>>) -> Value {
-    let mut bd = json!({"address": empty_address(), "email": null, "name": null, "phone": null, "tax_id": null});
+pub fn billing_details(given: Option<&Map<String, Value>>) -> Arc<Value> {
+    if given.is_none_or(|m| m.is_empty()) {
+        return NO_BILLING_DETAILS.clone();
+    }
+    let mut bd = empty_billing_details();
     if let Some(m) = given {
         for k in ["email", "name", "phone"] {
             if let Some(Value::String(s)) = m.get(k) {
@@ -114,13 +129,13 @@ pub fn billing_details(given: Option<&Map<String, Value>>) -> Value {
             }
         }
     }
-    bd
+    Arc::new(bd)
 }
 
 fn insert(
     ctx: &mut Ctx,
     card: CardInfo,
-    billing: Value,
+    billing: Arc<Value>,
     metadata: Map<String, Value>,
 ) -> PaymentMethod {
     let id = ctx.id("pm_");
@@ -282,16 +297,13 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
     ctx.answer(render(&pm), params)
 }
 
-/// `GET /v1/payment_methods/{id}`.
+/// `GET /v1/payment_methods/{id}`. A `pm_card_*` test id is resolved as everywhere else: Stripe
+/// answers a PaymentMethod of that test card under a fresh `pm_...` id (the test id is a
+/// template, not an object), so a server can check the brand before charging the same test id.
 pub fn retrieve(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     params.allow(&[])?;
-    let pm = ctx
-        .store
-        .payment_methods
-        .get(id)
-        .filter(|p| p.account == ctx.account)
-        .ok_or_else(|| ApiError::missing("PaymentMethod", id, Some("id")))?;
-    let v = render(pm);
+    let pm = resolve(ctx, id, "id")?;
+    let v = render(&pm);
     ctx.answer(v, params)
 }
 
@@ -308,7 +320,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
                 merged.insert(k.clone(), v.clone());
             }
         }
-        pm.billing_details = Value::Object(merged);
+        pm.billing_details = Arc::new(Value::Object(merged));
     }
     if let Some(m) = params.metadata()? {
         if m.is_empty() {
@@ -423,30 +435,36 @@ pub fn list_for(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
     ])?;
     if let Some(t) = params.str("type")? {
         if t != "card" {
-            return list(Vec::new(), params, "/v1/payment_methods");
+            // No PaymentMethod of another type exists: an empty list (limit and cursors still
+            // checked), walking an empty group rather than the whole table.
+            return list(
+                &ctx.store.payment_methods,
+                Query {
+                    group: Some(""),
+                    keep: &|_| false,
+                    render: &render,
+                },
+                params,
+                "/v1/payment_methods",
+            );
         }
     }
-    let customer = params.str("customer")?.map(str::to_string);
-    if let Some(c) = &customer {
+    let customer = params.str("customer")?;
+    if let Some(c) = customer {
         customers::get(ctx, c, "customer")?;
     }
-    let rows = ctx
-        .store
-        .payment_methods
-        .values()
-        .filter(|p| p.account == ctx.account)
-        .filter(|p| match &customer {
-            Some(c) => p.customer.as_ref() == Some(c),
-            None => p.customer.is_some(),
-        })
-        .map(|p| Row {
-            created: p.created,
-            seq: p.seq,
-            id: p.id.clone(),
-            value: render(p),
-        })
-        .collect();
-    let mut v = list(rows, params, "/v1/payment_methods")?;
+    // Without a customer, Stripe lists the attached ones (a one-off card is no one's to list).
+    let keep = |p: &PaymentMethod| p.account == ctx.account && p.customer.is_some();
+    let mut v = list(
+        &ctx.store.payment_methods,
+        Query {
+            group: customer,
+            keep: &keep,
+            render: &render,
+        },
+        params,
+        "/v1/payment_methods",
+    )?;
     ctx.store.expand(&ctx.account, &mut v, &params.expand())?;
     Ok(v)
 }

@@ -9,7 +9,8 @@ use crate::currency;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{balance_transactions, charges, customers};
-use crate::state::{list, merge_metadata, Ctx, Refund, Row};
+use crate::state::{merge_metadata, Ctx, Refund};
+use crate::table::{list, Query};
 
 /// Renders a refund like Stripe's refund object.
 pub fn render(r: &Refund) -> Value {
@@ -229,26 +230,21 @@ pub fn list_refunds(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         "payment_intent",
         "created",
     ])?;
-    let charge = params.str("charge")?.map(str::to_string);
-    let pi = params.str("payment_intent")?.map(str::to_string);
-    let rows = ctx
-        .store
-        .refunds
-        .values()
-        .filter(|r| r.account == ctx.account)
-        .filter(|r| charge.as_ref().is_none_or(|c| &r.charge == c))
-        .filter(|r| {
-            pi.as_ref()
-                .is_none_or(|p| r.payment_intent.as_ref() == Some(p))
-        })
-        .map(|r| Row {
-            created: r.created,
-            seq: r.seq,
-            id: r.id.clone(),
-            value: render(r),
-        })
-        .collect();
-    let mut v = list(rows, params, "/v1/refunds")?;
+    let charge = params.str("charge")?;
+    let pi = params.str("payment_intent")?;
+    let keep = |r: &Refund| {
+        r.account == ctx.account && pi.is_none_or(|p| r.payment_intent.as_deref() == Some(p))
+    };
+    let mut v = list(
+        &ctx.store.refunds,
+        Query {
+            group: charge,
+            keep: &keep,
+            render: &render,
+        },
+        params,
+        "/v1/refunds",
+    )?;
     ctx.store.expand(&ctx.account, &mut v, &params.expand())?;
     Ok(v)
 }

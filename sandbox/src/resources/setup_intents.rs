@@ -10,7 +10,8 @@ use crate::cards::{self, Behavior};
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{customers, payment_methods};
-use crate::state::{list, merge_metadata, Ctx, PaymentMethod, Row, SetupIntent};
+use crate::state::{merge_metadata, Ctx, PaymentMethod, SetupIntent};
+use crate::table::{list, Query};
 
 const AUTH_FAILURE_MESSAGE: &str =
     "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
@@ -391,25 +392,18 @@ pub fn list_intents(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         "payment_method",
         "created",
     ])?;
-    let customer = params.str("customer")?.map(str::to_string);
-    let rows = ctx
-        .store
-        .setup_intents
-        .values()
-        .filter(|s| {
-            s.account == ctx.account
-                && customer
-                    .as_ref()
-                    .is_none_or(|c| s.customer.as_ref() == Some(c))
-        })
-        .map(|s| Row {
-            created: s.created,
-            seq: s.seq,
-            id: s.id.clone(),
-            value: render(s),
-        })
-        .collect();
-    let mut v = list(rows, params, "/v1/setup_intents")?;
+    let customer = params.str("customer")?;
+    let keep = |s: &SetupIntent| s.account == ctx.account;
+    let mut v = list(
+        &ctx.store.setup_intents,
+        Query {
+            group: customer,
+            keep: &keep,
+            render: &render,
+        },
+        params,
+        "/v1/setup_intents",
+    )?;
     ctx.store.expand(&ctx.account, &mut v, &params.expand())?;
     Ok(v)
 }

@@ -5,7 +5,8 @@ use serde_json::{json, Map, Value};
 
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::state::{list, merge_metadata, Ctx, Row, WebhookEndpoint};
+use crate::state::{merge_metadata, Ctx, WebhookEndpoint};
+use crate::table::{list, Query};
 
 /// The event types the sandbox emits (and accepts in `enabled_events`, besides `*`).
 pub const EVENT_TYPES: &[&str] = &[
@@ -190,17 +191,15 @@ pub fn delete(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
 /// `GET /v1/webhook_endpoints`.
 pub fn list_endpoints(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
     params.allow(&["limit", "starting_after", "ending_before"])?;
-    let rows = ctx
-        .store
-        .webhook_endpoints
-        .values()
-        .filter(|e| e.account == ctx.account)
-        .map(|e| Row {
-            created: e.created,
-            seq: e.seq,
-            id: e.id.clone(),
-            value: render(e),
-        })
-        .collect();
-    list(rows, params, "/v1/webhook_endpoints")
+    let keep = |e: &WebhookEndpoint| e.account == ctx.account;
+    list(
+        &ctx.store.webhook_endpoints,
+        Query {
+            group: None,
+            keep: &keep,
+            render: &render,
+        },
+        params,
+        "/v1/webhook_endpoints",
+    )
 }
