@@ -27,8 +27,10 @@ pub const EVENT_RETENTION_SECS: i64 = 30 * 86_400;
 /// Event snapshots remembered for sharing with idempotency records (a request emits a few).
 const RECENT_SNAPSHOTS: usize = 4;
 
-/// Rows the webhook delivery log keeps by default (the newest; older rows are dropped).
-pub const DEFAULT_DELIVERY_LOG_LIMIT: usize = 10_000;
+/// Rows the webhook delivery log keeps by default (the newest; older rows are dropped): enough
+/// for the largest test run that checks the log row by row (a few thousand payments with
+/// duplicated and retried deliveries), at most about 40 MB.
+pub const DEFAULT_DELIVERY_LOG_LIMIT: usize = 100_000;
 
 /// A Stripe account of the sandbox.
 #[derive(Debug, Clone)]
