@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use slotpay_server::db::Db;
 use slotpay_server::secrets::MasterKey;
 use sqlx::Connection;
-use stripe_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use stripe_sandbox::{FaultKind, FaultRule, Sandbox, SandboxConfig, SandboxHandle, When};
 use tokio::process::{Child, Command};
 use tokio::sync::{Mutex, Semaphore};
 
@@ -151,6 +151,9 @@ async fn card(http: &reqwest::Client, sandbox: &SandboxHandle, number: &str) -> 
     v["id"].as_str().expect("pm_ id").to_owned()
 }
 
+/// Pay requests that got no answer (the server died under them).
+static CUT: AtomicUsize = AtomicUsize::new(0);
+
 /// A client who keeps trying with the same key (through kills) until an answer that is not
 /// "try again", or `patience` runs out. Returns the last answer's label and the tries.
 async fn patient_pay(
@@ -185,7 +188,10 @@ async fn patient_pay(
                     return (last, tries);
                 }
             }
-            Err(_) => last = "no answer".into(),
+            Err(_) => {
+                last = "no answer".into();
+                CUT.fetch_add(1, Ordering::SeqCst);
+            }
         }
         support::sleep_ms(400).await;
     }
@@ -398,13 +404,40 @@ async fn crash_run(
         "{backend}: {n} checkouts (10 % declining cards), one pay arriving every {every_ms} ms, \
          3 clients in 4 patient (same key until an answer, up to 90 s), 1 in 4 giving up after \
          the widget's 4 tries; {kills} SIGKILLs at seeded moments of the {:.0} s load (seed \
-         {seed}), each restarted after 0-600 ms; reconciler every 1 s, in-flight checkouts due \
+         {seed}), each restarted after 0-600 ms; Stripe answers creations 100 ms late and \
+         confirmations 300 ms after making them; reconciler every 1 s, in-flight checkouts due \
          after 2 s",
         load_ms as f64 / 1000.0
     ));
 
     let server = Arc::new(Mutex::new(server));
     let done = Arc::new(AtomicBool::new(false));
+    // Stripe takes its time, so kills find pays in every stage: PaymentIntents being
+    // created, and confirmations Stripe has made but not yet answered (the window where only
+    // Stripe knows a payment succeeded).
+    sandbox.set_faults(
+        vec![
+            FaultRule {
+                method: Some("POST".into()),
+                path: "/v1/payment_intents".into(),
+                kind: FaultKind::Latency,
+                latency_ms: Some(100),
+                probability: None,
+                when: When::Before,
+                times: None,
+            },
+            FaultRule {
+                method: Some("POST".into()),
+                path: "/v1/payment_intents/*/confirm".into(),
+                kind: FaultKind::Latency,
+                latency_ms: Some(300),
+                probability: None,
+                when: When::After,
+                times: None,
+            },
+        ],
+        Some(seed),
+    );
     let load_start = tokio::time::Instant::now();
     let killer = {
         let (server, done) = (server.clone(), done.clone());
@@ -441,12 +474,22 @@ async fn crash_run(
                 (support::label(t.answer.as_ref()), t.tries)
             };
             tries.fetch_add(n, Ordering::SeqCst);
-            format!("{}{answer}", if patient { "" } else { "gave up after: " })
+            let told_paid = answer == "200 succeeded";
+            (
+                token,
+                told_paid,
+                format!("{}{answer}", if patient { "" } else { "gave up after: " }),
+            )
         }));
     }
     let mut answers = Vec::new();
+    let mut told_paid = std::collections::BTreeSet::new();
     for j in jobs {
-        answers.push(j.await.map_err(|e| e.to_string())?);
+        let (token, paid, label) = j.await.map_err(|e| e.to_string())?;
+        if paid {
+            told_paid.insert(token);
+        }
+        answers.push(label);
     }
     done.store(true, Ordering::SeqCst);
     let (killed, last_kill) = killer.await.map_err(|e| e.to_string())?;
@@ -454,9 +497,11 @@ async fn crash_run(
         format!("{backend}: only {killed} of {kills} kills fell during the load")
     });
     f.found(format!(
-        "{backend}: {killed} kills, {} starts; {} pay requests; final answers: {}",
+        "{backend}: {killed} kills, {} starts; {} pay requests, {} cut off by a kill (patient \
+         clients); final answers: {}",
         server.lock().await.starts,
         tries.load(Ordering::SeqCst),
+        CUT.swap(0, Ordering::SeqCst),
         support::tally(answers)
     ));
 
@@ -515,6 +560,8 @@ async fn crash_run(
     }
     let mut states: BTreeMap<String, usize> = BTreeMap::new();
     let mut succeeded_at_stripe = 0;
+    // Paid although the client never heard so: settled by webhooks or the reconciler.
+    let mut settled_behind = 0;
     for (token, _, _) in &plans {
         let view = admin(
             &http,
@@ -527,6 +574,9 @@ async fn crash_run(
         .await;
         let status = view.json["status"].as_str().unwrap_or("?").to_owned();
         *states.entry(status.clone()).or_default() += 1;
+        if status == "paid" && !told_paid.contains(token) {
+            settled_behind += 1;
+        }
         let pis = of_checkout.get(token).cloned().unwrap_or_default();
         f.check(pis.len() <= 1, || {
             format!("{backend} {token}: {} PaymentIntents", pis.len())
@@ -552,7 +602,8 @@ async fn crash_run(
     f.found(format!(
         "{backend}: settled {:.1} s after the load ({since_kill:.0} s after the last kill); \
          Stripe: {} PaymentIntents, {succeeded_at_stripe} succeeded, {} charges succeeded in all; \
-         slotpay: {}",
+         slotpay: {} ({settled_behind} paid without their client being told: webhooks and \
+         the reconciler)",
         settle_from.elapsed().as_secs_f64(),
         intents.len(),
         sandbox.counter("charges_succeeded"),

@@ -227,6 +227,8 @@ async fn one_run(ops: &[Op], chaos: bool) -> Outcome {
             webhook_retry_base: Duration::from_millis(40),
             webhook_max_attempts: 8,
             webhook_timeout: Duration::from_secs(10),
+            // Every attempt of the full run stays in the log (about 3.5 per event).
+            webhook_log_limit: 500_000,
             ..SandboxConfig::default()
         },
         Box::new(|_| {}),
@@ -356,7 +358,8 @@ pub async fn run(run: Run) -> Findings {
         "webhook-chaos",
         "duplicated, shuffled and dropped webhooks end where in-order delivery ends",
     );
-    let n = run.scale.pick(150, 3000);
+    // About 3 events per checkout: ~500 events smoke, ~10,000 full.
+    let n = run.scale.pick(170, 3400);
     let ops = workload(run.seed, n);
     let mut mix: BTreeMap<String, usize> = BTreeMap::new();
     for op in &ops {
