@@ -5,9 +5,10 @@
  * Loaded exactly like `https://js.stripe.com/v3/` (a classic `<script src>`, no modules, no build
  * step) and defines the global `Stripe`. It models the part of Stripe.js that slotpay uses: the
  * card Element (whose fields live in an iframe served from the sandbox's origin, so the host page
- * never sees card data), `createPaymentMethod`, `confirmCardPayment`, `handleNextAction`,
- * `handleCardAction`, `retrievePaymentIntent`, `confirmCardSetup` and `retrieveSetupIntent`, with
- * 3-D Secure challenges shown in a modal iframe. Like Stripe.js, API failures resolve
+ * never sees card data), `createPaymentMethod`, `createToken` (card tokens),
+ * `confirmCardPayment`, `handleNextAction`, `handleCardAction`, `retrievePaymentIntent`,
+ * `confirmCardSetup` and `retrieveSetupIntent`, with 3-D Secure challenges shown in a modal
+ * iframe. Like Stripe.js, API failures resolve
  * `{error}`; only integration mistakes (a bad argument) throw an `IntegrationError`.
  *
  * The JSDoc types below are checked by `npx tsc -p tests/tsconfig.json` against the types that
@@ -20,6 +21,7 @@
  * @typedef {import('@stripe/stripe-js').PaymentIntent} SandboxApiPaymentIntent
  * @typedef {import('@stripe/stripe-js').SetupIntent} SandboxApiSetupIntent
  * @typedef {import('@stripe/stripe-js').PaymentMethod} SandboxApiPaymentMethod
+ * @typedef {import('@stripe/stripe-js').Token} SandboxApiToken
  * @typedef {'api_connection_error' | 'api_error' | 'authentication_error' | 'card_error'
  *   | 'idempotency_error' | 'invalid_request_error' | 'rate_limit_error' | 'validation_error'}
  *   SandboxErrorType
@@ -47,6 +49,14 @@
  *   SandboxIntentResult
  * @typedef {{paymentMethod: SandboxApiPaymentMethod, error?: undefined}
  *   | {paymentMethod?: undefined, error: SandboxError}} SandboxPaymentMethodResult
+ * @typedef {{token: SandboxApiToken, error?: undefined}
+ *   | {token?: undefined, error: SandboxError}} SandboxTokenResult
+ * @typedef {{
+ *   name?: string, address_line1?: string, address_line2?: string, address_city?: string,
+ *   address_state?: string, address_zip?: string, address_country?: string, currency?: string,
+ * }} SandboxCreateTokenCardData
+ *   What `createToken(cardElement, data)` takes besides the Element (Stripe's
+ *   `CreateTokenCardData`).
  * @typedef {'visa' | 'mastercard' | 'amex' | 'discover' | 'diners' | 'jcb' | 'unionpay'
  *   | 'unknown'} SandboxCardBrand
  * @typedef {{
@@ -146,6 +156,13 @@ var Stripe = (function () {
 
   /** Stripe's message when a network failure stops a request (Stripe.js resolves, not rejects). */
   var CONNECTION_ERROR_MESSAGE = 'An error occurred with our connection to Stripe.';
+
+  /**
+   * `Stripe.version`: the release train this stand-in models, the one `@stripe/stripe-js`'s
+   * `loadStripe` expects (it warns on any other). The REST half answers with the same train's
+   * API version (`DEFAULT_API_VERSION` in state.rs; a Rust test keeps the two equal).
+   */
+  var STRIPE_JS_VERSION = 'endive';
 
   /** Frames are numbered per page, as Stripe's `__privateStripeFrame<N>` names are. */
   var frameCounter = 0;
@@ -337,6 +354,30 @@ var Stripe = (function () {
         throw new IntegrationError('Invalid value for createPaymentMethod: expected an object.');
       }
       return cardElementFrom(element, 'createPaymentMethod').createPaymentMethod(extra);
+    }
+
+    /**
+     * `stripe.createToken(cardElement, data?)`: a single-use card token (`tok_...`) that the card
+     * iframe creates with `POST /v1/tokens`, for servers still on the Charges and Tokens APIs
+     * (React Stripe.js's `<Elements>` also insists the method exists). Other token types (IBAN,
+     * PII, bank account, CVC update, account, person) are not modelled and throw.
+     * @param {unknown} tokenType the card Element
+     * @param {unknown} [data] the holder's name and address, `SandboxCreateTokenCardData`
+     * @returns {Promise<SandboxTokenResult>}
+     */
+    createToken(tokenType, data) {
+      if (typeof tokenType === 'string') {
+        throw new IntegrationError(
+          "The sandbox's Stripe.js creates card tokens only: createToken(cardElement, data). You specified: " +
+            tokenType +
+            '.'
+        );
+      }
+      var element = cardElementFrom(tokenType, 'createToken');
+      if (data !== undefined && data !== null && !isObject(data)) {
+        throw new IntegrationError('Invalid value for createToken: data should be an object. You specified: ' + String(data) + '.');
+      }
+      return element.createToken(/** @type {SandboxCreateTokenCardData} */ (data || {}));
     }
 
     /**
@@ -723,12 +764,18 @@ var Stripe = (function () {
     }
 
     /**
-     * `elements.getElement('card')`: the card Element, or null.
-     * @param {'card'} elementType
+     * `elements.getElement('card')`, or with what React Stripe.js passes (`getElement(CardElement)`:
+     * its component, which carries `__elementType: 'card'`): the card Element, or null.
+     * @param {'card' | {__elementType?: unknown} | ((...args: any[]) => unknown)} elementType
      * @returns {SandboxCardElement | null}
      */
     getElement(elementType) {
-      return elementType === 'card' ? this._card : null;
+      /** @type {unknown} */
+      var type = elementType;
+      if (typeof elementType === 'function' || (typeof elementType === 'object' && elementType !== null)) {
+        type = /** @type {{__elementType?: unknown}} */ (elementType).__elementType;
+      }
+      return type === 'card' ? this._card : null;
     }
 
     /**
@@ -777,7 +824,7 @@ var Stripe = (function () {
       this._ready = false;
       /** @private @type {Array<{[key: string]: unknown}>} */
       this._queue = [];
-      /** @private @type {{[id: string]: (result: SandboxPaymentMethodResult) => void}} */
+      /** @private @type {{[id: string]: (result: unknown) => void}} */
       this._pending = {};
       /** @private */
       this._nextRequest = 1;
@@ -973,6 +1020,28 @@ var Stripe = (function () {
      * @returns {Promise<SandboxPaymentMethodResult>}
      */
     createPaymentMethod(extra) {
+      return this._ask({type: 'createPaymentMethod', billing_details: extra.billing_details, metadata: extra.metadata}).then(
+        toPaymentMethodResult
+      );
+    }
+
+    /**
+     * Asks the iframe to create a card token from the fields (`createToken`); as with
+     * PaymentMethods, the card data goes from the iframe to the API only.
+     * @param {SandboxCreateTokenCardData} data
+     * @returns {Promise<SandboxTokenResult>}
+     */
+    createToken(data) {
+      return this._ask({type: 'createToken', data: data}).then(toTokenResult);
+    }
+
+    /**
+     * Sends a request to the iframe and waits for its answer (by request id).
+     * @private
+     * @param {{[key: string]: unknown}} message
+     * @returns {Promise<unknown>}
+     */
+    _ask(message) {
       if (this._destroyed || !this._container) {
         throw new IntegrationError(
           'We could not retrieve data from the specified Element. Please make sure the Element you are attempting to use is still mounted.'
@@ -982,12 +1051,7 @@ var Stripe = (function () {
       var id = String(this._nextRequest++);
       return new Promise(function (resolve) {
         self._pending[id] = resolve;
-        self._post({
-          type: 'createPaymentMethod',
-          requestId: id,
-          billing_details: extra.billing_details,
-          metadata: extra.metadata,
-        });
+        self._post(Object.assign({requestId: id}, message));
       });
     }
 
@@ -1058,12 +1122,13 @@ var Stripe = (function () {
         case 'escape':
           this._emit('escape', {elementType: 'card'});
           break;
-        case 'paymentMethod': {
+        case 'paymentMethod':
+        case 'token': {
           var id = String(data.requestId);
           var resolve = this._pending[id];
           if (!resolve) break;
           delete this._pending[id];
-          resolve(toPaymentMethodResult(data.result));
+          resolve(data.result);
           break;
         }
         default:
@@ -1168,6 +1233,16 @@ var Stripe = (function () {
   }
 
   /**
+   * @param {unknown} result
+   * @returns {SandboxTokenResult}
+   */
+  function toTokenResult(result) {
+    if (isObject(result) && isObject(result.token)) return {token: /** @type {any} */ (result.token)};
+    if (isObject(result) && isObject(result.error)) return {error: /** @type {any} */ (result.error)};
+    return {error: {type: 'api_error', message: 'The card frame gave no answer.'}};
+  }
+
+  /**
    * @param {string} value
    * @returns {string}
    */
@@ -1195,6 +1270,7 @@ var Stripe = (function () {
     }
     return new SandboxStripe(publishableKey, options || {});
   }
+  StripeFactory.version = STRIPE_JS_VERSION;
 
   return StripeFactory;
 })();

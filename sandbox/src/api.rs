@@ -19,7 +19,7 @@ use crate::form::{self, Params};
 use crate::idempotency::{self, Decision, Fingerprint};
 use crate::resources::{
     account, balance_transactions, charges, customers, disputes, events, payment_intents,
-    payment_methods, refunds, setup_intents, webhook_endpoints,
+    payment_methods, refunds, setup_intents, tokens, webhook_endpoints,
 };
 use crate::server::{ResetConnection, Shared};
 use crate::state::{Ctx, RequestInfo, DEFAULT_API_VERSION};
@@ -70,6 +70,8 @@ enum Op {
     DpList,
     DpGet(String),
     TxnGet(String),
+    TokCreate,
+    TokGet(String),
 }
 
 struct Route {
@@ -140,6 +142,8 @@ fn route(method: &Method, segs: &[&str]) -> Option<Route> {
         ("GET", ["disputes"]) => r(DpList, "dispute", false),
         ("GET", ["disputes", _]) => r(DpGet(s(1)), "dispute", false),
         ("GET", ["balance_transactions", _]) => r(TxnGet(s(1)), "balance", false),
+        ("POST", ["tokens"]) => r(TokCreate, "token", true),
+        ("GET", ["tokens", _]) => r(TokGet(s(1)), "token", false),
         _ => None,
     }
 }
@@ -198,6 +202,8 @@ fn execute(ctx: &mut Ctx, op: &Op, params: &Params) -> Result<Value, ApiError> {
         DpList => disputes::list_disputes(ctx, params),
         DpGet(id) => disputes::retrieve(ctx, id, params),
         TxnGet(id) => balance_transactions::retrieve(ctx, id, params),
+        TokCreate => tokens::create(ctx, params),
+        TokGet(id) => tokens::retrieve(ctx, id, params),
     }
 }
 

@@ -123,6 +123,21 @@ mod tests {
     }
 
     #[test]
+    fn stripe_version_is_the_release_train_of_the_api_version() {
+        let text = std::str::from_utf8(asset("").expect("stripe.js").body).expect("utf-8");
+        let train = crate::state::DEFAULT_API_VERSION
+            .rsplit('.')
+            .next()
+            .expect("a dated version with its train");
+        assert!(
+            text.contains(&format!("var STRIPE_JS_VERSION = '{train}';")),
+            "Stripe.version must be '{train}', the train of {}",
+            crate::state::DEFAULT_API_VERSION
+        );
+        assert!(text.contains("StripeFactory.version = STRIPE_JS_VERSION;"));
+    }
+
+    #[test]
     fn every_file_in_the_assets_directory_is_served_with_its_bytes_and_type() {
         let root = assets_dir();
         let mut files = Vec::new();

@@ -72,6 +72,7 @@ pub const RESOURCES: &[(&str, &str)] = &[
     ("events", "event"),
     ("disputes", "dispute"),
     ("balance_transactions", "balance"),
+    ("tokens", "token"),
 ];
 
 /// The permissions the binary's restricted key has: what slotpay needs.

@@ -630,6 +630,8 @@ pub struct Store {
     pub disputes: Table<Dispute>,
     /// Balance transactions.
     pub balance_transactions: Table<BalanceTransaction>,
+    /// Card tokens.
+    pub tokens: Table<resources::tokens::Token>,
     /// Idempotency records by (account, key).
     pub idempotency: HashMap<(String, String), IdemEntry>,
     /// When each idempotency record was written, oldest first, so expired records are dropped
@@ -679,6 +681,7 @@ impl Store {
             events: Table::default(),
             disputes: Table::default(),
             balance_transactions: Table::default(),
+            tokens: Table::default(),
             idempotency: HashMap::new(),
             idempotency_written: VecDeque::new(),
             faults: FaultSet::default(),
@@ -722,6 +725,7 @@ impl Store {
         self.events = Table::default();
         self.disputes = Table::default();
         self.balance_transactions = Table::default();
+        self.tokens = Table::default();
         self.idempotency = HashMap::new();
         self.idempotency_written = VecDeque::new();
         self.faults = FaultSet::default();

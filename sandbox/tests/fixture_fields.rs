@@ -1,4 +1,4 @@
-//! Every object the sandbox returns for the eleven resources carries every top-level field of
+//! Every object the sandbox returns for the twelve resources carries every top-level field of
 //! the same resource in Stripe's published fixtures (`tests/fixtures/stripe-fixtures3.json`,
 //! copied from Stripe's OpenAPI repository).
 
@@ -52,7 +52,7 @@ fn check(
 async fn every_resource_carries_every_fixture_field() {
     let env = start().await;
     let fx = fixtures();
-    assert_eq!(fx.len(), 11);
+    assert_eq!(fx.len(), 12);
     let mut seen = BTreeMap::new();
     let sk = env.sk().to_string();
     let hook = receiver(&[]).await;
@@ -288,6 +288,41 @@ async fn every_resource_carries_every_fixture_field() {
             .body,
         &mut seen,
     );
+
+    // Tokens (Stripe.js's `createToken`), and the card object they carry.
+    let tok = env
+        .post(
+            &env.sb.publishable_key,
+            "/v1/tokens",
+            &[
+                ("card[number]", "4242424242424242"),
+                ("card[exp_month]", "8"),
+                ("card[exp_year]", "2040"),
+                ("card[cvc]", "123"),
+                ("card[name]", "Jenny Rosen"),
+            ],
+        )
+        .await;
+    check(&fx, "token", "created token", &tok.body, &mut seen);
+    check(
+        &fx,
+        "token",
+        "retrieved token",
+        &env.get(&sk, &format!("/v1/tokens/{}", tok.id())).await.body,
+        &mut seen,
+    );
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/stripe-fixtures3.json"
+    ))
+    .unwrap();
+    let fixture: Value = serde_json::from_str(&text).unwrap();
+    let card_fields = fixture["resources"]["token"]["card"].as_object().unwrap();
+    let missing: Vec<&String> = card_fields
+        .keys()
+        .filter(|k| tok.body["card"].get(k.as_str()).is_none())
+        .collect();
+    assert!(missing.is_empty(), "the token's card lacks {missing:?}");
 
     // Disputes.
     let d = env

@@ -1,6 +1,7 @@
 /**
- * The official `stripe` SDK against the sandbox: PaymentMethods, PaymentIntents (success, each
- * decline as StripeCardError with its decline_code, 3-D Secure requires_action), capture, refunds.
+ * The official `stripe` SDK against the sandbox: PaymentMethods (test ids retrieved too), card
+ * tokens, PaymentIntents (success, each decline as StripeCardError with its decline_code, 3-D
+ * Secure requires_action), capture, refunds.
  */
 import assert from 'node:assert/strict';
 import {after, before, describe, it} from 'node:test';
@@ -40,6 +41,46 @@ describe('payments through the stripe SDK', () => {
     assert.equal(expanded.latest_charge.id, charge.id);
     const listed = await stripe.charges.list({payment_intent: pi.id});
     assert.equal(listed.data.length, 1);
+  });
+
+  it('retrieves a pm_card_* test id as a fresh PaymentMethod of that card, then pays with the id', async () => {
+    const pm = await stripe.paymentMethods.retrieve('pm_card_mastercard');
+    assert.equal(pm.object, 'payment_method');
+    assert.match(pm.id, /^pm_[A-Za-z0-9]{24}$/);
+    assert.equal(pm.card.brand, 'mastercard');
+    assert.equal(pm.card.last4, '4444');
+    const again = await stripe.paymentMethods.retrieve(pm.id);
+    assert.equal(again.card.fingerprint, pm.card.fingerprint);
+    const pi = await stripe.paymentIntents.create({amount: 2500, currency: 'usd', payment_method: 'pm_card_mastercard', confirm: true});
+    assert.equal(pi.status, 'succeeded');
+  });
+
+  it('creates a card token with the publishable key, and a PaymentMethod from it once', async () => {
+    const browser = stripeFor(sb, sb.publishableKey);
+    const token = await browser.tokens.create({
+      card: {number: '378282246310005', exp_month: 12, exp_year: 2040, cvc: '1234', name: 'Ann'},
+    });
+    assert.match(token.id, /^tok_[A-Za-z0-9]{24}$/);
+    assert.equal(token.type, 'card');
+    assert.equal(token.used, false);
+    assert.equal(token.card.brand, 'American Express');
+    assert.equal(token.card.last4, '0005');
+    assert.equal(token.card.name, 'Ann');
+    const retrieved = await stripe.tokens.retrieve(token.id);
+    assert.equal(retrieved.card.id, token.card.id);
+    const pm = await browser.paymentMethods.create({type: 'card', card: {token: token.id}});
+    assert.equal(pm.card.brand, 'amex');
+    assert.equal(pm.billing_details.name, 'Ann');
+    assert.equal((await stripe.tokens.retrieve(token.id)).used, true);
+    await assert.rejects(browser.paymentMethods.create({type: 'card', card: {token: token.id}}), (err) => {
+      assert.ok(err instanceof Stripe.errors.StripeInvalidRequestError, err.type);
+      assert.equal(err.message, `You cannot use a Stripe token more than once: ${token.id}.`);
+      return true;
+    });
+    await assert.rejects(
+      browser.tokens.create({card: {number: '4242424242424241', exp_month: 12, exp_year: 2040}}),
+      (err) => err instanceof Stripe.errors.StripeCardError && err.code === 'incorrect_number',
+    );
   });
 
   it('declines each decline card with StripeCardError and its decline_code', async () => {

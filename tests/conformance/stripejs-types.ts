@@ -14,6 +14,7 @@ import type {
   ConfirmCardSetupData,
   ConfirmCardSetupOptions,
   CreatePaymentMethodCardData,
+  CreateTokenCardData,
   PaymentIntentOrSetupIntentResult,
   PaymentIntentResult,
   PaymentMethodResult,
@@ -28,6 +29,7 @@ import type {
   StripeElementsOptionsClientSecret,
   StripeElementsOptionsMode,
   StripeError,
+  TokenResult,
 } from '@stripe/stripe-js';
 
 // `Stripe` here is the stand-in's global factory (a top-level `var` in stripe.js); Stripe's own
@@ -39,6 +41,11 @@ declare const sandbox: SandboxInstance;
 /** 1. `Stripe(publishableKey, options)` accepts what Stripe's constructor accepts. */
 export const constructorArguments: (publishableKey: string, options?: StripeConstructorOptions) => unknown = Stripe;
 export const constructorParameters: Parameters<StripeConstructor> extends Parameters<SandboxFactory> ? true : never = true;
+/**
+ * `Stripe.version`, which `loadStripe` compares with the release train it expects (Stripe does not
+ * type it; `loadStripe` reads it as a string or the number 3 of the legacy v3 URL).
+ */
+export const version: string = Stripe.version;
 
 /**
  * 2. The methods slotpay uses, with Stripe's exact (overloaded) signatures: every overload of
@@ -54,6 +61,7 @@ export const methods: Pick<
   | 'confirmCardSetup'
   | 'retrieveSetupIntent'
   | 'handleCardAction'
+  | 'createToken'
 > = sandbox;
 
 /**
@@ -72,6 +80,10 @@ export const strictConfirmCardSetup: (
 ) => Promise<SetupIntentResult> = sandbox.confirmCardSetup;
 export const strictCreatePaymentMethod: (data: CreatePaymentMethodCardData) => Promise<PaymentMethodResult> =
   sandbox.createPaymentMethod;
+export const strictCreateToken: (
+  cardElement: StripeCardElement,
+  data?: CreateTokenCardData,
+) => Promise<TokenResult> = sandbox.createToken;
 export const strictHandleNextAction: (options: {clientSecret: string}) => Promise<PaymentIntentOrSetupIntentResult> =
   sandbox.handleNextAction;
 export const strictHandleCardAction: (clientSecret: string) => Promise<PaymentIntentResult> = sandbox.handleCardAction;
@@ -96,6 +108,16 @@ export const cardSliceOfStripe: CardElements = stripesElements;
 export const elementsWithClientSecret: (options?: StripeElementsOptionsClientSecret) => CardElements =
   sandbox.elements;
 export const elementsWithMode: (options?: StripeElementsOptionsMode) => CardElements = sandbox.elements;
+
+/**
+ * 4b. React Stripe.js calls `elements.getElement(CardElement)` with its component (a function
+ * carrying `__elementType: 'card'`); its type declarations add that overload to `StripeElements`.
+ */
+type ReactCardElementComponent = ((props: {options?: StripeCardElementOptions}) => unknown) & {__elementType?: string};
+interface ReactStripeCardElements {
+  getElement(component: ReactCardElementComponent): StripeCardElement | null;
+}
+export const elementsForReactStripe: ReactStripeCardElements = sandbox.elements();
 
 /** 5. The card Element, whole: mount/unmount/destroy/update/focus/blur/clear and on/once/off. */
 export const cardElement: StripeCardElement = sandbox.elements().create('card');

@@ -2,9 +2,11 @@
  * The sandbox's Stripe.js stand-in in a real browser, used the way a merchant page uses Stripe.js:
  * a page on another origin (https://merchant.test, under a strict Content-Security-Policy) loads
  * `<sandbox>/v3/`, mounts the card Element, and the test types the card *inside the iframe*, checks
- * the `change` events and that the host page cannot read the card, creates PaymentMethods, and
- * confirms PaymentIntents created server-side with the secret key: success after 3-D Secure,
- * 3-D Secure failed, a decline, and the server-confirmed flow slotpay uses.
+ * the `change` events and that the host page cannot read the card, creates PaymentMethods and
+ * card tokens, and confirms PaymentIntents created server-side with the secret key: success after
+ * 3-D Secure, 3-D Secure failed, a decline, and the server-confirmed flow slotpay uses; and the
+ * surface `@stripe/stripe-js` and React Stripe.js look for (`Stripe.version`, `createToken`,
+ * `elements.getElement(CardElement)`).
  *
  * Run: npx playwright test tests/e2e/sandbox-stripejs.spec.ts
  */
@@ -422,6 +424,100 @@ async function fillCardWithoutPostal(frame: FrameLocator) {
   await f.expiry.fill('12 / 34');
   await f.cvc.fill('123');
 }
+
+test('createToken, Stripe.version and getElement as @stripe/stripe-js and React Stripe.js use them', async ({page}) => {
+  const frame = await openMerchantPage(page);
+  const surface = await page.evaluate(() => {
+    const w = window as unknown as {Stripe: any; host: {stripe: any; elements: any; card: any}};
+    const {stripe, elements, card} = w.host;
+    // React Stripe.js's CardElement is a component carrying `__elementType`.
+    const CardElement = Object.assign(() => null, {__elementType: 'card'});
+    const mistakes: Record<string, string> = {};
+    try {
+      stripe.createToken('pii', {personal_id_number: '000000000'});
+    } catch (e) {
+      mistakes.pii = (e as Error).name + ': ' + (e as Error).message;
+    }
+    try {
+      stripe.createToken({});
+    } catch (e) {
+      mistakes.notAnElement = (e as Error).message;
+    }
+    return {
+      version: w.Stripe.version,
+      createToken: typeof stripe.createToken,
+      byString: elements.getElement('card') === card,
+      byComponent: elements.getElement(CardElement) === card,
+      byTypeObject: elements.getElement({__elementType: 'card'}) === card,
+      otherType: elements.getElement({__elementType: 'cardNumber'}),
+      mistakes,
+    };
+  });
+  expect(surface).toEqual({
+    version: 'endive',
+    createToken: 'function',
+    byString: true,
+    byComponent: true,
+    byTypeObject: true,
+    otherType: null,
+    mistakes: {
+      pii: expect.stringContaining('IntegrationError: '),
+      notAnElement: "Invalid value for createToken: card should be an Element created with elements.create('card').",
+    },
+  });
+
+  const tokenRequests: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().startsWith(`${sandbox.url}/v1/tokens`)) tokenRequests.push(request.frame().url());
+  });
+  type TokenResult = {
+    token?: {id: string; object: string; type: string; used: boolean; card: Record<string, unknown>};
+    error?: {type: string; code?: string; message?: string};
+  };
+  // An incomplete card: the Element's own error, and no request.
+  const incomplete: TokenResult = await page.evaluate(() => {
+    const host = (window as unknown as {host: {stripe: any; card: any}}).host;
+    return host.stripe.createToken(host.card);
+  });
+  expect(incomplete.error).toEqual({type: 'validation_error', code: 'incomplete_number', message: 'Your card number is incomplete.'});
+  expect(tokenRequests).toHaveLength(0);
+
+  await fillCard(frame, CARDS.success);
+  const created: TokenResult = await page.evaluate(() => {
+    const host = (window as unknown as {host: {stripe: any; card: any}}).host;
+    return host.stripe.createToken(host.card, {name: 'Jenny Rosen', address_country: 'US'});
+  });
+  expect(created.error).toBeUndefined();
+  expect(created.token).toMatchObject({object: 'token', type: 'card', used: false});
+  expect(created.token!.id).toMatch(/^tok_\w+$/);
+  expect(created.token!.card).toMatchObject({
+    object: 'card',
+    brand: 'Visa',
+    last4: '4242',
+    exp_month: 12,
+    exp_year: 2034,
+    name: 'Jenny Rosen',
+    address_country: 'US',
+    // The Element's postal code, as Stripe.js sends it.
+    address_zip: '94107',
+    cvc_check: 'pass',
+  });
+  // The card went from the sandbox-origin frame to the API, never through the page.
+  expect(tokenRequests).toHaveLength(1);
+  expect(new URL(tokenRequests[0]).origin).toBe(sandbox.url);
+  const told = await page.evaluate(() => JSON.stringify((window as unknown as {events: unknown}).events));
+  expect(told).not.toContain('4242424242424242');
+
+  // Server side: the token becomes a PaymentMethod (once) and pays.
+  const pm = await api('POST', '/v1/payment_methods', {type: 'card', 'card[token]': created.token!.id});
+  expect(pm.status, JSON.stringify(pm.json)).toBe(200);
+  expect(pm.json.card).toMatchObject({brand: 'visa', last4: '4242'});
+  expect(pm.json.billing_details).toMatchObject({name: 'Jenny Rosen', address: {postal_code: '94107', country: 'US'}});
+  const reused = await api('POST', '/v1/payment_methods', {type: 'card', 'card[token]': created.token!.id});
+  expect(reused.status).toBe(400);
+  const paid = await createPaymentIntent({payment_method: pm.json.id, confirm: 'true'});
+  expect(paid.status).toBe('succeeded');
+});
 
 test('confirmCardPayment with a 3-D Secure card: Complete in the challenge → succeeded', async ({page}) => {
   const frame = await openMerchantPage(page);

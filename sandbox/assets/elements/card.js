@@ -4,9 +4,9 @@
  *
  * Holds the card fields, validates them the way Stripe's card Element does (Luhn, brand, lengths,
  * expiry in the past, incomplete CVC and postal code, with Stripe's codes and English messages),
- * and creates PaymentMethods by posting the card straight to the sandbox's REST API from this
- * origin. The host page only ever learns what Stripe.js tells it: brand, completeness, errors, the
- * postal code, and the PaymentMethod the API returns.
+ * and creates PaymentMethods and card tokens by posting the card straight to the sandbox's REST
+ * API from this origin. The host page only ever learns what Stripe.js tells it: brand,
+ * completeness, errors, the postal code, and the PaymentMethod or token the API returns.
  *
  * The page's configuration (parent origin, publishable key, options) comes in the URL hash, set
  * by stripe.js. Messages are accepted only from the parent window and that origin.
@@ -456,42 +456,16 @@
   }
 
   /**
-   * Validates the fields, then posts the card to `POST /v1/payment_methods` on this (the
-   * sandbox's) origin with the publishable key, and answers the parent with the API's answer.
-   * @param {string} requestId
-   * @param {any} billingDetails
-   * @param {any} metadata
+   * Posts a form to the sandbox's REST API on this (the sandbox's) origin with the publishable
+   * key, and turns the answer into `{[okKey]: object}` or `{error}` as Stripe.js resolves them.
+   * @param {string} path
+   * @param {string} body
+   * @param {'paymentMethod' | 'token'} okKey
+   * @returns {Promise<any>}
    */
-  async function createPaymentMethod(requestId, billingDetails, metadata) {
-    inputs.forEach(function (el) {
-      touched[el.name] = true;
-    });
-    var state = emitChange(false, true);
-    if (state.error) {
-      post({type: 'paymentMethod', requestId: requestId, result: {error: state.error}});
-      return;
-    }
-    var exp = expiryDigits(expiry.value);
-    var billing = Object.assign({}, billingDetails || {});
-    // The Element's postal code goes into the billing address, as Stripe.js sends it.
-    if (postalShown()) {
-      billing.address = Object.assign({postal_code: postal.value.trim()}, billing.address || {});
-    }
-    var body = encodeForm({
-      type: 'card',
-      card: {
-        number: numberDigits(),
-        exp_month: parseInt(exp.slice(0, 2), 10),
-        exp_year: 2000 + parseInt(exp.slice(2), 10),
-        cvc: cvc.value,
-      },
-      billing_details: Object.keys(billing).length ? billing : undefined,
-      metadata: metadata,
-    });
-    /** @type {any} */
-    var result;
+  async function postForm(path, body, okKey) {
     try {
-      var response = await fetch(location.origin + '/v1/payment_methods', {
+      var response = await fetch(location.origin + path, {
         method: 'POST',
         headers: {
           Authorization: 'Bearer ' + publishableKey,
@@ -508,16 +482,103 @@
         json = null;
       }
       if (response.ok && json && typeof json.id === 'string') {
-        result = {paymentMethod: json};
-      } else if (json && json.error) {
-        result = {error: json.error};
-      } else {
-        result = {error: {type: 'api_error', message: 'An unexpected error occurred (HTTP ' + response.status + ').'}};
+        /** @type {any} */
+        var ok = {};
+        ok[okKey] = json;
+        return ok;
       }
+      if (json && json.error) return {error: json.error};
+      return {error: {type: 'api_error', message: 'An unexpected error occurred (HTTP ' + response.status + ').'}};
     } catch (e) {
-      result = {error: {type: 'api_connection_error', message: 'An error occurred with our connection to Stripe.'}};
+      return {error: {type: 'api_connection_error', message: 'An error occurred with our connection to Stripe.'}};
     }
-    post({type: 'paymentMethod', requestId: requestId, result: result});
+  }
+
+  /**
+   * Checks every field as a submit does (errors shown, empty fields included); the error to
+   * answer with when the card is not complete.
+   */
+  function submitError() {
+    inputs.forEach(function (el) {
+      touched[el.name] = true;
+    });
+    return emitChange(false, true).error;
+  }
+
+  /** The card as the REST API takes it (`card[number]`, ...). */
+  function cardParams() {
+    var exp = expiryDigits(expiry.value);
+    return {
+      number: numberDigits(),
+      exp_month: parseInt(exp.slice(0, 2), 10),
+      exp_year: 2000 + parseInt(exp.slice(2), 10),
+      cvc: cvc.value,
+    };
+  }
+
+  /**
+   * Validates the fields, then posts the card to `POST /v1/payment_methods` and answers the
+   * parent with the API's answer.
+   * @param {string} requestId
+   * @param {any} billingDetails
+   * @param {any} metadata
+   */
+  async function createPaymentMethod(requestId, billingDetails, metadata) {
+    var invalid = submitError();
+    if (invalid) {
+      post({type: 'paymentMethod', requestId: requestId, result: {error: invalid}});
+      return;
+    }
+    var billing = Object.assign({}, billingDetails || {});
+    // The Element's postal code goes into the billing address, as Stripe.js sends it.
+    if (postalShown()) {
+      billing.address = Object.assign({postal_code: postal.value.trim()}, billing.address || {});
+    }
+    var body = encodeForm({
+      type: 'card',
+      card: cardParams(),
+      billing_details: Object.keys(billing).length ? billing : undefined,
+      metadata: metadata,
+    });
+    post({type: 'paymentMethod', requestId: requestId, result: await postForm('/v1/payment_methods', body, 'paymentMethod')});
+  }
+
+  /** The card holder fields `createToken` takes besides the card (Stripe's `CreateTokenCardData`). */
+  var TOKEN_FIELDS = [
+    'name',
+    'address_line1',
+    'address_line2',
+    'address_city',
+    'address_state',
+    'address_zip',
+    'address_country',
+    'currency',
+  ];
+
+  /**
+   * Validates the fields, then posts the card to `POST /v1/tokens` (Stripe.js's `createToken`)
+   * and answers the parent with the token or the error.
+   * @param {string} requestId
+   * @param {any} data name, address and currency of the card holder
+   */
+  async function createToken(requestId, data) {
+    var invalid = submitError();
+    if (invalid) {
+      post({type: 'token', requestId: requestId, result: {error: invalid}});
+      return;
+    }
+    /** @type {{[key: string]: unknown}} */
+    var card = cardParams();
+    var given = data && typeof data === 'object' ? data : {};
+    TOKEN_FIELDS.forEach(function (k) {
+      if (typeof given[k] === 'string' && given[k] !== '') card[k] = given[k];
+    });
+    // The Element's postal code is the card's address_zip unless the page gave one.
+    if (postalShown() && card.address_zip === undefined && postal.value.trim() !== '') {
+      card.address_zip = postal.value.trim();
+    }
+    var body = encodeForm({card: card});
+    post({type: 'token', requestId: requestId, result: await postForm('/v1/tokens', body, 'token')});
   }
 
   /**
@@ -615,6 +676,9 @@
         break;
       case 'createPaymentMethod':
         createPaymentMethod(String(data.requestId), data.billing_details, data.metadata);
+        break;
+      case 'createToken':
+        createToken(String(data.requestId), data.data);
         break;
       default:
         break;

@@ -12,6 +12,7 @@ pub mod payment_intents;
 pub mod payment_methods;
 pub mod refunds;
 pub mod setup_intents;
+pub mod tokens;
 pub mod webhook_endpoints;
 
 use serde_json::{json, Value};

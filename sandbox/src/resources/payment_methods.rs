@@ -13,7 +13,7 @@ use crate::cards::{self, Behavior};
 use crate::clock::year_month;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::{missing, Params};
-use crate::resources::{customers, empty_address};
+use crate::resources::{customers, empty_address, tokens};
 use crate::state::{merge_metadata, CardInfo, Ctx, PaymentMethod};
 use crate::table::{list, Query};
 
@@ -183,7 +183,7 @@ fn card_param_error(message: &str, code: &str, param: &str) -> ApiError {
 }
 
 /// Validates `card[...]` and returns the card.
-fn parse_card(card: &Map<String, Value>, now: i64) -> ApiResult<CardInfo> {
+pub(crate) fn parse_card(card: &Map<String, Value>, now: i64) -> ApiResult<CardInfo> {
     let get = |k: &str| {
         card.get(k)
             .and_then(Value::as_str)
@@ -291,8 +291,19 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         .param("type"));
     }
     let card_params = params.object("card")?.ok_or_else(|| missing("card"))?;
-    let card = parse_card(card_params, ctx.now)?;
-    let bd = billing_details(params.object("billing_details")?);
+    // `card[token]`: a PaymentMethod from a card token (Stripe.js's `createToken`), which uses
+    // the token up; its holder's name and address become the billing details unless given.
+    let (card, token_billing) = match card_params.get("token").and_then(Value::as_str) {
+        Some(tok) => {
+            let (card, billing) = tokens::redeem(ctx, tok, "card[token]")?;
+            (card, Some(billing))
+        }
+        None => (parse_card(card_params, ctx.now)?, None),
+    };
+    let bd = match params.object("billing_details")? {
+        Some(given) => billing_details(Some(given)),
+        None => billing_details(token_billing.as_ref()),
+    };
     let pm = insert(ctx, card, bd, params.metadata()?.unwrap_or_default());
     ctx.answer(render(&pm), params)
 }
