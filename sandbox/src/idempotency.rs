@@ -271,6 +271,23 @@ mod tests {
     }
 
     #[test]
+    fn the_same_parameters_in_another_order_are_the_same_request() {
+        let a: serde_json::Map<String, Value> = serde_json::from_str(
+            r#"{"amount": "100", "currency": "usd", "metadata": {"a": "1", "b": "2"}}"#,
+        )
+        .unwrap();
+        let b: serde_json::Map<String, Value> = serde_json::from_str(
+            r#"{"metadata": {"b": "2", "a": "1"}, "currency": "usd", "amount": "100"}"#,
+        )
+        .unwrap();
+        assert_eq!(Fingerprint::new("/v1/x", &a), Fingerprint::new("/v1/x", &b));
+        let c: serde_json::Map<String, Value> =
+            serde_json::from_str(r#"{"amount": "101", "currency": "usd"}"#).unwrap();
+        assert_ne!(Fingerprint::new("/v1/x", &a), Fingerprint::new("/v1/x", &c));
+        assert_ne!(Fingerprint::new("/v1/x", &a), Fingerprint::new("/v1/y", &a));
+    }
+
+    #[test]
     fn replay_mismatch_and_in_flight() {
         let mut s = Store::new(Some(1), 1_000);
         let a = s.default_account.clone();
