@@ -7,6 +7,7 @@
  *   node tests/bench/loadgen.mjs --url URL --tokens FILE [--mode closed|open] [--duration S]
  *        [--connections C] [--rate R] [--warmup S] [--payment-method pm_card_visa]
  *        [--timeout S] [--label NAME]
+ *   node tests/bench/loadgen.mjs --target stripe --url SANDBOX_URL --stripe-key sk_test_... --tokens FILE ...
  *
  * closed (default): C connections each send their next request as soon as the previous answer
  *   arrives, for S seconds: maximum throughput. Latency is from send to answer.
@@ -15,6 +16,12 @@
  *   a slow server (or behind --connections, when given) counts, and coordinated omission does
  *   not hide it. Connections are opened as needed unless --connections caps them.
  * --warmup S runs the same load first and discards its figures (it uses tokens too).
+ * --target stripe: instead of paying through a server, each request makes the three Stripe
+ *   calls of slotpay's pay path directly against --url (Stripe or the sandbox) with the secret
+ *   key, one after the other: retrieve the line's PaymentMethod, create a PaymentIntent
+ *   (Idempotency-Key `slotpay:{token}:pi`), confirm it (`slotpay:{token}:confirm:1`), with
+ *   the same form fields slotpay sends. Its latency is the floor a server calling Stripe
+ *   cannot go under; `./dev bench` subtracts it to get the server's added latency.
  *
  * Prints the figures as text, then one JSON line (the last line of stdout). Exits 1 when the
  * tokens ran out before the duration ended (the figures are then for a shorter run), 2 on
@@ -39,6 +46,8 @@ const {values: options} = parseArgs({
     email: {type: 'string', default: 'bench@example.com'},
     timeout: {type: 'string', default: '30'},
     label: {type: 'string', default: ''},
+    target: {type: 'string', default: 'pay'},
+    'stripe-key': {type: 'string'},
   },
 });
 
@@ -49,6 +58,8 @@ function usage(message) {
 
 if (!options.url || !options.tokens) usage('--url and --tokens are required');
 if (!['closed', 'open'].includes(options.mode)) usage('--mode is closed or open');
+if (!['pay', 'stripe'].includes(options.target)) usage('--target is pay or stripe');
+if (options.target === 'stripe' && !/^(sk|rk)_/.test(options['stripe-key'] ?? '')) usage('--target stripe needs --stripe-key sk_...');
 const base = new URL(options.url);
 if (base.protocol !== 'http:') usage('only http:// URLs');
 const durationS = Number(options.duration);
@@ -81,26 +92,26 @@ function takeCheckout() {
 const agent = new http.Agent({keepAlive: true, maxSockets: connections, keepAliveMsecs: 10_000});
 const basePath = base.pathname.replace(/\/$/, '');
 
-/** One pay request; resolves to `{status}` (HTTP status) or `{error}` (a network error code). */
-function payOnce({token, paymentMethod}) {
-  const body = JSON.stringify({payment_method: paymentMethod, email: options.email, save_card: false});
+/**
+ * One HTTP request on the keep-alive agent; resolves to `{status, body}` or `{error}` (a
+ * network error code).
+ */
+function send(method, path, headers, body) {
   return new Promise((resolve) => {
     const req = http.request(
       {
         agent,
         host: base.hostname,
         port: base.port || 80,
-        method: 'POST',
-        path: `${basePath}/v1/checkouts/${token}/pay`,
-        headers: {
-          'Content-Type': 'application/json',
-          'Content-Length': Buffer.byteLength(body),
-          'Idempotency-Key': randomUUID(),
-        },
+        method,
+        path: `${basePath}${path}`,
+        headers: body === undefined ? headers : {...headers, 'Content-Length': Buffer.byteLength(body)},
       },
       (res) => {
-        res.on('data', () => {});
-        res.on('end', () => resolve({status: res.statusCode}));
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({status: res.statusCode, body: text}));
         res.on('error', (error) => resolve({error: error.code ?? 'response_error'}));
       },
     );
@@ -109,6 +120,52 @@ function payOnce({token, paymentMethod}) {
     req.end(body);
   });
 }
+
+/** One pay request; resolves to `{status}` (HTTP status) or `{error}` (a network error code). */
+function payOnce({token, paymentMethod}) {
+  const body = JSON.stringify({payment_method: paymentMethod, email: options.email, save_card: false});
+  return send(
+    'POST',
+    `/v1/checkouts/${token}/pay`,
+    {'Content-Type': 'application/json', 'Idempotency-Key': randomUUID()},
+    body,
+  );
+}
+
+/**
+ * slotpay's three Stripe calls for one payment, made directly (`--target stripe`); resolves to
+ * the last answer, or the first that was not a 200.
+ */
+async function stripeOnce({token, paymentMethod}) {
+  const auth = {Authorization: `Bearer ${options['stripe-key']}`};
+  const form = {...auth, 'Content-Type': 'application/x-www-form-urlencoded'};
+  const pm = await send('GET', `/v1/payment_methods/${encodeURIComponent(paymentMethod)}`, auth);
+  if (pm.error || pm.status !== 200) return pm;
+  const intent = await send(
+    'POST',
+    '/v1/payment_intents',
+    {...form, 'Idempotency-Key': `slotpay:${token}:pi`},
+    new URLSearchParams({
+      amount: '2500',
+      currency: 'usd',
+      capture_method: 'automatic',
+      'payment_method_types[]': 'card',
+      description: 'Haircut',
+      'metadata[slotpay_checkout]': token,
+      'metadata[slotpay_merchant]': 'mer_bench',
+    }).toString(),
+  );
+  if (intent.error || intent.status !== 200) return intent;
+  const id = JSON.parse(intent.body).id;
+  return send(
+    'POST',
+    `/v1/payment_intents/${encodeURIComponent(id)}/confirm`,
+    {...form, 'Idempotency-Key': `slotpay:${token}:confirm:1`},
+    new URLSearchParams({payment_method: paymentMethod, receipt_email: options.email}).toString(),
+  );
+}
+
+const once = options.target === 'stripe' ? stripeOnce : payOnce;
 
 /** Collected figures of one phase. */
 function recorder() {
@@ -132,7 +189,7 @@ async function closedLoop(seconds) {
       const checkout = takeCheckout();
       if (!checkout) return;
       const sent = performance.now();
-      const answer = await payOnce(checkout);
+      const answer = await once(checkout);
       record(rec, answer, performance.now() - sent);
     }
   };
@@ -157,7 +214,7 @@ async function openLoop(seconds) {
         const checkout = takeCheckout();
         if (!checkout) return resolve();
         rec.sendLag.push(performance.now() - scheduled);
-        pending.push(payOnce(checkout).then((answer) => record(rec, answer, performance.now() - scheduled)));
+        pending.push(once(checkout).then((answer) => record(rec, answer, performance.now() - scheduled)));
       }
       if (sent >= total) return resolve();
       setTimeout(tick, Math.max(0, rec.started + sent * interval - performance.now()));
@@ -212,7 +269,8 @@ agent.destroy();
 
 const shape = options.mode === 'closed' ? `${connections} connections` : `${rate} req/s${Number.isFinite(connections) ? `, at most ${connections} connections` : ''}`;
 const lat = result.latency_ms;
-console.log(`loadgen: ${options.mode} loop, ${shape}, ${durationS} s against ${base.origin}${options.label ? ` (${options.label})` : ''}`);
+const what = options.target === 'stripe' ? ' (the three Stripe calls, direct)' : '';
+console.log(`loadgen: ${options.mode} loop, ${shape}, ${durationS} s against ${base.origin}${what}${options.label ? ` (${options.label})` : ''}`);
 console.log(`requests: ${result.completed} answered (${result.ok} 2xx), ${result.network_errors} network errors, in ${result.elapsed_s} s`);
 console.log(`throughput: ${result.requests_per_s} req/s answered, ${result.ok_per_s} 2xx/s`);
 console.log(`latency ms: p50 ${lat.p50}  p90 ${lat.p90}  p99 ${lat.p99}  max ${lat.max}  mean ${lat.mean}`);
@@ -224,6 +282,7 @@ console.log(
     tool: 'loadgen',
     label: options.label || undefined,
     mode: options.mode,
+    target: options.target,
     url: base.origin,
     duration_s: durationS,
     connections: Number.isFinite(connections) ? connections : null,

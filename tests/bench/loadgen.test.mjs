@@ -124,3 +124,72 @@ describe('loadgen', () => {
     assert.ok(last - first >= 1900 && last - first < 2600, `requests spread over ${last - first} ms`);
   });
 });
+
+describe('loadgen --target stripe', () => {
+  let dir;
+  let server;
+  let url;
+  /** Every call the stub Stripe received: `{method, path, auth, key, form}`. */
+  const calls = [];
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'loadgen-stripe-'));
+    let next = 0;
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        calls.push({
+          method: req.method,
+          path: req.url,
+          auth: req.headers.authorization,
+          key: req.headers['idempotency-key'],
+          form: Object.fromEntries(new URLSearchParams(body)),
+        });
+        res.writeHead(200, {'Content-Type': 'application/json'});
+        if (req.url.startsWith('/v1/payment_methods/')) res.end('{"id":"pm","object":"payment_method"}');
+        else if (req.url === '/v1/payment_intents') res.end(`{"id":"pi_${++next}","status":"requires_payment_method"}`);
+        else res.end('{"status":"succeeded"}');
+      });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${server.address().port}`;
+  });
+
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+    rmSync(dir, {recursive: true, force: true});
+  });
+
+  it('makes slotpay\'s three Stripe calls per request, in order, with its idempotency keys', async () => {
+    const file = path.join(dir, 'pms.txt');
+    writeFileSync(file, 'cs_a pm_a\ncs_b pm_b\ncs_c pm_c\n');
+    const {json, code} = await loadgen([
+      '--target', 'stripe', '--stripe-key', 'sk_test_stub', '--url', url, '--tokens', file, '--mode', 'open', '--rate', '10', '--duration', '0.3',
+    ]);
+    assert.equal(code, 0);
+    assert.equal(json.target, 'stripe');
+    assert.equal(json.completed, 3);
+    assert.deepEqual(json.statuses, {200: 3});
+    assert.equal(calls.length, 9);
+    assert.ok(calls.every((c) => c.auth === 'Bearer sk_test_stub'));
+    const forA = calls.filter((c) => c.path === '/v1/payment_methods/pm_a' || c.key?.startsWith('slotpay:cs_a:'));
+    assert.deepEqual(forA.map((c) => `${c.method} ${c.path.replace(/pi_\d+/, 'pi_N')} ${c.key ?? ''}`.trim()), [
+      'GET /v1/payment_methods/pm_a',
+      'POST /v1/payment_intents slotpay:cs_a:pi',
+      'POST /v1/payment_intents/pi_N/confirm slotpay:cs_a:confirm:1',
+    ]);
+    assert.equal(forA[1].form.amount, '2500');
+    assert.equal(forA[1].form['metadata[slotpay_checkout]'], 'cs_a');
+    assert.deepEqual(forA[2].form, {payment_method: 'pm_a', receipt_email: 'bench@example.com'});
+  });
+
+  it('refuses to run without a secret key', async () => {
+    calls.length = 0;
+    const error = await run(process.execPath, [LOADGEN, '--target', 'stripe', '--url', url, '--tokens', '/dev/null']).catch((e) => e);
+    assert.equal(error.code, 2);
+    assert.match(error.stderr, /--target stripe needs --stripe-key/);
+    assert.equal(calls.length, 0);
+  });
+});

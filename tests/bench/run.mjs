@@ -1,0 +1,533 @@
+/**
+ * `./dev bench` (issue 8, "Performance"): slotpay against the references, in one command so the
+ * ratios come from the same minutes of a noisy machine. `./dev bench` builds what this needs and
+ * starts a throwaway PostgreSQL; by hand:
+ *
+ *   SLOTPAY_TEST_POSTGRES_URL=postgres://... node tests/bench/run.mjs [--smoke]
+ *        [--slotpay-size RAW,GZIP,BROTLI] [--only weight,ready,pay,webhooks]
+ *        [--runs N] [--duration S] [--rate R] [--reference-workers W]
+ *
+ * 1. weight: slotpay's wasm + glue + loader (`./dev size`'s figures, passed in) against the
+ *    React reference's JS (size.mjs, built first); ratio of gzip (target ≤ 1/3).
+ * 2. ready: navigation start to the Pay button enabled (`slotpay:ready`, checked against the
+ *    button), a page with <slotpay-checkout> and the loader from the slotpay server against
+ *    the React reference's dist/ on the same loopback origin, same slotpay server, the same
+ *    sandbox Stripe.js; N runs each, interleaved (alternating which goes first), a fresh browser
+ *    context (cold cache) per run, after one unmeasured run each.
+ * 3. pay: `POST /v1/checkouts/{token}/pay` on fresh checkouts each with its own PaymentMethod;
+ *    slotpay (release) on PostgreSQL and on SQLite, the reference (Express + stripe SDK) on
+ *    PostgreSQL; a fresh release sandbox, server and database per measured run. Closed loop with
+ *    wrk (max throughput; 2 s warm-up first), open loop at R req/s with loadgen.mjs (latency
+ *    from the scheduled send; 2 s warm-up), and the same three Stripe calls made directly
+ *    against a fresh sandbox at R req/s (loadgen --target stripe): added latency = server minus
+ *    direct, at the same percentile. Peak RSS (VmHWM, reset before the measured run).
+ * 4. webhooks: the webhook_ingest Rust bench (the release binary through HTTP, SQLite and
+ *    PostgreSQL, core's HMAC verify rate as the ceiling).
+ *
+ * Prints each figure as it comes, a summary with the targets, the machine, the load average
+ * before and after, then one JSON line (the last line). Exits 1 when a run is not valid (an
+ * answer other than 2xx, tokens that ran out outside smoke mode, no ready event, a webhook
+ * lost or stored twice); a target missed is reported, not a failure.
+ */
+import {spawn} from 'node:child_process';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {readFile} from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import {parseArgs} from 'node:util';
+import zlib from 'node:zlib';
+
+import {
+  BIN,
+  HERE,
+  cpuSeconds,
+  ROOT,
+  freePort,
+  loadAverage,
+  machine,
+  peakRss,
+  resetPeakRss,
+  seedReference,
+  seedSlotpay,
+  startSandbox,
+  startSlotpay,
+  writeTokensWithPaymentMethods,
+} from './harness.mjs';
+import {PG_URL, freshDatabase, startReferenceServer} from './support.mjs';
+
+const {values: args} = parseArgs({
+  options: {
+    smoke: {type: 'boolean', default: false},
+    'slotpay-size': {type: 'string'},
+    only: {type: 'string', default: 'weight,ready,pay,webhooks'},
+    runs: {type: 'string'},
+    duration: {type: 'string'},
+    rate: {type: 'string'},
+    'reference-workers': {type: 'string', default: '1'},
+    keep: {type: 'boolean', default: false},
+  },
+});
+const SMOKE = args.smoke;
+const ONLY = new Set(args.only.split(','));
+const RUNS = Number(args.runs ?? (SMOKE ? 2 : 20));
+const DURATION = Number(args.duration ?? (SMOKE ? 1 : 10));
+const WARMUP = SMOKE ? 0 : 2;
+const RATE = Number(args.rate ?? (SMOKE ? 50 : 200));
+const REFERENCE_WORKERS = Number(args['reference-workers']);
+const WRK = {threads: 2, connections: 32};
+const CHROMIUM_ARGS = [
+  // As playwright.config.ts.
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+const DIR = mkdtempSync(path.join(os.tmpdir(), 'slotpay-bench-'));
+const results = {
+  bench: 'slotpay',
+  mode: SMOKE ? 'smoke' : 'full',
+  date: new Date().toISOString(),
+  machine: machine(),
+};
+const problems = [];
+const say = (line = '') => console.log(line);
+const round = (x, digits = 1) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+const mb = (bytes) => round(bytes / 1024 / 1024, 1);
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** Runs a command to the end; resolves to `{code, stdout, stderr}`. */
+function run(command, commandArgs, options = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, commandArgs, {cwd: HERE, ...options, stdio: ['ignore', 'pipe', 'pipe']});
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.once('exit', (code) => resolve({code, stdout, stderr}));
+  });
+}
+
+/** The last line of a tool's stdout, parsed. */
+function lastJson(stdout) {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+// ---------------------------------------------------------------- 1. weight
+
+async function weight() {
+  say('== widget weight (bytes; each file compressed on its own: gzip -9, brotli -q 11)');
+  const [raw, gzip, brotli] = (args['slotpay-size'] ?? '').split(',').map(Number);
+  if (!(gzip > 0)) throw new Error('--slotpay-size RAW,GZIP,BROTLI is required (./dev bench passes ./dev size\'s total)');
+  const slotpay = {raw, gzip, brotli};
+  const sized = await run(process.execPath, [path.join(HERE, 'size.mjs'), '--build']);
+  if (sized.code !== 0) throw new Error(`size.mjs failed: ${sized.stderr}`);
+  const react = lastJson(sized.stdout);
+  const row = (label, s) => say(`${label.padEnd(44)} ${String(s.raw).padStart(9)} ${String(s.gzip).padStart(9)} ${String(s.brotli).padStart(9)}`);
+  say(`${''.padEnd(44)} ${'raw'.padStart(9)} ${'gzip'.padStart(9)} ${'brotli'.padStart(9)}`);
+  row('slotpay: wasm + glue + loader (./dev size)', slotpay);
+  row('React 19 reference: JS (size.mjs)', react.js);
+  const ratio = {raw: slotpay.raw / react.js.raw, gzip: slotpay.gzip / react.js.gzip, brotli: slotpay.brotli / react.js.brotli};
+  say(`ratio slotpay/reference: raw ${round(ratio.raw, 3)}, gzip ${round(ratio.gzip, 3)}, brotli ${round(ratio.brotli, 3)} (target gzip ≤ 0.333)`);
+  say(`(both load the same slotpay.css, ${react.css.gzip} B gzip in the reference's build, not counted on either side)`);
+  const sections = wasmSections(path.join(ROOT, 'www', 'pkg', 'slotpay_widget_bg.wasm'));
+  say(`what slotpay's wasm holds (sections, each gzipped alone): ${sections.map((x) => `${x.name} ${x.raw} B raw / ${x.gzip} B gzip`).join(', ')}`);
+  results.weight = {slotpay, reference_js: react.js, reference_css: react.css, ratio, wasm_sections: sections, target_met: ratio.gzip <= 1 / 3};
+}
+
+/** The sizes of a wasm module's sections (code, data, imports, ...), raw and gzip -9 alone. */
+function wasmSections(file) {
+  const bytes = readFileSync(file);
+  const names = {1: 'types', 2: 'imports', 3: 'functions', 4: 'table', 5: 'memory', 6: 'globals', 7: 'exports', 8: 'start', 9: 'elements', 10: 'code', 11: 'data', 12: 'data count'};
+  const leb = (at) => {
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      const b = bytes[at.i++];
+      value += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (b < 0x80) return value;
+    }
+  };
+  const grouped = new Map();
+  const at = {i: 8}; // after the magic number and version
+  while (at.i < bytes.length) {
+    const id = bytes[at.i++];
+    const size = leb(at);
+    const name = ['code', 'data', 'imports', 'exports'].includes(names[id]) ? names[id] : id === 0 ? 'custom' : 'other';
+    grouped.set(name, Buffer.concat([grouped.get(name) ?? Buffer.alloc(0), bytes.subarray(at.i, at.i + size)]));
+    at.i += size;
+  }
+  return [...grouped].map(([name, b]) => ({name, raw: b.length, gzip: zlib.gzipSync(b, {level: 9}).length})).sort((a, b) => b.raw - a.raw);
+}
+
+// ---------------------------------------------------------------- 2. ready time
+
+/** Runs in each page before its scripts: resolves `window.__benchReady` at slotpay:ready. */
+function measureReady() {
+  window.__benchReady = new Promise((resolve) => {
+    document.addEventListener('slotpay:failed', (event) => resolve({failed: event.detail?.code ?? 'failed'}), {once: true});
+    document.addEventListener(
+      'slotpay:ready',
+      (event) => {
+        const at = performance.now();
+        const host = event.target;
+        const enabled = () => {
+          const button = host.shadowRoot?.querySelector('.sp-pay') ?? host.querySelector('.sp-pay');
+          return Boolean(button) && !button.disabled && button.getClientRects().length > 0;
+        };
+        if (enabled()) return resolve({event: at, enabled: at, enabledAtEvent: true});
+        const poll = () => (enabled() ? resolve({event: at, enabled: performance.now(), enabledAtEvent: false}) : requestAnimationFrame(poll));
+        requestAnimationFrame(poll);
+      },
+      {once: true},
+    );
+  });
+}
+
+/**
+ * The host pages on 127.0.0.1:`port`: /slotpay.html?checkout=T (the custom element, the loader
+ * from `slotpayUrl`) and /react/ (the reference's dist/).
+ */
+async function startHost(port, slotpayUrl) {
+  const dist = path.join(HERE, 'react-checkout', 'dist');
+  const types = {'.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml'};
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://host');
+    if (url.pathname === '/slotpay.html') {
+      const token = (url.searchParams.get('checkout') ?? '').replace(/[^\w-]/g, '');
+      res.writeHead(200, {'Content-Type': types['.html'], 'Cache-Control': 'no-store'});
+      return res.end(`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>Pay for your booking (slotpay)</title>
+    <script src="${slotpayUrl}/slotpay.js" async></script>
+  </head>
+  <body>
+    <main>
+      <h1>Pay for your booking</h1>
+      <slotpay-checkout checkout="${token}"></slotpay-checkout>
+    </main>
+  </body>
+</html>
+`);
+    }
+    if (url.pathname.startsWith('/react/')) {
+      const file = path.join(dist, url.pathname.slice('/react/'.length) || 'index.html');
+      if (!file.startsWith(dist)) return res.writeHead(404).end();
+      try {
+        const body = await readFile(file);
+        res.writeHead(200, {'Content-Type': types[path.extname(file)] ?? 'application/octet-stream'});
+        return res.end(body);
+      } catch {
+        return res.writeHead(404).end();
+      }
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return {origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r))};
+}
+
+async function ready() {
+  say(`== ready time in Chromium: navigation start → Pay button enabled (${RUNS} runs each, interleaved, cold cache)`);
+  // playwright-core from the root node_modules (Debian's Chromium: browsers cannot be downloaded).
+  const {chromium} = await import('playwright-core');
+  const sandbox = await startSandbox(DIR);
+  // The merchant allows the host pages' origin (CORS), and the pages name the server.
+  const port = await freePort();
+  const slotpay = await startSlotpay(DIR, sandbox, {origins: [`http://127.0.0.1:${port}`], label: 'ready'});
+  const site = await startHost(port, slotpay.url);
+  const browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS});
+  const figures = {slotpay: [], reference: []};
+  const flags = {slotpay: {atEvent: 0}, reference: {atEvent: 0}};
+  try {
+    const tokens = await seedSlotpay(slotpay, 2 * (RUNS + 1), 4);
+    const pages = {
+      slotpay: (token) => `${site.origin}/slotpay.html?checkout=${token}`,
+      reference: (token) => `${site.origin}/react/index.html?checkout=${token}&api=${encodeURIComponent(slotpay.url)}`,
+    };
+    const once = async (which, token) => {
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        await page.addInitScript(measureReady);
+        await page.goto(pages[which](token), {waitUntil: 'commit'});
+        const result = await Promise.race([
+          page.evaluate(() => window.__benchReady),
+          new Promise((resolve) => setTimeout(() => resolve({failed: 'timeout (30 s)'}), 30_000)),
+        ]);
+        if (result.failed) throw new Error(`${which}: no slotpay:ready (${result.failed})`);
+        return result;
+      } finally {
+        await context.close();
+      }
+    };
+    // One unmeasured run each: the browser's own first start is not the page's.
+    await once('slotpay', tokens.pop());
+    await once('reference', tokens.pop());
+    for (let i = 0; i < RUNS; i++) {
+      const order = i % 2 === 0 ? ['slotpay', 'reference'] : ['reference', 'slotpay'];
+      for (const which of order) {
+        const r = await once(which, tokens.pop());
+        figures[which].push(r.enabled);
+        if (r.enabledAtEvent) flags[which].atEvent += 1;
+      }
+    }
+  } finally {
+    await browser.close();
+    await site.close();
+    await slotpay.stop();
+    await sandbox.stop();
+  }
+  const stats = (xs) => ({median_ms: round(percentile(xs, 50)), p90_ms: round(percentile(xs, 90)), min_ms: round(Math.min(...xs)), max_ms: round(Math.max(...xs)), runs: xs.length});
+  const s = stats(figures.slotpay);
+  const r = stats(figures.reference);
+  for (const [label, x, which] of [['slotpay (<slotpay-checkout>, wasm)', s, 'slotpay'], ['React 19 reference', r, 'reference']]) {
+    say(`${label.padEnd(36)} median ${String(x.median_ms).padStart(6)} ms  p90 ${String(x.p90_ms).padStart(6)} ms  (min ${x.min_ms}, max ${x.max_ms}; button enabled at the event in ${flags[which].atEvent}/${x.runs})`);
+  }
+  const ratio = r.median_ms / s.median_ms;
+  say(`ratio reference/slotpay (median): ${round(ratio, 2)}×`);
+  for (const which of ['slotpay', 'reference']) {
+    if (flags[which].atEvent !== RUNS) say(`note: ${which}'s Pay button was not yet enabled at slotpay:ready in ${RUNS - flags[which].atEvent} runs (measured at the button)`);
+  }
+  results.ready = {slotpay: s, reference: r, ratio_median: ratio, enabled_at_event: {slotpay: flags.slotpay.atEvent, reference: flags.reference.atEvent}};
+}
+
+// ---------------------------------------------------------------- 3. pay
+
+/** A server under test on a fresh sandbox and database: `{url, pid, seed(n), stop()}`. */
+async function startTarget(kind, sandbox) {
+  if (kind === 'slotpay-sqlite' || kind === 'slotpay-postgres') {
+    const database = kind === 'slotpay-postgres' ? await freshDatabase() : null;
+    const slotpay = await startSlotpay(DIR, sandbox, {databaseUrl: database?.url, label: kind});
+    return {
+      url: slotpay.url,
+      pid: slotpay.pid,
+      seed: (n) => seedSlotpay(slotpay, n),
+      async stop() {
+        await slotpay.stop();
+        await database?.drop();
+      },
+    };
+  }
+  const database = await freshDatabase();
+  const server = await startReferenceServer({
+    DATABASE_URL: database.url,
+    STRIPE_SECRET_KEY: sandbox.secretKey,
+    STRIPE_PUBLISHABLE_KEY: sandbox.publishableKey,
+    STRIPE_API_BASE: sandbox.url,
+    WORKERS: String(REFERENCE_WORKERS),
+  });
+  return {
+    url: server.url,
+    pid: server.pid,
+    seed: (n) => seedReference(server.url, n),
+    async stop() {
+      await server.stop();
+      await database.drop();
+    },
+  };
+}
+
+let fileCount = 0;
+function tokensFile(tokens, sandbox) {
+  return writeTokensWithPaymentMethods(path.join(DIR, `tokens-${++fileCount}.txt`), tokens, sandbox);
+}
+
+/** Statuses other than 2xx, network errors and ran-out tokens make a run invalid. */
+function check(label, figures) {
+  const bad = Object.entries(figures.statuses ?? {}).filter(([status]) => !(status >= 200 && status < 300));
+  const why = [];
+  if (bad.length) why.push(`statuses ${bad.map(([s, n]) => `${s}×${n}`).join(' ')}`);
+  if (figures.network_errors) why.push(`${figures.network_errors} network errors`);
+  if (figures.tokens_exhausted && !SMOKE) why.push('tokens ran out: seed more');
+  if (figures.completed === 0) why.push('nothing answered');
+  if (why.length) problems.push(`${label}: ${why.join(', ')}`);
+  return why.length === 0;
+}
+
+function wrk(url, file, seconds) {
+  return run('wrk', [`-t${WRK.threads}`, `-c${WRK.connections}`, `-d${seconds}s`, '-s', path.join(HERE, 'wrk-pay.lua'), url, '--', file, String(WRK.threads)]).then((r) => {
+    if (r.code !== 0) throw new Error(`wrk failed: ${r.stderr}`);
+    return lastJson(r.stdout);
+  });
+}
+
+/** wrk's closed-loop maximum on a fresh stack: a warm-up sizes the measured run's checkouts. */
+async function closedLoop(kind) {
+  const sandbox = await startSandbox(DIR);
+  const target = await startTarget(kind, sandbox);
+  try {
+    let perSecond = 1000;
+    if (WARMUP > 0) {
+      const warm = await wrk(target.url, tokensFile(await target.seed(3000), sandbox), WARMUP);
+      // Ran out: at least that fast.
+      perSecond = Math.max(200, warm.tokens_exhausted ? (2 * 3000) / WARMUP : warm.requests_per_s);
+    }
+    const count = SMOKE ? 300 : Math.ceil(perSecond * DURATION * 1.6) + 1000;
+    const file = tokensFile(await target.seed(count), sandbox);
+    resetPeakRss(target.pid);
+    const cpu = [cpuSeconds(target.pid), cpuSeconds(sandbox.pid)];
+    const figures = await wrk(target.url, file, DURATION);
+    figures.peak_rss = peakRss(target.pid);
+    figures.cpu_s = {server: cpuSeconds(target.pid) - cpu[0], sandbox: cpuSeconds(sandbox.pid) - cpu[1]};
+    figures.seeded = count;
+    figures.valid = check(`${kind} closed loop`, figures);
+    const l = figures.latency_ms;
+    say(`${kind.padEnd(20)} wrk -t${WRK.threads} -c${WRK.connections} ${DURATION}s: ${String(round(figures.requests_per_s, 0)).padStart(6)} req/s (${round(figures.ok_per_s, 0)} 2xx/s)  p50 ${round(l.p50, 2)} ms  p99 ${round(l.p99, 2)} ms  peak RSS ${mb(figures.peak_rss)} MB  CPU s server ${round(figures.cpu_s.server, 1)} sandbox ${round(figures.cpu_s.sandbox, 1)}${figures.tokens_exhausted ? '  [tokens ran out]' : ''}`);
+    return figures;
+  } finally {
+    await target.stop();
+    await sandbox.stop();
+  }
+}
+
+function loadgen(extra) {
+  return run(process.execPath, [path.join(HERE, 'loadgen.mjs'), ...extra]).then((r) => {
+    if (r.code !== 0 && r.code !== 1) throw new Error(`loadgen failed: ${r.stderr}`);
+    return lastJson(r.stdout);
+  });
+}
+
+/** loadgen's open loop at RATE on a fresh stack (`direct`: the three Stripe calls, no server). */
+async function openLoop(kind) {
+  const sandbox = await startSandbox(DIR);
+  const count = Math.ceil(RATE * (DURATION + WARMUP) * 1.1) + 50;
+  const common = ['--mode', 'open', '--rate', String(RATE), '--duration', String(DURATION), '--warmup', String(WARMUP)];
+  let target = null;
+  try {
+    let figures;
+    if (kind === 'direct') {
+      const names = Array.from({length: count}, (_, i) => `cs_direct${String(i).padStart(8, '0')}`);
+      figures = await loadgen(['--target', 'stripe', '--url', sandbox.url, '--stripe-key', sandbox.secretKey, '--tokens', tokensFile(names, sandbox), ...common]);
+    } else {
+      target = await startTarget(kind, sandbox);
+      const file = tokensFile(await target.seed(count), sandbox);
+      resetPeakRss(target.pid);
+      figures = await loadgen(['--url', target.url, '--tokens', file, ...common]);
+      figures.peak_rss = peakRss(target.pid);
+    }
+    figures.valid = check(`${kind} open loop`, figures);
+    const l = figures.latency_ms;
+    say(`${kind.padEnd(20)} open ${RATE} req/s ${DURATION}s: ${String(round(figures.requests_per_s, 0)).padStart(6)} req/s  p50 ${round(l.p50, 2)} ms  p90 ${round(l.p90, 2)} ms  p99 ${round(l.p99, 2)} ms  (generator lag p99 ${figures.send_lag_ms?.p99} ms)${figures.peak_rss ? `  peak RSS ${mb(figures.peak_rss)} MB` : ''}`);
+    return figures;
+  } finally {
+    await target?.stop();
+    await sandbox.stop();
+  }
+}
+
+async function pay() {
+  if (!PG_URL) throw new Error('SLOTPAY_TEST_POSTGRES_URL is unset (./dev bench starts a throwaway PostgreSQL)');
+  const kinds = ['slotpay-postgres', 'reference-postgres', 'slotpay-sqlite'];
+  say(`== pay: POST /v1/checkouts/{token}/pay on fresh checkouts, each with its own PaymentMethod; a fresh release sandbox, server and database per run`);
+  say(`(reference: Express 5 + stripe 23 + pg, ${REFERENCE_WORKERS} Node process${REFERENCE_WORKERS > 1 ? 'es' : ''}; slotpay: release binary, request log on (JSON to a file), rate limits raised by SLOTPAY_RATE_LIMIT_IP/_MERCHANT)`);
+  const closed = {};
+  for (const kind of kinds) closed[kind] = await closedLoop(kind);
+  const open = {direct: await openLoop('direct')};
+  for (const kind of kinds) open[kind] = await openLoop(kind);
+
+  const ratio = closed['slotpay-postgres'].requests_per_s / closed['reference-postgres'].requests_per_s;
+  const added = (kind, p) => open[kind].latency_ms[p] - open.direct.latency_ms[p];
+  results.pay = {
+    closed,
+    open,
+    throughput_ratio: ratio,
+    added_ms: Object.fromEntries(kinds.map((k) => [k, {p50: added(k, 'p50'), p99: added(k, 'p99')}])),
+    peak_rss: Object.fromEntries(kinds.map((k) => [k, Math.max(closed[k].peak_rss ?? 0, open[k].peak_rss ?? 0)])),
+    target_throughput_met: ratio >= 5,
+    target_added_p99_met: added('slotpay-postgres', 'p99') <= 2,
+  };
+  say(`throughput ratio slotpay/reference (PostgreSQL, wrk): ${round(ratio, 2)}× (target ≥ 5×)`);
+  say(`added latency at ${RATE} req/s = the server's percentile minus the same percentile of the three Stripe calls made directly at the same rate on a fresh sandbox:`);
+  for (const k of kinds) say(`  ${k.padEnd(20)} added p50 ${round(added(k, 'p50'), 2)} ms, added p99 ${round(added(k, 'p99'), 2)} ms${k === 'slotpay-postgres' ? ' (target ≤ 2 ms)' : ''}`);
+  say(`peak RSS during the pay runs: ${kinds.map((k) => `${k} ${mb(results.pay.peak_rss[k])} MB`).join(', ')}`);
+}
+
+// ---------------------------------------------------------------- 4. webhooks
+
+async function webhooks() {
+  say('== webhook ingest (server/benches/webhook_ingest.rs: the release binary through HTTP)');
+  const benchArgs = ['bench', '-q', '-p', 'slotpay-server', '--bench', 'webhook_ingest', '--'];
+  if (SMOKE) benchArgs.push('--smoke');
+  if (PG_URL) benchArgs.push('--postgres', PG_URL);
+  const r = await run('cargo', benchArgs, {cwd: ROOT});
+  const text = r.stdout.trim().split('\n');
+  for (const line of text.slice(0, -1)) say(line);
+  let figures;
+  try {
+    figures = JSON.parse(text[text.length - 1]);
+  } catch {
+    throw new Error(`webhook_ingest printed no JSON (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
+  }
+  if (r.code !== 0) problems.push(`webhook ingest: ${figures.failures?.join('; ') || `exit ${r.code}`}`);
+  const sqlite = figures.runs.find((x) => x.database === 'sqlite');
+  figures.target_met = Boolean(sqlite && sqlite.events_per_s >= 5000);
+  results.webhooks = figures;
+}
+
+// ---------------------------------------------------------------- main
+
+const start = loadAverage();
+say(`slotpay bench (${SMOKE ? 'smoke' : 'full'}) ${results.date}`);
+say(`machine: ${results.machine.nproc} cores, ${results.machine.cpu}, load average at start ${start.join(' ')}`);
+say(`binaries: ${path.relative(ROOT, BIN.slotpay)}, ${path.relative(ROOT, BIN.sandbox)} (release)`);
+const sections = {weight, ready, pay, webhooks};
+let exitCode = 0;
+try {
+  for (const [name, section] of Object.entries(sections)) {
+    if (!ONLY.has(name)) continue;
+    say();
+    try {
+      await section();
+    } catch (error) {
+      problems.push(`${name}: ${error.message}`);
+      say(`${name}: FAILED: ${error.message}`);
+    }
+  }
+} finally {
+  if (!args.keep) rmSync(DIR, {recursive: true, force: true});
+}
+results.load_average = {start, end: loadAverage()};
+results.problems = problems;
+
+say();
+say('== summary');
+say(`machine: ${results.machine.nproc} cores, ${results.machine.cpu}; load average ${start.join(' ')} at start, ${results.load_average.end.join(' ')} at the end`);
+const verdict = (met) => (met ? 'met' : 'MISSED');
+if (results.weight) say(`weight   slotpay ${results.weight.slotpay.gzip} B gzip vs React ${results.weight.reference_js.gzip} B: ${round(results.weight.ratio.gzip, 3)} (target ≤ 1/3: ${verdict(results.weight.target_met)})`);
+if (results.ready) say(`ready    median slotpay ${results.ready.slotpay.median_ms} ms vs React ${results.ready.reference.median_ms} ms: React takes ${round(results.ready.ratio_median, 2)}× as long`);
+if (results.pay) {
+  const p = results.pay;
+  say(`pay      slotpay ${round(p.closed['slotpay-postgres'].requests_per_s, 0)} req/s vs reference ${round(p.closed['reference-postgres'].requests_per_s, 0)} req/s (PostgreSQL): ${round(p.throughput_ratio, 2)}× (target ≥ 5×: ${verdict(p.target_throughput_met)}); SQLite ${round(p.closed['slotpay-sqlite'].requests_per_s, 0)} req/s`);
+  say(`latency  at ${RATE} req/s p50/p99: slotpay ${round(p.open['slotpay-postgres'].latency_ms.p50, 2)}/${round(p.open['slotpay-postgres'].latency_ms.p99, 2)} ms, reference ${round(p.open['reference-postgres'].latency_ms.p50, 2)}/${round(p.open['reference-postgres'].latency_ms.p99, 2)} ms, Stripe direct ${round(p.open.direct.latency_ms.p50, 2)}/${round(p.open.direct.latency_ms.p99, 2)} ms; slotpay added p99 ${round(p.added_ms['slotpay-postgres'].p99, 2)} ms (target ≤ 2 ms: ${verdict(p.target_added_p99_met)})`);
+  say(`memory   peak RSS slotpay ${mb(p.peak_rss['slotpay-postgres'])} MB (PostgreSQL), ${mb(p.peak_rss['slotpay-sqlite'])} MB (SQLite); reference ${mb(p.peak_rss['reference-postgres'])} MB`);
+}
+if (results.webhooks) {
+  const w = results.webhooks;
+  const rate = (db) => round(w.runs.find((x) => x.database === db)?.events_per_s, 0) ?? 'n/a';
+  say(`webhooks SQLite ${rate('sqlite')} events/s, PostgreSQL ${rate('postgres')} events/s; HMAC ceiling ${round(w.hmac_verify_per_s_one_thread, 0)}/s on one thread (target ≥ 5,000/s on SQLite: ${verdict(w.target_met)})`);
+}
+if (SMOKE) say('(smoke mode: a few seconds per figure, to show the harness works; the figures are not the benchmark)');
+for (const p of problems) say(`INVALID: ${p}`);
+say(`bench: ${[...ONLY].join(', ')} (${SMOKE ? 'smoke' : 'full'}); ${problems.length} invalid run${problems.length === 1 ? '' : 's'}`);
+if (problems.length) exitCode = 1;
+console.log(JSON.stringify(results));
+process.exit(exitCode);
