@@ -91,11 +91,15 @@ impl Db {
                     if d.event_created < old.event_created || undoes_final {
                         return Ok(());
                     }
+                    // The checks above again, in the statement: another event may have been
+                    // applied since the read (events of one second are applied concurrently).
                     sqlx::query(
                         "UPDATE disputes SET status = $2, amount = $3, reason = $4, \
                          event_created = $5, updated_at = $6, \
                          checkout_token = COALESCE(checkout_token, $7) \
-                         WHERE id = $1 AND event_created <= $5",
+                         WHERE id = $1 AND event_created <= $5 \
+                         AND (status NOT IN ('won', 'lost', 'warning_closed') \
+                              OR $2 IN ('won', 'lost', 'warning_closed'))",
                     )
                     .bind(&d.id)
                     .bind(&d.status)

@@ -7,6 +7,7 @@ mod admin_pages;
 mod after_payment;
 mod binary;
 mod concurrency;
+mod dispute_races;
 mod integrations;
 mod key_in_use;
 mod merchants;
