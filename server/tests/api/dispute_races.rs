@@ -54,5 +54,8 @@ async fn a_final_dispute_status_survives_concurrent_updates(app: TestApp) {
             reopened.push(id.clone());
         }
     }
-    assert!(reopened.is_empty(), "lost replaced by needs_response: {reopened:?}");
+    assert!(
+        reopened.is_empty(),
+        "lost replaced by needs_response: {reopened:?}"
+    );
 }
