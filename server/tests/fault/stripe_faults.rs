@@ -113,6 +113,9 @@ pub async fn run(run: Run) -> Findings {
         Backend::Postgres,
         Box::new(|c| {
             c.stripe_timeout = Duration::from_secs(1);
+            // No retries inside the server: every fault reaches slotpay's own attempts and
+            // idempotency keys, and the clients' retries.
+            c.stripe_max_retries = 0;
         }),
     )
     .await
@@ -164,8 +167,8 @@ pub async fn run(run: Run) -> Findings {
          on PostgreSQL, the widget's way (4 tries with one key; half try once more with a new \
          key and card when no answer came); 40 % of the paid refunded by half with the request \
          sent twice at once, half of those then refunded in full; faults: 500, reset, 1.5 s hang \
-         (server timeout 1 s) × before/after on /v1/* at {P_EACH} each (≈20 % of requests), \
-         seed {}",
+         (server timeout 1 s, no retry inside the server) × before/after on /v1/* at {P_EACH} \
+         each (≈20 % of requests), seed {}",
         run.seed
     ));
     app.sandbox.set_faults(rules(), Some(run.seed));
