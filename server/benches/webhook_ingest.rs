@@ -7,7 +7,7 @@
 //!     [--postgres URL] [--sqlite-only] [--smoke]
 //! ```
 //!
-//! Each run starts the binary (`CARGO_BIN_EXE_slotpay`, the bench profile's build) on a fresh
+//! Each run starts the binary (`CARGO_BIN_EXE_slotpay`: target/release/slotpay) on a fresh
 //! database (a temporary SQLite file; a database created on the `--postgres` cluster, or on
 //! `SLOTPAY_TEST_POSTGRES_URL`'s, and dropped after), makes a merchant with a pasted signing
 //! secret through the platform API, signs N events with unique ids with core's
@@ -16,9 +16,11 @@
 //! answered `200 {"received": true}` per second, first post to last answer; the server's
 //! background processing of each event runs as in production and competes for the same two
 //! cores. Afterwards it checks the guarantees the speed must not cost: one row per event id,
-//! none missing, every duplicate re-post answered as a duplicate with the row count unchanged,
+//! none missing, a re-post of every 50th event answered as a duplicate with the row count unchanged,
 //! and it waits for the background processing to finish (printed as "processed after").
 //! Prints text, then one JSON line (the last line of stdout). Exits 1 when a guarantee fails.
+//! `--smoke` (and any run without the `--bench` argument `cargo bench` passes, such as
+//! `cargo test --benches`) posts 1,000 events instead of 20,000.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -62,6 +64,8 @@ fn options() -> Options {
         smoke: false,
     };
     let mut args = std::env::args().skip(1);
+    let mut under_cargo_bench = false;
+    let mut events = None;
     while let Some(a) = args.next() {
         let mut value = |name: &str| {
             args.next()
@@ -69,9 +73,11 @@ fn options() -> Options {
         };
         match a.as_str() {
             "--events" => {
-                o.events = value("--events")
-                    .parse()
-                    .unwrap_or_else(|_| usage("--events"))
+                events = Some(
+                    value("--events")
+                        .parse()
+                        .unwrap_or_else(|_| usage("--events")),
+                )
             }
             "--concurrency" => {
                 o.concurrency = value("--concurrency")
@@ -80,15 +86,18 @@ fn options() -> Options {
             }
             "--postgres" => o.postgres = Some(value("--postgres")),
             "--sqlite-only" => o.sqlite_only = true,
-            "--smoke" => {
-                o.smoke = true;
-                o.events = 1_000;
-            }
-            // `cargo bench` passes `--bench` to every bench binary.
-            "--bench" => {}
+            "--smoke" => o.smoke = true,
+            // `cargo bench` passes `--bench` to every bench binary; `cargo test --benches` does
+            // not, and then a smoke run checks the bench works without taking minutes.
+            "--bench" => under_cargo_bench = true,
             other => usage(&format!("unknown argument {other}")),
         }
     }
+    if !under_cargo_bench && !o.smoke {
+        println!("(no --bench argument, as under `cargo test`: smoke mode)");
+        o.smoke = true;
+    }
+    o.events = events.unwrap_or(if o.smoke { 1_000 } else { o.events });
     if o.events == 0 || o.concurrency == 0 {
         usage("--events and --concurrency must be positive");
     }
