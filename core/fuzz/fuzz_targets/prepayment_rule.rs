@@ -23,7 +23,11 @@ fuzz_target!(|data: &[u8]| {
     let price = Money::from_minor(minor, currency);
     if let Ok(amount) = rule.prepayment(price) {
         assert_eq!(amount.currency(), currency);
-        assert!(amount.minor() > 0, "{rule:?} of {minor}: {}", amount.minor());
+        assert!(
+            amount.minor() > 0,
+            "{rule:?} of {minor}: {}",
+            amount.minor()
+        );
         let step = currency.step();
         let ceiling = minor
             .checked_add(step - 1)

@@ -1,4 +1,4 @@
-//! 5. Bad input: a table of malformed JSON, wrong types, huge bodies, unknown currencies,
+//! Scenario 5, bad input: a table of malformed JSON, wrong types, huge bodies, unknown currencies,
 //! negative and overflowing amounts, wrong decimals, unicode in keys and ids, header
 //! injection attempts (a bare CR or LF, a folded line or a NUL in `Idempotency-Key`,
 //! `Origin`, `Authorization`, `Stripe-Signature`) and path tricks, sent to every route the

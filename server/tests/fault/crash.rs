@@ -1,4 +1,4 @@
-//! 4. Crash: the `slotpay` binary, on SQLite or PostgreSQL, killed with SIGKILL at seeded
+//! Scenario 4, crash: the `slotpay` binary, on SQLite or PostgreSQL, killed with SIGKILL at seeded
 //! random moments while clients pay checkouts, and started again at once; Stripe's webhooks
 //! (retried while it is down) and the reconciler (at start, then every second, checkouts in
 //! flight for 2 s due) settle what the kills left. Then Stripe's books and slotpay's must
@@ -374,7 +374,7 @@ async fn crash_run(
     .await
     .expect(200);
 
-    let mut rng = StdRng::seed_from_u64(seed ^ 0xc4a5_4);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x000c_4a54);
     let mut plans = Vec::new();
     for i in 0..n {
         let r = admin(&http, &base, &admin_token, reqwest::Method::POST, &format!("/v1/admin/merchants/{merchant}/checkouts"),

@@ -1,4 +1,4 @@
-//! 6. Secrets: after every other scenario, every key, signing secret, master key and admin
+//! Scenario 6, secrets: after every other scenario, every key, signing secret, master key and admin
 //! token they used is searched for in everything they left: the answers they read, the logs
 //! (the in-process servers' captured log and the binary's), the database files and dumps, and
 //! the widget's bundle as served (`www/pkg/`, `www/*.js`). Zero hits passes.

@@ -1,4 +1,4 @@
-//! 1. Double submit storm: 50 concurrent pays of one checkout across two server instances on
+//! Scenario 1, double submit storm: 50 concurrent pays of one checkout across two server instances on
 //! one PostgreSQL, with the same and different Idempotency-Keys (and a reused key with another
 //! card) → exactly one PaymentIntent and one charge per checkout, the checkout paid, every
 //! other answer a documented code.

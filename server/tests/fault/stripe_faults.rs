@@ -1,4 +1,4 @@
-//! 2. Stripe faults: the sandbox answers 500, resets the connection or hangs past the client's
+//! Scenario 2, Stripe faults: the sandbox answers 500, resets the connection or hangs past the client's
 //! timeout on about 20 % of all requests to every endpoint (half before the request is
 //! applied, half after it, when only the answer is lost; seeded) while clients pay checkouts
 //! the widget's way (4 tries with the same key, then maybe a new attempt) and the platform

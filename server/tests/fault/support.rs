@@ -385,20 +385,18 @@ where
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(RETRY_DELAYS_MS[attempt - 1])).await;
         }
-        match send().await {
-            Ok(response) => {
-                let r = helpers::into_resp(response).await;
-                keep(&r);
-                let retry = r.status.is_server_error() || r.status == StatusCode::TOO_MANY_REQUESTS;
-                last = Some(r);
-                if !retry {
-                    return Tried {
-                        answer: last,
-                        tries: attempt + 1,
-                    };
-                }
+        // A request that got no answer at all is retried too.
+        if let Ok(response) = send().await {
+            let r = helpers::into_resp(response).await;
+            keep(&r);
+            let retry = r.status.is_server_error() || r.status == StatusCode::TOO_MANY_REQUESTS;
+            last = Some(r);
+            if !retry {
+                return Tried {
+                    answer: last,
+                    tries: attempt + 1,
+                };
             }
-            Err(_) => {}
         }
     }
     Tried {

@@ -1,4 +1,4 @@
-//! 3. Webhook chaos: one seeded workload run twice on fresh servers, first with Stripe's
+//! Scenario 3, webhook chaos: one seeded workload run twice on fresh servers, first with Stripe's
 //! webhooks delivered once and in order, then with the sandbox duplicating every event,
 //! shuffling them in batches and dropping first attempts (Stripe's retries recover them).
 //! Most of the workload only reaches slotpay through webhooks (3-D Secure completed at
@@ -44,7 +44,7 @@ enum Op {
 }
 
 fn workload(seed: u64, n: usize) -> Vec<Op> {
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x0c4a_05);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x000c_4a05);
     (0..n)
         .map(|_| match rng.gen_range(0..100) {
             0..=24 => Op::Pay,
@@ -247,8 +247,9 @@ async fn one_run(ops: &[Op], chaos: bool) -> Outcome {
         }
         let slots = Arc::new(Semaphore::new(8));
         let mut jobs = Vec::new();
-        for i in phase * per_phase..((phase + 1) * per_phase).min(ops.len()) {
-            let (app, m, slots, op) = (app.clone(), m.id.clone(), slots.clone(), ops[i]);
+        let first = phase * per_phase;
+        for (i, &op) in ops.iter().enumerate().skip(first).take(per_phase) {
+            let (app, m, slots) = (app.clone(), m.id.clone(), slots.clone());
             jobs.push(tokio::spawn(async move {
                 let _slot = slots.acquire().await.expect("semaphore");
                 (i, perform(&app, &m, i, op).await)
