@@ -536,7 +536,7 @@ async fn async_main(o: Options) -> std::process::ExitCode {
         Duration::from_millis(if o.smoke { 200 } else { 1_000 }),
     );
     println!(
-        "webhook ingest: {} events per database ({} B mean body, {} event types), {} concurrent posts, release binary {}",
+        "webhook ingest: {} events per database ({} B mean body, {} event types), {} concurrent posts, binary {}",
         o.events,
         body_bytes,
         EVENT_TYPES.len(),
