@@ -4,42 +4,12 @@
 //! (timings in a debug build on a shared machine prove little).
 
 mod common;
+mod counting_alloc;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
-
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded to `System` unchanged; the counter only observes sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            LIVE.fetch_add(new_size, Ordering::Relaxed);
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
+use counting_alloc::live_bytes;
 
 /// One payment as slotpay's pay endpoint makes it: the brand check, then create and confirm
 /// with idempotency keys.
@@ -98,13 +68,13 @@ async fn memory_per_payment_is_small_and_reset_frees_it() {
         pay(&env, n).await;
     }
     drain(&env).await;
-    let base = LIVE.load(Ordering::Relaxed);
+    let base = live_bytes();
     const N: usize = 600;
     for n in 20..20 + N {
         pay(&env, n).await;
     }
     drain(&env).await;
-    let held = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+    let held = live_bytes().saturating_sub(base);
     let per_payment = held / N;
     println!("{per_payment} bytes per payment ({held} for {N})");
     // About 64 KB per payment before events and idempotency answers were kept as compact JSON,
@@ -114,9 +84,9 @@ async fn memory_per_payment_is_small_and_reset_frees_it() {
         "{per_payment} bytes per payment ({held} for {N})"
     );
 
-    let before_reset = LIVE.load(Ordering::Relaxed);
+    let before_reset = live_bytes();
     env.sb.reset();
-    let after_reset = LIVE.load(Ordering::Relaxed);
+    let after_reset = live_bytes();
     let kept = after_reset.saturating_sub(base);
     println!(
         "reset freed {} of {held} bytes; {kept} above the warmed-up sandbox",

@@ -23,16 +23,12 @@ use crate::domain::{DomainError, Warning};
 use crate::error::ApiFailure;
 use crate::state::AppState;
 
-/// The brands a merchant can accept, as the form lists them.
-const BRANDS: &[CardBrand] = &[
-    CardBrand::Visa,
-    CardBrand::Mastercard,
-    CardBrand::Amex,
-    CardBrand::Discover,
-    CardBrand::Jcb,
-    CardBrand::Diners,
-    CardBrand::Unionpay,
-];
+/// The brands a merchant can accept, as the form lists them: every brand core knows but
+/// `Unknown`, which `CardBrand::ALL` lists last.
+const BRANDS: &[CardBrand] = CardBrand::ALL
+    .split_last()
+    .expect("CardBrand::ALL is not empty")
+    .1;
 
 /// The fields the form shows again as typed: never the secret key or the signing secret
 /// (nor the publishable key field when what was typed there is not a publishable key).
