@@ -11,6 +11,7 @@ use url::Url;
 use crate::admin::throttle::Throttle;
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::integrations::WebhookSecretsCache;
 use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 use crate::secrets::{Cipher, MasterKey};
@@ -41,6 +42,8 @@ pub struct Inner {
     pub public_url: Url,
     /// The configuration it was built from.
     pub config: Config,
+    /// Merchants' webhook signing secrets, decrypted, for a few seconds.
+    pub webhook_secrets: WebhookSecretsCache,
 }
 
 impl AppState {
@@ -72,6 +75,7 @@ impl AppState {
             admin_token,
             public_url,
             config,
+            webhook_secrets: WebhookSecretsCache::default(),
         }))
     }
 }

@@ -7,8 +7,11 @@
 //! Stripe across instances) and `amount_refunded` (reserved by the refunds module under
 //! `amount_refunded + x <= amount_captured`, and never written by `update_checkout`).
 
+use futures::future::BoxFuture;
 use sqlx::any::AnyRow;
+use sqlx::AnyPool;
 
+use super::batch::placeholders;
 use super::{col, Db, DbError};
 
 const TABLE: &str = "checkouts";
@@ -162,6 +165,46 @@ pub struct CheckoutFilter {
     pub limit: Option<i64>,
 }
 
+/// One `SELECT ... WHERE payment_intent_id IN (...)` for a batch of lookups.
+pub(crate) fn by_intent_batch(
+    pool: AnyPool,
+    ids: Vec<String>,
+) -> BoxFuture<'static, Vec<Result<Option<CheckoutRecord>, DbError>>> {
+    Box::pin(async move {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM checkouts WHERE payment_intent_id IN ({})",
+            placeholders(1, ids.len())
+        );
+        let found: Result<Vec<CheckoutRecord>, DbError> = async {
+            let mut q = sqlx::query(&sql);
+            for id in &ids {
+                q = q.bind(id);
+            }
+            let rows = q.fetch_all(&pool).await?;
+            rows.iter().map(from_row).collect()
+        }
+        .await;
+        match found {
+            Ok(found) => ids
+                .iter()
+                .map(|id| {
+                    Ok(found
+                        .iter()
+                        .find(|r| r.payment_intent_id.as_deref() == Some(id.as_str()))
+                        .cloned())
+                })
+                .collect(),
+            Err(e) => {
+                let mut answers = vec![Err(e)];
+                answers.extend(
+                    (1..ids.len()).map(|_| Err(DbError::Conflict("the batched lookup failed"))),
+                );
+                answers
+            }
+        }
+    })
+}
+
 impl Db {
     /// Stores a new checkout (version 1).
     pub async fn insert_checkout(&self, r: &CheckoutRecord) -> Result<(), DbError> {
@@ -200,18 +243,16 @@ impl Db {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// The checkout of a PaymentIntent.
+    /// The checkout of a PaymentIntent. Concurrent calls share one statement (webhooks
+    /// look their PaymentIntent up, many at a time).
     pub async fn checkout_by_payment_intent(
         &self,
         payment_intent_id: &str,
     ) -> Result<Option<CheckoutRecord>, DbError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM checkouts WHERE payment_intent_id = $1"
-        ))
-        .bind(payment_intent_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(from_row).transpose()
+        self.batches
+            .checkout_by_intent
+            .submit(payment_intent_id.to_owned())
+            .await
     }
 
     /// The checkout of a charge.

@@ -1,8 +1,11 @@
 //! The `cancellation_fees` table: fees charged off-session to a card saved at checkout, one
 //! per (checkout, caller key), each with its own PaymentIntent.
 
+use futures::future::BoxFuture;
 use sqlx::any::AnyRow;
+use sqlx::AnyPool;
 
+use super::batch::placeholders;
 use super::{col, Db, DbError};
 
 const TABLE: &str = "cancellation_fees";
@@ -52,6 +55,64 @@ fn from_row(row: &AnyRow) -> Result<FeeRecord, DbError> {
         error_message: col(row, TABLE, "error_message")?,
         created_at: col(row, TABLE, "created_at")?,
         updated_at: col(row, TABLE, "updated_at")?,
+    })
+}
+
+/// A fee lookup: by PaymentIntent, or by the fee id its metadata names.
+pub(crate) type FeeLookup = (String, Option<String>);
+
+/// One `SELECT` for a batch of fee lookups (a fee whose PaymentIntent matches first, then one
+/// whose id does).
+pub(crate) fn by_intent_batch(
+    pool: AnyPool,
+    lookups: Vec<FeeLookup>,
+) -> BoxFuture<'static, Vec<Result<Option<FeeRecord>, DbError>>> {
+    Box::pin(async move {
+        let ids: Vec<&str> = lookups.iter().filter_map(|l| l.1.as_deref()).collect();
+        let mut sql = format!(
+            "SELECT {COLUMNS} FROM cancellation_fees WHERE payment_intent_id IN ({})",
+            placeholders(1, lookups.len())
+        );
+        if !ids.is_empty() {
+            sql.push_str(&format!(
+                " OR id IN ({})",
+                placeholders(lookups.len() + 1, ids.len())
+            ));
+        }
+        let found: Result<Vec<FeeRecord>, DbError> = async {
+            let mut q = sqlx::query(&sql);
+            for (pi, _) in &lookups {
+                q = q.bind(pi);
+            }
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            let rows = q.fetch_all(&pool).await?;
+            rows.iter().map(from_row).collect()
+        }
+        .await;
+        match found {
+            Ok(found) => lookups
+                .iter()
+                .map(|(pi, id)| {
+                    Ok(found
+                        .iter()
+                        .find(|f| f.payment_intent_id.as_deref() == Some(pi.as_str()))
+                        .or_else(|| {
+                            id.as_deref()
+                                .and_then(|id| found.iter().find(|f| f.id == id))
+                        })
+                        .cloned())
+                })
+                .collect(),
+            Err(e) => {
+                let mut answers = vec![Err(e)];
+                answers.extend(
+                    (1..lookups.len()).map(|_| Err(DbError::Conflict("the batched lookup failed"))),
+                );
+                answers
+            }
+        }
     })
 }
 
@@ -108,20 +169,16 @@ impl Db {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// The fee of a PaymentIntent, or with this id.
+    /// The fee of a PaymentIntent, or with this id. Concurrent calls share one statement.
     pub async fn fee_by_payment_intent_or_id(
         &self,
         payment_intent_id: &str,
         fee_id: Option<&str>,
     ) -> Result<Option<FeeRecord>, DbError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM cancellation_fees WHERE payment_intent_id = $1 OR id = $2"
-        ))
-        .bind(payment_intent_id)
-        .bind(fee_id.unwrap_or(""))
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(from_row).transpose()
+        self.batches
+            .fee_by_intent
+            .submit((payment_intent_id.to_owned(), fee_id.map(str::to_owned)))
+            .await
     }
 
     /// A checkout's fees, oldest first.

@@ -156,6 +156,7 @@ impl Db {
             .bind(r.updated_at)
             .execute(&self.pool)
             .await;
+        self.integrations_written();
         match result.map_err(DbError::from) {
             Ok(_) => Ok(()),
             Err(e) if e.is_unique_violation() => {
@@ -184,8 +185,9 @@ impl Db {
             .bind(r.updated_at)
             .bind(r.version)
             .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 1 {
+            .await;
+        self.integrations_written();
+        if done?.rows_affected() == 1 {
             Ok(r.version + 1)
         } else {
             Err(DbError::Conflict(
@@ -199,7 +201,8 @@ impl Db {
         let done = sqlx::query("DELETE FROM integrations WHERE merchant_id = $1")
             .bind(merchant_id)
             .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .await;
+        self.integrations_written();
+        Ok(done?.rows_affected() == 1)
     }
 }

@@ -104,8 +104,10 @@ impl Db {
         .bind(id)
         .bind(id)
         .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .await;
+        // Its integration went with it.
+        self.integrations_written();
+        Ok(done?.rows_affected() == 1)
     }
 
     /// Whether any checkout (and so possibly a payment record) belongs to the merchant.

@@ -21,6 +21,7 @@
 //! reservation) are short transactions, which both backends run the same way.
 
 mod attempts;
+mod batch;
 mod checkouts;
 mod disputes;
 mod events;
@@ -30,6 +31,8 @@ mod merchants;
 mod refunds;
 mod services;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -103,11 +106,38 @@ impl DbError {
     }
 }
 
-/// The storage handle: a connection pool and its backend. Cheap to clone.
+/// The storage handle: a connection pool, its backend and the statements that concurrent
+/// callers share. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    batches: Arc<Batches>,
+    /// Bumped after every write of an integration (or a merchant's deletion), so caches of
+    /// what integrations hold know when to read again.
+    integrations_changed: Arc<AtomicU64>,
+}
+
+/// The statements webhooks run many at a time, each coalesced across concurrent callers
+/// (see [`batch`]).
+#[derive(Debug)]
+struct Batches {
+    events_in: batch::Batcher<EventRecord, bool>,
+    events_done: batch::Batcher<events::Processed, ()>,
+    checkout_by_intent: batch::Batcher<String, Option<CheckoutRecord>>,
+    fee_by_intent: batch::Batcher<fees::FeeLookup, Option<FeeRecord>>,
+}
+
+impl Batches {
+    fn new(pool: &AnyPool) -> Batches {
+        let b = events::BATCH;
+        Batches {
+            events_in: batch::Batcher::new(pool.clone(), b, events::insert_batch),
+            events_done: batch::Batcher::new(pool.clone(), b, events::mark_batch),
+            checkout_by_intent: batch::Batcher::new(pool.clone(), b, checkouts::by_intent_batch),
+            fee_by_intent: batch::Batcher::new(pool.clone(), b, fees::by_intent_batch),
+        }
+    }
 }
 
 impl Db {
@@ -139,7 +169,12 @@ impl Db {
             })
             .connect(url)
             .await?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            batches: Arc::new(Batches::new(&pool)),
+            integrations_changed: Arc::new(AtomicU64::new(0)),
+            pool,
+            backend,
+        })
     }
 
     /// Applies the pending migrations of the backend.
@@ -156,6 +191,17 @@ impl Db {
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// How many times this process wrote an integration (or deleted a merchant): a value
+    /// read before reading an integration that differs afterwards means it may be stale.
+    pub fn integrations_generation(&self) -> u64 {
+        self.integrations_changed.load(Ordering::Acquire)
+    }
+
+    /// Called after each write of an integration (see [`Db::integrations_generation`]).
+    fn integrations_written(&self) {
+        self.integrations_changed.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The backend.

@@ -7,6 +7,10 @@
 //! code and field), encrypted under the master key before they reach the database, and only
 //! ever shown masked.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -1126,21 +1130,105 @@ fn keep_as_previous(
     Ok(())
 }
 
+/// How long a merchant's decrypted signing secrets are reused without reading its
+/// integration again. A write through this process makes them read again at once (see
+/// [`crate::db::Db::integrations_generation`]); this bounds how long a change made by another
+/// process (a second instance, the CLI) takes to be seen. A secret set elsewhere is seen at
+/// once anyway: a signature the cached secrets refuse is checked again against the stored
+/// ones. What the bound allows is a removed secret verifying for at most this long.
+pub const WEBHOOK_SECRETS_TTL: Duration = Duration::from_secs(5);
+/// Merchants whose secrets are kept at most (expired entries are dropped first).
+const WEBHOOK_SECRETS_CACHED: usize = 4096;
+
+/// The signing secrets of recently seen merchants, decrypted: a webhook then needs no read
+/// of its integration. `Debug` shows only how many merchants it holds.
+#[derive(Default)]
+pub struct WebhookSecretsCache {
+    entries: Mutex<HashMap<String, CachedSecrets>>,
+}
+
+struct CachedSecrets {
+    current: WebhookSecret,
+    /// The replaced secret and when it stops being accepted.
+    previous: Option<(WebhookSecret, i64)>,
+    read_at: Instant,
+    generation: u64,
+}
+
+impl std::fmt::Debug for WebhookSecretsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.entries.lock().map_or(0, |e| e.len());
+        write!(f, "WebhookSecretsCache({n} merchants)")
+    }
+}
+
+impl WebhookSecretsCache {
+    fn get(&self, merchant_id: &str, now: i64, generation: u64) -> Option<Vec<WebhookSecret>> {
+        let entries = self.entries.lock().ok()?;
+        let e = entries.get(merchant_id)?;
+        if e.generation != generation || e.read_at.elapsed() >= WEBHOOK_SECRETS_TTL {
+            return None;
+        }
+        Some(secrets_at(&e.current, e.previous.as_ref(), now))
+    }
+
+    fn put(&self, merchant_id: &str, entry: CachedSecrets) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= WEBHOOK_SECRETS_CACHED && !entries.contains_key(merchant_id) {
+            entries.retain(|_, e| e.read_at.elapsed() < WEBHOOK_SECRETS_TTL);
+            if entries.len() >= WEBHOOK_SECRETS_CACHED {
+                entries.clear();
+            }
+        }
+        entries.insert(merchant_id.to_owned(), entry);
+    }
+}
+
+fn secrets_at(
+    current: &WebhookSecret,
+    previous: Option<&(WebhookSecret, i64)>,
+    now: i64,
+) -> Vec<WebhookSecret> {
+    let mut secrets = vec![current.clone()];
+    if let Some((p, until)) = previous {
+        if *until > now {
+            secrets.push(p.clone());
+        }
+    }
+    secrets
+}
+
+/// The signing secrets of `merchant_id` as cached (see [`WebhookSecretsCache`]), if they
+/// are; [`webhook_secrets`] reads them.
+pub fn cached_webhook_secrets(
+    state: &AppState,
+    merchant_id: &str,
+    now: i64,
+) -> Option<Vec<WebhookSecret>> {
+    state
+        .webhook_secrets
+        .get(merchant_id, now, state.db.integrations_generation())
+}
+
 /// The signing secrets a webhook for `merchant_id` may be signed with at `now`: the current
 /// one, and the previous one until it expires. `None` for an unknown merchant or one without
-/// a signing secret.
+/// a signing secret. Read from the database (and kept in the cache).
 pub async fn webhook_secrets(
     state: &AppState,
     merchant_id: &str,
     now: i64,
 ) -> Result<Option<Vec<WebhookSecret>>, DomainError> {
+    let generation = state.db.integrations_generation();
+    let read_at = Instant::now();
     let Some(r) = state.db.get_integration(merchant_id).await? else {
         return Ok(None);
     };
     let Some(current) = webhook_secret(state, &r)? else {
         return Ok(None);
     };
-    let mut secrets = vec![current];
+    let mut previous = None;
     if let (Some(enc), Some(until)) = (
         &r.previous_webhook_secret_enc,
         r.previous_webhook_secret_expires_at,
@@ -1150,10 +1238,20 @@ pub async fn webhook_secrets(
                 .cipher
                 .decrypt(enc, binding(merchant_id, PREVIOUS_WEBHOOK_SECRET_COLUMN))?;
             if let Ok(p) = WebhookSecret::parse(plain.expose_secret()) {
-                secrets.push(p.key);
+                previous = Some((p.key, until));
             }
         }
     }
+    let secrets = secrets_at(&current, previous.as_ref(), now);
+    state.webhook_secrets.put(
+        merchant_id,
+        CachedSecrets {
+            current,
+            previous,
+            read_at,
+            generation,
+        },
+    );
     Ok(Some(secrets))
 }
 

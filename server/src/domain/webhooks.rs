@@ -5,9 +5,8 @@
 //! event that is not newer than what is known (or is about a charge) makes slotpay read the
 //! PaymentIntent from Stripe and apply that instead.
 
-use slotpay_core::{webhook_signature, ApiError, ErrorCode};
+use slotpay_core::{webhook_signature, ApiError, ErrorCode, WebhookSecret};
 
-use super::checkouts::load;
 use super::fees::{self, FEE_METADATA};
 use super::payments::{self, Extra, LeaseMode};
 use super::{integrations, DomainError};
@@ -20,20 +19,89 @@ use crate::stripe::{Dispute, Event, PaymentIntent};
 pub const MAX_ATTEMPTS: i64 = 10;
 
 /// What a received webhook came to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Received {
-    /// Stored; process it.
-    New(String),
+    /// Stored now; [`process_received`] applies it (unless it needs nothing).
+    New(Box<ReceivedEvent>),
     /// Seen before: nothing changes.
     Duplicate,
+}
+
+/// An event just stored, with its parsed body: processing starts from it instead of
+/// reading the row back.
+#[derive(Debug)]
+pub struct ReceivedEvent {
+    record: EventRecord,
+    event: Event,
+}
+
+impl ReceivedEvent {
+    /// Its id.
+    pub fn id(&self) -> &str {
+        &self.record.event_id
+    }
+
+    /// False when it was stored as processed: nothing in slotpay depends on it.
+    pub fn needs_processing(&self) -> bool {
+        self.record.processed_at.is_none()
+    }
+}
+
+/// What processing an event involves, from its type and object alone.
+enum Work<'a> {
+    /// Nothing: a type slotpay does not act on (`payment_intent.created`, or an object
+    /// without a PaymentIntent).
+    Nothing,
+    /// A dispute, recorded.
+    Dispute,
+    /// A PaymentIntent (or its charge): its checkout or cancellation fee is updated.
+    Intent(&'a str),
+}
+
+fn work_of(event: &Event) -> Work<'_> {
+    let kind = event.kind.as_str();
+    let object = &event.data.object;
+    if kind.starts_with("charge.dispute.") {
+        return Work::Dispute;
+    }
+    if kind == "payment_intent.created" {
+        return Work::Nothing;
+    }
+    let pi_id = if kind.starts_with("payment_intent.") {
+        object.get("id")
+    } else if kind.starts_with("charge.") {
+        object.get("payment_intent")
+    } else {
+        None
+    };
+    match pi_id.and_then(|v| v.as_str()) {
+        Some(id) => Work::Intent(id),
+        None => Work::Nothing,
+    }
 }
 
 fn rejected(message: &str) -> DomainError {
     DomainError::Refused(ApiError::new(ErrorCode::InvalidSignature, message))
 }
 
+fn verify(
+    signature: Option<&str>,
+    body: &[u8],
+    secrets: &[WebhookSecret],
+    now: i64,
+) -> Result<i64, webhook_signature::SignatureError> {
+    let plain: Vec<&str> = secrets.iter().map(|s| s.expose_secret()).collect();
+    webhook_signature::verify(
+        signature,
+        body,
+        &plain,
+        now,
+        webhook_signature::DEFAULT_TOLERANCE_SECS,
+    )
+}
+
 /// Verifies and stores a webhook. Refusals (unknown merchant, bad signature, not an event)
-/// store nothing.
+/// store nothing. An event that needs no processing is stored as processed.
 pub async fn receive(
     state: &AppState,
     merchant_id: &str,
@@ -41,26 +109,25 @@ pub async fn receive(
     body: &[u8],
 ) -> Result<Received, DomainError> {
     let now = db::now();
-    let secrets = match integrations::webhook_secrets(state, merchant_id, now).await? {
-        Some(s) => s,
-        None => {
+    // The cached secrets first; what they refuse is checked against the stored ones, so a
+    // secret changed by another instance is accepted at once.
+    let cached = integrations::cached_webhook_secrets(state, merchant_id, now)
+        .filter(|secrets| verify(signature, body, secrets, now).is_ok());
+    if cached.is_none() {
+        let secrets = match integrations::webhook_secrets(state, merchant_id, now).await? {
+            Some(s) => s,
+            None => {
+                state.metrics.webhook(WebhookOutcome::Rejected);
+                return Err(rejected(
+                    "No webhook signing secret is set up for this merchant",
+                ));
+            }
+        };
+        if let Err(e) = verify(signature, body, &secrets, now) {
             state.metrics.webhook(WebhookOutcome::Rejected);
-            return Err(rejected(
-                "No webhook signing secret is set up for this merchant",
-            ));
+            tracing::warn!(merchant_id, reason = %e, "webhook refused");
+            return Err(rejected(&format!("Webhook signature refused: {e}")));
         }
-    };
-    let plain: Vec<&str> = secrets.iter().map(|s| s.expose_secret()).collect();
-    if let Err(e) = webhook_signature::verify(
-        signature,
-        body,
-        &plain,
-        now,
-        webhook_signature::DEFAULT_TOLERANCE_SECS,
-    ) {
-        state.metrics.webhook(WebhookOutcome::Rejected);
-        tracing::warn!(merchant_id, reason = %e, "webhook refused");
-        return Err(rejected(&format!("Webhook signature refused: {e}")));
     }
     let event: Event = match serde_json::from_slice(body) {
         Ok(e) => e,
@@ -73,6 +140,7 @@ pub async fn receive(
         }
     };
     state.metrics.webhook(WebhookOutcome::Verified);
+    let nothing_to_do = matches!(work_of(&event), Work::Nothing);
     let record = EventRecord {
         event_id: event.id.clone(),
         merchant_id: merchant_id.to_owned(),
@@ -87,17 +155,31 @@ pub async fn receive(
         created: event.created,
         payload: String::from_utf8_lossy(body).into_owned(),
         received_at: now,
-        processed_at: None,
+        processed_at: nothing_to_do.then_some(now),
         attempts: 0,
         last_error: None,
     };
     if state.db.insert_event(&record).await? {
         tracing::debug!(merchant_id, event = %event.id, kind = %event.kind, "webhook stored");
-        Ok(Received::New(event.id))
+        if nothing_to_do {
+            state.metrics.webhook(WebhookOutcome::Processed);
+        }
+        Ok(Received::New(Box::new(ReceivedEvent { record, event })))
     } else {
         state.metrics.webhook(WebhookOutcome::Duplicate);
         Ok(Received::Duplicate)
     }
+}
+
+/// Processes an event just received (after the answer), from what [`receive`] stored.
+pub async fn process_received(
+    state: &AppState,
+    received: ReceivedEvent,
+) -> Result<(), DomainError> {
+    if !received.needs_processing() {
+        return Ok(());
+    }
+    process_parsed(state, &received.record, &received.event).await
 }
 
 /// Processes a stored event (again, if it was processed: applying is idempotent).
@@ -105,22 +187,42 @@ pub async fn process(state: &AppState, event_id: &str) -> Result<(), DomainError
     let Some(record) = state.db.get_event(event_id).await? else {
         return Ok(());
     };
-    match apply_event(state, &record).await {
+    process_record(state, &record).await
+}
+
+async fn process_record(state: &AppState, record: &EventRecord) -> Result<(), DomainError> {
+    match serde_json::from_str::<Event>(&record.payload) {
+        Ok(event) => process_parsed(state, record, &event).await,
+        Err(err) => {
+            let e = DomainError::Internal(format!("stored event does not parse: {err}"));
+            failed(state, &record.event_id, e).await
+        }
+    }
+}
+
+async fn process_parsed(
+    state: &AppState,
+    record: &EventRecord,
+    event: &Event,
+) -> Result<(), DomainError> {
+    match apply_event(state, record, event).await {
         Ok(token) => {
             state
                 .db
-                .mark_event_processed(event_id, token.as_deref(), db::now())
+                .mark_event_processed(&record.event_id, token.as_deref(), db::now())
                 .await?;
             state.metrics.webhook(WebhookOutcome::Processed);
             Ok(())
         }
-        Err(e) => {
-            state.metrics.webhook(WebhookOutcome::Failed);
-            tracing::warn!(event = %event_id, error = %e, "webhook processing failed; it is retried");
-            state.db.mark_event_failed(event_id, &e.to_string()).await?;
-            Err(e)
-        }
+        Err(e) => failed(state, &record.event_id, e).await,
     }
+}
+
+async fn failed(state: &AppState, event_id: &str, e: DomainError) -> Result<(), DomainError> {
+    state.metrics.webhook(WebhookOutcome::Failed);
+    tracing::warn!(event = %event_id, error = %e, "webhook processing failed; it is retried");
+    state.db.mark_event_failed(event_id, &e.to_string()).await?;
+    Err(e)
 }
 
 /// Processes events that are still unprocessed (after a restart, or a failure).
@@ -138,7 +240,7 @@ pub async fn process_pending(state: &AppState, received_before: i64) -> usize {
     };
     let mut done = 0;
     for e in events {
-        if process(state, &e.event_id).await.is_ok() {
+        if process_record(state, &e).await.is_ok() {
             done += 1;
         }
     }
@@ -146,28 +248,21 @@ pub async fn process_pending(state: &AppState, received_before: i64) -> usize {
 }
 
 /// Applies one event; returns the checkout it concerned.
-async fn apply_event(state: &AppState, e: &EventRecord) -> Result<Option<String>, DomainError> {
-    let event: Event = serde_json::from_str(&e.payload)
-        .map_err(|err| DomainError::Internal(format!("stored event does not parse: {err}")))?;
+async fn apply_event(
+    state: &AppState,
+    e: &EventRecord,
+    event: &Event,
+) -> Result<Option<String>, DomainError> {
     let object = &event.data.object;
     let kind = event.kind.as_str();
-    if kind.starts_with("charge.dispute.") {
-        let dispute: Dispute = serde_json::from_value(object.clone())
-            .map_err(|err| DomainError::Internal(format!("dispute: {err}")))?;
-        return apply_dispute(state, &e.merchant_id, &dispute, event.created).await;
-    }
-    if kind == "payment_intent.created" {
-        return Ok(None);
-    }
-    let pi_id = if kind.starts_with("payment_intent.") {
-        object.get("id").and_then(|v| v.as_str())
-    } else if kind.starts_with("charge.") {
-        object.get("payment_intent").and_then(|v| v.as_str())
-    } else {
-        None
-    };
-    let Some(pi_id) = pi_id else {
-        return Ok(None);
+    let pi_id = match work_of(event) {
+        Work::Nothing => return Ok(None),
+        Work::Dispute => {
+            let dispute: Dispute = serde_json::from_value(object.clone())
+                .map_err(|err| DomainError::Internal(format!("dispute: {err}")))?;
+            return apply_dispute(state, &e.merchant_id, &dispute, event.created).await;
+        }
+        Work::Intent(id) => id,
     };
     // A cancellation fee's PaymentIntent.
     let fee_id = object
@@ -206,8 +301,8 @@ async fn apply_event(state: &AppState, e: &EventRecord) -> Result<Option<String>
             return Ok(Some(r.token));
         }
     }
-    // Older than what is known, or about a charge: Stripe's current state decides.
-    let r = load(state, &r.token).await?;
+    // Older than what is known, or about a charge: Stripe's current state decides (`r` was
+    // read just now; `sync` reads the row again before it writes).
     payments::sync(state, &r, LeaseMode::Respect).await?;
     Ok(Some(r.token))
 }

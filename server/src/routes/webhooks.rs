@@ -28,11 +28,13 @@ async fn receive(
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
     match webhooks::receive(&s, &merchant_id, signature, &body).await? {
-        Received::New(id) => {
-            let state = s.clone();
-            tokio::spawn(async move {
-                let _ = webhooks::process(&state, &id).await;
-            });
+        Received::New(event) => {
+            if event.needs_processing() {
+                let state = s.clone();
+                tokio::spawn(async move {
+                    let _ = webhooks::process_received(&state, *event).await;
+                });
+            }
             Ok(Json(json!({"received": true})))
         }
         Received::Duplicate => Ok(Json(json!({"received": true, "duplicate": true}))),

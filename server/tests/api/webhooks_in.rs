@@ -9,7 +9,12 @@ use stripe_sandbox::Knobs;
 
 use crate::helpers::{both_backends, TestApp};
 
-both_backends!(signatures_are_checked, shuffled_duplicated_events_converge);
+both_backends!(
+    signatures_are_checked,
+    shuffled_duplicated_events_converge,
+    secret_changes_reach_cached_secrets,
+    concurrent_deliveries_store_one_row,
+);
 
 async fn stored_events(app: &TestApp) -> i64 {
     use sqlx::Row;
@@ -26,12 +31,21 @@ async fn post_webhook(
     body: &str,
     signature: Option<&str>,
 ) -> crate::helpers::Resp {
+    post_webhook_to(&app.url, merchant, body, signature).await
+}
+
+async fn post_webhook_to(
+    base_url: &str,
+    merchant: &str,
+    body: &str,
+    signature: Option<&str>,
+) -> crate::helpers::Resp {
     let mut headers = vec![("content-type", "application/json")];
     if let Some(s) = signature {
         headers.push(("stripe-signature", s));
     }
     let req = reqwest::Client::new()
-        .post(format!("{}/v1/webhooks/stripe/{merchant}", app.url))
+        .post(format!("{base_url}/v1/webhooks/stripe/{merchant}"))
         .body(body.to_owned());
     let req = headers.iter().fold(req, |r, (h, v)| r.header(*h, *v));
     crate::helpers::into_resp(req.send().await.unwrap()).await
@@ -136,6 +150,96 @@ async fn signatures_are_checked(app: TestApp) {
         metrics.contains("slotpay_webhooks_total{outcome=\"verified\"} 4"),
         "{metrics}"
     );
+}
+
+fn charge_event(id: &str) -> String {
+    json!({"id": id, "object": "event", "type": "charge.updated", "created": now(),
+        "data": {"object": {"id": "ch_1", "object": "charge"}}})
+    .to_string()
+}
+
+/// Each instance keeps merchants' decrypted signing secrets for a few seconds. A secret set
+/// through another instance verifies at once there (what the cache refuses is checked against
+/// the database), and a change through an instance is seen by that instance at once.
+async fn secret_changes_reach_cached_secrets(app: TestApp) {
+    app.sandbox.set_webhook_knobs(Knobs {
+        drop_all: true,
+        ..Knobs::default()
+    });
+    let a = app.pay_merchant(None).await;
+    let second = app.second_instance().await;
+    let signed = |id: &str, secret: &str| {
+        let body = charge_event(id);
+        let header = signature_header(now(), &[secret], body.as_bytes());
+        (body, header)
+    };
+    // Both instances read (and keep) the first secret.
+    for (id, url) in [("evt_cache_1", &app.url), ("evt_cache_2", &second)] {
+        let (body, header) = signed(id, &a.webhook_secret);
+        post_webhook_to(url, &a.id, &body, Some(&header))
+            .await
+            .expect(200);
+    }
+    // A new secret pasted through the first instance verifies on the second at once.
+    let pasted = "whsec_pasted_on_the_first_instance_5678";
+    crate::helpers::register_secret(pasted);
+    app.put(
+        &format!("/v1/admin/merchants/{}/integration", a.id),
+        json!({"webhook_secret": pasted}),
+    )
+    .await
+    .expect(200);
+    for (id, url) in [("evt_cache_3", &second), ("evt_cache_4", &app.url)] {
+        let (body, header) = signed(id, pasted);
+        post_webhook_to(url, &a.id, &body, Some(&header))
+            .await
+            .expect(200);
+    }
+    // The integration deleted through the first instance: it refuses the secret it just
+    // used, without waiting for its cache to expire.
+    app.delete(&format!("/v1/admin/merchants/{}/integration", a.id))
+        .await
+        .expect(200);
+    let before = stored_events(&app).await;
+    let (body, header) = signed("evt_cache_5", pasted);
+    let r = post_webhook(&app, &a.id, &body, Some(&header)).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_signature"));
+    assert_eq!(stored_events(&app).await, before, "nothing stored");
+}
+
+/// Deliveries of one event arriving together (Stripe's retry racing the first try, two
+/// instances) store one row: one answer says stored, the others say duplicate.
+async fn concurrent_deliveries_store_one_row(app: TestApp) {
+    app.sandbox.set_webhook_knobs(Knobs {
+        drop_all: true,
+        ..Knobs::default()
+    });
+    let a = app.pay_merchant(None).await;
+    let before = stored_events(&app).await;
+    let mut bodies: Vec<String> = (0..8)
+        .map(|i| charge_event(&format!("evt_race_{i}")))
+        .collect();
+    // Each event three times, interleaved.
+    bodies = (0..3).flat_map(|_| bodies.clone()).collect();
+    let posts = bodies.iter().map(|body| {
+        let header = signature_header(now(), &[&a.webhook_secret], body.as_bytes());
+        let (app, merchant) = (&app, &a.id);
+        async move { post_webhook(app, merchant, body, Some(&header)).await }
+    });
+    let answers = futures::future::join_all(posts).await;
+    let mut stored = 0;
+    for r in &answers {
+        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+        if r.json.get("duplicate").is_none() {
+            stored += 1;
+        }
+    }
+    assert_eq!(
+        (stored, answers.len()),
+        (8, 24),
+        "one stored answer per event"
+    );
+    assert_eq!(stored_events(&app).await, before + 8);
 }
 
 /// The sandbox's events of the account, oldest first.
