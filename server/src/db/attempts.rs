@@ -57,9 +57,9 @@ impl Db {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// The attempt of a client key: the stored one, or a new one numbered after the last.
+    /// The attempt of a client key: a new one numbered after the last, or the stored one.
     /// Two requests racing for the same key or number meet a UNIQUE constraint; the loser
-    /// reads again.
+    /// reads again. The insert comes first: the caller has just looked for the key.
     pub async fn attempt_for_key(
         &self,
         token: &str,
@@ -68,24 +68,25 @@ impl Db {
         now: i64,
     ) -> Result<AttemptRecord, DbError> {
         for _ in 0..20 {
-            if let Some(a) = self.get_attempt(token, idempotency_key).await? {
-                return Ok(a);
-            }
-            let inserted = sqlx::query(
+            let inserted = sqlx::query(&format!(
                 "INSERT INTO payment_attempts (checkout_token, attempt, idempotency_key, \
                  request_hash, created_at, updated_at) \
                  SELECT $1, COALESCE(MAX(attempt), 0) + 1, $2, $3, $4, $4 \
-                 FROM payment_attempts WHERE checkout_token = $1",
-            )
+                 FROM payment_attempts WHERE checkout_token = $1 RETURNING {COLUMNS}"
+            ))
             .bind(token)
             .bind(idempotency_key)
             .bind(request_hash)
             .bind(now)
-            .execute(&self.pool)
+            .fetch_one(&self.pool)
             .await;
             match inserted.map_err(DbError::from) {
-                Ok(_) => {}
+                Ok(row) => return from_row(&row),
                 Err(e) if e.is_unique_violation() => {
+                    if let Some(a) = self.get_attempt(token, idempotency_key).await? {
+                        return Ok(a);
+                    }
+                    // Another key took the number: number again.
                     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
                 }
                 Err(e) => return Err(e),

@@ -337,7 +337,8 @@ impl Db {
     /// Takes the lease of a checkout for `attempt` until `until`, if the row is still at
     /// `version` and can be paid (open, failed, waiting for 3-D Secure) or its lease ran out
     /// (`lease_until < now`). The status becomes `processing`; the status it had is kept in
-    /// `lease_from`. One conditional update, so two instances cannot both hold it.
+    /// `lease_from`. One conditional update, so two instances cannot both hold it; it
+    /// returns the row as written (`None`: not taken).
     pub async fn claim_checkout(
         &self,
         token: &str,
@@ -345,8 +346,8 @@ impl Db {
         attempt: i64,
         until: i64,
         now: i64,
-    ) -> Result<bool, DbError> {
-        let done = sqlx::query(
+    ) -> Result<Option<CheckoutRecord>, DbError> {
+        let row = sqlx::query(&format!(
             "UPDATE checkouts SET \
              lease_from = CASE WHEN status = 'processing' THEN COALESCE(lease_from, 'open') \
                                ELSE status END, \
@@ -354,16 +355,17 @@ impl Db {
              version = version + 1 \
              WHERE token = $1 AND version = $2 \
              AND (status IN ('open', 'failed', 'requires_action') \
-                  OR (status = 'processing' AND lease_until IS NOT NULL AND lease_until < $5))",
-        )
+                  OR (status = 'processing' AND lease_until IS NOT NULL AND lease_until < $5)) \
+             RETURNING {COLUMNS}"
+        ))
         .bind(token)
         .bind(version)
         .bind(attempt)
         .bind(until)
         .bind(now)
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        row.as_ref().map(from_row).transpose()
     }
 
     /// A merchant's checkouts, newest first.

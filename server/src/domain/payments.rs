@@ -302,26 +302,42 @@ fn merge(
 
 /// Applies what Stripe says about a checkout's PaymentIntent: status (forward only, leases
 /// respected), charge, card, fee, saved card; then its refunds and the refund-driven status.
+/// `known` is the checkout as last read or written by the caller: tried first, and read
+/// again only when it turns out stale (the write is conditional on its version).
 /// Returns the record as stored after.
 pub(crate) async fn apply(
     state: &AppState,
-    token: &str,
+    known: &CheckoutRecord,
     pi: &PaymentIntent,
     at: i64,
     mode: LeaseMode,
     extra: &Extra,
 ) -> Result<CheckoutRecord, DomainError> {
+    let token = known.token.as_str();
+    let mut known = Some(known.clone());
     let mut stored = None;
     for _ in 0..WRITE_TRIES {
-        let r = load(state, token).await?;
+        let (r, fresh) = match known.take() {
+            Some(r) => (r, false),
+            None => (load(state, token).await?, true),
+        };
         if r.payment_intent_id.as_deref().is_some_and(|id| id != pi.id) {
             return Err(DomainError::Internal(format!(
                 "PaymentIntent {} is not the checkout's",
                 pi.id
             )));
         }
-        let n = merge(&r, pi, at, mode, extra, db::now())?;
-        if n == r || state.db.update_checkout(&n).await? {
+        let mut n = merge(&r, pi, at, mode, extra, db::now())?;
+        if n == r {
+            if fresh {
+                stored = Some(n);
+                break;
+            }
+            // Nothing to write, but the known record may be stale: read it.
+            continue;
+        }
+        if state.db.update_checkout(&n).await? {
+            n.version += 1;
             stored = Some(n);
             break;
         }
@@ -333,7 +349,15 @@ pub(crate) async fn apply(
     };
     if let Some(charge) = pi.charge() {
         refunds::reconcile_charge(state, &r, charge).await?;
-        r = refunds::settle_status(state, token).await?;
+        // Every refund, slotpay's or one made outside it, reserves its amount on the checkout
+        // before it can succeed: with nothing reserved and none at Stripe, the status stands
+        // (a refund reserved after this read settles the status itself).
+        let refunded = r.amount_refunded > 0
+            || charge.amount_refunded > 0
+            || charge.refunds.as_ref().is_some_and(|l| !l.data.is_empty());
+        if refunded {
+            r = refunds::settle_status(state, token).await?;
+        }
     }
     Ok(r)
 }
@@ -353,7 +377,7 @@ pub(crate) async fn sync(
         .stripe
         .retrieve_payment_intent(&key, pi_id, &["latest_charge"])
         .await?;
-    let mut rec = apply(state, &r.token, &pi, db::now(), mode, &Extra::default()).await?;
+    let mut rec = apply(state, r, &pi, db::now(), mode, &Extra::default()).await?;
     if rec.stripe_fee.is_none() {
         rec = fill_fee(state, &key, &rec, &pi).await.unwrap_or(rec);
     }
@@ -442,12 +466,12 @@ async fn claim(state: &AppState, token: &str, attempt: i64) -> Result<CheckoutRe
                 Some(_) => {}
             }
         }
-        if state
+        if let Some(leased) = state
             .db
             .claim_checkout(token, r.version, attempt, now + LEASE_SECS, now)
             .await?
         {
-            return load(state, token).await;
+            return Ok(leased);
         }
     }
     Err(in_progress())
@@ -525,17 +549,18 @@ fn is_refusal(e: &StripeError) -> Option<&StripeApiError> {
     e.refusal()
 }
 
-/// The attempt's talk with Stripe, under the lease.
+/// The attempt's talk with Stripe, under the lease. `r` is the leased checkout, kept as
+/// stored (it gets its PaymentIntent id).
 async fn charge(
     state: &AppState,
     creds: &PaymentCredentials,
-    r: &CheckoutRecord,
+    r: &mut CheckoutRecord,
     attempt: i64,
     req: &PayRequest,
     extra: &mut Extra,
 ) -> Result<Charged, DomainError> {
     let key = creds.keys.server();
-    let token = &r.token;
+    let token = &r.token.clone();
     let pm = match state
         .stripe
         .retrieve_payment_method(key, req.payment_method.as_str())
@@ -618,7 +643,7 @@ async fn charge(
                     None => return Err(e.into()),
                 },
             };
-            store_intent(state, token, &pi.id).await?;
+            *r = store_intent(state, r, &pi.id).await?;
             pi.id
         }
     };
@@ -668,12 +693,20 @@ async fn charge(
     }
 }
 
-/// Stores the checkout's PaymentIntent id (UNIQUE), keeping a stored one.
-async fn store_intent(state: &AppState, token: &str, pi_id: &str) -> Result<(), DomainError> {
-    for _ in 0..WRITE_TRIES {
-        let mut r = load(state, token).await?;
+/// Stores the checkout's PaymentIntent id (UNIQUE), keeping a stored one; returns the record
+/// as stored. `known` (the record as the caller last had it) is tried first.
+async fn store_intent(
+    state: &AppState,
+    known: &CheckoutRecord,
+    pi_id: &str,
+) -> Result<CheckoutRecord, DomainError> {
+    let mut r = known.clone();
+    for tried in 0..WRITE_TRIES {
+        if tried > 0 {
+            r = load(state, &known.token).await?;
+        }
         match &r.payment_intent_id {
-            Some(id) if id == pi_id => return Ok(()),
+            Some(id) if id == pi_id => return Ok(r),
             Some(other) => {
                 return Err(DomainError::Internal(format!(
                     "checkout already has PaymentIntent {other}"
@@ -684,7 +717,8 @@ async fn store_intent(state: &AppState, token: &str, pi_id: &str) -> Result<(), 
         r.payment_intent_id = Some(pi_id.to_owned());
         r.updated_at = db::now();
         if state.db.update_checkout(&r).await? {
-            return Ok(());
+            r.version += 1;
+            return Ok(r);
         }
     }
     Err(DomainError::Storage(DbError::Conflict(
@@ -826,7 +860,7 @@ pub async fn pay(
     if let Some(out) = replay(&attempt)? {
         return Ok(out);
     }
-    let leased = match claim(state, &token, attempt.attempt).await {
+    let mut leased = match claim(state, &token, attempt.attempt).await {
         Ok(r) => r,
         Err(DomainError::Refused(e))
             if e.code == ErrorCode::CheckoutAlreadyPaid && existing.is_some() =>
@@ -855,11 +889,19 @@ pub async fn pay(
         email: Some(req.email.as_str().to_owned()),
         card: None,
     };
-    let outcome = charge(state, &creds, &leased, attempt.attempt, &req, &mut extra).await;
+    let outcome = charge(
+        state,
+        &creds,
+        &mut leased,
+        attempt.attempt,
+        &req,
+        &mut extra,
+    )
+    .await;
     let mode = LeaseMode::Holder(attempt.attempt);
     let out = match outcome {
         Ok(Charged::Intent(pi)) => {
-            let rec = apply(state, &token, &pi, db::now(), mode, &extra).await?;
+            let rec = apply(state, &leased, &pi, db::now(), mode, &extra).await?;
             answer_for(&rec, Some(&pi))?
         }
         Ok(Charged::Declined(e)) => {
@@ -1110,7 +1152,7 @@ pub async fn cancel(
             Ok(pi) => {
                 let rec = apply(
                     state,
-                    &r.token,
+                    &leased,
                     &pi,
                     db::now(),
                     LeaseMode::Holder(ADMIN_ATTEMPT),

@@ -291,7 +291,7 @@ async fn apply_event(
         if let Ok(pi) = serde_json::from_value::<PaymentIntent>(object.clone()) {
             payments::apply(
                 state,
-                &r.token,
+                &r,
                 &pi,
                 event.created,
                 LeaseMode::Respect,

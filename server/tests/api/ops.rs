@@ -6,12 +6,45 @@ use crate::helpers::{both_backends, TestApp};
 
 both_backends!(healthz_checks_the_database, metrics_exposition);
 
+/// PostgreSQL only: SQLite connections are files in the process, never closed by a server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_closed_connections_are_replaced() {
+    crate::helpers::run(
+        crate::helpers::Backend::Postgres,
+        closed_connections_are_replaced,
+    )
+    .await
+}
+
 async fn healthz_checks_the_database(app: TestApp) {
     let ok = app.get("/healthz").await.expect(200);
     assert_eq!(ok.json, json!({"status": "ok", "database": "ok"}));
     app.state.db.close().await;
     let down = app.get("/healthz").await.expect(503);
     assert_eq!(down.json["status"], "unavailable");
+}
+
+/// PostgreSQL closing the server's connections (a restart, an idle timeout) fails no
+/// request: a connection idle for a second is pinged before use and replaced when dead.
+async fn closed_connections_are_replaced(app: TestApp) {
+    let pool = app.state.db.pool();
+    // Four idle connections in the pool, then all but one closed by the server.
+    let held = futures::future::try_join_all((0..4).map(|_| pool.acquire()))
+        .await
+        .unwrap();
+    drop(held);
+    let closed = sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(closed.len() >= 3, "{} connections closed", closed.len());
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    for _ in 0..4 {
+        app.get("/healthz").await.expect(200);
+    }
 }
 
 async fn metrics_exposition(app: TestApp) {
