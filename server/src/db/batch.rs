@@ -100,6 +100,14 @@ impl<Req: Send + 'static, Resp: Send + 'static> Batcher<Req, Resp> {
     }
 }
 
+/// The answers of a batch whose statement failed: the error for the first request, `what`
+/// for the others (each caller gets an error; the log needs it once).
+pub(crate) fn all_failed<T>(e: DbError, n: usize, what: &'static str) -> Vec<Result<T, DbError>> {
+    let mut answers = vec![Err(e)];
+    answers.extend((1..n).map(|_| Err(DbError::Conflict(what))));
+    answers
+}
+
 /// `$first, $first+1, ...`: `count` placeholders for one row of a multi-row statement.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
@@ -110,12 +118,30 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::placeholders;
+    use super::{all_failed, placeholders};
+    use crate::db::DbError;
 
     #[test]
     fn placeholders_number_from_first() {
         assert_eq!(placeholders(1, 3), "$1, $2, $3");
         assert_eq!(placeholders(8, 2), "$8, $9");
         assert_eq!(placeholders(4, 0), "");
+    }
+
+    #[test]
+    fn a_failed_batch_answers_every_caller() {
+        let answers: Vec<Result<(), DbError>> =
+            all_failed(DbError::Conflict("the statement"), 3, "the batch");
+        let texts: Vec<String> = answers
+            .into_iter()
+            .map(|a| a.unwrap_err().to_string())
+            .collect();
+        assert_eq!(texts.len(), 3);
+        assert!(texts[0].contains("the statement"), "{texts:?}");
+        assert!(
+            texts[1..].iter().all(|t| t.contains("the batch")),
+            "{texts:?}"
+        );
+        assert_eq!(all_failed::<()>(DbError::Conflict("x"), 1, "y").len(), 1);
     }
 }

@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use sqlx::any::AnyRow;
 use sqlx::AnyPool;
 
-use super::batch::placeholders;
+use super::batch::{all_failed, placeholders};
 use super::{col, Db, DbError};
 
 const TABLE: &str = "stripe_events";
@@ -173,12 +173,7 @@ pub(crate) fn mark_batch(
             Err(e) => {
                 let e = DbError::from(e);
                 tracing::warn!(error = %e, events = done.len(), "webhooks not marked processed; they are processed again");
-                let mut answers = vec![Err(e)];
-                answers.extend(
-                    (1..done.len())
-                        .map(|_| Err(DbError::Conflict("the batch marking these events failed"))),
-                );
-                answers
+                all_failed(e, done.len(), "the batch marking these events failed")
             }
         }
     })
@@ -190,17 +185,6 @@ impl Db {
     /// row is written. An event stored with `processed_at` set is never processed.
     pub async fn insert_event(&self, e: &EventRecord) -> Result<bool, DbError> {
         self.batches.events_in.submit(e.clone()).await
-    }
-
-    /// One event.
-    pub async fn get_event(&self, event_id: &str) -> Result<Option<EventRecord>, DbError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM stripe_events WHERE event_id = $1"
-        ))
-        .bind(event_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(from_row).transpose()
     }
 
     /// Marks an event applied, with the checkout it concerned. Concurrent calls share one

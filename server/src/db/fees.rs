@@ -5,7 +5,7 @@ use futures::future::BoxFuture;
 use sqlx::any::AnyRow;
 use sqlx::AnyPool;
 
-use super::batch::placeholders;
+use super::batch::{all_failed, placeholders};
 use super::{col, Db, DbError};
 
 const TABLE: &str = "cancellation_fees";
@@ -105,13 +105,7 @@ pub(crate) fn by_intent_batch(
                         .cloned())
                 })
                 .collect(),
-            Err(e) => {
-                let mut answers = vec![Err(e)];
-                answers.extend(
-                    (1..lookups.len()).map(|_| Err(DbError::Conflict("the batched lookup failed"))),
-                );
-                answers
-            }
+            Err(e) => all_failed(e, lookups.len(), "the batched lookup failed"),
         }
     })
 }

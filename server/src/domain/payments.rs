@@ -449,13 +449,8 @@ async fn claim(state: &AppState, token: &str, attempt: i64) -> Result<CheckoutRe
         check_payable(&r, now)?;
         if r.status == CheckoutStatus::Processing.as_str() {
             match r.lease_until {
-                Some(until) if until >= now => {
-                    if r.lease_attempt == Some(attempt) {
-                        // The same attempt, retried while its first request still runs.
-                        return Err(in_progress());
-                    }
-                    return Err(in_progress());
-                }
+                // Held by an attempt still running (this key's first request, or another).
+                Some(until) if until >= now => return Err(in_progress()),
                 // Stripe is processing it (no lease): nothing to claim.
                 None => return Err(in_progress()),
                 Some(_) if r.payment_intent_id.is_some() => {

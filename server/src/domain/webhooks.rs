@@ -36,11 +36,6 @@ pub struct ReceivedEvent {
 }
 
 impl ReceivedEvent {
-    /// Its id.
-    pub fn id(&self) -> &str {
-        &self.record.event_id
-    }
-
     /// False when it was stored as processed: nothing in slotpay depends on it.
     pub fn needs_processing(&self) -> bool {
         self.record.processed_at.is_none()
@@ -183,13 +178,6 @@ pub async fn process_received(
 }
 
 /// Processes a stored event (again, if it was processed: applying is idempotent).
-pub async fn process(state: &AppState, event_id: &str) -> Result<(), DomainError> {
-    let Some(record) = state.db.get_event(event_id).await? else {
-        return Ok(());
-    };
-    process_record(state, &record).await
-}
-
 async fn process_record(state: &AppState, record: &EventRecord) -> Result<(), DomainError> {
     match serde_json::from_str::<Event>(&record.payload) {
         Ok(event) => process_parsed(state, record, &event).await,
