@@ -335,19 +335,13 @@ async fn cancellation_fees(app: TestApp) {
     // Declined: the saved card is one whose charges fail.
     let customer = app.stored(&token).await.customer_id.unwrap();
     let bad = app.card("4000000000000341").await;
-    let attached: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/v1/payment_methods/{bad}/attach",
-            app.sandbox.url
-        ))
-        .bearer_auth(&app.sandbox.secret_key)
-        .form(&[("customer", customer.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let attached = app
+        .stripe_post(
+            &app.sandbox.secret_key,
+            &format!("/v1/payment_methods/{bad}/attach"),
+            &[("customer", customer.as_str())],
+        )
+        .await;
     assert_eq!(attached["customer"], customer.as_str(), "{attached}");
     sqlx::query("UPDATE checkouts SET saved_payment_method = $1 WHERE token = $2")
         .bind(&bad)

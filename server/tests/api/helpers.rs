@@ -484,6 +484,21 @@ impl TestApp {
             .await
             .unwrap()
     }
+
+    /// `POST` of a form to the sandbox's REST API with a key, as Stripe's API (what Stripe's
+    /// Dashboard or another integration does behind slotpay's back).
+    pub async fn stripe_post(&self, key: &str, path: &str, form: &[(&str, &str)]) -> Value {
+        self.client
+            .post(format!("{}{path}", self.sandbox.url))
+            .bearer_auth(key)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
 }
 
 /// Reads an answer and checks it for secrets.

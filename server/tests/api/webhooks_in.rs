@@ -272,16 +272,13 @@ async fn shuffled_duplicated_events_converge(app: TestApp) {
     let secret = r.json["client_secret"].as_str().unwrap().to_owned();
     let a_pi = app.stored(&a).await.payment_intent_id.unwrap();
     app.sandbox.three_ds(&a_pi, &secret, true).unwrap();
-    let refund: Value = reqwest::Client::new()
-        .post(format!("{}/v1/refunds", app.sandbox.url))
-        .bearer_auth(&sk)
-        .form(&[("payment_intent", a_pi.as_str()), ("amount", "1500")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let refund = app
+        .stripe_post(
+            &sk,
+            "/v1/refunds",
+            &[("payment_intent", a_pi.as_str()), ("amount", "1500")],
+        )
+        .await;
     assert_eq!(refund["status"], "succeeded", "{refund}");
     let pi = app
         .stripe_get(&sk, &format!("/v1/payment_intents/{a_pi}"))
@@ -312,19 +309,13 @@ async fn shuffled_duplicated_events_converge(app: TestApp) {
     assert_eq!(r.json["status"], "succeeded");
     assert_eq!(app.stored(&c).await.status, "authorized");
     let c_pi = app.stored(&c).await.payment_intent_id.unwrap();
-    let captured: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/v1/payment_intents/{c_pi}/capture",
-            app.sandbox.url
-        ))
-        .bearer_auth(&sk)
-        .form(&[("amount_to_capture", "6000")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let captured = app
+        .stripe_post(
+            &sk,
+            &format!("/v1/payment_intents/{c_pi}/capture"),
+            &[("amount_to_capture", "6000")],
+        )
+        .await;
     assert_eq!(captured["status"], "succeeded");
     assert_eq!(app.stored(&a).await.status, "requires_action");
 
