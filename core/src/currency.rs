@@ -17,7 +17,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::ErrorCode;
+use crate::error::{ApiError, ErrorCode};
 
 /// How a currency's API amount relates to what people see.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -243,6 +243,12 @@ impl<'de> Deserialize<'de> for Currency {
         // Through a `String`, not `&str`: JSON strings with escapes cannot be borrowed.
         let s = String::deserialize(deserializer)?;
         Currency::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl From<CurrencyError> for ApiError {
+    fn from(e: CurrencyError) -> ApiError {
+        ApiError::new(e.code(), e.to_string()).with_param("currency")
     }
 }
 

@@ -11,7 +11,7 @@ use std::fmt;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::api::ErrorCode;
+use crate::error::{ApiError, ErrorCode};
 
 /// Longest key accepted; Stripe's keys are around 110 characters.
 const MAX_KEY_LEN: usize = 255;
@@ -464,6 +464,16 @@ macro_rules! masked_fmt {
 }
 
 masked_fmt!(PublishableKey, ServerKey, WebhookSecret);
+
+impl From<KeyError> for ApiError {
+    fn from(e: KeyError) -> ApiError {
+        let error = ApiError::new(e.code(), e.to_string());
+        match e.field() {
+            Some(field) => error.with_param(field.param()),
+            None => error,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod currency;
+pub mod error;
 pub mod keys;
 pub mod limits;
 pub mod money;
@@ -17,11 +18,11 @@ pub mod prepayment;
 pub mod webhook_signature;
 
 pub use api::{
-    ApiError, CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Email, ErrorBody, ErrorCode,
-    FieldError, IntegrationMode, Last4, Locale, PayRequest, PayResponse, PayStatus,
-    PaymentMethodId, Receipt, SaveCardOffer,
+    CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Email, FieldError, IntegrationMode,
+    Last4, Locale, PayRequest, PayResponse, PayStatus, PaymentMethodId, Receipt, SaveCardOffer,
 };
 pub use currency::{Currency, CurrencyError};
+pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use keys::{
     KeyError, KeyField, KeyKind, KeyMode, KeyPair, Parsed, PublishableKey, ServerKey, WebhookSecret,
 };

@@ -2,8 +2,8 @@
 //! (a number of digits), and each currency's step. The widget asks before any network
 //! call, the server again before it talks to Stripe.
 
-use crate::api::ErrorCode;
 use crate::currency::Currency;
+use crate::error::{ApiError, ErrorCode};
 use crate::money::Money;
 
 /// Stripe's minimum charge amounts, in API minor units, for the 24 settlement currencies
@@ -121,6 +121,12 @@ pub fn check_chargeable(amount: Money) -> Result<(), ChargeError> {
         return Err(ChargeError::InvalidStep { step, currency });
     }
     Ok(())
+}
+
+impl From<ChargeError> for ApiError {
+    fn from(e: ChargeError) -> ApiError {
+        ApiError::new(e.code(), e.to_string()).with_param("amount")
+    }
 }
 
 #[cfg(test)]

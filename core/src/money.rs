@@ -9,8 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::ErrorCode;
 use crate::currency::Currency;
+use crate::error::{ApiError, ErrorCode};
 
 /// An amount of money: `i64` in the currency's API minor unit (cents for USD, yen for JPY,
 /// fils for KWD, hundredths of a króna for ISK), plus the currency.
@@ -280,6 +280,12 @@ fn shorten(s: &str) -> String {
     } else {
         // `s` passed `split_decimal`, so it is ASCII and any byte is a char boundary.
         format!("{}...", &s[..MAX])
+    }
+}
+
+impl From<AmountError> for ApiError {
+    fn from(e: AmountError) -> ApiError {
+        ApiError::new(e.code(), e.to_string()).with_param("amount")
     }
 }
 

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
 use crate::limits::{check_chargeable, ChargeError};
 use crate::money::{Money, MoneyError};
 
