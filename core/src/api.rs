@@ -1,6 +1,7 @@
 //! The wire types of slotpay's public HTTP API, shared by the widget and the server so they
-//! cannot drift: error codes and the error body, the checkout's public view, and the pay
-//! request and answer. Every field that carries a rule is a type that checks it when
+//! cannot drift: the checkout's public view, the pay request and answer, and the small
+//! domain enums they carry (status, mode, card brand, locale). Error codes and the error
+//! body are in [`crate::error`]. Every field that carries a rule is a type that checks it when
 //! deserialised.
 
 use std::fmt;
