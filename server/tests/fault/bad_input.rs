@@ -22,6 +22,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::helpers::{self, spawn_app, Backend, TestApp};
 use crate::support::{self, Findings, Run};
 
+use Expect::{AnyCode, AnyPage, Code, Html, Http, Page};
+
 /// What an answer must be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Expect {
@@ -78,12 +80,18 @@ struct Case {
     expect: Expect,
 }
 
-fn case(route: &'static str, what: &str, method: Method, path: String, expect: Expect) -> Case {
+fn case(
+    route: &'static str,
+    what: &str,
+    method: Method,
+    path: impl Into<String>,
+    expect: Expect,
+) -> Case {
     Case {
         route,
         what: what.to_owned(),
         method,
-        path,
+        path: path.into(),
         headers: Vec::new(),
         auth: Auth::None,
         body: Body::None,
@@ -117,6 +125,13 @@ impl Case {
         self.headers.push((name.to_owned(), value.into()));
         self
     }
+    /// The header when there is a value, none when there is not.
+    fn header_if(self, name: &str, value: Option<impl Into<Vec<u8>>>) -> Case {
+        match value {
+            Some(v) => self.header(name, v),
+            None => self,
+        }
+    }
 }
 
 /// The ids the table points at.
@@ -128,6 +143,25 @@ struct Ids {
     csrf: String,
     cookie: String,
     webhook_secret: String,
+}
+
+impl Ids {
+    /// `route` with this merchant and service in place of `{merchant_id}` and `{service_id}`,
+    /// and `token` in place of `{token}`.
+    fn path(&self, route: &str, token: &str) -> String {
+        route
+            .replace("{merchant_id}", &self.merchant)
+            .replace("{service_id}", &self.service)
+            .replace("{token}", token)
+    }
+    /// The open checkout's payment.
+    fn pay_path(&self) -> String {
+        format!("/v1/checkouts/{}/pay", self.open)
+    }
+    /// Stripe's webhooks to this merchant.
+    fn hook_path(&self) -> String {
+        format!("/v1/webhooks/stripe/{}", self.merchant)
+    }
 }
 
 /// Malformed JSON bodies, each refused as `invalid_json`.
@@ -142,164 +176,578 @@ const MALFORMED: &[&str] = &[
     "{\"a\": 1,}",
 ];
 
+/// A token of the right shape that no checkout has.
+const UNKNOWN_TOKEN: &str = "cs_0000000000000000000000000000000000000000000000";
+/// A token in unicode.
+const UNICODE_TOKEN: &str = "cs_ñ€😀";
+/// A merchant id of the right shape that no merchant has.
+const UNKNOWN_MERCHANT: &str = "mer_000000000000000000000000";
+/// A service id of the right shape that no service has.
+const UNKNOWN_SERVICE: &str = "svc_000000000000000000000000";
+
+/// The widget's payment.
+const PAY: &str = "/v1/checkouts/{token}/pay";
+/// A payment body as the widget sends it, good in every field.
+const GOOD_PAY: &str =
+    r#"{"payment_method": "pm_card_visa", "email": "lea@example.com", "save_card": false}"#;
+
+/// Payment bodies the widget never sends (a 1 MB one comes after them).
+const BAD_PAYMENTS: &[(&str, &str, Expect)] = &[
+    (
+        "wrong types",
+        r#"{"payment_method": 42, "email": true, "save_card": "yes"}"#,
+        Code("invalid_json"),
+    ),
+    ("no fields", "{}", Code("invalid_json")),
+    ("null", "null", Code("invalid_json")),
+    ("an array", "[]", Code("invalid_json")),
+    (
+        "not a pm_ token",
+        r#"{"payment_method": "card_4242", "email": "lea@example.com", "save_card": false}"#,
+        Code("invalid_json"),
+    ),
+    (
+        "unicode in the token",
+        r#"{"payment_method": "pm_ñ😀", "email": "lea@example.com", "save_card": false}"#,
+        Code("invalid_json"),
+    ),
+    (
+        "a bad email",
+        r#"{"payment_method": "pm_card_visa", "email": "lea@", "save_card": false}"#,
+        Code("invalid_json"),
+    ),
+    (
+        "CR LF in the email",
+        r#"{"payment_method": "pm_card_visa", "email": "lea@example.com\r\nBcc: x@evil.example", "save_card": false}"#,
+        Code("invalid_json"),
+    ),
+    (
+        "an unknown field with a unicode key",
+        r#"{"payment_method": "pm_card_visa", "email": "lea@example.com", "save_card": false, "ämount": 1}"#,
+        Code("invalid_json"),
+    ),
+    (
+        "an amount sneaked in",
+        r#"{"payment_method": "pm_card_visa", "email": "lea@example.com", "save_card": false, "amount": 1}"#,
+        Code("invalid_json"),
+    ),
+];
+
+/// Merchants the admin API cannot save (a 1 MB one comes after them).
+const BAD_MERCHANTS: &[(&str, &str, Expect)] = &[
+    (
+        "a number for a name",
+        r#"{"name": 5, "allowed_origins": []}"#,
+        Code("invalid_json"),
+    ),
+    (
+        "origins as a string",
+        r#"{"name": "X", "allowed_origins": "https://a.example"}"#,
+        Code("invalid_json"),
+    ),
+    ("a unicode key", r#"{"nàme": "X"}"#, Code("invalid_json")),
+    (
+        "a javascript: origin",
+        r#"{"name": "X", "allowed_origins": ["javascript:alert(1)"]}"#,
+        Code("invalid_origin"),
+    ),
+    (
+        "an origin with CR LF",
+        r#"{"name": "X", "allowed_origins": ["https://a.example\r\nSet-Cookie: x=1"]}"#,
+        Code("invalid_origin"),
+    ),
+    (
+        "an origin with a path",
+        r#"{"name": "X", "allowed_origins": ["https://a.example/x"]}"#,
+        Code("invalid_origin"),
+    ),
+    (
+        "a NUL inside a unicode origin (CR, LF and tab are dropped by URL parsing)",
+        r#"{"name": "X", "allowed_origins": ["https://så\u0000lon.example"]}"#,
+        Code("invalid_origin"),
+    ),
+    (
+        "an unknown locale",
+        r#"{"name": "X", "locale": "klingon-😀"}"#,
+        AnyCode,
+    ),
+];
+
+/// Services the admin API cannot save, created or changed (a 1 MB one comes after them).
+const BAD_PRICES: &[(&str, &str, Expect)] = &[
+    (
+        "a negative price",
+        r#"{"name": "Cut", "price": {"amount": -100, "currency": "eur"}}"#,
+        Code("invalid_amount"),
+    ),
+    (
+        "a zero price",
+        r#"{"name": "Cut", "price": {"amount": 0, "currency": "eur"}}"#,
+        AnyCode,
+    ),
+    (
+        "an overflowing price",
+        r#"{"name": "Cut", "price": {"amount": 9223372036854775808, "currency": "eur"}}"#,
+        AnyCode,
+    ),
+    (
+        "i64::MAX",
+        r#"{"name": "Cut", "price": {"amount": 9223372036854775807, "currency": "eur"}}"#,
+        AnyCode,
+    ),
+    (
+        "a float price",
+        r#"{"name": "Cut", "price": {"amount": 12.5, "currency": "eur"}}"#,
+        AnyCode,
+    ),
+    (
+        "three decimals in euros",
+        r#"{"name": "Cut", "price": "12.345", "currency": "eur"}"#,
+        Code("invalid_amount"),
+    ),
+    (
+        "decimals in yen",
+        r#"{"name": "Cut", "price": "1200.5", "currency": "jpy"}"#,
+        Code("invalid_amount"),
+    ),
+    (
+        "an exponent",
+        r#"{"name": "Cut", "price": "1e5", "currency": "eur"}"#,
+        Code("invalid_amount"),
+    ),
+    (
+        "a price with unicode digits",
+        r#"{"name": "Cut", "price": "١٢", "currency": "eur"}"#,
+        Code("invalid_amount"),
+    ),
+    (
+        "an unknown currency",
+        r#"{"name": "Cut", "price": {"amount": 1000, "currency": "xyz"}}"#,
+        Code("invalid_currency"),
+    ),
+    (
+        "a currency sign",
+        r#"{"name": "Cut", "price": {"amount": 1000, "currency": "€"}}"#,
+        Code("invalid_currency"),
+    ),
+    (
+        "KWD not ending in 0",
+        r#"{"name": "Cut", "price": {"amount": 10005, "currency": "kwd"}}"#,
+        Code("invalid_amount_step"),
+    ),
+    (
+        "ISK with decimals",
+        r#"{"name": "Cut", "price": {"amount": 150050, "currency": "isk"}}"#,
+        Code("invalid_amount_step"),
+    ),
+    (
+        "a percent of 101",
+        r#"{"name": "Cut", "price": {"amount": 1000, "currency": "eur"}, "prepayment": {"type": "percent", "percent": 101}}"#,
+        Code("invalid_prepayment"),
+    ),
+    (
+        "a deposit above the price",
+        r#"{"name": "Cut", "price": {"amount": 1000, "currency": "eur"}, "prepayment": {"type": "fixed", "amount": 5000}}"#,
+        Code("invalid_prepayment"),
+    ),
+    (
+        "an unknown rule",
+        r#"{"name": "Cut", "price": {"amount": 1000, "currency": "eur"}, "prepayment": {"type": "all-of-it"}}"#,
+        AnyCode,
+    ),
+    (
+        "a unicode key",
+        r#"{"nämé": "Cut", "price": {"amount": 1000, "currency": "eur"}}"#,
+        Code("invalid_json"),
+    ),
+];
+
+/// Checkouts (payment links) the admin API cannot create (a 1 MB one comes after them).
+const BAD_CHECKOUTS: &[(&str, &str, Expect)] = &[
+    (
+        "a negative amount",
+        r#"{"amount": -2500, "currency": "eur", "description": "x"}"#,
+        Code("invalid_amount"),
+    ),
+    (
+        "an overflowing amount",
+        r#"{"amount": 92233720368547758070, "currency": "eur", "description": "x"}"#,
+        AnyCode,
+    ),
+    (
+        "i64::MIN",
+        r#"{"amount": -9223372036854775808, "currency": "eur", "description": "x"}"#,
+        Code("invalid_amount"),
+    ),
+    (
+        "three decimals",
+        r#"{"amount": "25.005", "currency": "eur", "description": "x"}"#,
+        Code("invalid_amount"),
+    ),
+    (
+        "a comma",
+        r#"{"amount": "25,00", "currency": "eur", "description": "x"}"#,
+        Code("invalid_amount"),
+    ),
+    (
+        "NaN",
+        r#"{"amount": "NaN", "currency": "eur", "description": "x"}"#,
+        Code("invalid_amount"),
+    ),
+    (
+        "below the minimum",
+        r#"{"amount": 10, "currency": "eur", "description": "x"}"#,
+        Code("amount_too_small"),
+    ),
+    (
+        "above the maximum",
+        r#"{"amount": 100000000000, "currency": "eur", "description": "x"}"#,
+        Code("amount_too_large"),
+    ),
+    (
+        "an unknown currency",
+        r#"{"amount": 2500, "currency": "xyz", "description": "x"}"#,
+        Code("invalid_currency"),
+    ),
+    (
+        "a currency in unicode",
+        r#"{"amount": 2500, "currency": "€ur", "description": "x"}"#,
+        Code("invalid_currency"),
+    ),
+    (
+        "no currency",
+        r#"{"amount": 2500, "description": "x"}"#,
+        AnyCode,
+    ),
+    (
+        "KWD not ending in 0",
+        r#"{"amount": 10005, "currency": "kwd", "description": "x"}"#,
+        Code("invalid_amount_step"),
+    ),
+    (
+        "a bad email",
+        r#"{"amount": 2500, "currency": "eur", "description": "x", "customer_email": "not-an-email"}"#,
+        Code("invalid_email"),
+    ),
+    (
+        "an email with CR LF",
+        r#"{"amount": 2500, "currency": "eur", "description": "x", "customer_email": "a@b.example\r\nBcc: c@d.example"}"#,
+        Code("invalid_email"),
+    ),
+    (
+        "a negative expiry",
+        r#"{"amount": 2500, "currency": "eur", "description": "x", "expires_in": -60}"#,
+        AnyCode,
+    ),
+    (
+        "an unknown service",
+        r#"{"service_id": "svc_000000000000000000000000"}"#,
+        Code("not_found"),
+    ),
+    (
+        "a unicode key",
+        r#"{"amöunt": 2500, "currency": "eur", "description": "x"}"#,
+        Code("invalid_json"),
+    ),
+    (
+        "a string for link",
+        r#"{"amount": 2500, "currency": "eur", "description": "x", "link": "yes"}"#,
+        Code("invalid_json"),
+    ),
+];
+
+/// Refunds of the paid checkout with the key `r-x` that cannot be made.
+const BAD_REFUNDS: &[(&str, &str, Expect)] = &[
+    (
+        "a negative refund",
+        r#"{"amount": -100}"#,
+        Code("invalid_amount"),
+    ),
+    ("a zero refund", r#"{"amount": 0}"#, Code("invalid_amount")),
+    (
+        "more than was paid",
+        r#"{"amount": 999999}"#,
+        Code("refund_exceeds_remaining"),
+    ),
+    (
+        "an overflowing refund",
+        r#"{"amount": 99999999999999999999999}"#,
+        Code("invalid_json"),
+    ),
+    (
+        "a string amount",
+        r#"{"amount": "10"}"#,
+        Code("invalid_json"),
+    ),
+    ("a unicode key", r#"{"ämount": 10}"#, Code("invalid_json")),
+    ("malformed JSON", "{\"amount\": ", Code("invalid_json")),
+];
+
+/// The admin pages' forms (each a POST from a signed-in session; `{token}` is the paid
+/// checkout).
+const PAGE_POSTS: &[&str] = &[
+    "/admin/sign-out",
+    "/admin/merchants",
+    "/admin/merchants/{merchant_id}",
+    "/admin/merchants/{merchant_id}/delete",
+    "/admin/merchants/{merchant_id}/integrations",
+    "/admin/merchants/{merchant_id}/integration",
+    "/admin/merchants/{merchant_id}/integration/delete",
+    "/admin/merchants/{merchant_id}/integration/verify",
+    "/admin/merchants/{merchant_id}/integration/activate",
+    "/admin/merchants/{merchant_id}/integration/deactivate",
+    "/admin/merchants/{merchant_id}/services",
+    "/admin/merchants/{merchant_id}/services/{service_id}",
+    "/admin/merchants/{merchant_id}/services/{service_id}/delete",
+    "/admin/merchants/{merchant_id}/links",
+    "/admin/checkouts/{token}/refund",
+    "/admin/checkouts/{token}/capture",
+    "/admin/checkouts/{token}/cancel",
+    "/admin/checkouts/{token}/resend",
+    "/admin/checkouts/{token}/cancellation-fee",
+];
+
+/// The admin pages about one merchant (each a GET from a signed-in session).
+const PAGE_GETS: &[&str] = &[
+    "/admin/merchants/{merchant_id}",
+    "/admin/merchants/{merchant_id}/edit",
+    "/admin/merchants/{merchant_id}/delete",
+    "/admin/merchants/{merchant_id}/integrations",
+    "/admin/merchants/{merchant_id}/integrations/new",
+    "/admin/merchants/{merchant_id}/integration",
+    "/admin/merchants/{merchant_id}/integration/edit",
+    "/admin/merchants/{merchant_id}/integration/delete",
+    "/admin/merchants/{merchant_id}/services",
+    "/admin/merchants/{merchant_id}/services/new",
+    "/admin/merchants/{merchant_id}/links",
+    "/admin/merchants/{merchant_id}/links/new",
+    "/admin/merchants/{merchant_id}/payments",
+    "/admin/merchants/{merchant_id}/payments.csv",
+];
+
+/// Routes without parameters that have no DELETE (their route and their path are the same).
+const NO_DELETE: &[&str] = &[
+    "/healthz",
+    "/metrics",
+    "/admin",
+    "/admin/",
+    "/admin/merchants/new",
+    "/assets/slotpay-admin.css",
+    "/assets/slotpay-admin.js",
+    "/assets/slotpay-page.css",
+];
+
 /// A body of `n` bytes of valid JSON (a long string).
 fn huge_json(n: usize) -> String {
     format!("{{\"name\": \"{}\"}}", "x".repeat(n))
 }
 
-fn cases(ids: &Ids) -> Vec<Case> {
-    use Expect::*;
-    let (m, s, open, paid) = (&ids.merchant, &ids.service, &ids.open, &ids.paid);
-    let mut v: Vec<Case> = Vec::new();
-    let get = Method::GET;
-    let post = Method::POST;
-    let unicode_token = "cs_ñ€😀".to_owned();
-    let long_token = format!("cs_{}", "a".repeat(4000));
+/// The `Idempotency-Key` the widget's payments carry in the table.
+fn pay_key(c: Case) -> Case {
+    c.header("Idempotency-Key", "k-1")
+}
 
-    // ---------------------------------------------------------------- public: the widget's
-    for (what, token) in [
+/// `route` asked at `path` with each body of `rows` (what it is, its JSON text, the answer it
+/// must get), each request finished by `dress` (its authentication and headers).
+fn with_bodies(
+    route: &'static str,
+    method: Method,
+    path: &str,
+    rows: &[(&str, &str, Expect)],
+    dress: impl Fn(Case) -> Case,
+) -> Vec<Case> {
+    rows.iter()
+        .map(|(what, body, expect)| {
+            dress(case(route, what, method.clone(), path, *expect).json(*body))
+        })
+        .collect()
+}
+
+/// `route` asked at `path` with each of `bodies` (some of `MALFORMED`), each refused as
+/// `invalid_json` and described as "malformed JSON" and the body.
+fn with_malformed(
+    route: &'static str,
+    method: Method,
+    path: &str,
+    bodies: &[&str],
+    dress: impl Fn(Case) -> Case,
+) -> Vec<Case> {
+    bodies
+        .iter()
+        .map(|body| {
+            let what = format!("malformed JSON {body}");
+            let c = case(route, &what, method.clone(), path, Code("invalid_json"));
+            dress(c.json(*body))
+        })
+        .collect()
+}
+
+/// `route` asked with a JSON body of `bytes` bytes, refused as `payload_too_large`.
+fn oversized(route: &'static str, what: &str, method: Method, path: &str, bytes: usize) -> Case {
+    case(route, what, method, path, Code("payload_too_large")).json(huge_json(bytes))
+}
+
+/// `route` with each of `merchants` for its `{merchant_id}` (described as "merchant" and the
+/// id), each answered with `expect`.
+fn unknown_merchants(
+    route: &'static str,
+    method: &Method,
+    merchants: &[&str],
+    expect: Expect,
+    dress: impl Fn(Case) -> Case,
+) -> Vec<Case> {
+    merchants
+        .iter()
+        .map(|id| {
+            let path = route.replace("{merchant_id}", id);
+            dress(case(
+                route,
+                &format!("merchant {id}"),
+                method.clone(),
+                path,
+                expect,
+            ))
+        })
+        .collect()
+}
+
+/// `route` asked at `path` without the admin API's token: none, a wrong one, one in unicode,
+/// Basic auth; each refused as `unauthorized`.
+fn without_admin_token(route: &'static str, method: &Method, path: &str) -> Vec<Case> {
+    [
+        ("no token", None),
         (
-            "unknown token",
-            "cs_0000000000000000000000000000000000000000000000".to_owned(),
+            "a wrong token",
+            Some(b"Bearer not-the-admin-token-at-all".to_vec()),
         ),
-        ("not a token", "nope".into()),
-        ("unicode token", unicode_token.clone()),
-        ("4 KB token", long_token.clone()),
-        ("encoded traversal", "..%2F..%2Fadmin".into()),
+        (
+            "a unicode token",
+            Some("Bearer tökén😀".as_bytes().to_vec()),
+        ),
+        ("Basic auth", Some(b"Basic YWRtaW46YWRtaW4=".to_vec())),
+    ]
+    .into_iter()
+    .map(|(what, value)| {
+        case(route, what, method.clone(), path, Code("unauthorized"))
+            .header_if("Authorization", value)
+    })
+    .collect()
+}
+
+/// The whole table, in the order it is sent: one group of rows per audience or route family.
+fn cases(ids: &Ids) -> Vec<Case> {
+    [
+        checkout_token_cases(ids),
+        pay_body_cases(ids),
+        pay_key_cases(ids),
+        widget_origin_cases(ids),
+        from_service_cases(ids),
+        webhook_cases(ids),
+        merchant_id_cases(ids),
+        merchant_body_cases(ids),
+        integration_cases(ids),
+        service_cases(ids),
+        admin_checkout_cases(ids),
+        checkout_action_auth_cases(ids),
+        refund_cases(ids),
+        capture_cancel_resend_cases(ids),
+        cancellation_fee_cases(ids),
+        page_csrf_cases(ids),
+        page_form_cases(ids),
+        sign_in_cases(),
+        page_not_found_cases(ids),
+        pay_page_and_path_cases(),
+        header_injection_cases(ids),
+    ]
+    .concat()
+}
+
+// ---------------------------------------------------------------- public: the widget's
+
+/// The widget's routes with tokens that are no checkout's, and a refresh of an open checkout
+/// (nothing to refresh).
+fn checkout_token_cases(ids: &Ids) -> Vec<Case> {
+    let long_token = format!("cs_{}", "a".repeat(4000));
+    let mut v = Vec::new();
+    for (what, token) in [
+        ("unknown token", UNKNOWN_TOKEN),
+        ("not a token", "nope"),
+        ("unicode token", UNICODE_TOKEN),
+        ("4 KB token", long_token.as_str()),
+        ("encoded traversal", "..%2F..%2Fadmin"),
     ] {
+        let not_found = Code("checkout_not_found");
+        let checkout = format!("/v1/checkouts/{token}");
+        let refresh = format!("/v1/checkouts/{token}/refresh");
+        let pay = format!("/v1/checkouts/{token}/pay");
         v.push(case(
             "/v1/checkouts/{token}",
             what,
-            get.clone(),
-            format!("/v1/checkouts/{token}"),
-            Code("checkout_not_found"),
+            Method::GET,
+            checkout,
+            not_found,
         ));
         v.push(case(
             "/v1/checkouts/{token}/refresh",
             what,
-            post.clone(),
-            format!("/v1/checkouts/{token}/refresh"),
-            Code("checkout_not_found"),
+            Method::POST,
+            refresh,
+            not_found,
         ));
-        v.push(
-            case("/v1/checkouts/{token}/pay", what, post.clone(), format!("/v1/checkouts/{token}/pay"), Code("checkout_not_found"))
-                .header("Idempotency-Key", "k-1")
-                .json(r#"{"payment_method": "pm_card_visa", "email": "lea@example.com", "save_card": false}"#),
-        );
+        v.push(pay_key(case(PAY, what, Method::POST, pay, not_found)).json(GOOD_PAY));
     }
     v.push(case(
         "/v1/checkouts/{token}/refresh",
         "an open checkout nobody paid",
-        post.clone(),
-        format!("/v1/checkouts/{open}/refresh"),
+        Method::POST,
+        format!("/v1/checkouts/{}/refresh", ids.open),
         Code("conflict"),
     ));
-    let pay = format!("/v1/checkouts/{open}/pay");
-    let good_pay =
-        r#"{"payment_method": "pm_card_visa", "email": "lea@example.com", "save_card": false}"#;
-    for body in MALFORMED {
-        v.push(
-            case(
-                "/v1/checkouts/{token}/pay",
-                &format!("malformed JSON {body}"),
-                post.clone(),
-                pay.clone(),
-                Code("invalid_json"),
-            )
-            .header("Idempotency-Key", "k-1")
-            .json(*body),
-        );
-    }
-    for (what, body, code) in [
+    v
+}
+
+/// The open checkout's payment with bodies the widget never sends.
+fn pay_body_cases(ids: &Ids) -> Vec<Case> {
+    let pay = ids.pay_path();
+    let mut v = with_malformed(PAY, Method::POST, &pay, MALFORMED, pay_key);
+    v.extend(with_bodies(PAY, Method::POST, &pay, BAD_PAYMENTS, pay_key));
+    v.push(pay_key(oversized(
+        PAY,
+        "1 MB of JSON",
+        Method::POST,
+        &pay,
+        1 << 20,
+    )));
+    for (what, content_type, body, code) in [
         (
-            "wrong types",
-            r#"{"payment_method": 42, "email": true, "save_card": "yes"}"#,
-            "invalid_json",
-        ),
-        ("no fields", "{}", "invalid_json"),
-        ("null", "null", "invalid_json"),
-        ("an array", "[]", "invalid_json"),
-        (
-            "not a pm_ token",
-            r#"{"payment_method": "card_4242", "email": "lea@example.com", "save_card": false}"#,
-            "invalid_json",
-        ),
-        (
-            "unicode in the token",
-            r#"{"payment_method": "pm_ñ😀", "email": "lea@example.com", "save_card": false}"#,
-            "invalid_json",
-        ),
-        (
-            "a bad email",
-            r#"{"payment_method": "pm_card_visa", "email": "lea@", "save_card": false}"#,
-            "invalid_json",
-        ),
-        (
-            "CR LF in the email",
-            r#"{"payment_method": "pm_card_visa", "email": "lea@example.com\r\nBcc: x@evil.example", "save_card": false}"#,
-            "invalid_json",
-        ),
-        (
-            "an unknown field with a unicode key",
-            r#"{"payment_method": "pm_card_visa", "email": "lea@example.com", "save_card": false, "ämount": 1}"#,
-            "invalid_json",
-        ),
-        (
-            "an amount sneaked in",
-            r#"{"payment_method": "pm_card_visa", "email": "lea@example.com", "save_card": false, "amount": 1}"#,
-            "invalid_json",
-        ),
-        ("1 MB of JSON", &huge_json(1 << 20), "payload_too_large"),
-    ] {
-        v.push(
-            case(
-                "/v1/checkouts/{token}/pay",
-                what,
-                post.clone(),
-                pay.clone(),
-                Code(code),
-            )
-            .header("Idempotency-Key", "k-1")
-            .json(body),
-        );
-    }
-    v.push(
-        case(
-            "/v1/checkouts/{token}/pay",
             "text/plain body",
-            post.clone(),
-            pay.clone(),
-            Code("invalid_request"),
-        )
-        .header("Idempotency-Key", "k-1")
-        .raw_body("text/plain", good_pay.as_bytes().to_vec()),
-    );
-    v.push(
-        case(
-            "/v1/checkouts/{token}/pay",
-            "no content type",
-            post.clone(),
-            pay.clone(),
-            Code("invalid_request"),
-        )
-        .header("Idempotency-Key", "k-1")
-        .raw_body("", good_pay.as_bytes().to_vec()),
-    );
-    v.push(
-        case(
-            "/v1/checkouts/{token}/pay",
-            "invalid UTF-8",
-            post.clone(),
-            pay.clone(),
-            Code("invalid_json"),
-        )
-        .header("Idempotency-Key", "k-1")
-        .raw_body(
-            "application/json",
-            b"{\"payment_method\": \"pm_\xff\xfe\"}".to_vec(),
+            "text/plain",
+            GOOD_PAY.as_bytes(),
+            "invalid_request",
         ),
-    );
-    for (what, key, code) in [
+        (
+            "no content type",
+            "",
+            GOOD_PAY.as_bytes(),
+            "invalid_request",
+        ),
+        (
+            "invalid UTF-8",
+            "application/json",
+            b"{\"payment_method\": \"pm_\xff\xfe\"}".as_slice(),
+            "invalid_json",
+        ),
+    ] {
+        let c = case(PAY, what, Method::POST, &pay, Code(code));
+        v.push(pay_key(c).raw_body(content_type, body.to_vec()));
+    }
+    v
+}
+
+/// The open checkout's payment with a good body and an `Idempotency-Key` missing or unusable.
+fn pay_key_cases(ids: &Ids) -> Vec<Case> {
+    let pay = ids.pay_path();
+    [
         ("no Idempotency-Key", None, "missing_idempotency_key"),
         (
             "an empty Idempotency-Key",
@@ -331,140 +779,119 @@ fn cases(ids: &Ids) -> Vec<Case> {
             Some(b"cl\xe9".to_vec()),
             "missing_idempotency_key",
         ),
-    ] {
-        let mut c = case(
-            "/v1/checkouts/{token}/pay",
-            what,
-            post.clone(),
-            pay.clone(),
-            Code(code),
-        )
-        .json(good_pay);
-        if let Some(k) = key {
-            c = c.header("Idempotency-Key", k);
-        }
-        v.push(c);
-    }
+    ]
+    .into_iter()
+    .map(|(what, key, code)| {
+        case(PAY, what, Method::POST, &pay, Code(code))
+            .json(GOOD_PAY)
+            .header_if("Idempotency-Key", key)
+    })
+    .collect()
+}
+
+/// The open checkout read and paid from origins the merchant did not allow.
+fn widget_origin_cases(ids: &Ids) -> Vec<Case> {
+    let pay = ids.pay_path();
+    let checkout = format!("/v1/checkouts/{}", ids.open);
+    let forbidden = Code("forbidden_origin");
+    let mut v = Vec::new();
     for (what, origin) in [
         ("a foreign Origin", "https://evil.example"),
         ("Origin null", "null"),
         ("a look-alike Origin", "https://salon.example.evil.example"),
         ("an Origin with a path", "https://salon.example/pay"),
     ] {
-        v.push(
-            case(
-                "/v1/checkouts/{token}/pay",
-                what,
-                post.clone(),
-                pay.clone(),
-                Code("forbidden_origin"),
-            )
-            .header("Idempotency-Key", "k-1")
-            .header("Origin", origin)
-            .json(good_pay),
+        let c = case(PAY, what, Method::POST, &pay, forbidden);
+        v.push(pay_key(c).header("Origin", origin).json(GOOD_PAY));
+        let c = case(
+            "/v1/checkouts/{token}",
+            what,
+            Method::GET,
+            &checkout,
+            forbidden,
         );
-        v.push(
-            case(
-                "/v1/checkouts/{token}",
-                what,
-                get.clone(),
-                format!("/v1/checkouts/{open}"),
-                Code("forbidden_origin"),
-            )
-            .header("Origin", origin),
-        );
+        v.push(c.header("Origin", origin));
     }
     v.push(
         case(
             "/v1/checkouts/{token}",
             "a UTF-8 Origin",
-            get.clone(),
-            format!("/v1/checkouts/{open}"),
-            Code("forbidden_origin"),
+            Method::GET,
+            &checkout,
+            forbidden,
         )
         .header("Origin", "https://sålon.example".as_bytes()),
     );
-    let from_service = format!("/v1/merchants/{m}/checkouts");
-    for body in MALFORMED {
-        v.push(
-            case(
-                "/v1/merchants/{merchant_id}/checkouts",
-                &format!("malformed JSON {body}"),
-                post.clone(),
-                from_service.clone(),
-                Code("invalid_json"),
-            )
-            .json(*body),
-        );
-    }
-    for (what, body, code) in [
+    v
+}
+
+/// A checkout started from a service (the widget's booking flow) with bodies, merchants and
+/// an origin it cannot start from.
+fn from_service_cases(ids: &Ids) -> Vec<Case> {
+    const ROUTE: &str = "/v1/merchants/{merchant_id}/checkouts";
+    let path = format!("/v1/merchants/{}/checkouts", ids.merchant);
+    let good = format!(r#"{{"service_id": "{}"}}"#, ids.service);
+    let own_amount = format!(r#"{{"service_id": "{}", "amount": 1}}"#, ids.service);
+    let keep = |c: Case| c;
+    let mut v = with_malformed(ROUTE, Method::POST, &path, MALFORMED, keep);
+    let rows = [
         (
             "an unknown service",
             r#"{"service_id": "svc_000000000000000000000000"}"#,
-            "not_found",
+            Code("not_found"),
         ),
         (
             "a service id with unicode",
             r#"{"service_id": "svc_ñ😀"}"#,
-            "not_found",
+            Code("not_found"),
         ),
         (
             "a number for the service",
             r#"{"service_id": 7}"#,
-            "invalid_json",
+            Code("invalid_json"),
         ),
         (
             "an amount of one's own",
-            &format!(r#"{{"service_id": "{s}", "amount": 1}}"#),
-            "invalid_json",
+            own_amount.as_str(),
+            Code("invalid_json"),
         ),
-        ("1 MB", &huge_json(1 << 20), "payload_too_large"),
-    ] {
-        v.push(
-            case(
-                "/v1/merchants/{merchant_id}/checkouts",
-                what,
-                post.clone(),
-                from_service.clone(),
-                Code(code),
-            )
-            .json(body),
-        );
-    }
+    ];
+    v.extend(with_bodies(ROUTE, Method::POST, &path, &rows, keep));
+    v.push(oversized(ROUTE, "1 MB", Method::POST, &path, 1 << 20));
     for (what, merchant) in [
-        ("an unknown merchant", "mer_000000000000000000000000"),
+        ("an unknown merchant", UNKNOWN_MERCHANT),
         ("a unicode merchant", "mer_ñ😀"),
     ] {
-        v.push(
-            case(
-                "/v1/merchants/{merchant_id}/checkouts",
-                what,
-                post.clone(),
-                format!("/v1/merchants/{merchant}/checkouts"),
-                Code("not_found"),
-            )
-            .json(format!(r#"{{"service_id": "{s}"}}"#)),
-        );
+        let path = format!("/v1/merchants/{merchant}/checkouts");
+        v.push(case(ROUTE, what, Method::POST, path, Code("not_found")).json(good.clone()));
     }
     v.push(
         case(
-            "/v1/merchants/{merchant_id}/checkouts",
+            ROUTE,
             "a foreign Origin",
-            post.clone(),
-            from_service.clone(),
+            Method::POST,
+            &path,
             Code("forbidden_origin"),
         )
         .header("Origin", "https://evil.example")
-        .json(format!(r#"{{"service_id": "{s}"}}"#)),
+        .json(good),
     );
+    v
+}
 
-    // ---------------------------------------------------------------- Stripe's webhooks
-    let hook = format!("/v1/webhooks/stripe/{m}");
+// ---------------------------------------------------------------- Stripe's webhooks
+
+/// Stripe's webhooks to the merchant: signatures that are not the merchant's secret's, now,
+/// bodies that are signed but no event, a body too large, a merchant nobody has.
+fn webhook_cases(ids: &Ids) -> Vec<Case> {
+    const ROUTE: &str = "/v1/webhooks/stripe/{merchant_id}";
     let event = r#"{"id": "evt_fault_1", "object": "event", "type": "payment_intent.succeeded", "created": 1, "data": {"object": {"id": "pi_x"}}}"#;
+    let hook = ids.hook_path();
     let now = slotpay_server::db::now();
     let sign = |body: &str, t: i64, secret: &str| {
         slotpay_core::webhook_signature::signature_header(t, &[secret], body.as_bytes())
     };
+    let mut v = Vec::new();
     for (what, signature) in [
         ("no signature", None),
         ("a garbage signature", Some("nonsense".to_owned())),
@@ -478,18 +905,8 @@ fn cases(ids: &Ids) -> Vec<Case> {
         ),
         ("a signature with unicode", Some(format!("t={now},v1=ñ😀"))),
     ] {
-        let mut c = case(
-            "/v1/webhooks/stripe/{merchant_id}",
-            what,
-            post.clone(),
-            hook.clone(),
-            Code("invalid_signature"),
-        )
-        .json(event);
-        if let Some(sig) = signature {
-            c = c.header("Stripe-Signature", sig.into_bytes());
-        }
-        v.push(c);
+        let c = case(ROUTE, what, Method::POST, &hook, Code("invalid_signature"));
+        v.push(c.json(event).header_if("Stripe-Signature", signature));
     }
     for (what, body) in [
         ("signed malformed JSON", "{\"id\": "),
@@ -499,821 +916,417 @@ fn cases(ids: &Ids) -> Vec<Case> {
             "{\"type\": \"charge.succeeded\"}",
         ),
     ] {
+        let c = case(ROUTE, what, Method::POST, &hook, Code("invalid_json"));
         v.push(
-            case(
-                "/v1/webhooks/stripe/{merchant_id}",
-                what,
-                post.clone(),
-                hook.clone(),
-                Code("invalid_json"),
-            )
-            .header(
-                "Stripe-Signature",
-                sign(body, now, &ids.webhook_secret).into_bytes(),
-            )
-            .json(body),
+            c.header("Stripe-Signature", sign(body, now, &ids.webhook_secret))
+                .json(body),
         );
     }
+    v.push(oversized(ROUTE, "2 MB", Method::POST, &hook, 2 << 20));
     v.push(
         case(
-            "/v1/webhooks/stripe/{merchant_id}",
-            "2 MB",
-            post.clone(),
-            hook.clone(),
-            Code("payload_too_large"),
-        )
-        .json(huge_json(2 << 20)),
-    );
-    v.push(
-        case(
-            "/v1/webhooks/stripe/{merchant_id}",
+            ROUTE,
             "an unknown merchant",
-            post.clone(),
-            "/v1/webhooks/stripe/mer_000000000000000000000000".into(),
+            Method::POST,
+            format!("/v1/webhooks/stripe/{UNKNOWN_MERCHANT}"),
             Code("invalid_signature"),
         )
-        .header(
-            "Stripe-Signature",
-            sign(event, now, &ids.webhook_secret).into_bytes(),
-        )
+        .header("Stripe-Signature", sign(event, now, &ids.webhook_secret))
         .json(event),
     );
+    v
+}
 
-    // ---------------------------------------------------------------- the platform API
-    let bad_ids = ["mer_000000000000000000000000", "mer_ñ😀", "x"];
-    let admin_routes: &[(&'static str, Method, &str, Option<&str>)] = &[
-        (
-            "/v1/admin/merchants/{merchant_id}",
-            Method::GET,
-            "/v1/admin/merchants/{}",
-            None,
-        ),
-        (
-            "/v1/admin/merchants/{merchant_id}",
-            Method::PATCH,
-            "/v1/admin/merchants/{}",
-            Some(r#"{"name": "X"}"#),
-        ),
-        (
-            "/v1/admin/merchants/{merchant_id}",
-            Method::DELETE,
-            "/v1/admin/merchants/{}",
-            None,
-        ),
-        (
-            "/v1/admin/merchants/{merchant_id}/integration",
-            Method::GET,
-            "/v1/admin/merchants/{}/integration",
-            None,
-        ),
-        (
-            "/v1/admin/merchants/{merchant_id}/integration",
-            Method::DELETE,
-            "/v1/admin/merchants/{}/integration",
-            None,
-        ),
-        (
-            "/v1/admin/merchants/{merchant_id}/integration/verify",
-            Method::POST,
-            "/v1/admin/merchants/{}/integration/verify",
-            None,
-        ),
-        (
-            "/v1/admin/merchants/{merchant_id}/integration/activate",
-            Method::POST,
-            "/v1/admin/merchants/{}/integration/activate",
-            None,
-        ),
-        (
-            "/v1/admin/merchants/{merchant_id}/integration/deactivate",
-            Method::POST,
-            "/v1/admin/merchants/{}/integration/deactivate",
-            None,
-        ),
-        (
-            "/v1/admin/merchants/{merchant_id}/services",
-            Method::GET,
-            "/v1/admin/merchants/{}/services",
-            None,
-        ),
-        (
-            "/v1/admin/merchants/{merchant_id}/checkouts",
-            Method::GET,
-            "/v1/admin/merchants/{}/checkouts",
-            None,
-        ),
-        (
-            "/v1/admin/merchants/{merchant_id}/payments",
-            Method::GET,
-            "/v1/admin/merchants/{}/payments",
-            None,
-        ),
-    ];
-    for (route, method, pattern, body) in admin_routes {
-        for id in bad_ids {
-            let mut c = case(
-                route,
-                &format!("merchant {id}"),
-                method.clone(),
-                pattern.replace("{}", id),
-                Code("not_found"),
-            )
-            .admin();
-            if let Some(b) = body {
-                c = c.json(*b);
+// ---------------------------------------------------------------- the platform API
+
+/// The admin API's routes about one merchant (method and route template).
+const MERCHANT_API: &[&str] = &[
+    "GET /v1/admin/merchants/{merchant_id}",
+    "PATCH /v1/admin/merchants/{merchant_id}",
+    "DELETE /v1/admin/merchants/{merchant_id}",
+    "GET /v1/admin/merchants/{merchant_id}/integration",
+    "DELETE /v1/admin/merchants/{merchant_id}/integration",
+    "POST /v1/admin/merchants/{merchant_id}/integration/verify",
+    "POST /v1/admin/merchants/{merchant_id}/integration/activate",
+    "POST /v1/admin/merchants/{merchant_id}/integration/deactivate",
+    "GET /v1/admin/merchants/{merchant_id}/services",
+    "GET /v1/admin/merchants/{merchant_id}/checkouts",
+    "GET /v1/admin/merchants/{merchant_id}/payments",
+];
+
+/// The admin API's routes about one merchant, for merchants nobody has (a PATCH with a name)
+/// and without the admin token.
+fn merchant_id_cases(ids: &Ids) -> Vec<Case> {
+    let mut v = Vec::new();
+    for line in MERCHANT_API {
+        let (method, route) = line.split_once(' ').expect("a method and a route");
+        let method = Method::from_bytes(method.as_bytes()).expect("a method");
+        let patch = method == Method::PATCH;
+        let dress = |c: Case| {
+            let c = c.admin();
+            if patch {
+                c.json(r#"{"name": "X"}"#)
+            } else {
+                c
             }
-            v.push(c);
-        }
-        // Without the token, with a wrong one, with unicode in it.
-        for (what, value) in [
-            ("no token", None),
-            (
-                "a wrong token",
-                Some(b"Bearer not-the-admin-token-at-all".to_vec()),
-            ),
-            (
-                "a unicode token",
-                Some("Bearer tökén😀".as_bytes().to_vec()),
-            ),
-            ("Basic auth", Some(b"Basic YWRtaW46YWRtaW4=".to_vec())),
-        ] {
-            let mut c = case(
-                route,
-                what,
-                method.clone(),
-                pattern.replace("{}", m),
-                Code("unauthorized"),
-            );
-            if let Some(h) = value {
-                c = c.header("Authorization", h);
-            }
-            v.push(c);
-        }
+        };
+        let merchants = [UNKNOWN_MERCHANT, "mer_ñ😀", "x"];
+        let not_found = Code("not_found");
+        v.extend(unknown_merchants(
+            route, &method, &merchants, not_found, dress,
+        ));
+        let path = route.replace("{merchant_id}", &ids.merchant);
+        v.extend(without_admin_token(route, &method, &path));
     }
-    let merchants = "/v1/admin/merchants".to_owned();
-    let merchant = format!("/v1/admin/merchants/{m}");
+    v
+}
+
+/// Merchants the admin API cannot create or change, and the merchant list without a token.
+fn merchant_body_cases(ids: &Ids) -> Vec<Case> {
+    const LIST: &str = "/v1/admin/merchants";
+    const ONE: &str = "/v1/admin/merchants/{merchant_id}";
+    let mut v = Vec::new();
     for (route, method, path) in [
-        ("/v1/admin/merchants", Method::POST, merchants.clone()),
+        (LIST, Method::POST, LIST.to_owned()),
         (
-            "/v1/admin/merchants/{merchant_id}",
+            ONE,
             Method::PATCH,
-            merchant.clone(),
+            format!("/v1/admin/merchants/{}", ids.merchant),
         ),
     ] {
-        for body in MALFORMED {
-            v.push(
-                case(
-                    route,
-                    &format!("malformed JSON {body}"),
-                    method.clone(),
-                    path.clone(),
-                    Code("invalid_json"),
-                )
-                .admin()
-                .json(*body),
-            );
-        }
-        for (what, body, expect) in [
-            (
-                "a number for a name",
-                r#"{"name": 5, "allowed_origins": []}"#,
-                Code("invalid_json"),
-            ),
-            (
-                "origins as a string",
-                r#"{"name": "X", "allowed_origins": "https://a.example"}"#,
-                Code("invalid_json"),
-            ),
-            ("a unicode key", r#"{"nàme": "X"}"#, Code("invalid_json")),
-            (
-                "a javascript: origin",
-                r#"{"name": "X", "allowed_origins": ["javascript:alert(1)"]}"#,
-                Code("invalid_origin"),
-            ),
-            (
-                "an origin with CR LF",
-                r#"{"name": "X", "allowed_origins": ["https://a.example\r\nSet-Cookie: x=1"]}"#,
-                Code("invalid_origin"),
-            ),
-            (
-                "an origin with a path",
-                r#"{"name": "X", "allowed_origins": ["https://a.example/x"]}"#,
-                Code("invalid_origin"),
-            ),
-            (
-                "a NUL inside a unicode origin (CR, LF and tab are dropped by URL parsing)",
-                r#"{"name": "X", "allowed_origins": ["https://så\u0000lon.example"]}"#,
-                Code("invalid_origin"),
-            ),
-            (
-                "an unknown locale",
-                r#"{"name": "X", "locale": "klingon-😀"}"#,
-                AnyCode,
-            ),
-            ("1 MB", &huge_json(1 << 20), Code("payload_too_large")),
-        ] {
-            v.push(
-                case(route, what, method.clone(), path.clone(), expect)
-                    .admin()
-                    .json(body),
-            );
-        }
+        v.extend(with_malformed(
+            route,
+            method.clone(),
+            &path,
+            MALFORMED,
+            Case::admin,
+        ));
+        v.extend(with_bodies(
+            route,
+            method.clone(),
+            &path,
+            BAD_MERCHANTS,
+            Case::admin,
+        ));
+        v.push(oversized(route, "1 MB", method, &path, 1 << 20).admin());
     }
-    v.push(
-        case(
-            "/v1/admin/merchants",
+    let long_name = format!(r#"{{"name": "{}"}}"#, "é".repeat(10_000));
+    let rows = [
+        (
             "an empty name",
-            post.clone(),
-            merchants.clone(),
+            r#"{"name": "   ", "allowed_origins": []}"#,
             AnyCode,
-        )
-        .admin()
-        .json(r#"{"name": "   ", "allowed_origins": []}"#),
-    );
-    v.push(
-        case(
-            "/v1/admin/merchants",
-            "a 10,000-character name",
-            post.clone(),
-            merchants.clone(),
-            AnyCode,
-        )
-        .admin()
-        .json(format!(r#"{{"name": "{}"}}"#, "é".repeat(10_000))),
-    );
+        ),
+        ("a 10,000-character name", long_name.as_str(), AnyCode),
+    ];
+    v.extend(with_bodies(LIST, Method::POST, LIST, &rows, Case::admin));
     v.push(case(
-        "/v1/admin/merchants",
+        LIST,
         "the list without a token",
-        get.clone(),
-        "/v1/admin/merchants".into(),
+        Method::GET,
+        LIST,
         Code("unauthorized"),
     ));
-    let integration = format!("/v1/admin/merchants/{m}/integration");
-    let pk = "pk_test_51FaultHarnessPublishableKey0000000000";
-    let sk = "sk_test_51FaultHarnessSecretKey00000000000000";
+    v
+}
+
+/// A merchant's Stripe keys saved (PUT: each refused with its code) or tested (POST: any
+/// documented code) with keys in the wrong field or mode, with characters no key has, or with
+/// another field wrong.
+fn integration_cases(ids: &Ids) -> Vec<Case> {
+    const ROUTE: &str = "/v1/admin/merchants/{merchant_id}/integration";
+    let path = format!("/v1/admin/merchants/{}/integration", ids.merchant);
+    let mut v = Vec::new();
     for (what, body, code) in [
+        misplaced_keys(),
+        malformed_keys(),
+        other_integration_fields(),
+    ]
+    .concat()
+    {
+        let put = case(ROUTE, what, Method::PUT, &path, Code(code));
+        v.push(put.admin().json(body.clone()));
+        v.push(
+            case(ROUTE, what, Method::POST, &path, AnyCode)
+                .admin()
+                .json(body),
+        );
+    }
+    v.extend(with_malformed(
+        ROUTE,
+        Method::PUT,
+        &path,
+        &MALFORMED[..3],
+        Case::admin,
+    ));
+    v
+}
+
+/// A sandbox publishable key and secret key of the right shape.
+const PK: &str = "pk_test_51FaultHarnessPublishableKey0000000000";
+const SK: &str = "sk_test_51FaultHarnessSecretKey00000000000000";
+
+/// Integration bodies with good keys in the wrong field, or keys of modes that do not match:
+/// what each is, its JSON text, the code it must be refused with.
+fn misplaced_keys() -> Vec<(&'static str, String, &'static str)> {
+    vec![
         (
             "a secret key as publishable",
-            format!(r#"{{"publishable_key": "{sk}", "secret_key": "{sk}", "mode": "sandbox"}}"#),
+            format!(r#"{{"publishable_key": "{SK}", "secret_key": "{SK}", "mode": "sandbox"}}"#),
             "secret_key_in_publishable_field",
         ),
         (
             "a publishable key as secret",
-            format!(r#"{{"publishable_key": "{pk}", "secret_key": "{pk}", "mode": "sandbox"}}"#),
+            format!(r#"{{"publishable_key": "{PK}", "secret_key": "{PK}", "mode": "sandbox"}}"#),
             "publishable_key_in_secret_field",
         ),
         (
             "test keys in live mode",
-            format!(r#"{{"publishable_key": "{pk}", "secret_key": "{sk}", "mode": "live"}}"#),
+            format!(r#"{{"publishable_key": "{PK}", "secret_key": "{SK}", "mode": "live"}}"#),
             "key_mode_mismatch",
         ),
         (
             "a live and a test key",
             format!(
-                r#"{{"publishable_key": "pk_live_51FaultHarness0000000000000000000", "secret_key": "{sk}", "mode": "sandbox"}}"#
+                r#"{{"publishable_key": "pk_live_51FaultHarness0000000000000000000", "secret_key": "{SK}", "mode": "sandbox"}}"#
             ),
             "mixed_key_modes",
         ),
+    ]
+}
+
+/// Integration bodies with whitespace, unicode or an unknown prefix in a key or the signing
+/// secret: what each is, its JSON text, the code it must be refused with.
+fn malformed_keys() -> Vec<(&'static str, String, &'static str)> {
+    vec![
         (
             "a space inside a key",
             format!(
-                r#"{{"publishable_key": "{pk}", "secret_key": "sk_test_51Fault Harness000000000000000", "mode": "sandbox"}}"#
+                r#"{{"publishable_key": "{PK}", "secret_key": "sk_test_51Fault Harness000000000000000", "mode": "sandbox"}}"#
             ),
             "key_contains_whitespace",
         ),
         (
             "CR LF inside a key",
             format!(
-                r#"{{"publishable_key": "{pk}", "secret_key": "sk_test_51Fault\r\nHarness000000000000000", "mode": "sandbox"}}"#
+                r#"{{"publishable_key": "{PK}", "secret_key": "sk_test_51Fault\r\nHarness000000000000000", "mode": "sandbox"}}"#
             ),
             "key_contains_whitespace",
         ),
         (
             "unicode in a key",
             format!(
-                r#"{{"publishable_key": "pk_test_51Fäült😀000000000000000000", "secret_key": "{sk}", "mode": "sandbox"}}"#
+                r#"{{"publishable_key": "pk_test_51Fäült😀000000000000000000", "secret_key": "{SK}", "mode": "sandbox"}}"#
             ),
             "invalid_publishable_key",
         ),
         (
             "an unknown prefix",
             format!(
-                r#"{{"publishable_key": "{pk}", "secret_key": "xk_test_51FaultHarness0000000000000", "mode": "sandbox"}}"#
+                r#"{{"publishable_key": "{PK}", "secret_key": "xk_test_51FaultHarness0000000000000", "mode": "sandbox"}}"#
             ),
             "unknown_key_prefix",
         ),
         (
             "a space in the signing secret",
             format!(
-                r#"{{"publishable_key": "{pk}", "secret_key": "{sk}", "webhook_secret": "whsec_ bad", "mode": "sandbox"}}"#
+                r#"{{"publishable_key": "{PK}", "secret_key": "{SK}", "webhook_secret": "whsec_ bad", "mode": "sandbox"}}"#
             ),
             "key_contains_whitespace",
         ),
         (
             "unicode in the signing secret",
             format!(
-                r#"{{"publishable_key": "{pk}", "secret_key": "{sk}", "webhook_secret": "whsec_ñ😀", "mode": "sandbox"}}"#
+                r#"{{"publishable_key": "{PK}", "secret_key": "{SK}", "webhook_secret": "whsec_ñ😀", "mode": "sandbox"}}"#
             ),
             "invalid_webhook_secret",
         ),
+    ]
+}
+
+/// Integration bodies with good keys and another field wrong: what each is, its JSON text,
+/// the code it must be refused with.
+fn other_integration_fields() -> Vec<(&'static str, String, &'static str)> {
+    vec![
         (
             "an unknown mode",
-            format!(r#"{{"publishable_key": "{pk}", "secret_key": "{sk}", "mode": "production"}}"#),
+            format!(r#"{{"publishable_key": "{PK}", "secret_key": "{SK}", "mode": "production"}}"#),
             "invalid_request",
         ),
         (
             "a number for a key",
-            format!(r#"{{"publishable_key": 42, "secret_key": "{sk}", "mode": "sandbox"}}"#),
+            format!(r#"{{"publishable_key": 42, "secret_key": "{SK}", "mode": "sandbox"}}"#),
             "invalid_json",
         ),
         (
             "an unknown card brand",
             format!(
-                r#"{{"publishable_key": "{pk}", "secret_key": "{sk}", "mode": "sandbox", "card_brands": ["visa", "💳"]}}"#
+                r#"{{"publishable_key": "{PK}", "secret_key": "{SK}", "mode": "sandbox", "card_brands": ["visa", "💳"]}}"#
             ),
             "invalid_request",
         ),
-    ] {
-        v.push(
-            case(
-                "/v1/admin/merchants/{merchant_id}/integration",
-                what,
-                Method::PUT,
-                integration.clone(),
-                Code(code),
-            )
-            .admin()
-            .json(body.clone()),
-        );
-        v.push(
-            case(
-                "/v1/admin/merchants/{merchant_id}/integration",
-                what,
-                Method::POST,
-                integration.clone(),
-                AnyCode,
-            )
-            .admin()
-            .json(body),
-        );
+    ]
+}
+
+/// Services the admin API cannot create or change, and services nobody has.
+fn service_cases(ids: &Ids) -> Vec<Case> {
+    const LIST: &str = "/v1/admin/merchants/{merchant_id}/services";
+    const ONE: &str = "/v1/admin/merchants/{merchant_id}/services/{service_id}";
+    let mut v = Vec::new();
+    for (route, method) in [(LIST, Method::POST), (ONE, Method::PATCH)] {
+        let path = ids.path(route, "");
+        v.extend(with_bodies(
+            route,
+            method.clone(),
+            &path,
+            BAD_PRICES,
+            Case::admin,
+        ));
+        v.push(oversized(route, "1 MB", method.clone(), &path, 1 << 20).admin());
+        v.extend(with_malformed(
+            route,
+            method,
+            &path,
+            &MALFORMED[..3],
+            Case::admin,
+        ));
     }
-    for body in MALFORMED.iter().take(3) {
-        v.push(
-            case(
-                "/v1/admin/merchants/{merchant_id}/integration",
-                &format!("malformed JSON {body}"),
-                Method::PUT,
-                integration.clone(),
-                Code("invalid_json"),
-            )
-            .admin()
-            .json(*body),
-        );
-    }
-    let services = format!("/v1/admin/merchants/{m}/services");
-    let service = format!("/v1/admin/merchants/{m}/services/{s}");
-    let bad_prices: &[(&str, &str, Expect)] = &[
-        (
-            "a negative price",
-            r#"{"name": "Cut", "price": {"amount": -100, "currency": "eur"}}"#,
-            Code("invalid_amount"),
-        ),
-        (
-            "a zero price",
-            r#"{"name": "Cut", "price": {"amount": 0, "currency": "eur"}}"#,
-            AnyCode,
-        ),
-        (
-            "an overflowing price",
-            r#"{"name": "Cut", "price": {"amount": 9223372036854775808, "currency": "eur"}}"#,
-            AnyCode,
-        ),
-        (
-            "i64::MAX",
-            r#"{"name": "Cut", "price": {"amount": 9223372036854775807, "currency": "eur"}}"#,
-            AnyCode,
-        ),
-        (
-            "a float price",
-            r#"{"name": "Cut", "price": {"amount": 12.5, "currency": "eur"}}"#,
-            AnyCode,
-        ),
-        (
-            "three decimals in euros",
-            r#"{"name": "Cut", "price": "12.345", "currency": "eur"}"#,
-            Code("invalid_amount"),
-        ),
-        (
-            "decimals in yen",
-            r#"{"name": "Cut", "price": "1200.5", "currency": "jpy"}"#,
-            Code("invalid_amount"),
-        ),
-        (
-            "an exponent",
-            r#"{"name": "Cut", "price": "1e5", "currency": "eur"}"#,
-            Code("invalid_amount"),
-        ),
-        (
-            "a price with unicode digits",
-            r#"{"name": "Cut", "price": "١٢", "currency": "eur"}"#,
-            Code("invalid_amount"),
-        ),
-        (
-            "an unknown currency",
-            r#"{"name": "Cut", "price": {"amount": 1000, "currency": "xyz"}}"#,
-            Code("invalid_currency"),
-        ),
-        (
-            "a currency sign",
-            r#"{"name": "Cut", "price": {"amount": 1000, "currency": "€"}}"#,
-            Code("invalid_currency"),
-        ),
-        (
-            "KWD not ending in 0",
-            r#"{"name": "Cut", "price": {"amount": 10005, "currency": "kwd"}}"#,
-            Code("invalid_amount_step"),
-        ),
-        (
-            "ISK with decimals",
-            r#"{"name": "Cut", "price": {"amount": 150050, "currency": "isk"}}"#,
-            Code("invalid_amount_step"),
-        ),
-        (
-            "a percent of 101",
-            r#"{"name": "Cut", "price": {"amount": 1000, "currency": "eur"}, "prepayment": {"type": "percent", "percent": 101}}"#,
-            Code("invalid_prepayment"),
-        ),
-        (
-            "a deposit above the price",
-            r#"{"name": "Cut", "price": {"amount": 1000, "currency": "eur"}, "prepayment": {"type": "fixed", "amount": 5000}}"#,
-            Code("invalid_prepayment"),
-        ),
-        (
-            "an unknown rule",
-            r#"{"name": "Cut", "price": {"amount": 1000, "currency": "eur"}, "prepayment": {"type": "all-of-it"}}"#,
-            AnyCode,
-        ),
-        (
-            "a unicode key",
-            r#"{"nämé": "Cut", "price": {"amount": 1000, "currency": "eur"}}"#,
-            Code("invalid_json"),
-        ),
-        ("1 MB", "", Code("payload_too_large")),
-    ];
-    for (route, method, path) in [
-        (
-            "/v1/admin/merchants/{merchant_id}/services",
-            Method::POST,
-            services.clone(),
-        ),
-        (
-            "/v1/admin/merchants/{merchant_id}/services/{service_id}",
-            Method::PATCH,
-            service.clone(),
-        ),
-    ] {
-        for (what, body, expect) in bad_prices {
-            let body = if body.is_empty() {
-                huge_json(1 << 20)
-            } else {
-                body.to_string()
-            };
-            v.push(
-                case(route, what, method.clone(), path.clone(), *expect)
-                    .admin()
-                    .json(body),
-            );
-        }
-        for body in MALFORMED.iter().take(3) {
-            v.push(
-                case(
-                    route,
-                    &format!("malformed JSON {body}"),
-                    method.clone(),
-                    path.clone(),
-                    Code("invalid_json"),
-                )
-                .admin()
-                .json(*body),
-            );
+    for method in [Method::GET, Method::DELETE, Method::PATCH] {
+        for id in [UNKNOWN_SERVICE, "svc_ñ😀"] {
+            let path = format!("/v1/admin/merchants/{}/services/{id}", ids.merchant);
+            let c = case(ONE, "unknown", method.clone(), path, Code("not_found"));
+            v.push(c.admin().json(r#"{"name": "X"}"#));
         }
     }
-    for (method, what) in [
-        (Method::GET, "unknown"),
-        (Method::DELETE, "unknown"),
-        (Method::PATCH, "unknown"),
-    ] {
-        for id in ["svc_000000000000000000000000", "svc_ñ😀"] {
-            v.push(
-                case(
-                    "/v1/admin/merchants/{merchant_id}/services/{service_id}",
-                    what,
-                    method.clone(),
-                    format!("/v1/admin/merchants/{m}/services/{id}"),
-                    Code("not_found"),
-                )
-                .admin()
-                .json(r#"{"name": "X"}"#),
-            );
-        }
-    }
-    let checkouts = format!("/v1/admin/merchants/{m}/checkouts");
-    for (what, body, expect) in [
-        (
-            "a negative amount",
-            r#"{"amount": -2500, "currency": "eur", "description": "x"}"#,
-            Code("invalid_amount"),
-        ),
-        (
-            "an overflowing amount",
-            r#"{"amount": 92233720368547758070, "currency": "eur", "description": "x"}"#,
-            AnyCode,
-        ),
-        (
-            "i64::MIN",
-            r#"{"amount": -9223372036854775808, "currency": "eur", "description": "x"}"#,
-            Code("invalid_amount"),
-        ),
-        (
-            "three decimals",
-            r#"{"amount": "25.005", "currency": "eur", "description": "x"}"#,
-            Code("invalid_amount"),
-        ),
-        (
-            "a comma",
-            r#"{"amount": "25,00", "currency": "eur", "description": "x"}"#,
-            Code("invalid_amount"),
-        ),
-        (
-            "NaN",
-            r#"{"amount": "NaN", "currency": "eur", "description": "x"}"#,
-            Code("invalid_amount"),
-        ),
-        (
-            "below the minimum",
-            r#"{"amount": 10, "currency": "eur", "description": "x"}"#,
-            Code("amount_too_small"),
-        ),
-        (
-            "above the maximum",
-            r#"{"amount": 100000000000, "currency": "eur", "description": "x"}"#,
-            Code("amount_too_large"),
-        ),
-        (
-            "an unknown currency",
-            r#"{"amount": 2500, "currency": "xyz", "description": "x"}"#,
-            Code("invalid_currency"),
-        ),
-        (
-            "a currency in unicode",
-            r#"{"amount": 2500, "currency": "€ur", "description": "x"}"#,
-            Code("invalid_currency"),
-        ),
-        (
-            "no currency",
-            r#"{"amount": 2500, "description": "x"}"#,
-            AnyCode,
-        ),
-        (
-            "KWD not ending in 0",
-            r#"{"amount": 10005, "currency": "kwd", "description": "x"}"#,
-            Code("invalid_amount_step"),
-        ),
-        (
-            "a bad email",
-            r#"{"amount": 2500, "currency": "eur", "description": "x", "customer_email": "not-an-email"}"#,
-            Code("invalid_email"),
-        ),
-        (
-            "an email with CR LF",
-            r#"{"amount": 2500, "currency": "eur", "description": "x", "customer_email": "a@b.example\r\nBcc: c@d.example"}"#,
-            Code("invalid_email"),
-        ),
-        (
-            "a negative expiry",
-            r#"{"amount": 2500, "currency": "eur", "description": "x", "expires_in": -60}"#,
-            AnyCode,
-        ),
-        (
-            "an unknown service",
-            r#"{"service_id": "svc_000000000000000000000000"}"#,
-            Code("not_found"),
-        ),
-        (
-            "a unicode key",
-            r#"{"amöunt": 2500, "currency": "eur", "description": "x"}"#,
-            Code("invalid_json"),
-        ),
-        (
-            "a string for link",
-            r#"{"amount": 2500, "currency": "eur", "description": "x", "link": "yes"}"#,
-            Code("invalid_json"),
-        ),
-        ("1 MB", &huge_json(1 << 20), Code("payload_too_large")),
-    ] {
-        v.push(
-            case(
-                "/v1/admin/merchants/{merchant_id}/checkouts",
-                what,
-                post.clone(),
-                checkouts.clone(),
-                expect,
-            )
-            .admin()
-            .json(body),
-        );
-    }
-    for body in MALFORMED {
-        v.push(
-            case(
-                "/v1/admin/merchants/{merchant_id}/checkouts",
-                &format!("malformed JSON {body}"),
-                post.clone(),
-                checkouts.clone(),
-                Code("invalid_json"),
-            )
-            .admin()
-            .json(*body),
-        );
-    }
-    for q in [
+    v
+}
+
+/// Payment links the admin API cannot create, and list queries it cannot read.
+fn admin_checkout_cases(ids: &Ids) -> Vec<Case> {
+    const CHECKOUTS: &str = "/v1/admin/merchants/{merchant_id}/checkouts";
+    const PAYMENTS: &str = "/v1/admin/merchants/{merchant_id}/payments";
+    let checkouts = ids.path(CHECKOUTS, "");
+    let mut v = with_bodies(
+        CHECKOUTS,
+        Method::POST,
+        &checkouts,
+        BAD_CHECKOUTS,
+        Case::admin,
+    );
+    v.push(oversized(CHECKOUTS, "1 MB", Method::POST, &checkouts, 1 << 20).admin());
+    v.extend(with_malformed(
+        CHECKOUTS,
+        Method::POST,
+        &checkouts,
+        MALFORMED,
+        Case::admin,
+    ));
+    let checkout_queries = [
         "limit=-1",
         "limit=abc",
         "status=bogus",
         "from=yesterday",
         "link=maybe",
         "limit=99999999999999999999",
-    ] {
-        v.push(
-            case(
-                "/v1/admin/merchants/{merchant_id}/checkouts",
-                &format!("query {q}"),
-                get.clone(),
-                format!("{checkouts}?{q}"),
-                Code("invalid_request"),
-            )
-            .admin(),
-        );
-    }
-    for q in ["format=xml", "from=notadate", "to=2026-13-45", "status=%00"] {
-        v.push(
-            case(
-                "/v1/admin/merchants/{merchant_id}/payments",
-                &format!("query {q}"),
-                get.clone(),
-                format!("/v1/admin/merchants/{m}/payments?{q}"),
-                Code("invalid_request"),
-            )
-            .admin(),
-        );
-    }
-    let tokens = [
-        (
-            "an unknown checkout",
-            "cs_0000000000000000000000000000000000000000000000".to_owned(),
-        ),
-        ("a unicode checkout", unicode_token.clone()),
     ];
-    for (route, method, suffix, body) in [
-        ("/v1/admin/checkouts/{token}", Method::GET, "", None),
-        (
-            "/v1/admin/checkouts/{token}/refunds",
-            Method::POST,
-            "/refunds",
-            Some("{}"),
-        ),
-        (
-            "/v1/admin/checkouts/{token}/capture",
-            Method::POST,
-            "/capture",
-            Some("{}"),
-        ),
-        (
-            "/v1/admin/checkouts/{token}/cancel",
-            Method::POST,
-            "/cancel",
-            None,
-        ),
-        (
-            "/v1/admin/checkouts/{token}/resend",
-            Method::POST,
-            "/resend",
-            Some("{}"),
-        ),
+    let payment_queries = ["format=xml", "from=notadate", "to=2026-13-45", "status=%00"];
+    for (route, queries) in [
+        (CHECKOUTS, checkout_queries.as_slice()),
+        (PAYMENTS, payment_queries.as_slice()),
+    ] {
+        for q in queries {
+            let path = format!("{}?{q}", ids.path(route, ""));
+            let c = case(
+                route,
+                &format!("query {q}"),
+                Method::GET,
+                path,
+                Code("invalid_request"),
+            );
+            v.push(c.admin());
+        }
+    }
+    v
+}
+
+// ---------------------------------------------------------------- checkouts, refunds, fees
+
+/// The admin API's actions on one checkout, for checkouts nobody has (with the admin token)
+/// and for the open checkout without it.
+fn checkout_action_auth_cases(ids: &Ids) -> Vec<Case> {
+    let empty = Some("{}");
+    let mut v = Vec::new();
+    for (route, method, body) in [
+        ("/v1/admin/checkouts/{token}", Method::GET, None),
+        ("/v1/admin/checkouts/{token}/refunds", Method::POST, empty),
+        ("/v1/admin/checkouts/{token}/capture", Method::POST, empty),
+        ("/v1/admin/checkouts/{token}/cancel", Method::POST, None),
+        ("/v1/admin/checkouts/{token}/resend", Method::POST, empty),
         (
             "/v1/admin/checkouts/{token}/cancellation-fee",
             Method::POST,
-            "/cancellation-fee",
             Some(r#"{"amount": 500}"#),
         ),
     ] {
-        for (what, t) in &tokens {
-            let mut c = case(
-                route,
-                what,
-                method.clone(),
-                format!("/v1/admin/checkouts/{t}{suffix}"),
-                AnyCode,
-            )
-            .admin()
-            .header("Idempotency-Key", "fee-1");
-            if let Some(b) = body {
-                c = c.json(b);
-            }
-            v.push(c);
+        for (what, token) in [
+            ("an unknown checkout", UNKNOWN_TOKEN),
+            ("a unicode checkout", UNICODE_TOKEN),
+        ] {
+            let path = route.replace("{token}", token);
+            let c = case(route, what, method.clone(), path, AnyCode).admin();
+            let c = c.header("Idempotency-Key", "fee-1");
+            v.push(match body {
+                Some(b) => c.json(b),
+                None => c,
+            });
         }
-        v.push(case(
-            route,
-            "no token",
-            method.clone(),
-            format!("/v1/admin/checkouts/{open}{suffix}"),
-            Code("unauthorized"),
-        ));
+        let path = route.replace("{token}", &ids.open);
+        v.push(case(route, "no token", method, path, Code("unauthorized")));
     }
-    let refunds = format!("/v1/admin/checkouts/{paid}/refunds");
-    for (what, body, key, expect) in [
-        (
-            "a negative refund",
-            r#"{"amount": -100}"#,
-            Some("r-x"),
-            Code("invalid_amount"),
-        ),
-        (
-            "a zero refund",
-            r#"{"amount": 0}"#,
-            Some("r-x"),
-            Code("invalid_amount"),
-        ),
-        (
-            "more than was paid",
-            r#"{"amount": 999999}"#,
-            Some("r-x"),
-            Code("refund_exceeds_remaining"),
-        ),
-        (
-            "an overflowing refund",
-            r#"{"amount": 99999999999999999999999}"#,
-            Some("r-x"),
-            Code("invalid_json"),
-        ),
-        (
-            "a string amount",
-            r#"{"amount": "10"}"#,
-            Some("r-x"),
-            Code("invalid_json"),
-        ),
-        (
-            "a unicode key",
-            r#"{"ämount": 10}"#,
-            Some("r-x"),
-            Code("invalid_json"),
-        ),
-        (
-            "malformed JSON",
-            "{\"amount\": ",
-            Some("r-x"),
-            Code("invalid_json"),
-        ),
-        (
-            "no Idempotency-Key",
-            r#"{"amount": 100}"#,
-            None,
-            Code("missing_idempotency_key"),
-        ),
-        (
-            "a 300-character key",
-            r#"{"amount": 100}"#,
-            Some(&*"k".repeat(300)),
-            Code("invalid_request"),
-        ),
+    v
+}
+
+/// Refunds that cannot be made: of the paid checkout (bad amounts, bad keys) and of the open
+/// one (nothing paid).
+fn refund_cases(ids: &Ids) -> Vec<Case> {
+    const ROUTE: &str = "/v1/admin/checkouts/{token}/refunds";
+    let paid = ids.path(ROUTE, &ids.paid);
+    let mut v = with_bodies(ROUTE, Method::POST, &paid, BAD_REFUNDS, |c| {
+        c.admin().header("Idempotency-Key", "r-x")
+    });
+    let long_key = "k".repeat(300);
+    for (what, key, code) in [
+        ("no Idempotency-Key", None, "missing_idempotency_key"),
+        ("a 300-character key", Some(long_key), "invalid_request"),
     ] {
-        let mut c = case(
-            "/v1/admin/checkouts/{token}/refunds",
-            what,
-            post.clone(),
-            refunds.clone(),
-            expect,
-        )
-        .admin()
-        .json(body);
-        if let Some(k) = key {
-            c = c.header("Idempotency-Key", k.as_bytes().to_vec());
-        }
-        v.push(c);
+        let c = case(ROUTE, what, Method::POST, &paid, Code(code));
+        v.push(
+            c.admin()
+                .json(r#"{"amount": 100}"#)
+                .header_if("Idempotency-Key", key),
+        );
     }
     v.push(
         case(
-            "/v1/admin/checkouts/{token}/refunds",
+            ROUTE,
             "a refund of an unpaid checkout",
-            post.clone(),
-            format!("/v1/admin/checkouts/{open}/refunds"),
+            Method::POST,
+            ids.path(ROUTE, &ids.open),
             Code("conflict"),
         )
         .admin()
         .header("Idempotency-Key", "r-y")
         .json("{}"),
     );
-    for (what, body, expect) in [
+    v
+}
+
+/// Captures, a cancel and resends of the paid checkout that it cannot take.
+fn capture_cancel_resend_cases(ids: &Ids) -> Vec<Case> {
+    const CAPTURE: &str = "/v1/admin/checkouts/{token}/capture";
+    const CANCEL: &str = "/v1/admin/checkouts/{token}/cancel";
+    const RESEND: &str = "/v1/admin/checkouts/{token}/resend";
+    let captures = [
         (
             "a capture of a paid checkout",
             "{}",
@@ -1325,30 +1338,8 @@ fn cases(ids: &Ids) -> Vec<Case> {
             Code("nothing_to_capture"),
         ),
         ("malformed JSON", "{", Code("invalid_json")),
-    ] {
-        v.push(
-            case(
-                "/v1/admin/checkouts/{token}/capture",
-                what,
-                post.clone(),
-                format!("/v1/admin/checkouts/{paid}/capture"),
-                expect,
-            )
-            .admin()
-            .json(body),
-        );
-    }
-    v.push(
-        case(
-            "/v1/admin/checkouts/{token}/cancel",
-            "a cancel of a paid checkout",
-            post.clone(),
-            format!("/v1/admin/checkouts/{paid}/cancel"),
-            Code("conflict"),
-        )
-        .admin(),
-    );
-    for (what, body, expect) in [
+    ];
+    let resends = [
         ("a negative expiry", r#"{"expires_in": -1}"#, AnyCode),
         (
             "a string expiry",
@@ -1356,20 +1347,33 @@ fn cases(ids: &Ids) -> Vec<Case> {
             Code("invalid_json"),
         ),
         ("a resend of a paid checkout", "{}", AnyCode),
-    ] {
-        v.push(
-            case(
-                "/v1/admin/checkouts/{token}/resend",
-                what,
-                post.clone(),
-                format!("/v1/admin/checkouts/{paid}/resend"),
-                expect,
-            )
-            .admin()
-            .json(body),
-        );
-    }
-    for (what, body, key, expect) in [
+    ];
+    let mut v = with_bodies(
+        CAPTURE,
+        Method::POST,
+        &ids.path(CAPTURE, &ids.paid),
+        &captures,
+        Case::admin,
+    );
+    let cancel = ids.path(CANCEL, &ids.paid);
+    let what = "a cancel of a paid checkout";
+    v.push(case(CANCEL, what, Method::POST, cancel, Code("conflict")).admin());
+    let resend = ids.path(RESEND, &ids.paid);
+    v.extend(with_bodies(
+        RESEND,
+        Method::POST,
+        &resend,
+        &resends,
+        Case::admin,
+    ));
+    v
+}
+
+/// Cancellation fees the paid checkout cannot be charged.
+fn cancellation_fee_cases(ids: &Ids) -> Vec<Case> {
+    const ROUTE: &str = "/v1/admin/checkouts/{token}/cancellation-fee";
+    let path = ids.path(ROUTE, &ids.paid);
+    [
         (
             "a negative fee",
             r#"{"amount": -500}"#,
@@ -1394,321 +1398,198 @@ fn cases(ids: &Ids) -> Vec<Case> {
             Some("f-1"),
             Code("invalid_json"),
         ),
-    ] {
-        let mut c = case(
-            "/v1/admin/checkouts/{token}/cancellation-fee",
-            what,
-            post.clone(),
-            format!("/v1/admin/checkouts/{paid}/cancellation-fee"),
-            expect,
-        )
-        .admin()
-        .json(body);
-        if let Some(k) = key {
-            c = c.header("Idempotency-Key", k);
-        }
-        v.push(c);
-    }
+    ]
+    .into_iter()
+    .map(|(what, body, key, expect)| {
+        case(ROUTE, what, Method::POST, &path, expect)
+            .admin()
+            .json(body)
+            .header_if("Idempotency-Key", key)
+    })
+    .collect()
+}
 
-    // ---------------------------------------------------------------- the admin pages
-    let page_posts: &[(&'static str, String)] = &[
-        ("/admin/sign-out", "/admin/sign-out".into()),
-        ("/admin/merchants", "/admin/merchants".into()),
-        (
-            "/admin/merchants/{merchant_id}",
-            format!("/admin/merchants/{m}"),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/delete",
-            format!("/admin/merchants/{m}/delete"),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/integrations",
-            format!("/admin/merchants/{m}/integrations"),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/integration",
-            format!("/admin/merchants/{m}/integration"),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/integration/delete",
-            format!("/admin/merchants/{m}/integration/delete"),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/integration/verify",
-            format!("/admin/merchants/{m}/integration/verify"),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/integration/activate",
-            format!("/admin/merchants/{m}/integration/activate"),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/integration/deactivate",
-            format!("/admin/merchants/{m}/integration/deactivate"),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/services",
-            format!("/admin/merchants/{m}/services"),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/services/{service_id}",
-            format!("/admin/merchants/{m}/services/{s}"),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/services/{service_id}/delete",
-            format!("/admin/merchants/{m}/services/{s}/delete"),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/links",
-            format!("/admin/merchants/{m}/links"),
-        ),
-        (
-            "/admin/checkouts/{token}/refund",
-            format!("/admin/checkouts/{paid}/refund"),
-        ),
-        (
-            "/admin/checkouts/{token}/capture",
-            format!("/admin/checkouts/{paid}/capture"),
-        ),
-        (
-            "/admin/checkouts/{token}/cancel",
-            format!("/admin/checkouts/{paid}/cancel"),
-        ),
-        (
-            "/admin/checkouts/{token}/resend",
-            format!("/admin/checkouts/{paid}/resend"),
-        ),
-        (
-            "/admin/checkouts/{token}/cancellation-fee",
-            format!("/admin/checkouts/{paid}/cancellation-fee"),
-        ),
-    ];
+// ---------------------------------------------------------------- the admin pages
+
+/// Every form of the admin pages posted without a good CSRF token, from a foreign origin, or
+/// too large.
+fn page_csrf_cases(ids: &Ids) -> Vec<Case> {
     let csrf = &ids.csrf;
-    for (route, path) in page_posts {
-        v.push(
-            case(
-                route,
-                "no CSRF token",
-                post.clone(),
-                path.clone(),
-                Page("csrf_token_invalid"),
-            )
-            .session()
-            .form("name=X&amount=100"),
-        );
-        v.push(
-            case(
-                route,
-                "a wrong CSRF token",
-                post.clone(),
-                path.clone(),
-                Page("csrf_token_invalid"),
-            )
-            .session()
-            .form("csrf_token=forged&name=X"),
-        );
-        v.push(
-            case(
-                route,
-                "a CSRF token with CR LF",
-                post.clone(),
-                path.clone(),
-                Page("csrf_token_invalid"),
-            )
-            .session()
-            .form(format!("csrf_token={csrf}%0D%0AX-Injected%3A%201")),
-        );
+    let mut v = Vec::new();
+    for &route in PAGE_POSTS {
+        let path = ids.path(route, &ids.paid);
+        let refused = |what: &str, form: String| {
+            case(route, what, Method::POST, &path, Page("csrf_token_invalid"))
+                .session()
+                .form(form)
+        };
+        v.push(refused("no CSRF token", "name=X&amount=100".into()));
+        v.push(refused(
+            "a wrong CSRF token",
+            "csrf_token=forged&name=X".into(),
+        ));
+        let injected = format!("csrf_token={csrf}%0D%0AX-Injected%3A%201");
+        v.push(refused("a CSRF token with CR LF", injected));
         v.push(
             case(
                 route,
                 "a foreign Origin",
-                post.clone(),
-                path.clone(),
+                Method::POST,
+                &path,
                 Page("forbidden_origin"),
             )
             .session()
             .header("Origin", "https://evil.example")
             .form(format!("csrf_token={csrf}")),
         );
+        let big = format!("csrf_token={csrf}&name={}", "x".repeat(70_000));
         v.push(
-            case(route, "a 70 KB form", post.clone(), path.clone(), AnyPage)
+            case(route, "a 70 KB form", Method::POST, &path, AnyPage)
                 .session()
-                .form(format!("csrf_token={csrf}&name={}", "x".repeat(70_000))),
+                .form(big),
         );
     }
-    // The forms of the pages, each with values that cannot be saved (the page shows them
-    // again with their codes, or the action is refused); CR LF and unicode throughout.
+    v
+}
+
+/// The forms of the pages, each with values that cannot be saved (the page shows them again
+/// with their codes, or the action is refused); CR LF and unicode throughout.
+fn page_form_cases(ids: &Ids) -> Vec<Case> {
     let hostile = "Salon%0D%0ASet-Cookie%3A%20x%3D1%20%F0%9F%98%80";
-    for (route, path, fields) in [
-        ("/admin/merchants", "/admin/merchants".to_owned(), format!("name={hostile}&allowed_origins=javascript%3Aalert(1)&locale=fr")),
-        ("/admin/merchants/{merchant_id}", format!("/admin/merchants/{m}"), format!("name={hostile}&allowed_origins=https%3A%2F%2Fa.example%0D%0Ahttps%3A%2F%2Fb.example%2Fpath&locale=fr")),
-        ("/admin/merchants/{merchant_id}/integrations", format!("/admin/merchants/{m}/integrations"), format!("name={hostile}&publishable_key=sk_test_x%0D%0A&secret_key=pk_test_%C3%A9&mode=live")),
-        ("/admin/merchants/{merchant_id}/integration", format!("/admin/merchants/{m}/integration"), format!("name={hostile}&publishable_key=pk_live_%F0%9F%98%80&secret_key=sk_test_a%20b&mode=sandbox")),
-        ("/admin/merchants/{merchant_id}/services", format!("/admin/merchants/{m}/services"), format!("name={hostile}&price=-12.345&currency=XYZ&prepayment=percent&percent=101")),
-        ("/admin/merchants/{merchant_id}/services/{service_id}", format!("/admin/merchants/{m}/services/{s}"), format!("name={hostile}&price=99999999999999999999&currency=EUR&prepayment=fixed&deposit=-1")),
-        ("/admin/merchants/{merchant_id}/links", format!("/admin/merchants/{m}/links"), format!("description={hostile}&amount=0.001&currency=%E2%82%AC&expires_in_days=-7&customer_email=a%40b%0D%0ABcc")),
-        ("/admin/checkouts/{token}/refund", format!("/admin/checkouts/{paid}/refund"), "amount=-5".to_owned()),
-        ("/admin/checkouts/{token}/refund", format!("/admin/checkouts/{paid}/refund"), "amount=99999999999999999999999".to_owned()),
-        ("/admin/checkouts/{token}/capture", format!("/admin/checkouts/{paid}/capture"), "amount=1".to_owned()),
-        ("/admin/checkouts/{token}/cancellation-fee", format!("/admin/checkouts/{paid}/cancellation-fee"), "amount=%F0%9F%98%80".to_owned()),
-    ] {
-        v.push(case(route, &format!("hostile fields {fields}"), post.clone(), path, AnyPage).session().form(format!("csrf_token={csrf}&{fields}")));
-    }
-    v.push(
-        case(
-            "/admin/sign-in",
-            "a wrong token",
-            post.clone(),
-            "/admin/sign-in".into(),
-            AnyPage,
-        )
-        .form("method=token&token=not-the-token%0D%0A&next=%2Fadmin")
-        .header("Origin", b"SELF".to_vec()),
-    );
-    v.push(
-        case(
-            "/admin/sign-in",
-            "an open redirect",
-            post.clone(),
-            "/admin/sign-in".into(),
-            AnyPage,
-        )
-        .form("method=token&token=%F0%9F%98%80&next=https%3A%2F%2Fevil.example")
-        .header("Origin", b"SELF".to_vec()),
-    );
-    v.push(
-        case(
-            "/admin/sign-in",
-            "a foreign Origin",
-            post.clone(),
-            "/admin/sign-in".into(),
-            Page("forbidden_origin"),
-        )
-        .form("method=token&token=x")
-        .header("Origin", "https://evil.example"),
-    );
-    let page_gets: &[(&'static str, String)] = &[
+    [
+        (
+            "/admin/merchants",
+            format!("name={hostile}&allowed_origins=javascript%3Aalert(1)&locale=fr"),
+        ),
         (
             "/admin/merchants/{merchant_id}",
-            "/admin/merchants/{}".into(),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/edit",
-            "/admin/merchants/{}/edit".into(),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/delete",
-            "/admin/merchants/{}/delete".into(),
+            format!(
+                "name={hostile}&allowed_origins=https%3A%2F%2Fa.example%0D%0Ahttps%3A%2F%2Fb.example%2Fpath&locale=fr"
+            ),
         ),
         (
             "/admin/merchants/{merchant_id}/integrations",
-            "/admin/merchants/{}/integrations".into(),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/integrations/new",
-            "/admin/merchants/{}/integrations/new".into(),
+            format!("name={hostile}&publishable_key=sk_test_x%0D%0A&secret_key=pk_test_%C3%A9&mode=live"),
         ),
         (
             "/admin/merchants/{merchant_id}/integration",
-            "/admin/merchants/{}/integration".into(),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/integration/edit",
-            "/admin/merchants/{}/integration/edit".into(),
-        ),
-        (
-            "/admin/merchants/{merchant_id}/integration/delete",
-            "/admin/merchants/{}/integration/delete".into(),
+            format!("name={hostile}&publishable_key=pk_live_%F0%9F%98%80&secret_key=sk_test_a%20b&mode=sandbox"),
         ),
         (
             "/admin/merchants/{merchant_id}/services",
-            "/admin/merchants/{}/services".into(),
+            format!("name={hostile}&price=-12.345&currency=XYZ&prepayment=percent&percent=101"),
         ),
         (
-            "/admin/merchants/{merchant_id}/services/new",
-            "/admin/merchants/{}/services/new".into(),
+            "/admin/merchants/{merchant_id}/services/{service_id}",
+            format!("name={hostile}&price=99999999999999999999&currency=EUR&prepayment=fixed&deposit=-1"),
         ),
         (
             "/admin/merchants/{merchant_id}/links",
-            "/admin/merchants/{}/links".into(),
+            format!("description={hostile}&amount=0.001&currency=%E2%82%AC&expires_in_days=-7&customer_email=a%40b%0D%0ABcc"),
+        ),
+        ("/admin/checkouts/{token}/refund", "amount=-5".to_owned()),
+        ("/admin/checkouts/{token}/refund", "amount=99999999999999999999999".to_owned()),
+        ("/admin/checkouts/{token}/capture", "amount=1".to_owned()),
+        ("/admin/checkouts/{token}/cancellation-fee", "amount=%F0%9F%98%80".to_owned()),
+    ]
+    .into_iter()
+    .map(|(route, fields)| {
+        let what = format!("hostile fields {fields}");
+        case(route, &what, Method::POST, ids.path(route, &ids.paid), AnyPage)
+            .session()
+            .form(format!("csrf_token={}&{fields}", ids.csrf))
+    })
+    .collect()
+}
+
+/// Signing in to the admin pages with a wrong token, towards another site, from a foreign
+/// origin (`SELF` is the server's own origin).
+fn sign_in_cases() -> Vec<Case> {
+    const ROUTE: &str = "/admin/sign-in";
+    [
+        (
+            "a wrong token",
+            "method=token&token=not-the-token%0D%0A&next=%2Fadmin",
+            b"SELF".as_slice(),
+            AnyPage,
         ),
         (
-            "/admin/merchants/{merchant_id}/links/new",
-            "/admin/merchants/{}/links/new".into(),
+            "an open redirect",
+            "method=token&token=%F0%9F%98%80&next=https%3A%2F%2Fevil.example",
+            b"SELF".as_slice(),
+            AnyPage,
         ),
         (
-            "/admin/merchants/{merchant_id}/payments",
-            "/admin/merchants/{}/payments".into(),
+            "a foreign Origin",
+            "method=token&token=x",
+            b"https://evil.example".as_slice(),
+            Page("forbidden_origin"),
         ),
-        (
-            "/admin/merchants/{merchant_id}/payments.csv",
-            "/admin/merchants/{}/payments.csv".into(),
-        ),
-    ];
-    for (route, pattern) in page_gets {
-        for id in ["mer_000000000000000000000000", "mer_ñ😀"] {
-            v.push(
-                case(
-                    route,
-                    &format!("merchant {id}"),
-                    get.clone(),
-                    pattern.replace("{}", id),
-                    Page("not_found"),
-                )
-                .session(),
-            );
-        }
+    ]
+    .into_iter()
+    .map(|(what, form, origin, expect)| {
+        case(ROUTE, what, Method::POST, ROUTE, expect)
+            .form(form)
+            .header("Origin", origin)
+    })
+    .collect()
+}
+
+/// The admin pages for merchants, services and checkouts nobody has, and payment queries
+/// they cannot read.
+fn page_not_found_cases(ids: &Ids) -> Vec<Case> {
+    let m = &ids.merchant;
+    let mut v = Vec::new();
+    for &route in PAGE_GETS {
+        let merchants = [UNKNOWN_MERCHANT, "mer_ñ😀"];
+        v.extend(unknown_merchants(
+            route,
+            &Method::GET,
+            &merchants,
+            Page("not_found"),
+            Case::session,
+        ));
     }
-    for (route, path) in [
+    for (route, path, code) in [
         (
             "/admin/merchants/{merchant_id}/services/{service_id}/edit",
             format!("/admin/merchants/{m}/services/svc_ñ😀/edit"),
+            "not_found",
         ),
         (
             "/admin/merchants/{merchant_id}/services/{service_id}/delete",
-            format!("/admin/merchants/{m}/services/svc_000000000000000000000000/delete"),
+            format!("/admin/merchants/{m}/services/{UNKNOWN_SERVICE}/delete"),
+            "not_found",
         ),
         (
             "/admin/checkouts/{token}",
-            format!("/admin/checkouts/{unicode_token}"),
+            format!("/admin/checkouts/{UNICODE_TOKEN}"),
+            "checkout_not_found",
         ),
     ] {
-        let expect = if route.starts_with("/admin/checkouts") {
-            Page("checkout_not_found")
-        } else {
-            Page("not_found")
-        };
-        v.push(case(route, "an unknown id", get.clone(), path, expect).session());
+        v.push(case(route, "an unknown id", Method::GET, path, Page(code)).session());
     }
     for q in ["from=notadate", "status=%F0%9F%98%80"] {
-        v.push(
-            case(
-                "/admin/merchants/{merchant_id}/payments",
-                &format!("query {q}"),
-                get.clone(),
-                format!("/admin/merchants/{m}/payments?{q}"),
-                AnyPage,
-            )
-            .session(),
-        );
+        let path = format!("/admin/merchants/{m}/payments?{q}");
+        let route = "/admin/merchants/{merchant_id}/payments";
+        v.push(case(route, &format!("query {q}"), Method::GET, path, AnyPage).session());
     }
+    v
+}
 
-    // ---------------------------------------------------------------- pages, assets, ops
+// ---------------------------------------------------------------- pages, assets, ops, paths
+
+/// The payment link's page for tokens that are no checkout's, path tricks at the static
+/// files, and a method that routes without parameters do not have.
+fn pay_page_and_path_cases() -> Vec<Case> {
+    let mut v = Vec::new();
     for (what, token) in [
-        (
-            "an unknown token",
-            "cs_0000000000000000000000000000000000000000000000",
-        ),
+        ("an unknown token", UNKNOWN_TOKEN),
         ("a unicode token", "cs_ñ😀"),
         ("a script", "<script>alert(1)</script>"),
     ] {
-        v.push(case(
-            "/pay/{token}",
-            what,
-            get.clone(),
-            format!("/pay/{}", urlencode(token)),
-            Html,
-        ));
+        let path = format!("/pay/{}", urlencode(token));
+        v.push(case("/pay/{token}", what, Method::GET, path, Html));
     }
     for (what, path) in [
         ("a dot-dot path", "/../../etc/passwd"),
@@ -1724,154 +1605,106 @@ fn cases(ids: &Ids) -> Vec<Case> {
         v.push(case(
             "(www fallback)",
             what,
-            get.clone(),
-            path.into(),
+            Method::GET,
+            path,
             Code("not_found"),
         ));
     }
-    for (route, path) in [
-        ("/healthz", "/healthz"),
-        ("/metrics", "/metrics"),
-        ("/admin", "/admin"),
-        ("/admin/", "/admin/"),
-        ("/admin/merchants/new", "/admin/merchants/new"),
-        ("/assets/slotpay-admin.css", "/assets/slotpay-admin.css"),
-        ("/assets/slotpay-admin.js", "/assets/slotpay-admin.js"),
-        ("/assets/slotpay-page.css", "/assets/slotpay-page.css"),
-    ] {
+    for &route in NO_DELETE {
+        let what = "a method it does not have";
         v.push(
-            case(
-                route,
-                "a method it does not have",
-                Method::DELETE,
-                path.into(),
-                Http,
-            )
-            .session()
-            .json("{}"),
+            case(route, what, Method::DELETE, route, Http)
+                .session()
+                .json("{}"),
         );
     }
+    v
+}
 
-    // ---------------------------------------------------------------- header injection
-    let raw = |method: &str, path: &str, headers: &str, body: &str| -> Vec<u8> {
-        format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .into_bytes()
-    };
-    // A body without a declared length, over the limit: cut while it is read.
+// ---------------------------------------------------------------- header injection
+
+/// A whole HTTP/1.1 request as bytes, with `headers` (each ending in CR LF) as they are.
+fn raw_request(method: &str, path: &str, headers: &str, body: &str) -> Vec<u8> {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A row sent as these bytes over a raw socket (its method and path are not used), refused
+/// by the HTTP layer or by slotpay with a documented code.
+fn raw_case(route: &'static str, what: &str, bytes: Vec<u8>) -> Case {
+    let mut c = case(route, what, Method::POST, String::new(), Http);
+    c.raw = Some(bytes);
+    c
+}
+
+/// Requests the HTTP layer must refuse or cut: a chunked body over the limit, and a bare CR
+/// or LF, a folded line or a NUL in `Idempotency-Key`, `Origin`, `Authorization` and
+/// `Stripe-Signature`, or a space in the request line.
+fn header_injection_cases(ids: &Ids) -> Vec<Case> {
+    const JSON: &str = "Content-Type: application/json\r\n";
+    let pay = ids.pay_path();
+    let checkout = format!("/v1/checkouts/{}", ids.open);
+    let mut v = vec![chunked_case(&pay)];
+    for (what, key) in [
+        ("a bare CR in Idempotency-Key", "k\rX-Injected: 1"),
+        ("a bare LF in Idempotency-Key", "k\nX-Injected: 1"),
+        ("a folded Idempotency-Key", "k\r\n X-Injected: 1"),
+        ("a NUL in Idempotency-Key", "k\0x"),
+    ] {
+        let headers = format!("{JSON}Idempotency-Key: {key}\r\n");
+        v.push(raw_case(
+            PAY,
+            what,
+            raw_request("POST", &pay, &headers, "{}"),
+        ));
+    }
+    for (what, origin) in [
+        (
+            "a bare CR in Origin",
+            "https://salon.example\rAccess-Control-Allow-Origin: *",
+        ),
+        (
+            "a bare LF in Origin",
+            "https://evil.example\nSet-Cookie: x=1",
+        ),
+    ] {
+        let headers = format!("Origin: {origin}\r\n");
+        let bytes = raw_request("GET", &checkout, &headers, "");
+        v.push(raw_case("/v1/checkouts/{token}", what, bytes));
+    }
+    let (route, auth) = (
+        "/v1/admin/merchants",
+        "Authorization: Bearer x\rX-Admin: 1\r\n",
+    );
+    let bytes = raw_request("GET", route, auth, "");
+    v.push(raw_case(route, "a bare CR in Authorization", bytes));
+    let signature = format!("{JSON}Stripe-Signature: t=1,\r\n v1=00\r\n");
+    let bytes = raw_request("POST", &ids.hook_path(), &signature, "{}");
+    v.push(raw_case(
+        "/v1/webhooks/stripe/{merchant_id}",
+        "a folded Stripe-Signature",
+        bytes,
+    ));
+    let key = format!("{JSON}Idempotency-Key: k\r\n");
+    let bytes = raw_request("POST", &format!("{pay} X"), &key, "{}");
+    v.push(raw_case(PAY, "a space in the request line", bytes));
+    v
+}
+
+/// The open checkout's payment with a chunked body of 100 KB and no declared length: cut
+/// while it is read, as `payload_too_large`.
+fn chunked_case(pay: &str) -> Case {
     let chunk = huge_json(100 * 1024);
     let chunked = format!(
         "POST {pay} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nIdempotency-Key: k-1\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
         chunk.len()
     );
-    let mut c = case(
-        "/v1/checkouts/{token}/pay",
-        "100 KB chunked, no length",
-        post.clone(),
-        String::new(),
-        Code("payload_too_large"),
-    );
-    c.raw = Some(chunked.into_bytes());
-    v.push(c);
-    for (route, what, bytes) in [
-        (
-            "/v1/checkouts/{token}/pay",
-            "a bare CR in Idempotency-Key",
-            raw(
-                "POST",
-                &pay,
-                "Content-Type: application/json\r\nIdempotency-Key: k\rX-Injected: 1\r\n",
-                "{}",
-            ),
-        ),
-        (
-            "/v1/checkouts/{token}/pay",
-            "a bare LF in Idempotency-Key",
-            raw(
-                "POST",
-                &pay,
-                "Content-Type: application/json\r\nIdempotency-Key: k\nX-Injected: 1\r\n",
-                "{}",
-            ),
-        ),
-        (
-            "/v1/checkouts/{token}/pay",
-            "a folded Idempotency-Key",
-            raw(
-                "POST",
-                &pay,
-                "Content-Type: application/json\r\nIdempotency-Key: k\r\n X-Injected: 1\r\n",
-                "{}",
-            ),
-        ),
-        (
-            "/v1/checkouts/{token}/pay",
-            "a NUL in Idempotency-Key",
-            raw(
-                "POST",
-                &pay,
-                "Content-Type: application/json\r\nIdempotency-Key: k\0x\r\n",
-                "{}",
-            ),
-        ),
-        (
-            "/v1/checkouts/{token}",
-            "a bare CR in Origin",
-            raw(
-                "GET",
-                &format!("/v1/checkouts/{open}"),
-                "Origin: https://salon.example\rAccess-Control-Allow-Origin: *\r\n",
-                "",
-            ),
-        ),
-        (
-            "/v1/checkouts/{token}",
-            "a bare LF in Origin",
-            raw(
-                "GET",
-                &format!("/v1/checkouts/{open}"),
-                "Origin: https://evil.example\nSet-Cookie: x=1\r\n",
-                "",
-            ),
-        ),
-        (
-            "/v1/admin/merchants",
-            "a bare CR in Authorization",
-            raw(
-                "GET",
-                "/v1/admin/merchants",
-                "Authorization: Bearer x\rX-Admin: 1\r\n",
-                "",
-            ),
-        ),
-        (
-            "/v1/webhooks/stripe/{merchant_id}",
-            "a folded Stripe-Signature",
-            raw(
-                "POST",
-                &hook,
-                "Content-Type: application/json\r\nStripe-Signature: t=1,\r\n v1=00\r\n",
-                "{}",
-            ),
-        ),
-        (
-            "/v1/checkouts/{token}/pay",
-            "a space in the request line",
-            raw(
-                "POST",
-                &format!("/v1/checkouts/{open}/pay X"),
-                "Content-Type: application/json\r\nIdempotency-Key: k\r\n",
-                "{}",
-            ),
-        ),
-    ] {
-        let mut c = case(route, what, post.clone(), String::new(), Http);
-        c.raw = Some(bytes);
-        v.push(c);
-    }
-    v
+    let mut c = raw_case(PAY, "100 KB chunked, no length", chunked.into_bytes());
+    c.expect = Code("payload_too_large");
+    c
 }
 
 fn urlencode(s: &str) -> String {
