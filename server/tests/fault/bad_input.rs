@@ -11,7 +11,7 @@
 //! bare 405 for a method a route does not have) never reaches slotpay's code and has no body
 //! to carry a code: those are counted apart and must still be 4xx.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -1780,6 +1780,8 @@ fn declared_only(app: &TestApp, ids: &Ids, c: &Case, content_type: &str, len: us
     head.into_bytes()
 }
 
+/// Sends one row and reads its answer: over a raw socket when the row is raw bytes or its body
+/// is too large to send, otherwise with reqwest.
 async fn send(
     app: &TestApp,
     http: &reqwest::Client,
@@ -1798,6 +1800,20 @@ async fn send(
     if len > 256 * 1024 {
         return exchange(app, &declared_only(app, ids, c, content_type, len)).await;
     }
+    let req = request(app, http, ids, c)?;
+    let r = helpers::into_resp(req.send().await.map_err(|e| e.to_string())?).await;
+    support::keep(&r);
+    Ok(answer(&r))
+}
+
+/// The row as a reqwest request: its authentication, its headers (`SELF` stands for the
+/// server's own origin), its body.
+fn request(
+    app: &TestApp,
+    http: &reqwest::Client,
+    ids: &Ids,
+    c: &Case,
+) -> Result<reqwest::RequestBuilder, String> {
     let mut req = http.request(c.method.clone(), format!("{}{}", app.url, c.path));
     match c.auth {
         Auth::None => {}
@@ -1823,7 +1839,7 @@ async fn send(
             reqwest::header::HeaderValue::from_bytes(&value).map_err(|e| format!("{name}: {e}"))?;
         req = req.header(name.as_str(), v);
     }
-    req = match &c.body {
+    Ok(match &c.body {
         Body::None => req,
         Body::Json(t) => req
             .header("Content-Type", "application/json")
@@ -1839,9 +1855,11 @@ async fn send(
                 r.header("Content-Type", *ct)
             }
         }
-    };
-    let r = helpers::into_resp(req.send().await.map_err(|e| e.to_string())?).await;
-    support::keep(&r);
+    })
+}
+
+/// What a response came to: its JSON error's code, or an admin page's first `data-code`.
+fn answer(r: &helpers::Resp) -> Answer {
     let code = r.json["error"]["code"]
         .as_str()
         .map(str::to_owned)
@@ -1859,13 +1877,13 @@ async fn send(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let reflected = r.headers.contains_key("x-injected");
-    Ok(Answer {
+    Answer {
         status: r.status.as_u16(),
         code,
         bare: r.text.trim().is_empty(),
         html,
         reflected,
-    })
+    }
 }
 
 /// Codes the admin pages add to core's for their own refusals.
@@ -1946,6 +1964,8 @@ fn declared_routes() -> BTreeSet<String> {
     out
 }
 
+/// The merchant, service and checkouts (one open, one paid) the table points at, and an
+/// admin session.
 async fn setup(app: &TestApp) -> Ids {
     let m = support::merchant("bad-input", app).await;
     let service = app
@@ -1970,7 +1990,20 @@ async fn setup(app: &TestApp) -> Ids {
     let pm = app.card("4242424242424242").await;
     app.pay(&paid, &pm, "k").await.expect(200);
     app.settle_webhooks().await;
-    // An admin session: signed in with the token, its cookie and CSRF token kept.
+    let (cookie, csrf) = admin_session(app).await;
+    Ids {
+        merchant: m.id,
+        service: service.json["id"].as_str().expect("svc id").to_owned(),
+        open,
+        paid,
+        csrf,
+        cookie,
+        webhook_secret: m.webhook_secret,
+    }
+}
+
+/// An admin session: signed in with the token, its cookie and a page's CSRF token kept.
+async fn admin_session(app: &TestApp) -> (String, String) {
     let http = support::client();
     let r = http
         .post(format!("{}/admin/sign-in", app.url))
@@ -2005,15 +2038,7 @@ async fn setup(app: &TestApp) -> Ids {
     let marker = "name=\"csrf_token\" value=\"";
     let at = page.find(marker).expect("a CSRF token on the page") + marker.len();
     let csrf = page[at..].split('"').next().unwrap_or("").to_owned();
-    Ids {
-        merchant: m.id,
-        service: service.json["id"].as_str().expect("svc id").to_owned(),
-        open,
-        paid,
-        csrf,
-        cookie,
-        webhook_secret: m.webhook_secret,
-    }
+    (cookie, csrf)
 }
 
 pub async fn run(run: Run) -> Findings {
@@ -2030,64 +2055,10 @@ pub async fn run(run: Run) -> Findings {
     let mut total = 0;
     let mut tallies = Vec::new();
     for backend in backends {
-        let Some(app) = spawn_app(backend, Box::new(|_| {})).await else {
-            continue;
-        };
-        support::app_secrets(&format!("bad-input {backend:?}"), &app);
-        let ids = setup(&app).await;
-        let table = cases(&ids);
-        let covered: BTreeSet<&str> = table.iter().map(|c| c.route).collect();
-        let missing: Vec<&String> = declared
-            .iter()
-            .filter(|r| !covered.contains(r.as_str()))
-            .collect();
-        f.check(missing.is_empty(), || {
-            format!("routes without a case: {missing:?}")
-        });
-        let before = support::dump(&app.state.db).await;
-        let http = support::client();
-        let mut labels = Vec::new();
-        let mut per_route: BTreeMap<&str, usize> = BTreeMap::new();
-        for c in &table {
-            *per_route.entry(c.route).or_default() += 1;
-            match send(&app, &http, &ids, c).await.and_then(|a| judge(c, &a)) {
-                Ok(label) => labels.push(label),
-                Err(e) => {
-                    labels.push("WRONG".into());
-                    f.fail(format!(
-                        "{backend:?} {} {} ({}): {e}",
-                        c.method,
-                        c.path.chars().take(90).collect::<String>(),
-                        c.what
-                    ));
-                }
-            }
+        if let Some(sent) = run_on(&mut f, backend, &declared).await {
+            total += sent;
+            tallies.push(format!("{backend:?}"));
         }
-        // The server still answers, and nothing was written.
-        let health = http.get(format!("{}/healthz", app.url)).send().await;
-        f.check(health.is_ok_and(|h| h.status().is_success()), || {
-            format!("{backend:?}: /healthz fails after the table")
-        });
-        let after = support::dump(&app.state.db).await;
-        let diff = support::dump_diff(&before, &after);
-        for d in &diff {
-            f.fail(format!("{backend:?}: the database changed: {d}"));
-        }
-        let rows: usize = before.values().map(Vec::len).sum();
-        f.found(format!(
-            "{backend:?}: {} requests over {} routes ({} declared in server/src/routes/); answers: {}; \
-             database: {} tables, {rows} rows, {} changed",
-            table.len(),
-            per_route.len(),
-            declared.len(),
-            support::tally(labels),
-            before.len(),
-            diff.len()
-        ));
-        total += table.len();
-        tallies.push(format!("{backend:?}"));
-        support::keep_database(&format!("bad-input-{backend:?}"), &app).await;
-        app.teardown().await;
     }
     f.tried(format!(
         "{total} requests in all ({})",
@@ -2103,4 +2074,77 @@ pub async fn run(run: Run) -> Findings {
         !f.failures.iter().any(|x| x.contains("database changed"))
     );
     f
+}
+
+/// The whole table against a fresh server on `backend`: every declared route covered, every
+/// answer judged, the server still healthy and the database unchanged after. Returns how many
+/// requests it sent, or `None` when the backend is not available.
+async fn run_on(f: &mut Findings, backend: Backend, declared: &BTreeSet<String>) -> Option<usize> {
+    let app = spawn_app(backend, Box::new(|_| {})).await?;
+    support::app_secrets(&format!("bad-input {backend:?}"), &app);
+    let ids = setup(&app).await;
+    let table = cases(&ids);
+    let covered: BTreeSet<&str> = table.iter().map(|c| c.route).collect();
+    let missing: Vec<&String> = declared
+        .iter()
+        .filter(|r| !covered.contains(r.as_str()))
+        .collect();
+    f.check(missing.is_empty(), || {
+        format!("routes without a case: {missing:?}")
+    });
+    let before = support::dump(&app.state.db).await;
+    let http = support::client();
+    let labels = send_all(f, backend, &app, &http, &ids, &table).await;
+    // The server still answers, and nothing was written.
+    let health = http.get(format!("{}/healthz", app.url)).send().await;
+    f.check(health.is_ok_and(|h| h.status().is_success()), || {
+        format!("{backend:?}: /healthz fails after the table")
+    });
+    let after = support::dump(&app.state.db).await;
+    let diff = support::dump_diff(&before, &after);
+    for d in &diff {
+        f.fail(format!("{backend:?}: the database changed: {d}"));
+    }
+    let rows: usize = before.values().map(Vec::len).sum();
+    f.found(format!(
+        "{backend:?}: {} requests over {} routes ({} declared in server/src/routes/); answers: {}; \
+         database: {} tables, {rows} rows, {} changed",
+        table.len(),
+        covered.len(),
+        declared.len(),
+        support::tally(labels),
+        before.len(),
+        diff.len()
+    ));
+    support::keep_database(&format!("bad-input-{backend:?}"), &app).await;
+    app.teardown().await;
+    Some(table.len())
+}
+
+/// Sends every row in order and judges its answer; a wrong one is a failure. Returns each
+/// answer's label (`WRONG` for a wrong one).
+async fn send_all(
+    f: &mut Findings,
+    backend: Backend,
+    app: &TestApp,
+    http: &reqwest::Client,
+    ids: &Ids,
+    table: &[Case],
+) -> Vec<String> {
+    let mut labels = Vec::new();
+    for c in table {
+        match send(app, http, ids, c).await.and_then(|a| judge(c, &a)) {
+            Ok(label) => labels.push(label),
+            Err(e) => {
+                labels.push("WRONG".into());
+                f.fail(format!(
+                    "{backend:?} {} {} ({}): {e}",
+                    c.method,
+                    c.path.chars().take(90).collect::<String>(),
+                    c.what
+                ));
+            }
+        }
+    }
+    labels
 }
