@@ -14,7 +14,6 @@ use crate::errors::{ApiError, ApiResult};
 use crate::faults::FaultSet;
 use crate::form::Params;
 use crate::idempotency::IdemEntry;
-use crate::resources;
 use crate::table::{OrderKey, Record, Table};
 use crate::webhooks::{Delivery, DeliveryJob, Knobs};
 
@@ -460,6 +459,36 @@ pub struct BalanceTransaction {
     pub description: Option<String>,
 }
 
+/// A card token.
+#[derive(Debug, Clone)]
+pub struct Token {
+    /// `tok_...`.
+    pub id: String,
+    /// Owning account.
+    pub account: String,
+    /// Creation order.
+    pub seq: u64,
+    /// Creation time.
+    pub created: i64,
+    /// `card_...`, the id of the card the token carries.
+    pub card_id: String,
+    /// The card.
+    pub card: CardInfo,
+    /// `card[name]`, `card[address_*]` and `card[currency]` as given (empty ones left out).
+    pub holder: Map<String, Value>,
+    /// Whether it was used (a token is single-use).
+    pub used: bool,
+}
+
+impl Record for Token {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn order(&self) -> OrderKey {
+        (self.created, self.seq)
+    }
+}
+
 impl Record for PaymentMethod {
     fn id(&self) -> &str {
         &self.id
@@ -582,6 +611,14 @@ impl Record for BalanceTransaction {
     }
 }
 
+/// A stored object as the API shows it, for the answers that put it in place of its id
+/// (`expand[]`, a charge's list of refunds). Each resource module implements it with its own
+/// renderer, so the store needs none of them.
+pub trait Render {
+    /// The object as Stripe renders it.
+    fn render(&self, store: &Store) -> Value;
+}
+
 /// What caused an operation: the API request (id and idempotency key), or nothing for
 /// automatic changes (expiry, control triggers).
 #[derive(Debug, Clone, Default)]
@@ -631,7 +668,7 @@ pub struct Store {
     /// Balance transactions.
     pub balance_transactions: Table<BalanceTransaction>,
     /// Card tokens.
-    pub tokens: Table<resources::tokens::Token>,
+    pub tokens: Table<Token>,
     /// Idempotency records by (account, key).
     pub idempotency: HashMap<(String, String), IdemEntry>,
     /// When each idempotency record was written, oldest first, so expired records are dropped
@@ -903,47 +940,47 @@ impl Store {
                 .payment_intents
                 .get(id)
                 .filter(|x| x.account == account)
-                .map(|x| resources::payment_intents::render(self, x)),
+                .map(|x| x.render(self)),
             "ch" => self
                 .charges
                 .get(id)
                 .filter(|x| x.account == account)
-                .map(|x| resources::charges::render(self, x)),
+                .map(|x| x.render(self)),
             "pm" => self
                 .payment_methods
                 .get(id)
                 .filter(|x| x.account == account)
-                .map(resources::payment_methods::render),
+                .map(|x| x.render(self)),
             "cus" => self
                 .customers
                 .get(id)
                 .filter(|x| x.account == account)
-                .map(resources::customers::render),
+                .map(|x| x.render(self)),
             "seti" => self
                 .setup_intents
                 .get(id)
                 .filter(|x| x.account == account)
-                .map(resources::setup_intents::render),
+                .map(|x| x.render(self)),
             "re" => self
                 .refunds
                 .get(id)
                 .filter(|x| x.account == account)
-                .map(resources::refunds::render),
+                .map(|x| x.render(self)),
             "txn" => self
                 .balance_transactions
                 .get(id)
                 .filter(|x| x.account == account)
-                .map(resources::balance_transactions::render),
+                .map(|x| x.render(self)),
             "dp" => self
                 .disputes
                 .get(id)
                 .filter(|x| x.account == account)
-                .map(|x| resources::disputes::render(self, x)),
+                .map(|x| x.render(self)),
             "evt" => self
                 .events
                 .get(id)
                 .filter(|x| x.account == account)
-                .map(resources::events::render),
+                .map(|x| x.render(self)),
             _ => None,
         };
         v

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::state::{BalanceTransaction, Ctx};
+use crate::state::{BalanceTransaction, Ctx, Render, Store};
 
 /// Funds become available after this long (Stripe's default US schedule is two days; the exact
 /// value does not matter to slotpay).
@@ -84,6 +84,12 @@ pub fn render(t: &BalanceTransaction) -> Value {
         "status": "pending",
         "type": t.kind,
     })
+}
+
+impl Render for BalanceTransaction {
+    fn render(&self, _store: &Store) -> Value {
+        render(self)
+    }
 }
 
 /// `GET /v1/balance_transactions/{id}`.

@@ -7,8 +7,8 @@ use serde_json::{json, Map, Value};
 use crate::cards::Decline;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::resources::{balance_transactions, customers, payment_methods, refunds};
-use crate::state::{merge_metadata, Charge, Ctx, PaymentIntent, PaymentMethod, Store};
+use crate::resources::{balance_transactions, customers, payment_methods};
+use crate::state::{merge_metadata, Charge, Ctx, PaymentIntent, PaymentMethod, Render, Store};
 use crate::table::{list, Query};
 
 /// Renders a charge like Stripe's charge object.
@@ -89,7 +89,7 @@ pub fn render(store: &Store, c: &Charge) -> Value {
         .iter()
         .rev()
         .filter_map(|id| store.refunds.get(id))
-        .map(refunds::render)
+        .map(|r| r.render(store))
         .collect();
     refund_rows.truncate(10);
     let descriptor = store
@@ -159,6 +159,12 @@ pub fn render(store: &Store, c: &Charge) -> Value {
         "transfer_data": null,
         "transfer_group": null,
     })
+}
+
+impl Render for Charge {
+    fn render(&self, store: &Store) -> Value {
+        render(store, self)
+    }
 }
 
 /// The charge `id` of the caller's account.

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{empty_address, payment_methods};
-use crate::state::{merge_metadata, Ctx, Customer};
+use crate::state::{merge_metadata, Ctx, Customer, Render, Store};
 use crate::table::{list, Query};
 
 /// Renders a customer like Stripe's customer object.
@@ -43,6 +43,12 @@ pub fn render(c: &Customer) -> Value {
         "tax_exempt": "none",
         "test_clock": null,
     })
+}
+
+impl Render for Customer {
+    fn render(&self, _store: &Store) -> Value {
+        render(self)
+    }
 }
 
 /// The customer `id` of the caller's account (not deleted).

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{balance_transactions, charges};
-use crate::state::{Ctx, Dispute, Store};
+use crate::state::{Ctx, Dispute, Render, Store};
 use crate::table::{list, Query};
 
 /// Stripe's dispute fee in test mode (15.00 in the charge's currency).
@@ -87,6 +87,12 @@ pub fn render(store: &Store, d: &Dispute) -> Value {
         "reason": d.reason,
         "status": d.status,
     })
+}
+
+impl Render for Dispute {
+    fn render(&self, store: &Store) -> Value {
+        render(store, self)
+    }
 }
 
 fn get(ctx: &Ctx, id: &str) -> ApiResult<Dispute> {

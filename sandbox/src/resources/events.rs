@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::state::{Ctx, Event};
+use crate::state::{Ctx, Event, Render, Store};
 use crate::table::{list, Query};
 
 /// A JSON string literal.
@@ -50,6 +50,12 @@ pub fn payload(e: &Event) -> String {
 /// what the API answers and what webhooks carry cannot differ).
 pub fn render(e: &Event) -> Value {
     serde_json::from_str(&payload(e)).unwrap_or(Value::Null)
+}
+
+impl Render for Event {
+    fn render(&self, _store: &Store) -> Value {
+        render(self)
+    }
 }
 
 /// `GET /v1/events/{id}`.

@@ -12,7 +12,7 @@ use crate::currency;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{charges, customers, disputes, payment_methods};
-use crate::state::{merge_metadata, Ctx, PaymentIntent, PaymentMethod, RequestInfo, Store};
+use crate::state::{merge_metadata, Ctx, PaymentIntent, PaymentMethod, Render, RequestInfo, Store};
 use crate::table::{list, Query};
 
 /// An uncaptured authorisation lasts this long (Stripe: 7 days for online card payments).
@@ -73,6 +73,12 @@ pub fn render(_store: &Store, pi: &PaymentIntent) -> Value {
         "transfer_data": null,
         "transfer_group": null,
     })
+}
+
+impl Render for PaymentIntent {
+    fn render(&self, store: &Store) -> Value {
+        render(store, self)
+    }
 }
 
 /// What a publishable key sees: Stripe leaves out the server-side fields.

@@ -14,7 +14,7 @@ use crate::clock::year_month;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::{missing, Params};
 use crate::resources::{customers, empty_address, tokens};
-use crate::state::{merge_metadata, CardInfo, Ctx, PaymentMethod};
+use crate::state::{merge_metadata, CardInfo, Ctx, PaymentMethod, Render, Store};
 use crate::table::{list, Query};
 
 /// Stripe's message when a consumed PaymentMethod is used for a payment.
@@ -69,6 +69,12 @@ pub fn render(pm: &PaymentMethod) -> Value {
         "metadata": pm.metadata,
         "type": "card",
     })
+}
+
+impl Render for PaymentMethod {
+    fn render(&self, _store: &Store) -> Value {
+        render(self)
+    }
 }
 
 /// A stable fingerprint per card number (Stripe's is per account; stable is what matters).

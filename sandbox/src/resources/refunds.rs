@@ -9,7 +9,7 @@ use crate::currency;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{balance_transactions, charges, customers};
-use crate::state::{merge_metadata, Ctx, Refund};
+use crate::state::{merge_metadata, Ctx, Refund, Render, Store};
 use crate::table::{list, Query};
 
 /// Renders a refund like Stripe's refund object.
@@ -34,6 +34,12 @@ pub fn render(r: &Refund) -> Value {
         "status": r.status,
         "transfer_reversal": null,
     })
+}
+
+impl Render for Refund {
+    fn render(&self, _store: &Store) -> Value {
+        render(self)
+    }
 }
 
 fn get(ctx: &Ctx, id: &str) -> ApiResult<Refund> {

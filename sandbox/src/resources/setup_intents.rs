@@ -10,7 +10,7 @@ use crate::cards::{self, Behavior};
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{customers, payment_methods};
-use crate::state::{merge_metadata, Ctx, PaymentMethod, SetupIntent};
+use crate::state::{merge_metadata, Ctx, PaymentMethod, Render, SetupIntent, Store};
 use crate::table::{list, Query};
 
 const AUTH_FAILURE_MESSAGE: &str =
@@ -45,6 +45,12 @@ pub fn render(si: &SetupIntent) -> Value {
         "status": si.status,
         "usage": si.usage,
     })
+}
+
+impl Render for SetupIntent {
+    fn render(&self, _store: &Store) -> Value {
+        render(self)
+    }
 }
 
 fn render_for(ctx: &Ctx, si: &SetupIntent) -> Value {

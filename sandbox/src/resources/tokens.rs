@@ -8,8 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::errors::{ApiError, ApiResult};
 use crate::form::{missing, Params};
 use crate::resources::{empty_address, payment_methods};
-use crate::state::{CardInfo, Ctx};
-use crate::table::{OrderKey, Record};
+use crate::state::{CardInfo, Ctx, Token};
 
 /// The card fields of a token besides the card itself (`card[name]`, `card[address_*]`).
 const HOLDER_FIELDS: &[&str] = &[
@@ -22,36 +21,6 @@ const HOLDER_FIELDS: &[&str] = &[
     "address_country",
     "currency",
 ];
-
-/// A card token.
-#[derive(Debug, Clone)]
-pub struct Token {
-    /// `tok_...`.
-    pub id: String,
-    /// Owning account.
-    pub account: String,
-    /// Creation order.
-    pub seq: u64,
-    /// Creation time.
-    pub created: i64,
-    /// `card_...`, the id of the card the token carries.
-    pub card_id: String,
-    /// The card.
-    pub card: CardInfo,
-    /// `card[name]`, `card[address_*]` and `card[currency]` as given (empty ones left out).
-    pub holder: Map<String, Value>,
-    /// Whether it was used (a token is single-use).
-    pub used: bool,
-}
-
-impl Record for Token {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order(&self) -> OrderKey {
-        (self.created, self.seq)
-    }
-}
 
 /// The brand as Stripe's card object (not the PaymentMethod) spells it.
 fn card_brand(brand: &str) -> &'static str {
