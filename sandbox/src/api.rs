@@ -16,7 +16,7 @@ use crate::auth::{self, KeyKind};
 use crate::errors::{ApiError, ErrorType};
 use crate::faults::{FaultKind, FaultRule, When};
 use crate::form::{self, Params};
-use crate::idempotency::{self, Decision, Fingerprint};
+use crate::idempotency::{Decision, Fingerprint};
 use crate::resources::{
     account, balance_transactions, charges, customers, disputes, events, payment_intents,
     payment_methods, refunds, setup_intents, tokens, webhook_endpoints,
@@ -294,7 +294,7 @@ struct NotRun<'a> {
 impl Drop for NotRun<'_> {
     fn drop(&mut self) {
         if let Some(k) = self.key {
-            idempotency::abandon(&mut self.shared.lock(), self.account, k);
+            self.shared.lock().idempotency.abandon(self.account, k);
         }
     }
 }
@@ -375,7 +375,7 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
     };
     if let Some(k) = &idem {
         let fp = Fingerprint::new(req.path, &params.0);
-        let decision = idempotency::begin(&mut shared.lock(), &account, k, fp, now);
+        let decision = shared.lock().idempotency.begin(&account, k, fp, now);
         match decision {
             Decision::Proceed => {}
             Decision::Replay {
@@ -429,9 +429,11 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
         };
         if let Some(k) = &idem {
             if saved {
-                idempotency::finish(store, &account, k, status.as_u16(), &body, rid, now);
+                store
+                    .idempotency
+                    .finish(&account, k, status.as_u16(), &body, rid, now);
             } else {
-                idempotency::abandon(store, &account, k);
+                store.idempotency.abandon(&account, k);
             }
         }
         (status, body)

@@ -739,7 +739,7 @@ async fn counters(State(shared): S) -> Json<Value> {
 
 async fn idempotency(State(shared): S) -> Json<Value> {
     let now = shared.clock.now();
-    Json(crate::idempotency::summary(&mut shared.lock(), now))
+    Json(shared.lock().idempotency.summary(now))
 }
 
 #[derive(Deserialize)]

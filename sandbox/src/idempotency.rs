@@ -5,6 +5,7 @@
 //! `idempotency_error`; a second request while the first is still running gets 409
 //! `idempotency_key_in_use`. Records are pruned after 24 hours of sandbox time.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use axum::http::StatusCode;
@@ -12,7 +13,6 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::errors::{ApiError, ErrorType};
-use crate::state::Store;
 
 /// How long a key is remembered (Stripe: at least 24 hours).
 pub const RETENTION_SECS: i64 = 24 * 3600;
@@ -95,171 +95,188 @@ fn mismatch(message: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, ErrorType::Idempotency, message)
 }
 
-fn put(store: &mut Store, slot: (String, String), entry: IdemEntry) {
-    store
-        .idempotency_written
-        .push_back((entry.written(), slot.clone()));
-    store.idempotency.insert(slot, entry);
+/// Event snapshots remembered for sharing with idempotency records (a request emits a few).
+const RECENT_SNAPSHOTS: usize = 4;
+
+/// The saved keys of every account, with what keeps them cheap: a log of writes in time order
+/// for expiry, and the last few event snapshots an answer may share its text with.
+#[derive(Debug, Default)]
+pub struct IdemRecords {
+    /// Records by (account, key).
+    entries: HashMap<(String, String), IdemEntry>,
+    /// When each record was written, oldest first, so expired records are dropped without
+    /// looking at the others.
+    written: VecDeque<(i64, (String, String))>,
+    /// The last few event snapshots: an API answer is most often the very object its request's
+    /// last event carries, and its record then shares the text.
+    recent_snapshots: VecDeque<Arc<str>>,
 }
 
-/// Drops the records written more than 24 hours of sandbox time before `now`. The log of
-/// writes is in time order (the sandbox clock only moves forward until a reset, which empties
-/// both), so this looks only at the records it drops.
-pub fn expire(store: &mut Store, now: i64) {
-    while let Some((at, _)) = store.idempotency_written.front() {
-        if now - at <= RETENTION_SECS {
-            break;
-        }
-        let Some((at, slot)) = store.idempotency_written.pop_front() else {
-            break;
-        };
-        // A later write of the same key (a retry after expiry, or the answer saved over its
-        // in-flight mark) has its own entry in the log; only the one written then goes.
-        if store
-            .idempotency
-            .get(&slot)
-            .is_some_and(|e| e.written() == at)
-        {
-            store.idempotency.remove(&slot);
-        }
+impl IdemRecords {
+    fn put(&mut self, slot: (String, String), entry: IdemEntry) {
+        self.written.push_back((entry.written(), slot.clone()));
+        self.entries.insert(slot, entry);
     }
-}
 
-/// Looks the key up and, when the request may run, marks it in flight.
-pub fn begin(
-    store: &mut Store,
-    account: &str,
-    key: &str,
-    fingerprint: Fingerprint,
-    now: i64,
-) -> Decision {
-    if key.len() > 255 {
-        let mut e =
-            ApiError::invalid("Invalid Idempotency-Key: keys may be at most 255 characters long.")
-                .param("Idempotency-Key");
-        e.saved = false;
-        return Decision::Refuse(e);
+    /// Remembers an event's snapshot, which the answer saved next may share.
+    pub fn remember_snapshot(&mut self, snapshot: Arc<str>) {
+        if self.recent_snapshots.len() == RECENT_SNAPSHOTS {
+            self.recent_snapshots.pop_front();
+        }
+        self.recent_snapshots.push_back(snapshot);
     }
-    expire(store, now);
-    let slot = (account.to_string(), key.to_string());
-    if let Some(entry) = store.idempotency.get(&slot) {
-        let old = match entry {
-            IdemEntry::InFlight { fingerprint, .. } | IdemEntry::Done { fingerprint, .. } => {
-                fingerprint
+
+    /// Drops the records written more than 24 hours of sandbox time before `now`. The log of
+    /// writes is in time order (the sandbox clock only moves forward until a reset, which
+    /// empties both), so this looks only at the records it drops.
+    pub fn expire(&mut self, now: i64) {
+        while let Some((at, _)) = self.written.front() {
+            if now - at <= RETENTION_SECS {
+                break;
             }
-        };
-        if old.path != fingerprint.path {
-            return Decision::Refuse(mismatch(format!(
-                "Keys for idempotent requests can only be used for the same endpoint they were \
-                 first used for ('{}' vs '{}'). Try using a key other than '{key}' if you meant \
-                 to execute a different request.",
-                old.path, fingerprint.path
-            )));
+            let Some((at, slot)) = self.written.pop_front() else {
+                break;
+            };
+            // A later write of the same key (a retry after expiry, or the answer saved over its
+            // in-flight mark) has its own entry in the log; only the one written then goes.
+            if self.entries.get(&slot).is_some_and(|e| e.written() == at) {
+                self.entries.remove(&slot);
+            }
         }
-        if old.params != fingerprint.params {
-            return Decision::Refuse(mismatch(format!(
-                "Keys for idempotent requests can only be used with the same parameters they \
-                 were first used with. Try using a key other than '{key}' if you meant to \
-                 execute a different request."
-            )));
-        }
-        return match entry {
-            IdemEntry::InFlight { .. } => Decision::Refuse(
-                ApiError::new(
-                    StatusCode::CONFLICT,
-                    ErrorType::Idempotency,
-                    format!(
-                        "There is currently another in-progress request using this Idempotent \
-                         Key (that probably means you submitted twice, and the other request is \
-                         still going through): {key}. Please try again later."
-                    ),
-                )
-                .code("idempotency_key_in_use"),
-            ),
-            IdemEntry::Done {
-                status,
-                body,
-                request_id,
-                ..
-            } => Decision::Replay {
-                status: *status,
-                body: serde_json::from_str(body).unwrap_or(Value::Null),
-                original_request: request_id.clone(),
-            },
-        };
     }
-    put(
-        store,
-        slot,
-        IdemEntry::InFlight {
-            fingerprint,
-            started: now,
-        },
-    );
-    Decision::Proceed
-}
 
-/// Saves the answer of an executed request.
-pub fn finish(
-    store: &mut Store,
-    account: &str,
-    key: &str,
-    status: u16,
-    body: &Value,
-    request_id: &str,
-    now: i64,
-) {
-    let slot = (account.to_string(), key.to_string());
-    if let Some(IdemEntry::InFlight { fingerprint, .. }) = store.idempotency.remove(&slot) {
-        let text = body.to_string();
-        let body = match store.recent_snapshots.iter().rev().find(|s| ***s == *text) {
-            Some(same) => same.clone(),
-            None => Arc::from(text),
-        };
-        put(
-            store,
+    /// Looks the key up and, when the request may run, marks it in flight.
+    pub fn begin(
+        &mut self,
+        account: &str,
+        key: &str,
+        fingerprint: Fingerprint,
+        now: i64,
+    ) -> Decision {
+        if key.len() > 255 {
+            let mut e = ApiError::invalid(
+                "Invalid Idempotency-Key: keys may be at most 255 characters long.",
+            )
+            .param("Idempotency-Key");
+            e.saved = false;
+            return Decision::Refuse(e);
+        }
+        self.expire(now);
+        let slot = (account.to_string(), key.to_string());
+        if let Some(entry) = self.entries.get(&slot) {
+            let old = match entry {
+                IdemEntry::InFlight { fingerprint, .. } | IdemEntry::Done { fingerprint, .. } => {
+                    fingerprint
+                }
+            };
+            if old.path != fingerprint.path {
+                return Decision::Refuse(mismatch(format!(
+                    "Keys for idempotent requests can only be used for the same endpoint they were \
+                     first used for ('{}' vs '{}'). Try using a key other than '{key}' if you meant \
+                     to execute a different request.",
+                    old.path, fingerprint.path
+                )));
+            }
+            if old.params != fingerprint.params {
+                return Decision::Refuse(mismatch(format!(
+                    "Keys for idempotent requests can only be used with the same parameters they \
+                     were first used with. Try using a key other than '{key}' if you meant to \
+                     execute a different request."
+                )));
+            }
+            return match entry {
+                IdemEntry::InFlight { .. } => Decision::Refuse(
+                    ApiError::new(
+                        StatusCode::CONFLICT,
+                        ErrorType::Idempotency,
+                        format!(
+                            "There is currently another in-progress request using this Idempotent \
+                             Key (that probably means you submitted twice, and the other request is \
+                             still going through): {key}. Please try again later."
+                        ),
+                    )
+                    .code("idempotency_key_in_use"),
+                ),
+                IdemEntry::Done {
+                    status,
+                    body,
+                    request_id,
+                    ..
+                } => Decision::Replay {
+                    status: *status,
+                    body: serde_json::from_str(body).unwrap_or(Value::Null),
+                    original_request: request_id.clone(),
+                },
+            };
+        }
+        self.put(
             slot,
-            IdemEntry::Done {
+            IdemEntry::InFlight {
                 fingerprint,
-                status,
-                body,
-                request_id: request_id.to_string(),
-                saved_at: now,
+                started: now,
             },
         );
+        Decision::Proceed
     }
-}
 
-/// Forgets an in-flight key whose request never reached the endpoint (validation failure,
-/// injected fault before execution): a retry runs it afresh.
-pub fn abandon(store: &mut Store, account: &str, key: &str) {
-    let slot = (account.to_string(), key.to_string());
-    if matches!(
-        store.idempotency.get(&slot),
-        Some(IdemEntry::InFlight { .. })
+    /// Saves the answer of an executed request.
+    pub fn finish(
+        &mut self,
+        account: &str,
+        key: &str,
+        status: u16,
+        body: &Value,
+        request_id: &str,
+        now: i64,
     ) {
-        store.idempotency.remove(&slot);
+        let slot = (account.to_string(), key.to_string());
+        if let Some(IdemEntry::InFlight { fingerprint, .. }) = self.entries.remove(&slot) {
+            let text = body.to_string();
+            let body = match self.recent_snapshots.iter().rev().find(|s| ***s == *text) {
+                Some(same) => same.clone(),
+                None => Arc::from(text),
+            };
+            self.put(
+                slot,
+                IdemEntry::Done {
+                    fingerprint,
+                    status,
+                    body,
+                    request_id: request_id.to_string(),
+                    saved_at: now,
+                },
+            );
+        }
     }
-}
 
-/// The records of the last 24 hours, for the control API's view.
-pub fn summary(store: &mut Store, now: i64) -> Value {
-    expire(store, now);
-    let mut v: Vec<Value> = store
-        .idempotency
-        .iter()
-        .map(|((account, key), e)| match e {
-            IdemEntry::InFlight { fingerprint, .. } => {
-                json!({"account": account, "key": key, "path": fingerprint.path, "state": "in_flight"})
-            }
-            IdemEntry::Done { fingerprint, status, request_id, .. } => json!({
-                "account": account, "key": key, "path": fingerprint.path, "state": "done",
-                "status": status, "request_id": request_id,
-            }),
-        })
-        .collect();
-    v.sort_by_key(|x| x["key"].as_str().unwrap_or_default().to_string());
-    Value::Array(v)
+    /// Forgets an in-flight key whose request never reached the endpoint (validation failure,
+    /// injected fault before execution): a retry runs it afresh.
+    pub fn abandon(&mut self, account: &str, key: &str) {
+        let slot = (account.to_string(), key.to_string());
+        if matches!(self.entries.get(&slot), Some(IdemEntry::InFlight { .. })) {
+            self.entries.remove(&slot);
+        }
+    }
+
+    /// The records of the last 24 hours, for the control API's view.
+    pub fn summary(&mut self, now: i64) -> Value {
+        self.expire(now);
+        let mut v: Vec<Value> = self
+            .entries
+            .iter()
+            .map(|((account, key), e)| match e {
+                IdemEntry::InFlight { fingerprint, .. } => {
+                    json!({"account": account, "key": key, "path": fingerprint.path, "state": "in_flight"})
+                }
+                IdemEntry::Done { fingerprint, status, request_id, .. } => json!({
+                    "account": account, "key": key, "path": fingerprint.path, "state": "done",
+                    "status": status, "request_id": request_id,
+                }),
+            })
+            .collect();
+        v.sort_by_key(|x| x["key"].as_str().unwrap_or_default().to_string());
+        Value::Array(v)
+    }
 }
 
 #[cfg(test)]
@@ -289,19 +306,19 @@ mod tests {
 
     #[test]
     fn replay_mismatch_and_in_flight() {
-        let mut s = Store::new(Some(1), 1_000);
-        let a = s.default_account.clone();
+        let mut s = IdemRecords::default();
+        let a = "acct_1".to_string();
         let f = fp("/v1/payment_intents", json!({"amount": "100"}));
         assert!(matches!(
-            begin(&mut s, &a, "k", f.clone(), 1_000),
+            s.begin(&a, "k", f.clone(), 1_000),
             Decision::Proceed
         ));
-        match begin(&mut s, &a, "k", f.clone(), 1_000) {
+        match s.begin(&a, "k", f.clone(), 1_000) {
             Decision::Refuse(e) => assert_eq!(e.status, StatusCode::CONFLICT),
             d => panic!("{d:?}"),
         }
-        finish(&mut s, &a, "k", 200, &json!({"id": "pi_1"}), "req_1", 1_000);
-        match begin(&mut s, &a, "k", f.clone(), 1_001) {
+        s.finish(&a, "k", 200, &json!({"id": "pi_1"}), "req_1", 1_000);
+        match s.begin(&a, "k", f.clone(), 1_001) {
             Decision::Replay {
                 status,
                 body,
@@ -314,8 +331,7 @@ mod tests {
             }
             d => panic!("{d:?}"),
         }
-        match begin(
-            &mut s,
+        match s.begin(
             &a,
             "k",
             fp("/v1/payment_intents", json!({"amount": "200"})),
@@ -331,12 +347,12 @@ mod tests {
         }
         // Another account may use the same key.
         assert!(matches!(
-            begin(&mut s, "acct_other", "k", f.clone(), 1_001),
+            s.begin("acct_other", "k", f.clone(), 1_001),
             Decision::Proceed
         ));
         // After 24 hours the key is new again.
         assert!(matches!(
-            begin(&mut s, &a, "k", f, 1_000 + RETENTION_SECS + 1),
+            s.begin(&a, "k", f, 1_000 + RETENTION_SECS + 1),
             Decision::Proceed
         ));
     }

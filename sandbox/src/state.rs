@@ -13,7 +13,7 @@ use crate::auth::{ApiKey, KeyKind};
 use crate::errors::{ApiError, ApiResult};
 use crate::faults::FaultSet;
 use crate::form::Params;
-use crate::idempotency::IdemEntry;
+use crate::idempotency::IdemRecords;
 use crate::table::{OrderKey, Record, Table};
 use crate::webhooks::{Delivery, DeliveryJob, Knobs};
 
@@ -22,9 +22,6 @@ pub const DEFAULT_API_VERSION: &str = "2026-10-28.endive";
 
 /// How long events stay retrievable (Stripe guarantees 30 days); older ones are dropped.
 pub const EVENT_RETENTION_SECS: i64 = 30 * 86_400;
-
-/// Event snapshots remembered for sharing with idempotency records (a request emits a few).
-const RECENT_SNAPSHOTS: usize = 4;
 
 /// Rows the webhook delivery log keeps by default (the newest; older rows are dropped): enough
 /// for the largest test run that checks the log row by row (a few thousand payments with
@@ -669,11 +666,8 @@ pub struct Store {
     pub balance_transactions: Table<BalanceTransaction>,
     /// Card tokens.
     pub tokens: Table<Token>,
-    /// Idempotency records by (account, key).
-    pub idempotency: HashMap<(String, String), IdemEntry>,
-    /// When each idempotency record was written, oldest first, so expired records are dropped
-    /// without looking at the others.
-    pub idempotency_written: VecDeque<(i64, (String, String))>,
+    /// Idempotency records of the last 24 hours.
+    pub idempotency: IdemRecords,
     /// Fault rules.
     pub faults: FaultSet,
     /// Webhook delivery knobs.
@@ -684,9 +678,6 @@ pub struct Store {
     pub delivery_log_limit: usize,
     /// Deliveries to start once the current operation releases the lock.
     pub outbox: Vec<DeliveryJob>,
-    /// The last few event snapshots: an API answer is most often the very object its request's
-    /// last event carries, and its idempotency record then shares the text.
-    pub recent_snapshots: VecDeque<Arc<str>>,
     /// Counters for double-charge checks.
     pub counters: BTreeMap<String, u64>,
 }
@@ -719,14 +710,12 @@ impl Store {
             disputes: Table::default(),
             balance_transactions: Table::default(),
             tokens: Table::default(),
-            idempotency: HashMap::new(),
-            idempotency_written: VecDeque::new(),
+            idempotency: IdemRecords::default(),
             faults: FaultSet::default(),
             knobs: Knobs::default(),
             deliveries: VecDeque::new(),
             delivery_log_limit: DEFAULT_DELIVERY_LOG_LIMIT,
             outbox: Vec::new(),
-            recent_snapshots: VecDeque::new(),
             counters: BTreeMap::new(),
         };
         let account = store.create_account("US", "usd", Some("Sandbox Salon".into()), now);
@@ -763,13 +752,11 @@ impl Store {
         self.disputes = Table::default();
         self.balance_transactions = Table::default();
         self.tokens = Table::default();
-        self.idempotency = HashMap::new();
-        self.idempotency_written = VecDeque::new();
+        self.idempotency = IdemRecords::default();
         self.faults = FaultSet::default();
         self.knobs = Knobs::default();
         self.deliveries = VecDeque::new();
         self.outbox = Vec::new();
-        self.recent_snapshots = VecDeque::new();
         self.counters = BTreeMap::new();
     }
 
@@ -784,7 +771,7 @@ impl Store {
     /// Drops what Stripe no longer keeps at `now`: idempotency records after 24 hours, events
     /// after 30 days. Each looks only at what it drops.
     pub fn expire_records(&mut self, now: i64) {
-        crate::idempotency::expire(self, now);
+        self.idempotency.expire(now);
         self.expire_events(now);
     }
 
@@ -899,10 +886,7 @@ impl Store {
             .unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
         self.expire_events(now);
         let snapshot: Arc<str> = Arc::from(object.to_string());
-        if self.recent_snapshots.len() == RECENT_SNAPSHOTS {
-            self.recent_snapshots.pop_front();
-        }
-        self.recent_snapshots.push_back(snapshot.clone());
+        self.idempotency.remember_snapshot(snapshot.clone());
         let undelivered: Vec<String> = endpoints.into_iter().map(|(_, e)| e).collect();
         for endpoint in &undelivered {
             self.outbox.push(DeliveryJob {
