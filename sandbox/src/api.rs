@@ -21,8 +21,12 @@ use crate::resources::{
     account, balance_transactions, charges, customers, disputes, events, payment_intents,
     payment_methods, refunds, setup_intents, tokens, webhook_endpoints,
 };
-use crate::server::{ResetConnection, Shared};
+use crate::shared::Shared;
 use crate::state::{Ctx, RequestInfo, DEFAULT_API_VERSION};
+
+/// Marks a response that must not be sent: the connection is closed instead.
+#[derive(Debug, Clone, Copy)]
+pub struct ResetConnection;
 
 /// One endpoint of the REST API.
 #[derive(Debug, Clone, PartialEq, Eq)]

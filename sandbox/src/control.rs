@@ -20,7 +20,7 @@ use crate::auth::{self, KeyKind};
 use crate::faults::FaultRule;
 use crate::form;
 use crate::resources::{account, disputes, payment_intents, setup_intents};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::{Ctx, RequestInfo};
 use crate::webhooks::{Delivery, Knobs};
 

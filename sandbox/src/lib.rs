@@ -25,8 +25,10 @@ pub mod form;
 pub mod idempotency;
 pub mod resources;
 pub mod server;
+pub mod shared;
 pub mod state;
 pub mod table;
+pub mod webhook_worker;
 pub mod webhooks;
 
 use std::collections::BTreeMap;
@@ -45,7 +47,7 @@ pub use control::{AccountKeys, AccountParams, AccountUpdate, ControlError};
 pub use faults::{FaultKind, FaultRule, When};
 pub use webhooks::{Delivery, Knobs};
 
-use server::{Shared, Tuning};
+use shared::{Shared, Tuning};
 use state::Store;
 
 /// How to start a sandbox.
@@ -119,7 +121,7 @@ impl Sandbox {
             webhook_tx: tx,
             http,
         });
-        let worker = tokio::spawn(webhooks::run(shared.clone(), rx));
+        let worker = tokio::spawn(webhook_worker::run(shared.clone(), rx));
         let server = tokio::spawn(server::serve(listener, server::app(shared.clone())));
         tracing::info!(%url, "stripe-sandbox listening");
         Ok(SandboxHandle {

@@ -1,8 +1,8 @@
-//! The HTTP server: the shared state, the router (`/v1` REST API with CORS for Stripe.js,
-//! `/v3` Stripe.js stand-in assets, `/_sandbox` control API), and an accept loop on hyper so an
-//! injected fault can close a connection without any answer.
+//! The HTTP server: the router (`/v1` REST API with CORS for Stripe.js, `/v3` Stripe.js stand-in
+//! assets, `/_sandbox` control API), and an accept loop on hyper so an injected fault can close a
+//! connection without any answer.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -13,56 +13,13 @@ use axum::routing::{any, get};
 use axum::Router;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use tower::ServiceExt;
 use tower_http::cors::{Any, CorsLayer};
 
+use crate::api::{self, ResetConnection};
 use crate::assets;
-use crate::clock::Clock;
-use crate::state::Store;
-use crate::webhooks::DeliveryJob;
-
-/// Settings of the parts that tests tune.
-#[derive(Debug, Clone)]
-pub struct Tuning {
-    /// First retry delay of a failed webhook delivery (doubles per attempt).
-    pub webhook_retry_base: Duration,
-    /// Attempts per delivery, the first included.
-    pub webhook_max_attempts: u32,
-}
-
-/// Everything the handlers share.
-pub struct Shared {
-    /// The state.
-    pub store: Mutex<Store>,
-    /// The sandbox clock.
-    pub clock: Clock,
-    /// Webhook settings.
-    pub config: Tuning,
-    /// Queue of the webhook worker.
-    pub webhook_tx: mpsc::UnboundedSender<DeliveryJob>,
-    /// Client for webhook deliveries.
-    pub http: reqwest::Client,
-}
-
-impl Shared {
-    /// Locks the store (a panicked handler does not poison the sandbox for the other tests).
-    pub fn lock(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Starts the deliveries that operations queued.
-    pub fn flush_outbox(&self) {
-        let jobs = std::mem::take(&mut self.lock().outbox);
-        for job in jobs {
-            let _ = self.webhook_tx.send(job);
-        }
-    }
-}
-
-/// Marks a response that must not be sent: the connection is closed instead.
-#[derive(Debug, Clone, Copy)]
-pub struct ResetConnection;
+use crate::control;
+use crate::shared::Shared;
 
 #[derive(Debug)]
 struct Reset;
@@ -146,10 +103,10 @@ fn cors() -> CorsLayer {
 /// The whole application.
 pub fn app(shared: Arc<Shared>) -> Router {
     let api = Router::new()
-        .route("/v1/{*path}", any(crate::api::handle))
+        .route("/v1/{*path}", any(api::handle))
         .layer(cors())
         .with_state(shared.clone());
-    let three_ds = crate::control::three_ds_routes()
+    let three_ds = control::three_ds_routes()
         .layer(cors())
         .with_state(shared.clone());
     Router::new()
@@ -159,7 +116,7 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route("/v3/{*path}", get(stripe_js_file))
         .merge(api)
         .merge(three_ds)
-        .merge(crate::control::routes().with_state(shared))
+        .merge(control::routes().with_state(shared))
 }
 
 /// Serves `app` on `listener` until the task is aborted. Each connection is served by hyper
