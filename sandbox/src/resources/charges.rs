@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use crate::cards::Decline;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::resources::{balance_transactions, customers, payment_methods};
+use crate::resources::{balance_transactions, card_details, previous_attributes};
 use crate::state::{merge_metadata, Charge, Ctx, PaymentIntent, PaymentMethod, Render, Store};
 use crate::table::{list, Query};
 
@@ -28,7 +28,7 @@ pub fn render(store: &Store, c: &Charge) -> Value {
             "risk_score": 32, "seller_message": "Payment complete.", "type": "authorized",
         }),
     };
-    let mut card = payment_methods::render_card(&c.card);
+    let mut card = card_details::render_card(&c.card);
     let card_obj = card.as_object_mut().expect("card is an object");
     for k in [
         "display_brand",
@@ -272,7 +272,7 @@ pub fn capture(ctx: &mut Ctx, charge_id: &str, amount: i64) -> ApiResult<Charge>
         },
     ));
     let v = save(ctx, &c);
-    let prev = customers::previous_attributes(&before, &v);
+    let prev = previous_attributes(&before, &v);
     ctx.store.count("captures");
     ctx.emit("charge.captured", v, Some(prev));
     Ok(c)
@@ -285,7 +285,7 @@ pub fn release(ctx: &mut Ctx, charge_id: &str, event: &str) -> ApiResult<Charge>
     let before = render(ctx.store, &c);
     c.released = c.amount;
     let v = save(ctx, &c);
-    let prev = customers::previous_attributes(&before, &v);
+    let prev = previous_attributes(&before, &v);
     ctx.emit(event, v, Some(prev));
     Ok(c)
 }
@@ -317,7 +317,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         }
     }
     let v = save(ctx, &c);
-    let prev = customers::previous_attributes(&before, &v);
+    let prev = previous_attributes(&before, &v);
     ctx.emit("charge.updated", v.clone(), Some(prev));
     ctx.answer(v, params)
 }

@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::resources::{empty_address, payment_methods};
+use crate::resources::{empty_address, get_customer, payment_methods, previous_attributes};
 use crate::state::{merge_metadata, Ctx, Customer, Render, Store};
 use crate::table::{list, Query};
 
@@ -49,16 +49,6 @@ impl Render for Customer {
     fn render(&self, _store: &Store) -> Value {
         render(self)
     }
-}
-
-/// The customer `id` of the caller's account (not deleted).
-pub fn get(ctx: &Ctx, id: &str, param: &str) -> ApiResult<Customer> {
-    ctx.store
-        .customers
-        .get(id)
-        .filter(|c| c.account == ctx.account && !c.deleted)
-        .cloned()
-        .ok_or_else(|| ApiError::missing("customer", id, Some(param)))
 }
 
 const FIELDS: &[&str] = &[
@@ -147,7 +137,7 @@ pub fn retrieve(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
 /// `POST /v1/customers/{id}`.
 pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     params.allow(FIELDS)?;
-    let mut c = get(ctx, id, "id")?;
+    let mut c = get_customer(ctx, id, "id")?;
     let before = render(&c);
     for (field, slot) in [
         ("email", &mut c.email),
@@ -182,22 +172,9 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     ctx.answer(v, params)
 }
 
-/// The members of `before` that differ in `after` (Stripe's `data.previous_attributes`).
-pub fn previous_attributes(before: &Value, after: &Value) -> Value {
-    let mut prev = Map::new();
-    if let (Some(b), Some(a)) = (before.as_object(), after.as_object()) {
-        for (k, v) in b {
-            if a.get(k) != Some(v) {
-                prev.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    Value::Object(prev)
-}
-
 /// `DELETE /v1/customers/{id}`.
 pub fn delete(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    let mut c = get(ctx, id, "id")?;
+    let mut c = get_customer(ctx, id, "id")?;
     let last = render(&c);
     c.deleted = true;
     ctx.store.customers.insert(id.to_string(), c);
@@ -236,7 +213,7 @@ pub fn list_customers(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
 
 /// `GET /v1/customers/{id}/payment_methods`.
 pub fn list_payment_methods(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
-    get(ctx, id, "customer")?;
+    get_customer(ctx, id, "customer")?;
     let mut p = params.clone();
     p.0.insert("customer".into(), json!(id));
     let mut v = payment_methods::list_for(ctx, &p)?;

@@ -11,7 +11,7 @@ use crate::cards::{self, Behavior, Decline};
 use crate::currency;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::resources::{charges, customers, disputes, payment_methods};
+use crate::resources::{charges, disputes, get_customer, payment_methods};
 use crate::state::{merge_metadata, Ctx, PaymentIntent, PaymentMethod, Render, RequestInfo, Store};
 use crate::table::{list, Query};
 
@@ -221,7 +221,7 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         ));
     }
     let customer = match params.str("customer")? {
-        Some(c) => Some(customers::get(ctx, c, "customer")?.id),
+        Some(c) => Some(get_customer(ctx, c, "customer")?.id),
         None => None,
     };
     let types = params.string_list("payment_method_types")?;
@@ -595,7 +595,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     }
     if params.has("customer") {
         pi.customer = match params.str("customer")? {
-            Some(c) => Some(customers::get(ctx, c, "customer")?.id),
+            Some(c) => Some(get_customer(ctx, c, "customer")?.id),
             None => None,
         };
     }

@@ -5,15 +5,13 @@
 
 use std::sync::{Arc, LazyLock};
 
-use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
-use sha2::Sha256;
 
 use crate::cards::{self, Behavior};
 use crate::clock::year_month;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::{missing, Params};
-use crate::resources::{customers, empty_address, tokens};
+use crate::resources::{card_details, empty_address, get_customer, previous_attributes, tokens};
 use crate::state::{merge_metadata, CardInfo, Ctx, PaymentMethod, Render, Store};
 use crate::table::{list, Query};
 
@@ -27,33 +25,6 @@ pub const REUSE_REFUSED: &str =
 const ATTACH_REFUSED: &str = "This PaymentMethod was previously used without being attached to a \
     Customer or was detached from a Customer, and may not be used again.";
 
-/// Renders the `card` hash of a PaymentMethod.
-pub fn render_card(c: &CardInfo) -> Value {
-    let cvc_check = if !c.cvc_given {
-        Value::Null
-    } else if cards::details(&c.number).behavior == Behavior::Decline(cards::INCORRECT_CVC) {
-        json!("fail")
-    } else {
-        json!("pass")
-    };
-    json!({
-        "brand": c.brand,
-        "checks": {"address_line1_check": null, "address_postal_code_check": null, "cvc_check": cvc_check},
-        "country": c.country,
-        "display_brand": c.brand,
-        "exp_month": c.exp_month,
-        "exp_year": c.exp_year,
-        "fingerprint": c.fingerprint,
-        "funding": c.funding,
-        "generated_from": null,
-        "last4": c.last4,
-        "networks": {"available": [c.brand], "preferred": null},
-        "regulated_status": "unregulated",
-        "three_d_secure_usage": {"supported": true},
-        "wallet": null,
-    })
-}
-
 /// Renders a PaymentMethod like Stripe's object.
 pub fn render(pm: &PaymentMethod) -> Value {
     json!({
@@ -61,7 +32,7 @@ pub fn render(pm: &PaymentMethod) -> Value {
         "object": "payment_method",
         "allow_redisplay": "unspecified",
         "billing_details": &*pm.billing_details,
-        "card": render_card(&pm.card),
+        "card": card_details::render_card(&pm.card),
         "created": pm.created,
         "customer": pm.customer,
         "customer_account": null,
@@ -74,35 +45,6 @@ pub fn render(pm: &PaymentMethod) -> Value {
 impl Render for PaymentMethod {
     fn render(&self, _store: &Store) -> Value {
         render(self)
-    }
-}
-
-/// A stable fingerprint per card number (Stripe's is per account; stable is what matters).
-fn fingerprint(number: &str) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(b"stripe-sandbox card fingerprint").expect("any key");
-    mac.update(number.as_bytes());
-    let bytes = mac.finalize().into_bytes();
-    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    bytes
-        .iter()
-        .take(16)
-        .map(|b| ALNUM[*b as usize % ALNUM.len()] as char)
-        .collect()
-}
-
-fn card_info(number: &str, exp_month: i64, exp_year: i64, cvc_given: bool) -> CardInfo {
-    let d = cards::details(number);
-    CardInfo {
-        number: number.to_string(),
-        brand: d.brand.to_string(),
-        last4: number[number.len().saturating_sub(4)..].to_string(),
-        exp_month,
-        exp_year,
-        funding: d.funding.to_string(),
-        country: d.country.to_string(),
-        fingerprint: fingerprint(number),
-        cvc_given,
     }
 }
 
@@ -166,7 +108,7 @@ fn insert(
 /// A new PaymentMethod for a `pm_card_*` test id.
 fn from_test_id(ctx: &mut Ctx, number: &str) -> PaymentMethod {
     let (year, month) = year_month(ctx.now);
-    let card = card_info(number, i64::from(month), year + 1, true);
+    let card = card_details::card_info(number, i64::from(month), year + 1, true);
     insert(ctx, card, billing_details(None), Map::new())
 }
 
@@ -182,100 +124,6 @@ pub fn resolve(ctx: &mut Ctx, id: &str, param: &str) -> ApiResult<PaymentMethod>
         .filter(|p| p.account == ctx.account)
         .cloned()
         .ok_or_else(|| ApiError::missing("PaymentMethod", id, Some(param)))
-}
-
-fn card_param_error(message: &str, code: &str, param: &str) -> ApiError {
-    ApiError::card(message, code).param(param)
-}
-
-/// Validates `card[...]` and returns the card.
-pub(crate) fn parse_card(card: &Map<String, Value>, now: i64) -> ApiResult<CardInfo> {
-    let get = |k: &str| {
-        card.get(k)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    };
-    let raw = get("number").ok_or_else(|| missing("card[number]"))?;
-    let number: String = raw
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
-    if !number.chars().all(|c| c.is_ascii_digit()) || number.len() < 12 || number.len() > 19 {
-        return Err(card_param_error(
-            "Your card number is incorrect.",
-            "invalid_number",
-            "card[number]",
-        ));
-    }
-    if !cards::luhn_valid(&number) {
-        return Err(card_param_error(
-            "Your card number is incorrect.",
-            "incorrect_number",
-            "card[number]",
-        ));
-    }
-    let month: i64 = match get("exp_month") {
-        None => return Err(missing("card[exp_month]")),
-        Some(s) => s.parse().map_err(|_| {
-            card_param_error(
-                "Your card's expiration month is invalid.",
-                "invalid_expiry_month",
-                "card[exp_month]",
-            )
-        })?,
-    };
-    if !(1..=12).contains(&month) {
-        return Err(card_param_error(
-            "Your card's expiration month is invalid.",
-            "invalid_expiry_month",
-            "card[exp_month]",
-        ));
-    }
-    let mut year: i64 = match get("exp_year") {
-        None => return Err(missing("card[exp_year]")),
-        Some(s) => s.parse().map_err(|_| {
-            card_param_error(
-                "Your card's expiration year is invalid.",
-                "invalid_expiry_year",
-                "card[exp_year]",
-            )
-        })?,
-    };
-    if year < 100 {
-        year += 2000;
-    }
-    let (this_year, this_month) = year_month(now);
-    if year < this_year || year > this_year + 50 {
-        return Err(card_param_error(
-            "Your card's expiration year is invalid.",
-            "invalid_expiry_year",
-            "card[exp_year]",
-        ));
-    }
-    if year == this_year && month < i64::from(this_month) {
-        return Err(card_param_error(
-            "Your card's expiration month is invalid.",
-            "invalid_expiry_month",
-            "card[exp_month]",
-        ));
-    }
-    let cvc = get("cvc");
-    if let Some(c) = cvc {
-        let want = if cards::details(&number).brand == "amex" {
-            4
-        } else {
-            3
-        };
-        if c.len() != want || !c.chars().all(|x| x.is_ascii_digit()) {
-            return Err(card_param_error(
-                "Your card's security code is invalid.",
-                "invalid_cvc",
-                "card[cvc]",
-            ));
-        }
-    }
-    Ok(card_info(&number, month, year, cvc.is_some()))
 }
 
 /// `POST /v1/payment_methods`.
@@ -304,7 +152,7 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
             let (card, billing) = tokens::redeem(ctx, tok, "card[token]")?;
             (card, Some(billing))
         }
-        None => (parse_card(card_params, ctx.now)?, None),
+        None => (card_details::parse_card(card_params, ctx.now)?, None),
     };
     let bd = match params.object("billing_details")? {
         Some(given) => billing_details(Some(given)),
@@ -367,7 +215,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     ctx.emit(
         "payment_method.updated",
         v.clone(),
-        Some(customers::previous_attributes(&before, &v)),
+        Some(previous_attributes(&before, &v)),
     );
     ctx.answer(v, params)
 }
@@ -380,7 +228,7 @@ pub fn attach_to(
     customer: &str,
     param: &str,
 ) -> ApiResult<PaymentMethod> {
-    customers::get(ctx, customer, "customer")?;
+    get_customer(ctx, customer, "customer")?;
     let mut pm = resolve(ctx, pm_id, param)?;
     if pm.customer.as_deref() == Some(customer) {
         return Ok(pm);
@@ -468,7 +316,7 @@ pub fn list_for(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
     }
     let customer = params.str("customer")?;
     if let Some(c) = customer {
-        customers::get(ctx, c, "customer")?;
+        get_customer(ctx, c, "customer")?;
     }
     // Without a customer, Stripe lists the attached ones (a one-off card is no one's to list).
     let keep = |p: &PaymentMethod| p.account == ctx.account && p.customer.is_some();

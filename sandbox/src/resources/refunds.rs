@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::currency;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::resources::{balance_transactions, charges, customers};
+use crate::resources::{balance_transactions, charges, previous_attributes};
 use crate::state::{merge_metadata, Ctx, Refund, Render, Store};
 use crate::table::{list, Query};
 
@@ -192,7 +192,7 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
     charge.refunded_total += amount;
     charge.refunds.push(id.clone());
     let after = charges::save(ctx, &charge);
-    let prev = customers::previous_attributes(&before, &after);
+    let prev = previous_attributes(&before, &after);
     ctx.emit("charge.refunded", after, Some(prev));
     let v = render(&refund);
     ctx.emit("refund.created", v.clone(), None);
@@ -220,7 +220,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     }
     ctx.store.refunds.insert(id.to_string(), r.clone());
     let v = render(&r);
-    let prev = customers::previous_attributes(&before, &v);
+    let prev = previous_attributes(&before, &v);
     ctx.emit("refund.updated", v.clone(), Some(prev.clone()));
     ctx.emit("charge.refund.updated", v.clone(), Some(prev));
     ctx.answer(v, params)

@@ -9,7 +9,7 @@ use crate::auth::KeyKind;
 use crate::cards::{self, Behavior};
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::resources::{customers, payment_methods};
+use crate::resources::{get_customer, payment_methods};
 use crate::state::{merge_metadata, Ctx, PaymentMethod, Render, SetupIntent, Store};
 use crate::table::{list, Query};
 
@@ -132,7 +132,7 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         "payment_method_data",
     ])?;
     let customer = match params.str("customer")? {
-        Some(c) => Some(customers::get(ctx, c, "customer")?.id),
+        Some(c) => Some(get_customer(ctx, c, "customer")?.id),
         None => None,
     };
     let payment_method = match params.str("payment_method")? {
@@ -343,7 +343,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     let mut si = get(ctx, id)?;
     if params.has("customer") {
         si.customer = match params.str("customer")? {
-            Some(c) => Some(customers::get(ctx, c, "customer")?.id),
+            Some(c) => Some(get_customer(ctx, c, "customer")?.id),
             None => None,
         };
     }

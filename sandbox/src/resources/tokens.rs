@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use crate::errors::{ApiError, ApiResult};
 use crate::form::{missing, Params};
-use crate::resources::{empty_address, payment_methods};
+use crate::resources::{card_details, empty_address};
 use crate::state::{CardInfo, Ctx, Token};
 
 /// The card fields of a token besides the card itself (`card[name]`, `card[address_*]`).
@@ -46,7 +46,7 @@ pub fn render(t: &Token) -> Value {
             Value::Null
         }
     };
-    let pm_card = payment_methods::render_card(&t.card);
+    let pm_card = card_details::render_card(&t.card);
     let mut card = json!({
         "id": t.card_id,
         "object": "card",
@@ -110,7 +110,7 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         .param(other));
     }
     let card_params = params.object("card")?.ok_or_else(|| missing("card"))?;
-    let card = payment_methods::parse_card(card_params, ctx.now)?;
+    let card = card_details::parse_card(card_params, ctx.now)?;
     let holder: Map<String, Value> = HOLDER_FIELDS
         .iter()
         .filter_map(|k| {
