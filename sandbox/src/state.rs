@@ -14,7 +14,7 @@ use crate::errors::{ApiError, ApiResult};
 use crate::faults::FaultSet;
 use crate::form::Params;
 use crate::idempotency::IdemRecords;
-use crate::table::{OrderKey, Record, Table};
+use crate::table::{record, Table};
 use crate::webhooks::{Delivery, DeliveryJob, Knobs};
 
 /// The API version the sandbox answers with when a request names none.
@@ -477,136 +477,23 @@ pub struct Token {
     pub used: bool,
 }
 
-impl Record for Token {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order(&self) -> OrderKey {
-        (self.created, self.seq)
-    }
-}
-
-impl Record for PaymentMethod {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order(&self) -> OrderKey {
-        (self.created, self.seq)
-    }
-    /// Listed by customer.
-    fn group(&self) -> Option<&str> {
-        self.customer.as_deref()
-    }
-}
-
-impl Record for Customer {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order(&self) -> OrderKey {
-        (self.created, self.seq)
-    }
-}
-
-impl Record for PaymentIntent {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order(&self) -> OrderKey {
-        (self.created, self.seq)
-    }
-    /// Listed by customer.
-    fn group(&self) -> Option<&str> {
-        self.customer.as_deref()
-    }
-    /// An uncaptured authorisation expires.
-    fn due(&self) -> Option<i64> {
-        if self.status == "requires_capture" {
-            self.capture_before
-        } else {
-            None
-        }
-    }
-}
-
-impl Record for Charge {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order(&self) -> OrderKey {
-        (self.created, self.seq)
-    }
-    /// Listed by PaymentIntent.
-    fn group(&self) -> Option<&str> {
-        self.payment_intent.as_deref()
-    }
-}
-
-impl Record for Refund {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order(&self) -> OrderKey {
-        (self.created, self.seq)
-    }
-    /// Listed by charge.
-    fn group(&self) -> Option<&str> {
-        Some(&self.charge)
-    }
-}
-
-impl Record for SetupIntent {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order(&self) -> OrderKey {
-        (self.created, self.seq)
-    }
-    /// Listed by customer.
-    fn group(&self) -> Option<&str> {
-        self.customer.as_deref()
-    }
-}
-
-impl Record for WebhookEndpoint {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order(&self) -> OrderKey {
-        (self.created, self.seq)
-    }
-}
-
-impl Record for Event {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order(&self) -> OrderKey {
-        (self.created, self.seq)
-    }
-}
-
-impl Record for Dispute {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order(&self) -> OrderKey {
-        (self.created, self.seq)
-    }
-    /// Listed by charge.
-    fn group(&self) -> Option<&str> {
-        Some(&self.charge)
-    }
-}
-
-impl Record for BalanceTransaction {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn order(&self) -> OrderKey {
-        (self.created, self.seq)
-    }
-}
+// Listed by customer (PaymentMethods, PaymentIntents, SetupIntents), by PaymentIntent (charges)
+// or by charge (refunds, disputes); an uncaptured authorisation falls due when it expires.
+record!(PaymentMethod, group: |pm| pm.customer.as_deref());
+record!(Customer);
+record!(
+    PaymentIntent,
+    group: |pi| pi.customer.as_deref(),
+    due: |pi| if pi.status == "requires_capture" { pi.capture_before } else { None },
+);
+record!(Charge, group: |c| c.payment_intent.as_deref());
+record!(Refund, group: |r| Some(&r.charge));
+record!(SetupIntent, group: |si| si.customer.as_deref());
+record!(WebhookEndpoint);
+record!(Event);
+record!(Dispute, group: |d| Some(&d.charge));
+record!(BalanceTransaction);
+record!(Token);
 
 /// A stored object as the API shows it, for the answers that put it in place of its id
 /// (`expand[]`, a charge's list of refunds). Each resource module implements it with its own

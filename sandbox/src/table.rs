@@ -31,6 +31,31 @@ pub trait Record {
     }
 }
 
+/// Implements [`Record`] for an object type with `id`, `created` and `seq` fields (every stored
+/// Stripe object has them): `record!(Customer)`. `group:` and `due:` add those methods, each
+/// written as `|object| value`: `record!(Refund, group: |r| Some(&r.charge))`.
+macro_rules! record {
+    ($t:ty $(, group: |$g:ident| $group:expr)? $(, due: |$d:ident| $due:expr)? $(,)?) => {
+        impl $crate::table::Record for $t {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn order(&self) -> $crate::table::OrderKey {
+                (self.created, self.seq)
+            }
+            $(fn group(&self) -> Option<&str> {
+                let $g = self;
+                $group
+            })?
+            $(fn due(&self) -> Option<i64> {
+                let $d = self;
+                $due
+            })?
+        }
+    };
+}
+pub(crate) use record;
+
 /// Objects by id, with their creation order, group and due-time indexes kept in step on every
 /// insert and remove.
 #[derive(Debug)]
