@@ -211,17 +211,12 @@ fn execute(ctx: &mut Ctx, op: &Op, params: &Params) -> Result<Value, ApiError> {
     }
 }
 
-/// Parameters Stripe.js adds for its own bookkeeping; they are not part of the request's meaning.
+/// Parameters Stripe.js adds to a request besides [`form::STRIPE_JS_FIELDS`]: the key and the
+/// account and version it names, and more bookkeeping; none is part of the request's meaning.
 const CLIENT_PARAMS: &[&str] = &[
     "key",
     "_stripe_account",
     "_stripe_version",
-    "payment_user_agent",
-    "time_on_page",
-    "guid",
-    "muid",
-    "sid",
-    "referrer",
     "client_attribution_metadata",
     "pasted_fields",
 ];
@@ -367,7 +362,7 @@ async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
         }
         (k.account.clone(), k.kind)
     };
-    for p in CLIENT_PARAMS {
+    for p in CLIENT_PARAMS.iter().chain(form::STRIPE_JS_FIELDS) {
         params.remove(*p);
     }
     let params = Params::new(params);

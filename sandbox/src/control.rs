@@ -17,11 +17,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::auth::{self, KeyKind};
+use crate::errors::ApiError;
 use crate::faults::FaultRule;
 use crate::form;
+use crate::resources::intents::without;
 use crate::resources::{account, disputes, payment_intents, setup_intents};
 use crate::shared::Shared;
-use crate::state::{Ctx, RequestInfo};
+use crate::state::{Ctx, RequestInfo, Store};
 use crate::webhooks::{Delivery, Knobs};
 
 /// Clears the state (see [`crate::state::Store::reset`]) and the clock, then hands the freed
@@ -394,6 +396,36 @@ pub fn close_dispute(shared: &Shared, dispute: &str, outcome: &str) -> Result<Va
     Ok(v)
 }
 
+/// Checks a challenge page's call against the intent: the client secret must match, and the
+/// intent must be awaiting 3-D Secure authentication.
+fn check_challenge(given: &str, client_secret: &str, status: &str) -> Result<(), ControlError> {
+    if client_secret != given {
+        return Err(ControlError {
+            status: 401,
+            code: "client_secret_mismatch",
+            message: "The client_secret does not match this intent.".into(),
+        });
+    }
+    if status != "requires_action" {
+        return Err(ControlError::bad(
+            "not_awaiting_authentication",
+            format!("The intent is not awaiting 3-D Secure authentication (status: {status})."),
+        ));
+    }
+    Ok(())
+}
+
+/// The challenge page acts for the intent's account, as Stripe.js with its publishable key.
+fn challenge_ctx(store: &mut Store, account: String, now: i64) -> Ctx<'_> {
+    Ctx {
+        store,
+        account,
+        now,
+        request: RequestInfo::default(),
+        caller: KeyKind::Publishable,
+    }
+}
+
 /// Passes (`complete == true`) or fails the 3-D Secure challenge of a PaymentIntent or
 /// SetupIntent awaiting it, checking its client secret; returns the intent as Stripe.js sees it.
 pub fn three_ds(
@@ -403,90 +435,52 @@ pub fn three_ds(
     complete: bool,
 ) -> Result<Value, ControlError> {
     let now = shared.clock.now();
-    let v = {
-        let mut s = shared.lock();
-        let store = &mut *s;
-        let mismatch = || ControlError {
-            status: 401,
-            code: "client_secret_mismatch",
-            message: "The client_secret does not match this intent.".into(),
-        };
-        let not_waiting = |status: &str| {
-            ControlError::bad(
-                "not_awaiting_authentication",
-                format!("The intent is not awaiting 3-D Secure authentication (status: {status})."),
-            )
-        };
-        if intent.starts_with("pi_") {
-            let mut pi = store
-                .payment_intents
-                .get(intent)
-                .cloned()
-                .ok_or_else(|| ControlError::not_found(format!("no PaymentIntent {intent}")))?;
-            if pi.client_secret != client_secret {
-                return Err(mismatch());
-            }
-            if pi.status != "requires_action" {
-                return Err(not_waiting(&pi.status));
-            }
-            let mut ctx = Ctx {
-                store,
-                account: pi.account.clone(),
-                now,
-                request: RequestInfo::default(),
-                caller: KeyKind::Publishable,
-            };
-            let r = if complete {
-                payment_intents::complete_3ds(&mut ctx, &mut pi)
+    let failed = |e: ApiError| ControlError::bad("three_ds_failed", e.message);
+    let v =
+        {
+            let mut s = shared.lock();
+            let store = &mut *s;
+            if intent.starts_with("pi_") {
+                let mut pi =
+                    store.payment_intents.get(intent).cloned().ok_or_else(|| {
+                        ControlError::not_found(format!("no PaymentIntent {intent}"))
+                    })?;
+                check_challenge(client_secret, &pi.client_secret, &pi.status)?;
+                let mut ctx = challenge_ctx(store, pi.account.clone(), now);
+                if complete {
+                    payment_intents::complete_3ds(&mut ctx, &mut pi)
+                } else {
+                    payment_intents::fail_3ds(&mut ctx, &mut pi)
+                }
+                .map_err(failed)?;
+                without(
+                    payment_intents::render(ctx.store, &pi),
+                    &[
+                        "customer",
+                        "metadata",
+                        "latest_charge",
+                        "amount_received",
+                        "amount_capturable",
+                    ],
+                )
+            } else if intent.starts_with("seti_") {
+                let mut si =
+                    store.setup_intents.get(intent).cloned().ok_or_else(|| {
+                        ControlError::not_found(format!("no SetupIntent {intent}"))
+                    })?;
+                check_challenge(client_secret, &si.client_secret, &si.status)?;
+                let mut ctx = challenge_ctx(store, si.account.clone(), now);
+                if complete {
+                    setup_intents::complete_3ds(&mut ctx, &mut si)
+                } else {
+                    setup_intents::fail_3ds(&mut ctx, &mut si)
+                }
+                .map_err(failed)?;
+                without(setup_intents::render(&si), &["customer", "metadata"])
             } else {
-                payment_intents::fail_3ds(&mut ctx, &mut pi)
-            };
-            r.map_err(|e| ControlError::bad("three_ds_failed", e.message))?;
-            let mut v = payment_intents::render(ctx.store, &pi);
-            for k in [
-                "customer",
-                "metadata",
-                "latest_charge",
-                "amount_received",
-                "amount_capturable",
-            ] {
-                v.as_object_mut().map(|o| o.remove(k));
+                return Err(ControlError::not_found(format!("no intent {intent}")));
             }
-            v
-        } else if intent.starts_with("seti_") {
-            let mut si = store
-                .setup_intents
-                .get(intent)
-                .cloned()
-                .ok_or_else(|| ControlError::not_found(format!("no SetupIntent {intent}")))?;
-            if si.client_secret != client_secret {
-                return Err(mismatch());
-            }
-            if si.status != "requires_action" {
-                return Err(not_waiting(&si.status));
-            }
-            let mut ctx = Ctx {
-                store,
-                account: si.account.clone(),
-                now,
-                request: RequestInfo::default(),
-                caller: KeyKind::Publishable,
-            };
-            let r = if complete {
-                setup_intents::complete_3ds(&mut ctx, &mut si)
-            } else {
-                setup_intents::fail_3ds(&mut ctx, &mut si)
-            };
-            r.map_err(|e| ControlError::bad("three_ds_failed", e.message))?;
-            let mut v = setup_intents::render(&si);
-            for k in ["customer", "metadata"] {
-                v.as_object_mut().map(|o| o.remove(k));
-            }
-            v
-        } else {
-            return Err(ControlError::not_found(format!("no intent {intent}")));
-        }
-    };
+        };
     shared.flush_outbox();
     Ok(v)
 }

@@ -315,6 +315,17 @@ impl Params {
     }
 }
 
+/// The fields Stripe.js adds to what it sends (the request, and the `payment_method_data` of a
+/// confirmation) for its own bookkeeping; they are not part of the request's meaning.
+pub const STRIPE_JS_FIELDS: &[&str] = &[
+    "payment_user_agent",
+    "time_on_page",
+    "guid",
+    "muid",
+    "sid",
+    "referrer",
+];
+
 /// Stripe's "Missing required param" error.
 pub fn missing(name: &str) -> ApiError {
     ApiError::validation(

@@ -11,6 +11,7 @@ pub mod charges;
 pub mod customers;
 pub mod disputes;
 pub mod events;
+pub mod intents;
 pub mod payment_intents;
 pub mod payment_methods;
 pub mod refunds;

@@ -11,6 +11,10 @@ use crate::cards::{self, Behavior, Decline};
 use crate::currency;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
+use crate::resources::intents::{
+    attach_to_customer, challenged_payment_method, consume_unattached, decline_error,
+    three_ds_action, without, Kind,
+};
 use crate::resources::{charges, disputes, get_customer, payment_methods};
 use crate::state::{merge_metadata, Ctx, PaymentIntent, PaymentMethod, Render, RequestInfo, Store};
 use crate::table::{list, Query};
@@ -18,8 +22,33 @@ use crate::table::{list, Query};
 /// An uncaptured authorisation lasts this long (Stripe: 7 days for online card payments).
 pub const CAPTURE_WINDOW_SECS: i64 = 7 * 86_400;
 
-const AUTH_FAILURE_MESSAGE: &str =
-    "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
+/// How Stripe's messages and codes name a PaymentIntent.
+const INTENT: Kind = Kind {
+    object: "PaymentIntent",
+    name: "payment_intent",
+    missing_payment_method: "You cannot confirm this PaymentIntent because it's missing a payment method. You can \
+        either update the PaymentIntent with a payment method and then confirm it again, or confirm it again \
+        directly with a payment method.",
+};
+
+/// What a publishable key does not see: Stripe leaves out the server-side fields.
+const SERVER_SIDE: &[&str] = &[
+    "amount_capturable",
+    "amount_received",
+    "application",
+    "application_fee_amount",
+    "customer",
+    "customer_account",
+    "latest_charge",
+    "metadata",
+    "on_behalf_of",
+    "review",
+    "statement_descriptor",
+    "statement_descriptor_suffix",
+    "transfer_data",
+    "transfer_group",
+    "payment_method_options",
+];
 
 /// Renders a PaymentIntent like Stripe's object.
 pub fn render(_store: &Store, pi: &PaymentIntent) -> Value {
@@ -81,33 +110,14 @@ impl Render for PaymentIntent {
     }
 }
 
-/// What a publishable key sees: Stripe leaves out the server-side fields.
+/// What the caller sees: a publishable key less than the others.
 fn render_for(ctx: &Ctx, pi: &PaymentIntent) -> Value {
-    let mut v = render(ctx.store, pi);
+    let v = render(ctx.store, pi);
     if ctx.caller == KeyKind::Publishable {
-        if let Some(o) = v.as_object_mut() {
-            for k in [
-                "amount_capturable",
-                "amount_received",
-                "application",
-                "application_fee_amount",
-                "customer",
-                "customer_account",
-                "latest_charge",
-                "metadata",
-                "on_behalf_of",
-                "review",
-                "statement_descriptor",
-                "statement_descriptor_suffix",
-                "transfer_data",
-                "transfer_group",
-                "payment_method_options",
-            ] {
-                o.remove(k);
-            }
-        }
+        without(v, SERVER_SIDE)
+    } else {
+        v
     }
-    v
 }
 
 /// The PaymentIntent `id` of the caller's account.
@@ -123,25 +133,6 @@ pub fn get(ctx: &Ctx, id: &str, param: &str) -> ApiResult<PaymentIntent> {
 fn save(ctx: &mut Ctx, pi: &PaymentIntent) -> Value {
     ctx.store.payment_intents.insert(pi.id.clone(), pi.clone());
     render(ctx.store, pi)
-}
-
-/// With a publishable key, the `client_secret` must be given and match.
-fn check_client_secret(ctx: &Ctx, pi: &PaymentIntent, params: &Params) -> ApiResult<()> {
-    if ctx.caller != KeyKind::Publishable {
-        return Ok(());
-    }
-    match params.str("client_secret")? {
-        Some(s) if s == pi.client_secret => Ok(()),
-        Some(_) => Err(ApiError::invalid(
-            "The client_secret provided does not match the client_secret associated with the PaymentIntent.",
-        )
-        .param("client_secret")),
-        None => Err(crate::auth::publishable_refused()),
-    }
-}
-
-fn unexpected_state(message: String) -> ApiError {
-    ApiError::state(message, "payment_intent_unexpected_state")
 }
 
 fn one_of(params: &Params, name: &str, allowed: &[&str]) -> ApiResult<Option<String>> {
@@ -301,30 +292,6 @@ fn off_session_flag(params: &Params) -> ApiResult<bool> {
     }
 }
 
-/// A PaymentMethod from `payment_method_data[type]=card&payment_method_data[card][...]` (what
-/// Stripe.js's `confirmCardPayment` sends with a card element).
-fn payment_method_from_data(ctx: &mut Ctx, data: &Map<String, Value>) -> ApiResult<PaymentMethod> {
-    let mut p = Params::new(data.clone());
-    p.take("payment_user_agent");
-    p.take("time_on_page");
-    p.take("guid");
-    p.take("muid");
-    p.take("sid");
-    p.take("referrer");
-    let v = payment_methods::create(ctx, &p)?;
-    let id = v["id"].as_str().unwrap_or_default().to_string();
-    payment_methods::resolve(ctx, &id, "payment_method_data")
-}
-
-fn the_decline_error(decline: Decline, pi_json: Value, pm_json: Value, charge: &str) -> ApiError {
-    ApiError::card(decline.message, decline.code)
-        .decline_code(decline.decline_code)
-        .with("charge", json!(charge))
-        .with("payment_intent", pi_json)
-        .with("payment_method", pm_json)
-        .with("payment_method_type", json!("card"))
-}
-
 /// The confirmation: checks the state and the PaymentMethod, then runs the card's outcome.
 fn run_confirm(
     ctx: &mut Ctx,
@@ -332,42 +299,14 @@ fn run_confirm(
     params: &Params,
     off_session: bool,
 ) -> ApiResult<()> {
-    match pi.status.as_str() {
-        "requires_payment_method" | "requires_confirmation" | "requires_action" => {}
-        "succeeded" => {
-            return Err(unexpected_state(
-                "You cannot confirm this PaymentIntent because it has already succeeded after being previously confirmed.".into(),
-            ))
-        }
-        s => {
-            return Err(unexpected_state(format!(
-                "You cannot confirm this PaymentIntent because it has a status of {s}. Only a PaymentIntent with one of the \
-                 following statuses may be confirmed: requires_confirmation, requires_payment_method, requires_action."
-            )))
-        }
-    }
+    INTENT.check_confirmable(&pi.status)?;
     if let Some(sfu) = one_of(params, "setup_future_usage", &["on_session", "off_session"])? {
         pi.setup_future_usage = Some(sfu);
     }
     if params.has("receipt_email") {
         pi.receipt_email = params.str("receipt_email")?.map(String::from);
     }
-    let pm = if let Some(id) = params.str("payment_method")? {
-        payment_methods::resolve(ctx, id, "payment_method")?
-    } else if let Some(data) = params.object("payment_method_data")? {
-        payment_method_from_data(ctx, data)?
-    } else if let Some(id) = pi.payment_method.clone() {
-        payment_methods::resolve(ctx, &id, "payment_method")?
-    } else {
-        return Err(unexpected_state(
-            "You cannot confirm this PaymentIntent because it's missing a payment method. You can either update the \
-             PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method."
-                .into(),
-        ));
-    };
-    if pm.consumed {
-        return Err(ApiError::invalid(payment_methods::REUSE_REFUSED).param("payment_method"));
-    }
+    let pm = INTENT.payment_method(ctx, params, pi.payment_method.as_deref())?;
     if let Some(owner) = &pm.customer {
         if pi.customer.as_ref() != Some(owner) {
             return Err(ApiError::invalid(format!(
@@ -407,18 +346,11 @@ fn run_confirm(
 }
 
 fn require_action(ctx: &mut Ctx, pi: &mut PaymentIntent, pm: &PaymentMethod) -> ApiResult<()> {
-    let source = ctx.id("src_");
+    let next_action = three_ds_action(ctx, &pi.id, &pi.client_secret);
     pi.status = "requires_action".into();
     pi.payment_method = Some(pm.id.clone());
     pi.last_payment_error = None;
-    pi.next_action = Some(json!({
-        "type": "use_stripe_sdk",
-        "use_stripe_sdk": {
-            "type": "three_d_secure_redirect",
-            "stripe_js": format!("{}/v3/3ds/challenge.html?intent={}&client_secret={}", ctx.store.base_url, pi.id, pi.client_secret),
-            "source": source,
-        },
-    }));
+    pi.next_action = Some(next_action);
     let v = save(ctx, pi);
     ctx.emit("payment_intent.requires_action", v, None);
     Ok(())
@@ -433,28 +365,21 @@ fn decline_payment(
     decline: Decline,
 ) -> ApiError {
     let charge = charges::create(ctx, pi, &pm, false, Some(decline), false);
-    if pm.customer.is_none() {
-        pm.consumed = true;
-        ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
-    }
+    consume_unattached(ctx, &mut pm);
     let pm_json = payment_methods::render(&pm);
     pi.status = "requires_payment_method".into();
     pi.payment_method = None;
     pi.next_action = None;
     pi.latest_charge = Some(charge.id.clone());
-    pi.last_payment_error = Some(json!({
-        "charge": charge.id,
-        "code": decline.code,
-        "decline_code": decline.decline_code,
-        "doc_url": format!("https://stripe.com/docs/error-codes/{}", decline.code.replace('_', "-")),
-        "message": decline.message,
-        "payment_method": pm_json,
-        "type": "card_error",
-    }));
+    let mut error = decline_error(decline, &pm_json);
+    error["charge"] = json!(charge.id);
+    pi.last_payment_error = Some(error);
     let v = save(ctx, pi);
     ctx.emit("payment_intent.payment_failed", v, None);
     let shown = render_for(ctx, pi);
-    the_decline_error(decline, shown, pm_json, &charge.id)
+    INTENT
+        .card_declined(decline, shown, pm_json)
+        .with("charge", json!(charge.id))
 }
 
 /// A successful attempt: the charge (captured or authorised), the PaymentIntent `succeeded` or
@@ -464,12 +389,7 @@ fn succeed(ctx: &mut Ctx, pi: &mut PaymentIntent, mut pm: PaymentMethod, three_d
     let charge = charges::create(ctx, pi, &pm, !manual, None, three_ds);
     match (&pi.customer, &pi.setup_future_usage) {
         (Some(customer), Some(_)) => {
-            if pm.customer.is_none() {
-                pm.customer = Some(customer.clone());
-                ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
-                let v = payment_methods::render(&pm);
-                ctx.emit("payment_method.attached", v, None);
-            }
+            attach_to_customer(ctx, &mut pm, customer);
             pm.set_up = true;
         }
         _ => {
@@ -525,7 +445,7 @@ pub fn confirm(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         "capture_method",
     ])?;
     let mut pi = get(ctx, id, "intent")?;
-    check_client_secret(ctx, &pi, params)?;
+    INTENT.check_client_secret(ctx, &pi.client_secret, params)?;
     let off_session = off_session_flag(params)?;
     run_confirm(ctx, &mut pi, params, off_session)?;
     let v = render_for(ctx, &pi);
@@ -536,7 +456,7 @@ pub fn confirm(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
 pub fn retrieve(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     params.allow(&["client_secret"])?;
     let pi = get(ctx, id, "intent")?;
-    check_client_secret(ctx, &pi, params)?;
+    INTENT.check_client_secret(ctx, &pi.client_secret, params)?;
     let v = render_for(ctx, &pi);
     ctx.answer(v, params)
 }
@@ -575,7 +495,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         "payment_method_types",
     ] {
         if params.has(field) && !open {
-            return Err(unexpected_state(format!(
+            return Err(INTENT.unexpected_state(format!(
                 "This PaymentIntent's {field} could not be updated because it has a status of {}. You may only update the \
                  {field} of a PaymentIntent with one of the following statuses: requires_payment_method, \
                  requires_confirmation, requires_action.",
@@ -651,7 +571,7 @@ pub fn capture(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     ])?;
     let mut pi = get(ctx, id, "intent")?;
     if pi.status != "requires_capture" {
-        return Err(unexpected_state(format!(
+        return Err(INTENT.unexpected_state(format!(
             "This PaymentIntent could not be captured because it has a status of {}. Only a PaymentIntent with one of the \
              following statuses may be captured: requires_capture.",
             pi.status
@@ -733,7 +653,7 @@ pub fn cancel(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     match pi.status.as_str() {
         "requires_payment_method" | "requires_capture" | "requires_confirmation" | "requires_action" | "processing" => {}
         s => {
-            return Err(unexpected_state(format!(
+            return Err(INTENT.unexpected_state(format!(
                 "You cannot cancel this PaymentIntent because it has a status of {s}. Only a PaymentIntent with one of the \
                  following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, \
                  requires_action, processing."
@@ -773,8 +693,7 @@ pub fn list_intents(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
 
 /// The 3-D Secure challenge was passed: the payment continues as Stripe's does.
 pub fn complete_3ds(ctx: &mut Ctx, pi: &mut PaymentIntent) -> ApiResult<()> {
-    let pm_id = pi.payment_method.clone().unwrap_or_default();
-    let pm = payment_methods::resolve(ctx, &pm_id, "payment_method")?;
+    let pm = challenged_payment_method(ctx, pi.payment_method.as_deref())?;
     succeed(ctx, pi, pm, true);
     Ok(())
 }
@@ -782,22 +701,12 @@ pub fn complete_3ds(ctx: &mut Ctx, pi: &mut PaymentIntent) -> ApiResult<()> {
 /// The 3-D Secure challenge was failed: `requires_payment_method` with
 /// `payment_intent_authentication_failure`.
 pub fn fail_3ds(ctx: &mut Ctx, pi: &mut PaymentIntent) -> ApiResult<()> {
-    let pm_id = pi.payment_method.clone().unwrap_or_default();
-    let mut pm = payment_methods::resolve(ctx, &pm_id, "payment_method")?;
-    if pm.customer.is_none() {
-        pm.consumed = true;
-        ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
-    }
+    let mut pm = challenged_payment_method(ctx, pi.payment_method.as_deref())?;
+    consume_unattached(ctx, &mut pm);
     pi.status = "requires_payment_method".into();
     pi.payment_method = None;
     pi.next_action = None;
-    pi.last_payment_error = Some(json!({
-        "code": "payment_intent_authentication_failure",
-        "doc_url": "https://stripe.com/docs/error-codes/payment-intent-authentication-failure",
-        "message": AUTH_FAILURE_MESSAGE,
-        "payment_method": payment_methods::render(&pm),
-        "type": "invalid_request_error",
-    }));
+    pi.last_payment_error = Some(INTENT.authentication_failure(&pm));
     let v = save(ctx, pi);
     ctx.emit("payment_intent.payment_failed", v, None);
     Ok(())

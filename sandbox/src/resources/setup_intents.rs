@@ -9,12 +9,33 @@ use crate::auth::KeyKind;
 use crate::cards::{self, Behavior};
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
+use crate::resources::intents::{
+    attach_to_customer, challenged_payment_method, consume_unattached, decline_error,
+    three_ds_action, without, Kind,
+};
 use crate::resources::{get_customer, payment_methods};
 use crate::state::{merge_metadata, Ctx, PaymentMethod, Render, SetupIntent, Store};
 use crate::table::{list, Query};
 
-const AUTH_FAILURE_MESSAGE: &str =
-    "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
+/// How Stripe's messages and codes name a SetupIntent.
+const INTENT: Kind = Kind {
+    object: "SetupIntent",
+    name: "setup_intent",
+    missing_payment_method:
+        "You cannot confirm this SetupIntent because it's missing a payment method. Update the \
+        SetupIntent with a payment method and then confirm it again.",
+};
+
+/// What a publishable key does not see: Stripe leaves out the server-side fields.
+const SERVER_SIDE: &[&str] = &[
+    "customer",
+    "metadata",
+    "on_behalf_of",
+    "application",
+    "mandate",
+    "single_use_mandate",
+    "payment_method_options",
+];
 
 /// Renders a SetupIntent like Stripe's object.
 pub fn render(si: &SetupIntent) -> Value {
@@ -53,24 +74,14 @@ impl Render for SetupIntent {
     }
 }
 
+/// What the caller sees: a publishable key less than the others.
 fn render_for(ctx: &Ctx, si: &SetupIntent) -> Value {
-    let mut v = render(si);
+    let v = render(si);
     if ctx.caller == KeyKind::Publishable {
-        if let Some(o) = v.as_object_mut() {
-            for k in [
-                "customer",
-                "metadata",
-                "on_behalf_of",
-                "application",
-                "mandate",
-                "single_use_mandate",
-                "payment_method_options",
-            ] {
-                o.remove(k);
-            }
-        }
+        without(v, SERVER_SIDE)
+    } else {
+        v
     }
-    v
 }
 
 /// The SetupIntent `id` of the caller's account.
@@ -86,20 +97,6 @@ pub fn get(ctx: &Ctx, id: &str) -> ApiResult<SetupIntent> {
 fn save(ctx: &mut Ctx, si: &SetupIntent) -> Value {
     ctx.store.setup_intents.insert(si.id.clone(), si.clone());
     render(si)
-}
-
-fn check_client_secret(ctx: &Ctx, si: &SetupIntent, params: &Params) -> ApiResult<()> {
-    if ctx.caller != KeyKind::Publishable {
-        return Ok(());
-    }
-    match params.str("client_secret")? {
-        Some(s) if s == si.client_secret => Ok(()),
-        Some(_) => Err(ApiError::invalid(
-            "The client_secret provided does not match the client_secret associated with the SetupIntent.",
-        )
-        .param("client_secret")),
-        None => Err(crate::auth::publishable_refused()),
-    }
 }
 
 fn usage(params: &Params) -> ApiResult<Option<String>> {
@@ -177,54 +174,9 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
     ctx.answer(v, params)
 }
 
-fn unexpected(message: String) -> ApiError {
-    ApiError::state(message, "setup_intent_unexpected_state")
-}
-
 fn run_confirm(ctx: &mut Ctx, si: &mut SetupIntent, params: &Params) -> ApiResult<()> {
-    match si.status.as_str() {
-        "requires_payment_method" | "requires_confirmation" | "requires_action" => {}
-        "succeeded" => {
-            return Err(unexpected(
-                "You cannot confirm this SetupIntent because it has already succeeded after being previously confirmed.".into(),
-            ))
-        }
-        s => {
-            return Err(unexpected(format!(
-                "You cannot confirm this SetupIntent because it has a status of {s}. Only a SetupIntent with one of the \
-                 following statuses may be confirmed: requires_confirmation, requires_payment_method, requires_action."
-            )))
-        }
-    }
-    let pm = if let Some(id) = params.str("payment_method")? {
-        payment_methods::resolve(ctx, id, "payment_method")?
-    } else if let Some(data) = params.object("payment_method_data")? {
-        let mut p = Params::new(data.clone());
-        for k in [
-            "payment_user_agent",
-            "time_on_page",
-            "guid",
-            "muid",
-            "sid",
-            "referrer",
-        ] {
-            p.take(k);
-        }
-        let v = payment_methods::create(ctx, &p)?;
-        let id = v["id"].as_str().unwrap_or_default().to_string();
-        payment_methods::resolve(ctx, &id, "payment_method_data")?
-    } else if let Some(id) = si.payment_method.clone() {
-        payment_methods::resolve(ctx, &id, "payment_method")?
-    } else {
-        return Err(unexpected(
-            "You cannot confirm this SetupIntent because it's missing a payment method. Update the SetupIntent with a \
-             payment method and then confirm it again."
-                .into(),
-        ));
-    };
-    if pm.consumed {
-        return Err(ApiError::invalid(payment_methods::REUSE_REFUSED).param("payment_method"));
-    }
+    INTENT.check_confirmable(&si.status)?;
+    let pm = INTENT.payment_method(ctx, params, si.payment_method.as_deref())?;
     if let (Some(owner), Some(c)) = (&pm.customer, &si.customer) {
         if owner != c {
             return Err(ApiError::invalid(
@@ -238,42 +190,21 @@ fn run_confirm(ctx: &mut Ctx, si: &mut SetupIntent, params: &Params) -> ApiResul
     match cards::details(&pm.card.number).behavior {
         Behavior::Decline(d) => {
             let mut pm = pm;
-            if pm.customer.is_none() {
-                pm.consumed = true;
-                ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
-            }
+            consume_unattached(ctx, &mut pm);
             let pm_json = payment_methods::render(&pm);
             si.status = "requires_payment_method".into();
             si.payment_method = None;
             si.next_action = None;
-            si.last_setup_error = Some(json!({
-                "code": d.code,
-                "decline_code": d.decline_code,
-                "doc_url": format!("https://stripe.com/docs/error-codes/{}", d.code.replace('_', "-")),
-                "message": d.message,
-                "payment_method": pm_json,
-                "type": "card_error",
-            }));
+            si.last_setup_error = Some(decline_error(d, &pm_json));
             let v = save(ctx, si);
             ctx.emit("setup_intent.setup_failed", v, None);
-            Err(ApiError::card(d.message, d.code)
-                .decline_code(d.decline_code)
-                .with("setup_intent", render_for(ctx, si))
-                .with("payment_method", pm_json)
-                .with("payment_method_type", json!("card")))
+            Err(INTENT.card_declined(d, render_for(ctx, si), pm_json))
         }
         b if b.needs_3ds() => {
-            let source = ctx.id("src_");
+            let next_action = three_ds_action(ctx, &si.id, &si.client_secret);
             si.status = "requires_action".into();
             si.last_setup_error = None;
-            si.next_action = Some(json!({
-                "type": "use_stripe_sdk",
-                "use_stripe_sdk": {
-                    "type": "three_d_secure_redirect",
-                    "stripe_js": format!("{}/v3/3ds/challenge.html?intent={}&client_secret={}", ctx.store.base_url, si.id, si.client_secret),
-                    "source": source,
-                },
-            }));
+            si.next_action = Some(next_action);
             let v = save(ctx, si);
             ctx.emit("setup_intent.requires_action", v, None);
             Ok(())
@@ -287,12 +218,7 @@ fn run_confirm(ctx: &mut Ctx, si: &mut SetupIntent, params: &Params) -> ApiResul
 
 fn succeed(ctx: &mut Ctx, si: &mut SetupIntent, mut pm: PaymentMethod) {
     if let Some(customer) = &si.customer {
-        if pm.customer.is_none() {
-            pm.customer = Some(customer.clone());
-            ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
-            let v = payment_methods::render(&pm);
-            ctx.emit("payment_method.attached", v, None);
-        }
+        attach_to_customer(ctx, &mut pm, customer);
     }
     pm.set_up = true;
     ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
@@ -316,7 +242,7 @@ pub fn confirm(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         "payment_method_options",
     ])?;
     let mut si = get(ctx, id)?;
-    check_client_secret(ctx, &si, params)?;
+    INTENT.check_client_secret(ctx, &si.client_secret, params)?;
     run_confirm(ctx, &mut si, params)?;
     let v = render_for(ctx, &si);
     ctx.answer(v, params)
@@ -326,7 +252,7 @@ pub fn confirm(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
 pub fn retrieve(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     params.allow(&["client_secret"])?;
     let si = get(ctx, id)?;
-    check_client_secret(ctx, &si, params)?;
+    INTENT.check_client_secret(ctx, &si.client_secret, params)?;
     let v = render_for(ctx, &si);
     ctx.answer(v, params)
 }
@@ -373,7 +299,7 @@ pub fn cancel(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     params.allow(&["cancellation_reason"])?;
     let mut si = get(ctx, id)?;
     if matches!(si.status.as_str(), "succeeded" | "canceled") {
-        return Err(unexpected(format!(
+        return Err(INTENT.unexpected_state(format!(
             "You cannot cancel this SetupIntent because it has a status of {}. Only a SetupIntent with one of the following \
              statuses may be canceled: requires_payment_method, requires_confirmation, requires_action, processing.",
             si.status
@@ -416,26 +342,18 @@ pub fn list_intents(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
 
 /// The 3-D Secure challenge was passed.
 pub fn complete_3ds(ctx: &mut Ctx, si: &mut SetupIntent) -> ApiResult<()> {
-    let pm_id = si.payment_method.clone().unwrap_or_default();
-    let pm = payment_methods::resolve(ctx, &pm_id, "payment_method")?;
+    let pm = challenged_payment_method(ctx, si.payment_method.as_deref())?;
     succeed(ctx, si, pm);
     Ok(())
 }
 
 /// The 3-D Secure challenge was failed.
 pub fn fail_3ds(ctx: &mut Ctx, si: &mut SetupIntent) -> ApiResult<()> {
-    let pm_id = si.payment_method.clone().unwrap_or_default();
-    let pm = payment_methods::resolve(ctx, &pm_id, "payment_method")?;
+    let pm = challenged_payment_method(ctx, si.payment_method.as_deref())?;
     si.status = "requires_payment_method".into();
     si.payment_method = None;
     si.next_action = None;
-    si.last_setup_error = Some(json!({
-        "code": "setup_intent_authentication_failure",
-        "doc_url": "https://stripe.com/docs/error-codes/setup-intent-authentication-failure",
-        "message": AUTH_FAILURE_MESSAGE,
-        "payment_method": payment_methods::render(&pm),
-        "type": "invalid_request_error",
-    }));
+    si.last_setup_error = Some(INTENT.authentication_failure(&pm));
     let v = save(ctx, si);
     ctx.emit("setup_intent.setup_failed", v, None);
     Ok(())
