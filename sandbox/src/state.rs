@@ -805,56 +805,27 @@ impl Store {
 
     /// Renders the object with `id` if it belongs to `account` (for `expand[]`).
     pub fn render_id(&self, account: &str, id: &str) -> Option<Value> {
-        let prefix = id.split('_').next().unwrap_or_default();
-        let v = match prefix {
-            "pi" => self
-                .payment_intents
-                .get(id)
-                .filter(|x| x.account == account)
-                .map(|x| x.render(self)),
-            "ch" => self
-                .charges
-                .get(id)
-                .filter(|x| x.account == account)
-                .map(|x| x.render(self)),
-            "pm" => self
-                .payment_methods
-                .get(id)
-                .filter(|x| x.account == account)
-                .map(|x| x.render(self)),
-            "cus" => self
-                .customers
-                .get(id)
-                .filter(|x| x.account == account)
-                .map(|x| x.render(self)),
-            "seti" => self
-                .setup_intents
-                .get(id)
-                .filter(|x| x.account == account)
-                .map(|x| x.render(self)),
-            "re" => self
-                .refunds
-                .get(id)
-                .filter(|x| x.account == account)
-                .map(|x| x.render(self)),
-            "txn" => self
-                .balance_transactions
-                .get(id)
-                .filter(|x| x.account == account)
-                .map(|x| x.render(self)),
-            "dp" => self
-                .disputes
-                .get(id)
-                .filter(|x| x.account == account)
-                .map(|x| x.render(self)),
-            "evt" => self
-                .events
-                .get(id)
-                .filter(|x| x.account == account)
-                .map(|x| x.render(self)),
+        // The object of that table with this id, if it is the account's, rendered.
+        macro_rules! own {
+            ($table:ident) => {
+                self.$table
+                    .get(id)
+                    .filter(|x| x.account == account)
+                    .map(|x| x.render(self))
+            };
+        }
+        match id.split('_').next().unwrap_or_default() {
+            "pi" => own!(payment_intents),
+            "ch" => own!(charges),
+            "pm" => own!(payment_methods),
+            "cus" => own!(customers),
+            "seti" => own!(setup_intents),
+            "re" => own!(refunds),
+            "txn" => own!(balance_transactions),
+            "dp" => own!(disputes),
+            "evt" => own!(events),
             _ => None,
-        };
-        v
+        }
     }
 
     /// Applies `expand[]` paths (`latest_charge`, `latest_charge.balance_transaction`,
