@@ -918,6 +918,16 @@ impl Ctx<'_> {
     }
 }
 
+/// The `metadata` of an update endpoint: an empty one clears the object's metadata, any other
+/// is merged into it ([`merge_metadata`]).
+pub fn update_metadata(target: &mut Map<String, Value>, update: Map<String, Value>) {
+    if update.is_empty() {
+        *target = Map::new();
+    } else {
+        merge_metadata(target, update);
+    }
+}
+
 /// A metadata update: keys with an empty value are removed, others set.
 pub fn merge_metadata(target: &mut Map<String, Value>, update: Map<String, Value>) {
     for (k, v) in update {

@@ -2,13 +2,13 @@
 //! capture), captured in full or in part, released on cancel or expiry, refunded; `GET
 //! /v1/charges/{id}`, `GET /v1/charges?payment_intent=`, `POST /v1/charges/{id}` (update).
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::cards::Decline;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{balance_transactions, card_details, previous_attributes};
-use crate::state::{merge_metadata, Charge, Ctx, PaymentIntent, PaymentMethod, Render, Store};
+use crate::state::{update_metadata, Charge, Ctx, PaymentIntent, PaymentMethod, Render, Store};
 use crate::table::{list, Query};
 
 /// Renders a charge like Stripe's charge object.
@@ -310,11 +310,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         c.receipt_email = params.str("receipt_email")?.map(String::from);
     }
     if let Some(m) = params.metadata()? {
-        if m.is_empty() {
-            c.metadata = Map::new();
-        } else {
-            merge_metadata(&mut c.metadata, m);
-        }
+        update_metadata(&mut c.metadata, m);
     }
     let v = save(ctx, &c);
     let prev = previous_attributes(&before, &v);

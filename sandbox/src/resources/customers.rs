@@ -1,12 +1,12 @@
 //! Customers: create, retrieve, update, delete, list (`?email=`), and their PaymentMethods
 //! (`GET /v1/customers/{id}/payment_methods`).
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{empty_address, get_customer, payment_methods, previous_attributes};
-use crate::state::{merge_metadata, Ctx, Customer, Render, Store};
+use crate::state::{update_metadata, Ctx, Customer, Render, Store};
 use crate::table::{list, Query};
 
 /// Renders a customer like Stripe's customer object.
@@ -150,11 +150,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         }
     }
     if let Some(m) = params.metadata()? {
-        if m.is_empty() {
-            c.metadata = Map::new();
-        } else {
-            merge_metadata(&mut c.metadata, m);
-        }
+        update_metadata(&mut c.metadata, m);
     }
     if let Some(pm) = params.str("payment_method")? {
         payment_methods::attach_to(ctx, pm, id, "payment_method")?;

@@ -4,7 +4,7 @@
 //! PaymentIntent, 3-D Secure `requires_action` with `next_action`), the 3-D Secure challenge's
 //! completion or failure, and the expiry of authorised, uncaptured PaymentIntents after 7 days.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::auth::KeyKind;
 use crate::cards::{self, Behavior, Decline};
@@ -16,7 +16,9 @@ use crate::resources::intents::{
     three_ds_action, without, Kind,
 };
 use crate::resources::{charges, disputes, get_customer, payment_methods};
-use crate::state::{merge_metadata, Ctx, PaymentIntent, PaymentMethod, Render, RequestInfo, Store};
+use crate::state::{
+    merge_metadata, update_metadata, Ctx, PaymentIntent, PaymentMethod, Render, RequestInfo, Store,
+};
 use crate::table::{list, Query};
 
 /// An uncaptured authorisation lasts this long (Stripe: 7 days for online card payments).
@@ -544,11 +546,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         pi.statement_descriptor = params.str("statement_descriptor")?.map(String::from);
     }
     if let Some(m) = params.metadata()? {
-        if m.is_empty() {
-            pi.metadata = Map::new();
-        } else {
-            merge_metadata(&mut pi.metadata, m);
-        }
+        update_metadata(&mut pi.metadata, m);
     }
     if let Some(pm) = params.str("payment_method")? {
         pi.payment_method = Some(payment_methods::resolve(ctx, pm, "payment_method")?.id);

@@ -12,7 +12,7 @@ use crate::clock::year_month;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::{missing, Params};
 use crate::resources::{card_details, empty_address, get_customer, previous_attributes, tokens};
-use crate::state::{merge_metadata, CardInfo, Ctx, PaymentMethod, Render, Store};
+use crate::state::{update_metadata, CardInfo, Ctx, PaymentMethod, Render, Store};
 use crate::table::{list, Query};
 
 /// Stripe's message when a consumed PaymentMethod is used for a payment.
@@ -188,11 +188,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         pm.billing_details = Arc::new(Value::Object(merged));
     }
     if let Some(m) = params.metadata()? {
-        if m.is_empty() {
-            pm.metadata = Map::new();
-        } else {
-            merge_metadata(&mut pm.metadata, m);
-        }
+        update_metadata(&mut pm.metadata, m);
     }
     if let Some(card) = params.object("card")? {
         if let Some(m) = card

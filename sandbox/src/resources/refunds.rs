@@ -3,13 +3,13 @@
 //! charge answers `charge_already_refunded`), retrieve, update, list. The charge's
 //! `amount_refunded` and `refunded` follow.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::currency;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{balance_transactions, charges, previous_attributes};
-use crate::state::{merge_metadata, Ctx, Refund, Render, Store};
+use crate::state::{update_metadata, Ctx, Refund, Render, Store};
 use crate::table::{list, Query};
 
 /// Renders a refund like Stripe's refund object.
@@ -212,11 +212,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     let mut r = get(ctx, id)?;
     let before = render(&r);
     if let Some(m) = params.metadata()? {
-        if m.is_empty() {
-            r.metadata = Map::new();
-        } else {
-            merge_metadata(&mut r.metadata, m);
-        }
+        update_metadata(&mut r.metadata, m);
     }
     ctx.store.refunds.insert(id.to_string(), r.clone());
     let v = render(&r);

@@ -3,7 +3,7 @@
 //! 3155/3184/3220 cards, declines as 402 `card_error` with the SetupIntent), cancel, list; the
 //! challenge's completion (PaymentMethod attached and set up for off-session use) or failure.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::auth::KeyKind;
 use crate::cards::{self, Behavior};
@@ -14,7 +14,7 @@ use crate::resources::intents::{
     three_ds_action, without, Kind,
 };
 use crate::resources::{get_customer, payment_methods};
-use crate::state::{merge_metadata, Ctx, PaymentMethod, Render, SetupIntent, Store};
+use crate::state::{update_metadata, Ctx, PaymentMethod, Render, SetupIntent, Store};
 use crate::table::{list, Query};
 
 /// How Stripe's messages and codes name a SetupIntent.
@@ -277,11 +277,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         si.description = params.str("description")?.map(String::from);
     }
     if let Some(m) = params.metadata()? {
-        if m.is_empty() {
-            si.metadata = Map::new();
-        } else {
-            merge_metadata(&mut si.metadata, m);
-        }
+        update_metadata(&mut si.metadata, m);
     }
     if let Some(pm) = params.str("payment_method")? {
         si.payment_method = Some(payment_methods::resolve(ctx, pm, "payment_method")?.id);

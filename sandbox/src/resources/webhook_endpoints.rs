@@ -1,11 +1,11 @@
 //! Webhook endpoints: create (`url`, `enabled_events[]`; the `secret` is returned only then),
 //! list, retrieve, update, delete.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::state::{merge_metadata, Ctx, WebhookEndpoint};
+use crate::state::{update_metadata, Ctx, WebhookEndpoint};
 use crate::table::{list, Query};
 
 /// The event types the sandbox emits (and accepts in `enabled_events`, besides `*`).
@@ -166,11 +166,7 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         e.description = params.str("description")?.map(String::from);
     }
     if let Some(m) = params.metadata()? {
-        if m.is_empty() {
-            e.metadata = Map::new();
-        } else {
-            merge_metadata(&mut e.metadata, m);
-        }
+        update_metadata(&mut e.metadata, m);
     }
     if let Some(disabled) = params.bool("disabled")? {
         e.status = if disabled { "disabled" } else { "enabled" }.into();
