@@ -1,7 +1,8 @@
 //! The `/v1` REST pipeline, in Stripe's order: parse the form, route, authenticate the key
 //! (publishable keys only on Stripe.js's endpoints, restricted keys by permission), apply the
 //! idempotency layer, inject faults before, execute, save for replay, inject faults after, and
-//! answer with `Request-Id` (and `Idempotent-Replayed` on replays).
+//! answer with `Request-Id` (and `Idempotent-Replayed` on replays), or mark the answer for the
+//! server to close the connection instead ([`ResetConnection`]).
 
 use std::sync::Arc;
 use std::time::Duration;

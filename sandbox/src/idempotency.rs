@@ -3,7 +3,8 @@
 //! errors alike, but not parameter-validation failures) and replayed with
 //! `Idempotent-Replayed: true`; the same key with other parameters or another endpoint is an
 //! `idempotency_error`; a second request while the first is still running gets 409
-//! `idempotency_key_in_use`. Records are pruned after 24 hours of sandbox time.
+//! `idempotency_key_in_use`. Records are pruned after 24 hours of sandbox time. The store holds
+//! them as one [`IdemRecords`].
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;

@@ -8,6 +8,14 @@
 //!
 //! Start one in-process with [`Sandbox::start`] (port 0 is fine; each instance is independent and
 //! starts in milliseconds), or run the `stripe-sandbox` binary.
+//!
+//! The modules, from the top; imports point down this list (and one way within a line):
+//! - [`server`]: the HTTP routes and accept loop, over [`api`] (the `/v1` pipeline),
+//!   [`control`] (`/_sandbox/`) and [`webhook_worker`] (sending webhooks);
+//! - [`shared`]: the handle those share;
+//! - [`resources`]: Stripe's objects as the API renders them, and their operations;
+//! - [`state`] (the store), with [`idempotency`], [`webhooks`] and [`table`];
+//! - [`auth`], [`cards`], [`clock`], [`currency`], [`errors`], [`faults`], [`form`], [`assets`].
 
 #![deny(missing_docs)]
 #![recursion_limit = "256"]

@@ -1,6 +1,8 @@
-//! The sandbox's in-memory state: accounts and keys, every Stripe object it holds, events and
-//! their pending webhook deliveries, idempotency records, fault rules and counters. One `Store`
-//! behind a mutex; operations get a [`Ctx`] that knows the account, the clock and the request.
+//! The sandbox's in-memory state: accounts and keys, every Stripe object it holds (one [`Table`]
+//! each), events and their pending webhook deliveries, idempotency records, fault rules and
+//! counters. One `Store` behind a mutex; operations get a [`Ctx`] that knows the account, the
+//! clock and the request. `expand[]` renders objects through the [`Render`] trait, which each
+//! resource module implements, so the store imports none of them.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;

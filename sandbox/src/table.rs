@@ -2,7 +2,8 @@
 //! keep every request's cost independent of how many objects the sandbox holds: by id, by
 //! creation order (lists, and trimming the oldest), by one grouping field (a charge's
 //! PaymentIntent, a PaymentMethod's customer), and by due time (authorisations that expire).
-//! Also Stripe's list answer, paged from those indexes, rendering only the page.
+//! Also Stripe's list answer, paged from those indexes, rendering only the page, and the
+//! `record!` macro that tells a table about an object type.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
