@@ -465,6 +465,18 @@ impl CheckoutStatus {
         }
     }
 
+    /// Whether a checkout in this state holds the client's money (paid or authorised,
+    /// refunded or not).
+    pub fn is_settled(self) -> bool {
+        matches!(
+            self,
+            CheckoutStatus::Paid
+                | CheckoutStatus::Authorized
+                | CheckoutStatus::PartiallyRefunded
+                | CheckoutStatus::Refunded
+        )
+    }
+
     /// True for states nothing can leave.
     pub fn is_final(self) -> bool {
         CheckoutStatus::ALL

@@ -29,6 +29,14 @@ macro_rules! error_codes {
                 }
             }
 
+            /// Parses [`ErrorCode::as_str`]'s form (a stored code).
+            pub fn parse(s: &str) -> Option<ErrorCode> {
+                match s {
+                    $($code => Some(ErrorCode::$variant),)*
+                    _ => None,
+                }
+            }
+
             /// The HTTP status the server answers with for this code.
             pub const fn http_status(self) -> u16 {
                 match self {

@@ -326,7 +326,7 @@ fn print_integration(v: &IntegrationView) {
     println!("active:       {}", if v.active { "yes" } else { "no" });
     let status = match &v.status_reason {
         Some(r) => format!("error: {} ({})", r.message, r.code),
-        None => format!("{:?}", v.status).to_lowercase(),
+        None => v.status.as_str().to_owned(),
     };
     println!("status:       {status}");
     if let Some(a) = &v.account {
@@ -334,7 +334,7 @@ fn print_integration(v: &IntegrationView) {
             "account:      {} ({}, {})",
             a.id,
             a.country.as_deref().unwrap_or("?"),
-            a.default_currency.as_deref().unwrap_or("?")
+            a.default_currency.map_or("?", |c| c.code())
         );
     }
     println!("keys:         {} / {}", v.publishable_key, v.secret_key);
@@ -342,7 +342,7 @@ fn print_integration(v: &IntegrationView) {
     if let Some(s) = &v.webhook.signing_secret {
         println!(
             "webhook:      {s} ({})",
-            v.webhook.secret_source.as_deref().unwrap_or("?")
+            v.webhook.secret_source.map_or("?", |s| s.as_str())
         );
     }
     for w in &v.warnings {

@@ -19,11 +19,13 @@ pub mod domain;
 pub mod error;
 pub mod limits;
 pub mod metrics;
+pub mod model;
 pub mod routes;
 pub mod secrets;
 pub mod state;
 pub mod stripe;
 pub mod telemetry;
+pub mod webhook_secrets;
 
 pub use app::{app, serve, serve_with, RunningServer, StartError};
 pub use config::Config;

@@ -11,11 +11,11 @@ use url::Url;
 use crate::admin::throttle::Throttle;
 use crate::config::Config;
 use crate::db::Db;
-use crate::domain::integrations::WebhookSecretsCache;
 use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 use crate::secrets::{Cipher, MasterKey};
 use crate::stripe::{ClientConfig, StripeClient};
+use crate::webhook_secrets::WebhookSecretsCache;
 
 /// Shared state; cheap to clone.
 #[derive(Clone, Debug)]

@@ -11,8 +11,11 @@ use futures::future::BoxFuture;
 use sqlx::any::AnyRow;
 use sqlx::AnyPool;
 
+use slotpay_core::{CardBrand, CheckoutStatus, Currency, Last4, Money};
+
 use super::batch::{all_failed, placeholders};
-use super::{col, Db, DbError};
+use super::{col, corrupt, parsed_col, parsed_opt_col, Db, DbError};
+use crate::model::{CaptureMethod, CardSummary, CheckoutSource, Lease, LeaseHolder, SavedCard};
 
 const TABLE: &str = "checkouts";
 pub(crate) const COLUMNS: &str = "token, merchant_id, service_id, source, amount, currency, \
@@ -23,8 +26,9 @@ pub(crate) const COLUMNS: &str = "token, merchant_id, service_id, source, amount
     last_error_message, synced_at, version, created_at, updated_at, authorized_at, paid_at, \
     canceled_at";
 
-/// A checkout as stored. Strings hold the domain's wire forms (`"paid"`, `"manual"`).
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+/// A checkout as stored, parsed: every status, method, currency and group of columns is the
+/// type that holds it (a row whose values do not parse is [`DbError::Corrupt`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckoutRecord {
     /// `cs_...`: the public, unguessable handle.
     pub token: String,
@@ -32,12 +36,10 @@ pub struct CheckoutRecord {
     pub merchant_id: String,
     /// The service it was made for, if any.
     pub service_id: Option<String>,
-    /// `platform` (the platform API) or `catalogue` (the script-tag embed).
-    pub source: String,
-    /// Minor units.
-    pub amount: i64,
-    /// Lowercase currency code.
-    pub currency: String,
+    /// Who made it.
+    pub source: CheckoutSource,
+    /// What the client pays.
+    pub amount: Money,
     /// What is paid for.
     pub description: String,
     /// The platform's booking reference.
@@ -46,42 +48,33 @@ pub struct CheckoutRecord {
     pub customer_email: Option<String>,
     /// Created as a payment link.
     pub is_link: bool,
-    /// `automatic` or `manual`.
-    pub capture_method: String,
-    /// The cancellation fee the client may agree to (saving the card), in minor units.
+    /// Taken at once, or authorised and captured later.
+    pub capture_method: CaptureMethod,
+    /// The cancellation fee the client may agree to (saving the card), in minor units of
+    /// the checkout's currency.
     pub fee_offer_amount: Option<i64>,
-    /// Core's `CheckoutStatus` wire form.
-    pub status: String,
+    /// Where it is (as stored: see `domain::checkouts::effective_status` for expiry).
+    pub status: CheckoutStatus,
     /// Unix seconds after which it cannot be paid.
     pub expires_at: Option<i64>,
     /// `pi_...` (UNIQUE).
     pub payment_intent_id: Option<String>,
-    /// The lease of the attempt talking to Stripe ends then (unix seconds).
-    pub lease_until: Option<i64>,
-    /// The attempt holding the lease (0: an admin operation).
-    pub lease_attempt: Option<i64>,
-    /// The status the lease was taken from (given back when the attempt ends unresolved).
-    pub lease_from: Option<String>,
+    /// The operation talking to Stripe about it, if one holds it.
+    pub lease: Option<Lease>,
     /// `ch_...`.
     pub charge_id: Option<String>,
-    /// `visa`, ...
-    pub card_brand: Option<String>,
-    /// Last 4 digits.
-    pub card_last4: Option<String>,
+    /// The card that paid.
+    pub card: Option<CardSummary>,
     /// Authorised (manual capture), minor units.
     pub amount_authorized: i64,
     /// Captured, minor units.
     pub amount_captured: i64,
     /// Refunded or reserved for a refund in flight, minor units.
     pub amount_refunded: i64,
-    /// Stripe's fee, when known.
-    pub stripe_fee: Option<i64>,
-    /// Currency of the fee (the settlement currency).
-    pub stripe_fee_currency: Option<String>,
-    /// `cus_...` of a saved card.
-    pub customer_id: Option<String>,
-    /// `pm_...` saved for a cancellation fee.
-    pub saved_payment_method: Option<String>,
+    /// Stripe's fee, in the account's settlement currency, when known.
+    pub stripe_fee: Option<Money>,
+    /// The card saved for a cancellation fee.
+    pub saved_card: Option<SavedCard>,
     /// Code of the last failed attempt.
     pub last_error_code: Option<String>,
     /// Decline code of the last failed attempt.
@@ -105,36 +98,144 @@ pub struct CheckoutRecord {
     pub canceled_at: Option<i64>,
 }
 
+impl CheckoutRecord {
+    /// A new, open checkout (version 1), made `now`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        token: String,
+        merchant_id: String,
+        source: CheckoutSource,
+        amount: Money,
+        description: String,
+        capture_method: CaptureMethod,
+        expires_at: i64,
+        now: i64,
+    ) -> CheckoutRecord {
+        CheckoutRecord {
+            token,
+            merchant_id,
+            service_id: None,
+            source,
+            amount,
+            description,
+            booking_ref: None,
+            customer_email: None,
+            is_link: false,
+            capture_method,
+            fee_offer_amount: None,
+            status: CheckoutStatus::Open,
+            expires_at: Some(expires_at),
+            payment_intent_id: None,
+            lease: None,
+            charge_id: None,
+            card: None,
+            amount_authorized: 0,
+            amount_captured: 0,
+            amount_refunded: 0,
+            stripe_fee: None,
+            saved_card: None,
+            last_error_code: None,
+            last_decline_code: None,
+            last_error_message: None,
+            synced_at: 0,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            authorized_at: None,
+            paid_at: None,
+            canceled_at: None,
+        }
+    }
+
+    /// What remains refundable, in minor units.
+    pub fn refundable(&self) -> i64 {
+        (self.amount_captured - self.amount_refunded).max(0)
+    }
+
+    /// Whether `holder` holds the checkout's lease (it may have run out: nobody took it
+    /// over yet).
+    pub fn is_held_by(&self, holder: LeaseHolder) -> bool {
+        self.status == CheckoutStatus::Processing && self.lease.is_some_and(|l| l.holder == holder)
+    }
+
+    /// Ends the lease, giving back the status it was taken from.
+    pub fn give_back_lease(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            self.status = lease.from;
+        }
+    }
+}
+
 pub(crate) fn from_row(row: &AnyRow) -> Result<CheckoutRecord, DbError> {
+    let currency = parsed_col(row, TABLE, "currency", |s| Currency::parse(s).ok())?;
+    let lease = match (
+        col::<Option<i64>>(row, TABLE, "lease_until")?,
+        col::<Option<i64>>(row, TABLE, "lease_attempt")?,
+        col::<Option<String>>(row, TABLE, "lease_from")?,
+    ) {
+        (None, None, None) => None,
+        (Some(until), Some(attempt), Some(from)) => Some(Lease {
+            until,
+            holder: LeaseHolder::from_number(attempt)
+                .ok_or_else(|| corrupt(TABLE, format!("lease_attempt {attempt}")))?,
+            from: CheckoutStatus::parse(&from)
+                .ok_or_else(|| corrupt(TABLE, format!("lease_from {from}")))?,
+        }),
+        _ => return Err(corrupt(TABLE, "a lease with some of its columns empty")),
+    };
+    let card = match (
+        col::<Option<String>>(row, TABLE, "card_brand")?,
+        col::<Option<String>>(row, TABLE, "card_last4")?,
+    ) {
+        (Some(brand), Some(last4)) => Some(CardSummary {
+            brand: CardBrand::from_stripe(&brand),
+            last4: Last4::parse(&last4).map_err(|_| corrupt(TABLE, "card_last4"))?,
+        }),
+        _ => None,
+    };
+    let stripe_fee = match (
+        col::<Option<i64>>(row, TABLE, "stripe_fee")?,
+        parsed_opt_col(row, TABLE, "stripe_fee_currency", |s| {
+            Currency::parse(s).ok()
+        })?,
+    ) {
+        (Some(fee), Some(currency)) => Some(Money::from_minor(fee, currency)),
+        (None, _) => None,
+        (Some(_), None) => return Err(corrupt(TABLE, "stripe_fee without its currency")),
+    };
+    let saved_card = match (
+        col::<Option<String>>(row, TABLE, "customer_id")?,
+        col::<Option<String>>(row, TABLE, "saved_payment_method")?,
+    ) {
+        (Some(customer), Some(payment_method)) => Some(SavedCard {
+            customer,
+            payment_method,
+        }),
+        _ => None,
+    };
     Ok(CheckoutRecord {
         token: col(row, TABLE, "token")?,
         merchant_id: col(row, TABLE, "merchant_id")?,
         service_id: col(row, TABLE, "service_id")?,
-        source: col(row, TABLE, "source")?,
-        amount: col(row, TABLE, "amount")?,
-        currency: col(row, TABLE, "currency")?,
+        source: parsed_col(row, TABLE, "source", CheckoutSource::parse)?,
+        amount: Money::from_minor(col(row, TABLE, "amount")?, currency),
         description: col(row, TABLE, "description")?,
         booking_ref: col(row, TABLE, "booking_ref")?,
         customer_email: col(row, TABLE, "customer_email")?,
         is_link: col::<i64>(row, TABLE, "is_link")? != 0,
-        capture_method: col(row, TABLE, "capture_method")?,
+        capture_method: parsed_col(row, TABLE, "capture_method", CaptureMethod::parse)?,
         fee_offer_amount: col(row, TABLE, "fee_offer_amount")?,
-        status: col(row, TABLE, "status")?,
+        status: parsed_col(row, TABLE, "status", CheckoutStatus::parse)?,
         expires_at: col(row, TABLE, "expires_at")?,
         payment_intent_id: col(row, TABLE, "payment_intent_id")?,
-        lease_until: col(row, TABLE, "lease_until")?,
-        lease_attempt: col(row, TABLE, "lease_attempt")?,
-        lease_from: col(row, TABLE, "lease_from")?,
+        lease,
         charge_id: col(row, TABLE, "charge_id")?,
-        card_brand: col(row, TABLE, "card_brand")?,
-        card_last4: col(row, TABLE, "card_last4")?,
+        card,
         amount_authorized: col(row, TABLE, "amount_authorized")?,
         amount_captured: col(row, TABLE, "amount_captured")?,
         amount_refunded: col(row, TABLE, "amount_refunded")?,
-        stripe_fee: col(row, TABLE, "stripe_fee")?,
-        stripe_fee_currency: col(row, TABLE, "stripe_fee_currency")?,
-        customer_id: col(row, TABLE, "customer_id")?,
-        saved_payment_method: col(row, TABLE, "saved_payment_method")?,
+        stripe_fee,
+        saved_card,
         last_error_code: col(row, TABLE, "last_error_code")?,
         last_decline_code: col(row, TABLE, "last_decline_code")?,
         last_error_message: col(row, TABLE, "last_error_message")?,
@@ -152,7 +253,7 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<CheckoutRecord, DbError> {
 #[derive(Clone, Debug, Default)]
 pub struct CheckoutFilter {
     /// Stored statuses (any when empty).
-    pub statuses: Vec<String>,
+    pub statuses: Vec<CheckoutStatus>,
     /// Created at or after (unix seconds).
     pub from: Option<i64>,
     /// Created before (unix seconds).
@@ -211,16 +312,16 @@ impl Db {
         .bind(&r.token)
         .bind(&r.merchant_id)
         .bind(&r.service_id)
-        .bind(&r.source)
-        .bind(r.amount)
-        .bind(&r.currency)
+        .bind(r.source.as_str())
+        .bind(r.amount.minor())
+        .bind(r.amount.currency().code())
         .bind(&r.description)
         .bind(&r.booking_ref)
         .bind(&r.customer_email)
         .bind(i64::from(r.is_link))
-        .bind(&r.capture_method)
+        .bind(r.capture_method.as_str())
         .bind(r.fee_offer_amount)
-        .bind(&r.status)
+        .bind(r.status.as_str())
         .bind(r.expires_at)
         .bind(r.created_at)
         .execute(&self.pool)
@@ -280,28 +381,28 @@ impl Db {
              WHERE token = $1 AND version = $32",
         )
         .bind(&r.token)
-        .bind(r.amount)
-        .bind(&r.currency)
+        .bind(r.amount.minor())
+        .bind(r.amount.currency().code())
         .bind(&r.description)
         .bind(&r.booking_ref)
         .bind(&r.customer_email)
-        .bind(&r.capture_method)
+        .bind(r.capture_method.as_str())
         .bind(r.fee_offer_amount)
-        .bind(&r.status)
+        .bind(r.status.as_str())
         .bind(r.expires_at)
         .bind(&r.payment_intent_id)
-        .bind(r.lease_until)
-        .bind(r.lease_attempt)
-        .bind(&r.lease_from)
+        .bind(r.lease.map(|l| l.until))
+        .bind(r.lease.map(|l| l.holder.number()))
+        .bind(r.lease.map(|l| l.from.as_str()))
         .bind(&r.charge_id)
-        .bind(&r.card_brand)
-        .bind(&r.card_last4)
+        .bind(r.card.as_ref().map(|c| c.brand.as_str()))
+        .bind(r.card.as_ref().map(|c| c.last4.as_str()))
         .bind(r.amount_authorized)
         .bind(r.amount_captured)
-        .bind(r.stripe_fee)
-        .bind(&r.stripe_fee_currency)
-        .bind(&r.customer_id)
-        .bind(&r.saved_payment_method)
+        .bind(r.stripe_fee.map(|f| f.minor()))
+        .bind(r.stripe_fee.map(|f| f.currency().code()))
+        .bind(r.saved_card.as_ref().map(|c| c.customer.as_str()))
+        .bind(r.saved_card.as_ref().map(|c| c.payment_method.as_str()))
         .bind(&r.last_error_code)
         .bind(&r.last_decline_code)
         .bind(&r.last_error_message)
@@ -328,7 +429,7 @@ impl Db {
         }
     }
 
-    /// Takes the lease of a checkout for `attempt` until `until`, if the row is still at
+    /// Takes the lease of a checkout for `holder` until `until`, if the row is still at
     /// `version` and can be paid (open, failed, waiting for 3-D Secure) or its lease ran out
     /// (`lease_until < now`). The status becomes `processing`; the status it had is kept in
     /// `lease_from`. One conditional update, so two instances cannot both hold it; it
@@ -337,7 +438,7 @@ impl Db {
         &self,
         token: &str,
         version: i64,
-        attempt: i64,
+        holder: LeaseHolder,
         until: i64,
         now: i64,
     ) -> Result<Option<CheckoutRecord>, DbError> {
@@ -354,7 +455,7 @@ impl Db {
         ))
         .bind(token)
         .bind(version)
-        .bind(attempt)
+        .bind(holder.number())
         .bind(until)
         .bind(now)
         .fetch_optional(&self.pool)
@@ -400,7 +501,7 @@ impl Db {
         }
         let mut q = sqlx::query(&sql).bind(merchant_id);
         for s in &filter.statuses {
-            q = q.bind(s);
+            q = q.bind(s.as_str());
         }
         if let Some(v) = filter.from {
             q = q.bind(v);
@@ -425,7 +526,7 @@ impl Db {
     /// reconciler's work list).
     pub async fn checkouts_in(
         &self,
-        statuses: &[&str],
+        statuses: &[CheckoutStatus],
         updated_before: i64,
         limit: i64,
     ) -> Result<Vec<CheckoutRecord>, DbError> {
@@ -437,7 +538,7 @@ impl Db {
         );
         let mut q = sqlx::query(&sql).bind(updated_before).bind(limit);
         for s in statuses {
-            q = q.bind(*s);
+            q = q.bind(s.as_str());
         }
         let rows = q.fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()

@@ -3,7 +3,10 @@
 
 use sqlx::any::AnyRow;
 
-use super::{col, Db, DbError};
+use slotpay_core::{Currency, Money};
+
+use super::{col, parsed_col, Db, DbError};
+use crate::stripe::DisputeStatus;
 
 const TABLE: &str = "disputes";
 const COLUMNS: &str = "id, merchant_id, checkout_token, charge_id, amount, currency, reason, \
@@ -20,14 +23,12 @@ pub struct DisputeRecord {
     pub checkout_token: Option<String>,
     /// `ch_...`.
     pub charge_id: String,
-    /// Minor units.
-    pub amount: i64,
-    /// Lowercase currency.
-    pub currency: String,
+    /// The disputed amount.
+    pub amount: Money,
     /// Stripe's reason.
     pub reason: Option<String>,
     /// Stripe's status.
-    pub status: String,
+    pub status: DisputeStatus,
     /// When it was opened (Stripe's `created`).
     pub stripe_created: i64,
     /// `created` of the event that set the status.
@@ -42,19 +43,16 @@ fn from_row(row: &AnyRow) -> Result<DisputeRecord, DbError> {
         merchant_id: col(row, TABLE, "merchant_id")?,
         checkout_token: col(row, TABLE, "checkout_token")?,
         charge_id: col(row, TABLE, "charge_id")?,
-        amount: col(row, TABLE, "amount")?,
-        currency: col(row, TABLE, "currency")?,
+        amount: Money::from_minor(
+            col(row, TABLE, "amount")?,
+            parsed_col(row, TABLE, "currency", |s| Currency::parse(s).ok())?,
+        ),
         reason: col(row, TABLE, "reason")?,
-        status: col(row, TABLE, "status")?,
+        status: DisputeStatus::parse(&col::<String>(row, TABLE, "status")?),
         stripe_created: col(row, TABLE, "stripe_created")?,
         event_created: col(row, TABLE, "event_created")?,
         updated_at: col(row, TABLE, "updated_at")?,
     })
-}
-
-/// Whether a dispute status is final.
-pub fn is_final_dispute_status(status: &str) -> bool {
-    matches!(status, "won" | "lost" | "warning_closed")
 }
 
 impl Db {
@@ -72,10 +70,10 @@ impl Db {
                     .bind(&d.merchant_id)
                     .bind(&d.checkout_token)
                     .bind(&d.charge_id)
-                    .bind(d.amount)
-                    .bind(&d.currency)
+                    .bind(d.amount.minor())
+                    .bind(d.amount.currency().code())
                     .bind(&d.reason)
-                    .bind(&d.status)
+                    .bind(d.status.as_str())
                     .bind(d.stripe_created)
                     .bind(d.event_created)
                     .bind(d.updated_at)
@@ -86,8 +84,7 @@ impl Db {
                     }
                 }
                 Some(old) => {
-                    let undoes_final =
-                        is_final_dispute_status(&old.status) && !is_final_dispute_status(&d.status);
+                    let undoes_final = old.status.is_final() && !d.status.is_final();
                     if d.event_created < old.event_created || undoes_final {
                         return Ok(());
                     }
@@ -102,8 +99,8 @@ impl Db {
                               OR $2 IN ('won', 'lost', 'warning_closed'))",
                     )
                     .bind(&d.id)
-                    .bind(&d.status)
-                    .bind(d.amount)
+                    .bind(d.status.as_str())
+                    .bind(d.amount.minor())
                     .bind(&d.reason)
                     .bind(d.event_created)
                     .bind(d.updated_at)

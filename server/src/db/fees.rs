@@ -6,7 +6,10 @@ use sqlx::any::AnyRow;
 use sqlx::AnyPool;
 
 use super::batch::{all_failed, placeholders};
-use super::{col, Db, DbError};
+use slotpay_core::{Currency, Money};
+
+use super::{col, parsed_col, Db, DbError};
+use crate::model::FeeStatus;
 
 const TABLE: &str = "cancellation_fees";
 const COLUMNS: &str = "id, checkout_token, idempotency_key, amount, currency, status, \
@@ -21,12 +24,10 @@ pub struct FeeRecord {
     pub checkout_token: String,
     /// The caller's key.
     pub idempotency_key: String,
-    /// Minor units.
-    pub amount: i64,
-    /// Lowercase currency.
-    pub currency: String,
-    /// `pending`, `succeeded`, `failed` or `requires_action`.
-    pub status: String,
+    /// The fee.
+    pub amount: Money,
+    /// Where it is.
+    pub status: FeeStatus,
     /// `pi_...`.
     pub payment_intent_id: Option<String>,
     /// `card_declined`, `authentication_required`, ...
@@ -46,9 +47,11 @@ fn from_row(row: &AnyRow) -> Result<FeeRecord, DbError> {
         id: col(row, TABLE, "id")?,
         checkout_token: col(row, TABLE, "checkout_token")?,
         idempotency_key: col(row, TABLE, "idempotency_key")?,
-        amount: col(row, TABLE, "amount")?,
-        currency: col(row, TABLE, "currency")?,
-        status: col(row, TABLE, "status")?,
+        amount: Money::from_minor(
+            col(row, TABLE, "amount")?,
+            parsed_col(row, TABLE, "currency", |s| Currency::parse(s).ok())?,
+        ),
+        status: parsed_col(row, TABLE, "status", FeeStatus::parse)?,
         payment_intent_id: col(row, TABLE, "payment_intent_id")?,
         error_code: col(row, TABLE, "error_code")?,
         decline_code: col(row, TABLE, "decline_code")?,
@@ -120,9 +123,9 @@ impl Db {
         .bind(&f.id)
         .bind(&f.checkout_token)
         .bind(&f.idempotency_key)
-        .bind(f.amount)
-        .bind(&f.currency)
-        .bind(&f.status)
+        .bind(f.amount.minor())
+        .bind(f.amount.currency().code())
+        .bind(f.status.as_str())
         .bind(&f.payment_intent_id)
         .bind(&f.error_code)
         .bind(&f.decline_code)
@@ -140,7 +143,7 @@ impl Db {
              decline_code = $5, error_message = $6, updated_at = $7 WHERE id = $1",
         )
         .bind(&f.id)
-        .bind(&f.status)
+        .bind(f.status.as_str())
         .bind(&f.payment_intent_id)
         .bind(&f.error_code)
         .bind(&f.decline_code)

@@ -5,7 +5,10 @@
 
 use sqlx::any::AnyRow;
 
-use super::{col, Db, DbError};
+use slotpay_core::{CardBrand, Currency, ErrorCode, IntegrationMode, PublishableKey};
+
+use super::{col, corrupt, json_col, parsed_col, parsed_opt_col, Db, DbError};
+use crate::model::{IntegrationStatus, SecretSource, StatusReason};
 
 const TABLE: &str = "integrations";
 const COLUMNS: &str = "merchant_id, name, mode, active, status, status_code, status_message, \
@@ -14,50 +17,46 @@ const COLUMNS: &str = "merchant_id, name, mode, active, status, status_code, sta
     webhook_endpoint_id, webhook_url, card_brands, previous_webhook_secret_enc, \
     previous_webhook_secret_expires_at, version, created_at, updated_at";
 
-/// An integration as stored. Strings hold the domain's wire forms (`"sandbox"`, `"active"`,
-/// `"api"`); the domain parses them back.
+/// An integration as stored, parsed (the secrets stay ciphertexts: only the domain, with
+/// the cipher, reads them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IntegrationRecord {
     /// The merchant (one integration each).
     pub merchant_id: String,
     /// Label chosen by the merchant.
     pub name: String,
-    /// `off`, `sandbox` or `live`.
-    pub mode: String,
+    /// Off, Sandbox or Live.
+    pub mode: IntegrationMode,
     /// Switched on by activation.
     pub active: bool,
-    /// `unverified`, `active` or `error`.
-    pub status: String,
-    /// Machine code of the last verification error.
-    pub status_code: Option<String>,
-    /// Stripe's reason, keys masked.
-    pub status_message: Option<String>,
-    /// The permission a restricted key lacks.
-    pub status_permission: Option<String>,
+    /// What the last verification found.
+    pub status: IntegrationStatus,
+    /// Why the last verification failed (with status Error).
+    pub status_reason: Option<StatusReason>,
     /// Unix seconds of the last verification.
     pub last_verified_at: Option<i64>,
     /// `acct_...`.
     pub account_id: Option<String>,
     /// Two-letter country.
     pub account_country: Option<String>,
-    /// Settlement currency (lowercase).
-    pub account_default_currency: Option<String>,
+    /// Settlement currency.
+    pub account_default_currency: Option<Currency>,
     /// `pk_...` (not secret).
-    pub publishable_key: String,
+    pub publishable_key: PublishableKey,
     /// Ciphertext of the `sk_`/`rk_` key.
     pub secret_key_enc: String,
     /// `sk_live_...4242`.
     pub secret_key_hint: String,
     /// Ciphertext of the webhook signing secret.
     pub webhook_secret_enc: Option<String>,
-    /// `api` (registered by slotpay) or `manual` (pasted).
-    pub webhook_secret_source: Option<String>,
+    /// Where the signing secret came from.
+    pub webhook_secret_source: Option<SecretSource>,
     /// `we_...` when registered through the API.
     pub webhook_endpoint_id: Option<String>,
     /// The URL the endpoint was registered with.
     pub webhook_url: Option<String>,
-    /// JSON array of accepted card brands.
-    pub card_brands: String,
+    /// Accepted card brands.
+    pub card_brands: Vec<CardBrand>,
     /// Ciphertext of the signing secret replaced last, accepted until it expires (Stripe
     /// signs with both while a secret is rolled).
     pub previous_webhook_secret_enc: Option<String>,
@@ -72,27 +71,45 @@ pub struct IntegrationRecord {
 }
 
 fn from_row(row: &AnyRow) -> Result<IntegrationRecord, DbError> {
+    let status_reason = match col::<Option<String>>(row, TABLE, "status_code")? {
+        None => None,
+        Some(code) => Some(StatusReason {
+            code: ErrorCode::parse(&code)
+                .ok_or_else(|| corrupt(TABLE, format!("status_code: {code:?}")))?,
+            message: col::<Option<String>>(row, TABLE, "status_message")?.unwrap_or_default(),
+            missing_permissions: col::<Option<String>>(row, TABLE, "status_permission")?
+                .map(|p| p.split(',').map(str::to_owned).collect())
+                .unwrap_or_default(),
+        }),
+    };
     Ok(IntegrationRecord {
         merchant_id: col(row, TABLE, "merchant_id")?,
         name: col(row, TABLE, "name")?,
-        mode: col(row, TABLE, "mode")?,
+        mode: parsed_col(row, TABLE, "mode", IntegrationMode::parse)?,
         active: col::<i64>(row, TABLE, "active")? != 0,
-        status: col(row, TABLE, "status")?,
-        status_code: col(row, TABLE, "status_code")?,
-        status_message: col(row, TABLE, "status_message")?,
-        status_permission: col(row, TABLE, "status_permission")?,
+        status: parsed_col(row, TABLE, "status", IntegrationStatus::parse)?,
+        status_reason,
         last_verified_at: col(row, TABLE, "last_verified_at")?,
         account_id: col(row, TABLE, "account_id")?,
         account_country: col(row, TABLE, "account_country")?,
-        account_default_currency: col(row, TABLE, "account_default_currency")?,
-        publishable_key: col(row, TABLE, "publishable_key")?,
+        account_default_currency: parsed_opt_col(row, TABLE, "account_default_currency", |s| {
+            Currency::parse(s).ok()
+        })?,
+        publishable_key: parsed_col(row, TABLE, "publishable_key", |s| {
+            PublishableKey::parse(s).ok().map(|p| p.key)
+        })?,
         secret_key_enc: col(row, TABLE, "secret_key_enc")?,
         secret_key_hint: col(row, TABLE, "secret_key_hint")?,
         webhook_secret_enc: col(row, TABLE, "webhook_secret_enc")?,
-        webhook_secret_source: col(row, TABLE, "webhook_secret_source")?,
+        webhook_secret_source: parsed_opt_col(
+            row,
+            TABLE,
+            "webhook_secret_source",
+            SecretSource::parse,
+        )?,
         webhook_endpoint_id: col(row, TABLE, "webhook_endpoint_id")?,
         webhook_url: col(row, TABLE, "webhook_url")?,
-        card_brands: col(row, TABLE, "card_brands")?,
+        card_brands: json_col(row, TABLE, "card_brands")?,
         previous_webhook_secret_enc: col(row, TABLE, "previous_webhook_secret_enc")?,
         previous_webhook_secret_expires_at: col(row, TABLE, "previous_webhook_secret_expires_at")?,
         version: col(row, TABLE, "version")?,
@@ -106,24 +123,29 @@ macro_rules! bind_fields {
     ($query:expr, $r:expr) => {
         $query
             .bind(&$r.name)
-            .bind(&$r.mode)
+            .bind($r.mode.as_str())
             .bind(i64::from($r.active))
-            .bind(&$r.status)
-            .bind(&$r.status_code)
-            .bind(&$r.status_message)
-            .bind(&$r.status_permission)
+            .bind($r.status.as_str())
+            .bind($r.status_reason.as_ref().map(|e| e.code.as_str()))
+            .bind($r.status_reason.as_ref().map(|e| e.message.as_str()))
+            .bind(
+                $r.status_reason
+                    .as_ref()
+                    .filter(|e| !e.missing_permissions.is_empty())
+                    .map(|e| e.missing_permissions.join(",")),
+            )
             .bind($r.last_verified_at)
             .bind(&$r.account_id)
             .bind(&$r.account_country)
-            .bind(&$r.account_default_currency)
-            .bind(&$r.publishable_key)
+            .bind($r.account_default_currency.map(|c| c.code()))
+            .bind($r.publishable_key.as_str())
             .bind(&$r.secret_key_enc)
             .bind(&$r.secret_key_hint)
             .bind(&$r.webhook_secret_enc)
-            .bind(&$r.webhook_secret_source)
+            .bind($r.webhook_secret_source.map(|s| s.as_str()))
             .bind(&$r.webhook_endpoint_id)
             .bind(&$r.webhook_url)
-            .bind(&$r.card_brands)
+            .bind(serde_json::to_string(&$r.card_brands).expect("brands serialise"))
             .bind(&$r.previous_webhook_secret_enc)
             .bind($r.previous_webhook_secret_expires_at)
     };

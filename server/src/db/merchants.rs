@@ -3,7 +3,9 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{col, json_col, Db, DbError};
+use slotpay_core::Locale;
+
+use super::{col, json_col, parsed_col, Db, DbError};
 
 const TABLE: &str = "merchants";
 const COLUMNS: &str = "id, name, allowed_origins, locale, created_at, updated_at";
@@ -17,8 +19,8 @@ pub struct MerchantRecord {
     pub name: String,
     /// Origins (`https://salon.example`) allowed to call the public API for this merchant.
     pub allowed_origins: Vec<String>,
-    /// Default locale code (`fr`).
-    pub locale: String,
+    /// The language clients see.
+    pub locale: Locale,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -30,7 +32,7 @@ fn from_row(row: &AnyRow) -> Result<MerchantRecord, DbError> {
         id: col(row, TABLE, "id")?,
         name: col(row, TABLE, "name")?,
         allowed_origins: json_col(row, TABLE, "allowed_origins")?,
-        locale: col(row, TABLE, "locale")?,
+        locale: parsed_col(row, TABLE, "locale", Locale::parse)?,
         created_at: col(row, TABLE, "created_at")?,
         updated_at: col(row, TABLE, "updated_at")?,
     })
@@ -50,7 +52,7 @@ impl Db {
         .bind(&m.id)
         .bind(&m.name)
         .bind(origins_json(m))
-        .bind(&m.locale)
+        .bind(m.locale.as_str())
         .bind(m.created_at)
         .bind(m.updated_at)
         .execute(&self.pool)
@@ -86,7 +88,7 @@ impl Db {
         .bind(&m.id)
         .bind(&m.name)
         .bind(origins_json(m))
-        .bind(&m.locale)
+        .bind(m.locale.as_str())
         .bind(m.updated_at)
         .execute(&self.pool)
         .await?;

@@ -3,7 +3,10 @@
 //! (`$1` placeholders, unix-second integers, TEXT ids, 0/1 booleans). Versioned migrations per
 //! backend live in `server/migrations/{sqlite,postgres}/` and are embedded in the binary.
 //!
-//! Rows are plain records; rules live in `domain/`. Secret columns hold ciphertexts made by
+//! Rows are records parsed where they are read (`from_row`): statuses, methods, currencies,
+//! modes and groups of columns become the types of [`crate::model`], core and
+//! [`crate::stripe`], and a value that does not parse is [`DbError::Corrupt`]. Rules live in
+//! `domain/`. Secret columns hold ciphertexts made by
 //! [`crate::secrets::Cipher`]; this module never sees a plaintext secret.
 //!
 //! The payments tables (migration 0002) keep the uniqueness that protects money in the
@@ -41,12 +44,12 @@ use sqlx::{AnyPool, Connection, Executor, Row};
 
 pub use attempts::AttemptRecord;
 pub use checkouts::{CheckoutFilter, CheckoutRecord};
-pub use disputes::{is_final_dispute_status, DisputeRecord};
+pub use disputes::DisputeRecord;
 pub use events::EventRecord;
 pub use fees::FeeRecord;
 pub use integrations::IntegrationRecord;
 pub use merchants::MerchantRecord;
-pub use refunds::{holds_amount, RefundRecord, Reservation};
+pub use refunds::{RefundRecord, Reservation};
 pub use services::ServiceRecord;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -246,10 +249,43 @@ fn col<'r, T>(row: &'r AnyRow, table: &'static str, name: &str) -> Result<T, DbE
 where
     T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
-    row.try_get::<T, _>(name).map_err(|e| DbError::Corrupt {
+    row.try_get::<T, _>(name)
+        .map_err(|e| corrupt(table, format!("{name}: {e}")))
+}
+
+/// A stored value that does not parse back (a bug or a manual edit).
+fn corrupt(table: &'static str, detail: impl Into<String>) -> DbError {
+    DbError::Corrupt {
         table,
-        detail: format!("{name}: {e}"),
-    })
+        detail: detail.into(),
+    }
+}
+
+/// Reads a text column and parses it into the domain's type; a value `parse` refuses is
+/// [`DbError::Corrupt`], naming the table, column and value.
+fn parsed_col<T>(
+    row: &AnyRow,
+    table: &'static str,
+    name: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, DbError> {
+    let text: String = col(row, table, name)?;
+    parse(&text).ok_or_else(|| corrupt(table, format!("{name}: {text:?}")))
+}
+
+/// [`parsed_col`] for a column that may be NULL.
+fn parsed_opt_col<T>(
+    row: &AnyRow,
+    table: &'static str,
+    name: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, DbError> {
+    match col::<Option<String>>(row, table, name)? {
+        None => Ok(None),
+        Some(text) => parse(&text)
+            .map(Some)
+            .ok_or_else(|| corrupt(table, format!("{name}: {text:?}"))),
+    }
 }
 
 /// Parses a JSON column.
@@ -259,8 +295,5 @@ fn json_col<T: serde::de::DeserializeOwned>(
     name: &str,
 ) -> Result<T, DbError> {
     let text: String = col(row, table, name)?;
-    serde_json::from_str(&text).map_err(|e| DbError::Corrupt {
-        table,
-        detail: format!("{name}: {e}"),
-    })
+    serde_json::from_str(&text).map_err(|e| corrupt(table, format!("{name}: {e}")))
 }

@@ -6,7 +6,8 @@
 
 use sqlx::any::AnyRow;
 
-use super::{col, Db, DbError};
+use super::{col, parsed_col, Db, DbError};
+use crate::model::RefundStatus;
 
 const TABLE: &str = "refunds";
 const COLUMNS: &str = "id, checkout_token, idempotency_key, amount, status, stripe_refund_id, \
@@ -23,8 +24,8 @@ pub struct RefundRecord {
     pub idempotency_key: Option<String>,
     /// Minor units of the checkout's currency.
     pub amount: i64,
-    /// `pending`, `succeeded`, `failed` or `canceled`.
-    pub status: String,
+    /// Where it is.
+    pub status: RefundStatus,
     /// `re_...` once Stripe answered.
     pub stripe_refund_id: Option<String>,
     /// Stripe's reason for a failure.
@@ -41,17 +42,12 @@ fn from_row(row: &AnyRow) -> Result<RefundRecord, DbError> {
         checkout_token: col(row, TABLE, "checkout_token")?,
         idempotency_key: col(row, TABLE, "idempotency_key")?,
         amount: col(row, TABLE, "amount")?,
-        status: col(row, TABLE, "status")?,
+        status: parsed_col(row, TABLE, "status", RefundStatus::parse)?,
         stripe_refund_id: col(row, TABLE, "stripe_refund_id")?,
         failure_message: col(row, TABLE, "failure_message")?,
         created_at: col(row, TABLE, "created_at")?,
         updated_at: col(row, TABLE, "updated_at")?,
     })
-}
-
-/// Whether a refund in this status holds part of the captured amount.
-pub fn holds_amount(status: &str) -> bool {
-    matches!(status, "pending" | "succeeded")
 }
 
 /// What [`Db::reserve_refund`] did.
@@ -91,7 +87,7 @@ impl Db {
         .bind(&r.checkout_token)
         .bind(&r.idempotency_key)
         .bind(r.amount)
-        .bind(&r.status)
+        .bind(r.status.as_str())
         .bind(&r.stripe_refund_id)
         .bind(&r.failure_message)
         .bind(r.created_at)
@@ -117,8 +113,8 @@ impl Db {
     pub async fn transition_refund(
         &self,
         id: &str,
-        from: &str,
-        to: &str,
+        from: RefundStatus,
+        to: RefundStatus,
         stripe_refund_id: Option<&str>,
         failure_message: Option<&str>,
         now: i64,
@@ -130,8 +126,8 @@ impl Db {
              WHERE id = $1 AND status = $2",
         )
         .bind(id)
-        .bind(from)
-        .bind(to)
+        .bind(from.as_str())
+        .bind(to.as_str())
         .bind(stripe_refund_id)
         .bind(failure_message)
         .bind(now)
@@ -141,7 +137,7 @@ impl Db {
             tx.rollback().await?;
             return Ok(false);
         }
-        if holds_amount(from) && !holds_amount(to) {
+        if from.holds_amount() && !to.holds_amount() {
             sqlx::query(
                 "UPDATE checkouts SET amount_refunded = amount_refunded - \
                  (SELECT amount FROM refunds WHERE id = $1), updated_at = $2, \
@@ -169,7 +165,7 @@ impl Db {
         .bind(&r.checkout_token)
         .bind(&r.idempotency_key)
         .bind(r.amount)
-        .bind(&r.status)
+        .bind(r.status.as_str())
         .bind(&r.stripe_refund_id)
         .bind(&r.failure_message)
         .bind(r.created_at)
@@ -179,7 +175,7 @@ impl Db {
             tx.rollback().await?;
             return Ok(false);
         }
-        if holds_amount(&r.status) {
+        if r.status.holds_amount() {
             // Stripe already refunded it: the reservation follows, capped by the constraint.
             sqlx::query(
                 "UPDATE checkouts SET amount_refunded = CASE \

@@ -2,13 +2,15 @@
 
 use sqlx::any::AnyRow;
 
-use super::{col, Db, DbError};
+use slotpay_core::{Currency, Money, PrepaymentRule};
+
+use super::{col, json_col, parsed_col, Db, DbError};
 
 const TABLE: &str = "services";
 const COLUMNS: &str = "id, merchant_id, name, price_amount, currency, prepayment, \
                        cancellation_fee_amount, active, created_at, updated_at";
 
-/// A service as stored. Amounts are API minor units of `currency`.
+/// A service as stored, parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceRecord {
     /// `svc_...`.
@@ -17,13 +19,11 @@ pub struct ServiceRecord {
     pub merchant_id: String,
     /// Shown to clients.
     pub name: String,
-    /// Price in minor units.
-    pub price_amount: i64,
-    /// Lowercase currency code.
-    pub currency: String,
-    /// The prepayment rule as JSON (`{"type": "percent", "percent": 30}`).
-    pub prepayment: String,
-    /// Cancellation or no-show fee in minor units, if any.
+    /// The price (its currency is the service's, and its fee's).
+    pub price: Money,
+    /// The prepayment rule (stored as JSON, `{"type": "percent", "percent": 30}`).
+    pub prepayment: PrepaymentRule,
+    /// Cancellation or no-show fee in minor units of the price's currency, if any.
     pub cancellation_fee_amount: Option<i64>,
     /// Offered for booking.
     pub active: bool,
@@ -38,9 +38,11 @@ fn from_row(row: &AnyRow) -> Result<ServiceRecord, DbError> {
         id: col(row, TABLE, "id")?,
         merchant_id: col(row, TABLE, "merchant_id")?,
         name: col(row, TABLE, "name")?,
-        price_amount: col(row, TABLE, "price_amount")?,
-        currency: col(row, TABLE, "currency")?,
-        prepayment: col(row, TABLE, "prepayment")?,
+        price: Money::from_minor(
+            col(row, TABLE, "price_amount")?,
+            parsed_col(row, TABLE, "currency", |s| Currency::parse(s).ok())?,
+        ),
+        prepayment: json_col(row, TABLE, "prepayment")?,
         cancellation_fee_amount: col(row, TABLE, "cancellation_fee_amount")?,
         active: col::<i64>(row, TABLE, "active")? != 0,
         created_at: col(row, TABLE, "created_at")?,
@@ -57,9 +59,9 @@ impl Db {
         .bind(&s.id)
         .bind(&s.merchant_id)
         .bind(&s.name)
-        .bind(s.price_amount)
-        .bind(&s.currency)
-        .bind(&s.prepayment)
+        .bind(s.price.minor())
+        .bind(s.price.currency().code())
+        .bind(serde_json::to_string(&s.prepayment).expect("rules serialise"))
         .bind(s.cancellation_fee_amount)
         .bind(i64::from(s.active))
         .bind(s.created_at)
@@ -106,9 +108,9 @@ impl Db {
         .bind(&s.merchant_id)
         .bind(&s.id)
         .bind(&s.name)
-        .bind(s.price_amount)
-        .bind(&s.currency)
-        .bind(&s.prepayment)
+        .bind(s.price.minor())
+        .bind(s.price.currency().code())
+        .bind(serde_json::to_string(&s.prepayment).expect("rules serialise"))
         .bind(s.cancellation_fee_amount)
         .bind(i64::from(s.active))
         .bind(s.updated_at)

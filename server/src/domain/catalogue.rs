@@ -11,8 +11,8 @@ use slotpay_core::{
     check_chargeable, maximum_charge, ApiError, Currency, ErrorCode, Money, PrepaymentRule,
 };
 
-use super::{double_option, merchants, new_id, parse_name, Checker, DomainError};
-use crate::db::{self, DbError, ServiceRecord};
+use super::{double_option, load_merchant, new_id, parse_name, Checker, DomainError};
+use crate::db::{self, ServiceRecord};
 use crate::state::AppState;
 
 const MAX_NAME: usize = 200;
@@ -87,35 +87,24 @@ pub struct ServiceDeleted {
     pub deleted: bool,
 }
 
-fn corrupt(detail: String) -> DomainError {
-    DomainError::Storage(DbError::Corrupt {
-        table: "services",
-        detail,
-    })
-}
-
-fn view(r: &ServiceRecord) -> Result<ServiceView, DomainError> {
-    let currency = Currency::parse(&r.currency).map_err(|e| corrupt(e.to_string()))?;
-    let price = Money::from_minor(r.price_amount, currency);
-    let prepayment: PrepaymentRule =
-        serde_json::from_str(&r.prepayment).map_err(|e| corrupt(e.to_string()))?;
+fn view(r: &ServiceRecord) -> ServiceView {
     // A stored rule was chargeable when saved; if Stripe's table changed since, the amount
     // is still shown and the payments code refuses it with core's message.
-    let prepayment_amount = prepayment.prepayment(price).unwrap_or(price);
-    Ok(ServiceView {
+    let prepayment_amount = r.prepayment.prepayment(r.price).unwrap_or(r.price);
+    ServiceView {
         id: r.id.clone(),
         merchant_id: r.merchant_id.clone(),
         name: r.name.clone(),
-        price,
-        prepayment,
+        price: r.price,
+        prepayment: r.prepayment,
         prepayment_amount,
         cancellation_fee: r
             .cancellation_fee_amount
-            .map(|a| Money::from_minor(a, currency)),
+            .map(|a| Money::from_minor(a, r.price.currency())),
         active: r.active,
         created_at: r.created_at,
         updated_at: r.updated_at,
-    })
+    }
 }
 
 fn parse_currency(text: &str, param: &str) -> Result<Currency, ApiError> {
@@ -210,7 +199,7 @@ fn build(
     merchant_id: &str,
 ) -> Result<ServiceRecord, DomainError> {
     let mut c = Checker::default();
-    let stored_currency = existing.and_then(|r| Currency::parse(&r.currency).ok());
+    let stored_currency = existing.map(|r| r.price.currency());
     let name = match (&input.name, existing) {
         (Some(n), _) => c.check(parse_name(n, "name", MAX_NAME)),
         (None, Some(r)) => Some(r.name.clone()),
@@ -219,9 +208,7 @@ fn build(
     let currency = c.check(resolve_currency(input, stored_currency));
     let price = match (currency, &input.price, existing) {
         (Some(cur), Some(p), _) => c.check(parse_amount(p, cur, "price")),
-        (Some(cur), None, Some(r)) if Some(cur) == stored_currency => {
-            Some(Money::from_minor(r.price_amount, cur))
-        }
+        (Some(cur), None, Some(r)) if cur == r.price.currency() => Some(r.price),
         (Some(_), None, _) => {
             c.push(ApiError::new(ErrorCode::InvalidAmount, "Give the price").with_param("price"));
             None
@@ -230,7 +217,7 @@ fn build(
     };
     let rule = match (&input.prepayment, existing) {
         (Some(v), _) => c.check(parse_rule(v)),
-        (None, Some(r)) => serde_json::from_str(&r.prepayment).ok(),
+        (None, Some(r)) => Some(r.prepayment),
         (None, None) => Some(PrepaymentRule::Full),
     };
     if let (Some(price), Some(rule)) = (price, rule) {
@@ -259,9 +246,8 @@ fn build(
         id: existing.map_or_else(|| new_id("svc_"), |r| r.id.clone()),
         merchant_id: merchant_id.to_owned(),
         name,
-        price_amount: price.minor(),
-        currency: price.currency().code().to_owned(),
-        prepayment: serde_json::to_string(&rule).expect("rules serialise"),
+        price,
+        prepayment: rule,
         cancellation_fee_amount: fee.map(|f| f.minor()),
         active: input.active.or(existing.map(|r| r.active)).unwrap_or(true),
         created_at: existing.map_or(now, |r| r.created_at),
@@ -275,22 +261,22 @@ pub async fn create(
     merchant_id: &str,
     input: ServiceInput,
 ) -> Result<ServiceView, DomainError> {
-    merchants::record(state, merchant_id).await?;
+    load_merchant(state, merchant_id).await?;
     let record = build(&input, None, merchant_id)?;
     state.db.insert_service(&record).await?;
-    view(&record)
+    Ok(view(&record))
 }
 
 /// A merchant's services.
 pub async fn list(state: &AppState, merchant_id: &str) -> Result<Vec<ServiceView>, DomainError> {
-    merchants::record(state, merchant_id).await?;
-    state
+    load_merchant(state, merchant_id).await?;
+    Ok(state
         .db
         .list_services(merchant_id)
         .await?
         .iter()
         .map(view)
-        .collect()
+        .collect())
 }
 
 /// One service.
@@ -304,7 +290,7 @@ pub async fn get(
         .get_service(merchant_id, id)
         .await?
         .ok_or(DomainError::NotFound("service"))?;
-    view(&r)
+    Ok(view(&r))
 }
 
 /// Changes the given fields; the result is checked as a whole (a new price re-checks the
@@ -324,7 +310,7 @@ pub async fn update(
     if !state.db.update_service(&record).await? {
         return Err(DomainError::NotFound("service"));
     }
-    view(&record)
+    Ok(view(&record))
 }
 
 /// Deletes a service.
@@ -372,9 +358,9 @@ mod tests {
             "m",
         )
         .unwrap();
-        assert_eq!((a.price_amount, a.currency.as_str()), (2500, "eur"));
-        assert_eq!((b.price_amount, b.currency.as_str()), (2500, "eur"));
-        assert!(a.active && a.prepayment == r#"{"type":"full"}"#);
+        assert_eq!(a.price, Money::from_minor(2500, Currency::Eur));
+        assert_eq!(b.price, Money::from_minor(2500, Currency::Eur));
+        assert!(a.active && a.prepayment == PrepaymentRule::Full);
     }
 
     #[test]
@@ -428,7 +414,7 @@ mod tests {
         let edited = build(&input(json!({"name": "Cut & dry"})), Some(&r), "m").unwrap();
         assert_eq!(
             (
-                edited.price_amount,
+                edited.price.minor(),
                 edited.cancellation_fee_amount,
                 edited.id.as_str()
             ),

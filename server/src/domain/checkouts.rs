@@ -9,17 +9,19 @@
 
 use serde::{Deserialize, Serialize};
 use slotpay_core::{
-    check_chargeable, minimum_charge, ApiError, CardBrand, CheckoutStatus, CheckoutToken,
-    CheckoutView, Currency, Email, ErrorCode, IntegrationMode, Last4, Locale, Money,
-    PrepaymentRule, Receipt, SaveCardOffer,
+    check_chargeable, minimum_charge, ApiError, CheckoutStatus, CheckoutToken, CheckoutView,
+    Currency, Email, ErrorCode, IntegrationMode, Locale, Money, Receipt, SaveCardOffer,
 };
 
-use super::{integrations, merchants, parse_name, Checker, DomainError};
+use super::store::{load, modify, parse_token, Start};
+use super::{integrations, load_merchant, parse_name, Checker, DomainError};
 use crate::db::{
-    self, CheckoutFilter, CheckoutRecord, DbError, DisputeRecord, EventRecord, FeeRecord,
-    RefundRecord,
+    self, CheckoutFilter, CheckoutRecord, DisputeRecord, EventRecord, FeeRecord, RefundRecord,
+    ServiceRecord,
 };
+use crate::model::{CaptureMethod, CheckoutSource, FeeStatus, RefundStatus};
 use crate::state::AppState;
+use crate::stripe::DisputeStatus;
 
 /// A payment link lives this long unless told otherwise (7 days).
 pub const LINK_EXPIRY_SECS: i64 = 7 * 86_400;
@@ -131,8 +133,8 @@ pub struct RefundView {
     pub amount: i64,
     /// Currency.
     pub currency: Currency,
-    /// `pending`, `succeeded`, `failed`, `canceled`.
-    pub status: String,
+    /// Where it is.
+    pub status: RefundStatus,
     /// `re_...`.
     pub stripe_refund_id: Option<String>,
     /// Why it failed.
@@ -151,10 +153,10 @@ pub struct DisputeView {
     pub id: String,
     /// Minor units.
     pub amount: i64,
-    /// Lowercase currency.
-    pub currency: String,
+    /// Currency.
+    pub currency: Currency,
     /// Stripe's status (`needs_response`, `won`, `lost`, ...).
-    pub status: String,
+    pub status: DisputeStatus,
     /// Stripe's reason.
     pub reason: Option<String>,
     /// Unix seconds.
@@ -169,9 +171,9 @@ pub struct FeeView {
     /// Minor units.
     pub amount: i64,
     /// Currency.
-    pub currency: String,
-    /// `pending`, `succeeded`, `failed`, `requires_action`.
-    pub status: String,
+    pub currency: Currency,
+    /// Where it is.
+    pub status: FeeStatus,
     /// `pi_...`.
     pub payment_intent_id: Option<String>,
     /// Why it failed.
@@ -190,8 +192,8 @@ pub struct CheckoutAdminView {
     pub merchant_id: String,
     /// The service it was made for.
     pub service_id: Option<String>,
-    /// `platform` or `catalogue`.
-    pub source: String,
+    /// Who made it.
+    pub source: CheckoutSource,
     /// The status, with time taken into account (an unpaid checkout past its expiry is
     /// `expired`).
     pub status: CheckoutStatus,
@@ -211,8 +213,8 @@ pub struct CheckoutAdminView {
     pub url: Option<String>,
     /// Unix seconds.
     pub expires_at: Option<i64>,
-    /// `automatic` or `manual`.
-    pub capture_method: String,
+    /// Taken at once, or authorised and captured later.
+    pub capture_method: CaptureMethod,
     /// `pi_...`.
     pub payment_intent_id: Option<String>,
     /// `ch_...`.
@@ -230,7 +232,7 @@ pub struct CheckoutAdminView {
     /// Stripe's fee, when known (in `stripe_fee_currency`).
     pub stripe_fee: Option<i64>,
     /// The fee's currency (the account's settlement currency).
-    pub stripe_fee_currency: Option<String>,
+    pub stripe_fee_currency: Option<Currency>,
     /// The cancellation fee offered for saving the card.
     pub cancellation_fee_offer: Option<i64>,
     /// A card is saved for a cancellation fee.
@@ -282,54 +284,14 @@ pub struct ListQuery {
     pub limit: Option<i64>,
 }
 
-pub(crate) fn corrupt(detail: impl Into<String>) -> DomainError {
-    DomainError::Storage(DbError::Corrupt {
-        table: "checkouts",
-        detail: detail.into(),
-    })
-}
-
-/// The stored status.
-pub(crate) fn stored_status(r: &CheckoutRecord) -> Result<CheckoutStatus, DomainError> {
-    CheckoutStatus::parse(&r.status).ok_or_else(|| corrupt(format!("status {}", r.status)))
-}
-
 /// The status with time taken into account: an open or failed checkout past its expiry is
 /// expired.
-pub fn effective_status(r: &CheckoutRecord, now: i64) -> Result<CheckoutStatus, DomainError> {
-    let status = stored_status(r)?;
+pub fn effective_status(r: &CheckoutRecord, now: i64) -> CheckoutStatus {
     let past = r.expires_at.is_some_and(|e| e <= now);
-    Ok(match status {
+    match r.status {
         CheckoutStatus::Open | CheckoutStatus::Failed if past => CheckoutStatus::Expired,
         s => s,
-    })
-}
-
-/// The checkout's amount.
-pub(crate) fn amount(r: &CheckoutRecord) -> Result<Money, DomainError> {
-    let currency = Currency::parse(&r.currency).map_err(|e| corrupt(e.to_string()))?;
-    Ok(Money::from_minor(r.amount, currency))
-}
-
-/// Parses a token from a path: a malformed one is an unknown checkout.
-pub fn parse_token(token: &str) -> Result<CheckoutToken, DomainError> {
-    CheckoutToken::parse(token).map_err(|_| {
-        DomainError::Refused(ApiError::new(
-            ErrorCode::CheckoutNotFound,
-            "No checkout has this token",
-        ))
-    })
-}
-
-/// The stored checkout of a token, or `checkout_not_found`.
-pub(crate) async fn load(state: &AppState, token: &str) -> Result<CheckoutRecord, DomainError> {
-    let token = parse_token(token)?;
-    state.db.get_checkout(token.as_str()).await?.ok_or_else(|| {
-        DomainError::Refused(ApiError::new(
-            ErrorCode::CheckoutNotFound,
-            "No checkout has this token",
-        ))
-    })
+    }
 }
 
 fn new_token() -> CheckoutToken {
@@ -403,29 +365,27 @@ pub fn consent_text(locale: Locale, merchant: &str, fee: Money) -> String {
     }
 }
 
-/// Creates a checkout for a booking (the platform API).
-pub async fn create(
-    state: &AppState,
-    merchant_id: &str,
-    input: CheckoutInput,
-) -> Result<CheckoutAdminView, DomainError> {
-    merchants::record(state, merchant_id).await?;
-    let service = match &input.service_id {
-        Some(id) => Some(
-            state
-                .db
-                .get_service(merchant_id, id)
-                .await?
-                .ok_or(DomainError::NotFound("service"))?,
-        ),
-        None => None,
-    };
+/// A checkout input, checked.
+struct Parsed {
+    amount: Money,
+    description: String,
+    booking_ref: Option<String>,
+    email: Option<String>,
+    expires_in: i64,
+}
+
+/// Checks every field of a checkout input (the service's values fill the ones left out),
+/// reporting each invalid field.
+fn parse_input(
+    input: &CheckoutInput,
+    service: Option<&ServiceRecord>,
+) -> Result<Parsed, DomainError> {
     let mut c = Checker::default();
-    let currency = match (&input.currency, &service) {
+    let currency = match (&input.currency, service) {
         (Some(code), _) => c.check(
             Currency::parse(code.trim()).map_err(|e| ApiError::from(e).with_param("currency")),
         ),
-        (None, Some(s)) => Currency::parse(&s.currency).ok(),
+        (None, Some(s)) => Some(s.price.currency()),
         (None, None) => {
             c.push(
                 ApiError::new(
@@ -437,15 +397,10 @@ pub async fn create(
             None
         }
     };
-    let money = match (currency, &input.amount, &service) {
+    let amount = match (currency, &input.amount, service) {
         (Some(cur), Some(a), _) => c.check(parse_amount(a, cur)),
-        (Some(cur), None, Some(s)) if s.currency == cur.code() => {
-            let rule: PrepaymentRule = serde_json::from_str(&s.prepayment)
-                .map_err(|e| DomainError::Internal(format!("stored prepayment rule: {e}")))?;
-            c.check(
-                rule.prepayment(Money::from_minor(s.price_amount, cur))
-                    .map_err(ApiError::from),
-            )
+        (Some(cur), None, Some(s)) if s.price.currency() == cur => {
+            c.check(s.prepayment.prepayment(s.price).map_err(ApiError::from))
         }
         (Some(_), None, _) => {
             c.push(ApiError::new(ErrorCode::InvalidAmount, "Give the amount").with_param("amount"));
@@ -453,7 +408,7 @@ pub async fn create(
         }
         (None, ..) => None,
     };
-    let description = match (&input.description, &service) {
+    let description = match (&input.description, service) {
         (Some(d), _) => c.check(parse_description(d)),
         (None, Some(s)) => Some(s.name.clone()),
         (None, None) => c.check(parse_text("", "description", MAX_DESCRIPTION)),
@@ -473,31 +428,60 @@ pub async fn create(
     } else {
         CHECKOUT_EXPIRY_SECS
     };
-    let expiry = c.check(parse_expiry(input.expires_in, default_expiry));
+    let expires_in = c.check(parse_expiry(input.expires_in, default_expiry));
     c.finish()?;
-    let (Some(money), Some(description), Some(expiry)) = (money, description, expiry) else {
-        return Err(DomainError::Internal("checked input lost a field".into()));
+    match (amount, description, expires_in) {
+        (Some(amount), Some(description), Some(expires_in)) => Ok(Parsed {
+            amount,
+            description,
+            booking_ref,
+            email,
+            expires_in,
+        }),
+        _ => Err(DomainError::Internal("checked input lost a field".into())),
+    }
+}
+
+/// Creates a checkout for a booking (the platform API).
+pub async fn create(
+    state: &AppState,
+    merchant_id: &str,
+    input: CheckoutInput,
+) -> Result<CheckoutAdminView, DomainError> {
+    load_merchant(state, merchant_id).await?;
+    let service = match &input.service_id {
+        Some(id) => Some(
+            state
+                .db
+                .get_service(merchant_id, id)
+                .await?
+                .ok_or(DomainError::NotFound("service"))?,
+        ),
+        None => None,
     };
+    let parsed = parse_input(&input, service.as_ref())?;
     let now = db::now();
+    let capture = if input.capture {
+        CaptureMethod::Manual
+    } else {
+        CaptureMethod::Automatic
+    };
     let record = CheckoutRecord {
-        token: new_token().as_str().to_owned(),
-        merchant_id: merchant_id.to_owned(),
         service_id: service.as_ref().map(|s| s.id.clone()),
-        source: "platform".into(),
-        amount: money.minor(),
-        currency: money.currency().code().to_owned(),
-        description,
-        booking_ref,
-        customer_email: email,
+        booking_ref: parsed.booking_ref,
+        customer_email: parsed.email,
         is_link: input.link,
-        capture_method: if input.capture { "manual" } else { "automatic" }.into(),
         fee_offer_amount: service.as_ref().and_then(|s| s.cancellation_fee_amount),
-        status: CheckoutStatus::Open.as_str().into(),
-        expires_at: Some(now + expiry),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        ..CheckoutRecord::default()
+        ..CheckoutRecord::new(
+            new_token().as_str().to_owned(),
+            merchant_id.to_owned(),
+            CheckoutSource::Platform,
+            parsed.amount,
+            parsed.description,
+            capture,
+            now + parsed.expires_in,
+            now,
+        )
     };
     state.db.insert_checkout(&record).await?;
     tracing::info!(merchant_id, token = %record.token, link = input.link, "checkout created");
@@ -511,7 +495,7 @@ pub async fn create_from_service(
     merchant_id: &str,
     input: ServiceCheckoutInput,
 ) -> Result<CheckoutView, DomainError> {
-    let merchant = merchants::record(state, merchant_id).await?;
+    let merchant = load_merchant(state, merchant_id).await?;
     let service = state
         .db
         .get_service(merchant_id, input.service_id.trim())
@@ -519,29 +503,24 @@ pub async fn create_from_service(
         .filter(|s| s.active)
         .ok_or(DomainError::NotFound("service"))?;
     integrations::payment_credentials(state, merchant_id).await?;
-    let currency = Currency::parse(&service.currency).map_err(|e| corrupt(e.to_string()))?;
-    let rule: PrepaymentRule = serde_json::from_str(&service.prepayment)
-        .map_err(|e| DomainError::Internal(format!("stored prepayment rule: {e}")))?;
-    let money = rule
-        .prepayment(Money::from_minor(service.price_amount, currency))
+    let amount = service
+        .prepayment
+        .prepayment(service.price)
         .map_err(|e| DomainError::Refused(e.into()))?;
     let now = db::now();
     let record = CheckoutRecord {
-        token: new_token().as_str().to_owned(),
-        merchant_id: merchant.id.clone(),
         service_id: Some(service.id.clone()),
-        source: "catalogue".into(),
-        amount: money.minor(),
-        currency: currency.code().to_owned(),
-        description: service.name.clone(),
-        capture_method: "automatic".into(),
         fee_offer_amount: service.cancellation_fee_amount,
-        status: CheckoutStatus::Open.as_str().into(),
-        expires_at: Some(now + CATALOGUE_EXPIRY_SECS),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        ..CheckoutRecord::default()
+        ..CheckoutRecord::new(
+            new_token().as_str().to_owned(),
+            merchant.id.clone(),
+            CheckoutSource::Catalogue,
+            amount,
+            service.name.clone(),
+            CaptureMethod::Automatic,
+            now + CATALOGUE_EXPIRY_SECS,
+            now,
+        )
     };
     state.db.insert_checkout(&record).await?;
     public_view_of(state, &record, now).await
@@ -554,46 +533,24 @@ pub async fn public_view(state: &AppState, token: &str) -> Result<CheckoutView, 
 }
 
 /// The receipt of a paid checkout.
-pub(crate) fn receipt(r: &CheckoutRecord) -> Result<Option<Receipt>, DomainError> {
-    let (Some(brand), Some(last4)) = (&r.card_brand, &r.card_last4) else {
-        return Ok(None);
-    };
-    let Ok(last4) = Last4::parse(last4) else {
-        return Ok(None);
-    };
+pub(crate) fn receipt(r: &CheckoutRecord) -> Option<Receipt> {
+    let card = r.card.clone()?;
     let reference = r
         .booking_ref
         .clone()
         .or_else(|| r.payment_intent_id.clone())
         .unwrap_or_else(|| r.token.clone());
-    Ok(Some(Receipt {
-        brand: CardBrand::from_stripe(brand),
-        last4,
-        amount: Money::from_minor(
-            if r.amount_captured > 0 {
-                r.amount_captured
-            } else {
-                r.amount
-            },
-            amount(r)?.currency(),
-        ),
+    let paid = if r.amount_captured > 0 {
+        r.amount_captured
+    } else {
+        r.amount.minor()
+    };
+    Some(Receipt {
+        brand: card.brand,
+        last4: card.last4,
+        amount: Money::from_minor(paid, r.amount.currency()),
         reference,
-    }))
-}
-
-fn refused(code: ErrorCode, message: &str) -> DomainError {
-    DomainError::Refused(ApiError::new(code, message))
-}
-
-/// Whether a status holds money (paid or authorised, refunded or not).
-pub(crate) fn is_settled(s: CheckoutStatus) -> bool {
-    matches!(
-        s,
-        CheckoutStatus::Paid
-            | CheckoutStatus::Authorized
-            | CheckoutStatus::PartiallyRefunded
-            | CheckoutStatus::Refunded
-    )
+    })
 }
 
 async fn public_view_of(
@@ -601,25 +558,14 @@ async fn public_view_of(
     r: &CheckoutRecord,
     now: i64,
 ) -> Result<CheckoutView, DomainError> {
-    let status = effective_status(r, now)?;
+    let status = effective_status(r, now);
     match status {
-        CheckoutStatus::Expired => {
-            return Err(refused(
-                ErrorCode::CheckoutExpired,
-                "This checkout has expired; ask the merchant for a new payment link",
-            ))
-        }
-        CheckoutStatus::Canceled => {
-            return Err(refused(
-                ErrorCode::CheckoutCanceled,
-                "The merchant canceled this checkout",
-            ))
-        }
+        CheckoutStatus::Expired => return Err(DomainError::checkout_expired()),
+        CheckoutStatus::Canceled => return Err(DomainError::checkout_canceled()),
         _ => {}
     }
-    let merchant = merchants::record(state, &r.merchant_id).await?;
-    let locale = Locale::parse(&merchant.locale).unwrap_or_default();
-    let money = amount(r)?;
+    let merchant = load_merchant(state, &r.merchant_id).await?;
+    let money = r.amount;
     let (publishable_key, mode, card_brands) =
         match integrations::payment_credentials(state, &r.merchant_id).await {
             Ok(c) => (
@@ -629,14 +575,10 @@ async fn public_view_of(
             ),
             // A paid checkout still shows its receipt when payments were switched off since.
             Err(DomainError::Refused(e))
-                if e.code == ErrorCode::PaymentsUnavailable && is_settled(status) =>
+                if e.code == ErrorCode::PaymentsUnavailable && status.is_settled() =>
             {
                 match integrations::stored(state, &r.merchant_id).await? {
-                    Some(i) => (
-                        i.publishable_key,
-                        IntegrationMode::parse(&i.mode).unwrap_or(IntegrationMode::Off),
-                        serde_json::from_str(&i.card_brands).unwrap_or_default(),
-                    ),
+                    Some(i) => (i.publishable_key.as_str().to_owned(), i.mode, i.card_brands),
                     None => (String::new(), IntegrationMode::Off, Vec::new()),
                 }
             }
@@ -644,10 +586,10 @@ async fn public_view_of(
         };
     let save_card = r
         .fee_offer_amount
-        .filter(|_| !is_settled(status))
+        .filter(|_| !status.is_settled())
         .map(|fee| SaveCardOffer {
             consent_text: consent_text(
-                locale,
+                merchant.locale,
                 &merchant.name,
                 Money::from_minor(fee, money.currency()),
             ),
@@ -664,15 +606,15 @@ async fn public_view_of(
         stripe_js_url: state.config.stripe_js_url.to_string(),
         mode,
         card_brands,
-        locale,
+        locale: merchant.locale,
         save_card,
         email: r
             .customer_email
             .as_deref()
             .and_then(|e| Email::parse(e).ok()),
         expires_at: r.expires_at,
-        receipt: if is_settled(status) {
-            receipt(r)?
+        receipt: if status.is_settled() {
+            receipt(r)
         } else {
             None
         },
@@ -684,7 +626,7 @@ fn refund_view(r: &RefundRecord, currency: Currency) -> RefundView {
         id: r.id.clone(),
         amount: r.amount,
         currency,
-        status: r.status.clone(),
+        status: r.status,
         stripe_refund_id: r.stripe_refund_id.clone(),
         failure_message: r.failure_message.clone(),
         external: r.idempotency_key.is_none(),
@@ -695,8 +637,8 @@ fn refund_view(r: &RefundRecord, currency: Currency) -> RefundView {
 fn dispute_view(d: &DisputeRecord) -> DisputeView {
     DisputeView {
         id: d.id.clone(),
-        amount: d.amount,
-        currency: d.currency.clone(),
+        amount: d.amount.minor(),
+        currency: d.amount.currency(),
         status: d.status.clone(),
         reason: d.reason.clone(),
         created: d.stripe_created,
@@ -706,9 +648,9 @@ fn dispute_view(d: &DisputeRecord) -> DisputeView {
 pub(crate) fn fee_view(f: &FeeRecord) -> FeeView {
     FeeView {
         id: f.id.clone(),
-        amount: f.amount,
-        currency: f.currency.clone(),
-        status: f.status.clone(),
+        amount: f.amount.minor(),
+        currency: f.amount.currency(),
+        status: f.status,
         payment_intent_id: f.payment_intent_id.clone(),
         error: f.error_code.as_ref().map(|code| ErrorView {
             code: code.clone(),
@@ -735,82 +677,67 @@ pub async fn admin_view(
     r: &CheckoutRecord,
     detail: bool,
 ) -> Result<CheckoutAdminView, DomainError> {
-    let money = amount(r)?;
-    let now = db::now();
-    let (events, refunds, disputes, fees, attempts) = if detail {
-        (
-            Some(
-                state
-                    .db
-                    .events_for_checkout(&r.token)
-                    .await?
-                    .iter()
-                    .map(event_view)
-                    .collect(),
-            ),
-            Some(
-                state
-                    .db
-                    .list_refunds(&r.token)
-                    .await?
-                    .iter()
-                    .map(|x| refund_view(x, money.currency()))
-                    .collect(),
-            ),
-            Some(
-                state
-                    .db
-                    .list_disputes(&r.token)
-                    .await?
-                    .iter()
-                    .map(dispute_view)
-                    .collect(),
-            ),
-            Some(
-                state
-                    .db
-                    .list_fees(&r.token)
-                    .await?
-                    .iter()
-                    .map(fee_view)
-                    .collect(),
-            ),
-            Some(state.db.count_attempts(&r.token).await?),
-        )
-    } else {
-        (None, None, None, None, None)
-    };
-    Ok(CheckoutAdminView {
+    let mut view = summary_view(state, r);
+    if detail {
+        let currency = r.amount.currency();
+        let db = &state.db;
+        view.events = Some(
+            db.events_for_checkout(&r.token)
+                .await?
+                .iter()
+                .map(event_view)
+                .collect(),
+        );
+        view.refunds = Some(
+            db.list_refunds(&r.token)
+                .await?
+                .iter()
+                .map(|x| refund_view(x, currency))
+                .collect(),
+        );
+        view.disputes = Some(
+            db.list_disputes(&r.token)
+                .await?
+                .iter()
+                .map(dispute_view)
+                .collect(),
+        );
+        view.cancellation_fees = Some(db.list_fees(&r.token).await?.iter().map(fee_view).collect());
+        view.attempts = Some(db.count_attempts(&r.token).await?);
+    }
+    Ok(view)
+}
+
+/// The admin view of a record without its details.
+fn summary_view(state: &AppState, r: &CheckoutRecord) -> CheckoutAdminView {
+    CheckoutAdminView {
         token: r.token.clone(),
         merchant_id: r.merchant_id.clone(),
         service_id: r.service_id.clone(),
-        source: r.source.clone(),
-        status: effective_status(r, now)?,
-        amount: money,
+        source: r.source,
+        status: effective_status(r, db::now()),
+        amount: r.amount,
         description: r.description.clone(),
         booking_ref: r.booking_ref.clone(),
         customer_email: r.customer_email.clone(),
         link: r.is_link,
         url: r.is_link.then(|| link_url(state, &r.token)),
         expires_at: r.expires_at,
-        capture_method: r.capture_method.clone(),
+        capture_method: r.capture_method,
         payment_intent_id: r.payment_intent_id.clone(),
         charge_id: r.charge_id.clone(),
-        card: match (&r.card_brand, &r.card_last4) {
-            (Some(b), Some(l)) => Some(CardView {
-                brand: b.clone(),
-                last4: l.clone(),
-            }),
-            _ => None,
-        },
+        card: r.card.as_ref().map(|c| CardView {
+            brand: c.brand.as_str().to_owned(),
+            last4: c.last4.as_str().to_owned(),
+        }),
         amount_authorized: r.amount_authorized,
         amount_captured: r.amount_captured,
         amount_refunded: r.amount_refunded,
-        amount_refundable: (r.amount_captured - r.amount_refunded).max(0),
-        stripe_fee: r.stripe_fee,
-        stripe_fee_currency: r.stripe_fee_currency.clone(),
+        amount_refundable: r.refundable(),
+        stripe_fee: r.stripe_fee.map(|f| f.minor()),
+        stripe_fee_currency: r.stripe_fee.map(|f| f.currency()),
         cancellation_fee_offer: r.fee_offer_amount,
-        card_saved: r.saved_payment_method.is_some() && r.customer_id.is_some(),
+        card_saved: r.saved_card.is_some(),
         last_error: r.last_error_code.as_ref().map(|code| ErrorView {
             code: code.clone(),
             decline_code: r.last_decline_code.clone(),
@@ -821,12 +748,12 @@ pub async fn admin_view(
         authorized_at: r.authorized_at,
         paid_at: r.paid_at,
         canceled_at: r.canceled_at,
-        events,
-        refunds,
-        disputes,
-        cancellation_fees: fees,
-        attempts,
-    })
+        events: None,
+        refunds: None,
+        disputes: None,
+        cancellation_fees: None,
+        attempts: None,
+    }
 }
 
 /// One checkout, in full.
@@ -860,7 +787,9 @@ pub fn parse_time(input: &str, param: &str) -> Result<i64, ApiError> {
 }
 
 /// The stored statuses a wanted (effective) status may be stored as.
-pub(crate) fn status_filter(input: &str) -> Result<(CheckoutStatus, Vec<String>), ApiError> {
+pub(crate) fn status_filter(
+    input: &str,
+) -> Result<(CheckoutStatus, Vec<CheckoutStatus>), ApiError> {
     let status = CheckoutStatus::parse(input.trim()).ok_or_else(|| {
         ApiError::new(
             ErrorCode::InvalidRequest,
@@ -869,10 +798,14 @@ pub(crate) fn status_filter(input: &str) -> Result<(CheckoutStatus, Vec<String>)
         .with_param("status")
     })?;
     let stored = match status {
-        CheckoutStatus::Expired => vec!["expired", "open", "failed"],
-        s => vec![s.as_str()],
+        CheckoutStatus::Expired => vec![
+            CheckoutStatus::Expired,
+            CheckoutStatus::Open,
+            CheckoutStatus::Failed,
+        ],
+        s => vec![s],
     };
-    Ok((status, stored.into_iter().map(String::from).collect()))
+    Ok((status, stored))
 }
 
 /// A merchant's checkouts, newest first, by status, creation time or booking reference.
@@ -881,7 +814,7 @@ pub async fn list(
     merchant_id: &str,
     query: ListQuery,
 ) -> Result<Vec<CheckoutAdminView>, DomainError> {
-    merchants::record(state, merchant_id).await?;
+    load_merchant(state, merchant_id).await?;
     let mut c = Checker::default();
     let status = match &query.status {
         Some(s) => c.check(status_filter(s)),
@@ -914,7 +847,7 @@ pub async fn list(
     let mut out = Vec::new();
     for r in state.db.list_checkouts(merchant_id, &filter).await? {
         if let Some((want, _)) = &status {
-            if effective_status(&r, now)? != *want {
+            if effective_status(&r, now) != *want {
                 continue;
             }
         }
@@ -930,41 +863,29 @@ pub async fn resend(
     input: ResendInput,
 ) -> Result<CheckoutAdminView, DomainError> {
     let expiry = parse_expiry(input.expires_in, LINK_EXPIRY_SECS).map_err(DomainError::Refused)?;
-    for _ in 0..5 {
-        let mut r = load(state, token).await?;
-        match stored_status(&r)? {
+    let (r, ()) = modify(state, Start::Token(token), |r| {
+        match r.status {
             CheckoutStatus::Open | CheckoutStatus::Failed => {}
             CheckoutStatus::Canceled => {
-                return Err(refused(
+                return Err(DomainError::refused(
                     ErrorCode::CheckoutCanceled,
                     "This checkout was canceled; create a new one",
                 ))
             }
-            s if is_settled(s) => {
-                return Err(refused(
-                    ErrorCode::CheckoutAlreadyPaid,
-                    "This checkout is already paid",
-                ))
-            }
+            s if s.is_settled() => return Err(DomainError::already_paid()),
             _ => {
-                return Err(refused(
+                return Err(DomainError::refused(
                     ErrorCode::Conflict,
                     "A payment is in progress on this checkout; try again in a moment",
                 ))
             }
         }
-        let now = db::now();
-        r.expires_at = Some(now + expiry);
-        r.updated_at = now;
-        if state.db.update_checkout(&r).await? {
-            let r = load(state, token).await?;
-            tracing::info!(token = %r.token, "checkout link resent");
-            return admin_view(state, &r, false).await;
-        }
-    }
-    Err(DomainError::Storage(DbError::Conflict(
-        "the checkout changed meanwhile; try again",
-    )))
+        r.expires_at = Some(db::now() + expiry);
+        Ok(())
+    })
+    .await?;
+    tracing::info!(token = %r.token, "checkout link resent");
+    admin_view(state, &r, false).await
 }
 
 #[cfg(test)]
@@ -985,17 +906,22 @@ mod tests {
 
     #[test]
     fn expiry_makes_unpaid_checkouts_expired() {
-        let mut r = CheckoutRecord {
-            status: "open".into(),
-            expires_at: Some(100),
-            ..CheckoutRecord::default()
-        };
-        assert_eq!(effective_status(&r, 99).unwrap(), CheckoutStatus::Open);
-        assert_eq!(effective_status(&r, 100).unwrap(), CheckoutStatus::Expired);
-        r.status = "paid".into();
-        assert_eq!(effective_status(&r, 1000).unwrap(), CheckoutStatus::Paid);
-        r.status = "failed".into();
-        assert_eq!(effective_status(&r, 1000).unwrap(), CheckoutStatus::Expired);
+        let mut r = CheckoutRecord::new(
+            "cs_test".into(),
+            "mer_test".into(),
+            CheckoutSource::Platform,
+            Money::from_minor(1000, Currency::Eur),
+            "Haircut".into(),
+            CaptureMethod::Automatic,
+            100,
+            0,
+        );
+        assert_eq!(effective_status(&r, 99), CheckoutStatus::Open);
+        assert_eq!(effective_status(&r, 100), CheckoutStatus::Expired);
+        r.status = CheckoutStatus::Paid;
+        assert_eq!(effective_status(&r, 1000), CheckoutStatus::Paid);
+        r.status = CheckoutStatus::Failed;
+        assert_eq!(effective_status(&r, 1000), CheckoutStatus::Expired);
     }
 
     #[test]

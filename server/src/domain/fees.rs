@@ -6,11 +6,19 @@
 use serde::Deserialize;
 use slotpay_core::{check_chargeable, ApiError, ErrorCode, Money};
 
-use super::checkouts::{amount, fee_view, load, FeeView};
+use super::checkouts::{fee_view, FeeView};
+use super::store::load;
 use super::{integrations, new_id, DomainError};
-use crate::db::{self, FeeRecord};
+use crate::db::{self, CheckoutRecord, FeeRecord};
+use crate::model::{FeeStatus, SavedCard};
 use crate::state::AppState;
-use crate::stripe::{Form, IdempotencyKey, PaymentIntent, StripeError, StripeErrorKind};
+use crate::stripe::{
+    Form, IdempotencyKey, PaymentIntent, PaymentIntentStatus, StripeApiError, StripeError,
+    StripeErrorKind,
+};
+
+/// Stripe's code for a charge the bank wants the client present for.
+const AUTHENTICATION_REQUIRED: &str = "authentication_required";
 
 /// Metadata key naming slotpay's fee row on its PaymentIntent.
 pub const FEE_METADATA: &str = "slotpay_fee";
@@ -23,43 +31,52 @@ pub struct FeeInput {
     pub amount: i64,
 }
 
-fn status_of(pi: &PaymentIntent) -> &'static str {
-    match pi.status.as_str() {
-        "succeeded" => "succeeded",
-        "requires_action" => "requires_action",
-        "processing" | "requires_confirmation" => "pending",
-        _ => "failed",
+fn status_of(pi: &PaymentIntent) -> FeeStatus {
+    match pi.status {
+        PaymentIntentStatus::Succeeded => FeeStatus::Succeeded,
+        PaymentIntentStatus::RequiresAction => FeeStatus::RequiresAction,
+        PaymentIntentStatus::Processing | PaymentIntentStatus::RequiresConfirmation => {
+            FeeStatus::Pending
+        }
+        PaymentIntentStatus::RequiresPaymentMethod
+        | PaymentIntentStatus::RequiresCapture
+        | PaymentIntentStatus::Canceled => FeeStatus::Failed,
+        // Not news slotpay can act on: the fee stays as it is until Stripe says more.
+        PaymentIntentStatus::Unknown(_) => FeeStatus::Pending,
     }
+}
+
+/// Whether Stripe's error asks for the client to authenticate.
+fn needs_authentication(code: Option<&str>, decline_code: Option<&str>) -> bool {
+    code == Some(AUTHENTICATION_REQUIRED) || decline_code == Some(AUTHENTICATION_REQUIRED)
 }
 
 /// The answer for a fee: its view, or the decline as an error (402).
 fn answer(fee: FeeRecord) -> Result<FeeView, DomainError> {
-    match fee.status.as_str() {
-        "failed" | "requires_action" => {
-            let code = match fee.error_code.as_deref() {
-                Some("authentication_required") => ErrorCode::AuthenticationRequired,
-                _ if fee.decline_code.as_deref() == Some("authentication_required")
-                    || fee.status == "requires_action" =>
-                {
-                    ErrorCode::AuthenticationRequired
-                }
-                _ => ErrorCode::CardDeclined,
-            };
-            let message = if code == ErrorCode::AuthenticationRequired {
-                "The bank asks the client to authenticate this charge: send them a payment link instead".to_owned()
-            } else {
-                fee.error_message
-                    .clone()
-                    .unwrap_or_else(|| "The card was declined".into())
-            };
-            let mut e = ApiError::new(code, message);
-            if let Some(d) = fee.decline_code.clone().or(fee.error_code.clone()) {
-                e = e.with_decline_code(d);
-            }
-            Err(DomainError::Refused(e))
-        }
-        _ => Ok(fee_view(&fee)),
+    if !matches!(fee.status, FeeStatus::Failed | FeeStatus::RequiresAction) {
+        return Ok(fee_view(&fee));
     }
+    let authenticate = fee.status == FeeStatus::RequiresAction
+        || needs_authentication(fee.error_code.as_deref(), fee.decline_code.as_deref());
+    let e = if authenticate {
+        ApiError::new(
+            ErrorCode::AuthenticationRequired,
+            "The bank asks the client to authenticate this charge: send them a payment link instead",
+        )
+    } else {
+        ApiError::new(
+            ErrorCode::CardDeclined,
+            fee.error_message
+                .clone()
+                .unwrap_or_else(|| "The card was declined".into()),
+        )
+    };
+    Err(DomainError::Refused(
+        match fee.decline_code.clone().or(fee.error_code.clone()) {
+            Some(d) => e.with_decline_code(d),
+            None => e,
+        },
+    ))
 }
 
 /// Charges a cancellation or no-show fee to the card saved on a checkout. `key` makes it
@@ -71,36 +88,33 @@ pub async fn charge(
     input: FeeInput,
 ) -> Result<FeeView, DomainError> {
     let r = load(state, token).await?;
-    let currency = amount(&r)?.currency();
+    let fee = Money::from_minor(input.amount, r.amount.currency());
     if let Some(existing) = state.db.fee_by_key(&r.token, key).await? {
-        if existing.amount != input.amount {
-            return Err(DomainError::Refused(ApiError::new(
+        if existing.amount != fee {
+            return Err(DomainError::refused(
                 ErrorCode::IdempotencyConflict,
                 "This Idempotency-Key was used for another fee amount",
-            )));
+            ));
         }
-        if existing.status != "pending" {
+        if existing.status != FeeStatus::Pending {
             return answer(existing);
         }
-        return send(state, &r.merchant_id, &r, existing).await;
+        return send(state, &r, existing).await;
     }
-    let (Some(customer), Some(_pm)) = (&r.customer_id, &r.saved_payment_method) else {
-        return Err(DomainError::Refused(ApiError::new(
+    if r.saved_card.is_none() {
+        return Err(DomainError::refused(
             ErrorCode::Conflict,
             "No card was saved on this checkout (the client did not agree to save it)",
-        )));
-    };
-    let fee = Money::from_minor(input.amount, currency);
+        ));
+    }
     check_chargeable(fee).map_err(|e| DomainError::Refused(e.into()))?;
-    let _ = customer;
     let now = db::now();
     let row = FeeRecord {
         id: new_id("fee_"),
         checkout_token: r.token.clone(),
         idempotency_key: key.to_owned(),
-        amount: input.amount,
-        currency: currency.code().to_owned(),
-        status: "pending".into(),
+        amount: fee,
+        status: FeeStatus::Pending,
         payment_intent_id: None,
         error_code: None,
         decline_code: None,
@@ -116,24 +130,29 @@ pub async fn charge(
             .ok_or(DomainError::NotFound("cancellation fee"))?;
         return answer(existing);
     }
-    send(state, &r.merchant_id, &r, row).await
+    send(state, &r, row).await
 }
 
+/// Charges the saved card off-session (Stripe's key is the fee row's, so sending again
+/// never charges twice) and records the outcome.
 async fn send(
     state: &AppState,
-    merchant_id: &str,
-    r: &crate::db::CheckoutRecord,
+    r: &CheckoutRecord,
     mut fee: FeeRecord,
 ) -> Result<FeeView, DomainError> {
-    let key = integrations::server_key(state, merchant_id).await?;
-    let (Some(customer), Some(pm)) = (&r.customer_id, &r.saved_payment_method) else {
+    let key = integrations::server_key(state, &r.merchant_id).await?;
+    let Some(SavedCard {
+        customer,
+        payment_method,
+    }) = &r.saved_card
+    else {
         return Err(DomainError::Internal("fee without a saved card".into()));
     };
     let form = Form::new()
-        .push("amount", fee.amount.to_string())
-        .push("currency", fee.currency.as_str())
+        .push("amount", fee.amount.minor().to_string())
+        .push("currency", fee.amount.currency().code())
         .push("customer", customer.as_str())
-        .push("payment_method", pm.as_str())
+        .push("payment_method", payment_method.as_str())
         .push_list("payment_method_types", &["card"])
         .push("off_session", "true")
         .push("confirm", "true")
@@ -148,26 +167,15 @@ async fn send(
     fee.updated_at = db::now();
     match result {
         Ok(pi) => {
-            fee.status = status_of(&pi).into();
+            fee.status = status_of(&pi);
             fee.payment_intent_id = Some(pi.id.clone());
         }
         Err(StripeError::Api(e)) if e.kind == StripeErrorKind::CardError => {
-            fee.status = if e.code.as_deref() == Some("authentication_required")
-                || e.decline_code.as_deref() == Some("authentication_required")
-            {
-                "requires_action"
-            } else {
-                "failed"
-            }
-            .into();
-            fee.payment_intent_id = e.payment_intent.clone();
-            fee.error_code = e.code.clone();
-            fee.decline_code = e.decline_code.clone();
-            fee.error_message = Some(e.message.clone());
+            record_decline(&mut fee, e)
         }
         Err(err) if err.refusal().is_some() => {
             let e = err.refusal().expect("a refusal");
-            fee.status = "failed".into();
+            fee.status = FeeStatus::Failed;
             fee.error_code = e.code.clone().or(Some("stripe_error".into()));
             fee.error_message = Some(e.message.clone());
         }
@@ -178,6 +186,19 @@ async fn send(
     answer(fee)
 }
 
+/// A declined fee: `requires_action` when the bank wants the client present, else failed.
+fn record_decline(fee: &mut FeeRecord, e: StripeApiError) {
+    fee.status = if needs_authentication(e.code.as_deref(), e.decline_code.as_deref()) {
+        FeeStatus::RequiresAction
+    } else {
+        FeeStatus::Failed
+    };
+    fee.payment_intent_id = e.payment_intent;
+    fee.error_code = e.code;
+    fee.decline_code = e.decline_code;
+    fee.error_message = Some(e.message);
+}
+
 /// Applies a webhook about a fee's PaymentIntent.
 pub(crate) async fn apply_intent(
     state: &AppState,
@@ -186,11 +207,11 @@ pub(crate) async fn apply_intent(
 ) -> Result<(), DomainError> {
     let status = status_of(pi);
     // A fee that succeeded stays so; a failed one may still succeed (a retried charge).
-    if fee.status == "succeeded" || fee.status == status {
+    if fee.status == FeeStatus::Succeeded || fee.status == status {
         return Ok(());
     }
     let mut f = fee;
-    f.status = status.into();
+    f.status = status;
     f.payment_intent_id = Some(pi.id.clone());
     if let Some(e) = &pi.last_payment_error {
         f.error_code = e.code.clone();

@@ -7,23 +7,23 @@
 //! code and field), encrypted under the master key before they reach the database, and only
 //! ever shown masked.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use slotpay_core::{
-    ApiError, CardBrand, ErrorCode, IntegrationMode, KeyError, KeyKind, KeyMode, KeyPair,
-    PublishableKey, ServerKey, WebhookSecret,
+    ApiError, CardBrand, Currency, ErrorCode, IntegrationMode, KeyError, KeyField, KeyKind,
+    KeyMode, KeyPair, Parsed, PublishableKey, ServerKey, WebhookSecret,
 };
 
-use super::{double_option, merchants, parse_name, Checker, DomainError, Warning};
-use crate::db::{self, DbError, IntegrationRecord};
+use super::{double_option, load_merchant, parse_name, Checker, DomainError, FieldErrors, Warning};
+use crate::db::{self, IntegrationRecord};
+use crate::model::{IntegrationStatus, SecretSource, StatusReason};
 use crate::secrets::Binding;
 use crate::state::AppState;
-use crate::stripe::{IdempotencyKey, StripeApiError, StripeError};
+use crate::stripe::{Account, IdempotencyKey, StripeApiError, StripeError, WebhookEndpoint};
+use crate::webhook_secrets::CachedSecrets;
 
 /// The events slotpay's webhook endpoint subscribes to (the payments issue handles them).
 pub const WEBHOOK_EVENTS: &[&str] = &[
@@ -110,48 +110,6 @@ pub struct IntegrationInput {
     pub card_brands: Option<Vec<String>>,
 }
 
-/// Verification status.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Not verified since the keys were set.
-    Unverified,
-    /// Stripe accepted the key.
-    Active,
-    /// Stripe refused the key; see the reason.
-    Error,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::Unverified => "unverified",
-            Status::Active => "active",
-            Status::Error => "error",
-        }
-    }
-
-    fn parse(s: &str) -> Status {
-        match s {
-            "active" => Status::Active,
-            "error" => Status::Error,
-            _ => Status::Unverified,
-        }
-    }
-}
-
-/// Why the last verification failed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct StatusReason {
-    /// `invalid_secret_key`, `api_key_expired`, `key_missing_permission`, `stripe_error`.
-    pub code: String,
-    /// Stripe's reason (keys masked).
-    pub message: String,
-    /// For a restricted key: the permissions it lacks.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub missing_permissions: Vec<String>,
-}
-
 /// The Stripe account the key belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AccountView {
@@ -160,7 +118,7 @@ pub struct AccountView {
     /// Two-letter country.
     pub country: Option<String>,
     /// Settlement currency, which decides Stripe's minimum charge.
-    pub default_currency: Option<String>,
+    pub default_currency: Option<Currency>,
 }
 
 /// The webhook endpoint.
@@ -176,7 +134,7 @@ pub struct WebhookView {
     pub signing_secret: Option<String>,
     /// `api` (registered by slotpay) or `manual` (pasted).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret_source: Option<String>,
+    pub secret_source: Option<SecretSource>,
 }
 
 /// An integration as the API shows it: keys masked.
@@ -193,7 +151,7 @@ pub struct IntegrationView {
     /// Switched on by activation.
     pub active: bool,
     /// Last verification.
-    pub status: Status,
+    pub status: IntegrationStatus,
     /// Why it is in error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<StatusReason>,
@@ -252,7 +210,7 @@ pub struct PaymentCredentials {
     /// Accepted brands.
     pub card_brands: Vec<CardBrand>,
     /// Settlement currency of the account.
-    pub account_default_currency: Option<String>,
+    pub account_default_currency: Option<Currency>,
 }
 
 fn binding<'a>(merchant_id: &'a str, column: &'a str) -> Binding<'a> {
@@ -271,29 +229,41 @@ pub fn webhook_url(state: &AppState, merchant_id: &str) -> String {
     )
 }
 
-fn secret_key(state: &AppState, r: &IntegrationRecord) -> Result<ServerKey, DomainError> {
-    let plain = state.cipher.decrypt(
-        &r.secret_key_enc,
-        binding(&r.merchant_id, SECRET_KEY_COLUMN),
-    )?;
-    ServerKey::parse(plain.expose_secret())
+/// Decrypts a secret column of `r` and parses it with `parse`; a stored value that does
+/// not decrypt or parse is corrupt.
+fn decrypt<K>(
+    state: &AppState,
+    r: &IntegrationRecord,
+    ciphertext: &str,
+    column: &'static str,
+    parse: fn(&str) -> Result<Parsed<K>, KeyError>,
+) -> Result<K, DomainError> {
+    let plain = state
+        .cipher
+        .decrypt(ciphertext, binding(&r.merchant_id, column))?;
+    parse(plain.expose_secret())
         .map(|p| p.key)
-        .map_err(|e| DomainError::Internal(format!("stored secret key does not parse: {e}")))
+        .map_err(|e| DomainError::corrupt(TABLE, format!("{column}: {e}")))
+}
+
+fn secret_key(state: &AppState, r: &IntegrationRecord) -> Result<ServerKey, DomainError> {
+    decrypt(
+        state,
+        r,
+        &r.secret_key_enc,
+        SECRET_KEY_COLUMN,
+        ServerKey::parse,
+    )
 }
 
 fn webhook_secret(
     state: &AppState,
     r: &IntegrationRecord,
 ) -> Result<Option<WebhookSecret>, DomainError> {
-    let Some(enc) = &r.webhook_secret_enc else {
-        return Ok(None);
-    };
-    let plain = state
-        .cipher
-        .decrypt(enc, binding(&r.merchant_id, WEBHOOK_SECRET_COLUMN))?;
-    WebhookSecret::parse(plain.expose_secret())
-        .map(|p| Some(p.key))
-        .map_err(|e| DomainError::Internal(format!("stored webhook secret does not parse: {e}")))
+    r.webhook_secret_enc
+        .as_deref()
+        .map(|enc| decrypt(state, r, enc, WEBHOOK_SECRET_COLUMN, WebhookSecret::parse))
+        .transpose()
 }
 
 fn parse_mode(input: &str) -> Result<IntegrationMode, ApiError> {
@@ -330,10 +300,15 @@ fn parse_brands(input: &[String]) -> Result<Vec<CardBrand>, ApiError> {
     Ok(brands)
 }
 
-fn trimmed_warning(field: &'static str, what: &str) -> Warning {
+fn trimmed_warning(field: KeyField) -> Warning {
+    let what = match field {
+        KeyField::Publishable => "publishable key",
+        KeyField::Secret => "secret key",
+        KeyField::WebhookSecret => "webhook signing secret",
+    };
     Warning {
         code: "key_trimmed",
-        field: Some(field),
+        field: Some(field.param()),
         message: format!("Surrounding spaces were removed from the {what}"),
     }
 }
@@ -360,51 +335,32 @@ fn view(
     r: &IntegrationRecord,
     warnings: Vec<Warning>,
 ) -> Result<IntegrationView, DomainError> {
-    let corrupt = |what: &str| {
-        DomainError::Storage(DbError::Corrupt {
-            table: TABLE,
-            detail: what.to_owned(),
-        })
-    };
-    let mode = IntegrationMode::parse(&r.mode).ok_or_else(|| corrupt("mode"))?;
-    let publishable = PublishableKey::parse(&r.publishable_key)
-        .map_err(|_| corrupt("publishable_key"))?
-        .key;
     let server = secret_key(state, r)?;
     let wh = webhook_secret(state, r)?;
-    let card_brands: Vec<CardBrand> =
-        serde_json::from_str(&r.card_brands).map_err(|_| corrupt("card_brands"))?;
-    let status = Status::parse(&r.status);
-    let status_reason = match (status, &r.status_code) {
-        (Status::Error, Some(code)) => Some(StatusReason {
-            code: code.clone(),
-            message: r.status_message.clone().unwrap_or_default(),
-            missing_permissions: r
-                .status_permission
-                .as_deref()
-                .map(|p| p.split(',').map(str::to_owned).collect())
-                .unwrap_or_default(),
-        }),
-        _ => None,
-    };
+    let status_reason = r
+        .status_reason
+        .clone()
+        .filter(|_| r.status == IntegrationStatus::Error);
     let account = r.account_id.as_ref().map(|id| AccountView {
         id: id.clone(),
         country: r.account_country.clone(),
-        default_currency: r.account_default_currency.clone(),
+        default_currency: r.account_default_currency,
     });
-    let payments_available =
-        r.active && status == Status::Active && mode != IntegrationMode::Off && wh.is_some();
+    let payments_available = r.active
+        && r.status == IntegrationStatus::Active
+        && r.mode != IntegrationMode::Off
+        && wh.is_some();
     Ok(IntegrationView {
         merchant_id: r.merchant_id.clone(),
         provider: "stripe",
         name: r.name.clone(),
-        mode,
+        mode: r.mode,
         active: r.active,
-        status,
+        status: r.status,
         status_reason,
         last_verified_at: r.last_verified_at,
         account,
-        publishable_key: publishable.masked(),
+        publishable_key: r.publishable_key.masked(),
         secret_key: server.masked(),
         key_kind: server.kind(),
         key_mode: server.mode(),
@@ -412,9 +368,9 @@ fn view(
             url: webhook_url(state, &r.merchant_id),
             endpoint_id: r.webhook_endpoint_id.clone(),
             signing_secret: wh.map(|w| w.masked()),
-            secret_source: r.webhook_secret_source.clone(),
+            secret_source: r.webhook_secret_source,
         },
-        card_brands,
+        card_brands: r.card_brands.clone(),
         payments_available,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -423,7 +379,7 @@ fn view(
 }
 
 async fn record(state: &AppState, merchant_id: &str) -> Result<IntegrationRecord, DomainError> {
-    merchants::record(state, merchant_id).await?;
+    load_merchant(state, merchant_id).await?;
     state
         .db
         .get_integration(merchant_id)
@@ -437,32 +393,60 @@ pub async fn get(state: &AppState, merchant_id: &str) -> Result<IntegrationView,
     view(state, &r, Vec::new())
 }
 
-/// Adds the merchant's integration or edits it. Every field is checked before anything is
-/// saved; a key left out (or empty) keeps the stored one. Changing a key or the mode makes
-/// the integration unverified and, if it was active, inactive until activated again.
-pub async fn set(
-    state: &AppState,
-    merchant_id: &str,
-    input: IntegrationInput,
-) -> Result<IntegrationView, DomainError> {
-    merchants::record(state, merchant_id).await?;
-    let existing = state.db.get_integration(merchant_id).await?;
+/// An integration input, checked as a whole. A field left out has the stored value;
+/// `webhook_secret` is `None` to keep the stored one, `Some(None)` to remove it.
+struct Checked {
+    name: String,
+    mode: IntegrationMode,
+    publishable: PublishableKey,
+    server: ServerKey,
+    webhook_secret: Option<Option<WebhookSecret>>,
+    card_brands: Vec<CardBrand>,
+    warnings: Vec<Warning>,
+}
+
+/// A pasted key: parsed when given (trimming reported as a warning), else the stored one;
+/// on a new integration, missing is the field's error.
+fn key_field<K>(
+    c: &mut Checker,
+    warnings: &mut Vec<Warning>,
+    given: Option<&str>,
+    stored: Option<K>,
+    field: KeyField,
+    parse: fn(&str) -> Result<Parsed<K>, KeyError>,
+) -> Option<K> {
+    match (given.filter(|t| !t.trim().is_empty()), stored) {
+        (Some(text), _) => c.check(parse(text).map_err(ApiError::from)).map(|p| {
+            if p.trimmed {
+                warnings.push(trimmed_warning(field));
+            }
+            p.key
+        }),
+        (None, Some(key)) => Some(key),
+        (None, None) => {
+            c.push(KeyError::Empty { field }.into());
+            None
+        }
+    }
+}
+
+/// Checks every field of an input against the stored integration (if any), reporting
+/// each invalid field; nothing is saved.
+fn parse_input(
+    input: &IntegrationInput,
+    existing: Option<&IntegrationRecord>,
+    stored_server: Option<ServerKey>,
+) -> Result<Checked, DomainError> {
     let mut c = Checker::default();
     let mut warnings = Vec::new();
-    let given = |s: &Option<String>| {
-        s.as_deref()
-            .filter(|v| !v.trim().is_empty())
-            .map(str::to_owned)
-    };
-
-    let name = match (&input.name, &existing) {
+    let name = match (&input.name, existing) {
         (Some(n), _) => c.check(parse_name(n, "name", MAX_NAME)),
         (None, Some(r)) => Some(r.name.clone()),
         (None, None) => Some(DEFAULT_NAME.to_owned()),
     };
-    let mode = match (&input.mode, &existing) {
+    let mode = match (&input.mode, existing) {
         (Some(m), _) => c.check(parse_mode(m)),
-        (None, Some(r)) => IntegrationMode::parse(&r.mode),
+        (None, Some(r)) => Some(r.mode),
         (None, None) => {
             c.push(
                 ApiError::new(
@@ -474,207 +458,221 @@ pub async fn set(
             None
         }
     };
-    let publishable = match (given(&input.publishable_key), &existing) {
-        (Some(text), _) => c
-            .check(PublishableKey::parse(&text).map_err(ApiError::from))
-            .map(|p| {
-                if p.trimmed {
-                    warnings.push(trimmed_warning("publishable_key", "publishable key"));
-                }
-                p.key
-            }),
-        (None, Some(r)) => PublishableKey::parse(&r.publishable_key)
-            .ok()
-            .map(|p| p.key),
-        (None, None) => {
-            c.push(
-                KeyError::Empty {
-                    field: slotpay_core::KeyField::Publishable,
-                }
-                .into(),
-            );
-            None
-        }
-    };
-    let secret_text = input
-        .secret_key
-        .as_ref()
-        .filter(|s| !s.expose_secret().trim().is_empty());
-    let server = match (secret_text, &existing) {
-        (Some(text), _) => c
-            .check(ServerKey::parse(text.expose_secret()).map_err(ApiError::from))
-            .map(|p| {
-                if p.trimmed {
-                    warnings.push(trimmed_warning("secret_key", "secret key"));
-                }
-                p.key
-            }),
-        (None, Some(r)) => Some(secret_key(state, r)?),
-        (None, None) => {
-            c.push(
-                KeyError::Empty {
-                    field: slotpay_core::KeyField::Secret,
-                }
-                .into(),
-            );
-            None
-        }
-    };
-    // Some(Some(secret)): a new pasted secret; Some(None): remove it; None: keep.
-    let new_webhook_secret: Option<Option<WebhookSecret>> = match &input.webhook_secret {
+    let publishable = key_field(
+        &mut c,
+        &mut warnings,
+        input.publishable_key.as_deref(),
+        existing.map(|r| r.publishable_key.clone()),
+        KeyField::Publishable,
+        PublishableKey::parse,
+    );
+    let server = key_field(
+        &mut c,
+        &mut warnings,
+        input.secret_key.as_ref().map(|s| s.expose_secret()),
+        stored_server,
+        KeyField::Secret,
+        ServerKey::parse,
+    );
+    let webhook_secret = match &input.webhook_secret {
         Some(Some(text)) if !text.expose_secret().trim().is_empty() => c
             .check(WebhookSecret::parse(text.expose_secret()).map_err(ApiError::from))
             .map(|p| {
                 if p.trimmed {
-                    warnings.push(trimmed_warning("webhook_secret", "webhook signing secret"));
+                    warnings.push(trimmed_warning(KeyField::WebhookSecret));
                 }
                 Some(p.key)
             }),
-        Some(Some(_)) => None,
+        Some(Some(_)) | None => None,
         Some(None) => Some(None),
-        None => None,
     };
-    let card_brands = match (&input.card_brands, &existing) {
+    let card_brands = match (&input.card_brands, existing) {
         (Some(list), _) => c.check(parse_brands(list)),
-        (None, Some(r)) => serde_json::from_str(&r.card_brands).ok(),
+        (None, Some(r)) => Some(r.card_brands.clone()),
         (None, None) => Some(DEFAULT_CARD_BRANDS.to_vec()),
     };
     if let (Some(pk), Some(sk)) = (&publishable, &server) {
         match KeyPair::new(pk.clone(), sk.clone()) {
             Err(e) => c.push(e.into()),
             Ok(pair) => {
-                if let Some(m) = mode {
-                    if m.required_key_mode()
+                if let Some(m) = mode.filter(|m| {
+                    m.required_key_mode()
                         .is_some_and(|want| want != pair.mode())
-                    {
-                        c.push(key_mode_mismatch(m, pair.mode()));
-                    }
+                }) {
+                    c.push(key_mode_mismatch(m, pair.mode()));
                 }
             }
         }
     }
     c.finish()?;
-    let (Some(name), Some(mode), Some(publishable), Some(server), Some(card_brands)) =
-        (name, mode, publishable, server, card_brands)
-    else {
-        return Err(DomainError::Internal("checked input lost a field".into()));
-    };
-
-    let now = db::now();
-    let secret_key_enc = state.cipher.encrypt(
-        server.expose_secret(),
-        binding(merchant_id, SECRET_KEY_COLUMN),
-    );
-    let brands_json = serde_json::to_string(&card_brands).expect("brands serialise");
-    let Some(old) = existing else {
-        let mut r = IntegrationRecord {
-            merchant_id: merchant_id.to_owned(),
-            name,
-            mode: mode.as_str().to_owned(),
-            active: false,
-            status: Status::Unverified.as_str().to_owned(),
-            status_code: None,
-            status_message: None,
-            status_permission: None,
-            last_verified_at: None,
-            account_id: None,
-            account_country: None,
-            account_default_currency: None,
-            publishable_key: publishable.as_str().to_owned(),
-            secret_key_enc,
-            secret_key_hint: server.masked(),
-            webhook_secret_enc: None,
-            webhook_secret_source: None,
-            webhook_endpoint_id: None,
-            webhook_url: None,
-            card_brands: brands_json,
-            previous_webhook_secret_enc: None,
-            previous_webhook_secret_expires_at: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        if let Some(Some(wh)) = &new_webhook_secret {
-            r.webhook_secret_enc = Some(state.cipher.encrypt(
-                wh.expose_secret(),
-                binding(merchant_id, WEBHOOK_SECRET_COLUMN),
-            ));
-            r.webhook_secret_source = Some("manual".into());
+    match (name, mode, publishable, server, card_brands) {
+        (Some(name), Some(mode), Some(publishable), Some(server), Some(card_brands)) => {
+            Ok(Checked {
+                name,
+                mode,
+                publishable,
+                server,
+                webhook_secret,
+                card_brands,
+                warnings,
+            })
         }
-        state.db.insert_integration(&r).await?;
-        tracing::info!(merchant_id, key = %server, mode = mode.as_str(), "integration added");
-        return view(state, &r, warnings);
-    };
+        _ => Err(DomainError::Internal("checked input lost a field".into())),
+    }
+}
 
-    let old_server = secret_key(state, &old)?;
-    let server_changed = old_server.expose_secret() != server.expose_secret();
-    let keys_changed =
-        server_changed || old.publishable_key != publishable.as_str() || old.mode != mode.as_str();
+/// Adds the merchant's integration or edits it. Every field is checked before anything is
+/// saved; a key left out (or empty) keeps the stored one. Changing a key or the mode makes
+/// the integration unverified and, if it was active, inactive until activated again.
+pub async fn set(
+    state: &AppState,
+    merchant_id: &str,
+    input: IntegrationInput,
+) -> Result<IntegrationView, DomainError> {
+    load_merchant(state, merchant_id).await?;
+    let existing = state.db.get_integration(merchant_id).await?;
+    let stored_server = existing
+        .as_ref()
+        .map(|r| secret_key(state, r))
+        .transpose()?;
+    let parsed = parse_input(&input, existing.as_ref(), stored_server.clone())?;
+    match (existing, stored_server) {
+        (Some(old), Some(old_server)) => edit(state, old, old_server, parsed).await,
+        _ => insert(state, merchant_id, parsed).await,
+    }
+}
+
+/// Stores a new integration, unverified and inactive.
+async fn insert(
+    state: &AppState,
+    merchant_id: &str,
+    p: Checked,
+) -> Result<IntegrationView, DomainError> {
+    let now = db::now();
+    let mut r = IntegrationRecord {
+        merchant_id: merchant_id.to_owned(),
+        name: p.name,
+        mode: p.mode,
+        active: false,
+        status: IntegrationStatus::Unverified,
+        status_reason: None,
+        last_verified_at: None,
+        account_id: None,
+        account_country: None,
+        account_default_currency: None,
+        publishable_key: p.publishable,
+        secret_key_enc: state.cipher.encrypt(
+            p.server.expose_secret(),
+            binding(merchant_id, SECRET_KEY_COLUMN),
+        ),
+        secret_key_hint: p.server.masked(),
+        webhook_secret_enc: None,
+        webhook_secret_source: None,
+        webhook_endpoint_id: None,
+        webhook_url: None,
+        card_brands: p.card_brands,
+        previous_webhook_secret_enc: None,
+        previous_webhook_secret_expires_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    if let Some(Some(wh)) = &p.webhook_secret {
+        paste_webhook_secret(state, &mut r, wh);
+    }
+    state.db.insert_integration(&r).await?;
+    tracing::info!(merchant_id, key = %p.server, mode = p.mode.as_str(), "integration added");
+    view(state, &r, p.warnings)
+}
+
+/// Edits a stored integration. A new key or mode makes it unverified (and inactive until
+/// activated again); the endpoint slotpay registered goes when its secret is replaced by a
+/// pasted one, removed, or when the key changes (it may belong to another account).
+async fn edit(
+    state: &AppState,
+    old: IntegrationRecord,
+    old_server: ServerKey,
+    p: Checked,
+) -> Result<IntegrationView, DomainError> {
+    let merchant_id = old.merchant_id.as_str();
+    let server_changed = old_server.expose_secret() != p.server.expose_secret();
+    let keys_changed = server_changed || old.publishable_key != p.publishable || old.mode != p.mode;
+    let mut warnings = p.warnings;
     let mut r = old.clone();
-    r.name = name;
-    r.mode = mode.as_str().to_owned();
-    r.publishable_key = publishable.as_str().to_owned();
-    r.card_brands = brands_json;
-    r.updated_at = now;
+    r.name = p.name;
+    r.mode = p.mode;
+    r.publishable_key = p.publishable;
+    r.card_brands = p.card_brands;
+    r.updated_at = db::now();
     if server_changed {
-        r.secret_key_enc = secret_key_enc;
-        r.secret_key_hint = server.masked();
+        r.secret_key_enc = state.cipher.encrypt(
+            p.server.expose_secret(),
+            binding(merchant_id, SECRET_KEY_COLUMN),
+        );
+        r.secret_key_hint = p.server.masked();
     }
     if keys_changed {
-        r.status = Status::Unverified.as_str().to_owned();
-        r.status_code = None;
-        r.status_message = None;
-        r.status_permission = None;
-        if server_changed {
-            r.account_id = None;
-            r.account_country = None;
-            r.account_default_currency = None;
-        }
-        if r.active {
-            r.active = false;
-            warnings.push(Warning {
-                code: "verification_required",
-                field: None,
-                message: "The keys or mode changed: the integration is inactive until it is activated again".into(),
-            });
-        }
+        unverify(&mut r, server_changed, &mut warnings);
     }
-    // The endpoint slotpay registered goes when its secret is replaced by a pasted one,
-    // removed, or when the key changes (it may belong to another account).
-    let drop_registered = old.webhook_secret_source.as_deref() == Some("api")
-        && (new_webhook_secret.is_some() || server_changed);
-    let clear_endpoint = |r: &mut IntegrationRecord| {
-        r.webhook_endpoint_id = None;
-        r.webhook_url = None;
-    };
-    match &new_webhook_secret {
+    let drop_registered = old.webhook_secret_source == Some(SecretSource::Api)
+        && (p.webhook_secret.is_some() || server_changed);
+    match &p.webhook_secret {
         Some(Some(wh)) => {
+            let now = r.updated_at;
             keep_as_previous(state, &mut r, &old, wh, now)?;
-            r.webhook_secret_enc = Some(state.cipher.encrypt(
-                wh.expose_secret(),
-                binding(merchant_id, WEBHOOK_SECRET_COLUMN),
-            ));
-            r.webhook_secret_source = Some("manual".into());
-            clear_endpoint(&mut r);
+            paste_webhook_secret(state, &mut r, wh);
         }
-        Some(None) => {
-            r.webhook_secret_enc = None;
-            r.webhook_secret_source = None;
-            clear_endpoint(&mut r);
-        }
-        None if drop_registered => {
-            r.webhook_secret_enc = None;
-            r.webhook_secret_source = None;
-            clear_endpoint(&mut r);
-        }
+        Some(None) => forget_webhook_secret(&mut r),
+        None if drop_registered => forget_webhook_secret(&mut r),
         None => {}
     }
     r.version = state.db.update_integration(&r).await?;
     if drop_registered {
         remove_registered_endpoint_with(state, &old, &old_server, &mut warnings).await;
     }
-    tracing::info!(merchant_id, key = %server, mode = mode.as_str(), keys_changed, "integration updated");
+    tracing::info!(merchant_id, key = %p.server, mode = r.mode.as_str(), keys_changed, "integration updated");
     view(state, &r, warnings)
+}
+
+/// New keys or mode: the last verification no longer holds (nor the account, for a new
+/// secret key), and an active integration waits for a new activation.
+fn unverify(r: &mut IntegrationRecord, server_changed: bool, warnings: &mut Vec<Warning>) {
+    r.status = IntegrationStatus::Unverified;
+    r.status_reason = None;
+    if server_changed {
+        r.account_id = None;
+        r.account_country = None;
+        r.account_default_currency = None;
+    }
+    if r.active {
+        r.active = false;
+        warnings.push(Warning {
+            code: "verification_required",
+            field: None,
+            message:
+                "The keys or mode changed: the integration is inactive until it is activated again"
+                    .into(),
+        });
+    }
+}
+
+/// Stores a signing secret the merchant pasted (no endpoint registered by slotpay).
+fn paste_webhook_secret(state: &AppState, r: &mut IntegrationRecord, wh: &WebhookSecret) {
+    r.webhook_secret_enc = Some(state.cipher.encrypt(
+        wh.expose_secret(),
+        binding(&r.merchant_id, WEBHOOK_SECRET_COLUMN),
+    ));
+    r.webhook_secret_source = Some(SecretSource::Manual);
+    r.webhook_endpoint_id = None;
+    r.webhook_url = None;
+}
+
+/// Forgets the signing secret and the endpoint it belongs to.
+fn forget_webhook_secret(r: &mut IntegrationRecord) {
+    r.webhook_secret_enc = None;
+    r.webhook_secret_source = None;
+    r.webhook_endpoint_id = None;
+    r.webhook_url = None;
 }
 
 /// Adds the merchant's integration (refused when it has one: edit that instead), then asks
@@ -690,12 +688,12 @@ pub async fn add(
     input: IntegrationInput,
     activate: bool,
 ) -> Result<IntegrationView, DomainError> {
-    merchants::record(state, merchant_id).await?;
+    load_merchant(state, merchant_id).await?;
     if state.db.get_integration(merchant_id).await?.is_some() {
-        return Err(DomainError::Refused(ApiError::new(
+        return Err(DomainError::refused(
             ErrorCode::Conflict,
             "This merchant already has a Stripe integration; edit it instead",
-        )));
+        ));
     }
     let added = set(state, merchant_id, input).await?;
     let mut warnings = added.warnings;
@@ -717,26 +715,20 @@ pub async fn add(
         }
         Err(e) => return Err(e),
     };
-    if let Some(reason) = verified
-        .status_reason
-        .as_ref()
-        .filter(|r| r.code == "invalid_secret_key" || r.code == "api_key_expired")
-    {
+    if let Some(reason) = verified.status_reason.as_ref().filter(|r| {
+        matches!(
+            r.code,
+            ErrorCode::InvalidSecretKey | ErrorCode::ApiKeyExpired
+        )
+    }) {
         // Nothing registered at Stripe yet, so removing the row is all there is to undo.
         state.db.delete_integration(merchant_id).await?;
         tracing::info!(merchant_id, code = %reason.code, "integration not added: Stripe refused the key");
-        let code = if reason.code == "api_key_expired" {
-            ErrorCode::ApiKeyExpired
-        } else {
-            ErrorCode::InvalidSecretKey
-        };
-        return Err(DomainError::Invalid(super::FieldErrors(vec![
-            ApiError::new(
-                code,
-                format!("Stripe does not accept this secret key: {}", reason.message),
-            )
-            .with_param("secret_key"),
-        ])));
+        return Err(DomainError::Invalid(FieldErrors(vec![ApiError::new(
+            reason.code,
+            format!("Stripe does not accept this secret key: {}", reason.message),
+        )
+        .with_param("secret_key")])));
     }
     let mut view = verified;
     if activate {
@@ -766,19 +758,19 @@ pub async fn add(
 
 /// The outcome of asking Stripe about a key.
 enum Verification {
-    Active(crate::stripe::Account),
+    Active(Account),
     Failed(StatusReason),
 }
 
 fn reason_from_stripe(e: &StripeApiError) -> StatusReason {
     let code = match (e.status, e.code.as_deref()) {
-        (401, Some("api_key_expired")) => ErrorCode::ApiKeyExpired.as_str(),
-        (401, _) => ErrorCode::InvalidSecretKey.as_str(),
-        (403, _) => ErrorCode::KeyMissingPermission.as_str(),
-        _ => ErrorCode::StripeError.as_str(),
+        (401, Some("api_key_expired")) => ErrorCode::ApiKeyExpired,
+        (401, _) => ErrorCode::InvalidSecretKey,
+        (403, _) => ErrorCode::KeyMissingPermission,
+        _ => ErrorCode::StripeError,
     };
     StatusReason {
-        code: code.to_owned(),
+        code,
         message: e.message.clone(),
         missing_permissions: e.missing_permission().into_iter().collect(),
     }
@@ -789,68 +781,70 @@ fn reason_from_stripe(e: &StripeApiError) -> StatusReason {
 async fn verify_key(state: &AppState, key: &ServerKey) -> Result<Verification, DomainError> {
     let account = match state.stripe.retrieve_account(key).await {
         Ok(a) => a,
-        Err(err) if err.refusal().is_some() => {
-            let e = err.refusal().expect("a refusal");
-            return Ok(Verification::Failed(reason_from_stripe(e)));
-        }
-        Err(e) => return Err(e.into()),
+        Err(err) => match err.refusal() {
+            Some(e) => return Ok(Verification::Failed(reason_from_stripe(e))),
+            None => return Err(err.into()),
+        },
     };
-    if key.is_restricted() {
-        let mut missing = Vec::new();
-        let mut messages = Vec::new();
-        for (permission, method, path) in REQUIRED_PERMISSIONS {
-            let method = if *method == "POST" {
-                Method::POST
-            } else {
-                Method::GET
-            };
-            if let Some(refusal) = state.stripe.probe_permission(key, method, path).await? {
-                missing.push(
-                    refusal
-                        .missing_permission()
-                        .unwrap_or_else(|| (*permission).to_owned()),
-                );
-                messages.push(refusal.message);
-            }
-        }
-        if !missing.is_empty() {
-            return Ok(Verification::Failed(StatusReason {
-                code: ErrorCode::KeyMissingPermission.as_str().to_owned(),
-                message: format!(
-                    "This restricted key lacks the {} permission{} slotpay needs; add {} to the key in your Stripe Dashboard. Stripe said: {}",
-                    missing.join(", "),
-                    if missing.len() > 1 { "s" } else { "" },
-                    if missing.len() > 1 { "them" } else { "it" },
-                    messages[0]
-                ),
-                missing_permissions: missing,
-            }));
+    if !key.is_restricted() {
+        return Ok(Verification::Active(account));
+    }
+    let mut missing = Vec::new();
+    let mut messages = Vec::new();
+    for (permission, method, path) in REQUIRED_PERMISSIONS {
+        let method = if *method == "POST" {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        if let Some(refusal) = state.stripe.probe_permission(key, method, path).await? {
+            missing.push(
+                refusal
+                    .missing_permission()
+                    .unwrap_or_else(|| (*permission).to_owned()),
+            );
+            messages.push(refusal.message);
         }
     }
-    Ok(Verification::Active(account))
+    if missing.is_empty() {
+        return Ok(Verification::Active(account));
+    }
+    let several = missing.len() > 1;
+    Ok(Verification::Failed(StatusReason {
+        code: ErrorCode::KeyMissingPermission,
+        message: format!(
+            "This restricted key lacks the {} permission{} slotpay needs; add {} to the key in your Stripe Dashboard. Stripe said: {}",
+            missing.join(", "),
+            if several { "s" } else { "" },
+            if several { "them" } else { "it" },
+            messages[0]
+        ),
+        missing_permissions: missing,
+    }))
 }
 
 /// Records a verification on the record (not saved).
 fn apply_verification(r: &mut IntegrationRecord, v: &Verification) {
-    r.last_verified_at = Some(db::now());
-    r.updated_at = db::now();
+    let now = db::now();
+    r.last_verified_at = Some(now);
+    r.updated_at = now;
     match v {
         Verification::Active(account) => {
-            r.status = Status::Active.as_str().to_owned();
-            r.status_code = None;
-            r.status_message = None;
-            r.status_permission = None;
+            r.status = IntegrationStatus::Active;
+            r.status_reason = None;
             r.account_id = Some(account.id.clone());
             r.account_country = account.country.clone();
-            r.account_default_currency =
-                account.default_currency.as_ref().map(|c| c.to_lowercase());
+            r.account_default_currency = account.default_currency.as_deref().and_then(|c| {
+                let parsed = Currency::parse(c).ok();
+                if parsed.is_none() {
+                    tracing::warn!(merchant_id = %r.merchant_id, currency = c, "Stripe account's currency is not one slotpay knows");
+                }
+                parsed
+            });
         }
         Verification::Failed(reason) => {
-            r.status = Status::Error.as_str().to_owned();
-            r.status_code = Some(reason.code.clone());
-            r.status_message = Some(reason.message.clone());
-            r.status_permission = (!reason.missing_permissions.is_empty())
-                .then(|| reason.missing_permissions.join(","));
+            r.status = IntegrationStatus::Error;
+            r.status_reason = Some(reason.clone());
         }
     }
 }
@@ -881,100 +875,39 @@ pub async fn activate(state: &AppState, merchant_id: &str) -> Result<Integration
     if let Verification::Failed(reason) = &verification {
         r.active = false;
         state.db.update_integration(&r).await?;
-        let code = match reason.code.as_str() {
-            "api_key_expired" => ErrorCode::ApiKeyExpired,
-            "key_missing_permission" => ErrorCode::KeyMissingPermission,
-            "invalid_secret_key" => ErrorCode::InvalidSecretKey,
-            _ => ErrorCode::StripeError,
-        };
-        return Err(DomainError::Refused(
-            ApiError::new(code, format!("Stripe refused the key: {}", reason.message))
-                .with_param("secret_key"),
+        return Err(DomainError::refused_at(
+            reason.code,
+            format!("Stripe refused the key: {}", reason.message),
+            "secret_key",
         ));
     }
-
     let url = webhook_url(state, merchant_id);
-    let mut warnings = Vec::new();
-    let registered_here = r.webhook_secret_source.as_deref() == Some("api");
-    let usable = match r.webhook_secret_source.as_deref() {
-        Some("manual") => r.webhook_secret_enc.is_some(),
-        Some("api") => {
-            r.webhook_secret_enc.is_some() && r.webhook_url.as_deref() == Some(url.as_str())
-        }
-        _ => false,
-    };
     let mut stale_endpoint = None;
-    if !usable {
-        if registered_here {
-            // Registered under another public URL: replace it.
-            stale_endpoint = r.webhook_endpoint_id.clone();
-        }
-        // Derived from the row as read: a retry after a crash between Stripe's answer and
-        // our write sends the same key, and Stripe answers with the same endpoint.
-        let idem = IdempotencyKey::derive(
-            "webhook-endpoint",
-            &[
-                merchant_id,
-                &url,
-                &read.version.to_string(),
-                &read.created_at.to_string(),
-            ],
-        );
-        match state
-            .stripe
-            .create_webhook_endpoint(&key, &url, WEBHOOK_EVENTS, merchant_id, &idem)
-            .await
-        {
-            Ok(endpoint) => {
-                let Some(secret) = endpoint.secret.as_ref() else {
-                    return Err(DomainError::Internal(
-                        "webhook endpoint created without a secret".into(),
-                    ));
-                };
-                let secret = WebhookSecret::parse(secret.expose_secret())
-                    .map_err(|e| {
-                        DomainError::Internal(format!(
-                            "Stripe's signing secret does not parse: {e}"
-                        ))
-                    })?
-                    .key;
+    if !webhook_usable(&r, &url) {
+        match register_endpoint(state, &key, &read, &url).await {
+            Ok((endpoint, secret)) => {
+                if r.webhook_secret_source == Some(SecretSource::Api) {
+                    // Registered under another public URL: replaced.
+                    stale_endpoint = r.webhook_endpoint_id.clone();
+                }
                 r.webhook_secret_enc = Some(state.cipher.encrypt(
                     secret.expose_secret(),
                     binding(merchant_id, WEBHOOK_SECRET_COLUMN),
                 ));
-                r.webhook_secret_source = Some("api".into());
-                r.webhook_endpoint_id = Some(endpoint.id.clone());
+                r.webhook_secret_source = Some(SecretSource::Api);
+                r.webhook_endpoint_id = Some(endpoint);
                 r.webhook_url = Some(url.clone());
-                tracing::info!(merchant_id, endpoint_id = %endpoint.id, "webhook endpoint registered");
-            }
-            Err(StripeError::Api(e)) if e.status == 403 => {
-                r.active = false;
-                state.db.update_integration(&r).await?;
-                let permission = e
-                    .missing_permission()
-                    .unwrap_or_else(|| "rak_webhook_write".into());
-                return Err(DomainError::Refused(
-                    ApiError::new(
-                        ErrorCode::WebhookSecretRequired,
-                        format!(
-                            "Your key cannot register webhook endpoints (it lacks the '{permission}' permission). \
-                             In your Stripe Dashboard, add a webhook endpoint for {url} with the events {}, \
-                             then paste its signing secret (whsec_...) as the webhook signing secret and activate again",
-                            WEBHOOK_EVENTS.join(", ")
-                        ),
-                    )
-                    .with_param("webhook_secret"),
-                ));
             }
             Err(e) => {
                 r.active = false;
                 state.db.update_integration(&r).await?;
-                return Err(e.into());
+                return Err(e);
             }
         }
     }
     r.active = true;
     r.version = state.db.update_integration(&r).await?;
+    let mut warnings = Vec::new();
     if let Some(id) = stale_endpoint {
         let mut old = read.clone();
         old.webhook_endpoint_id = Some(id);
@@ -982,6 +915,72 @@ pub async fn activate(state: &AppState, merchant_id: &str) -> Result<Integration
     }
     tracing::info!(merchant_id, "integration activated");
     view(state, &r, warnings)
+}
+
+/// Whether Stripe signs the webhooks to `url` with a secret slotpay holds: a pasted one, or
+/// that of the endpoint slotpay registered for this very URL.
+fn webhook_usable(r: &IntegrationRecord, url: &str) -> bool {
+    match r.webhook_secret_source {
+        Some(SecretSource::Manual) => r.webhook_secret_enc.is_some(),
+        Some(SecretSource::Api) => {
+            r.webhook_secret_enc.is_some() && r.webhook_url.as_deref() == Some(url)
+        }
+        None => false,
+    }
+}
+
+/// Registers slotpay's webhook endpoint for `url` with the key; returns its id and signing
+/// secret. A key that may not register endpoints is told to paste a signing secret.
+async fn register_endpoint(
+    state: &AppState,
+    key: &ServerKey,
+    read: &IntegrationRecord,
+    url: &str,
+) -> Result<(String, WebhookSecret), DomainError> {
+    let merchant_id = read.merchant_id.as_str();
+    // Derived from the row as read: a retry after a crash between Stripe's answer and our
+    // write sends the same key, and Stripe answers with the same endpoint.
+    let idem = IdempotencyKey::derive(
+        "webhook-endpoint",
+        &[
+            merchant_id,
+            url,
+            &read.version.to_string(),
+            &read.created_at.to_string(),
+        ],
+    );
+    let created = state
+        .stripe
+        .create_webhook_endpoint(key, url, WEBHOOK_EVENTS, merchant_id, &idem)
+        .await;
+    let endpoint: WebhookEndpoint = match created {
+        Ok(endpoint) => endpoint,
+        Err(StripeError::Api(e)) if e.status == 403 => {
+            let permission = e
+                .missing_permission()
+                .unwrap_or_else(|| "rak_webhook_write".into());
+            return Err(DomainError::refused_at(
+                ErrorCode::WebhookSecretRequired,
+                format!(
+                    "Your key cannot register webhook endpoints (it lacks the '{permission}' permission). \
+                     In your Stripe Dashboard, add a webhook endpoint for {url} with the events {}, \
+                     then paste its signing secret (whsec_...) as the webhook signing secret and activate again",
+                    WEBHOOK_EVENTS.join(", ")
+                ),
+                "webhook_secret",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let secret = endpoint
+        .secret
+        .as_ref()
+        .ok_or_else(|| DomainError::Internal("webhook endpoint created without a secret".into()))?;
+    let secret = WebhookSecret::parse(secret.expose_secret())
+        .map_err(|e| DomainError::Internal(format!("Stripe's signing secret does not parse: {e}")))?
+        .key;
+    tracing::info!(merchant_id, endpoint_id = %endpoint.id, "webhook endpoint registered");
+    Ok((endpoint.id, secret))
 }
 
 /// Switches the integration off (nothing at Stripe changes; late webhooks still arrive).
@@ -1074,35 +1073,30 @@ pub async fn payment_credentials(
     merchant_id: &str,
 ) -> Result<PaymentCredentials, DomainError> {
     let unavailable = || {
-        DomainError::Refused(ApiError::new(
+        DomainError::refused(
             ErrorCode::PaymentsUnavailable,
             "This merchant does not take online payments at the moment",
-        ))
+        )
     };
     let r = state
         .db
         .get_integration(merchant_id)
         .await?
         .ok_or_else(unavailable)?;
-    let mode = IntegrationMode::parse(&r.mode).unwrap_or(IntegrationMode::Off);
-    if !r.active || Status::parse(&r.status) != Status::Active || mode == IntegrationMode::Off {
+    if !r.active || r.status != IntegrationStatus::Active || r.mode == IntegrationMode::Off {
         return Err(unavailable());
     }
     let webhook_secret = webhook_secret(state, &r)?.ok_or_else(unavailable)?;
-    let publishable = PublishableKey::parse(&r.publishable_key)
-        .map_err(|e| DomainError::Internal(e.to_string()))?
-        .key;
-    let keys = KeyPair::new(publishable, secret_key(state, &r)?)
-        .map_err(|e| DomainError::Internal(e.to_string()))?;
-    if mode.required_key_mode() != Some(keys.mode()) {
+    let keys = KeyPair::new(r.publishable_key.clone(), secret_key(state, &r)?)
+        .map_err(|e| DomainError::corrupt(TABLE, e.to_string()))?;
+    if r.mode.required_key_mode() != Some(keys.mode()) {
         return Err(unavailable());
     }
     Ok(PaymentCredentials {
-        mode,
+        mode: r.mode,
         keys,
         webhook_secret,
-        card_brands: serde_json::from_str(&r.card_brands)
-            .map_err(|e| DomainError::Internal(e.to_string()))?,
+        card_brands: r.card_brands,
         account_default_currency: r.account_default_currency,
     })
 }
@@ -1130,78 +1124,8 @@ fn keep_as_previous(
     Ok(())
 }
 
-/// How long a merchant's decrypted signing secrets are reused without reading its
-/// integration again. A write through this process makes them read again at once (see
-/// [`crate::db::Db::integrations_generation`]); this bounds how long a change made by another
-/// process (a second instance, the CLI) takes to be seen. A secret set elsewhere is seen at
-/// once anyway: a signature the cached secrets refuse is checked again against the stored
-/// ones. What the bound allows is a removed secret verifying for at most this long.
-pub const WEBHOOK_SECRETS_TTL: Duration = Duration::from_secs(5);
-/// Merchants whose secrets are kept at most (expired entries are dropped first).
-const WEBHOOK_SECRETS_CACHED: usize = 4096;
-
-/// The signing secrets of recently seen merchants, decrypted: a webhook then needs no read
-/// of its integration. `Debug` shows only how many merchants it holds.
-#[derive(Default)]
-pub struct WebhookSecretsCache {
-    entries: Mutex<HashMap<String, CachedSecrets>>,
-}
-
-struct CachedSecrets {
-    current: WebhookSecret,
-    /// The replaced secret and when it stops being accepted.
-    previous: Option<(WebhookSecret, i64)>,
-    read_at: Instant,
-    generation: u64,
-}
-
-impl std::fmt::Debug for WebhookSecretsCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.entries.lock().map_or(0, |e| e.len());
-        write!(f, "WebhookSecretsCache({n} merchants)")
-    }
-}
-
-impl WebhookSecretsCache {
-    fn get(&self, merchant_id: &str, now: i64, generation: u64) -> Option<Vec<WebhookSecret>> {
-        let entries = self.entries.lock().ok()?;
-        let e = entries.get(merchant_id)?;
-        if e.generation != generation || e.read_at.elapsed() >= WEBHOOK_SECRETS_TTL {
-            return None;
-        }
-        Some(secrets_at(&e.current, e.previous.as_ref(), now))
-    }
-
-    fn put(&self, merchant_id: &str, entry: CachedSecrets) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        if entries.len() >= WEBHOOK_SECRETS_CACHED && !entries.contains_key(merchant_id) {
-            entries.retain(|_, e| e.read_at.elapsed() < WEBHOOK_SECRETS_TTL);
-            if entries.len() >= WEBHOOK_SECRETS_CACHED {
-                entries.clear();
-            }
-        }
-        entries.insert(merchant_id.to_owned(), entry);
-    }
-}
-
-fn secrets_at(
-    current: &WebhookSecret,
-    previous: Option<&(WebhookSecret, i64)>,
-    now: i64,
-) -> Vec<WebhookSecret> {
-    let mut secrets = vec![current.clone()];
-    if let Some((p, until)) = previous {
-        if *until > now {
-            secrets.push(p.clone());
-        }
-    }
-    secrets
-}
-
-/// The signing secrets of `merchant_id` as cached (see [`WebhookSecretsCache`]), if they
-/// are; [`webhook_secrets`] reads them.
+/// The signing secrets of `merchant_id` as cached, if they are (see
+/// [`crate::webhook_secrets`]); [`webhook_secrets`] reads them.
 pub fn cached_webhook_secrets(
     state: &AppState,
     merchant_id: &str,
@@ -1228,30 +1152,27 @@ pub async fn webhook_secrets(
     let Some(current) = webhook_secret(state, &r)? else {
         return Ok(None);
     };
-    let mut previous = None;
-    if let (Some(enc), Some(until)) = (
+    let previous = match (
         &r.previous_webhook_secret_enc,
         r.previous_webhook_secret_expires_at,
     ) {
-        if until > now {
-            let plain = state
-                .cipher
-                .decrypt(enc, binding(merchant_id, PREVIOUS_WEBHOOK_SECRET_COLUMN))?;
-            if let Ok(p) = WebhookSecret::parse(plain.expose_secret()) {
-                previous = Some((p.key, until));
-            }
+        (Some(enc), Some(until)) if until > now => {
+            let column = PREVIOUS_WEBHOOK_SECRET_COLUMN;
+            Some((
+                decrypt(state, &r, enc, column, WebhookSecret::parse)?,
+                until,
+            ))
         }
-    }
-    let secrets = secrets_at(&current, previous.as_ref(), now);
-    state.webhook_secrets.put(
-        merchant_id,
-        CachedSecrets {
-            current,
-            previous,
-            read_at,
-            generation,
-        },
-    );
+        _ => None,
+    };
+    let entry = CachedSecrets {
+        current,
+        previous,
+        read_at,
+        generation,
+    };
+    let secrets = entry.at(now);
+    state.webhook_secrets.put(merchant_id, entry);
     Ok(Some(secrets))
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use slotpay_core::{ApiError, ErrorCode, Locale};
 use url::Url;
 
-use super::{integrations, new_id, parse_name, Checker, DomainError, Warning};
+use super::{integrations, load_merchant, new_id, parse_name, Checker, DomainError, Warning};
 use crate::db::{self, MerchantRecord};
 use crate::state::AppState;
 
@@ -60,7 +60,7 @@ pub struct MerchantDeleted {
 
 fn view(m: MerchantRecord) -> MerchantView {
     MerchantView {
-        locale: Locale::parse(&m.locale).unwrap_or_default(),
+        locale: m.locale,
         id: m.id,
         name: m.name,
         allowed_origins: m.allowed_origins,
@@ -144,7 +144,7 @@ pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantVi
         id: new_id("mer_"),
         name,
         allowed_origins,
-        locale: locale.as_str().to_owned(),
+        locale,
         created_at: now,
         updated_at: now,
     };
@@ -166,16 +166,7 @@ pub async fn list(state: &AppState) -> Result<Vec<MerchantView>, DomainError> {
 
 /// One merchant.
 pub async fn get(state: &AppState, id: &str) -> Result<MerchantView, DomainError> {
-    Ok(view(record(state, id).await?))
-}
-
-/// The stored merchant, or `NotFound`.
-pub(crate) async fn record(state: &AppState, id: &str) -> Result<MerchantRecord, DomainError> {
-    state
-        .db
-        .get_merchant(id)
-        .await?
-        .ok_or(DomainError::NotFound("merchant"))
+    Ok(view(load_merchant(state, id).await?))
 }
 
 /// Changes the given fields.
@@ -184,7 +175,7 @@ pub async fn update(
     id: &str,
     input: MerchantInput,
 ) -> Result<MerchantView, DomainError> {
-    let mut m = record(state, id).await?;
+    let mut m = load_merchant(state, id).await?;
     let mut c = Checker::default();
     if let Some(n) = &input.name {
         if let Some(name) = c.check(parse_name(n, "name", MAX_NAME)) {
@@ -198,7 +189,7 @@ pub async fn update(
     }
     if let Some(l) = &input.locale {
         if let Some(locale) = c.check(parse_locale(l)) {
-            m.locale = locale.as_str().to_owned();
+            m.locale = locale;
         }
     }
     c.finish()?;
@@ -212,7 +203,7 @@ pub async fn update(
 /// Deletes a merchant with its integration and services, removing its webhook endpoint at
 /// Stripe first when slotpay registered one (and saying so when that failed).
 pub async fn delete(state: &AppState, id: &str) -> Result<MerchantDeleted, DomainError> {
-    record(state, id).await?;
+    load_merchant(state, id).await?;
     if state.db.merchant_has_checkouts(id).await? {
         return Err(has_payments());
     }
@@ -225,7 +216,7 @@ pub async fn delete(state: &AppState, id: &str) -> Result<MerchantDeleted, Domai
     };
     if !state.db.delete_merchant(id).await? {
         // Gone meanwhile, or a checkout was created between the check and the delete.
-        record(state, id).await?;
+        load_merchant(state, id).await?;
         return Err(has_payments());
     }
     tracing::info!(merchant_id = %id, "merchant deleted");
@@ -239,11 +230,11 @@ pub async fn delete(state: &AppState, id: &str) -> Result<MerchantDeleted, Domai
 
 /// A merchant with checkouts keeps its payment records: refunds, disputes and reports need them.
 fn has_payments() -> DomainError {
-    DomainError::Refused(ApiError::new(
+    DomainError::refused(
         ErrorCode::Conflict,
         "This merchant has checkouts and payment records, which deleting would lose; \
          deactivate its integration instead",
-    ))
+    )
 }
 
 /// The origins allowed to call the public API for a merchant (CORS); `None` for an

@@ -7,6 +7,7 @@
 
 pub mod catalogue;
 pub mod checkouts;
+mod error;
 pub mod fees;
 pub mod integrations;
 pub mod merchants;
@@ -14,116 +15,18 @@ pub mod payments;
 pub mod reconcile;
 pub mod refunds;
 pub mod reports;
+pub mod store;
+pub mod sync;
 pub mod webhooks;
 
+pub(crate) use error::Checker;
+pub use error::{DomainError, FieldErrors};
+
 use serde::{Deserialize, Deserializer, Serialize};
-use slotpay_core::ApiError;
+use slotpay_core::{ApiError, ErrorCode};
 
-use crate::db::DbError;
-use crate::secrets::SecretsError;
-use crate::stripe::{StripeApiError, StripeError};
-
-/// Why a domain operation did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum DomainError {
-    /// One or more fields are invalid; nothing was saved.
-    #[error("invalid input: {}", .0.first().message)]
-    Invalid(FieldErrors),
-    /// A rule refused the operation (a key Stripe rejects, a missing webhook secret).
-    #[error("refused: {0}")]
-    Refused(ApiError),
-    /// No such merchant, integration or service.
-    #[error("no such {0}")]
-    NotFound(&'static str),
-    /// Stripe answered with an error slotpay did not expect.
-    #[error("Stripe error: {}", .0.message)]
-    Stripe(Box<StripeApiError>),
-    /// Stripe could not be reached (after retries) or answered 5xx/429.
-    #[error("Stripe unavailable: {0}")]
-    StripeUnavailable(Box<StripeError>),
-    /// The database failed or the row changed meanwhile.
-    #[error(transparent)]
-    Storage(#[from] DbError),
-    /// Anything else that is our fault (a secret that does not decrypt).
-    #[error("internal: {0}")]
-    Internal(String),
-}
-
-impl From<SecretsError> for DomainError {
-    fn from(e: SecretsError) -> Self {
-        DomainError::Internal(e.to_string())
-    }
-}
-
-impl From<StripeError> for DomainError {
-    fn from(e: StripeError) -> Self {
-        // A key still in use is no answer yet: retry later, like an unreachable Stripe.
-        if e.refusal().is_none() {
-            return DomainError::StripeUnavailable(Box::new(e));
-        }
-        match e {
-            StripeError::Api(api) => DomainError::Stripe(Box::new(api)),
-            other => DomainError::StripeUnavailable(Box::new(other)),
-        }
-    }
-}
-
-/// A non-empty list of field errors, in the order of the input's fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldErrors(Vec<ApiError>);
-
-impl FieldErrors {
-    /// The first error (the one a JSON answer carries).
-    pub fn first(&self) -> &ApiError {
-        &self.0[0]
-    }
-
-    /// The first error, by value.
-    pub fn into_first(self) -> ApiError {
-        self.0
-            .into_iter()
-            .next()
-            .expect("non-empty by construction")
-    }
-
-    /// Every error (an admin form shows each next to its field).
-    pub fn all(&self) -> &[ApiError] {
-        &self.0
-    }
-}
-
-/// Collects field errors while a whole input is checked.
-#[derive(Default)]
-pub(crate) struct Checker {
-    errors: Vec<ApiError>,
-}
-
-impl Checker {
-    /// Keeps the value or records the error.
-    pub(crate) fn check<T>(&mut self, result: Result<T, ApiError>) -> Option<T> {
-        match result {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.errors.push(e);
-                None
-            }
-        }
-    }
-
-    /// Records an error.
-    pub(crate) fn push(&mut self, e: ApiError) {
-        self.errors.push(e);
-    }
-
-    /// `Err(Invalid)` when anything was recorded.
-    pub(crate) fn finish(self) -> Result<(), DomainError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(DomainError::Invalid(FieldErrors(self.errors)))
-        }
-    }
-}
+use crate::db::MerchantRecord;
+use crate::state::AppState;
 
 /// Something the caller should know about a successful operation (`key_trimmed`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -160,10 +63,22 @@ pub(crate) fn parse_name(input: &str, param: &str, max: usize) -> Result<String,
     let name = input.trim();
     if name.is_empty() || name.chars().count() > max || name.chars().any(char::is_control) {
         return Err(ApiError::new(
-            slotpay_core::ErrorCode::InvalidRequest,
+            ErrorCode::InvalidRequest,
             format!("The {param} must be 1 to {max} characters"),
         )
         .with_param(param));
     }
     Ok(name.to_owned())
+}
+
+/// The stored merchant, or `NotFound`.
+pub(crate) async fn load_merchant(
+    state: &AppState,
+    id: &str,
+) -> Result<MerchantRecord, DomainError> {
+    state
+        .db
+        .get_merchant(id)
+        .await?
+        .ok_or(DomainError::NotFound("merchant"))
 }

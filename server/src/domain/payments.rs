@@ -1,6 +1,6 @@
 //! The money path: pay a checkout with a card token, refresh it after 3-D Secure, capture or
-//! cancel an authorisation, cancel a checkout; and [`apply`], the one place where what Stripe
-//! says about a PaymentIntent (an answer, a webhook, a re-read) moves a checkout.
+//! cancel an authorisation, cancel a checkout. What Stripe answers moves the checkout through
+//! [`super::sync::apply`].
 //!
 //! How a charge cannot happen twice:
 //! - **One PaymentIntent per checkout**: created with Stripe idempotency key
@@ -10,36 +10,33 @@
 //!   number (UNIQUE per checkout), and the confirmation's Stripe key is
 //!   `slotpay:{token}:confirm:{attempt}`: a retry replays at Stripe instead of acting again.
 //! - **One attempt at a time**: an attempt holds the checkout with a lease taken by one
-//!   conditional update (status `processing`, `lease_until`, `lease_attempt`), so two server
+//!   conditional update (status `processing`, the lease's holder and end), so two server
 //!   instances on one database never talk to Stripe for one checkout at once; the other gets
 //!   `payment_in_progress`. A lease left by a crash is reclaimed only after the PaymentIntent
 //!   was read again from Stripe.
-//!
-//! States only move forward (core's `CheckoutStatus::can_transition_to`). Giving a lease back
-//! restores the status it was taken from: that undoes slotpay's own claim, it is not a move.
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use slotpay_core::{
     check_chargeable, minimum_charge, ApiError, CardBrand, CheckoutStatus, ErrorCode, Money,
-    PayRequest, PayResponse, PayStatus, ServerKey,
+    PayRequest, PayResponse, PayStatus,
 };
 
-use super::checkouts::{self, amount, effective_status, is_settled, load, stored_status};
+use super::checkouts::{self, effective_status, CheckoutAdminView};
 use super::integrations::{self, PaymentCredentials};
-use super::{refunds, DomainError};
-use crate::db::{self, CheckoutRecord, DbError};
+use super::store::{end_lease, load, modify, Start, WRITE_TRIES};
+use super::sync::{apply, sync, Extra, LeaseMode};
+use super::DomainError;
+use crate::db::{self, AttemptRecord, CheckoutRecord};
+use crate::model::{CardSummary, LeaseHolder};
 use crate::state::AppState;
 use crate::stripe::{
-    Form, IdempotencyKey, PaymentIntent, StripeApiError, StripeError, StripeErrorKind,
+    CancellationReason, Form, IdempotencyKey, PaymentIntent, PaymentMethod, StripeApiError,
+    StripeError, StripeErrorKind,
 };
 
 /// How long an attempt holds a checkout.
 pub const LEASE_SECS: i64 = 30;
-/// Attempt number of admin operations holding the lease (cancel).
-const ADMIN_ATTEMPT: i64 = 0;
-/// How often an optimistic write is tried before giving up.
-const WRITE_TRIES: usize = 8;
 
 /// An answer of the pay or refresh endpoint: an HTTP status and a JSON body (a
 /// `PayResponse`, or an error body for a refusal that is part of the attempt's answer).
@@ -75,57 +72,12 @@ pub struct CaptureInput {
     pub amount: Option<i64>,
 }
 
-/// Who may move a checkout's status while it is leased.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LeaseMode {
-    /// A webhook or a refresh: a live lease of someone else keeps the status, unless Stripe
-    /// says money moved (paid, authorised, canceled).
-    Respect,
-    /// The attempt holding the lease: applies and gives the lease back.
-    Holder(i64),
-    /// A stale lease being reclaimed (its holder is presumed gone).
-    Override,
-}
-
-/// What a pay attempt learned that Stripe's PaymentIntent does not say.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Extra {
-    /// The receipt address given when paying.
-    pub email: Option<String>,
-    /// The card's brand and last 4, from the PaymentMethod.
-    pub card: Option<(String, String)>,
-}
-
-fn refused(code: ErrorCode, message: impl Into<String>) -> DomainError {
-    DomainError::Refused(ApiError::new(code, message))
-}
-
-fn in_progress() -> DomainError {
-    refused(
-        ErrorCode::PaymentInProgress,
-        "Another payment attempt for this checkout is in progress; wait a moment",
-    )
-}
-
-fn already_paid() -> DomainError {
-    refused(
-        ErrorCode::CheckoutAlreadyPaid,
-        "This checkout is already paid",
-    )
-}
-
 /// Refuses a checkout that cannot be paid now.
 fn check_payable(r: &CheckoutRecord, now: i64) -> Result<(), DomainError> {
-    match effective_status(r, now)? {
-        s if is_settled(s) => Err(already_paid()),
-        CheckoutStatus::Canceled => Err(refused(
-            ErrorCode::CheckoutCanceled,
-            "The merchant canceled this checkout",
-        )),
-        CheckoutStatus::Expired => Err(refused(
-            ErrorCode::CheckoutExpired,
-            "This checkout has expired; ask the merchant for a new payment link",
-        )),
+    match effective_status(r, now) {
+        s if s.is_settled() => Err(DomainError::already_paid()),
+        CheckoutStatus::Canceled => Err(DomainError::checkout_canceled()),
+        CheckoutStatus::Expired => Err(DomainError::checkout_expired()),
         _ => Ok(()),
     }
 }
@@ -146,313 +98,235 @@ fn request_hash(req: &PayRequest) -> String {
 /// Checks a client's `Idempotency-Key`: 1 to 255 visible ASCII characters.
 pub fn parse_idempotency_key(key: Option<&str>) -> Result<String, DomainError> {
     let Some(key) = key.map(str::trim).filter(|k| !k.is_empty()) else {
-        return Err(refused(
+        return Err(DomainError::refused(
             ErrorCode::MissingIdempotencyKey,
             "Send an Idempotency-Key header, the same for each retry of this attempt",
         ));
     };
     if key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(DomainError::Refused(
-            ApiError::new(
-                ErrorCode::InvalidRequest,
-                "The Idempotency-Key must be 1 to 255 visible ASCII characters",
-            )
-            .with_param("idempotency_key"),
+        return Err(DomainError::refused_at(
+            ErrorCode::InvalidRequest,
+            "The Idempotency-Key must be 1 to 255 visible ASCII characters",
+            "idempotency_key",
         ));
     }
     Ok(key.to_owned())
 }
 
-/// The status a PaymentIntent puts a checkout in, if it says anything.
-fn target_status(pi: &PaymentIntent, base: CheckoutStatus) -> Option<CheckoutStatus> {
-    use CheckoutStatus::*;
-    match pi.status.as_str() {
-        "succeeded" => Some(Paid),
-        "requires_capture" => Some(Authorized),
-        "requires_action" => Some(RequiresAction),
-        "processing" => Some(Processing),
-        "requires_payment_method" | "requires_confirmation" => {
-            pi.last_payment_error.as_ref().map(|_| Failed)
-        }
-        "canceled" => {
-            if base == Authorized && pi.cancellation_reason.as_deref() == Some("automatic") {
-                Some(Expired)
-            } else {
-                Some(Canceled)
-            }
-        }
-        _ => None,
-    }
-}
-
-/// Merges what a PaymentIntent says into a record (not saved). `at` is the time the state
-/// was observed (an event's `created`, or now for a read).
-fn merge(
-    r: &CheckoutRecord,
-    pi: &PaymentIntent,
-    at: i64,
-    mode: LeaseMode,
-    extra: &Extra,
-    now: i64,
-) -> Result<CheckoutRecord, DomainError> {
-    use CheckoutStatus::*;
-    let mut n = r.clone();
-    let current = stored_status(r)?;
-    let leased = current == Processing && r.lease_attempt.is_some();
-    let live = leased && r.lease_until.is_some_and(|u| u >= now);
-    let own = match mode {
-        LeaseMode::Holder(a) => r.lease_attempt == Some(a) || !live,
-        LeaseMode::Override => true,
-        LeaseMode::Respect => !live,
-    };
-    let base = if leased {
-        r.lease_from
-            .as_deref()
-            .and_then(CheckoutStatus::parse)
-            .unwrap_or(Open)
-    } else {
-        current
-    };
-    let target = target_status(pi, base);
-    let money_moved = matches!(target, Some(Paid | Authorized | Canceled | Expired));
-    let next = if own {
-        let from = base;
-        let to = match target {
-            Some(t) if from.can_transition_to(t) => t,
-            _ => from,
-        };
-        n.lease_until = None;
-        n.lease_attempt = None;
-        n.lease_from = None;
-        to
-    } else if money_moved && target.is_some_and(|t| current.can_transition_to(t)) {
-        n.lease_until = None;
-        n.lease_attempt = None;
-        n.lease_from = None;
-        target.unwrap_or(current)
-    } else {
-        current
-    };
-    n.status = next.as_str().to_owned();
-    if n.payment_intent_id.is_none() {
-        n.payment_intent_id = Some(pi.id.clone());
-    }
-    if let Some(charge) = &pi.latest_charge {
-        if matches!(pi.status.as_str(), "succeeded" | "requires_capture") {
-            n.charge_id = Some(charge.id().to_owned());
-        }
-    }
-    match pi.status.as_str() {
-        "requires_capture" => n.amount_authorized = n.amount_authorized.max(pi.amount_capturable),
-        "succeeded" => n.amount_captured = n.amount_captured.max(pi.amount_received),
-        _ => {}
-    }
-    if let Some(charge) = pi.charge() {
-        if charge.captured {
-            n.amount_captured = n.amount_captured.max(charge.amount_captured);
-        }
-        if let Some(card) = charge.card() {
-            if let (Some(b), Some(l)) = (&card.brand, &card.last4) {
-                n.card_brand = Some(b.clone());
-                n.card_last4 = Some(l.clone());
-            }
-        }
-        if let Some(txn) = charge.balance_transaction.as_ref().and_then(|t| t.object()) {
-            n.stripe_fee = Some(txn.fee);
-            n.stripe_fee_currency = txn.currency.clone();
-        }
-    }
-    if let Some((brand, last4)) = &extra.card {
-        n.card_brand = Some(brand.clone());
-        n.card_last4 = Some(last4.clone());
-    }
-    if let Some(email) = &extra.email {
-        n.customer_email = Some(email.clone());
-    }
-    if next == Failed && target == Some(Failed) {
-        if let Some(e) = &pi.last_payment_error {
-            n.last_error_code = e.code.clone();
-            n.last_decline_code = e.decline_code.clone();
-            n.last_error_message = e.message.clone();
-        }
-    }
-    let saved = pi.setup_future_usage.as_deref() == Some("off_session")
-        && matches!(pi.status.as_str(), "succeeded" | "requires_capture");
-    if saved {
-        if let (Some(customer), Some(pm)) = (&pi.customer, pi.payment_method_id()) {
-            n.customer_id = Some(customer.clone());
-            n.saved_payment_method = Some(pm.to_owned());
-        }
-    }
-    if next == Paid && n.paid_at.is_none() {
-        n.paid_at = Some(now);
-    }
-    if next == Authorized && n.authorized_at.is_none() {
-        n.authorized_at = Some(now);
-    }
-    if next == Canceled && n.canceled_at.is_none() {
-        n.canceled_at = Some(now);
-    }
-    n.synced_at = n.synced_at.max(at);
-    if n != *r {
-        n.updated_at = now;
-    }
-    Ok(n)
-}
-
-/// Applies what Stripe says about a checkout's PaymentIntent: status (forward only, leases
-/// respected), charge, card, fee, saved card; then its refunds and the refund-driven status.
-/// `known` is the checkout as last read or written by the caller: tried first, and read
-/// again only when it turns out stale (the write is conditional on its version).
-/// Returns the record as stored after.
-pub(crate) async fn apply(
-    state: &AppState,
-    known: &CheckoutRecord,
-    pi: &PaymentIntent,
-    at: i64,
-    mode: LeaseMode,
-    extra: &Extra,
-) -> Result<CheckoutRecord, DomainError> {
-    let token = known.token.as_str();
-    let mut known = Some(known.clone());
-    let mut stored = None;
-    for _ in 0..WRITE_TRIES {
-        let (r, fresh) = match known.take() {
-            Some(r) => (r, false),
-            None => (load(state, token).await?, true),
-        };
-        if r.payment_intent_id.as_deref().is_some_and(|id| id != pi.id) {
-            return Err(DomainError::Internal(format!(
-                "PaymentIntent {} is not the checkout's",
-                pi.id
-            )));
-        }
-        let mut n = merge(&r, pi, at, mode, extra, db::now())?;
-        if n == r {
-            if fresh {
-                stored = Some(n);
-                break;
-            }
-            // Nothing to write, but the known record may be stale: read it.
-            continue;
-        }
-        if state.db.update_checkout(&n).await? {
-            n.version += 1;
-            stored = Some(n);
-            break;
-        }
-    }
-    let Some(mut r) = stored else {
-        return Err(DomainError::Storage(DbError::Conflict(
-            "the checkout kept changing; try again",
-        )));
-    };
-    if let Some(charge) = pi.charge() {
-        refunds::reconcile_charge(state, &r, charge).await?;
-        // Every refund, slotpay's or one made outside it, reserves its amount on the checkout
-        // before it can succeed: with nothing reserved and none at Stripe, the status stands
-        // (a refund reserved after this read settles the status itself).
-        let refunded = r.amount_refunded > 0
-            || charge.amount_refunded > 0
-            || charge.refunds.as_ref().is_some_and(|l| !l.data.is_empty());
-        if refunded {
-            r = refunds::settle_status(state, token).await?;
-        }
-    }
-    Ok(r)
-}
-
-/// Reads the checkout's PaymentIntent (with its latest charge) from Stripe and applies it;
-/// fetches Stripe's fee once the charge is captured. `None` when it has no PaymentIntent.
-pub(crate) async fn sync(
-    state: &AppState,
-    r: &CheckoutRecord,
-    mode: LeaseMode,
-) -> Result<Option<(CheckoutRecord, PaymentIntent)>, DomainError> {
-    let Some(pi_id) = &r.payment_intent_id else {
+/// The stored answer of a client key's attempt, when it has one; a key used with another
+/// request is refused.
+fn replay(attempt: Option<&AttemptRecord>, hash: &str) -> Result<Option<PayOutcome>, DomainError> {
+    let Some(a) = attempt else {
         return Ok(None);
     };
-    let key = integrations::server_key(state, &r.merchant_id).await?;
-    let pi = state
-        .stripe
-        .retrieve_payment_intent(&key, pi_id, &["latest_charge"])
-        .await?;
-    let mut rec = apply(state, r, &pi, db::now(), mode, &Extra::default()).await?;
-    if rec.stripe_fee.is_none() {
-        rec = fill_fee(state, &key, &rec, &pi).await.unwrap_or(rec);
+    if a.request_hash != hash {
+        return Err(DomainError::refused(
+            ErrorCode::IdempotencyConflict,
+            "This Idempotency-Key was used with another request; use a new key for a new attempt",
+        ));
     }
-    Ok(Some((rec, pi)))
+    Ok(match (a.response_status, &a.response) {
+        (Some(status), Some(body)) => Some(PayOutcome {
+            status: status as u16,
+            body: body.clone(),
+        }),
+        _ => None,
+    })
 }
 
-/// Stripe's fee of a captured charge, best effort: a key that may not read balance
-/// transactions leaves it empty.
-async fn fill_fee(
+/// Stores an attempt's answer (a replay of its key answers the same) and returns it.
+async fn finish(
     state: &AppState,
-    key: &ServerKey,
-    r: &CheckoutRecord,
-    pi: &PaymentIntent,
-) -> Result<CheckoutRecord, DomainError> {
-    let Some(txn) = pi
-        .charge()
-        .and_then(|c| c.balance_transaction.as_ref())
-        .map(|t| t.id().to_owned())
-    else {
-        return Ok(r.clone());
-    };
-    let txn = match state.stripe.retrieve_balance_transaction(key, &txn).await {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::debug!(token = %r.token, error = %e, "Stripe fee not read");
-            return Ok(r.clone());
-        }
-    };
-    for _ in 0..WRITE_TRIES {
-        let mut n = load(state, &r.token).await?;
-        if n.stripe_fee.is_some() {
-            return Ok(n);
-        }
-        n.stripe_fee = Some(txn.fee);
-        n.stripe_fee_currency = txn.currency.clone();
-        if state.db.update_checkout(&n).await? {
-            return Ok(n);
-        }
-    }
-    Ok(r.clone())
+    token: &str,
+    attempt: i64,
+    out: PayOutcome,
+) -> Result<PayOutcome, DomainError> {
+    state
+        .db
+        .finish_attempt(token, attempt, out.status, &out.body, db::now())
+        .await?;
+    Ok(out)
 }
 
-/// Gives a lease back without news from Stripe: the status it was taken from returns.
-async fn release(state: &AppState, token: &str, attempt: i64) -> Result<(), DomainError> {
-    for _ in 0..WRITE_TRIES {
-        let r = load(state, token).await?;
-        if r.lease_attempt != Some(attempt) || r.status != CheckoutStatus::Processing.as_str() {
-            return Ok(());
-        }
-        let mut n = r.clone();
-        n.status = r.lease_from.clone().unwrap_or_else(|| "open".into());
-        n.lease_until = None;
-        n.lease_attempt = None;
-        n.lease_from = None;
-        n.updated_at = db::now();
-        if state.db.update_checkout(&n).await? {
-            return Ok(());
+/// Pays a checkout with a card token. See the module documentation for why this cannot
+/// charge twice. Declines answer 402 with `status: failed` and the checkout stays payable;
+/// a Stripe that cannot be reached answers `stripe_unavailable` (retry with the same key).
+pub async fn pay(
+    state: &AppState,
+    token: &str,
+    idempotency_key: &str,
+    req: PayRequest,
+) -> Result<PayOutcome, DomainError> {
+    let r = load(state, token).await?;
+    let token = r.token.as_str();
+    let hash = request_hash(&req);
+    let existing = state.db.get_attempt(token, idempotency_key).await?;
+    if let Some(out) = replay(existing.as_ref(), &hash)? {
+        return Ok(out);
+    }
+    let now = db::now();
+    if let Some(a) = &existing {
+        if effective_status(&r, now).is_settled() {
+            // This key's attempt was cut short (Stripe unreachable) and the checkout got
+            // paid: the client learns the outcome instead of a refusal.
+            return finish(state, token, a.attempt, answer_for(&r, None)?).await;
         }
     }
+    check_payable(&r, now)?;
+    let creds = integrations::payment_credentials(state, &r.merchant_id).await?;
+    check_chargeable(r.amount).map_err(|e| DomainError::Refused(e.into()))?;
+    if req.save_card && r.fee_offer_amount.is_none() {
+        return Err(DomainError::refused_at(
+            ErrorCode::InvalidRequest,
+            "This checkout does not offer to save the card",
+            "save_card",
+        ));
+    }
+    let attempt = state
+        .db
+        .attempt_for_key(token, idempotency_key, &hash, now)
+        .await?;
+    if let Some(out) = replay(Some(&attempt), &hash)? {
+        return Ok(out);
+    }
+    let holder = LeaseHolder::Attempt(attempt.attempt);
+    let leased = match claim(state, token, holder).await {
+        Ok(leased) => leased,
+        Err(DomainError::Refused(e))
+            if e.code == ErrorCode::CheckoutAlreadyPaid && existing.is_some() =>
+        {
+            // This key's earlier request was cut short and the checkout got paid meanwhile
+            // (by that very request, as the webhook says): the outcome, not a refusal.
+            let rec = load(state, token).await?;
+            return finish(state, token, attempt.attempt, answer_for(&rec, None)?).await;
+        }
+        Err(e) => {
+            // Lost the race: a finished attempt of this key answers the same again.
+            let again = state.db.get_attempt(token, idempotency_key).await?;
+            return replay(again.as_ref(), &hash)?.ok_or(e);
+        }
+    };
+    let out = attempt_payment(state, &creds, leased, holder, &req).await?;
+    finish(state, token, attempt.attempt, out).await
+}
+
+/// One attempt's talk with Stripe under the lease, and its answer: the PaymentIntent
+/// applied; a decline recorded (the checkout `failed`, payable again); a refusal (the lease
+/// given back); Stripe not reached: what Stripe says when read again, else the error.
+async fn attempt_payment(
+    state: &AppState,
+    creds: &PaymentCredentials,
+    mut leased: CheckoutRecord,
+    holder: LeaseHolder,
+    req: &PayRequest,
+) -> Result<PayOutcome, DomainError> {
+    let mut extra = Extra {
+        email: Some(req.email.as_str().to_owned()),
+        card: None,
+    };
+    let token = leased.token.clone();
+    match charge(state, creds, &mut leased, holder, req, &mut extra).await {
+        Ok(Charged::Intent(pi)) => {
+            let rec = apply(
+                state,
+                &leased,
+                &pi,
+                db::now(),
+                LeaseMode::Holder(holder),
+                &extra,
+            )
+            .await?;
+            answer_for(&rec, Some(&pi))
+        }
+        Ok(Charged::Declined(e)) => {
+            let error = card_declined(&e);
+            record_decline(state, &token, holder, &e, &extra).await?;
+            tracing::info!(token = %token, attempt = holder.number(), decline = ?error.decline_code, "card declined");
+            Ok(PayOutcome::response(
+                402,
+                &PayResponse {
+                    status: PayStatus::Failed,
+                    client_secret: None,
+                    error: Some(error),
+                    receipt: None,
+                },
+            ))
+        }
+        Ok(Charged::Refused(e)) => {
+            release(state, &token, holder).await?;
+            Ok(PayOutcome::refusal(&e))
+        }
+        Err(e) => unresolved(state, &token, holder, e).await,
+    }
+}
+
+/// Stripe could not be reached (or the database failed) during an attempt: what does
+/// Stripe say? An attempt Stripe went ahead with is answered; otherwise the lease is given
+/// back and the error answered (the client retries with the same key).
+async fn unresolved(
+    state: &AppState,
+    token: &str,
+    holder: LeaseHolder,
+    e: DomainError,
+) -> Result<PayOutcome, DomainError> {
+    let read = match load(state, token).await {
+        Ok(rec) => sync(state, &rec, LeaseMode::Holder(holder)).await.ok(),
+        Err(_) => None,
+    };
+    if let Some(Some((rec, pi))) = read {
+        if !pi.status.awaits_payment_method() {
+            return answer_for(&rec, Some(&pi));
+        }
+    }
+    release(state, token, holder).await?;
+    tracing::warn!(token = %token, attempt = holder.number(), error = %e, "pay attempt unresolved");
+    Err(e)
+}
+
+/// A declined attempt: the checkout is `failed` (payable again), the lease given back.
+async fn record_decline(
+    state: &AppState,
+    token: &str,
+    holder: LeaseHolder,
+    e: &StripeApiError,
+    extra: &Extra,
+) -> Result<(), DomainError> {
+    end_lease(state, token, holder, |n| {
+        n.status = CheckoutStatus::Failed;
+        n.last_error_code = e.code.clone();
+        n.last_decline_code = e.decline_code.clone();
+        n.last_error_message = Some(e.message.clone());
+        if let Some(email) = &extra.email {
+            n.customer_email = Some(email.clone());
+        }
+    })
+    .await?;
     Ok(())
 }
 
-/// Takes the checkout's lease for `attempt`. A stale lease is reclaimed only after its
+/// Gives a lease back without news from Stripe: the status it was taken from returns.
+async fn release(state: &AppState, token: &str, holder: LeaseHolder) -> Result<(), DomainError> {
+    end_lease(state, token, holder, |_| {}).await?;
+    Ok(())
+}
+
+/// Takes the checkout's lease for `holder`. A stale lease is reclaimed only after its
 /// PaymentIntent was read again from Stripe.
-async fn claim(state: &AppState, token: &str, attempt: i64) -> Result<CheckoutRecord, DomainError> {
+async fn claim(
+    state: &AppState,
+    token: &str,
+    holder: LeaseHolder,
+) -> Result<CheckoutRecord, DomainError> {
     for _ in 0..WRITE_TRIES {
         let r = load(state, token).await?;
         let now = db::now();
         check_payable(&r, now)?;
-        if r.status == CheckoutStatus::Processing.as_str() {
-            match r.lease_until {
+        if r.status == CheckoutStatus::Processing {
+            match r.lease {
                 // Held by an attempt still running (this key's first request, or another).
-                Some(until) if until >= now => return Err(in_progress()),
+                Some(lease) if lease.is_live(now) => return Err(DomainError::payment_in_progress()),
                 // Stripe is processing it (no lease): nothing to claim.
-                None => return Err(in_progress()),
+                None => return Err(DomainError::payment_in_progress()),
                 Some(_) if r.payment_intent_id.is_some() => {
                     // A crashed attempt: learn what Stripe did before anything else.
                     sync(state, &r, LeaseMode::Override).await?;
@@ -463,13 +337,13 @@ async fn claim(state: &AppState, token: &str, attempt: i64) -> Result<CheckoutRe
         }
         if let Some(leased) = state
             .db
-            .claim_checkout(token, r.version, attempt, now + LEASE_SECS, now)
+            .claim_checkout(token, r.version, holder, now + LEASE_SECS, now)
             .await?
         {
             return Ok(leased);
         }
     }
-    Err(in_progress())
+    Err(DomainError::payment_in_progress())
 }
 
 /// What one attempt's talk with Stripe ended with.
@@ -506,11 +380,8 @@ fn card_declined(e: &StripeApiError) -> ApiError {
 }
 
 /// Stripe's `amount_too_small` in core's words: the settlement currency's minimum.
-fn too_small(e: &StripeApiError, settlement: Option<&str>) -> ApiError {
-    let minimum = settlement
-        .and_then(|c| slotpay_core::Currency::parse(c).ok())
-        .and_then(minimum_charge);
-    let message = match minimum {
+fn too_small(e: &StripeApiError, creds: &PaymentCredentials) -> ApiError {
+    let message = match creds.account_default_currency.and_then(minimum_charge) {
         Some(m) => format!(
             "Your payment must be no less than {} {} (or its equivalent)",
             m.to_major_string(),
@@ -524,7 +395,7 @@ fn too_small(e: &StripeApiError, settlement: Option<&str>) -> ApiError {
 /// Maps Stripe's refusal of a create or confirm (not a decline).
 fn stripe_refusal(e: &StripeApiError, creds: &PaymentCredentials) -> ApiError {
     match e.code.as_deref() {
-        Some("amount_too_small") => too_small(e, creds.account_default_currency.as_deref()),
+        Some("amount_too_small") => too_small(e, creds),
         Some("amount_too_large") => {
             ApiError::new(ErrorCode::AmountTooLarge, e.message.clone()).with_param("amount")
         }
@@ -540,145 +411,182 @@ fn stripe_refusal(e: &StripeApiError, creds: &PaymentCredentials) -> ApiError {
     }
 }
 
-fn is_refusal(e: &StripeError) -> Option<&StripeApiError> {
-    e.refusal()
+/// Stripe's answer; its refusal as the attempt's answer (`Ok(Err)`); a failure that is no
+/// answer (Stripe not reached) as `Err`.
+fn answered<T>(
+    result: Result<T, StripeError>,
+    creds: &PaymentCredentials,
+) -> Result<Result<T, ApiError>, DomainError> {
+    match result {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) => match e.refusal() {
+            Some(api) => Ok(Err(stripe_refusal(api, creds))),
+            None => Err(e.into()),
+        },
+    }
 }
 
-/// The attempt's talk with Stripe, under the lease. `r` is the leased checkout, kept as
-/// stored (it gets its PaymentIntent id).
+/// The attempt's talk with Stripe, under the lease: the card checked, a Customer for a card
+/// to save, the checkout's PaymentIntent (created once), its confirmation. `r` is the leased
+/// checkout, kept as stored (it gets its PaymentIntent id).
 async fn charge(
     state: &AppState,
     creds: &PaymentCredentials,
     r: &mut CheckoutRecord,
-    attempt: i64,
+    holder: LeaseHolder,
     req: &PayRequest,
     extra: &mut Extra,
 ) -> Result<Charged, DomainError> {
     let key = creds.keys.server();
-    let token = &r.token.clone();
-    let pm = match state
-        .stripe
-        .retrieve_payment_method(key, req.payment_method.as_str())
-        .await
-    {
+    let pm = match answered(
+        state
+            .stripe
+            .retrieve_payment_method(key, req.payment_method.as_str())
+            .await,
+        creds,
+    )? {
         Ok(pm) => pm,
-        Err(e) => match is_refusal(&e) {
-            Some(api) => return Ok(Charged::Refused(stripe_refusal(api, creds))),
-            None => return Err(e.into()),
-        },
+        Err(refusal) => return Ok(Charged::Refused(refusal)),
     };
-    let card = pm.card.clone().unwrap_or_default();
-    let brand = CardBrand::from_stripe(card.brand.as_deref().unwrap_or("unknown"));
-    if !creds.card_brands.contains(&brand) {
-        let accepted: Vec<&str> = creds.card_brands.iter().map(|b| b.display_name()).collect();
-        return Ok(Charged::Refused(
-            ApiError::new(
-                ErrorCode::CardBrandNotAccepted,
-                format!(
-                    "{} cards are not accepted here; use {}",
-                    brand.display_name(),
-                    accepted.join(" or ")
-                ),
-            )
-            .with_param("payment_method"),
-        ));
-    }
-    if let (Some(b), Some(l)) = (card.brand, card.last4) {
-        extra.card = Some((b, l));
-    }
-    let money = amount(r)?;
+    extra.card = match accepted_card(&pm, creds) {
+        Ok(card) => card,
+        Err(refusal) => return Ok(Charged::Refused(refusal)),
+    };
     let customer = if req.save_card {
-        match &r.customer_id {
-            Some(c) => Some(c.clone()),
-            None => {
-                let form = Form::new()
-                    .push("email", req.email.as_str())
-                    .push_map("metadata", "slotpay_checkout", token.as_str())
-                    .push_map("metadata", "slotpay_merchant", r.merchant_id.as_str());
-                let c = state
-                    .stripe
-                    .create_customer(
-                        key,
-                        &form,
-                        &IdempotencyKey::new(format!("slotpay:{token}:customer")),
-                    )
-                    .await?;
-                Some(c.id)
-            }
-        }
+        Some(customer_for(state, creds, r, req).await?)
     } else {
         None
     };
-    let pi_id = match &r.payment_intent_id {
-        Some(id) => id.clone(),
-        None => {
-            let mut form = Form::new()
-                .push("amount", money.minor().to_string())
-                .push("currency", money.currency().code())
-                .push("capture_method", r.capture_method.as_str())
-                .push_list("payment_method_types", &["card"])
-                .push("description", r.description.as_str())
-                .push_map("metadata", "slotpay_checkout", token.as_str())
-                .push_map("metadata", "slotpay_merchant", r.merchant_id.as_str());
-            if let Some(b) = &r.booking_ref {
-                form = form.push_map("metadata", "booking_ref", b.as_str());
-            }
-            let pi = match state
-                .stripe
-                .create_payment_intent(
-                    key,
-                    &form,
-                    &IdempotencyKey::new(format!("slotpay:{token}:pi")),
-                )
-                .await
-            {
-                Ok(pi) => pi,
-                Err(e) => match is_refusal(&e) {
-                    Some(api) => return Ok(Charged::Refused(stripe_refusal(api, creds))),
-                    None => return Err(e.into()),
-                },
-            };
-            *r = store_intent(state, r, &pi.id).await?;
-            pi.id
-        }
+    let pi_id = match ensure_intent(state, creds, r).await? {
+        Ok(id) => id,
+        Err(refusal) => return Ok(Charged::Refused(refusal)),
     };
     if let Some(customer) = &customer {
         let form = Form::new()
             .push("customer", customer.as_str())
             .push("setup_future_usage", "off_session");
+        let idem = format!("slotpay:{}:save:{}", r.token, holder.number());
         state
             .stripe
-            .update_payment_intent(
-                key,
-                &pi_id,
-                &form,
-                &IdempotencyKey::new(format!("slotpay:{token}:save:{attempt}")),
-            )
+            .update_payment_intent(key, &pi_id, &form, &IdempotencyKey::new(idem))
             .await?;
     }
+    confirm(state, creds, &r.token, &pi_id, holder, req).await
+}
+
+/// The card of the client's PaymentMethod, refused when the merchant does not accept its
+/// brand.
+fn accepted_card(
+    pm: &PaymentMethod,
+    creds: &PaymentCredentials,
+) -> Result<Option<CardSummary>, ApiError> {
+    let card = pm.card.clone().unwrap_or_default();
+    let brand = CardBrand::from_stripe(card.brand.as_deref().unwrap_or("unknown"));
+    if !creds.card_brands.contains(&brand) {
+        let accepted: Vec<&str> = creds.card_brands.iter().map(|b| b.display_name()).collect();
+        return Err(ApiError::new(
+            ErrorCode::CardBrandNotAccepted,
+            format!(
+                "{} cards are not accepted here; use {}",
+                brand.display_name(),
+                accepted.join(" or ")
+            ),
+        )
+        .with_param("payment_method"));
+    }
+    Ok(CardSummary::from_stripe(
+        card.brand.as_deref(),
+        card.last4.as_deref(),
+    ))
+}
+
+/// The Customer a card is saved on: the checkout's, or one made now (once per checkout).
+async fn customer_for(
+    state: &AppState,
+    creds: &PaymentCredentials,
+    r: &CheckoutRecord,
+    req: &PayRequest,
+) -> Result<String, DomainError> {
+    if let Some(saved) = &r.saved_card {
+        return Ok(saved.customer.clone());
+    }
+    let form = Form::new()
+        .push("email", req.email.as_str())
+        .push_map("metadata", "slotpay_checkout", r.token.as_str())
+        .push_map("metadata", "slotpay_merchant", r.merchant_id.as_str());
+    let idem = IdempotencyKey::new(format!("slotpay:{}:customer", r.token));
+    let customer = state
+        .stripe
+        .create_customer(creds.keys.server(), &form, &idem)
+        .await?;
+    Ok(customer.id)
+}
+
+/// The checkout's PaymentIntent: the stored one, or one created now (once per checkout:
+/// Stripe's idempotency key is the checkout's) and stored. Stripe's refusal is the
+/// attempt's answer.
+async fn ensure_intent(
+    state: &AppState,
+    creds: &PaymentCredentials,
+    r: &mut CheckoutRecord,
+) -> Result<Result<String, ApiError>, DomainError> {
+    if let Some(id) = &r.payment_intent_id {
+        return Ok(Ok(id.clone()));
+    }
+    let mut form = Form::new()
+        .push("amount", r.amount.minor().to_string())
+        .push("currency", r.amount.currency().code())
+        .push("capture_method", r.capture_method.as_str())
+        .push_list("payment_method_types", &["card"])
+        .push("description", r.description.as_str())
+        .push_map("metadata", "slotpay_checkout", r.token.as_str())
+        .push_map("metadata", "slotpay_merchant", r.merchant_id.as_str());
+    if let Some(b) = &r.booking_ref {
+        form = form.push_map("metadata", "booking_ref", b.as_str());
+    }
+    let idem = IdempotencyKey::new(format!("slotpay:{}:pi", r.token));
+    let created = state
+        .stripe
+        .create_payment_intent(creds.keys.server(), &form, &idem)
+        .await;
+    let pi = match answered(created, creds)? {
+        Ok(pi) => pi,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    *r = store_intent(state, r, &pi.id).await?;
+    Ok(Ok(pi.id))
+}
+
+/// Confirms the PaymentIntent with the client's card (Stripe's idempotency key is the
+/// attempt's, so a retry replays).
+async fn confirm(
+    state: &AppState,
+    creds: &PaymentCredentials,
+    token: &str,
+    pi_id: &str,
+    holder: LeaseHolder,
+    req: &PayRequest,
+) -> Result<Charged, DomainError> {
+    let key = creds.keys.server();
     let form = Form::new()
         .push("payment_method", req.payment_method.as_str())
         .push("receipt_email", req.email.as_str());
+    let idem = IdempotencyKey::new(format!("slotpay:{token}:confirm:{}", holder.number()));
     match state
         .stripe
-        .confirm_payment_intent(
-            key,
-            &pi_id,
-            &form,
-            &IdempotencyKey::new(format!("slotpay:{token}:confirm:{attempt}")),
-        )
+        .confirm_payment_intent(key, pi_id, &form, &idem)
         .await
     {
         Ok(pi) => Ok(Charged::Intent(Box::new(pi))),
         Err(StripeError::Api(e)) if e.kind == StripeErrorKind::CardError => {
             Ok(Charged::Declined(e))
         }
-        Err(e) => match is_refusal(&e) {
+        Err(e) => match e.refusal() {
             Some(api) if api.code.as_deref() == Some("payment_intent_unexpected_state") => {
                 // Paid meanwhile (another attempt, or a lease reclaimed): Stripe knows.
                 let pi = state
                     .stripe
-                    .retrieve_payment_intent(key, &pi_id, &["latest_charge"])
+                    .retrieve_payment_intent(key, pi_id, &["latest_charge"])
                     .await?;
                 Ok(Charged::Intent(Box::new(pi)))
             }
@@ -695,46 +603,33 @@ async fn store_intent(
     known: &CheckoutRecord,
     pi_id: &str,
 ) -> Result<CheckoutRecord, DomainError> {
-    let mut r = known.clone();
-    for tried in 0..WRITE_TRIES {
-        if tried > 0 {
-            r = load(state, &known.token).await?;
+    let (r, ()) = modify(state, Start::Known(known), |r| match &r.payment_intent_id {
+        Some(id) if id == pi_id => Ok(()),
+        Some(other) => Err(DomainError::Internal(format!(
+            "checkout already has PaymentIntent {other}"
+        ))),
+        None => {
+            r.payment_intent_id = Some(pi_id.to_owned());
+            Ok(())
         }
-        match &r.payment_intent_id {
-            Some(id) if id == pi_id => return Ok(r),
-            Some(other) => {
-                return Err(DomainError::Internal(format!(
-                    "checkout already has PaymentIntent {other}"
-                )))
-            }
-            None => {}
-        }
-        r.payment_intent_id = Some(pi_id.to_owned());
-        r.updated_at = db::now();
-        if state.db.update_checkout(&r).await? {
-            r.version += 1;
-            return Ok(r);
-        }
-    }
-    Err(DomainError::Storage(DbError::Conflict(
-        "the checkout kept changing; try again",
-    )))
+    })
+    .await?;
+    Ok(r)
 }
 
 /// The answer for a checkout's state (after an attempt or a refresh).
 fn answer_for(r: &CheckoutRecord, pi: Option<&PaymentIntent>) -> Result<PayOutcome, DomainError> {
-    let status = stored_status(r)?;
     let response = |status: PayStatus| PayResponse {
         status,
         client_secret: None,
         error: None,
         receipt: None,
     };
-    Ok(match status {
-        s if is_settled(s) => PayOutcome::response(
+    Ok(match r.status {
+        s if s.is_settled() => PayOutcome::response(
             200,
             &PayResponse {
-                receipt: checkouts::receipt(r)?,
+                receipt: checkouts::receipt(r),
                 ..response(PayStatus::Succeeded)
             },
         ),
@@ -746,41 +641,15 @@ fn answer_for(r: &CheckoutRecord, pi: Option<&PaymentIntent>) -> Result<PayOutco
             },
         ),
         CheckoutStatus::Processing => PayOutcome::response(200, &response(PayStatus::Processing)),
-        CheckoutStatus::Failed => {
-            let error = match r.last_error_code.as_deref() {
-                Some("payment_intent_authentication_failure") => ApiError::new(
-                    ErrorCode::AuthenticationRequired,
-                    "Your bank could not authenticate this payment; try again or use another card",
-                ),
-                code => {
-                    let e = StripeApiError {
-                        status: 402,
-                        kind: StripeErrorKind::CardError,
-                        code: code.map(str::to_owned),
-                        decline_code: r.last_decline_code.clone(),
-                        message: r.last_error_message.clone().unwrap_or_default(),
-                        param: None,
-                        payment_intent: None,
-                    };
-                    card_declined(&e)
-                }
-            };
-            PayOutcome::response(
-                402,
-                &PayResponse {
-                    error: Some(error),
-                    ..response(PayStatus::Failed)
-                },
-            )
-        }
-        CheckoutStatus::Canceled => PayOutcome::refusal(&ApiError::new(
-            ErrorCode::CheckoutCanceled,
-            "The merchant canceled this checkout",
-        )),
-        CheckoutStatus::Expired => PayOutcome::refusal(&ApiError::new(
-            ErrorCode::CheckoutExpired,
-            "This checkout has expired",
-        )),
+        CheckoutStatus::Failed => PayOutcome::response(
+            402,
+            &PayResponse {
+                error: Some(last_failure(r)),
+                ..response(PayStatus::Failed)
+            },
+        ),
+        CheckoutStatus::Canceled => PayOutcome::refusal(&super::error::checkout_canceled()),
+        CheckoutStatus::Expired => PayOutcome::refusal(&super::error::checkout_expired()),
         _ => PayOutcome::refusal(&ApiError::new(
             ErrorCode::Conflict,
             "No payment was attempted on this checkout yet",
@@ -788,198 +657,23 @@ fn answer_for(r: &CheckoutRecord, pi: Option<&PaymentIntent>) -> Result<PayOutco
     })
 }
 
-/// Pays a checkout with a card token. See the module documentation for why this cannot
-/// charge twice. Declines answer 402 with `status: failed` and the checkout stays payable;
-/// a Stripe that cannot be reached answers `stripe_unavailable` (retry with the same key).
-pub async fn pay(
-    state: &AppState,
-    token: &str,
-    idempotency_key: &str,
-    req: PayRequest,
-) -> Result<PayOutcome, DomainError> {
-    let r = load(state, token).await?;
-    let token = r.token.clone();
-    let hash = request_hash(&req);
-    let replay = |a: &crate::db::AttemptRecord| -> Result<Option<PayOutcome>, DomainError> {
-        if a.request_hash != hash {
-            return Err(refused(
-                ErrorCode::IdempotencyConflict,
-                "This Idempotency-Key was used with another request; use a new key for a new attempt",
-            ));
-        }
-        Ok(match (a.response_status, &a.response) {
-            (Some(status), Some(body)) => Some(PayOutcome {
-                status: status as u16,
-                body: body.clone(),
-            }),
-            _ => None,
-        })
-    };
-    let existing = state.db.get_attempt(&token, idempotency_key).await?;
-    if let Some(a) = &existing {
-        if let Some(out) = replay(a)? {
-            return Ok(out);
-        }
+/// The error of a checkout's last failed attempt, in the words a decline has.
+fn last_failure(r: &CheckoutRecord) -> ApiError {
+    if r.last_error_code.as_deref() == Some("payment_intent_authentication_failure") {
+        return ApiError::new(
+            ErrorCode::AuthenticationRequired,
+            "Your bank could not authenticate this payment; try again or use another card",
+        );
     }
-    let now = db::now();
-    let status = effective_status(&r, now)?;
-    if is_settled(status) && existing.is_some() {
-        // This key's attempt was cut short (Stripe unreachable) and the checkout got paid:
-        // the client learns the outcome instead of a refusal.
-        let out = answer_for(&r, None)?;
-        if let Some(a) = &existing {
-            state
-                .db
-                .finish_attempt(&token, a.attempt, out.status, &out.body, now)
-                .await?;
-        }
-        return Ok(out);
-    }
-    check_payable(&r, now)?;
-    let creds = integrations::payment_credentials(state, &r.merchant_id).await?;
-    let money = amount(&r)?;
-    check_chargeable(money).map_err(|e| DomainError::Refused(e.into()))?;
-    if req.save_card && r.fee_offer_amount.is_none() {
-        return Err(DomainError::Refused(
-            ApiError::new(
-                ErrorCode::InvalidRequest,
-                "This checkout does not offer to save the card",
-            )
-            .with_param("save_card"),
-        ));
-    }
-    let attempt = state
-        .db
-        .attempt_for_key(&token, idempotency_key, &hash, now)
-        .await?;
-    if let Some(out) = replay(&attempt)? {
-        return Ok(out);
-    }
-    let mut leased = match claim(state, &token, attempt.attempt).await {
-        Ok(r) => r,
-        Err(DomainError::Refused(e))
-            if e.code == ErrorCode::CheckoutAlreadyPaid && existing.is_some() =>
-        {
-            // This key's earlier request was cut short and the checkout got paid meanwhile
-            // (by that very request, as the webhook says): the outcome, not a refusal.
-            let rec = load(state, &token).await?;
-            let out = answer_for(&rec, None)?;
-            state
-                .db
-                .finish_attempt(&token, attempt.attempt, out.status, &out.body, db::now())
-                .await?;
-            return Ok(out);
-        }
-        Err(e) => {
-            // Lost the race: a finished attempt of this key answers the same again.
-            if let Some(a) = state.db.get_attempt(&token, idempotency_key).await? {
-                if let Some(out) = replay(&a)? {
-                    return Ok(out);
-                }
-            }
-            return Err(e);
-        }
-    };
-    let mut extra = Extra {
-        email: Some(req.email.as_str().to_owned()),
-        card: None,
-    };
-    let outcome = charge(
-        state,
-        &creds,
-        &mut leased,
-        attempt.attempt,
-        &req,
-        &mut extra,
-    )
-    .await;
-    let mode = LeaseMode::Holder(attempt.attempt);
-    let out = match outcome {
-        Ok(Charged::Intent(pi)) => {
-            let rec = apply(state, &leased, &pi, db::now(), mode, &extra).await?;
-            answer_for(&rec, Some(&pi))?
-        }
-        Ok(Charged::Declined(e)) => {
-            let error = card_declined(&e);
-            record_decline(state, &token, attempt.attempt, &e, &extra).await?;
-            tracing::info!(token = %token, attempt = attempt.attempt, decline = ?error.decline_code, "card declined");
-            PayOutcome::response(
-                402,
-                &PayResponse {
-                    status: PayStatus::Failed,
-                    client_secret: None,
-                    error: Some(error),
-                    receipt: None,
-                },
-            )
-        }
-        Ok(Charged::Refused(e)) => {
-            release(state, &token, attempt.attempt).await?;
-            PayOutcome::refusal(&e)
-        }
-        Err(e) => {
-            // Stripe could not be reached (or the database failed): what does Stripe say?
-            let settled = match load(state, &token).await {
-                Ok(rec) => match sync(state, &rec, mode).await {
-                    Ok(Some((rec, pi)))
-                        if !matches!(
-                            pi.status.as_str(),
-                            "requires_payment_method" | "requires_confirmation"
-                        ) =>
-                    {
-                        Some(answer_for(&rec, Some(&pi))?)
-                    }
-                    _ => None,
-                },
-                Err(_) => None,
-            };
-            match settled {
-                Some(out) => out,
-                None => {
-                    release(state, &token, attempt.attempt).await?;
-                    tracing::warn!(token = %token, attempt = attempt.attempt, error = %e, "pay attempt unresolved");
-                    return Err(e);
-                }
-            }
-        }
-    };
-    state
-        .db
-        .finish_attempt(&token, attempt.attempt, out.status, &out.body, db::now())
-        .await?;
-    Ok(out)
-}
-
-/// A declined attempt: the checkout is `failed` (payable again), the lease given back.
-async fn record_decline(
-    state: &AppState,
-    token: &str,
-    attempt: i64,
-    e: &StripeApiError,
-    extra: &Extra,
-) -> Result<(), DomainError> {
-    for _ in 0..WRITE_TRIES {
-        let r = load(state, token).await?;
-        if r.lease_attempt != Some(attempt) {
-            return Ok(());
-        }
-        let mut n = r.clone();
-        n.status = CheckoutStatus::Failed.as_str().into();
-        n.lease_until = None;
-        n.lease_attempt = None;
-        n.lease_from = None;
-        n.last_error_code = e.code.clone();
-        n.last_decline_code = e.decline_code.clone();
-        n.last_error_message = Some(e.message.clone());
-        if let Some(email) = &extra.email {
-            n.customer_email = Some(email.clone());
-        }
-        n.updated_at = db::now();
-        if state.db.update_checkout(&n).await? {
-            return Ok(());
-        }
-    }
-    Ok(())
+    card_declined(&StripeApiError {
+        status: 402,
+        kind: StripeErrorKind::CardError,
+        code: r.last_error_code.clone(),
+        decline_code: r.last_decline_code.clone(),
+        message: r.last_error_message.clone().unwrap_or_default(),
+        param: None,
+        payment_intent: None,
+    })
 }
 
 /// After 3-D Secure (or to learn how a payment ended): reads the PaymentIntent again and
@@ -987,30 +681,49 @@ async fn record_decline(
 pub async fn refresh(state: &AppState, token: &str) -> Result<PayOutcome, DomainError> {
     let r = load(state, token).await?;
     let now = db::now();
-    let status = effective_status(&r, now)?;
-    let live_lease = r.lease_until.is_some_and(|u| u >= now);
+    let live_lease = r.lease.is_some_and(|l| l.is_live(now));
     let needs_read = matches!(
-        status,
+        effective_status(&r, now),
         CheckoutStatus::Processing
             | CheckoutStatus::RequiresAction
             | CheckoutStatus::Failed
             | CheckoutStatus::Open
     ) && !live_lease;
-    let (rec, pi) = if needs_read {
-        match sync(state, &r, LeaseMode::Respect).await? {
-            Some((rec, pi)) => (rec, Some(pi)),
-            None => (r, None),
-        }
+    let read = if needs_read {
+        sync(state, &r, LeaseMode::Respect).await?
     } else {
-        (r, None)
+        None
     };
-    if effective_status(&rec, now)? == CheckoutStatus::Expired {
-        return Ok(PayOutcome::refusal(&ApiError::new(
-            ErrorCode::CheckoutExpired,
-            "This checkout has expired",
-        )));
+    let (rec, pi) = match read {
+        Some((rec, pi)) => (rec, Some(pi)),
+        None => (r, None),
+    };
+    if effective_status(&rec, now) == CheckoutStatus::Expired {
+        return Ok(PayOutcome::refusal(&super::error::checkout_expired()));
     }
     answer_for(&rec, pi.as_ref())
+}
+
+/// The amount a capture asks for: `None` for the whole authorisation; a part must be
+/// chargeable and within what was authorised.
+fn capture_amount(r: &CheckoutRecord, amount: Option<i64>) -> Result<Option<i64>, DomainError> {
+    let Some(a) = amount else {
+        return Ok(None);
+    };
+    let authorized = r.amount_authorized.max(0);
+    let currency = r.amount.currency();
+    if a < 1 || a > authorized {
+        return Err(DomainError::refused_at(
+            ErrorCode::InvalidAmount,
+            format!(
+                "The amount to capture must be 0 to {} (the authorised amount)",
+                Money::from_minor(authorized, currency)
+            ),
+            "amount",
+        ));
+    }
+    check_chargeable(Money::from_minor(a, currency)).map_err(|e| DomainError::Refused(e.into()))?;
+    Ok(Some(a))
 }
 
 /// Captures an authorisation, in full or in part (`amount`).
@@ -1018,37 +731,15 @@ pub async fn capture(
     state: &AppState,
     token: &str,
     input: CaptureInput,
-) -> Result<checkouts::CheckoutAdminView, DomainError> {
+) -> Result<CheckoutAdminView, DomainError> {
     let r = load(state, token).await?;
-    if stored_status(&r)? != CheckoutStatus::Authorized {
-        // Maybe Stripe knows better (an authorisation that lapsed, a capture elsewhere).
-        return Err(refused(
+    if r.status != CheckoutStatus::Authorized {
+        return Err(DomainError::refused(
             ErrorCode::NothingToCapture,
             "This checkout has no authorised payment waiting for capture",
         ));
     }
-    let authorized = r.amount_authorized.max(0);
-    let currency = amount(&r)?.currency();
-    let to_capture = match input.amount {
-        None => None,
-        Some(a) if a < 1 || a > authorized => {
-            return Err(DomainError::Refused(
-                ApiError::new(
-                    ErrorCode::InvalidAmount,
-                    format!(
-                        "The amount to capture must be 0 to {} (the authorised amount)",
-                        Money::from_minor(authorized, currency)
-                    ),
-                )
-                .with_param("amount"),
-            ))
-        }
-        Some(a) => {
-            check_chargeable(Money::from_minor(a, currency))
-                .map_err(|e| DomainError::Refused(e.into()))?;
-            Some(a)
-        }
-    };
+    let to_capture = capture_amount(&r, input.amount)?;
     let pi_id = r
         .payment_intent_id
         .clone()
@@ -1059,22 +750,20 @@ pub async fn capture(
         r.token,
         to_capture.map_or("all".to_owned(), |a| a.to_string())
     ));
-    match state
+    if let Err(e) = state
         .stripe
         .capture_payment_intent(&key, &pi_id, to_capture, &idem)
         .await
     {
-        Ok(_) => {}
-        Err(e) => match is_refusal(&e) {
-            Some(api) => {
-                sync(state, &r, LeaseMode::Respect).await?;
-                return Err(refused(
-                    ErrorCode::NothingToCapture,
-                    format!("Stripe refused the capture: {}", api.message),
-                ));
-            }
-            None => return Err(e.into()),
-        },
+        let Some(api) = e.refusal() else {
+            return Err(e.into());
+        };
+        // Stripe knows better (an authorisation that lapsed, a capture elsewhere).
+        sync(state, &r, LeaseMode::Respect).await?;
+        return Err(DomainError::refused(
+            ErrorCode::NothingToCapture,
+            format!("Stripe refused the capture: {}", api.message),
+        ));
     }
     let (rec, _) = sync(state, &r, LeaseMode::Respect)
         .await?
@@ -1084,115 +773,112 @@ pub async fn capture(
 }
 
 /// Cancels a checkout: an unpaid one (its PaymentIntent canceled at Stripe, if any), or an
-/// authorisation (released: there is no void in Stripe, canceling the PaymentIntent is it).
-/// A paid checkout is refunded instead.
-pub async fn cancel(
-    state: &AppState,
-    token: &str,
-) -> Result<checkouts::CheckoutAdminView, DomainError> {
+/// authorisation (released). A paid checkout is refunded instead.
+pub async fn cancel(state: &AppState, token: &str) -> Result<CheckoutAdminView, DomainError> {
     let r = load(state, token).await?;
-    let status = stored_status(&r)?;
-    let key_for = || integrations::server_key(state, &r.merchant_id);
-    match status {
-        CheckoutStatus::Canceled => return checkouts::admin_view(state, &r, true).await,
-        CheckoutStatus::Authorized => {
-            let key = key_for().await?;
-            let pi_id = r.payment_intent_id.clone().unwrap_or_default();
-            let idem = IdempotencyKey::new(format!("slotpay:{}:cancel", r.token));
-            if let Err(e) = state
-                .stripe
-                .cancel_payment_intent(&key, &pi_id, Some("requested_by_customer"), &idem)
-                .await
-            {
-                if is_refusal(&e).is_none() {
-                    return Err(e.into());
-                }
-            }
-            let (rec, _) = sync(state, &r, LeaseMode::Respect)
-                .await?
-                .ok_or_else(|| DomainError::Internal("no PaymentIntent".into()))?;
-            if stored_status(&rec)? != CheckoutStatus::Canceled {
-                return Err(refused(
-                    ErrorCode::Conflict,
-                    format!(
-                        "The checkout is {} at Stripe; it was not canceled",
-                        rec.status
-                    ),
-                ));
-            }
-            tracing::info!(token = %rec.token, "authorisation canceled");
-            return checkouts::admin_view(state, &rec, true).await;
+    match r.status {
+        CheckoutStatus::Canceled => checkouts::admin_view(state, &r, true).await,
+        CheckoutStatus::Authorized => release_authorization(state, &r).await,
+        s if s.is_settled() => Err(DomainError::refused(
+            ErrorCode::Conflict,
+            "This checkout is paid; refund it instead of canceling",
+        )),
+        CheckoutStatus::Expired => Err(DomainError::refused(
+            ErrorCode::CheckoutExpired,
+            "This checkout expired",
+        )),
+        _ => cancel_unpaid(state, &r).await,
+    }
+}
+
+/// Releases an authorisation: there is no void in Stripe, canceling the PaymentIntent is it.
+async fn release_authorization(
+    state: &AppState,
+    r: &CheckoutRecord,
+) -> Result<CheckoutAdminView, DomainError> {
+    let key = integrations::server_key(state, &r.merchant_id).await?;
+    let pi_id = r.payment_intent_id.clone().unwrap_or_default();
+    let idem = IdempotencyKey::new(format!("slotpay:{}:cancel", r.token));
+    let canceled = state
+        .stripe
+        .cancel_payment_intent(&key, &pi_id, CancellationReason::RequestedByCustomer, &idem)
+        .await;
+    if let Err(e) = canceled {
+        if e.refusal().is_none() {
+            return Err(e.into());
         }
-        s if is_settled(s) => {
-            return Err(refused(
+    }
+    let (rec, _) = sync(state, r, LeaseMode::Respect)
+        .await?
+        .ok_or_else(|| DomainError::Internal("no PaymentIntent".into()))?;
+    if rec.status != CheckoutStatus::Canceled {
+        return Err(DomainError::refused(
+            ErrorCode::Conflict,
+            format!(
+                "The checkout is {} at Stripe; it was not canceled",
+                rec.status
+            ),
+        ));
+    }
+    tracing::info!(token = %rec.token, "authorisation canceled");
+    checkouts::admin_view(state, &rec, true).await
+}
+
+/// Cancels an unpaid checkout: held first (no attempt may start), its PaymentIntent
+/// canceled at Stripe if it has one, then marked.
+async fn cancel_unpaid(
+    state: &AppState,
+    r: &CheckoutRecord,
+) -> Result<CheckoutAdminView, DomainError> {
+    let holder = LeaseHolder::Admin;
+    let leased = claim(state, &r.token, holder).await?;
+    if let Some(pi_id) = &leased.payment_intent_id {
+        return cancel_intent(state, &leased, pi_id).await;
+    }
+    let now = db::now();
+    let rec = end_lease(state, &r.token, holder, |n| {
+        n.status = CheckoutStatus::Canceled;
+        n.canceled_at = Some(now);
+    })
+    .await?
+    .ok_or_else(DomainError::changed_meanwhile)?;
+    tracing::info!(token = %rec.token, "checkout canceled");
+    checkouts::admin_view(state, &rec, true).await
+}
+
+/// Cancels the PaymentIntent of a checkout held by an admin operation, and applies what
+/// Stripe says; a PaymentIntent Stripe will not cancel (it succeeded meanwhile, most likely)
+/// is read again and the lease given back.
+async fn cancel_intent(
+    state: &AppState,
+    leased: &CheckoutRecord,
+    pi_id: &str,
+) -> Result<CheckoutAdminView, DomainError> {
+    let holder = LeaseHolder::Admin;
+    let key = integrations::server_key(state, &leased.merchant_id).await?;
+    let idem = IdempotencyKey::new(format!("slotpay:{}:cancel", leased.token));
+    let canceled = state
+        .stripe
+        .cancel_payment_intent(&key, pi_id, CancellationReason::Abandoned, &idem)
+        .await;
+    match canceled {
+        Ok(pi) => {
+            let mode = LeaseMode::Holder(holder);
+            let rec = apply(state, leased, &pi, db::now(), mode, &Extra::default()).await?;
+            checkouts::admin_view(state, &rec, true).await
+        }
+        Err(e) if e.refusal().is_some() => {
+            let read = sync(state, leased, LeaseMode::Holder(holder)).await?;
+            release(state, &leased.token, holder).await?;
+            let status = read.map_or("unknown", |(rec, _)| rec.status.as_str());
+            Err(DomainError::refused(
                 ErrorCode::Conflict,
-                "This checkout is paid; refund it instead of canceling",
+                format!("Stripe would not cancel the payment (it is {status})"),
             ))
         }
-        CheckoutStatus::Expired => {
-            return Err(refused(ErrorCode::CheckoutExpired, "This checkout expired"))
-        }
-        _ => {}
-    }
-    // Unpaid: hold it (no attempt may start), cancel the PaymentIntent, then mark it.
-    let leased = claim(state, &r.token, ADMIN_ATTEMPT).await?;
-    if let Some(pi_id) = &leased.payment_intent_id {
-        let key = key_for().await?;
-        let idem = IdempotencyKey::new(format!("slotpay:{}:cancel", r.token));
-        match state
-            .stripe
-            .cancel_payment_intent(&key, pi_id, Some("abandoned"), &idem)
-            .await
-        {
-            Ok(pi) => {
-                let rec = apply(
-                    state,
-                    &leased,
-                    &pi,
-                    db::now(),
-                    LeaseMode::Holder(ADMIN_ATTEMPT),
-                    &Extra::default(),
-                )
-                .await?;
-                return checkouts::admin_view(state, &rec, true).await;
-            }
-            Err(e) if is_refusal(&e).is_some() => {
-                // Stripe would not cancel it: it succeeded meanwhile, most likely.
-                let rec = sync(state, &leased, LeaseMode::Holder(ADMIN_ATTEMPT))
-                    .await?
-                    .map(|(rec, _)| rec);
-                release(state, &r.token, ADMIN_ATTEMPT).await?;
-                let status = rec.map(|x| x.status).unwrap_or_default();
-                return Err(refused(
-                    ErrorCode::Conflict,
-                    format!("Stripe would not cancel the payment (it is {status})"),
-                ));
-            }
-            Err(e) => {
-                release(state, &r.token, ADMIN_ATTEMPT).await?;
-                return Err(e.into());
-            }
+        Err(e) => {
+            release(state, &leased.token, holder).await?;
+            Err(e.into())
         }
     }
-    for _ in 0..WRITE_TRIES {
-        let rec = load(state, &r.token).await?;
-        if rec.lease_attempt != Some(ADMIN_ATTEMPT) {
-            break;
-        }
-        let mut n = rec.clone();
-        let now = db::now();
-        n.status = CheckoutStatus::Canceled.as_str().into();
-        n.lease_until = None;
-        n.lease_attempt = None;
-        n.lease_from = None;
-        n.canceled_at = Some(now);
-        n.updated_at = now;
-        if state.db.update_checkout(&n).await? {
-            tracing::info!(token = %n.token, "checkout canceled");
-            return checkouts::admin_view(state, &n, true).await;
-        }
-    }
-    Err(DomainError::Storage(DbError::Conflict(
-        "the checkout changed meanwhile; try again",
-    )))
 }

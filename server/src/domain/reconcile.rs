@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use slotpay_core::CheckoutStatus;
 
-use super::payments::{self, LeaseMode};
+use super::store::{modify, Start};
+use super::sync::{sync, LeaseMode};
 use super::{integrations, refunds, webhooks, DomainError};
 use crate::db::{self, CheckoutRecord};
 use crate::state::AppState;
-use crate::stripe::IdempotencyKey;
+use crate::stripe::{CancellationReason, IdempotencyKey, PaymentIntentStatus};
 
 /// How long a checkout in flight is left alone before it is read from Stripe, by default
 /// (`Config::reconcile_stale`).
@@ -42,19 +43,21 @@ pub async fn reconcile(state: &AppState, now: i64) -> Report {
     };
     match state
         .db
-        .checkouts_in(&["processing", "requires_action"], now - stale, 200)
+        .checkouts_in(
+            &[CheckoutStatus::Processing, CheckoutStatus::RequiresAction],
+            now - stale,
+            200,
+        )
         .await
     {
         Ok(list) => {
             for r in list {
-                let live = r.lease_until.is_some_and(|u| u >= now);
-                if live || r.payment_intent_id.is_none() && r.lease_attempt.is_none() {
+                let live = r.lease.is_some_and(|l| l.is_live(now));
+                if live || r.payment_intent_id.is_none() && r.lease.is_none() {
                     continue;
                 }
                 let settled = if r.payment_intent_id.is_some() {
-                    payments::sync(state, &r, LeaseMode::Override)
-                        .await
-                        .map(|_| ())
+                    sync(state, &r, LeaseMode::Override).await.map(|_| ())
                 } else {
                     release_stale(state, &r).await
                 };
@@ -66,7 +69,11 @@ pub async fn reconcile(state: &AppState, now: i64) -> Report {
         }
         Err(e) => tracing::warn!(error = %e, "checkouts in flight not read"),
     }
-    match state.db.checkouts_in(&["authorized"], now + 1, 500).await {
+    match state
+        .db
+        .checkouts_in(&[CheckoutStatus::Authorized], now + 1, 500)
+        .await
+    {
         Ok(list) => {
             for r in list.into_iter().filter(|r| {
                 r.authorized_at
@@ -87,15 +94,17 @@ pub async fn reconcile(state: &AppState, now: i64) -> Report {
     report
 }
 
-/// A lease left by a crash before any PaymentIntent existed: given back.
+/// A lease left by a crash before any PaymentIntent existed: given back (unless the row
+/// moved on since it was listed).
 async fn release_stale(state: &AppState, r: &CheckoutRecord) -> Result<(), DomainError> {
-    let mut n = r.clone();
-    n.status = r.lease_from.clone().unwrap_or_else(|| "open".into());
-    n.lease_until = None;
-    n.lease_attempt = None;
-    n.lease_from = None;
-    n.updated_at = db::now();
-    state.db.update_checkout(&n).await?;
+    let listed = r.version;
+    modify(state, Start::Known(r), |n| {
+        if n.version == listed {
+            n.give_back_lease();
+        }
+        Ok(())
+    })
+    .await?;
     Ok(())
 }
 
@@ -104,44 +113,38 @@ async fn release_stale(state: &AppState, r: &CheckoutRecord) -> Result<(), Domai
 /// client's bank releases the hold (a late `payment_intent.canceled` cannot move an expired
 /// checkout).
 async fn expire_authorization(state: &AppState, r: &CheckoutRecord) -> Result<bool, DomainError> {
-    let Some((rec, pi)) = payments::sync(state, r, LeaseMode::Override).await? else {
+    let Some((rec, pi)) = sync(state, r, LeaseMode::Override).await? else {
         return Ok(false);
     };
-    match CheckoutStatus::parse(&rec.status) {
-        Some(CheckoutStatus::Expired) => return Ok(true),
-        Some(CheckoutStatus::Authorized) => {}
+    match rec.status {
+        CheckoutStatus::Expired => return Ok(true),
+        CheckoutStatus::Authorized => {}
         _ => return Ok(false),
     }
-    let mut marked = false;
-    for _ in 0..5 {
-        let Some(mut n) = state.db.get_checkout(&rec.token).await? else {
-            return Ok(false);
-        };
-        if n.status != CheckoutStatus::Authorized.as_str() {
-            break;
+    let (_, marked) = modify(state, Start::Known(&rec), |n| {
+        let authorized = n.status == CheckoutStatus::Authorized;
+        if authorized {
+            n.status = CheckoutStatus::Expired;
         }
-        n.status = CheckoutStatus::Expired.as_str().into();
-        n.updated_at = db::now();
-        if state.db.update_checkout(&n).await? {
-            marked = true;
-            break;
-        }
+        Ok(authorized)
+    })
+    .await?;
+    if !marked {
+        return Ok(false);
     }
-    if marked && pi.status == "requires_capture" {
+    if pi.status == PaymentIntentStatus::RequiresCapture {
         let key = integrations::server_key(state, &r.merchant_id).await?;
         let idem = IdempotencyKey::new(format!("slotpay:{}:expire", r.token));
         if let Err(e) = state
             .stripe
-            .cancel_payment_intent(&key, &pi.id, Some("abandoned"), &idem)
+            .cancel_payment_intent(&key, &pi.id, CancellationReason::Abandoned, &idem)
             .await
         {
             tracing::warn!(token = %r.token, error = %e, "lapsed authorisation not canceled at Stripe");
         }
     }
-    if marked {
-        tracing::info!(token = %r.token, "authorisation expired");
-    }
-    Ok(marked)
+    tracing::info!(token = %r.token, "authorisation expired");
+    Ok(true)
 }
 
 /// Runs [`reconcile`] now and then every `every`, until the task is aborted.

@@ -7,18 +7,16 @@
 //! (made in the Dashboard) recorded as external.
 
 use serde::Deserialize;
-use slotpay_core::{ApiError, CheckoutStatus, ErrorCode, Money};
+use slotpay_core::{CheckoutStatus, ErrorCode, Money};
 
-use super::checkouts::{self, amount, load, stored_status, CheckoutAdminView};
-use super::payments::{self, LeaseMode};
+use super::checkouts::{self, CheckoutAdminView};
+use super::store::load;
+use super::sync::{settle_status, sync, LeaseMode, REFUND_METADATA};
 use super::{integrations, new_id, DomainError};
-use crate::db::{self, holds_amount, CheckoutRecord, DbError, RefundRecord, Reservation};
+use crate::db::{self, CheckoutRecord, RefundRecord, Reservation};
+use crate::model::RefundStatus;
 use crate::state::AppState;
-use crate::stripe::{Charge, Form, IdempotencyKey};
-
-const WRITE_TRIES: usize = 8;
-/// Metadata key naming slotpay's refund row on Stripe's refund.
-pub const REFUND_METADATA: &str = "slotpay_refund";
+use crate::stripe::{Form, IdempotencyKey};
 
 /// `POST /v1/admin/checkouts/{token}/refunds`.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -29,12 +27,10 @@ pub struct RefundInput {
 }
 
 fn exceeds(remaining: Money) -> DomainError {
-    DomainError::Refused(
-        ApiError::new(
-            ErrorCode::RefundExceedsRemaining,
-            format!("Only {remaining} remains refundable on this payment"),
-        )
-        .with_param("amount"),
+    DomainError::refused_at(
+        ErrorCode::RefundExceedsRemaining,
+        format!("Only {remaining} remains refundable on this payment"),
+        "amount",
     )
 }
 
@@ -47,63 +43,26 @@ pub async fn create(
     input: RefundInput,
 ) -> Result<CheckoutAdminView, DomainError> {
     let r = load(state, token).await?;
-    let currency = amount(&r)?.currency();
     if let Some(existing) = state.db.refund_by_key(&r.token, key).await? {
         if input.amount.is_some_and(|a| a != existing.amount) {
-            return Err(DomainError::Refused(ApiError::new(
+            return Err(DomainError::refused(
                 ErrorCode::IdempotencyConflict,
                 "This Idempotency-Key was used for another refund amount",
-            )));
+            ));
         }
-        if existing.status == "pending" {
+        if existing.status == RefundStatus::Pending {
             drive(state, &r, &existing).await?;
         }
         return finish(state, &r.token, key).await;
     }
-    match stored_status(&r)? {
-        CheckoutStatus::Paid | CheckoutStatus::PartiallyRefunded => {}
-        CheckoutStatus::Refunded => return Err(exceeds(Money::from_minor(0, currency))),
-        _ => {
-            return Err(DomainError::Refused(ApiError::new(
-                ErrorCode::Conflict,
-                "Only a paid checkout can be refunded (cancel an authorisation instead)",
-            )))
-        }
-    }
-    let remaining = (r.amount_captured - r.amount_refunded).max(0);
-    let amount = input.amount.unwrap_or(remaining);
-    if amount < 1 {
-        return Err(if input.amount.is_some() {
-            DomainError::Refused(
-                ApiError::new(
-                    ErrorCode::InvalidAmount,
-                    "The amount must be greater than zero",
-                )
-                .with_param("amount"),
-            )
-        } else {
-            exceeds(Money::from_minor(0, currency))
-        });
-    }
-    if amount % currency.step() != 0 {
-        return Err(DomainError::Refused(
-            ApiError::new(
-                ErrorCode::InvalidAmountStep,
-                format!(
-                    "{currency} amounts must be a multiple of {}",
-                    Money::from_minor(currency.step(), currency)
-                ),
-            )
-            .with_param("amount"),
-        ));
-    }
+    let amount = refund_amount(&r, input.amount)?;
     let now = db::now();
     let row = RefundRecord {
         id: new_id("rf_"),
         checkout_token: r.token.clone(),
         idempotency_key: Some(key.to_owned()),
         amount,
-        status: "pending".into(),
+        status: RefundStatus::Pending,
         stripe_refund_id: None,
         failure_message: None,
         created_at: now,
@@ -114,13 +73,51 @@ pub async fn create(
         Reservation::KeyTaken => return finish(state, &r.token, key).await,
         Reservation::Exceeds => {
             let fresh = load(state, &r.token).await?;
-            let left = (fresh.amount_captured - fresh.amount_refunded).max(0);
-            return Err(exceeds(Money::from_minor(left, currency)));
+            let left = Money::from_minor(fresh.refundable(), r.amount.currency());
+            return Err(exceeds(left));
         }
     }
     tracing::info!(token = %r.token, refund = %row.id, amount, "refund reserved");
     drive(state, &r, &row).await?;
     finish(state, &r.token, key).await
+}
+
+/// The amount a new refund asks for (what remains when absent), refused when the checkout
+/// is not paid, nothing remains, or the amount is not one the currency allows.
+fn refund_amount(r: &CheckoutRecord, asked: Option<i64>) -> Result<i64, DomainError> {
+    let currency = r.amount.currency();
+    match r.status {
+        CheckoutStatus::Paid | CheckoutStatus::PartiallyRefunded => {}
+        CheckoutStatus::Refunded => return Err(exceeds(Money::from_minor(0, currency))),
+        _ => {
+            return Err(DomainError::refused(
+                ErrorCode::Conflict,
+                "Only a paid checkout can be refunded (cancel an authorisation instead)",
+            ))
+        }
+    }
+    let amount = asked.unwrap_or(r.refundable());
+    if amount < 1 {
+        return Err(match asked {
+            Some(_) => DomainError::refused_at(
+                ErrorCode::InvalidAmount,
+                "The amount must be greater than zero",
+                "amount",
+            ),
+            None => exceeds(Money::from_minor(0, currency)),
+        });
+    }
+    if amount % currency.step() != 0 {
+        return Err(DomainError::refused_at(
+            ErrorCode::InvalidAmountStep,
+            format!(
+                "{currency} amounts must be a multiple of {}",
+                Money::from_minor(currency.step(), currency)
+            ),
+            "amount",
+        ));
+    }
+    Ok(amount)
 }
 
 /// The answer after a refund: the checkout in full, or the refund's failure.
@@ -134,7 +131,7 @@ async fn finish(
         .refund_by_key(token, key)
         .await?
         .ok_or(DomainError::NotFound("refund"))?;
-    if matches!(refund.status.as_str(), "failed" | "canceled") {
+    if !refund.status.holds_amount() {
         let message = refund
             .failure_message
             .unwrap_or_else(|| "Stripe did not refund it".into());
@@ -143,7 +140,7 @@ async fn finish(
         } else {
             ErrorCode::StripeError
         };
-        return Err(DomainError::Refused(ApiError::new(code, message)));
+        return Err(DomainError::refused(code, message));
     }
     let r = load(state, token).await?;
     checkouts::admin_view(state, &r, true).await
@@ -169,130 +166,44 @@ pub(crate) async fn drive(
     let now = db::now();
     match state.stripe.create_refund(&key, &form, &idem).await {
         Ok(re) => {
-            let to = match re.status.as_deref() {
-                Some("failed") | Some("canceled") => "failed",
-                Some("succeeded") => "succeeded",
-                _ => "pending",
-            };
+            let to = RefundStatus::from_stripe(re.status.as_ref());
             state
                 .db
-                .transition_refund(&refund.id, "pending", to, Some(&re.id), None, now)
+                .transition_refund(
+                    &refund.id,
+                    RefundStatus::Pending,
+                    to,
+                    Some(&re.id),
+                    None,
+                    now,
+                )
                 .await?;
-            if to == "pending" {
+            if to == RefundStatus::Pending {
                 // Stripe accepted it but has not settled it: keep the id, stay pending.
                 tracing::info!(refund = %refund.id, "refund pending at Stripe");
             }
             settle_status(state, &r.token).await?;
-            tracing::info!(token = %r.token, refund = %refund.id, status = to, "refund sent");
+            tracing::info!(token = %r.token, refund = %refund.id, status = %to, "refund sent");
             Ok(())
         }
         Err(err) if err.refusal().is_some() => {
             let e = err.refusal().expect("a refusal");
             state
                 .db
-                .transition_refund(&refund.id, "pending", "failed", None, Some(&e.message), now)
+                .transition_refund(
+                    &refund.id,
+                    RefundStatus::Pending,
+                    RefundStatus::Failed,
+                    None,
+                    Some(&e.message),
+                    now,
+                )
                 .await?;
             tracing::warn!(token = %r.token, refund = %refund.id, reason = %e.message, "Stripe refused the refund");
             Ok(())
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// Reconciles the refunds Stripe shows on a charge with the stored ones.
-pub(crate) async fn reconcile_charge(
-    state: &AppState,
-    r: &CheckoutRecord,
-    charge: &Charge,
-) -> Result<(), DomainError> {
-    let Some(list) = &charge.refunds else {
-        return Ok(());
-    };
-    let now = db::now();
-    for re in &list.data {
-        let status = match re.status.as_deref() {
-            Some("succeeded") => "succeeded",
-            Some("failed") => "failed",
-            Some("canceled") => "canceled",
-            _ => "pending",
-        };
-        let ours = match re.metadata.get(REFUND_METADATA) {
-            Some(id) => state.db.get_refund(id).await?,
-            None => state.db.refund_by_stripe_id(&re.id).await?,
-        };
-        match ours {
-            Some(row) if row.checkout_token == r.token => {
-                if row.status != status && row.status != "failed" && row.status != "canceled" {
-                    state
-                        .db
-                        .transition_refund(&row.id, &row.status, status, Some(&re.id), None, now)
-                        .await?;
-                }
-            }
-            Some(_) => {}
-            None => {
-                let row = RefundRecord {
-                    id: re.id.clone(),
-                    checkout_token: r.token.clone(),
-                    idempotency_key: None,
-                    amount: re.amount,
-                    status: status.into(),
-                    stripe_refund_id: Some(re.id.clone()),
-                    failure_message: None,
-                    created_at: if re.created > 0 { re.created } else { now },
-                    updated_at: now,
-                };
-                if state.db.insert_external_refund(&row).await? {
-                    tracing::info!(token = %r.token, refund = %re.id, "refund made outside slotpay recorded");
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Moves a paid checkout to partially_refunded or refunded from its succeeded refunds.
-pub(crate) async fn settle_status(
-    state: &AppState,
-    token: &str,
-) -> Result<CheckoutRecord, DomainError> {
-    for _ in 0..WRITE_TRIES {
-        let r = load(state, token).await?;
-        let status = stored_status(&r)?;
-        if !matches!(
-            status,
-            CheckoutStatus::Paid | CheckoutStatus::PartiallyRefunded
-        ) {
-            return Ok(r);
-        }
-        let refunded: i64 = state
-            .db
-            .list_refunds(token)
-            .await?
-            .iter()
-            .filter(|x| x.status == "succeeded")
-            .map(|x| x.amount)
-            .sum();
-        let next = if r.amount_captured > 0 && refunded >= r.amount_captured {
-            CheckoutStatus::Refunded
-        } else if refunded > 0 {
-            CheckoutStatus::PartiallyRefunded
-        } else {
-            status
-        };
-        if next == status || !status.can_transition_to(next) {
-            return Ok(r);
-        }
-        let mut n = r.clone();
-        n.status = next.as_str().into();
-        n.updated_at = db::now();
-        if state.db.update_checkout(&n).await? {
-            return Ok(n);
-        }
-    }
-    Err(DomainError::Storage(DbError::Conflict(
-        "the checkout kept changing; try again",
-    )))
 }
 
 /// Drives refunds left pending (Stripe was unreachable and nobody retried) and re-reads
@@ -312,7 +223,7 @@ pub(crate) async fn drive_pending(state: &AppState, created_before: i64) -> usiz
         };
         if refund.stripe_refund_id.is_some() {
             // Stripe has it; the charge says how it ended.
-            if payments::sync(state, &r, LeaseMode::Respect).await.is_ok() {
+            if sync(state, &r, LeaseMode::Respect).await.is_ok() {
                 done += 1;
             }
             continue;
@@ -323,9 +234,4 @@ pub(crate) async fn drive_pending(state: &AppState, created_before: i64) -> usiz
         }
     }
     done
-}
-
-/// Whether a refund in this status still counts (for reports).
-pub fn counts(status: &str) -> bool {
-    holds_amount(status)
 }

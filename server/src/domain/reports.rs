@@ -7,12 +7,14 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use slotpay_core::{ApiError, CheckoutStatus, Currency, ErrorCode, Money};
+use slotpay_core::{ApiError, CardBrand, CheckoutStatus, Currency, ErrorCode, Money};
 
 use super::checkouts::{effective_status, parse_time, status_filter};
-use super::{merchants, refunds, Checker, DomainError};
+use super::{load_merchant, Checker, DomainError};
 use crate::db::{self, CheckoutFilter, DisputeRecord};
+use crate::model::{FeeStatus, RefundStatus};
 use crate::state::AppState;
+use crate::stripe::DisputeStatus;
 
 /// The report's query.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -57,13 +59,13 @@ pub struct ReportRow {
     /// Stripe's fee, when known.
     pub stripe_fee: Option<i64>,
     /// The fee's currency.
-    pub stripe_fee_currency: Option<String>,
+    pub stripe_fee_currency: Option<Currency>,
     /// Refunded (succeeded refunds), minor units.
     pub amount_refunded: i64,
     /// Disputed, minor units.
     pub amount_disputed: i64,
     /// The latest dispute's status.
-    pub dispute_status: Option<String>,
+    pub dispute_status: Option<DisputeStatus>,
     /// Cancellation fees charged (succeeded), minor units.
     pub cancellation_fees: i64,
     /// The platform's booking reference.
@@ -75,7 +77,7 @@ pub struct ReportRow {
     /// `pi_...`.
     pub payment_intent_id: Option<String>,
     /// Card brand.
-    pub card_brand: Option<String>,
+    pub card_brand: Option<CardBrand>,
     /// Last 4 digits.
     pub card_last4: Option<String>,
 }
@@ -111,7 +113,7 @@ pub async fn rows(
     merchant_id: &str,
     q: &ReportQuery,
 ) -> Result<Vec<ReportRow>, DomainError> {
-    merchants::record(state, merchant_id).await?;
+    load_merchant(state, merchant_id).await?;
     let mut c = Checker::default();
     let status = q.status.as_deref().and_then(|s| c.check(status_filter(s)));
     let from = q
@@ -138,18 +140,16 @@ pub async fn rows(
     let now = db::now();
     let mut out = Vec::new();
     for r in state.db.list_checkouts(merchant_id, &filter).await? {
-        let effective = effective_status(&r, now)?;
+        let effective = effective_status(&r, now);
         if status.as_ref().is_some_and(|(want, _)| *want != effective) {
             continue;
         }
-        let currency = Currency::parse(&r.currency)
-            .map_err(|e| DomainError::Internal(format!("stored currency: {e}")))?;
         let refunded = state
             .db
             .list_refunds(&r.token)
             .await?
             .iter()
-            .filter(|x| x.status == "succeeded" && refunds::counts(&x.status))
+            .filter(|x| x.status == RefundStatus::Succeeded)
             .map(|x| x.amount)
             .sum();
         let fees = state
@@ -157,8 +157,8 @@ pub async fn rows(
             .list_fees(&r.token)
             .await?
             .iter()
-            .filter(|f| f.status == "succeeded")
-            .map(|f| f.amount)
+            .filter(|f| f.status == FeeStatus::Succeeded)
+            .map(|f| f.amount.minor())
             .sum();
         let ds = disputes.get(&r.token);
         out.push(ReportRow {
@@ -166,21 +166,21 @@ pub async fn rows(
             created_at: iso8601(r.created_at),
             paid_at: r.paid_at.or(r.authorized_at).map(iso8601),
             status: effective,
-            amount: r.amount,
-            currency,
+            amount: r.amount.minor(),
+            currency: r.amount.currency(),
             amount_captured: r.amount_captured,
-            stripe_fee: r.stripe_fee,
-            stripe_fee_currency: r.stripe_fee_currency.clone(),
+            stripe_fee: r.stripe_fee.map(|f| f.minor()),
+            stripe_fee_currency: r.stripe_fee.map(|f| f.currency()),
             amount_refunded: refunded,
-            amount_disputed: ds.map_or(0, |l| l.iter().map(|d| d.amount).sum()),
+            amount_disputed: ds.map_or(0, |l| l.iter().map(|d| d.amount.minor()).sum()),
             dispute_status: ds.and_then(|l| l.last()).map(|d| d.status.clone()),
             cancellation_fees: fees,
             booking_ref: r.booking_ref.clone(),
             customer_email: r.customer_email.clone(),
             description: r.description.clone(),
             payment_intent_id: r.payment_intent_id.clone(),
-            card_brand: r.card_brand.clone(),
-            card_last4: r.card_last4.clone(),
+            card_brand: r.card.as_ref().map(|c| c.brand),
+            card_last4: r.card.as_ref().map(|c| c.last4.as_str().to_owned()),
         });
     }
     Ok(out)
@@ -239,11 +239,7 @@ pub fn csv(rows: &[ReportRow]) -> String {
     out.push_str(&CSV_HEADER.join(","));
     out.push_str("\r\n");
     for r in rows {
-        let fee_currency = r
-            .stripe_fee_currency
-            .as_deref()
-            .and_then(|c| Currency::parse(c).ok())
-            .unwrap_or(r.currency);
+        let fee_currency = r.stripe_fee_currency.unwrap_or(r.currency);
         let cells = [
             text_cell(&r.token),
             r.created_at.clone(),
@@ -255,16 +251,18 @@ pub fn csv(rows: &[ReportRow]) -> String {
             r.stripe_fee
                 .map(|f| amount_cell(f, fee_currency))
                 .unwrap_or_default(),
-            r.stripe_fee_currency.clone().unwrap_or_default(),
+            r.stripe_fee_currency
+                .map(|c| c.code().to_owned())
+                .unwrap_or_default(),
             amount_cell(r.amount_refunded, r.currency),
             amount_cell(r.amount_disputed, r.currency),
-            text_cell(r.dispute_status.as_deref().unwrap_or("")),
+            text_cell(r.dispute_status.as_ref().map_or("", |s| s.as_str())),
             amount_cell(r.cancellation_fees, r.currency),
             text_cell(r.booking_ref.as_deref().unwrap_or("")),
             text_cell(r.customer_email.as_deref().unwrap_or("")),
             text_cell(&r.description),
             text_cell(r.payment_intent_id.as_deref().unwrap_or("")),
-            text_cell(r.card_brand.as_deref().unwrap_or("")),
+            text_cell(r.card_brand.map_or("", |b| b.as_str())),
             text_cell(r.card_last4.as_deref().unwrap_or("")),
         ];
         out.push_str(&cells.join(","));

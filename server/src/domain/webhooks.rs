@@ -5,10 +5,10 @@
 //! event that is not newer than what is known (or is about a charge) makes slotpay read the
 //! PaymentIntent from Stripe and apply that instead.
 
-use slotpay_core::{webhook_signature, ApiError, ErrorCode, WebhookSecret};
+use slotpay_core::{webhook_signature, ErrorCode, Money, WebhookSecret};
 
 use super::fees::{self, FEE_METADATA};
-use super::payments::{self, Extra, LeaseMode};
+use super::sync::{apply, sync, Extra, LeaseMode};
 use super::{integrations, DomainError};
 use crate::db::{self, DisputeRecord, EventRecord};
 use crate::metrics::WebhookOutcome;
@@ -76,7 +76,7 @@ fn work_of(event: &Event) -> Work<'_> {
 }
 
 fn rejected(message: &str) -> DomainError {
-    DomainError::Refused(ApiError::new(ErrorCode::InvalidSignature, message))
+    DomainError::refused(ErrorCode::InvalidSignature, message)
 }
 
 fn verify(
@@ -128,10 +128,10 @@ pub async fn receive(
         Ok(e) => e,
         Err(_) => {
             state.metrics.webhook(WebhookOutcome::Rejected);
-            return Err(DomainError::Refused(ApiError::new(
+            return Err(DomainError::refused(
                 ErrorCode::InvalidJson,
                 "The body is not a Stripe event",
-            )));
+            ));
         }
     };
     state.metrics.webhook(WebhookOutcome::Verified);
@@ -277,7 +277,7 @@ async fn apply_event(
     let fresh = kind.starts_with("payment_intent.") && event.created > r.synced_at;
     if fresh {
         if let Ok(pi) = serde_json::from_value::<PaymentIntent>(object.clone()) {
-            payments::apply(
+            apply(
                 state,
                 &r,
                 &pi,
@@ -291,7 +291,7 @@ async fn apply_event(
     }
     // Older than what is known, or about a charge: Stripe's current state decides (`r` was
     // read just now; `sync` reads the row again before it writes).
-    payments::sync(state, &r, LeaseMode::Respect).await?;
+    sync(state, &r, LeaseMode::Respect).await?;
     Ok(Some(r.token))
 }
 
@@ -315,8 +315,7 @@ async fn apply_dispute(
             merchant_id: merchant_id.to_owned(),
             checkout_token: token.clone(),
             charge_id: d.charge.clone(),
-            amount: d.amount,
-            currency: d.currency.clone(),
+            amount: Money::from_minor(d.amount, d.currency),
             reason: d.reason.clone(),
             status: d.status.clone(),
             stripe_created: d.created,

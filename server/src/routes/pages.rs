@@ -14,11 +14,12 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use slotpay_core::{ErrorCode, Locale};
+use slotpay_core::ErrorCode;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::domain::checkouts::{self, effective_status, is_settled};
+use crate::domain::checkouts::effective_status;
+use crate::domain::store;
 use crate::domain::{merchants, DomainError};
 use crate::error::ApiFailure;
 use crate::state::AppState;
@@ -160,17 +161,11 @@ async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> R
 }
 
 async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, DomainError> {
-    let r = checkouts::load(state, token).await?;
+    let r = store::load(state, token).await?;
     let merchant = merchants::get(state, &r.merchant_id).await?;
-    let lang = Locale::parse(merchant.locale.as_str())
-        .unwrap_or_default()
-        .as_str();
-    let money = slotpay_core::Money::from_minor(
-        r.amount,
-        slotpay_core::Currency::parse(&r.currency)
-            .map_err(|e| DomainError::Internal(e.to_string()))?,
-    );
-    let status = effective_status(&r, crate::db::now())?;
+    let lang = merchant.locale.as_str();
+    let money = r.amount;
+    let status = effective_status(&r, crate::db::now());
     let with_details = |mut page: ClosedPage| {
         page.lang = lang;
         page.merchant = Some(merchant.name.clone());
@@ -179,18 +174,15 @@ async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, Domai
         page
     };
     let page = match status {
-        s if is_settled(s) => {
+        s if s.is_settled() => {
             let mut page = with_details(closed(
                 StatusCode::OK,
                 "paid",
                 "Paid, thank you",
                 "This payment has been made; there is nothing more to pay.",
             ));
-            if let (Some(b), Some(l)) = (&r.card_brand, &r.card_last4) {
-                page.card = Some(format!(
-                    "{} •••• {l}",
-                    slotpay_core::CardBrand::from_stripe(b).display_name()
-                ));
+            if let Some(card) = &r.card {
+                page.card = Some(format!("{} •••• {}", card.brand.display_name(), card.last4));
             }
             return Ok(render(StatusCode::OK, &page));
         }

@@ -17,8 +17,8 @@ use url::Url;
 
 use super::error::{parse_error_body, StripeApiError, StripeError, StripeErrorKind};
 use super::types::{
-    Account, BalanceTransaction, Charge, Customer, Deleted, Form, IdempotencyKey, List,
-    PaymentIntent, PaymentMethod, Refund, WebhookEndpoint,
+    Account, BalanceTransaction, CancellationReason, Charge, Customer, Deleted, Form,
+    IdempotencyKey, List, PaymentIntent, PaymentMethod, Refund, WebhookEndpoint,
 };
 use crate::metrics::Metrics;
 
@@ -284,14 +284,11 @@ impl StripeClient {
         &self,
         key: &ServerKey,
         id: &str,
-        reason: Option<&str>,
+        reason: CancellationReason,
         idempotency_key: &IdempotencyKey,
     ) -> Result<PaymentIntent, StripeError> {
         let path = format!("/v1/payment_intents/{}/cancel", path_segment(id));
-        let mut form = Form::new();
-        if let Some(r) = reason {
-            form = form.push("cancellation_reason", r);
-        }
+        let form = Form::new().push("cancellation_reason", reason.as_str());
         self.send(
             "cancel_payment_intent",
             key,

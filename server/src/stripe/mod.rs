@@ -10,6 +10,7 @@ pub mod types;
 pub use client::{ClientConfig, StripeClient, STRIPE_VERSION};
 pub use error::{redact_keys, StripeApiError, StripeError, StripeErrorKind};
 pub use types::{
-    Account, BalanceTransaction, CardDetails, Charge, Customer, Dispute, Event, Expandable, Form,
-    IdempotencyKey, LastPaymentError, PaymentIntent, PaymentMethod, Refund, WebhookEndpoint,
+    Account, BalanceTransaction, CancellationReason, CardDetails, Charge, Customer, Dispute,
+    DisputeStatus, Event, Expandable, Form, IdempotencyKey, LastPaymentError, PaymentIntent,
+    PaymentIntentStatus, PaymentMethod, Refund, RefundStatus, SetupFutureUsage, WebhookEndpoint,
 };

@@ -6,6 +6,185 @@ use std::fmt;
 use secrecy::SecretString;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use slotpay_core::{Currency, Money};
+
+/// Declares one of Stripe's string enums: the values slotpay acts on, plus `Unknown` with
+/// whatever else Stripe sends (a value added after this code was written). An unknown value
+/// is logged when it is parsed and kept as it came; code that meets it treats it as news it
+/// cannot act on, never as the nearest known value.
+macro_rules! stripe_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[doc = $doc:literal])* $variant:ident = $wire:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Debug)]
+        pub enum $name {
+            $($(#[doc = $doc])* $variant,)*
+            /// A value slotpay does not know, as Stripe sent it.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// Stripe's string.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)*
+                    $name::Unknown(other) => other,
+                }
+            }
+
+            /// Parses Stripe's string; anything else is logged and kept as `Unknown`.
+            pub fn parse(s: &str) -> $name {
+                match s {
+                    $($wire => $name::$variant,)*
+                    other => {
+                        tracing::warn!(value = other, kind = stringify!($name), "Stripe sent a value slotpay does not know");
+                        $name::Unknown(other.to_owned())
+                    }
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$name, D::Error> {
+                let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+                Ok($name::parse(&s))
+            }
+        }
+    };
+}
+
+stripe_enum! {
+    /// Where a PaymentIntent is.
+    pub enum PaymentIntentStatus {
+        /// Waiting for a PaymentMethod (new, or after a failed attempt).
+        RequiresPaymentMethod = "requires_payment_method",
+        /// Has a PaymentMethod, not confirmed.
+        RequiresConfirmation = "requires_confirmation",
+        /// The client must act (3-D Secure).
+        RequiresAction = "requires_action",
+        /// Stripe is processing it.
+        Processing = "processing",
+        /// Authorised, waiting for capture (manual capture).
+        RequiresCapture = "requires_capture",
+        /// Canceled.
+        Canceled = "canceled",
+        /// The money was taken.
+        Succeeded = "succeeded",
+    }
+}
+
+impl PaymentIntentStatus {
+    /// Whether the PaymentIntent holds money (captured or authorised).
+    pub fn holds_money(&self) -> bool {
+        matches!(
+            self,
+            PaymentIntentStatus::Succeeded | PaymentIntentStatus::RequiresCapture
+        )
+    }
+
+    /// Whether it is waiting for the client's (next) payment method: no attempt of it is
+    /// in flight or done.
+    pub fn awaits_payment_method(&self) -> bool {
+        matches!(
+            self,
+            PaymentIntentStatus::RequiresPaymentMethod | PaymentIntentStatus::RequiresConfirmation
+        )
+    }
+}
+
+stripe_enum! {
+    /// Why a PaymentIntent was canceled.
+    pub enum CancellationReason {
+        /// A duplicate.
+        Duplicate = "duplicate",
+        /// Fraud.
+        Fraudulent = "fraudulent",
+        /// The client asked for it (slotpay: staff released an authorisation).
+        RequestedByCustomer = "requested_by_customer",
+        /// Nobody will pay it (slotpay: an unpaid checkout canceled, a lapsed authorisation).
+        Abandoned = "abandoned",
+        /// An invoice failed.
+        FailedInvoice = "failed_invoice",
+        /// An invoice was voided.
+        VoidInvoice = "void_invoice",
+        /// Stripe canceled it itself (an authorisation that lapsed).
+        Automatic = "automatic",
+    }
+}
+
+stripe_enum! {
+    /// `setup_future_usage`: how a PaymentMethod may be reused.
+    pub enum SetupFutureUsage {
+        /// Charged later without the client (a cancellation fee).
+        OffSession = "off_session",
+        /// Reused with the client present.
+        OnSession = "on_session",
+    }
+}
+
+stripe_enum! {
+    /// Where a refund is at Stripe.
+    pub enum RefundStatus {
+        /// Not settled yet.
+        Pending = "pending",
+        /// The client must act (some payment methods).
+        RequiresAction = "requires_action",
+        /// Refunded.
+        Succeeded = "succeeded",
+        /// Failed.
+        Failed = "failed",
+        /// Canceled before it settled.
+        Canceled = "canceled",
+    }
+}
+
+stripe_enum! {
+    /// Where a dispute is.
+    pub enum DisputeStatus {
+        /// An inquiry needing a response.
+        WarningNeedsResponse = "warning_needs_response",
+        /// An inquiry under review.
+        WarningUnderReview = "warning_under_review",
+        /// An inquiry closed without becoming a dispute.
+        WarningClosed = "warning_closed",
+        /// Evidence is due.
+        NeedsResponse = "needs_response",
+        /// The bank is deciding.
+        UnderReview = "under_review",
+        /// Decided for the merchant.
+        Won = "won",
+        /// Decided for the client.
+        Lost = "lost",
+        /// Prevented before it became a dispute.
+        Prevented = "prevented",
+    }
+}
+
+impl DisputeStatus {
+    /// Whether nothing can change it any more.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            DisputeStatus::Won | DisputeStatus::Lost | DisputeStatus::WarningClosed
+        )
+    }
+}
 
 /// `GET /v1/account`.
 #[derive(Clone, Debug, Deserialize)]
@@ -127,9 +306,8 @@ pub struct LastPaymentError {
 pub struct PaymentIntent {
     /// `pi_...`.
     pub id: String,
-    /// `requires_payment_method`, `requires_confirmation`, `requires_action`, `processing`,
-    /// `requires_capture`, `canceled`, `succeeded`.
-    pub status: String,
+    /// Where it is.
+    pub status: PaymentIntentStatus,
     /// Amount in minor units.
     pub amount: i64,
     /// Still capturable (manual capture).
@@ -160,10 +338,10 @@ pub struct PaymentIntent {
     pub payment_method: Option<serde_json::Value>,
     /// Why it was canceled (`automatic` when an authorisation lapsed).
     #[serde(default)]
-    pub cancellation_reason: Option<String>,
+    pub cancellation_reason: Option<CancellationReason>,
     /// `off_session` when the card is saved for later charges.
     #[serde(default)]
-    pub setup_future_usage: Option<String>,
+    pub setup_future_usage: Option<SetupFutureUsage>,
     /// Metadata slotpay set (`slotpay_checkout`, `slotpay_fee`).
     #[serde(default)]
     pub metadata: std::collections::BTreeMap<String, String>,
@@ -223,8 +401,6 @@ pub struct Charge {
     /// Whether captured.
     #[serde(default)]
     pub captured: bool,
-    /// `succeeded`, `pending`, `failed`.
-    pub status: String,
     /// Lowercase currency.
     pub currency: String,
     /// The PaymentIntent.
@@ -267,9 +443,9 @@ pub struct Refund {
     pub id: String,
     /// Minor units.
     pub amount: i64,
-    /// `pending`, `requires_action`, `succeeded`, `failed`, `canceled`.
+    /// Where it is (absent in some of Stripe's older answers: not settled).
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<RefundStatus>,
     /// The charge.
     #[serde(default)]
     pub charge: Option<String>,
@@ -297,6 +473,14 @@ pub struct BalanceTransaction {
     pub currency: Option<String>,
 }
 
+impl BalanceTransaction {
+    /// Stripe's fee with its currency (`None` when the currency is missing or unknown).
+    pub fn fee_amount(&self) -> Option<Money> {
+        let currency = Currency::parse(self.currency.as_deref()?).ok()?;
+        Some(Money::from_minor(self.fee, currency))
+    }
+}
+
 impl HasId for BalanceTransaction {
     fn id(&self) -> &str {
         &self.id
@@ -310,8 +494,8 @@ pub struct Dispute {
     pub id: String,
     /// Disputed amount.
     pub amount: i64,
-    /// Lowercase currency.
-    pub currency: String,
+    /// The charge's currency.
+    pub currency: Currency,
     /// The disputed charge.
     pub charge: String,
     /// The PaymentIntent.
@@ -320,8 +504,8 @@ pub struct Dispute {
     /// `fraudulent`, `duplicate`, ...
     #[serde(default)]
     pub reason: Option<String>,
-    /// `warning_needs_response`, `needs_response`, `under_review`, `won`, `lost`, ...
-    pub status: String,
+    /// Where it is.
+    pub status: DisputeStatus,
     /// Unix seconds.
     #[serde(default)]
     pub created: i64,

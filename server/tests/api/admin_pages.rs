@@ -868,7 +868,7 @@ async fn integration_pages_follow_the_system_guide(app: TestApp) {
         .text
         .contains(&format!("{}...{}", &sk[..8], &sk[sk.len() - 4..])));
     let stored = app.state.db.get_integration(&m).await.unwrap().unwrap();
-    assert_eq!(stored.publishable_key, pk, "saved trimmed");
+    assert_eq!(stored.publishable_key.as_str(), pk, "saved trimmed");
     assert!(stored.active);
     // Shown once.
     let again = b.get(&format!("/admin/merchants/{m}/integration")).await;
@@ -951,7 +951,7 @@ async fn integration_pages_follow_the_system_guide(app: TestApp) {
     let after = app.state.db.get_integration(&m).await.unwrap().unwrap();
     assert_eq!(after.name, "Stripe (main)");
     assert_eq!(after.secret_key_enc, enc_before, "the stored key is kept");
-    assert!(after.active && after.status == "active");
+    assert!(after.active && after.status.as_str() == "active");
     // An edit with a key error saves nothing and keeps the typed name.
     let before = snapshot(&app).await;
     let r = b
@@ -1198,7 +1198,7 @@ async fn services_links_and_payments(app: TestApp) {
         .await;
     let page = follow(&mut b, &r).await;
     assert!(page.text.contains("Payment link canceled"));
-    assert_eq!(app.stored(&token).await.status, "canceled");
+    assert_eq!(app.stored(&token).await.status.as_str(), "canceled");
 
     // Payments: the table, the filters, the detail page, a partial refund sent twice.
     let payments = format!("/admin/merchants/{m}/payments");
@@ -1316,7 +1316,7 @@ async fn services_links_and_payments(app: TestApp) {
         "{}",
         shown.text
     );
-    assert_eq!(app.stored(&auth2).await.status, "canceled");
+    assert_eq!(app.stored(&auth2).await.status.as_str(), "canceled");
 
     // A cancellation fee on a saved card.
     let saved = app

@@ -188,7 +188,7 @@ async fn capture_and_cancel(app: TestApp) {
         Some("amount"),
     );
     refund(&app, &part, None, "r2").await.expect(200);
-    assert_eq!(app.stored(&part).await.status, "refunded");
+    assert_eq!(app.stored(&part).await.status.as_str(), "refunded");
     // Cancel an authorisation: released at Stripe.
     let held = paid_checkout(&app, &m.id, body, "4242424242424242").await;
     let c = app
@@ -261,7 +261,7 @@ async fn cancel_an_unpaid_checkout(app: TestApp) {
     app.post(&format!("/v1/admin/checkouts/{fresh}/cancel"), json!({}))
         .await
         .expect(200);
-    assert_eq!(app.stored(&fresh).await.status, "canceled");
+    assert_eq!(app.stored(&fresh).await.status.as_str(), "canceled");
     app.post(&format!("/v1/admin/checkouts/{fresh}/resend"), json!({}))
         .await
         .expect_error(410, "checkout_canceled", None);
@@ -333,7 +333,7 @@ async fn cancellation_fees(app: TestApp) {
     assert_eq!(detail.json["cancellation_fees"][0]["status"], "succeeded");
 
     // Declined: the saved card is one whose charges fail.
-    let customer = app.stored(&token).await.customer_id.unwrap();
+    let customer = app.stored(&token).await.saved_card.unwrap().customer;
     let bad = app.card("4000000000000341").await;
     let attached = app
         .stripe_post(
@@ -413,7 +413,7 @@ async fn reconciler_settles_and_expires(app: TestApp) {
     assert_eq!(early.settled, 0, "left alone for a minute");
     let report = reconcile::reconcile(&app.state, now() + 120).await;
     assert_eq!(report.settled, 1);
-    assert_eq!(app.stored(&token).await.status, "paid");
+    assert_eq!(app.stored(&token).await.status.as_str(), "paid");
 
     // Authorisations: one Stripe still holds, one Stripe let lapse.
     let body = json!({"amount": 5000, "currency": "eur", "description": "x", "capture": true});
@@ -423,7 +423,7 @@ async fn reconciler_settles_and_expires(app: TestApp) {
     let report = reconcile::reconcile(&app.state, now() + 8 * 86_400).await;
     assert_eq!(report.expired, 1);
     let stored = app.stored(&held).await;
-    assert_eq!(stored.status, "expired");
+    assert_eq!(stored.status.as_str(), "expired");
     let pi = app
         .stripe_get(
             &app.sandbox.secret_key,
@@ -435,7 +435,7 @@ async fn reconciler_settles_and_expires(app: TestApp) {
     app.sandbox.advance_clock(7 * 86_400 + 60).unwrap();
     let report = reconcile::reconcile(&app.state, now() + 8 * 86_400).await;
     assert_eq!(report.expired, 1);
-    assert_eq!(app.stored(&lapsed).await.status, "expired");
+    assert_eq!(app.stored(&lapsed).await.status.as_str(), "expired");
     app.post(&format!("/v1/admin/checkouts/{lapsed}/capture"), json!({}))
         .await
         .expect_error(409, "nothing_to_capture", None);

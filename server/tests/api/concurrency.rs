@@ -42,7 +42,7 @@ async fn storm(app: &TestApp, bases: &[String]) {
     assert!(succeeded >= 1);
     assert_eq!(app.sandbox.counter("payment_intents_created"), 1);
     assert_eq!(app.sandbox.counter("charges_succeeded"), 1);
-    assert_eq!(app.stored(&token).await.status, "paid");
+    assert_eq!(app.stored(&token).await.status.as_str(), "paid");
     // The winner's key replays success; every other attempt is refused now.
     let pm = app.card("4242424242424242").await;
     app.pay(&token, &pm, "late").await.expect(409);

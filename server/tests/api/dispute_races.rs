@@ -4,7 +4,9 @@
 //! events processed concurrently, a `needs_response` update read the row before `closed`
 //! wrote `lost`, then overwrote it.
 
+use slotpay_core::{Currency, Money};
 use slotpay_server::db::DisputeRecord;
+use slotpay_server::stripe::DisputeStatus;
 
 use crate::helpers::{both_backends, TestApp};
 
@@ -16,10 +18,9 @@ fn dispute(id: &str, merchant: &str, status: &str) -> DisputeRecord {
         merchant_id: merchant.to_owned(),
         checkout_token: None,
         charge_id: format!("ch_{id}"),
-        amount: 2500,
-        currency: "eur".into(),
+        amount: Money::from_minor(2500, Currency::Eur),
         reason: Some("general".into()),
-        status: status.into(),
+        status: DisputeStatus::parse(status),
         stripe_created: 1_800_000_000,
         event_created: 1_800_000_000,
         updated_at: 1_800_000_000,
@@ -50,7 +51,7 @@ async fn a_final_dispute_status_survives_concurrent_updates(app: TestApp) {
     let mut reopened = Vec::new();
     for id in &ids {
         let d = app.state.db.get_dispute(id).await.unwrap().unwrap();
-        if d.status != "lost" {
+        if d.status.as_str() != "lost" {
             reopened.push(id.clone());
         }
     }

@@ -74,7 +74,7 @@ async fn a_refund_double_submitted_while_stripe_is_slow_is_made_once_and_recorde
     reconcile::reconcile(&app.state, slotpay_server::db::now() + 120).await;
     let rows = app.state.db.list_refunds(&token).await.unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].status, "succeeded", "{rows:?}");
+    assert_eq!(rows[0].status.as_str(), "succeeded", "{rows:?}");
     assert_eq!(app.sandbox.counter("refunds"), 1);
     let stored = app.stored(&token).await;
     assert_eq!(

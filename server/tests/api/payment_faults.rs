@@ -103,14 +103,14 @@ async fn faults(app: TestApp) {
         assert_eq!(first.code(), "stripe_unavailable", "{what}");
         assert!(first.headers.contains_key("retry-after"));
         assert_ne!(
-            app.stored(&token).await.status,
+            app.stored(&token).await.status.as_str(),
             "processing",
             "{what}: lease given back"
         );
         app.sandbox.set_faults(vec![], None);
         let retry = app.pay(&token, &pm, "key").await.expect(200);
         assert_eq!(retry.json["status"], "succeeded", "{what}");
-        assert_eq!(app.stored(&token).await.status, "paid");
+        assert_eq!(app.stored(&token).await.status.as_str(), "paid");
     }
     assert_eq!(app.sandbox.counter("payment_intents_created"), n);
     assert_eq!(app.sandbox.counter("charges_succeeded"), n);

@@ -307,7 +307,7 @@ async fn shuffled_duplicated_events_converge(app: TestApp) {
     let pm = app.card("4242424242424242").await;
     let r = app.pay(&c, &pm, "c").await.expect(200);
     assert_eq!(r.json["status"], "succeeded");
-    assert_eq!(app.stored(&c).await.status, "authorized");
+    assert_eq!(app.stored(&c).await.status.as_str(), "authorized");
     let c_pi = app.stored(&c).await.payment_intent_id.unwrap();
     let captured = app
         .stripe_post(
@@ -317,7 +317,7 @@ async fn shuffled_duplicated_events_converge(app: TestApp) {
         )
         .await;
     assert_eq!(captured["status"], "succeeded");
-    assert_eq!(app.stored(&a).await.status, "requires_action");
+    assert_eq!(app.stored(&a).await.status.as_str(), "requires_action");
 
     // Deliver everything newest first, each event twice.
     let events = all_events(&app).await;

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
+use slotpay_core::CheckoutStatus;
 use tokio::sync::Barrier;
 
 use crate::helpers::{spawn_app, Backend};
@@ -88,7 +89,7 @@ pub async fn run(run: Run) -> Findings {
         f.check(succeeded >= 1, || {
             format!("round {round}: no pay answered succeeded")
         });
-        f.check(stored.status == "paid", || {
+        f.check(stored.status == CheckoutStatus::Paid, || {
             format!("round {round}: checkout is {}, not paid", stored.status)
         });
         // A late click after the storm is refused; the card is not charged.

@@ -14,6 +14,7 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
+use slotpay_server::model::RefundStatus;
 use stripe_sandbox::{FaultKind, FaultRule, When};
 use tokio::sync::Semaphore;
 
@@ -254,7 +255,7 @@ async fn compare(f: &mut Findings, app: &TestApp, plans: &[Plan]) {
     for plan in plans {
         let t = &plan.token;
         let rec = app.stored(t).await;
-        *states.entry(rec.status.clone()).or_default() += 1;
+        *states.entry(rec.status.to_string()).or_default() += 1;
         let pis = intents_of.get(t).cloned().unwrap_or_default();
         f.check(pis.len() <= 1, || {
             format!("{t}: {} PaymentIntents at Stripe", pis.len())
@@ -326,7 +327,7 @@ async fn compare(f: &mut Findings, app: &TestApp, plans: &[Plan]) {
             let row = rows.iter().find(|x| x.id == ours);
             f.check(
                 row.is_some_and(|x| {
-                    x.status == "succeeded" && Some(x.amount) == r["amount"].as_i64()
+                    x.status == RefundStatus::Succeeded && Some(x.amount) == r["amount"].as_i64()
                 }),
                 || {
                     format!(
@@ -340,10 +341,10 @@ async fn compare(f: &mut Findings, app: &TestApp, plans: &[Plan]) {
             refunded_stripe += r["amount"].as_i64().unwrap_or(0);
         }
         for row in &rows {
-            f.check(row.status != "pending", || {
+            f.check(row.status != RefundStatus::Pending, || {
                 format!("{t}: refund {} still pending after the reconciler", row.id)
             });
-            if row.status == "succeeded" {
+            if row.status == RefundStatus::Succeeded {
                 refunded_slotpay += row.amount;
                 f.check(
                     at_stripe
@@ -366,7 +367,7 @@ async fn compare(f: &mut Findings, app: &TestApp, plans: &[Plan]) {
             rec.amount_refunded
                 == rows
                     .iter()
-                    .filter(|r| r.status == "succeeded")
+                    .filter(|r| r.status == RefundStatus::Succeeded)
                     .map(|r| r.amount)
                     .sum::<i64>(),
             || {

@@ -199,13 +199,12 @@ async fn state_of(app: &TestApp, token: &str) -> String {
         .collect();
     disputes.sort();
     format!(
-        "{} captured={} refunded={} authorized={} card={:?}/{:?} error={:?}/{:?} refunds={refunds:?} disputes={disputes:?}",
+        "{} captured={} refunded={} authorized={} card={:?} error={:?}/{:?} refunds={refunds:?} disputes={disputes:?}",
         r.status,
         r.amount_captured,
         r.amount_refunded,
         r.amount_authorized,
-        r.card_brand,
-        r.card_last4,
+        r.card,
         r.last_error_code,
         r.last_decline_code,
     )

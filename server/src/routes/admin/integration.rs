@@ -21,6 +21,7 @@ use crate::admin::sessions::{Flash, Session};
 use crate::domain::integrations::{self, IntegrationInput, IntegrationView};
 use crate::domain::{DomainError, Warning};
 use crate::error::ApiFailure;
+use crate::model::SecretSource;
 use crate::state::AppState;
 
 /// The brands a merchant can accept, as the form lists them: every brand core knows but
@@ -72,10 +73,10 @@ impl Shown {
                 slotpay_core::KeyKind::Restricted => "restricted key",
                 _ => "secret key",
             },
-            secret_source: match v.webhook.secret_source.as_deref() {
-                Some("api") => "Registered through Stripe's API by slotpay",
-                Some("manual") => "Pasted by hand",
-                _ => "None yet: activating registers the endpoint",
+            secret_source: match v.webhook.secret_source {
+                Some(SecretSource::Api) => "Registered through Stripe's API by slotpay",
+                Some(SecretSource::Manual) => "Pasted by hand",
+                None => "None yet: activating registers the endpoint",
             },
             v,
         }
@@ -152,7 +153,7 @@ impl FormPage {
     fn manual_secret(&self) -> bool {
         self.stored
             .as_ref()
-            .is_some_and(|v| v.webhook.secret_source.as_deref() == Some("manual"))
+            .is_some_and(|v| v.webhook.secret_source == Some(SecretSource::Manual))
     }
 }
 

@@ -26,6 +26,7 @@ use crate::domain::payments::{self as payment_domain, CaptureInput};
 use crate::domain::refunds::{self, RefundInput};
 use crate::domain::reports::{self, ReportQuery};
 use crate::domain::DomainError;
+use crate::model::{FeeStatus, RefundStatus};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -198,8 +199,7 @@ async fn details_page(
 ) -> Page {
     let c = checkouts::get(state, token).await?;
     let (chrome, _) = merchant_chrome(state, session, &c.merchant_id, "payments").await?;
-    let cur = c.amount.currency().code().to_owned();
-    let m = |minor: i64| money(minor, &cur);
+    let m = |minor: i64| money(minor, currency_of(&c));
     f.set("refund_key", form_nonce())
         .set("fee_key", form_nonce());
     if f.value("fee_amount").is_empty() {
@@ -236,7 +236,7 @@ async fn details_page(
                 "Refund".into()
             },
             amount: m(r.amount),
-            status: r.status.clone(),
+            status: r.status.as_str().to_owned(),
             when: when(r.created_at),
             note: r.failure_message.clone().unwrap_or_default(),
         })
@@ -248,8 +248,8 @@ async fn details_page(
         .map(|d| Line {
             id: d.id.clone(),
             what: d.reason.clone().unwrap_or_else(|| "Dispute".into()),
-            amount: money(d.amount, &d.currency),
-            status: d.status.clone(),
+            amount: money(d.amount, d.currency),
+            status: d.status.as_str().to_owned(),
             when: when(d.created),
             note: String::new(),
         })
@@ -261,8 +261,8 @@ async fn details_page(
         .map(|x| Line {
             id: x.payment_intent_id.clone().unwrap_or_else(|| x.id.clone()),
             what: "Cancellation fee".into(),
-            amount: money(x.amount, &x.currency),
-            status: x.status.clone(),
+            amount: money(x.amount, x.currency),
+            status: x.status.as_str().to_owned(),
             when: when(x.created_at),
             note: x
                 .error
@@ -284,7 +284,7 @@ async fn details_page(
         authorized: m(c.amount_authorized),
         refunded: m(c.amount_refunded),
         refundable: m(c.amount_refundable),
-        stripe_fee: match (c.stripe_fee, &c.stripe_fee_currency) {
+        stripe_fee: match (c.stripe_fee, c.stripe_fee_currency) {
             (Some(fee), Some(cur)) => money(fee, cur),
             _ => "—".into(),
         },
@@ -392,17 +392,14 @@ pub async fn refund(
     let result = async {
         let amount = optional_amount(&form, "refund_amount", &c)?;
         let key = form_key(&form, "refund_key")?;
-        let shown = money(
-            amount.unwrap_or(c.amount_refundable),
-            c.amount.currency().code(),
-        );
+        let shown = money(amount.unwrap_or(c.amount_refundable), currency_of(&c));
         let after = refunds::create(&state, &token, &key, RefundInput { amount }).await?;
         let pending = after
             .refunds
             .iter()
             .flatten()
             .max_by_key(|r| r.created_at)
-            .is_some_and(|r| r.status == "pending");
+            .is_some_and(|r| r.status == RefundStatus::Pending);
         Ok::<_, DomainError>(if pending {
             format!("Refund of {shown} requested; Stripe is processing it")
         } else {
@@ -429,7 +426,7 @@ pub async fn capture(
         let after = payment_domain::capture(&state, &token, CaptureInput { amount }).await?;
         Ok::<_, DomainError>(format!(
             "Payment captured: {}",
-            money(after.amount_captured, after.amount.currency().code())
+            money(after.amount_captured, currency_of(&after))
         ))
     }
     .await;
@@ -473,26 +470,19 @@ pub async fn fee(
     let c = checkouts::get(&state, &token).await?;
     let result = async {
         let Some(amount) = optional_amount(&form, "fee_amount", &c)? else {
-            return Err(DomainError::Refused(
-                slotpay_core::ApiError::new(
-                    slotpay_core::ErrorCode::InvalidAmount,
-                    "Give the fee's amount",
-                )
-                .with_param("fee_amount"),
+            return Err(DomainError::refused_at(
+                slotpay_core::ErrorCode::InvalidAmount,
+                "Give the fee's amount",
+                "fee_amount",
             ));
         };
         let key = form_key(&form, "fee_key")?;
         let fee = fees::charge(&state, &token, &key, FeeInput { amount }).await?;
-        Ok::<_, DomainError>(if fee.status == "succeeded" {
-            format!(
-                "Cancellation fee of {} charged",
-                money(fee.amount, &fee.currency)
-            )
+        let charged = money(fee.amount, fee.currency);
+        Ok::<_, DomainError>(if fee.status == FeeStatus::Succeeded {
+            format!("Cancellation fee of {charged} charged")
         } else {
-            format!(
-                "Cancellation fee of {} requested; Stripe is processing it",
-                money(fee.amount, &fee.currency)
-            )
+            format!("Cancellation fee of {charged} requested; Stripe is processing it")
         })
     }
     .await;

@@ -4,7 +4,8 @@
 use slotpay_core::{CheckoutStatus, Currency, Money, PrepaymentRule};
 
 use crate::domain::checkouts::CheckoutAdminView;
-use crate::domain::integrations::{IntegrationView, Status};
+use crate::domain::integrations::IntegrationView;
+use crate::model::IntegrationStatus;
 
 /// `2026-11-21 16:42 UTC`.
 pub fn when(secs: i64) -> String {
@@ -24,12 +25,9 @@ pub fn when_opt(secs: Option<i64>) -> String {
     secs.map_or_else(|| "—".to_owned(), when)
 }
 
-/// `12.50 EUR` from minor units and a currency code.
-pub fn money(minor: i64, currency: &str) -> String {
-    match Currency::parse(currency) {
-        Ok(c) => Money::from_minor(minor, c).to_string(),
-        Err(_) => format!("{minor} {currency}"),
-    }
+/// `12.50 EUR` from minor units and a currency.
+pub fn money(minor: i64, currency: Currency) -> String {
+    Money::from_minor(minor, currency).to_string()
 }
 
 /// A decimal amount for an input (`12.50`).
@@ -67,9 +65,9 @@ pub fn rule_label(rule: &PrepaymentRule, currency: Currency) -> String {
 /// The integration's verification status for people, and its CSS class.
 pub fn integration_status(v: &IntegrationView) -> (&'static str, &'static str) {
     match v.status {
-        Status::Active => ("Active", "ok"),
-        Status::Error => ("Error", "bad"),
-        Status::Unverified => ("Not verified", "muted"),
+        IntegrationStatus::Active => ("Active", "ok"),
+        IntegrationStatus::Error => ("Error", "bad"),
+        IntegrationStatus::Unverified => ("Not verified", "muted"),
     }
 }
 
@@ -153,7 +151,7 @@ mod tests {
     fn words() {
         assert_eq!(when(1_793_577_600), "2026-11-02 00:00 UTC");
         assert_eq!(when_opt(None), "—");
-        assert_eq!(money(1250, "eur"), "12.50 EUR");
+        assert_eq!(money(1250, Currency::Eur), "12.50 EUR");
         assert_eq!(decimal(1250, Currency::Eur), "12.50");
         assert_eq!(
             rule_label(&PrepaymentRule::Fixed { amount: 2000 }, Currency::Eur),

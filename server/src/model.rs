@@ -1,0 +1,316 @@
+//! The server's own vocabulary: the small enums and value groups that stored records hold
+//! (how a checkout was made and is captured, its lease, a card, a saved card, an
+//! integration's verification and secret source, the status of a refund or a cancellation
+//! fee). Core holds the ones the widget shares (`CheckoutStatus`, `IntegrationMode`,
+//! `CardBrand`); Stripe's own statuses are in [`crate::stripe`]. Storage parses its columns
+//! into these types when it reads a row, so the domain never compares strings.
+
+use std::fmt;
+
+use serde::Serialize;
+use slotpay_core::{CardBrand, CheckoutStatus, ErrorCode, Last4};
+
+use crate::stripe;
+
+/// Declares a closed enum stored and shown as a fixed string per variant: `as_str`,
+/// `parse` (`None` for anything else), `Display` and `Serialize` as that string.
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[doc = $doc:literal])* $variant:ident = $wire:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        pub enum $name {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The stored and shown form.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire,)*
+                }
+            }
+
+            /// Parses [`Self::as_str`]'s form.
+            pub fn parse(s: &str) -> Option<$name> {
+                match s {
+                    $($wire => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// Who made a checkout.
+    pub enum CheckoutSource {
+        /// The booking platform, through the platform API (or staff, as a payment link).
+        Platform = "platform",
+        /// The public endpoint, from the merchant's catalogue (the script-tag embed).
+        Catalogue = "catalogue",
+    }
+}
+
+wire_enum! {
+    /// When the money is taken.
+    pub enum CaptureMethod {
+        /// At once, when the client pays.
+        Automatic = "automatic",
+        /// Authorised when the client pays, captured later by the merchant.
+        Manual = "manual",
+    }
+}
+
+/// Who holds a checkout's lease: one pay attempt (numbered from 1, per checkout), or an
+/// admin operation (stored as attempt 0).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum LeaseHolder {
+    /// A staff or platform operation (cancel).
+    Admin,
+    /// The client's pay attempt with this number.
+    Attempt(i64),
+}
+
+impl LeaseHolder {
+    /// The stored attempt number.
+    pub const fn number(self) -> i64 {
+        match self {
+            LeaseHolder::Admin => 0,
+            LeaseHolder::Attempt(n) => n,
+        }
+    }
+
+    /// The holder of a stored attempt number (`None` for a negative one).
+    pub const fn from_number(n: i64) -> Option<LeaseHolder> {
+        match n {
+            0 => Some(LeaseHolder::Admin),
+            n if n > 0 => Some(LeaseHolder::Attempt(n)),
+            _ => None,
+        }
+    }
+}
+
+/// A checkout held by one operation that talks to Stripe: while the lease is live, nobody
+/// else starts one. The checkout's status is `processing` while leased; `from` is the status
+/// it had, given back when the holder ends without news from Stripe.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Lease {
+    /// Unix seconds after which the holder is presumed gone.
+    pub until: i64,
+    /// Who holds it.
+    pub holder: LeaseHolder,
+    /// The status the lease was taken from.
+    pub from: CheckoutStatus,
+}
+
+impl Lease {
+    /// Whether the holder may still be working at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.until >= now
+    }
+}
+
+/// The card that paid, as receipts and views show it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct CardSummary {
+    /// Stripe's brand (brands slotpay does not list are `Unknown`).
+    pub brand: CardBrand,
+    /// The last 4 digits.
+    pub last4: Last4,
+}
+
+impl CardSummary {
+    /// The card of Stripe's `brand` and `last4`, when both are there and the digits are 4.
+    pub fn from_stripe(brand: Option<&str>, last4: Option<&str>) -> Option<CardSummary> {
+        Some(CardSummary {
+            brand: CardBrand::from_stripe(brand?),
+            last4: Last4::parse(last4?).ok()?,
+        })
+    }
+}
+
+/// A card saved at checkout for a later cancellation fee: the Customer and its
+/// PaymentMethod, always together.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct SavedCard {
+    /// `cus_...`.
+    pub customer: String,
+    /// `pm_...`.
+    pub payment_method: String,
+}
+
+wire_enum! {
+    /// What the last verification of an integration's key found.
+    pub enum IntegrationStatus {
+        /// Not verified since the keys were set.
+        Unverified = "unverified",
+        /// Stripe accepted the key.
+        Active = "active",
+        /// Stripe refused the key; the reason says why.
+        Error = "error",
+    }
+}
+
+/// Why the last verification failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatusReason {
+    /// `invalid_secret_key`, `api_key_expired`, `key_missing_permission`, `stripe_error`.
+    pub code: ErrorCode,
+    /// Stripe's reason (keys masked).
+    pub message: String,
+    /// For a restricted key: the permissions it lacks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_permissions: Vec<String>,
+}
+
+wire_enum! {
+    /// Where an integration's webhook signing secret came from.
+    pub enum SecretSource {
+        /// slotpay registered the endpoint through Stripe's API and stored its secret.
+        Api = "api",
+        /// The merchant pasted the secret of an endpoint made in Stripe's Dashboard.
+        Manual = "manual",
+    }
+}
+
+wire_enum! {
+    /// A refund's state in slotpay's books.
+    pub enum RefundStatus {
+        /// Reserved on the checkout; Stripe has not settled it (or was not reached yet).
+        Pending = "pending",
+        /// Stripe refunded it.
+        Succeeded = "succeeded",
+        /// Stripe refused or could not make it; its reservation is given back.
+        Failed = "failed",
+        /// Canceled at Stripe before it settled; its reservation is given back.
+        Canceled = "canceled",
+    }
+}
+
+impl RefundStatus {
+    /// slotpay's status for what Stripe says of a refund: the one mapping, for refunds
+    /// slotpay sends and for those it reads back from a charge. A status Stripe has not
+    /// settled, or one slotpay does not know, stays pending.
+    pub fn from_stripe(status: Option<&stripe::RefundStatus>) -> RefundStatus {
+        match status {
+            Some(stripe::RefundStatus::Succeeded) => RefundStatus::Succeeded,
+            Some(stripe::RefundStatus::Failed) => RefundStatus::Failed,
+            Some(stripe::RefundStatus::Canceled) => RefundStatus::Canceled,
+            Some(
+                stripe::RefundStatus::Pending
+                | stripe::RefundStatus::RequiresAction
+                | stripe::RefundStatus::Unknown(_),
+            )
+            | None => RefundStatus::Pending,
+        }
+    }
+
+    /// Whether a refund in this state holds part of the captured amount.
+    pub const fn holds_amount(self) -> bool {
+        matches!(self, RefundStatus::Pending | RefundStatus::Succeeded)
+    }
+
+    /// Whether nothing can change it any more.
+    pub const fn is_final(self) -> bool {
+        !matches!(self, RefundStatus::Pending)
+    }
+}
+
+wire_enum! {
+    /// A cancellation fee's state.
+    pub enum FeeStatus {
+        /// Sent to Stripe, not settled (or Stripe was not reached yet).
+        Pending = "pending",
+        /// Charged.
+        Succeeded = "succeeded",
+        /// Declined or refused.
+        Failed = "failed",
+        /// The bank asks the client to authenticate: staff should send a payment link.
+        RequiresAction = "requires_action",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_forms_round_trip() {
+        for s in RefundStatus::ALL {
+            assert_eq!(RefundStatus::parse(s.as_str()), Some(*s));
+        }
+        for s in FeeStatus::ALL {
+            assert_eq!(FeeStatus::parse(s.as_str()), Some(*s));
+        }
+        assert_eq!(CaptureMethod::parse("Manual"), None);
+        assert_eq!(
+            serde_json::to_string(&SecretSource::Api).unwrap(),
+            "\"api\""
+        );
+    }
+
+    #[test]
+    fn refunds_take_stripes_status_once() {
+        use crate::stripe::RefundStatus as Stripe;
+        assert_eq!(
+            RefundStatus::from_stripe(Some(&Stripe::Canceled)),
+            RefundStatus::Canceled
+        );
+        assert_eq!(
+            RefundStatus::from_stripe(Some(&Stripe::Failed)),
+            RefundStatus::Failed
+        );
+        assert_eq!(
+            RefundStatus::from_stripe(Some(&Stripe::Succeeded)),
+            RefundStatus::Succeeded
+        );
+        for unsettled in [
+            Some(Stripe::Pending),
+            Some(Stripe::RequiresAction),
+            Some(Stripe::Unknown("in_transit".into())),
+            None,
+        ] {
+            assert_eq!(
+                RefundStatus::from_stripe(unsettled.as_ref()),
+                RefundStatus::Pending
+            );
+        }
+    }
+
+    #[test]
+    fn lease_holders_map_to_attempt_numbers() {
+        assert_eq!(LeaseHolder::from_number(0), Some(LeaseHolder::Admin));
+        assert_eq!(LeaseHolder::from_number(3), Some(LeaseHolder::Attempt(3)));
+        assert_eq!(LeaseHolder::from_number(-1), None);
+        assert_eq!(LeaseHolder::Attempt(7).number(), 7);
+    }
+
+    #[test]
+    fn only_pending_and_succeeded_refunds_hold_money() {
+        let holding: Vec<_> = RefundStatus::ALL
+            .iter()
+            .filter(|s| s.holds_amount())
+            .collect();
+        assert_eq!(holding, [&RefundStatus::Pending, &RefundStatus::Succeeded]);
+    }
+}
