@@ -20,7 +20,7 @@ use crate::domain::reconcile;
 use crate::routes::{admin, admin_api, ops, pages, public, webhooks};
 use crate::secrets::{self, MasterKey, SecretsError};
 use crate::state::AppState;
-use crate::{cors, limits, telemetry};
+use crate::{cors, guards, telemetry};
 
 /// Connections per pool.
 const POOL_SIZE: u32 = 5;
@@ -52,19 +52,19 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with(state: AppState, extra_public: Router<AppState>) -> Router {
     let public = public::router()
         .merge(extra_public)
-        .layer(from_fn_with_state(state.clone(), limits::rate_limit))
+        .layer(from_fn_with_state(state.clone(), guards::rate_limit))
         .layer(from_fn_with_state(state.clone(), cors::cors));
     Router::new()
         .merge(admin_api::router(state.clone()))
         .merge(admin::router(state.clone()))
         .merge(ops::router())
-        .merge(webhooks::router().layer(DefaultBodyLimit::max(limits::WEBHOOK_BODY_LIMIT)))
+        .merge(webhooks::router().layer(DefaultBodyLimit::max(guards::WEBHOOK_BODY_LIMIT)))
         .merge(pages::router())
         .merge(public)
         .fallback_service(pages::static_files(&state))
         .layer(from_fn_with_state(state.clone(), pages::security_headers))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
-        .layer(from_fn_with_state(state.clone(), limits::body_limit))
+        .layer(from_fn_with_state(state.clone(), guards::body_limit))
         .layer(from_fn_with_state(state.clone(), telemetry::track))
         .with_state(state)
 }

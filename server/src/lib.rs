@@ -17,6 +17,7 @@ pub mod cors;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod guards;
 pub mod limits;
 pub mod metrics;
 pub mod model;
