@@ -503,10 +503,7 @@ pub async fn create_from_service(
         .filter(|s| s.active)
         .ok_or(DomainError::NotFound("service"))?;
     integrations::payment_credentials(state, merchant_id).await?;
-    let amount = service
-        .prepayment
-        .prepayment(service.price)
-        .map_err(|e| DomainError::Refused(e.into()))?;
+    let amount = service.prepayment.prepayment(service.price)?;
     let now = db::now();
     let record = CheckoutRecord {
         service_id: Some(service.id.clone()),

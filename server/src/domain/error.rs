@@ -2,7 +2,7 @@
 //! checked as a whole ([`Checker`]), and the refusals the money path repeats, each written
 //! once so a code always comes with the same message.
 
-use slotpay_core::{ApiError, ErrorCode};
+use slotpay_core::{ApiError, ChargeError, ErrorCode, PrepaymentError};
 
 use crate::db::DbError;
 use crate::secrets::SecretsError;
@@ -37,6 +37,18 @@ pub enum DomainError {
 impl From<SecretsError> for DomainError {
     fn from(e: SecretsError) -> Self {
         DomainError::Internal(e.to_string())
+    }
+}
+
+impl From<ChargeError> for DomainError {
+    fn from(e: ChargeError) -> Self {
+        DomainError::Refused(e.into())
+    }
+}
+
+impl From<PrepaymentError> for DomainError {
+    fn from(e: PrepaymentError) -> Self {
+        DomainError::Refused(e.into())
     }
 }
 

@@ -107,7 +107,7 @@ pub async fn charge(
             "No card was saved on this checkout (the client did not agree to save it)",
         ));
     }
-    check_chargeable(fee).map_err(|e| DomainError::Refused(e.into()))?;
+    check_chargeable(fee)?;
     let now = db::now();
     let row = FeeRecord {
         id: new_id("fee_"),

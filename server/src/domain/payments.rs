@@ -174,7 +174,7 @@ pub async fn pay(
     }
     check_payable(&r, now)?;
     let creds = integrations::payment_credentials(state, &r.merchant_id).await?;
-    check_chargeable(r.amount).map_err(|e| DomainError::Refused(e.into()))?;
+    check_chargeable(r.amount)?;
     if req.save_card && r.fee_offer_amount.is_none() {
         return Err(DomainError::refused_at(
             ErrorCode::InvalidRequest,
@@ -722,7 +722,7 @@ fn capture_amount(r: &CheckoutRecord, amount: Option<i64>) -> Result<Option<i64>
             "amount",
         ));
     }
-    check_chargeable(Money::from_minor(a, currency)).map_err(|e| DomainError::Refused(e.into()))?;
+    check_chargeable(Money::from_minor(a, currency))?;
     Ok(Some(a))
 }
 

@@ -14,13 +14,13 @@ use secrecy::SecretString;
 use slotpay_core::{ApiError, CardBrand, ErrorCode, PublishableKey};
 
 use super::form::{same, Fields};
-use super::merchants::ConfirmPage;
-use super::views::{integration_status, mode_label, when_opt};
-use super::{done, merchant_chrome, render, safe_next, AdminError, Chrome, FormData, Page};
+use super::views::{integration_status, mode_label, public_message, when_opt};
+use super::{
+    done, merchant_chrome, render, safe_next, AdminError, Chrome, ConfirmPage, FormData, Page,
+};
 use crate::admin::sessions::{Flash, Session};
 use crate::domain::integrations::{self, IntegrationInput, IntegrationView};
 use crate::domain::{DomainError, Warning};
-use crate::error::ApiFailure;
 use crate::model::SecretSource;
 use crate::state::AppState;
 
@@ -447,11 +447,6 @@ pub async fn update(
         &format!("{}/integration", base(&merchant_id)),
     )
     .await
-}
-
-/// What a refused action tells people (internal details logged, not shown).
-pub(super) fn public_message(e: DomainError) -> String {
-    ApiFailure::from(e).into_public().message
 }
 
 /// `GET .../integration/delete`: "Are you sure?".

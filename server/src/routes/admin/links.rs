@@ -199,7 +199,7 @@ pub async fn resend(
             "Payment link sent again: it is valid until {}",
             when_opt(c.expires_at)
         )),
-        Err(e @ DomainError::Refused(_)) => Flash::error(super::integration::public_message(e)),
+        Err(e @ DomainError::Refused(_)) => Flash::error(super::views::public_message(e)),
         Err(e) => return Err(e.into()),
     };
     let to = safe_next(

@@ -8,7 +8,7 @@ use axum::Extension;
 use slotpay_core::Locale;
 
 use super::form::{same, Fields};
-use super::{chrome, done, merchant_chrome, render, Chrome, FormData, Page};
+use super::{chrome, done, merchant_chrome, render, Chrome, ConfirmPage, FormData, Page};
 use crate::admin::sessions::{Flash, Session};
 use crate::domain::merchants::{self, MerchantInput, MerchantView};
 use crate::domain::{integrations, DomainError};
@@ -41,28 +41,6 @@ struct OverviewPage {
     merchant: MerchantView,
     created: String,
     integration: String,
-}
-
-/// A confirmation step before something is deleted (shared by every delete).
-#[derive(Template)]
-#[template(path = "admin/confirm.html")]
-pub struct ConfirmPage {
-    /// Page language.
-    pub lang: &'static str,
-    /// Header, navigation, messages.
-    pub chrome: Chrome,
-    /// `Delete merchant?`.
-    pub title: String,
-    /// What happens.
-    pub question: String,
-    /// More about what happens.
-    pub detail: String,
-    /// Where the confirmation posts.
-    pub action: String,
-    /// The confirm button.
-    pub confirm_label: String,
-    /// Where "Cancel" goes, changing nothing.
-    pub cancel_href: String,
 }
 
 /// `GET /admin/merchants`.

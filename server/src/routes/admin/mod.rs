@@ -322,6 +322,28 @@ pub struct MerchantNav {
 }
 
 /// What every page around its content shows: who is signed in, the sign-out form's CSRF
+/// A confirmation step before something is deleted (shared by every delete).
+#[derive(Template)]
+#[template(path = "admin/confirm.html")]
+pub struct ConfirmPage {
+    /// Page language.
+    pub lang: &'static str,
+    /// Header, navigation, messages.
+    pub chrome: Chrome,
+    /// `Delete merchant?`.
+    pub title: String,
+    /// What happens.
+    pub question: String,
+    /// More about what happens.
+    pub detail: String,
+    /// Where the confirmation posts.
+    pub action: String,
+    /// The confirm button.
+    pub confirm_label: String,
+    /// Where "Cancel" goes, changing nothing.
+    pub cancel_href: String,
+}
+
 /// token, the messages left by the last action, the merchant navigation.
 #[derive(Clone, Debug)]
 pub struct Chrome {

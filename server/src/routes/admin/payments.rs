@@ -20,7 +20,9 @@ use super::{
     done, form_nonce, merchant_chrome, render, safe_next, AdminError, Chrome, FormData, Page,
 };
 use crate::admin::sessions::{Flash, Session};
-use crate::domain::checkouts::{self, CheckoutAdminView, ListQuery};
+use crate::domain::checkouts::{
+    self, CheckoutAdminView, DisputeView, EventView, FeeView, ListQuery, RefundView,
+};
 use crate::domain::fees::{self, FeeInput};
 use crate::domain::payments::{self as payment_domain, CaptureInput};
 use crate::domain::refunds::{self, RefundInput};
@@ -49,6 +51,69 @@ struct Line {
     status: String,
     when: String,
     note: String,
+}
+
+impl Line {
+    fn event(e: &EventView) -> Line {
+        Line {
+            id: e.id.clone(),
+            what: e.kind.clone(),
+            amount: String::new(),
+            status: if e.processed_at.is_some() {
+                "processed".into()
+            } else {
+                "received".into()
+            },
+            when: when(e.received_at),
+            note: String::new(),
+        }
+    }
+
+    fn refund(r: &RefundView) -> Line {
+        Line {
+            id: r.stripe_refund_id.clone().unwrap_or_else(|| r.id.clone()),
+            what: if r.external {
+                "Made in the Stripe Dashboard".into()
+            } else {
+                "Refund".into()
+            },
+            amount: money(r.amount, r.currency),
+            status: r.status.as_str().to_owned(),
+            when: when(r.created_at),
+            note: r.failure_message.clone().unwrap_or_default(),
+        }
+    }
+
+    fn dispute(d: &DisputeView) -> Line {
+        Line {
+            id: d.id.clone(),
+            what: d.reason.clone().unwrap_or_else(|| "Dispute".into()),
+            amount: money(d.amount, d.currency),
+            status: d.status.as_str().to_owned(),
+            when: when(d.created),
+            note: String::new(),
+        }
+    }
+
+    fn fee(x: &FeeView) -> Line {
+        Line {
+            id: x.payment_intent_id.clone().unwrap_or_else(|| x.id.clone()),
+            what: "Cancellation fee".into(),
+            amount: money(x.amount, x.currency),
+            status: x.status.as_str().to_owned(),
+            when: when(x.created_at),
+            note: x
+                .error
+                .as_ref()
+                .and_then(|e| e.message.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The lines of a detail list (none when the view has no details).
+    fn all<T>(items: &Option<Vec<T>>, line: fn(&T) -> Line) -> Vec<Line> {
+        items.iter().flatten().map(line).collect()
+    }
 }
 
 #[derive(Template)]
@@ -207,74 +272,7 @@ async fn details_page(
             f.set("fee_amount", super::views::decimal(offer, currency_of(&c)));
         }
     }
-    let events = c
-        .events
-        .iter()
-        .flatten()
-        .map(|e| Line {
-            id: e.id.clone(),
-            what: e.kind.clone(),
-            amount: String::new(),
-            status: if e.processed_at.is_some() {
-                "processed".into()
-            } else {
-                "received".into()
-            },
-            when: when(e.received_at),
-            note: String::new(),
-        })
-        .collect();
-    let refunds = c
-        .refunds
-        .iter()
-        .flatten()
-        .map(|r| Line {
-            id: r.stripe_refund_id.clone().unwrap_or_else(|| r.id.clone()),
-            what: if r.external {
-                "Made in the Stripe Dashboard".into()
-            } else {
-                "Refund".into()
-            },
-            amount: m(r.amount),
-            status: r.status.as_str().to_owned(),
-            when: when(r.created_at),
-            note: r.failure_message.clone().unwrap_or_default(),
-        })
-        .collect();
-    let disputes = c
-        .disputes
-        .iter()
-        .flatten()
-        .map(|d| Line {
-            id: d.id.clone(),
-            what: d.reason.clone().unwrap_or_else(|| "Dispute".into()),
-            amount: money(d.amount, d.currency),
-            status: d.status.as_str().to_owned(),
-            when: when(d.created),
-            note: String::new(),
-        })
-        .collect();
-    let fees = c
-        .cancellation_fees
-        .iter()
-        .flatten()
-        .map(|x| Line {
-            id: x.payment_intent_id.clone().unwrap_or_else(|| x.id.clone()),
-            what: "Cancellation fee".into(),
-            amount: money(x.amount, x.currency),
-            status: x.status.as_str().to_owned(),
-            when: when(x.created_at),
-            note: x
-                .error
-                .as_ref()
-                .and_then(|e| e.message.clone())
-                .unwrap_or_default(),
-        })
-        .collect();
-    let unpaid = matches!(
-        c.status,
-        CheckoutStatus::Open | CheckoutStatus::Failed | CheckoutStatus::Expired
-    );
+    let row = CheckoutRow::of(&c);
     let page = DetailsPage {
         lang: "en",
         chrome,
@@ -288,22 +286,22 @@ async fn details_page(
             (Some(fee), Some(cur)) => money(fee, cur),
             _ => "—".into(),
         },
-        card: CheckoutRow::of(&c).card,
         created: when(c.created_at),
         paid: when_opt(c.paid_at),
         expires: when_opt(c.expires_at),
-        events,
-        refunds,
-        disputes,
-        fees,
+        events: Line::all(&c.events, Line::event),
+        refunds: Line::all(&c.refunds, Line::refund),
+        disputes: Line::all(&c.disputes, Line::dispute),
+        fees: Line::all(&c.cancellation_fees, Line::fee),
         can_refund: matches!(
             c.status,
             CheckoutStatus::Paid | CheckoutStatus::PartiallyRefunded
         ) && c.amount_refundable > 0,
         can_capture: c.status == CheckoutStatus::Authorized,
-        can_cancel: unpaid || c.status == CheckoutStatus::Authorized,
+        can_cancel: row.cancelable,
         can_fee: c.card_saved,
-        can_resend: c.link && unpaid,
+        can_resend: c.link && row.resendable,
+        card: row.card,
         c,
         f,
     };
@@ -371,10 +369,10 @@ fn form_key(form: &FormData, field: &str) -> Result<String, DomainError> {
     let nonce = form.given(field).unwrap_or_default();
     payment_domain::parse_idempotency_key(Some(&format!("admin-form:{nonce}"))).and_then(|k| {
         if nonce.is_empty() {
-            Err(DomainError::Refused(slotpay_core::ApiError::new(
+            Err(DomainError::refused(
                 slotpay_core::ErrorCode::MissingIdempotencyKey,
                 "The form is incomplete; reload the page and try again",
-            )))
+            ))
         } else {
             Ok(k)
         }
@@ -451,7 +449,7 @@ pub async fn cancel(
         Ok(_) if before.link => Flash::success("Payment link canceled"),
         Ok(_) => Flash::success("Payment canceled"),
         Err(e @ DomainError::NotFound(_)) => return Err(e.into()),
-        Err(e) => Flash::error(super::integration::public_message(e)),
+        Err(e) => Flash::error(super::views::public_message(e)),
     };
     let to = match form.get("back") {
         Some(b) => safe_next(Some(b)),

@@ -11,9 +11,8 @@ use serde_json::json;
 use slotpay_core::{Currency, PrepaymentRule};
 
 use super::form::{minor_units, Fields};
-use super::merchants::ConfirmPage;
 use super::views::{decimal, rule_label};
-use super::{done, merchant_chrome, render, Chrome, FormData, Page};
+use super::{done, merchant_chrome, render, Chrome, ConfirmPage, FormData, Page};
 use crate::admin::sessions::{Flash, Session};
 use crate::domain::catalogue::{self, AmountInput, ServiceInput, ServiceView};
 use crate::domain::DomainError;

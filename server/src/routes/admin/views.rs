@@ -5,6 +5,8 @@ use slotpay_core::{CheckoutStatus, Currency, Money, PrepaymentRule};
 
 use crate::domain::checkouts::CheckoutAdminView;
 use crate::domain::integrations::IntegrationView;
+use crate::domain::DomainError;
+use crate::error::ApiFailure;
 use crate::model::IntegrationStatus;
 
 /// `2026-11-21 16:42 UTC`.
@@ -33,6 +35,11 @@ pub fn money(minor: i64, currency: Currency) -> String {
 /// A decimal amount for an input (`12.50`).
 pub fn decimal(minor: i64, currency: Currency) -> String {
     Money::from_minor(minor, currency).to_major_string()
+}
+
+/// What a refused action tells people (internal details logged, not shown).
+pub fn public_message(e: DomainError) -> String {
+    ApiFailure::from(e).into_public().message
 }
 
 /// A checkout status for people.
