@@ -8,7 +8,7 @@
 //! - [`Currency::display_decimals`]: the decimals people see and type.
 //!
 //! ISK and UGX are the odd ones: Stripe shows them as zero-decimal currencies (its list of
-//! zero-decimal currencies, and issue 2, include UGX), but its API still wants them "in
+//! zero-decimal currencies includes UGX), but its API still wants them "in
 //! two-decimal form divisible by 100" for backwards compatibility: 5 ISK is `amount: 500`.
 //! So they have exponent 2, step 100 and display decimals 0.
 

@@ -1,4 +1,4 @@
-//! Webhook ingest benchmark (issue 8): how many Stripe events per second the real `slotpay`
+//! Webhook ingest benchmark: how many Stripe events per second the real `slotpay`
 //! binary verifies and stores through HTTP, on SQLite and on PostgreSQL, with core's raw
 //! signature verification rate (a tight loop in this process) printed beside it as the ceiling.
 //!

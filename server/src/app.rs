@@ -48,7 +48,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The router with `extra_public` routes mounted behind the public routes' CORS and rate
-/// limits (how the payments issue, and tests, plug public routes in).
+/// limits (how tests plug public routes of their own in).
 pub fn app_with(state: AppState, extra_public: Router<AppState>) -> Router {
     let public = public::router()
         .merge(extra_public)

@@ -1,6 +1,6 @@
 //! slotpay's server: the thin service that alone holds each merchant's Stripe secret or
 //! restricted key. It serves the platform API (merchants, their Stripe integrations, their
-//! service catalogues), the public API the widget calls (the payments issue adds its routes),
+//! service catalogues), the public API the widget calls (checkouts, pay, refresh),
 //! `/healthz` and `/metrics`; stores everything in SQLite or PostgreSQL with secrets
 //! encrypted at rest; and talks to Stripe through a small typed client.
 //!

@@ -1,5 +1,5 @@
 /**
- * `./dev bench` (issue 8, "Performance"): slotpay against the references, in one command so the
+ * `./dev bench` (README's "Performance"): slotpay against the references, in one command so the
  * ratios come from the same minutes of a noisy machine. `./dev bench` builds what this needs and
  * starts a throwaway PostgreSQL; by hand:
  *

@@ -25,7 +25,7 @@ use crate::state::AppState;
 use crate::stripe::{Account, IdempotencyKey, StripeApiError, StripeError, WebhookEndpoint};
 use crate::webhook_secrets::CachedSecrets;
 
-/// The events slotpay's webhook endpoint subscribes to (the payments issue handles them).
+/// The events slotpay's webhook endpoint subscribes to (`domain::webhooks` acts on them).
 pub const WEBHOOK_EVENTS: &[&str] = &[
     "payment_intent.succeeded",
     "payment_intent.payment_failed",

@@ -1,6 +1,6 @@
 //! The public routes' protections: CORS from the merchant's registered origins, per-IP and
-//! per-merchant rate limits, the body size limit. A probe route stands in for the payments
-//! issue's public routes.
+//! per-merchant rate limits, the body size limit. A probe route stands in for the
+//! public routes, so each protection is tested apart from them.
 
 use reqwest::Method;
 use serde_json::json;

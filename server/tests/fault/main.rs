@@ -1,4 +1,4 @@
-//! slotpay's fault harness (`./dev fault`, issue 8's "Reliability"): scenarios that try to make
+//! slotpay's fault harness (`./dev fault`, README's "Reliability"): scenarios that try to make
 //! slotpay charge twice, refund twice, lose a payment or an event, answer 5xx to bad input, or
 //! leak a secret, each printing what it tried and what it found, failing on any loss or
 //! double charge.
