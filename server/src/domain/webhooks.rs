@@ -182,7 +182,7 @@ async fn process_record(state: &AppState, record: &EventRecord) -> Result<(), Do
     match serde_json::from_str::<Event>(&record.payload) {
         Ok(event) => process_parsed(state, record, &event).await,
         Err(err) => {
-            let e = DomainError::Internal(format!("stored event does not parse: {err}"));
+            let e = DomainError::corrupt("stripe_events", format!("payload: {err}"));
             failed(state, &record.event_id, e).await
         }
     }

@@ -17,5 +17,6 @@ mod payments;
 mod public;
 mod reports;
 mod services;
+mod stored_values;
 mod stripe_faults;
 mod webhooks_in;
