@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::auth::{self, KeyKind};
 use crate::errors::{ApiError, ErrorType};
@@ -299,147 +299,221 @@ impl Drop for NotRun<'_> {
     }
 }
 
-async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
-    let rid = req.request_id;
-    let mut params = match form::parse(req.query.unwrap_or_default().as_bytes()) {
-        Ok(p) => p,
-        Err(e) => return error(&ApiError::invalid(e.to_string()), rid),
-    };
+/// A request that passed routing and authentication, with the parameters its endpoint reads.
+struct Accepted {
+    route: Route,
+    params: Params,
+    account: String,
+    caller: KeyKind,
+}
+
+/// The query's parameters, and the form body's too on a `POST`.
+fn read_params(req: &Incoming<'_>) -> Result<Map<String, Value>, ApiError> {
+    let invalid = |e: form::FormError| ApiError::invalid(e.to_string());
+    let mut params = form::parse(req.query.unwrap_or_default().as_bytes()).map_err(invalid)?;
     if *req.method == Method::POST {
-        match form::parse(req.body) {
-            Ok(b) => params.extend(b),
-            Err(e) => return error(&ApiError::invalid(e.to_string()), rid),
-        }
+        params.extend(form::parse(req.body).map_err(invalid)?);
     }
+    Ok(params)
+}
+
+/// The endpoint the method and path name, or Stripe's 404 for an unrecognised URL.
+fn find_route(req: &Incoming<'_>) -> Result<Route, ApiError> {
     let segs: Vec<&str> = req
         .path
         .trim_start_matches("/v1/")
         .split('/')
         .filter(|s| !s.is_empty())
         .collect();
-    let Some(route) = route(req.method, &segs) else {
-        let e = ApiError::new(
+    route(req.method, &segs).ok_or_else(|| {
+        ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorType::InvalidRequest,
             format!(
                 "Unrecognized request URL ({}: {}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.",
                 req.method, req.path
             ),
-        );
-        return error(&e, rid);
+        )
+    })
+}
+
+/// Authenticates the key (header, or Stripe.js's `key` parameter) and authorises it for the
+/// route: the account it acts for and the kind of key.
+fn authenticate(
+    shared: &Shared,
+    req: &Incoming<'_>,
+    route: &Route,
+    params: &Map<String, Value>,
+) -> Result<(String, KeyKind), ApiError> {
+    let key_param = params.get("key").and_then(Value::as_str);
+    let key = auth::extract_key(req.headers, key_param)?;
+    let store = shared.lock();
+    let Some(k) = store.keys.get(&key) else {
+        return Err(auth::invalid_key(&key));
     };
-    let key_param = params
-        .get("key")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let key = match auth::extract_key(req.headers, key_param.as_deref()) {
-        Ok(k) => k,
-        Err(e) => return error(&e, rid),
-    };
-    // Authenticate and authorise.
-    let (account, kind) = {
-        let store = shared.lock();
-        let Some(k) = store.keys.get(&key) else {
-            return error(&auth::invalid_key(&key), rid);
-        };
-        if k.revoked {
-            return error(&auth::expired_key(&key), rid);
-        }
-        if k.kind == KeyKind::Publishable && !route.publishable {
-            return error(&auth::publishable_refused(), rid);
-        }
-        if k.kind == KeyKind::Restricted {
-            if let Some(res) = route.resource {
-                let level = if *req.method == Method::GET {
-                    "read"
-                } else {
-                    "write"
-                };
-                let needed = format!("rak_{res}_{level}");
-                if !auth::allows(&k.permissions, &needed) {
-                    return error(&auth::permission_refused(&key, &k.account, &needed), rid);
-                }
+    if k.revoked {
+        return Err(auth::expired_key(&key));
+    }
+    if k.kind == KeyKind::Publishable && !route.publishable {
+        return Err(auth::publishable_refused());
+    }
+    if k.kind == KeyKind::Restricted {
+        if let Some(res) = route.resource {
+            let level = if *req.method == Method::GET {
+                "read"
+            } else {
+                "write"
+            };
+            let needed = format!("rak_{res}_{level}");
+            if !auth::allows(&k.permissions, &needed) {
+                return Err(auth::permission_refused(&key, &k.account, &needed));
             }
         }
-        (k.account.clone(), k.kind)
-    };
+    }
+    Ok((k.account.clone(), k.kind))
+}
+
+/// Parses, routes and authenticates the request; drops the parameters that only carry the key
+/// and Stripe.js's bookkeeping.
+fn accept(shared: &Shared, req: &Incoming<'_>) -> Result<Accepted, ApiError> {
+    let mut params = read_params(req)?;
+    let route = find_route(req)?;
+    let (account, caller) = authenticate(shared, req, &route, &params)?;
     for p in CLIENT_PARAMS.iter().chain(form::STRIPE_JS_FIELDS) {
         params.remove(*p);
     }
-    let params = Params::new(params);
+    Ok(Accepted {
+        route,
+        params: Params::new(params),
+        account,
+        caller,
+    })
+}
+
+/// Looks the idempotency key up: `Some` answers instead of running (a replay or a refusal),
+/// `None` runs the request with the key marked in flight.
+fn begin_idempotent(
+    shared: &Shared,
+    req: &Incoming<'_>,
+    accepted: &Accepted,
+    key: &str,
+) -> Option<Outcome> {
     let now = shared.clock.now();
-    let idem = if *req.method == Method::POST {
-        req.idempotency_key.clone()
-    } else {
-        None
-    };
-    if let Some(k) = &idem {
-        let fp = Fingerprint::new(req.path, &params.0);
-        let decision = shared.lock().idempotency.begin(&account, k, fp, now);
-        match decision {
-            Decision::Proceed => {}
-            Decision::Replay {
-                status,
-                body,
-                original_request,
-            } => {
-                return Outcome::Answer {
-                    status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-                    body,
-                    replay_of: Some(original_request),
-                }
-            }
-            Decision::Refuse(e) => return error(&e, rid),
-        }
+    let fp = Fingerprint::new(req.path, &accepted.params.0);
+    let decision = shared
+        .lock()
+        .idempotency
+        .begin(&accepted.account, key, fp, now);
+    match decision {
+        Decision::Proceed => None,
+        Decision::Replay {
+            status,
+            body,
+            original_request,
+        } => Some(Outcome::Answer {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+            body,
+            replay_of: Some(original_request),
+        }),
+        Decision::Refuse(e) => Some(error(&e, req.request_id)),
     }
-    let method = req.method.as_str();
-    let before = shared.lock().faults.pick(method, req.path, When::Before);
+}
+
+/// Applies the `before` fault, if one fires: `Some` answers instead of running, and gives the
+/// idempotency key back (as does the client hanging up during an injected hold).
+async fn fault_before(
+    shared: &Arc<Shared>,
+    req: &Incoming<'_>,
+    account: &str,
+    idem: Option<&str>,
+) -> Option<Outcome> {
+    let before = shared
+        .lock()
+        .faults
+        .pick(req.method.as_str(), req.path, When::Before);
     let mut in_flight = NotRun {
         shared,
-        account: &account,
-        key: idem.as_deref(),
+        account,
+        key: idem,
     };
-    if let Some(out) = apply_fault(before, rid).await {
+    if let Some(out) = apply_fault(before, req.request_id).await {
         // `in_flight` gives the key back as it drops.
-        return out;
+        return Some(out);
     }
     // From here the request runs to the end without waiting: it saves or gives back its key.
     in_flight.key = None;
-    let (status, body) = {
-        let mut guard = shared.lock();
-        let store = &mut *guard;
-        let now = shared.clock.now();
-        payment_intents::expire_due(store, now);
-        store.expire_records(now);
-        let mut ctx = Ctx {
-            store,
-            account: account.clone(),
-            now,
-            request: RequestInfo {
-                id: Some(rid.to_string()),
-                idempotency_key: idem.clone(),
-                api_version: req.api_version.clone(),
-            },
-            caller: kind,
-        };
-        let result = execute(&mut ctx, &route.op, &params);
-        let (status, body, saved) = match result {
-            Ok(v) => (StatusCode::OK, v, true),
-            Err(e) => (e.status, e.body(rid), e.saved),
-        };
-        if let Some(k) = &idem {
-            if saved {
-                store
-                    .idempotency
-                    .finish(&account, k, status.as_u16(), &body, rid, now);
-            } else {
-                store.idempotency.abandon(&account, k);
-            }
-        }
-        (status, body)
+    None
+}
+
+/// Runs the endpoint under the store's lock (after expiring what is due) and saves its answer
+/// for replay, or gives the idempotency key back when the answer is not saved.
+fn run(
+    shared: &Shared,
+    req: &Incoming<'_>,
+    accepted: &Accepted,
+    idem: Option<&str>,
+) -> (StatusCode, Value) {
+    let rid = req.request_id;
+    let mut guard = shared.lock();
+    let store = &mut *guard;
+    let now = shared.clock.now();
+    payment_intents::expire_due(store, now);
+    store.expire_records(now);
+    let mut ctx = Ctx {
+        store,
+        account: accepted.account.clone(),
+        now,
+        request: RequestInfo {
+            id: Some(rid.to_string()),
+            idempotency_key: idem.map(str::to_string),
+            api_version: req.api_version.clone(),
+        },
+        caller: accepted.caller,
     };
+    let result = execute(&mut ctx, &accepted.route.op, &accepted.params);
+    let (status, body, saved) = match result {
+        Ok(v) => (StatusCode::OK, v, true),
+        Err(e) => (e.status, e.body(rid), e.saved),
+    };
+    if let Some(k) = idem {
+        if saved {
+            store
+                .idempotency
+                .finish(&accepted.account, k, status.as_u16(), &body, rid, now);
+        } else {
+            store.idempotency.abandon(&accepted.account, k);
+        }
+    }
+    (status, body)
+}
+
+/// One `/v1` request through every phase: accept, idempotency, `before` faults, run, deliveries,
+/// `after` faults.
+async fn pipeline(shared: &Arc<Shared>, req: Incoming<'_>) -> Outcome {
+    let rid = req.request_id;
+    let accepted = match accept(shared, &req) {
+        Ok(a) => a,
+        Err(e) => return error(&e, rid),
+    };
+    let idem = if *req.method == Method::POST {
+        req.idempotency_key.as_deref()
+    } else {
+        None
+    };
+    if let Some(k) = idem {
+        if let Some(out) = begin_idempotent(shared, &req, &accepted, k) {
+            return out;
+        }
+    }
+    if let Some(out) = fault_before(shared, &req, &accepted.account, idem).await {
+        return out;
+    }
+    let (status, body) = run(shared, &req, &accepted, idem);
     shared.flush_outbox();
-    let after = shared.lock().faults.pick(method, req.path, When::After);
+    let after = shared
+        .lock()
+        .faults
+        .pick(req.method.as_str(), req.path, When::After);
     if let Some(out) = apply_fault(after, rid).await {
         return out;
     }
