@@ -562,45 +562,59 @@ pub async fn handle(
         },
     )
     .await;
-    match outcome {
+    let echoed_key = idempotency_key.filter(|_| method == Method::POST);
+    respond(
+        outcome,
+        &request_id,
+        api_version.as_deref(),
+        echoed_key.as_deref(),
+    )
+}
+
+/// The HTTP response for the pipeline's outcome: the JSON body with Stripe's headers, or the
+/// mark that closes the connection.
+fn respond(
+    outcome: Outcome,
+    request_id: &str,
+    api_version: Option<&str>,
+    idempotency_key: Option<&str>,
+) -> Response {
+    let (status, body, replay_of) = match outcome {
         Outcome::Reset => {
             let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
             r.extensions_mut().insert(ResetConnection);
-            r
+            return r;
         }
         Outcome::Answer {
             status,
             body,
             replay_of,
-        } => {
-            let text = serde_json::to_string_pretty(&body).unwrap_or_else(|_| "{}".into());
-            let mut r = (status, text).into_response();
-            let h = r.headers_mut();
-            h.insert("content-type", HeaderValue::from_static("application/json"));
-            h.insert(
-                "cache-control",
-                HeaderValue::from_static("no-cache, no-store"),
-            );
-            h.insert("request-id", header(&request_id));
-            h.insert(
-                "stripe-version",
-                header(api_version.as_deref().unwrap_or(DEFAULT_API_VERSION)),
-            );
-            if method == Method::POST {
-                if let Some(k) = &idempotency_key {
-                    h.insert("idempotency-key", header(k));
-                }
-            }
-            match replay_of {
-                Some(original) => {
-                    h.insert("idempotent-replayed", HeaderValue::from_static("true"));
-                    h.insert("original-request", header(&original));
-                }
-                None => {
-                    h.insert("original-request", header(&request_id));
-                }
-            }
-            r
+        } => (status, body, replay_of),
+    };
+    let text = serde_json::to_string_pretty(&body).unwrap_or_else(|_| "{}".into());
+    let mut r = (status, text).into_response();
+    let h = r.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("application/json"));
+    h.insert(
+        "cache-control",
+        HeaderValue::from_static("no-cache, no-store"),
+    );
+    h.insert("request-id", header(request_id));
+    h.insert(
+        "stripe-version",
+        header(api_version.unwrap_or(DEFAULT_API_VERSION)),
+    );
+    if let Some(k) = idempotency_key {
+        h.insert("idempotency-key", header(k));
+    }
+    match replay_of {
+        Some(original) => {
+            h.insert("idempotent-replayed", HeaderValue::from_static("true"));
+            h.insert("original-request", header(&original));
+        }
+        None => {
+            h.insert("original-request", header(request_id));
         }
     }
+    r
 }
