@@ -9,7 +9,7 @@ use crate::currency;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{balance_transactions, charges, previous_attributes};
-use crate::state::{update_metadata, Ctx, Refund, Render, Store};
+use crate::state::{update_metadata, Charge, Ctx, Refund, Render, Store};
 use crate::table::{list, Query};
 
 /// Renders a refund like Stripe's refund object.
@@ -62,8 +62,27 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         "instructions_email",
         "origin",
     ])?;
-    let charge_id = match (params.str("charge")?, params.str("payment_intent")?) {
-        (Some(c), _) => c.to_string(),
+    let charge_id = charge_to_refund(ctx, params)?;
+    let mut charge = charges::get(ctx, &charge_id, "charge")?;
+    let remaining = unrefunded(&charge)?;
+    let amount = refund_amount(params, &charge, remaining)?;
+    let reason = refund_reason(params)?;
+    let refund = record_refund(ctx, params, &charge, amount, reason)?;
+    let before = charges::render(ctx.store, &charge);
+    charge.refunded_total += amount;
+    charge.refunds.push(refund.id.clone());
+    let after = charges::save(ctx, &charge);
+    let prev = previous_attributes(&before, &after);
+    ctx.emit("charge.refunded", after, Some(prev));
+    let v = render(&refund);
+    ctx.emit("refund.created", v.clone(), None);
+    ctx.answer(v, params)
+}
+
+/// The charge a refund is for: `charge`, or the latest charge of a succeeded `payment_intent`.
+fn charge_to_refund(ctx: &Ctx, params: &Params) -> ApiResult<String> {
+    match (params.str("charge")?, params.str("payment_intent")?) {
+        (Some(c), _) => Ok(c.to_string()),
         (None, Some(pi_id)) => {
             let pi = ctx
                 .store
@@ -73,25 +92,26 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
                 .cloned()
                 .ok_or_else(|| ApiError::missing("payment_intent", pi_id, Some("payment_intent")))?;
             match (&pi.latest_charge, pi.status.as_str()) {
-                (Some(c), "succeeded") => c.clone(),
-                _ => {
-                    return Err(ApiError::invalid(format!(
-                        "This PaymentIntent ({pi_id}) does not have a successful charge to refund."
-                    ))
-                    .code("charge_not_refundable")
-                    .param("payment_intent"))
-                }
+                (Some(c), "succeeded") => Ok(c.clone()),
+                _ => Err(ApiError::invalid(format!(
+                    "This PaymentIntent ({pi_id}) does not have a successful charge to refund."
+                ))
+                .code("charge_not_refundable")
+                .param("payment_intent")),
             }
         }
-        (None, None) => {
-            return Err(ApiError::validation(
-                "One of the following params should be provided for this request: payment_intent or charge.",
-                "parameter_missing",
-                "charge",
-            ))
-        }
-    };
-    let mut charge = charges::get(ctx, &charge_id, "charge")?;
+        (None, None) => Err(ApiError::validation(
+            "One of the following params should be provided for this request: payment_intent or charge.",
+            "parameter_missing",
+            "charge",
+        )),
+    }
+}
+
+/// What is left to refund of a charge that can be refunded (succeeded, captured, not charged
+/// back, not fully refunded yet).
+fn unrefunded(charge: &Charge) -> ApiResult<i64> {
+    let charge_id = &charge.id;
     if charge.status != "succeeded" {
         return Err(ApiError::invalid(format!(
             "Charge {charge_id} has not succeeded and cannot be refunded."
@@ -117,6 +137,12 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
                 .code("charge_already_refunded"),
         );
     }
+    Ok(remaining)
+}
+
+/// `amount` (what remains when absent), checked against what remains and against the
+/// currency's decimals.
+fn refund_amount(params: &Params, charge: &Charge, remaining: i64) -> ApiResult<i64> {
     let amount = match params.int("amount")? {
         None => remaining,
         Some(a) if a < 1 => {
@@ -146,6 +172,11 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         return Err(ApiError::invalid(message).param("amount"));
     }
     currency::check_decimals(amount, &charge.currency, "amount")?;
+    Ok(amount)
+}
+
+/// `reason`, one of Stripe's three.
+fn refund_reason(params: &Params) -> ApiResult<Option<String>> {
     let reason = params.str("reason")?.map(str::to_string);
     if let Some(r) = &reason {
         if !["duplicate", "fraudulent", "requested_by_customer"].contains(&r.as_str()) {
@@ -156,6 +187,17 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
             ));
         }
     }
+    Ok(reason)
+}
+
+/// Stores the refund of `amount` and the balance transaction that pays it back.
+fn record_refund(
+    ctx: &mut Ctx,
+    params: &Params,
+    charge: &Charge,
+    amount: i64,
+    reason: Option<String>,
+) -> ApiResult<Refund> {
     let id = ctx.id("re_");
     let seq = ctx.store.next_seq();
     let txn = balance_transactions::record(
@@ -177,7 +219,7 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         created: ctx.now,
         amount,
         currency: charge.currency.clone(),
-        charge: charge_id.clone(),
+        charge: charge.id.clone(),
         payment_intent: charge.payment_intent.clone(),
         payment_method: charge.payment_method.clone(),
         reason,
@@ -186,17 +228,9 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         balance_transaction: Some(txn),
         customer: charge.customer.clone(),
     };
-    ctx.store.refunds.insert(id.clone(), refund.clone());
+    ctx.store.refunds.insert(id, refund.clone());
     ctx.store.count("refunds");
-    let before = charges::render(ctx.store, &charge);
-    charge.refunded_total += amount;
-    charge.refunds.push(id.clone());
-    let after = charges::save(ctx, &charge);
-    let prev = previous_attributes(&before, &after);
-    ctx.emit("charge.refunded", after, Some(prev));
-    let v = render(&refund);
-    ctx.emit("refund.created", v.clone(), None);
-    ctx.answer(v, params)
+    Ok(refund)
 }
 
 /// `GET /v1/refunds/{id}`.
