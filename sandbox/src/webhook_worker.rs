@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::resources::events;
 use crate::shared::Shared;
-use crate::webhooks::{signature_header, Delivery, DeliveryJob};
+use crate::webhooks::{signature_header, Delivery, DeliveryJob, Knobs};
 
 /// Runs the delivery worker until the channel closes.
 pub async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<DeliveryJob>) {
@@ -125,31 +125,43 @@ fn schedule_retry(shared: &Arc<Shared>, job: &DeliveryJob) {
     });
 }
 
+/// What one attempt sends, and the knobs it runs under.
+struct Prepared {
+    event_type: String,
+    url: String,
+    secrets: Vec<String>,
+    body: String,
+    knobs: Knobs,
+}
+
+/// The job's event payload and endpoint; `None` when either is gone or the endpoint is disabled.
+fn prepare(shared: &Shared, job: &DeliveryJob, now: i64) -> Option<Prepared> {
+    let store = shared.lock();
+    let event = store.events.get(&job.event);
+    let endpoint = store.webhook_endpoints.get(&job.endpoint);
+    match (event, endpoint) {
+        (Some(ev), Some(ep)) if ep.status == "enabled" => Some(Prepared {
+            event_type: ev.event_type.clone(),
+            url: ep.url.clone(),
+            secrets: ep.signing_secrets(now),
+            body: events::payload(ev),
+            knobs: store.knobs.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// One attempt: dropped by a knob, or sent, then logged; retried unless it got a 2xx.
 async fn deliver(shared: &Arc<Shared>, job: &DeliveryJob) {
     let now = shared.clock.now();
-    let prepared = {
-        let store = shared.lock();
-        let event = store.events.get(&job.event);
-        let endpoint = store.webhook_endpoints.get(&job.endpoint);
-        match (event, endpoint) {
-            (Some(ev), Some(ep)) if ep.status == "enabled" => Some((
-                ev.event_type.clone(),
-                ep.url.clone(),
-                ep.signing_secrets(now),
-                events::payload(ev),
-                store.knobs.clone(),
-            )),
-            _ => None,
-        }
-    };
-    let Some((event_type, url, secrets, body, knobs)) = prepared else {
+    let Some(prepared) = prepare(shared, job, now) else {
         return;
     };
     let mut row = Delivery {
         event_id: job.event.clone(),
-        event_type,
+        event_type: prepared.event_type,
         endpoint_id: job.endpoint.clone(),
-        url: url.clone(),
+        url: prepared.url.clone(),
         attempt: job.attempt,
         status: None,
         outcome: "dropped".into(),
@@ -157,6 +169,7 @@ async fn deliver(shared: &Arc<Shared>, job: &DeliveryJob) {
         duplicate: job.duplicate,
         at: now,
     };
+    let knobs = &prepared.knobs;
     if knobs.drop_all {
         shared.lock().log_delivery(row);
         return;
@@ -166,12 +179,29 @@ async fn deliver(shared: &Arc<Shared>, job: &DeliveryJob) {
         schedule_retry(shared, job);
         return;
     }
-    let header = signature_header(now, &body, &secrets);
+    let header = signature_header(now, &prepared.body, &prepared.secrets);
+    let ok = post(shared, &prepared.url, header, prepared.body, &mut row).await;
+    tracing::debug!(event = %job.event, endpoint = %job.endpoint, attempt = job.attempt, outcome = %row.outcome, "webhook attempt");
+    log_attempt(shared, job, row, ok);
+    if !ok {
+        schedule_retry(shared, job);
+    }
+}
+
+/// POSTs the signed event to `url` and notes the answer (or the failure) in `row`; `true` on a
+/// 2xx.
+async fn post(
+    shared: &Shared,
+    url: &str,
+    signature: String,
+    body: String,
+    row: &mut Delivery,
+) -> bool {
     let result = shared
         .http
-        .post(&url)
+        .post(url)
         .header("Content-Type", "application/json; charset=utf-8")
-        .header("Stripe-Signature", header)
+        .header("Stripe-Signature", signature)
         .header(
             "User-Agent",
             "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
@@ -179,7 +209,7 @@ async fn deliver(shared: &Arc<Shared>, job: &DeliveryJob) {
         .body(body)
         .send()
         .await;
-    let ok = match result {
+    match result {
         Ok(resp) => {
             let status = resp.status();
             row.status = Some(status.as_u16());
@@ -200,25 +230,22 @@ async fn deliver(shared: &Arc<Shared>, job: &DeliveryJob) {
             });
             false
         }
-    };
-    tracing::debug!(event = %job.event, endpoint = %job.endpoint, attempt = job.attempt, outcome = %row.outcome, "webhook attempt");
-    {
-        let mut store = shared.lock();
-        store.log_delivery(row);
-        store.count("webhook_attempts");
-        if ok {
-            // The first 2xx from an endpoint takes it off the event's pending list.
-            if let Some(ev) = store.events.get_mut(&job.event) {
-                if let Some(i) = ev.undelivered.iter().position(|e| *e == job.endpoint) {
-                    ev.undelivered.swap_remove(i);
-                    if ev.undelivered.is_empty() {
-                        ev.undelivered = Vec::new();
-                    }
+    }
+}
+
+/// Logs and counts a sent attempt; a 2xx takes the endpoint off the event's pending list.
+fn log_attempt(shared: &Shared, job: &DeliveryJob, row: Delivery, ok: bool) {
+    let mut store = shared.lock();
+    store.log_delivery(row);
+    store.count("webhook_attempts");
+    if ok {
+        if let Some(ev) = store.events.get_mut(&job.event) {
+            if let Some(i) = ev.undelivered.iter().position(|e| *e == job.endpoint) {
+                ev.undelivered.swap_remove(i);
+                if ev.undelivered.is_empty() {
+                    ev.undelivered = Vec::new();
                 }
             }
         }
-    }
-    if !ok {
-        schedule_retry(shared, job);
     }
 }
