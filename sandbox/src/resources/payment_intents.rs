@@ -189,13 +189,47 @@ fn descriptor_suffix(params: &Params) -> ApiResult<Option<String>> {
     }
 }
 
-/// `POST /v1/payment_intents`.
-pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
-    params.allow(CREATE_FIELDS)?;
+/// A new PaymentIntent's parameters, checked (in Stripe's order) before it gets an id.
+struct NewIntent {
+    amount: i64,
+    currency: String,
+    capture_method: String,
+    confirmation_method: String,
+    setup_future_usage: Option<String>,
+    confirm: bool,
+    customer: Option<String>,
+    types: Option<Vec<String>>,
+    suffix: Option<String>,
+    payment_method: Option<String>,
+}
+
+/// `amount` in `currency`, within the amounts the account may charge.
+fn amount_and_currency(ctx: &Ctx, params: &Params) -> ApiResult<(i64, String)> {
     let amount = params.required_int("amount")?;
     let currency = currency::parse(params.required_str("currency")?, "currency")?;
     let settlement = ctx.store.settlement_currency(&ctx.account);
     currency::check_amount(amount, &currency, &settlement, "amount")?;
+    Ok((amount, currency))
+}
+
+/// `payment_method_types`, of which the sandbox supports only `card`.
+fn payment_method_types(params: &Params) -> ApiResult<Option<Vec<String>>> {
+    let types = params.string_list("payment_method_types")?;
+    if let Some(t) = &types {
+        if let Some(bad) = t.iter().find(|x| x.as_str() != "card") {
+            return Err(ApiError::invalid(format!(
+                "The payment method type \"{bad}\" is invalid. The sandbox supports only \"card\"."
+            ))
+            .param("payment_method_types"));
+        }
+    }
+    Ok(types)
+}
+
+/// Checks the parameters of `POST /v1/payment_intents` that decide the new PaymentIntent, and
+/// looks up its customer and PaymentMethod.
+fn check_create(ctx: &mut Ctx, params: &Params) -> ApiResult<NewIntent> {
+    let (amount, currency) = amount_and_currency(ctx, params)?;
     let capture_method = one_of(
         params,
         "capture_method",
@@ -217,46 +251,55 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         Some(c) => Some(get_customer(ctx, c, "customer")?.id),
         None => None,
     };
-    let types = params.string_list("payment_method_types")?;
-    if let Some(t) = &types {
-        if let Some(bad) = t.iter().find(|x| x.as_str() != "card") {
-            return Err(ApiError::invalid(format!(
-                "The payment method type \"{bad}\" is invalid. The sandbox supports only \"card\"."
-            ))
-            .param("payment_method_types"));
-        }
-    }
+    let types = payment_method_types(params)?;
     let suffix = descriptor_suffix(params)?;
     let payment_method = match params.str("payment_method")? {
         Some(pm) => Some(payment_methods::resolve(ctx, pm, "payment_method")?.id),
         None => None,
     };
+    Ok(NewIntent {
+        amount,
+        currency,
+        capture_method,
+        confirmation_method,
+        setup_future_usage,
+        confirm,
+        customer,
+        types,
+        suffix,
+        payment_method,
+    })
+}
+
+/// The new PaymentIntent: an id and client secret, the checked parameters and the free-text
+/// ones.
+fn new_intent(ctx: &mut Ctx, params: &Params, new: NewIntent) -> ApiResult<PaymentIntent> {
     let id = ctx.id("pi_");
     let secret = ctx.store.random(25);
     let seq = ctx.store.next_seq();
-    let mut pi = PaymentIntent {
+    Ok(PaymentIntent {
         id: id.clone(),
         account: ctx.account.clone(),
         seq,
         created: ctx.now,
-        amount,
-        currency,
-        status: if payment_method.is_some() {
+        amount: new.amount,
+        currency: new.currency,
+        status: if new.payment_method.is_some() {
             "requires_confirmation"
         } else {
             "requires_payment_method"
         }
         .into(),
-        capture_method,
-        confirmation_method,
+        capture_method: new.capture_method,
+        confirmation_method: new.confirmation_method,
         client_secret: format!("{id}_secret_{secret}"),
-        customer,
-        payment_method,
+        customer: new.customer,
+        payment_method: new.payment_method,
         description: params.str("description")?.map(String::from),
         metadata: params.metadata()?.unwrap_or_default(),
         receipt_email: params.str("receipt_email")?.map(String::from),
-        setup_future_usage,
-        statement_descriptor_suffix: suffix,
+        setup_future_usage: new.setup_future_usage,
+        statement_descriptor_suffix: new.suffix,
         statement_descriptor: params.str("statement_descriptor")?.map(String::from),
         latest_charge: None,
         last_payment_error: None,
@@ -265,11 +308,19 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         amount_received: 0,
         canceled_at: None,
         cancellation_reason: None,
-        automatic_payment_methods: types.is_none(),
-        payment_method_types: types.unwrap_or_else(|| vec!["card".into()]),
+        automatic_payment_methods: new.types.is_none(),
+        payment_method_types: new.types.unwrap_or_else(|| vec!["card".into()]),
         off_session: false,
         capture_before: None,
-    };
+    })
+}
+
+/// `POST /v1/payment_intents`.
+pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
+    params.allow(CREATE_FIELDS)?;
+    let new = check_create(ctx, params)?;
+    let confirm = new.confirm;
+    let mut pi = new_intent(ctx, params, new)?;
     let v = save(ctx, &pi);
     ctx.store.count("payment_intents_created");
     ctx.emit("payment_intent.created", v, None);
