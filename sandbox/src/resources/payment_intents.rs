@@ -514,26 +514,28 @@ pub fn retrieve(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     ctx.answer(v, params)
 }
 
-/// `POST /v1/payment_intents/{id}`.
-pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
-    params.allow(&[
-        "amount",
-        "currency",
-        "customer",
-        "description",
-        "metadata",
-        "payment_method",
-        "receipt_email",
-        "setup_future_usage",
-        "statement_descriptor_suffix",
-        "statement_descriptor",
-        "capture_method",
-        "payment_method_types",
-        "shipping",
-        "payment_method_options",
-        "payment_method_data",
-    ])?;
-    let mut pi = get(ctx, id, "intent")?;
+/// The parameters `POST /v1/payment_intents/{id}` accepts.
+const UPDATE_FIELDS: &[&str] = &[
+    "amount",
+    "currency",
+    "customer",
+    "description",
+    "metadata",
+    "payment_method",
+    "receipt_email",
+    "setup_future_usage",
+    "statement_descriptor_suffix",
+    "statement_descriptor",
+    "capture_method",
+    "payment_method_types",
+    "shipping",
+    "payment_method_options",
+    "payment_method_data",
+];
+
+/// Refuses to change what decides the payment once the PaymentIntent is no longer open
+/// (awaiting a payment method, confirmation or action).
+fn check_updatable(pi: &PaymentIntent, params: &Params) -> ApiResult<()> {
     let open = matches!(
         pi.status.as_str(),
         "requires_payment_method" | "requires_confirmation" | "requires_action"
@@ -556,6 +558,11 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
             )));
         }
     }
+    Ok(())
+}
+
+/// A new `amount` or `currency`, checked together against the amounts the account may charge.
+fn update_amount(ctx: &Ctx, pi: &mut PaymentIntent, params: &Params) -> ApiResult<()> {
     if params.has("currency") {
         pi.currency = currency::parse(params.required_str("currency")?, "currency")?;
     }
@@ -566,6 +573,12 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
         let settlement = ctx.store.settlement_currency(&ctx.account);
         currency::check_amount(pi.amount, &pi.currency, &settlement, "amount")?;
     }
+    Ok(())
+}
+
+/// The other fields an update may set: customer, descriptions, receipt email, future usage,
+/// capture method, metadata.
+fn update_details(ctx: &Ctx, pi: &mut PaymentIntent, params: &Params) -> ApiResult<()> {
     if params.has("customer") {
         pi.customer = match params.str("customer")? {
             Some(c) => Some(get_customer(ctx, c, "customer")?.id),
@@ -599,6 +612,16 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     if let Some(m) = params.metadata()? {
         update_metadata(&mut pi.metadata, m);
     }
+    Ok(())
+}
+
+/// `POST /v1/payment_intents/{id}`.
+pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
+    params.allow(UPDATE_FIELDS)?;
+    let mut pi = get(ctx, id, "intent")?;
+    check_updatable(&pi, params)?;
+    update_amount(ctx, &mut pi, params)?;
+    update_details(ctx, &mut pi, params)?;
     if let Some(pm) = params.str("payment_method")? {
         pi.payment_method = Some(payment_methods::resolve(ctx, pm, "payment_method")?.id);
         pi.status = "requires_confirmation".into();
