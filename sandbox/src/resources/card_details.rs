@@ -73,15 +73,17 @@ fn card_param_error(message: &str, code: &str, param: &str) -> ApiError {
     ApiError::card(message, code).param(param)
 }
 
-/// Validates `card[...]` and returns the card.
-pub fn parse_card(card: &Map<String, Value>, now: i64) -> ApiResult<CardInfo> {
-    let get = |k: &str| {
-        card.get(k)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    };
-    let raw = get("number").ok_or_else(|| missing("card[number]"))?;
+/// `card[k]`, trimmed; `None` when absent or blank.
+fn field<'a>(card: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
+    card.get(k)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// `card[number]` without its spaces and dashes: 12 to 19 digits that pass the Luhn check.
+fn card_number(card: &Map<String, Value>) -> ApiResult<String> {
+    let raw = field(card, "number").ok_or_else(|| missing("card[number]"))?;
     let number: String = raw
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
@@ -100,65 +102,74 @@ pub fn parse_card(card: &Map<String, Value>, now: i64) -> ApiResult<CardInfo> {
             "card[number]",
         ));
     }
-    let month: i64 = match get("exp_month") {
-        None => return Err(missing("card[exp_month]")),
-        Some(s) => s.parse().map_err(|_| {
-            card_param_error(
-                "Your card's expiration month is invalid.",
-                "invalid_expiry_month",
-                "card[exp_month]",
-            )
-        })?,
-    };
-    if !(1..=12).contains(&month) {
-        return Err(card_param_error(
+    Ok(number)
+}
+
+/// `card[exp_month]` and `card[exp_year]` (two digits mean 20xx): a month from now up to
+/// 50 years ahead.
+fn expiry(card: &Map<String, Value>, now: i64) -> ApiResult<(i64, i64)> {
+    let bad_month = || {
+        card_param_error(
             "Your card's expiration month is invalid.",
             "invalid_expiry_month",
             "card[exp_month]",
-        ));
+        )
+    };
+    let bad_year = || {
+        card_param_error(
+            "Your card's expiration year is invalid.",
+            "invalid_expiry_year",
+            "card[exp_year]",
+        )
+    };
+    let month: i64 = match field(card, "exp_month") {
+        None => return Err(missing("card[exp_month]")),
+        Some(s) => s.parse().map_err(|_| bad_month())?,
+    };
+    if !(1..=12).contains(&month) {
+        return Err(bad_month());
     }
-    let mut year: i64 = match get("exp_year") {
+    let mut year: i64 = match field(card, "exp_year") {
         None => return Err(missing("card[exp_year]")),
-        Some(s) => s.parse().map_err(|_| {
-            card_param_error(
-                "Your card's expiration year is invalid.",
-                "invalid_expiry_year",
-                "card[exp_year]",
-            )
-        })?,
+        Some(s) => s.parse().map_err(|_| bad_year())?,
     };
     if year < 100 {
         year += 2000;
     }
     let (this_year, this_month) = year_month(now);
     if year < this_year || year > this_year + 50 {
-        return Err(card_param_error(
-            "Your card's expiration year is invalid.",
-            "invalid_expiry_year",
-            "card[exp_year]",
-        ));
+        return Err(bad_year());
     }
     if year == this_year && month < i64::from(this_month) {
+        return Err(bad_month());
+    }
+    Ok((month, year))
+}
+
+/// `card[cvc]`: four digits on an American Express card, three on the others.
+fn check_cvc(cvc: &str, number: &str) -> ApiResult<()> {
+    let want = if cards::details(number).brand == "amex" {
+        4
+    } else {
+        3
+    };
+    if cvc.len() != want || !cvc.chars().all(|x| x.is_ascii_digit()) {
         return Err(card_param_error(
-            "Your card's expiration month is invalid.",
-            "invalid_expiry_month",
-            "card[exp_month]",
+            "Your card's security code is invalid.",
+            "invalid_cvc",
+            "card[cvc]",
         ));
     }
-    let cvc = get("cvc");
+    Ok(())
+}
+
+/// Validates `card[...]` and returns the card.
+pub fn parse_card(card: &Map<String, Value>, now: i64) -> ApiResult<CardInfo> {
+    let number = card_number(card)?;
+    let (month, year) = expiry(card, now)?;
+    let cvc = field(card, "cvc");
     if let Some(c) = cvc {
-        let want = if cards::details(&number).brand == "amex" {
-            4
-        } else {
-            3
-        };
-        if c.len() != want || !c.chars().all(|x| x.is_ascii_digit()) {
-            return Err(card_param_error(
-                "Your card's security code is invalid.",
-                "invalid_cvc",
-                "card[cvc]",
-            ));
-        }
+        check_cvc(c, &number)?;
     }
     Ok(card_info(&number, month, year, cvc.is_some()))
 }
