@@ -11,10 +11,9 @@ use crate::resources::{balance_transactions, card_details, previous_attributes};
 use crate::state::{update_metadata, Charge, Ctx, PaymentIntent, PaymentMethod, Render, Store};
 use crate::table::{list, Query};
 
-/// Renders a charge like Stripe's charge object.
-pub fn render(store: &Store, c: &Charge) -> Value {
-    let amount_refunded = c.released + c.refunded_total;
-    let outcome = match (&c.status[..], &c.decline_code) {
+/// The `outcome` hash: the network's decline, or its approval.
+fn outcome(c: &Charge) -> Value {
+    match (&c.status[..], &c.decline_code) {
         ("failed", Some(code)) => json!({
             "advice_code": null, "network_advice_code": null, "network_decline_code": null,
             "network_status": if code == "test_mode_live_card" { "not_sent_to_network" } else { "declined_by_network" },
@@ -27,7 +26,12 @@ pub fn render(store: &Store, c: &Charge) -> Value {
             "network_status": "approved_by_network", "reason": null, "risk_level": "normal",
             "risk_score": 32, "seller_message": "Payment complete.", "type": "authorized",
         }),
-    };
+    }
+}
+
+/// The `payment_method_details.card` hash: the card as a PaymentMethod renders it, less a few
+/// fields, plus the authorisation's.
+fn card_payment_details(c: &Charge) -> Value {
     let mut card = card_details::render_card(&c.card);
     let card_obj = card.as_object_mut().expect("card is an object");
     for k in [
@@ -84,14 +88,25 @@ pub fn render(store: &Store, c: &Charge) -> Value {
             Value::Null
         },
     );
-    let mut refund_rows: Vec<Value> = c
+    card
+}
+
+/// The `refunds` list's rows: the ten newest refunds.
+fn refund_rows(store: &Store, c: &Charge) -> Vec<Value> {
+    let mut rows: Vec<Value> = c
         .refunds
         .iter()
         .rev()
         .filter_map(|id| store.refunds.get(id))
         .map(|r| r.render(store))
         .collect();
-    refund_rows.truncate(10);
+    rows.truncate(10);
+    rows
+}
+
+/// `calculated_statement_descriptor`: the account's business name in capitals (22 characters at
+/// most), or its first 10 and the suffix when the charge has one.
+fn calculated_statement_descriptor(store: &Store, c: &Charge) -> String {
     let descriptor = store
         .accounts
         .get(&c.account)
@@ -101,14 +116,23 @@ pub fn render(store: &Store, c: &Charge) -> Value {
         .chars()
         .take(22)
         .collect::<String>();
-    let calculated = match &c.statement_descriptor_suffix {
+    match &c.statement_descriptor_suffix {
         Some(s) => format!(
             "{}* {}",
             descriptor.chars().take(10).collect::<String>(),
             s.to_uppercase()
         ),
         None => descriptor,
-    };
+    }
+}
+
+/// Renders a charge like Stripe's charge object.
+pub fn render(store: &Store, c: &Charge) -> Value {
+    let amount_refunded = c.released + c.refunded_total;
+    let outcome = outcome(c);
+    let card = card_payment_details(c);
+    let refund_rows = refund_rows(store, c);
+    let calculated = calculated_statement_descriptor(store, c);
     json!({
         "id": c.id,
         "object": "charge",
