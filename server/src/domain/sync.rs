@@ -88,16 +88,20 @@ fn move_status(
     };
     let base = lease.map_or(current, |l| l.from);
     let target = target_status(pi, base);
-    if own {
+    let moved = if own {
+        Some(
+            target
+                .filter(|t| base.can_transition_to(*t))
+                .unwrap_or(base),
+        )
+    } else {
+        target.filter(|t| {
+            matches!(t, Paid | Authorized | Canceled | Expired) && current.can_transition_to(*t)
+        })
+    };
+    if let Some(status) = moved {
         n.lease = None;
-        n.status = target
-            .filter(|t| base.can_transition_to(*t))
-            .unwrap_or(base);
-    } else if let Some(t) = target.filter(|t| {
-        matches!(t, Paid | Authorized | Canceled | Expired) && current.can_transition_to(*t)
-    }) {
-        n.lease = None;
-        n.status = t;
+        n.status = status;
     }
     target
 }
