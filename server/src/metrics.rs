@@ -106,11 +106,13 @@ impl Metrics {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// One HTTP request: method, route template (`/v1/admin/merchants/{id}`), status.
+    /// One HTTP request: method (a method HTTP defines, else `OTHER`), route template
+    /// (`/v1/admin/merchants/{id}`, or `unmatched`), status. Every label comes from a
+    /// bounded set, so junk requests cannot grow the registry.
     pub fn http_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         self.lock()
             .http
-            .entry((method.to_owned(), route.to_owned(), status))
+            .entry((method_label(method).to_owned(), route.to_owned(), status))
             .or_default()
             .observe(elapsed.as_secs_f64());
     }
@@ -207,6 +209,15 @@ fn write_histograms<'a>(
     }
 }
 
+/// The label of an HTTP method: the methods HTTP defines keep their name, any other is
+/// `OTHER`.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("OTHER")
+}
+
 /// Escapes a label value.
 fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -240,5 +251,7 @@ mod tests {
         assert!(text.contains("slotpay_webhooks_total{outcome=\"duplicate\"} 1"));
         assert!(text.contains("slotpay_webhooks_total{outcome=\"rejected\"} 0"));
         assert_eq!(escape("a\"b\\"), "a\\\"b\\\\");
+        assert_eq!(method_label("PATCH"), "PATCH");
+        assert_eq!(method_label("JUNK7"), "OTHER");
     }
 }

@@ -4,7 +4,11 @@ use serde_json::json;
 
 use crate::helpers::{both_backends, TestApp};
 
-both_backends!(healthz_checks_the_database, metrics_exposition);
+both_backends!(
+    healthz_checks_the_database,
+    metrics_exposition,
+    odd_methods_do_not_grow_the_metrics
+);
 
 /// PostgreSQL only: SQLite connections are files in the process, never closed by a server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,5 +91,32 @@ async fn metrics_exposition(app: TestApp) {
     assert!(
         !text.contains(&m),
         "ids are not labels: route templates are"
+    );
+}
+
+/// Requests with methods nobody uses (a scanner's, or junk) share one label: the registry
+/// does not grow with them.
+async fn odd_methods_do_not_grow_the_metrics(app: TestApp) {
+    let series = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("slotpay_http_requests_total{"))
+            .count()
+    };
+    let before = series(&app.get("/metrics").await.expect(200).text);
+    for i in 0..200 {
+        let method = reqwest::Method::from_bytes(format!("JUNK{i}").as_bytes()).unwrap();
+        let r = app.request(method, "/healthz", None, &[]).await;
+        assert!(r.status.is_client_error(), "{}", r.status);
+    }
+    let text = app.get("/metrics").await.expect(200).text;
+    assert!(
+        series(&text) <= before + 2,
+        "{} series after 200 odd methods (was {before})",
+        series(&text)
+    );
+    assert!(text.contains("method=\"OTHER\""), "{text}");
+    assert!(
+        !text.contains("JUNK"),
+        "a method nobody uses is not a label"
     );
 }
