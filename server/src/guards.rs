@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use slotpay_core::ErrorCode;
+use slotpay_core::{CheckoutToken, ErrorCode};
 
 use crate::cors::{merchant_ref, MerchantRef};
 use crate::error::ApiFailure;
@@ -25,18 +25,34 @@ pub(crate) fn client_ip(req: &Request) -> String {
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
 }
 
+/// The limit a public path counts against besides its client's: its merchant's or its
+/// checkout's, when the id is well formed (anything else is an unknown merchant or
+/// checkout, answered 404 by the route, and must not become a key).
+fn limit_key(path: &str) -> Option<String> {
+    match merchant_ref(path)? {
+        MerchantRef::Merchant(id) if is_merchant_id(&id) => Some(format!("merchant:{id}")),
+        MerchantRef::Checkout(token) if CheckoutToken::parse(&token).is_ok() => {
+            Some(format!("checkout:{token}"))
+        }
+        _ => None,
+    }
+}
+
+/// `mer_` and 24 lowercase hex digits, as merchants' ids are made.
+fn is_merchant_id(id: &str) -> bool {
+    id.strip_prefix("mer_").is_some_and(|hex| {
+        hex.len() == 24 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
 /// Middleware of public routes: the per-IP and per-merchant limits (preflights are free).
 pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() == Method::OPTIONS {
         return next.run(req).await;
     }
     let ip = client_ip(&req);
-    let merchant = match merchant_ref(req.uri().path()) {
-        Some(MerchantRef::Merchant(id)) => Some(id),
-        Some(MerchantRef::Checkout(token)) => Some(format!("checkout:{token}")),
-        None => None,
-    };
-    match state.limiter.check(&ip, merchant.as_deref()) {
+    let scope = limit_key(req.uri().path());
+    match state.limiter.check(&ip, scope.as_deref()) {
         Ok(()) => next.run(req).await,
         Err(wait) => {
             let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
@@ -76,4 +92,33 @@ pub(crate) fn payload_too_large(limit: usize) -> ApiFailure {
         ErrorCode::PayloadTooLarge,
         format!("The request body is larger than {} KiB", limit / 1024),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_ids_become_limit_keys() {
+        let token = "cs_0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            limit_key(&format!("/v1/checkouts/{token}/pay")).as_deref(),
+            Some(format!("checkout:{token}").as_str())
+        );
+        assert_eq!(
+            limit_key("/v1/merchants/mer_0123456789abcdef01234567/checkouts").as_deref(),
+            Some("merchant:mer_0123456789abcdef01234567")
+        );
+        let junk = "x".repeat(60_000);
+        assert_eq!(limit_key(&format!("/v1/checkouts/cs_{junk}/pay")), None);
+        assert_eq!(
+            limit_key(&format!("/v1/merchants/mer_{junk}/checkouts")),
+            None
+        );
+        assert_eq!(
+            limit_key("/v1/merchants/MER_0123456789abcdef01234567/checkouts"),
+            None
+        );
+        assert_eq!(limit_key("/healthz"), None);
+    }
 }
