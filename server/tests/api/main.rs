@@ -16,6 +16,7 @@ mod payment_faults;
 mod payments;
 mod public;
 mod reports;
+mod security;
 mod services;
 mod stored_values;
 mod stripe_faults;
