@@ -52,8 +52,10 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with(state: AppState, extra_public: Router<AppState>) -> Router {
     let public = public::router()
         .merge(extra_public)
-        .layer(from_fn_with_state(state.clone(), guards::rate_limit))
-        .layer(from_fn_with_state(state.clone(), cors::cors));
+        // Layers run outermost first: the rate limit, then CORS (which reads the merchant's
+        // origins from the database), then the route.
+        .layer(from_fn_with_state(state.clone(), cors::cors))
+        .layer(from_fn_with_state(state.clone(), guards::rate_limit));
     Router::new()
         .merge(admin_api::router(state.clone()))
         .merge(admin::router(state.clone()))

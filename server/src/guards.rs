@@ -45,13 +45,16 @@ fn is_merchant_id(id: &str) -> bool {
     })
 }
 
-/// Middleware of public routes: the per-IP and per-merchant limits (preflights are free).
+/// Middleware of public routes, before CORS: the per-IP and per-merchant or per-checkout
+/// limits. A preflight counts against its client only (browsers cache it for ten minutes;
+/// it reads the merchant's origins, so it is not free).
 pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() == Method::OPTIONS {
-        return next.run(req).await;
-    }
     let ip = client_ip(&req);
-    let scope = limit_key(req.uri().path());
+    let scope = if req.method() == Method::OPTIONS {
+        None
+    } else {
+        limit_key(req.uri().path())
+    };
     match state.limiter.check(&ip, scope.as_deref()) {
         Ok(()) => next.run(req).await,
         Err(wait) => {

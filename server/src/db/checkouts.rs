@@ -543,4 +543,22 @@ impl Db {
         let rows = q.fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
+
+    /// Deletes the checkouts made from a catalogue (by anyone, through the script-tag
+    /// embed) that expired before `expired_before` while still open, with no PaymentIntent
+    /// and no pay attempt: nothing refers to them. Returns how many.
+    pub async fn purge_untried_catalogue_checkouts(
+        &self,
+        expired_before: i64,
+    ) -> Result<u64, DbError> {
+        let done = sqlx::query(
+            "DELETE FROM checkouts WHERE source = 'catalogue' AND status = 'open' \
+             AND payment_intent_id IS NULL AND expires_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.checkout_token = checkouts.token)",
+        )
+        .bind(expired_before)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
 }

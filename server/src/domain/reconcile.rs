@@ -2,7 +2,8 @@
 //! or a lost answer left behind. Checkouts in `processing` or `requires_action` untouched for
 //! a minute (`reconcile_stale`) are read from Stripe and settled; authorisations older than 7
 //! days are checked at Stripe and marked expired (their hold released); refunds left pending
-//! are sent again (same key); stored webhooks not yet processed are processed.
+//! are sent again (same key); stored webhooks not yet processed are processed; catalogue
+//! checkouts (which anyone can make) that expired a day ago untried are deleted.
 
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ use crate::stripe::{CancellationReason, IdempotencyKey, PaymentIntentStatus};
 pub const STALE_SECS: i64 = 60;
 /// Stripe's capture window for card authorisations.
 pub const AUTHORIZATION_SECS: i64 = 7 * 86_400;
+/// How long an expired catalogue checkout nobody tried to pay is kept before it is deleted.
+pub const PURGE_AFTER_SECS: i64 = 86_400;
 
 /// What a pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,6 +35,8 @@ pub struct Report {
     pub refunds: usize,
     /// Stored webhooks processed.
     pub events: usize,
+    /// Expired catalogue checkouts nobody tried to pay, deleted.
+    pub purged: u64,
 }
 
 /// One pass, as if it were `now` (unix seconds).
@@ -91,6 +96,17 @@ pub async fn reconcile(state: &AppState, now: i64) -> Report {
         Err(e) => tracing::warn!(error = %e, "authorisations not read"),
     }
     report.refunds = refunds::drive_pending(state, now - stale).await;
+    report.purged = match state
+        .db
+        .purge_untried_catalogue_checkouts(now - PURGE_AFTER_SECS)
+        .await
+    {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "expired catalogue checkouts not purged");
+            0
+        }
+    };
     report
 }
 
