@@ -56,8 +56,8 @@ fn from_row(row: &AnyRow) -> Result<DisputeRecord, DbError> {
 }
 
 impl Db {
-    /// Stores a dispute, or updates the stored one when `d` is not older and does not undo a
-    /// final status.
+    /// Stores a dispute, or updates the stored one when it is the same merchant's, `d` is not
+    /// older, and it does not undo a final status.
     pub async fn upsert_dispute(&self, d: &DisputeRecord) -> Result<(), DbError> {
         for _ in 0..3 {
             match self.get_dispute(&d.id).await? {
@@ -85,7 +85,8 @@ impl Db {
                 }
                 Some(old) => {
                     let undoes_final = old.status.is_final() && !d.status.is_final();
-                    if d.event_created < old.event_created || undoes_final {
+                    let others = old.merchant_id != d.merchant_id;
+                    if d.event_created < old.event_created || undoes_final || others {
                         return Ok(());
                     }
                     // The checks above again, in the statement: another event may have been
@@ -94,7 +95,7 @@ impl Db {
                         "UPDATE disputes SET status = $2, amount = $3, reason = $4, \
                          event_created = $5, updated_at = $6, \
                          checkout_token = COALESCE(checkout_token, $7) \
-                         WHERE id = $1 AND event_created <= $5 \
+                         WHERE id = $1 AND merchant_id = $8 AND event_created <= $5 \
                          AND (status NOT IN ('won', 'lost', 'warning_closed') \
                               OR $2 IN ('won', 'lost', 'warning_closed'))",
                     )
@@ -105,6 +106,7 @@ impl Db {
                     .bind(d.event_created)
                     .bind(d.updated_at)
                     .bind(&d.checkout_token)
+                    .bind(&d.merchant_id)
                     .execute(&self.pool)
                     .await?;
                     return Ok(());

@@ -258,6 +258,11 @@ async fn apply_event(
         .and_then(|m| m.get(FEE_METADATA))
         .and_then(|v| v.as_str());
     if let Some(fee) = state.db.fee_by_payment_intent_or_id(pi_id, fee_id).await? {
+        let owner = state.db.get_checkout(&fee.checkout_token).await?;
+        if owner.is_none_or(|c| c.merchant_id != e.merchant_id) {
+            // Another merchant's fee: its own endpoint hears of it.
+            return Ok(None);
+        }
         let key = integrations::server_key(state, &e.merchant_id).await?;
         let pi = state
             .stripe
@@ -305,9 +310,14 @@ async fn apply_dispute(
         Some(pi) => state.db.checkout_by_payment_intent(pi).await?,
         None => state.db.checkout_by_charge(&d.charge).await?,
     };
-    let token = checkout
-        .filter(|c| c.merchant_id == merchant_id)
-        .map(|c| c.token);
+    if checkout
+        .as_ref()
+        .is_some_and(|c| c.merchant_id != merchant_id)
+    {
+        // A dispute on another merchant's payment: its own endpoint hears of it.
+        return Ok(None);
+    }
+    let token = checkout.map(|c| c.token);
     state
         .db
         .upsert_dispute(&DisputeRecord {

@@ -1,12 +1,13 @@
 //! Defences against what an attacker tries on a public checkout server: framing, plain-HTTP
 //! downgrades, and (below) the abuses the security model lists.
 
-use serde_json::json;
-
+use serde_json::{json, Value};
+use slotpay_core::webhook_signature::signature_header;
 use slotpay_server::config::RateLimit;
 use slotpay_server::domain::reconcile;
+use stripe_sandbox::Knobs;
 
-use crate::helpers::{spawn_app, Backend};
+use crate::helpers::{spawn_app, Backend, PayMerchant, TestApp};
 
 /// The payment-link page cannot be framed (clickjacking a Pay button), and an https
 /// deployment tells browsers never to use plain HTTP.
@@ -130,5 +131,118 @@ async fn expired_anonymous_checkouts_are_purged() {
         .await
         .unwrap()
         .is_some());
+    app.teardown().await;
+}
+
+/// Posts a Stripe event about `object` to `merchant`'s webhook endpoint, signed with its
+/// secret, and waits until it is processed.
+async fn deliver(app: &TestApp, merchant: &PayMerchant, kind: &str, object: Value) {
+    let now = slotpay_server::db::now();
+    let id = format!("evt_owner_{}", hex::encode(rand::random::<[u8; 8]>()));
+    let body = json!({"id": id, "object": "event", "type": kind, "created": now,
+        "data": {"object": object}})
+    .to_string();
+    let signature = signature_header(now, &[&merchant.webhook_secret], body.as_bytes());
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/webhooks/stripe/{}", app.url, merchant.id))
+        .header("content-type", "application/json")
+        .header("stripe-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.settle_webhooks().await;
+}
+
+/// An event reaches a merchant's endpoint signed with that merchant's secret, but names a
+/// cancellation fee or a charge of another merchant (two merchants on one Stripe account, or
+/// a merchant forging events with its own secret): nothing of the other merchant changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_change_only_their_merchants_records() {
+    let app = spawn_app(Backend::Sqlite, Box::new(|_| {})).await.unwrap();
+    app.sandbox.set_webhook_knobs(Knobs {
+        drop_all: true,
+        ..Knobs::default()
+    });
+    let (a, b) = (app.pay_merchant(None).await, app.pay_merchant(None).await);
+    let svc = app
+        .post(
+            &format!("/v1/admin/merchants/{}/services", a.id),
+            json!({"name": "Cut", "price": "40.00", "currency": "eur", "cancellation_fee": "20.00"}),
+        )
+        .await
+        .expect(201);
+    let svc = svc.json["id"].as_str().unwrap().to_owned();
+    let token = app.checkout(&a.id, json!({"service_id": svc})).await;
+    let pm = app.card("4242424242424242").await;
+    app.pay_at(None, &token, &pm, "pay", true).await.expect(200);
+    let fee = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/v1/admin/checkouts/{token}/cancellation-fee"),
+            Some(json!({"amount": 2000})),
+            &[("idempotency-key", "fee-1")],
+        )
+        .await
+        .expect(200);
+    let (fee_id, fee_pi) = (
+        fee.json["id"].as_str().unwrap().to_owned(),
+        fee.json["payment_intent_id"].as_str().unwrap().to_owned(),
+    );
+    // The fee's answer was lost: slotpay still has it pending, Stripe charged it.
+    sqlx::query("UPDATE cancellation_fees SET status = 'pending' WHERE id = $1")
+        .bind(&fee_id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let fee_event = json!({"id": fee_pi, "object": "payment_intent", "status": "succeeded",
+        "metadata": {"slotpay_fee": fee_id}});
+    deliver(&app, &b, "payment_intent.succeeded", fee_event.clone()).await;
+    let detail = format!("/v1/admin/checkouts/{token}");
+    let fee_status =
+        app.get(&detail).await.expect(200).json["cancellation_fees"][0]["status"].clone();
+    assert_eq!(fee_status, "pending", "B's endpoint moved A's fee");
+    deliver(&app, &a, "payment_intent.succeeded", fee_event).await;
+    let fee_status =
+        app.get(&detail).await.expect(200).json["cancellation_fees"][0]["status"].clone();
+    assert_eq!(fee_status, "succeeded");
+
+    // A dispute on A's charge, told to B's endpoint: B gets no dispute, A's is not touched.
+    let charge = app.stored(&token).await.charge_id.unwrap();
+    let dispute = app.sandbox.open_dispute(&charge, None).unwrap();
+    deliver(&app, &b, "charge.dispute.created", dispute.clone()).await;
+    assert!(app
+        .state
+        .db
+        .merchant_disputes(&b.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(app
+        .state
+        .db
+        .merchant_disputes(&a.id)
+        .await
+        .unwrap()
+        .is_empty());
+    deliver(&app, &a, "charge.dispute.created", dispute.clone()).await;
+    let mut won = dispute.clone();
+    won["status"] = json!("won");
+    deliver(&app, &b, "charge.dispute.closed", won).await;
+    let disputes = app.state.db.merchant_disputes(&a.id).await.unwrap();
+    assert_eq!(disputes.len(), 1);
+    assert_eq!(
+        disputes[0].status.as_str(),
+        "needs_response",
+        "B closed A's dispute"
+    );
+    assert!(app
+        .state
+        .db
+        .merchant_disputes(&b.id)
+        .await
+        .unwrap()
+        .is_empty());
     app.teardown().await;
 }
