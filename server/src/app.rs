@@ -10,7 +10,7 @@ use axum::middleware::from_fn_with_state;
 use axum::Router;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use url::Url;
 
@@ -59,7 +59,7 @@ pub fn app_with(state: AppState, extra_public: Router<AppState>) -> Router {
     Router::new()
         .merge(admin_api::router(state.clone()))
         .merge(admin::router(state.clone()))
-        .merge(ops::router())
+        .merge(ops::router(&state))
         .merge(webhooks::router().layer(DefaultBodyLimit::max(guards::WEBHOOK_BODY_LIMIT)))
         .merge(pages::router())
         .merge(public)
@@ -141,10 +141,13 @@ fn admin_token(config: &Config) -> Result<SecretString, StartError> {
 pub struct RunningServer {
     /// The bound address.
     pub addr: SocketAddr,
+    /// The bound address of the metrics listener, when configured.
+    pub metrics_addr: Option<SocketAddr>,
     /// The state it serves (tests read the database through it).
     pub state: AppState,
-    shutdown: Option<oneshot::Sender<()>>,
+    shutdown: Option<watch::Sender<bool>>,
     task: JoinHandle<std::io::Result<()>>,
+    metrics_task: Option<JoinHandle<std::io::Result<()>>>,
     background: Option<JoinHandle<()>>,
 }
 
@@ -154,15 +157,23 @@ impl RunningServer {
         format!("http://{}", self.addr)
     }
 
+    /// `http://<metrics address>`, when a metrics listener is configured.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics_addr.map(|a| format!("http://{a}"))
+    }
+
     /// Stops accepting, lets requests in flight finish, closes the pool.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
         if let Some(b) = self.background.take() {
             b.abort();
         }
         let _ = (&mut self.task).await;
+        if let Some(t) = self.metrics_task.take() {
+            let _ = t.await;
+        }
         self.state.db.close().await;
     }
 
@@ -185,36 +196,63 @@ pub async fn serve_with(
     config: Config,
     extra_public: Router<AppState>,
 ) -> Result<RunningServer, StartError> {
-    let listener = TcpListener::bind(config.listen).await.map_err(|e| {
-        StartError::Io(format!(
-            "SLOTPAY_LISTEN: cannot listen on {}: {e}",
-            config.listen
-        ))
-    })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| StartError::Io(e.to_string()))?;
+    let (listener, addr) = bind("SLOTPAY_LISTEN", config.listen).await?;
+    let metrics_listener = match config.metrics_listen {
+        Some(at) => Some(bind("SLOTPAY_METRICS_LISTEN", at).await?),
+        None => None,
+    };
     let state = prepare(config, addr).await?;
     let router = app_with(state.clone(), extra_public);
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = rx.await;
-        })
-        .await
-    });
+    let (tx, rx) = watch::channel(false);
+    let task = tokio::spawn(run_listener(listener, router, rx.clone()));
+    let (metrics_addr, metrics_task) = match metrics_listener {
+        Some((listener, at)) => {
+            let router = ops::metrics_router().with_state(state.clone());
+            tracing::info!(addr = %at, "metrics listening");
+            (
+                Some(at),
+                Some(tokio::spawn(run_listener(listener, router, rx))),
+            )
+        }
+        None => (None, None),
+    };
     tracing::info!(%addr, public_url = %state.public_url, "slotpay listening");
     let every = state.config.reconcile_interval;
     let background = (!every.is_zero()).then(|| tokio::spawn(reconcile::run(state.clone(), every)));
     Ok(RunningServer {
         addr,
+        metrics_addr,
         state,
         shutdown: Some(tx),
         task,
+        metrics_task,
         background,
     })
+}
+
+/// Binds `at`, naming the setting in the error.
+async fn bind(variable: &str, at: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = TcpListener::bind(at)
+        .await
+        .map_err(|e| StartError::Io(format!("{variable}: cannot listen on {at}: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| StartError::Io(e.to_string()))?;
+    Ok((listener, bound))
+}
+
+/// Serves `router` on `listener` until `stop` turns true.
+async fn run_listener(
+    listener: TcpListener,
+    router: Router,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop.wait_for(|stopped| *stopped).await;
+    })
+    .await
 }

@@ -64,6 +64,10 @@ pub struct RateLimit {
 pub struct Config {
     /// Address to listen on (`SLOTPAY_LISTEN`, default `127.0.0.1:8080`; port 0 picks one).
     pub listen: SocketAddr,
+    /// A second, private address serving only `/metrics`, without a token
+    /// (`SLOTPAY_METRICS_LISTEN`); when unset, `/metrics` on the main address needs the
+    /// admin token.
+    pub metrics_listen: Option<SocketAddr>,
     /// Base URL browsers and Stripe reach the server at (`SLOTPAY_PUBLIC_URL`, default
     /// `http://<listen>`); webhook endpoints are registered under it.
     pub public_url: Option<Url>,
@@ -117,6 +121,7 @@ impl fmt::Debug for Config {
         // Secrets are summarised as set / not set.
         f.debug_struct("Config")
             .field("listen", &self.listen)
+            .field("metrics_listen", &self.metrics_listen)
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("database", &self.database_url.as_ref().map(|_| "set"))
             .field("data_dir", &self.data_dir)
@@ -153,6 +158,7 @@ impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_listen: None,
             public_url: None,
             database_url: None,
             data_dir: data_dir.into(),
@@ -209,12 +215,10 @@ impl Config {
         let data_dir = get("SLOTPAY_DATA_DIR").unwrap_or_else(|| "./.data".into());
         let mut config = Config::new(data_dir);
         if let Some(v) = get("SLOTPAY_LISTEN") {
-            config.listen = v.trim().parse().map_err(|_| {
-                err(
-                    "SLOTPAY_LISTEN",
-                    format!("not an address such as 127.0.0.1:8080: {v:?}"),
-                )
-            })?;
+            config.listen = parse_address("SLOTPAY_LISTEN", &v)?;
+        }
+        if let Some(v) = get("SLOTPAY_METRICS_LISTEN") {
+            config.metrics_listen = Some(parse_address("SLOTPAY_METRICS_LISTEN", &v)?);
         }
         if let Some(v) = get("SLOTPAY_PUBLIC_URL") {
             config.public_url = Some(parse_base_url("SLOTPAY_PUBLIC_URL", &v)?);
@@ -317,6 +321,16 @@ impl Config {
             ))
         })
     }
+}
+
+/// An address to listen on (`127.0.0.1:8080`).
+fn parse_address(variable: &str, v: &str) -> Result<SocketAddr, ConfigError> {
+    v.trim().parse().map_err(|_| {
+        err(
+            variable,
+            format!("not an address such as 127.0.0.1:8080: {v:?}"),
+        )
+    })
 }
 
 /// An absolute `http(s)` URL without query or fragment.

@@ -88,7 +88,11 @@ pub fn router(state: AppState) -> Router<AppState> {
 }
 
 /// Refuses requests without `Authorization: Bearer <admin token>`.
-async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn require_admin(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let given = req
         .headers()
         .get(header::AUTHORIZATION)

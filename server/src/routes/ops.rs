@@ -1,22 +1,32 @@
 //! Operations: `/healthz` (checks the database; 503 when it cannot answer) and `/metrics`
-//! (Prometheus text).
+//! (Prometheus text): on the main listener behind the admin token, or, with
+//! `SLOTPAY_METRICS_LISTEN`, only on that private listener and without a token.
 
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::routes::admin_api::require_admin;
 use crate::state::AppState;
 
-/// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+/// The routes of the main listener.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let ops = Router::new().route("/healthz", get(healthz));
+    if state.config.metrics_listen.is_some() {
+        return ops;
+    }
+    ops.merge(metrics_router().route_layer(from_fn_with_state(state.clone(), require_admin)))
+}
+
+/// `/metrics` alone, for the metrics listener.
+pub fn metrics_router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {

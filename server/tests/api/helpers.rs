@@ -390,7 +390,7 @@ impl TestApp {
         headers: &[(&str, &str)],
     ) -> Resp {
         let mut req = self.client.request(method, format!("{}{path}", self.url));
-        if path.starts_with("/v1/admin")
+        if (path.starts_with("/v1/admin") || path == "/metrics")
             && !headers
                 .iter()
                 .any(|(h, _)| h.eq_ignore_ascii_case("authorization"))

@@ -7,7 +7,8 @@ use crate::helpers::{both_backends, TestApp};
 both_backends!(
     healthz_checks_the_database,
     metrics_exposition,
-    odd_methods_do_not_grow_the_metrics
+    odd_methods_do_not_grow_the_metrics,
+    metrics_need_the_admin_token_or_their_own_listener
 );
 
 /// PostgreSQL only: SQLite connections are files in the process, never closed by a server.
@@ -119,4 +120,45 @@ async fn odd_methods_do_not_grow_the_metrics(app: TestApp) {
         !text.contains("JUNK"),
         "a method nobody uses is not a label"
     );
+}
+
+/// `/metrics` tells anyone who reads it which routes and merchants are busy: on the public
+/// listener it needs the admin token; with `SLOTPAY_METRICS_LISTEN` it is served only on that
+/// (private) address, without a token.
+async fn metrics_need_the_admin_token_or_their_own_listener(app: TestApp) {
+    let anonymous = [("authorization", "")];
+    app.request(reqwest::Method::GET, "/metrics", None, &anonymous)
+        .await
+        .expect_error(401, "unauthorized", None);
+    let wrong = [("authorization", "Bearer not-the-token")];
+    app.request(reqwest::Method::GET, "/metrics", None, &wrong)
+        .await
+        .expect_error(401, "unauthorized", None);
+    app.get("/metrics").await.expect(200);
+
+    let mut config = app.config.clone();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    let server = slotpay_server::serve(config).await.unwrap();
+    let private = server.metrics_url().expect("a metrics listener");
+    let client = reqwest::Client::new();
+    let scraped = client
+        .get(format!("{private}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(scraped
+        .text()
+        .await
+        .unwrap()
+        .contains("slotpay_webhooks_total"));
+    let public = client
+        .get(format!("{}/metrics", server.local_url()))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404, "not on the public listener");
+    server.stop().await;
 }
