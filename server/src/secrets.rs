@@ -82,6 +82,19 @@ impl MasterKey {
         MasterKey(std::sync::Arc::new(SecretBox::new(Box::new(key))))
     }
 
+    /// HMAC-SHA256 of `secret` under this key, for `purpose` (hex): a fingerprint that can be
+    /// stored and compared without storing the secret, and that a copy of the database alone
+    /// cannot be checked against.
+    pub fn fingerprint(&self, purpose: &str, secret: &SecretString) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.0.expose_secret())
+            .expect("HMAC takes a key of any length");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(secret.expose_secret().as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// The key as 64 hex digits, for writing the key file.
     pub fn to_hex(&self) -> SecretString {
         SecretString::from(hex::encode(self.0.expose_secret()))

@@ -38,6 +38,9 @@ pub struct Inner {
     pub sign_in_throttle: Throttle,
     /// Bearer token of the platform API.
     pub admin_token: SecretString,
+    /// A fingerprint of the admin token keyed by the master key: admin sessions signed in
+    /// with the token carry it, so replacing the token ends them.
+    pub admin_token_fingerprint: String,
     /// Base URL browsers and Stripe reach the server at.
     pub public_url: Url,
     /// The configuration it was built from.
@@ -65,6 +68,7 @@ impl AppState {
             },
             metrics.clone(),
         );
+        let admin_token_fingerprint = master_key.fingerprint("admin-token", &admin_token);
         AppState(Arc::new(Inner {
             db,
             cipher: Cipher::new(master_key),
@@ -73,6 +77,7 @@ impl AppState {
             sign_in_throttle: Throttle::default(),
             metrics,
             admin_token,
+            admin_token_fingerprint,
             public_url,
             config,
             webhook_secrets: WebhookSecretsCache::default(),

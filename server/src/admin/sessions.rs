@@ -1,7 +1,8 @@
 //! Admin sessions: created at sign-in, found from the cookie, deleted at sign-out or when
 //! they expire. The cookie holds 256 random bits; the `admin_sessions` table holds only their
 //! SHA-256, the per-session CSRF token (a synchronizer token every admin form carries), and
-//! the flash messages the next page shows (set by a POST before it redirects).
+//! the flash messages the next page shows (set by a POST before it redirects), and, for a
+//! session signed in with the admin token, a keyed fingerprint of that token.
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use rand::RngCore;
@@ -157,15 +158,20 @@ pub async fn create(state: &AppState, operator: Option<&str>) -> Result<NewSessi
         csrf_token: random_value(),
         expires_at: now + SESSION_TTL_SECS,
     };
+    // A token session names the token it was signed in with (see `from_headers`).
+    let credential = operator
+        .is_none()
+        .then(|| state.admin_token_fingerprint.clone());
     sqlx::query(
-        "INSERT INTO admin_sessions (id_hash, operator, csrf_token, flash, created_at, expires_at) \
-         VALUES ($1, $2, $3, NULL, $4, $5)",
+        "INSERT INTO admin_sessions (id_hash, operator, csrf_token, flash, created_at, \
+         expires_at, credential) VALUES ($1, $2, $3, NULL, $4, $5, $6)",
     )
     .bind(&session.id_hash)
     .bind(session.operator.clone())
     .bind(&session.csrf_token)
     .bind(now)
     .bind(session.expires_at)
+    .bind(credential)
     .execute(pool)
     .await?;
     Ok(NewSession {
@@ -174,7 +180,9 @@ pub async fn create(state: &AppState, operator: Option<&str>) -> Result<NewSessi
     })
 }
 
-/// The live session a request's cookie names, if any.
+/// The live session a request's cookie names, if any. A session signed in with the admin
+/// token lives only as long as that token: one made with a token since replaced (or before
+/// sessions named their token) is no session.
 pub async fn from_headers(
     state: &AppState,
     headers: &HeaderMap,
@@ -184,10 +192,11 @@ pub async fn from_headers(
     };
     let row = sqlx::query(
         "SELECT id_hash, operator, csrf_token, expires_at FROM admin_sessions \
-         WHERE id_hash = $1 AND expires_at > $2",
+         WHERE id_hash = $1 AND expires_at > $2 AND (operator IS NOT NULL OR credential = $3)",
     )
     .bind(hash_id(&value))
     .bind(db::now())
+    .bind(&state.admin_token_fingerprint)
     .fetch_optional(state.db.pool())
     .await?;
     let Some(row) = row else {

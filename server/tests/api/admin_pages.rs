@@ -25,6 +25,7 @@ both_backends!(
     services_links_and_payments,
     user_input_is_escaped,
     json_api_adds_an_integration_the_same_way,
+    a_new_admin_token_ends_the_sessions_of_the_old_one,
 );
 
 /// A browser: one session cookie, no redirects followed, the server's own `Origin` on
@@ -1547,4 +1548,41 @@ async fn json_api_adds_an_integration_the_same_way(app: TestApp) {
         )
         .await;
     r.expect_error(409, "conflict", None);
+}
+
+/// The operator replaced a leaked admin token and restarted: the sessions signed in with
+/// the old token end with it (an operator's session is not the token's and stays).
+async fn a_new_admin_token_ends_the_sessions_of_the_old_one(app: TestApp) {
+    let b = Browser::sign_in(&app).await;
+    let mut config = app.config.clone();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let same = slotpay_server::serve(config.clone()).await.unwrap();
+    config.admin_token = Some(secrecy::SecretString::from(format!(
+        "replaced-admin-token-{}",
+        hex::encode(rand::random::<[u8; 16]>())
+    )));
+    let replaced = slotpay_server::serve(config).await.unwrap();
+    let page = |url: String| {
+        let (client, headers) = (b.client.clone(), b.headers());
+        async move {
+            let r = client
+                .get(format!("{url}/admin/merchants"))
+                .headers(headers)
+                .send()
+                .await
+                .unwrap();
+            into_resp(r).await
+        }
+    };
+    let kept = page(same.local_url()).await;
+    assert_eq!(kept.status, StatusCode::OK, "same token, same session");
+    let ended = page(replaced.local_url()).await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER, "{}", ended.text);
+    assert!(
+        location(&ended).starts_with("/admin/sign-in"),
+        "{}",
+        location(&ended)
+    );
+    same.stop().await;
+    replaced.stop().await;
 }
