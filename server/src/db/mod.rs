@@ -92,6 +92,14 @@ pub enum DbError {
     /// The row was changed by someone else since it was read, or a unique key is taken.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The SQLite file could not be created or made private.
+    #[error("database file {path}: {source}")]
+    File {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A stored value does not parse back (a bug or a manual edit).
     #[error("corrupt row in {table}: {detail}")]
     Corrupt {
@@ -153,6 +161,12 @@ impl Db {
         sqlx::any::install_default_drivers();
         let url = url.expose_secret();
         let backend = Backend::of_url(url).ok_or(DbError::UnsupportedUrl)?;
+        if let Some(path) = sqlite_path(url) {
+            make_private(&path).map_err(|e| DbError::File {
+                path: path.display().to_string(),
+                source: e,
+            })?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
@@ -234,6 +248,43 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The file of an SQLite URL (`sqlite://path?mode=rwc`, `sqlite:path`), unless in memory.
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| std::path::PathBuf::from(path))
+}
+
+/// Creates the SQLite file readable and writable by this user only, or makes an existing
+/// one so (files of earlier versions were made with the umask's mode). SQLite gives the
+/// `-wal` and `-shm` files the mode of the database file.
+fn make_private(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        let mode = file.metadata()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            tracing::warn!(path = %path.display(), "database file was readable by others: now 0600");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Now, in unix seconds.

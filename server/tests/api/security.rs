@@ -246,3 +246,24 @@ async fn webhooks_change_only_their_merchants_records() {
         .is_empty());
     app.teardown().await;
 }
+
+/// The SQLite database holds every merchant's (encrypted) keys and every client's email:
+/// its files are readable by the server's user only, however the umask is set.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app(Backend::Sqlite, Box::new(|_| {})).await.unwrap();
+    app.merchant(&[]).await;
+    let db = app.sqlite_file.clone().unwrap();
+    let mut files = vec![db.clone()];
+    let wal = db.with_extension("db-wal");
+    if wal.exists() {
+        files.push(wal);
+    }
+    for f in files {
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} is {mode:o}", f.display());
+    }
+    app.teardown().await;
+}
