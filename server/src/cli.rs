@@ -1,5 +1,6 @@
 //! The `slotpay` command line: `serve` (the default), `migrate`, `merchant add|list`,
-//! `integration set|show|verify|activate|deactivate`, `operator set-password|list|remove`.
+//! `integration set|show|verify|activate|deactivate`, `operator set-password|list|remove`,
+//! `master-key rotate`.
 //! Every command calls the same domain functions as the platform API. Keys can come from a
 //! file or standard input (`-`), since command-line arguments are visible to other users in
 //! `ps`; an operator's password comes only from a prompt or standard input.
@@ -50,6 +51,18 @@ pub enum Command {
     /// Manage the operators who sign in to the admin pages with a password.
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Manage the master key that encrypts secrets at rest.
+    #[command(subcommand)]
+    MasterKey(MasterKeyCommand),
+}
+
+/// Master key commands.
+#[derive(Debug, Subcommand)]
+pub enum MasterKeyCommand {
+    /// Re-encrypt every stored secret under a new key, in one transaction, and replace
+    /// `<data dir>/master.key` with it. Stop the servers first; back up the new key after.
+    /// Safe to interrupt: run it again to finish (servers refuse to start until then).
+    Rotate,
 }
 
 /// Operator commands.
@@ -197,6 +210,23 @@ async fn run(config: Config, command: Command) -> Result<(), String> {
         Command::Operator(cmd) => {
             let state = open(config).await?;
             operator(&state, cmd).await
+        }
+        Command::MasterKey(MasterKeyCommand::Rotate) => {
+            let done = crate::key_rotation::rotate(&config).await?;
+            println!(
+                "master key rotated: {} secrets re-encrypted{}; back up {} now",
+                done.reencrypted,
+                if done.already > 0 {
+                    format!(" ({} already under the new key)", done.already)
+                } else {
+                    String::new()
+                },
+                config
+                    .data_dir
+                    .join(crate::secrets::MASTER_KEY_FILE)
+                    .display()
+            );
+            Ok(())
         }
     }
 }

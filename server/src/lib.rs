@@ -18,6 +18,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod guards;
+pub mod key_rotation;
 pub mod limits;
 pub mod metrics;
 pub mod model;

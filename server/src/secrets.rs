@@ -19,6 +19,8 @@ use secrecy::{ExposeSecret, SecretBox, SecretString};
 
 /// File name of the generated master key in the data directory.
 pub const MASTER_KEY_FILE: &str = "master.key";
+/// File name of a new master key while a rotation is under way (see `key_rotation`).
+pub const MASTER_KEY_NEXT_FILE: &str = "master.key.next";
 /// File name of the generated admin token in the data directory.
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
 const VERSION: &str = "v1";
@@ -100,6 +102,36 @@ impl MasterKey {
         SecretString::from(hex::encode(self.0.expose_secret()))
     }
 
+    /// Reads `<dir>/master.key`, which must exist.
+    pub fn load(dir: &Path) -> Result<MasterKey, SecretsError> {
+        let path = dir.join(MASTER_KEY_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| SecretsError::File {
+            path: path.clone(),
+            source,
+        })?;
+        MasterKey::parse(&text)
+    }
+
+    /// Reads `<dir>/master.key.next`, the new key of a rotation under way, if there is one.
+    pub fn load_next(dir: &Path) -> Result<Option<MasterKey>, SecretsError> {
+        let path = dir.join(MASTER_KEY_NEXT_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => MasterKey::parse(&text).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(SecretsError::File { path, source }),
+        }
+    }
+
+    /// Creates `<dir>/master.key.next` (mode 0600, synced) with a new key.
+    pub fn create_next(dir: &Path) -> Result<MasterKey, SecretsError> {
+        let key = MasterKey::generate();
+        write_private_file(
+            &dir.join(MASTER_KEY_NEXT_FILE),
+            key.to_hex().expose_secret(),
+        )?;
+        Ok(key)
+    }
+
     /// Reads `<dir>/master.key`, or creates it (mode 0600) with a new key. The flag says
     /// whether it was created.
     pub fn load_or_create(dir: &Path) -> Result<(MasterKey, bool), SecretsError> {
@@ -129,6 +161,17 @@ pub fn load_or_create_admin_token(dir: &Path) -> Result<(SecretString, bool), Se
         }
         Err(source) => Err(SecretsError::File { path, source }),
     }
+}
+
+/// Makes the new key of a rotation the master key: `master.key.next` renamed over
+/// `master.key` (atomic), then the directory synced so the rename survives a crash.
+pub fn promote_next(dir: &Path) -> Result<(), SecretsError> {
+    let file_err = |path: PathBuf| move |source| SecretsError::File { path, source };
+    let (next, key) = (dir.join(MASTER_KEY_NEXT_FILE), dir.join(MASTER_KEY_FILE));
+    std::fs::rename(&next, &key).map_err(file_err(key.clone()))?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(file_err(dir.to_path_buf()))
 }
 
 /// `bytes` random bytes as unpadded URL-safe base64: ids and tokens.

@@ -267,3 +267,109 @@ async fn the_database_files_are_private() {
     }
     app.teardown().await;
 }
+
+/// `slotpay master-key rotate`: every secret re-encrypted under a new key in one
+/// transaction; interrupted at any point, the servers refuse to start and running it again
+/// finishes it, whichever side of the commit it stopped on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_master_key_rotates_and_survives_interruption() {
+    use slotpay_server::key_rotation::{rotate, Rotated};
+    let app = spawn_app(Backend::Sqlite, Box::new(|c| c.master_key = None))
+        .await
+        .unwrap();
+    let m = app.pay_merchant(None).await;
+    let dir = app.config.data_dir.clone();
+    let (key_file, next_file) = (dir.join("master.key"), dir.join("master.key.next"));
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+    let ciphertexts = || async {
+        let row = sqlx::query(
+            "SELECT secret_key_enc, webhook_secret_enc FROM integrations WHERE merchant_id = $1",
+        )
+        .bind(&m.id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+        use sqlx::Row;
+        (
+            row.try_get::<String, _>(0).unwrap(),
+            row.try_get::<String, _>(1).unwrap(),
+        )
+    };
+    let integration_readable = |config: slotpay_server::Config| {
+        let (id, token) = (m.id.clone(), app.admin_token.clone());
+        async move {
+            let server = slotpay_server::serve(config).await?;
+            let r = reqwest::Client::new()
+                .get(format!(
+                    "{}/v1/admin/merchants/{id}/integration",
+                    server.local_url()
+                ))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            server.stop().await;
+            Ok::<_, slotpay_server::StartError>(status)
+        }
+    };
+    let mut config = app.config.clone();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let (old_key, old_text) = (read(&key_file), ciphertexts().await);
+
+    let done = rotate(&config).await.unwrap();
+    assert_eq!(
+        done,
+        Rotated {
+            reencrypted: 2,
+            already: 0
+        }
+    );
+    let new_key = read(&key_file);
+    assert_ne!(new_key, old_key);
+    assert!(!next_file.exists());
+    let new_text = ciphertexts().await;
+    assert!(new_text.0 != old_text.0 && new_text.1 != old_text.1);
+    assert_eq!(integration_readable(config.clone()).await.unwrap(), 200);
+
+    // Stopped after the commit, before the rename: the old key in place, the new one beside.
+    std::fs::write(&key_file, &old_key).unwrap();
+    std::fs::write(&next_file, &new_key).unwrap();
+    let refused = integration_readable(config.clone()).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("master-key rotate"),
+        "{refused}"
+    );
+    let done = rotate(&config).await.unwrap();
+    assert_eq!(
+        done,
+        Rotated {
+            reencrypted: 0,
+            already: 2
+        }
+    );
+    assert_eq!(read(&key_file), new_key);
+    assert_eq!(integration_readable(config.clone()).await.unwrap(), 200);
+
+    // Stopped before the commit: the new key written, nothing re-encrypted yet.
+    let planned = slotpay_server::secrets::MasterKey::generate();
+    std::fs::write(
+        &next_file,
+        secrecy::ExposeSecret::expose_secret(&planned.to_hex()),
+    )
+    .unwrap();
+    let done = rotate(&config).await.unwrap();
+    assert_eq!(
+        done,
+        Rotated {
+            reencrypted: 2,
+            already: 0
+        }
+    );
+    assert_eq!(
+        read(&key_file).trim(),
+        secrecy::ExposeSecret::expose_secret(&planned.to_hex())
+    );
+    assert_eq!(integration_readable(config).await.unwrap(), 200);
+    app.teardown().await;
+}
