@@ -17,6 +17,9 @@ use crate::secrets::{Cipher, MasterKey};
 use crate::stripe::{ClientConfig, StripeClient};
 use crate::webhook_secrets::WebhookSecretsCache;
 
+/// Password checks that may run at once.
+const PASSWORD_CHECKS: usize = 2;
+
 /// Shared state; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Inner>);
@@ -36,6 +39,9 @@ pub struct Inner {
     pub limiter: RateLimiter,
     /// Failed admin sign-ins.
     pub sign_in_throttle: Throttle,
+    /// Argon2 checks of operators' passwords running at once, at most (each takes 19 MiB
+    /// and a core for tens of milliseconds: sign-in floods must not exhaust either).
+    pub password_checks: tokio::sync::Semaphore,
     /// Bearer token of the platform API.
     pub admin_token: SecretString,
     /// A fingerprint of the admin token keyed by the master key: admin sessions signed in
@@ -75,6 +81,7 @@ impl AppState {
             stripe,
             limiter: RateLimiter::new(config.rate_limit_ip, config.rate_limit_merchant),
             sign_in_throttle: Throttle::default(),
+            password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
             metrics,
             admin_token,
             admin_token_fingerprint,

@@ -139,6 +139,8 @@ pub async fn verify(
         Some(r) => Some(r.try_get("password_hash").map_err(DbError::from)?),
         None => None,
     };
+    // Waits for a permit: the semaphore is never closed.
+    let _permit = state.password_checks.acquire().await;
     blocking(move || match stored {
         Some(phc) => matches(&phc, &password),
         None => {

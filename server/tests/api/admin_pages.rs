@@ -26,6 +26,7 @@ both_backends!(
     user_input_is_escaped,
     json_api_adds_an_integration_the_same_way,
     a_new_admin_token_ends_the_sessions_of_the_old_one,
+    parallel_wrong_sign_ins_are_counted_before_they_are_checked,
 );
 
 /// A browser: one session cookie, no redirects followed, the server's own `Origin` on
@@ -1585,4 +1586,43 @@ async fn a_new_admin_token_ends_the_sessions_of_the_old_one(app: TestApp) {
     );
     same.stop().await;
     replaced.stop().await;
+}
+
+/// Sixty wrong sign-ins sent at once: each is counted before its password (or token) is
+/// checked, so no more than the throttle's limit are ever checked (they all were, as the
+/// count came after the slow Argon2 check).
+async fn parallel_wrong_sign_ins_are_counted_before_they_are_checked(app: TestApp) {
+    let limit = slotpay_server::admin::throttle::MAX_FAILURES as usize;
+    for method in ["token", "operator"] {
+        let tries = (0..60).map(|i| {
+            let app = app.clone();
+            async move {
+                let mut b = Browser::new(&app);
+                // Each from its own client address would be another key: these share one.
+                let wrong = format!("wrong-{i}");
+                let form = [
+                    ("method", method),
+                    ("token", wrong.as_str()),
+                    ("operator", "nobody"),
+                    ("password", wrong.as_str()),
+                ];
+                b.post("/admin/sign-in", &form).await.status
+            }
+        });
+        let statuses = futures::future::join_all(tries).await;
+        let checked = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::UNAUTHORIZED)
+            .count();
+        let refused = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+            .count();
+        assert!(checked <= limit, "{method}: {checked} of 60 checked");
+        assert_eq!(checked + refused, 60, "{method}: {statuses:?}");
+        // The next method starts from a clean slate: the throttle is per address.
+        app.state
+            .sign_in_throttle
+            .succeeded(&["ip:127.0.0.1".to_owned()]);
+    }
 }

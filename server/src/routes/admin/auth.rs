@@ -84,7 +84,9 @@ pub async fn sign_in(
         f.set("operator", operator.clone());
     }
 
-    if let Some(wait) = state.sign_in_throttle.blocked(&keys) {
+    // Counted as a failure now, before the (slow) check: attempts sent at once cannot
+    // all be checked before the first failure counts. A success forgets it.
+    if let Err(wait) = state.sign_in_throttle.attempt(&keys) {
         tracing::warn!(%ip, method, "admin sign-in refused: too many failed attempts");
         let minutes = wait.as_secs().div_ceil(60).max(1);
         f.refuse(
@@ -110,7 +112,6 @@ pub async fn sign_in(
     };
 
     let Some(who) = signed_in else {
-        state.sign_in_throttle.failed(&keys);
         // Never what was typed: a token or password pasted in the wrong field stays out.
         tracing::warn!(%ip, method, "admin sign-in failed");
         if by_operator {
