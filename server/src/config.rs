@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ipnet::IpNet;
 use secrecy::SecretString;
 use url::Url;
 
@@ -102,6 +103,9 @@ pub struct Config {
     pub rate_limit_ip: RateLimit,
     /// Per merchant, on public routes (`SLOTPAY_RATE_LIMIT_MERCHANT`, default `20,120`).
     pub rate_limit_merchant: RateLimit,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client
+    /// (`SLOTPAY_TRUSTED_PROXIES`: addresses or CIDRs, comma separated; none by default).
+    pub trusted_proxies: Vec<IpNet>,
     /// The directory served at `/`: the loader, the widget's wasm, demo pages
     /// (`SLOTPAY_WWW_DIR`, default `www` relative to the working directory).
     pub www_dir: PathBuf,
@@ -179,6 +183,7 @@ impl Config {
                 burst: 120,
                 per_second: 20.0,
             },
+            trusted_proxies: Vec::new(),
             www_dir: PathBuf::from("www"),
             reconcile_interval: Duration::from_secs(60),
             reconcile_stale: Duration::from_secs(60),
@@ -283,6 +288,9 @@ impl Config {
         if let Some(v) = get("SLOTPAY_RATE_LIMIT_MERCHANT") {
             config.rate_limit_merchant = parse_rate_limit("SLOTPAY_RATE_LIMIT_MERCHANT", &v)?;
         }
+        if let Some(v) = get("SLOTPAY_TRUSTED_PROXIES") {
+            config.trusted_proxies = parse_networks("SLOTPAY_TRUSTED_PROXIES", &v)?;
+        }
         if let Some(v) = get("SLOTPAY_RECONCILE_INTERVAL_SECS") {
             config.reconcile_interval =
                 parse_secs("SLOTPAY_RECONCILE_INTERVAL_SECS", &v, 0..=86_400)?;
@@ -321,6 +329,24 @@ impl Config {
             ))
         })
     }
+}
+
+/// Addresses or networks, comma separated (`10.0.0.0/8, 192.0.2.7, ::1`).
+fn parse_networks(variable: &str, v: &str) -> Result<Vec<IpNet>, ConfigError> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    err(
+                        variable,
+                        format!("not an address or network such as 10.0.0.0/8: {item:?}"),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// An address to listen on (`127.0.0.1:8080`).

@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use slotpay_core::{CheckoutToken, ErrorCode};
 
+use crate::client_addr;
 use crate::cors::{merchant_ref, MerchantRef};
 use crate::error::ApiFailure;
 use crate::state::AppState;
@@ -18,11 +19,13 @@ use crate::state::AppState;
 /// than the API's own limit.
 pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
 
-/// The client's IP as the connection shows it.
-pub(crate) fn client_ip(req: &Request) -> String {
-    req.extensions()
+/// The client's address (see [`crate::client_addr`]).
+pub(crate) fn client_ip(state: &AppState, req: &Request) -> String {
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+        .map(|c| c.0.ip());
+    client_addr::client_ip(peer, req.headers(), &state.config.trusted_proxies)
 }
 
 /// The limit a public path counts against besides its client's: its merchant's or its
@@ -49,7 +52,7 @@ fn is_merchant_id(id: &str) -> bool {
 /// limits. A preflight counts against its client only (browsers cache it for ten minutes;
 /// it reads the merchant's origins, so it is not free).
 pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = client_ip(&req);
+    let ip = client_ip(&state, &req);
     let scope = if req.method() == Method::OPTIONS {
         None
     } else {

@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod app;
 pub mod cli;
+pub mod client_addr;
 pub mod config;
 pub mod cors;
 pub mod db;

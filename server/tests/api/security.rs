@@ -373,3 +373,76 @@ async fn the_master_key_rotates_and_survives_interruption() {
     assert_eq!(integration_readable(config).await.unwrap(), 200);
     app.teardown().await;
 }
+
+/// Behind the TLS proxy every deployment has, the socket address is the proxy's: with
+/// `SLOTPAY_TRUSTED_PROXIES`, the client address is the last one the trusted proxies name in
+/// `X-Forwarded-For` or `Forwarded` (one client no longer starves all); without it, or from
+/// an address that is not a trusted proxy, those headers are ignored (a client cannot pick
+/// its own bucket).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_count_the_client_behind_a_trusted_proxy() {
+    let tight = RateLimit {
+        burst: 2,
+        per_second: 0.01,
+    };
+    let statuses = |app: TestApp, headers: Vec<(&'static str, String)>| async move {
+        let mut out = Vec::new();
+        for (name, value) in headers {
+            let r = app
+                .request(
+                    reqwest::Method::GET,
+                    "/v1/checkouts/cs_0123456789abcdef0123456789abcdef",
+                    None,
+                    &[(name, value.as_str())],
+                )
+                .await;
+            out.push(r.status.as_u16());
+        }
+        out
+    };
+    let each_its_own: Vec<(&'static str, String)> = (1..=4)
+        .map(|i| ("x-forwarded-for", format!("203.0.113.{i}")))
+        .collect();
+
+    // Not configured: the header is the client's word, ignored.
+    let app = spawn_app(Backend::Sqlite, Box::new(move |c| c.rate_limit_ip = tight))
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses(app.clone(), each_its_own.clone()).await,
+        [404, 404, 429, 429]
+    );
+    app.teardown().await;
+
+    let app = spawn_app(
+        Backend::Sqlite,
+        Box::new(move |c| {
+            c.rate_limit_ip = tight;
+            c.trusted_proxies = vec![
+                "127.0.0.0/8".parse().unwrap(),
+                "10.1.0.0/16".parse().unwrap(),
+            ];
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        statuses(app.clone(), each_its_own).await,
+        [404, 404, 404, 404]
+    );
+    // Addresses a client prepends are not believed: the last untrusted one is the client.
+    let spoofed: Vec<(&'static str, String)> = (1..=3)
+        .map(|i| {
+            (
+                "x-forwarded-for",
+                format!("198.51.100.{i}, 203.0.113.9, 10.1.2.3"),
+            )
+        })
+        .collect();
+    assert_eq!(statuses(app.clone(), spoofed).await, [404, 404, 429]);
+    let forwarded: Vec<(&'static str, String)> = (1..=3)
+        .map(|_| ("forwarded", "for=203.0.113.77;proto=https".to_owned()))
+        .collect();
+    assert_eq!(statuses(app.clone(), forwarded).await, [404, 404, 429]);
+    app.teardown().await;
+}

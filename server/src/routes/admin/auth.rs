@@ -17,6 +17,7 @@ use super::form::Fields;
 use super::{done, render, safe_next, FormData, Page};
 use crate::admin::sessions::{self, Session};
 use crate::admin::{admin_token_matches, operators};
+use crate::client_addr;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -56,11 +57,12 @@ pub async fn page(
     render(StatusCode::OK, &page_with(next, Fields::default(), notice))
 }
 
-fn client_ip(parts: &Parts) -> String {
-    parts
+fn client_ip(state: &AppState, parts: &Parts) -> String {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+        .map(|c| c.0.ip());
+    client_addr::client_ip(peer, &parts.headers, &state.config.trusted_proxies)
 }
 
 /// `POST /admin/sign-in`: checks the token or the operator's password, then starts a
@@ -70,7 +72,7 @@ pub async fn sign_in(
     parts: Parts,
     Extension(form): Extension<FormData>,
 ) -> Page {
-    let ip = client_ip(&parts);
+    let ip = client_ip(&state, &parts);
     let next = safe_next(form.get("next"));
     let by_operator = form.get("method") == Some("operator");
     let operator = form.text("operator").trim().to_owned();
