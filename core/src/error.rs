@@ -112,6 +112,9 @@ error_codes! {
     StripeError = "stripe_error", 502;
     /// A refund larger than what remains refundable.
     RefundExceedsRemaining = "refund_exceeds_remaining", 409;
+    /// Cancellation fees above the amount the client agreed to when saving the card (one fee,
+    /// or all of a checkout's fees together).
+    FeeExceedsConsent = "fee_exceeds_consent", 409;
     /// A capture on a checkout with no authorised, uncaptured payment.
     NothingToCapture = "nothing_to_capture", 409;
     /// Missing or wrong bearer token or session.

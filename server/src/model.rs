@@ -250,6 +250,14 @@ wire_enum! {
     }
 }
 
+impl FeeStatus {
+    /// Whether a fee in this state counts against the offer the client agreed to (charged,
+    /// or not failed yet).
+    pub const fn holds_amount(self) -> bool {
+        !matches!(self, FeeStatus::Failed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

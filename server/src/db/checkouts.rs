@@ -2,10 +2,12 @@
 //! its lease, and what Stripe said about the payment.
 //!
 //! Writes are optimistic: [`Db::update_checkout`] names the `version` it read and bumps it,
-//! so a webhook and a pay request cannot overwrite each other. Two columns have their own
+//! so a webhook and a pay request cannot overwrite each other. Three columns have their own
 //! conditional updates: the lease ([`Db::claim_checkout`], so one attempt at a time talks to
-//! Stripe across instances) and `amount_refunded` (reserved by the refunds module under
-//! `amount_refunded + x <= amount_captured`, and never written by `update_checkout`).
+//! Stripe across instances), `amount_refunded` (reserved by the refunds under
+//! `amount_refunded + x <= amount_captured`) and `fees_held` (reserved by the cancellation
+//! fees under `fees_held + x <= fee_offer_amount`); `update_checkout` writes neither of the
+//! last two.
 
 use futures::future::BoxFuture;
 use sqlx::any::AnyRow;
@@ -24,7 +26,7 @@ pub(crate) const COLUMNS: &str = "token, merchant_id, service_id, source, amount
     card_last4, amount_authorized, amount_captured, amount_refunded, stripe_fee, \
     stripe_fee_currency, customer_id, saved_payment_method, last_error_code, last_decline_code, \
     last_error_message, synced_at, version, created_at, updated_at, authorized_at, paid_at, \
-    canceled_at";
+    canceled_at, declines, fees_held";
 
 /// A checkout as stored, parsed: every status, method, currency and group of columns is the
 /// type that holds it (a row whose values do not parse is [`DbError::Corrupt`]).
@@ -71,6 +73,11 @@ pub struct CheckoutRecord {
     pub amount_captured: i64,
     /// Refunded or reserved for a refund in flight, minor units.
     pub amount_refunded: i64,
+    /// Declined pay attempts (a checkout refuses pays at the configured cap).
+    pub declines: i64,
+    /// Cancellation fees charged or in flight, minor units: never above the offer
+    /// (reserved by the fees' own statement, never written by `update_checkout`).
+    pub fees_held: i64,
     /// Stripe's fee, in the account's settlement currency, when known.
     pub stripe_fee: Option<Money>,
     /// The card saved for a cancellation fee.
@@ -132,6 +139,8 @@ impl CheckoutRecord {
             amount_authorized: 0,
             amount_captured: 0,
             amount_refunded: 0,
+            declines: 0,
+            fees_held: 0,
             stripe_fee: None,
             saved_card: None,
             last_error_code: None,
@@ -234,6 +243,8 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<CheckoutRecord, DbError> {
         amount_authorized: col(row, TABLE, "amount_authorized")?,
         amount_captured: col(row, TABLE, "amount_captured")?,
         amount_refunded: col(row, TABLE, "amount_refunded")?,
+        declines: col(row, TABLE, "declines")?,
+        fees_held: col(row, TABLE, "fees_held")?,
         stripe_fee,
         saved_card,
         last_error_code: col(row, TABLE, "last_error_code")?,
@@ -377,7 +388,7 @@ impl Db {
              customer_id = $22, saved_payment_method = $23, last_error_code = $24, \
              last_decline_code = $25, last_error_message = $26, synced_at = $27, \
              updated_at = $28, authorized_at = $29, paid_at = $30, canceled_at = $31, \
-             version = version + 1 \
+             declines = $33, version = version + 1 \
              WHERE token = $1 AND version = $32",
         )
         .bind(&r.token)
@@ -412,6 +423,7 @@ impl Db {
         .bind(r.paid_at)
         .bind(r.canceled_at)
         .bind(r.version)
+        .bind(r.declines)
         .execute(&self.pool)
         .await;
         match done {

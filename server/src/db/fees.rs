@@ -61,6 +61,17 @@ fn from_row(row: &AnyRow) -> Result<FeeRecord, DbError> {
     })
 }
 
+/// What [`Db::insert_fee`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeeInsert {
+    /// Stored, its amount held on the checkout.
+    Stored,
+    /// The fees on the checkout would exceed the offer the client agreed to.
+    ExceedsConsent,
+    /// The key was used on this checkout already.
+    KeyTaken,
+}
+
 /// A fee lookup: by PaymentIntent, or by the fee id its metadata names.
 pub(crate) type FeeLookup = (String, Option<String>);
 
@@ -114,8 +125,22 @@ pub(crate) fn by_intent_batch(
 }
 
 impl Db {
-    /// Stores a new fee; false when the key was used on this checkout already.
-    pub async fn insert_fee(&self, f: &FeeRecord) -> Result<bool, DbError> {
+    /// Stores a new fee and holds its amount on the checkout, atomically: refused when the
+    /// fees held would exceed the offer the client agreed to.
+    pub async fn insert_fee(&self, f: &FeeRecord) -> Result<FeeInsert, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let held = sqlx::query(
+            "UPDATE checkouts SET fees_held = fees_held + $2, version = version + 1 \
+             WHERE token = $1 AND fees_held + $2 <= COALESCE(fee_offer_amount, 0)",
+        )
+        .bind(&f.checkout_token)
+        .bind(f.amount.minor())
+        .execute(&mut *tx)
+        .await?;
+        if held.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(FeeInsert::ExceedsConsent);
+        }
         let done = sqlx::query(&format!(
             "INSERT INTO cancellation_fees ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
              $9, $10, $11, $11) ON CONFLICT DO NOTHING"
@@ -131,13 +156,22 @@ impl Db {
         .bind(&f.decline_code)
         .bind(&f.error_message)
         .bind(f.created_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(FeeInsert::KeyTaken);
+        }
+        tx.commit().await?;
+        Ok(FeeInsert::Stored)
     }
 
-    /// Writes a fee's outcome.
-    pub async fn update_fee(&self, f: &FeeRecord) -> Result<(), DbError> {
+    /// Writes a fee's outcome, given the status it had: a fee that fails gives its amount
+    /// back to the checkout's offer, and one that succeeds after failing takes it again (it
+    /// was charged; at most up to the offer, as the charge is Stripe's fact), in the same
+    /// transaction.
+    pub async fn update_fee(&self, f: &FeeRecord, was: FeeStatus) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE cancellation_fees SET status = $2, payment_intent_id = $3, error_code = $4, \
              decline_code = $5, error_message = $6, updated_at = $7 WHERE id = $1",
@@ -149,8 +183,26 @@ impl Db {
         .bind(&f.decline_code)
         .bind(&f.error_message)
         .bind(f.updated_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        let change = match (was.holds_amount(), f.status.holds_amount()) {
+            (true, false) => -f.amount.minor(),
+            (false, true) => f.amount.minor(),
+            _ => 0,
+        };
+        if change != 0 {
+            sqlx::query(
+                "UPDATE checkouts SET fees_held = CASE \
+                 WHEN fees_held + $2 < 0 THEN 0 \
+                 WHEN fees_held + $2 > COALESCE(fee_offer_amount, 0) THEN COALESCE(fee_offer_amount, 0) \
+                 ELSE fees_held + $2 END, version = version + 1 WHERE token = $1",
+            )
+            .bind(&f.checkout_token)
+            .bind(change)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -46,7 +46,7 @@ pub use attempts::AttemptRecord;
 pub use checkouts::{CheckoutFilter, CheckoutRecord};
 pub use disputes::DisputeRecord;
 pub use events::EventRecord;
-pub use fees::FeeRecord;
+pub use fees::{FeeInsert, FeeRecord};
 pub use integrations::IntegrationRecord;
 pub use merchants::MerchantRecord;
 pub use refunds::{RefundRecord, Reservation};

@@ -9,7 +9,7 @@ use slotpay_core::{check_chargeable, ApiError, ErrorCode, Money};
 use super::checkouts::{fee_view, FeeView};
 use super::store::load;
 use super::{integrations, new_id, DomainError};
-use crate::db::{self, CheckoutRecord, FeeRecord};
+use crate::db::{self, CheckoutRecord, FeeInsert, FeeRecord};
 use crate::model::{FeeStatus, SavedCard};
 use crate::state::AppState;
 use crate::stripe::{
@@ -108,6 +108,9 @@ pub async fn charge(
         ));
     }
     check_chargeable(fee)?;
+    if r.fee_offer_amount.is_none_or(|offer| fee.minor() > offer) {
+        return Err(beyond_consent(&r));
+    }
     let now = db::now();
     let row = FeeRecord {
         id: new_id("fee_"),
@@ -122,15 +125,37 @@ pub async fn charge(
         created_at: now,
         updated_at: now,
     };
-    if !state.db.insert_fee(&row).await? {
-        let existing = state
-            .db
-            .fee_by_key(&r.token, key)
-            .await?
-            .ok_or(DomainError::NotFound("cancellation fee"))?;
-        return answer(existing);
+    match state.db.insert_fee(&row).await? {
+        FeeInsert::Stored => send(state, &r, row).await,
+        FeeInsert::ExceedsConsent => Err(beyond_consent(&r)),
+        FeeInsert::KeyTaken => {
+            let existing = state
+                .db
+                .fee_by_key(&r.token, key)
+                .await?
+                .ok_or(DomainError::NotFound("cancellation fee"))?;
+            answer(existing)
+        }
     }
-    send(state, &r, row).await
+}
+
+/// The refusal of a fee above what the client agreed to: the fee alone, or with the fees
+/// already charged on the checkout.
+fn beyond_consent(r: &CheckoutRecord) -> DomainError {
+    let currency = r.amount.currency();
+    let offer = Money::from_minor(r.fee_offer_amount.unwrap_or(0), currency);
+    let left = Money::from_minor(
+        (r.fee_offer_amount.unwrap_or(0) - r.fees_held).max(0),
+        currency,
+    );
+    DomainError::refused_at(
+        ErrorCode::FeeExceedsConsent,
+        format!(
+            "The client agreed to cancellation fees of up to {offer} on this booking; \
+             {left} of it is left"
+        ),
+        "amount",
+    )
 }
 
 /// Charges the saved card off-session (Stripe's key is the fee row's, so sending again
@@ -164,6 +189,7 @@ async fn send(
         .push_map("metadata", "slotpay_checkout", r.token.as_str());
     let idem = IdempotencyKey::new(format!("slotpay:{}:fee:{}", r.token, fee.id));
     let result = state.stripe.create_payment_intent(&key, &form, &idem).await;
+    let was = fee.status;
     fee.updated_at = db::now();
     match result {
         Ok(pi) => {
@@ -181,7 +207,7 @@ async fn send(
         }
         Err(e) => return Err(e.into()),
     }
-    state.db.update_fee(&fee).await?;
+    state.db.update_fee(&fee, was).await?;
     tracing::info!(token = %r.token, fee = %fee.id, status = %fee.status, "cancellation fee charged");
     answer(fee)
 }
@@ -211,6 +237,7 @@ pub(crate) async fn apply_intent(
         return Ok(());
     }
     let mut f = fee;
+    let was = f.status;
     f.status = status;
     f.payment_intent_id = Some(pi.id.clone());
     if let Some(e) = &pi.last_payment_error {
@@ -219,6 +246,6 @@ pub(crate) async fn apply_intent(
         f.error_message = e.message.clone();
     }
     f.updated_at = db::now();
-    state.db.update_fee(&f).await?;
+    state.db.update_fee(&f, was).await?;
     Ok(())
 }

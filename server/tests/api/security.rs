@@ -446,3 +446,63 @@ async fn limits_count_the_client_behind_a_trusted_proxy() {
     assert_eq!(statuses(app.clone(), forwarded).await, [404, 404, 429]);
     app.teardown().await;
 }
+
+/// The client agreed to cancellation fees "up to" the offer shown: no fee above it, and no
+/// more in all than it, whatever keys staff (or a stolen admin token) use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fees_stay_within_the_consent() {
+    let app = spawn_app(Backend::Sqlite, Box::new(|_| {})).await.unwrap();
+    let m = app.pay_merchant(None).await;
+    let svc = app
+        .post(
+            &format!("/v1/admin/merchants/{}/services", m.id),
+            json!({"name": "Cut", "price": "40.00", "currency": "usd", "cancellation_fee": "5.00"}),
+        )
+        .await
+        .expect(201);
+    let svc = svc.json["id"].as_str().unwrap().to_owned();
+    let token = app.checkout(&m.id, json!({"service_id": svc})).await;
+    let pm = app.card("4242424242424242").await;
+    app.pay_at(None, &token, &pm, "pay", true).await.expect(200);
+    let fee = |amount: i64, key: &'static str| {
+        let (app, token) = (app.clone(), token.clone());
+        async move {
+            app.request(
+                reqwest::Method::POST,
+                &format!("/v1/admin/checkouts/{token}/cancellation-fee"),
+                Some(json!({"amount": amount})),
+                &[("idempotency-key", key)],
+            )
+            .await
+        }
+    };
+    let intents_before = app.sandbox.counter("payment_intents_created");
+    for key in ["big-1", "big-2", "big-3"] {
+        fee(90_000, key)
+            .await
+            .expect_error(409, "fee_exceeds_consent", Some("amount"));
+    }
+    assert_eq!(
+        app.sandbox.counter("payment_intents_created"),
+        intents_before,
+        "nothing was charged"
+    );
+    fee(300, "a").await.expect(200);
+    fee(300, "b")
+        .await
+        .expect_error(409, "fee_exceeds_consent", Some("amount"));
+    fee(200, "c").await.expect(200);
+    let detail = app
+        .get(&format!("/v1/admin/checkouts/{token}"))
+        .await
+        .expect(200);
+    let charged: i64 = detail.json["cancellation_fees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "succeeded")
+        .map(|f| f["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(charged, 500);
+    app.teardown().await;
+}
