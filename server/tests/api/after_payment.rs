@@ -318,13 +318,14 @@ async fn cancellation_fees(app: TestApp) {
     fee(&app, &token, 49, "tiny")
         .await
         .expect_error(400, "amount_too_small", Some("amount"));
-    let ok = fee(&app, &token, 2000, "f1").await.expect(200);
+    // Half the offer now, half later: together they are what the client agreed to.
+    let ok = fee(&app, &token, 1000, "f1").await.expect(200);
     assert_eq!(ok.json["status"], "succeeded");
     assert!(ok.json["payment_intent_id"]
         .as_str()
         .unwrap()
         .starts_with("pi_"));
-    let again = fee(&app, &token, 2000, "f1").await.expect(200);
+    let again = fee(&app, &token, 1000, "f1").await.expect(200);
     assert_eq!(again.json["id"], ok.json["id"]);
     let detail = app
         .get(&format!("/v1/admin/checkouts/{token}"))
@@ -349,7 +350,7 @@ async fn cancellation_fees(app: TestApp) {
         .execute(app.state.db.pool())
         .await
         .unwrap();
-    let declined = fee(&app, &token, 2000, "f2")
+    let declined = fee(&app, &token, 1000, "f2")
         .await
         .expect_error(402, "card_declined", None);
     assert_eq!(declined.json["error"]["decline_code"], "generic_decline");
