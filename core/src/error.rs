@@ -104,6 +104,11 @@ error_codes! {
     CardBrandNotAccepted = "card_brand_not_accepted", 402;
     /// The bank asked for 3-D Secure and it was not completed.
     AuthenticationRequired = "authentication_required", 402;
+    /// The checkout had too many declined cards and takes no more payments (card testing).
+    CheckoutLocked = "checkout_locked", 403;
+    /// The merchant had too many declined payments just now: its payments are paused for a
+    /// few minutes (card testing).
+    PaymentsPaused = "payments_paused", 429;
     /// Another payment attempt for this checkout is still in flight.
     PaymentInProgress = "payment_in_progress", 409;
     /// Stripe could not be reached or timed out; trying again later may work.

@@ -60,6 +60,16 @@ pub struct RateLimit {
     pub per_second: f64,
 }
 
+/// At most `count` events per `window` (a sliding window, counted in the database so every
+/// instance shares it).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WindowLimit {
+    /// Events allowed in a window.
+    pub count: u32,
+    /// The window's length.
+    pub window: Duration,
+}
+
 /// Everything the server needs to start. Tests build one directly with [`Config::new`].
 #[derive(Clone)]
 pub struct Config {
@@ -103,6 +113,18 @@ pub struct Config {
     pub rate_limit_ip: RateLimit,
     /// Per merchant, on public routes (`SLOTPAY_RATE_LIMIT_MERCHANT`, default `20,120`).
     pub rate_limit_merchant: RateLimit,
+    /// Declined pay attempts after which a checkout refuses further pays
+    /// (`SLOTPAY_MAX_DECLINES_PER_CHECKOUT`, default 5): a card-testing bot gets few tries
+    /// per checkout, a client who mistyped a card a few times is not stopped.
+    pub max_declines_per_checkout: u32,
+    /// Declines a merchant may have in a window before its pays stop until the window moves
+    /// on (`SLOTPAY_MERCHANT_DECLINE_BUDGET`, `<declines>/<seconds>`, default `30/600`):
+    /// a card-testing attack on one merchant stops reaching Stripe (which suspends accounts
+    /// whose decline rate spikes) while other merchants are not touched.
+    pub merchant_decline_budget: WindowLimit,
+    /// Checkouts one client address may make from merchants' catalogues in a window
+    /// (`SLOTPAY_CATALOGUE_CHECKOUTS_PER_CLIENT`, `<checkouts>/<seconds>`, default `30/600`).
+    pub catalogue_checkouts_per_client: WindowLimit,
     /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client
     /// (`SLOTPAY_TRUSTED_PROXIES`: addresses or CIDRs, comma separated; none by default).
     pub trusted_proxies: Vec<IpNet>,
@@ -182,6 +204,15 @@ impl Config {
             rate_limit_merchant: RateLimit {
                 burst: 120,
                 per_second: 20.0,
+            },
+            max_declines_per_checkout: 5,
+            merchant_decline_budget: WindowLimit {
+                count: 30,
+                window: Duration::from_secs(600),
+            },
+            catalogue_checkouts_per_client: WindowLimit {
+                count: 30,
+                window: Duration::from_secs(600),
             },
             trusted_proxies: Vec::new(),
             www_dir: PathBuf::from("www"),
@@ -287,6 +318,27 @@ impl Config {
         }
         if let Some(v) = get("SLOTPAY_RATE_LIMIT_MERCHANT") {
             config.rate_limit_merchant = parse_rate_limit("SLOTPAY_RATE_LIMIT_MERCHANT", &v)?;
+        }
+        if let Some(v) = get("SLOTPAY_MAX_DECLINES_PER_CHECKOUT") {
+            config.max_declines_per_checkout = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        "SLOTPAY_MAX_DECLINES_PER_CHECKOUT",
+                        format!("not a number from 1 to 1000: {v:?}"),
+                    )
+                })?;
+        }
+        if let Some(v) = get("SLOTPAY_MERCHANT_DECLINE_BUDGET") {
+            config.merchant_decline_budget =
+                parse_window_limit("SLOTPAY_MERCHANT_DECLINE_BUDGET", &v)?;
+        }
+        if let Some(v) = get("SLOTPAY_CATALOGUE_CHECKOUTS_PER_CLIENT") {
+            config.catalogue_checkouts_per_client =
+                parse_window_limit("SLOTPAY_CATALOGUE_CHECKOUTS_PER_CLIENT", &v)?;
         }
         if let Some(v) = get("SLOTPAY_TRUSTED_PROXIES") {
             config.trusted_proxies = parse_networks("SLOTPAY_TRUSTED_PROXIES", &v)?;
@@ -419,6 +471,26 @@ fn parse_rate_limit(variable: &str, value: &str) -> Result<RateLimit, ConfigErro
         return Err(refused());
     }
     Ok(RateLimit { burst, per_second })
+}
+
+/// `<count>/<seconds>`, such as `30/600`.
+fn parse_window_limit(variable: &str, value: &str) -> Result<WindowLimit, ConfigError> {
+    let refused = || {
+        err(
+            variable,
+            format!("expected <count>/<seconds> such as 30/600, got {value:?}"),
+        )
+    };
+    let (count, secs) = value.trim().split_once('/').ok_or_else(refused)?;
+    let count: u32 = count.trim().parse().map_err(|_| refused())?;
+    let secs: u64 = secs.trim().parse().map_err(|_| refused())?;
+    if count == 0 || !(1..=86_400).contains(&secs) {
+        return Err(refused());
+    }
+    Ok(WindowLimit {
+        count,
+        window: Duration::from_secs(secs),
+    })
 }
 
 /// Reads the TOML file: a table of strings (numbers are accepted and turned into strings).

@@ -23,6 +23,7 @@
 //! lease, the refund reservation) and the two multi-statement writes (a refund with its
 //! reservation) are short transactions, which both backends run the same way.
 
+mod abuse;
 mod attempts;
 mod batch;
 mod checkouts;

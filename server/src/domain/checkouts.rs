@@ -14,7 +14,7 @@ use slotpay_core::{
 };
 
 use super::store::{load, modify, parse_token, Start};
-use super::{integrations, load_merchant, parse_name, Checker, DomainError};
+use super::{abuse, integrations, load_merchant, parse_name, Checker, DomainError};
 use crate::db::{
     self, CheckoutFilter, CheckoutRecord, DisputeRecord, EventRecord, FeeRecord, RefundRecord,
     ServiceRecord,
@@ -261,6 +261,8 @@ pub struct CheckoutAdminView {
     /// Cancellation fees charged to the saved card.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancellation_fees: Option<Vec<FeeView>>,
+    /// Declined cards (the checkout takes no more payments at the configured cap).
+    pub declined_attempts: i64,
     /// Pay attempts made (the detail view only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<i64>,
@@ -489,11 +491,13 @@ pub async fn create(
 }
 
 /// Creates a checkout from a service of the catalogue (the script-tag embed): the price and
-/// prepayment rule decide the amount; the merchant must be taking payments.
+/// prepayment rule decide the amount; the merchant must be taking payments. Anyone can call
+/// it: `client` (its address) may make only so many (see `abuse`).
 pub async fn create_from_service(
     state: &AppState,
     merchant_id: &str,
     input: ServiceCheckoutInput,
+    client: &str,
 ) -> Result<CheckoutView, DomainError> {
     let merchant = load_merchant(state, merchant_id).await?;
     let service = state
@@ -503,6 +507,7 @@ pub async fn create_from_service(
         .filter(|s| s.active)
         .ok_or(DomainError::NotFound("service"))?;
     integrations::payment_credentials(state, merchant_id).await?;
+    abuse::count_catalogue_checkout(state, client, db::now()).await?;
     let amount = service.prepayment.prepayment(service.price)?;
     let now = db::now();
     let record = CheckoutRecord {
@@ -559,7 +564,7 @@ async fn public_view_of(
     match status {
         CheckoutStatus::Expired => return Err(DomainError::checkout_expired()),
         CheckoutStatus::Canceled => return Err(DomainError::checkout_canceled()),
-        _ => {}
+        _ => abuse::check_checkout(state, r)?,
     }
     let merchant = load_merchant(state, &r.merchant_id).await?;
     let money = r.amount;
@@ -735,6 +740,7 @@ fn summary_view(state: &AppState, r: &CheckoutRecord) -> CheckoutAdminView {
         stripe_fee_currency: r.stripe_fee.map(|f| f.currency()),
         cancellation_fee_offer: r.fee_offer_amount,
         card_saved: r.saved_card.is_some(),
+        declined_attempts: r.declines,
         last_error: r.last_error_code.as_ref().map(|code| ErrorView {
             code: code.clone(),
             decline_code: r.last_decline_code.clone(),

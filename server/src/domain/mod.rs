@@ -5,6 +5,7 @@
 //! form or JSON body can hold) and are parsed here into core's types; all fields are checked
 //! before anything is saved, and every refusal carries core's stable code and the field.
 
+mod abuse;
 pub mod catalogue;
 pub mod checkouts;
 mod error;

@@ -26,7 +26,7 @@ use super::checkouts::{self, effective_status, CheckoutAdminView};
 use super::integrations::{self, PaymentCredentials};
 use super::store::{end_lease, load, modify, Start, WRITE_TRIES};
 use super::sync::{apply, sync, Extra, LeaseMode};
-use super::DomainError;
+use super::{abuse, DomainError};
 use crate::db::{self, AttemptRecord, CheckoutRecord};
 use crate::model::{CardSummary, LeaseHolder};
 use crate::state::AppState;
@@ -73,12 +73,12 @@ pub struct CaptureInput {
 }
 
 /// Refuses a checkout that cannot be paid now.
-fn check_payable(r: &CheckoutRecord, now: i64) -> Result<(), DomainError> {
+fn check_payable(state: &AppState, r: &CheckoutRecord, now: i64) -> Result<(), DomainError> {
     match effective_status(r, now) {
         s if s.is_settled() => Err(DomainError::already_paid()),
         CheckoutStatus::Canceled => Err(DomainError::checkout_canceled()),
         CheckoutStatus::Expired => Err(DomainError::checkout_expired()),
-        _ => Ok(()),
+        _ => abuse::check_checkout(state, r),
     }
 }
 
@@ -172,7 +172,7 @@ pub async fn pay(
             return finish(state, token, a.attempt, answer_for(&r, None)?).await;
         }
     }
-    check_payable(&r, now)?;
+    check_payable(state, &r, now)?;
     let creds = integrations::payment_credentials(state, &r.merchant_id).await?;
     check_chargeable(r.amount)?;
     if req.save_card && r.fee_offer_amount.is_none() {
@@ -189,6 +189,7 @@ pub async fn pay(
     if let Some(out) = replay(Some(&attempt), &hash)? {
         return Ok(out);
     }
+    abuse::check_merchant(state, &r.merchant_id, now).await?;
     let holder = LeaseHolder::Attempt(attempt.attempt);
     let leased = match claim(state, token, holder).await {
         Ok(leased) => leased,
@@ -291,8 +292,9 @@ async fn record_decline(
     e: &StripeApiError,
     extra: &Extra,
 ) -> Result<(), DomainError> {
-    end_lease(state, token, holder, |n| {
+    let ended = end_lease(state, token, holder, |n| {
         n.status = CheckoutStatus::Failed;
+        n.declines += 1;
         n.last_error_code = e.code.clone();
         n.last_decline_code = e.decline_code.clone();
         n.last_error_message = Some(e.message.clone());
@@ -301,6 +303,9 @@ async fn record_decline(
         }
     })
     .await?;
+    if let Some(r) = ended {
+        abuse::count_decline(state, &r.merchant_id, db::now()).await;
+    }
     Ok(())
 }
 
@@ -320,7 +325,7 @@ async fn claim(
     for _ in 0..WRITE_TRIES {
         let r = load(state, token).await?;
         let now = db::now();
-        check_payable(&r, now)?;
+        check_payable(state, &r, now)?;
         if r.status == CheckoutStatus::Processing {
             match r.lease {
                 // Held by an attempt still running (this key's first request, or another).

@@ -96,6 +96,9 @@ pub async fn reconcile(state: &AppState, now: i64) -> Report {
         Err(e) => tracing::warn!(error = %e, "authorisations not read"),
     }
     report.refunds = refunds::drive_pending(state, now - stale).await;
+    if let Err(e) = state.db.forget_counts(now - 2 * 86_400).await {
+        tracing::warn!(error = %e, "old abuse counters not forgotten");
+    }
     report.purged = match state
         .db
         .purge_untried_catalogue_checkouts(now - PURGE_AFTER_SECS)

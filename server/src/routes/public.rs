@@ -3,7 +3,9 @@
 //! limits: a checkout's view, a checkout from the catalogue (the script-tag embed), pay with
 //! a card token, refresh after 3-D Secure.
 
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,6 +13,7 @@ use axum::{Json, Router};
 use slotpay_core::{CheckoutView, PayRequest};
 
 use super::ApiJson;
+use crate::client_addr;
 use crate::domain::checkouts::{self, ServiceCheckoutInput};
 use crate::domain::payments::{self, PayOutcome};
 use crate::error::ApiFailure;
@@ -46,11 +49,14 @@ async fn view(
 async fn from_service(
     State(s): State<AppState>,
     Path(merchant_id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<ServiceCheckoutInput>,
 ) -> Result<(StatusCode, Json<CheckoutView>), ApiFailure> {
+    let client = client_addr::client_ip(Some(peer.ip()), &headers, &s.config.trusted_proxies);
     Ok((
         StatusCode::CREATED,
-        Json(checkouts::create_from_service(&s, &merchant_id, input).await?),
+        Json(checkouts::create_from_service(&s, &merchant_id, input, &client).await?),
     ))
 }
 

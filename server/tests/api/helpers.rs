@@ -326,6 +326,15 @@ pub async fn spawn_app_with(
         burst: 1000,
         per_second: 1000.0,
     };
+    // The card-testing defences are tested on their own (`security.rs`); other tests
+    // decline cards freely.
+    config.max_declines_per_checkout = 1000;
+    let plenty = slotpay_server::config::WindowLimit {
+        count: 1_000_000,
+        window: Duration::from_secs(600),
+    };
+    config.merchant_decline_budget = plenty;
+    config.catalogue_checkouts_per_client = plenty;
     // Tests run the reconciler by hand.
     config.reconcile_interval = Duration::ZERO;
     config.www_dir = data_dir.path().join("www");

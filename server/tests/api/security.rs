@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use slotpay_core::webhook_signature::signature_header;
-use slotpay_server::config::RateLimit;
+use slotpay_server::config::{RateLimit, WindowLimit};
 use slotpay_server::domain::reconcile;
 use stripe_sandbox::Knobs;
 
@@ -504,5 +504,132 @@ async fn fees_stay_within_the_consent() {
         .map(|f| f["amount"].as_i64().unwrap())
         .sum();
     assert_eq!(charged, 500);
+    app.teardown().await;
+}
+
+/// Limits tight enough to see in a test.
+fn card_testing_limits(c: &mut slotpay_server::Config) {
+    c.max_declines_per_checkout = 3;
+    c.merchant_decline_budget = WindowLimit {
+        count: 5,
+        window: std::time::Duration::from_secs(600),
+    };
+    c.catalogue_checkouts_per_client = WindowLimit {
+        count: 4,
+        window: std::time::Duration::from_secs(600),
+    };
+    c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+}
+
+/// A card-testing bot on one checkout: after the cap of declined cards the checkout takes
+/// no more payments (its view says so too), so even a good card is refused and nothing more
+/// reaches Stripe. A paid checkout's view is not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_stops_after_its_declines() {
+    let app = spawn_app(Backend::Sqlite, Box::new(card_testing_limits))
+        .await
+        .unwrap();
+    let m = app.pay_merchant(None).await;
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2500, "currency": "eur", "description": "Cut"}),
+        )
+        .await;
+    for i in 0..3 {
+        let pm = app.card("4000000000000002").await;
+        app.pay(&token, &pm, &format!("bot-{i}")).await.expect(402);
+    }
+    let at_stripe = app.sandbox.counter("charges_failed");
+    let pm = app.card("4242424242424242").await;
+    let r = app.pay(&token, &pm, "good").await;
+    r.expect_error(403, "checkout_locked", None);
+    app.get(&format!("/v1/checkouts/{token}"))
+        .await
+        .expect_error(403, "checkout_locked", None);
+    assert_eq!(app.sandbox.counter("charges_failed"), at_stripe);
+    assert_eq!(app.sandbox.counter("charges_succeeded"), 0);
+    let admin = app
+        .get(&format!("/v1/admin/checkouts/{token}"))
+        .await
+        .expect(200);
+    assert_eq!(admin.json["declined_attempts"], 3);
+    app.teardown().await;
+}
+
+/// A bot spreading stolen cards over many checkouts of one merchant: once the merchant's
+/// decline budget is spent, its new pay attempts are refused before Stripe is called, while
+/// another merchant's clients pay as usual. Catalogue checkouts are limited per client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_under_attack_pauses_alone() {
+    let app = spawn_app(Backend::Sqlite, Box::new(card_testing_limits))
+        .await
+        .unwrap();
+    let (attacked, other) = (app.pay_merchant(None).await, app.pay_merchant(None).await);
+    let mut answers = Vec::new();
+    for i in 0..8 {
+        let token = app
+            .checkout(
+                &attacked.id,
+                json!({"amount": 2500, "currency": "eur", "description": "x"}),
+            )
+            .await;
+        let pm = app.card("4000000000000002").await;
+        answers.push(
+            app.pay(&token, &pm, &format!("bot-{i}"))
+                .await
+                .status
+                .as_u16(),
+        );
+    }
+    assert_eq!(
+        answers,
+        [402, 402, 402, 402, 402, 429, 429, 429],
+        "{answers:?}"
+    );
+    assert_eq!(
+        app.sandbox.counter("charges_failed"),
+        5,
+        "the budget, no more"
+    );
+    let token = app
+        .checkout(
+            &other.id,
+            json!({"amount": 2500, "currency": "eur", "description": "x"}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.pay(&token, &pm, "honest").await.expect(200);
+
+    // Catalogue checkouts: 4 per client address, another address has its own count.
+    let svc = app
+        .post(
+            &format!("/v1/admin/merchants/{}/services", other.id),
+            json!({"name": "Cut", "price": "40.00", "currency": "eur"}),
+        )
+        .await
+        .expect(201);
+    let svc = svc.json["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/merchants/{}/checkouts", other.id);
+    let create = |client: &'static str| {
+        let (app, path, svc) = (app.clone(), path.clone(), svc.clone());
+        async move {
+            app.request(
+                reqwest::Method::POST,
+                &path,
+                Some(json!({"service_id": svc})),
+                &[("x-forwarded-for", client)],
+            )
+            .await
+            .status
+            .as_u16()
+        }
+    };
+    let mut made = Vec::new();
+    for _ in 0..5 {
+        made.push(create("203.0.113.5").await);
+    }
+    assert_eq!(made, [201, 201, 201, 201, 429]);
+    assert_eq!(create("203.0.113.6").await, 201);
     app.teardown().await;
 }
