@@ -98,6 +98,18 @@ texts! {
     /// `checkout_not_found`.
     NotFound => ["This payment could not be found.", "Ce paiement est introuvable.",
         "Diese Zahlung wurde nicht gefunden.", "No se ha encontrado este pago."],
+    /// `checkout_locked`: too many declined cards on this checkout.
+    Locked => [
+        "Too many cards were declined for this booking. Ask the merchant for a new payment link.",
+        "Trop de cartes ont été refusées pour cette réservation. Demandez un nouveau lien de paiement au commerçant.",
+        "Für diese Buchung wurden zu viele Karten abgelehnt. Bitten Sie den Händler um einen neuen Zahlungslink.",
+        "Se han rechazado demasiadas tarjetas para esta reserva. Pide al comercio un nuevo enlace de pago."],
+    /// `payments_paused`: the merchant's payments are paused for a few minutes.
+    Paused => [
+        "Payments are paused here for a few minutes. Please try again later.",
+        "Les paiements sont suspendus ici pour quelques minutes. Veuillez réessayer plus tard.",
+        "Zahlungen sind hier für einige Minuten ausgesetzt. Bitte versuchen Sie es später erneut.",
+        "Los pagos están en pausa aquí durante unos minutos. Inténtalo de nuevo más tarde."],
     /// `checkout_already_paid`.
     AlreadyPaid => ["This payment has already been made.", "Ce paiement a déjà été effectué.",
         "Diese Zahlung wurde bereits geleistet.", "Este pago ya se ha realizado."],
@@ -297,6 +309,8 @@ pub fn for_error(code: ErrorCode, decline_code: Option<&str>) -> Option<Text> {
         ErrorCode::CheckoutExpired => Text::Expired,
         ErrorCode::CheckoutAlreadyPaid => Text::AlreadyPaid,
         ErrorCode::CheckoutCanceled => Text::Canceled,
+        ErrorCode::CheckoutLocked => Text::Locked,
+        ErrorCode::PaymentsPaused => Text::Paused,
         ErrorCode::PaymentsUnavailable => Text::Unavailable,
         ErrorCode::InvalidEmail => Text::InvalidEmail,
         ErrorCode::InternalError => Text::Generic,
@@ -415,6 +429,14 @@ mod tests {
             Some(Text::Expired)
         );
         assert_eq!(for_error(ErrorCode::InvalidJson, None), None);
+        assert_eq!(
+            for_error(ErrorCode::CheckoutLocked, None),
+            Some(Text::Locked)
+        );
+        assert_eq!(
+            for_error(ErrorCode::PaymentsPaused, None),
+            Some(Text::Paused)
+        );
     }
 
     fn money(m: Money) -> String {

@@ -141,6 +141,8 @@ struct DetailsPage {
     can_capture: bool,
     can_cancel: bool,
     can_fee: bool,
+    /// Too many declined cards: the checkout takes no more payments.
+    locked: bool,
     can_resend: bool,
     f: Fields,
 }
@@ -300,6 +302,8 @@ async fn details_page(
         can_capture: c.status == CheckoutStatus::Authorized,
         can_cancel: row.cancelable,
         can_fee: c.card_saved,
+        locked: c.declined_attempts >= i64::from(state.config.max_declines_per_checkout)
+            && !c.status.is_settled(),
         can_resend: c.link && row.resendable,
         card: row.card,
         c,
