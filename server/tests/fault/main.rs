@@ -1,7 +1,7 @@
 //! slotpay's fault harness (`./dev fault`, README's "Reliability"): scenarios that try to make
-//! slotpay charge twice, refund twice, lose a payment or an event, answer 5xx to bad input, or
-//! leak a secret, each printing what it tried and what it found, failing on any loss or
-//! double charge.
+//! slotpay charge twice, refund twice, lose a payment or an event, answer 5xx to bad input,
+//! let a card-testing bot through, or leak a secret, each printing what it tried and what it
+//! found, failing on any loss or double charge.
 //!
 //! A test target without libtest's harness: `SLOTPAY_FAULT_SCALE=smoke|full cargo test -p
 //! slotpay-server --test fault` (without the variable it prints how to run it and passes, so
@@ -15,6 +15,7 @@
 mod helpers;
 
 mod bad_input;
+mod card_testing;
 mod crash;
 mod secrets;
 mod storm;
@@ -42,6 +43,7 @@ const SCENARIOS: &[Scenario] = &[
     ("webhook-chaos", |run| webhook_chaos::run(run).boxed()),
     ("crash", |run| crash::run(run).boxed()),
     ("bad-input", |run| bad_input::run(run).boxed()),
+    ("card-testing", |run| card_testing::run(run).boxed()),
 ];
 
 fn main() -> ExitCode {
