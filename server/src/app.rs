@@ -110,7 +110,7 @@ fn master_key(config: &Config) -> Result<MasterKey, StartError> {
     if let Some(k) = &config.master_key {
         return Ok(k.clone());
     }
-    crate::key_rotation::check_no_rotation_pending(&config.data_dir).map_err(StartError::Io)?;
+    secrets::check_no_rotation_pending(&config.data_dir).map_err(StartError::Io)?;
     let (key, created) = MasterKey::load_or_create(&config.data_dir)?;
     let path = config.data_dir.join(secrets::MASTER_KEY_FILE);
     if created {

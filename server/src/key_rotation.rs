@@ -8,12 +8,11 @@
 //!    decrypts with the new key (a rotation that committed, then stopped) is left.
 //! 3. `master.key.next` is renamed over `master.key` (atomic).
 //!
-//! A server refuses to start while `master.key.next` exists, so no process runs with a key
+//! A server refuses to start while `master.key.next` exists (`secrets::check_no_rotation_pending`),
+//! so no process runs with a key
 //! the database may no longer be under; running the command again finishes the rotation.
 //! Stop the servers first: each holds the key it started with. Admin sessions signed in
 //! with the admin token end (their fingerprint is keyed by the master key).
-
-use std::path::Path;
 
 use secrecy::ExposeSecret;
 use sqlx::Row;
@@ -118,17 +117,4 @@ async fn reencrypt(
     }
     tx.commit().await.map_err(failed)?;
     Ok(done)
-}
-
-/// Refuses to start while a rotation is unfinished (see the module documentation).
-pub fn check_no_rotation_pending(dir: &Path) -> Result<(), String> {
-    let next = dir.join(secrets::MASTER_KEY_NEXT_FILE);
-    if next.exists() {
-        return Err(format!(
-            "{} exists: a master-key rotation was interrupted; run `slotpay master-key rotate` \
-             again to finish it",
-            next.display()
-        ));
-    }
-    Ok(())
 }

@@ -163,6 +163,20 @@ pub fn load_or_create_admin_token(dir: &Path) -> Result<(SecretString, bool), Se
     }
 }
 
+/// Refuses to start while a master-key rotation is unfinished (`master.key.next` exists):
+/// the database may already be under the new key. Running the rotation again finishes it.
+pub fn check_no_rotation_pending(dir: &Path) -> Result<(), String> {
+    let next = dir.join(MASTER_KEY_NEXT_FILE);
+    if next.exists() {
+        return Err(format!(
+            "{} exists: a master-key rotation was interrupted; run `slotpay master-key rotate` \
+             again to finish it",
+            next.display()
+        ));
+    }
+    Ok(())
+}
+
 /// Makes the new key of a rotation the master key: `master.key.next` renamed over
 /// `master.key` (atomic), then the directory synced so the rename survives a crash.
 pub fn promote_next(dir: &Path) -> Result<(), SecretsError> {
