@@ -8,9 +8,9 @@
 //!    decrypts with the new key (a rotation that committed, then stopped) is left.
 //! 3. `master.key.next` is renamed over `master.key` (atomic).
 //!
-//! A server refuses to start while `master.key.next` exists (`secrets::check_no_rotation_pending`),
-//! so no process runs with a key
-//! the database may no longer be under; running the command again finishes the rotation.
+//! A server refuses to start while `master.key.next` exists
+//! (`secrets::check_no_rotation_pending`), so no process runs with a key the database may no
+//! longer be under; running the command again finishes the rotation.
 //! Stop the servers first: each holds the key it started with. Admin sessions signed in
 //! with the admin token end (their fingerprint is keyed by the master key).
 
