@@ -53,7 +53,16 @@ type Fixtures = {
 export const test = base.extend<Fixtures, {stack: Stack}>({
   stack: [
     async ({}, use) => {
-      const stack = (await startStack()) as Stack;
+      // The browser tests decline card after card on one checkout and one merchant (each
+      // decline message in turn): the card-testing defences, tested on their own in
+      // server/tests/api/security.rs and ./dev fault, are set out of their way.
+      const stack = (await startStack({
+        serverEnv: {
+          SLOTPAY_MAX_DECLINES_PER_CHECKOUT: '1000',
+          SLOTPAY_MERCHANT_DECLINE_BUDGET: '1000000/600',
+          SLOTPAY_CATALOGUE_CHECKOUTS_PER_CLIENT: '1000000/600',
+        },
+      })) as Stack;
       await use(stack);
       await stack.stop();
     },

@@ -164,7 +164,8 @@ async function call(method, url, {body, token, expect = [200, 201], headers = {}
 /**
  * Starts everything. Options (all optional): `dataDir` (the server's data directory, a fresh
  * temporary one by default, removed by `stop()`), `sandboxPort`, `serverPort`, `hostPorts:
- * {booking, salon}` (free ports by default), `adminToken` (random by default).
+ * {booking, salon}` (free ports by default), `adminToken` (random by default), `serverEnv`
+ * (more `SLOTPAY_*` settings for the server).
  *
  * Origins: the server and the sandbox on `http://127.0.0.1:PORT`, the booking page on
  * `http://127.0.0.1:PORT` (another port: another origin), the salon on `http://localhost:PORT`.
@@ -215,6 +216,7 @@ export async function startStack(options = {}) {
         SLOTPAY_STRIPE_JS_URL: `${sandbox.url}/v3/`,
         SLOTPAY_WWW_DIR: path.join(ROOT, 'www'),
         SLOTPAY_LOG: 'json',
+        ...(options.serverEnv || {}),
       });
       await waitHealthy(`${serverUrl}/healthz`, server, 'slotpay serve');
     },

@@ -185,7 +185,8 @@ async fn payment_link_page_and_static_files(app: TestApp) {
         csp,
         format!(
             "default-src 'self'; script-src 'self' {sandbox} 'wasm-unsafe-eval'; frame-src {sandbox}; \
-             connect-src 'self' {sandbox}; style-src 'self'; img-src 'self' data:"
+             connect-src 'self' {sandbox}; style-src 'self'; img-src 'self' data:; \
+             frame-ancestors 'none'"
         )
     );
     assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"));
