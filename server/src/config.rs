@@ -249,120 +249,12 @@ impl Config {
         };
 
         let data_dir = get("SLOTPAY_DATA_DIR").unwrap_or_else(|| "./.data".into());
-        let mut config = Config::new(data_dir);
-        if let Some(v) = get("SLOTPAY_LISTEN") {
-            config.listen = parse_address("SLOTPAY_LISTEN", &v)?;
-        }
-        if let Some(v) = get("SLOTPAY_METRICS_LISTEN") {
-            config.metrics_listen = Some(parse_address("SLOTPAY_METRICS_LISTEN", &v)?);
-        }
-        if let Some(v) = get("SLOTPAY_PUBLIC_URL") {
-            config.public_url = Some(parse_base_url("SLOTPAY_PUBLIC_URL", &v)?);
-        }
-        if let Some(v) = get("SLOTPAY_DATABASE_URL") {
-            let v = v.trim();
-            if !(v.starts_with("sqlite:")
-                || v.starts_with("postgres://")
-                || v.starts_with("postgresql://"))
-            {
-                // The value may contain a password: only its scheme is shown.
-                let scheme = v.split(':').next().unwrap_or_default();
-                return Err(err(
-                    "SLOTPAY_DATABASE_URL",
-                    format!("expected sqlite://... or postgres://..., got a {scheme:?} URL"),
-                ));
-            }
-            config.database_url = Some(SecretString::from(v.to_owned()));
-        }
-        if let Some(v) = get("SLOTPAY_ADMIN_TOKEN") {
-            let v = v.trim();
-            if v.len() < MIN_ADMIN_TOKEN_LEN
-                || v.chars().any(|c| c.is_whitespace() || c.is_control())
-            {
-                return Err(err(
-                    "SLOTPAY_ADMIN_TOKEN",
-                    format!("must be at least {MIN_ADMIN_TOKEN_LEN} characters without spaces (leave it unset to generate one)"),
-                ));
-            }
-            config.admin_token = Some(SecretString::from(v.to_owned()));
-        }
-        if let Some(v) = get("SLOTPAY_MASTER_KEY") {
-            config.master_key =
-                Some(MasterKey::parse(&v).map_err(|e| err("SLOTPAY_MASTER_KEY", e.to_string()))?);
-        }
-        if let Some(v) = get("SLOTPAY_STRIPE_API_BASE") {
-            config.stripe_api_base = parse_base_url("SLOTPAY_STRIPE_API_BASE", &v)?;
-        }
-        if let Some(v) = get("SLOTPAY_STRIPE_JS_URL") {
-            config.stripe_js_url = parse_base_url("SLOTPAY_STRIPE_JS_URL", &v)?;
-        }
-        if let Some(v) = get("SLOTPAY_STRIPE_TIMEOUT_SECS") {
-            let secs: u64 = v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|s| (1..=300).contains(s))
-                .ok_or_else(|| {
-                    err(
-                        "SLOTPAY_STRIPE_TIMEOUT_SECS",
-                        format!("not a number of seconds from 1 to 300: {v:?}"),
-                    )
-                })?;
-            config.stripe_timeout = Duration::from_secs(secs);
-        }
-        if let Some(v) = get("SLOTPAY_WWW_DIR") {
-            config.www_dir = PathBuf::from(v.trim());
-        }
-        if let Some(v) = get("SLOTPAY_RATE_LIMIT_IP") {
-            config.rate_limit_ip = parse_rate_limit("SLOTPAY_RATE_LIMIT_IP", &v)?;
-        }
-        if let Some(v) = get("SLOTPAY_RATE_LIMIT_MERCHANT") {
-            config.rate_limit_merchant = parse_rate_limit("SLOTPAY_RATE_LIMIT_MERCHANT", &v)?;
-        }
-        if let Some(v) = get("SLOTPAY_MAX_DECLINES_PER_CHECKOUT") {
-            config.max_declines_per_checkout = v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| {
-                    err(
-                        "SLOTPAY_MAX_DECLINES_PER_CHECKOUT",
-                        format!("not a number from 1 to 1000: {v:?}"),
-                    )
-                })?;
-        }
-        if let Some(v) = get("SLOTPAY_MERCHANT_DECLINE_BUDGET") {
-            config.merchant_decline_budget =
-                parse_window_limit("SLOTPAY_MERCHANT_DECLINE_BUDGET", &v)?;
-        }
-        if let Some(v) = get("SLOTPAY_CATALOGUE_CHECKOUTS_PER_CLIENT") {
-            config.catalogue_checkouts_per_client =
-                parse_window_limit("SLOTPAY_CATALOGUE_CHECKOUTS_PER_CLIENT", &v)?;
-        }
-        if let Some(v) = get("SLOTPAY_TRUSTED_PROXIES") {
-            config.trusted_proxies = parse_networks("SLOTPAY_TRUSTED_PROXIES", &v)?;
-        }
-        if let Some(v) = get("SLOTPAY_RECONCILE_INTERVAL_SECS") {
-            config.reconcile_interval =
-                parse_secs("SLOTPAY_RECONCILE_INTERVAL_SECS", &v, 0..=86_400)?;
-        }
-        if let Some(v) = get("SLOTPAY_RECONCILE_STALE_SECS") {
-            config.reconcile_stale = parse_secs("SLOTPAY_RECONCILE_STALE_SECS", &v, 1..=86_400)?;
-        }
-        if let Some(v) = get("SLOTPAY_LOG") {
-            config.log = match v.trim() {
-                "pretty" => LogFormat::Pretty,
-                "json" => LogFormat::Json,
-                other => {
-                    return Err(err(
-                        "SLOTPAY_LOG",
-                        format!("expected pretty or json, got {other:?}"),
-                    ))
-                }
-            };
-        }
-        Ok(config)
+        let mut c = Config::new(data_dir);
+        let get: &dyn Fn(&str) -> Option<String> = &get;
+        read_server(get, &mut c)?;
+        read_stripe(get, &mut c)?;
+        read_limits(get, &mut c)?;
+        Ok(c)
     }
 
     /// The public base URL: the configured one, or `http://<listen address>`.
@@ -471,6 +363,196 @@ fn parse_rate_limit(variable: &str, value: &str) -> Result<RateLimit, ConfigErro
         return Err(refused());
     }
     Ok(RateLimit { burst, per_second })
+}
+
+/// Reads the settings of the server itself: addresses, database, secrets, files, reconciler, log.
+fn read_server(get: &dyn Fn(&str) -> Option<String>, c: &mut Config) -> Result<(), ConfigError> {
+    set(get, "SLOTPAY_LISTEN", &mut c.listen, parse_address)?;
+    set(
+        get,
+        "SLOTPAY_METRICS_LISTEN",
+        &mut c.metrics_listen,
+        |n, v| parse_address(n, v).map(Some),
+    )?;
+    set(get, "SLOTPAY_PUBLIC_URL", &mut c.public_url, |n, v| {
+        parse_base_url(n, v).map(Some)
+    })?;
+    set(
+        get,
+        "SLOTPAY_DATABASE_URL",
+        &mut c.database_url,
+        parse_database_url,
+    )?;
+    set(
+        get,
+        "SLOTPAY_ADMIN_TOKEN",
+        &mut c.admin_token,
+        parse_admin_token,
+    )?;
+    set(get, "SLOTPAY_MASTER_KEY", &mut c.master_key, |n, v| {
+        MasterKey::parse(v)
+            .map(Some)
+            .map_err(|e| err(n, e.to_string()))
+    })?;
+    set(get, "SLOTPAY_WWW_DIR", &mut c.www_dir, |_, v| {
+        Ok(PathBuf::from(v.trim()))
+    })?;
+    set(
+        get,
+        "SLOTPAY_RECONCILE_INTERVAL_SECS",
+        &mut c.reconcile_interval,
+        |n, v| parse_secs(n, v, 0..=86_400),
+    )?;
+    set(
+        get,
+        "SLOTPAY_RECONCILE_STALE_SECS",
+        &mut c.reconcile_stale,
+        |n, v| parse_secs(n, v, 1..=86_400),
+    )?;
+    set(get, "SLOTPAY_LOG", &mut c.log, parse_log)?;
+    Ok(())
+}
+
+/// Reads the settings of stripe's addresses and timeout.
+fn read_stripe(get: &dyn Fn(&str) -> Option<String>, c: &mut Config) -> Result<(), ConfigError> {
+    set(
+        get,
+        "SLOTPAY_STRIPE_API_BASE",
+        &mut c.stripe_api_base,
+        parse_base_url,
+    )?;
+    set(
+        get,
+        "SLOTPAY_STRIPE_JS_URL",
+        &mut c.stripe_js_url,
+        parse_base_url,
+    )?;
+    set(
+        get,
+        "SLOTPAY_STRIPE_TIMEOUT_SECS",
+        &mut c.stripe_timeout,
+        |n, v| parse_secs(n, v, 1..=300),
+    )?;
+    Ok(())
+}
+
+/// Reads the settings of rate limits, card-testing defences and the trusted proxies.
+fn read_limits(get: &dyn Fn(&str) -> Option<String>, c: &mut Config) -> Result<(), ConfigError> {
+    set(
+        get,
+        "SLOTPAY_RATE_LIMIT_IP",
+        &mut c.rate_limit_ip,
+        parse_rate_limit,
+    )?;
+    let merchant_limit = &mut c.rate_limit_merchant;
+    set(
+        get,
+        "SLOTPAY_RATE_LIMIT_MERCHANT",
+        merchant_limit,
+        parse_rate_limit,
+    )?;
+    let declines = &mut c.max_declines_per_checkout;
+    set(
+        get,
+        "SLOTPAY_MAX_DECLINES_PER_CHECKOUT",
+        declines,
+        |n, v| parse_count(n, v, 1..=1000),
+    )?;
+    let budget = &mut c.merchant_decline_budget;
+    set(
+        get,
+        "SLOTPAY_MERCHANT_DECLINE_BUDGET",
+        budget,
+        parse_window_limit,
+    )?;
+    let catalogue = &mut c.catalogue_checkouts_per_client;
+    set(
+        get,
+        "SLOTPAY_CATALOGUE_CHECKOUTS_PER_CLIENT",
+        catalogue,
+        parse_window_limit,
+    )?;
+    set(
+        get,
+        "SLOTPAY_TRUSTED_PROXIES",
+        &mut c.trusted_proxies,
+        parse_networks,
+    )?;
+    Ok(())
+}
+
+/// Sets `field` from the variable `name`, parsed, when it is set.
+fn set<T>(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    field: &mut T,
+    parse: impl FnOnce(&str, &str) -> Result<T, ConfigError>,
+) -> Result<(), ConfigError> {
+    if let Some(value) = get(name) {
+        *field = parse(name, &value)?;
+    }
+    Ok(())
+}
+
+/// `sqlite:...` or `postgres://...`; the value may hold a password: an error shows only its
+/// scheme.
+fn parse_database_url(variable: &str, v: &str) -> Result<Option<SecretString>, ConfigError> {
+    let v = v.trim();
+    if !(v.starts_with("sqlite:") || v.starts_with("postgres://") || v.starts_with("postgresql://"))
+    {
+        let scheme = v.split(':').next().unwrap_or_default();
+        return Err(err(
+            variable,
+            format!("expected sqlite://... or postgres://..., got a {scheme:?} URL"),
+        ));
+    }
+    Ok(Some(SecretString::from(v.to_owned())))
+}
+
+/// An admin token: long enough, without spaces.
+fn parse_admin_token(variable: &str, v: &str) -> Result<Option<SecretString>, ConfigError> {
+    let v = v.trim();
+    if v.len() < MIN_ADMIN_TOKEN_LEN || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(err(
+            variable,
+            format!("must be at least {MIN_ADMIN_TOKEN_LEN} characters without spaces (leave it unset to generate one)"),
+        ));
+    }
+    Ok(Some(SecretString::from(v.to_owned())))
+}
+
+/// `pretty` or `json`.
+fn parse_log(variable: &str, v: &str) -> Result<LogFormat, ConfigError> {
+    match v.trim() {
+        "pretty" => Ok(LogFormat::Pretty),
+        "json" => Ok(LogFormat::Json),
+        other => Err(err(
+            variable,
+            format!("expected pretty or json, got {other:?}"),
+        )),
+    }
+}
+
+/// A whole number in `range`.
+fn parse_count(
+    variable: &str,
+    v: &str,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    v.trim()
+        .parse()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            err(
+                variable,
+                format!(
+                    "not a number from {} to {}: {v:?}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
 }
 
 /// `<count>/<seconds>`, such as `30/600`.
@@ -586,6 +668,31 @@ mod tests {
                 "SLOTPAY_ADMIN_TOKEN: must be at least",
             ),
             ("SLOTPAY_MASTER_KEY", "abcd", "SLOTPAY_MASTER_KEY: "),
+            (
+                "SLOTPAY_METRICS_LISTEN",
+                "9090",
+                "SLOTPAY_METRICS_LISTEN: not an address",
+            ),
+            (
+                "SLOTPAY_TRUSTED_PROXIES",
+                "10.0.0.0/8, proxy.internal",
+                "SLOTPAY_TRUSTED_PROXIES: not an address or network such as 10.0.0.0/8: \"proxy.internal\"",
+            ),
+            (
+                "SLOTPAY_MAX_DECLINES_PER_CHECKOUT",
+                "0",
+                "SLOTPAY_MAX_DECLINES_PER_CHECKOUT: not a number from 1 to 1000",
+            ),
+            (
+                "SLOTPAY_MERCHANT_DECLINE_BUDGET",
+                "30 per 10 minutes",
+                "SLOTPAY_MERCHANT_DECLINE_BUDGET: expected <count>/<seconds>",
+            ),
+            (
+                "SLOTPAY_CATALOGUE_CHECKOUTS_PER_CLIENT",
+                "30/0",
+                "SLOTPAY_CATALOGUE_CHECKOUTS_PER_CLIENT: expected <count>/<seconds>",
+            ),
             (
                 "SLOTPAY_STRIPE_API_BASE",
                 "nope",
