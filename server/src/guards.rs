@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
+use futures::StreamExt;
 use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -86,11 +87,22 @@ pub async fn body_limit(State(state): State<AppState>, req: Request, next: Next)
     } else {
         state.config.body_limit
     };
-    if declared.is_some_and(|n| n > limit as u64) {
-        return payload_too_large(limit).into_response();
+    let Some(declared) = declared.filter(|n| *n > limit as u64) else {
+        return next.run(req).await;
+    };
+    if declared <= DRAINED_BEFORE_REFUSING {
+        // Read (and drop) a body that is only somewhat too large before answering: a client
+        // still sending it when the connection closed would see the connection reset, not
+        // the 413. Larger ones are refused at once.
+        let mut chunks = req.into_body().into_data_stream();
+        while let Some(Ok(_)) = chunks.next().await {}
     }
-    next.run(req).await
+    payload_too_large(limit).into_response()
 }
+
+/// Bodies declared at most this large are read to their end (and dropped) before
+/// `payload_too_large` is answered.
+const DRAINED_BEFORE_REFUSING: u64 = 256 * 1024;
 
 /// The `payload_too_large` answer.
 pub(crate) fn payload_too_large(limit: usize) -> ApiFailure {

@@ -281,14 +281,12 @@ async fn fee(app: &TestApp, token: &str, amount: i64, key: &str) -> crate::helpe
 async fn cancellation_fees(app: TestApp) {
     let m = app.pay_merchant(None).await;
     let svc = app
-        .post(
-            &format!("/v1/admin/merchants/{}/services", m.id),
+        .service(
+            &m.id,
             json!({"name": "Cut", "price": "40.00", "currency": "eur", "cancellation_fee": "20.00",
                    "prepayment": {"type": "fixed", "amount": 1000}}),
         )
-        .await
-        .expect(201);
-    let svc = svc.json["id"].as_str().unwrap().to_owned();
+        .await;
     let with_card = |card: &'static str| {
         let app = app.clone();
         let svc = svc.clone();

@@ -575,6 +575,15 @@ impl TestApp {
         PayMerchant { id, webhook_secret }
     }
 
+    /// A service of `merchant` made by the platform API; returns its id.
+    pub async fn service(&self, merchant: &str, body: Value) -> String {
+        let r = self
+            .post(&format!("/v1/admin/merchants/{merchant}/services"), body)
+            .await
+            .expect(201);
+        r.json["id"].as_str().unwrap().to_owned()
+    }
+
     /// A checkout made by the platform API; returns its token.
     pub async fn checkout(&self, merchant: &str, body: Value) -> String {
         let r = self

@@ -376,14 +376,12 @@ async fn idempotency_keys_are_required_and_bound(app: TestApp) {
 async fn catalogue_checkout_offers_to_save_the_card(app: TestApp) {
     let m = app.pay_merchant(None).await;
     let svc = app
-        .post(
-            &format!("/v1/admin/merchants/{}/services", m.id),
+        .service(
+            &m.id,
             json!({"name": "Balayage", "price": "120.00", "currency": "eur",
                    "prepayment": {"type": "percent", "percent": 25}, "cancellation_fee": "30.00"}),
         )
-        .await
-        .expect(201);
-    let svc = svc.json["id"].as_str().unwrap().to_owned();
+        .await;
     let path = format!("/v1/merchants/{}/checkouts", m.id);
     let r = app
         .request(

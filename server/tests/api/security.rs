@@ -84,13 +84,11 @@ async fn expired_anonymous_checkouts_are_purged() {
     let app = spawn_app(Backend::Sqlite, Box::new(|_| {})).await.unwrap();
     let m = app.pay_merchant(None).await;
     let svc = app
-        .post(
-            &format!("/v1/admin/merchants/{}/services", m.id),
+        .service(
+            &m.id,
             json!({"name": "Cut", "price": "40.00", "currency": "eur"}),
         )
-        .await
-        .expect(201);
-    let svc = svc.json["id"].as_str().unwrap().to_owned();
+        .await;
     let from_catalogue = || async {
         let r = app
             .post(
@@ -166,14 +164,9 @@ async fn webhooks_change_only_their_merchants_records() {
         ..Knobs::default()
     });
     let (a, b) = (app.pay_merchant(None).await, app.pay_merchant(None).await);
-    let svc = app
-        .post(
-            &format!("/v1/admin/merchants/{}/services", a.id),
-            json!({"name": "Cut", "price": "40.00", "currency": "eur", "cancellation_fee": "20.00"}),
-        )
-        .await
-        .expect(201);
-    let svc = svc.json["id"].as_str().unwrap().to_owned();
+    let offer =
+        json!({"name": "Cut", "price": "40.00", "currency": "eur", "cancellation_fee": "20.00"});
+    let svc = app.service(&a.id, offer).await;
     let token = app.checkout(&a.id, json!({"service_id": svc})).await;
     let pm = app.card("4242424242424242").await;
     app.pay_at(None, &token, &pm, "pay", true).await.expect(200);
@@ -454,13 +447,11 @@ async fn fees_stay_within_the_consent() {
     let app = spawn_app(Backend::Sqlite, Box::new(|_| {})).await.unwrap();
     let m = app.pay_merchant(None).await;
     let svc = app
-        .post(
-            &format!("/v1/admin/merchants/{}/services", m.id),
+        .service(
+            &m.id,
             json!({"name": "Cut", "price": "40.00", "currency": "usd", "cancellation_fee": "5.00"}),
         )
-        .await
-        .expect(201);
-    let svc = svc.json["id"].as_str().unwrap().to_owned();
+        .await;
     let token = app.checkout(&m.id, json!({"service_id": svc})).await;
     let pm = app.card("4242424242424242").await;
     app.pay_at(None, &token, &pm, "pay", true).await.expect(200);
@@ -603,13 +594,11 @@ async fn a_merchant_under_attack_pauses_alone() {
 
     // Catalogue checkouts: 4 per client address, another address has its own count.
     let svc = app
-        .post(
-            &format!("/v1/admin/merchants/{}/services", other.id),
+        .service(
+            &other.id,
             json!({"name": "Cut", "price": "40.00", "currency": "eur"}),
         )
-        .await
-        .expect(201);
-    let svc = svc.json["id"].as_str().unwrap().to_owned();
+        .await;
     let path = format!("/v1/merchants/{}/checkouts", other.id);
     let create = |client: &'static str| {
         let (app, path, svc) = (app.clone(), path.clone(), svc.clone());
