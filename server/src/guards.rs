@@ -5,10 +5,10 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
-use futures::StreamExt;
 use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use slotpay_core::{CheckoutToken, ErrorCode};
 
 use crate::client_addr;
