@@ -454,9 +454,10 @@ impl CheckoutStatus {
                     | Expired
                     | Canceled
             ),
+            // Expired: a hold lapsed and its PaymentIntent was canceled at Stripe.
             Processing | RequiresAction => matches!(
                 next,
-                Processing | RequiresAction | Authorized | Paid | Failed | Canceled
+                Processing | RequiresAction | Authorized | Paid | Failed | Canceled | Expired
             ),
             Authorized => matches!(next, Paid | Canceled | Expired),
             Paid => matches!(next, PartiallyRefunded | Refunded),

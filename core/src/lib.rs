@@ -15,6 +15,7 @@ pub mod keys;
 pub mod limits;
 pub mod money;
 pub mod prepayment;
+pub mod standard_webhooks;
 pub mod webhook_signature;
 
 pub use api::{

@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::config::{Config, ConfigError};
 use crate::db::{Backend, Db, DbError};
-use crate::domain::reconcile;
+use crate::domain::{deliveries, holds, reconcile};
 use crate::routes::{admin, admin_api, ops, pages, public, webhooks};
 use crate::secrets::{self, MasterKey, SecretsError};
 use crate::state::AppState;
@@ -149,7 +149,7 @@ pub struct RunningServer {
     shutdown: Option<watch::Sender<bool>>,
     task: JoinHandle<std::io::Result<()>>,
     metrics_task: Option<JoinHandle<std::io::Result<()>>>,
-    background: Option<JoinHandle<()>>,
+    background: Vec<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -168,7 +168,7 @@ impl RunningServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(true);
         }
-        if let Some(b) = self.background.take() {
+        for b in self.background.drain(..) {
             b.abort();
         }
         let _ = (&mut self.task).await;
@@ -218,8 +218,15 @@ pub async fn serve_with(
         None => (None, None),
     };
     tracing::info!(%addr, public_url = %state.public_url, "slotpay listening");
+    let mut background = vec![tokio::spawn(deliveries::run(state.clone()))];
     let every = state.config.reconcile_interval;
-    let background = (!every.is_zero()).then(|| tokio::spawn(reconcile::run(state.clone(), every)));
+    if !every.is_zero() {
+        background.push(tokio::spawn(reconcile::run(state.clone(), every)));
+    }
+    let every = state.config.hold_check_interval;
+    if !every.is_zero() {
+        background.push(tokio::spawn(holds::run(state.clone(), every)));
+    }
     Ok(RunningServer {
         addr,
         metrics_addr,

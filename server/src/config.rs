@@ -32,6 +32,10 @@ pub const VARIABLES: &[&str] = &[
     "SLOTPAY_RATE_LIMIT_MERCHANT",
     "SLOTPAY_RECONCILE_INTERVAL_SECS",
     "SLOTPAY_RECONCILE_STALE_SECS",
+    "SLOTPAY_WEBHOOK_RETRY_SECS",
+    "SLOTPAY_WEBHOOK_TIMEOUT_SECS",
+    "SLOTPAY_WEBHOOK_ALLOW_PRIVATE",
+    "SLOTPAY_HOLD_CHECK_SECS",
 ];
 
 /// Stripe's REST API.
@@ -140,6 +144,19 @@ pub struct Config {
     /// reconciler reads it from Stripe (`SLOTPAY_RECONCILE_STALE_SECS`, default 60). A live
     /// lease is never taken over, whatever this says.
     pub reconcile_stale: Duration,
+    /// The waits before each retry of a webhook to a platform, after the first attempt
+    /// (`SLOTPAY_WEBHOOK_RETRY_SECS`, seconds comma separated, default
+    /// `5,300,1800,7200,18000,36000,36000`); when they run out the delivery is failed.
+    pub webhook_retries: Vec<Duration>,
+    /// How long an endpoint has to answer (`SLOTPAY_WEBHOOK_TIMEOUT_SECS`, default 10).
+    pub webhook_timeout: Duration,
+    /// Whether platform endpoints may be loopback or private addresses
+    /// (`SLOTPAY_WEBHOOK_ALLOW_PRIVATE`, `true` or `false`, default `false`: the server will
+    /// not be made to call into its own network). The demo and the tests turn it on.
+    pub webhook_allow_private: bool,
+    /// How often lapsed holds are looked for, so `checkout.expired` is sent within this of
+    /// the due time (`SLOTPAY_HOLD_CHECK_SECS`, default 1; 0 turns it off).
+    pub hold_check_interval: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -218,6 +235,12 @@ impl Config {
             www_dir: PathBuf::from("www"),
             reconcile_interval: Duration::from_secs(60),
             reconcile_stale: Duration::from_secs(60),
+            webhook_retries: [5, 300, 1800, 7200, 18_000, 36_000, 36_000]
+                .map(Duration::from_secs)
+                .to_vec(),
+            webhook_timeout: Duration::from_secs(10),
+            webhook_allow_private: false,
+            hold_check_interval: Duration::from_secs(1),
         }
     }
 
@@ -254,6 +277,7 @@ impl Config {
         read_server(get, &mut c)?;
         read_stripe(get, &mut c)?;
         read_limits(get, &mut c)?;
+        read_webhooks(get, &mut c)?;
         Ok(c)
     }
 
@@ -410,6 +434,43 @@ fn read_server(get: &dyn Fn(&str) -> Option<String>, c: &mut Config) -> Result<(
         |n, v| parse_secs(n, v, 1..=86_400),
     )?;
     set(get, "SLOTPAY_LOG", &mut c.log, parse_log)?;
+    Ok(())
+}
+
+/// Reads the settings of webhooks to platforms and of holds.
+fn read_webhooks(get: &dyn Fn(&str) -> Option<String>, c: &mut Config) -> Result<(), ConfigError> {
+    set(
+        get,
+        "SLOTPAY_WEBHOOK_RETRY_SECS",
+        &mut c.webhook_retries,
+        |n, v| {
+            v.split(',')
+                .map(|item| parse_secs(n, item, 0..=86_400))
+                .collect()
+        },
+    )?;
+    set(
+        get,
+        "SLOTPAY_WEBHOOK_TIMEOUT_SECS",
+        &mut c.webhook_timeout,
+        |n, v| parse_secs(n, v, 1..=60),
+    )?;
+    set(
+        get,
+        "SLOTPAY_WEBHOOK_ALLOW_PRIVATE",
+        &mut c.webhook_allow_private,
+        |n, v| match v.trim() {
+            "true" | "1" => Ok(true),
+            "false" | "0" => Ok(false),
+            other => Err(err(n, format!("expected true or false, got {other:?}"))),
+        },
+    )?;
+    set(
+        get,
+        "SLOTPAY_HOLD_CHECK_SECS",
+        &mut c.hold_check_interval,
+        |n, v| parse_secs(n, v, 0..=3600),
+    )?;
     Ok(())
 }
 

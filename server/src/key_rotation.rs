@@ -3,9 +3,10 @@
 //!
 //! 1. The new key is written to `<data dir>/master.key.next` (0600) before anything else;
 //!    a rotation that finds one there goes on with it.
-//! 2. One transaction re-encrypts each secret column of each integration: a value that
-//!    decrypts with the current key is re-encrypted under the new one; a value that already
-//!    decrypts with the new key (a rotation that committed, then stopped) is left.
+//! 2. One transaction re-encrypts each secret column of each integration and each platform
+//!    webhook endpoint: a value that decrypts with the current key is re-encrypted under the
+//!    new one; a value that already decrypts with the new key (a rotation that committed,
+//!    then stopped) is left.
 //! 3. `master.key.next` is renamed over `master.key` (atomic).
 //!
 //! A server refuses to start while `master.key.next` exists
@@ -21,11 +22,22 @@ use crate::app;
 use crate::config::Config;
 use crate::secrets::{self, Binding, Cipher, MasterKey, SecretsError};
 
-/// The secret columns of the integrations table: every ciphertext slotpay stores.
-const SECRET_COLUMNS: [&str; 3] = [
-    "secret_key_enc",
-    "webhook_secret_enc",
-    "previous_webhook_secret_enc",
+/// Every ciphertext slotpay stores: each table with its key column and its secret columns.
+const SECRET_TABLES: [(&str, &str, &[&str]); 2] = [
+    (
+        "integrations",
+        "merchant_id",
+        &[
+            "secret_key_enc",
+            "webhook_secret_enc",
+            "previous_webhook_secret_enc",
+        ],
+    ),
+    (
+        "webhook_endpoints",
+        "id",
+        &["secret_enc", "previous_secret_enc"],
+    ),
 ];
 
 /// What a rotation did.
@@ -70,49 +82,51 @@ async fn reencrypt(
 ) -> Result<Rotated, String> {
     let failed = |e: sqlx::Error| format!("database: {e}");
     let mut tx = pool.begin().await.map_err(failed)?;
-    let rows = sqlx::query(&format!(
-        "SELECT merchant_id, {} FROM integrations",
-        SECRET_COLUMNS.join(", ")
-    ))
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(failed)?;
     let mut done = Rotated {
         reencrypted: 0,
         already: 0,
     };
-    for row in rows {
-        let merchant: String = row.try_get("merchant_id").map_err(failed)?;
-        for column in SECRET_COLUMNS {
-            let Some(stored) = row.try_get::<Option<String>, _>(column).map_err(failed)? else {
-                continue;
-            };
-            let binding = Binding {
-                table: "integrations",
-                row: &merchant,
-                column,
-            };
-            let plain = match current.decrypt(&stored, binding) {
-                Ok(plain) => plain,
-                Err(SecretsError::Decrypt) if next.decrypt(&stored, binding).is_ok() => {
-                    done.already += 1;
+    for (table, key, columns) in SECRET_TABLES {
+        let rows = sqlx::query(&format!(
+            "SELECT {key}, {} FROM {table}",
+            columns.join(", ")
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(failed)?;
+        for row in rows {
+            let id: String = row.try_get(key).map_err(failed)?;
+            for &column in columns {
+                let Some(stored) = row.try_get::<Option<String>, _>(column).map_err(failed)? else {
                     continue;
-                }
-                Err(e) => {
-                    return Err(format!(
-                        "integrations.{column} of {merchant} does not decrypt with the current \
-                         or the new master key ({e}); nothing was changed"
-                    ))
-                }
-            };
-            let sql = format!("UPDATE integrations SET {column} = $1 WHERE merchant_id = $2");
-            sqlx::query(&sql)
-                .bind(next.encrypt(plain.expose_secret(), binding))
-                .bind(&merchant)
-                .execute(&mut *tx)
-                .await
-                .map_err(failed)?;
-            done.reencrypted += 1;
+                };
+                let binding = Binding {
+                    table,
+                    row: &id,
+                    column,
+                };
+                let plain = match current.decrypt(&stored, binding) {
+                    Ok(plain) => plain,
+                    Err(SecretsError::Decrypt) if next.decrypt(&stored, binding).is_ok() => {
+                        done.already += 1;
+                        continue;
+                    }
+                    Err(e) => {
+                        return Err(format!(
+                            "{table}.{column} of {id} does not decrypt with the current \
+                             or the new master key ({e}); nothing was changed"
+                        ))
+                    }
+                };
+                let sql = format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2");
+                sqlx::query(&sql)
+                    .bind(next.encrypt(plain.expose_secret(), binding))
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(failed)?;
+                done.reencrypted += 1;
+            }
         }
     }
     tx.commit().await.map_err(failed)?;

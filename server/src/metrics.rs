@@ -75,6 +75,7 @@ struct Inner {
     http: BTreeMap<(String, String, u16), Histogram>,
     stripe: BTreeMap<(String, String), Histogram>,
     webhooks: BTreeMap<&'static str, u64>,
+    deliveries: BTreeMap<&'static str, u64>,
 }
 
 /// The registry.
@@ -132,6 +133,12 @@ impl Metrics {
         *self.lock().webhooks.entry(outcome.as_str()).or_default() += 1;
     }
 
+    /// Counts an attempt of a webhook to a platform by the delivery's status after it
+    /// (`succeeded`, `pending`: to be retried, `failed`: given up).
+    pub fn webhook_delivered(&self, outcome: &'static str) {
+        *self.lock().deliveries.entry(outcome).or_default() += 1;
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let inner = self.lock();
@@ -173,6 +180,17 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE slotpay_webhooks_total counter");
         for (outcome, n) in &inner.webhooks {
             let _ = writeln!(out, "slotpay_webhooks_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP slotpay_webhook_deliveries_total Attempts of webhooks to platforms, by the delivery's status after it"
+        );
+        let _ = writeln!(out, "# TYPE slotpay_webhook_deliveries_total counter");
+        for (outcome, n) in &inner.deliveries {
+            let _ = writeln!(
+                out,
+                "slotpay_webhook_deliveries_total{{outcome=\"{outcome}\"}} {n}"
+            );
         }
         out
     }

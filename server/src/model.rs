@@ -322,3 +322,49 @@ mod tests {
         assert_eq!(holding, [&RefundStatus::Pending, &RefundStatus::Succeeded]);
     }
 }
+
+wire_enum! {
+    /// What a platform event tells of.
+    pub enum EventType {
+        /// A checkout was paid (captured at once).
+        CheckoutPaid = "checkout.paid",
+        /// A manual-capture checkout was authorised: the money is held.
+        CheckoutAuthorized = "checkout.authorized",
+        /// An authorised checkout was captured.
+        CheckoutCaptured = "checkout.captured",
+        /// A payment method that settles later was accepted; paid or failed follows.
+        CheckoutProcessing = "checkout.processing",
+        /// A pay attempt failed (declined, authentication failed); the client may try again.
+        CheckoutPaymentFailed = "checkout.payment_failed",
+        /// Canceled by staff or at Stripe.
+        CheckoutCanceled = "checkout.canceled",
+        /// The hold lapsed unpaid, or an authorisation lapsed uncaptured.
+        CheckoutExpired = "checkout.expired",
+        /// A refund went through.
+        RefundSucceeded = "refund.succeeded",
+        /// A refund failed or was canceled.
+        RefundFailed = "refund.failed",
+        /// The client's bank disputed the payment.
+        DisputeCreated = "dispute.created",
+        /// A dispute ended (won, lost or closed).
+        DisputeClosed = "dispute.closed",
+        /// A cancellation fee was charged.
+        CancellationFeeSucceeded = "cancellation_fee.succeeded",
+        /// A cancellation fee failed.
+        CancellationFeeFailed = "cancellation_fee.failed",
+        /// A merchant's Stripe key stopped working (refused by Stripe, or revoked).
+        IntegrationError = "integration.error",
+    }
+}
+
+wire_enum! {
+    /// Where one event's delivery to one endpoint is.
+    pub enum DeliveryStatus {
+        /// Waiting for its next attempt.
+        Pending = "pending",
+        /// The endpoint answered 2xx.
+        Succeeded = "succeeded",
+        /// Every attempt of the schedule failed.
+        Failed = "failed",
+    }
+}

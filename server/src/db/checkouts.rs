@@ -11,11 +11,12 @@
 
 use futures::future::BoxFuture;
 use sqlx::any::AnyRow;
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 use slotpay_core::{CardBrand, CheckoutStatus, Currency, Last4, Money};
 
 use super::batch::{all_failed, placeholders};
+use super::outbox::{write_events, PlatformEvent};
 use super::{col, corrupt, parsed_col, parsed_opt_col, Db, DbError};
 use crate::model::{CaptureMethod, CardSummary, CheckoutSource, Lease, LeaseHolder, SavedCard};
 
@@ -26,7 +27,7 @@ pub(crate) const COLUMNS: &str = "token, merchant_id, service_id, source, amount
     card_last4, amount_authorized, amount_captured, amount_refunded, stripe_fee, \
     stripe_fee_currency, customer_id, saved_payment_method, last_error_code, last_decline_code, \
     last_error_message, synced_at, version, created_at, updated_at, authorized_at, paid_at, \
-    canceled_at, declines, fees_held";
+    canceled_at, declines, fees_held, expiry_announced";
 
 /// A checkout as stored, parsed: every status, method, currency and group of columns is the
 /// type that holds it (a row whose values do not parse is [`DbError::Corrupt`]).
@@ -103,6 +104,9 @@ pub struct CheckoutRecord {
     pub paid_at: Option<i64>,
     /// When it was canceled.
     pub canceled_at: Option<i64>,
+    /// The expiry (`expires_at`) a `checkout.expired` event was written for: a resent link
+    /// gets a new expiry, and expires again.
+    pub expiry_announced: Option<i64>,
 }
 
 impl CheckoutRecord {
@@ -153,6 +157,7 @@ impl CheckoutRecord {
             authorized_at: None,
             paid_at: None,
             canceled_at: None,
+            expiry_announced: None,
         }
     }
 
@@ -257,6 +262,7 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<CheckoutRecord, DbError> {
         authorized_at: col(row, TABLE, "authorized_at")?,
         paid_at: col(row, TABLE, "paid_at")?,
         canceled_at: col(row, TABLE, "canceled_at")?,
+        expiry_announced: col(row, TABLE, "expiry_announced")?,
     })
 }
 
@@ -376,68 +382,32 @@ impl Db {
     }
 
     /// Writes `r` over the stored row if its version is still `r.version` (every column but
-    /// the token, merchant, creation time and `amount_refunded`); false when it changed.
-    pub async fn update_checkout(&self, r: &CheckoutRecord) -> Result<bool, DbError> {
-        let done = sqlx::query(
-            "UPDATE checkouts SET amount = $2, currency = $3, description = $4, \
-             booking_ref = $5, customer_email = $6, capture_method = $7, \
-             fee_offer_amount = $8, status = $9, expires_at = $10, payment_intent_id = $11, \
-             lease_until = $12, lease_attempt = $13, lease_from = $14, charge_id = $15, \
-             card_brand = $16, card_last4 = $17, amount_authorized = $18, \
-             amount_captured = $19, stripe_fee = $20, stripe_fee_currency = $21, \
-             customer_id = $22, saved_payment_method = $23, last_error_code = $24, \
-             last_decline_code = $25, last_error_message = $26, synced_at = $27, \
-             updated_at = $28, authorized_at = $29, paid_at = $30, canceled_at = $31, \
-             declines = $33, version = version + 1 \
-             WHERE token = $1 AND version = $32",
-        )
-        .bind(&r.token)
-        .bind(r.amount.minor())
-        .bind(r.amount.currency().code())
-        .bind(&r.description)
-        .bind(&r.booking_ref)
-        .bind(&r.customer_email)
-        .bind(r.capture_method.as_str())
-        .bind(r.fee_offer_amount)
-        .bind(r.status.as_str())
-        .bind(r.expires_at)
-        .bind(&r.payment_intent_id)
-        .bind(r.lease.map(|l| l.until))
-        .bind(r.lease.map(|l| l.holder.number()))
-        .bind(r.lease.map(|l| l.from.as_str()))
-        .bind(&r.charge_id)
-        .bind(r.card.as_ref().map(|c| c.brand.as_str()))
-        .bind(r.card.as_ref().map(|c| c.last4.as_str()))
-        .bind(r.amount_authorized)
-        .bind(r.amount_captured)
-        .bind(r.stripe_fee.map(|f| f.minor()))
-        .bind(r.stripe_fee.map(|f| f.currency().code()))
-        .bind(r.saved_card.as_ref().map(|c| c.customer.as_str()))
-        .bind(r.saved_card.as_ref().map(|c| c.payment_method.as_str()))
-        .bind(&r.last_error_code)
-        .bind(&r.last_decline_code)
-        .bind(&r.last_error_message)
-        .bind(r.synced_at)
-        .bind(r.updated_at)
-        .bind(r.authorized_at)
-        .bind(r.paid_at)
-        .bind(r.canceled_at)
-        .bind(r.version)
-        .bind(r.declines)
-        .execute(&self.pool)
-        .await;
-        match done {
-            Ok(done) => Ok(done.rows_affected() == 1),
-            Err(e) => {
-                let e = DbError::from(e);
-                if e.is_unique_violation() {
-                    Err(DbError::Conflict(
-                        "the PaymentIntent already belongs to another checkout",
-                    ))
-                } else {
-                    Err(e)
+    /// the token, merchant, creation time and `amount_refunded`), and `events` with it in
+    /// one transaction; false (and no event) when it changed.
+    pub async fn update_checkout(
+        &self,
+        r: &CheckoutRecord,
+        events: &[PlatformEvent],
+    ) -> Result<bool, DbError> {
+        let written = if events.is_empty() {
+            let mut conn = self.pool.acquire().await?;
+            write_checkout(&mut conn, r).await
+        } else {
+            let mut tx = self.pool.begin().await?;
+            match write_checkout(&mut tx, r).await {
+                Ok(true) => {
+                    write_events(&mut tx, events).await?;
+                    tx.commit().await?;
+                    Ok(true)
                 }
+                other => other,
             }
+        };
+        match written {
+            Err(e) if e.is_unique_violation() => Err(DbError::Conflict(
+                "the PaymentIntent already belongs to another checkout",
+            )),
+            other => other,
         }
     }
 
@@ -556,6 +526,22 @@ impl Db {
         rows.iter().map(from_row).collect()
     }
 
+    /// Unpaid checkouts whose `expires_at` is at or before `now` and whose expiry was not
+    /// announced yet, the longest lapsed first.
+    pub async fn lapsed_holds(&self, now: i64, limit: i64) -> Result<Vec<CheckoutRecord>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM checkouts \
+             WHERE status IN ('open', 'failed', 'requires_action') AND expires_at <= $1 \
+             AND (expiry_announced IS NULL OR expiry_announced <> expires_at) \
+             ORDER BY expires_at LIMIT $2"
+        ))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// Deletes the checkouts made from a catalogue (by anyone, through the script-tag
     /// embed) that expired before `expired_before` while still open, with no PaymentIntent
     /// and no pay attempt: nothing refers to them. Returns how many.
@@ -573,4 +559,58 @@ impl Db {
         .await?;
         Ok(done.rows_affected())
     }
+}
+
+/// The conditional `UPDATE` of [`Db::update_checkout`], on `conn`.
+async fn write_checkout(conn: &mut AnyConnection, r: &CheckoutRecord) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE checkouts SET amount = $2, currency = $3, description = $4, \
+         booking_ref = $5, customer_email = $6, capture_method = $7, \
+         fee_offer_amount = $8, status = $9, expires_at = $10, payment_intent_id = $11, \
+         lease_until = $12, lease_attempt = $13, lease_from = $14, charge_id = $15, \
+         card_brand = $16, card_last4 = $17, amount_authorized = $18, \
+         amount_captured = $19, stripe_fee = $20, stripe_fee_currency = $21, \
+         customer_id = $22, saved_payment_method = $23, last_error_code = $24, \
+         last_decline_code = $25, last_error_message = $26, synced_at = $27, \
+         updated_at = $28, authorized_at = $29, paid_at = $30, canceled_at = $31, \
+         declines = $33, expiry_announced = $34, version = version + 1 \
+         WHERE token = $1 AND version = $32",
+    )
+    .bind(&r.token)
+    .bind(r.amount.minor())
+    .bind(r.amount.currency().code())
+    .bind(&r.description)
+    .bind(&r.booking_ref)
+    .bind(&r.customer_email)
+    .bind(r.capture_method.as_str())
+    .bind(r.fee_offer_amount)
+    .bind(r.status.as_str())
+    .bind(r.expires_at)
+    .bind(&r.payment_intent_id)
+    .bind(r.lease.map(|l| l.until))
+    .bind(r.lease.map(|l| l.holder.number()))
+    .bind(r.lease.map(|l| l.from.as_str()))
+    .bind(&r.charge_id)
+    .bind(r.card.as_ref().map(|c| c.brand.as_str()))
+    .bind(r.card.as_ref().map(|c| c.last4.as_str()))
+    .bind(r.amount_authorized)
+    .bind(r.amount_captured)
+    .bind(r.stripe_fee.map(|f| f.minor()))
+    .bind(r.stripe_fee.map(|f| f.currency().code()))
+    .bind(r.saved_card.as_ref().map(|c| c.customer.as_str()))
+    .bind(r.saved_card.as_ref().map(|c| c.payment_method.as_str()))
+    .bind(&r.last_error_code)
+    .bind(&r.last_decline_code)
+    .bind(&r.last_error_message)
+    .bind(r.synced_at)
+    .bind(r.updated_at)
+    .bind(r.authorized_at)
+    .bind(r.paid_at)
+    .bind(r.canceled_at)
+    .bind(r.version)
+    .bind(r.declines)
+    .bind(r.expiry_announced)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

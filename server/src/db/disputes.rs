@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 
 use slotpay_core::{Currency, Money};
 
+use super::outbox::{write_events, PlatformEvent};
 use super::{col, parsed_col, Db, DbError};
 use crate::stripe::DisputeStatus;
 
@@ -57,11 +58,17 @@ fn from_row(row: &AnyRow) -> Result<DisputeRecord, DbError> {
 
 impl Db {
     /// Stores a dispute, or updates the stored one when it is the same merchant's, `d` is not
-    /// older, and it does not undo a final status.
-    pub async fn upsert_dispute(&self, d: &DisputeRecord) -> Result<(), DbError> {
+    /// older, and it does not undo a final status. `events` gives the events of the write
+    /// from the status stored before (`None`: a new dispute); they are written with it.
+    pub async fn upsert_dispute(
+        &self,
+        d: &DisputeRecord,
+        events: impl Fn(Option<&DisputeStatus>) -> Vec<PlatformEvent>,
+    ) -> Result<(), DbError> {
         for _ in 0..3 {
             match self.get_dispute(&d.id).await? {
                 None => {
+                    let mut tx = self.pool.begin().await?;
                     let done = sqlx::query(&format!(
                         "INSERT INTO disputes ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
                          $9, $10, $11) ON CONFLICT DO NOTHING"
@@ -77,11 +84,14 @@ impl Db {
                     .bind(d.stripe_created)
                     .bind(d.event_created)
                     .bind(d.updated_at)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
                     if done.rows_affected() == 1 {
+                        write_events(&mut tx, &events(None)).await?;
+                        tx.commit().await?;
                         return Ok(());
                     }
+                    tx.rollback().await?;
                 }
                 Some(old) => {
                     let undoes_final = old.status.is_final() && !d.status.is_final();
@@ -91,7 +101,8 @@ impl Db {
                     }
                     // The checks above again, in the statement: another event may have been
                     // applied since the read (events of one second are applied concurrently).
-                    sqlx::query(
+                    let mut tx = self.pool.begin().await?;
+                    let done = sqlx::query(
                         "UPDATE disputes SET status = $2, amount = $3, reason = $4, \
                          event_created = $5, updated_at = $6, \
                          checkout_token = COALESCE(checkout_token, $7) \
@@ -107,8 +118,12 @@ impl Db {
                     .bind(d.updated_at)
                     .bind(&d.checkout_token)
                     .bind(&d.merchant_id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                    if done.rows_affected() == 1 {
+                        write_events(&mut tx, &events(Some(&old.status))).await?;
+                    }
+                    tx.commit().await?;
                     return Ok(());
                 }
             }

@@ -8,6 +8,7 @@ use sqlx::AnyPool;
 use super::batch::{all_failed, placeholders};
 use slotpay_core::{Currency, Money};
 
+use super::outbox::{write_events, PlatformEvent};
 use super::{col, parsed_col, Db, DbError};
 use crate::model::FeeStatus;
 
@@ -170,7 +171,12 @@ impl Db {
     /// back to the checkout's offer, and one that succeeds after failing takes it again (it
     /// was charged; at most up to the offer, as the charge is Stripe's fact), in the same
     /// transaction.
-    pub async fn update_fee(&self, f: &FeeRecord, was: FeeStatus) -> Result<(), DbError> {
+    pub async fn update_fee(
+        &self,
+        f: &FeeRecord,
+        was: FeeStatus,
+        events: &[PlatformEvent],
+    ) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE cancellation_fees SET status = $2, payment_intent_id = $3, error_code = $4, \
@@ -202,6 +208,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
+        write_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }

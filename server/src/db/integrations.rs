@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 
 use slotpay_core::{CardBrand, Currency, ErrorCode, IntegrationMode, PublishableKey};
 
+use super::outbox::{write_events, PlatformEvent};
 use super::{col, corrupt, json_col, parsed_col, parsed_opt_col, Db, DbError};
 use crate::model::{IntegrationStatus, SecretSource, StatusReason};
 
@@ -189,8 +190,14 @@ impl Db {
     }
 
     /// Writes `r` over the stored row if its version is still `r.version`, and returns the
-    /// new version; [`DbError::Conflict`] when it changed or vanished meanwhile.
-    pub async fn update_integration(&self, r: &IntegrationRecord) -> Result<i64, DbError> {
+    /// new version, writing `events` with it; [`DbError::Conflict`] when it changed or
+    /// vanished meanwhile.
+    pub async fn update_integration(
+        &self,
+        r: &IntegrationRecord,
+        events: &[PlatformEvent],
+    ) -> Result<i64, DbError> {
+        let mut tx = self.pool.begin().await?;
         let query = sqlx::query(
             "UPDATE integrations SET name = $2, mode = $3, active = $4, status = $5, \
              status_code = $6, status_message = $7, status_permission = $8, \
@@ -206,10 +213,12 @@ impl Db {
         let done = bind_fields!(query, r)
             .bind(r.updated_at)
             .bind(r.version)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await;
         self.integrations_written();
         if done?.rows_affected() == 1 {
+            write_events(&mut tx, events).await?;
+            tx.commit().await?;
             Ok(r.version + 1)
         } else {
             Err(DbError::Conflict(

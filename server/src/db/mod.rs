@@ -32,6 +32,7 @@ mod events;
 mod fees;
 mod integrations;
 mod merchants;
+mod outbox;
 mod refunds;
 mod services;
 
@@ -50,6 +51,9 @@ pub use events::EventRecord;
 pub use fees::{FeeInsert, FeeRecord};
 pub use integrations::IntegrationRecord;
 pub use merchants::MerchantRecord;
+pub use outbox::{
+    DeliveryAttempt, DeliveryJob, DeliveryRecord, EndpointRecord, EventFilter, PlatformEvent,
+};
 pub use refunds::{RefundRecord, Reservation};
 pub use services::ServiceRecord;
 

@@ -6,6 +6,7 @@
 
 use sqlx::any::AnyRow;
 
+use super::outbox::{write_events, PlatformEvent};
 use super::{col, parsed_col, Db, DbError};
 use crate::model::RefundStatus;
 
@@ -117,8 +118,9 @@ impl Db {
         to: RefundStatus,
         stripe_refund_id: Option<&str>,
         failure_message: Option<&str>,
-        now: i64,
+        events: &[PlatformEvent],
     ) -> Result<bool, DbError> {
+        let now = super::now();
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE refunds SET status = $3, stripe_refund_id = COALESCE($4, stripe_refund_id), \
@@ -149,13 +151,18 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
+        write_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     /// Records a refund made outside slotpay (the Dashboard), holding its amount; false when
     /// it is known already.
-    pub async fn insert_external_refund(&self, r: &RefundRecord) -> Result<bool, DbError> {
+    pub async fn insert_external_refund(
+        &self,
+        r: &RefundRecord,
+        events: &[PlatformEvent],
+    ) -> Result<bool, DbError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(&format!(
             "INSERT INTO refunds ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
@@ -189,6 +196,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
+        write_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -6,9 +6,9 @@
 use serde::Deserialize;
 use slotpay_core::{check_chargeable, ApiError, ErrorCode, Money};
 
-use super::checkouts::{fee_view, FeeView};
 use super::store::load;
-use super::{integrations, new_id, DomainError};
+use super::views::{fee_view, FeeView};
+use super::{integrations, new_id, outbox, DomainError};
 use crate::db::{self, CheckoutRecord, FeeInsert, FeeRecord};
 use crate::model::{FeeStatus, SavedCard};
 use crate::state::AppState;
@@ -207,7 +207,9 @@ async fn send(
         }
         Err(e) => return Err(e.into()),
     }
-    state.db.update_fee(&fee, was).await?;
+    let events = outbox::fee_events(state, r, &fee, was);
+    state.db.update_fee(&fee, was, &events).await?;
+    state.deliveries_due.notify_one();
     tracing::info!(token = %r.token, fee = %fee.id, status = %fee.status, "cancellation fee charged");
     answer(fee)
 }
@@ -246,6 +248,11 @@ pub(crate) async fn apply_intent(
         f.error_message = e.message.clone();
     }
     f.updated_at = db::now();
-    state.db.update_fee(&f, was).await?;
+    let events = match state.db.get_checkout(&f.checkout_token).await? {
+        Some(r) => outbox::fee_events(state, &r, &f, was),
+        None => Vec::new(),
+    };
+    state.db.update_fee(&f, was, &events).await?;
+    state.deliveries_due.notify_one();
     Ok(())
 }

@@ -17,7 +17,9 @@ use slotpay_core::{
     KeyMode, KeyPair, Parsed, PublishableKey, ServerKey, WebhookSecret,
 };
 
-use super::{double_option, load_merchant, parse_name, Checker, DomainError, FieldErrors, Warning};
+use super::{
+    double_option, load_merchant, outbox, parse_name, Checker, DomainError, FieldErrors, Warning,
+};
 use crate::db::{self, IntegrationRecord};
 use crate::model::{IntegrationStatus, SecretSource, StatusReason};
 use crate::secrets::Binding;
@@ -626,7 +628,7 @@ async fn edit(
         None if drop_registered => forget_webhook_secret(&mut r),
         None => {}
     }
-    r.version = state.db.update_integration(&r).await?;
+    r.version = state.db.update_integration(&r, &[]).await?;
     if drop_registered {
         remove_registered_endpoint_with(state, &old, &old_server, &mut warnings).await;
     }
@@ -856,8 +858,11 @@ pub async fn verify(state: &AppState, merchant_id: &str) -> Result<IntegrationVi
     let mut r = record(state, merchant_id).await?;
     let key = secret_key(state, &r)?;
     let verification = verify_key(state, &key).await?;
+    let was = r.status;
     apply_verification(&mut r, &verification);
-    r.version = state.db.update_integration(&r).await?;
+    let events = outbox::integration_events(was, &r);
+    r.version = state.db.update_integration(&r, &events).await?;
+    state.deliveries_due.notify_one();
     tracing::info!(merchant_id, key = %key, status = %r.status, "integration verified");
     view(state, &r, Vec::new())
 }
@@ -874,7 +879,9 @@ pub async fn activate(state: &AppState, merchant_id: &str) -> Result<Integration
     apply_verification(&mut r, &verification);
     if let Verification::Failed(reason) = &verification {
         r.active = false;
-        state.db.update_integration(&r).await?;
+        let events = outbox::integration_events(read.status, &r);
+        state.db.update_integration(&r, &events).await?;
+        state.deliveries_due.notify_one();
         return Err(DomainError::refused_at(
             reason.code,
             format!("Stripe refused the key: {}", reason.message),
@@ -900,13 +907,13 @@ pub async fn activate(state: &AppState, merchant_id: &str) -> Result<Integration
             }
             Err(e) => {
                 r.active = false;
-                state.db.update_integration(&r).await?;
+                state.db.update_integration(&r, &[]).await?;
                 return Err(e);
             }
         }
     }
     r.active = true;
-    r.version = state.db.update_integration(&r).await?;
+    r.version = state.db.update_integration(&r, &[]).await?;
     let mut warnings = Vec::new();
     if let Some(id) = stale_endpoint {
         let mut old = read.clone();
@@ -991,7 +998,7 @@ pub async fn deactivate(
     let mut r = record(state, merchant_id).await?;
     r.active = false;
     r.updated_at = db::now();
-    r.version = state.db.update_integration(&r).await?;
+    r.version = state.db.update_integration(&r, &[]).await?;
     tracing::info!(merchant_id, "integration deactivated");
     view(state, &r, Vec::new())
 }

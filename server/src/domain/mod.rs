@@ -8,16 +8,22 @@
 mod abuse;
 pub mod catalogue;
 pub mod checkouts;
+pub mod deliveries;
+pub mod endpoints;
 mod error;
+pub mod events;
 pub mod fees;
+pub mod holds;
 pub mod integrations;
 pub mod merchants;
+mod outbox;
 pub mod payments;
 pub mod reconcile;
 pub mod refunds;
 pub mod reports;
 pub mod store;
 pub mod sync;
+mod views;
 pub mod webhooks;
 
 pub(crate) use error::Checker;

@@ -31,8 +31,8 @@ use crate::db::{self, AttemptRecord, CheckoutRecord};
 use crate::model::{CardSummary, LeaseHolder};
 use crate::state::AppState;
 use crate::stripe::{
-    CancellationReason, Form, IdempotencyKey, PaymentIntent, PaymentMethod, StripeApiError,
-    StripeError, StripeErrorKind,
+    CancellationReason, Form, IdempotencyKey, PaymentIntent, PaymentIntentStatus, PaymentMethod,
+    StripeApiError, StripeError, StripeErrorKind,
 };
 
 /// How long an attempt holds a checkout.
@@ -886,4 +886,75 @@ async fn cancel_intent(
             Err(e.into())
         }
     }
+}
+
+/// Ends an unpaid checkout whose hold lapsed (`expires_at` passed), writing
+/// `checkout.expired` with the change. One without a PaymentIntent is only marked: it stays
+/// open or failed (expired by its time, and a resent link brings it back). One with a
+/// PaymentIntent is held first, so no pay attempt is in flight, and its PaymentIntent is
+/// canceled at Stripe: canceled, the checkout is stored `expired`; if Stripe says it was
+/// paid meanwhile, it is paid, not expired. A checkout in flight is left for the next pass.
+pub(crate) async fn expire_hold(state: &AppState, r: &CheckoutRecord) -> Result<(), DomainError> {
+    let Some(expires_at) = r.expires_at else {
+        return Ok(());
+    };
+    let lapsed = |n: &CheckoutRecord| {
+        n.expires_at == Some(expires_at) && n.expiry_announced != Some(expires_at)
+    };
+    if r.payment_intent_id.is_none() {
+        modify(state, Start::Known(r), |n| {
+            let unpaid = matches!(n.status, CheckoutStatus::Open | CheckoutStatus::Failed);
+            if unpaid && n.payment_intent_id.is_none() && lapsed(n) {
+                n.expiry_announced = Some(expires_at);
+            }
+            Ok(())
+        })
+        .await?;
+        return Ok(());
+    }
+    let holder = LeaseHolder::Admin;
+    let now = db::now();
+    let claimed = state
+        .db
+        .claim_checkout(&r.token, r.version, holder, now + LEASE_SECS, now)
+        .await?;
+    let Some(leased) = claimed.filter(|l| lapsed(l)) else {
+        return Ok(());
+    };
+    let pi_id = leased.payment_intent_id.clone().unwrap_or_default();
+    let key = match integrations::server_key(state, &leased.merchant_id).await {
+        Ok(key) => key,
+        Err(e) => {
+            release(state, &leased.token, holder).await?;
+            return Err(e);
+        }
+    };
+    let idem = IdempotencyKey::new(format!("slotpay:{}:expire:{expires_at}", leased.token));
+    let canceled = state
+        .stripe
+        .cancel_payment_intent(&key, &pi_id, CancellationReason::Abandoned, &idem)
+        .await;
+    match canceled {
+        Ok(pi) if pi.status == PaymentIntentStatus::Canceled => {
+            end_lease(state, &leased.token, holder, |n| {
+                n.status = CheckoutStatus::Expired;
+                n.expiry_announced = Some(expires_at);
+            })
+            .await?;
+        }
+        Ok(pi) => {
+            let mode = LeaseMode::Holder(holder);
+            apply(state, &leased, &pi, db::now(), mode, &Extra::default()).await?;
+        }
+        Err(e) if e.refusal().is_some() => {
+            // Most likely paid or canceled at Stripe meanwhile: its word settles it.
+            sync(state, &leased, LeaseMode::Holder(holder)).await?;
+            release(state, &leased.token, holder).await?;
+        }
+        Err(e) => {
+            release(state, &leased.token, holder).await?;
+            return Err(e.into());
+        }
+    }
+    Ok(())
 }

@@ -3,7 +3,8 @@
 //! a minute (`reconcile_stale`) are read from Stripe and settled; authorisations older than 7
 //! days are checked at Stripe and marked expired (their hold released); refunds left pending
 //! are sent again (same key); stored webhooks not yet processed are processed; catalogue
-//! checkouts (which anyone can make) that expired a day ago untried are deleted.
+//! checkouts (which anyone can make) that expired a day ago untried are deleted, and so are
+//! events to the platform older than 30 days.
 
 use std::time::Duration;
 
@@ -110,6 +111,13 @@ pub async fn reconcile(state: &AppState, now: i64) -> Report {
             0
         }
     };
+    if let Err(e) = state
+        .db
+        .purge_platform_events(now - super::events::KEPT_SECS)
+        .await
+    {
+        tracing::warn!(error = %e, "old platform events not deleted");
+    }
     report
 }
 

@@ -12,7 +12,7 @@ use slotpay_core::{CheckoutStatus, ErrorCode, Money};
 use super::checkouts::{self, CheckoutAdminView};
 use super::store::load;
 use super::sync::{settle_status, sync, LeaseMode, REFUND_METADATA};
-use super::{integrations, new_id, DomainError};
+use super::{integrations, new_id, outbox, DomainError};
 use crate::db::{self, CheckoutRecord, RefundRecord, Reservation};
 use crate::model::RefundStatus;
 use crate::state::AppState;
@@ -163,10 +163,10 @@ pub(crate) async fn drive(
         .push_map("metadata", REFUND_METADATA, refund.id.as_str())
         .push_map("metadata", "slotpay_checkout", r.token.as_str());
     let idem = IdempotencyKey::new(format!("slotpay:{}:refund:{}", r.token, refund.id));
-    let now = db::now();
     match state.stripe.create_refund(&key, &form, &idem).await {
         Ok(re) => {
             let to = RefundStatus::from_stripe(re.status.as_ref());
+            let events = outbox::refund_events(state, r, refund, to);
             state
                 .db
                 .transition_refund(
@@ -175,9 +175,10 @@ pub(crate) async fn drive(
                     to,
                     Some(&re.id),
                     None,
-                    now,
+                    &events,
                 )
                 .await?;
+            state.deliveries_due.notify_one();
             if to == RefundStatus::Pending {
                 // Stripe accepted it but has not settled it: keep the id, stay pending.
                 tracing::info!(refund = %refund.id, "refund pending at Stripe");
@@ -188,6 +189,9 @@ pub(crate) async fn drive(
         }
         Err(err) if err.refusal().is_some() => {
             let e = err.refusal().expect("a refusal");
+            let mut failed = refund.clone();
+            failed.failure_message = Some(e.message.clone());
+            let events = outbox::refund_events(state, r, &failed, RefundStatus::Failed);
             state
                 .db
                 .transition_refund(
@@ -196,9 +200,10 @@ pub(crate) async fn drive(
                     RefundStatus::Failed,
                     None,
                     Some(&e.message),
-                    now,
+                    &events,
                 )
                 .await?;
+            state.deliveries_due.notify_one();
             tracing::warn!(token = %r.token, refund = %refund.id, reason = %e.message, "Stripe refused the refund");
             Ok(())
         }

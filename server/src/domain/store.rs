@@ -9,7 +9,7 @@
 
 use slotpay_core::CheckoutToken;
 
-use super::DomainError;
+use super::{outbox, DomainError};
 use crate::db::{self, CheckoutRecord};
 use crate::model::LeaseHolder;
 use crate::state::AppState;
@@ -44,7 +44,8 @@ pub(crate) enum Start<'a> {
 
 /// Changes a checkout. `change` edits the newest record; the edit is written if the row
 /// still has the version it was read at (then `updated_at` is now and the version bumped),
-/// else the row is read again and `change` runs again. A `change` that edits nothing writes
+/// else the row is read again and `change` runs again. The events the change tells the
+/// platform (`outbox::checkout_events`) are written in the same transaction. A `change` that edits nothing writes
 /// nothing; one that fails stops. Returns the record as stored and what `change` returned.
 pub(crate) async fn modify<T>(
     state: &AppState,
@@ -70,8 +71,12 @@ pub(crate) async fn modify<T>(
             continue;
         }
         edited.updated_at = db::now();
-        if state.db.update_checkout(&edited).await? {
+        let events = outbox::checkout_events(state, &read, &edited);
+        if state.db.update_checkout(&edited, &events).await? {
             edited.version += 1;
+            if !events.is_empty() {
+                state.deliveries_due.notify_one();
+            }
             return Ok((edited, out));
         }
     }

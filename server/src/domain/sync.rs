@@ -12,7 +12,7 @@
 use slotpay_core::{CheckoutStatus, ServerKey};
 
 use super::store::{modify, Start};
-use super::{integrations, DomainError};
+use super::{integrations, outbox, DomainError};
 use crate::db::{self, CheckoutRecord, RefundRecord};
 use crate::model::{CardSummary, LeaseHolder, RefundStatus, SavedCard};
 use crate::state::AppState;
@@ -305,10 +305,12 @@ pub(crate) async fn reconcile_charge(
         match ours {
             Some(row) if row.checkout_token == r.token => {
                 if row.status != status && !row.status.is_final() {
+                    let events = outbox::refund_events(state, r, &row, status);
                     state
                         .db
-                        .transition_refund(&row.id, row.status, status, Some(&re.id), None, now)
+                        .transition_refund(&row.id, row.status, status, Some(&re.id), None, &events)
                         .await?;
+                    state.deliveries_due.notify_one();
                 }
             }
             Some(_) => {}
@@ -324,7 +326,9 @@ pub(crate) async fn reconcile_charge(
                     created_at: if re.created > 0 { re.created } else { now },
                     updated_at: now,
                 };
-                if state.db.insert_external_refund(&row).await? {
+                let events = outbox::refund_events(state, r, &row, status);
+                if state.db.insert_external_refund(&row, &events).await? {
+                    state.deliveries_due.notify_one();
                     tracing::info!(token = %r.token, refund = %re.id, "refund made outside slotpay recorded");
                 }
             }

@@ -9,7 +9,7 @@ use slotpay_core::{webhook_signature, ErrorCode, Money, WebhookSecret};
 
 use super::fees::{self, FEE_METADATA};
 use super::sync::{apply, sync, Extra, LeaseMode};
-use super::{integrations, DomainError};
+use super::{integrations, outbox, DomainError};
 use crate::db::{self, DisputeRecord, EventRecord};
 use crate::metrics::WebhookOutcome;
 use crate::state::AppState;
@@ -317,22 +317,26 @@ async fn apply_dispute(
         // A dispute on another merchant's payment: its own endpoint hears of it.
         return Ok(None);
     }
-    let token = checkout.map(|c| c.token);
+    let token = checkout.as_ref().map(|c| c.token.clone());
+    let record = DisputeRecord {
+        id: d.id.clone(),
+        merchant_id: merchant_id.to_owned(),
+        checkout_token: token.clone(),
+        charge_id: d.charge.clone(),
+        amount: Money::from_minor(d.amount, d.currency),
+        reason: d.reason.clone(),
+        status: d.status.clone(),
+        stripe_created: d.created,
+        event_created,
+        updated_at: db::now(),
+    };
     state
         .db
-        .upsert_dispute(&DisputeRecord {
-            id: d.id.clone(),
-            merchant_id: merchant_id.to_owned(),
-            checkout_token: token.clone(),
-            charge_id: d.charge.clone(),
-            amount: Money::from_minor(d.amount, d.currency),
-            reason: d.reason.clone(),
-            status: d.status.clone(),
-            stripe_created: d.created,
-            event_created,
-            updated_at: db::now(),
+        .upsert_dispute(&record, |before| {
+            outbox::dispute_events(state, checkout.as_ref(), &record, before)
         })
         .await?;
+    state.deliveries_due.notify_one();
     tracing::info!(dispute = %d.id, status = %d.status, "dispute recorded");
     Ok(token)
 }

@@ -14,6 +14,8 @@ use slotpay_core::ErrorCode;
 use super::ApiJson;
 use crate::domain::catalogue::{self, ServiceDeleted, ServiceInput, ServiceView};
 use crate::domain::checkouts::{self, CheckoutAdminView, CheckoutInput, ListQuery, ResendInput};
+use crate::domain::endpoints::{self, EndpointInput, EndpointPatch, EndpointView};
+use crate::domain::events::{self, EventList, EventQuery, EventView};
 use crate::domain::fees::{self, FeeInput};
 use crate::domain::integrations::{self, IntegrationDeleted, IntegrationInput, IntegrationView};
 use crate::domain::merchants::{self, MerchantDeleted, MerchantInput, MerchantView};
@@ -84,6 +86,27 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/v1/admin/checkouts/{token}/cancellation-fee",
             post(cancellation_fee),
         )
+        .route(
+            "/v1/admin/webhook-endpoints",
+            post(create_endpoint).get(list_endpoints),
+        )
+        .route(
+            "/v1/admin/webhook-endpoints/{endpoint_id}",
+            get(get_endpoint)
+                .patch(update_endpoint)
+                .delete(delete_endpoint),
+        )
+        .route(
+            "/v1/admin/webhook-endpoints/{endpoint_id}/rotate-secret",
+            post(rotate_endpoint_secret),
+        )
+        .route(
+            "/v1/admin/webhook-endpoints/{endpoint_id}/reveal-secret",
+            post(reveal_endpoint_secret),
+        )
+        .route("/v1/admin/events", get(list_events))
+        .route("/v1/admin/events/{event_id}", get(get_event))
+        .route("/v1/admin/events/{event_id}/resend", post(resend_event))
         .route_layer(from_fn_with_state(state, require_admin))
 }
 
@@ -350,4 +373,70 @@ async fn payments_report(
         )
             .into_response(),
     })
+}
+
+async fn create_endpoint(
+    State(s): State<AppState>,
+    ApiJson(input): ApiJson<EndpointInput>,
+) -> Result<(StatusCode, Json<EndpointView>), ApiFailure> {
+    Ok((
+        StatusCode::CREATED,
+        Json(endpoints::create(&s, input).await?),
+    ))
+}
+
+async fn list_endpoints(State(s): State<AppState>) -> Answer<serde_json::Value> {
+    let data = endpoints::list(&s).await?;
+    Ok(Json(serde_json::json!({ "data": data })))
+}
+
+async fn get_endpoint(State(s): State<AppState>, Path(id): Path<String>) -> Answer<EndpointView> {
+    Ok(Json(endpoints::get(&s, &id).await?))
+}
+
+async fn update_endpoint(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<EndpointPatch>,
+) -> Answer<EndpointView> {
+    Ok(Json(endpoints::update(&s, &id, patch).await?))
+}
+
+async fn delete_endpoint(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<serde_json::Value> {
+    endpoints::delete(&s, &id).await?;
+    Ok(Json(serde_json::json!({ "id": id, "deleted": true })))
+}
+
+async fn rotate_endpoint_secret(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<EndpointView> {
+    Ok(Json(endpoints::rotate_secret(&s, &id).await?))
+}
+
+async fn reveal_endpoint_secret(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<EndpointView> {
+    Ok(Json(endpoints::reveal_secret(&s, &id).await?))
+}
+
+async fn list_events(
+    State(s): State<AppState>,
+    query: Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
+) -> Answer<EventList> {
+    let Query(q) = query
+        .map_err(|e| ApiFailure::new(slotpay_core::ErrorCode::InvalidRequest, e.body_text()))?;
+    Ok(Json(events::list(&s, q).await?))
+}
+
+async fn get_event(State(s): State<AppState>, Path(id): Path<String>) -> Answer<EventView> {
+    Ok(Json(events::get(&s, &id).await?))
+}
+
+async fn resend_event(State(s): State<AppState>, Path(id): Path<String>) -> Answer<EventView> {
+    Ok(Json(events::resend(&s, &id).await?))
 }

@@ -33,7 +33,7 @@ async fn a_final_dispute_status_survives_concurrent_updates(app: TestApp) {
     for id in &ids {
         app.state
             .db
-            .upsert_dispute(&dispute(id, &m, "needs_response"))
+            .upsert_dispute(&dispute(id, &m, "needs_response"), |_| Vec::new())
             .await
             .unwrap();
     }
@@ -42,7 +42,9 @@ async fn a_final_dispute_status_survives_concurrent_updates(app: TestApp) {
     for id in &ids {
         for status in ["lost", "needs_response", "needs_response"] {
             let (db, d) = (app.state.db.clone(), dispute(id, &m, status));
-            jobs.push(tokio::spawn(async move { db.upsert_dispute(&d).await }));
+            jobs.push(tokio::spawn(async move {
+                db.upsert_dispute(&d, |_| Vec::new()).await
+            }));
         }
     }
     for j in jobs {

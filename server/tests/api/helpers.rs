@@ -337,6 +337,10 @@ pub async fn spawn_app_with(
     config.catalogue_checkouts_per_client = plenty;
     // Tests run the reconciler by hand.
     config.reconcile_interval = Duration::ZERO;
+    // Webhook receivers of the tests listen on loopback, and retry quickly.
+    config.webhook_allow_private = true;
+    config.webhook_retries = vec![Duration::from_secs(1); 2];
+    config.webhook_timeout = Duration::from_secs(2);
     config.www_dir = data_dir.path().join("www");
     let sqlite_file = match &database_url {
         Some(url) => {
