@@ -652,6 +652,7 @@ fn cases(ids: &Ids) -> Vec<Case> {
         refund_cases(ids),
         capture_cancel_resend_cases(ids),
         cancellation_fee_cases(ids),
+        platform_event_cases(),
         page_csrf_cases(ids),
         page_form_cases(ids),
         sign_in_cases(),
@@ -1366,6 +1367,120 @@ fn capture_cancel_resend_cases(ids: &Ids) -> Vec<Case> {
         &resends,
         Case::admin,
     ));
+    v
+}
+
+/// Webhook endpoints the platform cannot add or find, and events it cannot find or list so.
+fn platform_event_cases() -> Vec<Case> {
+    const ENDPOINTS: &str = "/v1/admin/webhook-endpoints";
+    const ENDPOINT: &str = "/v1/admin/webhook-endpoints/{endpoint_id}";
+    const ROTATE: &str = "/v1/admin/webhook-endpoints/{endpoint_id}/rotate-secret";
+    const REVEAL: &str = "/v1/admin/webhook-endpoints/{endpoint_id}/reveal-secret";
+    const EVENTS: &str = "/v1/admin/events";
+    const EVENT: &str = "/v1/admin/events/{event_id}";
+    const RESEND: &str = "/v1/admin/events/{event_id}/resend";
+    let long_url = format!(r#"{{"url": "https://book.example/{}"}}"#, "a".repeat(3000));
+    let endpoints = [
+        ("no url", "{}", Code("invalid_json")),
+        (
+            "an ftp url",
+            r#"{"url": "ftp://book.example/h"}"#,
+            Code("invalid_request"),
+        ),
+        (
+            "a relative url",
+            r#"{"url": "/hooks"}"#,
+            Code("invalid_request"),
+        ),
+        (
+            "credentials in the url",
+            r#"{"url": "https://u:p@book.example/h"}"#,
+            Code("invalid_request"),
+        ),
+        (
+            "a url of 3000 characters",
+            long_url.as_str(),
+            Code("invalid_request"),
+        ),
+        (
+            "an unknown event type",
+            r#"{"url": "https://book.example/h", "events": ["checkout.payed"]}"#,
+            Code("invalid_request"),
+        ),
+        (
+            "events as a string",
+            r#"{"url": "https://book.example/h", "events": "checkout.paid"}"#,
+            Code("invalid_json"),
+        ),
+        (
+            "an unknown merchant",
+            r#"{"url": "https://book.example/h", "merchant_id": "mer_nope"}"#,
+            Code("not_found"),
+        ),
+        (
+            "an unknown field",
+            r#"{"url": "https://book.example/h", "secret": "whsec_mine"}"#,
+            Code("invalid_json"),
+        ),
+    ];
+    let mut v = with_bodies(ENDPOINTS, Method::POST, ENDPOINTS, &endpoints, Case::admin);
+    v.extend(with_malformed(
+        ENDPOINTS,
+        Method::POST,
+        ENDPOINTS,
+        &MALFORMED[..3],
+        Case::admin,
+    ));
+    v.push(oversized(ENDPOINTS, "1 MB", Method::POST, ENDPOINTS, 1 << 20).admin());
+    v.extend(without_admin_token(ENDPOINTS, &Method::GET, ENDPOINTS));
+    for id in ["we_nope", "we_ñ😀"] {
+        let one = format!("/v1/admin/webhook-endpoints/{id}");
+        for method in [Method::GET, Method::DELETE, Method::PATCH] {
+            let c = case(ENDPOINT, "unknown", method, one.clone(), Code("not_found"));
+            v.push(c.admin().json(r#"{"disabled": true}"#));
+        }
+        for (route, action) in [(ROTATE, "rotate-secret"), (REVEAL, "reveal-secret")] {
+            let path = format!("{one}/{action}");
+            v.push(case(route, "unknown", Method::POST, path, Code("not_found")).admin());
+        }
+    }
+    v.extend(without_admin_token(
+        REVEAL,
+        &Method::POST,
+        "/v1/admin/webhook-endpoints/we_nope/reveal-secret",
+    ));
+    for (what, query, code) in [
+        ("an unknown type", "?type=checkout.payed", "invalid_request"),
+        ("a limit of 0", "?limit=0", "invalid_request"),
+        ("a limit of 1000", "?limit=1000", "invalid_request"),
+        ("a text limit", "?limit=many", "invalid_request"),
+        ("a bad time", "?created_after=yesterday", "invalid_request"),
+        (
+            "an unknown cursor",
+            "?starting_after=evt_nope",
+            "invalid_request",
+        ),
+        ("an unknown filter", "?colour=red", "invalid_request"),
+    ] {
+        let path = format!("{EVENTS}{query}");
+        v.push(case(EVENTS, what, Method::GET, path, Code(code)).admin());
+    }
+    v.extend(without_admin_token(EVENTS, &Method::GET, EVENTS));
+    for id in ["evt_nope", "evt_ñ😀"] {
+        let one = format!("/v1/admin/events/{id}");
+        v.push(
+            case(
+                EVENT,
+                "unknown",
+                Method::GET,
+                one.clone(),
+                Code("not_found"),
+            )
+            .admin(),
+        );
+        let resend = format!("{one}/resend");
+        v.push(case(RESEND, "unknown", Method::POST, resend, Code("not_found")).admin());
+    }
     v
 }
 
