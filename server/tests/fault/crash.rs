@@ -31,13 +31,13 @@ use crate::support::{self, Findings, Run};
 const LEASE_SECS: u64 = 30;
 
 /// Where the binary keeps its data.
-enum Store {
+pub(crate) enum Store {
     Sqlite,
     Postgres { admin_url: String, name: String },
 }
 
 /// The binary, started and killed by the harness.
-struct Server {
+pub(crate) struct Server {
     port: u16,
     env: Vec<(String, String)>,
     dir: PathBuf,
@@ -46,15 +46,29 @@ struct Server {
 }
 
 impl Server {
-    fn url(&self) -> String {
+    /// A binary on a free port with `env` (and `SLOTPAY_LISTEN`), its logs in `dir`; not
+    /// started.
+    pub(crate) fn new(dir: &std::path::Path, mut env: Vec<(String, String)>) -> Server {
+        let port = free_port();
+        env.push(("SLOTPAY_LISTEN".into(), format!("127.0.0.1:{port}")));
+        Server {
+            port,
+            env,
+            dir: dir.to_path_buf(),
+            child: None,
+            starts: 0,
+        }
+    }
+
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Starts the binary (its log to `server-<n>.log`) and waits for `/healthz`.
-    async fn start(&mut self) {
+    /// Starts the binary (its log to `server-<port>-<n>.log`) and waits for `/healthz`.
+    pub(crate) async fn start(&mut self) {
         self.starts += 1;
-        let log = std::fs::File::create(self.dir.join(format!("server-{}.log", self.starts)))
-            .expect("log file");
+        let log =
+            std::fs::File::create(self.dir.join(self.log_name(self.starts))).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_slotpay"))
             .current_dir(&self.dir)
             .env_clear()
@@ -83,8 +97,12 @@ impl Server {
         );
     }
 
+    fn log_name(&self, n: usize) -> String {
+        format!("server-{}-{n}.log", self.port)
+    }
+
     /// SIGKILL: no shutdown, no flush.
-    async fn kill(&mut self) {
+    pub(crate) async fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             c.start_kill().expect("kill -9");
             let _ = c.wait().await;
@@ -92,12 +110,9 @@ impl Server {
     }
 
     /// Its logs, concatenated.
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         (1..=self.starts)
-            .map(|n| {
-                std::fs::read_to_string(self.dir.join(format!("server-{n}.log")))
-                    .unwrap_or_default()
-            })
+            .map(|n| std::fs::read_to_string(self.dir.join(self.log_name(n))).unwrap_or_default())
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -111,7 +126,7 @@ fn free_port() -> u16 {
 }
 
 /// An admin API call on the binary.
-async fn admin(
+pub(crate) async fn admin(
     http: &reqwest::Client,
     server: &str,
     token: &str,
@@ -257,36 +272,10 @@ async fn crash_run(
     support::secret(&format!("{label}: admin token"), &admin_token);
 
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let store = if pg {
-        let admin_url = std::env::var("SLOTPAY_TEST_POSTGRES_URL")
-            .map_err(|_| "SLOTPAY_TEST_POSTGRES_URL is not set".to_owned())?;
-        let name = format!("slotpay_fault_{}", hex::encode(rand::random::<[u8; 6]>()));
-        let mut conn = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .map_err(|e| e.to_string())?;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
-        conn.close().await.ok();
-        Store::Postgres { admin_url, name }
-    } else {
-        Store::Sqlite
-    };
-    let database_url = match &store {
-        Store::Sqlite => format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("slotpay.db").display()
-        ),
-        Store::Postgres { admin_url, name } => {
-            let mut u = url::Url::parse(admin_url).map_err(|e| e.to_string())?;
-            u.set_path(&format!("/{name}"));
-            u.to_string()
-        }
-    };
-    let mut server = Server {
-        port: free_port(),
-        env: vec![
+    let (store, database_url) = database(dir.path(), pg).await?;
+    let mut server = Server::new(
+        dir.path(),
+        vec![
             ("SLOTPAY_DATA_DIR".into(), dir.path().display().to_string()),
             ("SLOTPAY_DATABASE_URL".into(), database_url.clone()),
             ("SLOTPAY_ADMIN_TOKEN".into(), admin_token.clone()),
@@ -304,14 +293,7 @@ async fn crash_run(
             ("SLOTPAY_LOG".into(), "json".into()),
             ("RUST_LOG".into(), "info,slotpay_server=debug".into()),
         ],
-        dir: dir.path().to_path_buf(),
-        child: None,
-        starts: 0,
-    };
-    server.env.push((
-        "SLOTPAY_LISTEN".into(),
-        format!("127.0.0.1:{}", server.port),
-    ));
+    );
     server.start().await;
     let base = server.url();
     let http = support::client();
@@ -629,7 +611,7 @@ async fn crash_run(
             &format!("crash-{backend}.sqlite"),
             &dir.path().join("slotpay.db"),
         ),
-        Store::Postgres { admin_url, name } => {
+        Store::Postgres { .. } => {
             let db = Db::connect(&SecretString::from(database_url.clone()), 2)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -638,18 +620,55 @@ async fn crash_run(
                 &support::render_dump(&support::dump(&db).await),
             );
             db.close().await;
-            if let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-                conn.close().await.ok();
-            }
         }
     }
+    drop_store(&store).await;
     let paid = states.get("paid").copied().unwrap_or(0);
     Ok(format!(
         "{backend}: {killed} kills, {paid}/{n} paid = {succeeded_at_stripe} succeeded at Stripe, \
          {} charges",
         sandbox.counter("charges_succeeded")
     ))
+}
+
+/// A fresh database for the binary: an SQLite file in `dir`, or a new PostgreSQL database
+/// on `SLOTPAY_TEST_POSTGRES_URL`'s server. Returns it and its URL.
+pub(crate) async fn database(dir: &std::path::Path, pg: bool) -> Result<(Store, String), String> {
+    let store = if pg {
+        let admin_url = std::env::var("SLOTPAY_TEST_POSTGRES_URL")
+            .map_err(|_| "SLOTPAY_TEST_POSTGRES_URL is not set".to_owned())?;
+        let name = format!("slotpay_fault_{}", hex::encode(rand::random::<[u8; 6]>()));
+        let mut conn = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
+        conn.close().await.ok();
+        Store::Postgres { admin_url, name }
+    } else {
+        Store::Sqlite
+    };
+    let database_url = match &store {
+        Store::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("slotpay.db").display()),
+        Store::Postgres { admin_url, name } => {
+            let mut u = url::Url::parse(admin_url).map_err(|e| e.to_string())?;
+            u.set_path(&format!("/{name}"));
+            u.to_string()
+        }
+    };
+    Ok((store, database_url))
+}
+
+/// Drops a PostgreSQL database made by [`database`].
+pub(crate) async fn drop_store(store: &Store) {
+    if let Store::Postgres { admin_url, name } = store {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await;
+            conn.close().await.ok();
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod helpers;
 mod bad_input;
 mod card_testing;
 mod crash;
+mod delivery;
 mod secrets;
 mod storm;
 mod stripe_faults;
@@ -44,6 +45,7 @@ const SCENARIOS: &[Scenario] = &[
     ("crash", |run| crash::run(run).boxed()),
     ("bad-input", |run| bad_input::run(run).boxed()),
     ("card-testing", |run| card_testing::run(run).boxed()),
+    ("delivery", |run| delivery::run(run).boxed()),
 ];
 
 fn main() -> ExitCode {
