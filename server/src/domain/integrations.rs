@@ -851,6 +851,34 @@ fn apply_verification(r: &mut IntegrationRecord, v: &Verification) {
     }
 }
 
+/// Stripe refused the merchant's key during a payment (revoked, expired or rolled): the
+/// integration is marked in error, so payments stop before they reach Stripe, and the
+/// platform hears `integration.error`. Verifying again (or a new key) brings it back.
+pub(crate) async fn key_refused(state: &AppState, merchant_id: &str) -> Result<(), DomainError> {
+    let mut r = record(state, merchant_id).await?;
+    if r.status == IntegrationStatus::Error {
+        return Ok(());
+    }
+    let was = r.status;
+    r.status = IntegrationStatus::Error;
+    r.status_reason = Some(StatusReason {
+        code: ErrorCode::InvalidSecretKey,
+        message: "Stripe refused the secret key during a payment (revoked, expired or \
+                  rolled); set a new key or verify it again"
+            .into(),
+        missing_permissions: Vec::new(),
+    });
+    r.updated_at = db::now();
+    let events = outbox::integration_events(was, &r);
+    state.db.update_integration(&r, &events).await?;
+    state.deliveries_due.notify_one();
+    tracing::warn!(
+        merchant_id,
+        "Stripe refused the merchant's key during a payment: integration in error"
+    );
+    Ok(())
+}
+
 /// Asks Stripe whether the key works and records Active (with the account) or Error (with
 /// Stripe's reason). The answer is the integration either way; only an unreachable Stripe
 /// is an error.

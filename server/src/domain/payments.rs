@@ -255,6 +255,9 @@ async fn attempt_payment(
         }
         Ok(Charged::Refused(e)) => {
             release(state, &token, holder).await?;
+            if e.code == ErrorCode::PaymentsUnavailable {
+                integrations::key_refused(state, &leased.merchant_id).await?;
+            }
             Ok(PayOutcome::refusal(&e))
         }
         Err(e) => unresolved(state, &token, holder, e).await,
@@ -399,6 +402,13 @@ fn too_small(e: &StripeApiError, creds: &PaymentCredentials) -> ApiError {
 
 /// Maps Stripe's refusal of a create or confirm (not a decline).
 fn stripe_refusal(e: &StripeApiError, creds: &PaymentCredentials) -> ApiError {
+    if e.status == 401 {
+        // The merchant's key was revoked, expired or rolled: nothing the client can fix.
+        return ApiError::new(
+            ErrorCode::PaymentsUnavailable,
+            "This merchant does not take online payments at the moment",
+        );
+    }
     match e.code.as_deref() {
         Some("amount_too_small") => too_small(e, creds),
         Some("amount_too_large") => {

@@ -17,6 +17,7 @@ both_backends!(
     a_lapsed_hold_expires_within_seconds,
     a_lapsed_hold_with_a_payment_started_cancels_it_at_stripe,
     two_instances_send_each_event_once,
+    a_key_revoked_at_stripe_is_told_and_stops_payments,
 );
 
 /// Adds an endpoint for `receiver` (with `extra` fields); returns its id and secret.
@@ -494,4 +495,41 @@ async fn two_instances_send_each_event_once(app: TestApp) {
     seen.sort_unstable();
     tokens.sort_unstable();
     assert_eq!(seen, tokens);
+}
+
+async fn a_key_revoked_at_stripe_is_told_and_stops_payments(app: TestApp) {
+    let receiver = Receiver::start().await;
+    endpoint(&app, &receiver, json!({})).await;
+    let m = app.pay_merchant(None).await;
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 3000, "currency": "eur", "description": "Cut"}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.sandbox.revoke_key(&app.sandbox.secret_key).unwrap();
+    app.pay(&token, &pm, "k1")
+        .await
+        .expect_error(409, "payments_unavailable", None);
+    let told = receiver.wait_for("integration.error", 1).await;
+    assert_eq!(told[0].body["merchant_id"], m.id.as_str());
+    assert_eq!(told[0].body["data"]["integration"]["status"], "error");
+    assert_eq!(
+        told[0].body["data"]["integration"]["reason"]["code"],
+        "invalid_secret_key"
+    );
+    let integration = app
+        .get(&format!("/v1/admin/merchants/{}/integration", m.id))
+        .await
+        .expect(200);
+    assert_eq!(integration.json["status"], "error", "{}", integration.text);
+    // The checkout is payable again once the key works; meanwhile no call reaches Stripe.
+    assert_eq!(app.stored(&token).await.status.as_str(), "open");
+    let pm = app.card("4242424242424242").await;
+    app.pay(&token, &pm, "k2")
+        .await
+        .expect_error(409, "payments_unavailable", None);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(receiver.of_type("integration.error").len(), 1, "told once");
 }
