@@ -3,12 +3,15 @@
  * (`tests/e2e/*.spec.ts`): the stripe-sandbox binary, the `slotpay` server against it, a seeded
  * merchant ("Salon Lumière", Sandbox mode, its own sandbox Stripe account, webhook endpoint
  * registered), two services, a payment link, and the two demo sites on their own origins
- * (`hosts.mjs`: the platform's booking page, the salon's page under a strict CSP).
+ * (`hosts.mjs`: the platform's booking page, the salon's page under a strict CSP). slotpay
+ * sends the merchant's events to the booking site's backend (a platform webhook endpoint at
+ * `<booking origin>/slotpay-events`, registered through the platform API).
  *
  * Plain ESM JavaScript so Node scripts and Playwright load the same file. The binaries must be
  * built (`cargo build --workspace --bins`, which `./dev build` does); `ensureBuilt()` builds
  * them when missing. Secrets (the admin token, the merchant's secret key) go to the server by
- * environment or request body and are never printed here.
+ * environment or request body, the webhook endpoint's signing secret to the booking host's
+ * backend, and none is printed here.
  */
 import {spawn, spawnSync} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
@@ -18,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-import {startBookingHost, startSalonHost} from './hosts.mjs';
+import {BOOKING_EVENTS, startBookingHost, startSalonHost} from './hosts.mjs';
 
 /** The repository's root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -165,7 +168,8 @@ async function call(method, url, {body, token, expect = [200, 201], headers = {}
  * Starts everything. Options (all optional): `dataDir` (the server's data directory, a fresh
  * temporary one by default, removed by `stop()`), `sandboxPort`, `serverPort`, `hostPorts:
  * {booking, salon}` (free ports by default), `adminToken` (random by default), `serverEnv`
- * (more `SLOTPAY_*` settings for the server).
+ * (more `SLOTPAY_*` settings for the server), `bookingHoldSeconds` (how long the booking page's
+ * checkouts hold their slot: 15 minutes by default, 60 at least).
  *
  * Origins: the server and the sandbox on `http://127.0.0.1:PORT`, the booking page on
  * `http://127.0.0.1:PORT` (another port: another origin), the salon on `http://localhost:PORT`.
@@ -201,6 +205,8 @@ export async function startStack(options = {}) {
     bookingUrl: `${bookingOrigin}/`,
     salonUrl: `${salonOrigin}/`,
     origins: {booking: bookingOrigin, salon: salonOrigin},
+    /** The booking site's webhook endpoint at slotpay (`{id, url}`; its secret stays with the host). */
+    bookingEndpoint: /** @type {{id: string, url: string} | null} */ (null),
     /** CSP violation reports the salon host received (`report-uri /csp-report`). */
     cspReports: /** @type {unknown[]} */ ([]),
 
@@ -216,6 +222,8 @@ export async function startStack(options = {}) {
         SLOTPAY_STRIPE_JS_URL: `${sandbox.url}/v3/`,
         SLOTPAY_WWW_DIR: path.join(ROOT, 'www'),
         SLOTPAY_LOG: 'json',
+        // The booking site's webhook endpoint is on loopback, which slotpay refuses otherwise.
+        SLOTPAY_WEBHOOK_ALLOW_PRIVATE: 'true',
         ...(options.serverEnv || {}),
       });
       await waitHealthy(`${serverUrl}/healthz`, server, 'slotpay serve');
@@ -253,6 +261,15 @@ export async function startStack(options = {}) {
   try {
     await stack.startServer();
     await seed(stack);
+    // Registered before the booking host listens: nothing is sent before a client pays, and
+    // a delivery that finds no one is tried again.
+    const endpoint = await stack.admin('POST', '/webhook-endpoints', {
+      url: `${bookingOrigin}/slotpay-events`,
+      events: BOOKING_EVENTS,
+      merchant_id: stack.merchant.id,
+      description: 'Bookly (demo booking site)',
+    });
+    stack.bookingEndpoint = {id: endpoint.id, url: endpoint.url};
     hosts.push(
       await startBookingHost({
         port: ports.booking,
@@ -262,6 +279,8 @@ export async function startStack(options = {}) {
         // browser never sees it.
         createCheckout: (input) => createCheckout(stack, input),
         services: () => stack.admin('GET', `/merchants/${stack.merchant.id}/services`),
+        webhookSecret: endpoint.secret,
+        holdSeconds: options.bookingHoldSeconds,
       }),
       await startSalonHost({
         port: ports.salon,

@@ -1,7 +1,12 @@
 /* The demo booking page's own script: lists services and slots from this site's backend,
- * books one (the backend creates the slotpay checkout, with the amount decided server-side),
- * mounts <slotpay-checkout checkout="TOKEN"> (defined by slotpay.js, loaded from the slotpay
- * server), and logs the widget's slotpay:* events. No inline code: the page has a strict CSP. */
+ * books one (the backend creates the slotpay checkout, with the amount decided server-side and
+ * the slot held for the deposit), mounts <slotpay-checkout checkout="TOKEN"> (defined by
+ * slotpay.js, loaded from the slotpay server), and logs the widget's slotpay:* events.
+ *
+ * Whether the booking is confirmed is the backend's word, not the widget's: the backend hears
+ * it from slotpay's signed events, so it knows even when this tab was closed during 3-D Secure.
+ * The page polls GET /api/bookings/{ref} until the booking is settled, and keeps ?booking=REF in
+ * its address so reopening it shows the booking again. No inline code: the page has a strict CSP. */
 (function () {
   'use strict';
 
@@ -15,7 +20,13 @@
   var paymentNote = document.getElementById('payment-note');
   var checkoutBox = document.getElementById('checkout');
   var eventsList = document.getElementById('events');
+  var statusBox = document.getElementById('booking-status');
+  var changeButton = document.getElementById('change');
   var catalogue = {services: [], slots: []};
+  // How often the page asks its backend how the booking stands.
+  var POLL_MS = 1000;
+  // Bumped whenever the page stops following a booking, so an older poll loop ends.
+  var following = 0;
 
   function money(m) {
     return new Intl.NumberFormat(document.documentElement.lang || 'en', {style: 'currency', currency: m.currency.toUpperCase()})
@@ -95,8 +106,95 @@
     eventsList.appendChild(item);
     if (event.type === 'slotpay:succeeded') {
       paymentNote.textContent = 'Deposit paid: your appointment is confirmed.';
-      document.getElementById('change').hidden = true;
+      changeButton.hidden = true;
     }
+  }
+
+  function time(unixSeconds) {
+    // The 24-hour clock, as the slots are listed.
+    return new Date(unixSeconds * 1000).toLocaleTimeString(document.documentElement.lang || 'en', {
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+  }
+
+  /** What the client reads about a booking in each state the backend reports. */
+  function statusText(booking) {
+    var deposit = money(booking.amount);
+    switch (booking.state) {
+      case 'confirmed':
+        return 'Booking confirmed: the deposit of ' + deposit + ' is paid.';
+      case 'released':
+        return booking.reason === 'canceled'
+          ? 'Slot released: the booking was canceled.'
+          : 'Slot released: the deposit was not paid in time. Choose another time to book again.';
+      case 'refunded':
+        return 'Refunded: the deposit of ' + deposit + ' was paid back.';
+      case 'partially_refunded':
+        return 'Partly refunded: ' + money({amount: booking.amount_refunded, currency: booking.amount.currency}) +
+          ' of the deposit was paid back.';
+      default: {
+        var until = booking.held_until ? ' until ' + time(booking.held_until) : '';
+        return booking.payment_failures > 0
+          ? 'Payment not completed yet: the slot is still held' + until + '.'
+          : 'Slot held' + until + ' while you pay the deposit.';
+      }
+    }
+  }
+
+  function showStatus(booking) {
+    statusBox.dataset.state = booking.state;
+    statusBox.textContent = statusText(booking);
+    if (booking.state === 'released') {
+      // The checkout has expired or was canceled: nothing left to pay there.
+      checkoutBox.replaceChildren();
+    }
+    if (booking.state !== 'pending' && booking.state !== 'released') changeButton.hidden = true;
+  }
+
+  /** Polls the backend for `ref` until the booking is no longer waiting for its deposit. */
+  function follow(ref) {
+    var mine = ++following;
+    function poll() {
+      if (mine !== following) return;
+      fetch('/api/bookings/' + encodeURIComponent(ref))
+        .then(function (r) {
+          if (r.status === 404) throw new Error('gone');
+          if (!r.ok) return null;
+          return r.json();
+        })
+        .then(function (booking) {
+          if (mine !== following) return;
+          if (booking) showStatus(booking);
+          // Pending: the deposit may still come (3-D Secure, another card); anything else is settled.
+          if (!booking || booking.state === 'pending') setTimeout(poll, POLL_MS);
+        })
+        .catch(function (e) {
+          if (mine !== following) return;
+          if (e.message === 'gone') {
+            statusBox.dataset.state = '';
+            statusBox.textContent = 'This booking is not known here any more.';
+          } else setTimeout(poll, POLL_MS);
+        });
+    }
+    poll();
+  }
+
+  /** Shows a booking (just made, or reopened from the address) and follows its state. */
+  function showBooking(booking) {
+    form.hidden = true;
+    payment.hidden = false;
+    paymentNote.textContent = booking.description;
+    history.replaceState(null, '', '?booking=' + encodeURIComponent(booking.ref));
+    checkoutBox.replaceChildren();
+    if (booking.state === 'pending') {
+      var widget = document.createElement('slotpay-checkout');
+      widget.setAttribute('checkout', booking.checkout);
+      checkoutBox.appendChild(widget);
+    }
+    showStatus(booking);
+    follow(booking.ref);
   }
 
   ['slotpay:ready', 'slotpay:succeeded', 'slotpay:failed'].forEach(function (type) {
@@ -122,26 +220,40 @@
           return body;
         });
       })
-      .then(function (booking) {
-        form.hidden = true;
-        payment.hidden = false;
-        paymentNote.textContent = booking.description;
-        var widget = document.createElement('slotpay-checkout');
-        widget.setAttribute('checkout', booking.checkout);
-        checkoutBox.replaceChildren(widget);
-      })
+      .then(showBooking)
       .catch(function (e) {
         fail(e.message);
       });
   });
 
-  document.getElementById('change').addEventListener('click', function () {
+  changeButton.addEventListener('click', function () {
+    // The old booking's hold lapses on its own; this page stops following it.
+    following++;
+    history.replaceState(null, '', location.pathname);
+    statusBox.textContent = '';
+    statusBox.dataset.state = '';
     // Removing the element unmounts the widget (and everything it added).
     checkoutBox.replaceChildren();
     payment.hidden = true;
     form.hidden = false;
     bookButton.disabled = false;
   });
+
+  // Reopened at ?booking=REF (after a reload, or a tab closed during 3-D Secure): the booking
+  // as the backend knows it.
+  var reopened = new URLSearchParams(location.search).get('booking');
+  if (reopened) {
+    fetch('/api/bookings/' + encodeURIComponent(reopened))
+      .then(function (r) {
+        if (!r.ok) throw new Error('That booking was not found: choose a service and a time.');
+        return r.json();
+      })
+      .then(showBooking)
+      .catch(function (e) {
+        history.replaceState(null, '', location.pathname);
+        fail(e.message);
+      });
+  }
 
   fetch('/api/catalogue')
     .then(function (r) {
