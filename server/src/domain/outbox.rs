@@ -109,22 +109,45 @@ pub(crate) fn checkout_events(
         .collect()
 }
 
-/// The event of a refund of checkout `r` moving to `to`: `refund.succeeded`, or
-/// `refund.failed` when it failed or was canceled; none while pending.
+/// The event of a refund of checkout `r` moving to `to` (with Stripe's refund id, when
+/// known): `refund.succeeded`, or `refund.failed` when it failed or was canceled; none while
+/// pending. `r` holds the refund's reservation (`amount_refunded` counts it); the checkout in
+/// the event is as it will be once the move is written: a failed refund's amount given back,
+/// a succeeded one's status partially refunded or refunded.
 pub(crate) fn refund_events(
     state: &AppState,
     r: &CheckoutRecord,
     refund: &RefundRecord,
     to: RefundStatus,
+    stripe_refund_id: Option<&str>,
 ) -> Vec<PlatformEvent> {
+    let mut after = r.clone();
     let kind = match to {
-        RefundStatus::Succeeded => EventType::RefundSucceeded,
-        RefundStatus::Failed | RefundStatus::Canceled => EventType::RefundFailed,
+        RefundStatus::Succeeded => {
+            if matches!(
+                after.status,
+                CheckoutStatus::Paid | CheckoutStatus::PartiallyRefunded
+            ) {
+                after.status = if after.amount_refunded >= after.amount_captured {
+                    CheckoutStatus::Refunded
+                } else {
+                    CheckoutStatus::PartiallyRefunded
+                };
+            }
+            EventType::RefundSucceeded
+        }
+        RefundStatus::Failed | RefundStatus::Canceled => {
+            after.amount_refunded = (after.amount_refunded - refund.amount).max(0);
+            EventType::RefundFailed
+        }
         RefundStatus::Pending => return Vec::new(),
     };
     let mut view = refund_view(refund, r.amount.currency());
     view.status = to;
-    vec![event(state, kind, r, Some(("refund", json!(view))))]
+    if let Some(id) = stripe_refund_id {
+        view.stripe_refund_id = Some(id.to_owned());
+    }
+    vec![event(state, kind, &after, Some(("refund", json!(view))))]
 }
 
 /// The event of a cancellation fee on checkout `r` that was `was` and is now `fee.status`.

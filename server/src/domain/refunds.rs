@@ -166,7 +166,8 @@ pub(crate) async fn drive(
     match state.stripe.create_refund(&key, &form, &idem).await {
         Ok(re) => {
             let to = RefundStatus::from_stripe(re.status.as_ref());
-            let events = outbox::refund_events(state, r, refund, to);
+            let now_stored = load(state, &r.token).await?;
+            let events = outbox::refund_events(state, &now_stored, refund, to, Some(&re.id));
             state
                 .db
                 .transition_refund(
@@ -191,7 +192,9 @@ pub(crate) async fn drive(
             let e = err.refusal().expect("a refusal");
             let mut failed = refund.clone();
             failed.failure_message = Some(e.message.clone());
-            let events = outbox::refund_events(state, r, &failed, RefundStatus::Failed);
+            let now_stored = load(state, &r.token).await?;
+            let events =
+                outbox::refund_events(state, &now_stored, &failed, RefundStatus::Failed, None);
             state
                 .db
                 .transition_refund(

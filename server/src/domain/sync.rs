@@ -305,7 +305,7 @@ pub(crate) async fn reconcile_charge(
         match ours {
             Some(row) if row.checkout_token == r.token => {
                 if row.status != status && !row.status.is_final() {
-                    let events = outbox::refund_events(state, r, &row, status);
+                    let events = outbox::refund_events(state, r, &row, status, Some(&re.id));
                     state
                         .db
                         .transition_refund(&row.id, row.status, status, Some(&re.id), None, &events)
@@ -326,7 +326,14 @@ pub(crate) async fn reconcile_charge(
                     created_at: if re.created > 0 { re.created } else { now },
                     updated_at: now,
                 };
-                let events = outbox::refund_events(state, r, &row, status);
+                // The insert reserves the refund's amount on the checkout (capped at what
+                // was captured); the event's checkout counts it too.
+                let mut with_it = r.clone();
+                if status.holds_amount() {
+                    with_it.amount_refunded =
+                        (r.amount_refunded + row.amount).min(r.amount_captured);
+                }
+                let events = outbox::refund_events(state, &with_it, &row, status, Some(&re.id));
                 if state.db.insert_external_refund(&row, &events).await? {
                     state.deliveries_due.notify_one();
                     tracing::info!(token = %r.token, refund = %re.id, "refund made outside slotpay recorded");

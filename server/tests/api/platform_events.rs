@@ -164,6 +164,19 @@ async fn refunds_disputes_and_failures_are_told(app: TestApp) {
         refunded[0].body["data"]["checkout"]["token"],
         token.as_str()
     );
+    // The checkout as it is once the refund is written.
+    assert_eq!(
+        refunded[0].body["data"]["checkout"]["amount_refunded"],
+        1000
+    );
+    assert_eq!(
+        refunded[0].body["data"]["checkout"]["status"],
+        "partially_refunded"
+    );
+    let re = refunded[0].body["data"]["refund"]["stripe_refund_id"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(re.starts_with("re_"), "{}", refunded[0].body);
 
     // A card that is disputed after paying.
     let disputed = paid(&app, &m.id, "4000000000000259").await;
