@@ -15,6 +15,8 @@ use crate::state::AppState;
 pub const KEPT_SECS: i64 = 30 * 86_400;
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
+/// The most deliveries [`endpoint_deliveries`] lists.
+pub const MAX_ENDPOINT_DELIVERIES: i64 = 100;
 
 /// The filters of the list.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -84,6 +86,28 @@ pub struct AttemptView {
     pub error: Option<String>,
     /// The start of the endpoint's answer.
     pub response: Option<String>,
+}
+
+/// One delivery of an endpoint's recent ones: its event, where it is, its last attempt.
+#[derive(Clone, Debug, Serialize)]
+pub struct EndpointDeliveryView {
+    /// The event, `evt_...`.
+    pub event_id: String,
+    /// The event's type (`None` when the event was deleted meanwhile).
+    #[serde(rename = "type")]
+    pub kind: Option<EventType>,
+    /// The checkout the event is about, when it is about one (its token).
+    pub checkout: Option<String>,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: DeliveryStatus,
+    /// How many attempts were made.
+    pub attempts: i64,
+    /// The next attempt (while pending).
+    pub next_attempt_at: Option<i64>,
+    /// The newest attempt.
+    pub last_attempt: Option<AttemptView>,
+    /// When it last changed (unix seconds).
+    pub updated_at: i64,
 }
 
 /// A page of events.
@@ -209,6 +233,32 @@ pub async fn get(state: &AppState, id: &str) -> Result<EventView, DomainError> {
             .collect(),
     );
     Ok(v)
+}
+
+/// An endpoint's newest deliveries (at most `limit`, clamped to 1 to
+/// [`MAX_ENDPOINT_DELIVERIES`]), most recently changed first, each with its event's type and
+/// checkout and its newest attempt.
+pub async fn endpoint_deliveries(
+    state: &AppState,
+    endpoint_id: &str,
+    limit: i64,
+) -> Result<Vec<EndpointDeliveryView>, DomainError> {
+    let limit = limit.clamp(1, MAX_ENDPOINT_DELIVERIES);
+    let mut out = Vec::new();
+    for (d, last) in state.db.recent_deliveries(endpoint_id, limit).await? {
+        let event = state.db.get_platform_event(&d.event_id).await?;
+        out.push(EndpointDeliveryView {
+            kind: event.as_ref().map(|e| e.kind),
+            checkout: event.and_then(|e| e.checkout_token),
+            event_id: d.event_id,
+            status: d.status,
+            attempts: d.attempts,
+            next_attempt_at: (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
+            last_attempt: last.as_ref().map(attempt_view),
+            updated_at: d.updated_at,
+        });
+    }
+    Ok(out)
 }
 
 /// Sends an event again, now, to every endpoint that wants it.

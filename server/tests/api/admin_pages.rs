@@ -4,8 +4,11 @@
 //! one refused, then throttled) or an operator's password; session expiry and sign-out;
 //! the cookie's attributes; the integration flow of the System Guide with each key error
 //! next to its field and nothing saved; services, payment links, payments with a refund
-//! sent twice acting once and showing in the CSV; user input escaped; no secret in any page
-//! (every body goes through the suite's secret scan).
+//! sent twice acting once and showing in the CSV; the booking platform's webhook endpoints
+//! (a signing secret shown once, refused input shown with what was typed, rotate and delete
+//! after a confirmation, deliveries listed and sent again, a payment's page showing what the
+//! platform was sent); user input escaped; no secret in any page (every body goes through
+//! the suite's secret scan, but for the pages that show a signing secret on purpose).
 
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, ORIGIN, REFERER, SET_COOKIE};
 use reqwest::StatusCode;
@@ -14,6 +17,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::helpers::{both_backends, into_resp, register_secret, Resp, TestApp};
+use crate::receiver::Receiver;
 
 both_backends!(
     posts_without_a_session_change_nothing,
@@ -27,6 +31,8 @@ both_backends!(
     json_api_adds_an_integration_the_same_way,
     a_new_admin_token_ends_the_sessions_of_the_old_one,
     parallel_wrong_sign_ins_are_counted_before_they_are_checked,
+    webhook_endpoints_are_managed_on_the_pages,
+    deliveries_show_on_the_endpoint_and_payment_pages,
 );
 
 /// A browser: one session cookie, no redirects followed, the server's own `Origin` on
@@ -108,6 +114,22 @@ impl Browser {
         let r = into_resp(req.send().await.unwrap()).await;
         self.remember(&r);
         r
+    }
+
+    /// Posts a form with this origin and reads the answer without the suite's secret scan:
+    /// only for the pages that show a signing secret on purpose.
+    async fn post_unscanned(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.app.url))
+            .headers(self.headers())
+            .header(ORIGIN, self.app.url.as_str())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.headers().get(SET_COOKIE).is_none());
+        (r.status(), r.text().await.unwrap())
     }
 
     /// Gets `page` and posts `form` to `path` with the page's CSRF token.
@@ -193,6 +215,16 @@ async fn snapshot(app: &TestApp) -> String {
         ("cancellation_fees", "id, amount, status", "id"),
         ("operators", "name, password_hash, updated_at", "name"),
         ("admin_sessions", "id_hash, expires_at", "id_hash"),
+        (
+            "webhook_endpoints",
+            "id, url, description, events, disabled, secret_enc, previous_secret_enc, updated_at",
+            "id",
+        ),
+        (
+            "event_deliveries",
+            "id, status, attempts, next_attempt_at, updated_at",
+            "id",
+        ),
     ] {
         let rows = sqlx::query(&format!("SELECT {cols} FROM {table} ORDER BY {order}"))
             .fetch_all(pool)
@@ -217,12 +249,15 @@ async fn snapshot(app: &TestApp) -> String {
 }
 
 /// A merchant taking payments, a service with a cancellation fee, a payment link, a paid
-/// checkout and a paid checkout whose card is saved.
+/// checkout and a paid checkout whose card is saved; a webhook endpoint added after the
+/// payment, and the event of the payment.
 struct World {
     merchant: String,
     service: String,
     link: String,
     paid: String,
+    endpoint: String,
+    event: String,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -250,11 +285,26 @@ async fn world(app: &TestApp) -> World {
     let pm = app.card("4242424242424242").await;
     app.pay(&paid, &pm, "pay-1").await.expect(200);
     app.settle_webhooks().await;
+    let receiver = Receiver::start().await;
+    let endpoint = app
+        .post(
+            "/v1/admin/webhook-endpoints",
+            json!({"url": receiver.url, "merchant_id": m.id}),
+        )
+        .await
+        .expect(201);
+    register_secret(endpoint.json["secret"].as_str().unwrap());
+    let events = app
+        .get(&format!("/v1/admin/events?checkout={paid}"))
+        .await
+        .expect(200);
     World {
         merchant: m.id,
         service: s.json["id"].as_str().unwrap().to_owned(),
         link,
         paid,
+        endpoint: endpoint.json["id"].as_str().unwrap().to_owned(),
+        event: events.json["data"][0]["id"].as_str().unwrap().to_owned(),
     }
 }
 
@@ -262,6 +312,7 @@ async fn world(app: &TestApp) -> World {
 fn all_posts(w: &World, app: &TestApp) -> Vec<(String, Vec<(&'static str, String)>)> {
     let m = &w.merchant;
     let s = &w.service;
+    let e = &w.endpoint;
     let keys = |name: &'static str| -> Vec<(&'static str, String)> {
         vec![
             ("provider", "stripe".into()),
@@ -325,6 +376,26 @@ fn all_posts(w: &World, app: &TestApp) -> Vec<(String, Vec<(&'static str, String
             format!("/admin/checkouts/{}/cancellation-fee", w.paid),
             vec![("fee_amount", "1.00".into()), ("fee_key", "nonce-2".into())],
         ),
+        (
+            "/admin/webhooks".into(),
+            vec![
+                ("url", "https://book.example/hooks".into()),
+                ("events", "checkout.paid".into()),
+            ],
+        ),
+        (
+            format!("/admin/webhooks/{e}"),
+            vec![
+                ("url", "https://book.example/other".into()),
+                ("description", "Renamed".into()),
+            ],
+        ),
+        (format!("/admin/webhooks/{e}/disable"), vec![]),
+        (format!("/admin/webhooks/{e}/enable"), vec![]),
+        (format!("/admin/webhooks/{e}/rotate-secret"), vec![]),
+        (format!("/admin/webhooks/{e}/reveal-secret"), vec![]),
+        (format!("/admin/webhooks/{e}/delete"), vec![]),
+        (format!("/admin/events/{}/resend", w.event), vec![]),
         ("/admin/sign-out".into(), vec![]),
     ]
 }
@@ -364,6 +435,8 @@ async fn posts_without_a_session_change_nothing(app: TestApp) {
         format!("/admin/merchants/{}/integration", w.merchant),
         format!("/admin/checkouts/{}", w.paid),
         format!("/admin/merchants/{}/payments.csv", w.merchant),
+        "/admin/webhooks".to_owned(),
+        format!("/admin/webhooks/{}", w.endpoint),
     ] {
         let r = anonymous.get(&page).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
@@ -1625,4 +1698,535 @@ async fn parallel_wrong_sign_ins_are_counted_before_they_are_checked(app: TestAp
             .sign_in_throttle
             .succeeded(&["ip:127.0.0.1".to_owned()]);
     }
+}
+
+/// The signing secret a page shows in its box.
+fn shown_secret(html: &str) -> String {
+    let at = html
+        .find("id=\"secret-value\"")
+        .unwrap_or_else(|| panic!("no signing secret shown: {html}"));
+    let rest = &html[at..];
+    let rest = &rest[rest.find("value=\"").unwrap() + "value=\"".len()..];
+    let secret = rest[..rest.find('"').unwrap()].to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    secret
+}
+
+/// The id of the webhook endpoint a page is about (from its edit link).
+fn endpoint_id_in(html: &str) -> String {
+    let marker = "href=\"/admin/webhooks/we_";
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no endpoint link in {html}"));
+    let rest = &html[at + "href=\"/admin/webhooks/".len()..];
+    rest[..rest.find(['/', '"']).unwrap()].to_owned()
+}
+
+/// The error of the event types' fieldset: in the summary, next to the boxes, described.
+fn assert_events_error(r: &Resp, says: &str) {
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(
+        r.text
+            .contains("data-code=\"invalid_request\"><a href=\"#f-events\">"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("id=\"f-events-error\""), "{}", r.text);
+    assert!(
+        r.text
+            .contains("id=\"f-events\" aria-describedby=\"f-events-hint f-events-error\""),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains(says), "{says}: {}", r.text);
+}
+
+/// Gets `path` until it contains `needle` (deliveries are sent in the background).
+async fn page_with(b: &mut Browser, path: &str, needle: &str) -> Resp {
+    for _ in 0..200 {
+        let r = b.get(path).await.expect(200);
+        if r.text.contains(needle) {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let r = b.get(path).await;
+    panic!("{path} never showed {needle}: {}", r.text);
+}
+
+async fn webhook_endpoints_are_managed_on_the_pages(app: TestApp) {
+    let m = app.merchant(&["https://salon.example"]).await;
+    let mut b = Browser::sign_in(&app).await;
+    let list = b.get("/admin/webhooks").await.expect(200);
+    assert!(list.text.contains("No endpoints yet."), "{}", list.text);
+    assert!(
+        list.text
+            .contains("<a href=\"/admin/webhooks\" aria-current=\"page\">Webhooks</a>"),
+        "{}",
+        list.text
+    );
+    assert!(
+        list.text.contains(&format!("<option value=\"{m}\">")),
+        "the merchants to choose from: {}",
+        list.text
+    );
+    let stored = || async {
+        app.get("/v1/admin/webhook-endpoints")
+            .await
+            .expect(200)
+            .json["data"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+
+    // Refused input: the form again with the message at its field and what was typed.
+    let typed = "ftp://book.example/hooks";
+    let r = b
+        .submit(
+            "/admin/webhooks",
+            "/admin/webhooks",
+            &[
+                ("url", typed),
+                ("merchant_id", &m),
+                ("events", "checkout.paid"),
+                ("events", "refund.succeeded"),
+                ("description", "Bookings"),
+            ],
+        )
+        .await;
+    assert_field_error(&r, "url", "invalid_request");
+    assert!(
+        r.text
+            .contains("The url must be an absolute http:// or https:// URL"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains(&format!("value=\"{typed}\"")), "{}", r.text);
+    assert!(r.text.contains("value=\"Bookings\""), "{}", r.text);
+    assert!(r.text.contains(&format!("<option value=\"{m}\" selected>")));
+    for kept in ["checkout.paid", "refund.succeeded"] {
+        assert!(
+            r.text.contains(&format!("value=\"{kept}\" checked>")),
+            "{kept} still ticked: {}",
+            r.text
+        );
+    }
+    assert!(r.text.contains("value=\"checkout.expired\">"));
+    assert!(!r.text.contains("id=\"secret-value\""));
+    let r = b
+        .submit(
+            "/admin/webhooks",
+            "/admin/webhooks",
+            &[
+                ("url", "https://book.example/hooks"),
+                ("events", "checkout.paid"),
+                ("events", "checkout.payed"),
+            ],
+        )
+        .await;
+    assert_events_error(&r, "Unknown event types: checkout.payed");
+    assert!(r.text.contains("value=\"https://book.example/hooks\""));
+    let r = b
+        .submit(
+            "/admin/webhooks",
+            "/admin/webhooks",
+            &[
+                ("url", "https://book.example/hooks"),
+                ("merchant_id", "mer_000000000000000000000000"),
+            ],
+        )
+        .await;
+    assert_field_error(&r, "merchant_id", "not_found");
+    assert!(stored().await.is_empty(), "nothing added by the refusals");
+
+    // Added: the secret shown once, in its box, on the POST's own answer.
+    let receiver = Receiver::start().await;
+    let r = b
+        .submit(
+            "/admin/webhooks",
+            "/admin/webhooks",
+            &[
+                ("url", &receiver.url),
+                ("merchant_id", &m),
+                ("events", "checkout.paid"),
+                ("description", "Bookings"),
+            ],
+        )
+        .await
+        .expect(200);
+    assert!(r.headers.get(LOCATION).is_none());
+    assert!(r.text.contains("Webhook endpoint added"), "{}", r.text);
+    assert!(r.text.contains("Copy it now: it will not be shown again."));
+    let secret = shown_secret(&r.text);
+    assert_eq!(r.text.matches(&secret).count(), 1, "shown once on the page");
+    assert!(
+        r.headers.get(SET_COOKIE).is_none(),
+        "no secret in a flash cookie"
+    );
+    let id = endpoint_id_in(&r.text);
+    assert!(!id.contains(&secret[6..]) && !r.text.contains(&format!("?{secret}")));
+    register_secret(&secret);
+    receiver.trust(&[&secret]);
+    let api = app
+        .get(&format!("/v1/admin/webhook-endpoints/{id}"))
+        .await
+        .expect(200);
+    assert_eq!(api.json["url"], receiver.url.as_str());
+    assert_eq!(api.json["merchant_id"], m.as_str());
+    assert_eq!(api.json["events"], json!(["checkout.paid"]));
+    assert_eq!(api.json["description"], "Bookings");
+    // Never again on a page (the scan of every answer holds it too from here on).
+    let list = b.get("/admin/webhooks").await.expect(200);
+    assert!(!list.text.contains(&secret));
+    assert!(list.text.contains(&receiver.url), "{}", list.text);
+    assert!(list.text.contains("checkout.paid") && list.text.contains("data-endpoint=\"enabled\""));
+    let page = b.get(&format!("/admin/webhooks/{id}")).await.expect(200);
+    assert!(!page.text.contains(&secret) && !page.text.contains("id=\"secret-value\""));
+    assert!(page.text.contains("Nothing sent to this endpoint yet."));
+
+    // Revealed: the current secret, on the POST's answer only.
+    let token = csrf(&page.text);
+    let (status, shown) = b
+        .post_unscanned(
+            &format!("/admin/webhooks/{id}/reveal-secret"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert_eq!(shown_secret(&shown), secret);
+    assert!(shown.contains("once you leave this page"));
+
+    // Rotated after a confirmation that says what happens: a new secret, the old one
+    // signing beside it for a day.
+    let confirm = b
+        .get(&format!("/admin/webhooks/{id}/rotate-secret"))
+        .await
+        .expect(200);
+    assert!(confirm.text.contains("Rotate the signing secret?"));
+    assert!(confirm
+        .text
+        .contains("For 24 hours webhooks are signed with both"));
+    assert!(!confirm.text.contains("id=\"secret-value\""));
+    let (status, shown) = b
+        .post_unscanned(
+            &format!("/admin/webhooks/{id}/rotate-secret"),
+            &[("csrf_token", &csrf(&confirm.text))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    let rotated = shown_secret(&shown);
+    assert_ne!(rotated, secret);
+    assert!(!shown.contains(&secret), "only the new secret");
+    assert!(shown.contains("New signing secret") && shown.contains("Signing secret rotated"));
+    register_secret(&rotated);
+    receiver.trust(&[&secret, &rotated]);
+    let page = b.get(&format!("/admin/webhooks/{id}")).await.expect(200);
+    assert!(page
+        .text
+        .contains("Still signs beside the current one until"));
+
+    // Edited: a refused URL shown with what was typed, then saved (no box ticked: all
+    // events; an empty note removes it).
+    let edit = format!("/admin/webhooks/{id}/edit");
+    let form = b.get(&edit).await.expect(200);
+    assert!(form.text.contains(&format!("value=\"{}\"", receiver.url)));
+    assert!(form.text.contains("value=\"checkout.paid\" checked>"));
+    let bad = "https://user:pw@book.example/hooks";
+    let r = b
+        .submit(
+            &edit,
+            &format!("/admin/webhooks/{id}"),
+            &[
+                ("url", bad),
+                ("events", "checkout.paid"),
+                ("description", "x"),
+            ],
+        )
+        .await;
+    assert_field_error(&r, "url", "invalid_request");
+    assert!(r.text.contains(&format!("value=\"{bad}\"")), "{}", r.text);
+    assert!(r.text.contains("must not carry a user name or password"));
+    assert_eq!(
+        app.get(&format!("/v1/admin/webhook-endpoints/{id}"))
+            .await
+            .expect(200)
+            .json["description"],
+        "Bookings",
+        "nothing saved"
+    );
+    let r = b
+        .submit(
+            &edit,
+            &format!("/admin/webhooks/{id}"),
+            &[("url", &receiver.url), ("description", "")],
+        )
+        .await;
+    assert_eq!(location(&r), format!("/admin/webhooks/{id}"));
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(page.text.contains("Webhook endpoint updated"));
+    assert!(page.text.contains("All events"));
+    let api = app
+        .get(&format!("/v1/admin/webhook-endpoints/{id}"))
+        .await
+        .expect(200);
+    assert_eq!(api.json["events"], json!([]));
+    assert!(api.json["description"].is_null(), "{}", api.text);
+
+    // Disabled and enabled from the list.
+    let list = b.get("/admin/webhooks").await.expect(200);
+    let r = b
+        .post(
+            &format!("/admin/webhooks/{id}/disable"),
+            &[
+                ("csrf_token", &csrf(&list.text)),
+                ("back", "/admin/webhooks"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/webhooks");
+    let list = follow(&mut b, &r).await.expect(200);
+    assert!(list.text.contains("Webhook endpoint disabled"));
+    assert!(list.text.contains("data-endpoint=\"disabled\""));
+    assert_eq!(
+        app.get(&format!("/v1/admin/webhook-endpoints/{id}"))
+            .await
+            .expect(200)
+            .json["disabled"],
+        true
+    );
+    let r = b
+        .post(
+            &format!("/admin/webhooks/{id}/enable"),
+            &[("csrf_token", &csrf(&list.text))],
+        )
+        .await;
+    assert_eq!(location(&r), format!("/admin/webhooks/{id}"));
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(page.text.contains("Webhook endpoint enabled"));
+    assert!(page.text.contains("data-endpoint=\"enabled\""));
+
+    // Deleted after a confirmation that says what is lost; "Cancel" changes nothing.
+    let confirm = b
+        .get(&format!("/admin/webhooks/{id}/delete"))
+        .await
+        .expect(200);
+    assert!(confirm.text.contains("Delete webhook endpoint?"));
+    assert!(confirm.text.contains("This cannot be undone"));
+    assert!(confirm
+        .text
+        .contains(&format!("href=\"/admin/webhooks/{id}\">Cancel</a>")));
+    assert_eq!(stored().await.len(), 1, "not deleted by asking");
+    let r = b
+        .post(
+            &format!("/admin/webhooks/{id}/delete"),
+            &[("csrf_token", &csrf(&confirm.text))],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/webhooks");
+    let list = follow(&mut b, &r).await.expect(200);
+    assert!(list
+        .text
+        .contains(&format!("Webhook endpoint {} deleted", receiver.url)));
+    assert!(list.text.contains("No endpoints yet."));
+    assert!(stored().await.is_empty());
+    let gone = b.get(&format!("/admin/webhooks/{id}")).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.text);
+    assert!(gone.text.contains("data-code=\"not_found\""));
+    let (status, _) = b
+        .post_unscanned(
+            &format!("/admin/webhooks/{id}/reveal-secret"),
+            &[("csrf_token", &csrf(&list.text))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn deliveries_show_on_the_endpoint_and_payment_pages(app: TestApp) {
+    let mut b = Browser::sign_in(&app).await;
+    let receiver = Receiver::start().await;
+    let r = b
+        .submit(
+            "/admin/webhooks",
+            "/admin/webhooks",
+            &[("url", &receiver.url), ("merchant_id", "")],
+        )
+        .await
+        .expect(200);
+    let secret = shown_secret(&r.text);
+    register_secret(&secret);
+    receiver.trust(&[&secret]);
+    let id = endpoint_id_in(&r.text);
+    assert!(r.text.contains("All merchants") && r.text.contains("All events"));
+
+    let m = app.pay_merchant(None).await;
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 4500, "currency": "eur", "description": "Cut"}),
+        )
+        .await;
+    let unpaid = b
+        .get(&format!("/admin/checkouts/{token}"))
+        .await
+        .expect(200);
+    assert!(unpaid.text.contains("Sent to the platform"));
+    assert!(unpaid
+        .text
+        .contains("Nothing sent to the booking platform about this payment yet."));
+    let pm = app.card("4242424242424242").await;
+    app.pay(&token, &pm, "k1").await.expect(200);
+    let got = receiver.wait_for("checkout.paid", 1).await;
+    assert_eq!(got[0].verified_with, vec![true]);
+    let event = got[0].id.clone();
+
+    // The endpoint's page: the delivery, its status, attempts and answer.
+    let here = format!("/admin/webhooks/{id}");
+    let page = page_with(&mut b, &here, "data-delivery=\"succeeded\"").await;
+    let row = &page.text[page
+        .text
+        .find(&format!("<tr data-event=\"{event}\">"))
+        .unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains(&format!(
+            "href=\"/admin/checkouts/{token}\">checkout.paid</a>"
+        )),
+        "{row}"
+    );
+    assert!(row.contains("<td class=\"num\">1</td>"), "{row}");
+    assert!(row.contains("HTTP 200"), "{row}");
+    assert_eq!(hidden(row, "back"), here);
+
+    // Resend: the same event again, to the platform, and the page says so.
+    let r = b
+        .post(
+            &format!("/admin/events/{event}/resend"),
+            &[("csrf_token", &csrf(&page.text)), ("back", &here)],
+        )
+        .await;
+    assert_eq!(location(&r), here);
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(
+        page.text.contains(&format!(
+            "Event {event} (checkout.paid) is being sent again to every enabled endpoint that wants it"
+        )),
+        "{}",
+        page.text
+    );
+    let again = receiver.wait_for("checkout.paid", 2).await;
+    assert_eq!(again[1].id, event, "the same webhook-id");
+    assert_eq!(again[1].verified_with, vec![true]);
+    page_with(&mut b, &here, "<td class=\"num\">2</td>").await;
+    // A resend no endpoint wants is refused with the reason; an unknown event is not found.
+    let list = b.get("/admin/webhooks").await.expect(200);
+    let r = b
+        .post(
+            &format!("/admin/webhooks/{id}/disable"),
+            &[("csrf_token", &csrf(&list.text))],
+        )
+        .await;
+    follow(&mut b, &r).await.expect(200);
+    let r = b
+        .post(
+            &format!("/admin/events/{event}/resend"),
+            &[("csrf_token", &csrf(&list.text)), ("back", &here)],
+        )
+        .await;
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(
+        page.text
+            .contains("Not sent again: No enabled webhook endpoint wants this event"),
+        "{}",
+        page.text
+    );
+    let r = b
+        .post(
+            "/admin/events/evt_000000000000000000000000/resend",
+            &[("csrf_token", &csrf(&list.text))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+
+    // The payment's page: what the platform was sent, each delivery and its last answer.
+    let payment = format!("/admin/checkouts/{token}");
+    let page = b.get(&payment).await.expect(200);
+    let sent = &page.text[page
+        .text
+        .find("<h2 id=\"sent-title\">Sent to the platform</h2>")
+        .unwrap()..];
+    let row = &sent[sent.find(&format!("<tr data-event=\"{event}\">")).unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("<code>checkout.paid</code>"), "{row}");
+    assert!(
+        row.contains(&format!(
+            "href=\"/admin/webhooks/{id}\">{}</a>",
+            receiver.url
+        )),
+        "{row}"
+    );
+    assert!(row.contains("data-delivery=\"succeeded\""), "{row}");
+    assert!(row.contains("HTTP 200"), "{row}");
+    assert_eq!(hidden(row, "back"), payment);
+    // An event while no endpoint wants it is listed as not sent; resending it from the
+    // payment's page once the endpoint is enabled again sends it.
+    app.request(
+        reqwest::Method::POST,
+        &format!("/v1/admin/checkouts/{token}/refunds"),
+        Some(json!({"amount": 1000})),
+        &[("idempotency-key", "r1")],
+    )
+    .await
+    .expect(200);
+    let page = page_with(&mut b, &payment, "refund.succeeded").await;
+    assert!(
+        page.text
+            .contains("Not sent: no enabled endpoint wanted it"),
+        "{}",
+        page.text
+    );
+    let list = b.get("/admin/webhooks").await.expect(200);
+    let r = b
+        .post(
+            &format!("/admin/webhooks/{id}/enable"),
+            &[("csrf_token", &csrf(&list.text))],
+        )
+        .await;
+    follow(&mut b, &r).await.expect(200);
+    let refund_event = app
+        .get(&format!(
+            "/v1/admin/events?checkout={token}&type=refund.succeeded"
+        ))
+        .await
+        .expect(200)
+        .json["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = b
+        .post(
+            &format!("/admin/events/{refund_event}/resend"),
+            &[("csrf_token", &csrf(&page.text)), ("back", &payment)],
+        )
+        .await;
+    assert_eq!(location(&r), payment);
+    follow(&mut b, &r).await.expect(200);
+    let told = receiver.wait_for("refund.succeeded", 1).await;
+    assert_eq!(told[0].id, refund_event);
+    let mut row = String::new();
+    for _ in 0..200 {
+        let page = b.get(&payment).await.expect(200);
+        let at = page
+            .text
+            .find(&format!("<tr data-event=\"{refund_event}\">"))
+            .unwrap();
+        row = page.text[at..].to_owned();
+        row.truncate(row.find("</tr>").unwrap());
+        if row.contains("data-delivery=\"succeeded\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(row.contains("data-delivery=\"succeeded\""), "{row}");
+    assert!(!row.contains("Not sent"), "{row}");
 }

@@ -153,6 +153,8 @@ impl Ids {
             .replace("{merchant_id}", &self.merchant)
             .replace("{service_id}", &self.service)
             .replace("{token}", token)
+            .replace("{endpoint_id}", UNKNOWN_ENDPOINT)
+            .replace("{event_id}", "evt_nope")
     }
     /// The open checkout's payment.
     fn pay_path(&self) -> String {
@@ -485,6 +487,9 @@ const BAD_REFUNDS: &[(&str, &str, Expect)] = &[
 
 /// The admin pages' forms (each a POST from a signed-in session; `{token}` is the paid
 /// checkout).
+/// A webhook endpoint id nobody has.
+const UNKNOWN_ENDPOINT: &str = "we_000000000000000000000000";
+
 const PAGE_POSTS: &[&str] = &[
     "/admin/sign-out",
     "/admin/merchants",
@@ -505,6 +510,14 @@ const PAGE_POSTS: &[&str] = &[
     "/admin/checkouts/{token}/cancel",
     "/admin/checkouts/{token}/resend",
     "/admin/checkouts/{token}/cancellation-fee",
+    "/admin/webhooks",
+    "/admin/webhooks/{endpoint_id}",
+    "/admin/webhooks/{endpoint_id}/disable",
+    "/admin/webhooks/{endpoint_id}/enable",
+    "/admin/webhooks/{endpoint_id}/rotate-secret",
+    "/admin/webhooks/{endpoint_id}/reveal-secret",
+    "/admin/webhooks/{endpoint_id}/delete",
+    "/admin/events/{event_id}/resend",
 ];
 
 /// The admin pages about one merchant (each a GET from a signed-in session).
@@ -532,6 +545,7 @@ const NO_DELETE: &[&str] = &[
     "/admin",
     "/admin/",
     "/admin/merchants/new",
+    "/admin/webhooks",
     "/assets/slotpay-admin.css",
     "/assets/slotpay-admin.js",
     "/assets/slotpay-page.css",
@@ -1650,11 +1664,31 @@ fn sign_in_cases() -> Vec<Case> {
     .collect()
 }
 
-/// The admin pages for merchants, services and checkouts nobody has, and payment queries
-/// they cannot read.
+/// The admin pages for merchants, services, checkouts and webhook endpoints nobody has, and
+/// payment queries they cannot read.
 fn page_not_found_cases(ids: &Ids) -> Vec<Case> {
     let m = &ids.merchant;
     let mut v = Vec::new();
+    for route in [
+        "/admin/webhooks/{endpoint_id}",
+        "/admin/webhooks/{endpoint_id}/edit",
+        "/admin/webhooks/{endpoint_id}/rotate-secret",
+        "/admin/webhooks/{endpoint_id}/delete",
+    ] {
+        for id in [UNKNOWN_ENDPOINT, "we_ñ😀"] {
+            let path = route.replace("{endpoint_id}", id);
+            v.push(
+                case(
+                    route,
+                    "an unknown endpoint",
+                    Method::GET,
+                    path,
+                    Page("not_found"),
+                )
+                .session(),
+            );
+        }
+    }
     for &route in PAGE_GETS {
         let merchants = [UNKNOWN_MERCHANT, "mer_ñ😀"];
         v.extend(unknown_merchants(

@@ -3,13 +3,17 @@
 //! Stripe integration following the System Guide (add, save, cancel, edit, delete with a
 //! confirmation, activate and deactivate, details with status Active or Error, "Verify
 //! now"); services; payment links; payments (filters, details, refunds, capture and cancel,
-//! cancellation fees, the CSV report).
+//! cancellation fees, the CSV report); the booking platform's webhook endpoints (add, edit,
+//! disable, rotate or reveal the signing secret, delete) with their recent deliveries, and on
+//! each payment's page what was sent to the platform about it.
 //!
 //! Every page but sign-in needs a session ([`guard`]). Every POST is refused when its
 //! `Origin` (or else `Referer`) is another origin than the server's, and, with a session,
 //! when its `csrf_token` field is not the session's. Actions answer with a redirect and a
 //! flash message on the next page (POST-redirect-GET); a refused form is shown again with
-//! its errors. Pages work without JavaScript; `slotpay-admin.js` only adds a copy button and
+//! its errors. A webhook endpoint's signing secret, just made, rotated or revealed, is the
+//! exception: the POST's own answer shows it, so it is never in a URL or a flash message.
+//! Pages work without JavaScript; `slotpay-admin.js` only adds a copy button and
 //! moves focus to an error summary. Nothing is inline, so the CSP allows only this origin.
 
 mod auth;
@@ -20,6 +24,7 @@ mod merchants;
 mod payments;
 mod services;
 mod views;
+mod webhooks;
 
 use askama::Template;
 use axum::body::Body;
@@ -153,6 +158,39 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/admin/checkouts/{token}/cancellation-fee",
             post(payments::fee),
         )
+        .route(
+            "/admin/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/admin/webhooks/{endpoint_id}",
+            get(webhooks::show).post(webhooks::update),
+        )
+        .route(
+            "/admin/webhooks/{endpoint_id}/edit",
+            get(webhooks::edit_form),
+        )
+        .route(
+            "/admin/webhooks/{endpoint_id}/disable",
+            post(webhooks::disable),
+        )
+        .route(
+            "/admin/webhooks/{endpoint_id}/enable",
+            post(webhooks::enable),
+        )
+        .route(
+            "/admin/webhooks/{endpoint_id}/rotate-secret",
+            get(webhooks::confirm_rotate).post(webhooks::rotate),
+        )
+        .route(
+            "/admin/webhooks/{endpoint_id}/reveal-secret",
+            post(webhooks::reveal),
+        )
+        .route(
+            "/admin/webhooks/{endpoint_id}/delete",
+            get(webhooks::confirm_delete).post(webhooks::delete),
+        )
+        .route("/admin/events/{event_id}/resend", post(webhooks::resend))
         .route_layer(from_fn_with_state(state, guard));
     Router::new()
         .merge(pages)
@@ -355,9 +393,16 @@ pub struct Chrome {
     pub flash: Vec<Flash>,
     /// The merchant pages' navigation.
     pub nav: Option<MerchantNav>,
+    /// The main navigation's current entry: `merchants` or `webhooks`.
+    pub area: &'static str,
 }
 
 impl Chrome {
+    /// Whether the main navigation's current entry is `area`.
+    pub fn in_area(&self, area: &str) -> bool {
+        self.area == area
+    }
+
     /// Whether the merchant navigation's current section is `section`.
     pub fn current(&self, section: &str) -> bool {
         self.nav.as_ref().is_some_and(|n| n.section == section)
@@ -371,6 +416,7 @@ pub async fn chrome(state: &AppState, session: &Session) -> Result<Chrome, Admin
         who: session.who(),
         flash: sessions::take_flash(state, session).await?,
         nav: None,
+        area: "merchants",
     })
 }
 

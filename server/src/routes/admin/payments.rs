@@ -3,7 +3,9 @@
 //! disputes and cancellation fees, with the actions its state allows: refund in full or in
 //! part (the remaining amount shown), capture or cancel an authorisation, cancel an unpaid
 //! checkout, charge a cancellation fee to the saved card. Refund and fee forms carry a
-//! nonce that the domain uses as the idempotency key, so a form sent twice acts once.
+//! nonce that the domain uses as the idempotency key, so a form sent twice acts once. The
+//! page also lists what was sent to the booking platform about the checkout: each event,
+//! each endpoint's delivery of it with the last answer, and a button to send it again.
 
 use std::collections::HashMap;
 
@@ -16,6 +18,7 @@ use slotpay_core::{CheckoutStatus, Currency};
 
 use super::form::{minor_units, Fields};
 use super::views::{money, status_label, when, when_opt, CheckoutRow};
+use super::webhooks::{sent_of, SentEvent};
 use super::{
     done, form_nonce, merchant_chrome, render, safe_next, AdminError, Chrome, FormData, Page,
 };
@@ -137,6 +140,10 @@ struct DetailsPage {
     refunds: Vec<Line>,
     disputes: Vec<Line>,
     fees: Vec<Line>,
+    /// The events sent to the platform about the checkout, newest first.
+    sent: Vec<SentEvent>,
+    /// Whether older events were left out of `sent`.
+    sent_more: bool,
     can_refund: bool,
     can_capture: bool,
     can_cancel: bool,
@@ -275,6 +282,7 @@ async fn details_page(
         }
     }
     let row = CheckoutRow::of(&c);
+    let (sent, sent_more) = sent_of(state, &c.token).await?;
     let page = DetailsPage {
         lang: "en",
         chrome,
@@ -295,6 +303,8 @@ async fn details_page(
         refunds: Line::all(&c.refunds, Line::refund),
         disputes: Line::all(&c.disputes, Line::dispute),
         fees: Line::all(&c.cancellation_fees, Line::fee),
+        sent,
+        sent_more,
         can_refund: matches!(
             c.status,
             CheckoutStatus::Paid | CheckoutStatus::PartiallyRefunded
