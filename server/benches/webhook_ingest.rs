@@ -22,9 +22,7 @@
 //! `--smoke` (and any run without the `--bench` argument `cargo bench` passes, such as
 //! `cargo test --benches`) posts 1,000 events instead of 20,000.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,9 +31,11 @@ use serde_json::{json, Value};
 use slotpay_core::webhook_signature::{self, signature_header};
 use sqlx::{Connection, Row};
 
+mod support;
+use support::{cpu_seconds, create_pg_database, drop_pg_database, now, start_server, ADMIN_TOKEN};
+
 /// The merchant's signing secret for the run (made up: the binary only compares HMACs).
 const SIGNING_SECRET: &str = "whsec_bench0ingest0signing0secret0000000000";
-const ADMIN_TOKEN: &str = "bench-admin-token-0123456789abcdef";
 /// Event types a payment sends, in rotation (processing reads the stored row and looks the
 /// object up; none of these ids is one of slotpay's, so no Stripe call is made).
 const EVENT_TYPES: [&str; 4] = [
@@ -109,13 +109,6 @@ fn usage(message: &str) -> ! {
     std::process::exit(2);
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// One event as Stripe sends it: the envelope and a PaymentIntent or Charge of the usual size.
 fn event_body(run: &str, i: usize, created: i64) -> String {
     let kind = EVENT_TYPES[i % EVENT_TYPES.len()];
@@ -180,78 +173,6 @@ fn hmac_ceiling(bodies: &[(String, String)], min_time: Duration) -> f64 {
         }
     }
     n as f64 / start.elapsed().as_secs_f64()
-}
-
-/// The running binary; killed when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// CPU seconds (user + system) the process has used, from `/proc/<pid>/stat` (Linux).
-fn cpu_seconds(pid: u32) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return f64::NAN;
-    };
-    // After the parenthesised command: state is field 3; utime and stime are 14 and 15.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-    };
-    // USER_HZ is 100 on Linux.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-async fn start_server(data_dir: &Path, database_url: &str, log: &Path) -> Server {
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let log = std::fs::File::create(log).expect("server log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_slotpay"))
-        .arg("serve")
-        .env("SLOTPAY_LISTEN", format!("127.0.0.1:{port}"))
-        .env("SLOTPAY_DATA_DIR", data_dir)
-        .env("SLOTPAY_DATABASE_URL", database_url)
-        .env("SLOTPAY_ADMIN_TOKEN", ADMIN_TOKEN)
-        .env("SLOTPAY_LOG", "json")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("the slotpay binary starts");
-    let mut server = Server { child, url };
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(Some(status)) = server.child.try_wait() {
-            panic!("slotpay exited with {status} (log: {})", data_dir.display());
-        }
-        if let Ok(r) = client.get(format!("{}/healthz", server.url)).send().await {
-            if r.status().is_success() {
-                return server;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("slotpay did not answer /healthz within 10 s");
 }
 
 /// A merchant whose integration has the pasted signing secret (no Stripe call is needed).
@@ -389,6 +310,7 @@ async fn run_one(
         data_dir.path(),
         database_url,
         &data_dir.path().join("server.log"),
+        &[],
     )
     .await;
     let client = reqwest::Client::builder()
@@ -485,31 +407,6 @@ async fn run_one(
         duplicates_ok,
         processed_after_s,
     })
-}
-
-/// A fresh database on the PostgreSQL cluster at `admin_url`: (its URL, its name).
-async fn create_pg_database(admin_url: &str) -> (String, String) {
-    let name = format!("bench_wh_{}", hex::encode(rand::random::<[u8; 6]>()));
-    let mut conn = sqlx::PgConnection::connect(admin_url)
-        .await
-        .expect("connect to the PostgreSQL cluster");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create the bench database");
-    conn.close().await.ok();
-    let mut url = url::Url::parse(admin_url).expect("a PostgreSQL URL");
-    url.set_path(&format!("/{name}"));
-    (url.to_string(), name)
-}
-
-async fn drop_pg_database(admin_url: &str, name: &str) {
-    if let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await;
-        conn.close().await.ok();
-    }
 }
 
 fn main() -> std::process::ExitCode {

@@ -4,7 +4,7 @@
  * starts a throwaway PostgreSQL; by hand:
  *
  *   SLOTPAY_TEST_POSTGRES_URL=postgres://... node tests/bench/run.mjs [--smoke]
- *        [--slotpay-size RAW,GZIP,BROTLI] [--only weight,ready,pay,webhooks]
+ *        [--slotpay-size RAW,GZIP,BROTLI] [--only weight,ready,pay,webhooks,deliveries]
  *        [--runs N] [--duration S] [--rate R] [--reference-workers W]
  *
  * 1. weight: slotpay's wasm + glue + loader (`./dev size`'s figures, passed in) against the
@@ -23,6 +23,8 @@
  *    direct, at the same percentile. Peak RSS (VmHWM, reset before the measured run).
  * 4. webhooks: the webhook_ingest Rust bench (the release binary through HTTP, SQLite and
  *    PostgreSQL, core's HMAC verify rate as the ceiling).
+ * 5. deliveries: the webhook_delivery Rust bench (the release binary sending signed webhooks
+ *    to a receiver in the bench's process, SQLite and PostgreSQL; target ≥ 2,000/s).
  *
  * Prints each figure as it comes, a summary with the targets, the machine, the load average
  * before and after, then one JSON line (the last line). Exits 1 when a run is not valid (an
@@ -60,7 +62,7 @@ const {values: args} = parseArgs({
   options: {
     smoke: {type: 'boolean', default: false},
     'slotpay-size': {type: 'string'},
-    only: {type: 'string', default: 'weight,ready,pay,webhooks'},
+    only: {type: 'string', default: 'weight,ready,pay,webhooks,deliveries'},
     runs: {type: 'string'},
     duration: {type: 'string'},
     rate: {type: 'string'},
@@ -465,13 +467,13 @@ async function pay() {
 
 // ---------------------------------------------------------------- 4. webhooks
 
-async function webhooks() {
-  say(`== webhook ingest (server/benches/webhook_ingest.rs: the ${PROFILE} binary through HTTP)`);
+/** Runs one of the Rust benches of `server/benches/` (smoke: the debug build, fewer events). */
+async function rustBench(name) {
   // Smoke runs check the bench still works, on the debug build the test run already has;
   // figures come only from the full run's release build (`cargo bench`).
   const benchArgs = SMOKE
-    ? ['test', '-q', '-p', 'slotpay-server', '--bench', 'webhook_ingest', '--', '--smoke']
-    : ['bench', '-q', '-p', 'slotpay-server', '--bench', 'webhook_ingest', '--'];
+    ? ['test', '-q', '-p', 'slotpay-server', '--bench', name, '--', '--smoke']
+    : ['bench', '-q', '-p', 'slotpay-server', '--bench', name, '--'];
   if (PG_URL) benchArgs.push('--postgres', PG_URL);
   const r = await run('cargo', benchArgs, {cwd: ROOT});
   const text = r.stdout.trim().split('\n');
@@ -480,12 +482,28 @@ async function webhooks() {
   try {
     figures = JSON.parse(text[text.length - 1]);
   } catch {
-    throw new Error(`webhook_ingest printed no JSON (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
+    throw new Error(`${name} printed no JSON (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
   }
-  if (r.code !== 0) problems.push(`webhook ingest: ${figures.failures?.join('; ') || `exit ${r.code}`}`);
+  if (r.code !== 0) problems.push(`${name}: ${figures.failures?.join('; ') || `exit ${r.code}`}`);
+  return figures;
+}
+
+async function webhooks() {
+  say(`== webhook ingest (server/benches/webhook_ingest.rs: the ${PROFILE} binary through HTTP)`);
+  const figures = await rustBench('webhook_ingest');
   const sqlite = figures.runs.find((x) => x.database === 'sqlite');
   figures.target_met = Boolean(sqlite && sqlite.events_per_s >= 5000);
   results.webhooks = figures;
+}
+
+// ---------------------------------------------------------------- 5. deliveries
+
+async function deliveries() {
+  say(`== webhook delivery (server/benches/webhook_delivery.rs: the ${PROFILE} binary sending to a receiver)`);
+  const figures = await rustBench('webhook_delivery');
+  const runs = figures.webhook_delivery || [];
+  figures.target_met = runs.length > 0 && runs.every((x) => x.deliveries_per_s >= 2000);
+  results.deliveries = figures;
 }
 
 // ---------------------------------------------------------------- main
@@ -494,7 +512,7 @@ const start = loadAverage();
 say(`slotpay bench (${SMOKE ? 'smoke' : 'full'}) ${results.date}`);
 say(`machine: ${results.machine.nproc} cores, ${results.machine.cpu}, load average at start ${start.join(' ')}`);
 say(`binaries: ${path.relative(ROOT, BIN.slotpay)}, ${path.relative(ROOT, BIN.sandbox)} (${PROFILE})`);
-const sections = {weight, ready, pay, webhooks};
+const sections = {weight, ready, pay, webhooks, deliveries};
 let exitCode = 0;
 try {
   for (const [name, section] of Object.entries(sections)) {
@@ -529,6 +547,11 @@ if (results.webhooks) {
   const w = results.webhooks;
   const rate = (db) => round(w.runs.find((x) => x.database === db)?.events_per_s, 0) ?? 'n/a';
   say(`webhooks SQLite ${rate('sqlite')} events/s, PostgreSQL ${rate('postgres')} events/s; HMAC ceiling ${round(w.hmac_verify_per_s_one_thread, 0)}/s on one thread (target ≥ 5,000/s on SQLite: ${verdict(w.target_met)})`);
+}
+if (results.deliveries) {
+  const d = results.deliveries.webhook_delivery || [];
+  const rate = (db) => round(d.find((x) => x.database === db)?.deliveries_per_s, 0);
+  say(`deliveries SQLite ${rate('sqlite')}/s, PostgreSQL ${rate('postgres')}/s to a receiver in the same run (target ≥ 2,000/s: ${verdict(results.deliveries.target_met)})`);
 }
 if (SMOKE) say('(smoke mode: a few seconds per figure, to show the harness works; the figures are not the benchmark)');
 for (const p of problems) say(`INVALID: ${p}`);
