@@ -18,6 +18,7 @@ both_backends!(
     a_lapsed_hold_with_a_payment_started_cancels_it_at_stripe,
     two_instances_send_each_event_once,
     a_key_revoked_at_stripe_is_told_and_stops_payments,
+    a_hanging_endpoint_does_not_hold_up_the_others,
 );
 
 /// Adds an endpoint for `receiver` (with `extra` fields); returns its id and secret.
@@ -545,4 +546,34 @@ async fn a_key_revoked_at_stripe_is_told_and_stops_payments(app: TestApp) {
         .expect_error(409, "payments_unavailable", None);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(receiver.of_type("integration.error").len(), 1, "told once");
+}
+
+async fn a_hanging_endpoint_does_not_hold_up_the_others(app: TestApp) {
+    let hanging = Receiver::start().await;
+    hanging.delay(std::time::Duration::from_secs(30));
+    endpoint(&app, &hanging, json!({})).await;
+    let quick = Receiver::start().await;
+    endpoint(&app, &quick, json!({})).await;
+    let m = app.pay_merchant(None).await;
+    // The first event: the hanging endpoint holds its request until the 2 s timeout.
+    paid(&app, &m.id, "4242424242424242").await;
+    quick.wait_for("checkout.paid", 1).await;
+    hanging.wait_for("checkout.paid", 1).await;
+    // A second event while that request hangs reaches the other endpoint at once.
+    let open = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2000, "currency": "eur", "description": "Cut"}),
+        )
+        .await;
+    let asked = std::time::Instant::now();
+    app.post(&format!("/v1/admin/checkouts/{open}/cancel"), json!({}))
+        .await
+        .expect(200);
+    quick.wait_for("checkout.canceled", 1).await;
+    assert!(
+        asked.elapsed() < std::time::Duration::from_millis(1500),
+        "waited {:?} behind the hanging endpoint",
+        asked.elapsed()
+    );
 }

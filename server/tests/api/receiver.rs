@@ -2,7 +2,7 @@
 //! records every request, checks its signature with the Standard Webhooks reference library
 //! (the `standardwebhooks` crate, not slotpay's code), and answers as it is told.
 
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,6 +32,8 @@ struct Shared {
     secrets: Mutex<Vec<String>>,
     /// The status answered (200 unless told).
     status: AtomicU16,
+    /// How long to wait before answering, in milliseconds.
+    delay_ms: AtomicU64,
 }
 
 /// The receiver; dropped with the test.
@@ -68,6 +70,10 @@ async fn receive(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) 
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
         verified_with,
     });
+    let delay = s.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     StatusCode::from_u16(s.status.load(Ordering::SeqCst)).unwrap()
 }
 
@@ -93,6 +99,13 @@ impl Receiver {
     /// Answers `status` from now on.
     pub fn answer(&self, status: u16) {
         self.shared.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Waits this long before each answer from now on (a slow or hanging endpoint).
+    pub fn delay(&self, by: Duration) {
+        self.shared
+            .delay_ms
+            .store(by.as_millis() as u64, Ordering::SeqCst);
     }
 
     /// Everything received so far.
