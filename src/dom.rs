@@ -8,14 +8,14 @@
 //! goes in as text, never as markup. Building it from one string rather than node by node
 //! keeps about 3 KB of `createElement` calls out of the wasm.
 
-use slotpay_core::{Locale, Money, Receipt};
+use slotpay_core::{hold, Locale, Money, Receipt};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     Element, Event, EventTarget, HtmlElement, HtmlInputElement, ShadowRoot, ShadowRootInit,
 };
 
-use crate::i18n::{fill, problem_text, text, Text};
+use crate::i18n::{fill, fill_time, problem_text, text, Text};
 use crate::js::{format_money, object};
 use crate::machine::{Machine, Phase, Problem};
 use crate::stripe::Theme;
@@ -30,7 +30,8 @@ const MARKUP: &str = concat!(
     r#"<p id="badge" class="sp-badge"><strong id="badge-title" class="sp-badge-title"></strong> "#,
     r#"<span id="badge-hint"></span></p>"#,
     r#"<div id="summary" class="sp-summary"><p id="merchant" class="sp-merchant"></p>"#,
-    r#"<p id="description" class="sp-description"></p><p id="amount" class="sp-amount"></p></div>"#,
+    r#"<p id="description" class="sp-description"></p><p id="amount" class="sp-amount"></p>"#,
+    r#"<p id="hold" class="sp-hold"></p></div>"#,
     r#"<form id="form" class="sp-form" novalidate>"#,
     r#"<label id="email-label" class="sp-label" for="email"></label>"#,
     r#"<input id="email" class="sp-input" type="email" name="email" required autocomplete="email" "#,
@@ -223,6 +224,11 @@ impl Ui {
             self.text("description", &view.description);
             self.text("amount", &amount);
             self.text("pay-text", &fill(t(Text::Pay), &amount));
+            let left = machine.hold_left();
+            self.show("hold", left.is_some());
+            if let Some(left) = left {
+                self.text("hold", &fill_time(t(Text::HoldLeft), &hold::clock(left)));
+            }
             self.show("consent", view.save_card.is_some());
             if let Some(offer) = &view.save_card {
                 self.text("consent-text", &offer.consent_text);
@@ -263,6 +269,7 @@ impl Ui {
                 problem_text(locale, p, &money)
             }
             Phase::Unavailable => t(Text::Unavailable).to_owned(),
+            Phase::Expired if machine.hold_lapsed() => t(Text::HoldExpired).to_owned(),
             Phase::Expired => t(Text::Expired).to_owned(),
             Phase::Canceled => t(Text::Canceled).to_owned(),
             _ => String::new(),

@@ -13,6 +13,8 @@ use crate::machine::Problem;
 
 /// Where a formatted amount goes in a template.
 const AMOUNT: &str = "{amount}";
+/// Where the time left on a hold goes in a template.
+const TIME: &str = "{time}";
 
 /// Declares [`Text`] and its table from one list: `Variant => [en, fr, de, es]`.
 macro_rules! texts {
@@ -92,6 +94,18 @@ texts! {
     /// `checkout_expired`.
     Expired => ["This payment link has expired.", "Ce lien de paiement a expiré.",
         "Dieser Zahlungslink ist abgelaufen.", "Este enlace de pago ha caducado."],
+    /// The time left on a booking hold, at `{time}` (`14:59`).
+    HoldLeft => [
+        "Slot held for {time}, then released if unpaid.",
+        "Créneau réservé {time}, puis libéré si impayé.",
+        "Termin {time} reserviert, danach ohne Zahlung frei.",
+        "Cita reservada {time}; después se libera si no se paga."],
+    /// The hold ran out before the payment.
+    HoldExpired => [
+        "Time ran out: the slot was released. Please book again.",
+        "Délai écoulé : le créneau a été libéré. Réservez à nouveau.",
+        "Zeit abgelaufen: Der Termin wurde freigegeben. Bitte neu buchen.",
+        "Tiempo agotado: la cita se ha liberado. Vuelva a reservar."],
     /// `checkout_canceled`.
     Canceled => ["This payment was canceled by the merchant.", "Ce paiement a été annulé par le commerçant.",
         "Diese Zahlung wurde vom Händler storniert.", "El comercio ha cancelado este pago."],
@@ -206,21 +220,31 @@ pub fn text(locale: Locale, text: Text) -> &'static str {
 
 /// `template` with its `{amount}` replaced by `amount`.
 pub fn fill(template: &str, amount: &str) -> String {
+    fill_at(template, AMOUNT, amount)
+}
+
+/// `template` with its `{time}` replaced by `time`.
+pub fn fill_time(template: &str, time: &str) -> String {
+    fill_at(template, TIME, time)
+}
+
+/// `template` with its first `marker` replaced by `value`.
+fn fill_at(template: &str, marker: &str, value: &str) -> String {
     // By hand, with `get`: `replacen` and `split_once` link str slicing's panic message,
     // whose `{:?}` of a char pulls 14 KB of Unicode tables into the wasm.
     let at = template
         .as_bytes()
-        .windows(AMOUNT.len())
-        .position(|w| w == AMOUNT.as_bytes());
+        .windows(marker.len())
+        .position(|w| w == marker.as_bytes());
     let (Some(before), Some(after)) = (
         at.and_then(|i| template.get(..i)),
-        at.and_then(|i| template.get(i + AMOUNT.len()..)),
+        at.and_then(|i| template.get(i + marker.len()..)),
     ) else {
         return template.to_owned();
     };
-    let mut out = String::with_capacity(template.len() + amount.len());
+    let mut out = String::with_capacity(template.len() + value.len());
     out.push_str(before);
-    out.push_str(amount);
+    out.push_str(value);
     out.push_str(after);
     out
 }

@@ -6,7 +6,7 @@
 //! runs the effects it returns, so every rule here is tested natively.
 
 use slotpay_core::{
-    check_chargeable, ApiError, ChargeError, CheckoutStatus, CheckoutView, Email, ErrorCode,
+    check_chargeable, hold, ApiError, ChargeError, CheckoutStatus, CheckoutView, Email, ErrorCode,
     IntegrationMode, Locale, Money, PayRequest, PayResponse, PayStatus, PaymentMethodId, Receipt,
 };
 
@@ -128,6 +128,8 @@ pub enum Input {
     Confirmed(Option<String>),
     /// The client pressed "Try another card".
     TryAgain,
+    /// A second passed on a short hold: the time now (unix seconds).
+    Tick(i64),
 }
 
 /// What the host page is told, as a DOM event on the host element.
@@ -165,6 +167,11 @@ pub enum Effect {
     FocusCard,
     /// Tell the host page.
     Emit(Event),
+    /// Feed [`Input::Tick`] with the time after this many milliseconds.
+    Tick {
+        /// Milliseconds to wait first.
+        after_ms: u32,
+    },
 }
 
 /// The checkout's state and its transitions.
@@ -183,6 +190,10 @@ pub struct Machine {
     /// Stripe.js's message when 3-D Secure failed, until the server confirms.
     stripe_error: Option<String>,
     polls: u32,
+    /// The time of the last tick, while a short hold is counted down.
+    now: Option<i64>,
+    /// The hold ran out while the widget showed it.
+    hold_lapsed: bool,
 }
 
 impl Machine {
@@ -199,7 +210,26 @@ impl Machine {
             attempt: None,
             stripe_error: None,
             polls: 0,
+            now: None,
+            hold_lapsed: false,
         }
+    }
+
+    /// Seconds left on the checkout's short hold, while the client can still pay; `None`
+    /// before the first tick, for links that live for days, and once paid or closed.
+    pub fn hold_left(&self) -> Option<i64> {
+        let counting = matches!(
+            self.phase,
+            Phase::Loading | Phase::Ready(_) | Phase::Failed(_)
+        ) || self.phase.is_busy();
+        let left = hold::seconds_left(self.view.as_ref()?.expires_at, self.now?)?;
+        counting.then_some(left)
+    }
+
+    /// True when the checkout closed because its hold ran out here (a booking page's slot
+    /// released), rather than a link found expired.
+    pub fn hold_lapsed(&self) -> bool {
+        self.hold_lapsed
     }
 
     /// The current phase.
@@ -279,12 +309,29 @@ impl Machine {
                 fx.push(Effect::ClearCard);
                 fx.push(Effect::FocusCard);
             }
+            (_, Input::Tick(now)) => self.tick(now, &mut fx),
             _ => {}
         }
         fx
     }
 
+    /// A second on a short hold: once it runs out while the client has not started paying,
+    /// the checkout is closed as the server will also say (a payment in flight is left to
+    /// the server's answer). Ticks go on while the hold is counted down.
+    fn tick(&mut self, now: i64, fx: &mut Vec<Effect>) {
+        self.now = Some(now);
+        let Some(left) = self.hold_left() else { return };
+        if left == 0 && matches!(self.phase, Phase::Ready(_) | Phase::Failed(_)) {
+            self.hold_lapsed = true;
+            return self.close(Phase::Expired, fx);
+        }
+        fx.push(Effect::Tick { after_ms: 1_000 });
+    }
+
     fn on_view(&mut self, view: CheckoutView, fx: &mut Vec<Effect>) {
+        if view.expires_at.is_some() {
+            fx.push(Effect::Tick { after_ms: 0 });
+        }
         let amount = view.amount;
         let status = view.status;
         let mode = view.mode;
@@ -552,6 +599,72 @@ mod tests {
             })]
         );
         m
+    }
+
+    /// A machine in Ready on a checkout held until 1,000 (unix seconds).
+    fn held() -> Machine {
+        let mut m = Machine::new(None, None);
+        let mut v = view(1250, Currency::Eur);
+        v.expires_at = Some(1_000);
+        assert_eq!(
+            m.step(Input::ViewLoaded(v)),
+            [Effect::Tick { after_ms: 0 }, Effect::LoadStripe]
+        );
+        assert_eq!(m.step(Input::Tick(100)), [Effect::Tick { after_ms: 1_000 }]);
+        m.step(Input::StripeLoaded);
+        m.step(Input::CardReady);
+        m
+    }
+
+    #[test]
+    fn a_short_hold_counts_down_and_closes_when_it_runs_out() {
+        let mut m = held();
+        assert_eq!(m.hold_left(), Some(900));
+        assert_eq!(m.step(Input::Tick(941)), [Effect::Tick { after_ms: 1_000 }]);
+        assert_eq!(m.hold_left(), Some(59));
+        assert!(!m.hold_lapsed());
+        assert_eq!(
+            m.step(Input::Tick(1_000)),
+            [Effect::Emit(Event::Failed(api_problem(
+                ErrorCode::CheckoutExpired
+            )))]
+        );
+        assert_eq!(m.phase(), &Phase::Expired);
+        assert!(m.hold_lapsed());
+        assert_eq!(m.hold_left(), None, "no clock once closed");
+        assert_eq!(m.step(Input::Tick(1_001)), [], "and no more ticks");
+    }
+
+    #[test]
+    fn a_payment_in_flight_when_the_hold_runs_out_is_left_to_the_server() {
+        let mut m = held();
+        submit(&mut m, "lea@example.com");
+        assert_eq!(m.phase(), &Phase::Paying);
+        assert_eq!(
+            m.step(Input::Tick(1_005)),
+            [Effect::Tick { after_ms: 1_000 }]
+        );
+        assert_eq!(m.phase(), &Phase::Paying);
+        m.step(Input::PaymentMethod(Ok(pm())));
+        m.step(Input::Answer(Ok(answer(PayStatus::Succeeded))));
+        assert!(matches!(m.phase(), Phase::Paid(_)));
+        assert_eq!(m.step(Input::Tick(1_006)), []);
+    }
+
+    #[test]
+    fn links_that_live_for_days_are_not_counted_down() {
+        let mut m = Machine::new(None, None);
+        let mut v = view(1250, Currency::Eur);
+        v.expires_at = Some(100 + 7 * 86_400);
+        m.step(Input::ViewLoaded(v));
+        assert_eq!(m.step(Input::Tick(100)), []);
+        assert_eq!(m.hold_left(), None);
+        // Without an expiry, no tick at all.
+        let mut m = Machine::new(None, None);
+        assert_eq!(
+            m.step(Input::ViewLoaded(view(1250, Currency::Eur))),
+            [Effect::LoadStripe]
+        );
     }
 
     #[test]

@@ -271,6 +271,14 @@ fn run(weak: &Weak<RefCell<State>>, effect: Effect) {
         Effect::FocusCard => with_card(weak, Card::focus),
         Effect::FocusEmail => state.borrow().ui.focus_email(),
         Effect::Emit(event) => emit(&state, event),
+        Effect::Tick { after_ms } => {
+            let weak = weak.clone();
+            spawn_local(async move {
+                sleep(after_ms).await;
+                let now = (js_sys::Date::now() / 1000.0) as i64;
+                step(&weak, Input::Tick(now));
+            });
+        }
     }
 }
 

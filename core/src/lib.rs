@@ -11,6 +11,7 @@
 pub mod api;
 pub mod currency;
 pub mod error;
+pub mod hold;
 pub mod keys;
 pub mod limits;
 pub mod money;

@@ -119,7 +119,11 @@ for (const embedding of EMBEDDINGS) {
       expect((after.payment_intents_created ?? 0) - (before.payment_intents_created ?? 0)).toBe(1);
       const succeeded = (await events()).filter((e) => e.type === 'slotpay:succeeded');
       expect(succeeded).toHaveLength(1);
-      expect(await serverCheckout(stack, succeeded[0].detail.token)).toMatchObject({status: 'paid', card: {last4: '4242'}});
+      // The card comes with Stripe's charge (its event, or the PaymentIntent read again): it may
+      // follow the widget's "paid" by a moment.
+      await expect
+        .poll(async () => serverCheckout(stack, succeeded[0].detail.token), {timeout: 15_000})
+        .toMatchObject({status: 'paid', card: {last4: '4242'}});
     });
   });
 }

@@ -79,8 +79,9 @@ test('paid on the booking page: the backend confirms the booking from the verifi
   const ref = await bookingRef(page);
   const status = page.locator('#booking-status');
   await expect(status).toHaveAttribute('data-state', 'pending');
-  // The 15-minute hold the backend asked for.
+  // The 15-minute hold the backend asked for, on the page and counted down in the widget.
   await expect(status).toContainText('Slot held until');
+  await expect(opened.widget.locator('#hold')).toHaveText(/^Slot held for 1[45]:[0-5]\d, then released if unpaid\.$/);
   const held = await booking(stack, ref);
   expect(held).toMatchObject({state: 'pending', events: []});
   expect((await serverCheckout(stack, held.checkout)).expires_at - Math.floor(Date.now() / 1000)).toBeGreaterThan(800);
@@ -191,6 +192,7 @@ test('a hold that lapses unpaid releases the slot', async ({page}) => {
     const ref = await bookingRef(page);
     const status = page.locator('#booking-status');
     await expect(status).toContainText('Slot held until');
+    await expect(opened.widget.locator('#hold')).toHaveText(/^Slot held for (1:00|0:[0-5]\d), then released if unpaid\.$/);
     // A declined card: noted, and the slot stays held.
     await pay(opened, CARDS.declined);
     await expect(state(opened)).toHaveAttribute('data-state', 'failed');
