@@ -53,8 +53,6 @@ pub struct Inner {
     pub config: Config,
     /// Merchants' webhook signing secrets, decrypted, for a few seconds.
     pub webhook_secrets: WebhookSecretsCache,
-    /// Woken when events were written, so deliveries start at once.
-    pub deliveries_due: tokio::sync::Notify,
     /// The HTTP client of webhooks to platforms (no redirects, bounded time).
     pub deliveries_http: reqwest::Client,
 }
@@ -92,7 +90,6 @@ impl AppState {
             public_url,
             config,
             webhook_secrets: WebhookSecretsCache::default(),
-            deliveries_due: tokio::sync::Notify::new(),
             deliveries_http: crate::domain::deliveries::http_client(),
         }))
     }

@@ -396,8 +396,9 @@ impl Db {
             let mut tx = self.pool.begin().await?;
             match write_checkout(&mut tx, r).await {
                 Ok(true) => {
-                    write_events(&mut tx, events).await?;
+                    let made = write_events(&mut tx, events).await?;
                     tx.commit().await?;
+                    self.made_deliveries(made);
                     Ok(true)
                 }
                 other => other,

@@ -87,8 +87,9 @@ impl Db {
                     .execute(&mut *tx)
                     .await?;
                     if done.rows_affected() == 1 {
-                        write_events(&mut tx, &events(None)).await?;
+                        let made = write_events(&mut tx, &events(None)).await?;
                         tx.commit().await?;
+                        self.made_deliveries(made);
                         return Ok(());
                     }
                     tx.rollback().await?;
@@ -120,10 +121,12 @@ impl Db {
                     .bind(&d.merchant_id)
                     .execute(&mut *tx)
                     .await?;
+                    let mut made = 0;
                     if done.rows_affected() == 1 {
-                        write_events(&mut tx, &events(Some(&old.status))).await?;
+                        made = write_events(&mut tx, &events(Some(&old.status))).await?;
                     }
                     tx.commit().await?;
+                    self.made_deliveries(made);
                     return Ok(());
                 }
             }

@@ -208,8 +208,9 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
-        write_events(&mut tx, events).await?;
+        let made = write_events(&mut tx, events).await?;
         tx.commit().await?;
+        self.made_deliveries(made);
         Ok(())
     }
 

@@ -217,8 +217,9 @@ impl Db {
             .await;
         self.integrations_written();
         if done?.rows_affected() == 1 {
-            write_events(&mut tx, events).await?;
+            let made = write_events(&mut tx, events).await?;
             tx.commit().await?;
+            self.made_deliveries(made);
             Ok(r.version + 1)
         } else {
             Err(DbError::Conflict(

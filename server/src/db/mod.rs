@@ -132,6 +132,8 @@ pub struct Db {
     /// Bumped after every write of an integration (or a merchant's deletion), so caches of
     /// what integrations hold know when to read again.
     integrations_changed: Arc<AtomicU64>,
+    /// Woken after a write made deliveries of events, so they are sent at once.
+    deliveries_made: Arc<tokio::sync::Notify>,
 }
 
 /// The statements webhooks run many at a time, each coalesced across concurrent callers
@@ -207,6 +209,7 @@ impl Db {
         Ok(Db {
             batches: Arc::new(Batches::new(&pool)),
             integrations_changed: Arc::new(AtomicU64::new(0)),
+            deliveries_made: Arc::new(tokio::sync::Notify::new()),
             pool,
             backend,
         })
@@ -237,6 +240,19 @@ impl Db {
     /// Called after each write of an integration (see [`Db::integrations_generation`]).
     fn integrations_written(&self) {
         self.integrations_changed.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Woken after a write made deliveries of events (in this process; other instances'
+    /// are found by looking every second).
+    pub fn deliveries_made(&self) -> &tokio::sync::Notify {
+        &self.deliveries_made
+    }
+
+    /// Tells the sender when `made` deliveries were committed.
+    fn made_deliveries(&self, made: u64) {
+        if made > 0 {
+            self.deliveries_made.notify_one();
+        }
     }
 
     /// The backend.

@@ -222,11 +222,13 @@ pub struct EventFilter {
 }
 
 /// Writes `events` and a pending delivery of each to every enabled endpoint that wants it,
-/// on `conn` (the caller's transaction).
+/// on `conn` (the caller's transaction). Returns how many deliveries it made: the caller
+/// passes it to `Db::made_deliveries` once the transaction is committed.
 pub(super) async fn write_events(
     conn: &mut AnyConnection,
     events: &[PlatformEvent],
-) -> Result<(), DbError> {
+) -> Result<u64, DbError> {
+    let mut made = 0;
     for e in events {
         sqlx::query(&format!(
             "INSERT INTO platform_events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -239,9 +241,9 @@ pub(super) async fn write_events(
         .bind(&e.payload)
         .execute(&mut *conn)
         .await?;
-        fan_out(conn, e, None).await?;
+        made += fan_out(conn, e, None).await?;
     }
-    Ok(())
+    Ok(made)
 }
 
 /// A delivery of `e` to every enabled endpoint that wants it (to `only` of them, when
@@ -278,8 +280,9 @@ impl Db {
     /// Writes events that go with no other change, in their own transaction.
     pub async fn insert_events(&self, events: &[PlatformEvent]) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
-        write_events(&mut tx, events).await?;
+        let made = write_events(&mut tx, events).await?;
         tx.commit().await?;
+        self.made_deliveries(made);
         Ok(())
     }
 
@@ -353,6 +356,7 @@ impl Db {
         let mut tx = self.pool.begin().await?;
         let n = fan_out(&mut tx, e, None).await?;
         tx.commit().await?;
+        self.made_deliveries(n);
         Ok(n)
     }
 
@@ -503,6 +507,19 @@ impl Db {
         until: i64,
         limit: i64,
     ) -> Result<Vec<DeliveryJob>, DbError> {
+        // A read first: on SQLite an UPDATE takes the database's one write lock even when it
+        // matches nothing, and the sender looks after every event written (most of them with
+        // no endpoint to go to), which took the lock from payments.
+        let due = sqlx::query(
+            "SELECT 1 AS due FROM event_deliveries WHERE status = 'pending' \
+             AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let claimed = sqlx::query(
             "UPDATE event_deliveries SET claimed_until = $2 \
              WHERE id IN (SELECT d.id FROM event_deliveries d \

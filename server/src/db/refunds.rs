@@ -151,8 +151,9 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
-        write_events(&mut tx, events).await?;
+        let made = write_events(&mut tx, events).await?;
         tx.commit().await?;
+        self.made_deliveries(made);
         Ok(true)
     }
 
@@ -196,8 +197,9 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
-        write_events(&mut tx, events).await?;
+        let made = write_events(&mut tx, events).await?;
         tx.commit().await?;
+        self.made_deliveries(made);
         Ok(true)
     }
 

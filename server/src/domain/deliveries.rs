@@ -77,7 +77,7 @@ pub async fn run(state: AppState) {
         }
         if claimed < room {
             tokio::select! {
-                () = state.deliveries_due.notified() => {}
+                () = state.db.deliveries_made().notified() => {}
                 () = tokio::time::sleep(POLL) => {}
             }
         }

@@ -328,7 +328,7 @@ pub async fn update(
         ));
     }
     if !r.disabled {
-        state.deliveries_due.notify_one();
+        state.db.deliveries_made().notify_one();
     }
     Ok(view(&r, None))
 }

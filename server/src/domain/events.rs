@@ -271,7 +271,7 @@ pub async fn resend(state: &AppState, id: &str) -> Result<EventView, DomainError
             "No enabled webhook endpoint wants this event",
         ));
     }
-    state.deliveries_due.notify_one();
+    state.db.deliveries_made().notify_one();
     tracing::info!(event = %e.id, endpoints = n, "event sent again");
     get(state, id).await
 }

@@ -209,7 +209,6 @@ async fn send(
     }
     let events = outbox::fee_events(state, r, &fee, was);
     state.db.update_fee(&fee, was, &events).await?;
-    state.deliveries_due.notify_one();
     tracing::info!(token = %r.token, fee = %fee.id, status = %fee.status, "cancellation fee charged");
     answer(fee)
 }
@@ -253,6 +252,5 @@ pub(crate) async fn apply_intent(
         None => Vec::new(),
     };
     state.db.update_fee(&f, was, &events).await?;
-    state.deliveries_due.notify_one();
     Ok(())
 }

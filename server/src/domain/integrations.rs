@@ -871,7 +871,6 @@ pub(crate) async fn key_refused(state: &AppState, merchant_id: &str) -> Result<(
     r.updated_at = db::now();
     let events = outbox::integration_events(was, &r);
     state.db.update_integration(&r, &events).await?;
-    state.deliveries_due.notify_one();
     tracing::warn!(
         merchant_id,
         "Stripe refused the merchant's key during a payment: integration in error"
@@ -890,7 +889,6 @@ pub async fn verify(state: &AppState, merchant_id: &str) -> Result<IntegrationVi
     apply_verification(&mut r, &verification);
     let events = outbox::integration_events(was, &r);
     r.version = state.db.update_integration(&r, &events).await?;
-    state.deliveries_due.notify_one();
     tracing::info!(merchant_id, key = %key, status = %r.status, "integration verified");
     view(state, &r, Vec::new())
 }
@@ -909,7 +907,6 @@ pub async fn activate(state: &AppState, merchant_id: &str) -> Result<Integration
         r.active = false;
         let events = outbox::integration_events(read.status, &r);
         state.db.update_integration(&r, &events).await?;
-        state.deliveries_due.notify_one();
         return Err(DomainError::refused_at(
             reason.code,
             format!("Stripe refused the key: {}", reason.message),

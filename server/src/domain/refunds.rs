@@ -179,7 +179,6 @@ pub(crate) async fn drive(
                     &events,
                 )
                 .await?;
-            state.deliveries_due.notify_one();
             if to == RefundStatus::Pending {
                 // Stripe accepted it but has not settled it: keep the id, stay pending.
                 tracing::info!(refund = %refund.id, "refund pending at Stripe");
@@ -206,7 +205,6 @@ pub(crate) async fn drive(
                     &events,
                 )
                 .await?;
-            state.deliveries_due.notify_one();
             tracing::warn!(token = %r.token, refund = %refund.id, reason = %e.message, "Stripe refused the refund");
             Ok(())
         }

@@ -74,9 +74,6 @@ pub(crate) async fn modify<T>(
         let events = outbox::checkout_events(state, &read, &edited);
         if state.db.update_checkout(&edited, &events).await? {
             edited.version += 1;
-            if !events.is_empty() {
-                state.deliveries_due.notify_one();
-            }
             return Ok((edited, out));
         }
     }

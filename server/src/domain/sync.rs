@@ -310,7 +310,6 @@ pub(crate) async fn reconcile_charge(
                         .db
                         .transition_refund(&row.id, row.status, status, Some(&re.id), None, &events)
                         .await?;
-                    state.deliveries_due.notify_one();
                 }
             }
             Some(_) => {}
@@ -335,7 +334,6 @@ pub(crate) async fn reconcile_charge(
                 }
                 let events = outbox::refund_events(state, &with_it, &row, status, Some(&re.id));
                 if state.db.insert_external_refund(&row, &events).await? {
-                    state.deliveries_due.notify_one();
                     tracing::info!(token = %r.token, refund = %re.id, "refund made outside slotpay recorded");
                 }
             }

@@ -336,7 +336,6 @@ async fn apply_dispute(
             outbox::dispute_events(state, checkout.as_ref(), &record, before)
         })
         .await?;
-    state.deliveries_due.notify_one();
     tracing::info!(dispute = %d.id, status = %d.status, "dispute recorded");
     Ok(token)
 }

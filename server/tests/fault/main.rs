@@ -1,7 +1,7 @@
 //! slotpay's fault harness (`./dev fault`, README's "Reliability"): scenarios that try to make
-//! slotpay charge twice, refund twice, lose a payment or an event, answer 5xx to bad input,
-//! let a card-testing bot through, or leak a secret, each printing what it tried and what it
-//! found, failing on any loss or double charge.
+//! slotpay charge twice, refund twice, lose a payment or an event (Stripe's, or one to the
+//! booking platform), answer 5xx to bad input, let a card-testing bot through, or leak a
+//! secret, each printing what it tried and what it found, failing on any loss or double charge.
 //!
 //! A test target without libtest's harness: `SLOTPAY_FAULT_SCALE=smoke|full cargo test -p
 //! slotpay-server --test fault` (without the variable it prints how to run it and passes, so
