@@ -90,7 +90,7 @@ impl AppState {
             public_url,
             config,
             webhook_secrets: WebhookSecretsCache::default(),
-            deliveries_http: crate::domain::deliveries::http_client(),
+            deliveries_http: deliveries_client(),
         }))
     }
 }
@@ -101,4 +101,17 @@ impl Deref for AppState {
     fn deref(&self) -> &Inner {
         &self.0
     }
+}
+
+/// The HTTP client of webhooks to platforms: no redirects (the endpoint's URL is the one the platform
+/// gave), no proxies from the environment.
+fn deliveries_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .pool_max_idle_per_host(32)
+        .user_agent(concat!("slotpay-webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("a client without custom TLS builds")
 }

@@ -34,19 +34,6 @@ pub const RESPONSE_KEPT: usize = 1024;
 /// Pending deliveries are looked for at least this often (other instances' events).
 const POLL: Duration = Duration::from_secs(1);
 
-/// The HTTP client of deliveries: no redirects (the endpoint's URL is the one the platform
-/// gave), no proxies from the environment.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(5))
-        .pool_max_idle_per_host(32)
-        .user_agent(concat!("slotpay-webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("a client without custom TLS builds")
-}
-
 /// Runs until the process stops: up to [`IN_FLIGHT`] deliveries at once, each in its own
 /// task, so a slow endpoint holds only its own requests; as deliveries finish, more are
 /// claimed. Looks for due deliveries whenever events were written, and every second.
