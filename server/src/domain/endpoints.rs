@@ -12,7 +12,7 @@
 
 use std::net::IpAddr;
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use slotpay_core::standard_webhooks::SigningKey;
 use slotpay_core::{ApiError, ErrorCode};
@@ -217,15 +217,25 @@ fn new_secret(state: &AppState, id: &str, column: &str) -> (String, String) {
     let mut key = [0_u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut key);
     let secret = SigningKey::secret_of(&key);
-    let stored = state.cipher.encrypt(
-        &secret,
-        Binding {
-            table: "webhook_endpoints",
-            row: id,
-            column,
-        },
-    );
+    let stored = state.cipher.encrypt(&secret, binding(id, column));
     (secret, stored)
+}
+
+/// Where an endpoint's secret column is bound in its ciphertext.
+fn binding<'a>(id: &'a str, column: &'a str) -> Binding<'a> {
+    Binding {
+        table: "webhook_endpoints",
+        row: id,
+        column,
+    }
+}
+
+/// An endpoint's current secret, decrypted.
+fn current_secret(state: &AppState, r: &EndpointRecord) -> Result<SecretString, DomainError> {
+    state
+        .cipher
+        .decrypt(&r.secret_enc, binding(&r.id, "secret_enc"))
+        .map_err(|e| DomainError::Internal(format!("endpoint secret: {e}")))
 }
 
 /// The stored endpoint, or `not_found`.
@@ -349,25 +359,12 @@ pub async fn delete(state: &AppState, id: &str) -> Result<(), DomainError> {
 pub async fn rotate_secret(state: &AppState, id: &str) -> Result<EndpointView, DomainError> {
     let mut r = load(state, id).await?;
     let now = db::now();
-    let old = state
-        .cipher
-        .decrypt(
-            &r.secret_enc,
-            Binding {
-                table: "webhook_endpoints",
-                row: &r.id,
-                column: "secret_enc",
-            },
-        )
-        .map_err(|e| DomainError::Internal(format!("endpoint secret: {e}")))?;
-    r.previous_secret_enc = Some(state.cipher.encrypt(
-        old.expose_secret(),
-        Binding {
-            table: "webhook_endpoints",
-            row: &r.id,
-            column: "previous_secret_enc",
-        },
-    ));
+    let old = current_secret(state, &r)?;
+    r.previous_secret_enc = Some(
+        state
+            .cipher
+            .encrypt(old.expose_secret(), binding(&r.id, "previous_secret_enc")),
+    );
     r.previous_secret_until = Some(now + ROTATION_OVERLAP_SECS);
     let (secret, stored) = new_secret(state, &r.id, "secret_enc");
     r.secret_enc = stored;
@@ -380,17 +377,7 @@ pub async fn rotate_secret(state: &AppState, id: &str) -> Result<EndpointView, D
 /// The endpoint with its current secret.
 pub async fn reveal_secret(state: &AppState, id: &str) -> Result<EndpointView, DomainError> {
     let r = load(state, id).await?;
-    let secret = state
-        .cipher
-        .decrypt(
-            &r.secret_enc,
-            Binding {
-                table: "webhook_endpoints",
-                row: &r.id,
-                column: "secret_enc",
-            },
-        )
-        .map_err(|e| DomainError::Internal(format!("endpoint secret: {e}")))?;
+    let secret = current_secret(state, &r)?;
     tracing::info!(endpoint = %r.id, "webhook endpoint secret revealed");
     Ok(view(&r, Some(secret.expose_secret().to_owned())))
 }
