@@ -87,7 +87,18 @@ fn move_status(
         LeaseMode::Respect => !live,
     };
     let base = lease.map_or(current, |l| l.from);
-    let target = target_status(pi, base);
+    let target = match target_status(pi, base) {
+        // Abandoned once its hold had lapsed: the hold ended it (slotpay cancels the
+        // PaymentIntent when a hold runs out, and Stripe's webhook of that may come first).
+        Some(Canceled)
+            if pi.cancellation_reason == Some(CancellationReason::Abandoned)
+                && n.expires_at.is_some_and(|e| e <= now)
+                && !base.is_settled() =>
+        {
+            Some(Expired)
+        }
+        t => t,
+    };
     let moved = if own {
         Some(
             target
@@ -374,4 +385,60 @@ pub(crate) async fn settle_status(
     })
     .await?;
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CaptureMethod, CheckoutSource, Lease};
+    use slotpay_core::{Currency, Money};
+
+    fn leased_by_the_hold(expires_at: i64) -> CheckoutRecord {
+        let mut r = CheckoutRecord::new(
+            "cs_test".into(),
+            "m".into(),
+            CheckoutSource::Platform,
+            Money::from_minor(1000, Currency::parse("eur").unwrap()),
+            "Cut".into(),
+            CaptureMethod::Automatic,
+            expires_at,
+            0,
+        );
+        r.status = CheckoutStatus::Processing;
+        r.lease = Some(Lease {
+            until: 1_000,
+            holder: LeaseHolder::Admin,
+            from: CheckoutStatus::RequiresAction,
+        });
+        r
+    }
+
+    fn canceled(reason: &str) -> PaymentIntent {
+        serde_json::from_value(serde_json::json!({
+            "id": "pi_1", "status": "canceled", "amount": 1000, "amount_capturable": 0,
+            "amount_received": 0, "currency": "eur", "cancellation_reason": reason,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_payment_intent_abandoned_after_the_hold_lapsed_expires_the_checkout() {
+        // Stripe's webhook of the cancel arrives while the hold's lease is live.
+        let mut n = leased_by_the_hold(100);
+        move_status(&mut n, &canceled("abandoned"), LeaseMode::Respect, 200);
+        assert_eq!(n.status, CheckoutStatus::Expired);
+        assert_eq!(n.lease, None);
+        // Before the hold lapsed, or canceled for another reason, it is canceled.
+        let mut n = leased_by_the_hold(300);
+        move_status(&mut n, &canceled("abandoned"), LeaseMode::Respect, 200);
+        assert_eq!(n.status, CheckoutStatus::Canceled);
+        let mut n = leased_by_the_hold(100);
+        move_status(
+            &mut n,
+            &canceled("requested_by_customer"),
+            LeaseMode::Respect,
+            200,
+        );
+        assert_eq!(n.status, CheckoutStatus::Canceled);
+    }
 }
