@@ -105,6 +105,9 @@ pub enum DbError {
         /// Why.
         source: std::io::Error,
     },
+    /// A write's own task ended before it answered (it panicked, or the runtime stopped).
+    #[error("database write interrupted: {0}")]
+    Interrupted(String),
     /// A stored value does not parse back (a bug or a manual edit).
     #[error("corrupt row in {table}: {detail}")]
     Corrupt {

@@ -18,7 +18,7 @@ const ENDPOINTS: &str = "webhook_endpoints";
 const DELIVERIES: &str = "event_deliveries";
 const ATTEMPTS: &str = "delivery_attempts";
 
-const EVENT_COLUMNS: &str = "id, merchant_id, type, checkout_token, created_at, payload";
+pub(super) const EVENT_COLUMNS: &str = "id, merchant_id, type, checkout_token, created_at, payload";
 const ENDPOINT_COLUMNS: &str = "id, url, description, merchant_id, events, disabled, \
     secret_enc, previous_secret_enc, previous_secret_until, created_at, updated_at";
 const DELIVERY_COLUMNS: &str =
@@ -253,27 +253,63 @@ async fn fan_out(
     e: &PlatformEvent,
     only: Option<&str>,
 ) -> Result<u64, DbError> {
-    let only_clause = if only.is_some() { " AND id = $5" } else { "" };
-    let sql = format!(
-        "INSERT INTO event_deliveries (id, event_id, endpoint_id, status, attempts, \
-         next_attempt_at, created_at, updated_at) \
-         SELECT CAST($1 AS TEXT) || '.' || id, $1, id, 'pending', 0, $2, $2, $2 \
-         FROM webhook_endpoints WHERE disabled = 0 \
-         AND (merchant_id IS NULL OR merchant_id = $3) AND (events = '' OR events LIKE $4){only_clause} \
-         ON CONFLICT (event_id, endpoint_id) DO UPDATE SET status = 'pending', \
-         next_attempt_at = excluded.next_attempt_at, claimed_until = NULL, \
-         updated_at = excluded.updated_at"
+    let sql = deliveries_sql(
+        EventParams {
+            id: 1,
+            merchant: 3,
+            now: 2,
+            pattern: 4,
+        },
+        if only.is_some() { " AND id = $5" } else { "" },
     );
-    let now = super::now();
     let mut q = sqlx::query(&sql)
         .bind(&e.id)
-        .bind(now.max(e.created_at))
+        .bind(super::now().max(e.created_at))
         .bind(&e.merchant_id)
-        .bind(format!("%,{},%", e.kind.as_str()));
+        .bind(type_pattern(e.kind));
     if let Some(id) = only {
         q = q.bind(id);
     }
     Ok(q.execute(&mut *conn).await?.rows_affected())
+}
+
+/// Where the values [`deliveries_sql`] reads are among a statement's parameters.
+pub(super) struct EventParams {
+    /// The event's id.
+    pub id: usize,
+    /// Its merchant.
+    pub merchant: usize,
+    /// Now (unix seconds), when the deliveries are due.
+    pub now: usize,
+    /// [`type_pattern`] of its type.
+    pub pattern: usize,
+}
+
+/// `INSERT ... SELECT` of a pending delivery of an event to every enabled endpoint that
+/// wants it (`and` narrows the endpoints); an existing delivery is made pending and due again.
+pub(super) fn deliveries_sql(p: EventParams, and: &str) -> String {
+    let EventParams {
+        id,
+        merchant,
+        now,
+        pattern,
+    } = p;
+    format!(
+        "INSERT INTO event_deliveries (id, event_id, endpoint_id, status, attempts, \
+         next_attempt_at, created_at, updated_at) \
+         SELECT CAST(${id} AS TEXT) || '.' || id, ${id}, id, 'pending', 0, ${now}, ${now}, ${now} \
+         FROM webhook_endpoints WHERE disabled = 0 \
+         AND (merchant_id IS NULL OR merchant_id = ${merchant}) \
+         AND (events = '' OR events LIKE ${pattern}){and} \
+         ON CONFLICT (event_id, endpoint_id) DO UPDATE SET status = 'pending', \
+         next_attempt_at = excluded.next_attempt_at, claimed_until = NULL, \
+         updated_at = excluded.updated_at"
+    )
+}
+
+/// What an endpoint's `events` column matches when it wants `kind` (see [`events_column`]).
+pub(super) fn type_pattern(kind: EventType) -> String {
+    format!("%,{},%", kind.as_str())
 }
 
 impl Db {

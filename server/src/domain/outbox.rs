@@ -1,5 +1,5 @@
 //! The events a booking platform receives: which change of a checkout tells what
-//! ([`checkout_events`]), and the body every event carries (`{"id", "type", "created",
+//! ([`checkout_event`]), and the body every event carries (`{"id", "type", "created",
 //! "merchant_id", "data": {"checkout": <the platform API's view>, ...}}`).
 //!
 //! Events are written by storage in the transaction of their change (see `db::outbox`), so
@@ -97,16 +97,13 @@ pub(crate) fn checkout_event_kind(
     kind.or(announced.then_some(EventType::CheckoutExpired))
 }
 
-/// The events of a change of a checkout, ready to be written with it.
-pub(crate) fn checkout_events(
+/// The event of a change of a checkout, if it tells one, ready to be written with it.
+pub(crate) fn checkout_event(
     state: &AppState,
     before: &CheckoutRecord,
     after: &CheckoutRecord,
-) -> Vec<PlatformEvent> {
-    checkout_event_kind(before, after)
-        .map(|kind| event(state, kind, after, None))
-        .into_iter()
-        .collect()
+) -> Option<PlatformEvent> {
+    checkout_event_kind(before, after).map(|kind| event(state, kind, after, None))
 }
 
 /// The event of a refund of checkout `r` moving to `to` (with Stripe's refund id, when

@@ -44,9 +44,9 @@ pub(crate) enum Start<'a> {
 
 /// Changes a checkout. `change` edits the newest record; the edit is written if the row
 /// still has the version it was read at (then `updated_at` is now and the version bumped),
-/// else the row is read again and `change` runs again. The events the change tells the
-/// platform (`outbox::checkout_events`) are written in the same transaction. A `change` that edits nothing writes
-/// nothing; one that fails stops. Returns the record as stored and what `change` returned.
+/// else the row is read again and `change` runs again. The event the change tells the
+/// platform (`outbox::checkout_event`) is written with it, atomically. A `change` that
+/// edits nothing writes nothing; one that fails stops. Returns the record as stored and what `change` returned.
 pub(crate) async fn modify<T>(
     state: &AppState,
     start: Start<'_>,
@@ -71,8 +71,8 @@ pub(crate) async fn modify<T>(
             continue;
         }
         edited.updated_at = db::now();
-        let events = outbox::checkout_events(state, &read, &edited);
-        if state.db.update_checkout(&edited, &events).await? {
+        let event = outbox::checkout_event(state, &read, &edited);
+        if state.db.update_checkout(&edited, event.as_ref()).await? {
             edited.version += 1;
             return Ok((edited, out));
         }

@@ -3,6 +3,9 @@
 //! bad input, the events API, and holds that lapse.
 
 use serde_json::{json, Value};
+use slotpay_core::CheckoutStatus;
+use slotpay_server::db::{CheckoutRecord, DbError, PlatformEvent};
+use slotpay_server::model::EventType;
 
 use crate::helpers::{both_backends, register_secret, TestApp};
 use crate::receiver::Receiver;
@@ -19,6 +22,7 @@ both_backends!(
     two_instances_send_each_event_once,
     a_key_revoked_at_stripe_is_told_and_stops_payments,
     a_hanging_endpoint_does_not_hold_up_the_others,
+    a_checkout_write_the_database_refuses_writes_no_event,
 );
 
 /// Adds an endpoint for `receiver` (with `extra` fields); returns its id and secret.
@@ -576,4 +580,69 @@ async fn a_hanging_endpoint_does_not_hold_up_the_others(app: TestApp) {
         "waited {:?} behind the hanging endpoint",
         asked.elapsed()
     );
+}
+
+/// An event `id` that `r` was paid, as storage is given it.
+fn paid_event(id: &str, r: &CheckoutRecord) -> PlatformEvent {
+    PlatformEvent {
+        id: id.into(),
+        merchant_id: r.merchant_id.clone(),
+        kind: EventType::CheckoutPaid,
+        checkout_token: Some(r.token.clone()),
+        created_at: r.created_at,
+        payload: "{}".into(),
+    }
+}
+
+/// The checkout's row and its event are written in one round trip, as one transaction: a
+/// write the database refuses (a PaymentIntent that belongs to another checkout) leaves
+/// neither, and no connection is left inside the failed transaction (every write after it,
+/// more than the pool has connections, is committed and seen from the others).
+async fn a_checkout_write_the_database_refuses_writes_no_event(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let body = json!({"amount": 2500, "currency": "eur", "description": "Cut"});
+    let (a, b) = (
+        app.checkout(&m.id, body.clone()).await,
+        app.checkout(&m.id, body).await,
+    );
+    let db = &app.state.db;
+    let mut first = db.get_checkout(&a).await.unwrap().unwrap();
+    first.payment_intent_id = Some("pi_taken".into());
+    assert!(db.update_checkout(&first, None).await.unwrap());
+
+    let mut second = db.get_checkout(&b).await.unwrap().unwrap();
+    second.payment_intent_id = Some("pi_taken".into());
+    second.status = CheckoutStatus::Paid;
+    let refused = paid_event("evt_refused", &second);
+    let e = db
+        .update_checkout(&second, Some(&refused))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, DbError::Conflict(_)), "{e}");
+    assert_eq!(db.get_platform_event(&refused.id).await.unwrap(), None);
+    let stored = db.get_checkout(&b).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.version),
+        (CheckoutStatus::Open, second.version)
+    );
+
+    for i in 0..8 {
+        let mut r = db.get_checkout(&b).await.unwrap().unwrap();
+        r.description = format!("Cut {i}");
+        let event = paid_event(&format!("evt_written{i}"), &r);
+        assert!(
+            db.update_checkout(&r, Some(&event)).await.unwrap(),
+            "write {i}"
+        );
+        assert!(
+            db.get_platform_event(&event.id).await.unwrap().is_some(),
+            "event {i}"
+        );
+        let seen = db.get_checkout(&b).await.unwrap().unwrap();
+        assert_eq!(seen.description, format!("Cut {i}"));
+    }
+    // A write at a version that is gone writes nothing, its event neither.
+    let late = paid_event("evt_late", &second);
+    assert!(!db.update_checkout(&second, Some(&late)).await.unwrap());
+    assert_eq!(db.get_platform_event(&late.id).await.unwrap(), None);
 }
