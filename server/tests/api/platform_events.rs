@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 use slotpay_core::CheckoutStatus;
 use slotpay_server::db::{CheckoutRecord, DbError, PlatformEvent};
+use slotpay_server::domain::reconcile;
 use slotpay_server::model::EventType;
 
 use crate::helpers::{both_backends, register_secret, TestApp};
@@ -23,6 +24,7 @@ both_backends!(
     a_key_revoked_at_stripe_is_told_and_stops_payments,
     a_hanging_endpoint_does_not_hold_up_the_others,
     a_checkout_write_the_database_refuses_writes_no_event,
+    events_are_kept_thirty_days,
 );
 
 /// Adds an endpoint for `receiver` (with `extra` fields); returns its id and secret.
@@ -645,4 +647,38 @@ async fn a_checkout_write_the_database_refuses_writes_no_event(app: TestApp) {
     let late = paid_event("evt_late", &second);
     assert!(!db.update_checkout(&second, Some(&late)).await.unwrap());
     assert_eq!(db.get_platform_event(&late.id).await.unwrap(), None);
+}
+
+/// Events (and their deliveries) are kept 30 days: the reconciler deletes older ones only.
+async fn events_are_kept_thirty_days(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let receiver = Receiver::start().await;
+    endpoint(&app, &receiver, json!({})).await;
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2500, "currency": "eur", "description": "Cut"}),
+        )
+        .await;
+    let db = &app.state.db;
+    let r = db.get_checkout(&token).await.unwrap().unwrap();
+    let now = slotpay_server::db::now();
+    let mut old = paid_event("evt_month_old", &r);
+    let thirty_days = 30 * 86_400;
+    old.created_at = now - thirty_days - 60;
+    let mut kept = paid_event("evt_almost_month_old", &r);
+    kept.created_at = now - thirty_days + 3_600;
+    db.insert_events(&[old.clone(), kept.clone()])
+        .await
+        .unwrap();
+    assert_eq!(db.deliveries_of_event(&old.id).await.unwrap().len(), 1);
+
+    reconcile::reconcile(&app.state, now).await;
+    assert_eq!(db.get_platform_event(&old.id).await.unwrap(), None);
+    assert!(db.deliveries_of_event(&old.id).await.unwrap().is_empty());
+    assert_eq!(
+        db.get_platform_event(&kept.id).await.unwrap(),
+        Some(kept.clone())
+    );
+    assert_eq!(db.deliveries_of_event(&kept.id).await.unwrap().len(), 1);
 }
