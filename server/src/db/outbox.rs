@@ -241,18 +241,14 @@ pub(super) async fn write_events(
         .bind(&e.payload)
         .execute(&mut *conn)
         .await?;
-        made += fan_out(conn, e, None).await?;
+        made += fan_out(conn, e).await?;
     }
     Ok(made)
 }
 
-/// A delivery of `e` to every enabled endpoint that wants it (to `only` of them, when
-/// given), due now; an existing delivery is made pending and due now again.
-async fn fan_out(
-    conn: &mut AnyConnection,
-    e: &PlatformEvent,
-    only: Option<&str>,
-) -> Result<u64, DbError> {
+/// A delivery of `e` to every enabled endpoint that wants it, due now; an existing delivery
+/// is made pending and due now again.
+async fn fan_out(conn: &mut AnyConnection, e: &PlatformEvent) -> Result<u64, DbError> {
     let sql = deliveries_sql(
         EventParams {
             id: 1,
@@ -260,16 +256,13 @@ async fn fan_out(
             now: 2,
             pattern: 4,
         },
-        if only.is_some() { " AND id = $5" } else { "" },
+        "",
     );
-    let mut q = sqlx::query(&sql)
+    let q = sqlx::query(&sql)
         .bind(&e.id)
         .bind(super::now().max(e.created_at))
         .bind(&e.merchant_id)
         .bind(type_pattern(e.kind));
-    if let Some(id) = only {
-        q = q.bind(id);
-    }
     Ok(q.execute(&mut *conn).await?.rows_affected())
 }
 
@@ -389,9 +382,8 @@ impl Db {
     /// Sends an event again: every endpoint that wants it now gets a delivery due now (one
     /// it had is made pending again). Returns how many.
     pub async fn resend_platform_event(&self, e: &PlatformEvent) -> Result<u64, DbError> {
-        let mut tx = self.pool.begin().await?;
-        let n = fan_out(&mut tx, e, None).await?;
-        tx.commit().await?;
+        let mut conn = self.pool.acquire().await?;
+        let n = fan_out(&mut conn, e).await?;
         self.made_deliveries(n);
         Ok(n)
     }
