@@ -10,14 +10,16 @@
 //! last two.
 
 use futures::future::BoxFuture;
-use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::{Any, AnyPool};
+use sqlx::any::AnyRow;
+use sqlx::AnyPool;
 
 use slotpay_core::{CardBrand, CheckoutStatus, Currency, Last4, Money};
 
 use super::batch::{all_failed, placeholders};
-use super::outbox::{deliveries_sql, type_pattern, EventParams, PlatformEvent, EVENT_COLUMNS};
-use super::{col, corrupt, parsed_col, parsed_opt_col, Backend, Db, DbError};
+use super::outbox::{
+    bind_event, deliveries_sql, type_pattern, EventParams, PlatformEvent, EVENT_COLUMNS,
+};
+use super::{col, corrupt, parsed_col, parsed_opt_col, AnyQuery, Backend, Db, DbError};
 use crate::model::{CaptureMethod, CardSummary, CheckoutSource, Lease, LeaseHolder, SavedCard};
 
 const TABLE: &str = "checkouts";
@@ -459,14 +461,7 @@ impl Db {
         // is rolled back) even when the request that asked for them goes away.
         let written = tokio::spawn(async move {
             let mut conn = pool.acquire().await?;
-            let q = bind_checkout(sqlx::query(&sql), &r)
-                .bind(&e.id)
-                .bind(&e.merchant_id)
-                .bind(e.kind.as_str())
-                .bind(&e.checkout_token)
-                .bind(e.created_at)
-                .bind(&e.payload)
-                .bind(type_pattern(e.kind));
+            let q = bind_event(bind_checkout(sqlx::query(&sql), &r), &e).bind(type_pattern(e.kind));
             let rows = q.fetch_all(&mut *conn).await;
             if rows.is_err() {
                 // SQLite stopped at the failed statement, inside its transaction.
@@ -634,10 +629,6 @@ impl Db {
         Ok(done.rows_affected())
     }
 }
-
-/// The conditional `UPDATE` of [`Db::update_checkout`], on `conn`.
-/// A statement with its bound values.
-type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
 
 /// The write of every column of a checkout but the token, merchant, creation time,
 /// `amount_refunded` and `fees_held`, if its version is still `$32` ([`bind_checkout`]).

@@ -319,6 +319,9 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// A statement with its bound values.
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
 /// Reads a column, naming the table in the error.
 fn col<'r, T>(row: &'r AnyRow, table: &'static str, name: &str) -> Result<T, DbError>
 where

@@ -10,7 +10,7 @@
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
-use super::{col, parsed_col, Db, DbError};
+use super::{col, parsed_col, AnyQuery, Db, DbError};
 use crate::model::{DeliveryStatus, EventType};
 
 const EVENTS: &str = "platform_events";
@@ -230,20 +230,23 @@ pub(super) async fn write_events(
 ) -> Result<u64, DbError> {
     let mut made = 0;
     for e in events {
-        sqlx::query(&format!(
+        let sql = format!(
             "INSERT INTO platform_events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-        ))
-        .bind(&e.id)
+        );
+        bind_event(sqlx::query(&sql), e).execute(&mut *conn).await?;
+        made += fan_out(conn, e).await?;
+    }
+    Ok(made)
+}
+
+/// Binds the next six parameters of `q` to `e`'s [`EVENT_COLUMNS`], in their order.
+pub(super) fn bind_event<'q>(q: AnyQuery<'q>, e: &'q PlatformEvent) -> AnyQuery<'q> {
+    q.bind(&e.id)
         .bind(&e.merchant_id)
         .bind(e.kind.as_str())
         .bind(&e.checkout_token)
         .bind(e.created_at)
         .bind(&e.payload)
-        .execute(&mut *conn)
-        .await?;
-        made += fan_out(conn, e).await?;
-    }
-    Ok(made)
 }
 
 /// A delivery of `e` to every enabled endpoint that wants it, due now; an existing delivery
