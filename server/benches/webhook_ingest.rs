@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo bench -p slotpay-server --bench webhook_ingest -- [--events N] [--concurrency C]
-//!     [--postgres URL] [--sqlite-only] [--smoke]
+//!     [--postgres URL] [--sqlite-only] [--smoke] [--profile DIR]
 //! ```
 //!
 //! Each run starts the binary (`CARGO_BIN_EXE_slotpay`: target/release/slotpay) on a fresh
@@ -32,7 +32,9 @@ use slotpay_core::webhook_signature::{self, signature_header};
 use sqlx::{Connection, Row};
 
 mod support;
-use support::{cpu_seconds, create_pg_database, drop_pg_database, now, start_server, ADMIN_TOKEN};
+use support::{
+    cpu_seconds, create_pg_database, drop_pg_database, now, start_server, Perf, ADMIN_TOKEN,
+};
 
 /// The merchant's signing secret for the run (made up: the binary only compares HMACs).
 const SIGNING_SECRET: &str = "whsec_bench0ingest0signing0secret0000000000";
@@ -51,6 +53,8 @@ struct Options {
     postgres: Option<String>,
     sqlite_only: bool,
     smoke: bool,
+    /// `--profile DIR`: `perf record` of the server into DIR/webhooks-<database>.perf.data.
+    profile: Option<std::path::PathBuf>,
 }
 
 fn options() -> Options {
@@ -62,6 +66,7 @@ fn options() -> Options {
             .filter(|u| !u.is_empty()),
         sqlite_only: false,
         smoke: false,
+        profile: None,
     };
     let mut args = std::env::args().skip(1);
     let mut under_cargo_bench = false;
@@ -86,6 +91,7 @@ fn options() -> Options {
             }
             "--postgres" => o.postgres = Some(value("--postgres")),
             "--sqlite-only" => o.sqlite_only = true,
+            "--profile" => o.profile = Some(value("--profile").into()),
             "--smoke" => o.smoke = true,
             // `cargo bench` passes `--bench` to every bench binary; `cargo test --benches` does
             // not, and then a smoke run checks the bench works without taking minutes.
@@ -208,6 +214,8 @@ struct Run {
     events: usize,
     seconds: f64,
     server_cpu_s: f64,
+    /// The server's CPU from the first post until every event was processed.
+    server_cpu_total_s: f64,
     client_cpu_s: f64,
     latencies_ms: Vec<f64>,
     stored: i64,
@@ -350,6 +358,12 @@ async fn run_one(
         cpu_seconds(server.child.id()),
         cpu_seconds(std::process::id()),
     );
+    let perf = o.profile.as_ref().map(|dir| {
+        Perf::start(
+            server.child.id(),
+            &dir.join(format!("webhooks-{database}.perf.data")),
+        )
+    });
     let started = Instant::now();
     let (seconds, mut latencies_ms, refused) =
         post_all(&client, &endpoint, signed.clone(), o.concurrency, false).await;
@@ -384,6 +398,10 @@ async fn run_one(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let server_cpu_total_s = cpu_seconds(server.child.id()) - cpu_before.0;
+    if let Some(perf) = perf {
+        perf.stop();
+    }
 
     // The guarantees: one row per id, none lost; a re-post is a duplicate and adds nothing.
     let sample: Vec<(String, String)> = signed.iter().step_by(50).cloned().collect();
@@ -401,6 +419,7 @@ async fn run_one(
         events: o.events,
         seconds,
         server_cpu_s,
+        server_cpu_total_s,
         client_cpu_s,
         latencies_ms,
         stored,
@@ -473,7 +492,7 @@ async fn async_main(o: Options) -> std::process::ExitCode {
             percentile(&r.latencies_ms, 99.0),
         );
         println!(
-            "{:<9} {:>8.0} events/s verified and stored ({} in {:.2} s; answer p50 {:.2} ms, p99 {:.2} ms; CPU s: server {:.2}, this client {:.2}); {}/{} rows, duplicates {}; processed after {}",
+            "{:<9} {:>8.0} events/s verified and stored ({} in {:.2} s; answer p50 {:.2} ms, p99 {:.2} ms; CPU s: server {:.2}, this client {:.2}); server CPU per event {:.0} µs until processed ({:.0} µs answering); {}/{} rows, duplicates {}; processed after {}",
             r.database,
             rate,
             r.events,
@@ -482,6 +501,8 @@ async fn async_main(o: Options) -> std::process::ExitCode {
             p99,
             r.server_cpu_s,
             r.client_cpu_s,
+            r.server_cpu_total_s * 1e6 / r.events as f64,
+            r.server_cpu_s * 1e6 / r.events as f64,
             r.stored,
             r.events,
             if r.duplicates_ok { "refused (ok)" } else { "NOT REFUSED" },
@@ -496,7 +517,8 @@ async fn async_main(o: Options) -> std::process::ExitCode {
         }
         json_runs.push(json!({
             "database": r.database, "events": r.events, "seconds": r.seconds,
-            "events_per_s": rate, "server_cpu_s": r.server_cpu_s, "client_cpu_s": r.client_cpu_s, "p50_ms": p50, "p99_ms": p99, "stored": r.stored,
+            "events_per_s": rate, "server_cpu_s": r.server_cpu_s, "server_cpu_total_s": r.server_cpu_total_s,
+            "server_cpu_us_per_event": r.server_cpu_total_s * 1e6 / r.events as f64, "client_cpu_s": r.client_cpu_s, "p50_ms": p50, "p99_ms": p99, "stored": r.stored,
             "duplicates_refused": r.duplicates_ok, "processed_after_s": r.processed_after_s,
             "fraction_of_ceiling": rate / ceiling,
         }));

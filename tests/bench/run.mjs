@@ -6,6 +6,7 @@
  *   SLOTPAY_TEST_POSTGRES_URL=postgres://... node tests/bench/run.mjs [--smoke]
  *        [--slotpay-size RAW,GZIP,BROTLI] [--only weight,ready,pay,webhooks,deliveries]
  *        [--runs N] [--duration S] [--rate R] [--reference-workers W]
+ *        [--kinds slotpay-postgres,reference-postgres,slotpay-sqlite] [--profile DIR]
  *
  * 1. weight: slotpay's wasm + glue + loader (`./dev size`'s figures, passed in) against the
  *    React reference's JS (size.mjs, built first); ratio of gzip (target ≤ 1/3).
@@ -20,11 +21,16 @@
  *    wrk (max throughput; 2 s warm-up first), open loop at R req/s with loadgen.mjs (latency
  *    from the scheduled send; 2 s warm-up), and the same three Stripe calls made directly
  *    against a fresh sandbox at R req/s (loadgen --target stripe): added latency = server minus
- *    direct, at the same percentile. Peak RSS (VmHWM, reset before the measured run).
+ *    direct, at the same percentile. Peak RSS (VmHWM, reset before the measured run). Server
+ *    CPU per payment: the server's CPU time (/proc, user + system, every thread) during the
+ *    closed-loop run divided by the payments it answered.
  * 4. webhooks: the webhook_ingest Rust bench (the release binary through HTTP, SQLite and
  *    PostgreSQL, core's HMAC verify rate as the ceiling).
  * 5. deliveries: the webhook_delivery Rust bench (the release binary sending signed webhooks
  *    to a receiver in the bench's process, SQLite and PostgreSQL; target ≥ 2,000/s).
+ *
+ * `--profile DIR` (`./dev profile`): pay runs the closed loop only, with `perf record -g` on the
+ * server for the measured run (DIR/pay-<kind>.perf.data); webhooks passes DIR on to its bench.
  *
  * Prints each figure as it comes, a summary with the targets, the machine, the load average
  * before and after, then one JSON line (the last line). Exits 1 when a run is not valid (an
@@ -68,6 +74,8 @@ const {values: args} = parseArgs({
     rate: {type: 'string'},
     'reference-workers': {type: 'string', default: '1'},
     keep: {type: 'boolean', default: false},
+    kinds: {type: 'string', default: 'slotpay-postgres,reference-postgres,slotpay-sqlite'},
+    profile: {type: 'string'},
   },
 });
 const SMOKE = args.smoke;
@@ -80,6 +88,13 @@ const WARMUP = SMOKE ? 0 : 2;
 const RATE = Number(args.rate ?? (SMOKE ? 50 : 200));
 const REFERENCE_WORKERS = Number(args['reference-workers']);
 const WRK = {threads: 2, connections: 32};
+/** The servers the pay section measures; with fewer, or with --profile, only the closed loop. */
+const PAY_KINDS = ['slotpay-postgres', 'reference-postgres', 'slotpay-sqlite'];
+const KINDS = args.kinds.split(',');
+for (const k of KINDS) if (!PAY_KINDS.includes(k)) throw new Error(`--kinds: ${k} is not one of ${PAY_KINDS.join(', ')}`);
+const PROFILE_DIR = args.profile ? path.resolve(args.profile) : null;
+/** perf's sampling rate (Hz) under --profile: odd, so it does not beat with timers. */
+const PERF_HZ = 199;
 const CHROMIUM_ARGS = [
   // As playwright.config.ts.
   '--no-sandbox',
@@ -389,18 +404,41 @@ async function closedLoop(kind) {
     const file = tokensFile(await target.seed(count), sandbox);
     resetPeakRss(target.pid);
     const cpu = [cpuSeconds(target.pid), cpuSeconds(sandbox.pid)];
+    const perf = PROFILE_DIR ? startPerf(target.pid, path.join(PROFILE_DIR, `pay-${kind}.perf.data`)) : null;
     const figures = await wrk(target.url, file, DURATION);
     figures.peak_rss = peakRss(target.pid);
     figures.cpu_s = {server: cpuSeconds(target.pid) - cpu[0], sandbox: cpuSeconds(sandbox.pid) - cpu[1]};
+    await perf?.stop();
+    figures.server_cpu_us_per_payment = figures.completed > 0 ? (figures.cpu_s.server * 1e6) / figures.completed : null;
     figures.seeded = count;
     figures.valid = check(`${kind} closed loop`, figures);
     const l = figures.latency_ms;
-    say(`${kind.padEnd(20)} wrk -t${WRK.threads} -c${WRK.connections} ${DURATION}s: ${String(round(figures.requests_per_s, 0)).padStart(6)} req/s (${round(figures.ok_per_s, 0)} 2xx/s)  p50 ${round(l.p50, 2)} ms  p99 ${round(l.p99, 2)} ms  peak RSS ${mb(figures.peak_rss)} MB  CPU s server ${round(figures.cpu_s.server, 1)} sandbox ${round(figures.cpu_s.sandbox, 1)}${figures.tokens_exhausted ? '  [tokens ran out]' : ''}`);
+    say(`${kind.padEnd(20)} wrk -t${WRK.threads} -c${WRK.connections} ${DURATION}s: ${String(round(figures.requests_per_s, 0)).padStart(6)} req/s (${round(figures.ok_per_s, 0)} 2xx/s)  p50 ${round(l.p50, 2)} ms  p99 ${round(l.p99, 2)} ms  peak RSS ${mb(figures.peak_rss)} MB  CPU s server ${round(figures.cpu_s.server, 1)} sandbox ${round(figures.cpu_s.sandbox, 1)} (server ${round(figures.server_cpu_us_per_payment, 0)} µs/payment)${figures.tokens_exhausted ? '  [tokens ran out]' : ''}`);
     return figures;
   } finally {
     await target.stop();
     await sandbox.stop();
   }
+}
+
+/**
+ * `perf record -g` of `pid` into `file` until `stop()` (SIGINT: perf writes its file and
+ * exits). Resolves `stop()` once the file is written.
+ */
+function startPerf(pid, file) {
+  const child = spawn('perf', ['record', '-F', String(PERF_HZ), '--call-graph', 'dwarf,16384', '-p', String(pid), '-o', file], {stdio: ['ignore', 'ignore', 'pipe']});
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({code, signal})));
+  return {
+    async stop() {
+      child.kill('SIGINT');
+      // perf writes its file on SIGINT and then ends with 0 or by the signal.
+      const {code, signal} = await exited;
+      if (code !== 0 && signal !== 'SIGINT') throw new Error(`perf record failed (exit ${code}): ${stderr.slice(-500)}`);
+      say(`profile: ${path.relative(ROOT, file)}`);
+    },
+  };
 }
 
 function loadgen(extra) {
@@ -440,11 +478,21 @@ async function openLoop(kind) {
 
 async function pay() {
   if (!PG_URL) throw new Error('SLOTPAY_TEST_POSTGRES_URL is unset (./dev bench starts a throwaway PostgreSQL)');
-  const kinds = ['slotpay-postgres', 'reference-postgres', 'slotpay-sqlite'];
+  const kinds = KINDS;
   say(`== pay: POST /v1/checkouts/{token}/pay on fresh checkouts, each with its own PaymentMethod; a fresh release sandbox, server and database per run`);
   say(`(reference: Express 5 + stripe 23 + pg, ${REFERENCE_WORKERS} Node process${REFERENCE_WORKERS > 1 ? 'es' : ''}; slotpay: release binary, request log on (JSON to a file), rate limits raised by SLOTPAY_RATE_LIMIT_IP/_MERCHANT)`);
   const closed = {};
   for (const kind of kinds) closed[kind] = await closedLoop(kind);
+  const perPayment = (k) => closed[k]?.server_cpu_us_per_payment;
+  const reference = perPayment('reference-postgres');
+  say(`server CPU per payment (closed loop): ${kinds.map((k) => `${k} ${round(perPayment(k), 0)} µs`).join(', ')}`);
+  const cpuRatio = Object.fromEntries(kinds.filter((k) => k.startsWith('slotpay') && reference).map((k) => [k, perPayment(k) / reference]));
+  if (reference) say(`ratio slotpay/reference server CPU per payment: ${Object.entries(cpuRatio).map(([k, r]) => `${k} ${round(r, 2)}`).join(', ')} (target ≤ 0.2)`);
+  if (PROFILE_DIR || KINDS.length < PAY_KINDS.length) {
+    say('(closed loop only: --profile or --kinds)');
+    results.pay = {closed, cpu_ratio: cpuRatio};
+    return;
+  }
   const open = {direct: await openLoop('direct')};
   for (const kind of kinds) open[kind] = await openLoop(kind);
 
@@ -456,6 +504,9 @@ async function pay() {
     throughput_ratio: ratio,
     added_ms: Object.fromEntries(kinds.map((k) => [k, {p50: added(k, 'p50'), p99: added(k, 'p99')}])),
     peak_rss: Object.fromEntries(kinds.map((k) => [k, Math.max(closed[k].peak_rss ?? 0, open[k].peak_rss ?? 0)])),
+    server_cpu_us_per_payment: Object.fromEntries(kinds.map((k) => [k, perPayment(k)])),
+    cpu_ratio: cpuRatio,
+    target_cpu_met: Object.keys(cpuRatio).length === 2 && Object.values(cpuRatio).every((r) => r <= 0.2),
     target_throughput_met: ratio >= 5,
     target_added_p99_met: added('slotpay-postgres', 'p99') <= 2,
   };
@@ -475,6 +526,7 @@ async function rustBench(name) {
     ? ['test', '-q', '-p', 'slotpay-server', '--bench', name, '--', '--smoke']
     : ['bench', '-q', '-p', 'slotpay-server', '--bench', name, '--'];
   if (PG_URL) benchArgs.push('--postgres', PG_URL);
+  if (PROFILE_DIR) benchArgs.push('--profile', PROFILE_DIR);
   const r = await run('cargo', benchArgs, {cwd: ROOT});
   const text = r.stdout.trim().split('\n');
   for (const line of text.slice(0, -1)) say(line);
@@ -537,16 +589,20 @@ say(`machine: ${results.machine.nproc} cores, ${results.machine.cpu}; load avera
 const verdict = (met) => (met ? 'met' : 'MISSED');
 if (results.weight) say(`weight   slotpay ${results.weight.slotpay.gzip} B gzip vs React ${results.weight.reference_js.gzip} B: ${round(results.weight.ratio.gzip, 3)} (target ≤ 1/3: ${verdict(results.weight.target_met)})`);
 if (results.ready) say(`ready    median slotpay ${results.ready.slotpay.median_ms} ms vs React ${results.ready.reference.median_ms} ms: React takes ${round(results.ready.ratio_median, 2)}× as long`);
-if (results.pay) {
+if (results.pay?.open) {
   const p = results.pay;
   say(`pay      slotpay ${round(p.closed['slotpay-postgres'].requests_per_s, 0)} req/s vs reference ${round(p.closed['reference-postgres'].requests_per_s, 0)} req/s (PostgreSQL): ${round(p.throughput_ratio, 2)}× (target ≥ 5×: ${verdict(p.target_throughput_met)}); SQLite ${round(p.closed['slotpay-sqlite'].requests_per_s, 0)} req/s`);
   say(`latency  at ${RATE} req/s p50/p99: slotpay ${round(p.open['slotpay-postgres'].latency_ms.p50, 2)}/${round(p.open['slotpay-postgres'].latency_ms.p99, 2)} ms, reference ${round(p.open['reference-postgres'].latency_ms.p50, 2)}/${round(p.open['reference-postgres'].latency_ms.p99, 2)} ms, Stripe direct ${round(p.open.direct.latency_ms.p50, 2)}/${round(p.open.direct.latency_ms.p99, 2)} ms; slotpay added p99 ${round(p.added_ms['slotpay-postgres'].p99, 2)} ms (target ≤ 2 ms: ${verdict(p.target_added_p99_met)})`);
+  const us = (k) => round(p.server_cpu_us_per_payment[k], 0);
+  say(`cpu      server CPU per payment: slotpay ${us('slotpay-postgres')} µs (PostgreSQL), ${us('slotpay-sqlite')} µs (SQLite), reference ${us('reference-postgres')} µs: ratios ${round(p.cpu_ratio['slotpay-postgres'], 2)} and ${round(p.cpu_ratio['slotpay-sqlite'], 2)} (target ≤ 0.2: ${verdict(p.target_cpu_met)})`);
   say(`memory   peak RSS slotpay ${mb(p.peak_rss['slotpay-postgres'])} MB (PostgreSQL), ${mb(p.peak_rss['slotpay-sqlite'])} MB (SQLite); reference ${mb(p.peak_rss['reference-postgres'])} MB`);
 }
 if (results.webhooks) {
   const w = results.webhooks;
   const rate = (db) => round(w.runs.find((x) => x.database === db)?.events_per_s, 0) ?? 'n/a';
   say(`webhooks SQLite ${rate('sqlite')} events/s, PostgreSQL ${rate('postgres')} events/s; HMAC ceiling ${round(w.hmac_verify_per_s_one_thread, 0)}/s on one thread (target ≥ 5,000/s on SQLite: ${verdict(w.target_met)})`);
+  const perEvent = (db) => round(w.runs.find((x) => x.database === db)?.server_cpu_us_per_event, 0) ?? 'n/a';
+  say(`webhooks server CPU per event until processed: SQLite ${perEvent('sqlite')} µs, PostgreSQL ${perEvent('postgres')} µs`);
 }
 if (results.deliveries) {
   const d = results.deliveries.webhook_delivery || [];

@@ -2,6 +2,7 @@
 //! database, its CPU time, throwaway PostgreSQL databases.
 
 use std::net::TcpListener;
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -123,5 +124,37 @@ pub async fn drop_pg_database(admin_url: &str, name: &str) {
             .execute(&mut conn)
             .await;
         conn.close().await.ok();
+    }
+}
+
+/// `perf record -g` of one process, for `./dev profile`: started by [`Perf::start`], ended
+/// (and its file written) by [`Perf::stop`].
+pub struct Perf {
+    child: Child,
+}
+
+impl Perf {
+    /// Samples `pid` at 999 Hz with call graphs into `file`.
+    pub fn start(pid: u32, file: &Path) -> Perf {
+        let child = Command::new("perf")
+            .args(["record", "-F", "999", "-g", "-p", &pid.to_string(), "-o"])
+            .arg(file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("perf starts (./dev profile installs linux-perf)");
+        Perf { child }
+    }
+
+    /// Stops sampling (SIGINT, as perf expects) and waits until the file is written.
+    pub fn stop(mut self) {
+        let interrupted = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        let status = self.child.wait().expect("perf ends");
+        // perf writes its file on SIGINT and then ends with 0 or by the signal.
+        let ended = status.success() || status.signal() == Some(2);
+        assert!(interrupted && ended, "perf record failed: {status}");
     }
 }
