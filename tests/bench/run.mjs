@@ -94,7 +94,7 @@ const KINDS = args.kinds.split(',');
 for (const k of KINDS) if (!PAY_KINDS.includes(k)) throw new Error(`--kinds: ${k} is not one of ${PAY_KINDS.join(', ')}`);
 const PROFILE_DIR = args.profile ? path.resolve(args.profile) : null;
 /** perf's sampling rate (Hz) under --profile: odd, so it does not beat with timers. */
-const PERF_HZ = 199;
+const PERF_HZ = 299;
 const CHROMIUM_ARGS = [
   // As playwright.config.ts.
   '--no-sandbox',

@@ -134,10 +134,11 @@ pub struct Perf {
 }
 
 impl Perf {
-    /// Samples `pid` at 999 Hz with call graphs into `file`.
+    /// Samples `pid` at 299 Hz with DWARF call stacks (as tests/bench/run.mjs) into `file`.
     pub fn start(pid: u32, file: &Path) -> Perf {
+        let pid = pid.to_string();
         let child = Command::new("perf")
-            .args(["record", "-F", "999", "-g", "-p", &pid.to_string(), "-o"])
+            .args(["record", "-F", "299", "--call-graph", "dwarf,16384", "-p", &pid, "-o"])
             .arg(file)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
