@@ -191,7 +191,7 @@ pub async fn pay(
     }
     abuse::check_merchant(state, &r.merchant_id, now).await?;
     let holder = LeaseHolder::Attempt(attempt.attempt);
-    let leased = match claim(state, token, holder).await {
+    let leased = match claim(state, r.clone(), holder).await {
         Ok(leased) => leased,
         Err(DomainError::Refused(e))
             if e.code == ErrorCode::CheckoutAlreadyPaid && existing.is_some() =>
@@ -318,15 +318,22 @@ async fn release(state: &AppState, token: &str, holder: LeaseHolder) -> Result<(
     Ok(())
 }
 
-/// Takes the checkout's lease for `holder`. A stale lease is reclaimed only after its
+/// Takes the checkout's lease for `holder`, starting from `r` as the caller read it (read
+/// again when it changed meanwhile). A stale lease is reclaimed only after its
 /// PaymentIntent was read again from Stripe.
 async fn claim(
     state: &AppState,
-    token: &str,
+    r: CheckoutRecord,
     holder: LeaseHolder,
 ) -> Result<CheckoutRecord, DomainError> {
+    let token = r.token.clone();
+    let token = token.as_str();
+    let mut read = Some(r);
     for _ in 0..WRITE_TRIES {
-        let r = load(state, token).await?;
+        let r = match read.take() {
+            Some(r) => r,
+            None => load(state, token).await?,
+        };
         let now = db::now();
         check_payable(state, &r, now)?;
         if r.status == CheckoutStatus::Processing {
@@ -846,7 +853,7 @@ async fn cancel_unpaid(
     r: &CheckoutRecord,
 ) -> Result<CheckoutAdminView, DomainError> {
     let holder = LeaseHolder::Admin;
-    let leased = claim(state, &r.token, holder).await?;
+    let leased = claim(state, r.clone(), holder).await?;
     if let Some(pi_id) = &leased.payment_intent_id {
         return cancel_intent(state, &leased, pi_id).await;
     }
