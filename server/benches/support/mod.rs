@@ -127,7 +127,7 @@ pub async fn drop_pg_database(admin_url: &str, name: &str) {
     }
 }
 
-/// `perf record -g` of one process, for `./dev profile`: started by [`Perf::start`], ended
+/// `perf record` of one process, for `./dev profile`: started by [`Perf::start`], ended
 /// (and its file written) by [`Perf::stop`].
 pub struct Perf {
     child: Child,
