@@ -129,16 +129,28 @@ pub async fn drop_pg_database(admin_url: &str, name: &str) {
 
 /// `perf record` of one process, for `./dev profile`: started by [`Perf::start`], ended
 /// (and its file written) by [`Perf::stop`].
+// Each bench compiles this module on its own, and only webhook_ingest profiles.
+#[allow(dead_code)]
 pub struct Perf {
     child: Child,
 }
 
+#[allow(dead_code)]
 impl Perf {
     /// Samples `pid` at 299 Hz with DWARF call stacks (as tests/bench/run.mjs) into `file`.
     pub fn start(pid: u32, file: &Path) -> Perf {
         let pid = pid.to_string();
         let child = Command::new("perf")
-            .args(["record", "-F", "299", "--call-graph", "dwarf,16384", "-p", &pid, "-o"])
+            .args([
+                "record",
+                "-F",
+                "299",
+                "--call-graph",
+                "dwarf,16384",
+                "-p",
+                &pid,
+                "-o",
+            ])
             .arg(file)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
