@@ -29,8 +29,8 @@
  * 5. deliveries: the webhook_delivery Rust bench (the release binary sending signed webhooks
  *    to a receiver in the bench's process, SQLite and PostgreSQL; target ≥ 2,000/s).
  *
- * `--profile DIR` (`./dev profile`): pay runs the closed loop only, with `perf record -g` on the
- * server for the measured run (DIR/pay-<kind>.perf.data); webhooks passes DIR on to its bench.
+ * `--profile DIR` (`./dev profile`): pay runs the closed loop only, with `perf record` (DWARF call
+ * stacks) on the server for the measured run (DIR/pay-<kind>.perf.data); webhooks passes DIR on to its bench.
  *
  * Prints each figure as it comes, a summary with the targets, the machine, the load average
  * before and after, then one JSON line (the last line). Exits 1 when a run is not valid (an
@@ -422,8 +422,8 @@ async function closedLoop(kind) {
 }
 
 /**
- * `perf record -g` of `pid` into `file` until `stop()` (SIGINT: perf writes its file and
- * exits). Resolves `stop()` once the file is written.
+ * `perf record` of `pid` (DWARF call stacks: release builds keep no frame pointers) into
+ * `file` until `stop()` (SIGINT), which resolves once the file is written.
  */
 function startPerf(pid, file) {
   const child = spawn('perf', ['record', '-F', String(PERF_HZ), '--call-graph', 'dwarf,16384', '-p', String(pid), '-o', file], {stdio: ['ignore', 'ignore', 'pipe']});
@@ -478,15 +478,14 @@ async function openLoop(kind) {
 
 async function pay() {
   if (!PG_URL) throw new Error('SLOTPAY_TEST_POSTGRES_URL is unset (./dev bench starts a throwaway PostgreSQL)');
-  const kinds = KINDS;
   say(`== pay: POST /v1/checkouts/{token}/pay on fresh checkouts, each with its own PaymentMethod; a fresh release sandbox, server and database per run`);
   say(`(reference: Express 5 + stripe 23 + pg, ${REFERENCE_WORKERS} Node process${REFERENCE_WORKERS > 1 ? 'es' : ''}; slotpay: release binary, request log on (JSON to a file), rate limits raised by SLOTPAY_RATE_LIMIT_IP/_MERCHANT)`);
   const closed = {};
-  for (const kind of kinds) closed[kind] = await closedLoop(kind);
+  for (const kind of KINDS) closed[kind] = await closedLoop(kind);
   const perPayment = (k) => closed[k]?.server_cpu_us_per_payment;
   const reference = perPayment('reference-postgres');
-  say(`server CPU per payment (closed loop): ${kinds.map((k) => `${k} ${round(perPayment(k), 0)} µs`).join(', ')}`);
-  const cpuRatio = Object.fromEntries(kinds.filter((k) => k.startsWith('slotpay') && reference).map((k) => [k, perPayment(k) / reference]));
+  say(`server CPU per payment (closed loop): ${KINDS.map((k) => `${k} ${round(perPayment(k), 0)} µs`).join(', ')}`);
+  const cpuRatio = Object.fromEntries(KINDS.filter((k) => k.startsWith('slotpay') && reference).map((k) => [k, perPayment(k) / reference]));
   if (reference) say(`ratio slotpay/reference server CPU per payment: ${Object.entries(cpuRatio).map(([k, r]) => `${k} ${round(r, 2)}`).join(', ')} (target ≤ 0.2)`);
   if (PROFILE_DIR || KINDS.length < PAY_KINDS.length) {
     say('(closed loop only: --profile or --kinds)');
@@ -494,7 +493,7 @@ async function pay() {
     return;
   }
   const open = {direct: await openLoop('direct')};
-  for (const kind of kinds) open[kind] = await openLoop(kind);
+  for (const kind of KINDS) open[kind] = await openLoop(kind);
 
   const ratio = closed['slotpay-postgres'].requests_per_s / closed['reference-postgres'].requests_per_s;
   const added = (kind, p) => open[kind].latency_ms[p] - open.direct.latency_ms[p];
@@ -502,9 +501,9 @@ async function pay() {
     closed,
     open,
     throughput_ratio: ratio,
-    added_ms: Object.fromEntries(kinds.map((k) => [k, {p50: added(k, 'p50'), p99: added(k, 'p99')}])),
-    peak_rss: Object.fromEntries(kinds.map((k) => [k, Math.max(closed[k].peak_rss ?? 0, open[k].peak_rss ?? 0)])),
-    server_cpu_us_per_payment: Object.fromEntries(kinds.map((k) => [k, perPayment(k)])),
+    added_ms: Object.fromEntries(KINDS.map((k) => [k, {p50: added(k, 'p50'), p99: added(k, 'p99')}])),
+    peak_rss: Object.fromEntries(KINDS.map((k) => [k, Math.max(closed[k].peak_rss ?? 0, open[k].peak_rss ?? 0)])),
+    server_cpu_us_per_payment: Object.fromEntries(KINDS.map((k) => [k, perPayment(k)])),
     cpu_ratio: cpuRatio,
     target_cpu_met: Object.keys(cpuRatio).length === 2 && Object.values(cpuRatio).every((r) => r <= 0.2),
     target_throughput_met: ratio >= 5,
@@ -512,8 +511,8 @@ async function pay() {
   };
   say(`throughput ratio slotpay/reference (PostgreSQL, wrk): ${round(ratio, 2)}× (target ≥ 5×)`);
   say(`added latency at ${RATE} req/s = the server's percentile minus the same percentile of the three Stripe calls made directly at the same rate on a fresh sandbox:`);
-  for (const k of kinds) say(`  ${k.padEnd(20)} added p50 ${round(added(k, 'p50'), 2)} ms, added p99 ${round(added(k, 'p99'), 2)} ms${k === 'slotpay-postgres' ? ' (target ≤ 2 ms)' : ''}`);
-  say(`peak RSS during the pay runs: ${kinds.map((k) => `${k} ${mb(results.pay.peak_rss[k])} MB`).join(', ')}`);
+  for (const k of KINDS) say(`  ${k.padEnd(20)} added p50 ${round(added(k, 'p50'), 2)} ms, added p99 ${round(added(k, 'p99'), 2)} ms${k === 'slotpay-postgres' ? ' (target ≤ 2 ms)' : ''}`);
+  say(`peak RSS during the pay runs: ${KINDS.map((k) => `${k} ${mb(results.pay.peak_rss[k])} MB`).join(', ')}`);
 }
 
 // ---------------------------------------------------------------- 4. webhooks
