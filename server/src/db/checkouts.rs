@@ -419,7 +419,8 @@ impl Db {
     /// a paid checkout's write, on every payment: as a transaction of separate statements it
     /// held SQLite's write lock across five hand-offs to the connection's thread (PostgreSQL:
     /// five round trips), and the pay bench's throughput fell by 34 % on SQLite, 12 % on
-    /// PostgreSQL; in one round trip, by 25 % and 7 % (README, "Performance and reliability").
+    /// PostgreSQL; in one round trip, by 25 % and 7 %, and within 3 % once the profile's
+    /// fixes followed (README, "Performance and reliability").
     /// `None` when the version changed (nothing written), else the deliveries made.
     async fn write_checkout_and_event(
         &self,

@@ -191,7 +191,7 @@ pub async fn pay(
     }
     abuse::check_merchant(state, &r.merchant_id, now).await?;
     let holder = LeaseHolder::Attempt(attempt.attempt);
-    let leased = match claim(state, r.clone(), holder).await {
+    let leased = match claim(state, &r, holder).await {
         Ok(leased) => leased,
         Err(DomainError::Refused(e))
             if e.code == ErrorCode::CheckoutAlreadyPaid && existing.is_some() =>
@@ -323,12 +323,11 @@ async fn release(state: &AppState, token: &str, holder: LeaseHolder) -> Result<(
 /// PaymentIntent was read again from Stripe.
 async fn claim(
     state: &AppState,
-    r: CheckoutRecord,
+    r: &CheckoutRecord,
     holder: LeaseHolder,
 ) -> Result<CheckoutRecord, DomainError> {
-    let token = r.token.clone();
-    let token = token.as_str();
-    let mut read = Some(r);
+    let token = r.token.as_str();
+    let mut read = Some(r.clone());
     for _ in 0..WRITE_TRIES {
         let r = match read.take() {
             Some(r) => r,
@@ -853,7 +852,7 @@ async fn cancel_unpaid(
     r: &CheckoutRecord,
 ) -> Result<CheckoutAdminView, DomainError> {
     let holder = LeaseHolder::Admin;
-    let leased = claim(state, r.clone(), holder).await?;
+    let leased = claim(state, r, holder).await?;
     if let Some(pi_id) = &leased.payment_intent_id {
         return cancel_intent(state, &leased, pi_id).await;
     }
