@@ -1,6 +1,8 @@
-//! The `stripe_events` table: each Stripe event id once (PRIMARY KEY), stored before the
-//! webhook is answered and processed after; unprocessed rows are picked up again on start and
-//! periodically, so an event is not lost when the process stops.
+//! The `stripe_events` table: each Stripe event once per merchant that received it (PRIMARY
+//! KEY `(merchant_id, event_id)`: merchants sharing one Stripe account each receive every
+//! event of it), stored before the webhook is answered and processed after; unprocessed rows
+//! are picked up again on start and periodically, so an event is not lost when the process
+//! stops.
 
 use std::collections::{HashMap, HashSet};
 
@@ -59,13 +61,18 @@ fn from_row(row: &AnyRow) -> Result<EventRecord, DbError> {
 }
 
 /// A processed event to mark (see [`Db::mark_event_processed`]).
-pub(crate) type Processed = (String, Option<String>, i64);
+pub(crate) struct Processed {
+    merchant_id: String,
+    event_id: String,
+    checkout_token: Option<String>,
+    now: i64,
+}
 
 /// At most this many rows per batched statement.
 pub(crate) const BATCH: usize = 64;
 
-/// One `INSERT ... RETURNING` for a batch of events; a repeated id in the batch is a
-/// duplicate of its first occurrence. When the statement fails, each row is tried alone, so
+/// One `INSERT ... RETURNING` for a batch of events; a repeated event (merchant and id) in
+/// the batch is a duplicate of its first occurrence. When the statement fails, each row is tried alone, so
 /// one bad row cannot fail the others.
 pub(crate) fn insert_batch(
     pool: AnyPool,
@@ -73,41 +80,38 @@ pub(crate) fn insert_batch(
 ) -> BoxFuture<'static, Vec<Result<bool, DbError>>> {
     Box::pin(async move {
         let mut seen = HashSet::new();
-        let unique: Vec<&EventRecord> = rows
-            .iter()
-            .filter(|e| seen.insert(e.event_id.as_str()))
-            .collect();
-        // The outcome of each distinct id: inserted now (true), stored before (false), or
+        let unique: Vec<&EventRecord> = rows.iter().filter(|e| seen.insert(key(e))).collect();
+        // The outcome of each distinct event: inserted now (true), stored before (false), or
         // the error that stored nothing.
-        let mut outcome: HashMap<&str, Result<bool, DbError>> = HashMap::new();
+        let mut outcome: HashMap<Key, Result<bool, DbError>> = HashMap::new();
         match insert_rows(&pool, &unique).await {
-            Ok(ids) => {
+            Ok(keys) => {
                 for e in &unique {
-                    outcome.insert(&e.event_id, Ok(ids.contains(&e.event_id)));
+                    outcome.insert(key(e), Ok(keys.contains(&owned_key(e))));
                 }
             }
             Err(e) if unique.len() == 1 => {
-                outcome.insert(&unique[0].event_id, Err(e));
+                outcome.insert(key(unique[0]), Err(e));
             }
             Err(_) => {
                 for e in &unique {
                     let alone = insert_rows(&pool, &[e])
                         .await
-                        .map(|ids| ids.contains(&e.event_id));
-                    outcome.insert(&e.event_id, alone);
+                        .map(|keys| keys.contains(&owned_key(e)));
+                    outcome.insert(key(e), alone);
                 }
             }
         }
-        // The first occurrence of an id gets its outcome; a repeat is a duplicate of a row
-        // that exists, or fails like its first occurrence when nothing was stored.
+        // The first occurrence of an event gets its outcome; a repeat is a duplicate of a
+        // row that exists, or fails like its first occurrence when nothing was stored.
         let mut answered = HashSet::new();
         rows.iter()
             .map(|e| {
-                let first = answered.insert(e.event_id.as_str());
-                match outcome.get(e.event_id.as_str()) {
+                let first = answered.insert(key(e));
+                match outcome.get(&key(e)) {
                     Some(Ok(inserted)) => Ok(first && *inserted),
                     _ if first => outcome
-                        .remove(e.event_id.as_str())
+                        .remove(&key(e))
                         .unwrap_or(Err(DbError::Conflict("event not stored"))),
                     _ => Err(DbError::Conflict("event not stored")),
                 }
@@ -116,7 +120,22 @@ pub(crate) fn insert_batch(
     })
 }
 
-async fn insert_rows(pool: &AnyPool, rows: &[&EventRecord]) -> Result<HashSet<String>, DbError> {
+/// What identifies a stored event: the merchant that received it and Stripe's id.
+type Key<'a> = (&'a str, &'a str);
+
+fn key(e: &EventRecord) -> Key<'_> {
+    (&e.merchant_id, &e.event_id)
+}
+
+fn owned_key(e: &EventRecord) -> (String, String) {
+    (e.merchant_id.clone(), e.event_id.clone())
+}
+
+/// The events inserted (those stored before are left as they are).
+async fn insert_rows(
+    pool: &AnyPool,
+    rows: &[&EventRecord],
+) -> Result<HashSet<(String, String)>, DbError> {
     const PER_ROW: usize = 8;
     let values: Vec<String> = (0..rows.len())
         .map(|i| format!("({}, 0)", placeholders(i * PER_ROW + 1, PER_ROW)))
@@ -124,7 +143,7 @@ async fn insert_rows(pool: &AnyPool, rows: &[&EventRecord]) -> Result<HashSet<St
     let sql = format!(
         "INSERT INTO stripe_events (event_id, merchant_id, event_type, object_id, created, \
          payload, received_at, processed_at, attempts) VALUES {} \
-         ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+         ON CONFLICT (merchant_id, event_id) DO NOTHING RETURNING merchant_id, event_id",
         values.join(", ")
     );
     let mut q = sqlx::query(&sql);
@@ -142,7 +161,12 @@ async fn insert_rows(pool: &AnyPool, rows: &[&EventRecord]) -> Result<HashSet<St
     let inserted = q.fetch_all(pool).await?;
     inserted
         .iter()
-        .map(|row| col(row, TABLE, "event_id"))
+        .map(|row| {
+            Ok((
+                col(row, TABLE, "merchant_id")?,
+                col(row, TABLE, "event_id")?,
+            ))
+        })
         .collect()
 }
 
@@ -152,21 +176,32 @@ pub(crate) fn mark_batch(
     done: Vec<Processed>,
 ) -> BoxFuture<'static, Vec<Result<(), DbError>>> {
     Box::pin(async move {
-        let now = done.iter().map(|d| d.2).max().unwrap_or(0);
+        let now = done.iter().map(|d| d.now).max().unwrap_or(0);
+        // Row i binds $3i+2 (merchant), $3i+3 (event id), $3i+4 (checkout).
+        let which = |i: usize| {
+            format!(
+                "(merchant_id = ${} AND event_id = ${})",
+                3 * i + 2,
+                3 * i + 3
+            )
+        };
         let cases: Vec<String> = (0..done.len())
-            .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 2, 2 * i + 3))
+            .map(|i| format!("WHEN {} THEN ${}", which(i), 3 * i + 4))
             .collect();
-        let ids: Vec<String> = (0..done.len()).map(|i| format!("${}", 2 * i + 2)).collect();
+        let rows: Vec<String> = (0..done.len()).map(which).collect();
         let sql = format!(
             "UPDATE stripe_events SET processed_at = $1, \
-             checkout_token = COALESCE(CASE event_id {} END, checkout_token), \
-             attempts = attempts + 1, last_error = NULL WHERE event_id IN ({})",
+             checkout_token = COALESCE(CASE {} END, checkout_token), \
+             attempts = attempts + 1, last_error = NULL WHERE {}",
             cases.join(" "),
-            ids.join(", ")
+            rows.join(" OR ")
         );
         let mut q = sqlx::query(&sql).bind(now);
-        for (id, token, _) in &done {
-            q = q.bind(id).bind(token);
+        for d in &done {
+            q = q
+                .bind(&d.merchant_id)
+                .bind(&d.event_id)
+                .bind(&d.checkout_token);
         }
         match q.execute(&pool).await {
             Ok(_) => done.iter().map(|_| Ok(())).collect(),
@@ -180,7 +215,8 @@ pub(crate) fn mark_batch(
 }
 
 impl Db {
-    /// Stores an event; false when its id was stored before (a duplicate delivery).
+    /// Stores an event; false when the merchant's endpoint received it before (a duplicate
+    /// delivery).
     /// Concurrent calls share one statement (see [`super::batch`]); each returns once its
     /// row is written. An event stored with `processed_at` set is never processed.
     pub async fn insert_event(&self, e: &EventRecord) -> Result<bool, DbError> {
@@ -192,22 +228,29 @@ impl Db {
     /// idempotent).
     pub async fn mark_event_processed(
         &self,
-        event_id: &str,
+        e: &EventRecord,
         checkout_token: Option<&str>,
         now: i64,
     ) -> Result<(), DbError> {
         self.batches
             .events_done
-            .submit((event_id.to_owned(), checkout_token.map(str::to_owned), now))
+            .submit(Processed {
+                merchant_id: e.merchant_id.clone(),
+                event_id: e.event_id.clone(),
+                checkout_token: checkout_token.map(str::to_owned),
+                now,
+            })
             .await
     }
 
     /// Records a failed processing (it is tried again later).
-    pub async fn mark_event_failed(&self, event_id: &str, error: &str) -> Result<(), DbError> {
+    pub async fn mark_event_failed(&self, e: &EventRecord, error: &str) -> Result<(), DbError> {
         sqlx::query(
-            "UPDATE stripe_events SET attempts = attempts + 1, last_error = $2 WHERE event_id = $1",
+            "UPDATE stripe_events SET attempts = attempts + 1, last_error = $3 \
+             WHERE merchant_id = $1 AND event_id = $2",
         )
-        .bind(event_id)
+        .bind(&e.merchant_id)
+        .bind(&e.event_id)
         .bind(error)
         .execute(&self.pool)
         .await?;

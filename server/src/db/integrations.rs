@@ -167,6 +167,26 @@ impl Db {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// The other merchants whose integration is connected to the Stripe account
+    /// `account_id`, by id.
+    pub async fn merchants_sharing_account(
+        &self,
+        account_id: &str,
+        merchant_id: &str,
+    ) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query(
+            "SELECT merchant_id FROM integrations WHERE account_id = $1 AND merchant_id <> $2 \
+             ORDER BY merchant_id",
+        )
+        .bind(account_id)
+        .bind(merchant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| col(row, TABLE, "merchant_id"))
+            .collect()
+    }
+
     /// Stores a new integration (version 1); [`DbError::Conflict`] when the merchant
     /// already has one.
     pub async fn insert_integration(&self, r: &IntegrationRecord) -> Result<(), DbError> {

@@ -15,7 +15,7 @@
 //!   checkout; `version` for optimistic, forward-only updates; a lease taken by one
 //!   conditional update; `amount_refunded <= amount_captured` as a CHECK);
 //! - `payment_attempts` (checkout and client `Idempotency-Key` UNIQUE together);
-//! - `stripe_events` (`event_id` PRIMARY KEY: one row per Stripe event id);
+//! - `stripe_events` (`(merchant_id, event_id)` PRIMARY KEY: one row per event and merchant);
 //! - `refunds` and `cancellation_fees` (checkout and caller key UNIQUE together);
 //! - `disputes` (Stripe's id).
 //!

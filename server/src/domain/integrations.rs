@@ -121,6 +121,10 @@ pub struct AccountView {
     pub country: Option<String>,
     /// Settlement currency, which decides Stripe's minimum charge.
     pub default_currency: Option<Currency>,
+    /// The other merchants connected to this account. Each receives every event of the
+    /// account on its own webhook endpoint and applies those about its own payments; a
+    /// refund or payment made in the Dashboard belongs to none of them.
+    pub shared_with: Vec<String>,
 }
 
 /// The webhook endpoint.
@@ -332,7 +336,7 @@ fn key_mode_mismatch(mode: IntegrationMode, keys: KeyMode) -> ApiError {
 }
 
 /// Builds the answer for a stored integration.
-fn view(
+async fn view(
     state: &AppState,
     r: &IntegrationRecord,
     warnings: Vec<Warning>,
@@ -343,11 +347,18 @@ fn view(
         .status_reason
         .clone()
         .filter(|_| r.status == IntegrationStatus::Error);
-    let account = r.account_id.as_ref().map(|id| AccountView {
-        id: id.clone(),
-        country: r.account_country.clone(),
-        default_currency: r.account_default_currency,
-    });
+    let account = match &r.account_id {
+        Some(id) => Some(AccountView {
+            id: id.clone(),
+            country: r.account_country.clone(),
+            default_currency: r.account_default_currency,
+            shared_with: state
+                .db
+                .merchants_sharing_account(id, &r.merchant_id)
+                .await?,
+        }),
+        None => None,
+    };
     let payments_available = r.active
         && r.status == IntegrationStatus::Active
         && r.mode != IntegrationMode::Off
@@ -392,7 +403,7 @@ async fn record(state: &AppState, merchant_id: &str) -> Result<IntegrationRecord
 /// The integration, keys masked.
 pub async fn get(state: &AppState, merchant_id: &str) -> Result<IntegrationView, DomainError> {
     let r = record(state, merchant_id).await?;
-    view(state, &r, Vec::new())
+    view(state, &r, Vec::new()).await
 }
 
 /// An integration input, checked as a whole. A field left out has the stored value;
@@ -584,7 +595,7 @@ async fn insert(
     }
     state.db.insert_integration(&r).await?;
     tracing::info!(merchant_id, key = %p.server, mode = p.mode.as_str(), "integration added");
-    view(state, &r, p.warnings)
+    view(state, &r, p.warnings).await
 }
 
 /// Edits a stored integration. A new key or mode makes it unverified (and inactive until
@@ -633,7 +644,7 @@ async fn edit(
         remove_registered_endpoint_with(state, &old, &old_server, &mut warnings).await;
     }
     tracing::info!(merchant_id, key = %p.server, mode = r.mode.as_str(), keys_changed, "integration updated");
-    view(state, &r, warnings)
+    view(state, &r, warnings).await
 }
 
 /// New keys or mode: the last verification no longer holds (nor the account, for a new
@@ -890,7 +901,7 @@ pub async fn verify(state: &AppState, merchant_id: &str) -> Result<IntegrationVi
     let events = outbox::integration_events(was, &r);
     r.version = state.db.update_integration(&r, &events).await?;
     tracing::info!(merchant_id, key = %key, status = %r.status, "integration verified");
-    view(state, &r, Vec::new())
+    view(state, &r, Vec::new()).await
 }
 
 /// Verifies the key, makes sure Stripe will sign webhooks with a secret slotpay holds
@@ -946,7 +957,7 @@ pub async fn activate(state: &AppState, merchant_id: &str) -> Result<Integration
         remove_registered_endpoint_with(state, &old, &key, &mut warnings).await;
     }
     tracing::info!(merchant_id, "integration activated");
-    view(state, &r, warnings)
+    view(state, &r, warnings).await
 }
 
 /// Whether Stripe signs the webhooks to `url` with a secret slotpay holds: a pasted one, or
@@ -1025,7 +1036,7 @@ pub async fn deactivate(
     r.updated_at = db::now();
     r.version = state.db.update_integration(&r, &[]).await?;
     tracing::info!(merchant_id, "integration deactivated");
-    view(state, &r, Vec::new())
+    view(state, &r, Vec::new()).await
 }
 
 /// Deletes the integration (the merchant and its services stay), removing the webhook

@@ -1,7 +1,8 @@
 //! Stripe webhooks in: [`receive`] verifies the raw body's signature with core against the
 //! merchant's signing secret(s) (the previous one too while a secret is rolled), 300 s
-//! tolerance, and stores the event by id (a duplicate changes nothing); [`process`] applies
-//! it after the answer. Out-of-order delivery converges: states only move forward, and an
+//! tolerance, and stores the event by merchant and id (a duplicate changes nothing; merchants
+//! sharing one Stripe account each store their copy and apply it to their own payments);
+//! [`process_received`] applies it after the answer. Out-of-order delivery converges: states only move forward, and an
 //! event that is not newer than what is known (or is about a charge) makes slotpay read the
 //! PaymentIntent from Stripe and apply that instead.
 
@@ -183,7 +184,7 @@ async fn process_record(state: &AppState, record: &EventRecord) -> Result<(), Do
         Ok(event) => process_parsed(state, record, &event).await,
         Err(err) => {
             let e = DomainError::corrupt("stripe_events", format!("payload: {err}"));
-            failed(state, &record.event_id, e).await
+            failed(state, record, e).await
         }
     }
 }
@@ -197,19 +198,20 @@ async fn process_parsed(
         Ok(token) => {
             state
                 .db
-                .mark_event_processed(&record.event_id, token.as_deref(), db::now())
+                .mark_event_processed(record, token.as_deref(), db::now())
                 .await?;
             state.metrics.webhook(WebhookOutcome::Processed);
             Ok(())
         }
-        Err(e) => failed(state, &record.event_id, e).await,
+        Err(e) => failed(state, record, e).await,
     }
 }
 
-async fn failed(state: &AppState, event_id: &str, e: DomainError) -> Result<(), DomainError> {
+async fn failed(state: &AppState, record: &EventRecord, e: DomainError) -> Result<(), DomainError> {
     state.metrics.webhook(WebhookOutcome::Failed);
-    tracing::warn!(event = %event_id, error = %e, "webhook processing failed; it is retried");
-    state.db.mark_event_failed(event_id, &e.to_string()).await?;
+    tracing::warn!(event = %record.event_id, merchant_id = %record.merchant_id, error = %e,
+        "webhook processing failed; it is retried");
+    state.db.mark_event_failed(record, &e.to_string()).await?;
     Err(e)
 }
 

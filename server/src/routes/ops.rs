@@ -7,9 +7,9 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::middleware::from_fn_with_state;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde_json::json;
 
 use crate::routes::admin_api::require_admin;
@@ -29,21 +29,28 @@ pub fn metrics_router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+/// The health answer: JSON ending with a newline (read by people with `curl` too).
+fn health(status: StatusCode, body: serde_json::Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        format!("{body}\n"),
+    )
+        .into_response()
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
     match tokio::time::timeout(Duration::from_secs(3), state.db.ping()).await {
-        Ok(Ok(())) => (
-            StatusCode::OK,
-            Json(json!({"status": "ok", "database": "ok"})),
-        ),
+        Ok(Ok(())) => health(StatusCode::OK, json!({"status": "ok", "database": "ok"})),
         outcome => {
             let detail = match outcome {
                 Ok(Err(e)) => e.to_string(),
                 _ => "timed out".to_owned(),
             };
             tracing::error!(%detail, "health check: database unavailable");
-            (
+            health(
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "database": "unavailable"})),
+                json!({"status": "unavailable", "database": "unavailable"}),
             )
         }
     }

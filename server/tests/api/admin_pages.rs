@@ -33,6 +33,7 @@ both_backends!(
     parallel_wrong_sign_ins_are_counted_before_they_are_checked,
     webhook_endpoints_are_managed_on_the_pages,
     deliveries_show_on_the_endpoint_and_payment_pages,
+    a_shared_stripe_account_is_named,
 );
 
 /// A browser: one session cookie, no redirects followed, the server's own `Origin` on
@@ -2229,4 +2230,25 @@ async fn deliveries_show_on_the_endpoint_and_payment_pages(app: TestApp) {
     }
     assert!(row.contains("data-delivery=\"succeeded\""), "{row}");
     assert!(!row.contains("Not sent"), "{row}");
+}
+
+/// An integration's page names the other merchants connected to the same Stripe account,
+/// once there are any.
+async fn a_shared_stripe_account_is_named(app: TestApp) {
+    let a = app.pay_merchant(None).await;
+    let mut b = Browser::sign_in(&app).await;
+    let page = |id: &str| format!("/admin/merchants/{id}/integration");
+    let alone = b.get(&page(&a.id)).await;
+    assert_eq!(alone.status, StatusCode::OK);
+    assert!(!alone.text.contains("Shared with"), "{}", alone.text);
+    let other = app.pay_merchant(None).await;
+    let shared = b.get(&page(&a.id)).await;
+    assert!(
+        shared.text.contains("Shared with")
+            && shared
+                .text
+                .contains(&format!("href=\"/admin/merchants/{}\"", other.id)),
+        "{}",
+        shared.text
+    );
 }

@@ -24,9 +24,12 @@ async fn postgres_closed_connections_are_replaced() {
 async fn healthz_checks_the_database(app: TestApp) {
     let ok = app.get("/healthz").await.expect(200);
     assert_eq!(ok.json, json!({"status": "ok", "database": "ok"}));
+    // A line, so `curl` at a prompt does not run the answer into the next one.
+    assert!(ok.text.ends_with("}\n"), "{:?}", ok.text);
     app.state.db.close().await;
     let down = app.get("/healthz").await.expect(503);
     assert_eq!(down.json["status"], "unavailable");
+    assert!(down.text.ends_with("}\n"), "{:?}", down.text);
 }
 
 /// PostgreSQL closing the server's connections (a restart, an idle timeout) fails no

@@ -14,6 +14,7 @@ both_backends!(
     shuffled_duplicated_events_converge,
     secret_changes_reach_cached_secrets,
     concurrent_deliveries_store_one_row,
+    a_shared_account_reaches_each_merchant,
 );
 
 async fn stored_events(app: &TestApp) -> i64 {
@@ -240,6 +241,71 @@ async fn concurrent_deliveries_store_one_row(app: TestApp) {
         "one stored answer per event"
     );
     assert_eq!(stored_events(&app).await, before + 8);
+}
+
+/// Two merchants connected to one Stripe account (a salon chain, a platform's test
+/// account): every event of the account reaches both endpoints, and each merchant keeps the
+/// events of its own payments (an event id is stored once per merchant, not once in all).
+async fn a_shared_account_reaches_each_merchant(app: TestApp) {
+    let a = app.pay_merchant(None).await;
+    let b = app.pay_merchant(None).await;
+    let mut tokens = Vec::new();
+    for m in [&a, &b] {
+        let token = app
+            .checkout(
+                &m.id,
+                json!({"amount": 4000, "currency": "eur", "description": "x"}),
+            )
+            .await;
+        let pm = app.card("4242424242424242").await;
+        app.pay(&token, &pm, "pay").await.expect(200);
+        app.request(
+            Method::POST,
+            &format!("/v1/admin/checkouts/{token}/refunds"),
+            Some(json!({"amount": 1000})),
+            &[("idempotency-key", "refund")],
+        )
+        .await
+        .expect(200);
+        tokens.push(token);
+    }
+    app.settle_webhooks().await;
+    for token in &tokens {
+        let detail = app
+            .get(&format!("/v1/admin/checkouts/{token}"))
+            .await
+            .expect(200);
+        let kinds: Vec<&str> = detail.json["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        for want in ["payment_intent.succeeded", "charge.refunded"] {
+            assert!(
+                kinds.contains(&want),
+                "{token}: {want} missing from {kinds:?}"
+            );
+        }
+        assert!(
+            detail.json["stripe_fee"].is_i64(),
+            "{token}: no Stripe fee: {}",
+            detail.text
+        );
+    }
+    // Each merchant's integration says which other merchant shares its account.
+    for (m, other) in [(&a, &b), (&b, &a)] {
+        let i = app
+            .get(&format!("/v1/admin/merchants/{}/integration", m.id))
+            .await
+            .expect(200);
+        assert_eq!(
+            i.json["account"]["shared_with"],
+            json!([other.id]),
+            "{}",
+            i.text
+        );
+    }
 }
 
 /// The sandbox's events of the account, oldest first.
