@@ -1,5 +1,6 @@
 // slotpay admin pages: progressive enhancement only; every page works without it.
-// - Copy buttons (hidden until this runs) copy the read-only field they name and say so.
+// - Copy buttons (hidden until this runs) copy the read-only field they name and say so;
+//   an id's copy button copies the id and says so on itself.
 // - A form's error summary gets focus, so screen readers announce it first.
 (function () {
   'use strict';
@@ -36,9 +37,23 @@
     });
   }
 
+  function setupCopyText(button) {
+    if (!(navigator.clipboard && navigator.clipboard.writeText)) return;
+    var label = button.firstChild;
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      navigator.clipboard.writeText(button.getAttribute('data-copy-text')).then(function () {
+        label.textContent = 'Copied';
+        setTimeout(function () { label.textContent = 'Copy'; }, 2000);
+      });
+    });
+  }
+
   function setup() {
     var buttons = document.querySelectorAll('button[data-copy]');
     for (var i = 0; i < buttons.length; i++) setupCopy(buttons[i]);
+    var ids = document.querySelectorAll('button[data-copy-text]');
+    for (var j = 0; j < ids.length; j++) setupCopyText(ids[j]);
     var summary = document.getElementById('error-summary');
     if (summary) summary.focus();
   }

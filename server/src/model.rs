@@ -207,6 +207,29 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// Why a refund is made, as Stripe records it (its `reason`).
+    pub enum RefundReason {
+        /// The client asked for it (a cancelled booking).
+        RequestedByCustomer = "requested_by_customer",
+        /// The client paid twice.
+        Duplicate = "duplicate",
+        /// The payment was fraudulent; Stripe's fraud systems learn from it too.
+        Fraudulent = "fraudulent",
+    }
+}
+
+impl RefundReason {
+    /// How staff read it.
+    pub const fn label(self) -> &'static str {
+        match self {
+            RefundReason::RequestedByCustomer => "Requested by the client",
+            RefundReason::Duplicate => "Duplicate payment",
+            RefundReason::Fraudulent => "Fraudulent payment",
+        }
+    }
+}
+
 impl RefundStatus {
     /// slotpay's status for what Stripe says of a refund: the one mapping, for refunds
     /// slotpay sends and for those it reads back from a charge. A status Stripe has not

@@ -6,7 +6,7 @@
  * trimmed and said so; Active after verification; Error after the key is revoked in the
  * sandbox and "Verify now"; delete with cancel, then with confirm); a service below Stripe's
  * minimum refused; a payment link created, copied, resent, canceled; a payment made on a link
- * page, refunded in part from its page, the refund in the downloaded CSV; axe-core on every
+ * page, refunded in part from its page after a confirmation, the refund in the downloaded CSV; axe-core on every
  * page. Screenshots of the integration details (Active, Error) and the payments table go to
  * tests/artifacts/.
  *
@@ -210,6 +210,11 @@ test.describe('payment links and payments', () => {
     const after = (await stack.admin('GET', `/checkouts/${token}`)).expires_at;
     expect(after - before).toBeGreaterThan(3 * 86_400);
     await page.locator('.link-card', {hasText: 'Admin e2e: colour touch-up'}).getByRole('button', {name: /^Cancel link/}).click();
+    // A confirmation first, stating the amount; nothing is canceled until it is confirmed.
+    await expect(page.getByRole('heading', {name: 'Cancel this payment link?'})).toBeVisible();
+    await expect(page.locator('.card-warning')).toContainText('EUR');
+    expect((await stack.admin('GET', `/checkouts/${token}`)).status).toBe('open');
+    await page.getByRole('button', {name: 'Cancel the link'}).click();
     await expect(page.getByText('Payment link canceled')).toBeVisible();
     await expect(page.locator('.link-card', {hasText: 'Admin e2e: colour touch-up'}).locator('.badge')).toHaveText('Canceled');
     expect((await stack.admin('GET', `/checkouts/${token}`)).status).toBe('canceled');
@@ -244,14 +249,23 @@ test.describe('payment links and payments', () => {
     await page.getByRole('link', {name: 'Admin e2e: balayage'}).first().click();
     await expect(page).toHaveURL(`${stack.server.url}/admin/checkouts/${token}`);
     const checkout = await stack.admin('GET', `/checkouts/${token}`);
-    await expect(page.getByText(checkout.payment_intent_id)).toBeVisible();
+    await expect(page.getByTitle(checkout.payment_intent_id)).toBeVisible();
+    await expect(page.getByRole('button', {name: `Copy ${checkout.payment_intent_id}`})).toBeVisible();
     await expect(page.locator('#remaining')).toHaveText('60.00 EUR');
     const amount = page.getByLabel('Amount to refund');
     await expect(amount).toHaveAttribute('aria-describedby', 'f-refund_amount-hint');
     await expect(page.locator('#f-refund_amount-hint')).toContainText('Remaining refundable: 60.00 EUR');
     await amount.fill('15.00');
-    await page.getByRole('button', {name: 'Refund', exact: true}).click();
+    await page.getByLabel('Reason').selectOption('requested_by_customer');
+    await page.getByRole('button', {name: 'Refund…'}).click();
+    // The confirmation states the amount and what stays; only it refunds.
+    await expect(page.getByRole('heading', {name: 'Refund 15.00 EUR?'})).toBeVisible();
+    await expect(page.locator('.card-warning')).toContainText('45.00 EUR stays refundable after it.');
+    await expect(page.locator('.card-warning')).toContainText('Reason sent to Stripe: Requested by the client.');
+    expect((await stack.admin('GET', `/checkouts/${token}`)).amount_refunded).toBe(0);
+    await page.getByRole('button', {name: 'Refund 15.00 EUR'}).click();
     await expect(page.getByText(/^Refund of 15\.00 EUR (made|requested)/)).toBeVisible();
+    expect((await stack.admin('GET', `/checkouts/${token}`)).refunds[0].reason).toBe('requested_by_customer');
     await expect(page.locator('#remaining')).toHaveText('45.00 EUR');
     await expect(page.locator('[data-status]')).toHaveText('Partially refunded');
 
@@ -339,12 +353,106 @@ test.describe('axe-core', () => {
     await page.getByRole('button', {name: 'Save service'}).click();
     await expect(page.locator('#error-summary')).toBeVisible();
     await axe(page, 'the service form with errors');
-    // A phone's width: nothing wider than the screen.
-    await page.setViewportSize({width: 375, height: 800});
-    for (const url of [`/admin/merchants/${m}/integration`, `/admin/merchants/${m}/payments`, `/admin/checkouts/${link.token}`]) {
+  });
+});
+
+test.describe('on a phone', () => {
+  /** How far `page` reaches past the screen: the page itself, or any box that scrolls sideways
+   * (a table in its scrolling wrapper hides columns just as well). */
+  async function overflow(page: Page): Promise<string[]> {
+    return page.evaluate(() => {
+      const wide: string[] = [];
+      const doc = document.documentElement;
+      if (doc.scrollWidth > window.innerWidth) wide.push(`the page is ${doc.scrollWidth} px wide`);
+      for (const el of Array.from(document.querySelectorAll<HTMLElement>('body *'))) {
+        // Text for screen readers only is clipped to a pixel on purpose.
+        if (el.closest('.visually-hidden, .skip-link')) continue;
+        const box = el.getBoundingClientRect();
+        if (box.width > 0 && box.right > window.innerWidth + 0.5) {
+          wide.push(`<${el.tagName.toLowerCase()} class="${el.className}"> ends at ${Math.round(box.right)} px`);
+        }
+        const style = getComputedStyle(el);
+        // An id cut with an ellipsis on purpose (copied whole by its button) is not hidden content.
+        // A field's own text scrolls inside it by nature (a long link has its copy button).
+        const field = el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT';
+        if (!field && el.scrollWidth > el.clientWidth + 1 && style.overflowX !== 'visible' && style.textOverflow !== 'ellipsis') {
+          wide.push(`<${el.tagName.toLowerCase()} class="${el.className}"> scrolls sideways (${el.scrollWidth} > ${el.clientWidth} px)`);
+        }
+      }
+      return wide.slice(0, 5);
+    });
+  }
+
+  test('every admin page fits a 360 px screen, with screenshots at phone and desktop sizes', async ({page, stack}) => {
+    test.setTimeout(240_000);
+    const base = stack.server.url;
+    const m = stack.merchant.id;
+    // A paid and partly refunded payment (its page has events, refunds and deliveries), made
+    // through the public API as the widget does, and an open link.
+    const paid = await stack.admin('POST', `/merchants/${m}/checkouts`, {
+      amount: 4800, currency: 'eur', description: 'Phone check: cut and colour', booking_ref: 'BK-2026-0042',
+      customer_email: 'a.client.with.a.long.address@example.com',
+    });
+    const pm = await page.request.post(`${stack.sandbox.url}/v1/payment_methods`, {
+      headers: {authorization: `Bearer ${stack.sandbox.publishableKey}`},
+      form: {type: 'card', 'card[number]': '4242424242424242', 'card[exp_month]': '12', 'card[exp_year]': '2034', 'card[cvc]': '123'},
+    });
+    expect(pm.ok(), await pm.text()).toBe(true);
+    const paying = await page.request.post(`${base}/v1/checkouts/${paid.token}/pay`, {
+      headers: {'idempotency-key': 'phone-check', origin: stack.origins.booking},
+      data: {payment_method: (await pm.json()).id, email: 'a.client.with.a.long.address@example.com', save_card: false},
+    });
+    expect(paying.status(), await paying.text()).toBe(200);
+    const refunding = await page.request.post(`${base}/v1/admin/checkouts/${paid.token}/refunds`, {
+      headers: {authorization: `Bearer ${adminToken(stack)}`, 'idempotency-key': 'phone-refund'},
+      data: {amount: 800, reason: 'requested_by_customer'},
+    });
+    expect(refunding.status(), await refunding.text()).toBe(200);
+    const link = await stack.admin('POST', `/merchants/${m}/checkouts`, {
+      amount: 2500, currency: 'eur', description: 'Phone check link', link: true,
+    });
+    const endpoint = stack.bookingEndpoint.id;
+
+    const problems: string[] = [];
+    await page.setViewportSize({width: 360, height: 740});
+    await page.goto(`${base}/admin/sign-in`);
+    for (const p of await overflow(page)) problems.push(`/admin/sign-in at 360 px: ${p}`);
+    await signIn(page, stack);
+    const pages: [string, string][] = [
+      ['merchants', '/admin/merchants'],
+      ['merchant-new', '/admin/merchants/new'],
+      ['merchant', `/admin/merchants/${m}`],
+      ['merchant-edit', `/admin/merchants/${m}/edit`],
+      ['integrations', `/admin/merchants/${m}/integrations`],
+      ['integration', `/admin/merchants/${m}/integration`],
+      ['integration-edit', `/admin/merchants/${m}/integration/edit`],
+      ['services', `/admin/merchants/${m}/services`],
+      ['service-new', `/admin/merchants/${m}/services/new`],
+      ['links', `/admin/merchants/${m}/links`],
+      ['link-new', `/admin/merchants/${m}/links/new`],
+      ['payments', `/admin/merchants/${m}/payments`],
+      ['payment-paid', `/admin/checkouts/${paid.token}`],
+      ['payment-link', `/admin/checkouts/${link.token}`],
+      ['webhooks', '/admin/webhooks'],
+      ['webhook', `/admin/webhooks/${endpoint}`],
+      ['webhook-edit', `/admin/webhooks/${endpoint}/edit`],
+    ];
+    for (const [name, url] of pages) {
+      await page.setViewportSize({width: 360, height: 740});
       await page.goto(base + url);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      expect(overflow, `${url} at 375 px`).toBeLessThanOrEqual(0);
+      for (const p of await overflow(page)) problems.push(`${url} at 360 px: ${p}`);
+      await page.setViewportSize({width: 390, height: 844});
+      await page.screenshot({path: path.join(ARTIFACTS, 'admin-phone', `${name}-390.png`), fullPage: true});
+      await page.setViewportSize({width: 1280, height: 800});
+      await page.screenshot({path: path.join(ARTIFACTS, 'admin-phone', `${name}-1280.png`), fullPage: true});
     }
+    // The refund's confirmation step too.
+    await page.setViewportSize({width: 360, height: 740});
+    await page.goto(`${base}/admin/checkouts/${paid.token}`);
+    await page.getByRole('button', {name: 'Refund…'}).click();
+    await expect(page.getByRole('heading', {name: /^Refund .*\?$/})).toBeVisible();
+    for (const p of await overflow(page)) problems.push(`the refund confirmation at 360 px: ${p}`);
+    await page.screenshot({path: path.join(ARTIFACTS, 'admin-phone', 'refund-confirm-360.png'), fullPage: true});
+    expect(problems).toEqual([]);
   });
 });

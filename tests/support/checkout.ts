@@ -22,6 +22,8 @@ export type Stack = {
   bookingUrl: string;
   salonUrl: string;
   origins: {booking: string; salon: string};
+  /** The booking site's webhook endpoint at slotpay. */
+  bookingEndpoint: {id: string; url: string};
   cspReports: unknown[];
   startServer(): Promise<void>;
   stopServer(signal?: string): Promise<void>;

@@ -7,12 +7,12 @@
 use sqlx::any::AnyRow;
 
 use super::outbox::{write_events, PlatformEvent};
-use super::{col, parsed_col, Db, DbError};
-use crate::model::RefundStatus;
+use super::{col, parsed_col, parsed_opt_col, Db, DbError};
+use crate::model::{RefundReason, RefundStatus};
 
 const TABLE: &str = "refunds";
 const COLUMNS: &str = "id, checkout_token, idempotency_key, amount, status, stripe_refund_id, \
-    failure_message, created_at, updated_at";
+    failure_message, created_at, updated_at, reason";
 
 /// A refund as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub struct RefundRecord {
     pub stripe_refund_id: Option<String>,
     /// Stripe's reason for a failure.
     pub failure_message: Option<String>,
+    /// Why it was made, when given.
+    pub reason: Option<RefundReason>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -46,10 +48,32 @@ fn from_row(row: &AnyRow) -> Result<RefundRecord, DbError> {
         status: parsed_col(row, TABLE, "status", RefundStatus::parse)?,
         stripe_refund_id: col(row, TABLE, "stripe_refund_id")?,
         failure_message: col(row, TABLE, "failure_message")?,
+        reason: parsed_opt_col(row, TABLE, "reason", RefundReason::parse)?,
         created_at: col(row, TABLE, "created_at")?,
         updated_at: col(row, TABLE, "updated_at")?,
     })
 }
+
+/// The `INSERT` of a whole row, bound by [`bind_row`], with `tail` after it.
+fn insert_sql(tail: &str) -> String {
+    format!(
+        "INSERT INTO refunds ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) {tail}"
+    )
+}
+
+fn bind_row<'q>(q: AnyQuery<'q>, r: &'q RefundRecord) -> AnyQuery<'q> {
+    q.bind(&r.id)
+        .bind(&r.checkout_token)
+        .bind(&r.idempotency_key)
+        .bind(r.amount)
+        .bind(r.status.as_str())
+        .bind(&r.stripe_refund_id)
+        .bind(&r.failure_message)
+        .bind(r.created_at)
+        .bind(r.reason.map(RefundReason::as_str))
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// What [`Db::reserve_refund`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,20 +105,11 @@ impl Db {
             tx.rollback().await?;
             return Ok(Reservation::Exceeds);
         }
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO refunds ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
-        ))
-        .bind(&r.id)
-        .bind(&r.checkout_token)
-        .bind(&r.idempotency_key)
-        .bind(r.amount)
-        .bind(r.status.as_str())
-        .bind(&r.stripe_refund_id)
-        .bind(&r.failure_message)
-        .bind(r.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(DbError::from);
+        let sql = insert_sql("");
+        let inserted = bind_row(sqlx::query(&sql), r)
+            .execute(&mut *tx)
+            .await
+            .map_err(DbError::from);
         match inserted {
             Ok(_) => {
                 tx.commit().await?;
@@ -165,20 +180,8 @@ impl Db {
         events: &[PlatformEvent],
     ) -> Result<bool, DbError> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(&format!(
-            "INSERT INTO refunds ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-             ON CONFLICT DO NOTHING"
-        ))
-        .bind(&r.id)
-        .bind(&r.checkout_token)
-        .bind(&r.idempotency_key)
-        .bind(r.amount)
-        .bind(r.status.as_str())
-        .bind(&r.stripe_refund_id)
-        .bind(&r.failure_message)
-        .bind(r.created_at)
-        .execute(&mut *tx)
-        .await?;
+        let sql = insert_sql("ON CONFLICT DO NOTHING");
+        let done = bind_row(sqlx::query(&sql), r).execute(&mut *tx).await?;
         if done.rows_affected() != 1 {
             tx.rollback().await?;
             return Ok(false);

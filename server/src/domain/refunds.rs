@@ -14,7 +14,7 @@ use super::store::load;
 use super::sync::{settle_status, sync, LeaseMode, REFUND_METADATA};
 use super::{integrations, new_id, outbox, DomainError};
 use crate::db::{self, CheckoutRecord, RefundRecord, Reservation};
-use crate::model::RefundStatus;
+use crate::model::{RefundReason, RefundStatus};
 use crate::state::AppState;
 use crate::stripe::{Form, IdempotencyKey};
 
@@ -24,6 +24,22 @@ use crate::stripe::{Form, IdempotencyKey};
 pub struct RefundInput {
     /// Minor units (what remains when absent).
     pub amount: Option<i64>,
+    /// `requested_by_customer`, `duplicate` or `fraudulent`: passed to Stripe and recorded.
+    pub reason: Option<String>,
+}
+
+/// The reason given, refused unless it is one of Stripe's three.
+pub fn reason_of(given: Option<&str>) -> Result<Option<RefundReason>, DomainError> {
+    match given {
+        None => Ok(None),
+        Some(text) => RefundReason::parse(text).map(Some).ok_or_else(|| {
+            DomainError::refused_at(
+                ErrorCode::InvalidRequest,
+                "The reason must be one of requested_by_customer, duplicate, fraudulent",
+                "reason",
+            )
+        }),
+    }
 }
 
 fn exceeds(remaining: Money) -> DomainError {
@@ -42,12 +58,19 @@ pub async fn create(
     key: &str,
     input: RefundInput,
 ) -> Result<CheckoutAdminView, DomainError> {
+    let reason = reason_of(input.reason.as_deref())?;
     let r = load(state, token).await?;
     if let Some(existing) = state.db.refund_by_key(&r.token, key).await? {
         if input.amount.is_some_and(|a| a != existing.amount) {
             return Err(DomainError::refused(
                 ErrorCode::IdempotencyConflict,
                 "This Idempotency-Key was used for another refund amount",
+            ));
+        }
+        if reason.is_some() && reason != existing.reason {
+            return Err(DomainError::refused(
+                ErrorCode::IdempotencyConflict,
+                "This Idempotency-Key was used for a refund with another reason",
             ));
         }
         if existing.status == RefundStatus::Pending {
@@ -65,6 +88,7 @@ pub async fn create(
         status: RefundStatus::Pending,
         stripe_refund_id: None,
         failure_message: None,
+        reason,
         created_at: now,
         updated_at: now,
     };
@@ -157,11 +181,14 @@ pub(crate) async fn drive(
     let pi = r.payment_intent_id.clone().ok_or_else(|| {
         DomainError::Internal("refund of a checkout without PaymentIntent".into())
     })?;
-    let form = Form::new()
+    let mut form = Form::new()
         .push("payment_intent", pi)
         .push("amount", refund.amount.to_string())
         .push_map("metadata", REFUND_METADATA, refund.id.as_str())
         .push_map("metadata", "slotpay_checkout", r.token.as_str());
+    if let Some(reason) = refund.reason {
+        form = form.push("reason", reason.as_str());
+    }
     let idem = IdempotencyKey::new(format!("slotpay:{}:refund:{}", r.token, refund.id));
     match state.stripe.create_refund(&key, &form, &idem).await {
         Ok(re) => {

@@ -14,7 +14,7 @@ use slotpay_core::{CheckoutStatus, ServerKey};
 use super::store::{modify, Start};
 use super::{integrations, outbox, DomainError};
 use crate::db::{self, CheckoutRecord, RefundRecord};
-use crate::model::{CardSummary, LeaseHolder, RefundStatus, SavedCard};
+use crate::model::{CardSummary, LeaseHolder, RefundReason, RefundStatus, SavedCard};
 use crate::state::AppState;
 use crate::stripe::{
     CancellationReason, Charge, PaymentIntent, PaymentIntentStatus, SetupFutureUsage,
@@ -333,6 +333,8 @@ pub(crate) async fn reconcile_charge(
                     status,
                     stripe_refund_id: Some(re.id.clone()),
                     failure_message: None,
+                    // Stripe's own reasons (an expired authorisation, ...) are not staff's.
+                    reason: re.reason.as_deref().and_then(RefundReason::parse),
                     created_at: if re.created > 0 { re.created } else { now },
                     updated_at: now,
                 };

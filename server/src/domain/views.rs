@@ -6,7 +6,7 @@ use serde::Serialize;
 use slotpay_core::{CheckoutStatus, Currency, Money};
 
 use crate::db::{self, CheckoutRecord, DisputeRecord, EventRecord, FeeRecord, RefundRecord};
-use crate::model::{CaptureMethod, CheckoutSource, FeeStatus, RefundStatus};
+use crate::model::{CaptureMethod, CheckoutSource, FeeStatus, RefundReason, RefundStatus};
 use crate::state::AppState;
 use crate::stripe::DisputeStatus;
 
@@ -66,6 +66,8 @@ pub struct RefundView {
     pub failure_message: Option<String>,
     /// True for a refund made outside slotpay.
     pub external: bool,
+    /// `requested_by_customer`, `duplicate` or `fraudulent`, when given.
+    pub reason: Option<RefundReason>,
     /// Unix seconds.
     pub created_at: i64,
 }
@@ -219,6 +221,7 @@ pub(crate) fn refund_view(r: &RefundRecord, currency: Currency) -> RefundView {
         stripe_refund_id: r.stripe_refund_id.clone(),
         failure_message: r.failure_message.clone(),
         external: r.idempotency_key.is_none(),
+        reason: r.reason,
         created_at: r.created_at,
     }
 }

@@ -458,6 +458,10 @@ pub struct Refund {
     /// Unix seconds.
     #[serde(default)]
     pub created: i64,
+    /// `requested_by_customer`, `duplicate`, `fraudulent`, or one of Stripe's own
+    /// (`expired_uncaptured_charge`, ...).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// A balance transaction (`txn_...`).

@@ -188,6 +188,37 @@ fn hidden(html: &str, name: &str) -> String {
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
+/// A money action's confirmation step: asserts `r` is one, acted on nothing yet, and says
+/// each of `says`; then posts its form (its hidden fields, CSRF token included) as the
+/// confirm button does.
+async fn confirm(b: &mut Browser, r: &Resp, says: &[&str]) -> Resp {
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for s in says {
+        assert!(r.text.contains(s), "{s:?} not in {}", r.text);
+    }
+    let card = r
+        .text
+        .find("card card-warning")
+        .unwrap_or_else(|| panic!("not a confirmation: {}", r.text));
+    let form = &r.text[card..];
+    let form = &form[..form.find("</form>").unwrap()];
+    let action = {
+        let at = form.find("action=\"").unwrap() + "action=\"".len();
+        form[at..at + form[at..].find('"').unwrap()].to_owned()
+    };
+    let mut fields = Vec::new();
+    for input in form.split("<input type=\"hidden\" ").skip(1) {
+        let name = &input[input.find("name=\"").unwrap() + 6..];
+        let name = &name[..name.find('"').unwrap()];
+        fields.push((name.to_owned(), hidden(input, name)));
+    }
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    b.post(&action.replace("&#x2F;", "/"), &pairs).await
+}
+
 /// Follows a redirect and returns the page (its flash messages shown once).
 async fn follow(b: &mut Browser, r: &Resp) -> Resp {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
@@ -1272,11 +1303,25 @@ async fn services_links_and_payments(app: TestApp) {
             &[("back", &links)],
         )
         .await;
+    assert_eq!(
+        app.stored(&token).await.status.as_str(),
+        "open",
+        "not before confirming"
+    );
+    let asking = format!("asking {}", app.stored(&token).await.amount);
+    let r = confirm(
+        &mut b,
+        &r,
+        &["Cancel this payment link?", &asking, "can no longer pay"],
+    )
+    .await;
+    assert_eq!(location(&r), links, "back where the cancel started");
     let page = follow(&mut b, &r).await;
     assert!(page.text.contains("Payment link canceled"));
     assert_eq!(app.stored(&token).await.status.as_str(), "canceled");
 
-    // Payments: the table, the filters, the detail page, a partial refund sent twice.
+    // Payments: the table, the filters, the detail page, a partial refund (confirmed first,
+    // with a reason) sent twice.
     let payments = format!("/admin/merchants/{m}/payments");
     let table = b.get(&payments).await.expect(200);
     assert!(table.text.contains(&format!("/admin/checkouts/{}", w.paid)));
@@ -1303,13 +1348,32 @@ async fn services_links_and_payments(app: TestApp) {
         ("csrf_token", token_csrf.as_str()),
         ("refund_key", nonce.as_str()),
         ("refund_amount", "12.50"),
+        ("refund_reason", "duplicate"),
     ];
-    let first = b.post(&format!("{detail}/refund"), &form).await;
+    let asked = b.post(&format!("{detail}/refund"), &form).await;
+    assert_eq!(
+        app.stored(&w.paid).await.amount_refunded,
+        0,
+        "not before confirming"
+    );
+    let says = [
+        "Refund 12.50 EUR?",
+        "37.50 EUR stays refundable",
+        "Reason sent to Stripe: Duplicate payment",
+    ];
+    let first = confirm(&mut b, &asked, &says).await;
     assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
-    let second = b.post(&format!("{detail}/refund"), &form).await;
+    let second = confirm(&mut b, &asked, &says).await;
     assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.text);
     let stored = app.stored(&w.paid).await;
     assert_eq!(stored.amount_refunded, 1250, "a double submit refunds once");
+    let at_stripe = app
+        .stripe_get(
+            &app.sandbox.secret_key,
+            &format!("/v1/refunds?payment_intent={pi}"),
+        )
+        .await;
+    assert_eq!(at_stripe["data"][0]["reason"], "duplicate", "{at_stripe}");
     let page = b.get(&detail).await.expect(200);
     assert!(page.text.contains("Refund of 12.50 EUR"), "{}", page.text);
     assert!(page.text.contains("Remaining refundable: 37.50 EUR"));
@@ -1318,6 +1382,15 @@ async fn services_links_and_payments(app: TestApp) {
         nonce,
         "a new form, a new nonce"
     );
+    // An unknown reason is refused at its field before anything is asked.
+    let r = b
+        .submit(
+            &detail,
+            &format!("{detail}/refund"),
+            &[("refund_key", "odd"), ("refund_reason", "bored")],
+        )
+        .await;
+    assert_field_error(&r, "refund_reason", "invalid_request");
     // More than remains: refused at the amount, nothing refunded.
     let r = b
         .submit(
@@ -1386,6 +1459,12 @@ async fn services_links_and_payments(app: TestApp) {
     app.pay(&auth2, &pm, "pay-auth2").await.expect(200);
     let page = format!("/admin/checkouts/{auth2}");
     let r = b.submit(&page, &format!("{page}/cancel"), &[]).await;
+    let r = confirm(
+        &mut b,
+        &r,
+        &["Cancel the authorisation?", "Release the 30.00 EUR held"],
+    )
+    .await;
     let shown = follow(&mut b, &r).await;
     assert!(
         shown.text.contains("Authorisation canceled"),

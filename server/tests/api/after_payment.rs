@@ -75,7 +75,32 @@ async fn refunds_partial_then_full(app: TestApp) {
         "{}",
         r.text
     );
-    let part = refund(&app, &token, Some(2500), "r1").await.expect(200);
+    // Stripe's reason: one of its three, passed to Stripe and recorded.
+    app.request(
+        Method::POST,
+        &format!("/v1/admin/checkouts/{token}/refunds"),
+        Some(json!({"amount": 100, "reason": "changed_my_mind"})),
+        &[("idempotency-key", "odd-reason")],
+    )
+    .await
+    .expect_error(400, "invalid_request", Some("reason"));
+    let part = app
+        .request(
+            Method::POST,
+            &format!("/v1/admin/checkouts/{token}/refunds"),
+            Some(json!({"amount": 2500, "reason": "requested_by_customer"})),
+            &[("idempotency-key", "r1")],
+        )
+        .await
+        .expect(200);
+    assert_eq!(part.json["refunds"][0]["reason"], "requested_by_customer");
+    let stripe_id = part.json["refunds"][0]["stripe_refund_id"]
+        .as_str()
+        .unwrap();
+    let at_stripe = app
+        .stripe_get(&app.sandbox.secret_key, &format!("/v1/refunds/{stripe_id}"))
+        .await;
+    assert_eq!(at_stripe["reason"], "requested_by_customer", "{at_stripe}");
     assert_eq!(part.json["status"], "partially_refunded");
     assert_eq!(part.json["amount_refunded"], 2500);
     assert_eq!(part.json["amount_refundable"], 7500);
@@ -85,6 +110,14 @@ async fn refunds_partial_then_full(app: TestApp) {
     refund(&app, &token, Some(3000), "r1")
         .await
         .expect_error(409, "idempotency_conflict", None);
+    app.request(
+        Method::POST,
+        &format!("/v1/admin/checkouts/{token}/refunds"),
+        Some(json!({"amount": 2500, "reason": "fraudulent"})),
+        &[("idempotency-key", "r1")],
+    )
+    .await
+    .expect_error(409, "idempotency_conflict", None);
     let r = refund(&app, &token, Some(8000), "r2").await.expect_error(
         409,
         "refund_exceeds_remaining",
@@ -102,6 +135,11 @@ async fn refunds_partial_then_full(app: TestApp) {
     assert!(refunds
         .iter()
         .all(|r| r["status"] == "succeeded" && r["stripe_refund_id"].is_string()));
+    let reasons: Vec<&Value> = refunds.iter().map(|r| &r["reason"]).collect();
+    assert!(
+        reasons.contains(&&json!("requested_by_customer")) && reasons.contains(&&Value::Null),
+        "the second refund gave no reason: {reasons:?}"
+    );
     refund(&app, &token, Some(1), "r4").await.expect_error(
         409,
         "refund_exceeds_remaining",

@@ -469,6 +469,7 @@ pub async fn confirm_delete(
         action: format!("{}/integration/delete", base(&merchant.id)),
         confirm_label: "Delete integration".into(),
         cancel_href: format!("{}/integration", base(&merchant.id)),
+        fields: Vec::new(),
     };
     render(StatusCode::OK, &page)
 }

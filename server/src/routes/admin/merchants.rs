@@ -176,12 +176,14 @@ pub async fn show(
     let integration = match integrations::get(&state, &merchant_id).await {
         Ok(v) => {
             let (status, _) = super::views::integration_status(&v);
-            format!(
-                "{} · {} · {}",
-                v.name,
-                status,
-                if v.active { "on" } else { "off" }
-            )
+            let payments = if v.payments_available {
+                "taking payments"
+            } else if !v.active {
+                "switched off, no payments"
+            } else {
+                "no payments"
+            };
+            format!("{status}: {payments}")
         }
         Err(DomainError::NotFound(_)) => "None yet".to_owned(),
         Err(e) => return Err(e.into()),
@@ -251,6 +253,7 @@ pub async fn confirm_delete(
         action: format!("/admin/merchants/{}/delete", merchant.id),
         confirm_label: "Delete merchant".into(),
         cancel_href: format!("/admin/merchants/{}", merchant.id),
+        fields: Vec::new(),
     };
     render(StatusCode::OK, &page)
 }

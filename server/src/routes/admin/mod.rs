@@ -360,7 +360,8 @@ pub struct MerchantNav {
 }
 
 /// What every page around its content shows: who is signed in, the sign-out form's CSRF
-/// A confirmation step before something is deleted (shared by every delete).
+/// A confirmation step before something is deleted or money moves (shared by every delete,
+/// refund and cancel).
 #[derive(Template)]
 #[template(path = "admin/confirm.html")]
 pub struct ConfirmPage {
@@ -380,6 +381,8 @@ pub struct ConfirmPage {
     pub confirm_label: String,
     /// Where "Cancel" goes, changing nothing.
     pub cancel_href: String,
+    /// What the confirmation posts again (the form's own fields), as hidden inputs.
+    pub fields: Vec<(String, String)>,
 }
 
 /// token, the messages left by the last action, the merchant navigation.

@@ -2,8 +2,10 @@
 //! and each checkout's page: the Stripe PaymentIntent, the events received, refunds,
 //! disputes and cancellation fees, with the actions its state allows: refund in full or in
 //! part (the remaining amount shown), capture or cancel an authorisation, cancel an unpaid
-//! checkout, charge a cancellation fee to the saved card. Refund and fee forms carry a
-//! nonce that the domain uses as the idempotency key, so a form sent twice acts once. The
+//! checkout, charge a cancellation fee to the saved card. A refund (with Stripe's reason)
+//! and a cancel first show a confirmation that states the amount and what follows; only
+//! the confirmation acts. Refund and fee forms carry a nonce that the domain uses as the
+//! idempotency key, so a form sent twice acts once. The
 //! page also lists what was sent to the booking platform about the checkout: each event,
 //! each endpoint's delivery of it with the last answer, and a button to send it again.
 
@@ -20,7 +22,8 @@ use super::form::{minor_units, Fields};
 use super::views::{money, status_label, when, when_opt, CheckoutRow};
 use super::webhooks::{sent_of, SentEvent};
 use super::{
-    done, form_nonce, merchant_chrome, render, safe_next, AdminError, Chrome, FormData, Page,
+    done, form_nonce, merchant_chrome, render, safe_next, AdminError, Chrome, ConfirmPage,
+    FormData, Page,
 };
 use crate::admin::sessions::{Flash, Session};
 use crate::domain::checkouts::{
@@ -31,7 +34,7 @@ use crate::domain::payments::{self as payment_domain, CaptureInput};
 use crate::domain::refunds::{self, RefundInput};
 use crate::domain::reports::{self, ReportQuery};
 use crate::domain::DomainError;
-use crate::model::{FeeStatus, RefundStatus};
+use crate::model::{FeeStatus, RefundReason, RefundStatus};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -83,7 +86,11 @@ impl Line {
             amount: money(r.amount, r.currency),
             status: r.status.as_str().to_owned(),
             when: when(r.created_at),
-            note: r.failure_message.clone().unwrap_or_default(),
+            note: match (&r.failure_message, r.reason) {
+                (Some(failure), _) => failure.clone(),
+                (None, Some(reason)) => reason.label().to_owned(),
+                (None, None) => String::new(),
+            },
         }
     }
 
@@ -148,6 +155,13 @@ struct DetailsPage {
     can_capture: bool,
     can_cancel: bool,
     can_fee: bool,
+    /// Money moved (paid or authorised, refunded or not): the captured, refunded and fee
+    /// rows mean something.
+    settled: bool,
+    /// The client can still pay it: its expiry and link are shown.
+    payable: bool,
+    /// Stripe's refund reasons, for the refund form.
+    reasons: &'static [RefundReason],
     /// Too many declined cards: the checkout takes no more payments.
     locked: bool,
     can_resend: bool,
@@ -312,6 +326,9 @@ async fn details_page(
         can_capture: c.status == CheckoutStatus::Authorized,
         can_cancel: row.cancelable,
         can_fee: c.card_saved,
+        reasons: RefundReason::ALL,
+        settled: c.status.is_settled(),
+        payable: !c.status.is_settled() && !c.status.is_final(),
         locked: c.declined_attempts >= i64::from(state.config.max_declines_per_checkout)
             && !c.status.is_settled(),
         can_resend: c.link && row.resendable,
@@ -353,12 +370,12 @@ async fn refused(
         }
     }
     let mut f = Fields::default();
-    f.keep(form, &[field]);
+    f.keep(form, &[field, "refund_reason"]);
     f.refuse_domain(e, &|p| {
-        Some(if p == "amount" {
-            field.to_owned()
-        } else {
-            p.to_owned()
+        Some(match p {
+            "amount" => field.to_owned(),
+            "reason" => "refund_reason".to_owned(),
+            _ => p.to_owned(),
         })
     });
     details_page(state, session, token, f, StatusCode::UNPROCESSABLE_ENTITY).await
@@ -393,7 +410,22 @@ fn form_key(form: &FormData, field: &str) -> Result<String, DomainError> {
     })
 }
 
-/// `POST /admin/checkouts/{token}/refund`: in full (amount left empty) or in part.
+/// Whether a money action's form is its confirmation (else the confirmation is shown).
+fn confirmed(form: &FormData) -> bool {
+    form.get("confirmed") == Some("yes")
+}
+
+/// The form's fields again, for the confirmation to post, with `confirmed=yes`.
+fn carried(form: &FormData, names: &[&str]) -> Vec<(String, String)> {
+    names
+        .iter()
+        .filter_map(|n| form.get(n).map(|v| ((*n).to_owned(), v.to_owned())))
+        .chain([("confirmed".to_owned(), "yes".to_owned())])
+        .collect()
+}
+
+/// `POST /admin/checkouts/{token}/refund`: the amount (all that remains when empty) and
+/// Stripe's reason, checked, then a confirmation; the confirmation refunds.
 pub async fn refund(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
@@ -401,11 +433,71 @@ pub async fn refund(
     Path(token): Path<String>,
 ) -> Page {
     let c = checkouts::get(&state, &token).await?;
-    let result = async {
+    let checked = async {
         let amount = optional_amount(&form, "refund_amount", &c)?;
         let key = form_key(&form, "refund_key")?;
-        let shown = money(amount.unwrap_or(c.amount_refundable), currency_of(&c));
-        let after = refunds::create(&state, &token, &key, RefundInput { amount }).await?;
+        let reason = refunds::reason_of(form.given("refund_reason").as_deref())?;
+        Ok::<_, DomainError>((amount, key, reason))
+    }
+    .await;
+    let (amount, key, reason) = match checked {
+        Ok(x) => x,
+        Err(e) => return refused(&state, &session, &token, &form, "refund_amount", e).await,
+    };
+    let currency = currency_of(&c);
+    let refunding = amount.unwrap_or(c.amount_refundable);
+    let shown = money(refunding, currency);
+    if !confirmed(&form) {
+        if refunding > c.amount_refundable {
+            let e = DomainError::refused_at(
+                slotpay_core::ErrorCode::RefundExceedsRemaining,
+                format!(
+                    "Only {} remains refundable on this payment",
+                    money(c.amount_refundable, currency)
+                ),
+                "amount",
+            );
+            return refused(&state, &session, &token, &form, "refund_amount", e).await;
+        }
+        let (chrome, _) = merchant_chrome(&state, &session, &c.merchant_id, "payments").await?;
+        let card = CheckoutRow::of(&c).card;
+        let left = c.amount_refundable - refunding;
+        let page = ConfirmPage {
+            lang: "en",
+            chrome,
+            title: format!("Refund {shown}?"),
+            question: format!(
+                "Refund {shown} of the {} paid for {} to the client{}?",
+                c.amount,
+                c.description,
+                if card.is_empty() {
+                    String::new()
+                } else {
+                    format!("'s {card}")
+                }
+            ),
+            detail: format!(
+                "{} The money goes back to the card within 5 to 10 business days and cannot be taken back; Stripe keeps its fee. Reason sent to Stripe: {}.",
+                if left > 0 {
+                    format!("{} stays refundable after it.", money(left, currency))
+                } else {
+                    "Nothing stays refundable after it.".to_owned()
+                },
+                reason.map_or("none given", RefundReason::label)
+            ),
+            action: format!("{}/refund", here(&token)),
+            confirm_label: format!("Refund {shown}"),
+            cancel_href: here(&token),
+            fields: carried(&form, &["refund_amount", "refund_key", "refund_reason"]),
+        };
+        return render(StatusCode::OK, &page);
+    }
+    let result = async {
+        let input = RefundInput {
+            amount,
+            reason: reason.map(|r| r.as_str().to_owned()),
+        };
+        let after = refunds::create(&state, &token, &key, input).await?;
         let pending = after
             .refunds
             .iter()
@@ -448,7 +540,8 @@ pub async fn capture(
     }
 }
 
-/// `POST /admin/checkouts/{token}/cancel`: an unpaid checkout or link, or an authorisation.
+/// `POST /admin/checkouts/{token}/cancel`: an unpaid checkout or link, or an authorisation;
+/// a confirmation first.
 pub async fn cancel(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
@@ -456,6 +549,50 @@ pub async fn cancel(
     Path(token): Path<String>,
 ) -> Page {
     let before = checkouts::get(&state, &token).await?;
+    let to = match form.get("back") {
+        Some(b) => safe_next(Some(b)),
+        None => here(&token),
+    };
+    if !confirmed(&form) {
+        let (chrome, _) =
+            merchant_chrome(&state, &session, &before.merchant_id, "payments").await?;
+        let what = &before.description;
+        let (title, question, detail, label) = if before.status == CheckoutStatus::Authorized {
+            let held = money(before.amount_authorized, currency_of(&before));
+            (
+                "Cancel the authorisation?".to_owned(),
+                format!("Release the {held} held on the client's card for {what}?"),
+                "The client is not charged, and this payment can no longer be captured. This cannot be undone.",
+                "Cancel the authorisation",
+            )
+        } else if before.link {
+            (
+                "Cancel this payment link?".to_owned(),
+                format!("Cancel the link asking {} for {what}?", before.amount),
+                "The client can no longer pay through it; its page says it was canceled. This cannot be undone, but a new link can be sent at any time.",
+                "Cancel the link",
+            )
+        } else {
+            (
+                "Cancel this payment?".to_owned(),
+                format!("Cancel the payment of {} for {what}?", before.amount),
+                "The client can no longer pay it. This cannot be undone.",
+                "Cancel the payment",
+            )
+        };
+        let page = ConfirmPage {
+            lang: "en",
+            chrome,
+            title,
+            question,
+            detail: detail.to_owned(),
+            action: format!("{}/cancel", here(&token)),
+            confirm_label: label.to_owned(),
+            cancel_href: to,
+            fields: carried(&form, &["back"]),
+        };
+        return render(StatusCode::OK, &page);
+    }
     let flash = match payment_domain::cancel(&state, &token).await {
         Ok(_) if before.status == CheckoutStatus::Authorized => {
             Flash::success("Authorisation canceled: the amount is released on the client's card")
@@ -464,10 +601,6 @@ pub async fn cancel(
         Ok(_) => Flash::success("Payment canceled"),
         Err(e @ DomainError::NotFound(_)) => return Err(e.into()),
         Err(e) => Flash::error(super::views::public_message(e)),
-    };
-    let to = match form.get("back") {
-        Some(b) => safe_next(Some(b)),
-        None => here(&token),
     };
     done(&state, &session, vec![flash], &to).await
 }

@@ -317,6 +317,7 @@ pub async fn confirm_delete(
         action: format!("{}/{}/delete", base(&merchant.id), s.id),
         confirm_label: "Delete service".into(),
         cancel_href: base(&merchant.id),
+        fields: Vec::new(),
     };
     render(StatusCode::OK, &page)
 }

@@ -473,6 +473,7 @@ pub async fn confirm_rotate(
         action: format!("{}/rotate-secret", here(&e.id)),
         confirm_label: "Rotate the secret".into(),
         cancel_href: here(&e.id),
+        fields: Vec::new(),
     };
     render(StatusCode::OK, &page)
 }
@@ -525,6 +526,7 @@ pub async fn confirm_delete(
         action: format!("{}/delete", here(&e.id)),
         confirm_label: "Delete endpoint".into(),
         cancel_href: here(&e.id),
+        fields: Vec::new(),
     };
     render(StatusCode::OK, &page)
 }
