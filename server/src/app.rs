@@ -218,6 +218,9 @@ pub async fn serve_with(
         None => (None, None),
     };
     tracing::info!(%addr, public_url = %state.public_url, "slotpay listening");
+    if let Err(e) = state.config.record_start(&state.public_url) {
+        tracing::warn!(error = %e, "the settings the CLI follows were not written to the data directory");
+    }
     let mut background = vec![tokio::spawn(deliveries::run(state.clone()))];
     let every = state.config.reconcile_interval;
     if !every.is_zero() {

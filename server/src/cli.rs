@@ -160,15 +160,30 @@ pub enum IntegrationCommand {
 /// Parses the arguments and runs the command.
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::from_env(cli.config.as_deref()) {
-        Ok(c) => c,
+    let command = cli.command.unwrap_or(Command::Serve);
+    let serving = matches!(command, Command::Serve);
+    // The server reads its own configuration; a command run beside it follows what the
+    // server last started with where nothing is configured here.
+    let config = if serving {
+        Config::from_env(cli.config.as_deref()).map(|c| (c, Vec::new()))
+    } else {
+        Config::from_env_like_the_server(cli.config.as_deref())
+    };
+    let config = match config {
+        Ok((c, adopted)) => {
+            for (variable, value) in adopted {
+                eprintln!(
+                    "slotpay: {variable} as the server last started with: {value} (from {}; set {variable} to change it)",
+                    c.data_dir.join(crate::config::LAST_START_FILE).display()
+                );
+            }
+            c
+        }
         Err(e) => {
             eprintln!("slotpay: {e}");
             return ExitCode::from(2);
         }
     };
-    let command = cli.command.unwrap_or(Command::Serve);
-    let serving = matches!(command, Command::Serve);
     telemetry::init(config.log, if serving { "info" } else { "warn" });
     match run(config, command).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -353,12 +368,27 @@ fn print_integration(v: &IntegrationView) {
     println!("merchant:     {}", v.merchant_id);
     println!("name:         {}", v.name);
     println!("mode:         {}", v.mode.as_str());
-    println!("active:       {}", if v.active { "yes" } else { "no" });
+    println!(
+        "switched:     {}",
+        if v.active {
+            "on (activated)"
+        } else {
+            "off (deactivated)"
+        }
+    );
     let status = match &v.status_reason {
         Some(r) => format!("error: {} ({})", r.message, r.code),
         None => v.status.as_str().to_owned(),
     };
-    println!("status:       {status}");
+    println!("key status:   {status}");
+    println!(
+        "payments:     {}",
+        if v.payments_available {
+            "available"
+        } else {
+            "not available"
+        }
+    );
     if let Some(a) = &v.account {
         println!(
             "account:      {} ({}, {})",

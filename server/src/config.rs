@@ -15,6 +15,12 @@ use url::Url;
 
 use crate::secrets::MasterKey;
 
+/// A setting the CLI took from what the server last started with: its variable and value.
+pub type Adopted = (&'static str, String);
+
+/// The file in the data directory where the server records what it started with.
+pub const LAST_START_FILE: &str = "last-start.toml";
+
 /// The variables the server reads, in the order `--help` lists them.
 pub const VARIABLES: &[&str] = &[
     "SLOTPAY_LISTEN",
@@ -253,21 +259,83 @@ impl Config {
         Config::from_sources(&lookup, file.as_deref())
     }
 
+    /// For the CLI: [`Config::from_env`], but the public URL and Stripe's addresses that are
+    /// configured neither in the environment nor in the file are the ones the server last
+    /// started with in the same data directory ([`Config::record_start`]), so a command run in
+    /// another terminal registers and verifies what the server serves. Also answers the
+    /// settings taken from there, by variable.
+    pub fn from_env_like_the_server(
+        file: Option<&Path>,
+    ) -> Result<(Config, Vec<Adopted>), ConfigError> {
+        let lookup = |name: &str| std::env::var(name).ok();
+        let from_env = std::env::var_os("SLOTPAY_CONFIG").map(PathBuf::from);
+        let file = file.map(Path::to_path_buf).or(from_env);
+        let own = Config::from_sources(&lookup, file.as_deref())?;
+        let path = own.data_dir.join(LAST_START_FILE);
+        if !path.exists() {
+            return Ok((own, Vec::new()));
+        }
+        let last = read_file(&path)?;
+        let c = Config::from_sources_over(&lookup, file.as_deref(), &last)?;
+        let adopted = [
+            (
+                "SLOTPAY_PUBLIC_URL",
+                own.public_url.as_ref().map(Url::to_string),
+                c.public_url.as_ref().map(Url::to_string),
+            ),
+            (
+                "SLOTPAY_STRIPE_API_BASE",
+                Some(own.stripe_api_base.to_string()),
+                Some(c.stripe_api_base.to_string()),
+            ),
+            (
+                "SLOTPAY_STRIPE_JS_URL",
+                Some(own.stripe_js_url.to_string()),
+                Some(c.stripe_js_url.to_string()),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, before, after)| (before != after).then_some((name, after?)))
+        .collect();
+        Ok((c, adopted))
+    }
+
+    /// Writes what the started server serves and talks to (no secret) to the data
+    /// directory, for [`Config::from_env_like_the_server`].
+    pub fn record_start(&self, public_url: &Url) -> std::io::Result<()> {
+        let text = format!(
+            "# What the server last started with; the CLI uses these unless it is configured.\n\
+             public_url = {:?}\nstripe_api_base = {:?}\nstripe_js_url = {:?}\n",
+            public_url.as_str(),
+            self.stripe_api_base.as_str(),
+            self.stripe_js_url.as_str()
+        );
+        std::fs::write(self.data_dir.join(LAST_START_FILE), text)
+    }
+
     /// Builds a configuration from `lookup` (a variable's value) over the TOML `file`.
     pub fn from_sources(
         lookup: &dyn Fn(&str) -> Option<String>,
         file: Option<&Path>,
+    ) -> Result<Config, ConfigError> {
+        Config::from_sources_over(lookup, file, &BTreeMap::new())
+    }
+
+    /// [`Config::from_sources`] over `last`: values used when neither gives one.
+    fn from_sources_over(
+        lookup: &dyn Fn(&str) -> Option<String>,
+        file: Option<&Path>,
+        last: &BTreeMap<String, String>,
     ) -> Result<Config, ConfigError> {
         let file_values = match file {
             Some(path) => read_file(path)?,
             None => BTreeMap::new(),
         };
         let get = |name: &str| -> Option<String> {
+            let key = name.trim_start_matches("SLOTPAY_").to_ascii_lowercase();
             lookup(name)
-                .or_else(|| {
-                    let key = name.trim_start_matches("SLOTPAY_").to_ascii_lowercase();
-                    file_values.get(&key).cloned()
-                })
+                .or_else(|| file_values.get(&key).cloned())
+                .or_else(|| last.get(&key).cloned())
                 .filter(|v| !v.trim().is_empty())
         };
 

@@ -205,8 +205,8 @@ test.describe('payment links and payments', () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
     const token = url.split('/').pop()!;
     const before = (await stack.admin('GET', `/checkouts/${token}`)).expires_at;
-    await card.getByRole('button', {name: /^Resend/}).click();
-    await expect(page.getByText(/^Payment link sent again: it is valid until /)).toBeVisible();
+    await card.getByRole('button', {name: /^Renew/}).click();
+    await expect(page.getByText(/^Payment link renewed: it is valid until /)).toBeVisible();
     const after = (await stack.admin('GET', `/checkouts/${token}`)).expires_at;
     expect(after - before).toBeGreaterThan(3 * 86_400);
     await page.locator('.link-card', {hasText: 'Admin e2e: colour touch-up'}).getByRole('button', {name: /^Cancel link/}).click();

@@ -477,10 +477,11 @@ impl StripeClient {
                 return (
                     Err(StripeError::Transport {
                         timeout: e.is_timeout(),
-                        message: e.without_url().to_string(),
+                        // The base names where it tried (the path and query are left out).
+                        message: format!("{} at {}", e.without_url(), self.config.api_base),
                     }),
                     None,
-                )
+                );
             }
         };
         let status = response.status().as_u16();
@@ -501,10 +502,11 @@ impl StripeClient {
                 return (
                     Err(StripeError::Transport {
                         timeout: e.is_timeout(),
-                        message: e.without_url().to_string(),
+                        // The base names where it tried (the path and query are left out).
+                        message: format!("{} at {}", e.without_url(), self.config.api_base),
                     }),
                     should_retry,
-                )
+                );
             }
         };
         debug!(status, request_id, "Stripe answered");

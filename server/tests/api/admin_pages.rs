@@ -1244,10 +1244,18 @@ async fn services_links_and_payments(app: TestApp) {
                 ("amount", "80.00"),
                 ("currency", "EUR"),
                 ("expires_in_days", "3"),
+                ("customer_email", "lea@example.com"),
+                ("booking_ref", "BK-77"),
             ],
         )
         .await;
     let page = follow(&mut b, &r).await.expect(200);
+    assert!(
+        page.text
+            .contains("Client: lea@example.com · Booking reference: BK-77"),
+        "the link's card shows what was entered: {}",
+        page.text
+    );
     assert!(
         page.text.contains("Payment link created for 80.00 EUR"),
         "{}",
@@ -1272,7 +1280,7 @@ async fn services_links_and_payments(app: TestApp) {
         )
         .await;
     let page = follow(&mut b, &r).await;
-    assert!(page.text.contains("Payment link sent again"));
+    assert!(page.text.contains("Payment link renewed"));
     let resent = app.stored(&token).await.expires_at.unwrap();
     assert!(
         (resent - slotpay_server::db::now() - 7 * 86_400).abs() < 60,
@@ -1318,6 +1326,12 @@ async fn services_links_and_payments(app: TestApp) {
     assert_eq!(location(&r), links, "back where the cancel started");
     let page = follow(&mut b, &r).await;
     assert!(page.text.contains("Payment link canceled"));
+    assert!(
+        page.text.contains(&format!("id=\"link-{token}\""))
+            && !page.text.contains(&format!("id=\"url-{token}\"")),
+        "a canceled link is listed with nothing to copy: {}",
+        page.text
+    );
     assert_eq!(app.stored(&token).await.status.as_str(), "canceled");
 
     // Payments: the table, the filters, the detail page, a partial refund (confirmed first,

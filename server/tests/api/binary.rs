@@ -1,6 +1,7 @@
 //! The `slotpay` binary: first start with no configuration (SQLite, generated master key and
 //! admin token, files mode 0600, the log says so without the secrets), the CLI against a
-//! sandbox, and a configuration error naming its variable.
+//! sandbox, the CLI following the public URL and Stripe base the server last started with,
+//! and a configuration error naming its variable.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -265,13 +266,13 @@ async fn cli_adds_a_merchant_and_its_integration() {
         err.contains("asking Stripe about the key ... done"),
         "a progress line: {err}"
     );
-    assert!(out.contains("status:       active"), "{out}");
+    assert!(out.contains("key status:   active"), "{out}");
     assert!(out.contains(&sandbox.account_id), "{out}");
 
     let (ok, out, err) = run(dir.path(), &env, &["integration", "activate", &id], None).await;
     assert!(ok, "{err}");
     assert!(
-        out.contains("active:       yes") && out.contains("(api)"),
+        out.contains("switched:     on") && out.contains("(api)"),
         "{out}"
     );
     assert!(
@@ -298,4 +299,96 @@ async fn cli_adds_a_merchant_and_its_integration() {
     )
     .await;
     assert!(!ok && err.contains("no such merchant"), "{err}");
+}
+
+/// The server started in a data directory; a CLI command run there later, in a terminal
+/// without the server's variables, registers the server's public URL and talks to the
+/// Stripe the server talks to (and says so); a variable set for the command still wins, and
+/// Stripe out of reach is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_follows_the_server_it_runs_beside() {
+    let sandbox = stripe_sandbox::Sandbox::start(stripe_sandbox::SandboxConfig::default())
+        .await
+        .unwrap();
+    register_secret(&sandbox.secret_key);
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = slotpay(dir.path())
+        .env("SLOTPAY_LISTEN", "127.0.0.1:0")
+        .env("SLOTPAY_PUBLIC_URL", "https://pay.salon.example")
+        .env("SLOTPAY_STRIPE_API_BASE", sandbox.url.as_str())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("slotpay listening") {
+                return;
+            }
+        }
+        panic!("the server stopped");
+    })
+    .await
+    .expect("the server starts within a minute");
+    server.kill().await.unwrap();
+
+    let (ok, out, err) = run(
+        dir.path(),
+        &[],
+        &["merchant", "add", "--name", "Salon"],
+        None,
+    )
+    .await;
+    assert!(ok, "{err}");
+    let id = out.trim().to_owned();
+    let key = format!("{}\n", sandbox.secret_key);
+    let set = [
+        "integration",
+        "set",
+        &id,
+        "--publishable-key",
+        &sandbox.publishable_key,
+        "--secret-key-file",
+        "-",
+        "--mode",
+        "sandbox",
+    ];
+    let (ok, out, err) = run(dir.path(), &[], &set, Some(&key)).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!(
+            "https://pay.salon.example/v1/webhooks/stripe/{id}"
+        )),
+        "the server's public URL, not the default: {out}"
+    );
+    assert!(
+        err.contains(
+            "SLOTPAY_PUBLIC_URL as the server last started with: https://pay.salon.example/"
+        ) && err.contains("last-start.toml"),
+        "and it says so: {err}"
+    );
+    let (ok, out, err) = run(dir.path(), &[], &["integration", "verify", &id], None).await;
+    assert!(
+        ok && out.contains("key status:   active"),
+        "the sandbox: {out}{err}"
+    );
+
+    // A variable set for the command wins; Stripe out of reach is named.
+    let elsewhere = [("SLOTPAY_STRIPE_API_BASE", "http://127.0.0.1:9")];
+    let (_, out, err) = run(
+        dir.path(),
+        &elsewhere,
+        &["integration", "verify", &id],
+        None,
+    )
+    .await;
+    assert!(
+        !err.contains("SLOTPAY_STRIPE_API_BASE as the server"),
+        "not adopted when set: {err}"
+    );
+    assert!(
+        format!("{out}{err}").contains("http://127.0.0.1:9/"),
+        "the address tried is named: {out}{err}"
+    );
 }

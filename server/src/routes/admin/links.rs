@@ -196,7 +196,7 @@ pub async fn resend(
 ) -> Page {
     let flash = match checkouts::resend(&state, &token, ResendInput::default()).await {
         Ok(c) => Flash::success(format!(
-            "Payment link sent again: it is valid until {}",
+            "Payment link renewed: it is valid until {} (send it to the client again)",
             when_opt(c.expires_at)
         )),
         Err(e @ DomainError::Refused(_)) => Flash::error(super::views::public_message(e)),

@@ -98,6 +98,8 @@ pub struct CheckoutRow {
     pub description: String,
     /// The platform's reference.
     pub booking_ref: String,
+    /// The client's email, when known.
+    pub email: String,
     /// `12.50 EUR`.
     pub amount: String,
     /// `Paid`.
@@ -112,6 +114,8 @@ pub struct CheckoutRow {
     pub expires: String,
     /// Whether the link can be sent again (unpaid, not canceled).
     pub resendable: bool,
+    /// Whether the client can pay it now (its link is worth copying).
+    pub payable: bool,
     /// Whether it can be canceled (unpaid or authorised).
     pub cancelable: bool,
 }
@@ -128,6 +132,7 @@ impl CheckoutRow {
             created: when(c.created_at),
             description: c.description.clone(),
             booking_ref: c.booking_ref.clone().unwrap_or_default(),
+            email: c.customer_email.clone().unwrap_or_default(),
             amount: c.amount.to_string(),
             status: status_label(c.status),
             status_code: c.status.as_str(),
@@ -145,6 +150,7 @@ impl CheckoutRow {
             url: c.url.clone().unwrap_or_default(),
             expires: when_opt(c.expires_at),
             resendable: unpaid,
+            payable: !c.status.is_settled() && !c.status.is_final(),
             cancelable: unpaid || c.status == CheckoutStatus::Authorized,
         }
     }
