@@ -2188,7 +2188,10 @@ async fn deliveries_show_on_the_endpoint_and_payment_pages(app: TestApp) {
         )),
         "{row}"
     );
-    assert!(row.contains("<td class=\"num\">1</td>"), "{row}");
+    assert!(
+        row.contains("<td data-label=\"Attempts\" class=\"num\">1</td>"),
+        "{row}"
+    );
     assert!(row.contains("HTTP 200"), "{row}");
     assert_eq!(hidden(row, "back"), here);
 
@@ -2211,7 +2214,12 @@ async fn deliveries_show_on_the_endpoint_and_payment_pages(app: TestApp) {
     let again = receiver.wait_for("checkout.paid", 2).await;
     assert_eq!(again[1].id, event, "the same webhook-id");
     assert_eq!(again[1].verified_with, vec![true]);
-    page_with(&mut b, &here, "<td class=\"num\">2</td>").await;
+    page_with(
+        &mut b,
+        &here,
+        "<td data-label=\"Attempts\" class=\"num\">2</td>",
+    )
+    .await;
     // A resend no endpoint wants is refused with the reason; an unknown event is not found.
     let list = b.get("/admin/webhooks").await.expect(200);
     let r = b
