@@ -314,7 +314,7 @@ impl Ui {
                 Some(format_money(locale, receipt.map_or(amount, |r| r.amount))),
             ),
             (Text::Card, card),
-            (Text::Reference, receipt.map(|r| r.reference.clone())),
+            (Text::Reference, receipt.and_then(|r| r.reference.clone())),
         ];
         for (i, (label, value)) in rows.into_iter().enumerate() {
             let digit = [b'0' + i as u8];

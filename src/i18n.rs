@@ -78,7 +78,8 @@ texts! {
     /// The receipt's amount row.
     Amount => ["Amount", "Montant", "Betrag", "Importe"],
     /// The receipt's reference row.
-    Reference => ["Reference", "Référence", "Referenz", "Referencia"],
+    Reference => ["Booking reference", "Référence de réservation", "Buchungsreferenz",
+        "Referencia de la reserva"],
     /// The failure panel's title.
     FailedTitle => ["Payment failed", "Échec du paiement", "Zahlung fehlgeschlagen",
         "El pago no se ha realizado"],

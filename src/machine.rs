@@ -545,7 +545,7 @@ mod tests {
             brand: CardBrand::Visa,
             last4: Last4::parse("4242").unwrap(),
             amount: Money::from_minor(1250, Currency::Eur),
-            reference: "BK-1".into(),
+            reference: Some("BK-1".into()),
         }
     }
 

@@ -60,7 +60,7 @@ fn receipt<J: Json>(v: &J) -> Option<Receipt> {
         brand: CardBrand::from_stripe(&string(v, "brand").ok()?),
         last4: Last4::parse(&string(v, "last4").ok()?).ok()?,
         amount: money(v).ok()?,
-        reference: string(v, "reference").ok()?,
+        reference: string(v, "reference").ok(),
     })
 }
 
@@ -202,7 +202,7 @@ mod tests {
                 brand: CardBrand::Visa,
                 last4: Last4::parse("4242").unwrap(),
                 amount: Money::from_minor(5120, Currency::Kwd),
-                reference: "BK-1042".into(),
+                reference: Some("BK-1042".into()),
             }),
         }
     }

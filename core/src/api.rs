@@ -509,8 +509,10 @@ pub struct Receipt {
     /// The amount paid; on the wire as `amount` (minor units) and `currency`.
     #[serde(flatten)]
     pub amount: Money,
-    /// A reference to quote to the merchant (the booking reference or the payment's id).
-    pub reference: String,
+    /// The booking reference to quote to the merchant, when the platform gave one (absent
+    /// otherwise: a PaymentIntent's id means nothing to a client).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 /// `GET /v1/checkouts/{token}`: everything the widget needs to show a checkout.
@@ -615,7 +617,7 @@ mod tests {
             brand: CardBrand::Visa,
             last4: Last4::parse("4242").unwrap(),
             amount: Money::from_minor(2500, Currency::Eur),
-            reference: "BK-1042".into(),
+            reference: Some("BK-1042".into()),
         }
     }
 
@@ -955,6 +957,11 @@ mod tests {
             json!({"brand": "visa", "last4": "4242", "amount": 2500, "currency": "eur",
                 "reference": "BK-1042"})
         );
+        // Without a booking reference, none is sent.
+        paid.receipt.as_mut().unwrap().reference = None;
+        round_trip(&paid);
+        let json = serde_json::to_value(&paid).unwrap();
+        assert!(json["receipt"].get("reference").is_none(), "{json}");
     }
 
     #[test]

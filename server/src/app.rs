@@ -217,10 +217,11 @@ pub async fn serve_with(
         }
         None => (None, None),
     };
-    tracing::info!(%addr, public_url = %state.public_url, "slotpay listening");
+    // Written before the server says it listens, so whoever waits for that line finds it.
     if let Err(e) = state.config.record_start(&state.public_url) {
         tracing::warn!(error = %e, "the settings the CLI follows were not written to the data directory");
     }
+    tracing::info!(%addr, public_url = %state.public_url, "slotpay listening");
     let mut background = vec![tokio::spawn(deliveries::run(state.clone()))];
     let every = state.config.reconcile_interval;
     if !every.is_zero() {

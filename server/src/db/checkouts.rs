@@ -279,6 +279,8 @@ pub struct CheckoutFilter {
     pub to: Option<i64>,
     /// This booking reference only.
     pub booking_ref: Option<String>,
+    /// Lower-case text found in the client's email or the booking reference.
+    pub search: Option<String>,
     /// Payment links only (`true`) or everything but links (`false`).
     pub link: Option<bool>,
     /// At most this many, newest first.
@@ -544,6 +546,13 @@ impl Db {
         if filter.booking_ref.is_some() {
             sql.push_str(&format!(" AND booking_ref = ${}", next()));
         }
+        if filter.search.is_some() {
+            let n = next();
+            sql.push_str(&format!(
+                " AND (LOWER(customer_email) LIKE ${n} ESCAPE '\\' \
+                 OR LOWER(booking_ref) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
         if filter.link.is_some() {
             sql.push_str(&format!(" AND is_link = ${}", next()));
         }
@@ -563,6 +572,14 @@ impl Db {
         }
         if let Some(v) = &filter.booking_ref {
             q = q.bind(v);
+        }
+        if let Some(v) = &filter.search {
+            // The text as typed: its own `%`, `_` and `\` match themselves.
+            let escaped = v
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            q = q.bind(format!("%{escaped}%"));
         }
         if let Some(v) = filter.link {
             q = q.bind(i64::from(v));

@@ -99,6 +99,8 @@ pub struct ListQuery {
     pub to: Option<String>,
     /// A booking reference.
     pub booking_ref: Option<String>,
+    /// Part of the client's email or of the booking reference, any case.
+    pub q: Option<String>,
     /// Payment links only (`true`), or no payment links (`false`).
     pub link: Option<bool>,
     /// At most this many (default 100, at most 1000).
@@ -338,11 +340,7 @@ pub async fn public_view(state: &AppState, token: &str) -> Result<CheckoutView, 
 /// The receipt of a paid checkout.
 pub(crate) fn receipt(r: &CheckoutRecord) -> Option<Receipt> {
     let card = r.card.clone()?;
-    let reference = r
-        .booking_ref
-        .clone()
-        .or_else(|| r.payment_intent_id.clone())
-        .unwrap_or_else(|| r.token.clone());
+    let reference = r.booking_ref.clone();
     let paid = if r.amount_captured > 0 {
         r.amount_captured
     } else {
@@ -492,25 +490,53 @@ pub fn parse_time(input: &str, param: &str) -> Result<i64, ApiError> {
 }
 
 /// The stored statuses a wanted (effective) status may be stored as.
-pub(crate) fn status_filter(
-    input: &str,
-) -> Result<(CheckoutStatus, Vec<CheckoutStatus>), ApiError> {
-    let status = CheckoutStatus::parse(input.trim()).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::InvalidRequest,
-            "status must be one of open, processing, requires_action, authorized, paid, failed, partially_refunded, refunded, expired, canceled",
-        )
-        .with_param("status")
-    })?;
-    let stored = match status {
-        CheckoutStatus::Expired => vec![
-            CheckoutStatus::Expired,
-            CheckoutStatus::Open,
-            CheckoutStatus::Failed,
-        ],
-        s => vec![s],
+pub(crate) fn status_filter(input: &str) -> Result<StatusFilter, ApiError> {
+    use CheckoutStatus as S;
+    let wanted: Vec<CheckoutStatus> = match input.trim() {
+        "taken" => S::ALL.iter().copied().filter(|s| s.is_settled()).collect(),
+        "unpaid" => S::ALL.iter().copied().filter(|s| !s.is_settled()).collect(),
+        other => vec![S::parse(other).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                "status must be one of open, processing, requires_action, authorized, paid, failed, partially_refunded, refunded, expired, canceled, or taken (paid, authorised or refunded) or unpaid (all others)",
+            )
+            .with_param("status")
+        })?],
     };
-    Ok((status, stored))
+    // An expired checkout may still be stored as open or failed (its expiry not yet swept).
+    let mut stored = wanted.clone();
+    if wanted.contains(&S::Expired) {
+        stored.extend([S::Open, S::Failed]);
+    }
+    stored.sort_by_key(|s| s.as_str());
+    stored.dedup();
+    Ok(StatusFilter { wanted, stored })
+}
+
+/// The `q` of a list: text looked for in the client's email and the booking reference,
+/// lower-cased (`None` when blank).
+pub(crate) fn search_text(q: &str) -> Result<Option<String>, ApiError> {
+    let q = q.trim();
+    if q.chars().count() > 200 {
+        return Err(
+            ApiError::new(ErrorCode::InvalidRequest, "q is at most 200 characters").with_param("q"),
+        );
+    }
+    Ok((!q.is_empty()).then(|| q.to_lowercase()))
+}
+
+/// A status filter: the statuses wanted, and those the rows may be stored with.
+pub(crate) struct StatusFilter {
+    wanted: Vec<CheckoutStatus>,
+    /// What to ask the database for.
+    pub(crate) stored: Vec<CheckoutStatus>,
+}
+
+impl StatusFilter {
+    /// Whether a checkout whose effective status is `s` is wanted.
+    pub(crate) fn admits(&self, s: CheckoutStatus) -> bool {
+        self.wanted.contains(&s)
+    }
 }
 
 /// A merchant's checkouts, newest first, by status, creation time or booking reference.
@@ -533,6 +559,10 @@ pub async fn list(
         .to
         .as_deref()
         .and_then(|t| c.check(parse_time(t, "to")));
+    let search = query
+        .q
+        .as_deref()
+        .and_then(|q| c.check(search_text(q)).flatten());
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         c.push(
@@ -541,20 +571,25 @@ pub async fn list(
     }
     c.finish()?;
     let filter = CheckoutFilter {
-        statuses: status.as_ref().map(|s| s.1.clone()).unwrap_or_default(),
+        statuses: status
+            .as_ref()
+            .map(|s| s.stored.clone())
+            .unwrap_or_default(),
         from,
         to,
         booking_ref: query.booking_ref.clone(),
+        search,
         link: query.link,
         limit: Some(limit),
     };
     let now = db::now();
     let mut out = Vec::new();
     for r in state.db.list_checkouts(merchant_id, &filter).await? {
-        if let Some((want, _)) = &status {
-            if effective_status(&r, now) != *want {
-                continue;
-            }
+        if status
+            .as_ref()
+            .is_some_and(|s| !s.admits(effective_status(&r, now)))
+        {
+            continue;
         }
         out.push(admin_view(state, &r, false).await?);
     }

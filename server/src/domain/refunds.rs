@@ -42,7 +42,8 @@ pub fn reason_of(given: Option<&str>) -> Result<Option<RefundReason>, DomainErro
     }
 }
 
-fn exceeds(remaining: Money) -> DomainError {
+/// The refusal of a refund larger than what remains.
+pub(crate) fn exceeds(remaining: Money) -> DomainError {
     DomainError::refused_at(
         ErrorCode::RefundExceedsRemaining,
         format!("Only {remaining} remains refundable on this payment"),

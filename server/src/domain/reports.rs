@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use slotpay_core::{ApiError, CardBrand, CheckoutStatus, Currency, ErrorCode, Money};
 
-use super::checkouts::{effective_status, parse_time, status_filter};
+use super::checkouts::{effective_status, parse_time, search_text, status_filter};
 use super::{load_merchant, Checker, DomainError};
 use crate::db::{self, CheckoutFilter, DisputeRecord};
 use crate::model::{FeeStatus, RefundStatus};
@@ -24,8 +24,10 @@ pub struct ReportQuery {
     pub from: Option<String>,
     /// Created before.
     pub to: Option<String>,
-    /// Only this status.
+    /// Only this status (or `taken`, `unpaid`).
     pub status: Option<String>,
+    /// Part of the client's email or of the booking reference, any case.
+    pub q: Option<String>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
 }
@@ -121,13 +123,20 @@ pub async fn rows(
         .as_deref()
         .and_then(|f| c.check(parse_time(f, "from")));
     let to = q.to.as_deref().and_then(|t| c.check(parse_time(t, "to")));
+    let search =
+        q.q.as_deref()
+            .and_then(|t| c.check(search_text(t)).flatten());
     c.check(parse_format(q));
     c.finish()?;
     let filter = CheckoutFilter {
-        statuses: status.as_ref().map(|s| s.1.clone()).unwrap_or_default(),
+        statuses: status
+            .as_ref()
+            .map(|s| s.stored.clone())
+            .unwrap_or_default(),
         from,
         to,
         booking_ref: None,
+        search,
         link: None,
         limit: None,
     };
@@ -141,7 +150,7 @@ pub async fn rows(
     let mut out = Vec::new();
     for r in state.db.list_checkouts(merchant_id, &filter).await? {
         let effective = effective_status(&r, now);
-        if status.as_ref().is_some_and(|(want, _)| *want != effective) {
+        if status.as_ref().is_some_and(|s| !s.admits(effective)) {
             continue;
         }
         let refunded = state

@@ -9,12 +9,12 @@
 use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::handler::HandlerWithoutStateExt;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use slotpay_core::ErrorCode;
+use slotpay_core::{ErrorCode, Locale};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -114,6 +114,65 @@ async fn page_css() -> impl IntoResponse {
     )
 }
 
+/// The link page's own words in the merchant's language (the checkout on it has its own).
+struct Words {
+    paid: [&'static str; 2],
+    expired: [&'static str; 2],
+    canceled: [&'static str; 2],
+    not_found: [&'static str; 2],
+    booking_ref: &'static str,
+    needs_script: &'static str,
+}
+
+const fn words(locale: Locale) -> &'static Words {
+    match locale {
+        Locale::En => &Words {
+            paid: ["Paid, thank you", "This payment has been made; there is nothing more to pay."],
+            expired: ["This payment link has expired", "Ask the merchant to send you a new payment link."],
+            canceled: ["This payment was canceled", "The merchant canceled this payment; there is nothing to pay."],
+            not_found: ["Payment link not found", "Check the link you received, or ask the merchant for a new one."],
+            booking_ref: "Booking reference:",
+            needs_script: "Paying on this page needs JavaScript: turn it on, or open the link in another browser.",
+        },
+        Locale::Fr => &Words {
+            paid: ["Payé, merci", "Ce paiement a été effectué ; il n'y a plus rien à payer."],
+            expired: ["Ce lien de paiement a expiré", "Demandez au commerçant de vous envoyer un nouveau lien de paiement."],
+            canceled: ["Ce paiement a été annulé", "Le commerçant a annulé ce paiement ; il n'y a rien à payer."],
+            not_found: ["Lien de paiement introuvable", "Vérifiez le lien reçu, ou demandez-en un nouveau au commerçant."],
+            booking_ref: "Référence de réservation :",
+            needs_script: "Pour payer sur cette page, JavaScript est nécessaire : activez-le, ou ouvrez le lien dans un autre navigateur.",
+        },
+        Locale::De => &Words {
+            paid: ["Bezahlt, vielen Dank", "Diese Zahlung ist erfolgt; es ist nichts mehr zu bezahlen."],
+            expired: ["Dieser Zahlungslink ist abgelaufen", "Bitten Sie den Händler, Ihnen einen neuen Zahlungslink zu senden."],
+            canceled: ["Diese Zahlung wurde storniert", "Der Händler hat diese Zahlung storniert; es ist nichts zu bezahlen."],
+            not_found: ["Zahlungslink nicht gefunden", "Prüfen Sie den erhaltenen Link oder bitten Sie den Händler um einen neuen."],
+            booking_ref: "Buchungsreferenz:",
+            needs_script: "Zum Bezahlen auf dieser Seite wird JavaScript benötigt: Schalten Sie es ein oder öffnen Sie den Link in einem anderen Browser.",
+        },
+        Locale::Es => &Words {
+            paid: ["Pagado, gracias", "Este pago ya se ha realizado; no hay nada más que pagar."],
+            expired: ["Este enlace de pago ha caducado", "Pide al comercio que te envíe un nuevo enlace de pago."],
+            canceled: ["Este pago se ha cancelado", "El comercio ha cancelado este pago; no hay nada que pagar."],
+            not_found: ["Enlace de pago no encontrado", "Comprueba el enlace que recibiste o pide uno nuevo al comercio."],
+            booking_ref: "Referencia de la reserva:",
+            needs_script: "Para pagar en esta página se necesita JavaScript: actívalo o abre el enlace en otro navegador.",
+        },
+    }
+}
+
+/// The first language of `Accept-Language` that the pages speak (English otherwise): a link
+/// that is not found has no merchant to take the language from.
+fn browser_locale(headers: &HeaderMap) -> Locale {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .find_map(|tag| Locale::parse(tag.split(';').next().unwrap_or_default().trim()))
+        .unwrap_or_default()
+}
+
 #[derive(Template)]
 #[template(path = "pay.html")]
 struct PayPage {
@@ -123,6 +182,7 @@ struct PayPage {
     amount: String,
     booking_ref: Option<String>,
     token: String,
+    words: &'static Words,
 }
 
 #[derive(Template)]
@@ -145,10 +205,9 @@ fn render(status: StatusCode, page: &impl Template) -> Response {
     }
 }
 
-fn closed(status: StatusCode, kind: &'static str, heading: &str, message: &str) -> ClosedPage {
-    let _ = status;
+fn closed(locale: Locale, kind: &'static str, [heading, message]: [&str; 2]) -> ClosedPage {
     ClosedPage {
-        lang: "en",
+        lang: locale.as_str(),
         kind,
         heading: heading.to_owned(),
         message: message.to_owned(),
@@ -159,18 +218,18 @@ fn closed(status: StatusCode, kind: &'static str, heading: &str, message: &str) 
     }
 }
 
-async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+async fn pay_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match pay_page_inner(&state, &token).await {
         Ok(r) => r,
-        Err(DomainError::Refused(e)) if e.code == ErrorCode::CheckoutNotFound => render(
-            StatusCode::NOT_FOUND,
-            &closed(
-                StatusCode::NOT_FOUND,
-                "not-found",
-                "Payment link not found",
-                "Check the link you received, or ask the merchant for a new one.",
-            ),
-        ),
+        Err(DomainError::Refused(e)) if e.code == ErrorCode::CheckoutNotFound => {
+            let locale = browser_locale(&headers);
+            let page = closed(locale, "not-found", words(locale).not_found);
+            render(StatusCode::NOT_FOUND, &page)
+        }
         Err(e) => ApiFailure::from(e).into_response(),
     }
 }
@@ -178,11 +237,11 @@ async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> R
 async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, DomainError> {
     let r = store::load(state, token).await?;
     let merchant = merchants::get(state, &r.merchant_id).await?;
-    let lang = merchant.locale.as_str();
+    let locale = merchant.locale;
+    let said = words(locale);
     let money = r.amount;
     let status = effective_status(&r, crate::db::now());
     let with_details = |mut page: ClosedPage| {
-        page.lang = lang;
         page.merchant = Some(merchant.name.clone());
         page.description = Some(r.description.clone());
         page.amount = Some(money.to_string());
@@ -190,32 +249,22 @@ async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, Domai
     };
     let page = match status {
         s if s.is_settled() => {
-            let mut page = with_details(closed(
-                StatusCode::OK,
-                "paid",
-                "Paid, thank you",
-                "This payment has been made; there is nothing more to pay.",
-            ));
+            let mut page = with_details(closed(locale, "paid", said.paid));
             if let Some(card) = &r.card {
                 page.card = Some(format!("{} •••• {}", card.brand.display_name(), card.last4));
             }
             return Ok(render(StatusCode::OK, &page));
         }
-        slotpay_core::CheckoutStatus::Expired => with_details(closed(
-            StatusCode::GONE,
-            "expired",
-            "This payment link has expired",
-            "Ask the merchant to send you a new payment link.",
-        )),
-        slotpay_core::CheckoutStatus::Canceled => with_details(closed(
-            StatusCode::GONE,
-            "canceled",
-            "This payment was canceled",
-            "The merchant canceled this payment; there is nothing to pay.",
-        )),
+        slotpay_core::CheckoutStatus::Expired => {
+            with_details(closed(locale, "expired", said.expired))
+        }
+        slotpay_core::CheckoutStatus::Canceled => {
+            with_details(closed(locale, "canceled", said.canceled))
+        }
         _ => {
             let page = PayPage {
-                lang,
+                lang: locale.as_str(),
+                words: said,
                 merchant: merchant.name.clone(),
                 description: r.description.clone(),
                 amount: money.to_string(),

@@ -1418,6 +1418,37 @@ async fn services_links_and_payments(app: TestApp) {
     assert_eq!(app.stored(&w.paid).await.amount_refunded, 1250);
     app.settle_webhooks().await;
 
+    // Money taken apart from the rest, with totals that count it alone (the API's view of
+    // the same rows gives the expected net).
+    let taken = b.get(&format!("{payments}?status=taken")).await.expect(200);
+    assert!(
+        taken
+            .text
+            .contains(&format!("/admin/checkouts/{}\"", w.paid))
+            && !taken.text.contains(&format!("/admin/checkouts/{token}\"")),
+        "the canceled link is not money taken"
+    );
+    let api = app
+        .get(&format!("/v1/admin/merchants/{m}/checkouts?status=taken"))
+        .await
+        .expect(200);
+    let net: i64 = api.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["amount_captured"].as_i64().unwrap()
+                - c["amount_refunded"].as_i64().unwrap()
+                - c["stripe_fee"].as_i64().unwrap_or(0)
+        })
+        .sum();
+    let shown = format!(
+        "data-net=\"eur\">{}.{:02} EUR</strong>",
+        net / 100,
+        net % 100
+    );
+    assert!(taken.text.contains(&shown), "{shown} not in {}", taken.text);
+
     // The CSV report has the refund.
     let csv = b
         .get(&format!("/admin/merchants/{m}/payments.csv"))

@@ -1,6 +1,8 @@
 //! The payments report (JSON and CSV, field by field: quoting of a description with a comma,
 //! a quote and a newline, a formula-like booking reference), the payment-link page (escaped
-//! HTML, the strict CSP, the widget's mount point) and the `www/` files.
+//! HTML, the strict CSP, the widget's mount point, its words in the merchant's language) and
+//! the `www/` files; the list searched by email or booking reference and grouped by whether
+//! money was taken.
 
 use reqwest::Method;
 use serde_json::json;
@@ -10,7 +12,8 @@ use crate::helpers::{both_backends, TestApp};
 both_backends!(
     report_json_and_csv,
     payment_link_page_and_static_files,
-    a_merchant_with_payments_is_not_deleted
+    a_merchant_with_payments_is_not_deleted,
+    checkouts_are_searched_and_grouped,
 );
 
 /// Deleting a merchant must not take its payment records with it (refunds, disputes and the
@@ -209,6 +212,24 @@ async fn payment_link_page_and_static_files(app: TestApp) {
     let noscript =
         &page.text[page.text.find("<noscript>").unwrap()..page.text.find("</noscript>").unwrap()];
     assert!(noscript.contains("45.50 EUR"), "{}", page.text);
+    assert!(noscript.contains("JavaScript est nécessaire"), "{noscript}");
+    assert!(
+        !page.text.contains("sp-reference"),
+        "no reference row without one"
+    );
+    let with_ref = app
+        .checkout(
+            &m.id,
+            json!({"amount": 4550, "currency": "eur", "description": "x", "link": true,
+                   "booking_ref": "BK-9"}),
+        )
+        .await;
+    let page_ref = app.get(&format!("/pay/{with_ref}")).await.expect(200);
+    assert!(
+        page_ref.text.contains("Référence de réservation : BK-9"),
+        "the reference is labelled: {}",
+        page_ref.text
+    );
     assert_eq!(page.text.matches("45.50 EUR").count(), 1, "{}", page.text);
     assert!(page.text.contains("<html lang=\"fr\">"));
     // No inline script or style at all.
@@ -219,14 +240,40 @@ async fn payment_link_page_and_static_files(app: TestApp) {
         .to_str()
         .unwrap()
         .starts_with("text/css"));
-    app.get("/pay/cs_unknownunknownunknownunknown")
+    // Not found: no merchant, so in the browser's language (German first here).
+    let unknown = app
+        .request(
+            Method::GET,
+            "/pay/cs_unknownunknownunknownunknown",
+            None,
+            &[("accept-language", "nl-NL, de;q=0.8, en;q=0.5")],
+        )
         .await
         .expect(404);
-    // Paid: a clear page instead of the widget.
+    assert!(
+        unknown.text.contains("Zahlungslink nicht gefunden")
+            && unknown.text.contains("<html lang=\"de\">"),
+        "{}",
+        unknown.text
+    );
+    let unknown = app
+        .get("/pay/cs_unknownunknownunknownunknown")
+        .await
+        .expect(404);
+    assert!(
+        unknown.text.contains("Payment link not found"),
+        "{}",
+        unknown.text
+    );
+    // Paid: a clear page instead of the widget, in the merchant's language.
     let pm = app.card("4242424242424242").await;
     app.pay(&token, &pm, "k").await.expect(200);
     let paid = app.get(&format!("/pay/{token}")).await.expect(200);
-    assert!(paid.text.contains("Paid, thank you") && paid.text.contains("•••• 4242"));
+    assert!(
+        paid.text.contains("Payé, merci") && paid.text.contains("•••• 4242"),
+        "{}",
+        paid.text
+    );
     assert!(!paid.text.contains("<slotpay-checkout"));
 
     // www/: served with no-cache, wasm as application/wasm, HTML with the CSP.
@@ -256,4 +303,70 @@ async fn payment_link_page_and_static_files(app: TestApp) {
     app.request(Method::POST, "/v1/nope", Some(json!({})), &[])
         .await
         .expect_error(404, "not_found", None);
+}
+
+/// `q` finds a text in the client's email or the booking reference, in any case, its `%`
+/// and `_` meaning themselves; `status=taken` and `status=unpaid` split money taken from the
+/// rest, in the list, the report and the admin table (whose totals count money taken only).
+async fn checkouts_are_searched_and_grouped(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let make = |email: &str, booking: &str| {
+        json!({"amount": 3000, "currency": "eur", "description": "x",
+               "customer_email": email, "booking_ref": booking})
+    };
+    let paid = app
+        .checkout(&m.id, make("Lea.Martin@example.com", "BK_100%"))
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.pay(&paid, &pm, "k").await.expect(200);
+    let open = app
+        .checkout(&m.id, make("paul@example.com", "BK-200"))
+        .await;
+    let other = app.checkout(&m.id, make("zoe@example.org", "BKX100")).await;
+    let list = format!("/v1/admin/merchants/{}/checkouts", m.id);
+    let tokens = |r: &crate::helpers::Resp| -> Vec<String> {
+        let mut t: Vec<String> = r.json["data"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", r.text))
+            .iter()
+            .map(|c| c["token"].as_str().unwrap().to_owned())
+            .collect();
+        t.sort();
+        t
+    };
+    let sorted = |mut v: Vec<&String>| {
+        v.sort();
+        v.into_iter().cloned().collect::<Vec<String>>()
+    };
+    for (q, want) in [
+        ("LEA@example", vec![&paid]),
+        ("example.com", vec![&paid, &open]),
+        ("bk_100%25", vec![&paid]),
+        ("100", vec![&paid, &other]),
+        ("_", vec![&paid]),
+        ("nobody", vec![]),
+    ] {
+        let r = app.get(&format!("{list}?q={q}")).await.expect(200);
+        assert_eq!(tokens(&r), sorted(want), "q={q}");
+    }
+    let taken = app.get(&format!("{list}?status=taken")).await.expect(200);
+    assert_eq!(tokens(&taken), vec![paid.clone()]);
+    let unpaid = app.get(&format!("{list}?status=unpaid")).await.expect(200);
+    assert_eq!(tokens(&unpaid), sorted(vec![&open, &other]));
+    let report = app
+        .get(&format!(
+            "/v1/admin/merchants/{}/payments?status=unpaid&q=paul",
+            m.id
+        ))
+        .await
+        .expect(200);
+    assert_eq!(
+        report.json["data"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        report.text
+    );
+    app.get(&format!("{list}?q={}", "x".repeat(201)))
+        .await
+        .expect_error(400, "invalid_request", Some("q"));
 }

@@ -16,7 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Extension;
-use slotpay_core::{CheckoutStatus, Currency};
+use slotpay_core::{CheckoutStatus, Currency, Money};
 
 use super::form::{minor_units, Fields};
 use super::views::{money, status_label, when, when_opt, CheckoutRow};
@@ -44,9 +44,62 @@ struct ListPage {
     chrome: Chrome,
     merchant_id: String,
     rows: Vec<CheckoutRow>,
+    totals: Vec<Total>,
     statuses: Vec<(&'static str, &'static str)>,
     csv_href: String,
     f: Fields,
+}
+
+/// The money taken by the listed payments in one currency: what was captured, refunded,
+/// Stripe's fees (counted in their own currency) and what stays. Open, failed, expired and
+/// canceled payments took nothing and count nowhere.
+struct Total {
+    currency: Currency,
+    payments: usize,
+    taken: i64,
+    refunded: i64,
+    fees: i64,
+}
+
+impl Total {
+    fn shown(&self, minor: &i64) -> String {
+        money(*minor, self.currency)
+    }
+
+    fn net(&self) -> String {
+        self.shown(&(self.taken - self.refunded - self.fees))
+    }
+}
+
+/// The totals of a list, by currency, in the order the currencies first appear.
+fn totals(list: &[CheckoutAdminView]) -> Vec<Total> {
+    fn entry(by: &mut Vec<Total>, currency: Currency) -> &mut Total {
+        let i = match by.iter().position(|t| t.currency == currency) {
+            Some(i) => i,
+            None => {
+                by.push(Total {
+                    currency,
+                    payments: 0,
+                    taken: 0,
+                    refunded: 0,
+                    fees: 0,
+                });
+                by.len() - 1
+            }
+        };
+        &mut by[i]
+    }
+    let mut by = Vec::new();
+    for c in list.iter().filter(|c| c.status.is_settled()) {
+        let t = entry(&mut by, currency_of(c));
+        t.payments += 1;
+        t.taken += c.amount_captured;
+        t.refunded += c.amount_refunded;
+        if let (Some(fee), Some(cur)) = (c.stripe_fee, c.stripe_fee_currency) {
+            entry(&mut by, cur).fees += fee;
+        }
+    }
+    by
 }
 
 /// A line of one of the detail page's tables.
@@ -169,13 +222,24 @@ struct DetailsPage {
 }
 
 /// The filters, as typed.
-fn filters(q: &HashMap<String, String>) -> (Option<String>, Option<String>, Option<String>) {
-    let get = |k: &str| {
-        q.get(k)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    (get("from"), get("to"), get("status"))
+/// The table's filters, as given (blank ones left out), in the order the form shows them.
+const FILTERS: [&str; 4] = ["q", "from", "to", "status"];
+
+fn filters(q: &HashMap<String, String>) -> Vec<(&'static str, String)> {
+    FILTERS
+        .iter()
+        .filter_map(|k| {
+            let v = q.get(*k)?.trim();
+            (!v.is_empty()).then(|| (*k, v.to_owned()))
+        })
+        .collect()
+}
+
+fn filter<'a>(given: &'a [(&str, String)], name: &str) -> Option<&'a str> {
+    given
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// "Until" is inclusive on the page: a date means up to the end of that day (the domain's
@@ -199,33 +263,33 @@ pub async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Page {
     let (chrome, merchant) = merchant_chrome(&state, &session, &merchant_id, "payments").await?;
-    let (from, to, status) = filters(&q);
+    let given = filters(&q);
     let mut f = Fields::default();
-    for (k, v) in [("from", &from), ("to", &to), ("status", &status)] {
-        if let Some(v) = v {
-            f.set(k, v.clone());
-        }
+    for (k, v) in &given {
+        f.set(k, v.clone());
     }
+    let text = |name| filter(&given, name).map(str::to_owned);
     let query = ListQuery {
-        status: status.clone(),
-        from: from.clone(),
-        to: to.as_deref().map(until_exclusive),
+        status: text("status"),
+        from: text("from"),
+        to: filter(&given, "to").map(until_exclusive),
+        q: text("q"),
         limit: Some(500),
         ..ListQuery::default()
     };
-    let (rows, code) = match checkouts::list(&state, &merchant.id, query).await {
-        Ok(list) => (list.iter().map(CheckoutRow::of).collect(), StatusCode::OK),
+    let (list, code) = match checkouts::list(&state, &merchant.id, query).await {
+        Ok(list) => (list, StatusCode::OK),
         Err(e @ DomainError::NotFound(_)) => return Err(e.into()),
         Err(e) => {
             f.refuse_domain(e, &|p| Some(p.to_owned()));
             (Vec::new(), StatusCode::UNPROCESSABLE_ENTITY)
         }
     };
+    let totals = totals(&list);
+    let rows = list.iter().map(CheckoutRow::of).collect();
     let mut csv = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [("from", &from), ("to", &to), ("status", &status)] {
-        if let Some(v) = v {
-            csv.append_pair(k, v);
-        }
+    for (k, v) in &given {
+        csv.append_pair(k, v);
     }
     let query = csv.finish();
     let page = ListPage {
@@ -238,6 +302,7 @@ pub async fn list(
         ),
         merchant_id: merchant.id,
         rows,
+        totals,
         statuses: CheckoutStatus::ALL
             .iter()
             .map(|s| (s.as_str(), status_label(*s)))
@@ -253,11 +318,13 @@ pub async fn csv(
     Path(merchant_id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Page {
-    let (from, to, status) = filters(&q);
+    let given = filters(&q);
+    let text = |name| filter(&given, name).map(str::to_owned);
     let query = ReportQuery {
-        from,
-        to: to.as_deref().map(until_exclusive),
-        status,
+        from: text("from"),
+        to: filter(&given, "to").map(until_exclusive),
+        status: text("status"),
+        q: text("q"),
         format: Some("csv".into()),
     };
     let rows = reports::rows(&state, &merchant_id, &query).await?;
@@ -328,7 +395,7 @@ async fn details_page(
         can_fee: c.card_saved,
         reasons: RefundReason::ALL,
         settled: c.status.is_settled(),
-        payable: !c.status.is_settled() && !c.status.is_final(),
+        payable: row.payable,
         locked: c.declined_attempts >= i64::from(state.config.max_declines_per_checkout)
             && !c.status.is_settled(),
         can_resend: c.link && row.resendable,
@@ -449,14 +516,7 @@ pub async fn refund(
     let shown = money(refunding, currency);
     if !confirmed(&form) {
         if refunding > c.amount_refundable {
-            let e = DomainError::refused_at(
-                slotpay_core::ErrorCode::RefundExceedsRemaining,
-                format!(
-                    "Only {} remains refundable on this payment",
-                    money(c.amount_refundable, currency)
-                ),
-                "amount",
-            );
+            let e = refunds::exceeds(Money::from_minor(c.amount_refundable, currency));
             return refused(&state, &session, &token, &form, "refund_amount", e).await;
         }
         let (chrome, _) = merchant_chrome(&state, &session, &c.merchant_id, "payments").await?;

@@ -102,6 +102,12 @@ pub struct CheckoutRow {
     pub email: String,
     /// `12.50 EUR`.
     pub amount: String,
+    /// Refunded, Stripe's fee and what stays, for money taken (else empty).
+    pub refunded: String,
+    /// Stripe's fee, when known.
+    pub fee: String,
+    /// Captured less refunded and Stripe's fee (when the fee is in the same currency).
+    pub net: String,
     /// `Paid`.
     pub status: &'static str,
     /// `paid` (a CSS class).
@@ -127,6 +133,23 @@ impl CheckoutRow {
             c.status,
             CheckoutStatus::Open | CheckoutStatus::Failed | CheckoutStatus::Expired
         );
+        let currency = c.amount.currency();
+        let fee = c.stripe_fee.zip(c.stripe_fee_currency);
+        let settled = c.status.is_settled();
+        let (refunded, fee_shown, net) = if settled {
+            let kept = c.amount_captured - c.amount_refunded;
+            (
+                money(c.amount_refunded, currency),
+                fee.map_or_else(|| "—".to_owned(), |(f, cur)| money(f, cur)),
+                match fee {
+                    Some((f, cur)) if cur == currency => money(kept - f, currency),
+                    Some(_) => "—".to_owned(),
+                    None => money(kept, currency),
+                },
+            )
+        } else {
+            Default::default()
+        };
         CheckoutRow {
             token: c.token.clone(),
             created: when(c.created_at),
@@ -134,6 +157,9 @@ impl CheckoutRow {
             booking_ref: c.booking_ref.clone().unwrap_or_default(),
             email: c.customer_email.clone().unwrap_or_default(),
             amount: c.amount.to_string(),
+            refunded,
+            fee: fee_shown,
+            net,
             status: status_label(c.status),
             status_code: c.status.as_str(),
             card: c
