@@ -269,7 +269,7 @@ fn paid(amount: Money) -> String {
             brand: CardBrand::Visa,
             last4: Last4::parse("4242").unwrap(),
             amount,
-            reference: "BK-1042".into(),
+            reference: Some("BK-1042".into()),
         }),
     })
 }
