@@ -48,9 +48,14 @@ pub enum PrepaymentError {
     },
     /// The prepayment cannot be charged (below Stripe's minimum, above its maximum, not on
     /// the currency's step). For a service costing less than the minimum, online payment is
-    /// impossible.
-    #[error(transparent)]
-    Charge(#[from] ChargeError),
+    /// impossible. Worded for the merchant setting the rule, with the prepayment it gives.
+    #[error("{}", charge_message(*prepayment, error))]
+    Charge {
+        /// What the rule gives for the price.
+        prepayment: Money,
+        /// Why that cannot be charged.
+        error: ChargeError,
+    },
     /// The computation overflowed.
     #[error("the amount is too large")]
     Overflow,
@@ -63,9 +68,21 @@ impl PrepaymentError {
             PrepaymentError::InvalidPercent | PrepaymentError::InvalidDeposit { .. } => {
                 ErrorCode::InvalidPrepayment
             }
-            PrepaymentError::Charge(e) => e.code(),
+            PrepaymentError::Charge { error, .. } => error.code(),
             PrepaymentError::Overflow => ErrorCode::InvalidAmount,
         }
+    }
+}
+
+fn charge_message(prepayment: Money, error: &ChargeError) -> String {
+    match error {
+        ChargeError::TooSmall { minimum } => {
+            format!("The prepayment, {prepayment}, is below Stripe's minimum of {minimum}")
+        }
+        ChargeError::TooLarge { maximum } => {
+            format!("The prepayment, {prepayment}, is above Stripe's maximum of {maximum}")
+        }
+        other => format!("The prepayment, {prepayment}, cannot be charged: {other}"),
     }
 }
 
@@ -101,7 +118,10 @@ impl PrepaymentRule {
                 Money::from_minor(amount, price.currency())
             }
         };
-        check_chargeable(amount)?;
+        check_chargeable(amount).map_err(|error| PrepaymentError::Charge {
+            prepayment: amount,
+            error,
+        })?;
         Ok(amount)
     }
 }
@@ -138,7 +158,7 @@ mod tests {
         assert_eq!(err.code(), ErrorCode::AmountTooSmall);
         assert_eq!(
             err.to_string(),
-            "Your payment must be no less than 0.50 USD"
+            "The prepayment, 0.40 USD, is below Stripe's minimum of 0.50 USD"
         );
         let api: ApiError = err.into();
         assert_eq!(api.param.as_deref(), Some("prepayment"));
@@ -168,10 +188,13 @@ mod tests {
         }
         assert_eq!(
             PrepaymentRule::Fixed { amount: 105 }.prepayment(m(1000, Kwd)),
-            Err(PrepaymentError::Charge(ChargeError::InvalidStep {
-                step: 10,
-                currency: Kwd
-            }))
+            Err(PrepaymentError::Charge {
+                prepayment: m(105, Kwd),
+                error: ChargeError::InvalidStep {
+                    step: 10,
+                    currency: Kwd
+                }
+            })
         );
     }
 

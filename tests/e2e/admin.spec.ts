@@ -175,7 +175,7 @@ test.describe('services', () => {
     await page.getByLabel('Percentage (for a percentage)').fill('10');
     await page.getByRole('button', {name: 'Save service'}).click();
     const percent = page.getByLabel('Percentage (for a percentage)');
-    await expect(page.locator('#f-percent-error')).toContainText('Your payment must be no less than 0.50 EUR');
+    await expect(page.locator('#f-percent-error')).toContainText('The prepayment, 0.40 EUR, is below Stripe\'s minimum of 0.50 EUR');
     await expect(percent).toHaveAttribute('aria-invalid', 'true');
     expect((await stack.admin('GET', `/merchants/${merchant}/services`)).data).toEqual([]);
     await percent.fill('50');

@@ -1151,7 +1151,7 @@ async fn services_links_and_payments(app: TestApp) {
     assert_field_error(&r, "percent", "amount_too_small");
     assert!(r
         .text
-        .contains("Your payment must be no less than 0.50 USD"));
+        .contains("The prepayment, 0.40 USD, is below Stripe&#39;s minimum of 0.50 USD"));
     assert_eq!(snapshot(&app).await, before);
     let r = b
         .submit(

@@ -49,7 +49,7 @@ async fn services_crud_and_prepayment_rules(app: TestApp) {
         .expect_error(400, "amount_too_small", Some("prepayment"));
     assert_eq!(
         r.json["error"]["message"],
-        "Your payment must be no less than 0.50 USD"
+        "The prepayment, 0.40 USD, is below Stripe's minimum of 0.50 USD"
     );
     app.post(
         &base,
