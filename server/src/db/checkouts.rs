@@ -31,6 +31,9 @@ pub(crate) const COLUMNS: &str = "token, merchant_id, service_id, source, amount
     last_error_message, synced_at, version, created_at, updated_at, authorized_at, paid_at, \
     canceled_at, declines, fees_held, expiry_announced";
 
+/// A merchant's money taken in one currency: merchant, currency, payments, net minor units.
+pub type Volume = (String, Currency, i64, i64);
+
 /// A checkout as stored, parsed: every status, method, currency and group of columns is the
 /// type that holds it (a row whose values do not parse is [`DbError::Corrupt`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -515,6 +518,31 @@ impl Db {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(from_row).transpose()
+    }
+
+    /// Each merchant's money taken (captured less refunded) by the checkouts created at or
+    /// after `since`, per currency: merchant, currency, payments, net minor units.
+    pub async fn volumes_since(&self, since: i64) -> Result<Vec<Volume>, DbError> {
+        let rows = sqlx::query(
+            "SELECT merchant_id, currency, COUNT(*) AS payments, \
+             CAST(SUM(amount_captured - amount_refunded) AS BIGINT) AS net FROM checkouts \
+             WHERE created_at >= $1 \
+             AND status IN ('paid', 'authorized', 'partially_refunded', 'refunded') \
+             GROUP BY merchant_id, currency ORDER BY merchant_id, currency",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    col(row, TABLE, "merchant_id")?,
+                    parsed_col(row, TABLE, "currency", |s| Currency::parse(s).ok())?,
+                    col(row, TABLE, "payments")?,
+                    col(row, TABLE, "net")?,
+                ))
+            })
+            .collect()
     }
 
     /// A merchant's checkouts, newest first.

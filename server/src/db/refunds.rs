@@ -7,7 +7,7 @@
 use sqlx::any::AnyRow;
 
 use super::outbox::{write_events, PlatformEvent};
-use super::{col, parsed_col, parsed_opt_col, Db, DbError};
+use super::{col, parsed_col, parsed_opt_col, AnyQuery, Db, DbError};
 use crate::model::{RefundReason, RefundStatus};
 
 const TABLE: &str = "refunds";
@@ -72,8 +72,6 @@ fn bind_row<'q>(q: AnyQuery<'q>, r: &'q RefundRecord) -> AnyQuery<'q> {
         .bind(r.created_at)
         .bind(r.reason.map(RefundReason::as_str))
 }
-
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// What [`Db::reserve_refund`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

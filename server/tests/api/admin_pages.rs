@@ -34,6 +34,7 @@ both_backends!(
     webhook_endpoints_are_managed_on_the_pages,
     deliveries_show_on_the_endpoint_and_payment_pages,
     a_shared_stripe_account_is_named,
+    the_merchants_list_shows_integration_and_volume,
 );
 
 /// A browser: one session cookie, no redirects followed, the server's own `Origin` on
@@ -2383,4 +2384,37 @@ async fn a_shared_stripe_account_is_named(app: TestApp) {
         "{}",
         shared.text
     );
+}
+
+/// The merchants list says what each integration allows and what each merchant took in the
+/// last 30 days (captured less refunded, per currency; unpaid checkouts not counted).
+async fn the_merchants_list_shows_integration_and_volume(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let bare = app.merchant(&["https://bare.example"]).await;
+    for (amount, pay) in [(2500, true), (1200, true), (9900, false)] {
+        let token = app
+            .checkout(
+                &m.id,
+                json!({"amount": amount, "currency": "eur", "description": "x"}),
+            )
+            .await;
+        if pay {
+            let pm = app.card("4242424242424242").await;
+            app.pay(&token, &pm, "k").await.expect(200);
+        }
+    }
+    let mut b = Browser::sign_in(&app).await;
+    let list = b.get("/admin/merchants").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let row = |id: &str| {
+        let at = list.text.find(&format!("data-volume=\"{id}\"")).unwrap();
+        list.text[at..at + list.text[at..].find("</td>").unwrap()].to_owned()
+    };
+    assert!(
+        row(&m.id).ends_with(">37.00 EUR (2 payments)"),
+        "{}",
+        row(&m.id)
+    );
+    assert!(row(&bare).ends_with(">—"), "{}", row(&bare));
+    assert!(list.text.contains("Active: taking payments") && list.text.contains("None yet"));
 }

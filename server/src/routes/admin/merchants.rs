@@ -19,7 +19,36 @@ use crate::state::AppState;
 struct ListPage {
     lang: &'static str,
     chrome: Chrome,
-    merchants: Vec<MerchantView>,
+    merchants: Vec<Row>,
+}
+
+/// A merchant in the list, with its integration's state and its last 30 days.
+struct Row {
+    m: MerchantView,
+    integration: String,
+    volume: String,
+}
+
+/// The days the list's volume covers.
+const VOLUME_DAYS: i64 = 30;
+
+/// What a merchant's integration allows, in a few words ("None yet" without one).
+async fn integration_summary(state: &AppState, merchant_id: &str) -> Result<String, DomainError> {
+    match integrations::get(state, merchant_id).await {
+        Ok(v) => {
+            let (status, _) = super::views::integration_status(&v);
+            let payments = if v.payments_available {
+                "taking payments"
+            } else if !v.active {
+                "switched off, no payments"
+            } else {
+                "no payments"
+            };
+            Ok(format!("{status}: {payments}"))
+        }
+        Err(DomainError::NotFound(_)) => Ok("None yet".to_owned()),
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Template)]
@@ -45,10 +74,39 @@ struct OverviewPage {
 
 /// `GET /admin/merchants`.
 pub async fn list(State(state): State<AppState>, Extension(session): Extension<Session>) -> Page {
+    let since = crate::db::now() - VOLUME_DAYS * 86_400;
+    let volumes = state
+        .db
+        .volumes_since(since)
+        .await
+        .map_err(DomainError::from)?;
+    let mut rows = Vec::new();
+    for m in merchants::list(&state).await? {
+        let volume: Vec<String> = volumes
+            .iter()
+            .filter(|(id, ..)| *id == m.id)
+            .map(|(_, currency, payments, net)| {
+                format!(
+                    "{} ({payments} payment{})",
+                    super::views::money(*net, *currency),
+                    if *payments == 1 { "" } else { "s" }
+                )
+            })
+            .collect();
+        rows.push(Row {
+            integration: integration_summary(&state, &m.id).await?,
+            volume: if volume.is_empty() {
+                "—".to_owned()
+            } else {
+                volume.join(", ")
+            },
+            m,
+        });
+    }
     let page = ListPage {
         lang: "en",
         chrome: chrome(&state, &session).await?,
-        merchants: merchants::list(&state).await?,
+        merchants: rows,
     };
     render(StatusCode::OK, &page)
 }
@@ -173,21 +231,7 @@ pub async fn show(
     Path(merchant_id): Path<String>,
 ) -> Page {
     let (chrome, merchant) = merchant_chrome(&state, &session, &merchant_id, "overview").await?;
-    let integration = match integrations::get(&state, &merchant_id).await {
-        Ok(v) => {
-            let (status, _) = super::views::integration_status(&v);
-            let payments = if v.payments_available {
-                "taking payments"
-            } else if !v.active {
-                "switched off, no payments"
-            } else {
-                "no payments"
-            };
-            format!("{status}: {payments}")
-        }
-        Err(DomainError::NotFound(_)) => "None yet".to_owned(),
-        Err(e) => return Err(e.into()),
-    };
+    let integration = integration_summary(&state, &merchant_id).await?;
     let page = OverviewPage {
         lang: "en",
         chrome,
