@@ -1357,6 +1357,14 @@ async fn services_links_and_payments(app: TestApp) {
     let pi = app.stored(&w.paid).await.payment_intent_id.unwrap();
     assert!(page.text.contains(&pi));
     assert!(page.text.contains("Remaining refundable: 50.00 EUR"));
+    // Its ids open Stripe's Dashboard in the integration's mode (Sandbox: test data).
+    let unescaped = page.text.replace("&#x2f;", "/").replace("&#x2F;", "/");
+    assert!(
+        unescaped.contains(&format!(
+            "href=\"https://dashboard.stripe.com/test/payments/{pi}\""
+        )),
+        "{unescaped}"
+    );
     let nonce = hidden(&page.text, "refund_key");
     let token_csrf = csrf(&page.text);
     let form = [

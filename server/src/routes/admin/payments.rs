@@ -16,7 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Extension;
-use slotpay_core::{CheckoutStatus, Currency, Money};
+use slotpay_core::{CheckoutStatus, Currency, IntegrationMode, Money};
 
 use super::form::{minor_units, Fields};
 use super::views::{money, status_label, when, when_opt, CheckoutRow};
@@ -33,7 +33,7 @@ use crate::domain::fees::{self, FeeInput};
 use crate::domain::payments::{self as payment_domain, CaptureInput};
 use crate::domain::refunds::{self, RefundInput};
 use crate::domain::reports::{self, ReportQuery};
-use crate::domain::DomainError;
+use crate::domain::{integrations, DomainError};
 use crate::model::{FeeStatus, RefundReason, RefundStatus};
 use crate::state::AppState;
 
@@ -213,6 +213,8 @@ struct DetailsPage {
     settled: bool,
     /// The client can still pay it: its expiry and link are shown.
     payable: bool,
+    /// Stripe's Dashboard for the integration's mode, where ids link to.
+    dashboard: Option<&'static str>,
     /// Stripe's refund reasons, for the refund form.
     reasons: &'static [RefundReason],
     /// Too many declined cards: the checkout takes no more payments.
@@ -364,6 +366,15 @@ async fn details_page(
     }
     let row = CheckoutRow::of(&c);
     let (sent, sent_more) = sent_of(state, &c.token).await?;
+    // Stripe's Dashboard, in the mode of the merchant's integration (test data for Sandbox).
+    let dashboard = match integrations::get(state, &c.merchant_id)
+        .await
+        .map(|v| v.mode)
+    {
+        Ok(IntegrationMode::Live) => Some("https://dashboard.stripe.com"),
+        Ok(IntegrationMode::Sandbox) => Some("https://dashboard.stripe.com/test"),
+        _ => None,
+    };
     let page = DetailsPage {
         lang: "en",
         chrome,
@@ -394,6 +405,7 @@ async fn details_page(
         can_cancel: row.cancelable,
         can_fee: c.card_saved,
         reasons: RefundReason::ALL,
+        dashboard,
         settled: c.status.is_settled(),
         payable: row.payable,
         locked: c.declined_attempts >= i64::from(state.config.max_declines_per_checkout)
