@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::config::{Config, ConfigError};
 use crate::db::{Backend, Db, DbError};
-use crate::domain::{deliveries, holds, reconcile};
+use crate::domain::{deliveries, holds, mail, reconcile};
 use crate::routes::{admin, admin_api, ops, pages, public, webhooks};
 use crate::secrets::{self, MasterKey, SecretsError};
 use crate::state::AppState;
@@ -230,6 +230,9 @@ pub async fn serve_with(
     let every = state.config.hold_check_interval;
     if !every.is_zero() {
         background.push(tokio::spawn(holds::run(state.clone(), every)));
+    }
+    if mail::enabled(&state) {
+        background.push(tokio::spawn(mail::run(state.clone())));
     }
     Ok(RunningServer {
         addr,

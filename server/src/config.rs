@@ -42,6 +42,8 @@ pub const VARIABLES: &[&str] = &[
     "SLOTPAY_WEBHOOK_TIMEOUT_SECS",
     "SLOTPAY_WEBHOOK_ALLOW_PRIVATE",
     "SLOTPAY_HOLD_CHECK_SECS",
+    "SLOTPAY_SMTP_URL",
+    "SLOTPAY_MAIL_FROM",
 ];
 
 /// Stripe's REST API.
@@ -163,6 +165,13 @@ pub struct Config {
     /// How often lapsed holds are looked for, so `checkout.expired` is sent within this of
     /// the due time (`SLOTPAY_HOLD_CHECK_SECS`, default 1; 0 turns it off).
     pub hold_check_interval: Duration,
+    /// The SMTP server emails to clients go through (`SLOTPAY_SMTP_URL`:
+    /// `smtp://user:password@host:587?tls=required`, `smtps://...`, or `smtp://host:port` in
+    /// clear on a trusted network); no emails without it. It may hold a password.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of those emails (`SLOTPAY_MAIL_FROM`, such as `Salon bookings
+    /// <pay@salon.example>`; default `slotpay <noreply@` the public URL's host `>`).
+    pub mail_from: Option<String>,
 }
 
 impl fmt::Debug for Config {
@@ -181,6 +190,8 @@ impl fmt::Debug for Config {
             .field("stripe_timeout", &self.stripe_timeout)
             .field("log", &self.log)
             .field("www_dir", &self.www_dir)
+            .field("smtp", &self.smtp_url.as_ref().map(|_| "set"))
+            .field("mail_from", &self.mail_from)
             .finish_non_exhaustive()
     }
 }
@@ -247,6 +258,8 @@ impl Config {
             webhook_timeout: Duration::from_secs(10),
             webhook_allow_private: false,
             hold_check_interval: Duration::from_secs(1),
+            smtp_url: None,
+            mail_from: None,
         }
     }
 
@@ -505,7 +518,7 @@ fn read_server(get: &dyn Fn(&str) -> Option<String>, c: &mut Config) -> Result<(
     Ok(())
 }
 
-/// Reads the settings of webhooks to platforms and of holds.
+/// Reads the settings of webhooks to platforms, of holds and of emails.
 fn read_webhooks(get: &dyn Fn(&str) -> Option<String>, c: &mut Config) -> Result<(), ConfigError> {
     set(
         get,
@@ -539,6 +552,23 @@ fn read_webhooks(get: &dyn Fn(&str) -> Option<String>, c: &mut Config) -> Result
         &mut c.hold_check_interval,
         |n, v| parse_secs(n, v, 0..=3600),
     )?;
+    set(get, "SLOTPAY_SMTP_URL", &mut c.smtp_url, |n, v| {
+        // The value may hold a password: an error shows only its scheme.
+        let scheme = v.trim().split("://").next().unwrap_or_default();
+        if !v.contains("://") || !matches!(scheme, "smtp" | "smtps") {
+            return Err(err(n, "expected smtp://host:port or smtps://host:port"));
+        }
+        if Url::parse(v.trim()).map_or(true, |u| u.host_str().is_none_or(str::is_empty)) {
+            return Err(err(n, format!("not a {scheme}:// URL with a host")));
+        }
+        Ok(Some(SecretString::from(v.trim().to_owned())))
+    })?;
+    set(get, "SLOTPAY_MAIL_FROM", &mut c.mail_from, |n, v| {
+        v.trim()
+            .parse::<lettre::message::Mailbox>()
+            .map(|_| Some(v.trim().to_owned()))
+            .map_err(|e| err(n, format!("not an address: {e}")))
+    })?;
     Ok(())
 }
 

@@ -260,6 +260,28 @@ impl RefundStatus {
 }
 
 wire_enum! {
+    /// What an email to a client is.
+    pub enum EmailKind {
+        /// A payment link to pay.
+        Link = "link",
+        /// slotpay's receipt of a payment.
+        Receipt = "receipt",
+    }
+}
+
+wire_enum! {
+    /// An email's state.
+    pub enum EmailStatus {
+        /// Not sent yet (due, or waiting for its next try).
+        Pending = "pending",
+        /// The SMTP server took it.
+        Sent = "sent",
+        /// Given up after its tries; staff may send it again.
+        Failed = "failed",
+    }
+}
+
+wire_enum! {
     /// A cancellation fee's state.
     pub enum FeeStatus {
         /// Sent to Stripe, not settled (or Stripe was not reached yet).

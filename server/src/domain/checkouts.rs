@@ -455,6 +455,13 @@ pub async fn admin_view(
         );
         view.cancellation_fees = Some(db.list_fees(&r.token).await?.iter().map(fee_view).collect());
         view.attempts = Some(db.count_attempts(&r.token).await?);
+        view.emails = Some(
+            db.emails_for_checkout(&r.token)
+                .await?
+                .iter()
+                .map(super::mail::view)
+                .collect(),
+        );
     }
     Ok(view)
 }

@@ -15,6 +15,7 @@ pub mod events;
 pub mod fees;
 pub mod holds;
 pub mod integrations;
+pub mod mail;
 pub mod merchants;
 mod outbox;
 pub mod payments;

@@ -187,6 +187,9 @@ pub struct CheckoutAdminView {
     /// Cancellation fees charged to the saved card.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancellation_fees: Option<Vec<FeeView>>,
+    /// Emails to the client about it (the detail view only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emails: Option<Vec<super::mail::EmailView>>,
     /// Declined cards (the checkout takes no more payments at the configured cap).
     pub declined_attempts: i64,
     /// Pay attempts made (the detail view only).
@@ -308,6 +311,7 @@ pub(crate) fn summary_view(state: &AppState, r: &CheckoutRecord) -> CheckoutAdmi
         refunds: None,
         disputes: None,
         cancellation_fees: None,
+        emails: None,
         attempts: None,
     }
 }

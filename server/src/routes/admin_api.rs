@@ -18,6 +18,7 @@ use crate::domain::endpoints::{self, EndpointInput, EndpointPatch, EndpointView}
 use crate::domain::events::{self, EventList, EventQuery, EventView};
 use crate::domain::fees::{self, FeeInput};
 use crate::domain::integrations::{self, IntegrationDeleted, IntegrationInput, IntegrationView};
+use crate::domain::mail;
 use crate::domain::merchants::{self, MerchantDeleted, MerchantInput, MerchantView};
 use crate::domain::payments::{self, CaptureInput};
 use crate::domain::refunds::{self, RefundInput};
@@ -82,6 +83,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/admin/checkouts/{token}/capture", post(capture))
         .route("/v1/admin/checkouts/{token}/cancel", post(cancel))
         .route("/v1/admin/checkouts/{token}/resend", post(resend))
+        .route("/v1/admin/checkouts/{token}/send-link", post(send_link))
+        .route("/v1/admin/emails/{email_id}/retry", post(retry_email))
         .route(
             "/v1/admin/checkouts/{token}/cancellation-fee",
             post(cancellation_fee),
@@ -338,6 +341,23 @@ async fn resend(
 ) -> Answer<CheckoutAdminView> {
     let input: ResendInput = optional_body(&body)?;
     Ok(Json(checkouts::resend(&s, &token, input).await?))
+}
+
+async fn send_link(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    body: axum::body::Bytes,
+) -> Answer<mail::EmailView> {
+    let input: mail::SendLinkInput = optional_body(&body)?;
+    Ok(Json(mail::send_link(&s, &token, input).await?))
+}
+
+async fn retry_email(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiFailure> {
+    mail::retry(&s, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn cancellation_fee(

@@ -8,6 +8,7 @@ mod after_payment;
 mod binary;
 mod concurrency;
 mod dispute_races;
+mod emails;
 mod integrations;
 mod key_in_use;
 mod merchants;

@@ -1,0 +1,238 @@
+//! Emails to clients through a real SMTP server (npm's smtp-server, `tests/support/smtp-sink.mjs`,
+//! started by the test): slotpay's receipt of a paid checkout in the merchant's language, one
+//! per checkout; a payment link sent by the API; an address the server refuses for good is
+//! failed with its answer and can be sent again; a server without SMTP refuses to send a
+//! link.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::helpers::{spawn_app, Backend, TestApp};
+
+/// The SMTP sink: its SMTP port and the URL listing what it received.
+struct Sink {
+    _child: Child,
+    smtp: u16,
+    mails: String,
+}
+
+async fn sink() -> Sink {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut child = Command::new("node")
+        .arg(root.join("tests/support/smtp-sink.mjs"))
+        .current_dir(&root)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs the SMTP sink (npm ci installs smtp-server)");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("the SMTP sink starts")
+        .unwrap()
+        .expect("the SMTP sink prints its ports");
+    let port = |name: &str| -> u16 {
+        line.split_whitespace()
+            .find_map(|p| p.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    Sink {
+        smtp: port("smtp"),
+        mails: format!("http://127.0.0.1:{}/mails", port("http")),
+        _child: child,
+    }
+}
+
+impl Sink {
+    /// The mails to `to`, once there are `n` of them.
+    async fn wait_for(&self, to: &str, n: usize) -> Vec<Value> {
+        for _ in 0..100 {
+            let got: Vec<Value> = reqwest::get(format!("{}?to={to}", self.mails))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{n} mails to {to} did not arrive");
+    }
+}
+
+async fn app_with_smtp(backend: Backend, sink: &Sink) -> Option<TestApp> {
+    let url = format!("smtp://127.0.0.1:{}", sink.smtp);
+    spawn_app(
+        backend,
+        Box::new(move |c| {
+            c.smtp_url = Some(url.into());
+            c.mail_from = Some("Salon bookings <pay@salon.example>".into());
+        }),
+    )
+    .await
+}
+
+/// The stored email of `kind` about `token`, once its status is `status`.
+async fn email(app: &TestApp, token: &str, kind: &str, status: &str) -> Value {
+    for _ in 0..100 {
+        let detail = app
+            .get(&format!("/v1/admin/checkouts/{token}"))
+            .await
+            .expect(200);
+        if let Some(e) = detail.json["emails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == kind && e["status"] == status)
+        {
+            return e.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {status} {kind} email about {token}");
+}
+
+async fn receipts_and_links(backend: Backend) {
+    let sink = sink().await;
+    let Some(app) = app_with_smtp(backend, &sink).await else {
+        return;
+    };
+    let m = app.pay_merchant(None).await;
+    app.patch(
+        &format!("/v1/admin/merchants/{}", m.id),
+        json!({"name": "Salon Léa", "locale": "fr"}),
+    )
+    .await
+    .expect(200);
+
+    // A payment: slotpay's receipt, in French, once.
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 4500, "currency": "eur", "description": "Coupe", "booking_ref": "BK-7"}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.pay(&token, &pm, "k").await.expect(200);
+    let got = sink.wait_for("lea@example.com", 1).await;
+    assert_eq!(got[0]["subject"], "Reçu : Coupe chez Salon Léa");
+    let text = got[0]["text"].as_str().unwrap();
+    for want in [
+        "Salon Léa",
+        "Merci pour votre paiement.",
+        "Payé: 45.00 EUR",
+        "Visa •••• 4242",
+        "Référence de réservation: BK-7",
+    ] {
+        assert!(text.contains(want), "{want:?} not in {text}");
+    }
+    assert_eq!(got[0]["from"], "pay@salon.example");
+    assert_eq!(got[0]["language"], "fr");
+    let sent = email(&app, &token, "receipt", "sent").await;
+    assert_eq!(sent["recipient"], "lea@example.com");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        sink.wait_for("lea@example.com", 1).await.len(),
+        1,
+        "one receipt"
+    );
+
+    // A payment link, sent by the API to the address given.
+    let link = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2000, "currency": "eur", "description": "Brushing", "link": true}),
+        )
+        .await;
+    let path = format!("/v1/admin/checkouts/{link}/send-link");
+    app.post(&path, json!({}))
+        .await
+        .expect_error(400, "invalid_request", Some("email"));
+    let queued = app
+        .post(&path, json!({"email": "paul@example.com"}))
+        .await
+        .expect(200);
+    assert_eq!(queued.json["status"], "pending");
+    let got = sink.wait_for("paul@example.com", 1).await;
+    assert_eq!(
+        got[0]["subject"],
+        "Lien de paiement : Brushing chez Salon Léa"
+    );
+    assert!(
+        got[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Payer ici: {}/pay/{link}", app.url)),
+        "{}",
+        got[0]["text"]
+    );
+
+    // An address the server refuses for good: failed with its answer.
+    let link2 = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2000, "currency": "eur", "description": "x", "link": true}),
+        )
+        .await;
+    app.post(
+        &format!("/v1/admin/checkouts/{link2}/send-link"),
+        json!({"email": "refused@example.com"}),
+    )
+    .await
+    .expect(200);
+    let failed = email(&app, &link2, "link", "failed").await;
+    assert!(
+        failed["last_error"].as_str().unwrap().contains("550"),
+        "{failed}"
+    );
+    // Sent again on request: tried again (and refused again).
+    let id = failed["id"].as_str().unwrap();
+    app.post(&format!("/v1/admin/emails/{id}/retry"), json!({}))
+        .await
+        .expect(204);
+    app.post(&format!("/v1/admin/emails/{id}/retry"), json!({}))
+        .await
+        .expect_error(409, "conflict", None);
+    let again = email(&app, &link2, "link", "failed").await;
+    assert_eq!(again["attempts"], 1, "{again}");
+    app.teardown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_and_links_sqlite() {
+    receipts_and_links(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_and_links_postgres() {
+    receipts_and_links(Backend::Postgres).await;
+}
+
+/// Without `SLOTPAY_SMTP_URL` a link cannot be sent, and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_smtp_no_link_is_sent() {
+    let app = spawn_app(Backend::Sqlite, Box::new(|_| {})).await.unwrap();
+    let m = app.pay_merchant(None).await;
+    let link = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2000, "currency": "eur", "description": "x", "link": true,
+                   "customer_email": "paul@example.com"}),
+        )
+        .await;
+    let r = app
+        .post(&format!("/v1/admin/checkouts/{link}/send-link"), json!({}))
+        .await
+        .expect_error(409, "conflict", None);
+    assert!(r.text.contains("SLOTPAY_SMTP_URL"), "{}", r.text);
+    app.teardown().await;
+}
