@@ -25,6 +25,7 @@ try {
     serverPort: port('SLOTPAY_DEMO_PORT', 8080),
     sandboxPort: port('SANDBOX_DEMO_PORT', 12111),
     hostPorts: {booking: port('BOOKING_DEMO_PORT', 8081), salon: port('SALON_DEMO_PORT', 8082)},
+    mailPort: port('MAIL_DEMO_PORT', 8083),
     adminToken: process.env.SLOTPAY_ADMIN_TOKEN,
   });
 } catch (error) {
@@ -43,6 +44,7 @@ ${bold('slotpay demo')}: ${stack.merchant.name} (${stack.merchant.id}), Sandbox 
   Payment link                      ${stack.link.url}
   slotpay server                    ${stack.server.url}/healthz
   Stripe sandbox (offline Stripe)   ${stack.sandbox.url}/_sandbox/health
+  Emails sent (an SMTP server)      ${stack.mailsUrl}
 
 Pay with ${bold('4242 4242 4242 4242')}, any future date, any CVC.
 Declined: 4000 0000 0000 0002 · 3-D Secure: 4000 0027 6000 3184 (then Complete or Fail).

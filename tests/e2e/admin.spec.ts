@@ -230,6 +230,17 @@ test.describe('payment links and payments', () => {
     const url = await page.locator('.link-card', {hasText: 'Admin e2e: balayage'}).getByLabel('Link').inputValue();
     const token = url.split('/').pop()!;
 
+    // Emailed from its page: the SMTP server receives the link.
+    await page.goto(`${stack.server.url}/admin/checkouts/${token}`);
+    await expect(page.getByLabel('Client\'s email')).toHaveValue('lea@example.com');
+    await page.getByRole('button', {name: 'Email the link'}).click();
+    await expect(page.getByText('Payment link emailed to lea@example.com')).toBeVisible();
+    const mails = async (subject: string) =>
+      ((await (await fetch(`${stack.mailsUrl}?to=lea@example.com`)).json()) as {subject: string; text: string}[])
+        .filter((m) => m.subject === subject);
+    await expect.poll(async () => (await mails('Payment link: Admin e2e: balayage at Salon Lumière')).length).toBe(1);
+    expect((await mails('Payment link: Admin e2e: balayage at Salon Lumière'))[0].text).toContain(url);
+
     // The client pays on the link page, typing the card in the sandbox's iframe.
     await page.goto(url);
     const opened: Opened = {
@@ -243,6 +254,8 @@ test.describe('payment links and payments', () => {
     await expect(opened.widget.locator('#frame')).toHaveAttribute('data-state', 'ready', {timeout: 15_000});
     await pay(opened, CARDS.visa, 'lea@example.com');
     await expect(opened.widget.locator('#frame')).toHaveAttribute('data-state', 'paid', {timeout: 15_000});
+    // slotpay's receipt reaches the client too.
+    await expect.poll(async () => (await mails('Receipt: Admin e2e: balayage at Salon Lumière')).length, {timeout: 15_000}).toBe(1);
 
     // Its page in the admin: PaymentIntent, remaining amount; a partial refund.
     await page.goto(`${stack.server.url}/admin/merchants/${stack.merchant.id}/payments`);

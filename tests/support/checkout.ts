@@ -22,6 +22,8 @@ export type Stack = {
   bookingUrl: string;
   salonUrl: string;
   origins: {booking: string; salon: string};
+  /** The emails the server sent, listed by the stack's SMTP server (JSON). */
+  mailsUrl: string;
   /** The booking site's webhook endpoint at slotpay. */
   bookingEndpoint: {id: string; url: string};
   cspReports: unknown[];

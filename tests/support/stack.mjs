@@ -22,6 +22,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 import {BOOKING_EVENTS, startBookingHost, startSalonHost} from './hosts.mjs';
+import {startSmtpSink} from './smtp-sink.mjs';
 
 /** The repository's root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -169,7 +170,8 @@ async function call(method, url, {body, token, expect = [200, 201], headers = {}
  * temporary one by default, removed by `stop()`), `sandboxPort`, `serverPort`, `hostPorts:
  * {booking, salon}` (free ports by default), `adminToken` (random by default), `serverEnv`
  * (more `SLOTPAY_*` settings for the server), `bookingHoldSeconds` (how long the booking page's
- * checkouts hold their slot: 15 minutes by default, 60 at least).
+ * checkouts hold their slot: 15 minutes by default, 60 at least), `mailPort` (the port
+ * listing the emails sent, free by default).
  *
  * Origins: the server and the sandbox on `http://127.0.0.1:PORT`, the booking page on
  * `http://127.0.0.1:PORT` (another port: another origin), the salon on `http://localhost:PORT`.
@@ -194,6 +196,8 @@ export async function startStack(options = {}) {
   const adminToken = options.adminToken || `adm_${randomBytes(24).toString('hex')}`;
 
   const sandbox = await startSandbox(ports.sandbox);
+  // A real SMTP server for the emails slotpay sends (links, receipts), listed over HTTP.
+  const sink = await startSmtpSink({httpPort: options.mailPort || 0});
   let server = null;
   const hosts = [];
   const stack = {
@@ -205,6 +209,8 @@ export async function startStack(options = {}) {
     bookingUrl: `${bookingOrigin}/`,
     salonUrl: `${salonOrigin}/`,
     origins: {booking: bookingOrigin, salon: salonOrigin},
+    /** The emails the server sent, as the SMTP server received them (`GET` lists them as JSON). */
+    mailsUrl: `http://127.0.0.1:${sink.httpPort}/mails`,
     /** The booking site's webhook endpoint at slotpay (`{id, url}`; its secret stays with the host). */
     bookingEndpoint: /** @type {{id: string, url: string} | null} */ (null),
     /** CSP violation reports the salon host received (`report-uri /csp-report`). */
@@ -224,6 +230,8 @@ export async function startStack(options = {}) {
         SLOTPAY_LOG: 'json',
         // The booking site's webhook endpoint is on loopback, which slotpay refuses otherwise.
         SLOTPAY_WEBHOOK_ALLOW_PRIVATE: 'true',
+        SLOTPAY_SMTP_URL: `smtp://127.0.0.1:${sink.smtpPort}`,
+        SLOTPAY_MAIL_FROM: 'Salon Lumière <pay@salon.example>',
         ...(options.serverEnv || {}),
       });
       await waitHealthy(`${serverUrl}/healthz`, server, 'slotpay serve');
@@ -254,6 +262,7 @@ export async function startStack(options = {}) {
       await Promise.all(hosts.map((h) => h.close()));
       if (server) await halt(server);
       await halt(sandbox.proc);
+      await sink.close();
       if (ownDataDir) rmSync(dataDir, {recursive: true, force: true});
     },
   };

@@ -13,7 +13,7 @@ use super::{done, merchant_chrome, render, safe_next, Chrome, FormData, Page};
 use crate::admin::sessions::{Flash, Session};
 use crate::domain::catalogue::{self, ServiceView};
 use crate::domain::checkouts::{self, AmountField, CheckoutInput, ListQuery, ResendInput};
-use crate::domain::DomainError;
+use crate::domain::{mail, DomainError};
 use crate::state::AppState;
 
 /// Expiry choices in days.
@@ -26,6 +26,8 @@ struct ListPage {
     chrome: Chrome,
     merchant_id: String,
     links: Vec<CheckoutRow>,
+    /// This server sends emails: "Resend" emails the link to a client whose address is known.
+    emails: bool,
 }
 
 #[derive(Template)]
@@ -64,6 +66,7 @@ pub async fn list(
         chrome,
         merchant_id: merchant.id,
         links,
+        emails: mail::enabled(&state),
     };
     render(StatusCode::OK, &page)
 }
@@ -187,6 +190,30 @@ pub async fn create(
     }
 }
 
+/// `POST /admin/checkouts/{token}/send-link`: emails the payment link to the address given.
+pub async fn send(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Extension(form): Extension<FormData>,
+    Path(token): Path<String>,
+) -> Page {
+    let input = mail::SendLinkInput {
+        email: form.given("email"),
+    };
+    let flash = match mail::send_link(&state, &token, input).await {
+        Ok(e) => Flash::success(format!("Payment link emailed to {}", e.recipient)),
+        Err(e @ DomainError::Refused(_)) => Flash::error(super::views::public_message(e)),
+        Err(e) => return Err(e.into()),
+    };
+    done(
+        &state,
+        &session,
+        vec![flash],
+        &format!("/admin/checkouts/{token}"),
+    )
+    .await
+}
+
 /// `POST /admin/checkouts/{token}/resend`: a new expiry (7 days).
 pub async fn resend(
     State(state): State<AppState>,
@@ -195,6 +222,22 @@ pub async fn resend(
     Path(token): Path<String>,
 ) -> Page {
     let flash = match checkouts::resend(&state, &token, ResendInput::default()).await {
+        // With emails on and the client's address known, the link goes to the client again.
+        Ok(c) if mail::enabled(&state) && c.customer_email.is_some() => {
+            match mail::send_link(&state, &token, mail::SendLinkInput::default()).await {
+                Ok(e) => Flash::success(format!(
+                    "Payment link sent again to {}: it is valid until {}",
+                    e.recipient,
+                    when_opt(c.expires_at)
+                )),
+                Err(e @ DomainError::Refused(_)) => Flash::error(format!(
+                    "Payment link renewed until {}, but not emailed: {}",
+                    when_opt(c.expires_at),
+                    super::views::public_message(e)
+                )),
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(c) => Flash::success(format!(
             "Payment link renewed: it is valid until {} (send it to the client again)",
             when_opt(c.expires_at)

@@ -147,6 +147,24 @@ impl Line {
         }
     }
 
+    fn email(e: &crate::domain::mail::EmailView) -> Line {
+        Line {
+            id: e.id.clone(),
+            what: format!(
+                "{} to {}",
+                match e.kind {
+                    crate::model::EmailKind::Link => "Payment link",
+                    crate::model::EmailKind::Receipt => "Receipt",
+                },
+                e.recipient
+            ),
+            amount: String::new(),
+            status: e.status.as_str().to_owned(),
+            when: when(e.sent_at.unwrap_or(e.created_at)),
+            note: e.last_error.clone().unwrap_or_default(),
+        }
+    }
+
     fn dispute(d: &DisputeView) -> Line {
         Line {
             id: d.id.clone(),
@@ -213,6 +231,10 @@ struct DetailsPage {
     settled: bool,
     /// The client can still pay it: its expiry and link are shown.
     payable: bool,
+    /// This server sends emails (a link can be emailed from here).
+    emails_on: bool,
+    /// The emails to the client about it.
+    emails: Vec<Line>,
     /// Stripe's Dashboard for the integration's mode, where ids link to.
     dashboard: Option<&'static str>,
     /// Stripe's refund reasons, for the refund form.
@@ -406,6 +428,8 @@ async fn details_page(
         can_fee: c.card_saved,
         reasons: RefundReason::ALL,
         dashboard,
+        emails_on: crate::domain::mail::enabled(state),
+        emails: Line::all(&c.emails, Line::email),
         settled: c.status.is_settled(),
         payable: row.payable,
         locked: c.declined_attempts >= i64::from(state.config.max_declines_per_checkout)
