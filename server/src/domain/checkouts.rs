@@ -14,10 +14,10 @@ use slotpay_core::{
 };
 
 use super::store::{load, modify, parse_token, Start};
-use super::views::{dispute_view, event_view, fee_view, refund_view, summary_view};
+use super::views::{dispute_view, email_view, event_view, fee_view, refund_view, summary_view};
 pub use super::views::{
-    effective_status, link_url, CardView, CheckoutAdminView, DisputeView, ErrorView, EventView,
-    FeeView, RefundView,
+    effective_status, link_url, CardView, CheckoutAdminView, DisputeView, EmailView, ErrorView,
+    EventView, FeeView, RefundView,
 };
 use super::{abuse, integrations, load_merchant, parse_name, Checker, DomainError};
 use crate::db::{self, CheckoutFilter, CheckoutRecord, ServiceRecord};
@@ -459,7 +459,7 @@ pub async fn admin_view(
             db.emails_for_checkout(&r.token)
                 .await?
                 .iter()
-                .map(super::mail::view)
+                .map(email_view)
                 .collect(),
         );
     }

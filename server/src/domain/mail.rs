@@ -15,11 +15,11 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use slotpay_core::{CheckoutStatus, Email, ErrorCode, Locale};
 
 use super::store::load;
-use super::views::link_url;
+use super::views::{email_view, link_url, EmailView};
 use super::{merchants, new_id, DomainError};
 use crate::db::{self, CheckoutRecord, EmailRecord};
 use crate::model::{EmailKind, EmailStatus};
@@ -36,42 +36,6 @@ const POLL: Duration = Duration::from_secs(1);
 /// How far back receipts are looked for when the server starts (payments made while it was
 /// stopped get theirs; one per checkout, so looking again sends nothing twice).
 const CATCH_UP_SECS: i64 = 86_400;
-
-/// An email as the API shows it (never its body: it may hold the payment link).
-#[derive(Clone, Debug, Serialize)]
-pub struct EmailView {
-    /// `em_...`.
-    pub id: String,
-    /// `link` or `receipt`.
-    pub kind: EmailKind,
-    /// The client's address.
-    pub recipient: String,
-    /// `pending`, `sent` or `failed`.
-    pub status: EmailStatus,
-    /// Sends tried.
-    pub attempts: i64,
-    /// What the last failed send met.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// When the SMTP server took it.
-    pub sent_at: Option<i64>,
-}
-
-/// The view of a stored email.
-pub fn view(e: &EmailRecord) -> EmailView {
-    EmailView {
-        id: e.id.clone(),
-        kind: e.kind,
-        recipient: e.recipient.clone(),
-        status: e.status,
-        attempts: e.attempts,
-        last_error: e.last_error.clone(),
-        created_at: e.created_at,
-        sent_at: e.sent_at,
-    }
-}
 
 /// `POST /v1/admin/checkouts/{token}/send-link`.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -315,7 +279,7 @@ pub async fn send_link(
     )
     .await?
     .ok_or_else(|| DomainError::Internal("a link email not stored".into()))?;
-    Ok(view(&stored))
+    Ok(email_view(&stored))
 }
 
 /// Makes a failed email due again.

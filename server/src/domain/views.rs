@@ -5,8 +5,12 @@
 use serde::Serialize;
 use slotpay_core::{CheckoutStatus, Currency, Money};
 
-use crate::db::{self, CheckoutRecord, DisputeRecord, EventRecord, FeeRecord, RefundRecord};
-use crate::model::{CaptureMethod, CheckoutSource, FeeStatus, RefundReason, RefundStatus};
+use crate::db::{
+    self, CheckoutRecord, DisputeRecord, EmailRecord, EventRecord, FeeRecord, RefundRecord,
+};
+use crate::model::{
+    CaptureMethod, CheckoutSource, EmailKind, EmailStatus, FeeStatus, RefundReason, RefundStatus,
+};
 use crate::state::AppState;
 use crate::stripe::DisputeStatus;
 
@@ -70,6 +74,42 @@ pub struct RefundView {
     pub reason: Option<RefundReason>,
     /// Unix seconds.
     pub created_at: i64,
+}
+
+/// An email as the API shows it (never its body: it may hold the payment link).
+#[derive(Clone, Debug, Serialize)]
+pub struct EmailView {
+    /// `em_...`.
+    pub id: String,
+    /// `link` or `receipt`.
+    pub kind: EmailKind,
+    /// The client's address.
+    pub recipient: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: EmailStatus,
+    /// Sends tried.
+    pub attempts: i64,
+    /// What the last failed send met.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// When the SMTP server took it.
+    pub sent_at: Option<i64>,
+}
+
+/// The view of a stored email.
+pub fn email_view(e: &EmailRecord) -> EmailView {
+    EmailView {
+        id: e.id.clone(),
+        kind: e.kind,
+        recipient: e.recipient.clone(),
+        status: e.status,
+        attempts: e.attempts,
+        last_error: e.last_error.clone(),
+        created_at: e.created_at,
+        sent_at: e.sent_at,
+    }
 }
 
 /// A dispute, as views show it.
@@ -189,7 +229,7 @@ pub struct CheckoutAdminView {
     pub cancellation_fees: Option<Vec<FeeView>>,
     /// Emails to the client about it (the detail view only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub emails: Option<Vec<super::mail::EmailView>>,
+    pub emails: Option<Vec<EmailView>>,
     /// Declined cards (the checkout takes no more payments at the configured cap).
     pub declined_attempts: i64,
     /// Pay attempts made (the detail view only).

@@ -347,7 +347,7 @@ async fn send_link(
     State(s): State<AppState>,
     Path(token): Path<String>,
     body: axum::body::Bytes,
-) -> Answer<mail::EmailView> {
+) -> Answer<checkouts::EmailView> {
     let input: mail::SendLinkInput = optional_body(&body)?;
     Ok(Json(mail::send_link(&s, &token, input).await?))
 }

@@ -27,7 +27,7 @@ use super::{
 };
 use crate::admin::sessions::{Flash, Session};
 use crate::domain::checkouts::{
-    self, CheckoutAdminView, DisputeView, EventView, FeeView, ListQuery, RefundView,
+    self, CheckoutAdminView, DisputeView, EmailView, EventView, FeeView, ListQuery, RefundView,
 };
 use crate::domain::fees::{self, FeeInput};
 use crate::domain::payments::{self as payment_domain, CaptureInput};
@@ -147,7 +147,7 @@ impl Line {
         }
     }
 
-    fn email(e: &crate::domain::mail::EmailView) -> Line {
+    fn email(e: &EmailView) -> Line {
         Line {
             id: e.id.clone(),
             what: format!(
