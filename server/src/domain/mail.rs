@@ -9,6 +9,7 @@
 //! with its answer; anything else (the server down, a 4xx) is tried again after
 //! [`RETRY_SECS`], then failed. Staff may send a failed email again.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use lettre::message::header::{HeaderName, HeaderValue};
@@ -328,9 +329,12 @@ pub async fn run(state: AppState) {
             return;
         }
     };
-    let mut since = db::now() - CATCH_UP_SECS;
+    let mut cursor = Cursor {
+        since: db::now() - CATCH_UP_SECS,
+        done: HashSet::new(),
+    };
     loop {
-        since = write_receipts(&state, since).await;
+        write_receipts(&state, &mut cursor).await;
         let now = db::now();
         match state.db.claim_emails(now, now + CLAIM_SECS, BATCH).await {
             Ok(due) => {
@@ -344,29 +348,42 @@ pub async fn run(state: AppState) {
     }
 }
 
-/// Writes the receipts of checkouts paid since `since`; answers where to look from next.
-async fn write_receipts(state: &AppState, since: i64) -> i64 {
-    let paid = match state.db.paid_since(since).await {
+/// Where the receipts' reading of paid checkouts is: the second it reads from, and the
+/// checkouts of that second it has done (events of one second may come in two reads).
+struct Cursor {
+    since: i64,
+    done: HashSet<String>,
+}
+
+/// Writes the receipts of the checkouts paid since the cursor, and moves it on.
+async fn write_receipts(state: &AppState, cursor: &mut Cursor) {
+    let paid = match state.db.paid_since(cursor.since).await {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e, "paid checkouts not read for receipts");
-            return since;
+            return;
         }
     };
-    let mut next = since;
     for (token, at) in paid {
+        if at == cursor.since && cursor.done.contains(&token) {
+            continue;
+        }
         match load(state, &token).await {
             Ok(r) => {
                 if let Err(e) = receipt(state, &r).await {
+                    // From this one on, read again at the next look.
                     tracing::warn!(%token, error = %e, "receipt not written; tried again");
-                    return next;
+                    return;
                 }
             }
             Err(e) => tracing::warn!(%token, error = %e, "paid checkout not read for its receipt"),
         }
-        next = next.max(at);
+        if at > cursor.since {
+            cursor.since = at;
+            cursor.done.clear();
+        }
+        cursor.done.insert(token);
     }
-    next
 }
 
 async fn send(
