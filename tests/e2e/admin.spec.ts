@@ -240,6 +240,18 @@ test.describe('payment links and payments', () => {
         .filter((m) => m.subject === subject);
     await expect.poll(async () => (await mails('Payment link: Admin e2e: balayage at Salon Lumière')).length).toBe(1);
     expect((await mails('Payment link: Admin e2e: balayage at Salon Lumière'))[0].text).toContain(url);
+    // An address the mail server refuses: the email fails with its answer and can be sent again.
+    await page.goto(`${stack.server.url}/admin/checkouts/${token}`);
+    await page.getByLabel('Client\'s email').fill('refused@example.com');
+    await page.getByRole('button', {name: 'Email the link'}).click();
+    await expect(page.getByText('Payment link emailed to refused@example.com')).toBeVisible();
+    await expect.poll(async () => {
+      await page.reload();
+      return page.getByRole('button', {name: /^Send again/}).count();
+    }).toBe(1);
+    await expect(page.getByText(/550/).first()).toBeVisible();
+    await page.getByRole('button', {name: /^Send again/}).click();
+    await expect(page.getByText('The email is being sent again')).toBeVisible();
 
     // The client pays on the link page, typing the card in the sandbox's iframe.
     await page.goto(url);

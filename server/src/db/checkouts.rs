@@ -641,6 +641,30 @@ impl Db {
         rows.iter().map(from_row).collect()
     }
 
+    /// Open or failed checkouts without a PaymentIntent, untouched since `updated_before`, with
+    /// a pay attempt since `attempted_since` that ended without an answer or with a 5xx (Stripe
+    /// not reached while creating the PaymentIntent, or the process stopped).
+    pub async fn checkouts_without_intent(
+        &self,
+        updated_before: i64,
+        attempted_since: i64,
+        limit: i64,
+    ) -> Result<Vec<CheckoutRecord>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM checkouts c WHERE c.status IN ('open', 'failed') \
+             AND c.payment_intent_id IS NULL AND c.updated_at < $1 AND EXISTS (\
+             SELECT 1 FROM payment_attempts a WHERE a.checkout_token = c.token \
+             AND a.created_at >= $2 AND (a.response_status IS NULL OR a.response_status >= 500)) \
+             ORDER BY c.updated_at LIMIT $3"
+        ))
+        .bind(updated_before)
+        .bind(attempted_since)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// Unpaid checkouts whose `expires_at` is at or before `now` and whose expiry was not
     /// announced yet, the longest lapsed first.
     pub async fn lapsed_holds(&self, now: i64, limit: i64) -> Result<Vec<CheckoutRecord>, DbError> {

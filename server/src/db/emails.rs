@@ -172,6 +172,17 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
+    /// An email's state, if there is such an email.
+    pub async fn email_status(&self, id: &str) -> Result<Option<EmailStatus>, DbError> {
+        let row = sqlx::query("SELECT status FROM emails WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(|r| parsed_col(r, TABLE, "status", EmailStatus::parse))
+            .transpose()
+    }
+
     /// The emails about a checkout, oldest first.
     pub async fn emails_for_checkout(&self, token: &str) -> Result<Vec<EmailRecord>, DbError> {
         let rows = sqlx::query(&format!(

@@ -1,7 +1,7 @@
 //! A merchant's service catalogue: name, price, prepayment rule (full, percent, fixed
 //! deposit), optional cancellation fee, active flag. The prepayment is computed by core and
 //! must be chargeable, so a rule that lands below Stripe's minimum is refused when saved
-//! ("Your payment must be no less than 0.50 USD"), not discovered by a client.
+//! ("The prepayment, 0.40 USD, is below Stripe's minimum of 0.50 USD"), not discovered by a client.
 //!
 //! Amounts in the API: `{"amount": 2500, "currency": "eur"}` (API minor units), or a decimal
 //! string for people, `"25.00"`, with `"currency": "eur"` beside it.
@@ -371,7 +371,7 @@ mod tests {
             (e.code, e.message.as_str()),
             (
                 ErrorCode::AmountTooSmall,
-                "Your payment must be no less than 0.50 USD"
+                "The prepayment, 0.40 USD, is below Stripe's minimum of 0.50 USD"
             )
         );
         assert_eq!(e.param.as_deref(), Some("prepayment"));

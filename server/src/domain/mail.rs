@@ -286,12 +286,14 @@ pub async fn send_link(
 /// Makes a failed email due again.
 pub async fn retry(state: &AppState, id: &str) -> Result<(), DomainError> {
     if state.db.retry_email(id, db::now()).await? {
-        Ok(())
-    } else {
-        Err(DomainError::refused(
+        return Ok(());
+    }
+    match state.db.email_status(id).await? {
+        None => Err(DomainError::NotFound("email")),
+        Some(_) => Err(DomainError::refused(
             ErrorCode::Conflict,
             "Only a failed email can be sent again",
-        ))
+        )),
     }
 }
 

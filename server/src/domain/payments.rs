@@ -543,6 +543,19 @@ async fn customer_for(
     Ok(customer.id)
 }
 
+/// The PaymentIntent of a checkout whose pay attempts ended without Stripe's answer to its
+/// creation (the answer lost, or Stripe still making it when the client gave up): the same
+/// creation again, under the checkout's lease and with its idempotency key, answers the one
+/// Stripe made (or makes the one the next pay would), and it is stored. Whether one was.
+pub(crate) async fn link_intent(state: &AppState, r: &CheckoutRecord) -> Result<bool, DomainError> {
+    let creds = integrations::payment_credentials(state, &r.merchant_id).await?;
+    let holder = LeaseHolder::Admin;
+    let mut leased = claim(state, r, holder).await?;
+    let created = ensure_intent(state, &creds, &mut leased).await;
+    release(state, &r.token, holder).await?;
+    Ok(created?.is_ok())
+}
+
 /// The checkout's PaymentIntent: the stored one, or one created now (once per checkout:
 /// Stripe's idempotency key is the checkout's) and stored. Stripe's refusal is the
 /// attempt's answer.

@@ -2,7 +2,8 @@
 //! or a lost answer left behind. Checkouts in `processing` or `requires_action` untouched for
 //! a minute (`reconcile_stale`) are read from Stripe and settled; authorisations older than 7
 //! days are checked at Stripe and marked expired (their hold released); refunds left pending
-//! are sent again (same key); stored webhooks not yet processed are processed; catalogue
+//! are sent again (same key); an unpaid checkout whose PaymentIntent's creation got no
+//! answer is linked to the PaymentIntent Stripe made (the same creation again, same key); stored webhooks not yet processed are processed; catalogue
 //! checkouts (which anyone can make) that expired a day ago untried are deleted, and so are
 //! events to the platform older than 30 days.
 
@@ -12,7 +13,7 @@ use slotpay_core::CheckoutStatus;
 
 use super::store::{modify, Start};
 use super::sync::{sync, LeaseMode};
-use super::{integrations, refunds, webhooks, DomainError};
+use super::{integrations, payments, refunds, webhooks, DomainError};
 use crate::db::{self, CheckoutRecord};
 use crate::state::AppState;
 use crate::stripe::{CancellationReason, IdempotencyKey, PaymentIntentStatus};
@@ -34,6 +35,8 @@ pub struct Report {
     pub expired: usize,
     /// Pending refunds sent again.
     pub refunds: usize,
+    /// Unpaid checkouts whose PaymentIntent's creation got no answer, now linked to it.
+    pub linked: usize,
     /// Stored webhooks processed.
     pub events: usize,
     /// Expired catalogue checkouts nobody tried to pay, deleted.
@@ -97,6 +100,25 @@ pub async fn reconcile(state: &AppState, now: i64) -> Report {
         Err(e) => tracing::warn!(error = %e, "authorisations not read"),
     }
     report.refunds = refunds::drive_pending(state, now - stale).await;
+    // Stripe keeps an idempotency key's answer for 24 hours.
+    match state
+        .db
+        .checkouts_without_intent(now - stale, now - 86_400 + 3600, 200)
+        .await
+    {
+        Ok(list) => {
+            for r in list {
+                match payments::link_intent(state, &r).await {
+                    Ok(true) => report.linked += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(token = %r.token, error = %e, "PaymentIntent not linked")
+                    }
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "checkouts without a PaymentIntent not read"),
+    }
     if let Err(e) = state.db.forget_counts(now - 2 * 86_400).await {
         tracing::warn!(error = %e, "old abuse counters not forgotten");
     }

@@ -1,6 +1,7 @@
 //! The Stripe client against injected faults: retries keep the idempotency key (a request
 //! applied at Stripe whose answer was lost is not applied twice), a Stripe that does not
-//! answer gives a retryable `stripe_unavailable`.
+//! answer gives a retryable `stripe_unavailable`; a PaymentIntent whose creation got no answer is
+//! linked by the reconciler.
 
 use std::time::Duration;
 
@@ -145,5 +146,76 @@ async fn an_unreachable_stripe_is_a_retryable_error() {
         .await
         .expect(200);
     assert_eq!(v.json["status"], "active");
+    app.teardown().await;
+}
+
+/// A pay whose PaymentIntent was created at Stripe while the answer to its creation was
+/// lost, and whose client gave up: the checkout stays payable, and the reconciler links it
+/// to the PaymentIntent Stripe made (the same creation again, same key: no second one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_creation_is_linked_by_the_reconciler() {
+    let app = spawn_app(
+        Backend::Sqlite,
+        Box::new(|c| {
+            // No retries inside the server: the client's tries meet every fault.
+            c.stripe_max_retries = 0;
+        }),
+    )
+    .await
+    .unwrap();
+    let m = app.pay_merchant(None).await;
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2500, "currency": "eur", "description": "x"}),
+        )
+        .await;
+    // The PaymentIntent is made, its answer lost; the client gives up after this try.
+    app.sandbox.set_faults(
+        vec![rule(
+            "POST",
+            "/v1/payment_intents",
+            FaultKind::Http500,
+            When::After,
+            Some(1),
+        )],
+        Some(3),
+    );
+    let pm = app.card("4242424242424242").await;
+    let r = app.pay(&token, &pm, "k").await;
+    assert_eq!(r.code(), "stripe_unavailable", "{}", r.text);
+    app.sandbox.set_faults(Vec::new(), None);
+    let before = app.stored(&token).await;
+    assert_eq!(
+        (before.status.as_str(), before.payment_intent_id.as_deref()),
+        ("open", None)
+    );
+    let at_stripe = app
+        .stripe_get(&app.sandbox.secret_key, "/v1/payment_intents?limit=10")
+        .await;
+    let made: Vec<&str> = at_stripe["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|pi| pi["metadata"]["slotpay_checkout"] == token.as_str())
+        .map(|pi| pi["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(made.len(), 1, "Stripe made it once: {at_stripe}");
+
+    let report =
+        slotpay_server::domain::reconcile::reconcile(&app.state, slotpay_server::db::now() + 120)
+            .await;
+    assert_eq!(report.linked, 1, "{report:?}");
+    let after = app.stored(&token).await;
+    assert_eq!(after.payment_intent_id.as_deref(), Some(made[0]));
+    assert_eq!(after.status.as_str(), "open", "still payable");
+    assert!(after.lease.is_none(), "the lease given back");
+    assert_eq!(app.sandbox.counter("payment_intents_created"), 1);
+    // Paid afterwards with the same PaymentIntent.
+    app.pay(&token, &pm, "k2").await.expect(200);
+    assert_eq!(
+        app.stored(&token).await.payment_intent_id.as_deref(),
+        Some(made[0])
+    );
     app.teardown().await;
 }

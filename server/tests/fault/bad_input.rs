@@ -155,6 +155,7 @@ impl Ids {
             .replace("{token}", token)
             .replace("{endpoint_id}", UNKNOWN_ENDPOINT)
             .replace("{event_id}", "evt_nope")
+            .replace("{email_id}", "em_nope")
     }
     /// The open checkout's payment.
     fn pay_path(&self) -> String {
@@ -509,6 +510,8 @@ const PAGE_POSTS: &[&str] = &[
     "/admin/checkouts/{token}/capture",
     "/admin/checkouts/{token}/cancel",
     "/admin/checkouts/{token}/resend",
+    "/admin/checkouts/{token}/send-link",
+    "/admin/emails/{email_id}/retry",
     "/admin/checkouts/{token}/cancellation-fee",
     "/admin/webhooks",
     "/admin/webhooks/{endpoint_id}",
@@ -1277,6 +1280,7 @@ fn checkout_action_auth_cases(ids: &Ids) -> Vec<Case> {
         ("/v1/admin/checkouts/{token}/capture", Method::POST, empty),
         ("/v1/admin/checkouts/{token}/cancel", Method::POST, None),
         ("/v1/admin/checkouts/{token}/resend", Method::POST, empty),
+        ("/v1/admin/checkouts/{token}/send-link", Method::POST, empty),
         (
             "/v1/admin/checkouts/{token}/cancellation-fee",
             Method::POST,
@@ -1380,6 +1384,45 @@ fn capture_cancel_resend_cases(ids: &Ids) -> Vec<Case> {
         &resend,
         &resends,
         Case::admin,
+    ));
+    // Emails: a link to a paid checkout or to no address (this server has no SMTP), an
+    // email nobody has.
+    const SEND: &str = "/v1/admin/checkouts/{token}/send-link";
+    let sends = [
+        ("a link of a paid checkout", "{}", Code("conflict")),
+        ("not an address", r#"{"email": "nobody"}"#, Code("conflict")),
+        (
+            "an unknown field",
+            r#"{"to": "a@b.example"}"#,
+            Code("invalid_json"),
+        ),
+        ("malformed JSON", "{", Code("invalid_json")),
+    ];
+    v.extend(with_bodies(
+        SEND,
+        Method::POST,
+        &ids.path(SEND, &ids.paid),
+        &sends,
+        Case::admin,
+    ));
+    const RETRY: &str = "/v1/admin/emails/{email_id}/retry";
+    let retry = ids.path(RETRY, &ids.paid);
+    v.push(
+        case(
+            RETRY,
+            "an unknown email",
+            Method::POST,
+            &retry,
+            Code("not_found"),
+        )
+        .admin(),
+    );
+    v.push(case(
+        RETRY,
+        "no token",
+        Method::POST,
+        retry,
+        Code("unauthorized"),
     ));
     v
 }

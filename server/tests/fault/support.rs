@@ -580,10 +580,12 @@ pub fn passes(reports: &[slotpay_server::domain::reconcile::Report]) -> String {
         reports.iter().map(f).sum()
     };
     format!(
-        "{} reconciler passes (checkouts settled {}, refunds driven {}, stored events processed {})",
+        "{} reconciler passes (checkouts settled {}, refunds driven {}, stored events processed {}, \
+         PaymentIntents linked {})",
         reports.len(),
         sum(|r| r.settled),
         sum(|r| r.refunds),
-        sum(|r| r.events)
+        sum(|r| r.events),
+        sum(|r| r.linked)
     )
 }

@@ -214,6 +214,22 @@ pub async fn send(
     .await
 }
 
+/// `POST /admin/emails/{email_id}/retry`: a failed email sent again.
+pub async fn retry_email(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Extension(form): Extension<FormData>,
+    Path(email_id): Path<String>,
+) -> Page {
+    let flash = match mail::retry(&state, &email_id).await {
+        Ok(()) => Flash::success("The email is being sent again"),
+        Err(e @ DomainError::Refused(_)) => Flash::error(super::views::public_message(e)),
+        Err(e) => return Err(e.into()),
+    };
+    let to = safe_next(form.get("back").or(Some("/admin/merchants")));
+    done(&state, &session, vec![flash], &to).await
+}
+
 /// `POST /admin/checkouts/{token}/resend`: a new expiry (7 days).
 pub async fn resend(
     State(state): State<AppState>,

@@ -155,6 +155,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/checkouts/{token}/cancel", post(payments::cancel))
         .route("/admin/checkouts/{token}/resend", post(links::resend))
         .route("/admin/checkouts/{token}/send-link", post(links::send))
+        .route("/admin/emails/{email_id}/retry", post(links::retry_email))
         .route(
             "/admin/checkouts/{token}/cancellation-fee",
             post(payments::fee),

@@ -235,6 +235,8 @@ struct DetailsPage {
     emails_on: bool,
     /// The emails to the client about it.
     emails: Vec<Line>,
+    /// The failed ones (id, what), each with a "Send again" button.
+    failed_emails: Vec<(String, String)>,
     /// Stripe's Dashboard for the integration's mode, where ids link to.
     dashboard: Option<&'static str>,
     /// Stripe's refund reasons, for the refund form.
@@ -430,6 +432,13 @@ async fn details_page(
         dashboard,
         emails_on: crate::domain::mail::enabled(state),
         emails: Line::all(&c.emails, Line::email),
+        failed_emails: c
+            .emails
+            .iter()
+            .flatten()
+            .filter(|e| e.status == crate::model::EmailStatus::Failed)
+            .map(|e| (e.id.clone(), Line::email(e).what))
+            .collect(),
         settled: c.status.is_settled(),
         payable: row.payable,
         locked: c.declined_attempts >= i64::from(state.config.max_declines_per_checkout)
