@@ -18,6 +18,18 @@ use crate::secrets::MasterKey;
 /// A setting the CLI took from what the server last started with: its variable and value.
 pub type Adopted = (&'static str, String);
 
+/// A variable of the process environment.
+fn env_lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The TOML file given on the command line, else `SLOTPAY_CONFIG`'s.
+fn config_file(given: Option<&Path>) -> Option<PathBuf> {
+    given
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("SLOTPAY_CONFIG").map(PathBuf::from))
+}
+
 /// The file in the data directory where the server records what it started with.
 pub const LAST_START_FILE: &str = "last-start.toml";
 
@@ -266,10 +278,7 @@ impl Config {
     /// Reads the process environment, and the TOML file at `file` (or `SLOTPAY_CONFIG`) when
     /// given; the environment wins.
     pub fn from_env(file: Option<&Path>) -> Result<Config, ConfigError> {
-        let lookup = |name: &str| std::env::var(name).ok();
-        let from_env = std::env::var_os("SLOTPAY_CONFIG").map(PathBuf::from);
-        let file = file.map(Path::to_path_buf).or(from_env);
-        Config::from_sources(&lookup, file.as_deref())
+        Config::from_sources(&env_lookup, config_file(file).as_deref())
     }
 
     /// For the CLI: [`Config::from_env`], but the public URL and Stripe's addresses that are
@@ -280,16 +289,14 @@ impl Config {
     pub fn from_env_like_the_server(
         file: Option<&Path>,
     ) -> Result<(Config, Vec<Adopted>), ConfigError> {
-        let lookup = |name: &str| std::env::var(name).ok();
-        let from_env = std::env::var_os("SLOTPAY_CONFIG").map(PathBuf::from);
-        let file = file.map(Path::to_path_buf).or(from_env);
-        let own = Config::from_sources(&lookup, file.as_deref())?;
+        let file = config_file(file);
+        let own = Config::from_sources(&env_lookup, file.as_deref())?;
         let path = own.data_dir.join(LAST_START_FILE);
         if !path.exists() {
             return Ok((own, Vec::new()));
         }
         let last = read_file(&path)?;
-        let c = Config::from_sources_over(&lookup, file.as_deref(), &last)?;
+        let c = Config::from_sources_over(&env_lookup, file.as_deref(), &last)?;
         let adopted = [
             (
                 "SLOTPAY_PUBLIC_URL",

@@ -139,6 +139,13 @@ pub struct CardSummary {
     pub last4: Last4,
 }
 
+impl fmt::Display for CardSummary {
+    /// `Visa •••• 4242`, as receipts and pages show a card.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} •••• {}", self.brand.display_name(), self.last4)
+    }
+}
+
 impl CardSummary {
     /// The card of Stripe's `brand` and `last4`, when both are there and the digits are 4.
     pub fn from_stripe(brand: Option<&str>, last4: Option<&str>) -> Option<CardSummary> {

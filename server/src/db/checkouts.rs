@@ -166,6 +166,16 @@ impl CheckoutRecord {
         }
     }
 
+    /// What the client paid: the amount captured, or (authorised, not captured yet) the
+    /// checkout's amount. The receipt's amount.
+    pub fn paid_amount(&self) -> Money {
+        if self.amount_captured > 0 {
+            Money::from_minor(self.amount_captured, self.amount.currency())
+        } else {
+            self.amount
+        }
+    }
+
     /// What remains refundable, in minor units.
     pub fn refundable(&self) -> i64 {
         (self.amount_captured - self.amount_refunded).max(0)

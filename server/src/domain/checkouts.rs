@@ -340,17 +340,11 @@ pub async fn public_view(state: &AppState, token: &str) -> Result<CheckoutView, 
 /// The receipt of a paid checkout.
 pub(crate) fn receipt(r: &CheckoutRecord) -> Option<Receipt> {
     let card = r.card.clone()?;
-    let reference = r.booking_ref.clone();
-    let paid = if r.amount_captured > 0 {
-        r.amount_captured
-    } else {
-        r.amount.minor()
-    };
     Some(Receipt {
         brand: card.brand,
         last4: card.last4,
-        amount: Money::from_minor(paid, r.amount.currency()),
-        reference,
+        amount: r.paid_amount(),
+        reference: r.booking_ref.clone(),
     })
 }
 

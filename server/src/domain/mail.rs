@@ -179,11 +179,7 @@ async fn receipt(state: &AppState, r: &CheckoutRecord) -> Result<(), DomainError
     };
     let merchant = merchants::get(state, &r.merchant_id).await?;
     let w = words(merchant.locale);
-    let paid = if r.amount_captured > 0 {
-        slotpay_core::Money::from_minor(r.amount_captured, r.amount.currency())
-    } else {
-        r.amount
-    };
+    let paid = r.paid_amount();
     let mut lines = vec![
         merchant.name.clone(),
         String::new(),
@@ -193,12 +189,7 @@ async fn receipt(state: &AppState, r: &CheckoutRecord) -> Result<(), DomainError
         format!("{}: {}", w.for_what, r.description),
     ];
     if let Some(card) = &r.card {
-        lines.push(format!(
-            "{}: {} •••• {}",
-            w.card,
-            card.brand.display_name(),
-            card.last4
-        ));
+        lines.push(format!("{}: {card}", w.card));
     }
     if let Some(b) = &r.booking_ref {
         lines.push(format!("{}: {b}", w.booking_ref));

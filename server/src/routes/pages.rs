@@ -251,7 +251,7 @@ async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, Domai
         s if s.is_settled() => {
             let mut page = with_details(closed(locale, "paid", said.paid));
             if let Some(card) = &r.card {
-                page.card = Some(format!("{} •••• {}", card.brand.display_name(), card.last4));
+                page.card = Some(card.to_string());
             }
             return Ok(render(StatusCode::OK, &page));
         }

@@ -391,12 +391,12 @@ async fn details_page(
     let row = CheckoutRow::of(&c);
     let (sent, sent_more) = sent_of(state, &c.token).await?;
     // Stripe's Dashboard, in the mode of the merchant's integration (test data for Sandbox).
-    let dashboard = match integrations::get(state, &c.merchant_id)
-        .await
-        .map(|v| v.mode)
+    let dashboard = match integrations::stored(state, &c.merchant_id)
+        .await?
+        .map(|i| i.mode)
     {
-        Ok(IntegrationMode::Live) => Some("https://dashboard.stripe.com"),
-        Ok(IntegrationMode::Sandbox) => Some("https://dashboard.stripe.com/test"),
+        Some(IntegrationMode::Live) => Some("https://dashboard.stripe.com"),
+        Some(IntegrationMode::Sandbox) => Some("https://dashboard.stripe.com/test"),
         _ => None,
     };
     let page = DetailsPage {
