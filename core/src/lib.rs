@@ -12,6 +12,7 @@ pub mod api;
 pub mod currency;
 pub mod error;
 pub mod hold;
+pub mod intl;
 pub mod keys;
 pub mod limits;
 pub mod money;

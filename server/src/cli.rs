@@ -98,6 +98,9 @@ pub enum MerchantCommand {
         /// Default locale (en, fr, de, es).
         #[arg(long)]
         locale: Option<String>,
+        /// IANA time zone for the times pages and emails show (default UTC).
+        #[arg(long, value_name = "NAME")]
+        time_zone: Option<String>,
     },
     /// List merchants (id, name, origins).
     List,
@@ -328,6 +331,7 @@ async fn merchant(state: &AppState, cmd: MerchantCommand) -> Result<(), DomainEr
             name,
             origins,
             locale,
+            time_zone,
         } => {
             let m = merchants::create(
                 state,
@@ -335,6 +339,8 @@ async fn merchant(state: &AppState, cmd: MerchantCommand) -> Result<(), DomainEr
                     name: Some(name),
                     allowed_origins: Some(origins),
                     locale,
+                    time_zone,
+                    logo_url: None,
                 },
             )
             .await?;

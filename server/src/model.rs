@@ -310,6 +310,96 @@ impl FeeStatus {
     }
 }
 
+/// A merchant's time zone: an IANA name (`Europe/Paris`) that the built-in time zone
+/// database knows, with its rules. Pages and emails show times in it.
+#[derive(Clone, Debug)]
+pub struct TimeZoneName {
+    name: String,
+    zone: jiff::tz::TimeZone,
+}
+
+impl TimeZoneName {
+    /// The zone of an IANA name, matched case-insensitively and kept as the database spells
+    /// it (`europe/paris` is `Europe/Paris`); `None` for anything else.
+    pub fn parse(name: &str) -> Option<TimeZoneName> {
+        let zone = jiff::tz::db().get(name).ok()?;
+        let name = zone.iana_name()?.to_owned();
+        Some(TimeZoneName { name, zone })
+    }
+
+    /// Coordinated Universal Time, the zone of a merchant that has not chosen one.
+    pub fn utc() -> TimeZoneName {
+        TimeZoneName {
+            name: "UTC".to_owned(),
+            zone: jiff::tz::TimeZone::UTC,
+        }
+    }
+
+    /// The IANA name.
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// Unix seconds written in this zone with a `strftime` pattern (`%Z` is the zone's
+    /// abbreviation at that moment: `CET`, `CEST`); empty for a time out of range.
+    pub fn format(&self, unix: i64, pattern: &str) -> String {
+        jiff::Timestamp::from_second(unix)
+            .map(|t| {
+                t.to_zoned_datetime(self.zone.clone())
+                    .strftime(pattern)
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl PartialEq for TimeZoneName {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for TimeZoneName {}
+
+impl Serialize for TimeZoneName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name)
+    }
+}
+
+/// A merchant's logo for receipts: an `https` URL (or `http` on a loopback host, for local
+/// runs) of at most 2,048 characters, without credentials.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[serde(transparent)]
+pub struct LogoUrl(String);
+
+impl LogoUrl {
+    /// Longest accepted URL.
+    pub const MAX: usize = 2048;
+
+    /// The URL, checked; `None` when it is not one a mail client may load.
+    pub fn parse(input: &str) -> Option<LogoUrl> {
+        if input.len() > Self::MAX {
+            return None;
+        }
+        let url = url::Url::parse(input).ok()?;
+        let loopback = match url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        let allowed = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+        (allowed && url.username().is_empty() && url.password().is_none())
+            .then(|| LogoUrl(url.to_string()))
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +463,43 @@ mod tests {
             .collect();
         assert_eq!(holding, [&RefundStatus::Pending, &RefundStatus::Succeeded]);
     }
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        let paris = TimeZoneName::parse("europe/paris").unwrap();
+        assert_eq!(paris.as_str(), "Europe/Paris");
+        // 2026-07-01 10:00 UTC is noon in summer time; 2026-01-01 10:00 UTC 11:00 in winter.
+        assert_eq!(
+            paris.format(1_782_900_000, "%Y-%m-%d %H:%M %Z"),
+            "2026-07-01 12:00 CEST"
+        );
+        assert_eq!(paris.format(1_767_261_600, "%H:%M %Z"), "11:00 CET");
+        assert_eq!(
+            TimeZoneName::utc().format(1_767_261_600, "%H:%M %Z"),
+            "10:00 UTC"
+        );
+        for bad in ["", "Paris", "Europe/Atlantis", "../etc/passwd", "UTC+2"] {
+            assert!(TimeZoneName::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn logos_are_https_or_local() {
+        assert!(LogoUrl::parse("https://salon.example/logo.png").is_some());
+        assert!(LogoUrl::parse("http://127.0.0.1:8080/logo.png").is_some());
+        assert!(LogoUrl::parse("http://localhost/logo.png").is_some());
+        for bad in [
+            "http://salon.example/logo.png",
+            "javascript:alert(1)",
+            "data:image/png;base64,AAAA",
+            "https://user:pw@salon.example/l.png",
+            "logo.png",
+        ] {
+            assert!(LogoUrl::parse(bad).is_none(), "{bad}");
+        }
+        let long = format!("https://salon.example/{}", "a".repeat(LogoUrl::MAX));
+        assert!(LogoUrl::parse(&long).is_none());
+    }
 }
 
 wire_enum! {
@@ -419,4 +546,5 @@ wire_enum! {
         /// Every attempt of the schedule failed.
         Failed = "failed",
     }
+
 }

@@ -181,7 +181,7 @@ test.describe('services', () => {
     await percent.fill('50');
     await page.getByRole('button', {name: 'Save service'}).click();
     await expect(page.getByText('Service Nail polish added')).toBeVisible();
-    await expect(page.getByRole('cell', {name: '50 % of the price (2.00 EUR online)'})).toBeVisible();
+    await expect(page.getByRole('cell', {name: '50 % of the price (€2.00 online)'})).toBeVisible();
   });
 });
 
@@ -195,7 +195,7 @@ test.describe('payment links and payments', () => {
     await page.getByLabel('Amount').fill('42.00');
     await page.getByLabel('Valid for').selectOption('3');
     await page.getByRole('button', {name: 'Create payment link'}).click();
-    await expect(page.getByText('Payment link created for 42.00 EUR')).toBeVisible();
+    await expect(page.getByText('Payment link created for €42.00')).toBeVisible();
     const card = page.locator('.link-card', {hasText: 'Admin e2e: colour touch-up'});
     const url = await card.getByLabel('Link').inputValue();
     expect(url).toMatch(new RegExp(`^${stack.server.url}/pay/cs_`));
@@ -212,7 +212,7 @@ test.describe('payment links and payments', () => {
     await page.locator('.link-card', {hasText: 'Admin e2e: colour touch-up'}).getByRole('button', {name: /^Cancel link/}).click();
     // A confirmation first, stating the amount; nothing is canceled until it is confirmed.
     await expect(page.getByRole('heading', {name: 'Cancel this payment link?'})).toBeVisible();
-    await expect(page.locator('.card-warning')).toContainText('EUR');
+    await expect(page.locator('.card-warning')).toContainText('€');
     expect((await stack.admin('GET', `/checkouts/${token}`)).status).toBe('open');
     await page.getByRole('button', {name: 'Cancel the link'}).click();
     await expect(page.getByText('Payment link canceled')).toBeVisible();
@@ -276,22 +276,22 @@ test.describe('payment links and payments', () => {
     const checkout = await stack.admin('GET', `/checkouts/${token}`);
     await expect(page.getByTitle(checkout.payment_intent_id)).toBeVisible();
     await expect(page.getByRole('button', {name: `Copy ${checkout.payment_intent_id}`})).toBeVisible();
-    await expect(page.locator('#remaining')).toHaveText('60.00 EUR');
+    await expect(page.locator('#remaining')).toHaveText('€60.00');
     const amount = page.getByLabel('Amount to refund');
     await expect(amount).toHaveAttribute('aria-describedby', 'f-refund_amount-hint');
-    await expect(page.locator('#f-refund_amount-hint')).toContainText('Remaining refundable: 60.00 EUR');
+    await expect(page.locator('#f-refund_amount-hint')).toContainText('Remaining refundable: €60.00');
     await amount.fill('15.00');
     await page.getByLabel('Reason').selectOption('requested_by_customer');
     await page.getByRole('button', {name: 'Refund…'}).click();
     // The confirmation states the amount and what stays; only it refunds.
-    await expect(page.getByRole('heading', {name: 'Refund 15.00 EUR?'})).toBeVisible();
-    await expect(page.locator('.card-warning')).toContainText('45.00 EUR stays refundable after it.');
+    await expect(page.getByRole('heading', {name: 'Refund €15.00?'})).toBeVisible();
+    await expect(page.locator('.card-warning')).toContainText('€45.00 stays refundable after it.');
     await expect(page.locator('.card-warning')).toContainText('Reason sent to Stripe: Requested by the client.');
     expect((await stack.admin('GET', `/checkouts/${token}`)).amount_refunded).toBe(0);
-    await page.getByRole('button', {name: 'Refund 15.00 EUR'}).click();
-    await expect(page.getByText(/^Refund of 15\.00 EUR (made|requested)/)).toBeVisible();
+    await page.getByRole('button', {name: 'Refund €15.00'}).click();
+    await expect(page.getByText(/^Refund of €15\.00 (made|requested)/)).toBeVisible();
     expect((await stack.admin('GET', `/checkouts/${token}`)).refunds[0].reason).toBe('requested_by_customer');
-    await expect(page.locator('#remaining')).toHaveText('45.00 EUR');
+    await expect(page.locator('#remaining')).toHaveText('€45.00');
     await expect(page.locator('[data-status]')).toHaveText('Partially refunded');
 
     // The payments table, and the CSV report with the refund.

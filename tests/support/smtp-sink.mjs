@@ -49,6 +49,7 @@ export async function startSmtpSink({smtpPort = 0, httpPort = 0} = {}) {
             to: session.envelope.rcptTo.map((r) => r.address),
             subject: parsed.subject || '',
             text: parsed.text || '',
+            html: parsed.html || null,
             language: parsed.headers.get('content-language') || null,
             received_at: new Date().toISOString(),
           });

@@ -5,10 +5,12 @@ use sqlx::Row;
 
 use slotpay_core::Locale;
 
-use super::{col, json_col, parsed_col, Db, DbError};
+use super::{col, json_col, parsed_col, parsed_opt_col, Db, DbError};
+use crate::model::{LogoUrl, TimeZoneName};
 
 const TABLE: &str = "merchants";
-const COLUMNS: &str = "id, name, allowed_origins, locale, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, allowed_origins, locale, time_zone, logo_url, created_at, updated_at";
 
 /// A merchant as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +23,10 @@ pub struct MerchantRecord {
     pub allowed_origins: Vec<String>,
     /// The language clients see.
     pub locale: Locale,
+    /// Where its pages and emails put times.
+    pub time_zone: TimeZoneName,
+    /// The logo its receipts carry.
+    pub logo_url: Option<LogoUrl>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -33,6 +39,8 @@ fn from_row(row: &AnyRow) -> Result<MerchantRecord, DbError> {
         name: col(row, TABLE, "name")?,
         allowed_origins: json_col(row, TABLE, "allowed_origins")?,
         locale: parsed_col(row, TABLE, "locale", Locale::parse)?,
+        time_zone: parsed_col(row, TABLE, "time_zone", TimeZoneName::parse)?,
+        logo_url: parsed_opt_col(row, TABLE, "logo_url", LogoUrl::parse)?,
         created_at: col(row, TABLE, "created_at")?,
         updated_at: col(row, TABLE, "updated_at")?,
     })
@@ -46,13 +54,15 @@ impl Db {
     /// Stores a new merchant.
     pub async fn insert_merchant(&self, m: &MerchantRecord) -> Result<(), DbError> {
         sqlx::query(
-            "INSERT INTO merchants (id, name, allowed_origins, locale, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO merchants (id, name, allowed_origins, locale, time_zone, logo_url, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&m.id)
         .bind(&m.name)
         .bind(origins_json(m))
         .bind(m.locale.as_str())
+        .bind(m.time_zone.as_str())
+        .bind(m.logo_url.as_ref().map(LogoUrl::as_str))
         .bind(m.created_at)
         .bind(m.updated_at)
         .execute(&self.pool)
@@ -82,13 +92,15 @@ impl Db {
     /// Replaces a merchant's editable fields; false when it does not exist.
     pub async fn update_merchant(&self, m: &MerchantRecord) -> Result<bool, DbError> {
         let done = sqlx::query(
-            "UPDATE merchants SET name = $2, allowed_origins = $3, locale = $4, updated_at = $5 \
-             WHERE id = $1",
+            "UPDATE merchants SET name = $2, allowed_origins = $3, locale = $4, time_zone = $5, \
+             logo_url = $6, updated_at = $7 WHERE id = $1",
         )
         .bind(&m.id)
         .bind(&m.name)
         .bind(origins_json(m))
         .bind(m.locale.as_str())
+        .bind(m.time_zone.as_str())
+        .bind(m.logo_url.as_ref().map(LogoUrl::as_str))
         .bind(m.updated_at)
         .execute(&self.pool)
         .await?;

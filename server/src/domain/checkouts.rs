@@ -151,9 +151,10 @@ fn parse_amount(field: &AmountField, currency: Currency) -> Result<Money, ApiErr
     Ok(money)
 }
 
-/// The consent text a client agrees to when saving the card for a cancellation fee.
+/// The consent text a client agrees to when saving the card for a cancellation fee, the fee
+/// written as the widget writes the amount beside it.
 pub fn consent_text(locale: Locale, merchant: &str, fee: Money) -> String {
-    let fee = fee.to_string();
+    let fee = slotpay_core::intl::localized(fee, locale);
     match locale {
         Locale::Fr => format!(
             "J'autorise {merchant} à enregistrer ma carte et à la débiter de frais d'annulation ou d'absence de {fee} au plus, selon ses conditions d'annulation."
@@ -669,7 +670,14 @@ mod tests {
     fn consent_names_the_fee() {
         let fee = Money::from_minor(1500, Currency::Eur);
         let en = consent_text(Locale::En, "Salon Léa", fee);
-        assert!(en.contains("Salon Léa") && en.contains("15.00 EUR"), "{en}");
-        assert!(consent_text(Locale::Fr, "X", fee).starts_with("J'autorise X"));
+        assert!(
+            en.contains("Salon Léa") && en.contains("of up to €15.00,"),
+            "{en}"
+        );
+        let fr = consent_text(Locale::Fr, "X", fee);
+        assert!(
+            fr.starts_with("J'autorise X") && fr.contains("de 15,00\u{a0}€ au plus"),
+            "{fr}"
+        );
     }
 }

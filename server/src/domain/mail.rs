@@ -1,6 +1,8 @@
 //! Emails to clients through the configured SMTP server (`SLOTPAY_SMTP_URL`, with `lettre`):
 //! a payment link sent from the admin pages or the API, and slotpay's own receipt of every
-//! paid checkout with a client email (beside Stripe's), in the merchant's language.
+//! paid checkout with a client email (beside Stripe's), in the merchant's language, with
+//! amounts written as its clients read them and times in its time zone. Each goes as plain
+//! text and as HTML, the HTML headed by the merchant's logo when it has one.
 //!
 //! An email is written to the database first ([`crate::db::EmailRecord`]) and sent by
 //! [`run`], so a payment never waits for a mail server: receipts come from the outbox of
@@ -12,17 +14,18 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use askama::Template;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Mailbox, Message, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use slotpay_core::{CheckoutStatus, Email, ErrorCode, Locale};
+use slotpay_core::{intl, CheckoutStatus, Email, ErrorCode, Locale};
 
 use super::store::load;
 use super::views::{email_view, link_url, EmailView};
 use super::{merchants, new_id, DomainError};
-use crate::db::{self, CheckoutRecord, EmailRecord};
+use crate::db::{self, CheckoutRecord, EmailRecord, MerchantRecord};
 use crate::model::{EmailKind, EmailStatus};
 use crate::state::AppState;
 
@@ -131,11 +134,31 @@ fn fill(template: &str, merchant: &str, what: &str, amount: &str) -> String {
         .replace("{amount}", amount)
 }
 
-/// A day as `2026-12-04` (UTC).
-fn day(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(|t| t.date().to_string())
-        .unwrap_or_default()
+/// The HTML part of an email: its text, paragraph by paragraph, under the merchant's logo.
+#[derive(Template)]
+#[template(path = "email.html")]
+struct HtmlEmail<'a> {
+    lang: &'a str,
+    subject: &'a str,
+    merchant: &'a str,
+    logo: Option<&'a str>,
+    /// Paragraphs, each a list of lines.
+    paragraphs: Vec<Vec<&'a str>>,
+}
+
+/// The HTML of `body` (paragraphs apart by an empty line) for `merchant`'s email.
+fn html(e: &EmailRecord, merchant: Option<&MerchantRecord>) -> Result<String, String> {
+    HtmlEmail {
+        lang: &e.language,
+        subject: &e.subject,
+        merchant: merchant.map_or("", |m| m.name.as_str()),
+        logo: merchant
+            .and_then(|m| m.logo_url.as_ref())
+            .map(|l| l.as_str()),
+        paragraphs: e.body.split("\n\n").map(|p| p.lines().collect()).collect(),
+    }
+    .render()
+    .map_err(|err| format!("the HTML part: {err}"))
 }
 
 /// Whether this server sends emails.
@@ -179,7 +202,7 @@ async fn receipt(state: &AppState, r: &CheckoutRecord) -> Result<(), DomainError
     };
     let merchant = merchants::get(state, &r.merchant_id).await?;
     let w = words(merchant.locale);
-    let paid = r.paid_amount();
+    let paid = intl::localized(r.paid_amount(), merchant.locale);
     let mut lines = vec![
         merchant.name.clone(),
         String::new(),
@@ -197,7 +220,9 @@ async fn receipt(state: &AppState, r: &CheckoutRecord) -> Result<(), DomainError
     lines.push(format!(
         "{}: {}",
         w.date,
-        day(r.paid_at.unwrap_or(r.updated_at))
+        merchant
+            .time_zone
+            .format(r.paid_at.unwrap_or(r.updated_at), "%Y-%m-%d")
     ));
     lines.extend([String::new(), w.stripe_too.to_owned()]);
     let subject = fill(w.receipt_subject, &merchant.name, &r.description, "");
@@ -247,14 +272,15 @@ pub async fn send_link(
     };
     let merchant = merchants::get(state, &r.merchant_id).await?;
     let w = words(merchant.locale);
-    let amount = r.amount.to_string();
+    let amount = intl::localized(r.amount, merchant.locale);
     let mut lines = vec![
         fill(w.link_asks, &merchant.name, &r.description, &amount),
         String::new(),
         format!("{}: {}", w.pay_here, link_url(state, &r.token)),
     ];
     if let Some(until) = r.expires_at {
-        lines.push(format!("{} {} (UTC).", w.valid_until, day(until)));
+        let until = merchant.time_zone.format(until, "%Y-%m-%d %H:%M %Z");
+        lines.push(format!("{} {until}.", w.valid_until));
     }
     if let Some(b) = &r.booking_ref {
         lines.push(format!("{}: {b}", w.booking_ref));
@@ -385,11 +411,14 @@ async fn send(
     from: &Mailbox,
     e: EmailRecord,
 ) {
+    // The logo as the merchant has it now; a merchant that cannot be read sends without one.
+    let merchant = state.db.get_merchant(&e.merchant_id).await.ok().flatten();
     let message = e
         .recipient
         .parse::<Mailbox>()
         .map_err(|err| format!("the address: {err}"))
-        .and_then(|to| {
+        .and_then(|to| Ok((to, html(&e, merchant.as_ref())?)))
+        .and_then(|(to, html)| {
             Message::builder()
                 .from(from.clone())
                 .to(to)
@@ -398,7 +427,7 @@ async fn send(
                     HeaderName::new_from_ascii_str("Content-Language"),
                     e.language.clone(),
                 ))
-                .body(e.body.clone())
+                .multipart(MultiPart::alternative_plain_html(e.body.clone(), html))
                 .map_err(|err| format!("the message: {err}"))
         });
     let outcome = match message {

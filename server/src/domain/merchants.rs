@@ -1,5 +1,6 @@
 //! Merchants: create, list, get, update, delete; a name, the origins allowed to call the
-//! public API for them (validated and normalised to `scheme://host[:port]`), a default locale.
+//! public API for them (validated and normalised to `scheme://host[:port]`), a default locale,
+//! a time zone for the times pages and emails show, and a logo for receipts.
 
 use serde::{Deserialize, Serialize};
 use slotpay_core::{ApiError, ErrorCode, Locale};
@@ -7,6 +8,7 @@ use url::Url;
 
 use super::{integrations, load_merchant, new_id, parse_name, Checker, DomainError, Warning};
 use crate::db::{self, MerchantRecord};
+use crate::model::{LogoUrl, TimeZoneName};
 use crate::state::AppState;
 
 /// Longest merchant name.
@@ -24,6 +26,10 @@ pub struct MerchantInput {
     pub allowed_origins: Option<Vec<String>>,
     /// `en`, `fr`, `de`, `es` (or a tag such as `fr-FR`).
     pub locale: Option<String>,
+    /// An IANA time zone name (`Europe/Paris`).
+    pub time_zone: Option<String>,
+    /// An `https` URL of the logo receipts carry; `""` removes it.
+    pub logo_url: Option<String>,
 }
 
 /// A merchant as the API shows it.
@@ -37,6 +43,10 @@ pub struct MerchantView {
     pub allowed_origins: Vec<String>,
     /// Default locale.
     pub locale: Locale,
+    /// IANA time zone name.
+    pub time_zone: TimeZoneName,
+    /// The logo receipts carry.
+    pub logo_url: Option<LogoUrl>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -61,6 +71,8 @@ pub struct MerchantDeleted {
 fn view(m: MerchantRecord) -> MerchantView {
     MerchantView {
         locale: m.locale,
+        time_zone: m.time_zone,
+        logo_url: m.logo_url,
         id: m.id,
         name: m.name,
         allowed_origins: m.allowed_origins,
@@ -121,6 +133,35 @@ fn parse_locale(input: &str) -> Result<Locale, ApiError> {
     })
 }
 
+fn parse_time_zone(input: &str) -> Result<TimeZoneName, ApiError> {
+    TimeZoneName::parse(input.trim()).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            "The time zone must be an IANA name such as Europe/Paris or America/New_York",
+        )
+        .with_param("time_zone")
+    })
+}
+
+/// A logo URL, or none for an empty one.
+fn parse_logo(input: &str) -> Result<Option<LogoUrl>, ApiError> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Ok(None);
+    }
+    LogoUrl::parse(input).map(Some).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "The logo must be an https URL of at most {} characters, such as \
+                 https://salon.example/logo.png",
+                LogoUrl::MAX
+            ),
+        )
+        .with_param("logo_url")
+    })
+}
+
 /// Creates a merchant.
 pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantView, DomainError> {
     let mut c = Checker::default();
@@ -135,8 +176,15 @@ pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantVi
         Some(l) => c.check(parse_locale(l)),
         None => Some(Locale::default()),
     };
+    let time_zone = match &input.time_zone {
+        Some(z) => c.check(parse_time_zone(z)),
+        None => Some(TimeZoneName::utc()),
+    };
+    let logo_url = c.check(parse_logo(input.logo_url.as_deref().unwrap_or("")));
     c.finish()?;
-    let (Some(name), Some(allowed_origins), Some(locale)) = (name, origins, locale) else {
+    let (Some(name), Some(allowed_origins), Some(locale), Some(time_zone), Some(logo_url)) =
+        (name, origins, locale, time_zone, logo_url)
+    else {
         unreachable!("checked above");
     };
     let now = db::now();
@@ -145,6 +193,8 @@ pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantVi
         name,
         allowed_origins,
         locale,
+        time_zone,
+        logo_url,
         created_at: now,
         updated_at: now,
     };
@@ -190,6 +240,16 @@ pub async fn update(
     if let Some(l) = &input.locale {
         if let Some(locale) = c.check(parse_locale(l)) {
             m.locale = locale;
+        }
+    }
+    if let Some(z) = &input.time_zone {
+        if let Some(zone) = c.check(parse_time_zone(z)) {
+            m.time_zone = zone;
+        }
+    }
+    if let Some(l) = &input.logo_url {
+        if let Some(logo) = c.check(parse_logo(l)) {
+            m.logo_url = logo;
         }
     }
     c.finish()?;

@@ -239,12 +239,13 @@ async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, Domai
     let merchant = merchants::get(state, &r.merchant_id).await?;
     let locale = merchant.locale;
     let said = words(locale);
-    let money = r.amount;
+    // As the widget writes it (the browser's Intl), in the merchant's language.
+    let money = slotpay_core::intl::localized(r.amount, locale);
     let status = effective_status(&r, crate::db::now());
     let with_details = |mut page: ClosedPage| {
         page.merchant = Some(merchant.name.clone());
         page.description = Some(r.description.clone());
-        page.amount = Some(money.to_string());
+        page.amount = Some(money.clone());
         page
     };
     let page = match status {
@@ -267,7 +268,7 @@ async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, Domai
                 words: said,
                 merchant: merchant.name.clone(),
                 description: r.description.clone(),
-                amount: money.to_string(),
+                amount: money,
                 booking_ref: r.booking_ref.clone(),
                 token: r.token.clone(),
             };

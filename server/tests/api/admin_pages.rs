@@ -35,6 +35,7 @@ both_backends!(
     deliveries_show_on_the_endpoint_and_payment_pages,
     a_shared_stripe_account_is_named,
     the_merchants_list_shows_integration_and_volume,
+    times_and_amounts_are_the_merchants,
 );
 
 /// A browser: one session cookie, no redirects followed, the server's own `Origin` on
@@ -1171,7 +1172,7 @@ async fn services_links_and_payments(app: TestApp) {
         .await;
     let page = follow(&mut b, &r).await.expect(200);
     assert!(page.text.contains("Service Haircut added"));
-    assert!(page.text.contains("Deposit of 12.50 EUR"), "{}", page.text);
+    assert!(page.text.contains("Deposit of €12.50"), "{}", page.text);
     let list = app
         .get(&format!("/v1/admin/merchants/{m}/services"))
         .await
@@ -1258,7 +1259,7 @@ async fn services_links_and_payments(app: TestApp) {
         page.text
     );
     assert!(
-        page.text.contains("Payment link created for 80.00 EUR"),
+        page.text.contains("Payment link created for €80.00"),
         "{}",
         page.text
     );
@@ -1301,7 +1302,7 @@ async fn services_links_and_payments(app: TestApp) {
         .await;
     let page = follow(&mut b, &r).await;
     assert!(
-        page.text.contains("Payment link created for 20.00 EUR"),
+        page.text.contains("Payment link created for €20.00"),
         "{}",
         page.text
     );
@@ -1317,7 +1318,7 @@ async fn services_links_and_payments(app: TestApp) {
         "open",
         "not before confirming"
     );
-    let asking = format!("asking {}", app.stored(&token).await.amount);
+    let asking = "asking €80.00".to_owned();
     let r = confirm(
         &mut b,
         &r,
@@ -1356,7 +1357,7 @@ async fn services_links_and_payments(app: TestApp) {
     let page = b.get(&detail).await.expect(200);
     let pi = app.stored(&w.paid).await.payment_intent_id.unwrap();
     assert!(page.text.contains(&pi));
-    assert!(page.text.contains("Remaining refundable: 50.00 EUR"));
+    assert!(page.text.contains("Remaining refundable: €50.00"));
     // Its ids open Stripe's Dashboard in the integration's mode (Sandbox: test data).
     let unescaped = page.text.replace("&#x2f;", "/").replace("&#x2F;", "/");
     assert!(
@@ -1380,8 +1381,8 @@ async fn services_links_and_payments(app: TestApp) {
         "not before confirming"
     );
     let says = [
-        "Refund 12.50 EUR?",
-        "37.50 EUR stays refundable",
+        "Refund €12.50?",
+        "€37.50 stays refundable",
         "Reason sent to Stripe: Duplicate payment",
     ];
     let first = confirm(&mut b, &asked, &says).await;
@@ -1398,8 +1399,8 @@ async fn services_links_and_payments(app: TestApp) {
         .await;
     assert_eq!(at_stripe["data"][0]["reason"], "duplicate", "{at_stripe}");
     let page = b.get(&detail).await.expect(200);
-    assert!(page.text.contains("Refund of 12.50 EUR"), "{}", page.text);
-    assert!(page.text.contains("Remaining refundable: 37.50 EUR"));
+    assert!(page.text.contains("Refund of €12.50"), "{}", page.text);
+    assert!(page.text.contains("Remaining refundable: €37.50"));
     assert_ne!(
         hidden(&page.text, "refund_key"),
         nonce,
@@ -1451,11 +1452,7 @@ async fn services_links_and_payments(app: TestApp) {
                 - c["stripe_fee"].as_i64().unwrap_or(0)
         })
         .sum();
-    let shown = format!(
-        "data-net=\"eur\">{}.{:02} EUR</strong>",
-        net / 100,
-        net % 100
-    );
+    let shown = format!("data-net=\"eur\">€{}.{:02}</strong>", net / 100, net % 100);
     assert!(taken.text.contains(&shown), "{shown} not in {}", taken.text);
 
     // The CSV report has the refund.
@@ -1499,7 +1496,7 @@ async fn services_links_and_payments(app: TestApp) {
         .await;
     let shown = follow(&mut b, &r).await;
     assert!(
-        shown.text.contains("Payment captured: 20.00 EUR"),
+        shown.text.contains("Payment captured: €20.00"),
         "{}",
         shown.text
     );
@@ -1516,7 +1513,7 @@ async fn services_links_and_payments(app: TestApp) {
     let r = confirm(
         &mut b,
         &r,
-        &["Cancel the authorisation?", "Release the 30.00 EUR held"],
+        &["Cancel the authorisation?", "Release the €30.00 held"],
     )
     .await;
     let shown = follow(&mut b, &r).await;
@@ -1554,7 +1551,7 @@ async fn services_links_and_payments(app: TestApp) {
         .await;
     let shown = follow(&mut b, &r).await;
     assert!(
-        shown.text.contains("Cancellation fee of 15.00 EUR"),
+        shown.text.contains("Cancellation fee of €15.00"),
         "{}",
         shown.text
     );
@@ -2419,10 +2416,97 @@ async fn the_merchants_list_shows_integration_and_volume(app: TestApp) {
         list.text[at..at + list.text[at..].find("</td>").unwrap()].to_owned()
     };
     assert!(
-        row(&m.id).ends_with(">37.00 EUR (2 payments)"),
+        row(&m.id).ends_with(">€37.00 (2 payments)"),
         "{}",
         row(&m.id)
     );
     assert!(row(&bare).ends_with(">—"), "{}", row(&bare));
     assert!(list.text.contains("Active: taking payments") && list.text.contains("None yet"));
+}
+
+/// A merchant's pages write times in its time zone and amounts as its clients read them;
+/// the zone and the logo are set and shown on its own pages, and a bad one is refused there.
+async fn times_and_amounts_are_the_merchants(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let mut b = Browser::sign_in(&app).await;
+    let edit = format!("/admin/merchants/{}/edit", m.id);
+    let form = b.get(&edit).await;
+    // Every IANA name is offered as the zone is typed.
+    let offered = form.text.replace("&#x2f;", "/");
+    assert!(offered.contains(r#"<option value="Europe/Paris">"#));
+    assert!(offered.contains(r#"<option value="America/New_York">"#));
+    let post = format!("/admin/merchants/{}", m.id);
+    let fields = |zone: &'static str, logo: &'static str| {
+        vec![
+            ("name", "Salon Léa"),
+            ("allowed_origins", "https://salon.example"),
+            ("locale", "fr"),
+            ("time_zone", zone),
+            ("logo_url", logo),
+        ]
+    };
+    let r = b.submit(&edit, &post, &fields("Europe/Atlantis", "")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("IANA name"), "{}", r.text);
+    let r = b
+        .submit(
+            &edit,
+            &post,
+            &fields("Europe/Paris", "http://salon.example/logo.png"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text.contains("The logo must be an https URL"),
+        "{}",
+        r.text
+    );
+    let r = b
+        .submit(
+            &edit,
+            &post,
+            &fields("europe/paris", "https://salon.example/logo.png"),
+        )
+        .await;
+    let overview = follow(&mut b, &r).await.expect(200);
+    let shown = overview.text.replace("&#x2f;", "/");
+    assert!(shown.contains("<dd>Europe/Paris</dd>"), "{shown}");
+    let stored = app
+        .get(&format!("/v1/admin/merchants/{}", m.id))
+        .await
+        .expect(200);
+    assert_eq!(stored.json["time_zone"], "Europe/Paris");
+    assert_eq!(stored.json["logo_url"], "https://salon.example/logo.png");
+
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 123450, "currency": "eur", "description": "x"}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.pay(&token, &pm, "k").await.expect(200);
+    let created = app.stored(&token).await.created_at;
+    let paris = jiff::Timestamp::from_second(created)
+        .unwrap()
+        .in_tz("Europe/Paris")
+        .unwrap()
+        .strftime("%Y-%m-%d %H:%M %Z")
+        .to_string();
+    let page = b
+        .get(&format!("/admin/checkouts/{token}"))
+        .await
+        .expect(200);
+    assert!(page.text.contains(&paris), "{paris} not in {}", page.text);
+    assert!(
+        page.text.contains("1\u{202f}234,50\u{a0}€"),
+        "{}",
+        page.text
+    );
+    let list = b
+        .get(&format!("/admin/merchants/{}/payments", m.id))
+        .await
+        .expect(200);
+    assert!(list.text.contains(&paris), "{paris} not in {}", list.text);
+    assert!(!list.text.contains(" UTC<"), "{}", list.text);
 }

@@ -338,7 +338,7 @@ async fn cancellation_fees(app: TestApp) {
             assert!(view.json["save_card"]["consent_text"]
                 .as_str()
                 .unwrap()
-                .contains("20.00 EUR"));
+                .contains("€20.00"));
             let pm = app.card(card).await;
             let r = app.pay_at(None, &token, &pm, "pay", true).await.expect(200);
             (token, r)

@@ -109,7 +109,12 @@ async fn receipts_and_links(backend: Backend) {
     let m = app.pay_merchant(None).await;
     app.patch(
         &format!("/v1/admin/merchants/{}", m.id),
-        json!({"name": "Salon Léa", "locale": "fr"}),
+        json!({
+            "name": "Salon Léa",
+            "locale": "fr",
+            "time_zone": "Europe/Paris",
+            "logo_url": "https://salon.example/logo.png",
+        }),
     )
     .await
     .expect(200);
@@ -129,7 +134,7 @@ async fn receipts_and_links(backend: Backend) {
     for want in [
         "Salon Léa",
         "Merci pour votre paiement.",
-        "Payé: 45.00 EUR",
+        "Payé: 45,00\u{a0}€",
         "Visa •••• 4242",
         "Référence de réservation: BK-7",
     ] {
@@ -137,6 +142,13 @@ async fn receipts_and_links(backend: Backend) {
     }
     assert_eq!(got[0]["from"], "pay@salon.example");
     assert_eq!(got[0]["language"], "fr");
+    // The HTML part: the merchant's logo above the same words.
+    let html = got[0]["html"].as_str().unwrap().replace("&#x2f;", "/");
+    assert!(
+        html.contains(r#"<img src="https://salon.example/logo.png" alt="Salon Léa""#),
+        "{html}"
+    );
+    assert!(html.contains("Référence de réservation: BK-7"), "{html}");
     let sent = email(&app, &token, "receipt", "sent").await;
     assert_eq!(sent["recipient"], "lea@example.com");
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -167,14 +179,14 @@ async fn receipts_and_links(backend: Backend) {
         got[0]["subject"],
         "Lien de paiement : Brushing chez Salon Léa"
     );
+    let text = got[0]["text"].as_str().unwrap();
+    assert!(text.contains("20,00\u{a0}€ pour Brushing"), "{text}");
     assert!(
-        got[0]["text"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("Payer ici: {}/pay/{link}", app.url)),
-        "{}",
-        got[0]["text"]
+        text.contains(&format!("Payer ici: {}/pay/{link}", app.url)),
+        "{text}"
     );
+    // Valid for 7 days, written in Paris time (CET or CEST, by the season).
+    assert!(text.contains(" CET.") || text.contains(" CEST."), "{text}");
 
     // An address the server refuses for good: failed with its answer.
     let link2 = app

@@ -1,6 +1,6 @@
 //! Merchants through the platform API, and the admin token.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{both_backends, TestApp};
 
@@ -22,6 +22,8 @@ async fn merchants_crud(app: TestApp) {
         json!(["https://salon.example", "http://localhost:3000"])
     );
     assert_eq!(created.json["locale"], "fr");
+    assert_eq!(created.json["time_zone"], "UTC", "UTC until one is chosen");
+    assert_eq!(created.json["logo_url"], Value::Null);
 
     // Each invalid field is named; nothing is created.
     app.post(
@@ -42,6 +44,22 @@ async fn merchants_crud(app: TestApp) {
     app.post("/v1/admin/merchants", json!({"name": "X", "locale": "it"}))
         .await
         .expect_error(400, "invalid_request", Some("locale"));
+    for zone in ["Paris", "Europe/Atlantis", "UTC+2", ""] {
+        app.post(
+            "/v1/admin/merchants",
+            json!({"name": "X", "time_zone": zone}),
+        )
+        .await
+        .expect_error(400, "invalid_request", Some("time_zone"));
+    }
+    for logo in ["http://salon.example/l.png", "javascript:alert(1)", "l.png"] {
+        app.post(
+            "/v1/admin/merchants",
+            json!({"name": "X", "logo_url": logo}),
+        )
+        .await
+        .expect_error(400, "invalid_request", Some("logo_url"));
+    }
     app.post("/v1/admin/merchants", json!({"name": "X", "colour": "red"}))
         .await
         .expect_error(400, "invalid_json", None);
@@ -58,6 +76,23 @@ async fn merchants_crud(app: TestApp) {
         edited.json["allowed_origins"],
         json!(["https://new.example"])
     );
+    let edited = app
+        .patch(
+            &path,
+            json!({"time_zone": "america/new_york", "logo_url": "https://salon.example/logo.png"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(edited.json["time_zone"], "America/New_York");
+    assert_eq!(edited.json["logo_url"], "https://salon.example/logo.png");
+    assert_eq!(
+        edited.json["allowed_origins"],
+        json!(["https://new.example"]),
+        "kept"
+    );
+    let cleared = app.patch(&path, json!({"logo_url": ""})).await.expect(200);
+    assert_eq!(cleared.json["logo_url"], Value::Null);
+    assert_eq!(cleared.json["time_zone"], "America/New_York");
     assert_eq!(edited.json["name"], "Salon Léa", "fields left out are kept");
     app.patch(&path, json!({"name": ""}))
         .await

@@ -400,7 +400,7 @@ async fn catalogue_checkout_offers_to_save_the_card(app: TestApp) {
     assert_eq!(r.json["description"], "Balayage");
     let consent = r.json["save_card"]["consent_text"].as_str().unwrap();
     assert!(
-        consent.contains("30.00 EUR") && consent.contains("Salon Léa"),
+        consent.contains("€30.00") && consent.contains("Salon Léa"),
         "{consent}"
     );
     let token = r.json["token"].as_str().unwrap().to_owned();

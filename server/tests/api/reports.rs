@@ -211,7 +211,7 @@ async fn payment_link_page_and_static_files(app: TestApp) {
     // browsers without JavaScript.
     let noscript =
         &page.text[page.text.find("<noscript>").unwrap()..page.text.find("</noscript>").unwrap()];
-    assert!(noscript.contains("45.50 EUR"), "{}", page.text);
+    assert!(noscript.contains("45,50\u{a0}€"), "{}", page.text);
     assert!(noscript.contains("JavaScript est nécessaire"), "{noscript}");
     assert!(
         !page.text.contains("sp-reference"),
@@ -230,7 +230,12 @@ async fn payment_link_page_and_static_files(app: TestApp) {
         "the reference is labelled: {}",
         page_ref.text
     );
-    assert_eq!(page.text.matches("45.50 EUR").count(), 1, "{}", page.text);
+    assert_eq!(
+        page.text.matches("45,50\u{a0}€").count(),
+        1,
+        "{}",
+        page.text
+    );
     assert!(page.text.contains("<html lang=\"fr\">"));
     // No inline script or style at all.
     assert_eq!(page.text.matches("<script").count(), 1);

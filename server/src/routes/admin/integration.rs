@@ -14,7 +14,7 @@ use secrecy::SecretString;
 use slotpay_core::{ApiError, CardBrand, ErrorCode, PublishableKey};
 
 use super::form::{same, Fields};
-use super::views::{integration_status, mode_label, public_message, when_opt};
+use super::views::{integration_status, mode_label, public_message, Local};
 use super::{
     done, merchant_chrome, render, safe_next, AdminError, Chrome, ConfirmPage, FormData, Page,
 };
@@ -56,13 +56,13 @@ struct Shown {
 }
 
 impl Shown {
-    fn of(v: IntegrationView) -> Shown {
+    fn of(v: IntegrationView, l: &Local) -> Shown {
         let (status, status_class) = integration_status(&v);
         Shown {
             status,
             status_class,
             mode: mode_label(v.mode),
-            last_verified: when_opt(v.last_verified_at),
+            last_verified: l.when_opt(v.last_verified_at),
             brands: v
                 .card_brands
                 .iter()
@@ -181,7 +181,7 @@ pub async fn list(
 ) -> Page {
     let (chrome, merchant) = merchant_chrome(&state, &session, &merchant_id, "integration").await?;
     let integration = match integrations::get(&state, &merchant.id).await {
-        Ok(v) => Some(Shown::of(v)),
+        Ok(v) => Some(Shown::of(v, &Local::of(&merchant))),
         Err(DomainError::NotFound(_)) => None,
         Err(e) => return Err(e.into()),
     };
@@ -365,11 +365,12 @@ pub async fn details(
 ) -> Page {
     let (chrome, merchant) = merchant_chrome(&state, &session, &merchant_id, "integration").await?;
     let v = integrations::get(&state, &merchant.id).await?;
+    let i = Shown::of(v, &Local::of(&merchant));
     let page = DetailsPage {
         lang: "en",
         chrome,
         merchant_id: merchant.id,
-        i: Shown::of(v),
+        i,
     };
     render(StatusCode::OK, &page)
 }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::Extension;
 
 use super::form::{same, Fields};
-use super::views::{when_opt, CheckoutRow};
+use super::views::{CheckoutRow, Local};
 use super::{done, merchant_chrome, render, safe_next, Chrome, FormData, Page};
 use crate::admin::sessions::{Flash, Session};
 use crate::domain::catalogue::{self, ServiceView};
@@ -56,10 +56,11 @@ pub async fn list(
         link: Some(true),
         ..ListQuery::default()
     };
+    let l = Local::of(&merchant);
     let links = checkouts::list(&state, &merchant.id, query)
         .await?
         .iter()
-        .map(CheckoutRow::of)
+        .map(|c| CheckoutRow::of(c, &l))
         .collect();
     let page = ListPage {
         lang: "en",
@@ -163,12 +164,14 @@ pub async fn create(
     };
     match checkouts::create(&state, &merchant_id, input).await {
         Ok(c) => {
+            let amount = Local::load(&state, &merchant_id)
+                .await?
+                .money(c.amount.minor(), c.amount.currency());
             done(
                 &state,
                 &session,
                 vec![Flash::success(format!(
-                    "Payment link created for {}: {}",
-                    c.amount,
+                    "Payment link created for {amount}: {}",
                     c.url.unwrap_or_default()
                 ))],
                 &base(&merchant_id),
@@ -237,26 +240,30 @@ pub async fn resend(
     Extension(form): Extension<FormData>,
     Path(token): Path<String>,
 ) -> Page {
-    let flash = match checkouts::resend(&state, &token, ResendInput::default()).await {
+    let resent = checkouts::resend(&state, &token, ResendInput::default()).await;
+    let until = match &resent {
+        Ok(c) => Local::load(&state, &c.merchant_id)
+            .await?
+            .when_opt(c.expires_at),
+        Err(_) => String::new(),
+    };
+    let flash = match resent {
         // With emails on and the client's address known, the link goes to the client again.
         Ok(c) if mail::enabled(&state) && c.customer_email.is_some() => {
             match mail::send_link(&state, &token, mail::SendLinkInput::default()).await {
                 Ok(e) => Flash::success(format!(
                     "Payment link sent again to {}: it is valid until {}",
-                    e.recipient,
-                    when_opt(c.expires_at)
+                    e.recipient, until
                 )),
                 Err(e @ DomainError::Refused(_)) => Flash::error(format!(
-                    "Payment link renewed until {}, but not emailed: {}",
-                    when_opt(c.expires_at),
+                    "Payment link renewed until {until}, but not emailed: {}",
                     super::views::public_message(e)
                 )),
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(c) => Flash::success(format!(
-            "Payment link renewed: it is valid until {} (send it to the client again)",
-            when_opt(c.expires_at)
+        Ok(_) => Flash::success(format!(
+            "Payment link renewed: it is valid until {until} (send it to the client again)"
         )),
         Err(e @ DomainError::Refused(_)) => Flash::error(super::views::public_message(e)),
         Err(e) => return Err(e.into()),

@@ -7,7 +7,10 @@ use axum::http::StatusCode;
 use axum::Extension;
 use slotpay_core::Locale;
 
+use crate::model::LogoUrl;
+
 use super::form::{same, Fields};
+use super::views::Local;
 use super::{chrome, done, merchant_chrome, render, Chrome, ConfirmPage, FormData, Page};
 use crate::admin::sessions::{Flash, Session};
 use crate::domain::merchants::{self, MerchantInput, MerchantView};
@@ -60,6 +63,14 @@ struct FormPage {
     merchant_id: Option<String>,
     f: Fields,
     locales: &'static [Locale],
+    /// Every IANA name, offered as the time zone is typed.
+    time_zones: Vec<String>,
+}
+
+fn time_zones() -> Vec<String> {
+    let mut names: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
+    names.sort();
+    names
 }
 
 #[derive(Template)]
@@ -88,7 +99,7 @@ pub async fn list(State(state): State<AppState>, Extension(session): Extension<S
             .map(|(_, currency, payments, net)| {
                 format!(
                     "{} ({payments} payment{})",
-                    super::views::money(*net, *currency),
+                    Local::of(&m).money(*net, *currency),
                     if *payments == 1 { "" } else { "s" }
                 )
             })
@@ -115,7 +126,9 @@ fn fields_of(m: &MerchantView) -> Fields {
     let mut f = Fields::default();
     f.set("name", m.name.clone())
         .set("allowed_origins", m.allowed_origins.join("\n"))
-        .set("locale", m.locale.as_str());
+        .set("locale", m.locale.as_str())
+        .set("time_zone", m.time_zone.as_str())
+        .set("logo_url", m.logo_url.as_ref().map_or("", LogoUrl::as_str));
     f
 }
 
@@ -125,13 +138,14 @@ pub async fn new_form(
     Extension(session): Extension<Session>,
 ) -> Page {
     let mut f = Fields::default();
-    f.set("locale", "en");
+    f.set("locale", "en").set("time_zone", "UTC");
     let page = FormPage {
         lang: "en",
         chrome: chrome(&state, &session).await?,
         merchant_id: None,
         f,
         locales: Locale::ALL,
+        time_zones: time_zones(),
     };
     render(StatusCode::OK, &page)
 }
@@ -149,6 +163,9 @@ fn input_of(form: &FormData) -> MerchantInput {
                 .collect(),
         ),
         locale: Some(form.text("locale")),
+        // Left empty: kept (UTC for a new merchant).
+        time_zone: Some(form.text("time_zone")).filter(|z| !z.trim().is_empty()),
+        logo_url: Some(form.text("logo_url")),
     }
 }
 
@@ -161,7 +178,10 @@ async fn refused(
     e: DomainError,
 ) -> Page {
     let mut f = Fields::default();
-    f.keep(form, &["name", "allowed_origins", "locale"]);
+    f.keep(
+        form,
+        &["name", "allowed_origins", "locale", "time_zone", "logo_url"],
+    );
     let e = match e {
         DomainError::Invalid(errors) => {
             for err in errors.all() {
@@ -200,6 +220,7 @@ async fn refused(
         merchant_id,
         f,
         locales: Locale::ALL,
+        time_zones: time_zones(),
     };
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
@@ -235,7 +256,7 @@ pub async fn show(
     let page = OverviewPage {
         lang: "en",
         chrome,
-        created: super::views::when(merchant.created_at),
+        created: Local::of(&merchant).when(merchant.created_at),
         merchant,
         integration,
     };
@@ -255,6 +276,7 @@ pub async fn edit_form(
         merchant_id: Some(merchant.id.clone()),
         f: fields_of(&merchant),
         locales: Locale::ALL,
+        time_zones: time_zones(),
     };
     render(StatusCode::OK, &page)
 }

@@ -19,7 +19,7 @@ use axum::Extension;
 use slotpay_core::{CheckoutStatus, Currency, IntegrationMode, Money};
 
 use super::form::{minor_units, Fields};
-use super::views::{money, status_label, when, when_opt, CheckoutRow};
+use super::views::{status_label, CheckoutRow, Local};
 use super::webhooks::{sent_of, SentEvent};
 use super::{
     done, form_nonce, merchant_chrome, render, safe_next, AdminError, Chrome, ConfirmPage,
@@ -54,6 +54,7 @@ struct ListPage {
 /// Stripe's fees (counted in their own currency) and what stays. Open, failed, expired and
 /// canceled payments took nothing and count nowhere.
 struct Total {
+    local: Local,
     currency: Currency,
     payments: usize,
     taken: i64,
@@ -63,7 +64,7 @@ struct Total {
 
 impl Total {
     fn shown(&self, minor: &i64) -> String {
-        money(*minor, self.currency)
+        self.local.money(*minor, self.currency)
     }
 
     fn net(&self) -> String {
@@ -72,12 +73,13 @@ impl Total {
 }
 
 /// The totals of a list, by currency, in the order the currencies first appear.
-fn totals(list: &[CheckoutAdminView]) -> Vec<Total> {
-    fn entry(by: &mut Vec<Total>, currency: Currency) -> &mut Total {
+fn totals(list: &[CheckoutAdminView], local: &Local) -> Vec<Total> {
+    let entry = |by: &mut Vec<Total>, currency: Currency| -> usize {
         let i = match by.iter().position(|t| t.currency == currency) {
             Some(i) => i,
             None => {
                 by.push(Total {
+                    local: local.clone(),
                     currency,
                     payments: 0,
                     taken: 0,
@@ -87,16 +89,18 @@ fn totals(list: &[CheckoutAdminView]) -> Vec<Total> {
                 by.len() - 1
             }
         };
-        &mut by[i]
-    }
+        i
+    };
     let mut by = Vec::new();
     for c in list.iter().filter(|c| c.status.is_settled()) {
-        let t = entry(&mut by, currency_of(c));
+        let i = entry(&mut by, currency_of(c));
+        let t = &mut by[i];
         t.payments += 1;
         t.taken += c.amount_captured;
         t.refunded += c.amount_refunded;
         if let (Some(fee), Some(cur)) = (c.stripe_fee, c.stripe_fee_currency) {
-            entry(&mut by, cur).fees += fee;
+            let i = entry(&mut by, cur);
+            by[i].fees += fee;
         }
     }
     by
@@ -113,7 +117,7 @@ struct Line {
 }
 
 impl Line {
-    fn event(e: &EventView) -> Line {
+    fn event(e: &EventView, l: &Local) -> Line {
         Line {
             id: e.id.clone(),
             what: e.kind.clone(),
@@ -123,12 +127,12 @@ impl Line {
             } else {
                 "received".into()
             },
-            when: when(e.received_at),
+            when: l.when(e.received_at),
             note: String::new(),
         }
     }
 
-    fn refund(r: &RefundView) -> Line {
+    fn refund(r: &RefundView, l: &Local) -> Line {
         Line {
             id: r.stripe_refund_id.clone().unwrap_or_else(|| r.id.clone()),
             what: if r.external {
@@ -136,9 +140,9 @@ impl Line {
             } else {
                 "Refund".into()
             },
-            amount: money(r.amount, r.currency),
+            amount: l.money(r.amount, r.currency),
             status: r.status.as_str().to_owned(),
-            when: when(r.created_at),
+            when: l.when(r.created_at),
             note: match (&r.failure_message, r.reason) {
                 (Some(failure), _) => failure.clone(),
                 (None, Some(reason)) => reason.label().to_owned(),
@@ -147,7 +151,7 @@ impl Line {
         }
     }
 
-    fn email(e: &EmailView) -> Line {
+    fn email(e: &EmailView, l: &Local) -> Line {
         Line {
             id: e.id.clone(),
             what: format!(
@@ -160,29 +164,29 @@ impl Line {
             ),
             amount: String::new(),
             status: e.status.as_str().to_owned(),
-            when: when(e.sent_at.unwrap_or(e.created_at)),
+            when: l.when(e.sent_at.unwrap_or(e.created_at)),
             note: e.last_error.clone().unwrap_or_default(),
         }
     }
 
-    fn dispute(d: &DisputeView) -> Line {
+    fn dispute(d: &DisputeView, l: &Local) -> Line {
         Line {
             id: d.id.clone(),
             what: d.reason.clone().unwrap_or_else(|| "Dispute".into()),
-            amount: money(d.amount, d.currency),
+            amount: l.money(d.amount, d.currency),
             status: d.status.as_str().to_owned(),
-            when: when(d.created),
+            when: l.when(d.created),
             note: String::new(),
         }
     }
 
-    fn fee(x: &FeeView) -> Line {
+    fn fee(x: &FeeView, l: &Local) -> Line {
         Line {
             id: x.payment_intent_id.clone().unwrap_or_else(|| x.id.clone()),
             what: "Cancellation fee".into(),
-            amount: money(x.amount, x.currency),
+            amount: l.money(x.amount, x.currency),
             status: x.status.as_str().to_owned(),
-            when: when(x.created_at),
+            when: l.when(x.created_at),
             note: x
                 .error
                 .as_ref()
@@ -192,8 +196,8 @@ impl Line {
     }
 
     /// The lines of a detail list (none when the view has no details).
-    fn all<T>(items: &Option<Vec<T>>, line: fn(&T) -> Line) -> Vec<Line> {
-        items.iter().flatten().map(line).collect()
+    fn all<T>(items: &Option<Vec<T>>, l: &Local, line: fn(&T, &Local) -> Line) -> Vec<Line> {
+        items.iter().flatten().map(|x| line(x, l)).collect()
     }
 }
 
@@ -311,8 +315,9 @@ pub async fn list(
             (Vec::new(), StatusCode::UNPROCESSABLE_ENTITY)
         }
     };
-    let totals = totals(&list);
-    let rows = list.iter().map(CheckoutRow::of).collect();
+    let local = Local::of(&merchant);
+    let totals = totals(&list, &local);
+    let rows = list.iter().map(|c| CheckoutRow::of(c, &local)).collect();
     let mut csv = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in &given {
         csv.append_pair(k, v);
@@ -379,8 +384,9 @@ async fn details_page(
     status: StatusCode,
 ) -> Page {
     let c = checkouts::get(state, token).await?;
-    let (chrome, _) = merchant_chrome(state, session, &c.merchant_id, "payments").await?;
-    let m = |minor: i64| money(minor, currency_of(&c));
+    let (chrome, merchant) = merchant_chrome(state, session, &c.merchant_id, "payments").await?;
+    let l = Local::of(&merchant);
+    let m = |minor: i64| l.money(minor, currency_of(&c));
     f.set("refund_key", form_nonce())
         .set("fee_key", form_nonce());
     if f.value("fee_amount").is_empty() {
@@ -388,8 +394,8 @@ async fn details_page(
             f.set("fee_amount", super::views::decimal(offer, currency_of(&c)));
         }
     }
-    let row = CheckoutRow::of(&c);
-    let (sent, sent_more) = sent_of(state, &c.token).await?;
+    let row = CheckoutRow::of(&c, &l);
+    let (sent, sent_more) = sent_of(state, &c.token, &l).await?;
     // Stripe's Dashboard, in the mode of the merchant's integration (test data for Sandbox).
     let dashboard = match integrations::stored(state, &c.merchant_id)
         .await?
@@ -403,22 +409,22 @@ async fn details_page(
         lang: "en",
         chrome,
         status: status_label(c.status),
-        amount: c.amount.to_string(),
+        amount: m(c.amount.minor()),
         captured: m(c.amount_captured),
         authorized: m(c.amount_authorized),
         refunded: m(c.amount_refunded),
         refundable: m(c.amount_refundable),
         stripe_fee: match (c.stripe_fee, c.stripe_fee_currency) {
-            (Some(fee), Some(cur)) => money(fee, cur),
+            (Some(fee), Some(cur)) => l.money(fee, cur),
             _ => "—".into(),
         },
-        created: when(c.created_at),
-        paid: when_opt(c.paid_at),
-        expires: when_opt(c.expires_at),
-        events: Line::all(&c.events, Line::event),
-        refunds: Line::all(&c.refunds, Line::refund),
-        disputes: Line::all(&c.disputes, Line::dispute),
-        fees: Line::all(&c.cancellation_fees, Line::fee),
+        created: l.when(c.created_at),
+        paid: l.when_opt(c.paid_at),
+        expires: l.when_opt(c.expires_at),
+        events: Line::all(&c.events, &l, Line::event),
+        refunds: Line::all(&c.refunds, &l, Line::refund),
+        disputes: Line::all(&c.disputes, &l, Line::dispute),
+        fees: Line::all(&c.cancellation_fees, &l, Line::fee),
         sent,
         sent_more,
         can_refund: matches!(
@@ -431,13 +437,13 @@ async fn details_page(
         reasons: RefundReason::ALL,
         dashboard,
         emails_on: crate::domain::mail::enabled(state),
-        emails: Line::all(&c.emails, Line::email),
+        emails: Line::all(&c.emails, &l, Line::email),
         failed_emails: c
             .emails
             .iter()
             .flatten()
             .filter(|e| e.status == crate::model::EmailStatus::Failed)
-            .map(|e| (e.id.clone(), Line::email(e).what))
+            .map(|e| (e.id.clone(), Line::email(e, &l).what))
             .collect(),
         settled: c.status.is_settled(),
         payable: row.payable,
@@ -558,14 +564,15 @@ pub async fn refund(
     };
     let currency = currency_of(&c);
     let refunding = amount.unwrap_or(c.amount_refundable);
-    let shown = money(refunding, currency);
+    let l = Local::load(&state, &c.merchant_id).await?;
+    let shown = l.money(refunding, currency);
     if !confirmed(&form) {
         if refunding > c.amount_refundable {
             let e = refunds::exceeds(Money::from_minor(c.amount_refundable, currency));
             return refused(&state, &session, &token, &form, "refund_amount", e).await;
         }
         let (chrome, _) = merchant_chrome(&state, &session, &c.merchant_id, "payments").await?;
-        let card = CheckoutRow::of(&c).card;
+        let card = CheckoutRow::of(&c, &l).card;
         let left = c.amount_refundable - refunding;
         let page = ConfirmPage {
             lang: "en",
@@ -573,7 +580,7 @@ pub async fn refund(
             title: format!("Refund {shown}?"),
             question: format!(
                 "Refund {shown} of the {} paid for {} to the client{}?",
-                c.amount,
+                l.money(c.amount.minor(), currency),
                 c.description,
                 if card.is_empty() {
                     String::new()
@@ -584,7 +591,7 @@ pub async fn refund(
             detail: format!(
                 "{} The money goes back to the card within 5 to 10 business days and cannot be taken back; Stripe keeps its fee. Reason sent to Stripe: {}.",
                 if left > 0 {
-                    format!("{} stays refundable after it.", money(left, currency))
+                    format!("{} stays refundable after it.", l.money(left, currency))
                 } else {
                     "Nothing stays refundable after it.".to_owned()
                 },
@@ -633,9 +640,10 @@ pub async fn capture(
     let result = async {
         let amount = optional_amount(&form, "capture_amount", &c)?;
         let after = payment_domain::capture(&state, &token, CaptureInput { amount }).await?;
+        let l = Local::load(&state, &c.merchant_id).await?;
         Ok::<_, DomainError>(format!(
             "Payment captured: {}",
-            money(after.amount_captured, currency_of(&after))
+            l.money(after.amount_captured, currency_of(&after))
         ))
     }
     .await;
@@ -659,11 +667,13 @@ pub async fn cancel(
         None => here(&token),
     };
     if !confirmed(&form) {
-        let (chrome, _) =
+        let (chrome, merchant) =
             merchant_chrome(&state, &session, &before.merchant_id, "payments").await?;
+        let l = Local::of(&merchant);
+        let amount = l.money(before.amount.minor(), currency_of(&before));
         let what = &before.description;
         let (title, question, detail, label) = if before.status == CheckoutStatus::Authorized {
-            let held = money(before.amount_authorized, currency_of(&before));
+            let held = l.money(before.amount_authorized, currency_of(&before));
             (
                 "Cancel the authorisation?".to_owned(),
                 format!("Release the {held} held on the client's card for {what}?"),
@@ -673,14 +683,14 @@ pub async fn cancel(
         } else if before.link {
             (
                 "Cancel this payment link?".to_owned(),
-                format!("Cancel the link asking {} for {what}?", before.amount),
+                format!("Cancel the link asking {amount} for {what}?"),
                 "The client can no longer pay through it; its page says it was canceled. This cannot be undone, but a new link can be sent at any time.",
                 "Cancel the link",
             )
         } else {
             (
                 "Cancel this payment?".to_owned(),
-                format!("Cancel the payment of {} for {what}?", before.amount),
+                format!("Cancel the payment of {amount} for {what}?"),
                 "The client can no longer pay it. This cannot be undone.",
                 "Cancel the payment",
             )
@@ -728,7 +738,9 @@ pub async fn fee(
         };
         let key = form_key(&form, "fee_key")?;
         let fee = fees::charge(&state, &token, &key, FeeInput { amount }).await?;
-        let charged = money(fee.amount, fee.currency);
+        let charged = Local::load(&state, &c.merchant_id)
+            .await?
+            .money(fee.amount, fee.currency);
         Ok::<_, DomainError>(if fee.status == FeeStatus::Succeeded {
             format!("Cancellation fee of {charged} charged")
         } else {

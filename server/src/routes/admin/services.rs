@@ -8,10 +8,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Extension;
 use serde_json::json;
-use slotpay_core::{Currency, PrepaymentRule};
+use slotpay_core::{Currency, Money, PrepaymentRule};
 
 use super::form::{minor_units, Fields};
-use super::views::{decimal, rule_label};
+use super::views::{decimal, rule_label, Local};
 use super::{done, merchant_chrome, render, Chrome, ConfirmPage, FormData, Page};
 use crate::admin::sessions::{Flash, Session};
 use crate::domain::catalogue::{self, AmountInput, ServiceInput, ServiceView};
@@ -21,6 +21,7 @@ use crate::state::AppState;
 /// A service as the list shows it.
 struct Row {
     s: ServiceView,
+    price: String,
     rule: String,
     fee: String,
 }
@@ -66,18 +67,19 @@ pub async fn list(
     Path(merchant_id): Path<String>,
 ) -> Page {
     let (chrome, merchant) = merchant_chrome(&state, &session, &merchant_id, "services").await?;
+    let l = Local::of(&merchant);
+    let shown = |m: Money| l.money(m.minor(), m.currency());
     let services = catalogue::list(&state, &merchant.id)
         .await?
         .into_iter()
         .map(|s| Row {
+            price: shown(s.price),
             rule: format!(
                 "{} ({} online)",
-                rule_label(&s.prepayment, s.price.currency()),
-                s.prepayment_amount
+                rule_label(&s.prepayment, s.price.currency(), &l),
+                shown(s.prepayment_amount)
             ),
-            fee: s
-                .cancellation_fee
-                .map_or_else(|| "—".to_owned(), |f| f.to_string()),
+            fee: s.cancellation_fee.map_or_else(|| "—".to_owned(), shown),
             s,
         })
         .collect();

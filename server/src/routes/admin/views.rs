@@ -1,35 +1,62 @@
 //! How the admin pages put things into words: dates, amounts, statuses, prepayment rules,
 //! and the summaries of a checkout that the tables and the detail page show.
 
-use slotpay_core::{CheckoutStatus, Currency, Money, PrepaymentRule};
+use slotpay_core::intl;
+use slotpay_core::{CheckoutStatus, Currency, Locale, Money, PrepaymentRule};
 
 use crate::domain::checkouts::CheckoutAdminView;
 use crate::domain::integrations::IntegrationView;
+use crate::domain::merchants::{self, MerchantView};
 use crate::domain::DomainError;
 use crate::error::ApiFailure;
-use crate::model::IntegrationStatus;
+use crate::model::{IntegrationStatus, TimeZoneName};
+use crate::state::AppState;
 
-/// `2026-11-21 16:42 UTC`.
-pub fn when(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
+/// How one merchant's pages write times and amounts: times in its time zone, amounts as its
+/// clients read them in its language (`12,50 €` for a French salon). The pages themselves
+/// stay in English.
+#[derive(Clone, Debug)]
+pub struct Local {
+    zone: TimeZoneName,
+    locale: Locale,
 }
 
-/// [`when`], or `—`.
-pub fn when_opt(secs: Option<i64>) -> String {
-    secs.map_or_else(|| "—".to_owned(), when)
-}
+impl Local {
+    /// The merchant's.
+    pub fn of(m: &MerchantView) -> Local {
+        Local {
+            zone: m.time_zone.clone(),
+            locale: m.locale,
+        }
+    }
 
-/// `12.50 EUR` from minor units and a currency.
-pub fn money(minor: i64, currency: Currency) -> String {
-    Money::from_minor(minor, currency).to_string()
+    /// The merchant's, by id.
+    pub async fn load(state: &AppState, merchant_id: &str) -> Result<Local, DomainError> {
+        Ok(Local::of(&merchants::get(state, merchant_id).await?))
+    }
+
+    /// For pages about no one merchant: UTC, English.
+    pub fn operator() -> Local {
+        Local {
+            zone: TimeZoneName::utc(),
+            locale: Locale::En,
+        }
+    }
+
+    /// `2026-11-21 17:42 CET`.
+    pub fn when(&self, secs: i64) -> String {
+        self.zone.format(secs, "%Y-%m-%d %H:%M %Z")
+    }
+
+    /// [`Local::when`], or `—`.
+    pub fn when_opt(&self, secs: Option<i64>) -> String {
+        secs.map_or_else(|| "—".to_owned(), |s| self.when(s))
+    }
+
+    /// `12,50 €` from minor units and a currency.
+    pub fn money(&self, minor: i64, currency: Currency) -> String {
+        intl::localized(Money::from_minor(minor, currency), self.locale)
+    }
 }
 
 /// A decimal amount for an input (`12.50`).
@@ -59,12 +86,12 @@ pub fn status_label(s: CheckoutStatus) -> &'static str {
 }
 
 /// A prepayment rule for people.
-pub fn rule_label(rule: &PrepaymentRule, currency: Currency) -> String {
+pub fn rule_label(rule: &PrepaymentRule, currency: Currency, local: &Local) -> String {
     match rule {
         PrepaymentRule::Full => "Full price".to_owned(),
         PrepaymentRule::Percent { percent } => format!("{percent} % of the price"),
         PrepaymentRule::Fixed { amount } => {
-            format!("Deposit of {}", Money::from_minor(*amount, currency))
+            format!("Deposit of {}", local.money(*amount, currency))
         }
     }
 }
@@ -100,7 +127,7 @@ pub struct CheckoutRow {
     pub booking_ref: String,
     /// The client's email, when known.
     pub email: String,
-    /// `12.50 EUR`.
+    /// `12,50 €`.
     pub amount: String,
     /// Refunded, Stripe's fee and what stays, for money taken (else empty).
     pub refunded: String,
@@ -127,8 +154,8 @@ pub struct CheckoutRow {
 }
 
 impl CheckoutRow {
-    /// The row of a checkout.
-    pub fn of(c: &CheckoutAdminView) -> CheckoutRow {
+    /// The row of a checkout, with times and amounts as `l` writes them.
+    pub fn of(c: &CheckoutAdminView, l: &Local) -> CheckoutRow {
         let unpaid = matches!(
             c.status,
             CheckoutStatus::Open | CheckoutStatus::Failed | CheckoutStatus::Expired
@@ -139,12 +166,12 @@ impl CheckoutRow {
         let (refunded, fee_shown, net) = if settled {
             let kept = c.amount_captured - c.amount_refunded;
             (
-                money(c.amount_refunded, currency),
-                fee.map_or_else(|| "—".to_owned(), |(f, cur)| money(f, cur)),
+                l.money(c.amount_refunded, currency),
+                fee.map_or_else(|| "—".to_owned(), |(f, cur)| l.money(f, cur)),
                 match fee {
-                    Some((f, cur)) if cur == currency => money(kept - f, currency),
+                    Some((f, cur)) if cur == currency => l.money(kept - f, currency),
                     Some(_) => "—".to_owned(),
-                    None => money(kept, currency),
+                    None => l.money(kept, currency),
                 },
             )
         } else {
@@ -152,11 +179,11 @@ impl CheckoutRow {
         };
         CheckoutRow {
             token: c.token.clone(),
-            created: when(c.created_at),
+            created: l.when(c.created_at),
             description: c.description.clone(),
             booking_ref: c.booking_ref.clone().unwrap_or_default(),
             email: c.customer_email.clone().unwrap_or_default(),
-            amount: c.amount.to_string(),
+            amount: l.money(c.amount.minor(), currency),
             refunded,
             fee: fee_shown,
             net,
@@ -174,7 +201,7 @@ impl CheckoutRow {
                 })
                 .unwrap_or_default(),
             url: c.url.clone().unwrap_or_default(),
-            expires: when_opt(c.expires_at),
+            expires: l.when_opt(c.expires_at),
             resendable: unpaid,
             payable: !c.status.is_settled() && !c.status.is_final(),
             cancelable: unpaid || c.status == CheckoutStatus::Authorized,
@@ -188,13 +215,24 @@ mod tests {
 
     #[test]
     fn words() {
-        assert_eq!(when(1_793_577_600), "2026-11-02 00:00 UTC");
-        assert_eq!(when_opt(None), "—");
-        assert_eq!(money(1250, Currency::Eur), "12.50 EUR");
+        let utc = Local::operator();
+        assert_eq!(utc.when(1_793_577_600), "2026-11-02 00:00 UTC");
+        assert_eq!(utc.when_opt(None), "—");
+        assert_eq!(utc.money(1250, Currency::Eur), "€12.50");
+        let paris = Local {
+            zone: TimeZoneName::parse("Europe/Paris").unwrap(),
+            locale: Locale::Fr,
+        };
+        assert_eq!(paris.when(1_793_577_600), "2026-11-02 01:00 CET");
+        assert_eq!(paris.money(1250, Currency::Eur), "12,50\u{a0}€");
         assert_eq!(decimal(1250, Currency::Eur), "12.50");
         assert_eq!(
-            rule_label(&PrepaymentRule::Fixed { amount: 2000 }, Currency::Eur),
-            "Deposit of 20.00 EUR"
+            rule_label(
+                &PrepaymentRule::Fixed { amount: 2000 },
+                Currency::Eur,
+                &paris
+            ),
+            "Deposit of 20,00\u{a0}€"
         );
     }
 }

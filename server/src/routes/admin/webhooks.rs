@@ -15,7 +15,7 @@ use axum::Extension;
 use slotpay_core::ErrorCode;
 
 use super::form::{same, Fields};
-use super::views::{public_message, when, when_opt};
+use super::views::{public_message, Local};
 use super::{chrome, done, render, safe_next, AdminError, Chrome, ConfirmPage, FormData, Page};
 use crate::admin::sessions::{Flash, Session};
 use crate::domain::endpoints::{self, EndpointInput, EndpointPatch, EndpointView};
@@ -70,8 +70,11 @@ impl Shown {
         Shown {
             merchant,
             events,
-            created: when(e.created_at),
-            previous_until: e.previous_secret_until.map(when).unwrap_or_default(),
+            created: Local::operator().when(e.created_at),
+            previous_until: e
+                .previous_secret_until
+                .map(|t| Local::operator().when(t))
+                .unwrap_or_default(),
             e,
         }
     }
@@ -152,10 +155,10 @@ impl DeliveryRow {
             status_class,
             status_code: d.status.as_str(),
             attempts: d.attempts,
-            last_at: when_opt(last.map(|a| a.at)),
+            last_at: Local::operator().when_opt(last.map(|a| a.at)),
             outcome: last.map_or_else(|| "—".to_owned(), outcome),
             answer: last.map(answer_start).unwrap_or_default(),
-            next: when_opt(d.next_attempt_at),
+            next: Local::operator().when_opt(d.next_attempt_at),
             event_id: d.event_id,
         }
     }
@@ -613,7 +616,11 @@ impl SentEvent {
 
 /// What was sent to the platform about checkout `token`, newest first (at most
 /// [`EVENTS_SHOWN`]), and whether older events were left out.
-pub async fn sent_of(state: &AppState, token: &str) -> Result<(Vec<SentEvent>, bool), AdminError> {
+pub async fn sent_of(
+    state: &AppState,
+    token: &str,
+    l: &Local,
+) -> Result<(Vec<SentEvent>, bool), AdminError> {
     let query = EventQuery {
         checkout: Some(token.to_owned()),
         limit: Some(EVENTS_SHOWN),
@@ -661,14 +668,14 @@ pub async fn sent_of(state: &AppState, token: &str) -> Result<(Vec<SentEvent>, b
                     status_code: d.status.as_str(),
                     attempts: d.attempts.len(),
                     last_answer,
-                    next: when_opt(d.next_attempt_at),
+                    next: l.when_opt(d.next_attempt_at),
                 }
             })
             .collect();
         out.push(SentEvent {
             id: e.id,
             kind: e.kind.as_str(),
-            when: when(e.created),
+            when: l.when(e.created),
             deliveries,
         });
     }
