@@ -40,7 +40,7 @@ both_backends!(
 
 /// A browser: one session cookie, no redirects followed, the server's own `Origin` on
 /// posts unless told otherwise.
-struct Browser {
+pub(crate) struct Browser {
     app: TestApp,
     client: reqwest::Client,
     cookie: Option<String>,
@@ -80,7 +80,7 @@ impl Browser {
         h
     }
 
-    async fn get(&mut self, path: &str) -> Resp {
+    pub(crate) async fn get(&mut self, path: &str) -> Resp {
         let r = self
             .client
             .get(format!("{}{path}", self.app.url))
@@ -144,7 +144,7 @@ impl Browser {
     }
 
     /// Signs in with the admin token.
-    async fn sign_in(app: &TestApp) -> Browser {
+    pub(crate) async fn sign_in(app: &TestApp) -> Browser {
         let mut b = Browser::new(app);
         let token = app.admin_token.clone();
         let r = b

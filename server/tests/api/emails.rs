@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::admin_pages::Browser;
 use crate::helpers::{spawn_app, Backend, TestApp};
 
 /// The SMTP sink: its SMTP port and the URL listing what it received.
@@ -216,6 +217,29 @@ async fn receipts_and_links(backend: Backend) {
         .expect_error(409, "conflict", None);
     let again = email(&app, &link2, "link", "failed").await;
     assert_eq!(again["attempts"], 1, "{again}");
+
+    // The admin page offers "Email the link" only while the client can start paying: not
+    // while a payment awaits the client's authentication (sending would be refused).
+    let mut b = Browser::sign_in(&app).await;
+    let open = b
+        .get(&format!("/admin/checkouts/{link2}"))
+        .await
+        .expect(200);
+    assert!(open.text.contains("Email the link"), "{}", open.text);
+    let pm = app.card("4000002760003184").await;
+    let r = app.pay(&link2, &pm, "3ds").await.expect(200);
+    assert_eq!(r.json["status"], "requires_action", "{}", r.text);
+    let waiting = b
+        .get(&format!("/admin/checkouts/{link2}"))
+        .await
+        .expect(200);
+    assert!(!waiting.text.contains("Email the link"), "{}", waiting.text);
+    app.post(
+        &format!("/v1/admin/checkouts/{link2}/send-link"),
+        json!({"email": "paul@example.com"}),
+    )
+    .await
+    .expect_error(409, "conflict", None);
     app.teardown().await;
 }
 

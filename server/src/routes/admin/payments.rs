@@ -235,8 +235,9 @@ struct DetailsPage {
     settled: bool,
     /// The client can still pay it: its expiry and link are shown.
     payable: bool,
-    /// This server sends emails (a link can be emailed from here).
-    emails_on: bool,
+    /// The link can be emailed from here: emails are on, and the client can start paying it
+    /// (not while a payment is in progress or awaiting authentication).
+    can_email: bool,
     /// The emails to the client about it.
     emails: Vec<Line>,
     /// The failed ones (id, what), each with a "Send again" button.
@@ -436,7 +437,9 @@ async fn details_page(
         can_fee: c.card_saved,
         reasons: RefundReason::ALL,
         dashboard,
-        emails_on: crate::domain::mail::enabled(state),
+        can_email: crate::domain::mail::enabled(state)
+            && c.link
+            && matches!(c.status, CheckoutStatus::Open | CheckoutStatus::Failed),
         emails: Line::all(&c.emails, &l, Line::email),
         failed_emails: c
             .emails
