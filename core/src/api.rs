@@ -61,7 +61,17 @@ impl FieldError {
 /// Implements `as_str`, `Display`, `FromStr`, `TryFrom<String>` and `Into<String>` for a
 /// validated string newtype whose `parse` returns `Result<Self, FieldError>`.
 macro_rules! string_newtype {
-    ($ty:ident) => {
+    ($ty:ident, $pattern:literal, $example:literal) => {
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::openapi::string(Some($pattern), $example)
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $ty {}
+
         impl $ty {
             /// The value as a string.
             pub fn as_str(&self) -> &str {
@@ -125,7 +135,11 @@ impl CheckoutToken {
     }
 }
 
-string_newtype!(CheckoutToken);
+string_newtype!(
+    CheckoutToken,
+    "^cs_[A-Za-z0-9_-]{24,64}$",
+    "cs_6f1c0e9a2b7d4c3e8f5a1b2c3d4e5f6a7b8c9d0e1f2a3b4c"
+);
 
 /// A Stripe PaymentMethod id (`pm_...`), the card token Stripe.js gives the widget.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
@@ -147,7 +161,11 @@ impl PaymentMethodId {
     }
 }
 
-string_newtype!(PaymentMethodId);
+string_newtype!(
+    PaymentMethodId,
+    "^pm_[A-Za-z0-9_]{1,252}$",
+    "pm_1QxYz2AbCdEfGhIjKlMnOpQr"
+);
 
 /// An email address for receipts: surrounding whitespace trimmed, at most 254 characters,
 /// one `@` between a non-empty local part and a domain of non-empty dot-separated labels,
@@ -184,7 +202,7 @@ impl Email {
     }
 }
 
-string_newtype!(Email);
+string_newtype!(Email, "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", "lea@example.com");
 
 /// The last 4 digits of a card, for receipts.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
@@ -202,9 +220,10 @@ impl Last4 {
     }
 }
 
-string_newtype!(Last4);
+string_newtype!(Last4, "^[0-9]{4}$", "4242");
 
 /// The languages the widget speaks.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
@@ -246,6 +265,7 @@ impl Locale {
 }
 
 /// A card brand, as Stripe's `card.brand` and Stripe.js's card element name it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CardBrand {
@@ -320,6 +340,7 @@ impl CardBrand {
 }
 
 /// A merchant's payment mode.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IntegrationMode {
@@ -364,6 +385,7 @@ impl IntegrationMode {
 
 /// Where a checkout is in its life. States only move forward (see
 /// [`CheckoutStatus::can_transition_to`]), so late or repeated webhooks change nothing.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckoutStatus {
@@ -493,6 +515,7 @@ impl fmt::Display for CheckoutStatus {
 }
 
 /// The offer to save the card for later bookings, with the text the client consents to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct SaveCardOffer {
     /// Shown next to the checkbox; the client agrees to exactly this.
@@ -500,6 +523,7 @@ pub struct SaveCardOffer {
 }
 
 /// What the client sees after paying.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Receipt {
     /// The card's brand.
@@ -516,6 +540,7 @@ pub struct Receipt {
 }
 
 /// `GET /v1/checkouts/{token}`: everything the widget needs to show a checkout.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct CheckoutView {
     /// The checkout's token.
@@ -560,6 +585,7 @@ pub struct CheckoutView {
 }
 
 /// `POST /v1/checkouts/{token}/pay`: the card token and receipt address.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PayRequest {
@@ -573,6 +599,7 @@ pub struct PayRequest {
 }
 
 /// The outcome of a pay (or refresh) request.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PayStatus {
@@ -587,6 +614,7 @@ pub enum PayStatus {
 }
 
 /// The answer to `POST /v1/checkouts/{token}/pay` and `.../refresh`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct PayResponse {
     /// The outcome.

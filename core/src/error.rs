@@ -13,6 +13,7 @@ macro_rules! error_codes {
         /// A stable, documented machine code for an API error (`"amount_too_small"`).
         /// Clients may branch on it; the accompanying message is for people.
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
             $($(#[doc = $doc])* $variant,)*
@@ -159,6 +160,7 @@ impl fmt::Display for ErrorCode {
 
 /// An API error as clients see it: a stable `code`, a `message` for people, and the
 /// request parameter it is about. Wrapped in [`ErrorBody`] on the wire.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct ApiError {
     /// The machine code.
@@ -211,6 +213,7 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// The body of every error response: `{"error": {"code": ..., "message": ..., "param": ...}}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// The error.

@@ -19,6 +19,7 @@ const MAX_KEY_LEN: usize = 255;
 const MIN_BODY_LEN: usize = 8;
 
 /// What a Stripe API key can do.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyKind {
@@ -31,6 +32,7 @@ pub enum KeyKind {
 }
 
 /// Test or live: a key works only on the objects of its mode.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyMode {

@@ -16,6 +16,8 @@ pub mod intl;
 pub mod keys;
 pub mod limits;
 pub mod money;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod prepayment;
 pub mod standard_webhooks;
 pub mod webhook_signature;

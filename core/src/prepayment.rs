@@ -13,6 +13,7 @@ use crate::money::{Money, MoneyError};
 ///
 /// On the wire: `{"type": "full"}`, `{"type": "percent", "percent": 30}`,
 /// `{"type": "fixed", "amount": 1000}` (a deposit in the price's API minor units).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PrepaymentRule {

@@ -54,6 +54,8 @@ pub enum Command {
     /// Manage the master key that encrypts secrets at rest.
     #[command(subcommand)]
     MasterKey(MasterKeyCommand),
+    /// Print the API's OpenAPI 3.1 document (as served at /v1/openapi.json).
+    Openapi,
 }
 
 /// Master key commands.
@@ -209,6 +211,13 @@ async fn run(config: Config, command: Command) -> Result<(), String> {
                     Ok(())
                 }
             }
+        }
+        Command::Openapi => {
+            let doc = crate::routes::openapi::document()
+                .to_pretty_json()
+                .map_err(|e| e.to_string())?;
+            println!("{doc}");
+            Ok(())
         }
         Command::Migrate => {
             app::open_database(&config)

@@ -58,6 +58,14 @@ macro_rules! wire_enum {
                 s.serialize_str(self.as_str())
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::routes::openapi::string_enum($name::ALL.iter().map(|v| v.as_str()))
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
 }
 
@@ -179,7 +187,7 @@ wire_enum! {
 }
 
 /// Why the last verification failed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StatusReason {
     /// `invalid_secret_key`, `api_key_expired`, `key_missing_permission`, `stripe_error`.
     pub code: ErrorCode,
@@ -361,6 +369,17 @@ impl PartialEq for TimeZoneName {
 
 impl Eq for TimeZoneName {}
 
+impl utoipa::PartialSchema for TimeZoneName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::routes::openapi::string(
+            "An IANA time zone name, as the time zone database spells it.",
+            "Europe/Paris",
+        )
+    }
+}
+
+impl utoipa::ToSchema for TimeZoneName {}
+
 impl Serialize for TimeZoneName {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.name)
@@ -372,6 +391,17 @@ impl Serialize for TimeZoneName {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 #[serde(transparent)]
 pub struct LogoUrl(String);
+
+impl utoipa::PartialSchema for LogoUrl {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::routes::openapi::string(
+            "An https URL of at most 2,048 characters (http only on a loopback host).",
+            "https://salon.example/logo.png",
+        )
+    }
+}
+
+impl utoipa::ToSchema for LogoUrl {}
 
 impl LogoUrl {
     /// Longest accepted URL.

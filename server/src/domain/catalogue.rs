@@ -18,7 +18,7 @@ use crate::state::AppState;
 const MAX_NAME: usize = 200;
 
 /// An amount as sent: minor units with an optional currency, or a decimal string.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum AmountInput {
     /// `{"amount": 2500, "currency": "eur"}`.
@@ -34,7 +34,7 @@ pub enum AmountInput {
 
 /// A service to create, or the fields to change (absent fields are kept;
 /// `"cancellation_fee": null` removes the fee).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceInput {
     /// Shown to clients.
@@ -54,7 +54,7 @@ pub struct ServiceInput {
 }
 
 /// A service as the API shows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ServiceView {
     /// `svc_...`.
     pub id: String,
@@ -79,7 +79,7 @@ pub struct ServiceView {
 }
 
 /// The answer to a deletion.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ServiceDeleted {
     /// The service.
     pub id: String,

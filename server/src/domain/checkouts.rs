@@ -36,7 +36,7 @@ const MAX_DESCRIPTION: usize = 500;
 const MAX_BOOKING_REF: usize = 200;
 
 /// An amount as the platform sends it: minor units (`2500`) or a decimal string (`"25.00"`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum AmountField {
     /// API minor units.
@@ -46,7 +46,7 @@ pub enum AmountField {
 }
 
 /// `POST /v1/admin/merchants/{id}/checkouts`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutInput {
     /// The amount (the service's prepayment when absent and `service_id` is given).
@@ -72,7 +72,7 @@ pub struct CheckoutInput {
 }
 
 /// `POST /v1/merchants/{merchant_id}/checkouts`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceCheckoutInput {
     /// `svc_...`.
@@ -80,7 +80,7 @@ pub struct ServiceCheckoutInput {
 }
 
 /// `POST /v1/admin/checkouts/{token}/resend`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResendInput {
     /// Seconds from now (7 days when absent).
@@ -88,7 +88,8 @@ pub struct ResendInput {
 }
 
 /// Filters of the checkout list.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// A status (`paid`, `expired`, ...).

@@ -31,7 +31,7 @@ const MAX_DESCRIPTION: usize = 200;
 const MAX_ENDPOINTS: usize = 50;
 
 /// A new endpoint.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointInput {
     /// Where to POST events.
@@ -48,7 +48,7 @@ pub struct EndpointInput {
 }
 
 /// A change of an endpoint: absent fields stay.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointPatch {
     /// A new URL.
@@ -67,7 +67,7 @@ pub struct EndpointPatch {
 
 /// An endpoint as the API shows it; `secret` only when it was just made, rotated or
 /// revealed.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EndpointView {
     /// `we_...`.
     pub id: String,

@@ -19,7 +19,8 @@ const MAX_LIMIT: i64 = 100;
 pub const MAX_ENDPOINT_DELIVERIES: i64 = 100;
 
 /// The filters of the list.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     /// One merchant's events.
@@ -38,7 +39,7 @@ pub struct EventQuery {
 }
 
 /// An event as the API shows it: its body, and when asked, its deliveries.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     /// `evt_...`.
     pub id: String,
@@ -57,7 +58,7 @@ pub struct EventView {
 }
 
 /// One delivery of an event.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
     /// `{event}.{endpoint}`.
     pub id: String,
@@ -72,7 +73,7 @@ pub struct DeliveryView {
 }
 
 /// One attempt of a delivery.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
     /// 1, 2, ...
     pub attempt: i64,
@@ -89,7 +90,7 @@ pub struct AttemptView {
 }
 
 /// One delivery of an endpoint's recent ones: its event, where it is, its last attempt.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EndpointDeliveryView {
     /// The event, `evt_...`.
     pub event_id: String,
@@ -111,7 +112,7 @@ pub struct EndpointDeliveryView {
 }
 
 /// A page of events.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EventList {
     /// Newest first.
     pub data: Vec<EventView>,

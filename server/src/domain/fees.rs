@@ -24,7 +24,7 @@ const AUTHENTICATION_REQUIRED: &str = "authentication_required";
 pub const FEE_METADATA: &str = "slotpay_fee";
 
 /// `POST /v1/admin/checkouts/{token}/cancellation-fee`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeeInput {
     /// Minor units of the checkout's currency.

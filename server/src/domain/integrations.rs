@@ -93,7 +93,7 @@ const DEFAULT_NAME: &str = "Stripe";
 /// An integration to add, or the fields to change. Absent fields (and empty key fields, as
 /// an HTML form sends them) keep the stored value; `"webhook_secret": null` removes the
 /// pasted signing secret.
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationInput {
     /// A label.
@@ -101,9 +101,11 @@ pub struct IntegrationInput {
     /// `pk_test_...` / `pk_live_...`.
     pub publishable_key: Option<String>,
     /// `sk_...` or `rk_...`.
+    #[schema(value_type = Option<String>)]
     pub secret_key: Option<SecretString>,
-    /// `whsec_...`, pasted when the key cannot register endpoints.
+    /// `whsec_...`, pasted when the key cannot register endpoints; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     pub webhook_secret: Option<Option<SecretString>>,
     /// `off`, `sandbox` or `live`.
     pub mode: Option<String>,
@@ -113,7 +115,7 @@ pub struct IntegrationInput {
 }
 
 /// The Stripe account the key belongs to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     /// `acct_...`.
     pub id: String,
@@ -128,7 +130,7 @@ pub struct AccountView {
 }
 
 /// The webhook endpoint.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct WebhookView {
     /// The URL Stripe must send events to.
     pub url: String,
@@ -144,7 +146,7 @@ pub struct WebhookView {
 }
 
 /// An integration as the API shows it: keys masked.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct IntegrationView {
     /// The merchant.
     pub merchant_id: String,
@@ -189,7 +191,7 @@ pub struct IntegrationView {
 }
 
 /// The answer to a deletion.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct IntegrationDeleted {
     /// The merchant (kept, with its services).
     pub merchant_id: String,

@@ -42,7 +42,7 @@ const POLL: Duration = Duration::from_secs(1);
 const CATCH_UP_SECS: i64 = 86_400;
 
 /// `POST /v1/admin/checkouts/{token}/send-link`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendLinkInput {
     /// Where to (the checkout's client email when absent).

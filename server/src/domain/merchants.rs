@@ -17,7 +17,7 @@ const MAX_NAME: usize = 200;
 const MAX_ORIGINS: usize = 20;
 
 /// A merchant to create, or the fields to change (absent fields are kept).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MerchantInput {
     /// Shown to clients.
@@ -33,7 +33,7 @@ pub struct MerchantInput {
 }
 
 /// A merchant as the API shows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct MerchantView {
     /// `mer_...`.
     pub id: String,
@@ -54,7 +54,7 @@ pub struct MerchantView {
 }
 
 /// The answer to a deletion.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct MerchantDeleted {
     /// The merchant.
     pub id: String,

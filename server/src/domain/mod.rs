@@ -37,7 +37,7 @@ use crate::db::MerchantRecord;
 use crate::state::AppState;
 
 /// Something the caller should know about a successful operation (`key_trimmed`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Warning {
     /// Stable machine code.
     pub code: &'static str,

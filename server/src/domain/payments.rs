@@ -65,7 +65,7 @@ impl PayOutcome {
 }
 
 /// `POST .../capture`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaptureInput {
     /// Minor units to capture (the whole authorisation when absent).

@@ -19,7 +19,7 @@ use crate::state::AppState;
 use crate::stripe::{Form, IdempotencyKey};
 
 /// `POST /v1/admin/checkouts/{token}/refunds`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundInput {
     /// Minor units (what remains when absent).

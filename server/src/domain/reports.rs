@@ -17,7 +17,8 @@ use crate::state::AppState;
 use crate::stripe::DisputeStatus;
 
 /// The report's query.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// Created on or after (ISO 8601 date or date-time, or unix seconds).
@@ -42,7 +43,7 @@ pub enum Format {
 }
 
 /// One line of the report. Amounts are minor units in JSON.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ReportRow {
     /// `cs_...`.
     pub token: String,

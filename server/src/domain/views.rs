@@ -15,7 +15,7 @@ use crate::state::AppState;
 use crate::stripe::DisputeStatus;
 
 /// A card as receipts and admin views show it.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct CardView {
     /// `visa`, ...
     pub brand: String,
@@ -24,7 +24,7 @@ pub struct CardView {
 }
 
 /// The last failed attempt.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ErrorView {
     /// Stripe's code.
     pub code: String,
@@ -37,7 +37,8 @@ pub struct ErrorView {
 }
 
 /// A received Stripe event, as the admin view lists it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = StripeEventView)]
 pub struct EventView {
     /// `evt_...`.
     pub id: String,
@@ -53,7 +54,7 @@ pub struct EventView {
 }
 
 /// A refund, as views show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RefundView {
     /// `rf_...` (or Stripe's id for a refund made in the Dashboard).
     pub id: String,
@@ -77,7 +78,7 @@ pub struct RefundView {
 }
 
 /// An email as the API shows it (never its body: it may hold the payment link).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EmailView {
     /// `em_...`.
     pub id: String,
@@ -113,7 +114,7 @@ pub fn email_view(e: &EmailRecord) -> EmailView {
 }
 
 /// A dispute, as views show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DisputeView {
     /// `dp_...`.
     pub id: String,
@@ -130,7 +131,7 @@ pub struct DisputeView {
 }
 
 /// A cancellation-fee charge, as views show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct FeeView {
     /// `fee_...`.
     pub id: String,
@@ -150,7 +151,7 @@ pub struct FeeView {
 }
 
 /// A checkout as the platform API (and the admin pages) show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CheckoutAdminView {
     /// `cs_...`.
     pub token: String,

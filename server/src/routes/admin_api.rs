@@ -7,109 +7,80 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
-use slotpay_core::ErrorCode;
+use slotpay_core::{CheckoutToken, ErrorCode};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::List;
 use super::ApiJson;
 use crate::domain::catalogue::{self, ServiceDeleted, ServiceInput, ServiceView};
-use crate::domain::checkouts::{self, CheckoutAdminView, CheckoutInput, ListQuery, ResendInput};
+use crate::domain::checkouts::{
+    self, CheckoutAdminView, CheckoutInput, EmailView, FeeView, ListQuery, ResendInput,
+};
 use crate::domain::endpoints::{self, EndpointInput, EndpointPatch, EndpointView};
 use crate::domain::events::{self, EventList, EventQuery, EventView};
 use crate::domain::fees::{self, FeeInput};
 use crate::domain::integrations::{self, IntegrationDeleted, IntegrationInput, IntegrationView};
-use crate::domain::mail;
+use crate::domain::mail::{self, SendLinkInput};
 use crate::domain::merchants::{self, MerchantDeleted, MerchantInput, MerchantView};
 use crate::domain::payments::{self, CaptureInput};
 use crate::domain::refunds::{self, RefundInput};
-use crate::domain::reports::{self, Format, ReportQuery};
+use crate::domain::reports::{self, Format, ReportQuery, ReportRow};
 use crate::error::ApiFailure;
 use crate::state::AppState;
 
 type Answer<T> = Result<Json<T>, ApiFailure>;
 
+/// The answer to an endpoint's deletion.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct EndpointDeleted {
+    /// The endpoint.
+    id: String,
+    /// Always true.
+    deleted: bool,
+}
+
+/// The routes, described.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_merchant, list_merchants))
+        .routes(routes!(get_merchant, update_merchant, delete_merchant))
+        .routes(routes!(
+            get_integration,
+            add_integration,
+            set_integration,
+            delete_integration
+        ))
+        .routes(routes!(verify))
+        .routes(routes!(activate))
+        .routes(routes!(deactivate))
+        .routes(routes!(create_service, list_services))
+        .routes(routes!(get_service, update_service, delete_service))
+        .routes(routes!(create_checkout, list_checkouts))
+        .routes(routes!(payments_report))
+        .routes(routes!(get_checkout))
+        .routes(routes!(refund))
+        .routes(routes!(capture))
+        .routes(routes!(cancel))
+        .routes(routes!(resend))
+        .routes(routes!(send_link))
+        .routes(routes!(retry_email))
+        .routes(routes!(cancellation_fee))
+        .routes(routes!(create_endpoint, list_endpoints))
+        .routes(routes!(get_endpoint, update_endpoint, delete_endpoint))
+        .routes(routes!(rotate_endpoint_secret))
+        .routes(routes!(reveal_endpoint_secret))
+        .routes(routes!(list_events))
+        .routes(routes!(get_event))
+        .routes(routes!(resend_event))
+}
+
 /// The routes, with the bearer-token check.
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/admin/merchants",
-            post(create_merchant).get(list_merchants),
-        )
-        .route(
-            "/v1/admin/merchants/{merchant_id}",
-            get(get_merchant)
-                .patch(update_merchant)
-                .delete(delete_merchant),
-        )
-        .route(
-            "/v1/admin/merchants/{merchant_id}/integration",
-            get(get_integration)
-                .post(add_integration)
-                .put(set_integration)
-                .delete(delete_integration),
-        )
-        .route(
-            "/v1/admin/merchants/{merchant_id}/integration/verify",
-            post(verify),
-        )
-        .route(
-            "/v1/admin/merchants/{merchant_id}/integration/activate",
-            post(activate),
-        )
-        .route(
-            "/v1/admin/merchants/{merchant_id}/integration/deactivate",
-            post(deactivate),
-        )
-        .route(
-            "/v1/admin/merchants/{merchant_id}/services",
-            post(create_service).get(list_services),
-        )
-        .route(
-            "/v1/admin/merchants/{merchant_id}/services/{service_id}",
-            get(get_service)
-                .patch(update_service)
-                .delete(delete_service),
-        )
-        .route(
-            "/v1/admin/merchants/{merchant_id}/checkouts",
-            post(create_checkout).get(list_checkouts),
-        )
-        .route(
-            "/v1/admin/merchants/{merchant_id}/payments",
-            get(payments_report),
-        )
-        .route("/v1/admin/checkouts/{token}", get(get_checkout))
-        .route("/v1/admin/checkouts/{token}/refunds", post(refund))
-        .route("/v1/admin/checkouts/{token}/capture", post(capture))
-        .route("/v1/admin/checkouts/{token}/cancel", post(cancel))
-        .route("/v1/admin/checkouts/{token}/resend", post(resend))
-        .route("/v1/admin/checkouts/{token}/send-link", post(send_link))
-        .route("/v1/admin/emails/{email_id}/retry", post(retry_email))
-        .route(
-            "/v1/admin/checkouts/{token}/cancellation-fee",
-            post(cancellation_fee),
-        )
-        .route(
-            "/v1/admin/webhook-endpoints",
-            post(create_endpoint).get(list_endpoints),
-        )
-        .route(
-            "/v1/admin/webhook-endpoints/{endpoint_id}",
-            get(get_endpoint)
-                .patch(update_endpoint)
-                .delete(delete_endpoint),
-        )
-        .route(
-            "/v1/admin/webhook-endpoints/{endpoint_id}/rotate-secret",
-            post(rotate_endpoint_secret),
-        )
-        .route(
-            "/v1/admin/webhook-endpoints/{endpoint_id}/reveal-secret",
-            post(reveal_endpoint_secret),
-        )
-        .route("/v1/admin/events", get(list_events))
-        .route("/v1/admin/events/{event_id}", get(get_event))
-        .route("/v1/admin/events/{event_id}/resend", post(resend_event))
+    routes()
+        .split_for_parts()
+        .0
         .route_layer(from_fn_with_state(state, require_admin))
 }
 
@@ -140,6 +111,15 @@ pub(crate) async fn require_admin(
     response
 }
 
+/// Adds a merchant.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/merchants",
+    tag = "merchants",
+    request_body = MerchantInput,
+    responses((status = 201, description = "The merchant.", body = MerchantView)),
+    security(("admin_token" = [])),
+)]
 async fn create_merchant(
     State(s): State<AppState>,
     ApiJson(input): ApiJson<MerchantInput>,
@@ -150,15 +130,43 @@ async fn create_merchant(
     ))
 }
 
-async fn list_merchants(State(s): State<AppState>) -> Answer<serde_json::Value> {
-    let data = merchants::list(&s).await?;
-    Ok(Json(serde_json::json!({ "data": data })))
+/// Every merchant.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/merchants",
+    tag = "merchants",
+    responses((status = 200, description = "The merchants, oldest first.", body = List<MerchantView>)),
+    security(("admin_token" = [])),
+)]
+async fn list_merchants(State(s): State<AppState>) -> Answer<List<MerchantView>> {
+    Ok(Json(List {
+        data: merchants::list(&s).await?,
+    }))
 }
 
+/// One merchant.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/merchants/{merchant_id}",
+    tag = "merchants",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    responses((status = 200, description = "The merchant.", body = MerchantView)),
+    security(("admin_token" = [])),
+)]
 async fn get_merchant(State(s): State<AppState>, Path(id): Path<String>) -> Answer<MerchantView> {
     Ok(Json(merchants::get(&s, &id).await?))
 }
 
+/// Changes the fields given; the others are kept.
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/merchants/{merchant_id}",
+    tag = "merchants",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    request_body = MerchantInput,
+    responses((status = 200, description = "The merchant.", body = MerchantView)),
+    security(("admin_token" = [])),
+)]
 async fn update_merchant(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -167,6 +175,15 @@ async fn update_merchant(
     Ok(Json(merchants::update(&s, &id, input).await?))
 }
 
+/// Deletes a merchant without payments, with its integration (and its webhook endpoint at Stripe) and services.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/merchants/{merchant_id}",
+    tag = "merchants",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    responses((status = 200, description = "Deleted.", body = MerchantDeleted)),
+    security(("admin_token" = [])),
+)]
 async fn delete_merchant(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -174,6 +191,15 @@ async fn delete_merchant(
     Ok(Json(merchants::delete(&s, &id).await?))
 }
 
+/// The merchant's Stripe integration (keys masked).
+#[utoipa::path(
+    get,
+    path = "/v1/admin/merchants/{merchant_id}/integration",
+    tag = "integration",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    responses((status = 200, description = "The integration.", body = IntegrationView)),
+    security(("admin_token" = [])),
+)]
 async fn get_integration(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -181,6 +207,16 @@ async fn get_integration(
     Ok(Json(integrations::get(&s, &id).await?))
 }
 
+/// Adds or edits the integration; absent fields are kept.
+#[utoipa::path(
+    put,
+    path = "/v1/admin/merchants/{merchant_id}/integration",
+    tag = "integration",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    request_body = IntegrationInput,
+    responses((status = 200, description = "The integration.", body = IntegrationView)),
+    security(("admin_token" = [])),
+)]
 async fn set_integration(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -191,6 +227,15 @@ async fn set_integration(
 
 /// Adds an integration (409 when there is one) and verifies its key at once: a key
 /// Stripe refuses is not added (the admin pages' "Save integration").
+#[utoipa::path(
+    post,
+    path = "/v1/admin/merchants/{merchant_id}/integration",
+    tag = "integration",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    request_body = IntegrationInput,
+    responses((status = 201, description = "The integration, verified.", body = IntegrationView)),
+    security(("admin_token" = [])),
+)]
 async fn add_integration(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -202,6 +247,15 @@ async fn add_integration(
     ))
 }
 
+/// Deletes the integration, removing the webhook endpoint slotpay registered at Stripe.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/merchants/{merchant_id}/integration",
+    tag = "integration",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    responses((status = 200, description = "Deleted.", body = IntegrationDeleted)),
+    security(("admin_token" = [])),
+)]
 async fn delete_integration(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -209,18 +263,55 @@ async fn delete_integration(
     Ok(Json(integrations::delete(&s, &id).await?))
 }
 
+/// Checks the keys with Stripe now.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/merchants/{merchant_id}/integration/verify",
+    tag = "integration",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    responses((status = 200, description = "The integration with the verification's outcome.", body = IntegrationView)),
+    security(("admin_token" = [])),
+)]
 async fn verify(State(s): State<AppState>, Path(id): Path<String>) -> Answer<IntegrationView> {
     Ok(Json(integrations::verify(&s, &id).await?))
 }
 
+/// Registers slotpay's webhook endpoint at Stripe and turns payments on.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/merchants/{merchant_id}/integration/activate",
+    tag = "integration",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    responses((status = 200, description = "The integration.", body = IntegrationView)),
+    security(("admin_token" = [])),
+)]
 async fn activate(State(s): State<AppState>, Path(id): Path<String>) -> Answer<IntegrationView> {
     Ok(Json(integrations::activate(&s, &id).await?))
 }
 
+/// Turns payments off (the keys are kept).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/merchants/{merchant_id}/integration/deactivate",
+    tag = "integration",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    responses((status = 200, description = "The integration.", body = IntegrationView)),
+    security(("admin_token" = [])),
+)]
 async fn deactivate(State(s): State<AppState>, Path(id): Path<String>) -> Answer<IntegrationView> {
     Ok(Json(integrations::deactivate(&s, &id).await?))
 }
 
+/// Adds a service to the catalogue.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/merchants/{merchant_id}/services",
+    tag = "services",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    request_body = ServiceInput,
+    responses((status = 201, description = "The service.", body = ServiceView)),
+    security(("admin_token" = [])),
+)]
 async fn create_service(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -232,14 +323,33 @@ async fn create_service(
     ))
 }
 
+/// The merchant's services.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/merchants/{merchant_id}/services",
+    tag = "services",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    responses((status = 200, description = "The services.", body = List<ServiceView>)),
+    security(("admin_token" = [])),
+)]
 async fn list_services(
     State(s): State<AppState>,
     Path(id): Path<String>,
-) -> Answer<serde_json::Value> {
-    let data = catalogue::list(&s, &id).await?;
-    Ok(Json(serde_json::json!({ "data": data })))
+) -> Answer<List<ServiceView>> {
+    Ok(Json(List {
+        data: catalogue::list(&s, &id).await?,
+    }))
 }
 
+/// One service.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/merchants/{merchant_id}/services/{service_id}",
+    tag = "services",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`)."), ("service_id" = String, Path, description = "The service (`svc_...`).")),
+    responses((status = 200, description = "The service.", body = ServiceView)),
+    security(("admin_token" = [])),
+)]
 async fn get_service(
     State(s): State<AppState>,
     Path((id, service)): Path<(String, String)>,
@@ -247,6 +357,16 @@ async fn get_service(
     Ok(Json(catalogue::get(&s, &id, &service).await?))
 }
 
+/// Changes the fields given.
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/merchants/{merchant_id}/services/{service_id}",
+    tag = "services",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`)."), ("service_id" = String, Path, description = "The service (`svc_...`).")),
+    request_body = ServiceInput,
+    responses((status = 200, description = "The service.", body = ServiceView)),
+    security(("admin_token" = [])),
+)]
 async fn update_service(
     State(s): State<AppState>,
     Path((id, service)): Path<(String, String)>,
@@ -255,6 +375,15 @@ async fn update_service(
     Ok(Json(catalogue::update(&s, &id, &service, input).await?))
 }
 
+/// Deletes a service (its checkouts keep their amounts).
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/merchants/{merchant_id}/services/{service_id}",
+    tag = "services",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`)."), ("service_id" = String, Path, description = "The service (`svc_...`).")),
+    responses((status = 200, description = "Deleted.", body = ServiceDeleted)),
+    security(("admin_token" = [])),
+)]
 async fn delete_service(
     State(s): State<AppState>,
     Path((id, service)): Path<(String, String)>,
@@ -281,6 +410,16 @@ fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Resul
     })
 }
 
+/// Creates a checkout for the widget, or a payment link (`link: true`) with its `/pay/{token}` page.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/merchants/{merchant_id}/checkouts",
+    tag = "payments",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    request_body = CheckoutInput,
+    responses((status = 201, description = "The checkout.", body = CheckoutAdminView)),
+    security(("admin_token" = [])),
+)]
 async fn create_checkout(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -292,17 +431,36 @@ async fn create_checkout(
     ))
 }
 
+/// The merchant's checkouts, newest first, filtered.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/merchants/{merchant_id}/checkouts",
+    tag = "payments",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`)."), ListQuery),
+    responses((status = 200, description = "The checkouts.", body = List<CheckoutAdminView>)),
+    security(("admin_token" = [])),
+)]
 async fn list_checkouts(
     State(s): State<AppState>,
     Path(id): Path<String>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Answer<serde_json::Value> {
+) -> Answer<List<CheckoutAdminView>> {
     let Query(q) = query
         .map_err(|e| ApiFailure::new(slotpay_core::ErrorCode::InvalidRequest, e.body_text()))?;
-    let data = checkouts::list(&s, &id, q).await?;
-    Ok(Json(serde_json::json!({ "data": data })))
+    Ok(Json(List {
+        data: checkouts::list(&s, &id, q).await?,
+    }))
 }
 
+/// A checkout with its PaymentIntent, events, refunds, disputes, cancellation fees and emails.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/checkouts/{token}",
+    tag = "payments",
+    params(("token" = CheckoutToken, Path, description = "The checkout's token.")),
+    responses((status = 200, description = "The checkout.", body = CheckoutAdminView)),
+    security(("admin_token" = [])),
+)]
 async fn get_checkout(
     State(s): State<AppState>,
     Path(token): Path<String>,
@@ -310,6 +468,16 @@ async fn get_checkout(
     Ok(Json(checkouts::get(&s, &token).await?))
 }
 
+/// Refunds all that remains (no `amount`) or part of it; never more than remains.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/checkouts/{token}/refunds",
+    tag = "payments",
+    params(("token" = CheckoutToken, Path, description = "The checkout's token."), ("Idempotency-Key" = String, Header, description = "One key per operation; the same key answers the same again.")),
+    request_body = Option<RefundInput>,
+    responses((status = 200, description = "The checkout with the refund.", body = CheckoutAdminView)),
+    security(("admin_token" = [])),
+)]
 async fn refund(
     State(s): State<AppState>,
     Path(token): Path<String>,
@@ -321,6 +489,16 @@ async fn refund(
     Ok(Json(refunds::create(&s, &token, &key, input).await?))
 }
 
+/// Captures an authorisation, all of it or `amount`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/checkouts/{token}/capture",
+    tag = "payments",
+    params(("token" = CheckoutToken, Path, description = "The checkout's token.")),
+    request_body = Option<CaptureInput>,
+    responses((status = 200, description = "The checkout, paid.", body = CheckoutAdminView)),
+    security(("admin_token" = [])),
+)]
 async fn capture(
     State(s): State<AppState>,
     Path(token): Path<String>,
@@ -330,10 +508,29 @@ async fn capture(
     Ok(Json(payments::capture(&s, &token, input).await?))
 }
 
+/// Cancels an unpaid checkout or link, or releases an authorisation.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/checkouts/{token}/cancel",
+    tag = "payments",
+    params(("token" = CheckoutToken, Path, description = "The checkout's token.")),
+    responses((status = 200, description = "The checkout, canceled.", body = CheckoutAdminView)),
+    security(("admin_token" = [])),
+)]
 async fn cancel(State(s): State<AppState>, Path(token): Path<String>) -> Answer<CheckoutAdminView> {
     Ok(Json(payments::cancel(&s, &token).await?))
 }
 
+/// Renews an unpaid link's expiry.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/checkouts/{token}/resend",
+    tag = "payments",
+    params(("token" = CheckoutToken, Path, description = "The checkout's token.")),
+    request_body = Option<ResendInput>,
+    responses((status = 200, description = "The checkout with its new expiry.", body = CheckoutAdminView)),
+    security(("admin_token" = [])),
+)]
 async fn resend(
     State(s): State<AppState>,
     Path(token): Path<String>,
@@ -343,15 +540,34 @@ async fn resend(
     Ok(Json(checkouts::resend(&s, &token, input).await?))
 }
 
+/// Emails an open payment link to `email`, or to the checkout's client email (needs SLOTPAY_SMTP_URL).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/checkouts/{token}/send-link",
+    tag = "payments",
+    params(("token" = CheckoutToken, Path, description = "The checkout's token.")),
+    request_body = Option<SendLinkInput>,
+    responses((status = 200, description = "The email, queued.", body = EmailView)),
+    security(("admin_token" = [])),
+)]
 async fn send_link(
     State(s): State<AppState>,
     Path(token): Path<String>,
     body: axum::body::Bytes,
-) -> Answer<checkouts::EmailView> {
-    let input: mail::SendLinkInput = optional_body(&body)?;
+) -> Answer<EmailView> {
+    let input: SendLinkInput = optional_body(&body)?;
     Ok(Json(mail::send_link(&s, &token, input).await?))
 }
 
+/// Sends a failed email again.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/emails/{email_id}/retry",
+    tag = "payments",
+    params(("email_id" = String, Path, description = "The email (`em_...`).")),
+    responses((status = 204, description = "Queued again.")),
+    security(("admin_token" = [])),
+)]
 async fn retry_email(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -360,16 +576,35 @@ async fn retry_email(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Charges the card saved at checkout a cancellation or no-show fee, up to what the client agreed to.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/checkouts/{token}/cancellation-fee",
+    tag = "payments",
+    params(("token" = CheckoutToken, Path, description = "The checkout's token."), ("Idempotency-Key" = String, Header, description = "One key per operation; the same key answers the same again.")),
+    request_body = FeeInput,
+    responses((status = 200, description = "The fee.", body = FeeView)),
+    security(("admin_token" = [])),
+)]
 async fn cancellation_fee(
     State(s): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<FeeInput>,
-) -> Answer<checkouts::FeeView> {
+) -> Answer<FeeView> {
     let key = idempotency_key(&headers)?;
     Ok(Json(fees::charge(&s, &token, &key, input).await?))
 }
 
+/// The payments report, as JSON or CSV.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/merchants/{merchant_id}/payments",
+    tag = "payments",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`)."), ReportQuery),
+    responses((status = 200, description = "The rows (`format=json`, the default), or the same as CSV (`format=csv`).", content((List<ReportRow> = "application/json"), (String = "text/csv")))),
+    security(("admin_token" = [])),
+)]
 async fn payments_report(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -380,7 +615,7 @@ async fn payments_report(
     let format = reports::parse_format(&q).map_err(ApiFailure::from)?;
     let rows = reports::rows(&s, &id, &q).await?;
     Ok(match format {
-        Format::Json => Json(serde_json::json!({ "data": rows })).into_response(),
+        Format::Json => Json(List { data: rows }).into_response(),
         Format::Csv => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -395,6 +630,15 @@ async fn payments_report(
     })
 }
 
+/// Adds an endpoint for events to the platform; its signing secret is shown once.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/webhook-endpoints",
+    tag = "events",
+    request_body = EndpointInput,
+    responses((status = 201, description = "The endpoint, with its secret.", body = EndpointView)),
+    security(("admin_token" = [])),
+)]
 async fn create_endpoint(
     State(s): State<AppState>,
     ApiJson(input): ApiJson<EndpointInput>,
@@ -405,15 +649,43 @@ async fn create_endpoint(
     ))
 }
 
-async fn list_endpoints(State(s): State<AppState>) -> Answer<serde_json::Value> {
-    let data = endpoints::list(&s).await?;
-    Ok(Json(serde_json::json!({ "data": data })))
+/// Every endpoint.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/webhook-endpoints",
+    tag = "events",
+    responses((status = 200, description = "The endpoints.", body = List<EndpointView>)),
+    security(("admin_token" = [])),
+)]
+async fn list_endpoints(State(s): State<AppState>) -> Answer<List<EndpointView>> {
+    Ok(Json(List {
+        data: endpoints::list(&s).await?,
+    }))
 }
 
+/// One endpoint.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/webhook-endpoints/{endpoint_id}",
+    tag = "events",
+    params(("endpoint_id" = String, Path, description = "The endpoint (`we_...`).")),
+    responses((status = 200, description = "The endpoint.", body = EndpointView)),
+    security(("admin_token" = [])),
+)]
 async fn get_endpoint(State(s): State<AppState>, Path(id): Path<String>) -> Answer<EndpointView> {
     Ok(Json(endpoints::get(&s, &id).await?))
 }
 
+/// Changes the fields given.
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/webhook-endpoints/{endpoint_id}",
+    tag = "events",
+    params(("endpoint_id" = String, Path, description = "The endpoint (`we_...`).")),
+    request_body = EndpointPatch,
+    responses((status = 200, description = "The endpoint.", body = EndpointView)),
+    security(("admin_token" = [])),
+)]
 async fn update_endpoint(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -422,14 +694,32 @@ async fn update_endpoint(
     Ok(Json(endpoints::update(&s, &id, patch).await?))
 }
 
+/// Deletes an endpoint.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/webhook-endpoints/{endpoint_id}",
+    tag = "events",
+    params(("endpoint_id" = String, Path, description = "The endpoint (`we_...`).")),
+    responses((status = 200, description = "Deleted.", body = EndpointDeleted)),
+    security(("admin_token" = [])),
+)]
 async fn delete_endpoint(
     State(s): State<AppState>,
     Path(id): Path<String>,
-) -> Answer<serde_json::Value> {
+) -> Answer<EndpointDeleted> {
     endpoints::delete(&s, &id).await?;
-    Ok(Json(serde_json::json!({ "id": id, "deleted": true })))
+    Ok(Json(EndpointDeleted { id, deleted: true }))
 }
 
+/// A new signing secret; the previous one keeps signing for 24 hours.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/webhook-endpoints/{endpoint_id}/rotate-secret",
+    tag = "events",
+    params(("endpoint_id" = String, Path, description = "The endpoint (`we_...`).")),
+    responses((status = 200, description = "The endpoint, with its new secret.", body = EndpointView)),
+    security(("admin_token" = [])),
+)]
 async fn rotate_endpoint_secret(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -437,6 +727,15 @@ async fn rotate_endpoint_secret(
     Ok(Json(endpoints::rotate_secret(&s, &id).await?))
 }
 
+/// The signing secret.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/webhook-endpoints/{endpoint_id}/reveal-secret",
+    tag = "events",
+    params(("endpoint_id" = String, Path, description = "The endpoint (`we_...`).")),
+    responses((status = 200, description = "The endpoint, with its secret.", body = EndpointView)),
+    security(("admin_token" = [])),
+)]
 async fn reveal_endpoint_secret(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -444,6 +743,15 @@ async fn reveal_endpoint_secret(
     Ok(Json(endpoints::reveal_secret(&s, &id).await?))
 }
 
+/// Events sent to the platform, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/events",
+    tag = "events",
+    params(EventQuery),
+    responses((status = 200, description = "The events.", body = EventList)),
+    security(("admin_token" = [])),
+)]
 async fn list_events(
     State(s): State<AppState>,
     query: Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
@@ -453,10 +761,28 @@ async fn list_events(
     Ok(Json(events::list(&s, q).await?))
 }
 
+/// One event with its deliveries and their attempts.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/events/{event_id}",
+    tag = "events",
+    params(("event_id" = String, Path, description = "The event (`evt_...`).")),
+    responses((status = 200, description = "The event.", body = EventView)),
+    security(("admin_token" = [])),
+)]
 async fn get_event(State(s): State<AppState>, Path(id): Path<String>) -> Answer<EventView> {
     Ok(Json(events::get(&s, &id).await?))
 }
 
+/// Sends an event again to every endpoint that wants it.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/events/{event_id}/resend",
+    tag = "events",
+    params(("event_id" = String, Path, description = "The event (`evt_...`).")),
+    responses((status = 200, description = "The event.", body = EventView)),
+    security(("admin_token" = [])),
+)]
 async fn resend_event(State(s): State<AppState>, Path(id): Path<String>) -> Answer<EventView> {
     Ok(Json(events::resend(&s, &id).await?))
 }

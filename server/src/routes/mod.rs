@@ -7,6 +7,8 @@
 
 pub mod admin;
 pub mod admin_api;
+pub mod docs;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod public;

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/pay/{token}", get(pay_page))
         .route("/assets/slotpay-page.css", get(page_css))
+        .route("/docs", get(super::docs::docs))
 }
 
 /// The `www/` directory, with the JSON `not_found` for anything it does not have.

@@ -8,9 +8,10 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
-use slotpay_core::{CheckoutView, PayRequest};
+use slotpay_core::{CheckoutToken, CheckoutView, PayRequest, PayResponse};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::ApiJson;
 use crate::client_addr;
@@ -19,13 +20,18 @@ use crate::domain::payments::{self, PayOutcome};
 use crate::error::ApiFailure;
 use crate::state::AppState;
 
+/// The public routes, described.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(view))
+        .routes(routes!(pay))
+        .routes(routes!(refresh))
+        .routes(routes!(from_service))
+}
+
 /// The public routes.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/checkouts/{token}", get(view))
-        .route("/v1/checkouts/{token}/pay", post(pay))
-        .route("/v1/checkouts/{token}/refresh", post(refresh))
-        .route("/v1/merchants/{merchant_id}/checkouts", post(from_service))
+    routes().split_for_parts().0
 }
 
 /// A pay or refresh answer: its status and JSON body as the domain decided.
@@ -39,6 +45,14 @@ pub fn outcome(out: PayOutcome) -> Response {
         .into_response()
 }
 
+/// A checkout as the widget shows it.
+#[utoipa::path(
+    get,
+    path = "/v1/checkouts/{token}",
+    tag = "checkout",
+    params(("token" = CheckoutToken, Path, description = "The checkout's token.")),
+    responses((status = 200, description = "The checkout.", body = CheckoutView)),
+)]
 async fn view(
     State(s): State<AppState>,
     Path(token): Path<String>,
@@ -46,6 +60,16 @@ async fn view(
     Ok(Json(checkouts::public_view(&s, &token).await?))
 }
 
+/// A checkout for a service of the merchant's catalogue (the script-tag embed): the server
+/// computes the prepayment from the service's price and rule.
+#[utoipa::path(
+    post,
+    path = "/v1/merchants/{merchant_id}/checkouts",
+    tag = "checkout",
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    request_body = ServiceCheckoutInput,
+    responses((status = 201, description = "The new checkout.", body = CheckoutView)),
+)]
 async fn from_service(
     State(s): State<AppState>,
     Path(merchant_id): Path<String>,
@@ -60,6 +84,22 @@ async fn from_service(
     ))
 }
 
+/// Pays the checkout with a PaymentMethod made by Stripe.js: the server creates and confirms
+/// the PaymentIntent, once per checkout (the same `Idempotency-Key` answers the same again).
+#[utoipa::path(
+    post,
+    path = "/v1/checkouts/{token}/pay",
+    tag = "checkout",
+    params(
+        ("token" = CheckoutToken, Path, description = "The checkout's token."),
+        ("Idempotency-Key" = String, Header, description = "One key per pay attempt (1 to 255 printable ASCII characters); a retry of the same attempt sends the same key."),
+    ),
+    request_body = PayRequest,
+    responses(
+        (status = 200, description = "Paid, authorised, processing, or awaiting 3-D Secure (`status` says which; `client_secret` for `requires_action`).", body = PayResponse),
+        (status = 402, description = "Declined or not authenticated: the client may try another card.", body = PayResponse),
+    ),
+)]
 async fn pay(
     State(s): State<AppState>,
     Path(token): Path<String>,
@@ -72,6 +112,17 @@ async fn pay(
     Ok(outcome(payments::pay(&s, &token, &key, req).await?))
 }
 
+/// Reads the PaymentIntent again after 3-D Secure or a redirect, and answers as `pay` does.
+#[utoipa::path(
+    post,
+    path = "/v1/checkouts/{token}/refresh",
+    tag = "checkout",
+    params(("token" = CheckoutToken, Path, description = "The checkout's token.")),
+    responses(
+        (status = 200, description = "The checkout's payment as it now is.", body = PayResponse),
+        (status = 402, description = "Declined or not authenticated.", body = PayResponse),
+    ),
+)]
 async fn refresh(
     State(s): State<AppState>,
     Path(token): Path<String>,

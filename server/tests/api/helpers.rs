@@ -402,6 +402,7 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Resp {
+        let method_name = method.to_string();
         let mut req = self.client.request(method, format!("{}{path}", self.url));
         if (path.starts_with("/v1/admin") || path == "/metrics")
             && !headers
@@ -418,7 +419,22 @@ impl TestApp {
             req = req.json(&b);
         }
         let response = req.send().await.expect("request reaches the server");
-        into_resp(response).await
+        let r = into_resp(response).await;
+        let content_type = r
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if let Err(e) = crate::contract::check(
+            method_name.as_str(),
+            path,
+            r.status.as_u16(),
+            content_type,
+            &r.text,
+        ) {
+            panic!("{e}");
+        }
+        r
     }
 
     pub async fn get(&self, path: &str) -> Resp {

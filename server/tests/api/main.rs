@@ -1,6 +1,7 @@
 //! Integration tests of slotpay-server: the real server on port 0, a stripe-sandbox on port
 //! 0, and SQLite or PostgreSQL; everything through HTTP (and the binary through its CLI).
 
+mod contract;
 mod helpers;
 
 mod admin_pages;
@@ -12,6 +13,7 @@ mod emails;
 mod integrations;
 mod key_in_use;
 mod merchants;
+mod openapi;
 mod ops;
 mod payment_faults;
 mod payments;

@@ -552,6 +552,8 @@ const NO_DELETE: &[&str] = &[
     "/assets/slotpay-admin.css",
     "/assets/slotpay-admin.js",
     "/assets/slotpay-page.css",
+    "/docs",
+    "/v1/openapi.json",
 ];
 
 /// A body of `n` bytes of valid JSON (a long string).
@@ -1995,6 +1997,20 @@ async fn send(
     let req = request(app, http, ids, c)?;
     let r = helpers::into_resp(req.send().await.map_err(|e| e.to_string())?).await;
     support::keep(&r);
+    // An API route's answer is one its document lists: status, content type and body.
+    let content_type = r
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    crate::contract::check(
+        c.method.as_str(),
+        c.route,
+        r.status.as_u16(),
+        content_type,
+        &r.text,
+    )
+    .map_err(|e| format!("not as the API document says: {e}"))?;
     Ok(answer(&r))
 }
 
@@ -2129,7 +2145,8 @@ fn judge(c: &Case, a: &Answer) -> Result<String, String> {
     }
 }
 
-/// The route templates `server/src/routes/` declares.
+/// The route templates the server declares: the API document's paths (the API routers
+/// register a route only with its description) and the `.route("...")` of the pages.
 fn declared_routes() -> BTreeSet<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
     let mut files = vec![dir.join("admin/mod.rs")];
@@ -2142,7 +2159,11 @@ fn declared_routes() -> BTreeSet<String> {
     ] {
         files.push(dir.join(name));
     }
-    let mut out = BTreeSet::new();
+    let mut out: BTreeSet<String> = slotpay_server::routes::openapi::document()
+        .paths
+        .paths
+        .into_keys()
+        .collect();
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         for part in text.split(".route(").skip(1) {

@@ -10,6 +10,8 @@
 //! last, over what the others left). PostgreSQL comes from `SLOTPAY_TEST_POSTGRES_URL`
 //! (`./dev fault` starts a throwaway one).
 
+#[path = "../api/contract.rs"]
+mod contract;
 #[path = "../api/helpers.rs"]
 #[allow(dead_code, unused_imports, unused_macros)]
 mod helpers;

@@ -103,7 +103,7 @@ async fn perform(app: &TestApp, merchant: &str, i: usize, op: Op) -> String {
     let card = match op {
         Op::Decline => "4000000000000002",
         Op::ThreeDsPass | Op::ThreeDsFail => "4000000000003220",
-        _ if i % 3 == 0 => "5555555555554444",
+        _ if i.is_multiple_of(3) => "5555555555554444",
         _ => "4242424242424242",
     };
     let pm = app.card(card).await;
