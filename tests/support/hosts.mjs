@@ -21,6 +21,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 import {Webhook} from 'standardwebhooks';
+import {prepaymentCheckout} from './platform.mjs';
 
 const WWW = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../www');
 const TYPES = {
@@ -311,7 +312,7 @@ export function startBookingHost({port, slotpayUrl, sandboxUrl, createCheckout, 
         return sendJson(res, 200, bookingView(booking));
       }
       if (req.method === 'GET' && url.pathname === '/api/catalogue') {
-        const list = (await services()).data ?? [];
+        const list = await services();
         return sendJson(res, 200, {
           services: list
             .filter((s) => s.active)
@@ -326,7 +327,7 @@ export function startBookingHost({port, slotpayUrl, sandboxUrl, createCheckout, 
         } catch {
           return sendJson(res, 400, {error: {code: 'invalid_json', message: 'Send the booking as JSON'}});
         }
-        const service = ((await services()).data ?? []).find((s) => s.id === input?.service_id && s.active);
+        const service = (await services()).find((s) => s.id === input?.service_id && s.active);
         const slot = slots.find((s) => s.id === input?.slot);
         if (!service || !slot) {
           return sendJson(res, 400, {error: {code: 'invalid_booking', message: 'Pick a service and a free slot'}});
@@ -336,14 +337,9 @@ export function startBookingHost({port, slotpayUrl, sandboxUrl, createCheckout, 
         const ref = `BK-${slot.id}-${randomBytes(3).toString('hex').toUpperCase()}`;
         // The amount is decided here, server-side: the service's prepayment. The slot is
         // held for `holdSeconds`; unpaid by then, slotpay says `checkout.expired`.
-        const checkout = await createCheckout({
-          service_id: service.id,
-          amount: service.prepayment_amount.amount,
-          currency: service.prepayment_amount.currency,
-          description: `${service.name}, ${slot.label}`,
-          booking_ref: ref,
-          expires_in: holdSeconds,
-        });
+        const checkout = await createCheckout(
+          prepaymentCheckout(service, {description: `${service.name}, ${slot.label}`, bookingRef: ref, holdSeconds}),
+        );
         const booking = ledger.add(ref, checkout);
         return sendJson(res, 201, bookingView(booking));
       }

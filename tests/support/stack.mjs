@@ -23,6 +23,7 @@ import {fileURLToPath} from 'node:url';
 
 import {BOOKING_EVENTS, startBookingHost, startSalonHost} from './hosts.mjs';
 import {startSmtpSink} from './smtp-sink.mjs';
+import {platformClient} from './platform.mjs';
 
 /** The repository's root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -272,7 +273,8 @@ export async function startStack(options = {}) {
     await seed(stack);
     // Registered before the booking host listens: nothing is sent before a client pays, and
     // a delivery that finds no one is tried again.
-    const endpoint = await stack.admin('POST', '/webhook-endpoints', {
+    const platform = platformClient((method, apiPath, body) => stack.admin(method, apiPath, body));
+    const endpoint = await platform.registerEndpoint({
       url: `${bookingOrigin}/slotpay-events`,
       events: BOOKING_EVENTS,
       merchant_id: stack.merchant.id,
@@ -286,8 +288,8 @@ export async function startStack(options = {}) {
         sandboxUrl: sandbox.url,
         // The booking site's backend calls the platform API with the admin token; the
         // browser never sees it.
-        createCheckout: (input) => createCheckout(stack, input),
-        services: () => stack.admin('GET', `/merchants/${stack.merchant.id}/services`),
+        createCheckout: (input) => platform.createCheckout(stack.merchant.id, input),
+        services: () => platform.services(stack.merchant.id),
         webhookSecret: endpoint.secret,
         holdSeconds: options.bookingHoldSeconds,
       }),
