@@ -346,6 +346,7 @@ test.describe('axe-core', () => {
     });
     const pages: [string, string][] = [
       ['merchants', '/admin/merchants'],
+      ['API reference', '/docs'],
       ['new merchant', '/admin/merchants/new'],
       ['merchant overview', `/admin/merchants/${m}`],
       ['merchant edit', `/admin/merchants/${m}/edit`],
@@ -471,6 +472,10 @@ test.describe('on a phone', () => {
       await page.setViewportSize({width: 1280, height: 800});
       await page.screenshot({path: path.join(ARTIFACTS, 'admin-phone', `${name}-1280.png`), fullPage: true});
     }
+    // The API reference (long: checked, not photographed).
+    await page.setViewportSize({width: 360, height: 740});
+    await page.goto(`${base}/docs`);
+    for (const p of await overflow(page)) problems.push(`/docs at 360 px: ${p}`);
     // The refund's confirmation step too.
     await page.setViewportSize({width: 360, height: 740});
     await page.goto(`${base}/admin/checkouts/${paid.token}`);
