@@ -697,22 +697,22 @@ export interface components {
         CheckoutAdminView: components["schemas"]["Money"] & {
             /**
              * Format: int64
-             * @description Authorised, awaiting capture (manual capture).
+             * @description Authorised, awaiting capture (manual capture), in minor units.
              */
             amount_authorized: number;
             /**
              * Format: int64
-             * @description Captured.
+             * @description Captured, in minor units.
              */
             amount_captured: number;
             /**
              * Format: int64
-             * @description What can still be refunded.
+             * @description What can still be refunded, in minor units.
              */
             amount_refundable: number;
             /**
              * Format: int64
-             * @description Refunded (or reserved by a refund in flight).
+             * @description Refunded (or reserved by a refund in flight), in minor units.
              */
             amount_refunded: number;
             /**
@@ -734,7 +734,7 @@ export interface components {
             canceled_at?: number | null;
             /**
              * Format: int64
-             * @description The cancellation fee offered for saving the card.
+             * @description The cancellation fee offered for saving the card, in minor units.
              */
             cancellation_fee_offer?: number | null;
             /** @description Cancellation fees charged to the saved card. */
@@ -796,7 +796,7 @@ export interface components {
             status: components["schemas"]["CheckoutStatus"];
             /**
              * Format: int64
-             * @description Stripe's fee, when known (in `stripe_fee_currency`).
+             * @description Stripe's fee, when known, in minor units of `stripe_fee_currency`.
              */
             stripe_fee?: number | null;
             stripe_fee_currency?: components["schemas"]["Currency"] | null;
@@ -1222,22 +1222,22 @@ export interface components {
             data: (components["schemas"]["Money"] & {
                 /**
                  * Format: int64
-                 * @description Authorised, awaiting capture (manual capture).
+                 * @description Authorised, awaiting capture (manual capture), in minor units.
                  */
                 amount_authorized: number;
                 /**
                  * Format: int64
-                 * @description Captured.
+                 * @description Captured, in minor units.
                  */
                 amount_captured: number;
                 /**
                  * Format: int64
-                 * @description What can still be refunded.
+                 * @description What can still be refunded, in minor units.
                  */
                 amount_refundable: number;
                 /**
                  * Format: int64
-                 * @description Refunded (or reserved by a refund in flight).
+                 * @description Refunded (or reserved by a refund in flight), in minor units.
                  */
                 amount_refunded: number;
                 /**
@@ -1259,7 +1259,7 @@ export interface components {
                 canceled_at?: number | null;
                 /**
                  * Format: int64
-                 * @description The cancellation fee offered for saving the card.
+                 * @description The cancellation fee offered for saving the card, in minor units.
                  */
                 cancellation_fee_offer?: number | null;
                 /** @description Cancellation fees charged to the saved card. */
@@ -1321,7 +1321,7 @@ export interface components {
                 status: components["schemas"]["CheckoutStatus"];
                 /**
                  * Format: int64
-                 * @description Stripe's fee, when known (in `stripe_fee_currency`).
+                 * @description Stripe's fee, when known, in minor units of `stripe_fee_currency`.
                  */
                 stripe_fee?: number | null;
                 stripe_fee_currency?: components["schemas"]["Currency"] | null;
@@ -1449,7 +1449,7 @@ export interface components {
                 status: components["schemas"]["CheckoutStatus"];
                 /**
                  * Format: int64
-                 * @description Stripe's fee, when known.
+                 * @description Stripe's fee, when known, in minor units of `stripe_fee_currency`.
                  */
                 stripe_fee?: number | null;
                 stripe_fee_currency?: components["schemas"]["Currency"] | null;
@@ -1712,7 +1712,7 @@ export interface components {
             status: components["schemas"]["CheckoutStatus"];
             /**
              * Format: int64
-             * @description Stripe's fee, when known.
+             * @description Stripe's fee, when known, in minor units of `stripe_fee_currency`.
              */
             stripe_fee?: number | null;
             stripe_fee_currency?: components["schemas"]["Currency"] | null;
@@ -2238,6 +2238,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "amount": 1250,
+                 *       "reason": "requested_by_customer"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RefundInput"] | null;
             };
         };
@@ -2492,6 +2498,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "allowed_origins": [
+                 *         "https://salon.example"
+                 *       ],
+                 *       "locale": "fr",
+                 *       "name": "Salon Léa",
+                 *       "time_zone": "Europe/Paris"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MerchantInput"];
             };
         };
@@ -2664,6 +2680,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "amount": 3000,
+                 *       "booking_ref": "BK-1042",
+                 *       "currency": "eur",
+                 *       "customer_email": "lea@example.com",
+                 *       "description": "Colour, Friday 10:00",
+                 *       "expires_in": 900
+                 *     }
+                 */
                 "application/json": components["schemas"]["CheckoutInput"];
             };
         };
@@ -2727,6 +2753,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "mode": "sandbox",
+                 *       "publishable_key": "pk_test_51Hs0meTestKey",
+                 *       "secret_key": "rk_test_51Hs0meRestrictedKey"
+                 *     }
+                 */
                 "application/json": components["schemas"]["IntegrationInput"];
             };
         };
@@ -2989,6 +3022,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "currency": "eur",
+                 *       "name": "Haircut",
+                 *       "prepayment": {
+                 *         "percent": 30,
+                 *         "type": "percent"
+                 *       },
+                 *       "price": "25.00"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ServiceInput"];
             };
         };
@@ -3140,6 +3184,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "Booking backend",
+                 *       "events": [
+                 *         "checkout.paid",
+                 *         "checkout.expired"
+                 *       ],
+                 *       "url": "https://booking.example/slotpay-events"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndpointInput"];
             };
         };
@@ -3354,6 +3408,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "lea@example.com",
+                 *       "payment_method": "pm_1QxYz2AbCdEfGhIjKlMnOpQr",
+                 *       "save_card": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["PayRequest"];
             };
         };
@@ -3442,6 +3503,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "service_id": "svc_3f9a1c"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ServiceCheckoutInput"];
             };
         };

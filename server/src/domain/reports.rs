@@ -59,7 +59,7 @@ pub struct ReportRow {
     pub currency: Currency,
     /// Captured, minor units.
     pub amount_captured: i64,
-    /// Stripe's fee, when known.
+    /// Stripe's fee, when known, in minor units of `stripe_fee_currency`.
     pub stripe_fee: Option<i64>,
     /// The fee's currency.
     pub stripe_fee_currency: Option<Currency>,

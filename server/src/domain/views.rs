@@ -188,19 +188,19 @@ pub struct CheckoutAdminView {
     pub charge_id: Option<String>,
     /// The card that paid.
     pub card: Option<CardView>,
-    /// Authorised, awaiting capture (manual capture).
+    /// Authorised, awaiting capture (manual capture), in minor units.
     pub amount_authorized: i64,
-    /// Captured.
+    /// Captured, in minor units.
     pub amount_captured: i64,
-    /// Refunded (or reserved by a refund in flight).
+    /// Refunded (or reserved by a refund in flight), in minor units.
     pub amount_refunded: i64,
-    /// What can still be refunded.
+    /// What can still be refunded, in minor units.
     pub amount_refundable: i64,
-    /// Stripe's fee, when known (in `stripe_fee_currency`).
+    /// Stripe's fee, when known, in minor units of `stripe_fee_currency`.
     pub stripe_fee: Option<i64>,
     /// The fee's currency (the account's settlement currency).
     pub stripe_fee_currency: Option<Currency>,
-    /// The cancellation fee offered for saving the card.
+    /// The cancellation fee offered for saving the card, in minor units.
     pub cancellation_fee_offer: Option<i64>,
     /// A card is saved for a cancellation fee.
     pub card_saved: bool,

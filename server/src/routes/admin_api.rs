@@ -116,7 +116,7 @@ pub(crate) async fn require_admin(
     post,
     path = "/v1/admin/merchants",
     tag = "merchants",
-    request_body = MerchantInput,
+    request_body(content = MerchantInput, example = json!({"name": "Salon Léa", "allowed_origins": ["https://salon.example"], "locale": "fr", "time_zone": "Europe/Paris"})),
     responses((status = 201, description = "The merchant.", body = MerchantView)),
     security(("admin_token" = [])),
 )]
@@ -213,7 +213,7 @@ async fn get_integration(
     path = "/v1/admin/merchants/{merchant_id}/integration",
     tag = "integration",
     params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
-    request_body = IntegrationInput,
+    request_body(content = IntegrationInput, example = json!({"publishable_key": "pk_test_51Hs0meTestKey", "secret_key": "rk_test_51Hs0meRestrictedKey", "mode": "sandbox"})),
     responses((status = 200, description = "The integration.", body = IntegrationView)),
     security(("admin_token" = [])),
 )]
@@ -308,7 +308,7 @@ async fn deactivate(State(s): State<AppState>, Path(id): Path<String>) -> Answer
     path = "/v1/admin/merchants/{merchant_id}/services",
     tag = "services",
     params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
-    request_body = ServiceInput,
+    request_body(content = ServiceInput, example = json!({"name": "Haircut", "price": "25.00", "currency": "eur", "prepayment": {"type": "percent", "percent": 30}})),
     responses((status = 201, description = "The service.", body = ServiceView)),
     security(("admin_token" = [])),
 )]
@@ -416,7 +416,7 @@ fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Resul
     path = "/v1/admin/merchants/{merchant_id}/checkouts",
     tag = "payments",
     params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
-    request_body = CheckoutInput,
+    request_body(content = CheckoutInput, example = json!({"amount": 3000, "currency": "eur", "description": "Colour, Friday 10:00", "booking_ref": "BK-1042", "customer_email": "lea@example.com", "expires_in": 900})),
     responses((status = 201, description = "The checkout.", body = CheckoutAdminView)),
     security(("admin_token" = [])),
 )]
@@ -474,7 +474,7 @@ async fn get_checkout(
     path = "/v1/admin/checkouts/{token}/refunds",
     tag = "payments",
     params(("token" = CheckoutToken, Path, description = "The checkout's token."), ("Idempotency-Key" = String, Header, description = "One key per operation; the same key answers the same again.")),
-    request_body = Option<RefundInput>,
+    request_body(content = Option<RefundInput>, example = json!({"amount": 1250, "reason": "requested_by_customer"})),
     responses((status = 200, description = "The checkout with the refund.", body = CheckoutAdminView)),
     security(("admin_token" = [])),
 )]
@@ -635,7 +635,7 @@ async fn payments_report(
     post,
     path = "/v1/admin/webhook-endpoints",
     tag = "events",
-    request_body = EndpointInput,
+    request_body(content = EndpointInput, example = json!({"url": "https://booking.example/slotpay-events", "events": ["checkout.paid", "checkout.expired"], "description": "Booking backend"})),
     responses((status = 201, description = "The endpoint, with its secret.", body = EndpointView)),
     security(("admin_token" = [])),
 )]

@@ -67,7 +67,7 @@ async fn view(
     path = "/v1/merchants/{merchant_id}/checkouts",
     tag = "checkout",
     params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
-    request_body = ServiceCheckoutInput,
+    request_body(content = ServiceCheckoutInput, example = json!({"service_id": "svc_3f9a1c"})),
     responses((status = 201, description = "The new checkout.", body = CheckoutView)),
 )]
 async fn from_service(
@@ -94,7 +94,7 @@ async fn from_service(
         ("token" = CheckoutToken, Path, description = "The checkout's token."),
         ("Idempotency-Key" = String, Header, description = "One key per pay attempt (1 to 255 printable ASCII characters); a retry of the same attempt sends the same key."),
     ),
-    request_body = PayRequest,
+    request_body(content = PayRequest, example = json!({"payment_method": "pm_1QxYz2AbCdEfGhIjKlMnOpQr", "email": "lea@example.com", "save_card": false})),
     responses(
         (status = 200, description = "Paid, authorised, processing, or awaiting 3-D Secure (`status` says which; `client_secret` for `requires_action`).", body = PayResponse),
         (status = 402, description = "Declined or not authenticated: the client may try another card.", body = PayResponse),

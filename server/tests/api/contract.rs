@@ -9,7 +9,8 @@ use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
-fn doc() -> &'static Value {
+/// The document as JSON.
+pub fn doc() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
         serde_json::to_value(slotpay_server::routes::openapi::document()).expect("serialises")
@@ -93,17 +94,23 @@ pub fn check(
     }
     let value: Value = serde_json::from_str(body)
         .map_err(|e| format!("{method} {template} {status}: not JSON ({e}): {body}"))?;
-    let mut schema = listed["schema"].clone();
+    let key = format!("{method} {template} {status}");
+    matches(&key, &listed["schema"], &value)
+}
+
+/// Whether `value` matches `schema`, a schema of the document (its `#/components/...`
+/// references resolved against the document); `key` names the schema in messages and in the
+/// cache of compiled schemas.
+pub fn matches(key: &str, schema: &Value, value: &Value) -> Result<(), String> {
     if schema.is_null() {
         return Ok(());
     }
-    // The schema with the document's components beside it, so its `#/components/...`
-    // references resolve.
+    // The schema with the document's components beside it, so its references resolve.
+    let mut schema = schema.clone();
     if let Some(object) = schema.as_object_mut() {
         object.insert("components".into(), doc()["components"].clone());
     }
-    let key = format!("{method} {template} {status}");
-    validate(&key, &schema, &value)
+    validate(key, &schema, value)
 }
 
 fn validate(key: &str, schema: &Value, value: &Value) -> Result<(), String> {
@@ -133,7 +140,7 @@ fn validate(key: &str, schema: &Value, value: &Value) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{key}: the answer does not match the document: {}\n{value}",
+            "{key}: does not match the document: {}\n{value}",
             errors.join("; ")
         ))
     }

@@ -145,7 +145,7 @@ fn the_contract_check_can_fail() {
         json,
         r#"{"status": 5, "database": "ok"}"#,
     );
-    assert!(wrong.unwrap_err().contains("does not match"));
+    assert!(wrong.unwrap_err().contains("does not match the document"));
     assert!(
         check("GET", "/healthz", 418, json, "{}").is_err(),
         "an unlisted status"
@@ -201,4 +201,24 @@ async fn the_reference_page_shows_every_operation() {
         page.text
     );
     app.teardown().await;
+}
+
+/// The examples of the main operations' bodies are bodies the document accepts.
+#[test]
+fn the_examples_match_their_schemas() {
+    let doc = crate::contract::doc();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(json) = op.pointer("/requestBody/content/application~1json") else {
+                continue;
+            };
+            if let Some(example) = json.get("example") {
+                let key = format!("the example of {method} {path}");
+                crate::contract::matches(&key, &json["schema"], example).unwrap();
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 8, "{checked} examples");
 }
