@@ -66,7 +66,7 @@ async fn view(
     post,
     path = "/v1/merchants/{merchant_id}/checkouts",
     tag = "checkout",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).")),
+    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
     request_body(content = ServiceCheckoutInput, example = json!({"service_id": "svc_3f9a1c"})),
     responses((status = 201, description = "The new checkout.", body = CheckoutView)),
 )]

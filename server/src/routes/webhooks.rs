@@ -40,7 +40,7 @@ struct Acknowledged {
     path = "/v1/webhooks/stripe/{merchant_id}",
     tag = "stripe",
     params(
-        ("merchant_id" = String, Path, description = "The merchant whose endpoint Stripe calls."),
+        ("merchant_id" = String, Path, description = "The merchant whose endpoint Stripe calls.", pattern = "^mer_[0-9a-f]{24}$"),
         ("Stripe-Signature" = String, Header, description = "Stripe's signature of the exact body."),
     ),
     request_body(content = Object, description = "A Stripe Event object, as Stripe sends it.", content_type = "application/json"),

@@ -10,6 +10,7 @@ mod binary;
 mod concurrency;
 mod dispute_races;
 mod emails;
+mod generated;
 mod integrations;
 mod key_in_use;
 mod merchants;
