@@ -106,10 +106,22 @@ async fn a_paid_checkout_reaches_the_platform_signed(app: TestApp) {
         .map(|x| x["id"].as_str().unwrap())
         .collect();
     assert!(ids.contains(&e.id.as_str()), "{ids:?}");
-    let one = app
+    // The receiver has the event; the server writes the delivery's outcome once the answer
+    // is read, which may be a moment later.
+    let mut one = app
         .get(&format!("/v1/admin/events/{}", e.id))
         .await
         .expect(200);
+    for _ in 0..50 {
+        if one.json["deliveries"][0]["status"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        one = app
+            .get(&format!("/v1/admin/events/{}", e.id))
+            .await
+            .expect(200);
+    }
     assert_eq!(one.json["type"], "checkout.paid");
     assert_eq!(
         one.json["payload"]["data"]["checkout"]["token"],
