@@ -43,6 +43,7 @@ ${bold('slotpay demo')}: ${stack.merchant.name} (${stack.merchant.id}), Sandbox 
   Salon's own page (script tag)     ${stack.salonUrl}
   Payment link                      ${stack.link.url}
   slotpay server                    ${stack.server.url}/healthz
+  API reference                     ${stack.server.url}/docs
   Stripe sandbox (offline Stripe)   ${stack.sandbox.url}/_sandbox/health
   Emails sent (an SMTP server)      ${stack.mailsUrl}
 
