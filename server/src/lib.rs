@@ -24,6 +24,7 @@ pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod routes;
+pub mod schemas;
 pub mod secrets;
 pub mod state;
 pub mod stripe;

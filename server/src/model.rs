@@ -61,7 +61,7 @@ macro_rules! wire_enum {
 
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                crate::routes::openapi::string_enum($name::ALL.iter().map(|v| v.as_str()))
+                crate::schemas::string_enum($name::ALL.iter().map(|v| v.as_str()))
             }
         }
 
@@ -371,7 +371,7 @@ impl Eq for TimeZoneName {}
 
 impl utoipa::PartialSchema for TimeZoneName {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crate::routes::openapi::string(
+        crate::schemas::string(
             "An IANA time zone name, as the time zone database spells it.",
             "Europe/Paris",
         )
@@ -394,7 +394,7 @@ pub struct LogoUrl(String);
 
 impl utoipa::PartialSchema for LogoUrl {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crate::routes::openapi::string(
+        crate::schemas::string(
             "An https URL of at most 2,048 characters (http only on a loopback host).",
             "https://salon.example/logo.png",
         )

@@ -9,42 +9,14 @@ use slotpay_core::{ErrorBody, ErrorCode};
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Ref, Schema, Type};
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Ref};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{OpenApi, RefOr};
+use utoipa::openapi::OpenApi;
 use utoipa::{Modify, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::schemas::string_enum;
 use crate::state::AppState;
-
-/// A string with a description and an example.
-pub fn string(description: &str, example: &str) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .description(Some(description))
-        .examples([example])
-        .into()
-}
-
-/// One of a closed set of strings.
-pub fn string_enum<'a>(values: impl Iterator<Item = &'a str>) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values.map(str::to_owned)))
-        .into()
-}
-
-/// Stripe's value: one of `known`, or one Stripe added since (passed on as it came).
-pub fn open_enum(known: &[&str]) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .description(Some(format!(
-            "Stripe's value: `{}`, or another that Stripe may add.",
-            known.join("`, `")
-        )))
-        .examples(known.first().copied())
-        .into()
-}
 
 /// A list answer: `{"data": [...]}`.
 #[derive(Serialize, ToSchema)]

@@ -62,7 +62,7 @@ macro_rules! stripe_enum {
 
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                crate::routes::openapi::open_enum(&[$($wire,)*])
+                crate::schemas::open_enum(&[$($wire,)*])
             }
         }
 
