@@ -17,7 +17,7 @@ use url::Url;
 use crate::config::{Config, ConfigError};
 use crate::db::{Backend, Db, DbError};
 use crate::domain::{deliveries, holds, mail, reconcile};
-use crate::routes::{admin, admin_api, ops, pages, public, webhooks};
+use crate::routes::{admin, admin_api, openapi, ops, pages, public, webhooks};
 use crate::secrets::{self, MasterKey, SecretsError};
 use crate::state::AppState;
 use crate::{cors, guards, telemetry};
@@ -60,6 +60,7 @@ pub fn app_with(state: AppState, extra_public: Router<AppState>) -> Router {
         .merge(admin_api::router(state.clone()))
         .merge(admin::router(state.clone()))
         .merge(ops::router(&state))
+        .merge(openapi::router())
         .merge(webhooks::router().layer(DefaultBodyLimit::max(guards::WEBHOOK_BODY_LIMIT)))
         .merge(pages::router())
         .merge(public)

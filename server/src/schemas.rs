@@ -1,9 +1,11 @@
 //! OpenAPI schemas of the strings the server's own types serialise by hand (closed sets,
-//! Stripe's open sets, checked strings). A leaf: `model` and `stripe` use it, and the API
+//! Stripe's open sets, checked strings) and the list answer. A leaf: `model` and `stripe` use it, and the API
 //! document (`routes::openapi`) is built above them.
 
+use serde::Serialize;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
 
 /// A string with a description and an example.
 pub fn string(description: &str, example: &str) -> RefOr<Schema> {
@@ -32,4 +34,11 @@ pub fn open_enum(known: &[&str]) -> RefOr<Schema> {
         )))
         .examples(known.first().copied())
         .into()
+}
+
+/// A list answer: `{"data": [...]}`.
+#[derive(Serialize, ToSchema)]
+pub struct List<T> {
+    /// The items.
+    pub data: Vec<T>,
 }

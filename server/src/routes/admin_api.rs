@@ -12,7 +12,6 @@ use slotpay_core::{CheckoutToken, ErrorCode};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::openapi::List;
 use super::ApiJson;
 use crate::domain::catalogue::{self, ServiceDeleted, ServiceInput, ServiceView};
 use crate::domain::checkouts::{
@@ -28,6 +27,7 @@ use crate::domain::payments::{self, CaptureInput};
 use crate::domain::refunds::{self, RefundInput};
 use crate::domain::reports::{self, Format, ReportQuery, ReportRow};
 use crate::error::ApiFailure;
+use crate::schemas::List;
 use crate::state::AppState;
 
 type Answer<T> = Result<Json<T>, ApiFailure>;

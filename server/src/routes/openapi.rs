@@ -4,26 +4,22 @@
 //! webhooks or operations is registered with its description or not at all). Served at
 //! `GET /v1/openapi.json`; `./dev openapi` writes it to `docs/openapi.json`.
 
-use serde::Serialize;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use slotpay_core::{ErrorBody, ErrorCode};
+use std::sync::OnceLock;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Ref};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi;
-use utoipa::{Modify, ToSchema};
+use utoipa::Modify;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::schemas::string_enum;
 use crate::state::AppState;
-
-/// A list answer: `{"data": [...]}`.
-#[derive(Serialize, ToSchema)]
-pub struct List<T> {
-    /// The items.
-    pub data: Vec<T>,
-}
 
 /// Adds the admin token's security scheme.
 struct AdminToken;
@@ -81,6 +77,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(super::admin_api::routes())
         .merge(super::webhooks::routes())
         .merge(super::ops::routes())
+        .routes(routes!(openapi_json))
+}
+
+/// `GET /v1/openapi.json` alone, for the app's router.
+pub fn router() -> axum::Router<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(openapi_json))
+        .split_for_parts()
+        .0
 }
 
 /// The document alone (for `/v1/openapi.json`, `slotpay openapi` and the tests), with each
@@ -188,6 +193,23 @@ fn add_errors(path: &str, method: &str, op: &mut Operation) {
             reference.into()
         });
     }
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The document.", body = Object)),
+)]
+async fn openapi_json() -> Response {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    let json = DOCUMENT.get_or_init(|| {
+        document()
+            .to_pretty_json()
+            .expect("the document serialises")
+    });
+    ([(header::CONTENT_TYPE, "application/json")], json.as_str()).into_response()
 }
 
 #[cfg(test)]

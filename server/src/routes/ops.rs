@@ -1,9 +1,7 @@
-//! Operations: `/healthz` (checks the database; 503 when it cannot answer), `/metrics`
+//! Operations: `/healthz` (checks the database; 503 when it cannot answer) and `/metrics`
 //! (Prometheus text: on the main listener behind the admin token, or, with
-//! `SLOTPAY_METRICS_LISTEN`, only on that private listener and without a token) and
-//! `/v1/openapi.json`, the API document.
+//! `SLOTPAY_METRICS_LISTEN`, only on that private listener and without a token).
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -22,7 +20,6 @@ use crate::state::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
-        .routes(routes!(openapi_json))
         .routes(routes!(metrics))
 }
 
@@ -30,7 +27,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub fn router(state: &AppState) -> Router<AppState> {
     let (ops, _) = OpenApiRouter::new()
         .routes(routes!(healthz))
-        .routes(routes!(openapi_json))
         .split_for_parts();
     if state.config.metrics_listen.is_some() {
         return ops;
@@ -119,21 +115,4 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(),
     )
-}
-
-/// This API's OpenAPI 3.1 document.
-#[utoipa::path(
-    get,
-    path = "/v1/openapi.json",
-    tag = "operations",
-    responses((status = 200, description = "The document.", body = Object)),
-)]
-async fn openapi_json() -> Response {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    let json = DOCUMENT.get_or_init(|| {
-        crate::routes::openapi::document()
-            .to_pretty_json()
-            .expect("the document serialises")
-    });
-    ([(header::CONTENT_TYPE, "application/json")], json.as_str()).into_response()
 }
