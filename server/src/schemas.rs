@@ -42,3 +42,40 @@ pub struct List<T> {
     /// The items.
     pub data: Vec<T>,
 }
+
+/// slotpay's own ids in the document: a prefix and 24 hex digits (`domain::new_id`). The
+/// handlers take and answer them as strings; these types only describe them.
+macro_rules! ids {
+    ($($(#[doc = $doc:literal])* $name:ident = $prefix:literal;)*) => {$(
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some(concat!($(concat!($doc, " ")),*).trim()))
+                    .pattern(Some(concat!("^", $prefix, "[0-9a-f]{24}$")))
+                    .examples([concat!($prefix, "5c1e8a3f0b7d2e9a4c6f1b08")])
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {}
+    )*};
+}
+
+ids! {
+    /// A merchant.
+    MerchantId = "mer_";
+    /// A service of a merchant's catalogue.
+    ServiceId = "svc_";
+    /// A platform's webhook endpoint.
+    EndpointId = "we_";
+    /// An event to the booking platform.
+    EventId = "evt_";
+    /// An email slotpay sent or will send.
+    EmailId = "em_";
+    /// A cancellation-fee charge.
+    FeeId = "fee_";
+}

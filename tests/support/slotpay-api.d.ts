@@ -775,7 +775,7 @@ export interface components {
             /** @description Made as a payment link. */
             link: boolean;
             /** @description Owner. */
-            merchant_id: string;
+            merchant_id: components["schemas"]["MerchantId"];
             /**
              * Format: int64
              * @description Unix seconds.
@@ -785,8 +785,7 @@ export interface components {
             payment_intent_id?: string | null;
             /** @description Its refunds. */
             refunds?: components["schemas"]["RefundView"][] | null;
-            /** @description The service it was made for. */
-            service_id?: string | null;
+            service_id?: components["schemas"]["ServiceId"] | null;
             /** @description Who made it. */
             source: components["schemas"]["CheckoutSource"];
             /**
@@ -801,7 +800,7 @@ export interface components {
             stripe_fee?: number | null;
             stripe_fee_currency?: components["schemas"]["Currency"] | null;
             /** @description `cs_...`. */
-            token: string;
+            token: components["schemas"]["CheckoutToken"];
             /**
              * Format: int64
              * @description Unix seconds.
@@ -892,7 +891,7 @@ export interface components {
             /** @description Every attempt so far. */
             attempts: components["schemas"]["AttemptView"][];
             /** @description The endpoint. */
-            endpoint_id: string;
+            endpoint_id: components["schemas"]["EndpointId"];
             /** @description `{event}.{endpoint}`. */
             id: string;
             /**
@@ -931,6 +930,11 @@ export interface components {
         };
         /** @example lea@example.com */
         Email: string;
+        /**
+         * @description An email slotpay sent or will send.
+         * @example em_5c1e8a3f0b7d2e9a4c6f1b08
+         */
+        EmailId: string;
         /** @enum {string} */
         EmailKind: "link" | "receipt";
         /** @enum {string} */
@@ -948,7 +952,7 @@ export interface components {
              */
             created_at: number;
             /** @description `em_...`. */
-            id: string;
+            id: components["schemas"]["EmailId"];
             /** @description `link` or `receipt`. */
             kind: components["schemas"]["EmailKind"];
             /** @description What the last failed send met. */
@@ -970,6 +974,11 @@ export interface components {
             /** @description The endpoint. */
             id: string;
         };
+        /**
+         * @description A platform's webhook endpoint.
+         * @example we_5c1e8a3f0b7d2e9a4c6f1b08
+         */
+        EndpointId: string;
         /** @description A new endpoint. */
         EndpointInput: {
             /** @description A note. */
@@ -1009,7 +1018,7 @@ export interface components {
             /** @description The event types sent (every type when empty). */
             events: components["schemas"]["EventType"][];
             /** @description `we_...`. */
-            id: string;
+            id: components["schemas"]["EndpointId"];
             /** @description Only this merchant's events, when set. */
             merchant_id?: string | null;
             /**
@@ -1047,6 +1056,11 @@ export interface components {
             /** @description Stripe's message. */
             message?: string | null;
         };
+        /**
+         * @description An event to the booking platform.
+         * @example evt_5c1e8a3f0b7d2e9a4c6f1b08
+         */
+        EventId: string;
         /** @description A page of events. */
         EventList: {
             /** @description Newest first. */
@@ -1066,14 +1080,19 @@ export interface components {
             /** @description Its deliveries (the single-event view only). */
             deliveries?: components["schemas"]["DeliveryView"][] | null;
             /** @description `evt_...`. */
-            id: string;
+            id: components["schemas"]["EventId"];
             /** @description The merchant it concerns. */
-            merchant_id: string;
+            merchant_id: components["schemas"]["MerchantId"];
             /** @description The body sent to endpoints, as sent. */
             payload: unknown;
             /** @description `checkout.paid`, ... */
             type: components["schemas"]["EventType"];
         };
+        /**
+         * @description A cancellation-fee charge.
+         * @example fee_5c1e8a3f0b7d2e9a4c6f1b08
+         */
+        FeeId: string;
         /** @description `POST /v1/admin/checkouts/{token}/cancellation-fee`. */
         FeeInput: {
             /**
@@ -1100,7 +1119,7 @@ export interface components {
             currency: components["schemas"]["Currency"];
             error?: components["schemas"]["ErrorView"] | null;
             /** @description `fee_...`. */
-            id: string;
+            id: components["schemas"]["FeeId"];
             /** @description `pi_...`. */
             payment_intent_id?: string | null;
             /** @description Where it is. */
@@ -1118,7 +1137,7 @@ export interface components {
             /** @description Always true. */
             deleted: boolean;
             /** @description The merchant (kept, with its services). */
-            merchant_id: string;
+            merchant_id: components["schemas"]["MerchantId"];
             /** @description What could not be done. */
             warnings?: components["schemas"]["Warning"][];
             /**
@@ -1178,7 +1197,7 @@ export interface components {
              */
             last_verified_at?: number | null;
             /** @description The merchant. */
-            merchant_id: string;
+            merchant_id: components["schemas"]["MerchantId"];
             /** @description Off, Sandbox or Live. */
             mode: components["schemas"]["IntegrationMode"];
             /** @description Label. */
@@ -1300,7 +1319,7 @@ export interface components {
                 /** @description Made as a payment link. */
                 link: boolean;
                 /** @description Owner. */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
                 /**
                  * Format: int64
                  * @description Unix seconds.
@@ -1310,8 +1329,7 @@ export interface components {
                 payment_intent_id?: string | null;
                 /** @description Its refunds. */
                 refunds?: components["schemas"]["RefundView"][] | null;
-                /** @description The service it was made for. */
-                service_id?: string | null;
+                service_id?: components["schemas"]["ServiceId"] | null;
                 /** @description Who made it. */
                 source: components["schemas"]["CheckoutSource"];
                 /**
@@ -1326,7 +1344,7 @@ export interface components {
                 stripe_fee?: number | null;
                 stripe_fee_currency?: components["schemas"]["Currency"] | null;
                 /** @description `cs_...`. */
-                token: string;
+                token: components["schemas"]["CheckoutToken"];
                 /**
                  * Format: int64
                  * @description Unix seconds.
@@ -1352,7 +1370,7 @@ export interface components {
                 /** @description The event types sent (every type when empty). */
                 events: components["schemas"]["EventType"][];
                 /** @description `we_...`. */
-                id: string;
+                id: components["schemas"]["EndpointId"];
                 /** @description Only this merchant's events, when set. */
                 merchant_id?: string | null;
                 /**
@@ -1383,7 +1401,7 @@ export interface components {
                  */
                 created_at: number;
                 /** @description `mer_...`. */
-                id: string;
+                id: components["schemas"]["MerchantId"];
                 /** @description Default locale. */
                 locale: components["schemas"]["Locale"];
                 logo_url?: components["schemas"]["LogoUrl"] | null;
@@ -1454,7 +1472,7 @@ export interface components {
                 stripe_fee?: number | null;
                 stripe_fee_currency?: components["schemas"]["Currency"] | null;
                 /** @description `cs_...`. */
-                token: string;
+                token: components["schemas"]["CheckoutToken"];
             }[];
         };
         /** @description A list answer: `{"data": [...]}`. */
@@ -1470,9 +1488,9 @@ export interface components {
                  */
                 created_at: number;
                 /** @description `svc_...`. */
-                id: string;
+                id: components["schemas"]["ServiceId"];
                 /** @description Owner. */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
                 /** @description Name. */
                 name: string;
                 /** @description The rule. */
@@ -1503,12 +1521,17 @@ export interface components {
             /** @description Always true. */
             deleted: boolean;
             /** @description The merchant. */
-            id: string;
+            id: components["schemas"]["MerchantId"];
             /** @description What could not be done. */
             warnings?: components["schemas"]["Warning"][];
             /** @description Whether its webhook endpoint was removed at Stripe (absent when there was none). */
             webhook_endpoint_deleted?: boolean | null;
         };
+        /**
+         * @description A merchant.
+         * @example mer_5c1e8a3f0b7d2e9a4c6f1b08
+         */
+        MerchantId: string;
         /** @description A merchant to create, or the fields to change (absent fields are kept). */
         MerchantInput: {
             /** @description `https://salon.example` origins allowed to embed the widget. */
@@ -1532,7 +1555,7 @@ export interface components {
              */
             created_at: number;
             /** @description `mer_...`. */
-            id: string;
+            id: components["schemas"]["MerchantId"];
             /** @description Default locale. */
             locale: components["schemas"]["Locale"];
             logo_url?: components["schemas"]["LogoUrl"] | null;
@@ -1717,7 +1740,7 @@ export interface components {
             stripe_fee?: number | null;
             stripe_fee_currency?: components["schemas"]["Currency"] | null;
             /** @description `cs_...`. */
-            token: string;
+            token: components["schemas"]["CheckoutToken"];
         };
         /** @description `POST /v1/admin/checkouts/{token}/resend`. */
         ResendInput: {
@@ -1742,15 +1765,20 @@ export interface components {
         /** @description `POST /v1/merchants/{merchant_id}/checkouts`. */
         ServiceCheckoutInput: {
             /** @description `svc_...`. */
-            service_id: string;
+            service_id: components["schemas"]["ServiceId"];
         };
         /** @description The answer to a deletion. */
         ServiceDeleted: {
             /** @description Always true. */
             deleted: boolean;
             /** @description The service. */
-            id: string;
+            id: components["schemas"]["ServiceId"];
         };
+        /**
+         * @description A service of a merchant's catalogue.
+         * @example svc_5c1e8a3f0b7d2e9a4c6f1b08
+         */
+        ServiceId: string;
         /**
          * @description A service to create, or the fields to change (absent fields are kept;
          *     `"cancellation_fee": null` removes the fee).
@@ -1781,9 +1809,9 @@ export interface components {
              */
             created_at: number;
             /** @description `svc_...`. */
-            id: string;
+            id: components["schemas"]["ServiceId"];
             /** @description Owner. */
-            merchant_id: string;
+            merchant_id: components["schemas"]["MerchantId"];
             /** @description Name. */
             name: string;
             /** @description The rule. */
@@ -1855,8 +1883,8 @@ export interface components {
         };
     };
     responses: {
-        /** @description An error: `invalid_request`, `invalid_json`, `invalid_amount`, `invalid_currency`, `amount_too_small`, `amount_too_large`, `invalid_amount_step`, `invalid_email`, `invalid_payment_method`, `missing_idempotency_key`, `invalid_publishable_key`, `invalid_secret_key`, `publishable_key_in_secret_field`, `secret_key_in_publishable_field`, `mixed_key_modes`, `key_mode_mismatch`, `key_contains_whitespace`, `unknown_key_prefix`, `invalid_webhook_secret`, `invalid_signature`, `api_key_expired`, `key_missing_permission`, `invalid_origin`, `invalid_prepayment`. */
-        Error400: {
+        /** @description An error: `amount_too_large`, `amount_too_small`, `invalid_amount`, `invalid_amount_step`, `invalid_currency`, `invalid_email`, `invalid_json`, `invalid_request`. */
+        Error400_amount_too_large_amount_too_small_invalid_amount_invalid_amount_step_invalid_currency_invalid_email_invalid_json_invalid_request: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1864,13 +1892,167 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
                         /** @enum {string} */
-                        code?: "invalid_request" | "invalid_json" | "invalid_amount" | "invalid_currency" | "amount_too_small" | "amount_too_large" | "invalid_amount_step" | "invalid_email" | "invalid_payment_method" | "missing_idempotency_key" | "invalid_publishable_key" | "invalid_secret_key" | "publishable_key_in_secret_field" | "secret_key_in_publishable_field" | "mixed_key_modes" | "key_mode_mismatch" | "key_contains_whitespace" | "unknown_key_prefix" | "invalid_webhook_secret" | "invalid_signature" | "api_key_expired" | "key_missing_permission" | "invalid_origin" | "invalid_prepayment";
+                        code?: "amount_too_large" | "amount_too_small" | "invalid_amount" | "invalid_amount_step" | "invalid_currency" | "invalid_email" | "invalid_json" | "invalid_request";
+                    };
+                };
+            };
+        };
+        /** @description An error: `amount_too_large`, `amount_too_small`, `invalid_amount`, `invalid_amount_step`, `invalid_currency`, `invalid_json`, `invalid_prepayment`, `invalid_request`. */
+        Error400_amount_too_large_amount_too_small_invalid_amount_invalid_amount_step_invalid_currency_invalid_json_invalid_prepayment_invalid_request: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "amount_too_large" | "amount_too_small" | "invalid_amount" | "invalid_amount_step" | "invalid_currency" | "invalid_json" | "invalid_prepayment" | "invalid_request";
+                    };
+                };
+            };
+        };
+        /** @description An error: `amount_too_large`, `amount_too_small`, `invalid_amount`, `invalid_amount_step`, `invalid_currency`, `invalid_json`, `invalid_request`. */
+        Error400_amount_too_large_amount_too_small_invalid_amount_invalid_amount_step_invalid_currency_invalid_json_invalid_request: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "amount_too_large" | "amount_too_small" | "invalid_amount" | "invalid_amount_step" | "invalid_currency" | "invalid_json" | "invalid_request";
+                    };
+                };
+            };
+        };
+        /** @description An error: `amount_too_large`, `amount_too_small`, `invalid_amount`, `invalid_amount_step`, `invalid_currency`, `invalid_json`, `invalid_request`, `missing_idempotency_key`. */
+        Error400_amount_too_large_amount_too_small_invalid_amount_invalid_amount_step_invalid_currency_invalid_json_invalid_request_missing_idempotency_key: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "amount_too_large" | "amount_too_small" | "invalid_amount" | "invalid_amount_step" | "invalid_currency" | "invalid_json" | "invalid_request" | "missing_idempotency_key";
+                    };
+                };
+            };
+        };
+        /** @description An error: `api_key_expired`, `invalid_json`, `invalid_publishable_key`, `invalid_request`, `invalid_secret_key`, `invalid_webhook_secret`, `key_contains_whitespace`, `key_missing_permission`, `key_mode_mismatch`, `mixed_key_modes`, `publishable_key_in_secret_field`, `secret_key_in_publishable_field`, `unknown_key_prefix`. */
+        Error400_api_key_expired_invalid_json_invalid_publishable_key_invalid_request_invalid_secret_key_invalid_webhook_secret_key_contains_whitespace_key_missing_permission_key_mode_mismatch_mixed_key_modes_publishable_key_in_secret_field_secret_key_in_publishable_field_unknown_key_prefix: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "api_key_expired" | "invalid_json" | "invalid_publishable_key" | "invalid_request" | "invalid_secret_key" | "invalid_webhook_secret" | "key_contains_whitespace" | "key_missing_permission" | "key_mode_mismatch" | "mixed_key_modes" | "publishable_key_in_secret_field" | "secret_key_in_publishable_field" | "unknown_key_prefix";
+                    };
+                };
+            };
+        };
+        /** @description An error: `api_key_expired`, `invalid_publishable_key`, `invalid_secret_key`, `invalid_webhook_secret`, `key_contains_whitespace`, `key_missing_permission`, `key_mode_mismatch`, `mixed_key_modes`, `publishable_key_in_secret_field`, `secret_key_in_publishable_field`, `unknown_key_prefix`. */
+        Error400_api_key_expired_invalid_publishable_key_invalid_secret_key_invalid_webhook_secret_key_contains_whitespace_key_missing_permission_key_mode_mismatch_mixed_key_modes_publishable_key_in_secret_field_secret_key_in_publishable_field_unknown_key_prefix: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "api_key_expired" | "invalid_publishable_key" | "invalid_secret_key" | "invalid_webhook_secret" | "key_contains_whitespace" | "key_missing_permission" | "key_mode_mismatch" | "mixed_key_modes" | "publishable_key_in_secret_field" | "secret_key_in_publishable_field" | "unknown_key_prefix";
+                    };
+                };
+            };
+        };
+        /** @description An error: `invalid_email`, `invalid_json`, `invalid_payment_method`, `invalid_request`, `missing_idempotency_key`. */
+        Error400_invalid_email_invalid_json_invalid_payment_method_invalid_request_missing_idempotency_key: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "invalid_email" | "invalid_json" | "invalid_payment_method" | "invalid_request" | "missing_idempotency_key";
+                    };
+                };
+            };
+        };
+        /** @description An error: `invalid_email`, `invalid_json`, `invalid_request`. */
+        Error400_invalid_email_invalid_json_invalid_request: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "invalid_email" | "invalid_json" | "invalid_request";
+                    };
+                };
+            };
+        };
+        /** @description An error: `invalid_json`, `invalid_origin`, `invalid_request`. */
+        Error400_invalid_json_invalid_origin_invalid_request: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "invalid_json" | "invalid_origin" | "invalid_request";
+                    };
+                };
+            };
+        };
+        /** @description An error: `invalid_json`, `invalid_request`. */
+        Error400_invalid_json_invalid_request: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "invalid_json" | "invalid_request";
+                    };
+                };
+            };
+        };
+        /** @description An error: `invalid_json`, `invalid_request`, `invalid_signature`. */
+        Error400_invalid_json_invalid_request_invalid_signature: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "invalid_json" | "invalid_request" | "invalid_signature";
+                    };
+                };
+            };
+        };
+        /** @description An error: `invalid_request`. */
+        Error400_invalid_request: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "invalid_request";
                     };
                 };
             };
         };
         /** @description An error: `unauthorized`. */
-        Error401: {
+        Error401_unauthorized: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1883,8 +2065,8 @@ export interface components {
                 };
             };
         };
-        /** @description An error: `card_declined`, `card_brand_not_accepted`, `authentication_required`. */
-        Error402: {
+        /** @description An error: `authentication_required`, `card_brand_not_accepted`, `card_declined`. */
+        Error402_authentication_required_card_brand_not_accepted_card_declined: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1892,13 +2074,13 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
                         /** @enum {string} */
-                        code?: "card_declined" | "card_brand_not_accepted" | "authentication_required";
+                        code?: "authentication_required" | "card_brand_not_accepted" | "card_declined";
                     };
                 };
             };
         };
         /** @description An error: `checkout_locked`, `forbidden_origin`. */
-        Error403: {
+        Error403_checkout_locked_forbidden_origin: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1911,8 +2093,8 @@ export interface components {
                 };
             };
         };
-        /** @description An error: `checkout_not_found`, `not_found`. */
-        Error404: {
+        /** @description An error: `forbidden_origin`. */
+        Error403_forbidden_origin: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1920,13 +2102,13 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
                         /** @enum {string} */
-                        code?: "checkout_not_found" | "not_found";
+                        code?: "forbidden_origin";
                     };
                 };
             };
         };
-        /** @description An error: `idempotency_conflict`, `checkout_already_paid`, `payments_unavailable`, `payment_in_progress`, `refund_exceeds_remaining`, `fee_exceeds_consent`, `nothing_to_capture`, `conflict`, `webhook_secret_required`. */
-        Error409: {
+        /** @description An error: `checkout_not_found`. */
+        Error404_checkout_not_found: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1934,13 +2116,13 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
                         /** @enum {string} */
-                        code?: "idempotency_conflict" | "checkout_already_paid" | "payments_unavailable" | "payment_in_progress" | "refund_exceeds_remaining" | "fee_exceeds_consent" | "nothing_to_capture" | "conflict" | "webhook_secret_required";
+                        code?: "checkout_not_found";
                     };
                 };
             };
         };
-        /** @description An error: `checkout_expired`, `checkout_canceled`. */
-        Error410: {
+        /** @description An error: `not_found`. */
+        Error404_not_found: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1948,13 +2130,181 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
                         /** @enum {string} */
-                        code?: "checkout_expired" | "checkout_canceled";
+                        code?: "not_found";
+                    };
+                };
+            };
+        };
+        /** @description An error: `checkout_already_paid`, `conflict`, `fee_exceeds_consent`, `idempotency_conflict`, `payment_in_progress`, `payments_unavailable`. */
+        Error409_checkout_already_paid_conflict_fee_exceeds_consent_idempotency_conflict_payment_in_progress_payments_unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "checkout_already_paid" | "conflict" | "fee_exceeds_consent" | "idempotency_conflict" | "payment_in_progress" | "payments_unavailable";
+                    };
+                };
+            };
+        };
+        /** @description An error: `checkout_already_paid`, `conflict`, `idempotency_conflict`, `payment_in_progress`, `payments_unavailable`. */
+        Error409_checkout_already_paid_conflict_idempotency_conflict_payment_in_progress_payments_unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "checkout_already_paid" | "conflict" | "idempotency_conflict" | "payment_in_progress" | "payments_unavailable";
+                    };
+                };
+            };
+        };
+        /** @description An error: `checkout_already_paid`, `conflict`, `idempotency_conflict`, `payment_in_progress`, `refund_exceeds_remaining`. */
+        Error409_checkout_already_paid_conflict_idempotency_conflict_payment_in_progress_refund_exceeds_remaining: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "checkout_already_paid" | "conflict" | "idempotency_conflict" | "payment_in_progress" | "refund_exceeds_remaining";
+                    };
+                };
+            };
+        };
+        /** @description An error: `checkout_already_paid`, `conflict`, `nothing_to_capture`, `payment_in_progress`. */
+        Error409_checkout_already_paid_conflict_nothing_to_capture_payment_in_progress: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "checkout_already_paid" | "conflict" | "nothing_to_capture" | "payment_in_progress";
+                    };
+                };
+            };
+        };
+        /** @description An error: `checkout_already_paid`, `conflict`, `payment_in_progress`. */
+        Error409_checkout_already_paid_conflict_payment_in_progress: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "checkout_already_paid" | "conflict" | "payment_in_progress";
+                    };
+                };
+            };
+        };
+        /** @description An error: `checkout_already_paid`, `conflict`, `payment_in_progress`, `payments_unavailable`. */
+        Error409_checkout_already_paid_conflict_payment_in_progress_payments_unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "checkout_already_paid" | "conflict" | "payment_in_progress" | "payments_unavailable";
+                    };
+                };
+            };
+        };
+        /** @description An error: `conflict`. */
+        Error409_conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "conflict";
+                    };
+                };
+            };
+        };
+        /** @description An error: `conflict`, `payments_unavailable`. */
+        Error409_conflict_payments_unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "conflict" | "payments_unavailable";
+                    };
+                };
+            };
+        };
+        /** @description An error: `conflict`, `payments_unavailable`, `webhook_secret_required`. */
+        Error409_conflict_payments_unavailable_webhook_secret_required: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "conflict" | "payments_unavailable" | "webhook_secret_required";
+                    };
+                };
+            };
+        };
+        /** @description An error: `conflict`, `webhook_secret_required`. */
+        Error409_conflict_webhook_secret_required: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "conflict" | "webhook_secret_required";
+                    };
+                };
+            };
+        };
+        /** @description An error: `payments_unavailable`. */
+        Error409_payments_unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "payments_unavailable";
+                    };
+                };
+            };
+        };
+        /** @description An error: `checkout_canceled`, `checkout_expired`. */
+        Error410_checkout_canceled_checkout_expired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "checkout_canceled" | "checkout_expired";
                     };
                 };
             };
         };
         /** @description An error: `payload_too_large`. */
-        Error413: {
+        Error413_payload_too_large: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1968,7 +2318,7 @@ export interface components {
             };
         };
         /** @description An error: `payments_paused`, `rate_limited`. */
-        Error429: {
+        Error429_payments_paused_rate_limited: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1981,8 +2331,22 @@ export interface components {
                 };
             };
         };
+        /** @description An error: `rate_limited`. */
+        Error429_rate_limited: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+        };
         /** @description An error: `internal_error`. */
-        Error500: {
+        Error500_internal_error: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1996,7 +2360,7 @@ export interface components {
             };
         };
         /** @description An error: `stripe_error`. */
-        Error502: {
+        Error502_stripe_error: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2010,7 +2374,7 @@ export interface components {
             };
         };
         /** @description An error: `stripe_unavailable`. */
-        Error503: {
+        Error503_stripe_unavailable: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2049,7 +2413,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            500: components["responses"]["Error500"];
+            500: components["responses"]["Error500_internal_error"];
             /** @description The database did not answer. */
             503: {
                 headers: {
@@ -2079,11 +2443,8 @@ export interface operations {
                     "text/plain; version=0.0.4; charset=utf-8": string;
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     get_checkout: {
@@ -2107,12 +2468,11 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutAdminView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            410: components["responses"]["Error410"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_checkout_not_found"];
+            409: components["responses"]["Error409_checkout_already_paid_conflict_payment_in_progress"];
+            410: components["responses"]["Error410_checkout_canceled_checkout_expired"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     cancel: {
@@ -2136,15 +2496,13 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutAdminView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            410: components["responses"]["Error410"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_checkout_not_found"];
+            409: components["responses"]["Error409_checkout_already_paid_conflict_payment_in_progress"];
+            410: components["responses"]["Error410_checkout_canceled_checkout_expired"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     cancellation_fee: {
@@ -2175,16 +2533,16 @@ export interface operations {
                     "application/json": components["schemas"]["FeeView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            402: components["responses"]["Error402"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            410: components["responses"]["Error410"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_amount_too_large_amount_too_small_invalid_amount_invalid_amount_step_invalid_currency_invalid_json_invalid_request_missing_idempotency_key"];
+            401: components["responses"]["Error401_unauthorized"];
+            402: components["responses"]["Error402_authentication_required_card_brand_not_accepted_card_declined"];
+            404: components["responses"]["Error404_checkout_not_found"];
+            409: components["responses"]["Error409_checkout_already_paid_conflict_fee_exceeds_consent_idempotency_conflict_payment_in_progress_payments_unavailable"];
+            410: components["responses"]["Error410_checkout_canceled_checkout_expired"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     capture: {
@@ -2212,15 +2570,15 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutAdminView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            410: components["responses"]["Error410"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_amount_too_large_amount_too_small_invalid_amount_invalid_amount_step_invalid_currency_invalid_json_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_checkout_not_found"];
+            409: components["responses"]["Error409_checkout_already_paid_conflict_nothing_to_capture_payment_in_progress"];
+            410: components["responses"]["Error410_checkout_canceled_checkout_expired"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     refund: {
@@ -2257,15 +2615,15 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutAdminView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            410: components["responses"]["Error410"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_amount_too_large_amount_too_small_invalid_amount_invalid_amount_step_invalid_currency_invalid_json_invalid_request_missing_idempotency_key"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_checkout_not_found"];
+            409: components["responses"]["Error409_checkout_already_paid_conflict_idempotency_conflict_payment_in_progress_refund_exceeds_remaining"];
+            410: components["responses"]["Error410_checkout_canceled_checkout_expired"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     resend: {
@@ -2293,15 +2651,13 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutAdminView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            410: components["responses"]["Error410"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_invalid_email_invalid_json_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_checkout_not_found"];
+            409: components["responses"]["Error409_checkout_already_paid_conflict_payment_in_progress"];
+            410: components["responses"]["Error410_checkout_canceled_checkout_expired"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     send_link: {
@@ -2329,15 +2685,13 @@ export interface operations {
                     "application/json": components["schemas"]["EmailView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            410: components["responses"]["Error410"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_invalid_email_invalid_json_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_checkout_not_found"];
+            409: components["responses"]["Error409_checkout_already_paid_conflict_payment_in_progress"];
+            410: components["responses"]["Error410_checkout_canceled_checkout_expired"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     retry_email: {
@@ -2346,7 +2700,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The email (`em_...`). */
-                email_id: string;
+                email_id: components["schemas"]["EmailId"];
             };
             cookie?: never;
         };
@@ -2359,14 +2713,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     list_events: {
@@ -2400,11 +2750,9 @@ export interface operations {
                     "application/json": components["schemas"]["EventList"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            500: components["responses"]["Error500"];
+            400: components["responses"]["Error400_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     get_event: {
@@ -2413,7 +2761,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The event (`evt_...`). */
-                event_id: string;
+                event_id: components["schemas"]["EventId"];
             };
             cookie?: never;
         };
@@ -2428,11 +2776,9 @@ export interface operations {
                     "application/json": components["schemas"]["EventView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     resend_event: {
@@ -2441,7 +2787,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The event (`evt_...`). */
-                event_id: string;
+                event_id: components["schemas"]["EventId"];
             };
             cookie?: never;
         };
@@ -2456,12 +2802,10 @@ export interface operations {
                     "application/json": components["schemas"]["EventView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     list_merchants: {
@@ -2482,11 +2826,8 @@ export interface operations {
                     "application/json": components["schemas"]["List_MerchantView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     create_merchant: {
@@ -2521,14 +2862,11 @@ export interface operations {
                     "application/json": components["schemas"]["MerchantView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_invalid_json_invalid_origin_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            409: components["responses"]["Error409_conflict"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     get_merchant: {
@@ -2537,7 +2875,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2552,11 +2890,9 @@ export interface operations {
                     "application/json": components["schemas"]["MerchantView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     delete_merchant: {
@@ -2565,7 +2901,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2580,14 +2916,12 @@ export interface operations {
                     "application/json": components["schemas"]["MerchantDeleted"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     update_merchant: {
@@ -2596,7 +2930,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2615,14 +2949,12 @@ export interface operations {
                     "application/json": components["schemas"]["MerchantView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_invalid_json_invalid_origin_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     list_checkouts: {
@@ -2646,7 +2978,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2661,11 +2993,10 @@ export interface operations {
                     "application/json": components["schemas"]["List_CheckoutAdminView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            500: components["responses"]["Error500"];
+            400: components["responses"]["Error400_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     create_checkout: {
@@ -2674,7 +3005,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2703,14 +3034,12 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutAdminView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_amount_too_large_amount_too_small_invalid_amount_invalid_amount_step_invalid_currency_invalid_email_invalid_json_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict_payments_unavailable"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     get_integration: {
@@ -2719,7 +3048,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2734,11 +3063,9 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     set_integration: {
@@ -2747,7 +3074,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2773,14 +3100,14 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_api_key_expired_invalid_json_invalid_publishable_key_invalid_request_invalid_secret_key_invalid_webhook_secret_key_contains_whitespace_key_missing_permission_key_mode_mismatch_mixed_key_modes_publishable_key_in_secret_field_secret_key_in_publishable_field_unknown_key_prefix"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict_webhook_secret_required"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     add_integration: {
@@ -2789,7 +3116,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2808,14 +3135,14 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_api_key_expired_invalid_json_invalid_publishable_key_invalid_request_invalid_secret_key_invalid_webhook_secret_key_contains_whitespace_key_missing_permission_key_mode_mismatch_mixed_key_modes_publishable_key_in_secret_field_secret_key_in_publishable_field_unknown_key_prefix"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict_webhook_secret_required"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     delete_integration: {
@@ -2824,7 +3151,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2839,14 +3166,12 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationDeleted"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     activate: {
@@ -2855,7 +3180,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2870,14 +3195,13 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_api_key_expired_invalid_publishable_key_invalid_secret_key_invalid_webhook_secret_key_contains_whitespace_key_missing_permission_key_mode_mismatch_mixed_key_modes_publishable_key_in_secret_field_secret_key_in_publishable_field_unknown_key_prefix"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict_payments_unavailable_webhook_secret_required"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     deactivate: {
@@ -2886,7 +3210,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2901,14 +3225,12 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     verify: {
@@ -2917,7 +3239,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2932,14 +3254,13 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_api_key_expired_invalid_publishable_key_invalid_secret_key_invalid_webhook_secret_key_contains_whitespace_key_missing_permission_key_mode_mismatch_mixed_key_modes_publishable_key_in_secret_field_secret_key_in_publishable_field_unknown_key_prefix"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict_payments_unavailable_webhook_secret_required"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     payments_report: {
@@ -2959,7 +3280,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -2975,11 +3296,10 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            500: components["responses"]["Error500"];
+            400: components["responses"]["Error400_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     list_services: {
@@ -2988,7 +3308,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -3003,11 +3323,9 @@ export interface operations {
                     "application/json": components["schemas"]["List_ServiceView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     create_service: {
@@ -3016,7 +3334,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -3046,12 +3364,12 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
+            400: components["responses"]["Error400_amount_too_large_amount_too_small_invalid_amount_invalid_amount_step_invalid_currency_invalid_json_invalid_prepayment_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     get_service: {
@@ -3060,9 +3378,9 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
                 /** @description The service (`svc_...`). */
-                service_id: string;
+                service_id: components["schemas"]["ServiceId"];
             };
             cookie?: never;
         };
@@ -3077,11 +3395,9 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     delete_service: {
@@ -3090,9 +3406,9 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
                 /** @description The service (`svc_...`). */
-                service_id: string;
+                service_id: components["schemas"]["ServiceId"];
             };
             cookie?: never;
         };
@@ -3107,12 +3423,9 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceDeleted"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     update_service: {
@@ -3121,9 +3434,9 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
                 /** @description The service (`svc_...`). */
-                service_id: string;
+                service_id: components["schemas"]["ServiceId"];
             };
             cookie?: never;
         };
@@ -3142,12 +3455,12 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
+            400: components["responses"]["Error400_amount_too_large_amount_too_small_invalid_amount_invalid_amount_step_invalid_currency_invalid_json_invalid_prepayment_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     list_endpoints: {
@@ -3168,11 +3481,8 @@ export interface operations {
                     "application/json": components["schemas"]["List_EndpointView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     create_endpoint: {
@@ -3207,12 +3517,12 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
+            400: components["responses"]["Error400_invalid_json_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     get_endpoint: {
@@ -3221,7 +3531,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The endpoint (`we_...`). */
-                endpoint_id: string;
+                endpoint_id: components["schemas"]["EndpointId"];
             };
             cookie?: never;
         };
@@ -3236,11 +3546,9 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     delete_endpoint: {
@@ -3249,7 +3557,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The endpoint (`we_...`). */
-                endpoint_id: string;
+                endpoint_id: components["schemas"]["EndpointId"];
             };
             cookie?: never;
         };
@@ -3264,12 +3572,9 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointDeleted"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     update_endpoint: {
@@ -3278,7 +3583,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The endpoint (`we_...`). */
-                endpoint_id: string;
+                endpoint_id: components["schemas"]["EndpointId"];
             };
             cookie?: never;
         };
@@ -3297,12 +3602,12 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
+            400: components["responses"]["Error400_invalid_json_invalid_request"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     reveal_endpoint_secret: {
@@ -3311,7 +3616,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The endpoint (`we_...`). */
-                endpoint_id: string;
+                endpoint_id: components["schemas"]["EndpointId"];
             };
             cookie?: never;
         };
@@ -3326,12 +3631,9 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     rotate_endpoint_secret: {
@@ -3340,7 +3642,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The endpoint (`we_...`). */
-                endpoint_id: string;
+                endpoint_id: components["schemas"]["EndpointId"];
             };
             cookie?: never;
         };
@@ -3355,12 +3657,9 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     view: {
@@ -3381,16 +3680,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "amount": 2000,
+                     *       "booking_ref": "BK-20931",
+                     *       "card_brands": [
+                     *         "visa",
+                     *         "mastercard"
+                     *       ],
+                     *       "currency": "eur",
+                     *       "description": "Colour and cut, Sat 14:00 (deposit)",
+                     *       "email": "lea@example.com",
+                     *       "expires_at": 1764855000,
+                     *       "locale": "fr",
+                     *       "merchant_name": "Salon Léa",
+                     *       "minimum_amount": 50,
+                     *       "mode": "sandbox",
+                     *       "publishable_key": "pk_test_51Hs0meTestKey",
+                     *       "receipt": null,
+                     *       "save_card": null,
+                     *       "status": "open",
+                     *       "stripe_js_url": "https://js.stripe.com/v3/",
+                     *       "token": "cs_6f1c0e9a2b7d4c3e8f5a1b2c3d4e5f6a7b8c9d0e1f2a3b4c"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CheckoutView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            403: components["responses"]["Error403"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            410: components["responses"]["Error410"];
-            429: components["responses"]["Error429"];
-            500: components["responses"]["Error500"];
+            403: components["responses"]["Error403_checkout_locked_forbidden_origin"];
+            404: components["responses"]["Error404_checkout_not_found"];
+            409: components["responses"]["Error409_checkout_already_paid_conflict_payment_in_progress_payments_unavailable"];
+            410: components["responses"]["Error410_checkout_canceled_checkout_expired"];
+            429: components["responses"]["Error429_rate_limited"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     pay: {
@@ -3425,10 +3747,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "receipt": {
+                     *         "amount": 2000,
+                     *         "brand": "visa",
+                     *         "currency": "eur",
+                     *         "last4": "4242",
+                     *         "reference": "BK-20931"
+                     *       },
+                     *       "status": "succeeded"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PayResponse"];
                 };
             };
-            400: components["responses"]["Error400"];
+            400: components["responses"]["Error400_invalid_email_invalid_json_invalid_payment_method_invalid_request_missing_idempotency_key"];
             /** @description Declined or not authenticated: the client may try another card. */
             402: {
                 headers: {
@@ -3438,15 +3772,15 @@ export interface operations {
                     "application/json": components["schemas"]["PayResponse"];
                 };
             };
-            403: components["responses"]["Error403"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            410: components["responses"]["Error410"];
-            413: components["responses"]["Error413"];
-            429: components["responses"]["Error429"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            403: components["responses"]["Error403_checkout_locked_forbidden_origin"];
+            404: components["responses"]["Error404_checkout_not_found"];
+            409: components["responses"]["Error409_checkout_already_paid_conflict_idempotency_conflict_payment_in_progress_payments_unavailable"];
+            410: components["responses"]["Error410_checkout_canceled_checkout_expired"];
+            413: components["responses"]["Error413_payload_too_large"];
+            429: components["responses"]["Error429_payments_paused_rate_limited"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     refresh: {
@@ -3470,7 +3804,6 @@ export interface operations {
                     "application/json": components["schemas"]["PayResponse"];
                 };
             };
-            400: components["responses"]["Error400"];
             /** @description Declined or not authenticated. */
             402: {
                 headers: {
@@ -3480,15 +3813,14 @@ export interface operations {
                     "application/json": components["schemas"]["PayResponse"];
                 };
             };
-            403: components["responses"]["Error403"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            410: components["responses"]["Error410"];
-            413: components["responses"]["Error413"];
-            429: components["responses"]["Error429"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            403: components["responses"]["Error403_forbidden_origin"];
+            404: components["responses"]["Error404_checkout_not_found"];
+            409: components["responses"]["Error409_checkout_already_paid_conflict_payment_in_progress_payments_unavailable"];
+            410: components["responses"]["Error410_checkout_canceled_checkout_expired"];
+            429: components["responses"]["Error429_rate_limited"];
+            500: components["responses"]["Error500_internal_error"];
+            502: components["responses"]["Error502_stripe_error"];
+            503: components["responses"]["Error503_stripe_unavailable"];
         };
     };
     from_service: {
@@ -3497,7 +3829,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The merchant (`mer_...`). */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -3505,7 +3837,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "service_id": "svc_3f9a1c"
+                 *       "service_id": "svc_5c1e8a3f0b7d2e9a4c6f1b08"
                  *     }
                  */
                 "application/json": components["schemas"]["ServiceCheckoutInput"];
@@ -3521,15 +3853,13 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutView"];
                 };
             };
-            400: components["responses"]["Error400"];
-            403: components["responses"]["Error403"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            429: components["responses"]["Error429"];
-            500: components["responses"]["Error500"];
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
+            400: components["responses"]["Error400_amount_too_large_amount_too_small_invalid_amount_invalid_amount_step_invalid_currency_invalid_json_invalid_request"];
+            403: components["responses"]["Error403_forbidden_origin"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_payments_unavailable"];
+            413: components["responses"]["Error413_payload_too_large"];
+            429: components["responses"]["Error429_rate_limited"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     openapi_json: {
@@ -3550,7 +3880,7 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
-            500: components["responses"]["Error500"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     receive: {
@@ -3562,7 +3892,7 @@ export interface operations {
             };
             path: {
                 /** @description The merchant whose endpoint Stripe calls. */
-                merchant_id: string;
+                merchant_id: components["schemas"]["MerchantId"];
             };
             cookie?: never;
         };
@@ -3582,11 +3912,11 @@ export interface operations {
                     "application/json": components["schemas"]["Acknowledged"];
                 };
             };
-            400: components["responses"]["Error400"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            500: components["responses"]["Error500"];
+            400: components["responses"]["Error400_invalid_json_invalid_request_invalid_signature"];
+            404: components["responses"]["Error404_not_found"];
+            409: components["responses"]["Error409_conflict"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
 }

@@ -57,8 +57,10 @@ pub struct ServiceInput {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ServiceView {
     /// `svc_...`.
+    #[schema(value_type = crate::schemas::ServiceId)]
     pub id: String,
     /// Owner.
+    #[schema(value_type = crate::schemas::MerchantId)]
     pub merchant_id: String,
     /// Name.
     pub name: String,
@@ -82,6 +84,7 @@ pub struct ServiceView {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ServiceDeleted {
     /// The service.
+    #[schema(value_type = crate::schemas::ServiceId)]
     pub id: String,
     /// Always true.
     pub deleted: bool,

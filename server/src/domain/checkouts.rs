@@ -76,6 +76,7 @@ pub struct CheckoutInput {
 #[serde(deny_unknown_fields)]
 pub struct ServiceCheckoutInput {
     /// `svc_...`.
+    #[schema(value_type = crate::schemas::ServiceId)]
     pub service_id: String,
 }
 

@@ -70,6 +70,7 @@ pub struct EndpointPatch {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EndpointView {
     /// `we_...`.
+    #[schema(value_type = crate::schemas::EndpointId)]
     pub id: String,
     /// Where events go.
     pub url: String,

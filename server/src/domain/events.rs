@@ -42,6 +42,7 @@ pub struct EventQuery {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     /// `evt_...`.
+    #[schema(value_type = crate::schemas::EventId)]
     pub id: String,
     /// `checkout.paid`, ...
     #[serde(rename = "type")]
@@ -49,6 +50,7 @@ pub struct EventView {
     /// Unix seconds.
     pub created: i64,
     /// The merchant it concerns.
+    #[schema(value_type = crate::schemas::MerchantId)]
     pub merchant_id: String,
     /// The body sent to endpoints, as sent.
     pub payload: serde_json::Value,
@@ -63,6 +65,7 @@ pub struct DeliveryView {
     /// `{event}.{endpoint}`.
     pub id: String,
     /// The endpoint.
+    #[schema(value_type = crate::schemas::EndpointId)]
     pub endpoint_id: String,
     /// `pending`, `succeeded` or `failed`.
     pub status: DeliveryStatus,
@@ -93,6 +96,7 @@ pub struct AttemptView {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EndpointDeliveryView {
     /// The event, `evt_...`.
+    #[schema(value_type = crate::schemas::EventId)]
     pub event_id: String,
     /// The event's type (`None` when the event was deleted meanwhile).
     #[serde(rename = "type")]

@@ -149,6 +149,7 @@ pub struct WebhookView {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct IntegrationView {
     /// The merchant.
+    #[schema(value_type = crate::schemas::MerchantId)]
     pub merchant_id: String,
     /// Always `stripe`.
     pub provider: &'static str,
@@ -194,6 +195,7 @@ pub struct IntegrationView {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct IntegrationDeleted {
     /// The merchant (kept, with its services).
+    #[schema(value_type = crate::schemas::MerchantId)]
     pub merchant_id: String,
     /// Always true.
     pub deleted: bool,

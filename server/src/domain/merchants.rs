@@ -36,6 +36,7 @@ pub struct MerchantInput {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct MerchantView {
     /// `mer_...`.
+    #[schema(value_type = crate::schemas::MerchantId)]
     pub id: String,
     /// Name.
     pub name: String,
@@ -57,6 +58,7 @@ pub struct MerchantView {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct MerchantDeleted {
     /// The merchant.
+    #[schema(value_type = crate::schemas::MerchantId)]
     pub id: String,
     /// Always true.
     pub deleted: bool,

@@ -46,6 +46,7 @@ pub enum Format {
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ReportRow {
     /// `cs_...`.
+    #[schema(value_type = slotpay_core::CheckoutToken)]
     pub token: String,
     /// ISO 8601 UTC.
     pub created_at: String,

@@ -81,6 +81,7 @@ pub struct RefundView {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EmailView {
     /// `em_...`.
+    #[schema(value_type = crate::schemas::EmailId)]
     pub id: String,
     /// `link` or `receipt`.
     pub kind: EmailKind,
@@ -134,6 +135,7 @@ pub struct DisputeView {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct FeeView {
     /// `fee_...`.
+    #[schema(value_type = crate::schemas::FeeId)]
     pub id: String,
     /// Minor units.
     pub amount: i64,
@@ -154,10 +156,13 @@ pub struct FeeView {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CheckoutAdminView {
     /// `cs_...`.
+    #[schema(value_type = slotpay_core::CheckoutToken)]
     pub token: String,
     /// Owner.
+    #[schema(value_type = crate::schemas::MerchantId)]
     pub merchant_id: String,
     /// The service it was made for.
+    #[schema(value_type = Option<crate::schemas::ServiceId>)]
     pub service_id: Option<String>,
     /// Who made it.
     pub source: CheckoutSource,

@@ -27,7 +27,7 @@ use crate::domain::payments::{self, CaptureInput};
 use crate::domain::refunds::{self, RefundInput};
 use crate::domain::reports::{self, Format, ReportQuery, ReportRow};
 use crate::error::ApiFailure;
-use crate::schemas::List;
+use crate::schemas::{EmailId, EndpointId, EventId, List, MerchantId, ServiceId};
 use crate::state::AppState;
 
 type Answer<T> = Result<Json<T>, ApiFailure>;
@@ -149,7 +149,7 @@ async fn list_merchants(State(s): State<AppState>) -> Answer<List<MerchantView>>
     get,
     path = "/v1/admin/merchants/{merchant_id}",
     tag = "merchants",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     responses((status = 200, description = "The merchant.", body = MerchantView)),
     security(("admin_token" = [])),
 )]
@@ -162,7 +162,7 @@ async fn get_merchant(State(s): State<AppState>, Path(id): Path<String>) -> Answ
     patch,
     path = "/v1/admin/merchants/{merchant_id}",
     tag = "merchants",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     request_body = MerchantInput,
     responses((status = 200, description = "The merchant.", body = MerchantView)),
     security(("admin_token" = [])),
@@ -180,7 +180,7 @@ async fn update_merchant(
     delete,
     path = "/v1/admin/merchants/{merchant_id}",
     tag = "merchants",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     responses((status = 200, description = "Deleted.", body = MerchantDeleted)),
     security(("admin_token" = [])),
 )]
@@ -196,7 +196,7 @@ async fn delete_merchant(
     get,
     path = "/v1/admin/merchants/{merchant_id}/integration",
     tag = "integration",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     responses((status = 200, description = "The integration.", body = IntegrationView)),
     security(("admin_token" = [])),
 )]
@@ -212,7 +212,7 @@ async fn get_integration(
     put,
     path = "/v1/admin/merchants/{merchant_id}/integration",
     tag = "integration",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     request_body(content = IntegrationInput, example = json!({"publishable_key": "pk_test_51Hs0meTestKey", "secret_key": "rk_test_51Hs0meRestrictedKey", "mode": "sandbox"})),
     responses((status = 200, description = "The integration.", body = IntegrationView)),
     security(("admin_token" = [])),
@@ -231,7 +231,7 @@ async fn set_integration(
     post,
     path = "/v1/admin/merchants/{merchant_id}/integration",
     tag = "integration",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     request_body = IntegrationInput,
     responses((status = 201, description = "The integration, verified.", body = IntegrationView)),
     security(("admin_token" = [])),
@@ -252,7 +252,7 @@ async fn add_integration(
     delete,
     path = "/v1/admin/merchants/{merchant_id}/integration",
     tag = "integration",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     responses((status = 200, description = "Deleted.", body = IntegrationDeleted)),
     security(("admin_token" = [])),
 )]
@@ -268,7 +268,7 @@ async fn delete_integration(
     post,
     path = "/v1/admin/merchants/{merchant_id}/integration/verify",
     tag = "integration",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     responses((status = 200, description = "The integration with the verification's outcome.", body = IntegrationView)),
     security(("admin_token" = [])),
 )]
@@ -281,7 +281,7 @@ async fn verify(State(s): State<AppState>, Path(id): Path<String>) -> Answer<Int
     post,
     path = "/v1/admin/merchants/{merchant_id}/integration/activate",
     tag = "integration",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     responses((status = 200, description = "The integration.", body = IntegrationView)),
     security(("admin_token" = [])),
 )]
@@ -294,7 +294,7 @@ async fn activate(State(s): State<AppState>, Path(id): Path<String>) -> Answer<I
     post,
     path = "/v1/admin/merchants/{merchant_id}/integration/deactivate",
     tag = "integration",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     responses((status = 200, description = "The integration.", body = IntegrationView)),
     security(("admin_token" = [])),
 )]
@@ -307,7 +307,7 @@ async fn deactivate(State(s): State<AppState>, Path(id): Path<String>) -> Answer
     post,
     path = "/v1/admin/merchants/{merchant_id}/services",
     tag = "services",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     request_body(content = ServiceInput, example = json!({"name": "Haircut", "price": "25.00", "currency": "eur", "prepayment": {"type": "percent", "percent": 30}})),
     responses((status = 201, description = "The service.", body = ServiceView)),
     security(("admin_token" = [])),
@@ -328,7 +328,7 @@ async fn create_service(
     get,
     path = "/v1/admin/merchants/{merchant_id}/services",
     tag = "services",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     responses((status = 200, description = "The services.", body = List<ServiceView>)),
     security(("admin_token" = [])),
 )]
@@ -346,7 +346,7 @@ async fn list_services(
     get,
     path = "/v1/admin/merchants/{merchant_id}/services/{service_id}",
     tag = "services",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$"), ("service_id" = String, Path, description = "The service (`svc_...`).", pattern = "^svc_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`)."), ("service_id" = ServiceId, Path, description = "The service (`svc_...`).")),
     responses((status = 200, description = "The service.", body = ServiceView)),
     security(("admin_token" = [])),
 )]
@@ -362,7 +362,7 @@ async fn get_service(
     patch,
     path = "/v1/admin/merchants/{merchant_id}/services/{service_id}",
     tag = "services",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$"), ("service_id" = String, Path, description = "The service (`svc_...`).", pattern = "^svc_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`)."), ("service_id" = ServiceId, Path, description = "The service (`svc_...`).")),
     request_body = ServiceInput,
     responses((status = 200, description = "The service.", body = ServiceView)),
     security(("admin_token" = [])),
@@ -380,7 +380,7 @@ async fn update_service(
     delete,
     path = "/v1/admin/merchants/{merchant_id}/services/{service_id}",
     tag = "services",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$"), ("service_id" = String, Path, description = "The service (`svc_...`).", pattern = "^svc_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`)."), ("service_id" = ServiceId, Path, description = "The service (`svc_...`).")),
     responses((status = 200, description = "Deleted.", body = ServiceDeleted)),
     security(("admin_token" = [])),
 )]
@@ -415,7 +415,7 @@ fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Resul
     post,
     path = "/v1/admin/merchants/{merchant_id}/checkouts",
     tag = "payments",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
     request_body(content = CheckoutInput, example = json!({"amount": 3000, "currency": "eur", "description": "Colour, Friday 10:00", "booking_ref": "BK-1042", "customer_email": "lea@example.com", "expires_in": 900})),
     responses((status = 201, description = "The checkout.", body = CheckoutAdminView)),
     security(("admin_token" = [])),
@@ -436,7 +436,7 @@ async fn create_checkout(
     get,
     path = "/v1/admin/merchants/{merchant_id}/checkouts",
     tag = "payments",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$"), ListQuery),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`)."), ListQuery),
     responses((status = 200, description = "The checkouts.", body = List<CheckoutAdminView>)),
     security(("admin_token" = [])),
 )]
@@ -564,7 +564,7 @@ async fn send_link(
     post,
     path = "/v1/admin/emails/{email_id}/retry",
     tag = "payments",
-    params(("email_id" = String, Path, description = "The email (`em_...`).", pattern = "^em_[0-9a-f]{24}$")),
+    params(("email_id" = EmailId, Path, description = "The email (`em_...`).")),
     responses((status = 204, description = "Queued again.")),
     security(("admin_token" = [])),
 )]
@@ -601,7 +601,7 @@ async fn cancellation_fee(
     get,
     path = "/v1/admin/merchants/{merchant_id}/payments",
     tag = "payments",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$"), ReportQuery),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`)."), ReportQuery),
     responses((status = 200, description = "The rows (`format=json`, the default), or the same as CSV (`format=csv`).", content((List<ReportRow> = "application/json"), (String = "text/csv")))),
     security(("admin_token" = [])),
 )]
@@ -668,7 +668,7 @@ async fn list_endpoints(State(s): State<AppState>) -> Answer<List<EndpointView>>
     get,
     path = "/v1/admin/webhook-endpoints/{endpoint_id}",
     tag = "events",
-    params(("endpoint_id" = String, Path, description = "The endpoint (`we_...`).", pattern = "^we_[0-9a-f]{24}$")),
+    params(("endpoint_id" = EndpointId, Path, description = "The endpoint (`we_...`).")),
     responses((status = 200, description = "The endpoint.", body = EndpointView)),
     security(("admin_token" = [])),
 )]
@@ -681,7 +681,7 @@ async fn get_endpoint(State(s): State<AppState>, Path(id): Path<String>) -> Answ
     patch,
     path = "/v1/admin/webhook-endpoints/{endpoint_id}",
     tag = "events",
-    params(("endpoint_id" = String, Path, description = "The endpoint (`we_...`).", pattern = "^we_[0-9a-f]{24}$")),
+    params(("endpoint_id" = EndpointId, Path, description = "The endpoint (`we_...`).")),
     request_body = EndpointPatch,
     responses((status = 200, description = "The endpoint.", body = EndpointView)),
     security(("admin_token" = [])),
@@ -699,7 +699,7 @@ async fn update_endpoint(
     delete,
     path = "/v1/admin/webhook-endpoints/{endpoint_id}",
     tag = "events",
-    params(("endpoint_id" = String, Path, description = "The endpoint (`we_...`).", pattern = "^we_[0-9a-f]{24}$")),
+    params(("endpoint_id" = EndpointId, Path, description = "The endpoint (`we_...`).")),
     responses((status = 200, description = "Deleted.", body = EndpointDeleted)),
     security(("admin_token" = [])),
 )]
@@ -716,7 +716,7 @@ async fn delete_endpoint(
     post,
     path = "/v1/admin/webhook-endpoints/{endpoint_id}/rotate-secret",
     tag = "events",
-    params(("endpoint_id" = String, Path, description = "The endpoint (`we_...`).", pattern = "^we_[0-9a-f]{24}$")),
+    params(("endpoint_id" = EndpointId, Path, description = "The endpoint (`we_...`).")),
     responses((status = 200, description = "The endpoint, with its new secret.", body = EndpointView)),
     security(("admin_token" = [])),
 )]
@@ -732,7 +732,7 @@ async fn rotate_endpoint_secret(
     post,
     path = "/v1/admin/webhook-endpoints/{endpoint_id}/reveal-secret",
     tag = "events",
-    params(("endpoint_id" = String, Path, description = "The endpoint (`we_...`).", pattern = "^we_[0-9a-f]{24}$")),
+    params(("endpoint_id" = EndpointId, Path, description = "The endpoint (`we_...`).")),
     responses((status = 200, description = "The endpoint, with its secret.", body = EndpointView)),
     security(("admin_token" = [])),
 )]
@@ -766,7 +766,7 @@ async fn list_events(
     get,
     path = "/v1/admin/events/{event_id}",
     tag = "events",
-    params(("event_id" = String, Path, description = "The event (`evt_...`).", pattern = "^evt_[0-9a-f]{24}$")),
+    params(("event_id" = EventId, Path, description = "The event (`evt_...`).")),
     responses((status = 200, description = "The event.", body = EventView)),
     security(("admin_token" = [])),
 )]
@@ -779,7 +779,7 @@ async fn get_event(State(s): State<AppState>, Path(id): Path<String>) -> Answer<
     post,
     path = "/v1/admin/events/{event_id}/resend",
     tag = "events",
-    params(("event_id" = String, Path, description = "The event (`evt_...`).", pattern = "^evt_[0-9a-f]{24}$")),
+    params(("event_id" = EventId, Path, description = "The event (`evt_...`).")),
     responses((status = 200, description = "The event.", body = EventView)),
     security(("admin_token" = [])),
 )]

@@ -32,6 +32,8 @@ struct Operation {
     params: Vec<Row>,
     body: Option<Row>,
     answers: Vec<Row>,
+    /// ("Example request", its JSON), then each answer's example.
+    examples: Vec<(String, String)>,
 }
 
 struct Section {
@@ -162,6 +164,15 @@ fn operations(doc: &Value) -> Vec<(String, Operation)> {
                     text: text(b, "description"),
                 }
             });
+            let pretty = |json: Option<&Value>| {
+                json.and_then(|j| j.get("example"))
+                    .map(|e| serde_json::to_string_pretty(e).unwrap_or_default())
+            };
+            let mut examples: Vec<(String, String)> =
+                pretty(op.pointer("/requestBody/content/application~1json"))
+                    .map(|e| ("Example request".to_owned(), e))
+                    .into_iter()
+                    .collect();
             let answers = op["responses"]
                 .as_object()
                 .into_iter()
@@ -174,6 +185,9 @@ fn operations(doc: &Value) -> Vec<(String, Operation)> {
                         }
                         None => r,
                     };
+                    if let Some(e) = pretty(r.pointer("/content/application~1json")) {
+                        examples.push((format!("Example answer ({status})"), e));
+                    }
                     let schema = r["content"]
                         .as_object()
                         .and_then(|c| c.values().next())
@@ -205,6 +219,7 @@ fn operations(doc: &Value) -> Vec<(String, Operation)> {
                     params,
                     body,
                     answers,
+                    examples,
                 },
             ));
         }

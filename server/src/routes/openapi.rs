@@ -52,7 +52,13 @@ impl Modify for AdminToken {
                        token), Stripe's webhooks and operations. Money is always an integer \
                        `amount` in the currency's minor unit with a lowercase `currency`. Every \
                        error answers `{\"error\": {\"code\", \"message\", \"param\"}}` with a \
-                       stable `code`."
+                       stable `code`; each operation lists the codes it can answer. Two answers \
+                       come from the HTTP layer before slotpay reads a request, and are not \
+                       listed: `400` with no body for a request HTTP cannot parse (a bare CR or \
+                       LF in a header), and `405` with no body for a method the path does not \
+                       have. A body that is not JSON (`invalid_json`) or larger than the route \
+                       accepts (`payload_too_large`) is refused \
+                       before the handler, with the error body."
     ),
     components(schemas(ErrorBody)),
     modifiers(&AdminToken),
@@ -92,106 +98,236 @@ pub fn router() -> axum::Router<AppState> {
 /// operation's error answers.
 pub fn document() -> OpenApi {
     let mut doc = routes().into_openapi();
-    let components = doc.components.get_or_insert_with(Default::default);
-    for status in ERROR_STATUSES {
-        components
-            .responses
-            .insert(error_response_name(status), error_response(status).into());
-    }
-    for (path, item) in doc.paths.paths.iter_mut() {
-        for (method, op) in [
-            ("get", &mut item.get),
-            ("post", &mut item.post),
-            ("put", &mut item.put),
-            ("patch", &mut item.patch),
-            ("delete", &mut item.delete),
-        ] {
-            if let Some(op) = op {
-                add_errors(path, method, op);
-            }
+    let mut shared = std::collections::BTreeMap::new();
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let codes = op
+                .operation_id
+                .as_deref()
+                .and_then(error_codes)
+                .unwrap_or_default();
+            add_errors(op, &codes, &mut shared);
         }
     }
+    doc.components
+        .get_or_insert_with(Default::default)
+        .responses
+        .extend(shared.into_iter().map(|(name, r)| (name, r.into())));
     doc
 }
 
-/// The statuses an operation can answer with an error body, by what it is: every error
-/// answer is `ErrorBody`, and each status lists the codes that have it (a code always
-/// answers the same status).
-fn error_statuses(path: &str, method: &str, op: &Operation) -> Vec<u16> {
-    let admin = path.starts_with("/v1/admin") || path == "/metrics";
-    let public = path.starts_with("/v1/checkouts") || path.starts_with("/v1/merchants");
-    let tags = op.tags.as_deref().unwrap_or_default();
-    let calls_stripe = method != "get"
-        && ["checkout", "payments", "integration", "merchants"]
-            .iter()
-            .any(|t| tags.iter().any(|x| x == t));
-    let mut statuses = vec![500];
-    if path == "/healthz" || path == "/v1/openapi.json" {
-        return statuses;
-    }
-    statuses.extend([400, 404, 409]);
-    if admin {
-        statuses.push(401);
-    }
-    if method != "get" {
-        statuses.push(413);
-    }
-    if public {
-        statuses.extend([403, 429]);
-    }
-    if path.contains("{token}") {
-        statuses.push(410);
-    }
-    if path.ends_with("/pay") || path.ends_with("/refresh") || path.ends_with("/cancellation-fee") {
-        statuses.push(402);
-    }
-    if calls_stripe {
-        statuses.extend([502, 503]);
-    }
-    statuses.sort_unstable();
-    statuses.dedup();
-    statuses
+use ErrorCode as E;
+
+/// Codes of the platform API's bearer token.
+const ADMIN: &[ErrorCode] = &[E::Unauthorized];
+/// Codes of a JSON request body: not JSON or not the shape (`invalid_json`), a field out of
+/// range (`invalid_request`), larger than the route accepts. The HTTP layer answers the first
+/// and the last before the handler reads the body, with the same error body.
+const BODY: &[ErrorCode] = &[E::InvalidJson, E::InvalidRequest, E::PayloadTooLarge];
+/// Codes of a query string (filters, pages).
+const QUERY: &[ErrorCode] = &[E::InvalidRequest];
+/// Codes of the public API's guards: the merchant's allowed origins and the rate limits.
+const PUBLIC: &[ErrorCode] = &[E::ForbiddenOrigin, E::RateLimited];
+/// Codes of a call to Stripe.
+const STRIPE: &[ErrorCode] = &[E::StripeError, E::StripeUnavailable];
+/// Codes of a path id that names nothing (`mer_...`, `svc_...`, `we_...`, `evt_...`).
+const FOUND: &[ErrorCode] = &[E::NotFound];
+/// Codes of a checkout's token and state.
+const CHECKOUT: &[ErrorCode] = &[
+    E::CheckoutNotFound,
+    E::CheckoutExpired,
+    E::CheckoutCanceled,
+    E::CheckoutAlreadyPaid,
+    E::PaymentInProgress,
+    E::Conflict,
+];
+/// Codes of an amount in a currency.
+const MONEY: &[ErrorCode] = &[
+    E::InvalidAmount,
+    E::InvalidCurrency,
+    E::AmountTooSmall,
+    E::AmountTooLarge,
+    E::InvalidAmountStep,
+];
+/// Codes of charging a card.
+const CHARGE: &[ErrorCode] = &[
+    E::CardDeclined,
+    E::CardBrandNotAccepted,
+    E::AuthenticationRequired,
+    E::PaymentsUnavailable,
+];
+/// Codes of an `Idempotency-Key`.
+const IDEMPOTENCY: &[ErrorCode] = &[E::MissingIdempotencyKey, E::IdempotencyConflict];
+/// Codes of a merchant's settings.
+const MERCHANT: &[ErrorCode] = &[E::InvalidOrigin, E::Conflict];
+/// Codes of pasted Stripe keys and of checking them at Stripe.
+const KEYS: &[ErrorCode] = &[
+    E::InvalidPublishableKey,
+    E::InvalidSecretKey,
+    E::PublishableKeyInSecretField,
+    E::SecretKeyInPublishableField,
+    E::MixedKeyModes,
+    E::KeyModeMismatch,
+    E::KeyContainsWhitespace,
+    E::UnknownKeyPrefix,
+    E::InvalidWebhookSecret,
+    E::ApiKeyExpired,
+    E::KeyMissingPermission,
+    E::WebhookSecretRequired,
+];
+
+/// The error codes an operation can answer, by what it reads and does (`internal_error` is
+/// added to all). A new operation must be listed here (a unit test says so). The tests hold
+/// the table to the server: every error an API test, the generated requests or the bad-input
+/// run receives must be one its operation lists, or its answer does not match the document.
+fn error_codes(operation_id: &str) -> Option<Vec<ErrorCode>> {
+    let groups: &[&[ErrorCode]] = match operation_id {
+        "healthz" | "openapi_json" => &[],
+        "metrics" => &[ADMIN],
+        "receive" => &[BODY, FOUND, &[E::InvalidSignature, E::Conflict]],
+        "view" => &[
+            PUBLIC,
+            CHECKOUT,
+            &[E::CheckoutLocked, E::PaymentsUnavailable],
+        ],
+        "from_service" => &[PUBLIC, BODY, FOUND, MONEY, &[E::PaymentsUnavailable]],
+        "pay" => &[
+            PUBLIC,
+            BODY,
+            CHECKOUT,
+            CHARGE,
+            IDEMPOTENCY,
+            STRIPE,
+            &[
+                E::InvalidPaymentMethod,
+                E::InvalidEmail,
+                E::CheckoutLocked,
+                E::PaymentsPaused,
+            ],
+        ],
+        "refresh" => &[PUBLIC, CHECKOUT, CHARGE, STRIPE],
+        "list_merchants" => &[ADMIN],
+        "get_merchant" => &[ADMIN, FOUND],
+        "create_merchant" => &[ADMIN, BODY, MERCHANT],
+        "update_merchant" => &[ADMIN, BODY, FOUND, MERCHANT],
+        "delete_merchant" => &[ADMIN, FOUND, STRIPE, &[E::Conflict]],
+        "get_integration" => &[ADMIN, FOUND],
+        "set_integration" | "add_integration" => {
+            &[ADMIN, BODY, FOUND, KEYS, STRIPE, &[E::Conflict]]
+        }
+        "delete_integration" | "deactivate" => &[ADMIN, FOUND, STRIPE, &[E::Conflict]],
+        "verify" | "activate" => &[
+            ADMIN,
+            FOUND,
+            KEYS,
+            STRIPE,
+            &[E::Conflict, E::PaymentsUnavailable],
+        ],
+        "list_services" => &[ADMIN, FOUND],
+        "get_service" | "delete_service" => &[ADMIN, FOUND],
+        "create_service" | "update_service" => &[
+            ADMIN,
+            BODY,
+            FOUND,
+            MONEY,
+            &[E::InvalidPrepayment, E::Conflict],
+        ],
+        "list_checkouts" | "payments_report" => &[ADMIN, QUERY, FOUND],
+        "create_checkout" => &[
+            ADMIN,
+            BODY,
+            FOUND,
+            MONEY,
+            &[E::InvalidEmail, E::PaymentsUnavailable, E::Conflict],
+        ],
+        "get_checkout" => &[ADMIN, CHECKOUT],
+        "refund" => &[
+            ADMIN,
+            BODY,
+            CHECKOUT,
+            MONEY,
+            IDEMPOTENCY,
+            STRIPE,
+            &[E::RefundExceedsRemaining],
+        ],
+        "capture" => &[ADMIN, BODY, CHECKOUT, MONEY, STRIPE, &[E::NothingToCapture]],
+        "cancel" => &[ADMIN, CHECKOUT, STRIPE],
+        "resend" | "send_link" => &[ADMIN, BODY, CHECKOUT, &[E::InvalidEmail]],
+        "retry_email" => &[ADMIN, FOUND, &[E::Conflict]],
+        "cancellation_fee" => &[
+            ADMIN,
+            BODY,
+            CHECKOUT,
+            MONEY,
+            CHARGE,
+            IDEMPOTENCY,
+            STRIPE,
+            &[E::FeeExceedsConsent],
+        ],
+        "list_endpoints" => &[ADMIN],
+        "get_endpoint"
+        | "delete_endpoint"
+        | "rotate_endpoint_secret"
+        | "reveal_endpoint_secret" => &[ADMIN, FOUND],
+        "create_endpoint" => &[ADMIN, BODY, FOUND, &[E::Conflict]],
+        "update_endpoint" => &[ADMIN, BODY, FOUND, &[E::Conflict]],
+        "list_events" => &[ADMIN, QUERY],
+        "get_event" => &[ADMIN, FOUND],
+        "resend_event" => &[ADMIN, FOUND, &[E::Conflict]],
+        _ => return None,
+    };
+    let mut codes: Vec<ErrorCode> = groups.iter().flat_map(|g| g.iter().copied()).collect();
+    codes.push(E::InternalError);
+    codes.sort_by_key(|c| (c.http_status(), c.as_str()));
+    codes.dedup();
+    Some(codes)
 }
 
-/// Every status an error answers with.
-const ERROR_STATUSES: [u16; 12] = [400, 401, 402, 403, 404, 409, 410, 413, 429, 500, 502, 503];
-
-fn error_response_name(status: u16) -> String {
-    format!("Error{status}")
-}
-
-/// The error answer of one status: `ErrorBody` with the codes of that status.
-fn error_response(status: u16) -> utoipa::openapi::Response {
-    let codes: Vec<&str> = ErrorCode::ALL
-        .iter()
-        .filter(|c| c.http_status() == status)
-        .map(|c| c.as_str())
-        .collect();
-    let body = AllOfBuilder::new()
-        .item(Ref::from_schema_name("ErrorBody"))
-        .item(ObjectBuilder::new().property(
-            "error",
-            ObjectBuilder::new().property("code", string_enum(codes.iter().copied())),
-        ));
-    ResponseBuilder::new()
-        .description(format!("An error: `{}`.", codes.join("`, `")))
-        .content(
-            "application/json",
-            ContentBuilder::new().schema(Some(body)).build(),
-        )
-        .build()
-}
-
-fn add_errors(path: &str, method: &str, op: &mut Operation) {
-    for status in error_statuses(path, method, op) {
+/// Adds an error answer per status of `codes`: `ErrorBody` whose `code` is one of that
+/// status's codes, kept once in `shared` (the document's responses) under a name made of the
+/// status and the codes, which operations refer to. A status the operation describes itself
+/// (`/pay`'s 402) is kept.
+fn add_errors(
+    op: &mut Operation,
+    codes: &[ErrorCode],
+    shared: &mut std::collections::BTreeMap<String, utoipa::openapi::Response>,
+) {
+    for chunk in codes.chunk_by(|a, b| a.http_status() == b.http_status()) {
+        let status = chunk[0].http_status();
         let key = status.to_string();
-        op.responses.responses.entry(key).or_insert_with(|| {
-            let reference = Ref::new(format!(
-                "#/components/responses/{}",
-                error_response_name(status)
-            ));
-            reference.into()
+        if op.responses.responses.contains_key(&key) {
+            continue;
+        }
+        let names: Vec<&str> = chunk.iter().map(|c| c.as_str()).collect();
+        let name = format!("Error{status}_{}", names.join("_"));
+        shared.entry(name.clone()).or_insert_with(|| {
+            let body = AllOfBuilder::new()
+                .item(Ref::from_schema_name("ErrorBody"))
+                .item(ObjectBuilder::new().property(
+                    "error",
+                    ObjectBuilder::new().property("code", string_enum(names.iter().copied())),
+                ));
+            ResponseBuilder::new()
+                .description(format!("An error: `{}`.", names.join("`, `")))
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(body)).build(),
+                )
+                .build()
         });
+        op.responses.responses.insert(
+            key,
+            Ref::new(format!("#/components/responses/{name}")).into(),
+        );
     }
 }
 
@@ -217,15 +353,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_error_code_has_its_answer() {
-        for code in ErrorCode::ALL {
-            assert!(
-                ERROR_STATUSES.contains(&code.http_status()),
-                "{} answers {}",
-                code.as_str(),
-                code.http_status()
-            );
+    fn every_operation_lists_its_codes_and_every_code_has_an_operation() {
+        let doc = document();
+        let mut answered = std::collections::BTreeSet::new();
+        for (path, item) in &doc.paths.paths {
+            for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let id = op.operation_id.as_deref().unwrap_or_default();
+                let codes = error_codes(id).unwrap_or_else(|| {
+                    panic!("{path}: operation {id} is missing from error_codes")
+                });
+                answered.extend(codes.iter().map(|c| c.as_str()));
+            }
         }
+        let unanswered: Vec<&str> = ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .filter(|c| !answered.contains(c))
+            .collect();
+        assert!(
+            unanswered.is_empty(),
+            "codes no operation lists: {unanswered:?}"
+        );
     }
 
     #[test]
@@ -243,6 +394,11 @@ mod tests {
                     "{path}: a summary from its doc comment"
                 );
                 assert!(op.responses.responses.contains_key("500"), "{path}");
+                assert!(
+                    path.starts_with("/v1/admin") == op.responses.responses.contains_key("401")
+                        || path == "/metrics",
+                    "{path}: 401 exactly where the admin token is asked"
+                );
             }
         }
     }

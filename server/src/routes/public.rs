@@ -18,6 +18,7 @@ use crate::client_addr;
 use crate::domain::checkouts::{self, ServiceCheckoutInput};
 use crate::domain::payments::{self, PayOutcome};
 use crate::error::ApiFailure;
+use crate::schemas::MerchantId;
 use crate::state::AppState;
 
 /// The public routes, described.
@@ -51,7 +52,15 @@ pub fn outcome(out: PayOutcome) -> Response {
     path = "/v1/checkouts/{token}",
     tag = "checkout",
     params(("token" = CheckoutToken, Path, description = "The checkout's token.")),
-    responses((status = 200, description = "The checkout.", body = CheckoutView)),
+    responses((status = 200, description = "The checkout.", body = CheckoutView, example = json!({
+        "token": "cs_6f1c0e9a2b7d4c3e8f5a1b2c3d4e5f6a7b8c9d0e1f2a3b4c", "status": "open",
+        "amount": 2000, "currency": "eur", "merchant_name": "Salon Léa",
+        "description": "Colour and cut, Sat 14:00 (deposit)", "booking_ref": "BK-20931",
+        "email": "lea@example.com", "expires_at": 1764855000, "minimum_amount": 50,
+        "publishable_key": "pk_test_51Hs0meTestKey", "stripe_js_url": "https://js.stripe.com/v3/",
+        "mode": "sandbox", "card_brands": ["visa", "mastercard"], "locale": "fr",
+        "receipt": null, "save_card": null
+    }))),
 )]
 async fn view(
     State(s): State<AppState>,
@@ -66,8 +75,8 @@ async fn view(
     post,
     path = "/v1/merchants/{merchant_id}/checkouts",
     tag = "checkout",
-    params(("merchant_id" = String, Path, description = "The merchant (`mer_...`).", pattern = "^mer_[0-9a-f]{24}$")),
-    request_body(content = ServiceCheckoutInput, example = json!({"service_id": "svc_3f9a1c"})),
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
+    request_body(content = ServiceCheckoutInput, example = json!({"service_id": "svc_5c1e8a3f0b7d2e9a4c6f1b08"})),
     responses((status = 201, description = "The new checkout.", body = CheckoutView)),
 )]
 async fn from_service(
@@ -96,7 +105,10 @@ async fn from_service(
     ),
     request_body(content = PayRequest, example = json!({"payment_method": "pm_1QxYz2AbCdEfGhIjKlMnOpQr", "email": "lea@example.com", "save_card": false})),
     responses(
-        (status = 200, description = "Paid, authorised, processing, or awaiting 3-D Secure (`status` says which; `client_secret` for `requires_action`).", body = PayResponse),
+        (status = 200, description = "Paid, authorised, processing, or awaiting 3-D Secure (`status` says which; `client_secret` for `requires_action`).", body = PayResponse, example = json!({
+            "status": "succeeded",
+            "receipt": {"amount": 2000, "currency": "eur", "brand": "visa", "last4": "4242", "reference": "BK-20931"}
+        })),
         (status = 402, description = "Declined or not authenticated: the client may try another card.", body = PayResponse),
     ),
 )]

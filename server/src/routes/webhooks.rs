@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 
 use crate::domain::webhooks::{self, Received};
 use crate::error::ApiFailure;
+use crate::schemas::MerchantId;
 use crate::state::AppState;
 
 /// The route, described.
@@ -40,7 +41,7 @@ struct Acknowledged {
     path = "/v1/webhooks/stripe/{merchant_id}",
     tag = "stripe",
     params(
-        ("merchant_id" = String, Path, description = "The merchant whose endpoint Stripe calls.", pattern = "^mer_[0-9a-f]{24}$"),
+        ("merchant_id" = MerchantId, Path, description = "The merchant whose endpoint Stripe calls."),
         ("Stripe-Signature" = String, Header, description = "Stripe's signature of the exact body."),
     ),
     request_body(content = Object, description = "A Stripe Event object, as Stripe sends it.", content_type = "application/json"),

@@ -1,6 +1,7 @@
 //! Inputs generated from the API document: for every operation that takes a JSON body, bodies
 //! built from its schema (one of the documented shape, then each field dropped, given the
-//! wrong type, null, an extreme value, and an unknown field added), sent to real ids and to
+//! wrong type, null, an extreme value, and an unknown field added); for every operation with
+//! query parameters, query strings built the same way from theirs. Sent to real ids and to
 //! unknown ones. Whatever comes back must be what the document promises (the contract check
 //! every `TestApp::request` makes) and never a 5xx. Seeded: the same run every time.
 
@@ -141,6 +142,34 @@ fn bodies(schema: &Value, rng: &mut StdRng) -> Vec<Value> {
     out
 }
 
+/// The query strings tried for an operation's query parameters: all of them documented, each
+/// alone, and each given a hostile value.
+fn queries(params: &[Value], rng: &mut StdRng) -> Vec<String> {
+    let text = |v: Value| match v {
+        Value::String(s) => s,
+        other => other.to_string(),
+    };
+    let documented: Vec<(String, String)> = params
+        .iter()
+        .filter(|p| p["in"] == "query")
+        .map(|p| (text(p["name"].clone()), text(sample(&p["schema"], rng, 0))))
+        .collect();
+    let encode = |pairs: &[(String, String)]| {
+        format!("?{}", serde_urlencoded::to_string(pairs).expect("encodes"))
+    };
+    if documented.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![encode(&documented)];
+    for i in 0..documented.len() {
+        out.push(encode(&documented[i..=i]));
+        let mut changed = documented.clone();
+        changed[i].1 = text(hostile(rng));
+        out.push(encode(&changed));
+    }
+    out
+}
+
 async fn generated_bodies_get_documented_answers(app: TestApp) {
     let m = app.pay_merchant(None).await;
     let token = app
@@ -161,13 +190,20 @@ async fn generated_bodies_get_documented_answers(app: TestApp) {
         .unwrap()
         .to_owned();
     let mut rng = StdRng::seed_from_u64(16);
-    let mut sent = 0;
+    let (mut sent, mut queried) = (0, 0);
     let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
     for (path, item) in doc()["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") else {
-                continue;
-            };
+            // (body, query string) pairs: generated bodies, then generated queries.
+            let mut inputs: Vec<(Option<Value>, String)> = op
+                .pointer("/requestBody/content/application~1json/schema")
+                .map(|schema| bodies(schema, &mut rng))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|b| (Some(b), String::new()))
+                .collect();
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            inputs.extend(queries(&params, &mut rng).into_iter().map(|q| (None, q)));
             // Bodies that would remove what the rest of the run needs are sent to unknown ids only.
             let destructive = method == "delete" || path.ends_with("/integration");
             let targets: Vec<String> = [true, false]
@@ -190,33 +226,38 @@ async fn generated_bodies_get_documented_answers(app: TestApp) {
                 })
                 .collect();
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            for body in bodies(schema, &mut rng) {
+            for (body, query) in &inputs {
                 for url in &targets {
                     let key = format!("gen-{sent}");
+                    let url = format!("{url}{query}");
                     // The contract check runs inside `request`: an answer the document does not
                     // list fails here.
                     let r = app
                         .request(
                             method.clone(),
-                            url,
-                            Some(body.clone()),
+                            &url,
+                            body.clone(),
                             &[("idempotency-key", &key)],
                         )
                         .await;
                     assert!(
                         r.status.as_u16() < 500,
-                        "{method} {url} with {body} answered {}: {}",
+                        "{method} {url} with {body:?} answered {}: {}",
                         r.status,
                         r.text
                     );
                     sent += 1;
+                    queried += usize::from(!query.is_empty());
                     *statuses.entry(r.status.as_u16()).or_default() += 1;
                 }
             }
         }
     }
-    println!("{sent} generated requests, by status: {statuses:?}");
+    println!(
+        "{sent} generated requests ({queried} with generated queries), by status: {statuses:?}"
+    );
     assert!(sent > 200, "{sent} requests");
+    assert!(queried > 20, "{queried} requests with generated queries");
     // The documented shape is accepted somewhere: the generator makes real requests, not
     // only refusals.
     let accepted: usize = statuses.range(200..300).map(|(_, n)| n).sum();

@@ -161,6 +161,12 @@ fn the_contract_check_can_fail() {
         check("GET", "/v1/checkouts/cs_x", 404, json, wrong_code).is_err(),
         "a code of another status"
     );
+    assert!(
+        check("GET", "/v1/admin/merchants/mer_x", 404, json, error).is_err(),
+        "a code of the status that the operation does not answer"
+    );
+    let not_found = r#"{"error": {"code": "not_found", "message": "No such merchant"}}"#;
+    assert!(check("GET", "/v1/admin/merchants/mer_x", 404, json, not_found).is_ok());
 }
 
 /// `/docs`: the reference for people, from the same document, under the strict CSP.
@@ -194,6 +200,9 @@ async fn the_reference_page_shows_every_operation() {
             "{name}"
         );
     }
+    // The main operations' examples, request and answer.
+    assert!(page.text.contains("Example request") && page.text.contains("Example answer (200)"));
+    assert!(page.text.contains("pm_1QxYz2AbCdEfGhIjKlMnOpQr"));
     // Types link to their schemas.
     assert!(
         page.text.contains("href=\"#schema-MerchantView\""),
@@ -203,22 +212,37 @@ async fn the_reference_page_shows_every_operation() {
     app.teardown().await;
 }
 
-/// The examples of the main operations' bodies are bodies the document accepts.
+/// The examples of the main operations' bodies and answers are ones the document accepts.
 #[test]
 fn the_examples_match_their_schemas() {
     let doc = crate::contract::doc();
-    let mut checked = 0;
+    let (mut requests, mut answers) = (0, 0);
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let Some(json) = op.pointer("/requestBody/content/application~1json") else {
-                continue;
-            };
-            if let Some(example) = json.get("example") {
-                let key = format!("the example of {method} {path}");
-                crate::contract::matches(&key, &json["schema"], example).unwrap();
-                checked += 1;
+            let mut bodies = vec![(
+                "request",
+                op.pointer("/requestBody/content/application~1json"),
+            )];
+            for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                bodies.push((
+                    status.as_str(),
+                    response.pointer("/content/application~1json"),
+                ));
+            }
+            for (what, json) in bodies {
+                let Some(example) = json.and_then(|j| j.get("example")) else {
+                    continue;
+                };
+                let key = format!("the {what} example of {method} {path}");
+                crate::contract::matches(&key, &json.unwrap()["schema"], example).unwrap();
+                if what == "request" {
+                    requests += 1;
+                } else {
+                    answers += 1;
+                }
             }
         }
     }
-    assert!(checked >= 8, "{checked} examples");
+    assert!(requests >= 8, "{requests} request examples");
+    assert!(answers >= 2, "{answers} answer examples");
 }
