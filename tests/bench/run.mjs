@@ -5,7 +5,7 @@
  *
  *   SLOTPAY_TEST_POSTGRES_URL=postgres://... node tests/bench/run.mjs [--smoke]
  *        [--slotpay-size RAW,GZIP,BROTLI] [--only weight,ready,pay,webhooks,deliveries]
- *        [--runs N] [--duration S] [--rate R] [--reference-workers W]
+ *        [--runs N] [--phone-runs N] [--duration S] [--rate R] [--reference-workers W]
  *        [--kinds slotpay-postgres,reference-postgres,slotpay-sqlite] [--profile DIR]
  *
  * 1. weight: slotpay's wasm + glue + loader (`./dev size`'s figures, passed in) against the
@@ -14,7 +14,10 @@
  *    button), a page with <slotpay-checkout> and the loader from the slotpay server against
  *    the React reference's dist/ on the same loopback origin, same slotpay server, the same
  *    sandbox Stripe.js; N runs each, interleaved (alternating which goes first), a fresh browser
- *    context (cold cache) per run, after one unmeasured run each.
+ *    context (cold cache) per run, after one unmeasured run each. Twice: on this machine as it
+ *    is (target: slotpay ≤ 2/3 of the reference) and on a slow phone over mobile data through
+ *    CDP (4× CPU, 1.6 Mbps, 150 ms; target ≤ 1/2), with a waterfall of one phone load kept in
+ *    tests/artifacts/ready-phone-waterfall.txt.
  * 3. pay: `POST /v1/checkouts/{token}/pay` on fresh checkouts each with its own PaymentMethod;
  *    slotpay (release) on PostgreSQL and on SQLite, the reference (Express + stripe SDK) on
  *    PostgreSQL; a fresh release sandbox, server and database per measured run. Closed loop with
@@ -38,7 +41,7 @@
  * lost or stored twice); a target missed is reported, not a failure.
  */
 import {spawn} from 'node:child_process';
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -70,6 +73,7 @@ const {values: args} = parseArgs({
     'slotpay-size': {type: 'string'},
     only: {type: 'string', default: 'weight,ready,pay,webhooks,deliveries'},
     runs: {type: 'string'},
+    'phone-runs': {type: 'string'},
     duration: {type: 'string'},
     rate: {type: 'string'},
     'reference-workers': {type: 'string', default: '1'},
@@ -221,6 +225,8 @@ function measureReady() {
  */
 async function startHost(port, slotpayUrl) {
   const dist = path.join(HERE, 'react-checkout', 'dist');
+  /** file → its brotli copy, made once. */
+  const brotli = new Map();
   const types = {'.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml'};
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://host');
@@ -249,7 +255,15 @@ async function startHost(port, slotpayUrl) {
       if (!file.startsWith(dist)) return res.writeHead(404).end();
       try {
         const body = await readFile(file);
-        res.writeHead(200, {'Content-Type': types[path.extname(file)] ?? 'application/octet-stream'});
+        const headers = {'Content-Type': types[path.extname(file)] ?? 'application/octet-stream', Vary: 'Accept-Encoding'};
+        // Brotli when the browser accepts it, as any production host serves a bundle (and as
+        // the slotpay server serves the widget's files).
+        if (/\bbr\b/.test(req.headers['accept-encoding'] ?? '')) {
+          if (!brotli.has(file)) brotli.set(file, zlib.brotliCompressSync(body, {params: {[zlib.constants.BROTLI_PARAM_QUALITY]: 11}}));
+          res.writeHead(200, {...headers, 'Content-Encoding': 'br'});
+          return res.end(brotli.get(file));
+        }
+        res.writeHead(200, headers);
         return res.end(body);
       } catch {
         return res.writeHead(404).end();
@@ -264,8 +278,63 @@ async function startHost(port, slotpayUrl) {
   return {origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r))};
 }
 
+/**
+ * The profiles ready time is measured in: this machine's Chromium as it is, and a slow phone on
+ * mobile data (Chrome DevTools Protocol: 4× CPU slowdown, 1.6 Mbps down, 750 kbps up, 150 ms
+ * latency). `target`: slotpay's median at most this fraction of the reference's.
+ */
+const READY_PROFILES = {
+  desktop: {runs: RUNS, target: 2 / 3},
+  phone: {
+    runs: Number(args['phone-runs'] ?? (SMOKE ? 1 : 8)),
+    target: 1 / 2,
+    cpu: 4,
+    network: {offline: false, latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8},
+  },
+};
+
+/** A fresh context and page in `profile` (recording a HAR to `har` when given). */
+async function profiledPage(browser, profile, har) {
+  const context = await browser.newContext(har ? {recordHar: {path: har, content: 'omit'}} : {});
+  const page = await context.newPage();
+  if (profile.cpu || profile.network) {
+    const cdp = await context.newCDPSession(page);
+    if (profile.network) {
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', profile.network);
+    }
+    if (profile.cpu) await cdp.send('Emulation.setCPUThrottlingRate', {rate: profile.cpu});
+  }
+  return {context, page};
+}
+
+/**
+ * The requests of one load as a text waterfall (start and end in ms from the first request,
+ * what was transferred), with the ready time: which request waits for which shows in when each
+ * starts.
+ */
+function waterfall(harPath, readyAt) {
+  const entries = JSON.parse(readFileSync(harPath, 'utf8')).log.entries;
+  const t0 = Math.min(...entries.map((e) => Date.parse(e.startedDateTime)));
+  const rows = entries
+    .map((e) => {
+      const start = Date.parse(e.startedDateTime) - t0;
+      const url = new URL(e.request.url);
+      const name = `${url.port ? url.port + ' ' : ''}${url.pathname}`.slice(0, 60);
+      const size = e.response._transferSize > 0 ? e.response._transferSize : e.response.bodySize;
+      return {start, end: start + e.time, line: `${e.request.method.padEnd(5)} ${name.padEnd(60)} ${String(e.response.status).padStart(3)} ${String(Math.max(size, 0)).padStart(7)} B`};
+    })
+    .sort((a, b) => a.start - b.start);
+  const scale = Math.max(readyAt, ...rows.map((r) => r.end)) / 40;
+  const bar = (a, b) => ' '.repeat(Math.round(a / scale)) + '█'.repeat(Math.max(1, Math.round((b - a) / scale)));
+  const lines = rows.map((r) => `${String(Math.round(r.start)).padStart(6)} ${String(Math.round(r.end)).padStart(6)} ms  ${r.line}  ${bar(r.start, r.end)}`);
+  lines.push(`${String(Math.round(readyAt)).padStart(13)} ms  Pay button enabled (from navigation start)`);
+  return lines.join('\n');
+}
+
 async function ready() {
-  say(`== ready time in Chromium: navigation start → Pay button enabled (${RUNS} runs each, interleaved, cold cache)`);
+  const described = Object.entries(READY_PROFILES).map(([name, p]) => `${name} ${p.runs} runs each`).join(', ');
+  say(`== ready time in Chromium: navigation start → Pay button enabled (${described}; interleaved, cold cache)`);
   // playwright-core from the root node_modules (Debian's Chromium: browsers cannot be downloaded).
   const {chromium} = await import('playwright-core');
   const sandbox = await startSandbox(DIR);
@@ -274,23 +343,22 @@ async function ready() {
   const slotpay = await startSlotpay(DIR, sandbox, {origins: [`http://127.0.0.1:${port}`], label: 'ready'});
   const site = await startHost(port, slotpay.url);
   const browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS});
-  const figures = {slotpay: [], reference: []};
-  const flags = {slotpay: {atEvent: 0}, reference: {atEvent: 0}};
+  const runsInAll = Object.values(READY_PROFILES).reduce((n, p) => n + p.runs + 2, 0);
+  results.ready = {};
   try {
-    const tokens = await seedSlotpay(slotpay, 2 * (RUNS + 1), 4);
+    const tokens = await seedSlotpay(slotpay, 2 * runsInAll, 4);
     const pages = {
       slotpay: (token) => `${site.origin}/slotpay.html?checkout=${token}`,
       reference: (token) => `${site.origin}/react/index.html?checkout=${token}&api=${encodeURIComponent(slotpay.url)}`,
     };
-    const once = async (which, token) => {
-      const context = await browser.newContext();
+    const once = async (which, profile, har) => {
+      const {context, page} = await profiledPage(browser, profile, har);
       try {
-        const page = await context.newPage();
         await page.addInitScript(measureReady);
-        await page.goto(pages[which](token), {waitUntil: 'commit'});
+        await page.goto(pages[which](tokens.pop()), {waitUntil: 'commit'});
         const result = await Promise.race([
           page.evaluate(() => window.__benchReady),
-          new Promise((resolve) => setTimeout(() => resolve({failed: 'timeout (30 s)'}), 30_000)),
+          new Promise((resolve) => setTimeout(() => resolve({failed: 'timeout (60 s)'}), 60_000)),
         ]);
         if (result.failed) throw new Error(`${which}: no slotpay:ready (${result.failed})`);
         return result;
@@ -298,35 +366,46 @@ async function ready() {
         await context.close();
       }
     };
-    // One unmeasured run each: the browser's own first start is not the page's.
-    await once('slotpay', tokens.pop());
-    await once('reference', tokens.pop());
-    for (let i = 0; i < RUNS; i++) {
-      const order = i % 2 === 0 ? ['slotpay', 'reference'] : ['reference', 'slotpay'];
-      for (const which of order) {
-        const r = await once(which, tokens.pop());
-        figures[which].push(r.enabled);
-        if (r.enabledAtEvent) flags[which].atEvent += 1;
+    for (const [name, profile] of Object.entries(READY_PROFILES)) {
+      const figures = {slotpay: [], reference: []};
+      const flags = {slotpay: 0, reference: 0};
+      // One unmeasured run each: the browser's own first start is not the page's.
+      await once('slotpay', profile);
+      await once('reference', profile);
+      for (let i = 0; i < profile.runs; i++) {
+        const order = i % 2 === 0 ? ['slotpay', 'reference'] : ['reference', 'slotpay'];
+        for (const which of order) {
+          const r = await once(which, profile);
+          figures[which].push(r.enabled);
+          if (r.enabledAtEvent) flags[which] += 1;
+        }
       }
+      const stats = (xs) => ({median_ms: round(percentile(xs, 50)), p90_ms: round(percentile(xs, 90)), min_ms: round(Math.min(...xs)), max_ms: round(Math.max(...xs)), runs: xs.length});
+      const s = stats(figures.slotpay);
+      const r = stats(figures.reference);
+      say(`-- ${name}${profile.cpu ? ` (CPU ${profile.cpu}× slower, ${profile.network.downloadThroughput * 8 / 1e6} Mbps down, ${profile.network.latency} ms latency)` : ''}`);
+      for (const [label, x, which] of [['slotpay (<slotpay-checkout>, wasm)', s, 'slotpay'], ['React 19 reference', r, 'reference']]) {
+        say(`${label.padEnd(36)} median ${String(x.median_ms).padStart(6)} ms  p90 ${String(x.p90_ms).padStart(6)} ms  (min ${x.min_ms}, max ${x.max_ms}; button enabled at the event in ${flags[which]}/${x.runs})`);
+      }
+      const fraction = s.median_ms / r.median_ms;
+      say(`slotpay/reference (median): ${round(fraction, 2)} (target ≤ ${round(profile.target, 2)})`);
+      results.ready[name] = {slotpay: s, reference: r, fraction_median: fraction, target: profile.target, target_met: fraction <= profile.target, enabled_at_event: flags};
     }
+    // The phone profile's waterfall of one slotpay load, kept for people to read.
+    const artifacts = path.join(ROOT, 'tests', 'artifacts');
+    mkdirSync(artifacts, {recursive: true});
+    const har = path.join(artifacts, 'ready-phone.har');
+    const r = await once('slotpay', READY_PROFILES.phone, har);
+    const text = waterfall(har, r.enabled);
+    writeFileSync(path.join(artifacts, 'ready-phone-waterfall.txt'), `${text}\n`);
+    say('-- waterfall of one slotpay load on the phone profile (tests/artifacts/ready-phone-waterfall.txt, .har beside it)');
+    say(text);
   } finally {
     await browser.close();
     await site.close();
     await slotpay.stop();
     await sandbox.stop();
   }
-  const stats = (xs) => ({median_ms: round(percentile(xs, 50)), p90_ms: round(percentile(xs, 90)), min_ms: round(Math.min(...xs)), max_ms: round(Math.max(...xs)), runs: xs.length});
-  const s = stats(figures.slotpay);
-  const r = stats(figures.reference);
-  for (const [label, x, which] of [['slotpay (<slotpay-checkout>, wasm)', s, 'slotpay'], ['React 19 reference', r, 'reference']]) {
-    say(`${label.padEnd(36)} median ${String(x.median_ms).padStart(6)} ms  p90 ${String(x.p90_ms).padStart(6)} ms  (min ${x.min_ms}, max ${x.max_ms}; button enabled at the event in ${flags[which].atEvent}/${x.runs})`);
-  }
-  const ratio = r.median_ms / s.median_ms;
-  say(`ratio reference/slotpay (median): ${round(ratio, 2)}×`);
-  for (const which of ['slotpay', 'reference']) {
-    if (flags[which].atEvent !== RUNS) say(`note: ${which}'s Pay button was not yet enabled at slotpay:ready in ${RUNS - flags[which].atEvent} runs (measured at the button)`);
-  }
-  results.ready = {slotpay: s, reference: r, ratio_median: ratio, enabled_at_event: {slotpay: flags.slotpay.atEvent, reference: flags.reference.atEvent}};
 }
 
 // ---------------------------------------------------------------- 3. pay
@@ -587,7 +666,9 @@ say('== summary');
 say(`machine: ${results.machine.nproc} cores, ${results.machine.cpu}; load average ${start.join(' ')} at start, ${results.load_average.end.join(' ')} at the end`);
 const verdict = (met) => (met ? 'met' : 'MISSED');
 if (results.weight) say(`weight   slotpay ${results.weight.slotpay.gzip} B gzip vs React ${results.weight.reference_js.gzip} B: ${round(results.weight.ratio.gzip, 3)} (target ≤ 1/3: ${verdict(results.weight.target_met)})`);
-if (results.ready) say(`ready    median slotpay ${results.ready.slotpay.median_ms} ms vs React ${results.ready.reference.median_ms} ms: React takes ${round(results.ready.ratio_median, 2)}× as long`);
+for (const [name, x] of Object.entries(results.ready ?? {})) {
+  say(`ready    ${name.padEnd(8)} median slotpay ${x.slotpay.median_ms} ms vs React ${x.reference.median_ms} ms: ${round(x.fraction_median, 2)} (target ≤ ${round(x.target, 2)}: ${verdict(x.target_met)})`);
+}
 if (results.pay?.open) {
   const p = results.pay;
   say(`pay      slotpay ${round(p.closed['slotpay-postgres'].requests_per_s, 0)} req/s vs reference ${round(p.closed['reference-postgres'].requests_per_s, 0)} req/s (PostgreSQL): ${round(p.throughput_ratio, 2)}× (target ≥ 5×: ${verdict(p.target_throughput_met)}); SQLite ${round(p.closed['slotpay-sqlite'].requests_per_s, 0)} req/s`);

@@ -176,6 +176,26 @@ test('the salon page enforces its policy: an inline script is blocked and report
   }
 });
 
+test('Stripe.js starts at once, beside the checkout\'s view: the loader does not wait for the view to name it', async ({page, stack}) => {
+  // The view is held until Stripe.js is asked for (5 s at most): a loader that waited for the
+  // view's stripe_js_url would not ask before it.
+  let stripeAsked!: () => void;
+  const asked = new Promise<boolean>((resolve) => (stripeAsked = () => resolve(true)));
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/v3/') stripeAsked();
+  });
+  let askedBeforeView: boolean | undefined;
+  await page.route('**/v1/checkouts/*', async (route) => {
+    if (route.request().method() === 'GET') {
+      askedBeforeView = await Promise.race([asked, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000))]);
+    }
+    await route.continue();
+  });
+  const opened = await openCheckout(page, stack, 'link');
+  await expect(state(opened)).toHaveAttribute('data-state', 'ready');
+  expect(askedBeforeView).toBe(true);
+});
+
 test('the host page hears slotpay:ready, slotpay:failed and slotpay:succeeded, bubbling from the widget', async ({page, stack}) => {
   const opened = await openCheckout(page, stack, 'booking');
   await pay(opened, CARDS.declined);

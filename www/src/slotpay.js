@@ -2,8 +2,9 @@
  * this script's URL. <script src=".../slotpay.js" data-merchant data-service | data-checkout
  * [data-target="#id"] [data-locale] [data-stripe-js]> renders where it stands (or into the
  * target); <slotpay-checkout checkout | merchant service [locale]> mounts while connected;
- * window.slotpay.mount(target, options) resolves to {unmount()}. The view and the wasm are
- * fetched at once, Stripe.js as soon as the view names it. No inline code or style, no eval;
+ * window.slotpay.mount(target, options) resolves to {unmount()}. The view, the wasm and
+ * Stripe.js are fetched at once (Stripe.js after the view names it when this file did not come
+ * from a slotpay server). No inline code or style, no eval;
  * the one global is window.slotpay. This is the source: `./dev build` writes the served,
  * minified www/slotpay.js (esbuild). */
 (function () {
@@ -19,6 +20,14 @@
   var widgets = {};
   /** Stripe.js loads, by URL. */
   var stripeLoads = {};
+  /**
+   * Stripe.js's URL as configured on the slotpay server this loader came from, which writes it
+   * here when it sends the file: Stripe.js then starts at once, beside the checkout's view and
+   * the wasm, instead of after the view. Left as it is (served from elsewhere), it is not a URL
+   * and the view's is used.
+   */
+  var serverStripeJs = '__SLOTPAY_STRIPE_JS__';
+  if (!/^https?:\/\//.test(serverStripeJs)) serverStripeJs = null;
   /**
    * Mounted widgets until unmounted: the wasm object unmounts itself when garbage-collected,
    * so a widget nobody holds (the script-tag embed keeps no handle) must be held here.
@@ -113,7 +122,8 @@
     // All three start now; the widget awaits them.
     var view = requestView(base, options);
     var widget = loadWidget(base);
-    var stripe = options.stripeJs ? loadStripe(options.stripeJs) : stripeFromView(view);
+    var stripeJs = options.stripeJs || (serverStripeJs && loaderUrl && base === baseOf(loaderUrl) ? serverStripeJs : null);
+    var stripe = stripeJs ? loadStripe(stripeJs) : stripeFromView(view);
     // The widget reports failures in its own UI; these only silence unhandled rejections.
     view.catch(function () {});
     stripe.catch(function () {});

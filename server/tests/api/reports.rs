@@ -284,7 +284,11 @@ async fn payment_link_page_and_static_files(app: TestApp) {
     // www/: served with no-cache, wasm as application/wasm, HTML with the CSP.
     let www = app.config.www_dir.clone();
     std::fs::create_dir_all(www.join("pkg")).unwrap();
-    std::fs::write(www.join("slotpay.js"), "/* loader */").unwrap();
+    std::fs::write(
+        www.join("slotpay.js"),
+        "var a='__SLOTPAY_STRIPE_JS__',b=\"__SLOTPAY_STRIPE_JS__\";",
+    )
+    .unwrap();
     std::fs::write(www.join("pkg/slotpay_widget_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::create_dir_all(www.join("demo")).unwrap();
     std::fs::write(
@@ -294,12 +298,33 @@ async fn payment_link_page_and_static_files(app: TestApp) {
     .unwrap();
     let js = app.get("/slotpay.js").await.expect(200);
     assert_eq!(js.headers["cache-control"], "no-cache");
+    assert_eq!(js.headers["access-control-allow-origin"], "*");
+    // The loader carries this server's Stripe.js URL, so a page starts Stripe.js at once.
+    let stripe_js = serde_json::to_string(app.config.stripe_js_url.as_str()).unwrap();
+    assert_eq!(js.text, format!("var a={stripe_js},b={stripe_js};"));
     assert!(js.headers["content-type"]
         .to_str()
         .unwrap()
         .contains("javascript"));
     let wasm = app.get("/pkg/slotpay_widget_bg.wasm").await.expect(200);
     assert_eq!(wasm.headers["content-type"], "application/wasm");
+    assert!(!wasm.headers.contains_key("content-encoding"));
+    // The build's compressed copy, to a browser that accepts it (and only then).
+    std::fs::write(www.join("pkg/slotpay_widget_bg.wasm.br"), "brotli copy").unwrap();
+    let br = app
+        .request(
+            Method::GET,
+            "/pkg/slotpay_widget_bg.wasm",
+            None,
+            &[("accept-encoding", "gzip, deflate, br")],
+        )
+        .await
+        .expect(200);
+    assert_eq!(br.headers["content-encoding"], "br");
+    assert_eq!(br.headers["content-type"], "application/wasm");
+    assert_eq!(br.text, "brotli copy");
+    let plain = app.get("/pkg/slotpay_widget_bg.wasm").await.expect(200);
+    assert_eq!(plain.text.as_bytes(), b"\0asm\x01\0\0\0");
     let demo = app.get("/demo/").await.expect(200);
     assert!(demo.headers.contains_key("content-security-policy"));
     app.get("/nope.js")

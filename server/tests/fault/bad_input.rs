@@ -553,6 +553,7 @@ const NO_DELETE: &[&str] = &[
     "/assets/slotpay-admin.js",
     "/assets/slotpay-page.css",
     "/docs",
+    "/slotpay.js",
     "/v1/openapi.json",
 ];
 
