@@ -24,8 +24,8 @@ use crate::stripe::Theme;
 const MARKUP: &str = concat!(
     r#"<link id="css" rel="stylesheet">"#,
     r#"<div id="frame" class="sp" role="region" part="frame">"#,
-    r#"<div id="skeleton" class="sp-skeleton" aria-hidden="true"><div class="sp-bone sp-bone-title"></div>"#,
-    r#"<div class="sp-bone"></div><div class="sp-bone sp-bone-field"></div>"#,
+    r#"<div id="skeleton" class="sp-skeleton" aria-hidden="true"><div id="bone-summary" class="sp-skeleton">"#,
+    r#"<div class="sp-bone sp-bone-title"></div><div class="sp-bone"></div></div><div class="sp-bone sp-bone-field"></div>"#,
     r#"<div class="sp-bone sp-bone-field"></div><div class="sp-bone sp-bone-button"></div></div>"#,
     r#"<p id="badge" class="sp-badge"><strong id="badge-title" class="sp-badge-title"></strong> "#,
     r#"<span id="badge-hint"></span></p>"#,
@@ -210,14 +210,17 @@ impl Ui {
         attr(&self.frame, "aria-label", t(Text::Region));
         attr(&self.frame, "aria-busy", flag(loading || busy));
         attr(&self.frame, "data-state", phase_name(phase));
+        // While Stripe's fields load, the booking (merchant, what, amount) is shown already,
+        // above the form's bones; the form itself comes with the card field.
         self.show("skeleton", loading);
+        self.show("bone-summary", view.is_none());
 
         self.show("badge", machine.is_test_mode());
         self.text("badge-title", t(Text::TestMode));
         self.text("badge-hint", t(Text::TestCardHint));
 
         let paid = matches!(phase, Phase::Paid(_));
-        self.show("summary", view.is_some() && !loading && !paid);
+        self.show("summary", view.is_some() && !paid);
         if let Some(view) = view {
             let amount = money(view.amount);
             self.text("merchant", &view.merchant_name);

@@ -384,6 +384,36 @@ async fn loading_then_ready_with_amount_badge_and_ready_event() {
     assert_eq!(call_count(&page.server, ""), 0);
 }
 
+/// While Stripe.js still loads, the client sees the booking (merchant, amount) above the
+/// form's skeleton; the form, and its Pay button, come with the card field.
+#[wasm_bindgen_test]
+async fn the_booking_shows_before_stripes_fields() {
+    let stripe = fake_stripe();
+    let mut resolve_stripe = None;
+    let later = Promise::new(&mut |resolve, _| resolve_stripe = Some(resolve));
+    let page = mount_view(
+        &view(1250, Currency::Eur, Locale::En),
+        &[("stripe", later.into())],
+    );
+    until(&page, "the booking shown", 3000, || {
+        visible(&page.host, "summary")
+    })
+    .await;
+    assert_eq!(state(&page.host), "loading");
+    assert_eq!(text(&page.host, "merchant"), "Salon Léa");
+    assert_eq!(text(&page.host, "amount"), "€12.50");
+    assert!(visible(&page.host, "skeleton"));
+    assert!(!visible(&page.host, "bone-summary"));
+    assert!(!visible(&page.host, "form"));
+    resolve_stripe
+        .unwrap()
+        .call1(&JsValue::NULL, &stripe_factory(&stripe))
+        .unwrap();
+    ready(&page).await;
+    assert!(visible(&page.host, "summary") && visible(&page.host, "form"));
+    assert!(!visible(&page.host, "skeleton"));
+}
+
 #[wasm_bindgen_test]
 async fn pays_shows_the_receipt_and_says_succeeded() {
     let page = mount_view(&view(1250, Currency::Eur, Locale::En), &[]);

@@ -16,8 +16,8 @@
  *    sandbox Stripe.js; N runs each, interleaved (alternating which goes first), a fresh browser
  *    context (cold cache) per run, after one unmeasured run each. Twice: on this machine as it
  *    is (target: slotpay ≤ 2/3 of the reference) and on a slow phone over mobile data through
- *    CDP (4× CPU, 1.6 Mbps, 150 ms; target ≤ 1/2), with a waterfall of one phone load kept in
- *    tests/artifacts/ready-phone-waterfall.txt.
+ *    CDP (4× CPU, 1.6 Mbps, 150 ms; target ≤ 1/2), with a waterfall of one load of each page in
+ *    each profile kept in tests/artifacts/ready-<profile>-<page>-waterfall.txt.
  * 3. pay: `POST /v1/checkouts/{token}/pay` on fresh checkouts each with its own PaymentMethod;
  *    slotpay (release) on PostgreSQL and on SQLite, the reference (Express + stripe SDK) on
  *    PostgreSQL; a fresh release sandbox, server and database per measured run. Closed loop with
@@ -391,15 +391,21 @@ async function ready() {
       say(`slotpay/reference (median): ${round(fraction, 2)} (target ≤ ${round(profile.target, 2)})`);
       results.ready[name] = {slotpay: s, reference: r, fraction_median: fraction, target: profile.target, target_met: fraction <= profile.target, enabled_at_event: flags};
     }
-    // The phone profile's waterfall of one slotpay load, kept for people to read.
+    // A waterfall of one load of each page in each profile, kept for people to read.
     const artifacts = path.join(ROOT, 'tests', 'artifacts');
     mkdirSync(artifacts, {recursive: true});
-    const har = path.join(artifacts, 'ready-phone.har');
-    const r = await once('slotpay', READY_PROFILES.phone, har);
-    const text = waterfall(har, r.enabled);
-    writeFileSync(path.join(artifacts, 'ready-phone-waterfall.txt'), `${text}\n`);
-    say('-- waterfall of one slotpay load on the phone profile (tests/artifacts/ready-phone-waterfall.txt, .har beside it)');
-    say(text);
+    for (const [name, profile] of Object.entries(READY_PROFILES)) {
+      for (const which of ['slotpay', 'reference']) {
+        const har = path.join(artifacts, `ready-${name}-${which}.har`);
+        const r = await once(which, profile, har);
+        const text = waterfall(har, r.enabled);
+        writeFileSync(path.join(artifacts, `ready-${name}-${which}-waterfall.txt`), `${text}\n`);
+        if (name === 'phone') {
+          say(`-- waterfall of one ${which} load on the phone profile (tests/artifacts/ready-phone-${which}-waterfall.txt, .har beside it; desktop's too)`);
+          say(text);
+        }
+      }
+    }
   } finally {
     await browser.close();
     await site.close();
