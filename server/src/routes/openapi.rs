@@ -6,7 +6,8 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use slotpay_core::{ErrorBody, ErrorCode};
+use slotpay_core::{ErrorBody, ErrorCode, ErrorCode as E};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::path::Operation;
@@ -98,7 +99,7 @@ pub fn router() -> axum::Router<AppState> {
 /// operation's error answers.
 pub fn document() -> OpenApi {
     let mut doc = routes().into_openapi();
-    let mut shared = std::collections::BTreeMap::new();
+    let mut shared = BTreeMap::new();
     for item in doc.paths.paths.values_mut() {
         for op in [
             &mut item.get,
@@ -124,8 +125,6 @@ pub fn document() -> OpenApi {
         .extend(shared.into_iter().map(|(name, r)| (name, r.into())));
     doc
 }
-
-use ErrorCode as E;
 
 /// Codes of the platform API's bearer token.
 const ADMIN: &[ErrorCode] = &[E::Unauthorized];
@@ -299,7 +298,7 @@ fn error_codes(operation_id: &str) -> Option<Vec<ErrorCode>> {
 fn add_errors(
     op: &mut Operation,
     codes: &[ErrorCode],
-    shared: &mut std::collections::BTreeMap<String, utoipa::openapi::Response>,
+    shared: &mut BTreeMap<String, utoipa::openapi::Response>,
 ) {
     for chunk in codes.chunk_by(|a, b| a.http_status() == b.http_status()) {
         let status = chunk[0].http_status();
