@@ -58,8 +58,8 @@ impl Modify for AdminToken {
                        listed: `400` with no body for a request HTTP cannot parse (a bare CR or \
                        LF in a header), and `405` with no body for a method the path does not \
                        have. A body that is not JSON (`invalid_json`) or larger than the route \
-                       accepts (`payload_too_large`) is refused \
-                       before the handler, with the error body."
+                       accepts (`payload_too_large`) is refused before the handler, with the \
+                       error body."
     ),
     components(schemas(ErrorBody)),
     modifiers(&AdminToken),
