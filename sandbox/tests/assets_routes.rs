@@ -5,6 +5,31 @@ mod common;
 
 use common::*;
 
+/// As Stripe's CDN, Stripe.js goes gzipped to a browser that accepts it, plain otherwise.
+#[tokio::test]
+async fn stripe_js_is_compressed_for_browsers_that_accept_it() {
+    let env = start().await;
+    let asset = stripe_sandbox::assets::asset("").unwrap().body;
+    let r = env
+        .http
+        .get(format!("{}/v3/", env.sb.url))
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let body = r.bytes().await.unwrap();
+    assert_eq!(&body[..2], &[0x1f, 0x8b], "a gzip stream");
+    assert!(
+        body.len() < asset.len() / 2,
+        "{} of {} B",
+        body.len(),
+        asset.len()
+    );
+}
+
 #[tokio::test]
 async fn stripe_js_and_pages_are_served_with_their_headers() {
     let env = start().await;
