@@ -32,15 +32,17 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/pay/{token}", get(pay_page))
         .route("/assets/slotpay-page.css", get(page_css))
-        .route("/slotpay.js", get(loader))
         .route("/docs", get(super::docs::docs))
 }
 
-/// The `www/` directory (with its precompressed copies), with the JSON `not_found` for
-/// anything it does not have.
+/// The JSON `not_found` for a file `www/` does not have.
+async fn not_found() -> Response {
+    ApiFailure::new(ErrorCode::NotFound, "No such endpoint").into_response()
+}
+
+/// The `www/` directory (with its precompressed copies, and the loader with this server's
+/// Stripe.js URL written in), with the JSON `not_found` for anything it does not have.
 pub fn static_files(state: &AppState) -> Router {
-    let not_found =
-        || async { ApiFailure::new(ErrorCode::NotFound, "No such endpoint").into_response() };
     // `./dev build` writes each widget file's .br and .gz beside it: a browser that accepts
     // them gets a third of the bytes.
     let dir = ServeDir::new(&state.config.www_dir)
@@ -50,6 +52,8 @@ pub fn static_files(state: &AppState) -> Router {
         .call_fallback_on_method_not_allowed(true)
         .fallback(not_found.into_service());
     Router::new()
+        .route("/slotpay.js", get(loader))
+        .with_state(state.clone())
         .fallback_service(dir)
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
@@ -129,22 +133,18 @@ const STRIPE_JS_PLACEHOLDER: &str = "__SLOTPAY_STRIPE_JS__";
 /// written in, so a page starts loading Stripe.js at once rather than after the checkout's
 /// view names it (on a phone over mobile data, a round trip less before Stripe's fields). Read
 /// on every request, as the rest of `www/` is; sent uncompressed (4 KB), unlike the widget's
-/// precompressed files.
+/// precompressed files; `static_files` adds the same cache and CORS headers as to them.
 async fn loader(State(state): State<AppState>) -> Response {
     let Ok(source) = tokio::fs::read_to_string(state.config.www_dir.join("slotpay.js")).await
     else {
-        return ApiFailure::new(ErrorCode::NotFound, "No such endpoint").into_response();
+        return not_found().await;
     };
     let url = serde_json::Value::from(state.config.stripe_js_url.as_str()).to_string();
     let js = source
         .replace(&format!("\"{STRIPE_JS_PLACEHOLDER}\""), &url)
         .replace(&format!("'{STRIPE_JS_PLACEHOLDER}'"), &url);
     (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-        ],
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         js,
     )
         .into_response()
