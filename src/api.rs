@@ -1,5 +1,6 @@
 //! Calls to the slotpay server's public API: the checkout view (fetched, created from the
-//! catalogue, or already started by the loader), pay with an idempotency key, refresh.
+//! catalogue, or already started by the loader), the checkout's words, pay with an
+//! idempotency key, refresh.
 //!
 //! Network failures, 5xx and 429 answers are retried with the same request (and so the same
 //! `Idempotency-Key`) on the schedule in `key.rs`; every other answer is final. Bodies are
@@ -7,11 +8,12 @@
 //! no JSON parser is compiled into the wasm.
 
 use js_sys::Promise;
-use slotpay_core::{CheckoutToken, CheckoutView, PayRequest, PayResponse};
+use slotpay_core::{CheckoutToken, CheckoutView, Locale, PayRequest, PayResponse};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, RequestInit, Response};
 
+use crate::i18n::Words;
 use crate::js::{get, get_string, object, sleep};
 use crate::key::{is_retryable_status, RETRY_DELAYS_MS};
 use crate::machine::Problem;
@@ -76,6 +78,21 @@ impl Api {
             }
         };
         decode(answer, wire::checkout_view)
+    }
+
+    /// `locale`'s words: `loaded` (the loader's fetch, a promise of the parsed body or `null`)
+    /// when they are that language's, else `GET /words/{locale}.json`. `None` when neither
+    /// gives them: the widget then speaks English.
+    pub async fn words(&self, locale: Locale, loaded: Option<Promise>) -> Option<Words> {
+        let of_locale = |body: JsValue| wire::words(&body).ok().filter(|w| w.speaks(locale));
+        if let Some(promise) = loaded {
+            if let Some(words) = JsFuture::from(promise).await.ok().and_then(of_locale) {
+                return Some(words);
+            }
+        }
+        let url = self.url(&["/words/", locale.as_str(), ".json"]);
+        let response = Call::new("GET", url).fetch().await.filter(Response::ok)?;
+        of_locale(read_json(response).await)
     }
 
     /// `POST /v1/checkouts/{token}/pay` with `key` as `Idempotency-Key`.

@@ -15,10 +15,11 @@ use web_sys::{
     Element, Event, EventTarget, HtmlElement, HtmlInputElement, ShadowRoot, ShadowRootInit,
 };
 
-use crate::i18n::{fill, fill_time, problem_text, text, Text};
+use crate::i18n::{fill, fill_time, problem_text, Words};
 use crate::js::{format_money, object};
 use crate::machine::{Machine, Phase, Problem};
 use crate::stripe::Theme;
+use slotpay_core::words::Text;
 
 /// The widget's markup; ids are scoped to the shadow root.
 const MARKUP: &str = concat!(
@@ -116,6 +117,8 @@ pub struct Ui {
     pub retry: Element,
     result_title: HtmlElement,
     prefilled: bool,
+    /// The words shown: English until the checkout's language arrives.
+    pub words: Words,
 }
 
 fn attr(element: &Element, name: &str, value: &str) {
@@ -177,6 +180,7 @@ impl Ui {
             result_title: node(&root, "result-title").unchecked_into(),
             root,
             prefilled: false,
+            words: Words::english(),
         };
         attr(&ui.link, "href", style_url);
         Ok(ui)
@@ -197,8 +201,10 @@ impl Ui {
 
     /// Shows the machine's state.
     pub fn render(&mut self, machine: &Machine) {
-        let locale = machine.locale();
-        let t = |which| text(locale, which);
+        // The language of the words at hand, so the texts, the amounts and `lang` agree.
+        let locale = self.words.shown(machine.locale());
+        let words = &self.words;
+        let t = |which| words.get(locale, which);
         let money = |m: Money| format_money(locale, m);
         let phase = machine.phase();
         let view = machine.view();
@@ -269,7 +275,7 @@ impl Ui {
         );
         let alert = match phase {
             Phase::Ready(Some(p)) | Phase::Failed(p) | Phase::Refused(p) | Phase::Broken(p) => {
-                problem_text(locale, p, &money)
+                problem_text(words, locale, p, &money)
             }
             Phase::Unavailable => t(Text::Unavailable).to_owned(),
             Phase::Expired if machine.hold_lapsed() => t(Text::HoldExpired).to_owned(),
@@ -323,7 +329,7 @@ impl Ui {
             let digit = [b'0' + i as u8];
             let n = std::str::from_utf8(&digit).unwrap_or("0");
             self.show(&["row-", n].concat(), value.is_some());
-            self.text(&["key-", n].concat(), text(locale, label));
+            self.text(&["key-", n].concat(), self.words.get(locale, label));
             self.text(&["value-", n].concat(), value.as_deref().unwrap_or(""));
         }
     }

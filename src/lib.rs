@@ -12,7 +12,9 @@
 //!   container as its one light-DOM child. Options: `{checkout: "cs_..."}` or `{merchant:
 //!   "mer_...", service: "svc_..."}`, with `apiBase` (the slotpay server, required) and
 //!   optionally `locale` ("fr", "de-AT", ...), `styleUrl` (default `apiBase + "/slotpay.css"`),
-//!   `view` (a promise of the view request's `Response`, already started by the loader) and
+//!   `view` (a promise of the view request's `Response`, already started by the loader),
+//!   `words` (a promise of `GET /words/{locale}.json`'s parsed body, or `null`, for the language
+//!   the loader expects; the widget fetches its language itself when they are not its) and
 //!   `stripe` (a promise of the global `Stripe` function; without it `window.Stripe` must
 //!   exist). Throws a `TypeError` when the options name no checkout or no API.
 //! - `Widget.unmount()`: removes the DOM, listeners and card element; answers still in
@@ -97,6 +99,7 @@ fn parse_options(options: &JsValue) -> Result<Options, &'static str> {
         api: Api::new(&base),
         style_url,
         view: promise("view"),
+        words: promise("words"),
         stripe: promise("stripe"),
     })
 }

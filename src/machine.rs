@@ -245,8 +245,20 @@ impl Machine {
     /// The widget's language: the embedder's choice, else the checkout's, else the page's,
     /// else English.
     pub fn locale(&self) -> Locale {
+        self.locale_with(self.view.as_ref())
+    }
+
+    /// The language once `input` is taken: the one a loaded view brings, before it is shown.
+    pub fn locale_after(&self, input: &Input) -> Locale {
+        match input {
+            Input::ViewLoaded(view) => self.locale_with(Some(view)),
+            _ => self.locale(),
+        }
+    }
+
+    fn locale_with(&self, view: Option<&CheckoutView>) -> Locale {
         self.requested
-            .or(self.view.as_ref().map(|v| v.locale))
+            .or(view.map(|v| v.locale))
             .or(self.page)
             .unwrap_or_default()
     }
@@ -942,7 +954,19 @@ mod tests {
     fn locale_priority() {
         let mut m = Machine::new(None, Some(Locale::De));
         assert_eq!(m.locale(), Locale::De, "page while loading");
-        m.step(Input::ViewLoaded(view(1250, Currency::Eur)));
+        let loaded = Input::ViewLoaded(view(1250, Currency::Eur));
+        assert_eq!(
+            m.locale_after(&loaded),
+            Locale::Fr,
+            "the view's, before it is taken"
+        );
+        let failed = Input::ViewFailed(Problem::Unreachable);
+        assert_eq!(
+            m.locale_after(&failed),
+            Locale::De,
+            "a failed view brings none"
+        );
+        m.step(loaded);
         assert_eq!(m.locale(), Locale::Fr, "then the checkout's");
         let mut m = Machine::new(Some(Locale::Es), Some(Locale::De));
         m.step(Input::ViewLoaded(view(1250, Currency::Eur)));

@@ -18,7 +18,7 @@ use web_sys::{CustomEvent, CustomEventInit, Element};
 
 use crate::api::{Api, Source};
 use crate::dom::{Listener, Ui};
-use crate::i18n::problem_text;
+use crate::i18n::{problem_text, Words};
 use crate::js::{as_function, format_money, object, random_bytes, sleep};
 use crate::key::uuid_v4;
 use crate::machine::{Effect, Event, Input, Machine, Phase, Problem};
@@ -36,6 +36,9 @@ pub struct Options {
     pub style_url: String,
     /// The loader's fetch of the view (a promise of a `Response`).
     pub view: Option<Promise>,
+    /// The loader's fetch of the words it expects the checkout to speak (a promise of the
+    /// parsed body, or `null`).
+    pub words: Option<Promise>,
     /// A promise of the global `Stripe` function, from the loader.
     pub stripe: Option<Promise>,
 }
@@ -84,12 +87,25 @@ impl Mounted {
 
         let weak = Rc::downgrade(&state);
         let api = options.api;
-        let (source, view) = (options.source, options.view);
+        let (source, view, words) = (options.source, options.view, options.words);
         spawn_local(async move {
             let input = match api.view(&source, view).await {
                 Ok(view) => Input::ViewLoaded(view),
                 Err(problem) => Input::ViewFailed(problem),
             };
+            // The language follows from the view (the embedder's, else the checkout's, else
+            // the page's): its words are fetched before the view is shown, English needs none.
+            let locale = match weak.upgrade() {
+                Some(state) => state.borrow().machine.locale_after(&input),
+                None => return,
+            };
+            if locale != Locale::En {
+                if let Some(words) = api.words(locale, words).await {
+                    if let Some(state) = weak.upgrade() {
+                        state.borrow_mut().ui.words = words;
+                    }
+                }
+            }
             step(&weak, input);
         });
         Ok(Mounted { state })
@@ -352,7 +368,7 @@ fn emit(state: &Shared, event: Event) {
         let (name, fields) = match &event {
             Event::Ready => ("slotpay:ready", checkout()),
             Event::Succeeded => ("slotpay:succeeded", checkout()),
-            Event::Failed(problem) => ("slotpay:failed", failure(&s.machine, problem)),
+            Event::Failed(problem) => ("slotpay:failed", failure(&s.machine, &s.ui.words, problem)),
         };
         (s.ui.host.clone(), name, object(&fields))
     };
@@ -368,9 +384,9 @@ fn emit(state: &Shared, event: Event) {
 }
 
 /// `slotpay:failed`'s detail: `{code, message}` (and the checkout's token when known).
-fn failure(machine: &Machine, problem: &Problem) -> Vec<(&'static str, JsValue)> {
-    let locale = machine.locale();
-    let message = problem_text(locale, problem, &|m| format_money(locale, m));
+fn failure(machine: &Machine, words: &Words, problem: &Problem) -> Vec<(&'static str, JsValue)> {
+    let locale = words.shown(machine.locale());
+    let message = problem_text(words, locale, problem, &|m| format_money(locale, m));
     let mut fields = vec![("code", problem.code().into()), ("message", message.into())];
     if let Some(view) = machine.view() {
         fields.push(("token", view.token.as_str().into()));

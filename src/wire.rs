@@ -14,6 +14,8 @@ use slotpay_core::{
     IntegrationMode, Last4, Locale, Money, PayResponse, PayStatus, Receipt, SaveCardOffer,
 };
 
+use crate::i18n::Words;
+
 /// Read access to a parsed JSON value.
 pub trait Json: Sized {
     /// `self[key]`, `None` when absent or `null`.
@@ -110,6 +112,14 @@ pub fn api_error<J: Json>(v: &J) -> Read<ApiError> {
         param: optional(v, "param", J::string)?,
         decline_code: optional(v, "decline_code", J::string)?,
     })
+}
+
+/// `GET /words/{locale}.json`'s body (core's `words::Language`): one language's texts.
+pub fn words<J: Json>(v: &J) -> Read<Words> {
+    let locale = Locale::parse(&string(v, "locale")?).ok_or(())?;
+    let texts = v.field("texts").and_then(|t| t.items()).ok_or(())?;
+    let texts = texts.iter().map(J::string).collect::<Option<Vec<_>>>();
+    Words::from_texts(locale, texts.ok_or(())?).ok_or(())
 }
 
 /// `POST .../pay` and `.../refresh`'s body.
@@ -302,5 +312,30 @@ mod tests {
             api_error(&json!({"code": "made_up", "message": "x"})),
             Err(())
         );
+    }
+
+    /// What the server sends for each language (core's `words::Language`) reads back as that
+    /// language's words; a body of another shape, or of another version, does not.
+    #[test]
+    fn words_follow_core() {
+        use slotpay_core::words::{self, Text};
+        for &locale in Locale::ALL {
+            let body = serde_json::to_value(words::language(locale)).unwrap();
+            let read = words(&body).unwrap();
+            assert!(read.speaks(locale), "{locale:?}");
+            for &t in Text::ALL {
+                assert_eq!(
+                    read.get(locale, t),
+                    words::text(locale, t),
+                    "{locale:?} {t:?}"
+                );
+            }
+        }
+        let mut short = serde_json::to_value(words::language(Locale::Fr)).unwrap();
+        short["texts"].as_array_mut().unwrap().pop();
+        assert!(words(&short).is_err());
+        assert!(words(&json!({"locale": "it", "texts": &words::FR[..]})).is_err());
+        assert!(words(&json!({"locale": "fr", "texts": [1, 2]})).is_err());
+        assert!(words(&json!({"locale": "fr"})).is_err());
     }
 }

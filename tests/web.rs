@@ -9,6 +9,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::Promise;
+use slotpay_core::words;
 use slotpay_core::{
     ApiError, CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Currency, ErrorCode,
     IntegrationMode, Last4, Locale, Money, PayResponse, PayStatus, Receipt, SaveCardOffer,
@@ -124,6 +125,8 @@ export function cardStyle(log) { return JSON.stringify(log.card); }
 export function responsePromise(status, body) {
   return Promise.resolve(new Response(body, { status, headers: { 'Content-Type': 'application/json' } }));
 }
+export function jsonPromise(body) { return Promise.resolve(JSON.parse(body)); }
+export function forget(server, route) { delete server.queues[route]; }
 export function rejectedPromise() {
   const p = Promise.reject(new TypeError('Failed to fetch'));
   p.catch(() => {});
@@ -205,6 +208,9 @@ extern "C" {
 
     #[wasm_bindgen(js_name = responsePromise)]
     fn response_promise(status: u16, body: &str) -> Promise;
+    #[wasm_bindgen(js_name = jsonPromise)]
+    fn json_promise(body: &str) -> Promise;
+    fn forget(server: &Server, route: &str);
     #[wasm_bindgen(js_name = rejectedPromise)]
     fn rejected_promise() -> Promise;
 
@@ -295,8 +301,23 @@ fn mount_view(view: &CheckoutView, extra: &[(&str, JsValue)]) -> Page {
     mount_with(Some(response_promise(200, &json(view))), "", extra)
 }
 
+/// `locale`'s words as the server sends them (`GET /words/{locale}.json`).
+fn words_body(locale: Locale) -> String {
+    serde_json::to_string(&words::language(locale)).unwrap()
+}
+
+/// Makes `server` answer 404 for `locale`'s words.
+fn page_without_words(server: &Server, locale: Locale) {
+    forget(server, &["GET /words/", locale.as_str(), ".json"].concat());
+}
+
 fn mount_with(view: Option<Promise>, css: &str, extra: &[(&str, JsValue)]) -> Page {
     let server = install_server();
+    // The words of each language the widget does not carry, for when it fetches them itself.
+    for &locale in &Locale::ALL[1..] {
+        let route = ["GET /words/", locale.as_str(), ".json"].concat();
+        answer(&server, &route, 200, &words_body(locale));
+    }
     let stripe = fake_stripe();
     let host = new_host(css);
     let mut entries = vec![
@@ -727,6 +748,47 @@ async fn french_strings_and_amounts() {
     );
     ready(&page).await;
     assert_eq!(text(&page.host, "pay-text"), "12,50 € bezahlen");
+}
+
+#[wasm_bindgen_test]
+async fn the_words_come_from_the_loader_or_are_fetched() {
+    // The loader's words are used when they are the checkout's language: nothing is fetched.
+    let french = json_promise(&words_body(Locale::Fr));
+    let page = mount_view(
+        &view(1250, Currency::Eur, Locale::Fr),
+        &[("words", french.into())],
+    );
+    ready(&page).await;
+    assert_eq!(text(&page.host, "pay-text"), "Payer 12,50 €");
+    assert_eq!(call_count(&page.server, ""), 0);
+
+    // The loader guessed another language (or had none): the widget fetches its own.
+    let german = json_promise(&words_body(Locale::De));
+    let page = mount_view(
+        &view(1250, Currency::Eur, Locale::Fr),
+        &[("words", german.into())],
+    );
+    ready(&page).await;
+    assert_eq!(text(&page.host, "pay-text"), "Payer 12,50 €");
+    assert_eq!(call_count(&page.server, "GET /words/fr.json"), 1);
+    assert_eq!(call_count(&page.server, ""), 1);
+
+    // English needs no words at all.
+    let page = mount_view(&view(1250, Currency::Eur, Locale::En), &[]);
+    ready(&page).await;
+    assert_eq!(text(&page.host, "pay-text"), "Pay €12.50");
+    assert_eq!(call_count(&page.server, ""), 0);
+
+    // Without its words (the server answers 404), the checkout still works, in English
+    // throughout: texts, amounts and `lang` agree.
+    let page = mount_view(
+        &view(1250, Currency::Eur, Locale::Fr),
+        &[("locale", "es".into()), ("words", JsValue::NULL)],
+    );
+    page_without_words(&page.server, Locale::Es);
+    ready(&page).await;
+    assert_eq!(text(&page.host, "pay-text"), "Pay €12.50");
+    assert_eq!(attribute(&page.host, "frame", "lang"), "en");
 }
 
 #[wasm_bindgen_test]

@@ -1,5 +1,5 @@
 //! slotpay's pure core: money and currency rules, Stripe's charge limits, API-key parsing,
-//! webhook signing and verification, and the wire types shared by the widget and the
+//! webhook signing and verification, the widget's words, and the wire types shared by the widget and the
 //! server.
 //!
 //! No I/O, no clock (functions that need the time take `now` in unix seconds), no async
@@ -21,6 +21,7 @@ mod openapi;
 pub mod prepayment;
 pub mod standard_webhooks;
 pub mod webhook_signature;
+pub mod words;
 
 pub use api::{
     CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Email, FieldError, IntegrationMode,

@@ -216,9 +216,16 @@ test('the host page hears slotpay:ready, slotpay:failed and slotpay:succeeded, b
 });
 
 test('French: the salon page (data-locale) and the booking page (locale attribute) show French words and amounts', async ({page, stack}) => {
+  // The widget carries English; French comes from the server, fetched once by the loader.
+  const words: string[] = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith('/words/')) words.push(path);
+  });
   const salon = await openCheckout(page, stack, 'salon');
   const fr = (name: string) => salon.widget.locator(name);
   expect(spaces(await fr('#pay-text').textContent())).toBe('Payer 13,50 €');
+  expect(words).toEqual(['/words/fr.json']);
   await expect(fr('#email-label')).toHaveText('E-mail');
   await expect(fr('#card-label')).toHaveText('Carte bancaire');
   await expect(fr('#badge-title')).toHaveText('Mode test');
@@ -231,8 +238,10 @@ test('French: the salon page (data-locale) and the booking page (locale attribut
 
   const booking = await openCheckout(page, stack, 'booking');
   expect(spaces(await booking.widget.locator('#pay-text').textContent())).toBe('Pay €13.50');
+  expect(words).toEqual(['/words/fr.json']);
   await booking.widget.evaluate((el) => el.setAttribute('locale', 'fr'));
   await expect(booking.widget.locator('#pay-text')).toHaveText(/^Payer 13,50/);
+  expect(words).toEqual(['/words/fr.json', '/words/fr.json']);
   await expect(state(booking)).toHaveAttribute('data-state', 'ready');
   await pay(booking, CARDS.visa);
   await expect(booking.widget.locator('#result-title')).toHaveText('Paiement réussi');

@@ -4,7 +4,8 @@
  * target); <slotpay-checkout checkout | merchant service [locale]> mounts while connected;
  * window.slotpay.mount(target, options) resolves to {unmount()}. The view, the wasm and
  * Stripe.js are fetched at once (Stripe.js after the view names it when this file did not come
- * from a slotpay server). No inline code or style, no eval;
+ * from a slotpay server), and the words of a language other than English beside them (after
+ * the view names it when the embedder does not). No inline code or style, no eval;
  * the one global is window.slotpay. This is the source: `./dev build` writes the served,
  * minified www/slotpay.js (esbuild). */
 (function () {
@@ -74,16 +75,40 @@
     return stripeLoads[url];
   }
 
-  /** The view's stripe_js_url, read from a copy of the response the widget will read. */
-  function stripeFromView(view) {
-    return view
-      .then(function (response) {
-        return response.ok ? response.clone().json() : null;
-      })
-      .then(function (body) {
-        if (!body || typeof body.stripe_js_url !== 'string') throw new Error('slotpay: no Stripe.js URL');
-        return loadStripe(body.stripe_js_url);
+  /** The view's body, read from a copy of the response the widget will read; null when it failed. */
+  function viewBody(view) {
+    return view.then(function (response) {
+      return response.ok ? response.clone().json() : null;
+    });
+  }
+
+  /** Stripe.js, from the URL the view's body names. */
+  function stripeFromView(body) {
+    return body.then(function (body) {
+      if (!body || typeof body.stripe_js_url !== 'string') throw new Error('slotpay: no Stripe.js URL');
+      return loadStripe(body.stripe_js_url);
+    });
+  }
+
+  /**
+   * The widget's words in the language it will speak, unless English (built into the widget):
+   * the embedder's locale, else the checkout's. Resolves to the parsed body or null; the widget
+   * fetches its words itself when these are not its language.
+   */
+  function loadWords(base, locale, body) {
+    var language = function (tag) {
+      var code = String(tag || '').split(/[-_]/)[0].toLowerCase();
+      if (!/^[a-z]{2,3}$/.test(code) || code === 'en') return null;
+      return fetch(base + 'words/' + code + '.json', {credentials: 'omit'}).then(function (response) {
+        return response.ok ? response.json() : null;
       });
+    };
+    var words = locale ? Promise.resolve(language(locale)) : body.then(function (body) {
+      return body && language(body.locale);
+    });
+    return words.catch(function () {
+      return null;
+    });
   }
 
   /** The wasm-bindgen glue, initialised with the wasm, fetched in parallel with it. */
@@ -119,13 +144,17 @@
     var baseUrl = options.baseUrl || loaderUrl;
     if (!baseUrl) return Promise.reject(new TypeError('slotpay: baseUrl (the slotpay server) is required'));
     var base = baseOf(baseUrl);
-    // All three start now; the widget awaits them.
+    // These start now (the words with the view when the embedder names no language); the
+    // widget awaits them.
     var view = requestView(base, options);
+    var body = viewBody(view);
     var widget = loadWidget(base);
     var stripeJs = options.stripeJs || (serverStripeJs && loaderUrl && base === baseOf(loaderUrl) ? serverStripeJs : null);
-    var stripe = stripeJs ? loadStripe(stripeJs) : stripeFromView(view);
+    var stripe = stripeJs ? loadStripe(stripeJs) : stripeFromView(body);
+    var words = loadWords(base, options.locale, body);
     // The widget reports failures in its own UI; these only silence unhandled rejections.
     view.catch(function () {});
+    body.catch(function () {});
     stripe.catch(function () {});
     return widget.then(function (glue) {
       var mounted = glue.mount(host, {
@@ -136,6 +165,7 @@
         apiBase: base,
         styleUrl: base + 'slotpay.css',
         view: view,
+        words: words,
         stripe: stripe,
       });
       var handle = {

@@ -1,7 +1,7 @@
 //! Pages and assets: the payment-link page `GET /pay/{token}` (askama templates in
 //! `server/templates/`, HTML auto-escaped; `base.html` is the layout the admin pages share),
 //! the pages' stylesheet, and the `www/` directory (`SLOTPAY_WWW_DIR`: the loader, the
-//! widget's wasm, demo pages) served with `Cache-Control: no-cache` and
+//! widget's wasm, demo pages), with the widget's words per language (`GET /words/{locale}.json`), served with `Cache-Control: no-cache` and
 //! `Access-Control-Allow-Origin: *` (merchants' pages load them cross-origin). Every HTML answer
 //! carries the strict Content-Security-Policy: no inline script or style, only this origin,
 //! Stripe's origins (from configuration) and `'wasm-unsafe-eval'`.
@@ -15,6 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use slotpay_core::{ErrorCode, Locale};
+use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -53,6 +54,10 @@ pub fn static_files(state: &AppState) -> Router {
         .fallback(not_found.into_service());
     Router::new()
         .route("/slotpay.js", get(loader))
+        .route(
+            "/words/{file}",
+            get(words_json).layer(CompressionLayer::new()),
+        )
         .with_state(state.clone())
         .fallback_service(dir)
         .layer(SetResponseHeaderLayer::overriding(
@@ -148,6 +153,19 @@ async fn loader(State(state): State<AppState>) -> Response {
         js,
     )
         .into_response()
+}
+
+/// `GET /words/{locale}.json` (`fr.json`, ...): the widget's words in one language, core's
+/// table as `{"locale": "fr", "texts": [...]}`. The widget carries English; the loader fetches
+/// the checkout's language beside its view. Gzipped for browsers that accept it (2 KB to 1 KB).
+async fn words_json(Path(file): Path<String>) -> Response {
+    let locale = file
+        .strip_suffix(".json")
+        .and_then(|code| Locale::ALL.iter().find(|l| l.as_str() == code));
+    match locale {
+        Some(&locale) => axum::Json(slotpay_core::words::language(locale)).into_response(),
+        None => not_found().await,
+    }
 }
 
 /// The link page's own words in the merchant's language (the checkout on it has its own).

@@ -325,6 +325,33 @@ async fn payment_link_page_and_static_files(app: TestApp) {
     assert_eq!(br.text, "brotli copy");
     let plain = app.get("/pkg/slotpay_widget_bg.wasm").await.expect(200);
     assert_eq!(plain.text.as_bytes(), b"\0asm\x01\0\0\0");
+    // The widget's words, one language at a time, core's table in core's order.
+    let french = app.get("/words/fr.json").await.expect(200);
+    assert_eq!(french.headers["access-control-allow-origin"], "*");
+    assert_eq!(french.headers["cache-control"], "no-cache");
+    assert_eq!(
+        french.json,
+        serde_json::to_value(slotpay_core::words::language(slotpay_core::Locale::Fr)).unwrap()
+    );
+    assert_eq!(french.json["texts"][0], "Paiement sécurisé");
+    let gzipped = app
+        .request(
+            Method::GET,
+            "/words/de.json",
+            None,
+            &[("accept-encoding", "gzip")],
+        )
+        .await
+        .expect(200);
+    assert_eq!(gzipped.headers["content-encoding"], "gzip");
+    for unknown in [
+        "/words/it.json",
+        "/words/fr",
+        "/words/FR.json",
+        "/words/fr.json.br",
+    ] {
+        app.get(unknown).await.expect_error(404, "not_found", None);
+    }
     let demo = app.get("/demo/").await.expect(200);
     assert!(demo.headers.contains_key("content-security-policy"));
     app.get("/nope.js")

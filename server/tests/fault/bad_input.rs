@@ -1787,6 +1787,23 @@ fn pay_page_and_path_cases() -> Vec<Case> {
         v.push(case("/pay/{token}", what, Method::GET, path, Html));
     }
     for (what, path) in [
+        ("a language the widget does not speak", "/words/it.json"),
+        ("no extension", "/words/fr"),
+        (
+            "a path out of the words",
+            "/words/..%2F..%2F.data%2Fmaster.key",
+        ),
+        ("a unicode name", "/words/fr%F0%9F%98%80.json"),
+    ] {
+        v.push(case(
+            "/words/{file}",
+            what,
+            Method::GET,
+            path.to_owned(),
+            Code("not_found"),
+        ));
+    }
+    for (what, path) in [
         ("a dot-dot path", "/../../etc/passwd"),
         ("an encoded dot-dot path", "/%2e%2e/%2e%2e/etc/passwd"),
         (
