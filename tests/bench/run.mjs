@@ -221,9 +221,13 @@ function measureReady() {
 
 /**
  * The host pages on 127.0.0.1:`port`: /slotpay.html?checkout=T (the custom element, the loader
- * from `slotpayUrl`) and /react/ (the reference's dist/).
+ * from `slotpayUrl`) and /react/ (the reference's dist/). Both ask for Stripe.js (`stripeJs`)
+ * in their <head>, as Stripe advises every page to load it; the slotpay page also asks for the
+ * widget's glue and wasm, the hints README's "Embedding" gives host pages (the React page's
+ * bundle is in its HTML already).
  */
-async function startHost(port, slotpayUrl) {
+async function startHost(port, slotpayUrl, stripeJs) {
+  const stripeHint = `<link rel="preload" href="${stripeJs}" as="script">`;
   const dist = path.join(HERE, 'react-checkout', 'dist');
   /** file → its brotli copy, made once. */
   const brotli = new Map();
@@ -240,6 +244,9 @@ async function startHost(port, slotpayUrl) {
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>Pay for your booking (slotpay)</title>
     <script src="${slotpayUrl}/slotpay.js" async></script>
+    <link rel="modulepreload" href="${slotpayUrl}/pkg/slotpay_widget.js">
+    <link rel="preload" href="${slotpayUrl}/pkg/slotpay_widget_bg.wasm" as="fetch" crossorigin>
+    ${stripeHint}
   </head>
   <body>
     <main>
@@ -254,7 +261,8 @@ async function startHost(port, slotpayUrl) {
       const file = path.join(dist, url.pathname.slice('/react/'.length) || 'index.html');
       if (!file.startsWith(dist)) return res.writeHead(404).end();
       try {
-        const body = await readFile(file);
+        let body = await readFile(file);
+        if (file.endsWith('.html')) body = Buffer.from(body.toString().replace('</title>', `</title>\n    ${stripeHint}`));
         const headers = {'Content-Type': types[path.extname(file)] ?? 'application/octet-stream', Vary: 'Accept-Encoding'};
         // Brotli when the browser accepts it, as any production host serves a bundle (and as
         // the slotpay server serves the widget's files).
@@ -341,7 +349,7 @@ async function ready() {
   // The merchant allows the host pages' origin (CORS), and the pages name the server.
   const port = await freePort();
   const slotpay = await startSlotpay(DIR, sandbox, {origins: [`http://127.0.0.1:${port}`], label: 'ready'});
-  const site = await startHost(port, slotpay.url);
+  const site = await startHost(port, slotpay.url, `${sandbox.url}/v3/`);
   const browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS});
   const runsInAll = Object.values(READY_PROFILES).reduce((n, p) => n + p.runs + 2, 0);
   results.ready = {};

@@ -248,6 +248,27 @@ test('French: the salon page (data-locale) and the booking page (locale attribut
   await expect(booking.widget.locator('#receipt')).toContainText('Montant');
 });
 
+test('the payment-link page asks for the widget and Stripe.js at once, and each file is fetched once', async ({page, stack}) => {
+  const fetched: string[] = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (/\/(slotpay\.js|pkg\/.*|v3\/?)$/.test(url.pathname)) fetched.push(url.pathname);
+  });
+  const unused: string[] = [];
+  page.on('console', (message) => {
+    if (/preload/i.test(message.text())) unused.push(message.text());
+  });
+  const opened = await openCheckout(page, stack, 'link');
+  await expect(state(opened)).toHaveAttribute('data-state', 'ready');
+  const hints = await page.locator('head link[rel="preload"], head link[rel="modulepreload"]').evaluateAll((links) =>
+    links.map((l) => `${l.getAttribute('rel')} ${new URL(l.getAttribute('href')!, location.href).pathname}`),
+  );
+  expect(hints).toEqual(['modulepreload /pkg/slotpay_widget.js', 'preload /pkg/slotpay_widget_bg.wasm', 'preload /v3/']);
+  // A hint the loader's request did not match would be a second download (and a warning).
+  expect(fetched.sort()).toEqual(['/pkg/slotpay_widget.js', '/pkg/slotpay_widget_bg.wasm', '/slotpay.js', '/v3/']);
+  expect(unused).toEqual([]);
+});
+
 test.describe('axe-core', () => {
   // axe is injected as a script: the pages' CSPs would block it (rightly), so only these
   // tests run with CSP bypassed.

@@ -306,6 +306,16 @@ async fn payment_link_page_and_static_files(app: TestApp) {
         .to_str()
         .unwrap()
         .contains("javascript"));
+    let gzipped = app
+        .request(
+            Method::GET,
+            "/slotpay.js",
+            None,
+            &[("accept-encoding", "gzip, br")],
+        )
+        .await
+        .expect(200);
+    assert_eq!(gzipped.headers["content-encoding"], "gzip");
     let wasm = app.get("/pkg/slotpay_widget_bg.wasm").await.expect(200);
     assert_eq!(wasm.headers["content-type"], "application/wasm");
     assert!(!wasm.headers.contains_key("content-encoding"));
