@@ -301,19 +301,70 @@ const READY_PROFILES = {
   },
 };
 
-/** A fresh context and page in `profile` (recording a HAR to `har` when given). */
+/**
+ * A fresh context and page in `profile`; with `har`, the load is recorded: its requests as a HAR
+ * at `har`, and its main thread's work as a Chrome trace (`stopTrace()` ends it and resolves to
+ * the trace's events).
+ */
 async function profiledPage(browser, profile, har) {
   const context = await browser.newContext(har ? {recordHar: {path: har, content: 'omit'}} : {});
   const page = await context.newPage();
-  if (profile.cpu || profile.network) {
-    const cdp = await context.newCDPSession(page);
-    if (profile.network) {
-      await cdp.send('Network.enable');
-      await cdp.send('Network.emulateNetworkConditions', profile.network);
-    }
-    if (profile.cpu) await cdp.send('Emulation.setCPUThrottlingRate', {rate: profile.cpu});
+  const cdp = await context.newCDPSession(page);
+  if (profile.network) {
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', profile.network);
   }
-  return {context, page};
+  if (profile.cpu) await cdp.send('Emulation.setCPUThrottlingRate', {rate: profile.cpu});
+  let stopTrace = null;
+  if (har) {
+    await cdp.send('Tracing.start', {categories: 'devtools.timeline,v8,disabled-by-default-devtools.timeline', transferMode: 'ReturnAsStream'});
+    stopTrace = async () => {
+      const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+      await cdp.send('Tracing.end');
+      const {stream} = await complete;
+      const chunks = [];
+      for (let eof = false; !eof; ) {
+        const chunk = await cdp.send('IO.read', {handle: stream});
+        chunks.push(chunk.base64Encoded ? Buffer.from(chunk.data, 'base64').toString() : chunk.data);
+        eof = chunk.eof;
+      }
+      await cdp.send('IO.close', {handle: stream});
+      const trace = JSON.parse(chunks.join(''));
+      return Array.isArray(trace) ? trace : trace.traceEvents;
+    };
+  }
+  return {context, page, stopTrace};
+}
+
+/** What a trace event did, for people: its name and, where it has one, the script or URL. */
+function traceLabel(e) {
+  const data = e.args?.data ?? e.args?.beginData ?? {};
+  const url = data.url || data.stackTrace?.[0]?.url || '';
+  const file = url ? ` ${new URL(url, 'http://x').pathname.split('/').pop() || url}` : '';
+  return `${e.name}${data.functionName ? ` ${data.functionName}` : ''}${file}`;
+}
+
+/**
+ * The renderer main threads' tasks of at least 4 ms in a trace, each with the biggest work inside
+ * it, in ms from the first request (as the waterfall): what the page's one thread was doing
+ * between the downloads.
+ */
+function mainThreadTasks(events) {
+  const mains = new Set(events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const t0 = Math.min(...events.filter((e) => e.name === 'ResourceSendRequest').map((e) => e.ts));
+  const complete = events.filter((e) => e.ph === 'X' && mains.has(`${e.pid}:${e.tid}`) && e.ts >= t0);
+  const tasks = complete.filter((e) => e.name === 'RunTask' && e.dur >= 4000).sort((a, b) => a.ts - b.ts);
+  const ms = (us) => String(Math.round(us / 1000)).padStart(6);
+  const lines = [];
+  for (const task of tasks) {
+    const inside = complete
+      .filter((e) => e !== task && e.tid === task.tid && e.pid === task.pid && e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur && e.dur >= 1000 && e.name !== 'RunTask')
+      .sort((a, b) => b.dur - a.dur)
+      .slice(0, 4)
+      .map((e) => `${traceLabel(e)} ${(e.dur / 1000).toFixed(1)}`);
+    lines.push(`${ms(task.ts - t0)} ${ms(task.ts + task.dur - t0)} ms  task ${(task.dur / 1000).toFixed(1).padStart(5)} ms: ${inside.join(', ') || '(no traced work inside)'}`);
+  }
+  return lines.join('\n');
 }
 
 /**
@@ -360,7 +411,7 @@ async function ready() {
       reference: (token) => `${site.origin}/react/index.html?checkout=${token}&api=${encodeURIComponent(slotpay.url)}`,
     };
     const once = async (which, profile, har) => {
-      const {context, page} = await profiledPage(browser, profile, har);
+      const {context, page, stopTrace} = await profiledPage(browser, profile, har);
       try {
         await page.addInitScript(measureReady);
         await page.goto(pages[which](tokens.pop()), {waitUntil: 'commit'});
@@ -369,6 +420,7 @@ async function ready() {
           new Promise((resolve) => setTimeout(() => resolve({failed: 'timeout (60 s)'}), 60_000)),
         ]);
         if (result.failed) throw new Error(`${which}: no slotpay:ready (${result.failed})`);
+        if (stopTrace) result.trace = await stopTrace();
         return result;
       } finally {
         await context.close();
@@ -406,7 +458,7 @@ async function ready() {
       for (const which of ['slotpay', 'reference']) {
         const har = path.join(artifacts, `ready-${name}-${which}.har`);
         const r = await once(which, profile, har);
-        const text = waterfall(har, r.enabled);
+        const text = `${waterfall(har, r.enabled)}\n\nThe main thread's tasks of 4 ms or more, and the biggest work inside each (ms):\n${mainThreadTasks(r.trace)}`;
         writeFileSync(path.join(artifacts, `ready-${name}-${which}-waterfall.txt`), `${text}\n`);
         if (name === 'phone') {
           say(`-- waterfall of one ${which} load on the phone profile (tests/artifacts/ready-phone-${which}-waterfall.txt, .har beside it; desktop's too)`);
