@@ -325,9 +325,7 @@ impl Ui {
             (Text::Card, card),
             (Text::Reference, receipt.and_then(|r| r.reference.clone())),
         ];
-        for (i, (label, value)) in rows.into_iter().enumerate() {
-            let digit = [b'0' + i as u8];
-            let n = std::str::from_utf8(&digit).unwrap_or("0");
+        for ((label, value), n) in rows.into_iter().zip(["0", "1", "2", "3"]) {
             self.show(&["row-", n].concat(), value.is_some());
             self.text(&["key-", n].concat(), self.words.get(locale, label));
             self.text(&["value-", n].concat(), value.as_deref().unwrap_or(""));
