@@ -248,6 +248,21 @@ test('French: the salon page (data-locale) and the booking page (locale attribut
   await expect(booking.widget.locator('#receipt')).toContainText('Montant');
 });
 
+test('a page in French without data-locale: the loader asks for French beside the view, the merchant\'s English wins', async ({page, stack}) => {
+  const words: string[] = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith('/words/')) words.push(path);
+  });
+  // The page's language is the loader's guess at the checkout's, asked for before the view answers.
+  await page.addInitScript(() => document.addEventListener('DOMContentLoaded', () => (document.documentElement.lang = 'fr')));
+  const booking = await openCheckout(page, stack, 'booking');
+  expect(spaces(await booking.widget.locator('#pay-text').textContent())).toBe('Pay €13.50');
+  await expect(booking.widget.locator('#frame')).toHaveAttribute('lang', 'en');
+  // The guess, once; the widget itself asked for nothing (English is built in).
+  expect(words).toEqual(['/words/fr.json']);
+});
+
 test('the payment-link page asks for the widget and Stripe.js at once, and each file is fetched once', async ({page, stack}) => {
   const fetched: string[] = [];
   page.on('request', (request) => {

@@ -4,8 +4,8 @@
  * target); <slotpay-checkout checkout | merchant service [locale]> mounts while connected;
  * window.slotpay.mount(target, options) resolves to {unmount()}. The view, the wasm and
  * Stripe.js are fetched at once (Stripe.js after the view names it when this file did not come
- * from a slotpay server), and the words of a language other than English beside them (after
- * the view names it when the embedder does not). No inline code or style, no eval;
+ * from a slotpay server), and the words of a language other than English beside them (the
+ * embedder's, else the page's; the checkout's after the view when it is neither). No inline code or style, no eval;
  * the one global is window.slotpay. This is the source: `./dev build` writes the served,
  * minified www/slotpay.js (esbuild). */
 (function () {
@@ -92,20 +92,39 @@
 
   /**
    * The widget's words in the language it will speak, unless English (built into the widget):
-   * the embedder's locale, else the checkout's. Resolves to the parsed body or null; the widget
-   * fetches its words itself when these are not its language.
+   * the embedder's locale; else the checkout's, which the page's own language (`lang`) usually
+   * is, so that one is asked for at once too, beside the view. Resolves to the parsed body or
+   * null; the widget fetches its words itself when these are not its language.
    */
-  function loadWords(base, locale, body) {
-    var language = function (tag) {
-      var code = String(tag || '').split(/[-_]/)[0].toLowerCase();
-      if (!/^[a-z]{2,3}$/.test(code) || code === 'en') return null;
-      return fetch(base + 'words/' + code + '.json', {credentials: 'omit'}).then(function (response) {
-        return response.ok ? response.json() : null;
-      });
+  function loadWords(base, requested, pageLang, body) {
+    var code = function (tag) {
+      var primary = String(tag || '').split(/[-_]/)[0].toLowerCase();
+      return /^[a-z]{2,3}$/.test(primary) && primary !== 'en' ? primary : null;
     };
-    var words = locale ? Promise.resolve(language(locale)) : body.then(function (body) {
-      return body && language(body.locale);
-    });
+    var fetchWords = function (language) {
+      return language
+        ? fetch(base + 'words/' + language + '.json', {credentials: 'omit'}).then(function (response) {
+            return response.ok ? response.json() : null;
+          })
+        : null;
+    };
+    var words;
+    if (requested) {
+      words = Promise.resolve(fetchWords(code(requested)));
+    } else {
+      var page = code(pageLang);
+      var early = fetchWords(page);
+      if (early) early.catch(function () {});
+      words = body.then(
+        function (body) {
+          var wanted = body ? code(body.locale) : page;
+          return wanted === page ? early : fetchWords(wanted);
+        },
+        function () {
+          return early;
+        }
+      );
+    }
     return words.catch(function () {
       return null;
     });
@@ -167,7 +186,8 @@
     var widget = loadWidget(base);
     var stripeJs = options.stripeJs || (serverStripeJs && loaderUrl && base === baseOf(loaderUrl) ? serverStripeJs : null);
     var stripe = stripeJs ? loadStripe(stripeJs) : stripeFromView(body);
-    var words = loadWords(base, options.locale, body);
+    var lang = host.closest('[lang]');
+    var words = loadWords(base, options.locale, lang && lang.getAttribute('lang'), body);
     setTimeout(warmIntl, 0);
     // The widget reports failures in its own UI; these only silence unhandled rejections.
     view.catch(function () {});
