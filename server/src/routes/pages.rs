@@ -1,8 +1,9 @@
 //! Pages and assets: the payment-link page `GET /pay/{token}` (askama templates in
 //! `server/templates/`, HTML auto-escaped; `base.html` is the layout the admin pages share),
 //! the pages' stylesheet, and the `www/` directory (`SLOTPAY_WWW_DIR`: the loader, the
-//! widget's wasm, demo pages), with the widget's words per language (`GET /words/{locale}.json`), served with `Cache-Control: no-cache` and
-//! `Access-Control-Allow-Origin: *` (merchants' pages load them cross-origin). Every HTML answer
+//! widget's wasm, demo pages) with the widget's words per language (`GET /words/{locale}.json`),
+//! served with `Cache-Control: no-cache` and `Access-Control-Allow-Origin: *` (merchants' pages
+//! load them cross-origin). Every HTML answer
 //! carries the strict Content-Security-Policy: no inline script or style, only this origin,
 //! Stripe's origins (from configuration) and `'wasm-unsafe-eval'`.
 
