@@ -5,8 +5,8 @@
  * window.slotpay.mount(target, options) resolves to {unmount()}. The view, the wasm and
  * Stripe.js are fetched at once (Stripe.js after the view names it when this file did not come
  * from a slotpay server), and the words of a language other than English beside them (the
- * embedder's, else the page's; the checkout's after the view when it is neither). No inline code or style, no eval;
- * the one global is window.slotpay. This is the source: `./dev build` writes the served,
+ * embedder's, else the page's; the checkout's after the view when it is neither). No inline
+ * code or style, no eval; the one global is window.slotpay. This is the source: `./dev build` writes the served,
  * minified www/slotpay.js (esbuild). */
 (function () {
   'use strict';
@@ -179,8 +179,8 @@
     var baseUrl = options.baseUrl || loaderUrl;
     if (!baseUrl) return Promise.reject(new TypeError('slotpay: baseUrl (the slotpay server) is required'));
     var base = baseOf(baseUrl);
-    // These start now (the words with the view when the embedder names no language); the
-    // widget awaits them.
+    // These start now (the words in the embedder's or the page's language, if not English);
+    // the widget awaits them.
     var view = requestView(base, options);
     var body = viewBody(view);
     var widget = loadWidget(base);
