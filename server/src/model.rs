@@ -428,6 +428,13 @@ impl LogoUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Its origin (`https://salon.example`), for a page's Content-Security-Policy.
+    pub fn origin(&self) -> String {
+        url::Url::parse(&self.0)
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

@@ -13,8 +13,9 @@
 import type {Page} from '@playwright/test';
 import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
+import path from 'node:path';
 import {
-  CARDS, CHALLENGE_FRAME, EMBEDDINGS, WORDS, expect, fillCard, formatted, openCheckout, pay, serverCheckout, spaces,
+  ARTIFACTS, CARDS, CHALLENGE_FRAME, EMBEDDINGS, WORDS, expect, fillCard, formatted, openCheckout, pay, serverCheckout, spaces,
   state, test, type Opened,
 } from '../support/checkout';
 
@@ -282,6 +283,30 @@ test('the payment-link page asks for the widget and Stripe.js at once, and each 
   // A hint the loader's request did not match would be a second download (and a warning).
   expect(fetched.sort()).toEqual(['/pkg/slotpay_widget.js', '/pkg/slotpay_widget_bg.wasm', '/slotpay.js', '/v3/']);
   expect(unused).toEqual([]);
+});
+
+test("the payment-link page shows the merchant's logo, allowed by its policy, on a 360 px phone", async ({page, stack}) => {
+  // A logo on a loopback http URL (https elsewhere), answered here rather than by a server.
+  const logo = 'http://127.0.0.1:9/salon-logo.svg';
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="200"><rect width="600" height="200" fill="#3a6"/></svg>';
+  await page.route(logo, (route) => route.fulfill({contentType: 'image/svg+xml', body: svg}));
+  await stack.admin('PATCH', `/merchants/${stack.merchant.id}`, {logo_url: logo});
+  try {
+    await page.setViewportSize({width: 360, height: 740});
+    const opened = await openCheckout(page, stack, 'link');
+    await expect(state(opened)).toHaveAttribute('data-state', 'ready');
+    const image = page.locator('img.sp-logo');
+    await expect(image).toHaveAttribute('src', logo);
+    // Loaded (a policy that refused it would leave it broken, and cspGuard would fail the test).
+    expect(await image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(600);
+    const box = (await image.boundingBox())!;
+    expect(box.height).toBeLessThanOrEqual(48.5);
+    expect(box.x + box.width).toBeLessThanOrEqual(360);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await page.screenshot({path: path.join(ARTIFACTS, 'link-logo-phone.png'), fullPage: true});
+  } finally {
+    await stack.admin('PATCH', `/merchants/${stack.merchant.id}`, {logo_url: ''});
+  }
 });
 
 test.describe('axe-core', () => {

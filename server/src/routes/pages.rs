@@ -24,6 +24,7 @@ use crate::domain::checkouts::effective_status;
 use crate::domain::store;
 use crate::domain::{merchants, DomainError};
 use crate::error::ApiFailure;
+use crate::model::LogoUrl;
 use crate::state::AppState;
 
 /// The pages' stylesheet.
@@ -78,11 +79,17 @@ pub fn static_files(state: &AppState) -> Router {
 /// The Content-Security-Policy of slotpay's HTML: Stripe's origins come from configuration
 /// (Stripe.js's and the API's; the sandbox's in tests and demos).
 pub fn content_security_policy(state: &AppState) -> String {
+    policy_with_images(state, "")
+}
+
+/// The same, with `images` (origins, each after a space) allowed as images too: a payment-link
+/// page shows the merchant's logo from the merchant's own site.
+fn policy_with_images(state: &AppState, images: &str) -> String {
     let js = state.config.stripe_js_url.origin().ascii_serialization();
     let api = state.config.stripe_api_base.origin().ascii_serialization();
     format!(
         "default-src 'self'; script-src 'self' {js} 'wasm-unsafe-eval'; frame-src {js}; \
-         connect-src 'self' {api}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self' {api}; style-src 'self'; img-src 'self' data:{images}; \
          frame-ancestors 'none'"
     )
 }
@@ -241,6 +248,8 @@ struct PayPage {
     words: &'static Words,
     /// Stripe.js's URL, preloaded beside the widget's files.
     stripe_js: String,
+    /// The merchant's logo, above the checkout.
+    logo: Option<String>,
 }
 
 #[derive(Template)]
@@ -254,6 +263,7 @@ struct ClosedPage {
     description: Option<String>,
     amount: Option<String>,
     card: Option<String>,
+    logo: Option<String>,
 }
 
 fn render(status: StatusCode, page: &impl Template) -> Response {
@@ -261,6 +271,25 @@ fn render(status: StatusCode, page: &impl Template) -> Response {
         Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(e) => ApiFailure::internal(format!("template: {e}")).into_response(),
     }
+}
+
+/// `render`, on a page that shows the merchant's `logo`: its origin joins the policy's images.
+fn render_with_logo(
+    state: &AppState,
+    status: StatusCode,
+    page: &impl Template,
+    logo: Option<&LogoUrl>,
+) -> Response {
+    let mut response = render(status, page);
+    if let Some(logo) = logo {
+        let policy = policy_with_images(state, &format!(" {}", logo.origin()));
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    response
 }
 
 fn closed(locale: Locale, kind: &'static str, [heading, message]: [&str; 2]) -> ClosedPage {
@@ -273,6 +302,7 @@ fn closed(locale: Locale, kind: &'static str, [heading, message]: [&str; 2]) -> 
         description: None,
         amount: None,
         card: None,
+        logo: None,
     }
 }
 
@@ -300,10 +330,12 @@ async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, Domai
     // As the widget writes it (the browser's Intl), in the merchant's language.
     let money = slotpay_core::intl::localized(r.amount, locale);
     let status = effective_status(&r, crate::db::now());
+    let logo = merchant.logo_url.as_ref();
     let with_details = |mut page: ClosedPage| {
         page.merchant = Some(merchant.name.clone());
         page.description = Some(r.description.clone());
         page.amount = Some(money.clone());
+        page.logo = logo.map(|l| l.as_str().to_owned());
         page
     };
     let page = match status {
@@ -312,7 +344,7 @@ async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, Domai
             if let Some(card) = &r.card {
                 page.card = Some(card.to_string());
             }
-            return Ok(render(StatusCode::OK, &page));
+            return Ok(render_with_logo(state, StatusCode::OK, &page, logo));
         }
         slotpay_core::CheckoutStatus::Expired => {
             with_details(closed(locale, "expired", said.expired))
@@ -330,9 +362,10 @@ async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, Domai
                 booking_ref: r.booking_ref.clone(),
                 token: r.token.clone(),
                 stripe_js: state.config.stripe_js_url.to_string(),
+                logo: logo.map(|l| l.as_str().to_owned()),
             };
-            return Ok(render(StatusCode::OK, &page));
+            return Ok(render_with_logo(state, StatusCode::OK, &page, logo));
         }
     };
-    Ok(render(StatusCode::GONE, &page))
+    Ok(render_with_logo(state, StatusCode::GONE, &page, logo))
 }

@@ -270,10 +270,39 @@ async fn payment_link_page_and_static_files(app: TestApp) {
         "{}",
         unknown.text
     );
+    assert!(!page.text.contains("sp-logo"), "no logo until one is set");
+    // The merchant's logo heads the page; its origin, and only it, joins the images allowed.
+    app.patch(
+        &format!("/v1/admin/merchants/{}", m.id),
+        json!({"logo_url": "https://brand.salon.example/img/logo.png?v=2&x=\"1"}),
+    )
+    .await
+    .expect(200);
+    let branded = app.get(&format!("/pay/{token}")).await.expect(200);
+    let logo_tag = r#"<img class="sp-logo" src="https://brand.salon.example/img/logo.png?v=2&#38;x=%221" alt="">"#;
+    assert!(branded.text.contains(logo_tag), "{}", branded.text);
+    let branded_csp = branded.headers["content-security-policy"].to_str().unwrap();
+    assert_eq!(
+        branded_csp,
+        csp.replace(
+            "img-src 'self' data:;",
+            "img-src 'self' data: https://brand.salon.example;"
+        )
+    );
+    assert_eq!(
+        branded
+            .headers
+            .get_all("content-security-policy")
+            .iter()
+            .count(),
+        1
+    );
     // Paid: a clear page instead of the widget, in the merchant's language.
     let pm = app.card("4242424242424242").await;
     app.pay(&token, &pm, "k").await.expect(200);
     let paid = app.get(&format!("/pay/{token}")).await.expect(200);
+    assert!(paid.text.contains(logo_tag), "{}", paid.text);
+    assert_eq!(paid.headers["content-security-policy"], branded_csp);
     assert!(
         paid.text.contains("Payé, merci") && paid.text.contains("•••• 4242"),
         "{}",
