@@ -238,6 +238,12 @@ impl Ui {
             if let Some(left) = left {
                 self.text("hold", &fill_time(t(Text::HoldLeft), &hold::clock(left)));
             }
+            if let Some(color) = &view.brand_color {
+                // The merchant's colour, under the page's own `--slotpay-color-primary`
+                // (slotpay.css); set through the CSSOM, which a strict CSP allows.
+                let frame = self.frame.unchecked_ref::<HtmlElement>();
+                let _ = frame.style().set_property("--sp-brand", color.as_str());
+            }
             self.show("consent", view.save_card.is_some());
             if let Some(offer) = &view.save_card {
                 self.text("consent-text", &offer.consent_text);

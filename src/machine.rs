@@ -549,6 +549,7 @@ mod tests {
             email: None,
             expires_at: None,
             receipt: None,
+            brand_color: None,
         }
     }
 

@@ -10,8 +10,9 @@
 //! one definition, core's, and this reader is proven to follow it.
 
 use slotpay_core::{
-    ApiError, CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Currency, Email, ErrorCode,
-    IntegrationMode, Last4, Locale, Money, PayResponse, PayStatus, Receipt, SaveCardOffer,
+    ApiError, BrandColor, CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Currency, Email,
+    ErrorCode, IntegrationMode, Last4, Locale, Money, PayResponse, PayStatus, Receipt,
+    SaveCardOffer,
 };
 
 use crate::i18n::Words;
@@ -96,6 +97,7 @@ pub fn checkout_view<J: Json>(v: &J) -> Read<CheckoutView> {
         email: optional(v, "email", |e| Email::parse(&e.string()?).ok())?,
         expires_at: optional(v, "expires_at", integer)?,
         receipt: optional(v, "receipt", receipt)?,
+        brand_color: optional(v, "brand_color", |c| BrandColor::parse(&c.string()?).ok())?,
     })
 }
 
@@ -214,6 +216,7 @@ mod tests {
                 amount: Money::from_minor(5120, Currency::Kwd),
                 reference: Some("BK-1042".into()),
             }),
+            brand_color: Some(BrandColor::parse("#2f6f5e").unwrap()),
         }
     }
 
@@ -225,6 +228,7 @@ mod tests {
             email: None,
             expires_at: None,
             receipt: None,
+            brand_color: None,
             status: CheckoutStatus::Open,
             amount: Money::from_minor(500, Currency::Jpy),
             ..full_view()

@@ -259,6 +259,7 @@ fn view(amount: i64, currency: Currency, locale: Locale) -> CheckoutView {
         email: None,
         expires_at: None,
         receipt: None,
+        brand_color: None,
     }
 }
 

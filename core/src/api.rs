@@ -33,6 +33,9 @@ pub enum FieldError {
     /// Not four digits.
     #[error("not the last 4 digits of a card")]
     Last4,
+    /// Not a colour written `#rrggbb`.
+    #[error("not a colour written #rrggbb")]
+    BrandColor,
 }
 
 impl FieldError {
@@ -43,7 +46,7 @@ impl FieldError {
             FieldError::CheckoutToken => ErrorCode::CheckoutNotFound,
             FieldError::PaymentMethod => ErrorCode::InvalidPaymentMethod,
             FieldError::Email => ErrorCode::InvalidEmail,
-            FieldError::Last4 => ErrorCode::InvalidRequest,
+            FieldError::Last4 | FieldError::BrandColor => ErrorCode::InvalidRequest,
         }
     }
 
@@ -54,6 +57,7 @@ impl FieldError {
             FieldError::PaymentMethod => "payment_method",
             FieldError::Email => "email",
             FieldError::Last4 => "last4",
+            FieldError::BrandColor => "brand_color",
         }
     }
 }
@@ -221,6 +225,26 @@ impl Last4 {
 }
 
 string_newtype!(Last4, "^[0-9]{4}$", "4242");
+
+/// A merchant's brand colour, `#rrggbb` (stored and sent in lowercase): the checkout's primary
+/// colour (the Pay button, focus rings, Stripe's fields) unless the page sets its own.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BrandColor(String);
+
+impl BrandColor {
+    /// Parses `#` and six hex digits, in any case.
+    pub fn parse(s: &str) -> Result<BrandColor, FieldError> {
+        match s.as_bytes() {
+            [b'#', hex @ ..] if hex.len() == 6 && hex.iter().all(u8::is_ascii_hexdigit) => {
+                Ok(BrandColor(s.to_ascii_lowercase()))
+            }
+            _ => Err(FieldError::BrandColor),
+        }
+    }
+}
+
+string_newtype!(BrandColor, "^#[0-9a-fA-F]{6}$", "#2f6f5e");
 
 /// The languages the widget speaks.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -582,6 +606,9 @@ pub struct CheckoutView {
     /// The receipt, once paid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<Receipt>,
+    /// The merchant's brand colour, when it set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_color: Option<BrandColor>,
 }
 
 /// `POST /v1/checkouts/{token}/pay`: the card token and receipt address.
@@ -669,7 +696,23 @@ mod tests {
             email: Some(Email::parse("lea@example.com").unwrap()),
             expires_at: Some(1_800_000_000),
             receipt: None,
+            brand_color: Some(BrandColor::parse("#2F6F5E").unwrap()),
         }
+    }
+
+    #[test]
+    fn brand_colors_are_six_hex_digits() {
+        assert_eq!(BrandColor::parse("#2F6f5e").unwrap().as_str(), "#2f6f5e");
+        for bad in [
+            "2f6f5e", "#2f6f5", "#2f6f5e0", "#2g6f5e", "", "#", "red", "#2f6f5e;",
+        ] {
+            assert_eq!(BrandColor::parse(bad), Err(FieldError::BrandColor), "{bad}");
+        }
+        let json = serde_json::to_value(view()).unwrap();
+        assert_eq!(json["brand_color"], "#2f6f5e");
+        let mut odd = json.clone();
+        odd["brand_color"] = Value::String("url(x)".into());
+        assert!(serde_json::from_value::<CheckoutView>(odd).is_err());
     }
 
     fn round_trip<T: Serialize + serde::de::DeserializeOwned + PartialEq + fmt::Debug>(v: &T) {

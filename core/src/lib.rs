@@ -24,8 +24,9 @@ pub mod webhook_signature;
 pub mod words;
 
 pub use api::{
-    CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Email, FieldError, IntegrationMode,
-    Last4, Locale, PayRequest, PayResponse, PayStatus, PaymentMethodId, Receipt, SaveCardOffer,
+    BrandColor, CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Email, FieldError,
+    IntegrationMode, Last4, Locale, PayRequest, PayResponse, PayStatus, PaymentMethodId, Receipt,
+    SaveCardOffer,
 };
 pub use currency::{Currency, CurrencyError};
 pub use error::{ApiError, ErrorBody, ErrorCode};

@@ -350,6 +350,7 @@ async fn merchant(state: &AppState, cmd: MerchantCommand) -> Result<(), DomainEr
                     locale,
                     time_zone,
                     logo_url: None,
+                    brand_color: None,
                 },
             )
             .await?;

@@ -309,6 +309,24 @@ test("the payment-link page shows the merchant's logo, allowed by its policy, on
   }
 });
 
+test("the merchant's brand colour themes the checkout, and a page's own colour wins over it", async ({page, stack}) => {
+  await stack.admin('PATCH', `/merchants/${stack.merchant.id}`, {brand_color: '#2F6F5E'});
+  try {
+    const opened = await openCheckout(page, stack, 'link');
+    await expect(state(opened)).toHaveAttribute('data-state', 'ready');
+    const pay = opened.widget.locator('#pay');
+    await expect(pay).toHaveCSS('background-color', 'rgb(47, 111, 94)');
+    // Stripe's fields got the same colour (the card element's options, read from the CSS).
+    const primary = await opened.widget.locator('#frame').evaluate((el) => getComputedStyle(el).getPropertyValue('--sp-color-primary').trim());
+    expect(primary).toBe('#2f6f5e');
+    // A page that sets --slotpay-color-primary keeps its colour.
+    await page.evaluate(() => (document.querySelector('slotpay-checkout') as HTMLElement).style.setProperty('--slotpay-color-primary', '#aa2200'));
+    await expect(pay).toHaveCSS('background-color', 'rgb(170, 34, 0)');
+  } finally {
+    await stack.admin('PATCH', `/merchants/${stack.merchant.id}`, {brand_color: ''});
+  }
+});
+
 test.describe('axe-core', () => {
   // axe is injected as a script: the pages' CSPs would block it (rightly), so only these
   // tests run with CSP bypassed.

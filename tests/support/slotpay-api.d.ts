@@ -671,6 +671,8 @@ export interface components {
              */
             status_code?: number | null;
         };
+        /** @example #2f6f5e */
+        BrandColor: string;
         /** @description `POST .../capture`. */
         CaptureInput: {
             /**
@@ -846,6 +848,7 @@ export interface components {
         CheckoutView: components["schemas"]["Money"] & {
             /** @description The platform's booking reference, if any. */
             booking_ref?: string | null;
+            brand_color?: components["schemas"]["BrandColor"] | null;
             /** @description The card brands the merchant accepts. */
             card_brands: components["schemas"]["CardBrand"][];
             /** @description What is being paid for. */
@@ -1395,6 +1398,7 @@ export interface components {
             data: {
                 /** @description Normalised origins. */
                 allowed_origins: string[];
+                brand_color?: components["schemas"]["BrandColor"] | null;
                 /**
                  * Format: int64
                  * @description Unix seconds.
@@ -1536,9 +1540,11 @@ export interface components {
         MerchantInput: {
             /** @description `https://salon.example` origins allowed to embed the widget. */
             allowed_origins?: string[] | null;
+            /** @description The checkout's primary colour, `#rrggbb`, unless the page sets its own; `""` removes it. */
+            brand_color?: string | null;
             /** @description `en`, `fr`, `de`, `es` (or a tag such as `fr-FR`). */
             locale?: string | null;
-            /** @description An `https` URL of the logo receipts carry; `""` removes it. */
+            /** @description An `https` URL of the logo receipts and payment-link pages carry; `""` removes it. */
             logo_url?: string | null;
             /** @description Shown to clients. */
             name?: string | null;
@@ -1549,6 +1555,7 @@ export interface components {
         MerchantView: {
             /** @description Normalised origins. */
             allowed_origins: string[];
+            brand_color?: components["schemas"]["BrandColor"] | null;
             /**
              * Format: int64
              * @description Unix seconds.

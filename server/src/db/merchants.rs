@@ -3,14 +3,14 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use slotpay_core::Locale;
+use slotpay_core::{BrandColor, Locale};
 
 use super::{col, json_col, parsed_col, parsed_opt_col, Db, DbError};
 use crate::model::{LogoUrl, TimeZoneName};
 
 const TABLE: &str = "merchants";
 const COLUMNS: &str =
-    "id, name, allowed_origins, locale, time_zone, logo_url, created_at, updated_at";
+    "id, name, allowed_origins, locale, time_zone, logo_url, brand_color, created_at, updated_at";
 
 /// A merchant as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +27,8 @@ pub struct MerchantRecord {
     pub time_zone: TimeZoneName,
     /// The logo its receipts carry.
     pub logo_url: Option<LogoUrl>,
+    /// Its checkout's primary colour.
+    pub brand_color: Option<BrandColor>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -41,6 +43,7 @@ fn from_row(row: &AnyRow) -> Result<MerchantRecord, DbError> {
         locale: parsed_col(row, TABLE, "locale", Locale::parse)?,
         time_zone: parsed_col(row, TABLE, "time_zone", TimeZoneName::parse)?,
         logo_url: parsed_opt_col(row, TABLE, "logo_url", LogoUrl::parse)?,
+        brand_color: parsed_opt_col(row, TABLE, "brand_color", |s| BrandColor::parse(s).ok())?,
         created_at: col(row, TABLE, "created_at")?,
         updated_at: col(row, TABLE, "updated_at")?,
     })
@@ -55,7 +58,7 @@ impl Db {
     pub async fn insert_merchant(&self, m: &MerchantRecord) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO merchants (id, name, allowed_origins, locale, time_zone, logo_url, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             brand_color, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&m.id)
         .bind(&m.name)
@@ -63,6 +66,7 @@ impl Db {
         .bind(m.locale.as_str())
         .bind(m.time_zone.as_str())
         .bind(m.logo_url.as_ref().map(LogoUrl::as_str))
+        .bind(m.brand_color.as_ref().map(BrandColor::as_str))
         .bind(m.created_at)
         .bind(m.updated_at)
         .execute(&self.pool)
@@ -93,7 +97,7 @@ impl Db {
     pub async fn update_merchant(&self, m: &MerchantRecord) -> Result<bool, DbError> {
         let done = sqlx::query(
             "UPDATE merchants SET name = $2, allowed_origins = $3, locale = $4, time_zone = $5, \
-             logo_url = $6, updated_at = $7 WHERE id = $1",
+             logo_url = $6, brand_color = $7, updated_at = $8 WHERE id = $1",
         )
         .bind(&m.id)
         .bind(&m.name)
@@ -101,6 +105,7 @@ impl Db {
         .bind(m.locale.as_str())
         .bind(m.time_zone.as_str())
         .bind(m.logo_url.as_ref().map(LogoUrl::as_str))
+        .bind(m.brand_color.as_ref().map(BrandColor::as_str))
         .bind(m.updated_at)
         .execute(&self.pool)
         .await?;

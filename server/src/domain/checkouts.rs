@@ -395,6 +395,7 @@ async fn public_view_of(
     Ok(CheckoutView {
         token: parse_token(&r.token)?,
         status,
+        brand_color: merchant.brand_color,
         merchant_name: merchant.name,
         description: r.description.clone(),
         booking_ref: r.booking_ref.clone(),

@@ -3,7 +3,7 @@
 //! a time zone for the times pages and emails show, and a logo for receipts.
 
 use serde::{Deserialize, Serialize};
-use slotpay_core::{ApiError, ErrorCode, Locale};
+use slotpay_core::{ApiError, BrandColor, ErrorCode, Locale};
 use url::Url;
 
 use super::{integrations, load_merchant, new_id, parse_name, Checker, DomainError, Warning};
@@ -28,8 +28,10 @@ pub struct MerchantInput {
     pub locale: Option<String>,
     /// An IANA time zone name (`Europe/Paris`).
     pub time_zone: Option<String>,
-    /// An `https` URL of the logo receipts carry; `""` removes it.
+    /// An `https` URL of the logo receipts and payment-link pages carry; `""` removes it.
     pub logo_url: Option<String>,
+    /// The checkout's primary colour, `#rrggbb`, unless the page sets its own; `""` removes it.
+    pub brand_color: Option<String>,
 }
 
 /// A merchant as the API shows it.
@@ -48,6 +50,9 @@ pub struct MerchantView {
     pub time_zone: TimeZoneName,
     /// The logo receipts carry.
     pub logo_url: Option<LogoUrl>,
+    /// The checkout's primary colour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brand_color: Option<BrandColor>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -75,6 +80,7 @@ fn view(m: MerchantRecord) -> MerchantView {
         locale: m.locale,
         time_zone: m.time_zone,
         logo_url: m.logo_url,
+        brand_color: m.brand_color,
         id: m.id,
         name: m.name,
         allowed_origins: m.allowed_origins,
@@ -164,6 +170,21 @@ fn parse_logo(input: &str) -> Result<Option<LogoUrl>, ApiError> {
     })
 }
 
+/// `""` (none) or a colour `#rrggbb`.
+fn parse_brand_color(input: &str) -> Result<Option<BrandColor>, ApiError> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Ok(None);
+    }
+    BrandColor::parse(input).map(Some).map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            "The brand colour must be written #rrggbb, such as #2f6f5e",
+        )
+        .with_param("brand_color")
+    })
+}
+
 /// Creates a merchant.
 pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantView, DomainError> {
     let mut c = Checker::default();
@@ -183,9 +204,18 @@ pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantVi
         None => Some(TimeZoneName::utc()),
     };
     let logo_url = c.check(parse_logo(input.logo_url.as_deref().unwrap_or("")));
+    let brand_color = c.check(parse_brand_color(
+        input.brand_color.as_deref().unwrap_or(""),
+    ));
     c.finish()?;
-    let (Some(name), Some(allowed_origins), Some(locale), Some(time_zone), Some(logo_url)) =
-        (name, origins, locale, time_zone, logo_url)
+    let (
+        Some(name),
+        Some(allowed_origins),
+        Some(locale),
+        Some(time_zone),
+        Some(logo_url),
+        Some(brand_color),
+    ) = (name, origins, locale, time_zone, logo_url, brand_color)
     else {
         unreachable!("checked above");
     };
@@ -197,6 +227,7 @@ pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantVi
         locale,
         time_zone,
         logo_url,
+        brand_color,
         created_at: now,
         updated_at: now,
     };
@@ -252,6 +283,11 @@ pub async fn update(
     if let Some(l) = &input.logo_url {
         if let Some(logo) = c.check(parse_logo(l)) {
             m.logo_url = logo;
+        }
+    }
+    if let Some(b) = &input.brand_color {
+        if let Some(color) = c.check(parse_brand_color(b)) {
+            m.brand_color = color;
         }
     }
     c.finish()?;

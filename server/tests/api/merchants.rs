@@ -92,6 +92,34 @@ async fn merchants_crud(app: TestApp) {
     );
     let cleared = app.patch(&path, json!({"logo_url": ""})).await.expect(200);
     assert_eq!(cleared.json["logo_url"], Value::Null);
+    // A brand colour: #rrggbb, stored in lowercase, "" removes it; nothing else is a colour.
+    assert_eq!(cleared.json.get("brand_color"), None, "none until set");
+    for bad in [
+        "blue",
+        "#12345",
+        "#1234567",
+        "#12345g",
+        "1234ab",
+        "#123456;x",
+    ] {
+        app.patch(&path, json!({"brand_color": bad}))
+            .await
+            .expect_error(400, "invalid_request", Some("brand_color"));
+    }
+    let branded = app
+        .patch(&path, json!({"brand_color": " #2F6F5E "}))
+        .await
+        .expect(200);
+    assert_eq!(branded.json["brand_color"], "#2f6f5e");
+    assert_eq!(
+        app.get(&path).await.expect(200).json["brand_color"],
+        "#2f6f5e"
+    );
+    let plain = app
+        .patch(&path, json!({"brand_color": ""}))
+        .await
+        .expect(200);
+    assert_eq!(plain.json.get("brand_color"), None);
     assert_eq!(cleared.json["time_zone"], "America/New_York");
     assert_eq!(edited.json["name"], "Salon Léa", "fields left out are kept");
     app.patch(&path, json!({"name": ""}))

@@ -297,6 +297,17 @@ async fn payment_link_page_and_static_files(app: TestApp) {
             .count(),
         1
     );
+    // The merchant's brand colour reaches the checkout's view (the widget themes with it).
+    let view = app.get(&format!("/v1/checkouts/{token}")).await.expect(200);
+    assert_eq!(view.json.get("brand_color"), None);
+    app.patch(
+        &format!("/v1/admin/merchants/{}", m.id),
+        json!({"brand_color": "#2F6F5E"}),
+    )
+    .await
+    .expect(200);
+    let view = app.get(&format!("/v1/checkouts/{token}")).await.expect(200);
+    assert_eq!(view.json["brand_color"], "#2f6f5e");
     // Paid: a clear page instead of the widget, in the merchant's language.
     let pm = app.card("4242424242424242").await;
     app.pay(&token, &pm, "k").await.expect(200);

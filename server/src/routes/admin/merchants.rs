@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Extension;
-use slotpay_core::Locale;
+use slotpay_core::{BrandColor, Locale};
 
 use crate::model::LogoUrl;
 
@@ -128,7 +128,11 @@ fn fields_of(m: &MerchantView) -> Fields {
         .set("allowed_origins", m.allowed_origins.join("\n"))
         .set("locale", m.locale.as_str())
         .set("time_zone", m.time_zone.as_str())
-        .set("logo_url", m.logo_url.as_ref().map_or("", LogoUrl::as_str));
+        .set("logo_url", m.logo_url.as_ref().map_or("", LogoUrl::as_str))
+        .set(
+            "brand_color",
+            m.brand_color.as_ref().map_or("", BrandColor::as_str),
+        );
     f
 }
 
@@ -166,6 +170,7 @@ fn input_of(form: &FormData) -> MerchantInput {
         // Left empty: kept (UTC for a new merchant).
         time_zone: Some(form.text("time_zone")).filter(|z| !z.trim().is_empty()),
         logo_url: Some(form.text("logo_url")),
+        brand_color: Some(form.text("brand_color")),
     }
 }
 
