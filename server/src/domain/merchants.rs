@@ -1,6 +1,7 @@
 //! Merchants: create, list, get, update, delete; a name, the origins allowed to call the
 //! public API for them (validated and normalised to `scheme://host[:port]`), a default locale,
-//! a time zone for the times pages and emails show, and a logo for receipts.
+//! a time zone for the times pages and emails show, a logo for receipts and payment-link pages,
+//! and a brand colour for the checkout.
 
 use serde::{Deserialize, Serialize};
 use slotpay_core::{ApiError, BrandColor, ErrorCode, Locale};
@@ -50,8 +51,7 @@ pub struct MerchantView {
     pub time_zone: TimeZoneName,
     /// The logo receipts carry.
     pub logo_url: Option<LogoUrl>,
-    /// The checkout's primary colour.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The checkout's primary colour (`null`: the checkout's own).
     pub brand_color: Option<BrandColor>,
     /// Unix seconds.
     pub created_at: i64,
