@@ -3,9 +3,9 @@
 //! the pages' stylesheet, and the `www/` directory (`SLOTPAY_WWW_DIR`: the loader, the
 //! widget's wasm, demo pages) with the widget's words per language (`GET /words/{locale}.json`),
 //! served with `Cache-Control: no-cache` and `Access-Control-Allow-Origin: *` (merchants' pages
-//! load them cross-origin). Every HTML answer
-//! carries the strict Content-Security-Policy: no inline script or style, only this origin,
-//! Stripe's origins (from configuration) and `'wasm-unsafe-eval'`.
+//! load them cross-origin). Every HTML answer carries the strict Content-Security-Policy: no
+//! inline script or style, only this origin, Stripe's origins (from configuration) and
+//! `'wasm-unsafe-eval'` (and, on a payment-link page, the merchant's logo origin for images).
 
 use askama::Template;
 use axum::extract::{Path, Request, State};
@@ -55,12 +55,10 @@ pub fn static_files(state: &AppState) -> Router {
         .call_fallback_on_method_not_allowed(true)
         .fallback(not_found.into_service());
     Router::new()
+        .route("/slotpay.js", get(loader))
+        .route("/words/{file}", get(words_json))
         // Both are built per request, so gzipped per request (a few KB, a few microseconds).
-        .route("/slotpay.js", get(loader).layer(CompressionLayer::new()))
-        .route(
-            "/words/{file}",
-            get(words_json).layer(CompressionLayer::new()),
-        )
+        .layer(CompressionLayer::new())
         .with_state(state.clone())
         .fallback_service(dir)
         .layer(SetResponseHeaderLayer::overriding(
