@@ -102,6 +102,10 @@ impl Phase {
 
 /// Something that happened: an answer, a client action.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one input at a time, moved straight into the machine: boxing the view buys nothing"
+)]
 pub enum Input {
     /// The checkout's public view arrived.
     ViewLoaded(CheckoutView),
@@ -544,6 +548,8 @@ mod tests {
             stripe_js_url: "https://js.stripe.com/v3/".into(),
             mode: IntegrationMode::Sandbox,
             card_brands: vec![CardBrand::Visa],
+            payment_methods: vec![slotpay_core::MethodType::Card],
+            wallets: true,
             locale: Locale::Fr,
             save_card: None,
             email: None,

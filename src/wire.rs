@@ -11,7 +11,7 @@
 
 use slotpay_core::{
     ApiError, BrandColor, CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Currency, Email,
-    ErrorCode, IntegrationMode, Last4, Locale, Money, PayResponse, PayStatus, Receipt,
+    ErrorCode, IntegrationMode, Last4, Locale, MethodType, Money, PayResponse, PayStatus, Receipt,
     SaveCardOffer,
 };
 
@@ -25,6 +25,8 @@ pub trait Json: Sized {
     fn string(&self) -> Option<String>;
     /// The number it is, if it is one.
     fn number(&self) -> Option<f64>;
+    /// The boolean it is, if it is one.
+    fn boolean(&self) -> Option<bool>;
     /// The items, if it is an array.
     fn items(&self) -> Option<Vec<Self>>;
 }
@@ -88,6 +90,14 @@ pub fn checkout_view<J: Json>(v: &J) -> Read<CheckoutView> {
             .iter()
             .map(|b| b.string().map(|s| CardBrand::from_stripe(&s)).ok_or(()))
             .collect::<Read<_>>()?,
+        payment_methods: v
+            .field("payment_methods")
+            .and_then(|m| m.items())
+            .ok_or(())?
+            .iter()
+            .map(|m| m.string().and_then(|s| MethodType::parse(&s)).ok_or(()))
+            .collect::<Read<_>>()?,
+        wallets: v.field("wallets").and_then(|w| w.boolean()).ok_or(())?,
         locale: Locale::parse(&string(v, "locale")?).ok_or(())?,
         save_card: optional(v, "save_card", |offer| {
             Some(SaveCardOffer {
@@ -162,6 +172,10 @@ mod browser {
             self.as_f64()
         }
 
+        fn boolean(&self) -> Option<bool> {
+            self.as_bool()
+        }
+
         fn items(&self) -> Option<Vec<JsValue>> {
             Some(self.dyn_ref::<Array>()?.iter().collect())
         }
@@ -186,6 +200,10 @@ mod tests {
             self.as_f64()
         }
 
+        fn boolean(&self) -> Option<bool> {
+            self.as_bool()
+        }
+
         fn items(&self) -> Option<Vec<Value>> {
             self.as_array().cloned()
         }
@@ -204,6 +222,8 @@ mod tests {
             stripe_js_url: "https://js.stripe.com/v3/".into(),
             mode: IntegrationMode::Sandbox,
             card_brands: vec![CardBrand::Visa, CardBrand::Amex, CardBrand::Unknown],
+            payment_methods: vec![MethodType::Card, MethodType::SepaDebit],
+            wallets: true,
             locale: Locale::Fr,
             save_card: Some(SaveCardOffer {
                 consent_text: "Save my card".into(),
@@ -231,6 +251,8 @@ mod tests {
             brand_color: None,
             status: CheckoutStatus::Open,
             amount: Money::from_minor(500, Currency::Jpy),
+            payment_methods: vec![MethodType::Card],
+            wallets: false,
             ..full_view()
         }
     }
@@ -297,6 +319,10 @@ mod tests {
             ("locale", json!("it")),
             ("email", json!("not-an-email")),
             ("card_brands", json!("visa")),
+            ("payment_methods", json!(["card", "paypal"])),
+            ("payment_methods", json!("card")),
+            ("wallets", json!("yes")),
+            ("wallets", Value::Null),
             (
                 "receipt",
                 json!({"brand": "visa", "last4": "42", "amount": 1, "currency": "eur", "reference": "x"}),

@@ -254,6 +254,8 @@ fn view(amount: i64, currency: Currency, locale: Locale) -> CheckoutView {
         stripe_js_url: "https://js.stripe.com/v3/".into(),
         mode: IntegrationMode::Sandbox,
         card_brands: vec![CardBrand::Visa, CardBrand::Mastercard],
+        payment_methods: vec![slotpay_core::MethodType::Card],
+        wallets: true,
         locale,
         save_card: None,
         email: None,

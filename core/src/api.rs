@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::keys::KeyMode;
+use crate::methods::MethodType;
 use crate::money::Money;
 
 impl From<FieldError> for ApiError {
@@ -592,6 +593,11 @@ pub struct CheckoutView {
     pub mode: IntegrationMode,
     /// The card brands the merchant accepts.
     pub card_brands: Vec<CardBrand>,
+    /// The ways to pay this checkout offers: card always, the others as the checkout's
+    /// currency, amount and capture allow.
+    pub payment_methods: Vec<MethodType>,
+    /// Whether card payments may come from wallets (Apple Pay, Google Pay).
+    pub wallets: bool,
     /// The widget's language.
     pub locale: Locale,
     /// The save-card offer, when the merchant makes one.
@@ -689,6 +695,8 @@ mod tests {
             stripe_js_url: "https://js.stripe.com/v3/".into(),
             mode: IntegrationMode::Sandbox,
             card_brands: vec![CardBrand::Visa, CardBrand::Mastercard],
+            payment_methods: vec![MethodType::Card],
+            wallets: true,
             locale: Locale::Fr,
             save_card: Some(SaveCardOffer {
                 consent_text: "Save my card".into(),
@@ -763,6 +771,7 @@ mod tests {
             "payments_unavailable",
             "card_declined",
             "card_brand_not_accepted",
+            "payment_method_not_offered",
             "authentication_required",
             "payment_in_progress",
             "stripe_unavailable",

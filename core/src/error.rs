@@ -103,6 +103,10 @@ error_codes! {
     CardDeclined = "card_declined", 402;
     /// The merchant does not accept this card brand.
     CardBrandNotAccepted = "card_brand_not_accepted", 402;
+    /// The checkout does not offer this way to pay (a type the merchant did not choose, or
+    /// one the checkout's currency, amount or capture rules out; a wallet where wallets are
+    /// off; saving for later a method that cannot be charged again).
+    PaymentMethodNotOffered = "payment_method_not_offered", 402;
     /// The bank asked for 3-D Secure and it was not completed.
     AuthenticationRequired = "authentication_required", 402;
     /// The checkout had too many declined cards and takes no more payments (card testing).

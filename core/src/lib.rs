@@ -15,6 +15,7 @@ pub mod hold;
 pub mod intl;
 pub mod keys;
 pub mod limits;
+pub mod methods;
 pub mod money;
 #[cfg(feature = "openapi")]
 mod openapi;
@@ -34,6 +35,7 @@ pub use keys::{
     KeyError, KeyField, KeyKind, KeyMode, KeyPair, Parsed, PublishableKey, ServerKey, WebhookSecret,
 };
 pub use limits::{check_chargeable, maximum_charge, minimum_charge, ChargeError};
+pub use methods::MethodType;
 pub use money::{AmountError, Money, MoneyError};
 pub use prepayment::{PrepaymentError, PrepaymentRule};
 pub use webhook_signature::{SignatureError, DEFAULT_TOLERANCE_SECS};

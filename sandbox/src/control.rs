@@ -21,7 +21,7 @@ use crate::errors::ApiError;
 use crate::faults::FaultRule;
 use crate::form;
 use crate::resources::intents::without;
-use crate::resources::{account, disputes, payment_intents, setup_intents};
+use crate::resources::{account, disputes, payment_intents, payment_methods, setup_intents};
 use crate::shared::Shared;
 use crate::state::{Ctx, RequestInfo, Store};
 use crate::webhooks::{Delivery, Knobs};
@@ -396,6 +396,29 @@ pub fn close_dispute(shared: &Shared, dispute: &str, outcome: &str) -> Result<Va
     Ok(v)
 }
 
+/// A card PaymentMethod from a wallet (`apple_pay` or `google_pay`) on `account`, as a wallet
+/// sheet of Stripe.js makes one when the client approves it; the card is a test card number.
+pub fn wallet_payment_method(
+    shared: &Shared,
+    account: &str,
+    wallet: &str,
+    number: &str,
+) -> Result<Value, ControlError> {
+    let now = shared.clock.now();
+    let v = {
+        let mut s = shared.lock();
+        if !s.accounts.contains_key(account) {
+            return Err(ControlError::not_found(format!("no account {account}")));
+        }
+        let mut ctx = challenge_ctx(&mut s, account.to_owned(), now);
+        let pm = payment_methods::from_wallet(&mut ctx, wallet, number)
+            .map_err(|e| ControlError::bad("invalid_wallet", e.message))?;
+        payment_methods::render(&pm)
+    };
+    shared.flush_outbox();
+    Ok(v)
+}
+
 /// Checks a challenge page's call against the intent: the client secret must match, and the
 /// intent must be awaiting 3-D Secure authentication.
 fn check_challenge(given: &str, client_secret: &str, status: &str) -> Result<(), ControlError> {
@@ -727,6 +750,23 @@ async fn close(
     close_dispute(&shared, &id, d.outcome.as_deref().unwrap_or("")).map(Json)
 }
 
+#[derive(Deserialize)]
+struct WalletReq {
+    wallet: String,
+    number: Option<String>,
+}
+
+async fn wallet_pm(
+    State(shared): S,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
+    let w: WalletReq = parse(&headers, &body)?;
+    let number = w.number.as_deref().unwrap_or("4242424242424242");
+    wallet_payment_method(&shared, &account, &w.wallet, number).map(Json)
+}
+
 async fn counters(State(shared): S) -> Json<Value> {
     Json(json!(shared.lock().counters))
 }
@@ -789,6 +829,10 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sandbox/webhooks/knobs", get(get_knobs).post(put_knobs))
         .route("/_sandbox/webhooks/deliveries", get(deliveries))
         .route("/_sandbox/webhook_endpoints/{id}/rotate", post(rotate))
+        .route(
+            "/_sandbox/accounts/{id}/wallet_payment_methods",
+            post(wallet_pm),
+        )
         .route("/_sandbox/charges/{id}/dispute", post(dispute))
         .route("/_sandbox/disputes/{id}/close", post(close))
         .route("/_sandbox/counters", get(counters))

@@ -71,6 +71,55 @@ pub struct CardInfo {
     pub fingerprint: String,
     /// Whether a CVC was given.
     pub cvc_given: bool,
+    /// The wallet it came from (`apple_pay`, `google_pay`), if any.
+    pub wallet: Option<&'static str>,
+}
+
+/// A PaymentMethod's type with that type's details.
+#[derive(Debug, Clone)]
+pub enum Method {
+    /// `card`.
+    Card(CardInfo),
+    /// `ideal`: the client's bank, if chosen (`ideal[bank]`), and its BIC.
+    Ideal {
+        /// `ing`, `rabobank`, ...
+        bank: Option<String>,
+    },
+    /// `bancontact`.
+    Bancontact,
+    /// `sepa_debit`: the account the IBAN names.
+    SepaDebit {
+        /// Two-letter country of the IBAN.
+        country: String,
+        /// The IBAN's bank code.
+        bank_code: String,
+        /// Last four characters of the IBAN.
+        last4: String,
+        /// Stable per IBAN.
+        fingerprint: String,
+    },
+}
+
+impl Method {
+    /// Stripe's `type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Method::Card(_) => "card",
+            Method::Ideal { .. } => "ideal",
+            Method::Bancontact => "bancontact",
+            Method::SepaDebit { .. } => "sepa_debit",
+        }
+    }
+}
+
+impl PaymentMethod {
+    /// The card, for a PaymentMethod of type `card`.
+    pub fn card(&self) -> Option<&CardInfo> {
+        match &self.method {
+            Method::Card(c) => Some(c),
+            _ => None,
+        }
+    }
 }
 
 /// A PaymentMethod.
@@ -89,8 +138,8 @@ pub struct PaymentMethod {
     /// `billing_details` as rendered (shared: a charge copies its PaymentMethod's, and every
     /// PaymentMethod made without details shares one all-null template).
     pub billing_details: Arc<Value>,
-    /// The card.
-    pub card: CardInfo,
+    /// What it pays with: its type and that type's details.
+    pub method: Method,
     /// Metadata.
     pub metadata: Map<String, Value>,
     /// Used once without a customer (or detached): Stripe refuses to use it again.

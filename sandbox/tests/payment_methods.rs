@@ -218,3 +218,158 @@ async fn a_token_makes_one_payment_method() {
     assert_eq!(paid.status, 200, "{}", paid.body);
     assert_eq!(paid.body["status"], "succeeded");
 }
+
+/// iDEAL, Bancontact and SEPA Debit PaymentMethods are made from their details as Stripe checks
+/// them, and render their type's hash.
+#[tokio::test]
+async fn bank_payment_methods_are_made_and_checked() {
+    let env = start().await;
+    let pk = env.sb.publishable_key.clone();
+    let ideal = env
+        .post(
+            &pk,
+            "/v1/payment_methods",
+            &[("type", "ideal"), ("ideal[bank]", "ing")],
+        )
+        .await;
+    assert_eq!(ideal.status, 200, "{}", ideal.body);
+    assert_eq!(ideal.body["type"], "ideal");
+    assert_eq!(ideal.body["ideal"]["bank"], "ing");
+    assert_eq!(ideal.body["ideal"]["bic"], "INGBNL2A");
+    assert!(ideal.body.get("card").is_none(), "{}", ideal.body);
+    let bad_bank = env
+        .post(
+            &pk,
+            "/v1/payment_methods",
+            &[("type", "ideal"), ("ideal[bank]", "bank_of_nowhere")],
+        )
+        .await;
+    assert_eq!(bad_bank.status, 400, "{}", bad_bank.body);
+    assert_eq!(bad_bank.body["error"]["param"], "ideal[bank]");
+
+    let no_name = env
+        .post(&pk, "/v1/payment_methods", &[("type", "bancontact")])
+        .await;
+    assert_eq!(no_name.status, 400, "{}", no_name.body);
+    assert_eq!(no_name.body["error"]["param"], "billing_details[name]");
+    let bancontact = env
+        .post(
+            &pk,
+            "/v1/payment_methods",
+            &[
+                ("type", "bancontact"),
+                ("billing_details[name]", "Jan Peeters"),
+            ],
+        )
+        .await;
+    assert_eq!(bancontact.status, 200, "{}", bancontact.body);
+    assert_eq!(bancontact.body["bancontact"], serde_json::json!({}));
+
+    let sepa = |iban: &'static str| {
+        [
+            ("type", "sepa_debit"),
+            ("sepa_debit[iban]", iban),
+            ("billing_details[name]", "Jenny Rosen"),
+            ("billing_details[email]", "jenny@example.com"),
+        ]
+    };
+    let good = env
+        .post(
+            &pk,
+            "/v1/payment_methods",
+            &sepa("DE89 3704 0044 0532 0130 00"),
+        )
+        .await;
+    assert_eq!(good.status, 200, "{}", good.body);
+    assert_eq!(good.body["sepa_debit"]["last4"], "3000");
+    assert_eq!(good.body["sepa_debit"]["country"], "DE");
+    assert_eq!(good.body["sepa_debit"]["bank_code"], "37040044");
+    // One digit changed: the checksum fails.
+    let typo = env
+        .post(&pk, "/v1/payment_methods", &sepa("DE89370400440532013001"))
+        .await;
+    assert_eq!(typo.status, 400, "{}", typo.body);
+    assert_eq!(typo.error_code(), Some("invalid_bank_account_iban"));
+    let no_email = env
+        .post(
+            &pk,
+            "/v1/payment_methods",
+            &[
+                ("type", "sepa_debit"),
+                ("sepa_debit[iban]", "NL39RABO0300065264"),
+                ("billing_details[name]", "Jenny Rosen"),
+            ],
+        )
+        .await;
+    assert_eq!(no_email.status, 400, "{}", no_email.body);
+    assert_eq!(no_email.body["error"]["param"], "billing_details[email]");
+    let paypal = env
+        .post(&pk, "/v1/payment_methods", &[("type", "paypal")])
+        .await;
+    assert_eq!(paypal.status, 400, "{}", paypal.body);
+    assert_eq!(paypal.body["error"]["param"], "type");
+}
+
+/// A card from a wallet carries `card.wallet`; a PaymentIntent takes only the types it allows,
+/// the euro-only types only in euros, and a bank PaymentMethod needs its return URL or mandate.
+#[tokio::test]
+async fn wallets_and_the_types_an_intent_allows() {
+    let env = start().await;
+    let path = format!(
+        "/_sandbox/accounts/{}/wallet_payment_methods",
+        env.sb.account_id
+    );
+    let wallet = env
+        .control(&path, serde_json::json!({"wallet": "apple_pay"}))
+        .await;
+    assert_eq!(wallet.status, 200, "{}", wallet.body);
+    assert_eq!(wallet.body["card"]["wallet"]["type"], "apple_pay");
+    assert_eq!(wallet.body["card"]["brand"], "visa");
+    let nope = env
+        .control(&path, serde_json::json!({"wallet": "paypal"}))
+        .await;
+    assert_eq!(nope.status, 400, "{}", nope.body);
+    // A wallet's card pays like any card.
+    let paid = env.pay(&wallet.id(), "1500", &[]).await;
+    assert_eq!(paid.body["status"], "succeeded", "{}", paid.body);
+
+    let gbp_ideal = env
+        .post(
+            env.sk(),
+            "/v1/payment_intents",
+            &[
+                ("amount", "1500"),
+                ("currency", "gbp"),
+                ("payment_method_types[]", "ideal"),
+            ],
+        )
+        .await;
+    assert_eq!(gbp_ideal.status, 400, "{}", gbp_ideal.body);
+    assert_eq!(gbp_ideal.body["error"]["param"], "payment_method_types");
+
+    let pk = env.sb.publishable_key.clone();
+    let ideal = env
+        .post(&pk, "/v1/payment_methods", &[("type", "ideal")])
+        .await
+        .id();
+    // A card-only intent refuses it.
+    let card_only = env.pay(&ideal, "1500", &[]).await;
+    assert_eq!(card_only.status, 400, "{}", card_only.body);
+    assert!(
+        card_only.error_message().contains("(ideal) is not allowed"),
+        "{}",
+        card_only.body
+    );
+    // An intent that allows it wants the page to come back to.
+    let form = [
+        ("amount", "1500"),
+        ("currency", "eur"),
+        ("payment_method_types[]", "card"),
+        ("payment_method_types[]", "ideal"),
+        ("payment_method", ideal.as_str()),
+        ("confirm", "true"),
+    ];
+    let no_return = env.post(env.sk(), "/v1/payment_intents", &form).await;
+    assert_eq!(no_return.status, 400, "{}", no_return.body);
+    assert_eq!(no_return.body["error"]["param"], "return_url");
+}

@@ -110,6 +110,10 @@ pub enum MerchantCommand {
 
 /// Integration commands.
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once from the command line; boxing clap's fields buys nothing"
+)]
 pub enum IntegrationCommand {
     /// Add or edit the integration (options left out keep the stored values).
     Set {
@@ -139,6 +143,13 @@ pub enum IntegrationCommand {
         /// An accepted card brand (repeatable; default visa, mastercard, amex, discover).
         #[arg(long = "card-brand", value_name = "BRAND")]
         card_brands: Vec<String>,
+        /// A way to pay offered (repeatable: card, ideal, bancontact, sepa_debit; card is
+        /// always among them; default card).
+        #[arg(long = "payment-method", value_name = "TYPE")]
+        payment_methods: Vec<String>,
+        /// Whether card payments may come from wallets (Apple Pay, Google Pay).
+        #[arg(long)]
+        wallets: Option<bool>,
     },
     /// Show the integration (keys masked).
     Show {
@@ -442,6 +453,8 @@ async fn integration(state: &AppState, cmd: IntegrationCommand) -> Result<(), St
             mode,
             name,
             card_brands,
+            payment_methods,
+            wallets,
         } => {
             let secret_key = match (secret_key, secret_key_file) {
                 (Some(k), _) => Some(SecretString::from(k)),
@@ -460,6 +473,8 @@ async fn integration(state: &AppState, cmd: IntegrationCommand) -> Result<(), St
                 webhook_secret,
                 mode,
                 card_brands: (!card_brands.is_empty()).then_some(card_brands),
+                payment_methods: (!payment_methods.is_empty()).then_some(payment_methods),
+                wallets,
             };
             integrations::set(state, &merchant, input).await
         }

@@ -870,6 +870,11 @@ export interface components {
             minimum_amount?: number | null;
             /** @description The merchant's payment mode. */
             mode: components["schemas"]["IntegrationMode"];
+            /**
+             * @description The ways to pay this checkout offers: card always, the others as the checkout's
+             *     currency, amount and capture allow.
+             */
+            payment_methods: components["schemas"]["MethodType"][];
             /** @description The merchant's publishable key, for Stripe.js (publishable keys are not secret). */
             publishable_key: string;
             receipt?: components["schemas"]["Receipt"] | null;
@@ -880,6 +885,8 @@ export interface components {
             stripe_js_url: string;
             /** @description The checkout's token. */
             token: components["schemas"]["CheckoutToken"];
+            /** @description Whether card payments may come from wallets (Apple Pay, Google Pay). */
+            wallets: boolean;
         };
         /**
          * @description A currency Stripe charges in: its ISO 4217 code in lowercase (uppercase and mixed case are accepted in requests).
@@ -1049,7 +1056,7 @@ export interface components {
          *     Clients may branch on it; the accompanying message is for people.
          * @enum {string}
          */
-        ErrorCode: "invalid_request" | "invalid_json" | "invalid_amount" | "invalid_currency" | "amount_too_small" | "amount_too_large" | "invalid_amount_step" | "invalid_email" | "invalid_payment_method" | "missing_idempotency_key" | "idempotency_conflict" | "invalid_publishable_key" | "invalid_secret_key" | "publishable_key_in_secret_field" | "secret_key_in_publishable_field" | "mixed_key_modes" | "key_mode_mismatch" | "key_contains_whitespace" | "unknown_key_prefix" | "invalid_webhook_secret" | "checkout_not_found" | "checkout_expired" | "checkout_already_paid" | "checkout_canceled" | "payments_unavailable" | "card_declined" | "card_brand_not_accepted" | "authentication_required" | "checkout_locked" | "payments_paused" | "payment_in_progress" | "stripe_unavailable" | "stripe_error" | "refund_exceeds_remaining" | "fee_exceeds_consent" | "nothing_to_capture" | "unauthorized" | "forbidden_origin" | "rate_limited" | "not_found" | "conflict" | "payload_too_large" | "invalid_signature" | "internal_error" | "api_key_expired" | "key_missing_permission" | "webhook_secret_required" | "invalid_origin" | "invalid_prepayment";
+        ErrorCode: "invalid_request" | "invalid_json" | "invalid_amount" | "invalid_currency" | "amount_too_small" | "amount_too_large" | "invalid_amount_step" | "invalid_email" | "invalid_payment_method" | "missing_idempotency_key" | "idempotency_conflict" | "invalid_publishable_key" | "invalid_secret_key" | "publishable_key_in_secret_field" | "secret_key_in_publishable_field" | "mixed_key_modes" | "key_mode_mismatch" | "key_contains_whitespace" | "unknown_key_prefix" | "invalid_webhook_secret" | "checkout_not_found" | "checkout_expired" | "checkout_already_paid" | "checkout_canceled" | "payments_unavailable" | "card_declined" | "card_brand_not_accepted" | "payment_method_not_offered" | "authentication_required" | "checkout_locked" | "payments_paused" | "payment_in_progress" | "stripe_unavailable" | "stripe_error" | "refund_exceeds_remaining" | "fee_exceeds_consent" | "nothing_to_capture" | "unauthorized" | "forbidden_origin" | "rate_limited" | "not_found" | "conflict" | "payload_too_large" | "invalid_signature" | "internal_error" | "api_key_expired" | "key_missing_permission" | "webhook_secret_required" | "invalid_origin" | "invalid_prepayment";
         /** @description The last failed attempt. */
         ErrorView: {
             /** @description Stripe's code. */
@@ -1164,10 +1171,18 @@ export interface components {
             mode?: string | null;
             /** @description A label. */
             name?: string | null;
+            /**
+             * @description The ways to pay offered (`card`, `ideal`, `bancontact`, `sepa_debit`); card is always
+             *     among them. Each checkout offers those its currency and amount allow (iDEAL,
+             *     Bancontact and SEPA Debit are for euros, and none of them for a later capture).
+             */
+            payment_methods?: string[] | null;
             /** @description `pk_test_...` / `pk_live_...`. */
             publishable_key?: string | null;
             /** @description `sk_...` or `rk_...`. */
             secret_key?: string | null;
+            /** @description Whether card payments may come from wallets (Apple Pay, Google Pay); on by default. */
+            wallets?: boolean | null;
             /** @description `whsec_...`, pasted when the key cannot register endpoints; `null` removes it. */
             webhook_secret?: string | null;
         };
@@ -1205,6 +1220,8 @@ export interface components {
             mode: components["schemas"]["IntegrationMode"];
             /** @description Label. */
             name: string;
+            /** @description The ways to pay offered, card among them. */
+            payment_methods: components["schemas"]["MethodType"][];
             /** @description Whether clients can pay now: active, verified, mode not Off, a signing secret. */
             payments_available: boolean;
             /** @description Always `stripe`. */
@@ -1221,6 +1238,8 @@ export interface components {
              * @description Unix seconds.
              */
             updated_at: number;
+            /** @description Whether card payments may come from wallets (Apple Pay, Google Pay). */
+            wallets: boolean;
             /** @description What the caller should know (`key_trimmed`, `verification_required`). */
             warnings?: components["schemas"]["Warning"][];
             /** @description The webhook endpoint. */
@@ -1576,6 +1595,11 @@ export interface components {
              */
             updated_at: number;
         };
+        /**
+         * @description A type of PaymentMethod, as Stripe names it (`PaymentMethod.type`).
+         * @enum {string}
+         */
+        MethodType: "card" | "ideal" | "bancontact" | "sepa_debit";
         Money: {
             /**
              * Format: int64
@@ -2072,8 +2096,8 @@ export interface components {
                 };
             };
         };
-        /** @description An error: `authentication_required`, `card_brand_not_accepted`, `card_declined`. */
-        Error402_authentication_required_card_brand_not_accepted_card_declined: {
+        /** @description An error: `authentication_required`, `card_brand_not_accepted`, `card_declined`, `payment_method_not_offered`. */
+        Error402_authentication_required_card_brand_not_accepted_card_declined_payment_method_not_offered: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2081,7 +2105,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
                         /** @enum {string} */
-                        code?: "authentication_required" | "card_brand_not_accepted" | "card_declined";
+                        code?: "authentication_required" | "card_brand_not_accepted" | "card_declined" | "payment_method_not_offered";
                     };
                 };
             };
@@ -2542,7 +2566,7 @@ export interface operations {
             };
             400: components["responses"]["Error400_amount_too_large_amount_too_small_invalid_amount_invalid_amount_step_invalid_currency_invalid_json_invalid_request_missing_idempotency_key"];
             401: components["responses"]["Error401_unauthorized"];
-            402: components["responses"]["Error402_authentication_required_card_brand_not_accepted_card_declined"];
+            402: components["responses"]["Error402_authentication_required_card_brand_not_accepted_card_declined_payment_method_not_offered"];
             404: components["responses"]["Error404_checkout_not_found"];
             409: components["responses"]["Error409_checkout_already_paid_conflict_fee_exceeds_consent_idempotency_conflict_payment_in_progress_payments_unavailable"];
             410: components["responses"]["Error410_checkout_canceled_checkout_expired"];
@@ -3090,6 +3114,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "mode": "sandbox",
+                 *       "payment_methods": [
+                 *         "card",
+                 *         "ideal"
+                 *       ],
                  *       "publishable_key": "pk_test_51Hs0meTestKey",
                  *       "secret_key": "rk_test_51Hs0meRestrictedKey"
                  *     }
@@ -3703,12 +3731,18 @@ export interface operations {
                      *       "merchant_name": "Salon Léa",
                      *       "minimum_amount": 50,
                      *       "mode": "sandbox",
+                     *       "payment_methods": [
+                     *         "card",
+                     *         "ideal",
+                     *         "bancontact"
+                     *       ],
                      *       "publishable_key": "pk_test_51Hs0meTestKey",
                      *       "receipt": null,
                      *       "save_card": null,
                      *       "status": "open",
                      *       "stripe_js_url": "https://js.stripe.com/v3/",
-                     *       "token": "cs_6f1c0e9a2b7d4c3e8f5a1b2c3d4e5f6a7b8c9d0e1f2a3b4c"
+                     *       "token": "cs_6f1c0e9a2b7d4c3e8f5a1b2c3d4e5f6a7b8c9d0e1f2a3b4c",
+                     *       "wallets": true
                      *     }
                      */
                     "application/json": components["schemas"]["CheckoutView"];

@@ -35,12 +35,12 @@ pub fn render_card(c: &CardInfo) -> Value {
         "networks": {"available": [c.brand], "preferred": null},
         "regulated_status": "unregulated",
         "three_d_secure_usage": {"supported": true},
-        "wallet": null,
+        "wallet": c.wallet.map(|w| json!({"dynamic_last4": c.last4, "type": w, w: {}})),
     })
 }
 
 /// A stable fingerprint per card number (Stripe's is per account; stable is what matters).
-fn fingerprint(number: &str) -> String {
+pub fn fingerprint(number: &str) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(b"stripe-sandbox card fingerprint").expect("any key");
     mac.update(number.as_bytes());
@@ -66,6 +66,7 @@ pub fn card_info(number: &str, exp_month: i64, exp_year: i64, cvc_given: bool) -
         country: d.country.to_string(),
         fingerprint: fingerprint(number),
         cvc_given,
+        wallet: None,
     }
 }
 

@@ -237,7 +237,10 @@ pub fn create(
         metadata: pi.metadata.clone(),
         payment_intent: Some(pi.id.clone()),
         payment_method: pm.id.clone(),
-        card: pm.card.clone(),
+        card: pm
+            .card()
+            .cloned()
+            .expect("only cards are charged: confirmations check the type first"),
         billing_details: pm.billing_details.clone(),
         status: if failed { "failed" } else { "succeeded" }.into(),
         failure_code: decline.map(|d| d.code.to_string()),

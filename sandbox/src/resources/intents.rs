@@ -11,7 +11,7 @@ use crate::cards::Decline;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::{Params, STRIPE_JS_FIELDS};
 use crate::resources::payment_methods;
-use crate::state::{Ctx, PaymentMethod};
+use crate::state::{CardInfo, Ctx, Method, PaymentMethod};
 
 const AUTH_FAILURE_MESSAGE: &str =
     "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
@@ -92,6 +92,53 @@ impl Kind {
             return Err(ApiError::invalid(payment_methods::REUSE_REFUSED).param("payment_method"));
         }
         Ok(pm)
+    }
+
+    /// The card a confirmation charges, after Stripe's checks on the PaymentMethod's type: a
+    /// type the intent does not allow is refused, a bank redirect needs a `return_url` and SEPA
+    /// Debit a mandate. Past those checks the sandbox completes card payments only: a bank
+    /// PaymentMethod is refused with a message that says so.
+    pub fn card_to_charge<'a>(
+        self,
+        pm: &'a PaymentMethod,
+        allowed: &[String],
+        params: &Params,
+    ) -> ApiResult<&'a CardInfo> {
+        let kind = pm.method.kind();
+        if !allowed.iter().any(|t| t == kind) {
+            return Err(ApiError::invalid(format!(
+                "The PaymentMethod provided ({kind}) is not allowed for this {o}. Please attach a \
+                 PaymentMethod of one of the following types: {types}. Alternatively update the \
+                 allowed payment_method_types for this {o} to include \"{kind}\".",
+                o = self.object,
+                types = allowed.join(", "),
+            ))
+            .param("payment_method"));
+        }
+        match &pm.method {
+            Method::Card(card) => return Ok(card),
+            Method::Ideal { .. } | Method::Bancontact if !params.has("return_url") => {
+                return Err(ApiError::invalid(format!(
+                    "A return_url must be specified because this {o}'s PaymentMethod ({kind}) \
+                     needs a redirect to the customer's bank to succeed.",
+                    o = self.object
+                ))
+                .param("return_url"))
+            }
+            Method::SepaDebit { .. } if !params.has("mandate_data") => {
+                return Err(ApiError::invalid(
+                    "A mandate is required to confirm a sepa_debit payment: pass \
+                     mandate_data[customer_acceptance] with the customer's acceptance.",
+                )
+                .param("mandate_data"))
+            }
+            _ => {}
+        }
+        Err(ApiError::invalid(format!(
+            "The sandbox completes card payments only: confirming a {kind} PaymentMethod is not \
+             built yet."
+        ))
+        .param("payment_method"))
     }
 
     /// The 402 `card_error` of a declined card, with the intent (rendered for the caller) and the

@@ -212,15 +212,39 @@ fn amount_and_currency(ctx: &Ctx, params: &Params) -> ApiResult<(i64, String)> {
     Ok((amount, currency))
 }
 
-/// `payment_method_types`, of which the sandbox supports only `card`.
-fn payment_method_types(params: &Params) -> ApiResult<Option<Vec<String>>> {
+/// `payment_method_types`: `card`, and `ideal`, `bancontact` and `sepa_debit`, which take euros
+/// only and no separate capture.
+fn payment_method_types(
+    params: &Params,
+    currency: &str,
+    capture_method: &str,
+) -> ApiResult<Option<Vec<String>>> {
     let types = params.string_list("payment_method_types")?;
-    if let Some(t) = &types {
-        if let Some(bad) = t.iter().find(|x| x.as_str() != "card") {
-            return Err(ApiError::invalid(format!(
-                "The payment method type \"{bad}\" is invalid. The sandbox supports only \"card\"."
-            ))
-            .param("payment_method_types"));
+    for t in types.iter().flatten() {
+        match t.as_str() {
+            "card" => {}
+            "ideal" | "bancontact" | "sepa_debit" => {
+                if currency != "eur" {
+                    return Err(ApiError::invalid(format!(
+                        "The currency provided ({currency}) is invalid for one or more payment \
+                         method types provided ({t}). Payment method {t} supports only eur."
+                    ))
+                    .param("payment_method_types"));
+                }
+                if capture_method == "manual" {
+                    return Err(ApiError::invalid(format!(
+                        "The payment method type {t} does not support capture_method=manual."
+                    ))
+                    .param("capture_method"));
+                }
+            }
+            bad => {
+                return Err(ApiError::invalid(format!(
+                    "The payment method type \"{bad}\" is invalid. The sandbox supports card, \
+                     ideal, bancontact and sepa_debit."
+                ))
+                .param("payment_method_types"))
+            }
         }
     }
     Ok(types)
@@ -251,7 +275,7 @@ fn check_create(ctx: &mut Ctx, params: &Params) -> ApiResult<NewIntent> {
         Some(c) => Some(get_customer(ctx, c, "customer")?.id),
         None => None,
     };
-    let types = payment_method_types(params)?;
+    let types = payment_method_types(params, &currency, &capture_method)?;
     let suffix = descriptor_suffix(params)?;
     let payment_method = match params.str("payment_method")? {
         Some(pm) => Some(payment_methods::resolve(ctx, pm, "payment_method")?.id),
@@ -370,9 +394,13 @@ fn run_confirm(
             .param("payment_method"));
         }
     }
+    let number = INTENT
+        .card_to_charge(&pm, &pi.payment_method_types, params)?
+        .number
+        .clone();
     pi.payment_method = Some(pm.id.clone());
     pi.off_session = off_session;
-    let behavior = cards::details(&pm.card.number).behavior;
+    let behavior = cards::details(&number).behavior;
     let outcome = match behavior {
         Behavior::Decline(d) => Err(d),
         Behavior::AttachThenDecline => Err(cards::GENERIC_DECLINE),
@@ -474,7 +502,7 @@ fn succeed(ctx: &mut Ctx, pi: &mut PaymentIntent, mut pm: PaymentMethod, three_d
         v,
         None,
     );
-    if cards::details(&pm.card.number).behavior == Behavior::Dispute {
+    if pm.card().map(|c| cards::details(&c.number).behavior) == Some(Behavior::Dispute) {
         disputes::open(ctx, &charge.id, "fraudulent");
     }
 }

@@ -1,7 +1,8 @@
-//! PaymentMethods (type `card`): create from card details (Stripe.js does this with the
-//! publishable key), the `pm_card_*` test PaymentMethods usable wherever an id is accepted,
-//! retrieve, update, attach/detach to a customer, list; and Stripe's reuse rule: a card used
-//! without a customer, or detached, may not be used again.
+//! PaymentMethods: create a `card` from card details (Stripe.js does this with the publishable
+//! key), an `ideal`, `bancontact` or `sepa_debit` one from its details, the `pm_card_*` test
+//! PaymentMethods usable wherever an id is accepted, retrieve, update, attach/detach to a
+//! customer, list; and Stripe's reuse rule: a PaymentMethod used without a customer, or
+//! detached, may not be used again.
 
 use std::sync::{Arc, LazyLock};
 
@@ -12,7 +13,7 @@ use crate::clock::year_month;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::{missing, Params};
 use crate::resources::{card_details, empty_address, get_customer, previous_attributes, tokens};
-use crate::state::{update_metadata, CardInfo, Ctx, PaymentMethod, Render, Store};
+use crate::state::{update_metadata, Ctx, Method, PaymentMethod, Render, Store};
 use crate::table::{list, Query};
 
 /// Stripe's message when a consumed PaymentMethod is used for a payment.
@@ -27,19 +28,60 @@ const ATTACH_REFUSED: &str = "This PaymentMethod was previously used without bei
 
 /// Renders a PaymentMethod like Stripe's object.
 pub fn render(pm: &PaymentMethod) -> Value {
+    let kind = pm.method.kind();
+    let details = match &pm.method {
+        Method::Card(card) => card_details::render_card(card),
+        Method::Ideal { bank } => json!({"bank": bank, "bic": bank.as_deref().map(ideal_bic)}),
+        Method::Bancontact => json!({}),
+        Method::SepaDebit {
+            country,
+            bank_code,
+            last4,
+            fingerprint,
+        } => json!({
+            "bank_code": bank_code,
+            "branch_code": "",
+            "country": country,
+            "fingerprint": fingerprint,
+            "generated_from": {"charge": null, "setup_attempt": null},
+            "last4": last4,
+        }),
+    };
     json!({
         "id": pm.id,
         "object": "payment_method",
         "allow_redisplay": "unspecified",
         "billing_details": &*pm.billing_details,
-        "card": card_details::render_card(&pm.card),
+        kind: details,
         "created": pm.created,
         "customer": pm.customer,
         "customer_account": null,
         "livemode": false,
         "metadata": pm.metadata,
-        "type": "card",
+        "type": kind,
     })
+}
+
+/// The iDEAL banks Stripe names (`ideal[bank]`) and their BICs.
+const IDEAL_BANKS: &[(&str, &str)] = &[
+    ("abn_amro", "ABNANL2A"),
+    ("asn_bank", "ASNBNL21"),
+    ("bunq", "BUNQNL2A"),
+    ("ing", "INGBNL2A"),
+    ("knab", "KNABNL2H"),
+    ("rabobank", "RABONL2U"),
+    ("regiobank", "RBRBNL21"),
+    ("revolut", "REVOLT21"),
+    ("sns_bank", "SNSBNL2A"),
+    ("triodos_bank", "TRIONL2U"),
+    ("van_lanschot", "FVLBNL22"),
+];
+
+fn ideal_bic(bank: &str) -> &'static str {
+    IDEAL_BANKS
+        .iter()
+        .find(|(b, _)| *b == bank)
+        .map_or("", |(_, bic)| bic)
 }
 
 impl Render for PaymentMethod {
@@ -82,7 +124,7 @@ pub fn billing_details(given: Option<&Map<String, Value>>) -> Arc<Value> {
 
 fn insert(
     ctx: &mut Ctx,
-    card: CardInfo,
+    method: Method,
     billing: Arc<Value>,
     metadata: Map<String, Value>,
 ) -> PaymentMethod {
@@ -95,7 +137,7 @@ fn insert(
         created: ctx.now,
         customer: None,
         billing_details: billing,
-        card,
+        method,
         metadata,
         consumed: false,
         set_up: false,
@@ -109,7 +151,7 @@ fn insert(
 fn from_test_id(ctx: &mut Ctx, number: &str) -> PaymentMethod {
     let (year, month) = year_month(ctx.now);
     let card = card_details::card_info(number, i64::from(month), year + 1, true);
-    insert(ctx, card, billing_details(None), Map::new())
+    insert(ctx, Method::Card(card), billing_details(None), Map::new())
 }
 
 /// The PaymentMethod an id names: a `pm_card_*` test id makes a new one each time (as Stripe
@@ -131,6 +173,9 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
     params.allow(&[
         "type",
         "card",
+        "ideal",
+        "bancontact",
+        "sepa_debit",
         "billing_details",
         "metadata",
         "allow_redisplay",
@@ -139,10 +184,10 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
     ])?;
     let kind = params.required_str("type")?;
     if kind != "card" {
-        return Err(ApiError::invalid(format!(
-            "The payment method type `{kind}` is not supported by the sandbox: only `card` is."
-        ))
-        .param("type"));
+        let method = bank_method(kind, params)?;
+        let bd = billing_details(params.object("billing_details")?);
+        let pm = insert(ctx, method, bd, params.metadata()?.unwrap_or_default());
+        return ctx.answer(render(&pm), params);
     }
     let card_params = params.object("card")?.ok_or_else(|| missing("card"))?;
     // `card[token]`: a PaymentMethod from a card token (Stripe.js's `createToken`), which uses
@@ -158,8 +203,138 @@ pub fn create(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         Some(given) => billing_details(Some(given)),
         None => billing_details(token_billing.as_ref()),
     };
-    let pm = insert(ctx, card, bd, params.metadata()?.unwrap_or_default());
+    let pm = insert(
+        ctx,
+        Method::Card(card),
+        bd,
+        params.metadata()?.unwrap_or_default(),
+    );
     ctx.answer(render(&pm), params)
+}
+
+/// A card PaymentMethod from a wallet (`apple_pay`, `google_pay`), as the wallet sheet of
+/// Stripe.js makes one; the card is a test card number.
+pub fn from_wallet(ctx: &mut Ctx, wallet: &str, number: &str) -> ApiResult<PaymentMethod> {
+    let wallet = match wallet {
+        "apple_pay" => "apple_pay",
+        "google_pay" => "google_pay",
+        other => {
+            return Err(ApiError::invalid(format!(
+                "Wallets are apple_pay and google_pay, not {other}"
+            ))
+            .param("wallet"))
+        }
+    };
+    let (year, month) = year_month(ctx.now);
+    let mut card = card_details::card_info(number, i64::from(month), year + 1, false);
+    card.wallet = Some(wallet);
+    Ok(insert(
+        ctx,
+        Method::Card(card),
+        billing_details(None),
+        Map::new(),
+    ))
+}
+
+/// The details of an `ideal`, `bancontact` or `sepa_debit` PaymentMethod, checked as Stripe
+/// checks them: a known iDEAL bank, a holder's name for Bancontact, and for SEPA Debit an IBAN
+/// that passes its checksum and the holder's name and email.
+fn bank_method(kind: &str, params: &Params) -> ApiResult<Method> {
+    let billing = params.object("billing_details")?;
+    let given = |k: &str| {
+        billing
+            .and_then(|b| b.get(k))
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty())
+    };
+    let need = |k: &str, why: &str| -> ApiResult<()> {
+        if given(k) {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(format!(
+                "Missing required param: billing_details[{k}]. {why}"
+            ))
+            .param(&format!("billing_details[{k}]")))
+        }
+    };
+    match kind {
+        "ideal" => {
+            let bank = params
+                .object("ideal")?
+                .and_then(|i| i.get("bank"))
+                .and_then(Value::as_str);
+            if bank.is_some_and(|b| !IDEAL_BANKS.iter().any(|(k, _)| *k == b)) {
+                return Err(ApiError::invalid(format!(
+                    "Invalid ideal[bank]: must be one of {}",
+                    IDEAL_BANKS
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .param("ideal[bank]"));
+            }
+            Ok(Method::Ideal {
+                bank: bank.map(str::to_owned),
+            })
+        }
+        "bancontact" => {
+            need("name", "Bancontact needs the account holder's name.")?;
+            Ok(Method::Bancontact)
+        }
+        "sepa_debit" => {
+            let iban = params
+                .object("sepa_debit")?
+                .and_then(|s| s.get("iban"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| missing("sepa_debit[iban]"))?;
+            let iban: String = iban.chars().filter(|c| !c.is_whitespace()).collect();
+            let iban = iban.to_ascii_uppercase();
+            if !iban_valid(&iban) {
+                return Err(ApiError::invalid(format!("Invalid IBAN: {iban}"))
+                    .code("invalid_bank_account_iban")
+                    .param("sepa_debit[iban]"));
+            }
+            need("name", "SEPA Direct Debit needs the account holder's name.")?;
+            need(
+                "email",
+                "SEPA Direct Debit needs the account holder's email.",
+            )?;
+            Ok(Method::SepaDebit {
+                country: iban[..2].to_owned(),
+                bank_code: iban[4..12.min(iban.len())].to_owned(),
+                last4: iban[iban.len() - 4..].to_owned(),
+                fingerprint: card_details::fingerprint(&iban),
+            })
+        }
+        other => Err(ApiError::invalid(format!(
+            "Invalid type: the sandbox makes PaymentMethods of type card, ideal, bancontact and \
+             sepa_debit, not `{other}`."
+        ))
+        .param("type")),
+    }
+}
+
+/// An IBAN's ISO 13616 checksum: country, two check digits, 11 to 30 letters and digits, and
+/// the whole (rearranged, letters as numbers) leaving 1 modulo 97.
+fn iban_valid(iban: &str) -> bool {
+    let b = iban.as_bytes();
+    if !(15..=34).contains(&b.len())
+        || !b[..2].iter().all(u8::is_ascii_uppercase)
+        || !b[2..4].iter().all(u8::is_ascii_digit)
+        || !b.iter().all(u8::is_ascii_alphanumeric)
+    {
+        return false;
+    }
+    let rearranged = b[4..].iter().chain(&b[..4]);
+    let rest = rearranged.fold(0u32, |acc, &c| {
+        if c.is_ascii_digit() {
+            (acc * 10 + u32::from(c - b'0')) % 97
+        } else {
+            (acc * 100 + u32::from(c - b'A' + 10)) % 97
+        }
+    });
+    rest == 1
 }
 
 /// `GET /v1/payment_methods/{id}`. A `pm_card_*` test id is resolved as everywhere else: Stripe
@@ -190,20 +365,20 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     if let Some(m) = params.metadata()? {
         update_metadata(&mut pm.metadata, m);
     }
-    if let Some(card) = params.object("card")? {
+    if let (Some(card), Method::Card(info)) = (params.object("card")?, &mut pm.method) {
         if let Some(m) = card
             .get("exp_month")
             .and_then(Value::as_str)
             .and_then(|s| s.parse().ok())
         {
-            pm.card.exp_month = m;
+            info.exp_month = m;
         }
         if let Some(y) = card
             .get("exp_year")
             .and_then(Value::as_str)
             .and_then(|s| s.parse::<i64>().ok())
         {
-            pm.card.exp_year = if y < 100 { y + 2000 } else { y };
+            info.exp_year = if y < 100 { y + 2000 } else { y };
         }
     }
     ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
@@ -239,7 +414,8 @@ pub fn attach_to(
         return Err(ApiError::invalid(ATTACH_REFUSED).param(param));
     }
     // Attaching runs a card check: declining test cards fail here (4000000000000341 does not).
-    if let Behavior::Decline(d) = cards::details(&pm.card.number).behavior {
+    let behavior = pm.card().map(|c| cards::details(&c.number).behavior);
+    if let Some(Behavior::Decline(d)) = behavior {
         return Err(ApiError::card(d.message, d.code)
             .decline_code(d.decline_code)
             .param(param));
@@ -294,28 +470,17 @@ pub fn list_for(ctx: &mut Ctx, params: &Params) -> ApiResult<Value> {
         "starting_after",
         "ending_before",
     ])?;
-    if let Some(t) = params.str("type")? {
-        if t != "card" {
-            // No PaymentMethod of another type exists: an empty list (limit and cursors still
-            // checked), walking an empty group rather than the whole table.
-            return list(
-                &ctx.store.payment_methods,
-                Query {
-                    group: Some(""),
-                    keep: &|_| false,
-                    render: &render,
-                },
-                params,
-                "/v1/payment_methods",
-            );
-        }
-    }
+    let kind = params.str("type")?;
     let customer = params.str("customer")?;
     if let Some(c) = customer {
         get_customer(ctx, c, "customer")?;
     }
     // Without a customer, Stripe lists the attached ones (a one-off card is no one's to list).
-    let keep = |p: &PaymentMethod| p.account == ctx.account && p.customer.is_some();
+    let keep = |p: &PaymentMethod| {
+        p.account == ctx.account
+            && p.customer.is_some()
+            && kind.is_none_or(|k| k == p.method.kind())
+    };
     let mut v = list(
         &ctx.store.payment_methods,
         Query {

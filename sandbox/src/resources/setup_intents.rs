@@ -185,9 +185,13 @@ fn run_confirm(ctx: &mut Ctx, si: &mut SetupIntent, params: &Params) -> ApiResul
             .param("payment_method"));
         }
     }
+    let number = INTENT
+        .card_to_charge(&pm, &si.payment_method_types, params)?
+        .number
+        .clone();
     si.payment_method = Some(pm.id.clone());
     si.latest_attempt = Some(ctx.id("setatt_"));
-    match cards::details(&pm.card.number).behavior {
+    match cards::details(&number).behavior {
         Behavior::Decline(d) => {
             let mut pm = pm;
             consume_unattached(ctx, &mut pm);

@@ -5,7 +5,9 @@
 
 use sqlx::any::AnyRow;
 
-use slotpay_core::{CardBrand, Currency, ErrorCode, IntegrationMode, PublishableKey};
+use slotpay_core::{
+    methods, CardBrand, Currency, ErrorCode, IntegrationMode, MethodType, PublishableKey,
+};
 
 use super::outbox::{write_events, PlatformEvent};
 use super::{col, corrupt, json_col, parsed_col, parsed_opt_col, Db, DbError};
@@ -16,7 +18,7 @@ const COLUMNS: &str = "merchant_id, name, mode, active, status, status_code, sta
     status_permission, last_verified_at, account_id, account_country, account_default_currency, \
     publishable_key, secret_key_enc, secret_key_hint, webhook_secret_enc, webhook_secret_source, \
     webhook_endpoint_id, webhook_url, card_brands, previous_webhook_secret_enc, \
-    previous_webhook_secret_expires_at, version, created_at, updated_at";
+    previous_webhook_secret_expires_at, payment_methods, wallets, version, created_at, updated_at";
 
 /// An integration as stored, parsed (the secrets stay ciphertexts: only the domain, with
 /// the cipher, reads them).
@@ -63,6 +65,10 @@ pub struct IntegrationRecord {
     pub previous_webhook_secret_enc: Option<String>,
     /// Unix seconds after which the previous secret is no longer accepted.
     pub previous_webhook_secret_expires_at: Option<i64>,
+    /// The ways to pay offered (card among them).
+    pub payment_methods: Vec<MethodType>,
+    /// Whether card payments may come from wallets.
+    pub wallets: bool,
     /// Bumped by every write.
     pub version: i64,
     /// Unix seconds.
@@ -113,6 +119,13 @@ fn from_row(row: &AnyRow) -> Result<IntegrationRecord, DbError> {
         card_brands: json_col(row, TABLE, "card_brands")?,
         previous_webhook_secret_enc: col(row, TABLE, "previous_webhook_secret_enc")?,
         previous_webhook_secret_expires_at: col(row, TABLE, "previous_webhook_secret_expires_at")?,
+        payment_methods: methods::parse_list(&json_col::<Vec<String>>(
+            row,
+            TABLE,
+            "payment_methods",
+        )?)
+        .map_err(|e| corrupt(TABLE, format!("payment_methods: {e:?}")))?,
+        wallets: col::<i64>(row, TABLE, "wallets")? != 0,
         version: col(row, TABLE, "version")?,
         created_at: col(row, TABLE, "created_at")?,
         updated_at: col(row, TABLE, "updated_at")?,
@@ -149,6 +162,8 @@ macro_rules! bind_fields {
             .bind(serde_json::to_string(&$r.card_brands).expect("brands serialise"))
             .bind(&$r.previous_webhook_secret_enc)
             .bind($r.previous_webhook_secret_expires_at)
+            .bind(serde_json::to_string(&$r.payment_methods).expect("methods serialise"))
+            .bind(i64::from($r.wallets))
     };
 }
 
@@ -192,7 +207,7 @@ impl Db {
     pub async fn insert_integration(&self, r: &IntegrationRecord) -> Result<(), DbError> {
         let sql = format!(
             "INSERT INTO integrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 1, $23, $23)"
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, 1, $25, $25)"
         );
         let query = sqlx::query(&sql).bind(&r.merchant_id);
         let result = bind_fields!(query, r)
@@ -226,8 +241,8 @@ impl Db {
              secret_key_hint = $15, webhook_secret_enc = $16, webhook_secret_source = $17, \
              webhook_endpoint_id = $18, webhook_url = $19, card_brands = $20, \
              previous_webhook_secret_enc = $21, previous_webhook_secret_expires_at = $22, \
-             updated_at = $23, version = version + 1 \
-             WHERE merchant_id = $1 AND version = $24",
+             payment_methods = $23, wallets = $24, updated_at = $25, version = version + 1 \
+             WHERE merchant_id = $1 AND version = $26",
         )
         .bind(&r.merchant_id);
         let done = bind_fields!(query, r)

@@ -9,8 +9,9 @@
 
 use serde::Deserialize;
 use slotpay_core::{
-    check_chargeable, minimum_charge, ApiError, CheckoutStatus, CheckoutToken, CheckoutView,
-    Currency, Email, ErrorCode, IntegrationMode, Locale, Money, Receipt, SaveCardOffer,
+    check_chargeable, methods, minimum_charge, ApiError, CheckoutStatus, CheckoutToken,
+    CheckoutView, Currency, Email, ErrorCode, IntegrationMode, Locale, MethodType, Money, Receipt,
+    SaveCardOffer,
 };
 
 use super::store::{load, modify, parse_token, Start};
@@ -351,6 +352,12 @@ pub(crate) fn receipt(r: &CheckoutRecord) -> Option<Receipt> {
     })
 }
 
+/// The ways to pay a checkout offers, of those its merchant chose (core's rules for its
+/// currency, amount and capture).
+pub(crate) fn offered_methods(r: &CheckoutRecord, chosen: &[MethodType]) -> Vec<MethodType> {
+    methods::offered(chosen, r.amount, r.capture_method == CaptureMethod::Manual)
+}
+
 async fn public_view_of(
     state: &AppState,
     r: &CheckoutRecord,
@@ -364,20 +371,34 @@ async fn public_view_of(
     }
     let merchant = load_merchant(state, &r.merchant_id).await?;
     let money = r.amount;
-    let (publishable_key, mode, card_brands) =
+    let (publishable_key, mode, card_brands, chosen, wallets) =
         match integrations::payment_credentials(state, &r.merchant_id).await {
             Ok(c) => (
                 c.keys.publishable().as_str().to_owned(),
                 c.mode,
                 c.card_brands,
+                c.payment_methods,
+                c.wallets,
             ),
             // A paid checkout still shows its receipt when payments were switched off since.
             Err(DomainError::Refused(e))
                 if e.code == ErrorCode::PaymentsUnavailable && status.is_settled() =>
             {
                 match integrations::stored(state, &r.merchant_id).await? {
-                    Some(i) => (i.publishable_key.as_str().to_owned(), i.mode, i.card_brands),
-                    None => (String::new(), IntegrationMode::Off, Vec::new()),
+                    Some(i) => (
+                        i.publishable_key.as_str().to_owned(),
+                        i.mode,
+                        i.card_brands,
+                        i.payment_methods,
+                        i.wallets,
+                    ),
+                    None => (
+                        String::new(),
+                        IntegrationMode::Off,
+                        Vec::new(),
+                        Vec::new(),
+                        false,
+                    ),
                 }
             }
             Err(e) => return Err(e),
@@ -405,6 +426,8 @@ async fn public_view_of(
         stripe_js_url: state.config.stripe_js_url.to_string(),
         mode,
         card_brands,
+        payment_methods: offered_methods(r, &chosen),
+        wallets,
         locale: merchant.locale,
         save_card,
         email: r

@@ -13,8 +13,8 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use slotpay_core::{
-    ApiError, CardBrand, Currency, ErrorCode, IntegrationMode, KeyError, KeyField, KeyKind,
-    KeyMode, KeyPair, Parsed, PublishableKey, ServerKey, WebhookSecret,
+    methods, ApiError, CardBrand, Currency, ErrorCode, IntegrationMode, KeyError, KeyField,
+    KeyKind, KeyMode, KeyPair, MethodType, Parsed, PublishableKey, ServerKey, WebhookSecret,
 };
 
 use super::{
@@ -112,6 +112,12 @@ pub struct IntegrationInput {
     /// Accepted card brands (`visa`, `mastercard`, `amex`, `discover`, `jcb`, `diners`,
     /// `unionpay`).
     pub card_brands: Option<Vec<String>>,
+    /// The ways to pay offered (`card`, `ideal`, `bancontact`, `sepa_debit`); card is always
+    /// among them. Each checkout offers those its currency and amount allow (iDEAL,
+    /// Bancontact and SEPA Debit are for euros, and none of them for a later capture).
+    pub payment_methods: Option<Vec<String>>,
+    /// Whether card payments may come from wallets (Apple Pay, Google Pay); on by default.
+    pub wallets: Option<bool>,
 }
 
 /// The Stripe account the key belongs to.
@@ -180,6 +186,10 @@ pub struct IntegrationView {
     pub webhook: WebhookView,
     /// Accepted brands.
     pub card_brands: Vec<CardBrand>,
+    /// The ways to pay offered, card among them.
+    pub payment_methods: Vec<MethodType>,
+    /// Whether card payments may come from wallets (Apple Pay, Google Pay).
+    pub wallets: bool,
     /// Whether clients can pay now: active, verified, mode not Off, a signing secret.
     pub payments_available: bool,
     /// Unix seconds.
@@ -219,6 +229,10 @@ pub struct PaymentCredentials {
     pub webhook_secret: WebhookSecret,
     /// Accepted brands.
     pub card_brands: Vec<CardBrand>,
+    /// The ways to pay offered, card among them.
+    pub payment_methods: Vec<MethodType>,
+    /// Whether card payments may come from wallets.
+    pub wallets: bool,
     /// Settlement currency of the account.
     pub account_default_currency: Option<Currency>,
 }
@@ -388,6 +402,8 @@ async fn view(
             secret_source: r.webhook_secret_source,
         },
         card_brands: r.card_brands.clone(),
+        payment_methods: r.payment_methods.clone(),
+        wallets: r.wallets,
         payments_available,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -419,6 +435,8 @@ struct Checked {
     server: ServerKey,
     webhook_secret: Option<Option<WebhookSecret>>,
     card_brands: Vec<CardBrand>,
+    payment_methods: Vec<MethodType>,
+    wallets: bool,
     warnings: Vec<Warning>,
 }
 
@@ -508,6 +526,15 @@ fn parse_input(
         (None, Some(r)) => Some(r.card_brands.clone()),
         (None, None) => Some(DEFAULT_CARD_BRANDS.to_vec()),
     };
+    let payment_methods = match (&input.payment_methods, existing) {
+        (Some(list), _) => c.check(methods::parse_list(list).map_err(ApiError::from)),
+        (None, Some(r)) => Some(r.payment_methods.clone()),
+        (None, None) => Some(vec![MethodType::Card]),
+    };
+    let wallets = input
+        .wallets
+        .or(existing.map(|r| r.wallets))
+        .unwrap_or(true);
     if let (Some(pk), Some(sk)) = (&publishable, &server) {
         match KeyPair::new(pk.clone(), sk.clone()) {
             Err(e) => c.push(e.into()),
@@ -522,18 +549,32 @@ fn parse_input(
         }
     }
     c.finish()?;
-    match (name, mode, publishable, server, card_brands) {
-        (Some(name), Some(mode), Some(publishable), Some(server), Some(card_brands)) => {
-            Ok(Checked {
-                name,
-                mode,
-                publishable,
-                server,
-                webhook_secret,
-                card_brands,
-                warnings,
-            })
-        }
+    match (
+        name,
+        mode,
+        publishable,
+        server,
+        card_brands,
+        payment_methods,
+    ) {
+        (
+            Some(name),
+            Some(mode),
+            Some(publishable),
+            Some(server),
+            Some(card_brands),
+            Some(payment_methods),
+        ) => Ok(Checked {
+            name,
+            mode,
+            publishable,
+            server,
+            webhook_secret,
+            card_brands,
+            payment_methods,
+            wallets,
+            warnings,
+        }),
         _ => Err(DomainError::Internal("checked input lost a field".into())),
     }
 }
@@ -588,6 +629,8 @@ async fn insert(
         webhook_endpoint_id: None,
         webhook_url: None,
         card_brands: p.card_brands,
+        payment_methods: p.payment_methods,
+        wallets: p.wallets,
         previous_webhook_secret_enc: None,
         previous_webhook_secret_expires_at: None,
         version: 1,
@@ -620,6 +663,8 @@ async fn edit(
     r.mode = p.mode;
     r.publishable_key = p.publishable;
     r.card_brands = p.card_brands;
+    r.payment_methods = p.payment_methods;
+    r.wallets = p.wallets;
     r.updated_at = db::now();
     if server_changed {
         r.secret_key_enc = state.cipher.encrypt(
@@ -1144,6 +1189,8 @@ pub async fn payment_credentials(
         keys,
         webhook_secret,
         card_brands: r.card_brands,
+        payment_methods: r.payment_methods,
+        wallets: r.wallets,
         account_default_currency: r.account_default_currency,
     })
 }

@@ -18,8 +18,8 @@
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use slotpay_core::{
-    check_chargeable, minimum_charge, ApiError, CardBrand, CheckoutStatus, ErrorCode, Money,
-    PayRequest, PayResponse, PayStatus,
+    check_chargeable, minimum_charge, ApiError, CardBrand, CheckoutStatus, ErrorCode, MethodType,
+    Money, PayRequest, PayResponse, PayStatus,
 };
 
 use super::checkouts::{self, effective_status, CheckoutAdminView};
@@ -32,7 +32,7 @@ use crate::model::{CardSummary, LeaseHolder};
 use crate::state::AppState;
 use crate::stripe::{
     CancellationReason, Form, IdempotencyKey, PaymentIntent, PaymentIntentStatus, PaymentMethod,
-    StripeApiError, StripeError, StripeErrorKind,
+    PaymentMethodKind, StripeApiError, StripeError, StripeErrorKind,
 };
 
 /// How long an attempt holds a checkout.
@@ -469,7 +469,7 @@ async fn charge(
         Ok(pm) => pm,
         Err(refusal) => return Ok(Charged::Refused(refusal)),
     };
-    extra.card = match accepted_card(&pm, creds) {
+    extra.card = match accepted(&pm, creds, r, req.save_card) {
         Ok(card) => card,
         Err(refusal) => return Ok(Charged::Refused(refusal)),
     };
@@ -495,13 +495,49 @@ async fn charge(
     confirm(state, creds, &r.token, &pi_id, holder, req).await
 }
 
-/// The card of the client's PaymentMethod, refused when the merchant does not accept its
-/// brand.
-fn accepted_card(
+/// The client's PaymentMethod, refused unless the checkout offers its type (and, for a card,
+/// its wallet and brand), and unless it can be charged again when the client saves it for a
+/// cancellation fee. Its card, for a card.
+fn accepted(
     pm: &PaymentMethod,
     creds: &PaymentCredentials,
+    r: &CheckoutRecord,
+    saving: bool,
 ) -> Result<Option<CardSummary>, ApiError> {
+    let offered = checkouts::offered_methods(r, &creds.payment_methods);
+    let not_offered = |what: &str| {
+        let names: Vec<&str> = offered.iter().map(|m| m.display_name()).collect();
+        ApiError::new(
+            ErrorCode::PaymentMethodNotOffered,
+            format!(
+                "{what} is not offered for this payment; pay with {}",
+                names.join(" or ")
+            ),
+        )
+        .with_param("payment_method")
+    };
+    let method = match &pm.kind {
+        PaymentMethodKind::Offered(m) if offered.contains(m) => *m,
+        PaymentMethodKind::Offered(m) => return Err(not_offered(m.display_name())),
+        PaymentMethodKind::Other(other) => return Err(not_offered(other)),
+    };
+    if saving && !method.reusable() {
+        return Err(ApiError::new(
+            ErrorCode::PaymentMethodNotOffered,
+            format!(
+                "{} cannot be saved for a cancellation fee; pay without saving, or with a card",
+                method.display_name()
+            ),
+        )
+        .with_param("save_card"));
+    }
+    if method != MethodType::Card {
+        return Ok(None);
+    }
     let card = pm.card.clone().unwrap_or_default();
+    if card.wallet.is_some() && !creds.wallets {
+        return Err(not_offered("Paying from a wallet"));
+    }
     let brand = CardBrand::from_stripe(card.brand.as_deref().unwrap_or("unknown"));
     if !creds.card_brands.contains(&brand) {
         let accepted: Vec<&str> = creds.card_brands.iter().map(|b| b.display_name()).collect();
@@ -567,11 +603,18 @@ async fn ensure_intent(
     if let Some(id) = &r.payment_intent_id {
         return Ok(Ok(id.clone()));
     }
+    // The checkout's methods when its PaymentIntent is made. A merchant's change of methods
+    // between a creation whose answer was lost and its retry makes Stripe refuse the retry
+    // (same idempotency key, other parameters) until the key expires a day later.
+    let offered_types: Vec<&str> = checkouts::offered_methods(r, &creds.payment_methods)
+        .iter()
+        .map(|m| m.as_str())
+        .collect();
     let mut form = Form::new()
         .push("amount", r.amount.minor().to_string())
         .push("currency", r.amount.currency().code())
         .push("capture_method", r.capture_method.as_str())
-        .push_list("payment_method_types", &["card"])
+        .push_list("payment_method_types", &offered_types)
         .push("description", r.description.as_str())
         .push_map("metadata", "slotpay_checkout", r.token.as_str())
         .push_map("metadata", "slotpay_merchant", r.merchant_id.as_str());

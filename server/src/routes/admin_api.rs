@@ -213,7 +213,7 @@ async fn get_integration(
     path = "/v1/admin/merchants/{merchant_id}/integration",
     tag = "integration",
     params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
-    request_body(content = IntegrationInput, example = json!({"publishable_key": "pk_test_51Hs0meTestKey", "secret_key": "rk_test_51Hs0meRestrictedKey", "mode": "sandbox"})),
+    request_body(content = IntegrationInput, example = json!({"publishable_key": "pk_test_51Hs0meTestKey", "secret_key": "rk_test_51Hs0meRestrictedKey", "mode": "sandbox", "payment_methods": ["card", "ideal"]})),
     responses((status = 200, description = "The integration.", body = IntegrationView)),
     security(("admin_token" = [])),
 )]

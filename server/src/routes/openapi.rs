@@ -161,6 +161,7 @@ const MONEY: &[ErrorCode] = &[
 const CHARGE: &[ErrorCode] = &[
     E::CardDeclined,
     E::CardBrandNotAccepted,
+    E::PaymentMethodNotOffered,
     E::AuthenticationRequired,
     E::PaymentsUnavailable,
 ];

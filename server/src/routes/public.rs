@@ -58,7 +58,8 @@ pub fn outcome(out: PayOutcome) -> Response {
         "description": "Colour and cut, Sat 14:00 (deposit)", "booking_ref": "BK-20931",
         "email": "lea@example.com", "expires_at": 1764855000, "minimum_amount": 50,
         "publishable_key": "pk_test_51Hs0meTestKey", "stripe_js_url": "https://js.stripe.com/v3/",
-        "mode": "sandbox", "card_brands": ["visa", "mastercard"], "locale": "fr",
+        "mode": "sandbox", "card_brands": ["visa", "mastercard"],
+        "payment_methods": ["card", "ideal", "bancontact"], "wallets": true, "locale": "fr",
         "receipt": null, "save_card": null
     }))),
 )]

@@ -12,5 +12,6 @@ pub use error::{redact_keys, StripeApiError, StripeError, StripeErrorKind};
 pub use types::{
     Account, BalanceTransaction, CancellationReason, CardDetails, Charge, Customer, Dispute,
     DisputeStatus, Event, Expandable, Form, IdempotencyKey, LastPaymentError, PaymentIntent,
-    PaymentIntentStatus, PaymentMethod, Refund, RefundStatus, SetupFutureUsage, WebhookEndpoint,
+    PaymentIntentStatus, PaymentMethod, PaymentMethodKind, Refund, RefundStatus, SetupFutureUsage,
+    WebhookEndpoint,
 };

@@ -6,7 +6,7 @@ use std::fmt;
 use secrecy::SecretString;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use slotpay_core::{Currency, Money};
+use slotpay_core::{Currency, MethodType, Money};
 
 /// Declares one of Stripe's string enums: the values slotpay acts on, plus `Unknown` with
 /// whatever else Stripe sends (a value added after this code was written). An unknown value
@@ -266,16 +266,46 @@ pub struct CardDetails {
     /// Last 4 digits.
     #[serde(default)]
     pub last4: Option<String>,
+    /// The wallet the card came from (Apple Pay, Google Pay, Link), if any.
+    #[serde(default)]
+    pub wallet: Option<Wallet>,
 }
 
-/// A PaymentMethod (`pm_...`): only cards are used.
+/// `card.wallet`: a card from a wallet.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Wallet {
+    /// `apple_pay`, `google_pay`, `link`, ... (an open set: kept as Stripe says it).
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A PaymentMethod's `type`: one slotpay offers, or another of Stripe's (kept as said).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub enum PaymentMethodKind {
+    /// `card`, `ideal`, `bancontact`, `sepa_debit`.
+    Offered(MethodType),
+    /// A type slotpay does not offer.
+    Other(String),
+}
+
+impl From<String> for PaymentMethodKind {
+    fn from(s: String) -> PaymentMethodKind {
+        match MethodType::parse(&s) {
+            Some(m) => PaymentMethodKind::Offered(m),
+            None => PaymentMethodKind::Other(s),
+        }
+    }
+}
+
+/// A PaymentMethod (`pm_...`).
 #[derive(Clone, Debug, Deserialize)]
 pub struct PaymentMethod {
     /// `pm_...`.
     pub id: String,
-    /// `card`.
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
+    /// `card`, `ideal`, ...
+    #[serde(rename = "type")]
+    pub kind: PaymentMethodKind,
     /// The card.
     #[serde(default)]
     pub card: Option<CardDetails>,

@@ -189,7 +189,7 @@ pub struct Inner {
     /// Kept for its lifetime: removed when the app is dropped.
     _data_dir: TempDir,
     pub sqlite_file: Option<PathBuf>,
-    client: reqwest::Client,
+    pub client: reqwest::Client,
     server: Mutex<Option<RunningServer>>,
     pg: Option<PgDatabase>,
     /// The configuration the server started with (a second instance shares its database).

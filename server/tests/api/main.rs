@@ -17,6 +17,7 @@ mod merchants;
 mod openapi;
 mod ops;
 mod payment_faults;
+mod payment_methods;
 mod payments;
 mod platform_events;
 mod public;

@@ -1186,6 +1186,27 @@ fn other_integration_fields() -> Vec<(&'static str, String, &'static str)> {
             ),
             "invalid_request",
         ),
+        (
+            "ways to pay without card",
+            format!(
+                r#"{{"publishable_key": "{PK}", "secret_key": "{SK}", "mode": "sandbox", "payment_methods": ["ideal"]}}"#
+            ),
+            "invalid_request",
+        ),
+        (
+            "an unknown way to pay",
+            format!(
+                r#"{{"publishable_key": "{PK}", "secret_key": "{SK}", "mode": "sandbox", "payment_methods": ["card", "paypal"]}}"#
+            ),
+            "invalid_request",
+        ),
+        (
+            "a string for wallets",
+            format!(
+                r#"{{"publishable_key": "{PK}", "secret_key": "{SK}", "mode": "sandbox", "wallets": "yes"}}"#
+            ),
+            "invalid_json",
+        ),
     ]
 }
 

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Extension;
 use secrecy::SecretString;
-use slotpay_core::{ApiError, CardBrand, ErrorCode, PublishableKey};
+use slotpay_core::{ApiError, CardBrand, ErrorCode, MethodType, PublishableKey};
 
 use super::form::{same, Fields};
 use super::views::{integration_status, mode_label, public_message, Local};
@@ -39,6 +39,8 @@ const KEPT: &[&str] = &[
     "publishable_key",
     "mode",
     "card_brands",
+    "payment_methods",
+    "wallets",
     "activate",
     "active",
 ];
@@ -51,6 +53,7 @@ struct Shown {
     mode: &'static str,
     last_verified: String,
     brands: String,
+    methods: String,
     secret_source: &'static str,
     key_kind: &'static str,
 }
@@ -69,6 +72,15 @@ impl Shown {
                 .map(|b| b.display_name())
                 .collect::<Vec<_>>()
                 .join(", "),
+            methods: {
+                let names: Vec<_> = v.payment_methods.iter().map(|m| m.display_name()).collect();
+                let wallets = if v.wallets {
+                    "Apple Pay and Google Pay with cards"
+                } else {
+                    "no wallets"
+                };
+                format!("{}; {wallets}", names.join(", "))
+            },
             key_kind: match v.key_kind {
                 slotpay_core::KeyKind::Restricted => "restricted key",
                 _ => "secret key",
@@ -114,6 +126,11 @@ struct FormPage {
 }
 
 impl FormPage {
+    /// The ways to pay besides card, for the form.
+    fn other_methods(&self) -> [(MethodType, &'static str); 3] {
+        method_choices()
+    }
+
     fn publishable_hint(&self) -> String {
         match &self.stored {
             Some(v) => format!(
@@ -214,6 +231,29 @@ async fn form_page(
     render(status, &page)
 }
 
+/// The ways to pay besides card, each with when a checkout offers it (core's rules, which the
+/// tests hold these words to).
+fn method_choices() -> [(MethodType, &'static str); 3] {
+    [
+        (
+            MethodType::Ideal,
+            "Dutch bank payments, in euros up to €50,000, taken at once (not for a later \
+             capture). The client approves the payment at their bank and comes back.",
+        ),
+        (
+            MethodType::Bancontact,
+            "Belgian bank payments, in euros, taken at once (not for a later capture). The \
+             client approves the payment at their bank and comes back.",
+        ),
+        (
+            MethodType::SepaDebit,
+            "A debit from the client's bank account, in euros up to €10,000, taken at once (not \
+             for a later capture). The outcome is known days later: the booking waits as \
+             processing until then.",
+        ),
+    ]
+}
+
 /// `GET .../integrations/new`: the add form (Stripe preselected, activation on).
 pub async fn new_form(
     State(state): State<AppState>,
@@ -228,6 +268,8 @@ pub async fn new_form(
     for b in integrations::DEFAULT_CARD_BRANDS {
         f.add("card_brands", b.as_str());
     }
+    f.add("payment_methods", MethodType::Card.as_str())
+        .set("wallets", "on");
     form_page(&state, &session, &merchant_id, None, f, StatusCode::OK).await
 }
 
@@ -246,6 +288,9 @@ fn input_of(form: &FormData) -> IntegrationInput {
         webhook_secret,
         mode: Some(form.text("mode")),
         card_brands: Some(form.all("card_brands")),
+        // The form always sends card (a hidden field); a post without any keeps the stored.
+        payment_methods: Some(form.all("payment_methods")).filter(|m| !m.is_empty()),
+        wallets: Some(form.checked("wallets")),
     }
 }
 
@@ -391,6 +436,12 @@ pub async fn edit_form(
     }
     for b in &v.card_brands {
         f.add("card_brands", b.as_str());
+    }
+    for m in &v.payment_methods {
+        f.add("payment_methods", m.as_str());
+    }
+    if v.wallets {
+        f.set("wallets", "on");
     }
     form_page(&state, &session, &merchant_id, Some(v), f, StatusCode::OK).await
 }
@@ -573,4 +624,41 @@ pub async fn deactivate(
         .await
         .map(|_| vec![Flash::success("Integration deactivated")]);
     action(&state, &session, back(&form, &merchant_id), result).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every way to pay but card is a choice, and its words say what core's rules do: the
+    /// limit, the redirect to the bank, the wait for the outcome.
+    #[test]
+    fn the_choices_say_what_the_rules_do() {
+        let listed: Vec<_> = method_choices().iter().map(|(m, _)| *m).collect();
+        let others: Vec<_> = MethodType::ALL
+            .iter()
+            .copied()
+            .filter(|m| *m != MethodType::Card)
+            .collect();
+        assert_eq!(listed, others);
+        for (m, words) in method_choices() {
+            assert_eq!(
+                words.contains("in euros"),
+                m.only_currency() == Some(slotpay_core::Currency::Eur),
+                "{words}"
+            );
+            assert_eq!(
+                words.contains("not for a later capture"),
+                !m.separate_capture(),
+                "{words}"
+            );
+            if let Some(max) = m.largest_minor() {
+                let euros = (max / 100).to_string();
+                let (thousands, rest) = euros.split_at(euros.len() - 3);
+                assert!(words.contains(&format!("€{thousands},{rest}")), "{words}");
+            }
+            assert_eq!(words.contains("at their bank"), m.redirects(), "{words}");
+            assert_eq!(words.contains("days later"), m.settles_later(), "{words}");
+        }
+    }
 }

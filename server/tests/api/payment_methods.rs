@@ -1,0 +1,255 @@
+//! Ways to pay: the merchant's choice on the integration (card always among them, wallets on
+//! or off), what each checkout offers by core's rules (euro-only methods, their amount limits,
+//! card only for a later capture), and the pay request refusing, before any PaymentIntent, a
+//! PaymentMethod of a type the checkout does not offer, a wallet where wallets are off, a
+//! brand the merchant does not take in a wallet too, and saving a method that cannot be
+//! charged again.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{both_backends, TestApp};
+
+both_backends!(
+    the_merchant_chooses_the_ways_to_pay,
+    each_checkout_offers_what_its_payment_allows,
+    pay_refuses_a_way_not_offered,
+);
+
+fn integration(merchant: &str) -> String {
+    format!("/v1/admin/merchants/{merchant}/integration")
+}
+
+async fn view(app: &TestApp, token: &str) -> Value {
+    app.get(&format!("/v1/checkouts/{token}"))
+        .await
+        .expect(200)
+        .json
+}
+
+async fn the_merchant_chooses_the_ways_to_pay(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let shown = app.get(&integration(&m.id)).await.expect(200);
+    assert_eq!(shown.json["payment_methods"], json!(["card"]));
+    assert_eq!(shown.json["wallets"], true);
+
+    app.put(&integration(&m.id), json!({"payment_methods": ["ideal"]}))
+        .await
+        .expect_error(400, "invalid_request", Some("payment_methods"));
+    app.put(
+        &integration(&m.id),
+        json!({"payment_methods": ["card", "paypal"]}),
+    )
+    .await
+    .expect_error(400, "invalid_request", Some("payment_methods[1]"));
+    // Nothing of a refused request was saved.
+    let shown = app.get(&integration(&m.id)).await.expect(200);
+    assert_eq!(shown.json["payment_methods"], json!(["card"]));
+
+    let saved = app
+        .put(
+            &integration(&m.id),
+            json!({"payment_methods": ["sepa_debit", "card", "ideal", "card"], "wallets": false}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        saved.json["payment_methods"],
+        json!(["card", "ideal", "sepa_debit"])
+    );
+    assert_eq!(saved.json["wallets"], false);
+    // Changing the ways to pay leaves the integration active.
+    assert_eq!(saved.json["payments_available"], true);
+    // Another edit that leaves them out keeps them.
+    let renamed = app
+        .put(&integration(&m.id), json!({"name": "Stripe NL"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        renamed.json["payment_methods"],
+        json!(["card", "ideal", "sepa_debit"])
+    );
+    assert_eq!(renamed.json["wallets"], false);
+}
+
+async fn each_checkout_offers_what_its_payment_allows(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2500, "currency": "eur", "description": "Haircut"}),
+        )
+        .await;
+    // The default: card, with wallets.
+    let v = view(&app, &token).await;
+    assert_eq!(v["payment_methods"], json!(["card"]));
+    assert_eq!(v["wallets"], true);
+
+    app.put(
+        &integration(&m.id),
+        json!({"payment_methods": ["card", "ideal", "bancontact", "sepa_debit"]}),
+    )
+    .await
+    .expect(200);
+    for (body, offered) in [
+        (
+            json!({"amount": 2500, "currency": "eur", "description": "Haircut"}),
+            json!(["card", "ideal", "bancontact", "sepa_debit"]),
+        ),
+        (
+            json!({"amount": 2500, "currency": "gbp", "description": "Haircut"}),
+            json!(["card"]),
+        ),
+        (
+            json!({"amount": 2500, "currency": "eur", "description": "Deposit", "capture": true}),
+            json!(["card"]),
+        ),
+        // Above SEPA Debit's €10,000 per debit.
+        (
+            json!({"amount": 1_200_000, "currency": "eur", "description": "Bridal package"}),
+            json!(["card", "ideal", "bancontact"]),
+        ),
+    ] {
+        let token = app.checkout(&m.id, body.clone()).await;
+        assert_eq!(
+            view(&app, &token).await["payment_methods"],
+            offered,
+            "{body}"
+        );
+    }
+    // The first checkout follows the merchant's choice as it is now.
+    assert_eq!(
+        view(&app, &token).await["payment_methods"],
+        json!(["card", "ideal", "bancontact", "sepa_debit"])
+    );
+}
+
+/// A PaymentMethod from a wallet on the sandbox account.
+async fn wallet_card(app: &TestApp, wallet: &str, number: &str) -> String {
+    let v: Value = app
+        .client
+        .post(format!(
+            "{}/_sandbox/accounts/{}/wallet_payment_methods",
+            app.sandbox.url, app.sandbox.account_id
+        ))
+        .json(&json!({"wallet": wallet, "number": number}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["id"].as_str().unwrap_or_else(|| panic!("{v}")).to_owned()
+}
+
+async fn ideal(app: &TestApp) -> String {
+    let v = app
+        .stripe_post(
+            &app.sandbox.publishable_key,
+            "/v1/payment_methods",
+            &[("type", "ideal"), ("ideal[bank]", "rabobank")],
+        )
+        .await;
+    v["id"].as_str().unwrap_or_else(|| panic!("{v}")).to_owned()
+}
+
+async fn pay_refuses_a_way_not_offered(app: TestApp) {
+    let m = app.pay_merchant(Some(&["visa", "mastercard"])).await;
+    let eur = json!({"amount": 2500, "currency": "eur", "description": "Haircut"});
+    let token = app.checkout(&m.id, eur.clone()).await;
+    let not_offered = |r: crate::helpers::Resp| {
+        r.expect_error(402, "payment_method_not_offered", Some("payment_method"))
+    };
+
+    // Card only: an iDEAL PaymentMethod is refused, naming what is offered.
+    let r = not_offered(app.pay(&token, &ideal(&app).await, "k1").await);
+    let message = r.json["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("iDEAL") && message.contains("Card"),
+        "{message}"
+    );
+
+    // Wallets off: an Apple Pay card is refused; on, it pays, and a brand the merchant does not
+    // take is refused from a wallet too.
+    app.put(&integration(&m.id), json!({"wallets": false}))
+        .await
+        .expect(200);
+    not_offered(
+        app.pay(
+            &token,
+            &wallet_card(&app, "apple_pay", "4242424242424242").await,
+            "k2",
+        )
+        .await,
+    );
+    app.put(&integration(&m.id), json!({"wallets": true}))
+        .await
+        .expect(200);
+    app.pay(
+        &token,
+        &wallet_card(&app, "google_pay", "378282246310005").await,
+        "k3",
+    )
+    .await
+    .expect_error(402, "card_brand_not_accepted", Some("payment_method"));
+    assert_eq!(app.sandbox.counter("payment_intents_created"), 0);
+    assert_eq!(app.stored(&token).await.status.as_str(), "open");
+
+    // iDEAL chosen: still refused for a payment in pounds.
+    app.put(
+        &integration(&m.id),
+        json!({"payment_methods": ["card", "ideal"]}),
+    )
+    .await
+    .expect(200);
+    let gbp = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2500, "currency": "gbp", "description": "Haircut"}),
+        )
+        .await;
+    not_offered(app.pay(&gbp, &ideal(&app).await, "k4").await);
+
+    // Saving iDEAL for a cancellation fee is refused: it cannot be charged again.
+    let svc = app
+        .service(
+            &m.id,
+            json!({"name": "Balayage", "price": "120.00", "currency": "eur",
+                   "prepayment": {"type": "full"}, "cancellation_fee": "30.00"}),
+        )
+        .await;
+    let created = app
+        .request(
+            Method::POST,
+            &format!("/v1/merchants/{}/checkouts", m.id),
+            Some(json!({"service_id": svc})),
+            &[("origin", "https://salon.example")],
+        )
+        .await
+        .expect(201);
+    let fee_token = created.json["token"].as_str().unwrap().to_owned();
+    app.pay_at(None, &fee_token, &ideal(&app).await, "k5", true)
+        .await
+        .expect_error(402, "payment_method_not_offered", Some("save_card"));
+    assert_eq!(app.sandbox.counter("payment_intents_created"), 0);
+
+    // A wallet card the merchant takes pays, with the checkout's ways to pay on its intent.
+    let paid = app
+        .pay(
+            &token,
+            &wallet_card(&app, "apple_pay", "4242424242424242").await,
+            "k6",
+        )
+        .await
+        .expect(200);
+    assert_eq!(paid.json["status"], "succeeded", "{}", paid.text);
+    assert_eq!(paid.json["receipt"]["last4"], "4242");
+    let pi = app.stored(&token).await.payment_intent_id.unwrap();
+    let intent = app
+        .stripe_get(
+            &app.sandbox.secret_key,
+            &format!("/v1/payment_intents/{pi}"),
+        )
+        .await;
+    assert_eq!(intent["payment_method_types"], json!(["card", "ideal"]));
+}
