@@ -301,6 +301,7 @@ impl Machine {
                         payment_method,
                         email,
                         save_card,
+                        return_url: None,
                     }));
                 }
             }
@@ -615,6 +616,7 @@ mod tests {
                 payment_method: pm(),
                 email,
                 save_card: false, // not offered, so not sent even though ticked
+                return_url: None,
             })]
         );
         m

@@ -37,6 +37,9 @@ pub enum FieldError {
     /// Not a colour written `#rrggbb`.
     #[error("not a colour written #rrggbb")]
     BrandColor,
+    /// Not an http or https URL.
+    #[error("not the address of a page (http:// or https://)")]
+    ReturnUrl,
 }
 
 impl FieldError {
@@ -47,7 +50,9 @@ impl FieldError {
             FieldError::CheckoutToken => ErrorCode::CheckoutNotFound,
             FieldError::PaymentMethod => ErrorCode::InvalidPaymentMethod,
             FieldError::Email => ErrorCode::InvalidEmail,
-            FieldError::Last4 | FieldError::BrandColor => ErrorCode::InvalidRequest,
+            FieldError::Last4 | FieldError::BrandColor | FieldError::ReturnUrl => {
+                ErrorCode::InvalidRequest
+            }
         }
     }
 
@@ -59,6 +64,7 @@ impl FieldError {
             FieldError::Email => "email",
             FieldError::Last4 => "last4",
             FieldError::BrandColor => "brand_color",
+            FieldError::ReturnUrl => "return_url",
         }
     }
 }
@@ -208,6 +214,38 @@ impl Email {
 }
 
 string_newtype!(Email, "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", "lea@example.com");
+
+/// The page a client comes back to after approving a payment at their bank: an `http` or
+/// `https` URL with a host, at most 2048 characters, no whitespace or control characters.
+/// Whose page it may be (the merchant's origins, slotpay's own) is the server's rule.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ReturnUrl(String);
+
+impl ReturnUrl {
+    /// Parses a URL.
+    pub fn parse(s: &str) -> Result<ReturnUrl, FieldError> {
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))
+            .ok_or(FieldError::ReturnUrl)?;
+        let host_given = !rest.is_empty() && !rest.starts_with(['/', '?', '#']);
+        let ok = host_given
+            && s.len() <= 2048
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        if ok {
+            Ok(ReturnUrl(s.to_owned()))
+        } else {
+            Err(FieldError::ReturnUrl)
+        }
+    }
+}
+
+string_newtype!(
+    ReturnUrl,
+    "^https?://[^\\s/?#][^\\s]*$",
+    "https://salon.example/book"
+);
 
 /// The last 4 digits of a card, for receipts.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
@@ -629,6 +667,11 @@ pub struct PayRequest {
     /// Whether the client accepted the save-card offer.
     #[serde(default)]
     pub save_card: bool,
+    /// Where the client comes back after approving the payment at their bank (iDEAL,
+    /// Bancontact): a page of one of the merchant's origins, or slotpay's payment-link page.
+    /// Required for those methods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<ReturnUrl>,
 }
 
 /// The outcome of a pay (or refresh) request.
@@ -638,9 +681,11 @@ pub struct PayRequest {
 pub enum PayStatus {
     /// Paid (or authorised, for manual capture).
     Succeeded,
-    /// 3-D Secure needed: call `stripe.confirmCardPayment(client_secret)`, then refresh.
+    /// The client must act: 3-D Secure (`stripe.confirmCardPayment(client_secret)`) or approve
+    /// at their bank (`stripe.handleNextAction({clientSecret})`, back at `return_url`); then
+    /// refresh.
     RequiresAction,
-    /// Stripe is still processing; refresh later.
+    /// Not settled yet: a SEPA Debit's outcome comes days later, with Stripe's webhook.
     Processing,
     /// Not paid; `error` says why, and the client may try again.
     Failed,
@@ -666,6 +711,29 @@ pub struct PayResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn return_urls_are_http_pages() {
+        for good in [
+            "https://salon.example/book?slot=9#pay",
+            "http://127.0.0.1:8080/pay/cs_abc",
+        ] {
+            assert_eq!(ReturnUrl::parse(good).unwrap().as_str(), good);
+        }
+        for bad in [
+            "",
+            "salon.example/book",
+            "javascript:alert(1)",
+            "https://",
+            "https:///path",
+            "https://salon.example/a b",
+            "https://salon.example/\u{7}",
+            "ftp://salon.example/",
+        ] {
+            assert_eq!(ReturnUrl::parse(bad), Err(FieldError::ReturnUrl), "{bad:?}");
+        }
+        assert!(ReturnUrl::parse(&format!("https://s.example/{}", "a".repeat(2100))).is_err());
+    }
     use crate::Currency;
     use serde_json::{json, Value};
 

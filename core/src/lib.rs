@@ -27,7 +27,7 @@ pub mod words;
 pub use api::{
     BrandColor, CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Email, FieldError,
     IntegrationMode, Last4, Locale, PayRequest, PayResponse, PayStatus, PaymentMethodId, Receipt,
-    SaveCardOffer,
+    ReturnUrl, SaveCardOffer,
 };
 pub use currency::{Currency, CurrencyError};
 pub use error::{ApiError, ErrorBody, ErrorCode};

@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -419,6 +419,102 @@ pub fn wallet_payment_method(
     Ok(v)
 }
 
+/// The account of a PaymentIntent, for the bank page and the settling of a debit.
+fn intent_account(store: &Store, intent: &str) -> Result<String, ControlError> {
+    store
+        .payment_intents
+        .get(intent)
+        .map(|pi| pi.account.clone())
+        .ok_or_else(|| ControlError::not_found(format!("no PaymentIntent {intent}")))
+}
+
+/// The sandbox's bank page of a redirect (iDEAL, Bancontact): the amount, and two buttons that
+/// authorise or fail the payment and send the client back. The client secret must match.
+pub fn bank_page(
+    shared: &Shared,
+    intent: &str,
+    client_secret: &str,
+) -> Result<String, ControlError> {
+    let s = shared.lock();
+    let pi = s
+        .payment_intents
+        .get(intent)
+        .ok_or_else(|| ControlError::not_found(format!("no PaymentIntent {intent}")))?;
+    if pi.client_secret != client_secret || pi.status != "requires_action" {
+        return Err(ControlError::bad(
+            "not_awaiting_redirect",
+            "This PaymentIntent is not awaiting the bank (or the client_secret is wrong).",
+        ));
+    }
+    let kind = s
+        .payment_methods
+        .get(pi.payment_method.as_deref().unwrap_or_default())
+        .map_or("bank", |pm| pm.method.kind());
+    let amount = format!(
+        "{}.{:02} {}",
+        pi.amount / 100,
+        pi.amount % 100,
+        pi.currency.to_uppercase()
+    );
+    let form = |action: &str, label: &str| {
+        format!(
+            "<form method=\"post\" action=\"/_sandbox/bank/{intent}/{action}\">\
+             <input type=\"hidden\" name=\"client_secret\" value=\"{client_secret}\">\
+             <button type=\"submit\">{label}</button></form>"
+        )
+    };
+    Ok(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Sandbox bank</title></head><body><main><h1>Sandbox bank ({kind})</h1>\
+         <p>A test payment of {amount}.</p>{}{}</main></body></html>",
+        form("authorize", "Authorize test payment"),
+        form("fail", "Fail test payment"),
+    ))
+}
+
+/// The bank page's answer: see [`payment_intents::bank_answer`]; the URL to go back to.
+pub fn bank_answer(
+    shared: &Shared,
+    intent: &str,
+    client_secret: &str,
+    authorize: bool,
+) -> Result<String, ControlError> {
+    let now = shared.clock.now();
+    let url = {
+        let mut s = shared.lock();
+        let account = intent_account(&s, intent)?;
+        let mut ctx = challenge_ctx(&mut s, account, now);
+        payment_intents::bank_answer(&mut ctx, intent, client_secret, authorize)
+            .map_err(|e| ControlError::bad("not_awaiting_redirect", e.message))?
+    };
+    shared.flush_outbox();
+    Ok(url)
+}
+
+/// Settles a `processing` debit now instead of when it falls due.
+pub fn settle_debit(shared: &Shared, intent: &str) -> Result<Value, ControlError> {
+    let now = shared.clock.now();
+    let v = {
+        let mut s = shared.lock();
+        let account = intent_account(&s, intent)?;
+        let mut ctx = Ctx {
+            store: &mut s,
+            account,
+            now,
+            request: RequestInfo::default(),
+            caller: KeyKind::Secret,
+        };
+        let mut pi = payment_intents::get(&ctx, intent, "intent")
+            .map_err(|e| ControlError::not_found(e.message))?;
+        payment_intents::settle(&mut ctx, &mut pi)
+            .map_err(|e| ControlError::bad("not_processing", e.message))?;
+        payment_intents::render(ctx.store, &pi)
+    };
+    shared.flush_outbox();
+    Ok(v)
+}
+
 /// Checks a challenge page's call against the intent: the client secret must match, and the
 /// intent must be awaiting 3-D Secure authentication.
 fn check_challenge(given: &str, client_secret: &str, status: &str) -> Result<(), ControlError> {
@@ -750,6 +846,49 @@ async fn close(
     close_dispute(&shared, &id, d.outcome.as_deref().unwrap_or("")).map(Json)
 }
 
+async fn bank(
+    State(shared): S,
+    Path(intent): Path<String>,
+    Query(q): Query<Secret>,
+) -> Result<Response, ControlError> {
+    let page = bank_page(&shared, &intent, &q.client_secret)?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
+}
+
+async fn bank_go(
+    shared: &Shared,
+    intent: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    authorize: bool,
+) -> Result<Response, ControlError> {
+    let s: Secret = parse(headers, body)?;
+    let url = bank_answer(shared, intent, &s.client_secret, authorize)?;
+    Ok(Redirect::to(&url).into_response())
+}
+
+async fn bank_authorize(
+    State(shared): S,
+    Path(intent): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    bank_go(&shared, &intent, &headers, &body, true).await
+}
+
+async fn bank_fail(
+    State(shared): S,
+    Path(intent): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    bank_go(&shared, &intent, &headers, &body, false).await
+}
+
+async fn settle(State(shared): S, Path(id): Path<String>) -> Result<Json<Value>, ControlError> {
+    settle_debit(&shared, &id).map(Json)
+}
+
 #[derive(Deserialize)]
 struct WalletReq {
     wallet: String,
@@ -833,6 +972,10 @@ pub fn routes() -> Router<Arc<Shared>> {
             "/_sandbox/accounts/{id}/wallet_payment_methods",
             post(wallet_pm),
         )
+        .route("/_sandbox/bank/{intent}", get(bank))
+        .route("/_sandbox/bank/{intent}/authorize", post(bank_authorize))
+        .route("/_sandbox/bank/{intent}/fail", post(bank_fail))
+        .route("/_sandbox/payment_intents/{id}/settle", post(settle))
         .route("/_sandbox/charges/{id}/dispute", post(dispute))
         .route("/_sandbox/disputes/{id}/close", post(close))
         .route("/_sandbox/counters", get(counters))

@@ -97,6 +97,8 @@ pub enum Method {
         last4: String,
         /// Stable per IBAN.
         fingerprint: String,
+        /// Whether its debits fail when they settle (Stripe's failing test IBANs).
+        fails: bool,
     },
 }
 
@@ -112,13 +114,20 @@ impl Method {
     }
 }
 
-impl PaymentMethod {
-    /// The card, for a PaymentMethod of type `card`.
+impl Method {
+    /// The card, for type `card`.
     pub fn card(&self) -> Option<&CardInfo> {
-        match &self.method {
+        match self {
             Method::Card(c) => Some(c),
             _ => None,
         }
+    }
+}
+
+impl PaymentMethod {
+    /// The card, for a PaymentMethod of type `card`.
+    pub fn card(&self) -> Option<&CardInfo> {
+        self.method.card()
     }
 }
 
@@ -236,6 +245,8 @@ pub struct PaymentIntent {
     pub off_session: bool,
     /// When an authorised, uncaptured payment expires (set when it enters `requires_capture`).
     pub capture_before: Option<i64>,
+    /// When a SEPA Debit in `processing` settles (sandbox time).
+    pub settles_at: Option<i64>,
 }
 
 /// A Charge.
@@ -271,11 +282,11 @@ pub struct Charge {
     pub payment_intent: Option<String>,
     /// PaymentMethod id.
     pub payment_method: String,
-    /// Card at charge time.
-    pub card: CardInfo,
+    /// The PaymentMethod's type and details at charge time.
+    pub method: Method,
     /// Billing details at charge time.
     pub billing_details: Arc<Value>,
-    /// `succeeded` / `failed` / `pending`.
+    /// `succeeded` / `failed` / `pending` (a debit until it settles).
     pub status: String,
     /// Failure code.
     pub failure_code: Option<String>,
@@ -529,13 +540,18 @@ pub struct Token {
 }
 
 // Listed by customer (PaymentMethods, PaymentIntents, SetupIntents), by PaymentIntent (charges)
-// or by charge (refunds, disputes); an uncaptured authorisation falls due when it expires.
+// or by charge (refunds, disputes); an uncaptured authorisation falls due when it expires, a
+// debit in processing when it settles.
 record!(PaymentMethod, group: |pm| pm.customer.as_deref());
 record!(Customer);
 record!(
     PaymentIntent,
     group: |pi| pi.customer.as_deref(),
-    due: |pi| if pi.status == "requires_capture" { pi.capture_before } else { None },
+    due: |pi| match pi.status.as_str() {
+        "requires_capture" => pi.capture_before,
+        "processing" => pi.settles_at,
+        _ => None,
+    },
 );
 record!(Charge, group: |c| c.payment_intent.as_deref());
 record!(Refund, group: |r| Some(&r.charge));

@@ -373,3 +373,219 @@ async fn wallets_and_the_types_an_intent_allows() {
     assert_eq!(no_return.status, 400, "{}", no_return.body);
     assert_eq!(no_return.body["error"]["param"], "return_url");
 }
+
+/// An iDEAL payment goes to the sandbox's bank page and back: authorised it succeeds with an
+/// iDEAL charge, failed it asks for another PaymentMethod; the return URL gets Stripe's
+/// parameters.
+#[tokio::test]
+async fn ideal_redirects_to_the_bank_and_back() {
+    let env = start().await;
+    let no_follow = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for authorize in [true, false] {
+        let pm = env
+            .post(
+                &env.sb.publishable_key,
+                "/v1/payment_methods",
+                &[("type", "ideal"), ("ideal[bank]", "ing")],
+            )
+            .await
+            .id();
+        let pi = env
+            .post(
+                env.sk(),
+                "/v1/payment_intents",
+                &[
+                    ("amount", "2500"),
+                    ("currency", "eur"),
+                    ("payment_method_types[]", "ideal"),
+                    ("payment_method", pm.as_str()),
+                    ("return_url", "https://salon.example/book?slot=9"),
+                    ("confirm", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(pi.body["status"], "requires_action", "{}", pi.body);
+        let action = &pi.body["next_action"];
+        assert_eq!(action["type"], "redirect_to_url");
+        assert_eq!(
+            action["redirect_to_url"]["return_url"],
+            "https://salon.example/book?slot=9"
+        );
+        let bank = action["redirect_to_url"]["url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let page = no_follow.get(&bank).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("25.00 EUR") && html.contains("Authorize test payment"),
+            "{html}"
+        );
+        let secret = pi.body["client_secret"].as_str().unwrap().to_owned();
+        let id = pi.id();
+        let action = if authorize { "authorize" } else { "fail" };
+        let back = no_follow
+            .post(format!("{}/_sandbox/bank/{id}/{action}", env.sb.url))
+            .form(&[("client_secret", secret.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(back.status(), 303);
+        let status = if authorize { "succeeded" } else { "failed" };
+        assert_eq!(
+            back.headers()["location"].to_str().unwrap(),
+            format!(
+                "https://salon.example/book?slot=9&payment_intent={id}\
+                 &payment_intent_client_secret={secret}&redirect_status={status}"
+            )
+        );
+        let now = env
+            .get(
+                env.sk(),
+                &format!("/v1/payment_intents/{id}?expand[]=latest_charge"),
+            )
+            .await;
+        if authorize {
+            assert_eq!(now.body["status"], "succeeded", "{}", now.body);
+            let details = &now.body["latest_charge"]["payment_method_details"];
+            assert_eq!(details["type"], "ideal", "{details}");
+            assert_eq!(details["ideal"]["bank"], "ing");
+        } else {
+            assert_eq!(
+                now.body["status"], "requires_payment_method",
+                "{}",
+                now.body
+            );
+            assert_eq!(
+                now.body["last_payment_error"]["code"],
+                "payment_intent_payment_attempt_failed"
+            );
+        }
+        // The bank answers once.
+        let again = no_follow
+            .post(format!("{}/_sandbox/bank/{id}/authorize", env.sb.url))
+            .form(&[("client_secret", secret.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 400);
+    }
+}
+
+/// A confirmed SEPA Debit PaymentIntent for `iban`, after checking that one without a mandate
+/// is refused.
+async fn debit(env: &Env, iban: &str) -> String {
+    let pm = env
+        .post(
+            &env.sb.publishable_key,
+            "/v1/payment_methods",
+            &[
+                ("type", "sepa_debit"),
+                ("sepa_debit[iban]", iban),
+                ("billing_details[name]", "Jenny Rosen"),
+                ("billing_details[email]", "jenny@example.com"),
+            ],
+        )
+        .await
+        .id();
+    let mut form = vec![
+        ("amount", "4000"),
+        ("currency", "eur"),
+        ("payment_method_types[]", "sepa_debit"),
+        ("confirm", "true"),
+    ];
+    let no_mandate = env
+        .post(
+            env.sk(),
+            "/v1/payment_intents",
+            &[form.clone(), vec![("payment_method", pm.as_str())]].concat(),
+        )
+        .await;
+    assert_eq!(no_mandate.status, 400, "{}", no_mandate.body);
+    assert_eq!(no_mandate.body["error"]["param"], "mandate_data");
+    form.extend([
+        ("payment_method", pm.as_str()),
+        ("mandate_data[customer_acceptance][type]", "online"),
+        (
+            "mandate_data[customer_acceptance][online][ip_address]",
+            "203.0.113.9",
+        ),
+        (
+            "mandate_data[customer_acceptance][online][user_agent]",
+            "Mozilla/5.0",
+        ),
+    ]);
+    let pi = env.post(env.sk(), "/v1/payment_intents", &form).await;
+    // The first attempt's PaymentIntent was left unconfirmed; this one is processing.
+    assert_eq!(pi.body["status"], "processing", "{}", pi.body);
+    pi.id()
+}
+
+/// A SEPA Debit needs a mandate, waits in `processing` with a pending charge, and settles
+/// when it falls due (or at once through the control API): Stripe's failing test IBAN fails.
+#[tokio::test]
+async fn sepa_debit_processes_then_settles() {
+    let env = start().await;
+    let good = debit(&env, "DE89370400440532013000").await;
+    let charge = env
+        .get(
+            env.sk(),
+            &format!("/v1/payment_intents/{good}?expand[]=latest_charge"),
+        )
+        .await;
+    assert_eq!(charge.body["latest_charge"]["status"], "pending");
+    assert_eq!(
+        charge.body["latest_charge"]["payment_method_details"]["sepa_debit"]["last4"],
+        "3000"
+    );
+    // Due a minute later: the clock settles it.
+    env.control(
+        "/_sandbox/clock/advance",
+        serde_json::json!({"seconds": 61}),
+    )
+    .await;
+    let settled = env
+        .get(env.sk(), &format!("/v1/payment_intents/{good}"))
+        .await;
+    assert_eq!(settled.body["status"], "succeeded", "{}", settled.body);
+    assert_eq!(settled.body["amount_received"], 4000);
+
+    let bad = debit(&env, "DE62370400440532013001").await;
+    let now = env
+        .control(
+            &format!("/_sandbox/payment_intents/{bad}/settle"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(now.status, 200, "{}", now.body);
+    assert_eq!(now.body["status"], "requires_payment_method");
+    assert_eq!(now.body["last_payment_error"]["code"], "insufficient_funds");
+    // Settled once: a second settle is refused.
+    let again = env
+        .control(
+            &format!("/_sandbox/payment_intents/{bad}/settle"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(again.status, 400, "{}", again.body);
+    let types: Vec<String> = env.get(env.sk(), "/v1/events?limit=100").await.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
+    for t in [
+        "payment_intent.processing",
+        "charge.pending",
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "charge.failed",
+    ] {
+        assert!(types.iter().any(|x| x == t), "{t} in {types:?}");
+    }
+}

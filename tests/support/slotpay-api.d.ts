@@ -1620,6 +1620,7 @@ export interface components {
             email: components["schemas"]["Email"];
             /** @description The PaymentMethod Stripe.js created. */
             payment_method: components["schemas"]["PaymentMethodId"];
+            return_url?: components["schemas"]["ReturnUrl"] | null;
             /** @description Whether the client accepted the save-card offer. */
             save_card?: boolean;
         };
@@ -1781,6 +1782,8 @@ export interface components {
              */
             expires_in?: number | null;
         };
+        /** @example https://salon.example/book */
+        ReturnUrl: string;
         /** @description The offer to save the card for later bookings, with the text the client consents to. */
         SaveCardOffer: {
             /** @description Shown next to the checkbox; the client agrees to exactly this. */
@@ -3782,7 +3785,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Paid, authorised, processing, or awaiting 3-D Secure (`status` says which; `client_secret` for `requires_action`). */
+            /** @description Paid, authorised, processing (a SEPA Debit), or awaiting 3-D Secure or the bank (`status` says which; `client_secret` for `requires_action`). */
             200: {
                 headers: {
                     [name: string]: unknown;

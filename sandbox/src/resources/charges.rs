@@ -8,7 +8,9 @@ use crate::cards::Decline;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::{balance_transactions, card_details, previous_attributes};
-use crate::state::{update_metadata, Charge, Ctx, PaymentIntent, PaymentMethod, Render, Store};
+use crate::state::{
+    update_metadata, CardInfo, Charge, Ctx, Method, PaymentIntent, PaymentMethod, Render, Store,
+};
 use crate::table::{list, Query};
 
 /// The `outcome` hash: the network's decline, or its approval.
@@ -29,10 +31,41 @@ fn outcome(c: &Charge) -> Value {
     }
 }
 
+/// The `payment_method_details` hash: the card's, or the bank method's.
+fn payment_method_details(c: &Charge) -> Value {
+    let kind = c.method.kind();
+    let details = match &c.method {
+        Method::Card(card) => card_payment_details(c, card),
+        Method::Ideal { bank } => json!({
+            "bank": bank, "bic": null, "generated_sepa_debit": null,
+            "generated_sepa_debit_mandate": null, "iban_last4": "5264",
+            "transaction_id": null, "verified_name": c.billing_details["name"],
+        }),
+        Method::Bancontact => json!({
+            "bank_code": "VAPE", "bank_name": "VAN DE PUT & CO", "bic": "VAPEBE22",
+            "generated_sepa_debit": null, "generated_sepa_debit_mandate": null,
+            "iban_last4": "7061", "preferred_language": null,
+            "verified_name": c.billing_details["name"],
+        }),
+        Method::SepaDebit {
+            country,
+            bank_code,
+            last4,
+            fingerprint,
+            ..
+        } => json!({
+            "bank_code": bank_code, "branch_code": "", "country": country,
+            "fingerprint": fingerprint, "last4": last4,
+            "mandate": format!("mandate_{}", &c.id[3..]),
+        }),
+    };
+    json!({kind: details, "type": kind})
+}
+
 /// The `payment_method_details.card` hash: the card as a PaymentMethod renders it, less a few
 /// fields, plus the authorisation's.
-fn card_payment_details(c: &Charge) -> Value {
-    let mut card = card_details::render_card(&c.card);
+fn card_payment_details(c: &Charge, info: &CardInfo) -> Value {
+    let mut card = card_details::render_card(info);
     let card_obj = card.as_object_mut().expect("card is an object");
     for k in [
         "display_brand",
@@ -69,7 +102,7 @@ fn card_payment_details(c: &Charge) -> Value {
     card_obj.insert("installments".into(), Value::Null);
     card_obj.insert("mandate".into(), Value::Null);
     card_obj.insert("multicapture".into(), json!({"status": "unavailable"}));
-    card_obj.insert("network".into(), json!(c.card.brand));
+    card_obj.insert("network".into(), json!(info.brand));
     card_obj.insert("network_token".into(), json!({"used": false}));
     card_obj.insert(
         "network_transaction_id".into(),
@@ -130,7 +163,7 @@ fn calculated_statement_descriptor(store: &Store, c: &Charge) -> String {
 pub fn render(store: &Store, c: &Charge) -> Value {
     let amount_refunded = c.released + c.refunded_total;
     let outcome = outcome(c);
-    let card = card_payment_details(c);
+    let details = payment_method_details(c);
     let refund_rows = refund_rows(store, c);
     let calculated = calculated_statement_descriptor(store, c);
     json!({
@@ -162,7 +195,7 @@ pub fn render(store: &Store, c: &Charge) -> Value {
         "paid": c.status == "succeeded",
         "payment_intent": c.payment_intent,
         "payment_method": c.payment_method,
-        "payment_method_details": {"card": card, "type": "card"},
+        "payment_method_details": details,
         "receipt_email": c.receipt_email,
         "receipt_number": null,
         "receipt_url": format!("{}/receipts/payment/{}", store.base_url, c.id),
@@ -217,12 +250,27 @@ pub fn create(
     decline: Option<Decline>,
     three_d_secure: bool,
 ) -> Charge {
+    let captured = decline.is_none() && capture;
+    let mut c = new_charge(ctx, pi, pm, captured, decline, three_d_secure);
+    if captured {
+        record_balance(ctx, &mut c);
+    }
+    announce(ctx, &c);
+    c
+}
+
+fn new_charge(
+    ctx: &mut Ctx,
+    pi: &PaymentIntent,
+    pm: &PaymentMethod,
+    captured: bool,
+    decline: Option<Decline>,
+    three_d_secure: bool,
+) -> Charge {
     let id = ctx.id("ch_");
     let seq = ctx.store.next_seq();
-    let failed = decline.is_some();
-    let captured = !failed && capture;
-    let mut c = Charge {
-        id: id.clone(),
+    Charge {
+        id,
         account: ctx.account.clone(),
         seq,
         created: ctx.now,
@@ -237,12 +285,14 @@ pub fn create(
         metadata: pi.metadata.clone(),
         payment_intent: Some(pi.id.clone()),
         payment_method: pm.id.clone(),
-        card: pm
-            .card()
-            .cloned()
-            .expect("only cards are charged: confirmations check the type first"),
+        method: pm.method.clone(),
         billing_details: pm.billing_details.clone(),
-        status: if failed { "failed" } else { "succeeded" }.into(),
+        status: if decline.is_some() {
+            "failed"
+        } else {
+            "succeeded"
+        }
+        .into(),
         failure_code: decline.map(|d| d.code.to_string()),
         failure_message: decline.map(|d| d.message.to_string()),
         decline_code: decline.map(|d| d.decline_code.to_string()),
@@ -252,30 +302,66 @@ pub fn create(
         refunds: Vec::new(),
         statement_descriptor_suffix: pi.statement_descriptor_suffix.clone(),
         three_d_secure,
-    };
-    if captured {
-        c.balance_transaction = Some(balance_transactions::record(
-            ctx,
-            balance_transactions::NewTxn {
-                amount: c.amount,
-                currency: &c.currency,
-                fee: balance_transactions::card_fee(c.amount),
-                source: &id,
-                kind: "charge",
-                reporting_category: "charge",
-                description: c.description.clone(),
-            },
-        ));
     }
-    let v = save(ctx, &c);
-    if failed {
+}
+
+/// The balance transaction of a charge's whole amount.
+fn record_balance(ctx: &mut Ctx, c: &mut Charge) {
+    c.balance_transaction = Some(balance_transactions::record(
+        ctx,
+        balance_transactions::NewTxn {
+            amount: c.amount,
+            currency: &c.currency,
+            fee: balance_transactions::card_fee(c.amount),
+            source: &c.id,
+            kind: "charge",
+            reporting_category: "charge",
+            description: c.description.clone(),
+        },
+    ));
+}
+
+/// Stores a charge that succeeded or failed and tells it (`charge.succeeded` / `charge.failed`).
+fn announce(ctx: &mut Ctx, c: &Charge) {
+    let v = save(ctx, c);
+    if c.status == "failed" {
         ctx.store.count("charges_failed");
         ctx.emit("charge.failed", v, None);
     } else {
         ctx.store.count("charges_succeeded");
         ctx.emit("charge.succeeded", v, None);
     }
+}
+
+/// The charge of a debit that settles later: `pending`, captured, no balance transaction yet;
+/// emits `charge.pending`.
+pub fn pending(ctx: &mut Ctx, pi: &PaymentIntent, pm: &PaymentMethod) -> Charge {
+    let mut c = new_charge(ctx, pi, pm, true, None, false);
+    c.status = "pending".into();
+    let v = save(ctx, &c);
+    ctx.emit("charge.pending", v, None);
     c
+}
+
+/// A pending charge settles: succeeded (with its balance transaction) or failed with
+/// `failure`; emits `charge.succeeded` or `charge.failed`.
+pub fn settle(ctx: &mut Ctx, charge_id: &str, failure: Option<Decline>) -> ApiResult<Charge> {
+    let mut c = get(ctx, charge_id, "charge")?;
+    match failure {
+        Some(d) => {
+            c.status = "failed".into();
+            c.captured = false;
+            c.amount_captured = 0;
+            c.failure_code = Some(d.code.to_string());
+            c.failure_message = Some(d.message.to_string());
+        }
+        None => {
+            c.status = "succeeded".into();
+            record_balance(ctx, &mut c);
+        }
+    }
+    announce(ctx, &c);
+    Ok(c)
 }
 
 /// Captures `amount` of an authorised charge (the remainder is released, as Stripe shows it in

@@ -128,7 +128,10 @@ pub fn open(ctx: &mut Ctx, charge_id: &str, reason: &str) -> Option<Dispute> {
         status: "needs_response".into(),
         balance_transactions: Vec::new(),
         metadata: Map::new(),
-        brand: charge.card.brand.clone(),
+        brand: charge
+            .method
+            .card()
+            .map_or_else(|| charge.method.kind().to_owned(), |c| c.brand.clone()),
     };
     ctx.store.disputes.insert(id.clone(), d.clone());
     ctx.store.count("disputes");

@@ -94,16 +94,15 @@ impl Kind {
         Ok(pm)
     }
 
-    /// The card a confirmation charges, after Stripe's checks on the PaymentMethod's type: a
-    /// type the intent does not allow is refused, a bank redirect needs a `return_url` and SEPA
-    /// Debit a mandate. Past those checks the sandbox completes card payments only: a bank
-    /// PaymentMethod is refused with a message that says so.
-    pub fn card_to_charge<'a>(
+    /// How a confirmation goes on, after Stripe's checks on the PaymentMethod's type: a type
+    /// the intent does not allow is refused, a bank redirect needs a `return_url` and SEPA
+    /// Debit a mandate.
+    pub fn route<'a>(
         self,
         pm: &'a PaymentMethod,
         allowed: &[String],
         params: &Params,
-    ) -> ApiResult<&'a CardInfo> {
+    ) -> ApiResult<Route<'a>> {
         let kind = pm.method.kind();
         if !allowed.iter().any(|t| t == kind) {
             return Err(ApiError::invalid(format!(
@@ -116,29 +115,25 @@ impl Kind {
             .param("payment_method"));
         }
         match &pm.method {
-            Method::Card(card) => return Ok(card),
-            Method::Ideal { .. } | Method::Bancontact if !params.has("return_url") => {
-                return Err(ApiError::invalid(format!(
+            Method::Card(card) => Ok(Route::Card(card)),
+            Method::Ideal { .. } | Method::Bancontact => match params.str("return_url")? {
+                Some(url) => Ok(Route::Redirect(url.to_owned())),
+                None => Err(ApiError::invalid(format!(
                     "A return_url must be specified because this {o}'s PaymentMethod ({kind}) \
                      needs a redirect to the customer's bank to succeed.",
                     o = self.object
                 ))
-                .param("return_url"))
-            }
-            Method::SepaDebit { .. } if !params.has("mandate_data") => {
-                return Err(ApiError::invalid(
+                .param("return_url")),
+            },
+            Method::SepaDebit { .. } if params.object("mandate_data")?.is_none() => {
+                Err(ApiError::invalid(
                     "A mandate is required to confirm a sepa_debit payment: pass \
                      mandate_data[customer_acceptance] with the customer's acceptance.",
                 )
                 .param("mandate_data"))
             }
-            _ => {}
+            Method::SepaDebit { fails, .. } => Ok(Route::Debit { fails: *fails }),
         }
-        Err(ApiError::invalid(format!(
-            "The sandbox completes card payments only: confirming a {kind} PaymentMethod is not \
-             built yet."
-        ))
-        .param("payment_method"))
     }
 
     /// The 402 `card_error` of a declined card, with the intent (rendered for the caller) and the
@@ -162,6 +157,20 @@ impl Kind {
             "type": "invalid_request_error",
         })
     }
+}
+
+/// How a confirmation with a PaymentMethod goes on.
+pub enum Route<'a> {
+    /// A card: its test number decides.
+    Card(&'a CardInfo),
+    /// A bank redirect (iDEAL, Bancontact): the client approves at the bank, then comes back
+    /// to this URL.
+    Redirect(String),
+    /// A SEPA Debit: `processing` until it settles, then succeeded or failed.
+    Debit {
+        /// Whether it fails when it settles.
+        fails: bool,
+    },
 }
 
 /// A PaymentMethod from `payment_method_data[type]=card&payment_method_data[card][...]`.

@@ -13,11 +13,12 @@ use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::intents::{
     attach_to_customer, challenged_payment_method, consume_unattached, decline_error,
-    three_ds_action, without, Kind,
+    three_ds_action, without, Kind, Route,
 };
 use crate::resources::{charges, disputes, get_customer, payment_methods};
 use crate::state::{
-    merge_metadata, update_metadata, Ctx, PaymentIntent, PaymentMethod, Render, RequestInfo, Store,
+    merge_metadata, update_metadata, Ctx, Method, PaymentIntent, PaymentMethod, Render,
+    RequestInfo, Store,
 };
 use crate::table::{list, Query};
 
@@ -336,6 +337,7 @@ fn new_intent(ctx: &mut Ctx, params: &Params, new: NewIntent) -> ApiResult<Payme
         payment_method_types: new.types.unwrap_or_else(|| vec!["card".into()]),
         off_session: false,
         capture_before: None,
+        settles_at: None,
     })
 }
 
@@ -394,12 +396,16 @@ fn run_confirm(
             .param("payment_method"));
         }
     }
-    let number = INTENT
-        .card_to_charge(&pm, &pi.payment_method_types, params)?
-        .number
-        .clone();
-    pi.payment_method = Some(pm.id.clone());
     pi.off_session = off_session;
+    let number = match INTENT.route(&pm, &pi.payment_method_types, params)? {
+        Route::Card(card) => card.number.clone(),
+        Route::Redirect(return_url) => return redirect_to_bank(ctx, pi, &pm, &return_url),
+        Route::Debit { .. } => {
+            debit(ctx, pi, &pm);
+            return Ok(());
+        }
+    };
+    pi.payment_method = Some(pm.id.clone());
     let behavior = cards::details(&number).behavior;
     let outcome = match behavior {
         Behavior::Decline(d) => Err(d),
@@ -424,6 +430,146 @@ fn run_confirm(
         }
         Err(decline) => Err(decline_payment(ctx, pi, pm, decline)),
     }
+}
+
+/// How long a SEPA Debit stays `processing` (sandbox time) before it settles; the control API
+/// settles one at once.
+pub const DEBIT_SETTLE_SECS: i64 = 60;
+
+/// What a failing test IBAN's debit fails with.
+const DEBIT_FAILED: Decline = Decline {
+    code: "insufficient_funds",
+    decline_code: "insufficient_funds",
+    message: "The customer's account has insufficient funds to cover this payment.",
+};
+
+/// A bank redirect (iDEAL, Bancontact): `requires_action` with `next_action.redirect_to_url`,
+/// the sandbox's bank page, which sends the client back to `return_url`.
+fn redirect_to_bank(
+    ctx: &mut Ctx,
+    pi: &mut PaymentIntent,
+    pm: &PaymentMethod,
+    return_url: &str,
+) -> ApiResult<()> {
+    let url = format!(
+        "{}/_sandbox/bank/{}?client_secret={}",
+        ctx.store.base_url, pi.id, pi.client_secret
+    );
+    pi.status = "requires_action".into();
+    pi.payment_method = Some(pm.id.clone());
+    pi.last_payment_error = None;
+    pi.next_action = Some(json!({
+        "type": "redirect_to_url",
+        "redirect_to_url": {"return_url": return_url, "url": url},
+    }));
+    let v = save(ctx, pi);
+    ctx.emit("payment_intent.requires_action", v, None);
+    Ok(())
+}
+
+/// A SEPA Debit: a pending charge and the PaymentIntent `processing` until it settles
+/// ([`DEBIT_SETTLE_SECS`] later, or at once through the control API).
+fn debit(ctx: &mut Ctx, pi: &mut PaymentIntent, pm: &PaymentMethod) {
+    let charge = charges::pending(ctx, pi, pm);
+    pi.status = "processing".into();
+    pi.payment_method = Some(pm.id.clone());
+    pi.latest_charge = Some(charge.id);
+    pi.last_payment_error = None;
+    pi.next_action = None;
+    pi.settles_at = Some(ctx.now + DEBIT_SETTLE_SECS);
+    let v = save(ctx, pi);
+    ctx.emit("payment_intent.processing", v, None);
+}
+
+/// A `processing` debit settles: its charge and the PaymentIntent succeed, or fail when the
+/// IBAN is one of Stripe's failing test IBANs.
+pub fn settle(ctx: &mut Ctx, pi: &mut PaymentIntent) -> ApiResult<()> {
+    if pi.status != "processing" {
+        return Err(INTENT.unexpected_state(format!(
+            "This PaymentIntent is not processing a debit (status: {}).",
+            pi.status
+        )));
+    }
+    let charge = pi.latest_charge.clone().unwrap_or_default();
+    let mut pm = challenged_payment_method(ctx, pi.payment_method.as_deref())?;
+    pi.settles_at = None;
+    if matches!(pm.method, Method::SepaDebit { fails: true, .. }) {
+        charges::settle(ctx, &charge, Some(DEBIT_FAILED))?;
+        consume_unattached(ctx, &mut pm);
+        let pm_json = payment_methods::render(&pm);
+        pi.status = "requires_payment_method".into();
+        pi.payment_method = None;
+        let mut error = decline_error(DEBIT_FAILED, &pm_json);
+        error["charge"] = json!(charge);
+        pi.last_payment_error = Some(error);
+        let v = save(ctx, pi);
+        ctx.emit("payment_intent.payment_failed", v, None);
+    } else {
+        charges::settle(ctx, &charge, None)?;
+        keep_payment_method(ctx, pi, &mut pm);
+        pi.status = "succeeded".into();
+        pi.amount_received = pi.amount;
+        let v = save(ctx, pi);
+        ctx.emit("payment_intent.succeeded", v, None);
+    }
+    Ok(())
+}
+
+/// The client's answer at the sandbox's bank page: the payment authorised (it succeeds) or
+/// failed (`requires_payment_method`, `payment_intent.payment_failed`). Checks the client
+/// secret and that the PaymentIntent awaits this redirect; returns the URL to send the client
+/// back to, with Stripe's `payment_intent`, `payment_intent_client_secret` and
+/// `redirect_status` parameters.
+pub fn bank_answer(
+    ctx: &mut Ctx,
+    id: &str,
+    client_secret: &str,
+    authorize: bool,
+) -> ApiResult<String> {
+    let mut pi = get(ctx, id, "intent")?;
+    if pi.client_secret != client_secret {
+        return Err(ApiError::invalid(
+            "The client_secret does not match this PaymentIntent.",
+        ));
+    }
+    let return_url = pi
+        .next_action
+        .as_ref()
+        .filter(|_| pi.status == "requires_action")
+        .and_then(|a| a["redirect_to_url"]["return_url"].as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            INTENT.unexpected_state(format!(
+                "This PaymentIntent is not awaiting a bank redirect (status: {}).",
+                pi.status
+            ))
+        })?;
+    let mut pm = challenged_payment_method(ctx, pi.payment_method.as_deref())?;
+    if authorize {
+        succeed(ctx, &mut pi, pm, false);
+    } else {
+        consume_unattached(ctx, &mut pm);
+        pi.status = "requires_payment_method".into();
+        pi.payment_method = None;
+        pi.next_action = None;
+        pi.last_payment_error = Some(json!({
+            "code": "payment_intent_payment_attempt_failed",
+            "doc_url": "https://stripe.com/docs/error-codes/payment-intent-payment-attempt-failed",
+            "message": "The latest payment attempt of this PaymentIntent has failed or been \
+                canceled, and the attached payment method has been removed. You can try \
+                confirming again with a new payment method.",
+            "payment_method": payment_methods::render(&pm),
+            "type": "invalid_request_error",
+        }));
+        let v = save(ctx, &pi);
+        ctx.emit("payment_intent.payment_failed", v, None);
+    }
+    let sep = if return_url.contains('?') { '&' } else { '?' };
+    let status = if authorize { "succeeded" } else { "failed" };
+    Ok(format!(
+        "{return_url}{sep}payment_intent={}&payment_intent_client_secret={}&redirect_status={status}",
+        pi.id, pi.client_secret
+    ))
 }
 
 fn require_action(ctx: &mut Ctx, pi: &mut PaymentIntent, pm: &PaymentMethod) -> ApiResult<()> {
@@ -468,19 +614,7 @@ fn decline_payment(
 fn succeed(ctx: &mut Ctx, pi: &mut PaymentIntent, mut pm: PaymentMethod, three_ds: bool) {
     let manual = pi.capture_method == "manual";
     let charge = charges::create(ctx, pi, &pm, !manual, None, three_ds);
-    match (&pi.customer, &pi.setup_future_usage) {
-        (Some(customer), Some(_)) => {
-            attach_to_customer(ctx, &mut pm, customer);
-            pm.set_up = true;
-        }
-        _ => {
-            if pm.customer.is_none() {
-                pm.consumed = true;
-            }
-        }
-    }
-    ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
-    pi.payment_method = Some(pm.id.clone());
+    keep_payment_method(ctx, pi, &mut pm);
     pi.latest_charge = Some(charge.id.clone());
     pi.last_payment_error = None;
     pi.next_action = None;
@@ -505,6 +639,24 @@ fn succeed(ctx: &mut Ctx, pi: &mut PaymentIntent, mut pm: PaymentMethod, three_d
     if pm.card().map(|c| cards::details(&c.number).behavior) == Some(Behavior::Dispute) {
         disputes::open(ctx, &charge.id, "fraudulent");
     }
+}
+
+/// After a payment succeeds: the PaymentMethod saved on the customer when
+/// `setup_future_usage` asks for it, else used up unless a customer holds it.
+fn keep_payment_method(ctx: &mut Ctx, pi: &mut PaymentIntent, pm: &mut PaymentMethod) {
+    match (&pi.customer, &pi.setup_future_usage) {
+        (Some(customer), Some(_)) => {
+            attach_to_customer(ctx, pm, customer);
+            pm.set_up = true;
+        }
+        _ => {
+            if pm.customer.is_none() {
+                pm.consumed = true;
+            }
+        }
+    }
+    ctx.store.payment_methods.insert(pm.id.clone(), pm.clone());
+    pi.payment_method = Some(pm.id.clone());
 }
 
 /// `POST /v1/payment_intents/{id}/confirm`.
@@ -813,10 +965,11 @@ pub fn fail_3ds(ctx: &mut Ctx, pi: &mut PaymentIntent) -> ApiResult<()> {
 }
 
 /// Cancels authorised, uncaptured PaymentIntents older than 7 days of sandbox time
-/// (`charge.expired`, `payment_intent.canceled` with `cancellation_reason: automatic`).
+/// (`charge.expired`, `payment_intent.canceled` with `cancellation_reason: automatic`), and
+/// settles the debits due; returns the canceled ones.
 pub fn expire_due(store: &mut Store, now: i64) -> Vec<String> {
-    // The due-time index holds exactly the PaymentIntents in `requires_capture`: this runs
-    // before every request, so it must not look at the others.
+    // The due-time index holds exactly the PaymentIntents in `requires_capture` and the
+    // debits in `processing`: this runs before every request, so it must not look at others.
     let due = store.payment_intents.due_by(now);
     let mut expired = Vec::new();
     for id in due {
@@ -831,6 +984,11 @@ pub fn expire_due(store: &mut Store, now: i64) -> Vec<String> {
             caller: KeyKind::Secret,
         };
         if let Ok(mut pi) = get(&ctx, &id, "intent") {
+            if pi.status == "processing" {
+                // A debit due to settle; an error leaves it processing, as found.
+                let _ = settle(&mut ctx, &mut pi);
+                continue;
+            }
             if cancel_in_place(
                 &mut ctx,
                 &mut pi,

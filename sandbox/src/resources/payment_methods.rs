@@ -38,6 +38,7 @@ pub fn render(pm: &PaymentMethod) -> Value {
             bank_code,
             last4,
             fingerprint,
+            ..
         } => json!({
             "bank_code": bank_code,
             "branch_code": "",
@@ -305,6 +306,7 @@ fn bank_method(kind: &str, params: &Params) -> ApiResult<Method> {
                 bank_code: iban[4..12.min(iban.len())].to_owned(),
                 last4: iban[iban.len() - 4..].to_owned(),
                 fingerprint: card_details::fingerprint(&iban),
+                fails: FAILING_IBANS.contains(&iban.as_str()),
             })
         }
         other => Err(ApiError::invalid(format!(
@@ -314,6 +316,13 @@ fn bank_method(kind: &str, params: &Params) -> ApiResult<Method> {
         .param("type")),
     }
 }
+
+/// Stripe's test IBANs whose debits fail when they settle (the others succeed).
+pub const FAILING_IBANS: &[&str] = &[
+    "AT861904300235473202",
+    "DE62370400440532013001",
+    "NL91ABNA0417164300",
+];
 
 /// An IBAN's ISO 13616 checksum: country, two check digits, 11 to 30 letters and digits, and
 /// the whole (rearranged, letters as numbers) leaving 1 modulo 97.

@@ -11,7 +11,7 @@ use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::resources::intents::{
     attach_to_customer, challenged_payment_method, consume_unattached, decline_error,
-    three_ds_action, without, Kind,
+    three_ds_action, without, Kind, Route,
 };
 use crate::resources::{get_customer, payment_methods};
 use crate::state::{update_metadata, Ctx, PaymentMethod, Render, SetupIntent, Store};
@@ -185,10 +185,16 @@ fn run_confirm(ctx: &mut Ctx, si: &mut SetupIntent, params: &Params) -> ApiResul
             .param("payment_method"));
         }
     }
-    let number = INTENT
-        .card_to_charge(&pm, &si.payment_method_types, params)?
-        .number
-        .clone();
+    let number = match INTENT.route(&pm, &si.payment_method_types, params)? {
+        Route::Card(card) => card.number.clone(),
+        _ => {
+            return Err(ApiError::invalid(format!(
+                "The sandbox sets up cards only: a {} SetupIntent is not built.",
+                pm.method.kind()
+            ))
+            .param("payment_method"))
+        }
+    };
     si.payment_method = Some(pm.id.clone());
     si.latest_attempt = Some(ctx.id("setatt_"));
     match cards::details(&number).behavior {

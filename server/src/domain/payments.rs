@@ -19,14 +19,14 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use slotpay_core::{
     check_chargeable, minimum_charge, ApiError, CardBrand, CheckoutStatus, ErrorCode, MethodType,
-    Money, PayRequest, PayResponse, PayStatus,
+    Money, PayRequest, PayResponse, PayStatus, ReturnUrl,
 };
 
 use super::checkouts::{self, effective_status, CheckoutAdminView};
 use super::integrations::{self, PaymentCredentials};
 use super::store::{end_lease, load, modify, Start, WRITE_TRIES};
 use super::sync::{apply, sync, Extra, LeaseMode};
-use super::{abuse, DomainError};
+use super::{abuse, load_merchant, DomainError};
 use crate::db::{self, AttemptRecord, CheckoutRecord};
 use crate::model::{CardSummary, LeaseHolder};
 use crate::state::AppState;
@@ -88,6 +88,7 @@ fn request_hash(req: &PayRequest) -> String {
         req.payment_method.as_str(),
         req.email.as_str(),
         if req.save_card { "1" } else { "0" },
+        req.return_url.as_ref().map_or("", |u| u.as_str()),
     ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
@@ -156,6 +157,7 @@ pub async fn pay(
     token: &str,
     idempotency_key: &str,
     req: PayRequest,
+    client: &Client,
 ) -> Result<PayOutcome, DomainError> {
     let r = load(state, token).await?;
     let token = r.token.as_str();
@@ -182,6 +184,9 @@ pub async fn pay(
             "save_card",
         ));
     }
+    if let Some(url) = &req.return_url {
+        check_return_url(state, &r.merchant_id, url).await?;
+    }
     let attempt = state
         .db
         .attempt_for_key(token, idempotency_key, &hash, now)
@@ -207,7 +212,7 @@ pub async fn pay(
             return replay(again.as_ref(), &hash)?.ok_or(e);
         }
     };
-    let out = attempt_payment(state, &creds, leased, holder, &req).await?;
+    let out = attempt_payment(state, &creds, leased, holder, &req, client).await?;
     finish(state, token, attempt.attempt, out).await
 }
 
@@ -220,13 +225,14 @@ async fn attempt_payment(
     mut leased: CheckoutRecord,
     holder: LeaseHolder,
     req: &PayRequest,
+    client: &Client,
 ) -> Result<PayOutcome, DomainError> {
     let mut extra = Extra {
         email: Some(req.email.as_str().to_owned()),
         card: None,
     };
     let token = leased.token.clone();
-    match charge(state, creds, &mut leased, holder, req, &mut extra).await {
+    match charge(state, creds, &mut leased, holder, req, client, &mut extra).await {
         Ok(Charged::Intent(pi)) => {
             let rec = apply(
                 state,
@@ -450,12 +456,14 @@ fn answered<T>(
 /// The attempt's talk with Stripe, under the lease: the card checked, a Customer for a card
 /// to save, the checkout's PaymentIntent (created once), its confirmation. `r` is the leased
 /// checkout, kept as stored (it gets its PaymentIntent id).
+#[allow(clippy::too_many_arguments)]
 async fn charge(
     state: &AppState,
     creds: &PaymentCredentials,
     r: &mut CheckoutRecord,
     holder: LeaseHolder,
     req: &PayRequest,
+    client: &Client,
     extra: &mut Extra,
 ) -> Result<Charged, DomainError> {
     let key = creds.keys.server();
@@ -469,8 +477,11 @@ async fn charge(
         Ok(pm) => pm,
         Err(refusal) => return Ok(Charged::Refused(refusal)),
     };
-    extra.card = match accepted(&pm, creds, r, req.save_card) {
-        Ok(card) => card,
+    let method = match accepted(&pm, creds, r, req) {
+        Ok((method, card)) => {
+            extra.card = card;
+            method
+        }
         Err(refusal) => return Ok(Charged::Refused(refusal)),
     };
     let customer = if req.save_card {
@@ -492,18 +503,19 @@ async fn charge(
             .update_payment_intent(key, &pi_id, &form, &IdempotencyKey::new(idem))
             .await?;
     }
-    confirm(state, creds, &r.token, &pi_id, holder, req).await
+    confirm(state, creds, &r.token, &pi_id, holder, req, method, client).await
 }
 
 /// The client's PaymentMethod, refused unless the checkout offers its type (and, for a card,
-/// its wallet and brand), and unless it can be charged again when the client saves it for a
-/// cancellation fee. Its card, for a card.
+/// its wallet and brand), unless it can be charged again when the client saves it for a
+/// cancellation fee, and, for a bank redirect, without a page to come back to. Its type, and
+/// its card for a card.
 fn accepted(
     pm: &PaymentMethod,
     creds: &PaymentCredentials,
     r: &CheckoutRecord,
-    saving: bool,
-) -> Result<Option<CardSummary>, ApiError> {
+    req: &PayRequest,
+) -> Result<(MethodType, Option<CardSummary>), ApiError> {
     let offered = checkouts::offered_methods(r, &creds.payment_methods);
     let not_offered = |what: &str| {
         let names: Vec<&str> = offered.iter().map(|m| m.display_name()).collect();
@@ -521,7 +533,7 @@ fn accepted(
         PaymentMethodKind::Offered(m) => return Err(not_offered(m.display_name())),
         PaymentMethodKind::Other(other) => return Err(not_offered(other)),
     };
-    if saving && !method.reusable() {
+    if req.save_card && !method.reusable() {
         return Err(ApiError::new(
             ErrorCode::PaymentMethodNotOffered,
             format!(
@@ -531,8 +543,18 @@ fn accepted(
         )
         .with_param("save_card"));
     }
+    if method.redirects() && req.return_url.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "{} needs a return_url: the page the client comes back to from their bank",
+                method.display_name()
+            ),
+        )
+        .with_param("return_url"));
+    }
     if method != MethodType::Card {
-        return Ok(None);
+        return Ok((method, None));
     }
     let card = pm.card.clone().unwrap_or_default();
     if card.wallet.is_some() && !creds.wallets {
@@ -551,9 +573,9 @@ fn accepted(
         )
         .with_param("payment_method"));
     }
-    Ok(CardSummary::from_stripe(
-        card.brand.as_deref(),
-        card.last4.as_deref(),
+    Ok((
+        method,
+        CardSummary::from_stripe(card.brand.as_deref(), card.last4.as_deref()),
     ))
 }
 
@@ -636,6 +658,7 @@ async fn ensure_intent(
 
 /// Confirms the PaymentIntent with the client's card (Stripe's idempotency key is the
 /// attempt's, so a retry replays).
+#[allow(clippy::too_many_arguments)]
 async fn confirm(
     state: &AppState,
     creds: &PaymentCredentials,
@@ -643,11 +666,29 @@ async fn confirm(
     pi_id: &str,
     holder: LeaseHolder,
     req: &PayRequest,
+    method: MethodType,
+    client: &Client,
 ) -> Result<Charged, DomainError> {
     let key = creds.keys.server();
-    let form = Form::new()
+    let mut form = Form::new()
         .push("payment_method", req.payment_method.as_str())
         .push("receipt_email", req.email.as_str());
+    if let Some(url) = req.return_url.as_ref().filter(|_| method.redirects()) {
+        form = form.push("return_url", url.as_str());
+    }
+    if method.settles_later() {
+        // The client accepted the mandate on this page, now: what Stripe records of it.
+        form = form
+            .push("mandate_data[customer_acceptance][type]", "online")
+            .push(
+                "mandate_data[customer_acceptance][online][ip_address]",
+                client.ip.as_str(),
+            )
+            .push(
+                "mandate_data[customer_acceptance][online][user_agent]",
+                client.user_agent.as_deref().unwrap_or("unknown"),
+            );
+    }
     let idem = IdempotencyKey::new(format!("slotpay:{token}:confirm:{}", holder.number()));
     match state
         .stripe
@@ -742,6 +783,12 @@ fn last_failure(r: &CheckoutRecord) -> ApiError {
             "Your bank could not authenticate this payment; try again or use another card",
         );
     }
+    if r.last_error_code.as_deref() == Some("payment_intent_payment_attempt_failed") {
+        return ApiError::new(
+            ErrorCode::AuthenticationRequired,
+            "Your bank did not approve this payment; try again or pay another way",
+        );
+    }
     card_declined(&StripeApiError {
         status: 402,
         kind: StripeErrorKind::CardError,
@@ -751,6 +798,42 @@ fn last_failure(r: &CheckoutRecord) -> ApiError {
         param: None,
         payment_intent: None,
     })
+}
+
+/// Who pays, as the request shows it: what a SEPA Debit mandate records of the client's
+/// acceptance.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// The client's address (the socket's, or what trusted proxies say).
+    pub ip: String,
+    /// The browser's `User-Agent`.
+    pub user_agent: Option<String>,
+}
+
+/// A return URL must be a page of one of the merchant's origins or of slotpay itself (its
+/// payment-link pages): Stripe sends the client there with the PaymentIntent's parameters.
+async fn check_return_url(
+    state: &AppState,
+    merchant_id: &str,
+    url: &ReturnUrl,
+) -> Result<(), DomainError> {
+    let origin = url::Url::parse(url.as_str())
+        .ok()
+        .map(|u| u.origin().ascii_serialization());
+    let merchant = load_merchant(state, merchant_id).await?;
+    let own = state.public_url.origin().ascii_serialization();
+    let allowed = origin
+        .as_ref()
+        .is_some_and(|o| *o == own || merchant.allowed_origins.contains(o));
+    if allowed {
+        Ok(())
+    } else {
+        Err(DomainError::refused_at(
+            ErrorCode::InvalidRequest,
+            "The return URL must be a page of one of the merchant's registered origins",
+            "return_url",
+        ))
+    }
 }
 
 /// After 3-D Secure (or to learn how a payment ended): reads the PaymentIntent again and

@@ -106,7 +106,7 @@ async fn from_service(
     ),
     request_body(content = PayRequest, example = json!({"payment_method": "pm_1QxYz2AbCdEfGhIjKlMnOpQr", "email": "lea@example.com", "save_card": false})),
     responses(
-        (status = 200, description = "Paid, authorised, processing, or awaiting 3-D Secure (`status` says which; `client_secret` for `requires_action`).", body = PayResponse, example = json!({
+        (status = 200, description = "Paid, authorised, processing (a SEPA Debit), or awaiting 3-D Secure or the bank (`status` says which; `client_secret` for `requires_action`).", body = PayResponse, example = json!({
             "status": "succeeded",
             "receipt": {"amount": 2000, "currency": "eur", "brand": "visa", "last4": "4242", "reference": "BK-20931"}
         })),
@@ -116,13 +116,23 @@ async fn from_service(
 async fn pay(
     State(s): State<AppState>,
     Path(token): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<PayRequest>,
 ) -> Result<Response, ApiFailure> {
     let key = payments::parse_idempotency_key(
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()),
     )?;
-    Ok(outcome(payments::pay(&s, &token, &key, req).await?))
+    let client = payments::Client {
+        ip: client_addr::client_ip(Some(peer.ip()), &headers, &s.config.trusted_proxies),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    Ok(outcome(
+        payments::pay(&s, &token, &key, req, &client).await?,
+    ))
 }
 
 /// Reads the PaymentIntent again after 3-D Secure or a redirect, and answers as `pay` does.

@@ -3,7 +3,9 @@
 //! card only for a later capture), and the pay request refusing, before any PaymentIntent, a
 //! PaymentMethod of a type the checkout does not offer, a wallet where wallets are off, a
 //! brand the merchant does not take in a wallet too, and saving a method that cannot be
-//! charged again.
+//! charged again. Then the methods' own ways: iDEAL goes to the bank with a return URL of the
+//! merchant's (or is refused without one), fails or succeeds there, and the refresh after the
+//! return tells which; a SEPA Debit waits in `processing` until Stripe's webhook settles it.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -14,6 +16,8 @@ both_backends!(
     the_merchant_chooses_the_ways_to_pay,
     each_checkout_offers_what_its_payment_allows,
     pay_refuses_a_way_not_offered,
+    ideal_goes_to_the_bank_and_back,
+    sepa_debit_waits_for_the_webhook,
 );
 
 fn integration(merchant: &str) -> String {
@@ -252,4 +256,212 @@ async fn pay_refuses_a_way_not_offered(app: TestApp) {
         )
         .await;
     assert_eq!(intent["payment_method_types"], json!(["card", "ideal"]));
+}
+
+/// `POST .../pay` with a return URL (or none).
+async fn pay_returning(
+    app: &TestApp,
+    token: &str,
+    payment_method: &str,
+    key: &str,
+    return_url: Option<&str>,
+) -> crate::helpers::Resp {
+    let mut body = json!({"payment_method": payment_method, "email": "lea@example.com"});
+    if let Some(url) = return_url {
+        body["return_url"] = json!(url);
+    }
+    app.request(
+        Method::POST,
+        &format!("/v1/checkouts/{token}/pay"),
+        Some(body),
+        &[
+            ("idempotency-key", key),
+            ("user-agent", "Mozilla/5.0 (test)"),
+        ],
+    )
+    .await
+}
+
+/// The client's answer at the sandbox's bank: where the bank sends them back.
+async fn at_the_bank(app: &TestApp, token: &str, authorize: bool) -> String {
+    let r = app.stored(token).await;
+    let pi = r.payment_intent_id.unwrap();
+    let intent = app
+        .stripe_get(
+            &app.sandbox.secret_key,
+            &format!("/v1/payment_intents/{pi}"),
+        )
+        .await;
+    let secret = intent["client_secret"].as_str().unwrap().to_owned();
+    let no_follow = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let action = if authorize { "authorize" } else { "fail" };
+    let back = no_follow
+        .post(format!("{}/_sandbox/bank/{pi}/{action}", app.sandbox.url))
+        .form(&[("client_secret", secret.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 303);
+    back.headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn refresh(app: &TestApp, token: &str) -> crate::helpers::Resp {
+    app.post(&format!("/v1/checkouts/{token}/refresh"), json!({}))
+        .await
+}
+
+async fn ideal_goes_to_the_bank_and_back(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    app.put(
+        &integration(&m.id),
+        json!({"payment_methods": ["card", "ideal"]}),
+    )
+    .await
+    .expect(200);
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2500, "currency": "eur", "description": "Haircut"}),
+        )
+        .await;
+    // No page to come back to, or another site's: refused before any PaymentIntent.
+    pay_returning(&app, &token, &ideal(&app).await, "k1", None)
+        .await
+        .expect_error(400, "invalid_request", Some("return_url"));
+    pay_returning(
+        &app,
+        &token,
+        &ideal(&app).await,
+        "k2",
+        Some("https://evil.example/book"),
+    )
+    .await
+    .expect_error(400, "invalid_request", Some("return_url"));
+    let not_a_page = pay_returning(&app, &token, &ideal(&app).await, "k3", Some("javascript:x"))
+        .await
+        .expect_error(400, "invalid_json", None);
+    assert!(
+        not_a_page.text.contains("return_url"),
+        "{}",
+        not_a_page.text
+    );
+    assert_eq!(app.sandbox.counter("payment_intents_created"), 0);
+
+    let back_to = "https://salon.example/book?slot=9";
+    let r = pay_returning(&app, &token, &ideal(&app).await, "k4", Some(back_to))
+        .await
+        .expect(200);
+    assert_eq!(r.json["status"], "requires_action", "{}", r.text);
+    assert!(r.json["client_secret"].as_str().is_some());
+    assert_eq!(app.stored(&token).await.status.as_str(), "requires_action");
+    // Back before the bank answered: nothing changes.
+    assert_eq!(
+        refresh(&app, &token).await.expect(200).json["status"],
+        "requires_action"
+    );
+
+    // Failed at the bank: the client may pay again.
+    let location = at_the_bank(&app, &token, false).await;
+    assert!(
+        location.starts_with(back_to) && location.ends_with("redirect_status=failed"),
+        "{location}"
+    );
+    refresh(&app, &token)
+        .await
+        .expect_error(402, "authentication_required", None);
+    assert_eq!(app.stored(&token).await.status.as_str(), "failed");
+
+    // Approved: paid, with the one PaymentIntent of the checkout.
+    let again = pay_returning(&app, &token, &ideal(&app).await, "k5", Some(back_to))
+        .await
+        .expect(200);
+    assert_eq!(again.json["status"], "requires_action", "{}", again.text);
+    let location = at_the_bank(&app, &token, true).await;
+    assert!(
+        location.ends_with("redirect_status=succeeded"),
+        "{location}"
+    );
+    let paid = refresh(&app, &token).await.expect(200);
+    assert_eq!(paid.json["status"], "succeeded", "{}", paid.text);
+    assert_eq!(view(&app, &token).await["status"], "paid");
+    assert_eq!(app.sandbox.counter("payment_intents_created"), 1);
+}
+
+/// A SEPA Debit PaymentMethod of `iban`.
+async fn sepa(app: &TestApp, iban: &str) -> String {
+    let v = app
+        .stripe_post(
+            &app.sandbox.publishable_key,
+            "/v1/payment_methods",
+            &[
+                ("type", "sepa_debit"),
+                ("sepa_debit[iban]", iban),
+                ("billing_details[name]", "Lea Martin"),
+                ("billing_details[email]", "lea@example.com"),
+            ],
+        )
+        .await;
+    v["id"].as_str().unwrap_or_else(|| panic!("{v}")).to_owned()
+}
+
+async fn sepa_debit_waits_for_the_webhook(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    app.put(
+        &integration(&m.id),
+        json!({"payment_methods": ["card", "sepa_debit"]}),
+    )
+    .await
+    .expect(200);
+    let settle = |token: String| {
+        let app = app.clone();
+        async move {
+            let pi = app.stored(&token).await.payment_intent_id.unwrap();
+            let r = app
+                .client
+                .post(format!(
+                    "{}/_sandbox/payment_intents/{pi}/settle",
+                    app.sandbox.url
+                ))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            app.settle_webhooks().await;
+        }
+    };
+    for (iban, outcome) in [
+        ("DE89370400440532013000", "paid"),
+        ("DE62370400440532013001", "failed"),
+    ] {
+        let token = app
+            .checkout(
+                &m.id,
+                json!({"amount": 4000, "currency": "eur", "description": "Colour"}),
+            )
+            .await;
+        let r = app
+            .pay(&token, &sepa(&app, iban).await, "k1")
+            .await
+            .expect(200);
+        assert_eq!(r.json["status"], "processing", "{}", r.text);
+        let stored = app.stored(&token).await;
+        assert_eq!(stored.status.as_str(), "processing");
+        assert!(
+            stored.lease.is_none(),
+            "no attempt holds a debit that waits"
+        );
+        assert_eq!(view(&app, &token).await["status"], "processing");
+        settle(token.clone()).await;
+        assert_eq!(app.stored(&token).await.status.as_str(), outcome, "{iban}");
+        if outcome == "failed" {
+            // A failed debit leaves the checkout payable, by card this time.
+            let card = app.card("4242424242424242").await;
+            let paid = app.pay(&token, &card, "k2").await.expect(200);
+            assert_eq!(paid.json["status"], "succeeded", "{}", paid.text);
+        }
+    }
 }

@@ -234,6 +234,21 @@ const BAD_PAYMENTS: &[(&str, &str, Expect)] = &[
         r#"{"payment_method": "pm_card_visa", "email": "lea@example.com", "save_card": false, "amount": 1}"#,
         Code("invalid_json"),
     ),
+    (
+        "a javascript: return URL",
+        r#"{"payment_method": "pm_card_visa", "email": "lea@example.com", "return_url": "javascript:alert(1)"}"#,
+        Code("invalid_json"),
+    ),
+    (
+        "a return URL with CR LF",
+        r#"{"payment_method": "pm_card_visa", "email": "lea@example.com", "return_url": "https://salon.example/\r\nSet-Cookie: x=1"}"#,
+        Code("invalid_json"),
+    ),
+    (
+        "another site's return URL",
+        r#"{"payment_method": "pm_card_visa", "email": "lea@example.com", "return_url": "https://evil.example/"}"#,
+        Code("invalid_request"),
+    ),
 ];
 
 /// Merchants the admin API cannot save (a 1 MB one comes after them).
