@@ -20,7 +20,7 @@ use crate::form::{self, Params};
 use crate::idempotency::{Decision, Fingerprint};
 use crate::resources::{
     account, balance_transactions, charges, customers, disputes, events, payment_intents,
-    payment_methods, refunds, setup_intents, tokens, webhook_endpoints,
+    payment_method_domains, payment_methods, refunds, setup_intents, tokens, webhook_endpoints,
 };
 use crate::shared::Shared;
 use crate::state::{Ctx, RequestInfo, DEFAULT_API_VERSION};
@@ -77,6 +77,11 @@ enum Op {
     TxnGet(String),
     TokCreate,
     TokGet(String),
+    PmdCreate,
+    PmdList,
+    PmdGet(String),
+    PmdUpdate(String),
+    PmdValidate(String),
 }
 
 struct Route {
@@ -147,6 +152,15 @@ fn route(method: &Method, segs: &[&str]) -> Option<Route> {
         ("GET", ["disputes"]) => r(DpList, "dispute", false),
         ("GET", ["disputes", _]) => r(DpGet(s(1)), "dispute", false),
         ("GET", ["balance_transactions", _]) => r(TxnGet(s(1)), "balance", false),
+        ("POST", ["payment_method_domains"]) => r(PmdCreate, "payment_method_domain", false),
+        ("GET", ["payment_method_domains"]) => r(PmdList, "payment_method_domain", false),
+        ("GET", ["payment_method_domains", _]) => r(PmdGet(s(1)), "payment_method_domain", false),
+        ("POST", ["payment_method_domains", _]) => {
+            r(PmdUpdate(s(1)), "payment_method_domain", false)
+        }
+        ("POST", ["payment_method_domains", _, "validate"]) => {
+            r(PmdValidate(s(1)), "payment_method_domain", false)
+        }
         ("POST", ["tokens"]) => r(TokCreate, "token", true),
         ("GET", ["tokens", _]) => r(TokGet(s(1)), "token", false),
         _ => None,
@@ -207,6 +221,11 @@ fn execute(ctx: &mut Ctx, op: &Op, params: &Params) -> Result<Value, ApiError> {
         DpList => disputes::list_disputes(ctx, params),
         DpGet(id) => disputes::retrieve(ctx, id, params),
         TxnGet(id) => balance_transactions::retrieve(ctx, id, params),
+        PmdCreate => payment_method_domains::create(ctx, params),
+        PmdList => payment_method_domains::list_domains(ctx, params),
+        PmdGet(id) => payment_method_domains::retrieve(ctx, id, params),
+        PmdUpdate(id) => payment_method_domains::update(ctx, id, params),
+        PmdValidate(id) => payment_method_domains::validate(ctx, id, params),
         TokCreate => tokens::create(ctx, params),
         TokGet(id) => tokens::retrieve(ctx, id, params),
     }

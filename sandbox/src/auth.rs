@@ -73,6 +73,7 @@ pub const RESOURCES: &[(&str, &str)] = &[
     ("disputes", "dispute"),
     ("balance_transactions", "balance"),
     ("tokens", "token"),
+    ("payment_method_domains", "payment_method_domain"),
 ];
 
 /// The permissions the binary's restricted key has: what slotpay needs.
@@ -86,6 +87,7 @@ pub fn slotpay_permissions() -> BTreeSet<String> {
         "webhook_endpoints",
         "refunds",
         "events",
+        "payment_method_domains",
     ]
     .iter()
     .map(|r| format!("rak_{}_write", stem(r).unwrap_or(r)))

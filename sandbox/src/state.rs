@@ -378,6 +378,23 @@ pub struct SetupIntent {
     pub payment_method_types: Vec<String>,
 }
 
+/// A payment method domain: a web domain registered for the wallets and Link.
+#[derive(Debug, Clone)]
+pub struct PaymentMethodDomain {
+    /// `pmd_...`.
+    pub id: String,
+    /// Owning account.
+    pub account: String,
+    /// Creation order.
+    pub seq: u64,
+    /// Creation time.
+    pub created: i64,
+    /// `salon.example`.
+    pub domain_name: String,
+    /// Whether Elements show the wallets there.
+    pub enabled: bool,
+}
+
 /// A webhook endpoint.
 #[derive(Debug, Clone)]
 pub struct WebhookEndpoint {
@@ -557,6 +574,7 @@ record!(Charge, group: |c| c.payment_intent.as_deref());
 record!(Refund, group: |r| Some(&r.charge));
 record!(SetupIntent, group: |si| si.customer.as_deref());
 record!(WebhookEndpoint);
+record!(PaymentMethodDomain);
 record!(Event);
 record!(Dispute, group: |d| Some(&d.charge));
 record!(BalanceTransaction);
@@ -612,6 +630,8 @@ pub struct Store {
     pub refunds: Table<Refund>,
     /// Webhook endpoints.
     pub webhook_endpoints: Table<WebhookEndpoint>,
+    /// Payment method domains.
+    pub payment_method_domains: Table<PaymentMethodDomain>,
     /// Events of the last 30 days of sandbox time.
     pub events: Table<Event>,
     /// Disputes.
@@ -660,6 +680,7 @@ impl Store {
             charges: Table::default(),
             refunds: Table::default(),
             webhook_endpoints: Table::default(),
+            payment_method_domains: Table::default(),
             events: Table::default(),
             disputes: Table::default(),
             balance_transactions: Table::default(),
@@ -702,6 +723,7 @@ impl Store {
         self.charges = Table::default();
         self.refunds = Table::default();
         self.webhook_endpoints = Table::default();
+        self.payment_method_domains = Table::default();
         self.events = Table::default();
         self.disputes = Table::default();
         self.balance_transactions = Table::default();

@@ -1,4 +1,4 @@
-//! Every object the sandbox returns for the twelve resources carries every top-level field of
+//! Every object the sandbox returns for the thirteen resources carries every top-level field of
 //! the same resource in Stripe's published fixtures (`tests/fixtures/stripe-fixtures3.json`,
 //! copied from Stripe's OpenAPI repository).
 
@@ -52,7 +52,7 @@ fn check(
 async fn every_resource_carries_every_fixture_field() {
     let env = start().await;
     let fx = fixtures();
-    assert_eq!(fx.len(), 12);
+    assert_eq!(fx.len(), 13);
     let mut seen = BTreeMap::new();
     let sk = env.sk().to_string();
     let hook = receiver(&[]).await;
@@ -77,6 +77,21 @@ async fn every_resource_carries_every_fixture_field() {
         &env.get(&sk, &format!("/v1/webhook_endpoints/{}", we.id()))
             .await
             .body,
+        &mut seen,
+    );
+
+    let pmd = env
+        .post(
+            &sk,
+            "/v1/payment_method_domains",
+            &[("domain_name", "salon.example")],
+        )
+        .await;
+    check(
+        &fx,
+        "payment_method_domain",
+        "created domain",
+        &pmd.body,
         &mut seen,
     );
 

@@ -589,3 +589,108 @@ async fn sepa_debit_processes_then_settles() {
         assert!(types.iter().any(|x| x == t), "{t} in {types:?}");
     }
 }
+
+/// Payment method domains: registered once per account and name, listed by name, enabled or
+/// not, validated; Apple Pay inactive where it cannot run; a restricted key needs its permission.
+#[tokio::test]
+async fn payment_method_domains_are_registered_and_listed() {
+    let env = start().await;
+    let sk = env.sk().to_owned();
+    let made = env
+        .post(
+            &sk,
+            "/v1/payment_method_domains",
+            &[("domain_name", "Salon.Example")],
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert!(made.id().starts_with("pmd_"));
+    assert_eq!(made.body["domain_name"], "salon.example");
+    assert_eq!(made.body["enabled"], true);
+    assert_eq!(made.body["apple_pay"]["status"], "active");
+    assert_eq!(made.body["google_pay"]["status"], "active");
+    let twice = env
+        .post(
+            &sk,
+            "/v1/payment_method_domains",
+            &[("domain_name", "salon.example")],
+        )
+        .await;
+    assert_eq!(twice.status, 400, "{}", twice.body);
+    for bad in [
+        "https://salon.example",
+        "salon.example/book",
+        "",
+        "-x.example",
+    ] {
+        let r = env
+            .post(&sk, "/v1/payment_method_domains", &[("domain_name", bad)])
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert_eq!(r.body["error"]["param"], "domain_name", "{bad}");
+    }
+    let local = env
+        .post(
+            &sk,
+            "/v1/payment_method_domains",
+            &[("domain_name", "127.0.0.1")],
+        )
+        .await;
+    assert_eq!(
+        local.body["apple_pay"]["status"], "inactive",
+        "{}",
+        local.body
+    );
+    assert_eq!(local.body["google_pay"]["status"], "active");
+
+    let listed = env
+        .get(&sk, "/v1/payment_method_domains?domain_name=salon.example")
+        .await;
+    let data = listed.body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "{}", listed.body);
+    assert_eq!(data[0]["id"], made.body["id"]);
+    let off = env
+        .post(
+            &sk,
+            &format!("/v1/payment_method_domains/{}", made.id()),
+            &[("enabled", "false")],
+        )
+        .await;
+    assert_eq!(off.body["enabled"], false);
+    let enabled_only = env
+        .get(&sk, "/v1/payment_method_domains?enabled=true")
+        .await;
+    assert_eq!(enabled_only.body["data"].as_array().unwrap().len(), 1);
+    let checked = env
+        .post(
+            &sk,
+            &format!("/v1/payment_method_domains/{}/validate", made.id()),
+            &[],
+        )
+        .await;
+    assert_eq!(checked.status, 200, "{}", checked.body);
+
+    // A restricted key without the permission is refused, naming it.
+    let rk = env
+        .control(
+            "/_sandbox/keys",
+            serde_json::json!({"type": "restricted", "permissions": ["payment_intents:write"]}),
+        )
+        .await;
+    let key = rk.body["key"].as_str().unwrap().to_owned();
+    let refused = env
+        .post(
+            &key,
+            "/v1/payment_method_domains",
+            &[("domain_name", "other.example")],
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused
+            .error_message()
+            .contains("rak_payment_method_domain_write"),
+        "{}",
+        refused.body
+    );
+}

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use slotpay_core::{CardBrand, CheckoutStatus, ErrorCode, Last4};
 
 use crate::stripe;
@@ -66,6 +66,15 @@ macro_rules! wire_enum {
         }
 
         impl utoipa::ToSchema for $name {}
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                $name::parse(&s).ok_or_else(|| {
+                    serde::de::Error::custom(format!("not a {}: {s:?}", stringify!($name)))
+                })
+            }
+        }
     };
 }
 
@@ -196,6 +205,38 @@ pub struct StatusReason {
     /// For a restricted key: the permissions it lacks.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_permissions: Vec<String>,
+}
+
+wire_enum! {
+    /// Whether a payment method shows on a registered web domain.
+    pub enum DomainMethodState {
+        /// Stripe's Elements show it there.
+        Active = "active",
+        /// They do not (the domain's `problem` says why).
+        Inactive = "inactive",
+    }
+}
+
+/// A web domain slotpay registered with the merchant's Stripe account (a payment method
+/// domain): Stripe's Elements show Apple Pay, Google Pay and Link only on registered domains.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WalletDomain {
+    /// `salon.example`: the host of one of the merchant's origins, or slotpay's own (its
+    /// payment-link pages).
+    pub domain: String,
+    /// `pmd_...`, once registered.
+    pub id: Option<String>,
+    /// Apple Pay there.
+    pub apple_pay: DomainMethodState,
+    /// Google Pay there.
+    pub google_pay: DomainMethodState,
+    /// Link there.
+    pub link: DomainMethodState,
+    /// Why the domain could not be registered, or why a method is inactive there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// Unix seconds of the last check.
+    pub checked_at: i64,
 }
 
 wire_enum! {

@@ -938,6 +938,8 @@ export interface components {
             /** @description Stripe's status (`needs_response`, `won`, `lost`, ...). */
             status: components["schemas"]["DisputeStatus"];
         };
+        /** @enum {string} */
+        DomainMethodState: "active" | "inactive";
         /** @example lea@example.com */
         Email: string;
         /**
@@ -1238,6 +1240,12 @@ export interface components {
              * @description Unix seconds.
              */
             updated_at: number;
+            /**
+             * @description The web domains registered with the Stripe account for the wallets and Link (each
+             *     allowed origin's host and slotpay's own), as Stripe said when last checked: at
+             *     activation, at each verification and when the allowed origins change.
+             */
+            wallet_domains: components["schemas"]["WalletDomain"][];
             /** @description Whether card payments may come from wallets (Apple Pay, Google Pay). */
             wallets: boolean;
             /** @description What the caller should know (`key_trimmed`, `verification_required`). */
@@ -1896,6 +1904,32 @@ export interface components {
          * @example Europe/Paris
          */
         TimeZoneName: string;
+        /**
+         * @description A web domain slotpay registered with the merchant's Stripe account (a payment method
+         *     domain): Stripe's Elements show Apple Pay, Google Pay and Link only on registered domains.
+         */
+        WalletDomain: {
+            /** @description Apple Pay there. */
+            apple_pay: components["schemas"]["DomainMethodState"];
+            /**
+             * Format: int64
+             * @description Unix seconds of the last check.
+             */
+            checked_at: number;
+            /**
+             * @description `salon.example`: the host of one of the merchant's origins, or slotpay's own (its
+             *     payment-link pages).
+             */
+            domain: string;
+            /** @description Google Pay there. */
+            google_pay: components["schemas"]["DomainMethodState"];
+            /** @description `pmd_...`, once registered. */
+            id?: string | null;
+            /** @description Link there. */
+            link: components["schemas"]["DomainMethodState"];
+            /** @description Why the domain could not be registered, or why a method is inactive there. */
+            problem?: string | null;
+        };
         /** @description Something the caller should know about a successful operation (`key_trimmed`). */
         Warning: {
             /** @description Stable machine code. */

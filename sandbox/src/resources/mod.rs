@@ -13,6 +13,7 @@ pub mod disputes;
 pub mod events;
 pub mod intents;
 pub mod payment_intents;
+pub mod payment_method_domains;
 pub mod payment_methods;
 pub mod refunds;
 pub mod setup_intents;

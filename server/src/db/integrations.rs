@@ -11,14 +11,15 @@ use slotpay_core::{
 
 use super::outbox::{write_events, PlatformEvent};
 use super::{col, corrupt, json_col, parsed_col, parsed_opt_col, Db, DbError};
-use crate::model::{IntegrationStatus, SecretSource, StatusReason};
+use crate::model::{IntegrationStatus, SecretSource, StatusReason, WalletDomain};
 
 const TABLE: &str = "integrations";
 const COLUMNS: &str = "merchant_id, name, mode, active, status, status_code, status_message, \
     status_permission, last_verified_at, account_id, account_country, account_default_currency, \
     publishable_key, secret_key_enc, secret_key_hint, webhook_secret_enc, webhook_secret_source, \
     webhook_endpoint_id, webhook_url, card_brands, previous_webhook_secret_enc, \
-    previous_webhook_secret_expires_at, payment_methods, wallets, version, created_at, updated_at";
+    previous_webhook_secret_expires_at, payment_methods, wallets, wallet_domains, version, created_at, \
+    updated_at";
 
 /// An integration as stored, parsed (the secrets stay ciphertexts: only the domain, with
 /// the cipher, reads them).
@@ -69,6 +70,8 @@ pub struct IntegrationRecord {
     pub payment_methods: Vec<MethodType>,
     /// Whether card payments may come from wallets.
     pub wallets: bool,
+    /// The web domains registered for the wallets, as Stripe last said.
+    pub wallet_domains: Vec<WalletDomain>,
     /// Bumped by every write.
     pub version: i64,
     /// Unix seconds.
@@ -126,6 +129,7 @@ fn from_row(row: &AnyRow) -> Result<IntegrationRecord, DbError> {
         )?)
         .map_err(|e| corrupt(TABLE, format!("payment_methods: {e:?}")))?,
         wallets: col::<i64>(row, TABLE, "wallets")? != 0,
+        wallet_domains: json_col(row, TABLE, "wallet_domains")?,
         version: col(row, TABLE, "version")?,
         created_at: col(row, TABLE, "created_at")?,
         updated_at: col(row, TABLE, "updated_at")?,
@@ -164,6 +168,7 @@ macro_rules! bind_fields {
             .bind($r.previous_webhook_secret_expires_at)
             .bind(serde_json::to_string(&$r.payment_methods).expect("methods serialise"))
             .bind(i64::from($r.wallets))
+            .bind(serde_json::to_string(&$r.wallet_domains).expect("domains serialise"))
     };
 }
 
@@ -207,7 +212,7 @@ impl Db {
     pub async fn insert_integration(&self, r: &IntegrationRecord) -> Result<(), DbError> {
         let sql = format!(
             "INSERT INTO integrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, 1, $25, $25)"
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, 1, $26, $26)"
         );
         let query = sqlx::query(&sql).bind(&r.merchant_id);
         let result = bind_fields!(query, r)
@@ -241,8 +246,8 @@ impl Db {
              secret_key_hint = $15, webhook_secret_enc = $16, webhook_secret_source = $17, \
              webhook_endpoint_id = $18, webhook_url = $19, card_brands = $20, \
              previous_webhook_secret_enc = $21, previous_webhook_secret_expires_at = $22, \
-             payment_methods = $23, wallets = $24, updated_at = $25, version = version + 1 \
-             WHERE merchant_id = $1 AND version = $26",
+             payment_methods = $23, wallets = $24, wallet_domains = $25, updated_at = $26, \
+             version = version + 1 WHERE merchant_id = $1 AND version = $27",
         )
         .bind(&r.merchant_id);
         let done = bind_fields!(query, r)

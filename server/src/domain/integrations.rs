@@ -17,11 +17,12 @@ use slotpay_core::{
     KeyKind, KeyMode, KeyPair, MethodType, Parsed, PublishableKey, ServerKey, WebhookSecret,
 };
 
+use super::wallet_domains;
 use super::{
     double_option, load_merchant, outbox, parse_name, Checker, DomainError, FieldErrors, Warning,
 };
 use crate::db::{self, IntegrationRecord};
-use crate::model::{IntegrationStatus, SecretSource, StatusReason};
+use crate::model::{IntegrationStatus, SecretSource, StatusReason, WalletDomain};
 use crate::secrets::Binding;
 use crate::state::AppState;
 use crate::stripe::{Account, IdempotencyKey, StripeApiError, StripeError, WebhookEndpoint};
@@ -190,6 +191,10 @@ pub struct IntegrationView {
     pub payment_methods: Vec<MethodType>,
     /// Whether card payments may come from wallets (Apple Pay, Google Pay).
     pub wallets: bool,
+    /// The web domains registered with the Stripe account for the wallets and Link (each
+    /// allowed origin's host and slotpay's own), as Stripe said when last checked: at
+    /// activation, at each verification and when the allowed origins change.
+    pub wallet_domains: Vec<WalletDomain>,
     /// Whether clients can pay now: active, verified, mode not Off, a signing secret.
     pub payments_available: bool,
     /// Unix seconds.
@@ -404,6 +409,7 @@ async fn view(
         card_brands: r.card_brands.clone(),
         payment_methods: r.payment_methods.clone(),
         wallets: r.wallets,
+        wallet_domains: r.wallet_domains.clone(),
         payments_available,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -631,6 +637,7 @@ async fn insert(
         card_brands: p.card_brands,
         payment_methods: p.payment_methods,
         wallets: p.wallets,
+        wallet_domains: Vec::new(),
         previous_webhook_secret_enc: None,
         previous_webhook_secret_expires_at: None,
         version: 1,
@@ -947,10 +954,50 @@ pub async fn verify(state: &AppState, merchant_id: &str) -> Result<IntegrationVi
     let verification = verify_key(state, &key).await?;
     let was = r.status;
     apply_verification(&mut r, &verification);
+    let mut warnings = Vec::new();
+    if r.active && matches!(verification, Verification::Active(_)) {
+        warnings.extend(register_wallet_domains(state, &key, &mut r).await?);
+    }
     let events = outbox::integration_events(was, &r);
     r.version = state.db.update_integration(&r, &events).await?;
     tracing::info!(merchant_id, key = %key, status = %r.status, "integration verified");
-    view(state, &r, Vec::new()).await
+    view(state, &r, warnings).await
+}
+
+/// Registers the merchant's web domains for the wallets (see `wallet_domains`) and keeps
+/// what Stripe said on the record (not saved); a warning when some could not be registered.
+async fn register_wallet_domains(
+    state: &AppState,
+    key: &ServerKey,
+    r: &mut IntegrationRecord,
+) -> Result<Option<Warning>, DomainError> {
+    let merchant = load_merchant(state, &r.merchant_id).await?;
+    let hosts = wallet_domains::hosts(state, &merchant.allowed_origins);
+    let (domains, warning) =
+        wallet_domains::register(state, key, &r.merchant_id, &hosts, db::now()).await;
+    r.wallet_domains = domains;
+    Ok(warning)
+}
+
+/// After the merchant's allowed origins changed: registers the domains again when the
+/// integration is active. What Stripe says is kept; a failure is logged, never the merchant's.
+pub(crate) async fn origins_changed(state: &AppState, merchant_id: &str) {
+    let result = async {
+        let Some(mut r) = state.db.get_integration(merchant_id).await? else {
+            return Ok(());
+        };
+        if !r.active {
+            return Ok(());
+        }
+        let key = secret_key(state, &r)?;
+        register_wallet_domains(state, &key, &mut r).await?;
+        state.db.update_integration(&r, &[]).await?;
+        Ok::<(), DomainError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(merchant_id, error = %e, "wallet domains not registered after an origin change");
+    }
 }
 
 /// Verifies the key, makes sure Stripe will sign webhooks with a secret slotpay holds
@@ -998,8 +1045,11 @@ pub async fn activate(state: &AppState, merchant_id: &str) -> Result<Integration
         }
     }
     r.active = true;
+    let mut warnings: Vec<Warning> = register_wallet_domains(state, &key, &mut r)
+        .await?
+        .into_iter()
+        .collect();
     r.version = state.db.update_integration(&r, &[]).await?;
-    let mut warnings = Vec::new();
     if let Some(id) = stale_endpoint {
         let mut old = read.clone();
         old.webhook_endpoint_id = Some(id);

@@ -259,6 +259,7 @@ pub async fn update(
     input: MerchantInput,
 ) -> Result<MerchantView, DomainError> {
     let mut m = load_merchant(state, id).await?;
+    let before = m.allowed_origins.clone();
     let mut c = Checker::default();
     if let Some(n) = &input.name {
         if let Some(name) = c.check(parse_name(n, "name", MAX_NAME)) {
@@ -291,9 +292,13 @@ pub async fn update(
         }
     }
     c.finish()?;
+    let origins_changed = input.allowed_origins.is_some() && m.allowed_origins != before;
     m.updated_at = db::now();
     if !state.db.update_merchant(&m).await? {
         return Err(DomainError::NotFound("merchant"));
+    }
+    if origins_changed {
+        integrations::origins_changed(state, id).await;
     }
     Ok(view(m))
 }

@@ -25,6 +25,7 @@ pub mod reports;
 pub mod store;
 pub mod sync;
 mod views;
+mod wallet_domains;
 pub mod webhooks;
 
 pub(crate) use error::Checker;

@@ -18,7 +18,8 @@ use url::Url;
 use super::error::{parse_error_body, StripeApiError, StripeError, StripeErrorKind};
 use super::types::{
     Account, BalanceTransaction, CancellationReason, Charge, Customer, Deleted, Form,
-    IdempotencyKey, List, PaymentIntent, PaymentMethod, Refund, WebhookEndpoint,
+    IdempotencyKey, List, PaymentIntent, PaymentMethod, PaymentMethodDomain, Refund,
+    WebhookEndpoint,
 };
 use crate::metrics::Metrics;
 
@@ -118,6 +119,63 @@ impl StripeClient {
             Method::GET,
             "/v1/webhook_endpoints",
             &form,
+            None,
+        )
+        .await
+    }
+
+    /// `GET /v1/payment_method_domains?domain_name=`: the account's registration of one domain.
+    pub async fn find_payment_method_domain(
+        &self,
+        key: &ServerKey,
+        domain_name: &str,
+    ) -> Result<Option<PaymentMethodDomain>, StripeError> {
+        let form = Form::new().push("domain_name", domain_name);
+        let list: List<PaymentMethodDomain> = self
+            .send(
+                "list_payment_method_domains",
+                key,
+                Method::GET,
+                "/v1/payment_method_domains",
+                &form,
+                None,
+            )
+            .await?;
+        Ok(list.data.into_iter().next())
+    }
+
+    /// `POST /v1/payment_method_domains`.
+    pub async fn create_payment_method_domain(
+        &self,
+        key: &ServerKey,
+        domain_name: &str,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<PaymentMethodDomain, StripeError> {
+        let form = Form::new().push("domain_name", domain_name);
+        self.send(
+            "create_payment_method_domain",
+            key,
+            Method::POST,
+            "/v1/payment_method_domains",
+            &form,
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    /// `POST /v1/payment_method_domains/{id}/validate`: Stripe checks the domain again.
+    pub async fn validate_payment_method_domain(
+        &self,
+        key: &ServerKey,
+        id: &str,
+    ) -> Result<PaymentMethodDomain, StripeError> {
+        let path = format!("/v1/payment_method_domains/{}/validate", path_segment(id));
+        self.send(
+            "validate_payment_method_domain",
+            key,
+            Method::POST,
+            &path,
+            &Form::new(),
             None,
         )
         .await

@@ -11,7 +11,7 @@ pub use client::{ClientConfig, StripeClient, STRIPE_VERSION};
 pub use error::{redact_keys, StripeApiError, StripeError, StripeErrorKind};
 pub use types::{
     Account, BalanceTransaction, CancellationReason, CardDetails, Charge, Customer, Dispute,
-    DisputeStatus, Event, Expandable, Form, IdempotencyKey, LastPaymentError, PaymentIntent,
-    PaymentIntentStatus, PaymentMethod, PaymentMethodKind, Refund, RefundStatus, SetupFutureUsage,
-    WebhookEndpoint,
+    DisputeStatus, DomainMethod, DomainMethodStatus, Event, Expandable, Form, IdempotencyKey,
+    LastPaymentError, PaymentIntent, PaymentIntentStatus, PaymentMethod, PaymentMethodDomain,
+    PaymentMethodKind, Refund, RefundStatus, SetupFutureUsage, WebhookEndpoint,
 };

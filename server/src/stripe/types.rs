@@ -314,6 +314,64 @@ pub struct PaymentMethod {
     pub customer: Option<String>,
 }
 
+/// A payment method domain (`pmd_...`): a web domain registered so that Elements show the
+/// wallets and Link there.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PaymentMethodDomain {
+    /// `pmd_...`.
+    pub id: String,
+    /// `salon.example`.
+    pub domain_name: String,
+    /// Whether Elements show the wallets there.
+    pub enabled: bool,
+    /// Apple Pay on this domain.
+    pub apple_pay: DomainMethod,
+    /// Google Pay on this domain.
+    pub google_pay: DomainMethod,
+    /// Link on this domain.
+    pub link: DomainMethod,
+}
+
+/// One payment method on a payment method domain.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DomainMethod {
+    /// `active` or `inactive`.
+    pub status: DomainMethodStatus,
+    /// Why it is inactive.
+    #[serde(default)]
+    pub status_details: Option<DomainMethodDetails>,
+}
+
+/// Why a payment method is inactive on a domain.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DomainMethodDetails {
+    /// Stripe's explanation.
+    #[serde(default)]
+    pub error_message: Option<String>,
+}
+
+/// `active` / `inactive`, or a status slotpay does not know (kept as said, shown as is).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub enum DomainMethodStatus {
+    /// The method shows on the domain.
+    Active,
+    /// It does not (`status_details` says why).
+    Inactive,
+    /// Another status.
+    Unknown(String),
+}
+
+impl From<String> for DomainMethodStatus {
+    fn from(s: String) -> DomainMethodStatus {
+        match s.as_str() {
+            "active" => DomainMethodStatus::Active,
+            "inactive" => DomainMethodStatus::Inactive,
+            _ => DomainMethodStatus::Unknown(s),
+        }
+    }
+}
+
 /// A Customer (`cus_...`).
 #[derive(Clone, Debug, Deserialize)]
 pub struct Customer {

@@ -849,6 +849,15 @@ async fn integration_pages_follow_the_system_guide(app: TestApp) {
         form.text.contains("Save integration")
             && form.text.contains(&format!("href=\"{list}\">Cancel"))
     );
+    // Ways to pay: card always (sent by a hidden field), the others to choose, wallets on.
+    for text in [
+        "<input type=\"hidden\" name=\"payment_methods\" value=\"card\">",
+        "name=\"payment_methods\" value=\"ideal\" aria-describedby",
+        "name=\"payment_methods\" value=\"sepa_debit\" aria-describedby",
+        "id=\"f-wallets\" name=\"wallets\" type=\"checkbox\" value=\"on\" checked",
+    ] {
+        assert!(form.text.contains(text), "{text} in {}", form.text);
+    }
 
     let pk = app.sandbox.publishable_key.clone();
     let sk = app.sandbox.secret_key.clone();
@@ -955,6 +964,9 @@ async fn integration_pages_follow_the_system_guide(app: TestApp) {
                 ("mode", "sandbox"),
                 ("card_brands", "visa"),
                 ("card_brands", "mastercard"),
+                ("payment_methods", "card"),
+                ("payment_methods", "ideal"),
+                ("wallets", "on"),
                 ("activate", "on"),
             ],
         )
@@ -970,6 +982,9 @@ async fn integration_pages_follow_the_system_guide(app: TestApp) {
         "Registered through Stripe&#39;s API by slotpay",
         &format!("/v1/webhooks/stripe/{m}"),
         "Visa, Mastercard",
+        "Card, iDEAL; Apple Pay and Google Pay with cards",
+        // Activation registered the origin's domain for the wallets.
+        "<code>salon.example</code>: Apple Pay active, Google Pay active, Link active",
     ] {
         assert!(details.text.contains(text), "{text} in {}", details.text);
     }

@@ -6,6 +6,8 @@
 //! charged again. Then the methods' own ways: iDEAL goes to the bank with a return URL of the
 //! merchant's (or is refused without one), fails or succeeds there, and the refresh after the
 //! return tells which; a SEPA Debit waits in `processing` until Stripe's webhook settles it.
+//! And the web domains the wallets need, registered at activation, at each verification and
+//! when the allowed origins change.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -18,6 +20,8 @@ both_backends!(
     pay_refuses_a_way_not_offered,
     ideal_goes_to_the_bank_and_back,
     sepa_debit_waits_for_the_webhook,
+    wallet_domains_are_registered_and_checked_again,
+    a_key_that_may_not_register_domains_still_activates,
 );
 
 fn integration(merchant: &str) -> String {
@@ -464,4 +468,107 @@ async fn sepa_debit_waits_for_the_webhook(app: TestApp) {
             assert_eq!(paid.json["status"], "succeeded", "{}", paid.text);
         }
     }
+}
+
+fn domain<'a>(integration: &'a Value, name: &str) -> &'a Value {
+    integration["wallet_domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["domain"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {integration}"))
+}
+
+async fn wallet_domains_are_registered_and_checked_again(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let v = app.get(&integration(&m.id)).await.expect(200).json;
+    // The merchant's origin and slotpay's own host (its payment-link pages).
+    assert_eq!(v["wallet_domains"].as_array().unwrap().len(), 2, "{v}");
+    let salon = domain(&v, "salon.example");
+    assert!(salon["id"].as_str().unwrap().starts_with("pmd_"), "{salon}");
+    assert_eq!(salon["apple_pay"], "active");
+    assert_eq!(salon["google_pay"], "active");
+    assert_eq!(salon["link"], "active");
+    assert!(salon.get("problem").is_none(), "{salon}");
+    let own = domain(&v, "127.0.0.1");
+    assert_eq!(own["apple_pay"], "inactive");
+    assert_eq!(own["google_pay"], "active");
+    assert!(
+        own["problem"].as_str().unwrap().contains("Apple Pay"),
+        "{own}"
+    );
+    assert_eq!(app.sandbox.counter("payment_method_domains_created"), 2);
+    assert_eq!(app.sandbox.counter("payment_method_domains_validated"), 0);
+
+    // Verify now checks them again and makes none.
+    app.post(&format!("{}/verify", integration(&m.id)), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(app.sandbox.counter("payment_method_domains_created"), 2);
+    assert_eq!(app.sandbox.counter("payment_method_domains_validated"), 2);
+
+    // A new origin is registered as it is added.
+    app.patch(
+        &format!("/v1/admin/merchants/{}", m.id),
+        json!({"allowed_origins": ["https://salon.example", "https://book.salon.example"]}),
+    )
+    .await
+    .expect(200);
+    let v = app.get(&integration(&m.id)).await.expect(200).json;
+    assert_eq!(domain(&v, "book.salon.example")["google_pay"], "active");
+    assert_eq!(app.sandbox.counter("payment_method_domains_created"), 3);
+}
+
+async fn a_key_that_may_not_register_domains_still_activates(app: TestApp) {
+    let id = app.merchant(&["https://salon.example"]).await;
+    let permissions = [
+        "charges",
+        "customers",
+        "payment_intents",
+        "payment_methods",
+        "setup_intents",
+        "webhook_endpoints",
+        "refunds",
+        "events",
+    ]
+    .map(|r| format!("{r}:write"));
+    let made: Value = app
+        .client
+        .post(format!("{}/_sandbox/keys", app.sandbox.url))
+        .json(&json!({"type": "restricted", "permissions": permissions}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rk = made["key"].as_str().unwrap().to_owned();
+    crate::helpers::register_secret(&rk);
+    app.put(
+        &integration(&id),
+        json!({"publishable_key": app.sandbox.publishable_key, "secret_key": rk, "mode": "sandbox"}),
+    )
+    .await
+    .expect(200);
+    let on = app
+        .post(&format!("{}/activate", integration(&id)), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(on.json["payments_available"], true, "{}", on.text);
+    let warned = on.json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["code"] == "wallet_domains");
+    assert!(warned, "{}", on.text);
+    let salon = domain(&on.json, "salon.example");
+    assert!(salon["id"].is_null(), "{salon}");
+    assert_eq!(salon["apple_pay"], "inactive");
+    assert!(
+        salon["problem"]
+            .as_str()
+            .unwrap()
+            .contains("rak_payment_method_domain_write"),
+        "{salon}"
+    );
 }
