@@ -785,6 +785,7 @@ export interface components {
             paid_at?: number | null;
             /** @description `pi_...`. */
             payment_intent_id?: string | null;
+            payment_method_type?: components["schemas"]["MethodType"] | null;
             /** @description Its refunds. */
             refunds?: components["schemas"]["RefundView"][] | null;
             service_id?: components["schemas"]["ServiceId"] | null;
@@ -1357,6 +1358,7 @@ export interface components {
                 paid_at?: number | null;
                 /** @description `pi_...`. */
                 payment_intent_id?: string | null;
+                payment_method_type?: components["schemas"]["MethodType"] | null;
                 /** @description Its refunds. */
                 refunds?: components["schemas"]["RefundView"][] | null;
                 service_id?: components["schemas"]["ServiceId"] | null;

@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use sqlx::any::AnyRow;
 use sqlx::AnyPool;
 
-use slotpay_core::{CardBrand, CheckoutStatus, Currency, Last4, Money};
+use slotpay_core::{CardBrand, CheckoutStatus, Currency, Last4, MethodType, Money};
 
 use super::batch::{all_failed, placeholders};
 use super::outbox::{
@@ -29,7 +29,7 @@ pub(crate) const COLUMNS: &str = "token, merchant_id, service_id, source, amount
     card_last4, amount_authorized, amount_captured, amount_refunded, stripe_fee, \
     stripe_fee_currency, customer_id, saved_payment_method, last_error_code, last_decline_code, \
     last_error_message, synced_at, version, created_at, updated_at, authorized_at, paid_at, \
-    canceled_at, declines, fees_held, expiry_announced";
+    canceled_at, declines, fees_held, expiry_announced, payment_method_type";
 
 /// A merchant's money taken in one currency: merchant, currency, payments, net minor units.
 pub type Volume = (String, Currency, i64, i64);
@@ -73,6 +73,8 @@ pub struct CheckoutRecord {
     pub charge_id: Option<String>,
     /// The card that paid.
     pub card: Option<CardSummary>,
+    /// How it was paid (or is being paid), once an attempt got that far.
+    pub method: Option<MethodType>,
     /// Authorised (manual capture), minor units.
     pub amount_authorized: i64,
     /// Captured, minor units.
@@ -145,6 +147,7 @@ impl CheckoutRecord {
             lease: None,
             charge_id: None,
             card: None,
+            method: None,
             amount_authorized: 0,
             amount_captured: 0,
             amount_refunded: 0,
@@ -260,6 +263,7 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<CheckoutRecord, DbError> {
         lease,
         charge_id: col(row, TABLE, "charge_id")?,
         card,
+        method: parsed_opt_col(row, TABLE, "payment_method_type", MethodType::parse)?,
         amount_authorized: col(row, TABLE, "amount_authorized")?,
         amount_captured: col(row, TABLE, "amount_captured")?,
         amount_refunded: col(row, TABLE, "amount_refunded")?,
@@ -443,10 +447,10 @@ impl Db {
         e: &PlatformEvent,
     ) -> Result<Option<u64>, DbError> {
         const EVENT: EventParams = EventParams {
-            id: 35,
-            merchant: 36,
-            now: 39,
-            pattern: 41,
+            id: 36,
+            merchant: 37,
+            now: 40,
+            pattern: 42,
         };
         let (r, e, pool) = (r.clone(), e.clone(), self.pool.clone());
         let sql = match self.backend {
@@ -455,7 +459,7 @@ impl Db {
             Backend::Postgres => format!(
                 "WITH u AS ({UPDATE_CHECKOUT} RETURNING token), \
                  e AS (INSERT INTO platform_events ({EVENT_COLUMNS}) \
-                       SELECT $35, $36, $37, $38, $39, $40 FROM u RETURNING id), \
+                       SELECT $36, $37, $38, $39, $40, $41 FROM u RETURNING id), \
                  d AS ({} RETURNING 1) \
                  SELECT (SELECT COUNT(*) FROM e) AS written, (SELECT COUNT(*) FROM d) AS made",
                 deliveries_sql(EVENT, " AND EXISTS (SELECT 1 FROM e)")
@@ -465,7 +469,7 @@ impl Db {
             Backend::Sqlite => format!(
                 "BEGIN; {UPDATE_CHECKOUT}; \
                  INSERT INTO platform_events ({EVENT_COLUMNS}) \
-                 SELECT $35, $36, $37, $38, $39, $40 WHERE changes() = 1; \
+                 SELECT $36, $37, $38, $39, $40, $41 WHERE changes() = 1; \
                  SELECT changes() AS written; \
                  {}; \
                  SELECT changes() AS made; \
@@ -721,10 +725,10 @@ const UPDATE_CHECKOUT: &str = "UPDATE checkouts SET amount = $2, currency = $3, 
          customer_id = $22, saved_payment_method = $23, last_error_code = $24, \
          last_decline_code = $25, last_error_message = $26, synced_at = $27, \
          updated_at = $28, authorized_at = $29, paid_at = $30, canceled_at = $31, \
-         declines = $33, expiry_announced = $34, version = version + 1 \
-         WHERE token = $1 AND version = $32";
+         declines = $33, expiry_announced = $34, payment_method_type = $35, \
+         version = version + 1 WHERE token = $1 AND version = $32";
 
-/// Binds `r` to [`UPDATE_CHECKOUT`]'s parameters `$1` to `$34`.
+/// Binds `r` to [`UPDATE_CHECKOUT`]'s parameters `$1` to `$35`.
 fn bind_checkout<'q>(q: AnyQuery<'q>, r: &'q CheckoutRecord) -> AnyQuery<'q> {
     q.bind(&r.token)
         .bind(r.amount.minor())
@@ -760,4 +764,5 @@ fn bind_checkout<'q>(q: AnyQuery<'q>, r: &'q CheckoutRecord) -> AnyQuery<'q> {
         .bind(r.version)
         .bind(r.declines)
         .bind(r.expiry_announced)
+        .bind(r.method.map(|m| m.as_str()))
 }

@@ -56,6 +56,7 @@ struct Words {
     paid: &'static str,
     for_what: &'static str,
     card: &'static str,
+    paid_with: &'static str,
     booking_ref: &'static str,
     date: &'static str,
     stripe_too: &'static str,
@@ -73,6 +74,7 @@ const fn words(locale: Locale) -> &'static Words {
             paid: "Paid",
             for_what: "For",
             card: "Card",
+            paid_with: "Paid with",
             booking_ref: "Booking reference",
             date: "Date",
             stripe_too: "Stripe, which processed the payment, sends its own receipt too.",
@@ -87,6 +89,7 @@ const fn words(locale: Locale) -> &'static Words {
             paid: "Payé",
             for_what: "Pour",
             card: "Carte",
+            paid_with: "Payé avec",
             booking_ref: "Référence de réservation",
             date: "Date",
             stripe_too: "Stripe, qui a traité le paiement, vous envoie aussi son propre reçu.",
@@ -101,6 +104,7 @@ const fn words(locale: Locale) -> &'static Words {
             paid: "Bezahlt",
             for_what: "Für",
             card: "Karte",
+            paid_with: "Bezahlt mit",
             booking_ref: "Buchungsreferenz",
             date: "Datum",
             stripe_too:
@@ -116,6 +120,7 @@ const fn words(locale: Locale) -> &'static Words {
             paid: "Pagado",
             for_what: "Por",
             card: "Tarjeta",
+            paid_with: "Pagado con",
             booking_ref: "Referencia de la reserva",
             date: "Fecha",
             stripe_too: "Stripe, que procesó el pago, también te envía su propio recibo.",
@@ -211,8 +216,10 @@ async fn receipt(state: &AppState, r: &CheckoutRecord) -> Result<(), DomainError
         format!("{}: {paid}", w.paid),
         format!("{}: {}", w.for_what, r.description),
     ];
-    if let Some(card) = &r.card {
-        lines.push(format!("{}: {card}", w.card));
+    match (&r.card, r.method) {
+        (Some(card), _) => lines.push(format!("{}: {card}", w.card)),
+        (None, Some(method)) => lines.push(format!("{}: {}", w.paid_with, method.display_name())),
+        (None, None) => {}
     }
     if let Some(b) = &r.booking_ref {
         lines.push(format!("{}: {b}", w.booking_ref));

@@ -229,7 +229,7 @@ async fn attempt_payment(
 ) -> Result<PayOutcome, DomainError> {
     let mut extra = Extra {
         email: Some(req.email.as_str().to_owned()),
-        card: None,
+        ..Extra::default()
     };
     let token = leased.token.clone();
     match charge(state, creds, &mut leased, holder, req, client, &mut extra).await {
@@ -480,6 +480,7 @@ async fn charge(
     let method = match accepted(&pm, creds, r, req) {
         Ok((method, card)) => {
             extra.card = card;
+            extra.method = Some(method);
             method
         }
         Err(refusal) => return Ok(Charged::Refused(refusal)),

@@ -9,7 +9,7 @@
 //! says money moved. Giving a lease back restores the status it was taken from: that undoes
 //! slotpay's own claim, it is not a move.
 
-use slotpay_core::{CheckoutStatus, ServerKey};
+use slotpay_core::{CheckoutStatus, MethodType, ServerKey};
 
 use super::store::{modify, Start};
 use super::{integrations, outbox, DomainError};
@@ -42,6 +42,8 @@ pub(crate) struct Extra {
     pub email: Option<String>,
     /// The card, from the PaymentMethod.
     pub card: Option<CardSummary>,
+    /// How the client pays, from the PaymentMethod.
+    pub method: Option<MethodType>,
 }
 
 /// The status a PaymentIntent puts a checkout in, if it says anything. `base` is the status
@@ -147,6 +149,9 @@ fn record_intent(n: &mut CheckoutRecord, pi: &PaymentIntent) {
         {
             n.card = Some(card);
         }
+        if let Some(method) = charge.method() {
+            n.method = Some(method);
+        }
         if let Some(txn) = charge.balance_transaction.as_ref().and_then(|t| t.object()) {
             n.stripe_fee = txn.fee_amount().or(n.stripe_fee);
         }
@@ -179,6 +184,9 @@ fn merge(
     record_intent(&mut n, pi);
     if let Some(card) = &extra.card {
         n.card = Some(card.clone());
+    }
+    if let Some(method) = extra.method {
+        n.method = Some(method);
     }
     if let Some(email) = &extra.email {
         n.customer_email = Some(email.clone());

@@ -3,7 +3,7 @@
 //! `store`, so the events written with a change carry the same view of the checkout.
 
 use serde::Serialize;
-use slotpay_core::{CheckoutStatus, Currency, Money};
+use slotpay_core::{CheckoutStatus, Currency, MethodType, Money};
 
 use crate::db::{
     self, CheckoutRecord, DisputeRecord, EmailRecord, EventRecord, FeeRecord, RefundRecord,
@@ -193,6 +193,8 @@ pub struct CheckoutAdminView {
     pub charge_id: Option<String>,
     /// The card that paid.
     pub card: Option<CardView>,
+    /// How the client paid (or is paying): `card`, `ideal`, `bancontact`, `sepa_debit`.
+    pub payment_method_type: Option<MethodType>,
     /// Authorised, awaiting capture (manual capture), in minor units.
     pub amount_authorized: i64,
     /// Captured, in minor units.
@@ -334,6 +336,7 @@ pub(crate) fn summary_view(state: &AppState, r: &CheckoutRecord) -> CheckoutAdmi
             brand: c.brand.as_str().to_owned(),
             last4: c.last4.as_str().to_owned(),
         }),
+        payment_method_type: r.method,
         amount_authorized: r.amount_authorized,
         amount_captured: r.amount_captured,
         amount_refunded: r.amount_refunded,

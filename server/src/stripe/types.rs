@@ -476,6 +476,9 @@ impl PaymentIntent {
 /// The `payment_method_details` of a charge.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct PaymentMethodDetails {
+    /// `card`, `ideal`, `bancontact`, `sepa_debit`, ...
+    #[serde(rename = "type", default)]
+    pub kind: Option<PaymentMethodKind>,
     /// The card's details.
     #[serde(default)]
     pub card: Option<CardDetails>,
@@ -529,6 +532,14 @@ impl Charge {
     /// The card's details.
     pub fn card(&self) -> Option<&CardDetails> {
         self.payment_method_details.as_ref()?.card.as_ref()
+    }
+
+    /// How it was paid, when it is a way slotpay offers.
+    pub fn method(&self) -> Option<MethodType> {
+        match self.payment_method_details.as_ref()?.kind.as_ref()? {
+            PaymentMethodKind::Offered(m) => Some(*m),
+            PaymentMethodKind::Other(_) => None,
+        }
     }
 }
 

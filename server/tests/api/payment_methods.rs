@@ -252,6 +252,10 @@ async fn pay_refuses_a_way_not_offered(app: TestApp) {
         .expect(200);
     assert_eq!(paid.json["status"], "succeeded", "{}", paid.text);
     assert_eq!(paid.json["receipt"]["last4"], "4242");
+    assert_eq!(
+        admin_view(&app, &token).await["payment_method_type"],
+        "card"
+    );
     let pi = app.stored(&token).await.payment_intent_id.unwrap();
     let intent = app
         .stripe_get(
@@ -393,6 +397,17 @@ async fn ideal_goes_to_the_bank_and_back(app: TestApp) {
     assert_eq!(paid.json["status"], "succeeded", "{}", paid.text);
     assert_eq!(view(&app, &token).await["status"], "paid");
     assert_eq!(app.sandbox.counter("payment_intents_created"), 1);
+    // The platform and the merchant see how it was paid.
+    let admin = admin_view(&app, &token).await;
+    assert_eq!(admin["payment_method_type"], "ideal", "{admin}");
+    assert!(admin["card"].is_null(), "{admin}");
+}
+
+async fn admin_view(app: &TestApp, token: &str) -> Value {
+    app.get(&format!("/v1/admin/checkouts/{token}"))
+        .await
+        .expect(200)
+        .json
 }
 
 /// A SEPA Debit PaymentMethod of `iban`.
@@ -459,6 +474,10 @@ async fn sepa_debit_waits_for_the_webhook(app: TestApp) {
             "no attempt holds a debit that waits"
         );
         assert_eq!(view(&app, &token).await["status"], "processing");
+        assert_eq!(
+            admin_view(&app, &token).await["payment_method_type"],
+            "sepa_debit"
+        );
         settle(token.clone()).await;
         assert_eq!(app.stored(&token).await.status.as_str(), outcome, "{iban}");
         if outcome == "failed" {

@@ -189,17 +189,15 @@ impl CheckoutRow {
             net,
             status: status_label(c.status),
             status_code: c.status.as_str(),
-            card: c
-                .card
-                .as_ref()
-                .map(|card| {
-                    format!(
-                        "{} •••• {}",
-                        slotpay_core::CardBrand::from_stripe(&card.brand).display_name(),
-                        card.last4
-                    )
-                })
-                .unwrap_or_default(),
+            card: match (&c.card, c.payment_method_type) {
+                (Some(card), _) => format!(
+                    "{} •••• {}",
+                    slotpay_core::CardBrand::from_stripe(&card.brand).display_name(),
+                    card.last4
+                ),
+                (None, Some(m)) => m.display_name().to_owned(),
+                (None, None) => String::new(),
+            },
             url: c.url.clone().unwrap_or_default(),
             expires: l.when_opt(c.expires_at),
             resendable: unpaid,
