@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::cards::Decline;
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::resources::{balance_transactions, card_details, previous_attributes};
+use crate::resources::{balance_transactions, card_details, payment_methods, previous_attributes};
 use crate::state::{
     update_metadata, CardInfo, Charge, Ctx, Method, PaymentIntent, PaymentMethod, Render, Store,
 };
@@ -47,17 +47,14 @@ fn payment_method_details(c: &Charge) -> Value {
             "iban_last4": "7061", "preferred_language": null,
             "verified_name": c.billing_details["name"],
         }),
-        Method::SepaDebit {
-            country,
-            bank_code,
-            last4,
-            fingerprint,
-            ..
-        } => json!({
-            "bank_code": bank_code, "branch_code": "", "country": country,
-            "fingerprint": fingerprint, "last4": last4,
-            "mandate": format!("mandate_{}", &c.id[3..]),
-        }),
+        Method::SepaDebit { .. } => {
+            let mut d = payment_methods::details(&c.method);
+            d["mandate"] = json!(format!("mandate_{}", &c.id[3..]));
+            if let Some(o) = d.as_object_mut() {
+                o.remove("generated_from");
+            }
+            d
+        }
     };
     json!({kind: details, "type": kind})
 }

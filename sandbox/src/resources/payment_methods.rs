@@ -29,7 +29,24 @@ const ATTACH_REFUSED: &str = "This PaymentMethod was previously used without bei
 /// Renders a PaymentMethod like Stripe's object.
 pub fn render(pm: &PaymentMethod) -> Value {
     let kind = pm.method.kind();
-    let details = match &pm.method {
+    json!({
+        "id": pm.id,
+        "object": "payment_method",
+        "allow_redisplay": "unspecified",
+        "billing_details": &*pm.billing_details,
+        kind: details(&pm.method),
+        "created": pm.created,
+        "customer": pm.customer,
+        "customer_account": null,
+        "livemode": false,
+        "metadata": pm.metadata,
+        "type": kind,
+    })
+}
+
+/// The hash of a PaymentMethod's type (`card`, `ideal`, ...), as the PaymentMethod shows it.
+pub fn details(method: &Method) -> Value {
+    match method {
         Method::Card(card) => card_details::render_card(card),
         Method::Ideal { bank } => json!({"bank": bank, "bic": bank.as_deref().map(ideal_bic)}),
         Method::Bancontact => json!({}),
@@ -47,20 +64,7 @@ pub fn render(pm: &PaymentMethod) -> Value {
             "generated_from": {"charge": null, "setup_attempt": null},
             "last4": last4,
         }),
-    };
-    json!({
-        "id": pm.id,
-        "object": "payment_method",
-        "allow_redisplay": "unspecified",
-        "billing_details": &*pm.billing_details,
-        kind: details,
-        "created": pm.created,
-        "customer": pm.customer,
-        "customer_account": null,
-        "livemode": false,
-        "metadata": pm.metadata,
-        "type": kind,
-    })
+    }
 }
 
 /// The iDEAL banks Stripe names (`ideal[bank]`) and their BICs.

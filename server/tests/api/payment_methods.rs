@@ -28,6 +28,13 @@ fn integration(merchant: &str) -> String {
     format!("/v1/admin/merchants/{merchant}/integration")
 }
 
+/// The merchant offers these ways to pay.
+async fn choose(app: &TestApp, merchant: &str, methods: Value) {
+    app.put(&integration(merchant), json!({"payment_methods": methods}))
+        .await
+        .expect(200);
+}
+
 async fn view(app: &TestApp, token: &str) -> Value {
     app.get(&format!("/v1/checkouts/{token}"))
         .await
@@ -93,12 +100,12 @@ async fn each_checkout_offers_what_its_payment_allows(app: TestApp) {
     assert_eq!(v["payment_methods"], json!(["card"]));
     assert_eq!(v["wallets"], true);
 
-    app.put(
-        &integration(&m.id),
-        json!({"payment_methods": ["card", "ideal", "bancontact", "sepa_debit"]}),
+    choose(
+        &app,
+        &m.id,
+        json!(["card", "ideal", "bancontact", "sepa_debit"]),
     )
-    .await
-    .expect(200);
+    .await;
     for (body, offered) in [
         (
             json!({"amount": 2500, "currency": "eur", "description": "Haircut"}),
@@ -204,12 +211,7 @@ async fn pay_refuses_a_way_not_offered(app: TestApp) {
     assert_eq!(app.stored(&token).await.status.as_str(), "open");
 
     // iDEAL chosen: still refused for a payment in pounds.
-    app.put(
-        &integration(&m.id),
-        json!({"payment_methods": ["card", "ideal"]}),
-    )
-    .await
-    .expect(200);
+    choose(&app, &m.id, json!(["card", "ideal"])).await;
     let gbp = app
         .checkout(
             &m.id,
@@ -324,12 +326,7 @@ async fn refresh(app: &TestApp, token: &str) -> crate::helpers::Resp {
 
 async fn ideal_goes_to_the_bank_and_back(app: TestApp) {
     let m = app.pay_merchant(None).await;
-    app.put(
-        &integration(&m.id),
-        json!({"payment_methods": ["card", "ideal"]}),
-    )
-    .await
-    .expect(200);
+    choose(&app, &m.id, json!(["card", "ideal"])).await;
     let token = app
         .checkout(
             &m.id,
@@ -429,12 +426,7 @@ async fn sepa(app: &TestApp, iban: &str) -> String {
 
 async fn sepa_debit_waits_for_the_webhook(app: TestApp) {
     let m = app.pay_merchant(None).await;
-    app.put(
-        &integration(&m.id),
-        json!({"payment_methods": ["card", "sepa_debit"]}),
-    )
-    .await
-    .expect(200);
+    choose(&app, &m.id, json!(["card", "sepa_debit"])).await;
     let settle = |token: String| {
         let app = app.clone();
         async move {
