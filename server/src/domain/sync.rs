@@ -140,7 +140,8 @@ fn record_intent(n: &mut CheckoutRecord, pi: &PaymentIntent) {
         _ => {}
     }
     if let Some(charge) = pi.charge() {
-        if charge.captured {
+        // A pending debit is captured but not paid: no money is in until it settles.
+        if charge.captured && charge.paid {
             n.amount_captured = n.amount_captured.max(charge.amount_captured);
         }
         if let Some(card) = charge

@@ -500,6 +500,10 @@ pub struct Charge {
     /// Whether captured.
     #[serde(default)]
     pub captured: bool,
+    /// Whether it succeeded (or was authorised): false for a debit still pending, which is
+    /// captured but not paid yet.
+    #[serde(default = "paid_unless_said")]
+    pub paid: bool,
     /// Lowercase currency.
     pub currency: String,
     /// The PaymentIntent.
@@ -520,6 +524,10 @@ pub struct Charge {
     /// Unix seconds.
     #[serde(default)]
     pub created: i64,
+}
+
+fn paid_unless_said() -> bool {
+    true
 }
 
 impl HasId for Charge {

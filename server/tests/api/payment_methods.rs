@@ -472,6 +472,35 @@ async fn sepa_debit_waits_for_the_webhook(app: TestApp) {
         );
         settle(token.clone()).await;
         assert_eq!(app.stored(&token).await.status.as_str(), outcome, "{iban}");
+        // The booking platform heard that the debit is under way, then how it ended.
+        let events = app
+            .get(&format!("/v1/admin/events?checkout={token}"))
+            .await
+            .expect(200)
+            .json;
+        let data = events["data"].as_array().unwrap();
+        let mut kinds: Vec<&str> = data.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        kinds.sort();
+        let ended = if outcome == "paid" {
+            "paid"
+        } else {
+            "payment_failed"
+        };
+        let mut want = [
+            "checkout.processing".to_owned(),
+            format!("checkout.{ended}"),
+        ];
+        want.sort();
+        assert_eq!(kinds, want, "{events}");
+        for e in data {
+            let checkout = &e["payload"]["data"]["checkout"];
+            assert_eq!(checkout["payment_method_type"], "sepa_debit", "{checkout}");
+            // Money is in only once a debit succeeded.
+            let paid = checkout["status"] == "paid";
+            let captured = if paid { 4000 } else { 0 };
+            assert_eq!(checkout["amount_captured"], captured, "{checkout}");
+            assert_eq!(checkout["amount_refundable"], captured, "{checkout}");
+        }
         if outcome == "failed" {
             // A failed debit leaves the checkout payable, by card this time.
             let card = app.card("4242424242424242").await;
