@@ -456,7 +456,6 @@ fn answered<T>(
 /// The attempt's talk with Stripe, under the lease: the card checked, a Customer for a card
 /// to save, the checkout's PaymentIntent (created once), its confirmation. `r` is the leased
 /// checkout, kept as stored (it gets its PaymentIntent id).
-#[allow(clippy::too_many_arguments)]
 async fn charge(
     state: &AppState,
     creds: &PaymentCredentials,
@@ -504,7 +503,8 @@ async fn charge(
             .update_payment_intent(key, &pi_id, &form, &IdempotencyKey::new(idem))
             .await?;
     }
-    confirm(state, creds, &r.token, &pi_id, holder, req, method, client).await
+    let form = confirm_form(req, method, client);
+    confirm(state, creds, &r.token, &pi_id, holder, &form).await
 }
 
 /// The client's PaymentMethod, refused unless the checkout offers its type (and, for a card,
@@ -657,20 +657,9 @@ async fn ensure_intent(
     Ok(Ok(pi.id))
 }
 
-/// Confirms the PaymentIntent with the client's card (Stripe's idempotency key is the
-/// attempt's, so a retry replays).
-#[allow(clippy::too_many_arguments)]
-async fn confirm(
-    state: &AppState,
-    creds: &PaymentCredentials,
-    token: &str,
-    pi_id: &str,
-    holder: LeaseHolder,
-    req: &PayRequest,
-    method: MethodType,
-    client: &Client,
-) -> Result<Charged, DomainError> {
-    let key = creds.keys.server();
+/// The confirmation's parameters: the client's PaymentMethod and receipt address, the page a
+/// bank redirect comes back to, and for SEPA Debit the client's acceptance of the mandate.
+fn confirm_form(req: &PayRequest, method: MethodType, client: &Client) -> Form {
     let mut form = Form::new()
         .push("payment_method", req.payment_method.as_str())
         .push("receipt_email", req.email.as_str());
@@ -690,10 +679,24 @@ async fn confirm(
                 client.user_agent.as_deref().unwrap_or("unknown"),
             );
     }
+    form
+}
+
+/// Confirms the PaymentIntent with `form` (Stripe's idempotency key is the attempt's, so a
+/// retry replays).
+async fn confirm(
+    state: &AppState,
+    creds: &PaymentCredentials,
+    token: &str,
+    pi_id: &str,
+    holder: LeaseHolder,
+    form: &Form,
+) -> Result<Charged, DomainError> {
+    let key = creds.keys.server();
     let idem = IdempotencyKey::new(format!("slotpay:{token}:confirm:{}", holder.number()));
     match state
         .stripe
-        .confirm_payment_intent(key, pi_id, &form, &idem)
+        .confirm_payment_intent(key, pi_id, form, &idem)
         .await
     {
         Ok(pi) => Ok(Charged::Intent(Box::new(pi))),
