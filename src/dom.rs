@@ -316,19 +316,27 @@ impl Ui {
         amount: Money,
         receipt: Option<&Receipt>,
     ) {
-        let card = receipt.map(|r| {
-            let mut card = r.brand.display_name().to_owned();
-            card.push_str(" •••• ");
-            card.push_str(r.last4.as_str());
-            card
+        // `Visa •••• 4242` for a card, else the method's name (`iDEAL`).
+        let paid_with = receipt.map(|r| match (r.brand, &r.last4) {
+            (Some(brand), Some(last4)) => {
+                let mut card = brand.display_name().to_owned();
+                card.push_str(" •••• ");
+                card.push_str(last4.as_str());
+                (Text::Card, card)
+            }
+            _ => (Text::PaidWith, r.method.display_name().to_owned()),
         });
+        let (label, paid_with) = match paid_with {
+            Some((label, text)) => (label, Some(text)),
+            None => (Text::Card, None),
+        };
         let rows = [
             (Text::PaidTo, Some(merchant.to_owned())),
             (
                 Text::Amount,
                 Some(format_money(locale, receipt.map_or(amount, |r| r.amount))),
             ),
-            (Text::Card, card),
+            (label, paid_with),
             (Text::Reference, receipt.and_then(|r| r.reference.clone())),
         ];
         for ((label, value), n) in rows.into_iter().zip(["0", "1", "2", "3"]) {

@@ -562,8 +562,9 @@ mod tests {
 
     fn receipt() -> Receipt {
         Receipt {
-            brand: CardBrand::Visa,
-            last4: Last4::parse("4242").unwrap(),
+            method: slotpay_core::MethodType::Card,
+            brand: Some(CardBrand::Visa),
+            last4: Some(Last4::parse("4242").unwrap()),
             amount: Money::from_minor(1250, Currency::Eur),
             reference: Some("BK-1".into()),
         }

@@ -60,10 +60,17 @@ fn money<J: Json>(v: &J) -> Read<Money> {
     Ok(Money::from_minor(minor, currency))
 }
 
+/// A receipt: the card's `brand` and `last4` come together or not at all.
 fn receipt<J: Json>(v: &J) -> Option<Receipt> {
+    let brand = optional(v, "brand", |b| Some(CardBrand::from_stripe(&b.string()?))).ok()?;
+    let last4 = optional(v, "last4", |l| Last4::parse(&l.string()?).ok()).ok()?;
+    if brand.is_some() != last4.is_some() {
+        return None;
+    }
     Some(Receipt {
-        brand: CardBrand::from_stripe(&string(v, "brand").ok()?),
-        last4: Last4::parse(&string(v, "last4").ok()?).ok()?,
+        method: MethodType::parse(&string(v, "method").ok()?)?,
+        brand,
+        last4,
         amount: money(v).ok()?,
         reference: string(v, "reference").ok(),
     })
@@ -231,8 +238,9 @@ mod tests {
             email: Some(Email::parse("lea@example.com").unwrap()),
             expires_at: Some(1_800_000_000),
             receipt: Some(Receipt {
-                brand: CardBrand::Visa,
-                last4: Last4::parse("4242").unwrap(),
+                method: MethodType::Card,
+                brand: Some(CardBrand::Visa),
+                last4: Some(Last4::parse("4242").unwrap()),
                 amount: Money::from_minor(5120, Currency::Kwd),
                 reference: Some("BK-1042".into()),
             }),
@@ -287,6 +295,19 @@ mod tests {
                 error: None,
                 receipt: full_view().receipt,
             },
+            // Paid without a card: the method alone.
+            PayResponse {
+                status: PayStatus::Succeeded,
+                client_secret: None,
+                error: None,
+                receipt: Some(Receipt {
+                    method: MethodType::Ideal,
+                    brand: None,
+                    last4: None,
+                    amount: Money::from_minor(2500, Currency::Eur),
+                    reference: None,
+                }),
+            },
             PayResponse {
                 status: PayStatus::Processing,
                 client_secret: None,
@@ -338,6 +359,10 @@ mod tests {
             assert_eq!(checkout_view(&v), Err(()), "{field}");
         }
         assert_eq!(pay_response(&json!({"status": "done"})), Err(()));
+        // A card's brand without its digits is no receipt.
+        let half = json!({"status": "succeeded", "receipt":
+            {"method": "card", "brand": "visa", "amount": 100, "currency": "eur"}});
+        assert_eq!(pay_response(&half), Err(()));
         assert_eq!(
             api_error(&json!({"code": "made_up", "message": "x"})),
             Err(())

@@ -275,8 +275,9 @@ fn paid(amount: Money) -> String {
         client_secret: None,
         error: None,
         receipt: Some(Receipt {
-            brand: CardBrand::Visa,
-            last4: Last4::parse("4242").unwrap(),
+            method: slotpay_core::MethodType::Card,
+            brand: Some(CardBrand::Visa),
+            last4: Some(Last4::parse("4242").unwrap()),
             amount,
             reference: Some("BK-1042".into()),
         }),
@@ -438,6 +439,25 @@ async fn the_booking_shows_before_stripes_fields() {
     assert!(!visible(&page.host, "skeleton"));
 }
 
+/// A checkout paid without a card (iDEAL) names the method on its receipt.
+#[wasm_bindgen_test]
+async fn a_receipt_without_a_card_names_the_method() {
+    let mut paid = view(2500, Currency::Eur, Locale::En);
+    paid.status = CheckoutStatus::Paid;
+    paid.receipt = Some(Receipt {
+        method: slotpay_core::MethodType::Ideal,
+        brand: None,
+        last4: None,
+        amount: Money::from_minor(2500, Currency::Eur),
+        reference: None,
+    });
+    let page = mount_view(&paid, &[]);
+    until(&page, "paid", 3000, || state(&page.host) == "paid").await;
+    assert_eq!(text(&page.host, "key-2"), "Paid with");
+    assert_eq!(text(&page.host, "value-2"), "iDEAL");
+    assert!(!visible(&page.host, "row-3"), "no booking reference");
+}
+
 #[wasm_bindgen_test]
 async fn pays_shows_the_receipt_and_says_succeeded() {
     let page = mount_view(&view(1250, Currency::Eur, Locale::En), &[]);
@@ -453,6 +473,7 @@ async fn pays_shows_the_receipt_and_says_succeeded() {
     assert_eq!(text(&page.host, "result-title"), "Payment successful");
     assert_eq!(text(&page.host, "value-0"), "Salon Léa");
     assert_eq!(text(&page.host, "value-1"), "€12.50");
+    assert_eq!(text(&page.host, "key-2"), "Card");
     assert_eq!(text(&page.host, "value-2"), "Visa •••• 4242");
     assert_eq!(text(&page.host, "value-3"), "BK-1042");
     assert!(!visible(&page.host, "form"));

@@ -589,10 +589,14 @@ pub struct SaveCardOffer {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Receipt {
-    /// The card's brand.
-    pub brand: CardBrand,
-    /// The card's last 4 digits.
-    pub last4: Last4,
+    /// How it was paid.
+    pub method: MethodType,
+    /// The card's brand, when a card paid (with `last4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<CardBrand>,
+    /// The card's last 4 digits, when a card paid (with `brand`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last4: Option<Last4>,
     /// The amount paid; on the wire as `amount` (minor units) and `currency`.
     #[serde(flatten)]
     pub amount: Money,
@@ -743,8 +747,9 @@ mod tests {
 
     fn receipt() -> Receipt {
         Receipt {
-            brand: CardBrand::Visa,
-            last4: Last4::parse("4242").unwrap(),
+            method: MethodType::Card,
+            brand: Some(CardBrand::Visa),
+            last4: Some(Last4::parse("4242").unwrap()),
             amount: Money::from_minor(2500, Currency::Eur),
             reference: Some("BK-1042".into()),
         }
@@ -1102,7 +1107,7 @@ mod tests {
         let json = serde_json::to_value(&paid).unwrap();
         assert_eq!(
             json["receipt"],
-            json!({"brand": "visa", "last4": "4242", "amount": 2500, "currency": "eur",
+            json!({"method": "card", "brand": "visa", "last4": "4242", "amount": 2500, "currency": "eur",
                 "reference": "BK-1042"})
         );
         // Without a booking reference, none is sent.

@@ -64,6 +64,8 @@ texts! {
         "Ihre Quittung wird an diese Adresse gesendet.", "Te enviaremos el recibo a esta dirección."],
     /// The card field's label, and the receipt's card row.
     Card => ["Card", "Carte bancaire", "Karte", "Tarjeta"],
+    /// The receipt's row of a payment made without a card (iDEAL, SEPA Debit, ...).
+    PaidWith => ["Paid with", "Payé avec", "Bezahlt mit", "Pagado con"],
     /// The pay button; `{amount}` is the formatted amount.
     Pay => ["Pay {amount}", "Payer {amount}", "{amount} bezahlen", "Pagar {amount}"],
     /// While the pay request is in flight.

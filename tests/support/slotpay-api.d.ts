@@ -1678,10 +1678,10 @@ export interface components {
         };
         /** @description What the client sees after paying. */
         Receipt: components["schemas"]["Money"] & {
-            /** @description The card's brand. */
-            brand: components["schemas"]["CardBrand"];
-            /** @description The card's last 4 digits. */
-            last4: components["schemas"]["Last4"];
+            brand?: components["schemas"]["CardBrand"] | null;
+            last4?: components["schemas"]["Last4"] | null;
+            /** @description How it was paid. */
+            method: components["schemas"]["MethodType"];
             /**
              * @description The booking reference to quote to the merchant, when the platform gave one (absent
              *     otherwise: a PaymentIntent's id means nothing to a client).
@@ -3834,6 +3834,7 @@ export interface operations {
                      *         "brand": "visa",
                      *         "currency": "eur",
                      *         "last4": "4242",
+                     *         "method": "card",
                      *         "reference": "BK-20931"
                      *       },
                      *       "status": "succeeded"

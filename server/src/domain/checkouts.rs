@@ -341,12 +341,18 @@ pub async fn public_view(state: &AppState, token: &str) -> Result<CheckoutView, 
     public_view_of(state, &r, db::now()).await
 }
 
-/// The receipt of a paid checkout.
+/// The receipt of a paid checkout: how it was paid (a checkout paid before the method was
+/// recorded was paid by its card), with the card when a card paid.
 pub(crate) fn receipt(r: &CheckoutRecord) -> Option<Receipt> {
-    let card = r.card.clone()?;
+    let method = match (&r.card, r.method) {
+        (_, Some(m)) => m,
+        (Some(_), None) => MethodType::Card,
+        (None, None) => return None,
+    };
     Some(Receipt {
-        brand: card.brand,
-        last4: card.last4,
+        method,
+        brand: r.card.as_ref().map(|c| c.brand),
+        last4: r.card.as_ref().map(|c| c.last4.clone()),
         amount: r.paid_amount(),
         reference: r.booking_ref.clone(),
     })

@@ -108,7 +108,7 @@ async fn from_service(
     responses(
         (status = 200, description = "Paid, authorised, processing (a SEPA Debit), or awaiting 3-D Secure or the bank (`status` says which; `client_secret` for `requires_action`).", body = PayResponse, example = json!({
             "status": "succeeded",
-            "receipt": {"amount": 2000, "currency": "eur", "brand": "visa", "last4": "4242", "reference": "BK-20931"}
+            "receipt": {"method": "card", "amount": 2000, "currency": "eur", "brand": "visa", "last4": "4242", "reference": "BK-20931"}
         })),
         (status = 402, description = "Declined or not authenticated: the client may try another card.", body = PayResponse),
     ),

@@ -392,6 +392,11 @@ async fn ideal_goes_to_the_bank_and_back(app: TestApp) {
     );
     let paid = refresh(&app, &token).await.expect(200);
     assert_eq!(paid.json["status"], "succeeded", "{}", paid.text);
+    // The receipt names the method; no card paid.
+    assert_eq!(
+        paid.json["receipt"],
+        json!({"method": "ideal", "amount": 2500, "currency": "eur"})
+    );
     assert_eq!(view(&app, &token).await["status"], "paid");
     assert_eq!(app.sandbox.counter("payment_intents_created"), 1);
     // The platform and the merchant see how it was paid.

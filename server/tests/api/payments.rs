@@ -44,7 +44,7 @@ async fn pay_succeeds_and_replays(app: TestApp) {
     assert_eq!(paid.json["status"], "succeeded", "{}", paid.text);
     assert_eq!(
         paid.json["receipt"],
-        json!({"brand": "visa", "last4": "4242", "amount": 2500, "currency": "eur",
+        json!({"method": "card", "brand": "visa", "last4": "4242", "amount": 2500, "currency": "eur",
                "reference": "BK-1042"})
     );
     // The same key replays the same answer; another key finds it paid.
