@@ -317,18 +317,17 @@ impl Ui {
         receipt: Option<&Receipt>,
     ) {
         // `Visa •••• 4242` for a card, else the method's name (`iDEAL`).
-        let paid_with = receipt.map(|r| match (r.brand, &r.last4) {
-            (Some(brand), Some(last4)) => {
-                let mut card = brand.display_name().to_owned();
-                card.push_str(" •••• ");
-                card.push_str(last4.as_str());
-                (Text::Card, card)
-            }
-            _ => (Text::PaidWith, r.method.display_name().to_owned()),
-        });
-        let (label, paid_with) = match paid_with {
-            Some((label, text)) => (label, Some(text)),
+        let (label, paid_with) = match receipt {
             None => (Text::Card, None),
+            Some(r) => match (r.brand, &r.last4) {
+                (Some(brand), Some(last4)) => {
+                    let mut card = brand.display_name().to_owned();
+                    card.push_str(" •••• ");
+                    card.push_str(last4.as_str());
+                    (Text::Card, Some(card))
+                }
+                _ => (Text::PaidWith, Some(r.method.display_name().to_owned())),
+            },
         };
         let rows = [
             (Text::PaidTo, Some(merchant.to_owned())),

@@ -544,15 +544,11 @@ pub fn bank_answer(
                 pi.status
             ))
         })?;
-    let mut pm = challenged_payment_method(ctx, pi.payment_method.as_deref())?;
+    let pm = challenged_payment_method(ctx, pi.payment_method.as_deref())?;
     if authorize {
         succeed(ctx, &mut pi, pm, false);
     } else {
-        consume_unattached(ctx, &mut pm);
-        pi.status = "requires_payment_method".into();
-        pi.payment_method = None;
-        pi.next_action = None;
-        pi.last_payment_error = Some(json!({
+        let error = json!({
             "code": "payment_intent_payment_attempt_failed",
             "doc_url": "https://stripe.com/docs/error-codes/payment-intent-payment-attempt-failed",
             "message": "The latest payment attempt of this PaymentIntent has failed or been \
@@ -560,9 +556,8 @@ pub fn bank_answer(
                 confirming again with a new payment method.",
             "payment_method": payment_methods::render(&pm),
             "type": "invalid_request_error",
-        }));
-        let v = save(ctx, &pi);
-        ctx.emit("payment_intent.payment_failed", v, None);
+        });
+        not_approved(ctx, &mut pi, pm, error);
     }
     let sep = if return_url.contains('?') { '&' } else { '?' };
     let status = if authorize { "succeeded" } else { "failed" };
@@ -953,15 +948,23 @@ pub fn complete_3ds(ctx: &mut Ctx, pi: &mut PaymentIntent) -> ApiResult<()> {
 /// The 3-D Secure challenge was failed: `requires_payment_method` with
 /// `payment_intent_authentication_failure`.
 pub fn fail_3ds(ctx: &mut Ctx, pi: &mut PaymentIntent) -> ApiResult<()> {
-    let mut pm = challenged_payment_method(ctx, pi.payment_method.as_deref())?;
+    let pm = challenged_payment_method(ctx, pi.payment_method.as_deref())?;
+    let error = INTENT.authentication_failure(&pm);
+    not_approved(ctx, pi, pm, error);
+    Ok(())
+}
+
+/// The client did not approve the payment (3-D Secure failed, the bank refused): the
+/// PaymentMethod is used up unless a customer holds it, the PaymentIntent asks for another with
+/// `error`, and `payment_intent.payment_failed` is emitted.
+fn not_approved(ctx: &mut Ctx, pi: &mut PaymentIntent, mut pm: PaymentMethod, error: Value) {
     consume_unattached(ctx, &mut pm);
     pi.status = "requires_payment_method".into();
     pi.payment_method = None;
     pi.next_action = None;
-    pi.last_payment_error = Some(INTENT.authentication_failure(&pm));
+    pi.last_payment_error = Some(error);
     let v = save(ctx, pi);
     ctx.emit("payment_intent.payment_failed", v, None);
-    Ok(())
 }
 
 /// Cancels authorised, uncaptured PaymentIntents older than 7 days of sandbox time
