@@ -1,6 +1,6 @@
 //! The widget's DOM: one constant piece of markup in a shadow root on the host element,
 //! then updated from the state machine by [`Ui::render`], which only shows, hides and rewords
-//! nodes. The card element's container is the one node in the host's light DOM (Stripe.js
+//! nodes. The Payment Element's container is the one node in the host's light DOM (Stripe.js
 //! refuses to mount inside a shadow root), projected into the form through a `<slot>`.
 //!
 //! The markup is a constant with no inline style or script, so it passes a strict
@@ -40,7 +40,6 @@ const MARKUP: &str = concat!(
     r#"<p id="email-hint" class="sp-hint"></p>"#,
     r#"<span id="card-label" class="sp-label"></span>"#,
     r#"<div class="sp-card" role="group" aria-labelledby="card-label"><slot name="card"></slot></div>"#,
-    r#"<p id="card-error" class="sp-field-error" aria-live="polite"></p>"#,
     r#"<label id="consent" class="sp-consent"><input id="save-card" type="checkbox" name="save_card">"#,
     r#"<span id="consent-text"></span></label>"#,
     r#"<button id="pay" class="sp-pay" type="submit"><span id="spinner" class="sp-spinner" aria-hidden="true"></span>"#,
@@ -90,7 +89,7 @@ impl Drop for Listener {
     }
 }
 
-/// The tag of the card element's container in the host's light DOM.
+/// The tag of the Payment Element's container in the host's light DOM.
 pub const CARD_HOST_TAG: &str = "slotpay-card";
 
 /// The nodes the widget updates.
@@ -98,7 +97,7 @@ pub struct Ui {
     /// The element the widget was mounted on.
     pub host: Element,
     root: ShadowRoot,
-    /// The stylesheet link, whose `load` re-themes the card element.
+    /// The stylesheet link, whose `load` re-themes the Payment Element.
     pub link: Element,
     frame: Element,
     /// The payment form; its `submit` is Pay.
@@ -107,12 +106,10 @@ pub struct Ui {
     pub email: HtmlInputElement,
     /// The save-card consent box.
     pub consent_box: HtmlInputElement,
-    /// The card field's label; a click focuses the card element.
+    /// The payment field's label; a click focuses the Payment Element.
     pub card_label: Element,
-    /// Where Stripe mounts the card element (light DOM, slotted).
+    /// Where Stripe mounts the Payment Element (light DOM, slotted).
     pub card_host: Element,
-    /// Stripe's live validation message for the card fields.
-    pub card_error: Element,
     /// "Try another card".
     pub retry: Element,
     result_title: HtmlElement,
@@ -175,7 +172,6 @@ impl Ui {
             consent_box: node(&root, "save-card").unchecked_into(),
             card_label: node(&root, "card-label"),
             card_host,
-            card_error: node(&root, "card-error"),
             retry: node(&root, "retry"),
             result_title: node(&root, "result-title").unchecked_into(),
             root,
@@ -261,7 +257,11 @@ impl Ui {
         show(&self.form, matches!(phase, Phase::Ready(_)) || busy);
         self.text("email-label", t(Text::Email));
         self.text("email-hint", t(Text::EmailHint));
-        set_text(&self.card_label, t(Text::Card));
+        let only_card = view.is_none_or(|v| v.payment_methods.len() < 2);
+        set_text(
+            &self.card_label,
+            t(if only_card { Text::Card } else { Text::Details }),
+        );
         toggle(&self.email, "readonly", busy);
         toggle(&self.consent_box, "disabled", busy);
         toggle(&self.get("pay"), "disabled", busy);
@@ -276,6 +276,7 @@ impl Ui {
                 Phase::Paying => t(Text::Paying),
                 Phase::Authenticating => t(Text::Authenticating),
                 Phase::Processing => t(Text::Processing),
+                Phase::Pending => t(Text::Pending),
                 _ => "",
             },
         );
@@ -292,7 +293,8 @@ impl Ui {
         self.text("alert", &alert);
 
         let failed = matches!(phase, Phase::Failed(_));
-        self.show("result", paid || failed);
+        let pending = matches!(phase, Phase::Pending);
+        self.show("result", paid || failed || pending);
         self.show("receipt", paid);
         show(&self.retry, failed);
         set_text(&self.retry, t(Text::TryAnotherCard));
@@ -300,6 +302,8 @@ impl Ui {
             &self.result_title,
             t(if paid {
                 Text::PaidTitle
+            } else if pending {
+                Text::PendingTitle
             } else {
                 Text::FailedTitle
             }),
@@ -389,6 +393,7 @@ fn phase_name(phase: &Phase) -> &'static str {
         Phase::Paying => "paying",
         Phase::Authenticating => "authenticating",
         Phase::Processing => "processing",
+        Phase::Pending => "pending",
         Phase::Paid(_) => "paid",
         Phase::Failed(_) => "failed",
         Phase::Refused(_) => "refused",

@@ -7,7 +7,8 @@
 
 use slotpay_core::{
     check_chargeable, hold, ApiError, ChargeError, CheckoutStatus, CheckoutView, Email, ErrorCode,
-    IntegrationMode, Locale, Money, PayRequest, PayResponse, PayStatus, PaymentMethodId, Receipt,
+    IntegrationMode, Locale, MethodType, Money, PayRequest, PayResponse, PayStatus,
+    PaymentMethodId, Receipt, ReturnUrl,
 };
 
 /// How long to wait before asking again about a payment Stripe is still processing.
@@ -32,11 +33,11 @@ pub enum Problem {
     Charge(ChargeError),
     /// The email address does not parse.
     Email,
-    /// Stripe.js refused the card details (incomplete number, past expiry date, ...).
+    /// Stripe.js refused the payment details (incomplete number, past expiry date, ...).
     Card {
         /// Stripe's code, e.g. `incomplete_number`.
         code: Option<String>,
-        /// Stripe's message, already in the card element's language.
+        /// Stripe's message, already in the Payment Element's language.
         message: String,
     },
     /// The server could not be reached, even after retrying.
@@ -72,8 +73,12 @@ pub enum Phase {
     Paying,
     /// 3-D Secure: Stripe.js shows the bank's challenge, then the server is asked again.
     Authenticating,
-    /// Stripe is still processing; the server is asked again a few times.
+    /// Stripe is still processing, or the client came back from their bank; the server is
+    /// asked again a few times.
     Processing,
+    /// A payment that settles days later (SEPA Debit) is under way: the booking is reserved,
+    /// the confirmation follows by email.
+    Pending,
     /// Paid; the receipt when the server sent one.
     Paid(Option<Receipt>),
     /// The payment failed; the client may try another card.
@@ -111,11 +116,11 @@ pub enum Input {
     ViewLoaded(CheckoutView),
     /// The checkout's view could not be had.
     ViewFailed(Problem),
-    /// Stripe.js is loaded and the card element is mounted.
+    /// Stripe.js is loaded and the Payment Element is mounted.
     StripeLoaded,
     /// Stripe.js could not be loaded or started.
     StripeFailed,
-    /// The card element said it is ready for typing.
+    /// The Payment Element said it is ready for typing.
     CardReady,
     /// The client pressed Pay.
     Submit {
@@ -124,11 +129,13 @@ pub enum Input {
         /// Whether the save-card box is ticked.
         save_card: bool,
     },
-    /// `stripe.createPaymentMethod` answered.
-    PaymentMethod(Result<PaymentMethodId, Problem>),
+    /// `elements.submit()` then `stripe.createPaymentMethod` answered: the PaymentMethod and
+    /// its type.
+    PaymentMethod(Result<(PaymentMethodId, MethodType), Problem>),
     /// The server answered a pay or refresh request.
     Answer(Result<PayResponse, Problem>),
-    /// `stripe.confirmCardPayment` finished; Stripe's error message if it failed.
+    /// `stripe.handleNextAction` finished (3-D Secure; a bank redirect leaves the page
+    /// instead); Stripe's error message if it failed.
     Confirmed(Option<String>),
     /// The client pressed "Try another card".
     TryAgain,
@@ -150,24 +157,25 @@ pub enum Event {
 /// Work the machine asks the glue to do.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Effect {
-    /// Load Stripe.js and mount the card element with the view's publishable key.
+    /// Load Stripe.js and mount the Payment Element with the view's publishable key.
     LoadStripe,
-    /// `stripe.createPaymentMethod({type: 'card', card, billing_details: {email}})`.
+    /// `elements.submit()`, then `stripe.createPaymentMethod({elements, params:
+    /// {billing_details: {email}}})`.
     CreatePaymentMethod(Email),
     /// `POST /v1/checkouts/{token}/pay` with a new idempotency key, retried with that key.
     Pay(PayRequest),
-    /// `stripe.confirmCardPayment(client_secret)`.
-    ConfirmCard(String),
+    /// `stripe.handleNextAction({clientSecret})`.
+    HandleNextAction(String),
     /// `POST /v1/checkouts/{token}/refresh` after waiting this long.
     Refresh {
         /// Milliseconds to wait first.
         after_ms: u32,
     },
-    /// Empty the card element for another card.
+    /// Empty the Payment Element for another try.
     ClearCard,
     /// Move focus to the email field.
     FocusEmail,
-    /// Move focus to the card element.
+    /// Move focus to the Payment Element.
     FocusCard,
     /// Tell the host page.
     Emit(Event),
@@ -191,6 +199,13 @@ pub struct Machine {
     ready_sent: bool,
     /// The email and save-card choice of the attempt in flight.
     attempt: Option<(Email, bool)>,
+    /// The way to pay of the attempt in flight, once its PaymentMethod is made.
+    method: Option<MethodType>,
+    /// The address of the page the widget is on, where a bank sends the client back.
+    page_url: Option<String>,
+    /// The client came back from their bank to this page, or found an attempt waiting for
+    /// them: the server is asked how it went before the form shows.
+    returned: bool,
     /// Stripe.js's message when 3-D Secure failed, until the server confirms.
     stripe_error: Option<String>,
     polls: u32,
@@ -212,11 +227,22 @@ impl Machine {
             card_ready: false,
             ready_sent: false,
             attempt: None,
+            method: None,
+            page_url: None,
+            returned: false,
             stripe_error: None,
             polls: 0,
             now: None,
             hold_lapsed: false,
         }
+    }
+
+    /// The address of the page the widget is on (`location.href`): where a bank sends the
+    /// client back, and whether the client just came back from their bank to it. Whatever the
+    /// address says, only the server's answer moves the checkout.
+    pub fn set_page(&mut self, href: &str) {
+        self.returned = ReturnUrl::came_back(href);
+        self.page_url = Some(href.to_owned());
     }
 
     /// Seconds left on the checkout's short hold, while the client can still pay; `None`
@@ -295,13 +321,20 @@ impl Machine {
             (Phase::Ready(_), Input::Submit { email, save_card }) => {
                 self.submit(&email, save_card, &mut fx)
             }
-            (Phase::Paying, Input::PaymentMethod(Ok(payment_method))) => {
+            (Phase::Paying, Input::PaymentMethod(Ok((payment_method, method)))) => {
                 if let Some((email, save_card)) = self.attempt.clone() {
+                    self.method = Some(method);
+                    let return_url = match (&self.page_url, &self.view) {
+                        (Some(page), Some(view)) if method.redirects() => {
+                            ReturnUrl::back_to(page, &view.token)
+                        }
+                        _ => None,
+                    };
                     fx.push(Effect::Pay(PayRequest {
                         payment_method,
                         email,
                         save_card,
-                        return_url: None,
+                        return_url,
                     }));
                 }
             }
@@ -362,16 +395,22 @@ impl Machine {
             | CheckoutStatus::Refunded => self.phase = Phase::Paid(receipt),
             CheckoutStatus::Expired => self.close(Phase::Expired, fx),
             CheckoutStatus::Canceled => self.close(Phase::Canceled, fx),
-            CheckoutStatus::Open
-            | CheckoutStatus::Failed
-            | CheckoutStatus::Processing
-            | CheckoutStatus::RequiresAction => {
+            // A debit under way (or a payment Stripe is still processing): nothing to pay.
+            CheckoutStatus::Processing => self.phase = Phase::Pending,
+            CheckoutStatus::Open | CheckoutStatus::Failed | CheckoutStatus::RequiresAction => {
                 if mode == IntegrationMode::Off {
                     self.close(Phase::Unavailable, fx);
                 } else if let Err(error) = chargeable(amount, minimum) {
                     self.close(Phase::Refused(Problem::Charge(error)), fx);
                 } else {
                     fx.push(Effect::LoadStripe);
+                    // Back from the bank, or an attempt left waiting for the client (a page
+                    // reloaded during 3-D Secure): the server reads Stripe; the form waits.
+                    if self.returned || status == CheckoutStatus::RequiresAction {
+                        self.returned = true;
+                        self.phase = Phase::Processing;
+                        fx.push(Effect::Refresh { after_ms: 0 });
+                    }
                 }
             }
         }
@@ -390,6 +429,8 @@ impl Machine {
         // Consent counts only when the merchant offered it.
         let save_card = save_card && view.save_card.is_some();
         self.attempt = Some((email.clone(), save_card));
+        self.method = None;
+        self.returned = false;
         self.stripe_error = None;
         self.polls = 0;
         self.phase = Phase::Paying;
@@ -413,10 +454,17 @@ impl Machine {
                     None => self.poll(fx),
                 }
             }
+            // Back from the bank without paying (the client left its page, or the address was
+            // made up): the form again, for the same checkout.
+            PayStatus::RequiresAction if self.returned => {
+                self.returned = false;
+                self.phase = Phase::Ready(None);
+                self.maybe_ready(fx);
+            }
             PayStatus::RequiresAction => match response.client_secret {
                 Some(secret) => {
                     self.phase = Phase::Authenticating;
-                    fx.push(Effect::ConfirmCard(secret));
+                    fx.push(Effect::HandleNextAction(secret));
                 }
                 None => self.fail(
                     Problem::Server {
@@ -426,6 +474,9 @@ impl Machine {
                     fx,
                 ),
             },
+            PayStatus::Processing if self.method.is_some_and(MethodType::settles_later) => {
+                self.phase = Phase::Pending
+            }
             PayStatus::Processing => self.poll(fx),
             PayStatus::Failed => {
                 let problem = match response.error {
@@ -612,7 +663,7 @@ mod tests {
             [Effect::CreatePaymentMethod(email.clone())]
         );
         assert_eq!(
-            m.step(Input::PaymentMethod(Ok(pm()))),
+            m.step(Input::PaymentMethod(Ok((pm(), MethodType::Card)))),
             [Effect::Pay(PayRequest {
                 payment_method: pm(),
                 email,
@@ -667,7 +718,7 @@ mod tests {
             [Effect::Tick { after_ms: 1_000 }]
         );
         assert_eq!(m.phase(), &Phase::Paying);
-        m.step(Input::PaymentMethod(Ok(pm())));
+        m.step(Input::PaymentMethod(Ok((pm(), MethodType::Card))));
         m.step(Input::Answer(Ok(answer(PayStatus::Succeeded))));
         assert!(matches!(m.phase(), Phase::Paid(_)));
         assert_eq!(m.step(Input::Tick(1_006)), []);
@@ -786,7 +837,7 @@ mod tests {
         action.client_secret = Some("pi_1_secret_2".into());
         assert_eq!(
             m.step(Input::Answer(Ok(action))),
-            [Effect::ConfirmCard("pi_1_secret_2".into())]
+            [Effect::HandleNextAction("pi_1_secret_2".into())]
         );
         assert_eq!(m.phase(), &Phase::Authenticating);
         assert!(m.phase().is_busy());
@@ -906,6 +957,122 @@ mod tests {
         assert_eq!(m.phase(), &Phase::Broken(missing));
     }
 
+    const PAGE: &str = "https://salon.example/book?slot=3";
+
+    fn page() -> ReturnUrl {
+        ReturnUrl::parse(
+            "https://salon.example/book?slot=3&slotpay_checkout=cs_abcdefghijklmnopqrstuvwx",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_bank_redirect_sends_the_page_to_come_back_to_and_a_card_does_not() {
+        for (method, return_url) in [
+            (MethodType::Ideal, Some(page())),
+            (MethodType::Bancontact, Some(page())),
+            (MethodType::Card, None),
+            (MethodType::SepaDebit, None),
+        ] {
+            let mut m = ready();
+            m.set_page(PAGE);
+            submit(&mut m, "lea@example.com");
+            let fx = m.step(Input::PaymentMethod(Ok((pm(), method))));
+            let [Effect::Pay(request)] = fx.as_slice() else {
+                panic!("{method:?}: {fx:?}")
+            };
+            assert_eq!(request.return_url, return_url, "{method:?}");
+        }
+    }
+
+    #[test]
+    fn a_debit_under_way_shows_the_booking_reserved_without_asking_again() {
+        let mut m = ready();
+        submit(&mut m, "lea@example.com");
+        m.step(Input::PaymentMethod(Ok((pm(), MethodType::SepaDebit))));
+        assert_eq!(m.step(Input::Answer(Ok(answer(PayStatus::Processing)))), []);
+        assert_eq!(m.phase(), &Phase::Pending);
+        assert!(!m.phase().is_busy());
+
+        let mut processing = view(1250, Currency::Eur);
+        processing.status = CheckoutStatus::Processing;
+        let mut m = Machine::new(None, None);
+        assert_eq!(m.step(Input::ViewLoaded(processing)), []);
+        assert_eq!(m.phase(), &Phase::Pending);
+    }
+
+    /// A machine whose view loaded on the page the bank sent the client back to.
+    fn returned(status: CheckoutStatus) -> Machine {
+        let mut m = Machine::new(None, None);
+        m.set_page("https://salon.example/book?payment_intent=pi_1&redirect_status=failed");
+        let mut v = view(1250, Currency::Eur);
+        v.status = status;
+        assert_eq!(
+            m.step(Input::ViewLoaded(v)),
+            [Effect::LoadStripe, Effect::Refresh { after_ms: 0 }]
+        );
+        assert_eq!(m.phase(), &Phase::Processing);
+        assert_eq!(m.step(Input::StripeLoaded), []);
+        assert_eq!(m.step(Input::CardReady), []);
+        m
+    }
+
+    #[test]
+    fn back_from_the_bank_the_server_says_how_it_went() {
+        let mut m = returned(CheckoutStatus::RequiresAction);
+        let mut paid = answer(PayStatus::Succeeded);
+        paid.receipt = Some(receipt());
+        assert_eq!(
+            m.step(Input::Answer(Ok(paid))),
+            [Effect::Emit(Event::Succeeded)]
+        );
+        assert_eq!(m.phase(), &Phase::Paid(Some(receipt())));
+
+        let mut m = returned(CheckoutStatus::RequiresAction);
+        let mut failed = answer(PayStatus::Failed);
+        let refused = ApiError::new(
+            ErrorCode::AuthenticationRequired,
+            "Your bank did not approve",
+        );
+        failed.error = Some(refused.clone());
+        m.step(Input::Answer(Ok(failed)));
+        assert_eq!(m.phase(), &Phase::Failed(Problem::Api(refused)));
+        assert_eq!(
+            m.step(Input::TryAgain),
+            [Effect::ClearCard, Effect::FocusCard]
+        );
+
+        // Abandoned at the bank, or an address with made-up parameters: the form again, and
+        // no second trip to the bank on its own.
+        let mut m = returned(CheckoutStatus::RequiresAction);
+        let mut waiting = answer(PayStatus::RequiresAction);
+        waiting.client_secret = Some("pi_1_secret_2".into());
+        assert_eq!(
+            m.step(Input::Answer(Ok(waiting))),
+            [Effect::Emit(Event::Ready)]
+        );
+        assert_eq!(m.phase(), &Phase::Ready(None));
+
+        // A page reloaded while an attempt waited for the client (no bank parameters): the
+        // server is asked too, before any form.
+        let mut m = Machine::new(None, None);
+        let mut v = view(1250, Currency::Eur);
+        v.status = CheckoutStatus::RequiresAction;
+        assert_eq!(
+            m.step(Input::ViewLoaded(v)),
+            [Effect::LoadStripe, Effect::Refresh { after_ms: 0 }]
+        );
+        assert_eq!(m.phase(), &Phase::Processing);
+
+        // Paid by the webhook meanwhile: the view says so, nothing is asked.
+        let mut m = Machine::new(None, None);
+        m.set_page("https://salon.example/book?payment_intent=pi_1&redirect_status=failed");
+        let mut v = view(1250, Currency::Eur);
+        v.status = CheckoutStatus::Paid;
+        assert_eq!(m.step(Input::ViewLoaded(v)), []);
+        assert!(matches!(m.phase(), Phase::Paid(_)));
+    }
+
     #[test]
     fn statuses_in_the_view() {
         let mut paid = view(1250, Currency::Eur);
@@ -950,7 +1117,7 @@ mod tests {
         m.step(Input::ViewLoaded(v));
         m.step(Input::StripeLoaded);
         submit(&mut m, "lea@example.com");
-        let fx = m.step(Input::PaymentMethod(Ok(pm())));
+        let fx = m.step(Input::PaymentMethod(Ok((pm(), MethodType::Card))));
         assert!(matches!(
             &fx[..],
             [Effect::Pay(PayRequest {

@@ -1,16 +1,19 @@
-//! Bindings to the documented part of Stripe.js v3 the widget uses: `Stripe(key, {locale})`,
-//! `stripe.elements({appearance, locale})`, `elements.create('card', {style})`, the card
-//! element's `mount`, `on`, `focus`, `clear`, `update` and `destroy`,
-//! `stripe.createPaymentMethod` and `stripe.confirmCardPayment`. Nothing else, so the real
-//! `https://js.stripe.com/v3/` and the sandbox's copy both fit.
+//! Bindings to the documented part of Stripe.js v3 the widget uses, Stripe's deferred-intent
+//! flow with the server confirming: `Stripe(key, {locale})`, `stripe.elements({mode: 'payment',
+//! amount, currency, paymentMethodCreation: 'manual', paymentMethodTypes, appearance, locale})`,
+//! `elements.create('payment', {business, wallets})`, the Payment Element's `mount`, `on`,
+//! `focus`, `clear` and `destroy`, `elements.update` and `elements.submit`,
+//! `stripe.createPaymentMethod({elements, params})` and `stripe.handleNextAction`. Nothing else,
+//! so the real `https://js.stripe.com/v3/` and the sandbox's copy both fit.
 //!
 //! Every call is `catch`: Stripe.js throws `IntegrationError` for misuse, and a JavaScript
 //! exception must not unwind through wasm while the widget's state is borrowed.
 
 use js_sys::{Function, Object, Promise};
-use slotpay_core::{Email, PaymentMethodId};
+use slotpay_core::{Email, MethodType, Money, PaymentMethodId};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::Element;
 
 use crate::js::{get, get_string, object};
@@ -19,6 +22,7 @@ use crate::machine::Problem;
 #[wasm_bindgen]
 extern "C" {
     /// A `Stripe(publishableKey)` instance.
+    #[derive(Clone)]
     pub type Stripe;
 
     #[wasm_bindgen(method, catch)]
@@ -27,43 +31,43 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = createPaymentMethod)]
     fn create_payment_method(this: &Stripe, data: &Object) -> Result<Promise, JsValue>;
 
-    #[wasm_bindgen(method, catch, js_name = confirmCardPayment)]
-    fn confirm_card_payment(this: &Stripe, client_secret: &str) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = handleNextAction)]
+    fn handle_next_action(this: &Stripe, options: &Object) -> Result<Promise, JsValue>;
 
     /// A `stripe.elements()` group.
+    #[derive(Clone)]
     pub type Elements;
 
     #[wasm_bindgen(method, catch)]
-    fn create(this: &Elements, kind: &str, options: &Object) -> Result<CardElement, JsValue>;
-
-    #[wasm_bindgen(method, catch, js_name = update)]
-    fn update_group(this: &Elements, options: &Object) -> Result<JsValue, JsValue>;
-
-    /// The card element.
-    pub type CardElement;
+    fn create(this: &Elements, kind: &str, options: &Object) -> Result<PaymentElement, JsValue>;
 
     #[wasm_bindgen(method, catch)]
-    fn mount(this: &CardElement, container: &Element) -> Result<(), JsValue>;
+    fn update(this: &Elements, options: &Object) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(method, catch)]
-    fn on(this: &CardElement, event: &str, handler: &Function) -> Result<JsValue, JsValue>;
+    fn submit(this: &Elements) -> Result<Promise, JsValue>;
+
+    /// The Payment Element.
+    pub type PaymentElement;
 
     #[wasm_bindgen(method, catch)]
-    fn update(this: &CardElement, options: &Object) -> Result<(), JsValue>;
+    fn mount(this: &PaymentElement, container: &Element) -> Result<(), JsValue>;
 
     #[wasm_bindgen(method, catch)]
-    fn focus(this: &CardElement) -> Result<(), JsValue>;
+    fn on(this: &PaymentElement, event: &str, handler: &Function) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(method, catch)]
-    fn clear(this: &CardElement) -> Result<(), JsValue>;
+    fn focus(this: &PaymentElement) -> Result<(), JsValue>;
 
     #[wasm_bindgen(method, catch)]
-    fn destroy(this: &CardElement) -> Result<(), JsValue>;
+    fn clear(this: &PaymentElement) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn destroy(this: &PaymentElement) -> Result<(), JsValue>;
 }
 
-/// The widget's theme, read from its CSS custom properties, in the shapes Stripe wants:
-/// `appearance.variables` for the Elements group, `style` for the card element (which the
-/// Appearance API does not reach).
+/// The widget's theme, read from its CSS custom properties, as the Appearance API's
+/// `appearance.variables` for the Elements group.
 #[derive(Default, Clone, PartialEq, Eq, Debug)]
 pub struct Theme {
     /// `--slotpay-color-primary`.
@@ -89,69 +93,90 @@ impl Theme {
             ("fontFamily", &self.font),
             ("borderRadius", &self.radius),
         ] {
-            set_if(&variables, key, value);
+            if !value.is_empty() {
+                let _ = js_sys::Reflect::set(&variables, &key.into(), &value.as_str().into());
+            }
         }
         object(&[("variables", variables.into())])
     }
-
-    /// `{style: {base: {...}, invalid: {...}}}` for the card element.
-    fn card_options(&self) -> Object {
-        let base = Object::new();
-        set_if(&base, "color", &self.text);
-        set_if(&base, "iconColor", &self.primary);
-        set_if(&base, "fontFamily", &self.font);
-        let invalid = Object::new();
-        set_if(&invalid, "color", &self.danger);
-        set_if(&invalid, "iconColor", &self.danger);
-        let style = object(&[("base", base.into()), ("invalid", invalid.into())]);
-        object(&[("style", style.into())])
-    }
 }
 
-fn set_if(target: &Object, key: &str, value: &str) {
-    if !value.is_empty() {
-        let _ = js_sys::Reflect::set(target, &key.into(), &value.into());
-    }
+/// What the Payment Element collects for: the checkout's amount and the ways it may be paid.
+pub struct Collect<'a> {
+    /// The amount due.
+    pub amount: Money,
+    /// The ways to pay the checkout offers, in the merchant's order.
+    pub methods: &'a [MethodType],
+    /// The merchant, named in SEPA Debit's mandate text.
+    pub merchant: &'a str,
+    /// Whether Apple Pay and Google Pay may show (the merchant's setting).
+    pub wallets: bool,
 }
 
-/// A mounted card element with the Stripe instance that made it. Dropping it destroys the
-/// element (its iframe leaves the page) and frees its event handlers.
-pub struct Card {
-    stripe: Stripe,
-    elements: Elements,
-    element: CardElement,
+/// A mounted Payment Element with the Stripe instance and group that made it. Dropping it
+/// destroys the element (its iframe leaves the page) and frees its event handlers.
+pub struct Payment {
+    handles: Handles,
+    element: PaymentElement,
     handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
-impl Card {
-    /// `Stripe(key, {locale})`, one card element themed with `theme`, mounted in
-    /// `container`. `factory` is the global `Stripe` function.
+/// The Stripe instance and the Elements group of a Payment Element: JavaScript handles, cloned
+/// into the calls that wait for Stripe (no borrow of the widget is held while they wait).
+#[derive(Clone)]
+pub struct Handles {
+    stripe: Stripe,
+    elements: Elements,
+}
+
+impl Payment {
+    /// `Stripe(key, {locale})`, an Elements group for a deferred intent (the server creates
+    /// and confirms the PaymentIntent later) and its Payment Element, themed with `theme`,
+    /// mounted in `container`. `factory` is the global `Stripe` function.
     pub fn mount(
         factory: &Function,
         publishable_key: &str,
         locale: &str,
         theme: &Theme,
+        collect: &Collect,
         container: &Element,
-    ) -> Result<Card, JsValue> {
+    ) -> Result<Payment, JsValue> {
         let options = object(&[("locale", locale.into())]);
         let stripe: Stripe = factory
             .call2(&JsValue::NULL, &publishable_key.into(), &options)?
             .unchecked_into();
-        let group = theme.appearance();
-        let _ = js_sys::Reflect::set(&group, &"locale".into(), &locale.into());
+        let types: js_sys::Array = collect
+            .methods
+            .iter()
+            .map(|m| JsValue::from(m.as_str()))
+            .collect();
+        let group = object(&[
+            ("mode", "payment".into()),
+            ("amount", (collect.amount.minor() as f64).into()),
+            ("currency", collect.amount.currency().code().into()),
+            ("paymentMethodCreation", "manual".into()),
+            ("paymentMethodTypes", types.into()),
+            ("appearance", theme.appearance().into()),
+            ("locale", locale.into()),
+        ]);
         let elements = stripe.elements(&group)?;
-        let element = elements.create("card", &theme.card_options())?;
+        let wallets = if collect.wallets { "auto" } else { "never" };
+        let wallets = object(&[("applePay", wallets.into()), ("googlePay", wallets.into())]);
+        let business = object(&[("name", collect.merchant.into())]);
+        let element = elements.create(
+            "payment",
+            &object(&[("business", business.into()), ("wallets", wallets.into())]),
+        )?;
         element.mount(container)?;
-        Ok(Card {
-            stripe,
-            elements,
+        Ok(Payment {
+            handles: Handles { stripe, elements },
             element,
             handlers: Vec::new(),
         })
     }
 
-    /// Calls `handler` with each `event` (`ready`, `change`) of the card element, for as
-    /// long as this card lives.
+    /// Calls `handler` with each `event` (`ready`) of the Payment Element, for as long as it
+    /// lives.
     pub fn on(&mut self, event: &str, handler: impl FnMut(JsValue) + 'static) {
         let closure = Closure::<dyn FnMut(JsValue)>::new(handler);
         if self
@@ -163,56 +188,93 @@ impl Card {
         }
     }
 
-    /// Applies a new theme (the stylesheet loaded after the card was made).
+    /// Applies a new theme (the stylesheet loaded after the element was made).
     pub fn set_theme(&self, theme: &Theme) {
-        let _ = self.elements.update_group(&theme.appearance());
-        let _ = self.element.update(&theme.card_options());
+        let _ = self
+            .handles
+            .elements
+            .update(&object(&[("appearance", theme.appearance().into())]));
     }
 
-    /// Moves focus into the card number field.
+    /// Moves focus into the element's first field.
     pub fn focus(&self) {
         let _ = self.element.focus();
     }
 
-    /// Empties the fields for another card.
+    /// Empties the fields for another try.
     pub fn clear(&self) {
         let _ = self.element.clear();
     }
 
-    /// `stripe.createPaymentMethod({type: 'card', card, billing_details: {email}})`.
-    pub fn create_payment_method(&self, email: &Email) -> Result<Promise, JsValue> {
-        let billing = object(&[("email", email.as_str().into())]);
-        let data = object(&[
-            ("type", "card".into()),
-            ("card", self.element.clone()),
-            ("billing_details", billing.into()),
-        ]);
-        self.stripe.create_payment_method(&data)
-    }
-
-    /// `stripe.confirmCardPayment(clientSecret)`: runs 3-D Secure.
-    pub fn confirm_card_payment(&self, client_secret: &str) -> Result<Promise, JsValue> {
-        self.stripe.confirm_card_payment(client_secret)
+    /// The handles the payment calls need.
+    pub fn handles(&self) -> Handles {
+        self.handles.clone()
     }
 }
 
-impl Drop for Card {
+impl Handles {
+    /// `elements.submit()` (the fields checked, their errors shown by the element), then
+    /// `stripe.createPaymentMethod({elements, params: {billing_details: {email}}})`.
+    pub async fn create_payment_method(
+        &self,
+        email: &Email,
+    ) -> Result<(PaymentMethodId, MethodType), Problem> {
+        let submitted = settle(self.elements.submit()).await?;
+        if !get(&submitted, "error").is_undefined() {
+            return Err(card_problem(&submitted));
+        }
+        let billing = object(&[("email", email.as_str().into())]);
+        let params = object(&[("billing_details", billing.into())]);
+        let data = object(&[
+            ("elements", self.elements.clone().into()),
+            ("params", params.into()),
+        ]);
+        let result = settle(self.stripe.create_payment_method(&data)).await?;
+        let method = get(&result, "paymentMethod");
+        let id = get_string(&method, "id").and_then(|id| PaymentMethodId::parse(&id).ok());
+        let kind = get_string(&method, "type").and_then(|t| MethodType::parse(&t));
+        match (id, kind) {
+            (Some(id), Some(kind)) => Ok((id, kind)),
+            _ => Err(card_problem(&result)),
+        }
+    }
+
+    /// `stripe.handleNextAction({clientSecret})`: 3-D Secure in Stripe's modal, or the bank's
+    /// page (the client leaves and comes back to the return URL). Stripe's error message if it
+    /// failed.
+    pub async fn handle_next_action(&self, client_secret: &str) -> Option<String> {
+        let options = object(&[("clientSecret", client_secret.into())]);
+        match settle(self.stripe.handle_next_action(&options)).await {
+            Ok(result) => {
+                let error = get(&result, "error");
+                (!error.is_undefined() && !error.is_null())
+                    .then(|| get_string(&error, "message").unwrap_or_default())
+            }
+            Err(_) => Some(String::new()),
+        }
+    }
+}
+
+impl Drop for Payment {
     fn drop(&mut self) {
         let _ = self.element.destroy();
     }
 }
 
-/// Reads `createPaymentMethod`'s `{paymentMethod}` or `{error}`.
-pub fn payment_method_result(result: &JsValue) -> Result<PaymentMethodId, Problem> {
-    let id = get_string(&get(result, "paymentMethod"), "id");
-    match id.as_deref().map(PaymentMethodId::parse) {
-        Some(Ok(id)) => Ok(id),
-        _ => Err(card_problem(result)),
-    }
+/// Awaits a Stripe.js call that may throw (an `IntegrationError`) or reject.
+async fn settle(call: Result<Promise, JsValue>) -> Result<JsValue, Problem> {
+    let error = match call {
+        Ok(promise) => match JsFuture::from(promise).await {
+            Ok(result) => return Ok(result),
+            Err(error) => error,
+        },
+        Err(error) => error,
+    };
+    Err(card_problem(&object(&[("error", error)]).into()))
 }
 
-/// Stripe's `{error: {code, message}}` as a card problem.
-pub fn card_problem(result: &JsValue) -> Problem {
+/// Stripe's `{error: {code, message}}` as a problem with the payment details.
+fn card_problem(result: &JsValue) -> Problem {
     let error = get(result, "error");
     match get_string(&error, "message") {
         Some(message) => Problem::Card {
@@ -221,19 +283,4 @@ pub fn card_problem(result: &JsValue) -> Problem {
         },
         None => Problem::StripeJs,
     }
-}
-
-/// The `error.message` of a `confirmCardPayment` result, if it failed.
-pub fn confirm_error(result: &JsValue) -> Option<String> {
-    let error = get(result, "error");
-    if error.is_undefined() || error.is_null() {
-        None
-    } else {
-        Some(get_string(&error, "message").unwrap_or_default())
-    }
-}
-
-/// The `error.message` of a card element `change` event, if the fields are invalid.
-pub fn change_error(event: &JsValue) -> Option<String> {
-    get_string(&get(event, "error"), "message")
 }

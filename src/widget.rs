@@ -1,5 +1,5 @@
-//! The mounted widget: owns the DOM, the state machine, the listeners and the Stripe card
-//! element, feeds the machine what happens and runs the effects it asks for.
+//! The mounted widget: owns the DOM, the state machine, the listeners and Stripe's Payment
+//! Element, feeds the machine what happens and runs the effects it asks for.
 //!
 //! Listeners and Stripe handlers are owned values stored here and dropped on unmount; the
 //! closures hold only a `Weak` reference to the widget, so nothing keeps it alive and an
@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Promise};
+use js_sys::Promise;
 use slotpay_core::{CheckoutToken, Locale};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -19,10 +19,10 @@ use web_sys::{CustomEvent, CustomEventInit, Element};
 use crate::api::{Api, Source};
 use crate::dom::{Listener, Ui};
 use crate::i18n::{problem_text, Words};
-use crate::js::{as_function, format_money, object, random_bytes, sleep};
+use crate::js::{as_function, format_money, get_string, object, random_bytes, sleep};
 use crate::key::uuid_v4;
 use crate::machine::{Effect, Event, Input, Machine, Phase, Problem};
-use crate::stripe::{card_problem, change_error, confirm_error, payment_method_result, Card};
+use crate::stripe::{Collect, Payment};
 
 /// What `mount` was asked for, already checked.
 pub struct Options {
@@ -48,7 +48,7 @@ struct State {
     machine: Machine,
     ui: Ui,
     api: Api,
-    card: Option<Card>,
+    payment: Option<Payment>,
     listeners: Vec<Listener>,
     stripe_factory: Option<Promise>,
     alive: bool,
@@ -72,13 +72,16 @@ impl Mounted {
             .and_then(|e| e.get_attribute("lang"))
             .and_then(|lang| Locale::parse(&lang));
         let mut ui = Ui::build(host, &options.style_url)?;
-        let machine = Machine::new(options.locale, page);
+        let mut machine = Machine::new(options.locale, page);
+        if let Some(href) = get_string(&crate::js::get(&js_sys::global(), "location"), "href") {
+            machine.set_page(&href);
+        }
         ui.render(&machine);
         let state = Rc::new(RefCell::new(State {
             machine,
             ui,
             api: options.api.clone(),
-            card: None,
+            payment: None,
             listeners: Vec::new(),
             stripe_factory: options.stripe,
             alive: true,
@@ -111,7 +114,7 @@ impl Mounted {
         Ok(Mounted { state })
     }
 
-    /// Removes the widget: its DOM, its listeners, the card element; pending answers are
+    /// Removes the widget: its DOM, its listeners, the Payment Element; pending answers are
     /// ignored from now on. Calling it twice does nothing more.
     pub fn unmount(&self) {
         let (card, listeners) = {
@@ -123,9 +126,9 @@ impl Mounted {
             }
             state.alive = false;
             state.ui.remove();
-            (state.card.take(), std::mem::take(&mut state.listeners))
+            (state.payment.take(), std::mem::take(&mut state.listeners))
         };
-        // Dropped outside the borrow: destroying the card runs Stripe.js code.
+        // Dropped outside the borrow: destroying the element runs Stripe.js code.
         drop(card);
         drop(listeners);
     }
@@ -137,8 +140,8 @@ impl Drop for Mounted {
     }
 }
 
-/// The DOM listeners: Pay (form submit), "Try another card", the card label, and the
-/// stylesheet's load (to theme the card element with the resolved custom properties).
+/// The DOM listeners: Pay (form submit), "Try another card", the payment label, and the
+/// stylesheet's load (to theme the Payment Element with the resolved custom properties).
 fn listen(state: &Shared) {
     let mut s = state.borrow_mut();
     let weak = Rc::downgrade(state);
@@ -164,25 +167,25 @@ fn listen(state: &Shared) {
     let label = {
         let weak = weak.clone();
         Listener::new(&s.ui.card_label, "click", move |_| {
-            with_card(&weak, Card::focus);
+            with_payment(&weak, Payment::focus);
         })
     };
     let styled = Listener::new(&s.ui.link, "load", move |_| {
         let Some(state) = weak.upgrade() else { return };
         let s = state.borrow();
-        if let Some(card) = &s.card {
-            card.set_theme(&s.ui.theme());
+        if let Some(payment) = &s.payment {
+            payment.set_theme(&s.ui.theme());
         }
     });
     s.listeners.extend([submit, retry, label, styled]);
 }
 
-/// Runs `f` on the card element, if there is one.
-fn with_card(weak: &Weak<RefCell<State>>, f: impl FnOnce(&Card)) {
+/// Runs `f` on the Payment Element, if there is one.
+fn with_payment(weak: &Weak<RefCell<State>>, f: impl FnOnce(&Payment)) {
     if let Some(state) = weak.upgrade() {
         if let Ok(s) = state.try_borrow() {
-            if let Some(card) = &s.card {
-                f(card);
+            if let Some(payment) = &s.payment {
+                f(payment);
             }
         }
     }
@@ -204,7 +207,7 @@ fn step(weak: &Weak<RefCell<State>>, input: Input) {
         s.ui.render(&s.machine);
         let phase = s.machine.phase();
         if std::mem::discriminant(phase) != before
-            && matches!(phase, Phase::Paid(_) | Phase::Failed(_))
+            && matches!(phase, Phase::Paid(_) | Phase::Failed(_) | Phase::Pending)
         {
             s.ui.focus_result();
         }
@@ -227,18 +230,12 @@ fn run(weak: &Weak<RefCell<State>>, effect: Effect) {
             spawn_local(async move { load_stripe(&weak, factory).await });
         }
         Effect::CreatePaymentMethod(email) => {
-            let promise = match &state.borrow().card {
-                Some(card) => card.create_payment_method(&email),
-                None => Err(JsValue::NULL),
-            };
+            let handles = state.borrow().payment.as_ref().map(Payment::handles);
             let weak = weak.clone();
             spawn_local(async move {
-                let result = match promise {
-                    Ok(promise) => match JsFuture::from(promise).await {
-                        Ok(result) => payment_method_result(&result),
-                        Err(error) => Err(card_problem(&object(&[("error", error)]).into())),
-                    },
-                    Err(error) => Err(card_problem(&object(&[("error", error)]).into())),
+                let result = match handles {
+                    Some(handles) => handles.create_payment_method(&email).await,
+                    None => Err(Problem::StripeJs),
                 };
                 step(&weak, Input::PaymentMethod(result));
             });
@@ -255,19 +252,13 @@ fn run(weak: &Weak<RefCell<State>>, effect: Effect) {
                 step(&weak, Input::Answer(answer));
             });
         }
-        Effect::ConfirmCard(secret) => {
-            let promise = match &state.borrow().card {
-                Some(card) => card.confirm_card_payment(&secret),
-                None => Err(JsValue::NULL),
-            };
+        Effect::HandleNextAction(secret) => {
+            let handles = state.borrow().payment.as_ref().map(Payment::handles);
             let weak = weak.clone();
             spawn_local(async move {
-                let error = match promise {
-                    Ok(promise) => match JsFuture::from(promise).await {
-                        Ok(result) => confirm_error(&result),
-                        Err(_) => Some(String::new()),
-                    },
-                    Err(_) => Some(String::new()),
+                let error = match handles {
+                    Some(handles) => handles.handle_next_action(&secret).await,
+                    None => Some(String::new()),
                 };
                 step(&weak, Input::Confirmed(error));
             });
@@ -283,8 +274,8 @@ fn run(weak: &Weak<RefCell<State>>, effect: Effect) {
                 step(&weak, Input::Answer(answer));
             });
         }
-        Effect::ClearCard => with_card(weak, Card::clear),
-        Effect::FocusCard => with_card(weak, Card::focus),
+        Effect::ClearCard => with_payment(weak, Payment::clear),
+        Effect::FocusCard => with_payment(weak, Payment::focus),
         Effect::FocusEmail => state.borrow().ui.focus_email(),
         Effect::Emit(event) => emit(&state, event),
         Effect::Tick { after_ms } => {
@@ -305,7 +296,7 @@ fn endpoint(state: &Shared) -> Option<(Api, CheckoutToken)> {
     Some((s.api.clone(), token))
 }
 
-/// Waits for Stripe.js, mounts the card element and wires its events.
+/// Waits for Stripe.js, mounts the Payment Element and wires its `ready`.
 async fn load_stripe(weak: &Weak<RefCell<State>>, factory: Option<Promise>) {
     let factory = match factory {
         Some(promise) => JsFuture::from(promise).await.ok().and_then(as_function),
@@ -313,41 +304,36 @@ async fn load_stripe(weak: &Weak<RefCell<State>>, factory: Option<Promise>) {
         None => as_function(crate::js::get(&js_sys::global(), "Stripe")),
     };
     let Some(state) = weak.upgrade() else { return };
-    let card = {
+    let payment = {
         let s = state.borrow();
         if !s.alive {
             return;
         }
         match (factory, s.machine.view()) {
-            (Some(factory), Some(view)) => mount_card(
+            (Some(factory), Some(view)) => Payment::mount(
                 &factory,
                 &view.publishable_key,
                 s.machine.locale().as_str(),
-                &s.ui,
-            ),
+                &s.ui.theme(),
+                &Collect {
+                    amount: view.amount,
+                    methods: &view.payment_methods,
+                    merchant: &view.merchant_name,
+                    wallets: view.wallets,
+                },
+                &s.ui.card_host,
+            )
+            .ok(),
             _ => None,
         }
     };
-    let Some(mut card) = card else {
+    let Some(mut payment) = payment else {
         return step(weak, Input::StripeFailed);
     };
     let ready = weak.clone();
-    card.on("ready", move |_| step(&ready, Input::CardReady));
-    let changed = weak.clone();
-    card.on("change", move |event| {
-        if let Some(state) = changed.upgrade() {
-            if let Ok(s) = state.try_borrow() {
-                let message = change_error(&event).unwrap_or_default();
-                s.ui.card_error.set_text_content(Some(&message));
-            }
-        }
-    });
-    state.borrow_mut().card = Some(card);
+    payment.on("ready", move |_| step(&ready, Input::CardReady));
+    state.borrow_mut().payment = Some(payment);
     step(weak, Input::StripeLoaded);
-}
-
-fn mount_card(factory: &Function, key: &str, locale: &str, ui: &Ui) -> Option<Card> {
-    Card::mount(factory, key, locale, &ui.theme(), &ui.card_host).ok()
 }
 
 /// Dispatches `slotpay:ready`, `slotpay:succeeded` or `slotpay:failed` on the host, bubbling

@@ -241,6 +241,56 @@ impl ReturnUrl {
     }
 }
 
+/// The address parameter that names the checkout on the page a bank sends the client back
+/// to, so a page that creates its checkout when it loads shows the one the client paid.
+pub const RETURN_CHECKOUT_PARAM: &str = "slotpay_checkout";
+
+/// The parameters Stripe adds to a return URL (and slotpay's own), dropped from a page's
+/// address before it becomes the next return URL.
+const RETURN_PARAMS: [&str; 4] = [
+    "payment_intent",
+    "payment_intent_client_secret",
+    "redirect_status",
+    RETURN_CHECKOUT_PARAM,
+];
+
+impl ReturnUrl {
+    /// The page at `page` (a browser's `location.href`) as the place to come back to for
+    /// `checkout`: without its fragment and the parameters of an earlier return, with
+    /// `slotpay_checkout={token}` added. `None` for a page that cannot be returned to (a
+    /// `file:` page, an address over the length limit).
+    pub fn back_to(page: &str, checkout: &CheckoutToken) -> Option<ReturnUrl> {
+        let page = page.split('#').next().unwrap_or_default();
+        let (path, query) = page.split_once('?').unwrap_or((page, ""));
+        let mut url = path.to_owned();
+        let mut sep = '?';
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let key = pair.split('=').next().unwrap_or_default();
+            if !RETURN_PARAMS.contains(&key) {
+                url.push(sep);
+                url.push_str(pair);
+                sep = '&';
+            }
+        }
+        url.push(sep);
+        url.push_str(RETURN_CHECKOUT_PARAM);
+        url.push('=');
+        url.push_str(checkout.as_str());
+        ReturnUrl::parse(&url).ok()
+    }
+
+    /// True when `page`'s address says a bank just sent the client back (Stripe's
+    /// `redirect_status`). Only a sign to ask the server: the address proves nothing.
+    pub fn came_back(page: &str) -> bool {
+        let page = page.split('#').next().unwrap_or_default();
+        page.split_once('?').is_some_and(|(_, query)| {
+            query
+                .split('&')
+                .any(|p| p.split('=').next() == Some("redirect_status"))
+        })
+    }
+}
+
 string_newtype!(
     ReturnUrl,
     "^https?://[^\\s/?#][^\\s]*$",
@@ -743,6 +793,31 @@ mod tests {
 
     fn token() -> CheckoutToken {
         CheckoutToken::parse("cs_abcdefghijklmnopqrstuvwx").unwrap()
+    }
+
+    #[test]
+    fn the_page_to_come_back_to_names_the_checkout_and_drops_an_earlier_return() {
+        let token = CheckoutToken::parse("cs_abcdefghijklmnopqrstuvwx").unwrap();
+        let back = |page: &str| ReturnUrl::back_to(page, &token).map(|u| u.as_str().to_owned());
+        assert_eq!(
+            back("https://salon.example/book").as_deref(),
+            Some("https://salon.example/book?slotpay_checkout=cs_abcdefghijklmnopqrstuvwx")
+        );
+        assert_eq!(
+            back("https://salon.example/book?service=svc_1&payment_intent=pi_1&redirect_status=failed&slotpay_checkout=cs_old#form")
+                .as_deref(),
+            Some("https://salon.example/book?service=svc_1&slotpay_checkout=cs_abcdefghijklmnopqrstuvwx")
+        );
+        assert_eq!(back("file:///tmp/page.html"), None);
+        assert!(ReturnUrl::came_back(
+            "https://s.example/?payment_intent=pi_1&redirect_status=succeeded"
+        ));
+        assert!(!ReturnUrl::came_back(
+            "https://s.example/?status=redirect_status"
+        ));
+        assert!(!ReturnUrl::came_back(
+            "https://s.example/#?redirect_status=x"
+        ));
     }
 
     fn receipt() -> Receipt {

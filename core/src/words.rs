@@ -64,6 +64,8 @@ texts! {
         "Ihre Quittung wird an diese Adresse gesendet.", "Te enviaremos el recibo a esta dirección."],
     /// The card field's label, and the receipt's card row.
     Card => ["Card", "Carte bancaire", "Karte", "Tarjeta"],
+    /// The label of the Payment Element when it offers more than cards.
+    Details => ["Payment details", "Moyen de paiement", "Zahlungsart", "Forma de pago"],
     /// The receipt's row of a payment made without a card (iDEAL, SEPA Debit, ...).
     PaidWith => ["Paid with", "Payé avec", "Bezahlt mit", "Pagado con"],
     /// The pay button; `{amount}` is the formatted amount.
@@ -80,6 +82,15 @@ texts! {
         "Votre paiement est en cours de traitement. Vous recevrez un reçu par e-mail.",
         "Ihre Zahlung wird bearbeitet. Sie erhalten eine Quittung per E-Mail.",
         "Tu pago se está procesando. Recibirás un recibo por correo electrónico."],
+    /// The title once a payment that settles days later (SEPA Debit) is under way.
+    PendingTitle => ["Booking reserved", "Réservation confirmée", "Buchung reserviert",
+        "Reserva confirmada"],
+    /// Below it.
+    Pending => [
+        "Your bank debit is under way and takes a few days. Your booking is held; we will email you once the payment is confirmed.",
+        "Votre prélèvement est en cours et prend quelques jours. Votre réservation est maintenue ; nous vous écrirons dès que le paiement sera confirmé.",
+        "Ihre Lastschrift ist unterwegs und dauert einige Tage. Ihre Buchung ist reserviert; wir schreiben Ihnen, sobald die Zahlung bestätigt ist.",
+        "Tu adeudo bancario está en curso y tarda unos días. Tu reserva se mantiene; te escribiremos en cuanto se confirme el pago."],
     /// The receipt's title.
     PaidTitle => ["Payment successful", "Paiement réussi", "Zahlung erfolgreich", "Pago realizado"],
     /// The receipt's payee row.

@@ -68,8 +68,12 @@
  *   error: undefined | {type: 'validation_error', code: string, message: string},
  * }} SandboxCardChangeEvent
  *   The `change` event of the card Element, as Stripe's.
- * @typedef {'change' | 'ready' | 'focus' | 'blur' | 'escape' | 'networkschange' | 'loaderror'}
+ * @typedef {'change' | 'ready' | 'focus' | 'blur' | 'escape' | 'networkschange' | 'loaderror'
+ *   | 'loaderstart' | 'carddetailschange' | 'savedpaymentmethodupdate' | 'savedpaymentmethodremove'
+ *   | 'availablepaymentmethodschange'}
  *   SandboxCardEventType
+ *   The card Element's events and the Payment Element's (those the sandbox never fires are
+ *   accepted, as Stripe accepts a listener before the event can happen).
  * @typedef {(event: any) => unknown} SandboxHandler
  * @typedef {{
  *   color?: string, backgroundColor?: string, fontFamily?: string, fontSize?: string,
@@ -113,7 +117,34 @@
  *   fonts?: Array<object>,
  *   clientSecret?: string,
  *   loader?: string,
+ *   mode?: 'payment' | 'setup' | 'subscription',
+ *   amount?: number,
+ *   currency?: string,
+ *   paymentMethodCreation?: 'manual',
+ *   paymentMethodTypes?: string[],
+ *   captureMethod?: string,
+ *   setupFutureUsage?: string | null,
  * }} SandboxElementsOptions
+ *   With `mode` (Stripe's deferred intent: the intent is made later, by the server), `amount`
+ *   and `currency` describe the payment the Payment Element collects for.
+ * @typedef {{
+ *   elementType: 'payment',
+ *   empty: boolean,
+ *   complete: boolean,
+ *   collapsed: boolean,
+ *   value: {type: string},
+ * }} SandboxPaymentChangeEvent
+ *   The `change` event of the Payment Element, as Stripe's.
+ * @typedef {{
+ *   business?: {name: string},
+ *   layout?: unknown,
+ *   defaultValues?: object,
+ *   fields?: object,
+ *   terms?: object,
+ *   wallets?: object,
+ *   readOnly?: boolean,
+ * }} SandboxPaymentOptions
+ *   The Payment Element's options; `business.name` names the merchant in SEPA Debit's mandate.
  * @typedef {{
  *   stripeAccount?: string,
  *   apiVersion?: string,
@@ -313,7 +344,24 @@ var Stripe = (function () {
      * @returns {SandboxElements}
      */
     elements(options) {
-      return new SandboxElements(this._key, options || {});
+      var group = options || {};
+      if (group.mode !== undefined) {
+        if (group.clientSecret !== undefined) {
+          throw new IntegrationError('Do not pass both mode and clientSecret to stripe.elements().');
+        }
+        if (['payment', 'setup', 'subscription'].indexOf(String(group.mode)) < 0) {
+          throw new IntegrationError(
+            'Invalid value for elements(): mode should be one of payment, setup, subscription. You specified: ' + String(group.mode) + '.'
+          );
+        }
+        if (group.mode !== 'setup' && (typeof group.amount !== 'number' || !Number.isInteger(group.amount) || group.amount < 0)) {
+          throw new IntegrationError('Invalid value for elements(): amount should be a non-negative integer in the smallest currency unit.');
+        }
+        if (typeof group.currency !== 'string' || !/^[a-z]{3}$/.test(group.currency)) {
+          throw new IntegrationError('Invalid value for elements(): currency should be a lowercase three-letter ISO code.');
+        }
+      }
+      return new SandboxElements(this._key, group);
     }
 
     /**
@@ -337,6 +385,11 @@ var Stripe = (function () {
         }
         element = legacyElement;
         extra = legacyData || {};
+      } else if (isObject(paymentMethodData) && paymentMethodData.elements !== undefined) {
+        if (!(paymentMethodData.elements instanceof SandboxElements)) {
+          throw new IntegrationError('Invalid value for createPaymentMethod: elements should be an Elements group from stripe.elements().');
+        }
+        return paymentMethodData.elements._createPaymentMethod(paymentMethodData.params || {});
       } else if (isObject(paymentMethodData) && paymentMethodData.element !== undefined) {
         element = paymentMethodData.element;
         extra = paymentMethodData.params || {};
@@ -567,7 +620,13 @@ var Stripe = (function () {
       if (action.type === 'use_stripe_sdk' && isObject(action.use_stripe_sdk)) {
         url = /** @type {string | undefined} */ (action.use_stripe_sdk.stripe_js);
       } else if (action.type === 'redirect_to_url' && isObject(action.redirect_to_url)) {
-        url = /** @type {string | undefined} */ (action.redirect_to_url.url);
+        // A bank redirect leaves the page, as Stripe.js does: the client comes back to the
+        // intent's return_url, so the promise never settles.
+        var target = action.redirect_to_url.url;
+        if (typeof target === 'string') {
+          location.assign(target);
+          return new Promise(function () {});
+        }
       }
       if (typeof url !== 'string') {
         return {
@@ -716,7 +775,7 @@ var Stripe = (function () {
    * @returns {SandboxCardElement}
    */
   function cardElementFrom(value, method) {
-    if (!(value instanceof SandboxCardElement)) {
+    if (!(value instanceof SandboxCardElement) || value._kind !== 'card') {
       throw new IntegrationError(
         'Invalid value for ' + method + ': card should be an Element created with elements.create(\'card\').'
       );
@@ -725,7 +784,9 @@ var Stripe = (function () {
   }
 
   /**
-   * `stripe.elements()`: creates card Elements and remembers them by type.
+   * `stripe.elements()`: creates the card Element or the Payment Element and remembers them by
+   * type. With `mode` (the deferred intent), `submit()` then `stripe.createPaymentMethod({elements})`
+   * make a PaymentMethod from the Payment Element without any intent.
    */
   class SandboxElements {
     /**
@@ -737,36 +798,49 @@ var Stripe = (function () {
       this._key = key;
       /** @private */
       this._options = options;
-      /** @private @type {SandboxCardElement | null} */
-      this._card = null;
+      /** @private @type {{[type: string]: SandboxCardElement | null}} */
+      this._made = {card: null, payment: null};
+      /** @private */
+      this._submitted = false;
     }
 
     /**
-     * `elements.create('card', options)`. Only the card Element is modelled.
-     * @param {'card'} elementType
-     * @param {SandboxCardOptions} [options]
+     * `elements.create('card', options)` or `elements.create('payment', options)`.
+     * @param {'card' | 'payment'} elementType
+     * @param {SandboxCardOptions & SandboxPaymentOptions} [options]
      * @returns {SandboxCardElement}
      */
     create(elementType, options) {
-      if (elementType !== 'card') {
+      if (elementType !== 'card' && elementType !== 'payment') {
         throw new IntegrationError(
-          'Invalid Element type: ' + String(elementType) + ". The sandbox's Stripe.js models the 'card' Element only."
+          'Invalid Element type: ' + String(elementType) + ". The sandbox's Stripe.js models the 'card' and 'payment' Elements only."
         );
       }
-      if (this._card && !this._card._destroyed) {
-        throw new IntegrationError('Can only create one Element of type card.');
+      var made = this._made[elementType];
+      if (made && !made._destroyed) {
+        throw new IntegrationError('Can only create one Element of type ' + elementType + '.');
+      }
+      if (elementType === 'payment' && this._options.mode === undefined && this._options.clientSecret === undefined) {
+        throw new IntegrationError(
+          'In order to create a payment element, you must pass a valid PaymentIntent or SetupIntent client secret or mode when creating the Elements group.'
+        );
       }
       var self = this;
-      this._card = new SandboxCardElement(this._key, this._options, options || {}, function () {
-        self._card = null;
+      var element = new SandboxCardElement(elementType, this._key, this._options, options || {}, function () {
+        self._made[elementType] = null;
       });
-      return this._card;
+      element._onChange = function () {
+        self._submitted = false;
+      };
+      this._made[elementType] = element;
+      return element;
     }
 
     /**
-     * `elements.getElement('card')`, or with what React Stripe.js passes (`getElement(CardElement)`:
-     * its component, which carries `__elementType: 'card'`): the card Element, or null.
-     * @param {'card' | {__elementType?: unknown} | ((...args: any[]) => unknown)} elementType
+     * `elements.getElement('card' | 'payment')`, or with what React Stripe.js passes
+     * (`getElement(CardElement)`: its component, which carries `__elementType`): the Element, or
+     * null.
+     * @param {'card' | 'payment' | {__elementType?: unknown} | ((...args: any[]) => unknown)} elementType
      * @returns {SandboxCardElement | null}
      */
     getElement(elementType) {
@@ -775,33 +849,81 @@ var Stripe = (function () {
       if (typeof elementType === 'function' || (typeof elementType === 'object' && elementType !== null)) {
         type = /** @type {{__elementType?: unknown}} */ (elementType).__elementType;
       }
-      return type === 'card' ? this._card : null;
+      return type === 'card' || type === 'payment' ? this._made[type] : null;
     }
 
     /**
-     * `elements.update(options)`: new appearance or locale for every Element of the group.
+     * `elements.update(options)`: new appearance, locale, or (deferred intent) amount and
+     * payment method types for every Element of the group.
      * @param {SandboxElementsOptions} options
      * @returns {Promise<void>}
      */
     update(options) {
       Object.assign(this._options, options || {});
-      if (this._card) this._card._sendGroupOptions(this._options);
+      var group = this._options;
+      var made = this._made;
+      Object.keys(made).forEach(function (type) {
+        var element = made[type];
+        if (element) element._sendGroupOptions(group);
+      });
       return Promise.resolve();
+    }
+
+    /**
+     * `elements.submit()`: validates the Payment Element's fields (showing their errors) before
+     * the PaymentMethod is made; Stripe requires it right before `createPaymentMethod`.
+     * @returns {Promise<{selectedPaymentMethod: string, error?: undefined} | {selectedPaymentMethod?: undefined, error: SandboxError}>}
+     */
+    async submit() {
+      var element = this._made.payment;
+      if (!element) {
+        throw new IntegrationError('elements.submit() needs a mounted Payment Element.');
+      }
+      /** @type {any} */
+      var result = await element._ask({type: 'submit'});
+      this._submitted = !(isObject(result) && isObject(result.error));
+      if (!this._submitted) return {error: /** @type {SandboxError} */ (result.error)};
+      return {selectedPaymentMethod: element._selectedType()};
+    }
+
+    /**
+     * `stripe.createPaymentMethod({elements, params})`.
+     * @param {{billing_details?: object, metadata?: object}} params
+     * @returns {Promise<SandboxPaymentMethodResult>}
+     */
+    _createPaymentMethod(params) {
+      var element = this._made.payment;
+      if (this._options.paymentMethodCreation !== 'manual') {
+        throw new IntegrationError(
+          "stripe.createPaymentMethod() with elements needs paymentMethodCreation: 'manual' on stripe.elements()."
+        );
+      }
+      if (!element || !this._submitted) {
+        throw new IntegrationError('elements.submit() must be called before stripe.createPaymentMethod().');
+      }
+      this._submitted = false;
+      return element.createPaymentMethod(params);
     }
   }
 
   /**
-   * The card Element: a host-page handle on an iframe (served from the sandbox's origin) that
-   * holds the card fields. The two talk only through `postMessage`, checked on both sides.
+   * The card Element, or the Payment Element: a host-page handle on an iframe (served from the
+   * sandbox's origin) that holds the fields. The two talk only through `postMessage`, checked on
+   * both sides.
    */
   class SandboxCardElement {
     /**
+     * @param {'card' | 'payment'} kind
      * @param {string} key
      * @param {SandboxElementsOptions} groupOptions
-     * @param {SandboxCardOptions} options
+     * @param {SandboxCardOptions & SandboxPaymentOptions} options
      * @param {() => void} onDestroy
      */
-    constructor(key, groupOptions, options, onDestroy) {
+    constructor(kind, key, groupOptions, options, onDestroy) {
+      /** @type {'card' | 'payment'} */
+      this._kind = kind;
+      /** Called on every `change` (the group's `submit` is then stale). */
+      this._onChange = function () {};
       /** @private */
       this._key = key;
       /** @private */
@@ -828,7 +950,7 @@ var Stripe = (function () {
       this._pending = {};
       /** @private */
       this._nextRequest = 1;
-      /** @private @type {SandboxCardChangeEvent} */
+      /** @private @type {SandboxCardChangeEvent | SandboxPaymentChangeEvent} */
       this._state = {
         elementType: 'card',
         empty: true,
@@ -873,7 +995,7 @@ var Stripe = (function () {
       setStyles(wrapper, {margin: '0', padding: '0', border: 'none', display: 'block', background: 'transparent', position: 'relative', opacity: '1'});
       var frame = document.createElement('iframe');
       frame.name = '__privateStripeFrame' + frameCounter++;
-      frame.title = 'Secure card payment input frame';
+      frame.title = this._kind === 'card' ? 'Secure card payment input frame' : 'Secure payment input frame';
       frame.setAttribute('frameborder', '0');
       frame.setAttribute('allowtransparency', 'true');
       frame.setAttribute('scrolling', 'no');
@@ -887,7 +1009,7 @@ var Stripe = (function () {
         options: this._options,
         group: this._groupOptions,
       };
-      frame.src = SANDBOX_ORIGIN + '/v3/elements/card.html#' + encodeURIComponent(JSON.stringify(config));
+      frame.src = SANDBOX_ORIGIN + '/v3/elements/' + this._kind + '.html#' + encodeURIComponent(JSON.stringify(config));
       wrapper.appendChild(frame);
       this._wrapper = wrapper;
       this._frame = frame;
@@ -940,12 +1062,14 @@ var Stripe = (function () {
 
     /**
      * Merges new options (style, classes, hidePostalCode, disabled, value) into the Element.
-     * @param {SandboxCardOptions} options
+     * @param {SandboxCardOptions & SandboxPaymentOptions} options
+     * @returns {SandboxCardElement} (the Payment Element's `update` answers the Element)
      */
     update(options) {
       Object.assign(this._options, options || {});
       this._applyClasses();
       this._post({type: 'update', options: this._options});
+      return this;
     }
 
     /** Focuses the card number field. */
@@ -957,6 +1081,15 @@ var Stripe = (function () {
     /** Blurs whatever field has focus. */
     blur() {
       this._post({type: 'blur'});
+    }
+
+    /**
+     * The Payment Element's `collapse()`: its accordion layout closes; the sandbox draws tabs
+     * only, which have nothing to collapse.
+     * @returns {SandboxCardElement}
+     */
+    collapse() {
+      return this;
     }
 
     /** Empties every field. */
@@ -1037,7 +1170,6 @@ var Stripe = (function () {
 
     /**
      * Sends a request to the iframe and waits for its answer (by request id).
-     * @private
      * @param {{[key: string]: unknown}} message
      * @returns {Promise<unknown>}
      */
@@ -1053,6 +1185,14 @@ var Stripe = (function () {
         self._pending[id] = resolve;
         self._post(Object.assign({requestId: id}, message));
       });
+    }
+
+    /**
+     * The Payment Element's chosen payment method type (from its last `change`).
+     * @returns {string}
+     */
+    _selectedType() {
+      return 'collapsed' in this._state ? this._state.value.type : 'card';
     }
 
     /**
@@ -1093,7 +1233,7 @@ var Stripe = (function () {
           var queued = this._queue;
           this._queue = [];
           for (var i = 0; i < queued.length; i++) this._post(queued[i]);
-          this._emit('ready', {elementType: 'card'});
+          this._emit('ready', {elementType: this._kind});
           break;
         }
         case 'height':
@@ -1101,28 +1241,30 @@ var Stripe = (function () {
           break;
         case 'state':
           // The frame's initial state: classes only, no event (Stripe fires none before an edit).
-          this._state = toChangeEvent(data.state);
+          this._state = this._kind === 'card' ? toChangeEvent(data.state) : toPaymentChangeEvent(data.state);
           this._applyClasses();
           break;
         case 'change':
-          this._state = toChangeEvent(data.state);
+          this._state = this._kind === 'card' ? toChangeEvent(data.state) : toPaymentChangeEvent(data.state);
           this._applyClasses();
+          this._onChange();
           this._emit('change', Object.assign({}, this._state, {value: Object.assign({}, this._state.value)}));
           break;
         case 'focus':
           this._focused = true;
           this._applyClasses();
-          this._emit('focus', {elementType: 'card'});
+          this._emit('focus', {elementType: this._kind});
           break;
         case 'blur':
           this._focused = false;
           this._applyClasses();
-          this._emit('blur', {elementType: 'card'});
+          this._emit('blur', {elementType: this._kind});
           break;
         case 'escape':
-          this._emit('escape', {elementType: 'card'});
+          this._emit('escape', {elementType: this._kind});
           break;
         case 'paymentMethod':
+        case 'submitted':
         case 'token': {
           var id = String(data.requestId);
           var resolve = this._pending[id];
@@ -1167,7 +1309,7 @@ var Stripe = (function () {
       list.add(names.base);
       list.toggle(names.empty, this._state.empty);
       list.toggle(names.complete, this._state.complete);
-      list.toggle(names.invalid, this._state.error !== undefined);
+      list.toggle(names.invalid, 'error' in this._state && this._state.error !== undefined);
       list.toggle(names.focus, this._focused);
     }
 
@@ -1217,6 +1359,23 @@ var Stripe = (function () {
       brand: brand || 'unknown',
       value: {postalCode: typeof value.postalCode === 'string' ? value.postalCode : ''},
       error: error ? {type: 'validation_error', code: String(error.code), message: String(error.message)} : undefined,
+    };
+  }
+
+  /**
+   * The Payment Element's `change` event, rebuilt field by field as the card's is.
+   * @param {unknown} state
+   * @returns {SandboxPaymentChangeEvent}
+   */
+  function toPaymentChangeEvent(state) {
+    var s = isObject(state) ? state : {};
+    var value = isObject(s.value) ? s.value : {};
+    return {
+      elementType: 'payment',
+      empty: s.empty === true,
+      complete: s.complete === true,
+      collapsed: s.collapsed === true,
+      value: {type: typeof value.type === 'string' ? value.type : 'card'},
     };
   }
 

@@ -1,6 +1,7 @@
 //! The Stripe.js stand-in's static files (`sandbox/assets/`), embedded in the binary with
 //! `include_bytes!` and served under `/v3/`: `stripe.js` itself at `/v3/`, the card Element's
-//! iframe at `/v3/elements/card.html` and the 3-D Secure challenge page at
+//! iframe at `/v3/elements/card.html`, the Payment Element's at `/v3/elements/payment.html`
+//! (which loads card.js for its card tab) and the 3-D Secure challenge page at
 //! `/v3/3ds/challenge.html`, each with its external script and stylesheet (the pages are served
 //! under `Content-Security-Policy: default-src 'self'`, so nothing is inline).
 
@@ -45,6 +46,27 @@ const ASSETS: &[(&str, Asset)] = &[
         Asset {
             content_type: CSS,
             body: include_bytes!("../assets/elements/card.css"),
+        },
+    ),
+    (
+        "elements/payment.html",
+        Asset {
+            content_type: HTML,
+            body: include_bytes!("../assets/elements/payment.html"),
+        },
+    ),
+    (
+        "elements/payment.js",
+        Asset {
+            content_type: JAVASCRIPT,
+            body: include_bytes!("../assets/elements/payment.js"),
+        },
+    ),
+    (
+        "elements/payment.css",
+        Asset {
+            content_type: CSS,
+            body: include_bytes!("../assets/elements/payment.css"),
         },
     ),
     (
@@ -175,7 +197,11 @@ mod tests {
 
     #[test]
     fn pages_reference_only_served_files() {
-        for page in ["elements/card.html", "3ds/challenge.html"] {
+        for page in [
+            "elements/card.html",
+            "elements/payment.html",
+            "3ds/challenge.html",
+        ] {
             let html = std::str::from_utf8(asset(page).expect("page").body).expect("utf-8");
             let dir = page.rsplit_once('/').map_or("", |(dir, _)| dir);
             let mut references = attribute_values(html, "src");
@@ -200,7 +226,11 @@ mod tests {
 
     #[test]
     fn pages_have_nothing_inline_that_a_strict_csp_would_block() {
-        for page in ["elements/card.html", "3ds/challenge.html"] {
+        for page in [
+            "elements/card.html",
+            "elements/payment.html",
+            "3ds/challenge.html",
+        ] {
             let html = std::str::from_utf8(asset(page).expect("page").body).expect("utf-8");
             let lower = html.to_ascii_lowercase();
             assert!(!lower.contains("<style"), "{page}: inline <style>");

@@ -14,6 +14,7 @@ import type {
   ConfirmCardSetupData,
   ConfirmCardSetupOptions,
   CreatePaymentMethodCardData,
+  CreatePaymentMethodFromElements,
   CreateTokenCardData,
   PaymentIntentOrSetupIntentResult,
   PaymentIntentResult,
@@ -29,6 +30,9 @@ import type {
   StripeElementsOptionsClientSecret,
   StripeElementsOptionsMode,
   StripeError,
+  StripePaymentElement,
+  StripePaymentElementChangeEvent,
+  StripePaymentElementOptions,
   TokenResult,
 } from '@stripe/stripe-js';
 
@@ -130,3 +134,21 @@ export const changeEvent: StripeCardElementChangeEvent = sandboxChange;
 /** 7. Errors the stand-in makes itself (validation, connection) are Stripe's `StripeError`. */
 declare const sandboxError: SandboxError;
 export const error: StripeError = sandboxError;
+
+/**
+ * 8. The Payment Element with a deferred intent (`elements({mode, amount, currency,
+ * paymentMethodCreation: 'manual'})`): `create('payment')`, `submit()` and
+ * `createPaymentMethod({elements, params})`, as slices of Stripe's types like the card's above.
+ */
+interface PaymentElements {
+  create(elementType: 'payment', options?: StripePaymentElementOptions): StripePaymentElement;
+  getElement(elementType: 'payment'): StripePaymentElement | null;
+  submit: StripeElements['submit'];
+}
+export const paymentSliceOfStripe: PaymentElements = stripesElements;
+export const elementsForPayment: (options?: StripeElementsOptionsMode) => PaymentElements = sandbox.elements;
+export const strictCreatePaymentMethodFromElements: (
+  data: CreatePaymentMethodFromElements,
+) => Promise<PaymentMethodResult> = sandbox.createPaymentMethod;
+declare const sandboxPaymentChange: SandboxPaymentChangeEvent;
+export const paymentChangeEvent: StripePaymentElementChangeEvent = sandboxPaymentChange;

@@ -186,7 +186,11 @@
     form.hidden = true;
     payment.hidden = false;
     paymentNote.textContent = booking.description;
-    history.replaceState(null, '', '?booking=' + encodeURIComponent(booking.ref));
+    // The address names the booking (a reload reopens it); back from a bank it keeps Stripe's
+    // parameters for the widget, which then asks how the payment went.
+    if (new URLSearchParams(location.search).get('booking') !== booking.ref) {
+      history.replaceState(null, '', '?booking=' + encodeURIComponent(booking.ref));
+    }
     checkoutBox.replaceChildren();
     if (booking.state === 'pending') {
       var widget = document.createElement('slotpay-checkout');

@@ -220,6 +220,13 @@
 
   var config = readConfig();
   if (!config) return;
+  /**
+   * Inside the Payment Element's frame (payment.html) these are its card fields: payment.js
+   * talks to the parent and hands card requests here through `window.sandboxCardFields`.
+   */
+  var embedded = document.body.hasAttribute('data-payment-element');
+  /** @type {{onPost: null | ((message: {[key: string]: unknown}) => void)}} */
+  var hooks = {onPost: null};
   var parentOrigin = config.origin;
   var publishableKey = config.key;
   /** @type {any} */
@@ -251,6 +258,10 @@
    */
   function post(message) {
     message[MESSAGE_TAG] = true;
+    if (embedded) {
+      if (hooks.onPost) hooks.onPost(message);
+      return;
+    }
     window.parent.postMessage(message, parentOrigin === 'null' ? '*' : parentOrigin);
   }
 
@@ -647,10 +658,11 @@
     post({type: 'height', height: Math.ceil(field.getBoundingClientRect().height)});
   }
 
-  window.addEventListener('message', function (event) {
-    if (event.source !== window.parent || event.origin !== parentOrigin) return;
-    var data = event.data;
-    if (!data || typeof data !== 'object' || data[MESSAGE_TAG] !== true) return;
+  /**
+   * One request from the parent (or from payment.js, for the Payment Element's card tab).
+   * @param {any} data
+   */
+  function handle(data) {
     switch (data.type) {
       case 'update':
         options = data.options || {};
@@ -683,11 +695,28 @@
       default:
         break;
     }
-  });
+  }
 
   applyOptions();
-  if (typeof ResizeObserver === 'function') new ResizeObserver(postHeight).observe(field);
   lastSent = JSON.stringify(evaluate(false));
+  if (embedded) {
+    /** @type {any} */ (window).sandboxCardFields = {
+      handle: handle,
+      hooks: hooks,
+      validate: submitError,
+      state: function () {
+        return evaluate(false);
+      },
+    };
+    return;
+  }
+  window.addEventListener('message', function (event) {
+    if (event.source !== window.parent || event.origin !== parentOrigin) return;
+    var data = event.data;
+    if (!data || typeof data !== 'object' || data[MESSAGE_TAG] !== true) return;
+    handle(data);
+  });
+  if (typeof ResizeObserver === 'function') new ResizeObserver(postHeight).observe(field);
   post({type: 'ready'});
   postHeight();
   // The initial state, for the container's classes; Stripe fires no `change` before an edit.

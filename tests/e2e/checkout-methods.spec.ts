@@ -1,0 +1,128 @@
+/**
+ * Every way to pay on each of the three embeddings, with the merchant offering card, iDEAL and
+ * SEPA Debit: iDEAL authorized at the (sandbox) bank and back to the page the client paid from;
+ * iDEAL failed at the bank, then a card on the same checkout; SEPA Debit reserved as pending,
+ * then paid when the debit settles (Stripe's webhook).
+ *
+ * Run: npx playwright test tests/e2e/checkout-methods.spec.ts
+ */
+import {
+  ARTIFACTS, CARDS, EMBEDDINGS, WORDS, expect, openCheckout, pay, serverCheckout, state, test, type Opened, type Stack,
+} from '../support/checkout';
+import type {Page} from '@playwright/test';
+import path from 'node:path';
+
+/** The methods the merchant offers while this file runs (card alone before and after). */
+async function offer(stack: Stack, methods: string[]) {
+  await stack.admin('PUT', `/merchants/${stack.merchant.id}/integration`, {payment_methods: methods});
+  const integration = await stack.admin('GET', `/merchants/${stack.merchant.id}/integration`);
+  expect(integration.payment_methods).toEqual(methods);
+}
+
+test.beforeAll(async ({stack}) => offer(stack, ['card', 'ideal', 'sepa_debit']));
+test.afterAll(async ({stack}) => offer(stack, ['card']));
+
+/** Picks a tab of the Payment Element (they show only when there are several methods). */
+async function choose(opened: Opened, method: 'iDEAL' | 'SEPA Debit' | 'Card') {
+  await opened.card.getByRole('tab', {name: method}).click();
+  await expect(opened.card.getByRole('tab', {name: method})).toHaveAttribute('aria-selected', 'true');
+}
+
+/** After the bank: paid, as the widget (or, on the booking page, the booking) shows it. */
+async function paidAfterReturn(page: Page, opened: Opened) {
+  if (opened.embedding === 'booking') {
+    // The booking page reopens the booking from its address; once the platform heard of the
+    // payment it shows the booking confirmed instead of the widget.
+    await expect
+      .poll(async () => {
+        const booking = await page.locator('#booking-status').getAttribute('data-state');
+        const widget = await page.locator('#checkout slotpay-checkout').count();
+        const shown = widget ? await state(opened).getAttribute('data-state').catch(() => null) : null;
+        return booking === 'confirmed' || shown === 'paid';
+      }, {timeout: 15_000})
+      .toBe(true);
+  } else {
+    await expect(state(opened)).toHaveAttribute('data-state', 'paid', {timeout: 15_000});
+    await expect(opened.widget.locator('#receipt')).toContainText('iDEAL');
+  }
+}
+
+/** The newest PaymentIntent of the merchant's sandbox account. */
+async function newestIntent(stack: Stack): Promise<{id: string; status: string}> {
+  const response = await fetch(`${stack.sandbox.url}/v1/payment_intents?limit=1`, {
+    headers: {Authorization: `Bearer ${(stack.sandbox as {secretKey?: string}).secretKey}`},
+  });
+  const list = await response.json();
+  return list.data[0];
+}
+
+for (const embedding of EMBEDDINGS) {
+  test.describe(embedding, () => {
+    test('iDEAL authorized at the bank comes back paid', async ({page, stack}) => {
+      const opened = await openCheckout(page, stack, embedding);
+      await expect(opened.widget.locator('#card-label')).toHaveText(
+        opened.locale === 'fr' ? 'Moyen de paiement' : 'Payment details',
+      );
+      await choose(opened, 'iDEAL');
+      await opened.card.getByLabel('iDEAL Bank').selectOption('ing');
+      await opened.widget.locator('#email').fill('client@example.com');
+      await opened.widget.locator('#pay').click();
+      await page.waitForURL(/\/_sandbox\/bank\//);
+      await page.screenshot({path: path.join(ARTIFACTS, `${embedding}-bank.png`)});
+      await page.getByRole('button', {name: 'Authorize test payment'}).click();
+      await page.waitForURL((url) => url.searchParams.get('redirect_status') === 'succeeded');
+      expect(new URL(page.url()).searchParams.get('slotpay_checkout')).toMatch(/^cs_/);
+      await paidAfterReturn(page, opened);
+      const token = new URL(page.url()).searchParams.get('slotpay_checkout')!;
+      expect(await serverCheckout(stack, token)).toMatchObject({status: 'paid', payment_method_type: 'ideal'});
+    });
+
+    test('iDEAL failed at the bank lets the client pay the same checkout by card', async ({page, stack}) => {
+      const opened = await openCheckout(page, stack, embedding);
+      const words = WORDS[opened.locale];
+      await choose(opened, 'iDEAL');
+      await opened.widget.locator('#email').fill('client@example.com');
+      await opened.widget.locator('#pay').click();
+      await page.waitForURL(/\/_sandbox\/bank\//);
+      await page.getByRole('button', {name: 'Fail test payment'}).click();
+      await page.waitForURL((url) => url.searchParams.get('redirect_status') === 'failed');
+      const token = new URL(page.url()).searchParams.get('slotpay_checkout')!;
+      await expect(state(opened)).toHaveAttribute('data-state', 'failed', {timeout: 15_000});
+      await expect(opened.widget.locator('#alert')).toHaveText(words.authentication_failed);
+      expect((await serverCheckout(stack, token)).status).not.toBe('paid');
+
+      await opened.widget.getByRole('button', {name: words.retry}).click();
+      await expect(state(opened)).toHaveAttribute('data-state', 'ready');
+      await choose(opened, 'Card');
+      await pay(opened, CARDS.visa);
+      await expect(state(opened)).toHaveAttribute('data-state', 'paid');
+      expect(await serverCheckout(stack, token)).toMatchObject({status: 'paid', card: {last4: '4242'}});
+    });
+
+    test('SEPA Debit reserves the booking, then the settled debit pays it', async ({page, stack, events}) => {
+      const opened = await openCheckout(page, stack, embedding);
+      await choose(opened, 'SEPA Debit');
+      await expect(opened.card.locator('#mandate')).toContainText('authorise (A) Salon Lumière and Stripe');
+      await opened.card.getByLabel('Full name').fill('Léa Martin');
+      await opened.card.getByLabel('Email').fill('lea@example.com');
+      await opened.card.getByLabel('IBAN').fill('DE89 3704 0044 0532 0130 00');
+      await opened.widget.locator('#email').fill('lea@example.com');
+      await opened.widget.locator('#pay').click();
+      await expect(state(opened)).toHaveAttribute('data-state', 'pending');
+      await expect(opened.widget.locator('#result-title')).toHaveText(
+        opened.locale === 'fr' ? 'Réservation confirmée' : 'Booking reserved',
+      );
+      await page.screenshot({path: path.join(ARTIFACTS, `${embedding}-pending.png`), fullPage: true});
+      const token = (await events()).find((e) => e.type === 'slotpay:ready')!.detail.token;
+      expect((await serverCheckout(stack, token)).status).toBe('processing');
+
+      const intent = await newestIntent(stack);
+      expect(intent.status).toBe('processing');
+      await stack.control('POST', `/payment_intents/${intent.id}/settle`);
+      await expect
+        .poll(async () => (await serverCheckout(stack, token)).status, {timeout: 15_000})
+        .toBe('paid');
+      expect(await serverCheckout(stack, token)).toMatchObject({payment_method_type: 'sepa_debit'});
+    });
+  });
+}
