@@ -106,6 +106,8 @@ impl Api {
             ("payment_method", request.payment_method.as_str().into()),
             ("email", request.email.as_str().into()),
             ("save_card", request.save_card.into()),
+            // Left out (`undefined`) when there is none.
+            ("return_url", request.return_url.as_ref().map(|u| u.as_str()).into()),
         ]);
         let url = self.url(&["/v1/checkouts/", token.as_str(), "/pay"]);
         let call = Call::new("POST", url)
