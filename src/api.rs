@@ -107,7 +107,10 @@ impl Api {
             ("email", request.email.as_str().into()),
             ("save_card", request.save_card.into()),
             // Left out (`undefined`) when there is none.
-            ("return_url", request.return_url.as_ref().map(|u| u.as_str()).into()),
+            (
+                "return_url",
+                request.return_url.as_ref().map(|u| u.as_str()).into(),
+            ),
         ]);
         let url = self.url(&["/v1/checkouts/", token.as_str(), "/pay"]);
         let call = Call::new("POST", url)

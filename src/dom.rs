@@ -257,11 +257,7 @@ impl Ui {
         show(&self.form, matches!(phase, Phase::Ready(_)) || busy);
         self.text("email-label", t(Text::Email));
         self.text("email-hint", t(Text::EmailHint));
-        let only_card = view.is_none_or(|v| v.payment_methods.len() < 2);
-        set_text(
-            &self.card_label,
-            t(if only_card { Text::Card } else { Text::Details }),
-        );
+        set_text(&self.card_label, t(Text::Details));
         toggle(&self.email, "readonly", busy);
         toggle(&self.consent_box, "disabled", busy);
         toggle(&self.get("pay"), "disabled", busy);

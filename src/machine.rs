@@ -135,8 +135,8 @@ pub enum Input {
     /// The server answered a pay or refresh request.
     Answer(Result<PayResponse, Problem>),
     /// `stripe.handleNextAction` finished (3-D Secure; a bank redirect leaves the page
-    /// instead); Stripe's error message if it failed.
-    Confirmed(Option<String>),
+    /// instead): true when Stripe.js says it failed.
+    Confirmed(bool),
     /// The client pressed "Try another card".
     TryAgain,
     /// A second passed on a short hold: the time now (unix seconds).
@@ -206,8 +206,8 @@ pub struct Machine {
     /// The client came back from their bank to this page, or found an attempt waiting for
     /// them: the server is asked how it went before the form shows.
     returned: bool,
-    /// Stripe.js's message when 3-D Secure failed, until the server confirms.
-    stripe_error: Option<String>,
+    /// Stripe.js said 3-D Secure failed, until the server confirms.
+    stripe_error: bool,
     polls: u32,
     /// The time of the last tick, while a short hold is counted down.
     now: Option<i64>,
@@ -230,7 +230,7 @@ impl Machine {
             method: None,
             page_url: None,
             returned: false,
-            stripe_error: None,
+            stripe_error: false,
             polls: 0,
             now: None,
             hold_lapsed: false,
@@ -431,7 +431,7 @@ impl Machine {
         self.attempt = Some((email.clone(), save_card));
         self.method = None;
         self.returned = false;
-        self.stripe_error = None;
+        self.stripe_error = false;
         self.polls = 0;
         self.phase = Phase::Paying;
         fx.push(Effect::CreatePaymentMethod(email));
@@ -444,14 +444,12 @@ impl Machine {
                 fx.push(Effect::Emit(Event::Succeeded));
             }
             PayStatus::RequiresAction if matches!(self.phase, Phase::Authenticating) => {
-                match self.stripe_error.take() {
+                if std::mem::take(&mut self.stripe_error) {
                     // The bank's challenge failed and the server has not seen it yet.
-                    Some(message) => self.fail(
-                        Problem::Api(ApiError::new(ErrorCode::AuthenticationRequired, message)),
-                        fx,
-                    ),
+                    self.fail(api_problem(ErrorCode::AuthenticationRequired), fx)
+                } else {
                     // Stripe.js says it went through: wait for the server to catch up.
-                    None => self.poll(fx),
+                    self.poll(fx)
                 }
             }
             // Back from the bank without paying (the client left its page, or the address was
@@ -842,7 +840,7 @@ mod tests {
         assert_eq!(m.phase(), &Phase::Authenticating);
         assert!(m.phase().is_busy());
         assert_eq!(
-            m.step(Input::Confirmed(None)),
+            m.step(Input::Confirmed(false)),
             [Effect::Refresh { after_ms: 0 }]
         );
         assert_eq!(
@@ -858,7 +856,7 @@ mod tests {
         let mut action = answer(PayStatus::RequiresAction);
         action.client_secret = Some("pi_1_secret_2".into());
         m.step(Input::Answer(Ok(action.clone())));
-        m.step(Input::Confirmed(Some("Authentication failed.".into())));
+        m.step(Input::Confirmed(true));
         let fx = m.step(Input::Answer(Ok(action)));
         let Phase::Failed(problem) = m.phase().clone() else {
             panic!("{:?}", m.phase())

@@ -219,17 +219,16 @@ impl Handles {
         &self,
         email: &Email,
     ) -> Result<(PaymentMethodId, MethodType), Problem> {
-        let submitted = settle(self.elements.submit()).await?;
-        if !get(&submitted, "error").is_undefined() {
-            return Err(card_problem(&submitted));
+        let mut result = settle(self.elements.submit()).await;
+        if get(&result, "error").is_undefined() {
+            let billing = object(&[("email", email.as_str().into())]);
+            let params = object(&[("billing_details", billing.into())]);
+            let data = object(&[
+                ("elements", self.elements.clone().into()),
+                ("params", params.into()),
+            ]);
+            result = settle(self.stripe.create_payment_method(&data)).await;
         }
-        let billing = object(&[("email", email.as_str().into())]);
-        let params = object(&[("billing_details", billing.into())]);
-        let data = object(&[
-            ("elements", self.elements.clone().into()),
-            ("params", params.into()),
-        ]);
-        let result = settle(self.stripe.create_payment_method(&data)).await?;
         let method = get(&result, "paymentMethod");
         let id = get_string(&method, "id").and_then(|id| PaymentMethodId::parse(&id).ok());
         let kind = get_string(&method, "type").and_then(|t| MethodType::parse(&t));
@@ -240,18 +239,14 @@ impl Handles {
     }
 
     /// `stripe.handleNextAction({clientSecret})`: 3-D Secure in Stripe's modal, or the bank's
-    /// page (the client leaves and comes back to the return URL). Stripe's error message if it
-    /// failed.
-    pub async fn handle_next_action(&self, client_secret: &str) -> Option<String> {
+    /// page (the client leaves and comes back to the return URL). True when it failed.
+    pub async fn handle_next_action(&self, client_secret: &str) -> bool {
         let options = object(&[("clientSecret", client_secret.into())]);
-        match settle(self.stripe.handle_next_action(&options)).await {
-            Ok(result) => {
-                let error = get(&result, "error");
-                (!error.is_undefined() && !error.is_null())
-                    .then(|| get_string(&error, "message").unwrap_or_default())
-            }
-            Err(_) => Some(String::new()),
-        }
+        let error = get(
+            &settle(self.stripe.handle_next_action(&options)).await,
+            "error",
+        );
+        !error.is_undefined() && !error.is_null()
     }
 }
 
@@ -261,16 +256,14 @@ impl Drop for Payment {
     }
 }
 
-/// Awaits a Stripe.js call that may throw (an `IntegrationError`) or reject.
-async fn settle(call: Result<Promise, JsValue>) -> Result<JsValue, Problem> {
-    let error = match call {
-        Ok(promise) => match JsFuture::from(promise).await {
-            Ok(result) => return Ok(result),
-            Err(error) => error,
-        },
-        Err(error) => error,
+/// Awaits a Stripe.js call: its result, or `{error}` when it threw (an `IntegrationError`) or
+/// rejected, the shape Stripe.js resolves failures with.
+async fn settle(call: Result<Promise, JsValue>) -> JsValue {
+    let outcome = match call {
+        Ok(promise) => JsFuture::from(promise).await,
+        Err(error) => Err(error),
     };
-    Err(card_problem(&object(&[("error", error)]).into()))
+    outcome.unwrap_or_else(|error| object(&[("error", error)]).into())
 }
 
 /// Stripe's `{error: {code, message}}` as a problem with the payment details.

@@ -140,8 +140,7 @@ impl Drop for Mounted {
     }
 }
 
-/// The DOM listeners: Pay (form submit), "Try another card", the payment label, and the
-/// stylesheet's load (to theme the Payment Element with the resolved custom properties).
+/// The DOM listeners: Pay (form submit), "Try another card", and the stylesheet's load (to theme the Payment Element with the resolved custom properties).
 fn listen(state: &Shared) {
     let mut s = state.borrow_mut();
     let weak = Rc::downgrade(state);
@@ -164,12 +163,6 @@ fn listen(state: &Shared) {
         let weak = weak.clone();
         Listener::new(&s.ui.retry, "click", move |_| step(&weak, Input::TryAgain))
     };
-    let label = {
-        let weak = weak.clone();
-        Listener::new(&s.ui.card_label, "click", move |_| {
-            with_payment(&weak, Payment::focus);
-        })
-    };
     let styled = Listener::new(&s.ui.link, "load", move |_| {
         let Some(state) = weak.upgrade() else { return };
         let s = state.borrow();
@@ -177,7 +170,7 @@ fn listen(state: &Shared) {
             payment.set_theme(&s.ui.theme());
         }
     });
-    s.listeners.extend([submit, retry, label, styled]);
+    s.listeners.extend([submit, retry, styled]);
 }
 
 /// Runs `f` on the Payment Element, if there is one.
@@ -256,11 +249,11 @@ fn run(weak: &Weak<RefCell<State>>, effect: Effect) {
             let handles = state.borrow().payment.as_ref().map(Payment::handles);
             let weak = weak.clone();
             spawn_local(async move {
-                let error = match handles {
+                let failed = match handles {
                     Some(handles) => handles.handle_next_action(&secret).await,
-                    None => Some(String::new()),
+                    None => true,
                 };
-                step(&weak, Input::Confirmed(error));
+                step(&weak, Input::Confirmed(failed));
             });
         }
         Effect::Refresh { after_ms } => {

@@ -71,13 +71,15 @@ export function callField(server, route, index, field) {
 // A stand-in for Stripe.js with its documented shape, recording calls.
 export function fakeStripe() {
   const log = { calls: [], handlers: {}, destroyed: 0,
-    pm: { paymentMethod: { id: 'pm_card_visa' } }, confirm: { paymentIntent: { status: 'succeeded' } } };
+    pm: { paymentMethod: { id: 'pm_card_visa', type: 'card' } }, submitted: { selectedPaymentMethod: 'card' },
+    confirm: { paymentIntent: { status: 'succeeded' } } };
   log.factory = function Stripe(key, options) {
     log.calls.push('Stripe ' + key + ' ' + options.locale);
     return {
       elements(groupOptions) {
         log.group = groupOptions;
         return {
+          submit() { log.calls.push('submit'); return Promise.resolve(log.submitted); },
           create(type, cardOptions) {
             log.calls.push('create ' + type);
             log.card = cardOptions;
@@ -101,11 +103,11 @@ export function fakeStripe() {
         };
       },
       createPaymentMethod(data) {
-        log.calls.push('createPaymentMethod ' + data.type + ' ' + data.billing_details.email);
+        log.calls.push('createPaymentMethod ' + (data.elements ? 'elements' : data.type) + ' ' + data.params.billing_details.email);
         return Promise.resolve(log.pm);
       },
-      confirmCardPayment(secret) {
-        log.calls.push('confirmCardPayment ' + secret);
+      handleNextAction(options) {
+        log.calls.push('handleNextAction ' + options.clientSecret);
         return Promise.resolve(log.confirm);
       },
     };
@@ -116,11 +118,10 @@ export function stripeCalls(log, prefix) {
   return log.calls.filter((c) => c.startsWith(prefix)).length;
 }
 export function stripeFactory(log) { return Promise.resolve(log.factory); }
-export function setPaymentMethod(log, json) { log.pm = JSON.parse(json); }
 export function setConfirm(log, json) { log.confirm = JSON.parse(json); }
 export function destroyed(log) { return log.destroyed; }
-export function cardChange(log, json) { (log.handlers.change || []).forEach((h) => h(JSON.parse(json))); }
-export function cardStyle(log) { return JSON.stringify(log.card); }
+export function cardStyle(log) { return JSON.stringify(log.group); }
+export function setSubmitted(log, json) { log.submitted = JSON.parse(json); }
 
 export function responsePromise(status, body) {
   return Promise.resolve(new Response(body, { status, headers: { 'Content-Type': 'application/json' } }));
@@ -196,15 +197,14 @@ extern "C" {
     fn stripe_calls(log: &Stripe, prefix: &str) -> u32;
     #[wasm_bindgen(js_name = stripeFactory)]
     fn stripe_factory(log: &Stripe) -> Promise;
-    #[wasm_bindgen(js_name = setPaymentMethod)]
-    fn set_payment_method(log: &Stripe, json: &str);
     #[wasm_bindgen(js_name = setConfirm)]
     fn set_confirm(log: &Stripe, json: &str);
     fn destroyed(log: &Stripe) -> u32;
-    #[wasm_bindgen(js_name = cardChange)]
-    fn card_change(log: &Stripe, json: &str);
+    /// The Elements group's options, as the widget last gave them.
     #[wasm_bindgen(js_name = cardStyle)]
     fn card_style(log: &Stripe) -> String;
+    #[wasm_bindgen(js_name = setSubmitted)]
+    fn set_submitted(log: &Stripe, json: &str);
 
     #[wasm_bindgen(js_name = responsePromise)]
     fn response_promise(status: u16, body: &str) -> Promise;
@@ -396,7 +396,7 @@ async fn loading_then_ready_with_amount_badge_and_ready_event() {
     assert_eq!(attribute(&page.host, "frame", "lang"), "en");
     // Stripe.js got the publishable key and the locale, the card is in the light DOM.
     assert_eq!(stripe_calls(&page.stripe, "Stripe pk_test_widget en"), 1);
-    assert_eq!(stripe_calls(&page.stripe, "create card"), 1);
+    assert_eq!(stripe_calls(&page.stripe, "create payment"), 1);
     assert_eq!(child_count(&page.host), 1);
     let events = events(&page.host);
     assert!(
@@ -479,7 +479,7 @@ async fn pays_shows_the_receipt_and_says_succeeded() {
     assert!(!visible(&page.host, "form"));
     // One card token, one pay request with an idempotency key and core's normalised email.
     assert_eq!(
-        stripe_calls(&page.stripe, "createPaymentMethod card lea@example.com"),
+        stripe_calls(&page.stripe, "createPaymentMethod elements lea@example.com"),
         1
     );
     assert_eq!(call_count(&page.server, PAY), 1);
@@ -643,7 +643,7 @@ async fn three_d_secure_is_confirmed_then_refreshed() {
     pay(&page, "lea@example.com").await;
     until(&page, "paid", 3000, || state(&page.host) == "paid").await;
     assert_eq!(
-        stripe_calls(&page.stripe, "confirmCardPayment pi_123_secret_456"),
+        stripe_calls(&page.stripe, "handleNextAction pi_123_secret_456"),
         1
     );
     assert_eq!(call_count(&page.server, REFRESH), 1);
@@ -962,18 +962,20 @@ async fn consent_is_offered_and_sent() {
 }
 
 #[wasm_bindgen_test]
-async fn card_errors_from_stripe_are_shown() {
+async fn details_the_payment_element_refuses_make_no_payment_method() {
     let page = mount_view(&view(1250, Currency::Eur, Locale::En), &[]);
     ready(&page).await;
-    card_change(
-        &page.stripe,
-        r#"{"elementType":"card","complete":false,"error":{"type":"validation_error","code":"invalid_number","message":"Your card number is invalid."}}"#,
+    // Deferred intent: the group knows the amount, the currency and the ways to pay.
+    let group = card_style(&page.stripe);
+    assert!(
+        group.contains(r#""mode":"payment","amount":1250,"currency":"eur""#),
+        "{group}"
     );
-    assert_eq!(
-        text(&page.host, "card-error"),
-        "Your card number is invalid."
+    assert!(
+        group.contains(r#""paymentMethodCreation":"manual","paymentMethodTypes":["card"]"#),
+        "{group}"
     );
-    set_payment_method(
+    set_submitted(
         &page.stripe,
         r#"{"error":{"type":"validation_error","code":"incomplete_number","message":"Your card number is incomplete."}}"#,
     );
@@ -983,6 +985,7 @@ async fn card_errors_from_stripe_are_shown() {
     })
     .await;
     assert_eq!(state(&page.host), "ready");
+    assert_eq!(stripe_calls(&page.stripe, "createPaymentMethod"), 0);
     assert_eq!(call_count(&page.server, ""), 0);
 }
 
@@ -997,17 +1000,14 @@ async fn the_theme_reaches_stripe_elements() {
         &[],
     );
     ready(&page).await;
-    until(&page, "the themed card", 3000, || {
-        card_style(&page.stripe).contains(r##""iconColor":"#ff0000""##)
+    until(&page, "the themed elements", 3000, || {
+        card_style(&page.stripe).contains(r##""colorPrimary":"#ff0000""##)
     })
     .await;
     let style = card_style(&page.stripe);
     assert!(style.contains(r#""fontFamily":"Georgia""#), "{style}");
     // Defaults from slotpay.css fill what the page did not set.
-    assert!(
-        style.contains(r##""invalid":{"color":"#b91c1c""##),
-        "{style}"
-    );
+    assert!(style.contains(r##""colorDanger":"#b91c1c""##), "{style}");
 }
 
 #[wasm_bindgen_test]

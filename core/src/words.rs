@@ -64,7 +64,7 @@ texts! {
         "Ihre Quittung wird an diese Adresse gesendet.", "Te enviaremos el recibo a esta dirección."],
     /// The card field's label, and the receipt's card row.
     Card => ["Card", "Carte bancaire", "Karte", "Tarjeta"],
-    /// The label of the Payment Element when it offers more than cards.
+    /// The label of the Payment Element (card, and the other ways to pay it offers).
     Details => ["Payment details", "Moyen de paiement", "Zahlungsart", "Forma de pago"],
     /// The receipt's row of a payment made without a card (iDEAL, SEPA Debit, ...).
     PaidWith => ["Paid with", "Payé avec", "Bezahlt mit", "Pagado con"],
@@ -87,7 +87,7 @@ texts! {
         "Reserva confirmada"],
     /// Below it.
     Pending => [
-        "Your bank debit is under way and takes a few days. Your booking is held; we will email you once the payment is confirmed.",
+        "Your booking is held. The bank debit takes a few days; we will email you when it is paid.",
         "Votre prélèvement est en cours et prend quelques jours. Votre réservation est maintenue ; nous vous écrirons dès que le paiement sera confirmé.",
         "Ihre Lastschrift ist unterwegs und dauert einige Tage. Ihre Buchung ist reserviert; wir schreiben Ihnen, sobald die Zahlung bestätigt ist.",
         "Tu adeudo bancario está en curso y tarda unos días. Tu reserva se mantiene; te escribiremos en cuanto se confirme el pago."],

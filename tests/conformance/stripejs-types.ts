@@ -4,7 +4,7 @@
  * type-checks the stand-in's JSDoc-typed implementation (checkJs) and the assignments below, so a
  * method that is missing, takes different arguments, or resolves a different shape fails the build.
  *
- * The stand-in models the card Element and card payments only; where Stripe's type covers more
+ * The stand-in models the card Element, the Payment Element and their payments; where Stripe's type covers more
  * (every Element type, every payment method), the check narrows Stripe's type to the card part,
  * and first proves that the narrowed type is a faithful slice of Stripe's.
  */

@@ -174,7 +174,8 @@
     // Back from a bank (iDEAL, Bancontact) to a page that makes its checkout as it loads: the
     // address names the checkout the client paid, which is shown instead of a new one.
     var back = new URLSearchParams(location.search);
-    if (!options.checkout && back.has('redirect_status') && /^cs_\w+$/.test(back.get('slotpay_checkout') || '')) {
+    // (The server checks the token like any other.)
+    if (!options.checkout && back.has('redirect_status') && back.get('slotpay_checkout')) {
       options = Object.assign({}, options, {checkout: back.get('slotpay_checkout')});
     }
     var host = typeof target === 'string' ? document.querySelector(target) : target;
