@@ -8,7 +8,7 @@
 //! goes in as text, never as markup. Building it from one string rather than node by node
 //! keeps about 3 KB of `createElement` calls out of the wasm.
 
-use slotpay_core::{hold, Locale, Money, Receipt};
+use slotpay_core::{hold, Appearance, Corners, Font, Locale, Money, Receipt, Scheme};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
@@ -18,7 +18,6 @@ use web_sys::{
 use crate::i18n::{fill, fill_time, problem_text, Words};
 use crate::js::{format_money, object};
 use crate::machine::{Machine, Phase, Problem};
-use crate::stripe::Theme;
 use slotpay_core::words::Text;
 
 /// The widget's markup; ids are scoped to the shadow root.
@@ -38,8 +37,8 @@ const MARKUP: &str = concat!(
     r#"<input id="email" class="sp-input" type="email" name="email" required autocomplete="email" "#,
     r#"inputmode="email" aria-describedby="email-hint">"#,
     r#"<p id="email-hint" class="sp-hint"></p>"#,
-    r#"<span id="card-label" class="sp-label"></span>"#,
-    r#"<div class="sp-card" role="group" aria-labelledby="card-label"><slot name="card"></slot></div>"#,
+    // Stripe's Payment Element labels its own fields and tabs.
+    r#"<div class="sp-card"><slot name="card"></slot></div>"#,
     r#"<label id="consent" class="sp-consent"><input id="save-card" type="checkbox" name="save_card">"#,
     r#"<span id="consent-text"></span></label>"#,
     r#"<button id="pay" class="sp-pay" type="submit"><span id="spinner" class="sp-spinner" aria-hidden="true"></span>"#,
@@ -106,8 +105,6 @@ pub struct Ui {
     pub email: HtmlInputElement,
     /// The save-card consent box.
     pub consent_box: HtmlInputElement,
-    /// The payment field's label; a click focuses the Payment Element.
-    pub card_label: Element,
     /// Where Stripe mounts the Payment Element (light DOM, slotted).
     pub card_host: Element,
     /// "Try another card".
@@ -170,7 +167,6 @@ impl Ui {
             form: node(&root, "form"),
             email: node(&root, "email").unchecked_into(),
             consent_box: node(&root, "save-card").unchecked_into(),
-            card_label: node(&root, "card-label"),
             card_host,
             retry: node(&root, "retry"),
             result_title: node(&root, "result-title").unchecked_into(),
@@ -240,6 +236,7 @@ impl Ui {
                 let frame = self.frame.unchecked_ref::<HtmlElement>();
                 let _ = frame.style().set_property("--sp-brand", color.as_str());
             }
+            self.show_look(&view.appearance);
             self.show("consent", view.save_card.is_some());
             if let Some(offer) = &view.save_card {
                 self.text("consent-text", &offer.consent_text);
@@ -257,7 +254,6 @@ impl Ui {
         show(&self.form, matches!(phase, Phase::Ready(_)) || busy);
         self.text("email-label", t(Text::Email));
         self.text("email-hint", t(Text::EmailHint));
-        set_text(&self.card_label, t(Text::Details));
         toggle(&self.email, "readonly", busy);
         toggle(&self.consent_box, "disabled", busy);
         toggle(&self.get("pay"), "disabled", busy);
@@ -355,23 +351,27 @@ impl Ui {
         let _ = self.email.focus();
     }
 
-    /// The theme from the widget's resolved custom properties (`--sp-*` in slotpay.css,
-    /// which fall back from the `--slotpay-*` ones the page may set).
-    pub fn theme(&self) -> Theme {
-        let style = crate::js::computed_style(&self.frame);
-        let read = |name: &str| -> String {
-            style
-                .get_property_value(name)
-                .map(|v| v.trim().to_owned())
-                .unwrap_or_default()
-        };
-        Theme {
-            primary: read("--sp-color-primary"),
-            text: read("--sp-color-text"),
-            danger: read("--sp-color-danger"),
-            font: read("--sp-font-family"),
-            radius: read("--sp-radius"),
+    /// The merchant's corners, font and light or dark, as attributes slotpay.css turns into
+    /// its defaults (still under the page's own `--slotpay-*`). Kept out of `render` (which
+    /// it would make larger than it is).
+    #[inline(never)]
+    fn show_look(&self, look: &Appearance) {
+        for (name, value) in [
+            ("data-corners", look.corners.map(Corners::as_str)),
+            ("data-font", look.font.map(Font::as_str)),
+            ("data-scheme", look.scheme.map(Scheme::as_str)),
+        ] {
+            if let Some(value) = value {
+                attr(&self.frame, name, value);
+            }
         }
+    }
+
+    /// Stripe's appearance, from the frame's resolved custom properties (which browsers give
+    /// trimmed, as CSS Variables Level 1 says).
+    pub fn appearance(&self) -> js_sys::Object {
+        let style = crate::js::computed_style(&self.frame);
+        crate::stripe::appearance(|name| style.property(name))
     }
 
     /// Removes everything the widget added: its shadow content and the card's container.

@@ -6,7 +6,7 @@ use js_sys::{Function, Object, Promise, Reflect};
 use slotpay_core::{Locale, Money};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{CssStyleDeclaration, Element, RequestInit};
+use web_sys::{Element, RequestInit};
 
 // The browser's globals the widget calls, bound as globals rather than through
 // `web_sys::window()`, which would check `globalThis` is a `Window` on every call: one binding
@@ -25,7 +25,14 @@ extern "C" {
 
     /// `getComputedStyle(element)`.
     #[wasm_bindgen(js_name = getComputedStyle)]
-    pub fn computed_style(element: &Element) -> CssStyleDeclaration;
+    pub fn computed_style(element: &Element) -> Style;
+
+    /// A computed style (`CSSStyleDeclaration`).
+    pub type Style;
+
+    /// `style.getPropertyValue(name)`, left a JavaScript string (it goes on to Stripe.js).
+    #[wasm_bindgen(method, js_name = getPropertyValue)]
+    pub fn property(this: &Style, name: &str) -> js_sys::JsString;
 
     /// `Intl.NumberFormat`, constructed from one locale tag.
     #[wasm_bindgen(js_namespace = Intl)]

@@ -101,5 +101,6 @@ fn parse_options(options: &JsValue) -> Result<Options, &'static str> {
         view: promise("view"),
         words: promise("words"),
         stripe: promise("stripe"),
+        returned: js::get(options, "returned").as_bool() == Some(true),
     })
 }

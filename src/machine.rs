@@ -237,11 +237,12 @@ impl Machine {
         }
     }
 
-    /// The address of the page the widget is on (`location.href`): where a bank sends the
-    /// client back, and whether the client just came back from their bank to it. Whatever the
-    /// address says, only the server's answer moves the checkout.
-    pub fn set_page(&mut self, href: &str) {
-        self.returned = ReturnUrl::came_back(href);
+    /// The address of the page the widget is on (`location.href`), where a bank sends the
+    /// client back, and whether the client just came back from their bank to it (Stripe's
+    /// `redirect_status` in the address). Whatever the address says, only the server's answer
+    /// moves the checkout.
+    pub fn set_page(&mut self, href: &str, returned: bool) {
+        self.returned = returned;
         self.page_url = Some(href.to_owned());
     }
 
@@ -324,10 +325,10 @@ impl Machine {
             (Phase::Paying, Input::PaymentMethod(Ok((payment_method, method)))) => {
                 if let Some((email, save_card)) = self.attempt.clone() {
                     self.method = Some(method);
-                    let return_url = match (&self.page_url, &self.view) {
-                        (Some(page), Some(view)) if method.redirects() => {
-                            ReturnUrl::back_to(page, &view.token)
-                        }
+                    // The server makes it the way back (without an earlier return's
+                    // parameters, naming the checkout).
+                    let return_url = match &self.page_url {
+                        Some(page) if method.redirects() => ReturnUrl::parse(page).ok(),
                         _ => None,
                     };
                     fx.push(Effect::Pay(PayRequest {
@@ -606,6 +607,7 @@ mod tests {
             expires_at: None,
             receipt: None,
             brand_color: None,
+            appearance: Default::default(),
         }
     }
 
@@ -958,10 +960,7 @@ mod tests {
     const PAGE: &str = "https://salon.example/book?slot=3";
 
     fn page() -> ReturnUrl {
-        ReturnUrl::parse(
-            "https://salon.example/book?slot=3&slotpay_checkout=cs_abcdefghijklmnopqrstuvwx",
-        )
-        .unwrap()
+        ReturnUrl::parse(PAGE).unwrap()
     }
 
     #[test]
@@ -973,7 +972,7 @@ mod tests {
             (MethodType::SepaDebit, None),
         ] {
             let mut m = ready();
-            m.set_page(PAGE);
+            m.set_page(PAGE, false);
             submit(&mut m, "lea@example.com");
             let fx = m.step(Input::PaymentMethod(Ok((pm(), method))));
             let [Effect::Pay(request)] = fx.as_slice() else {
@@ -1002,7 +1001,7 @@ mod tests {
     /// A machine whose view loaded on the page the bank sent the client back to.
     fn returned(status: CheckoutStatus) -> Machine {
         let mut m = Machine::new(None, None);
-        m.set_page("https://salon.example/book?payment_intent=pi_1&redirect_status=failed");
+        m.set_page(PAGE, true);
         let mut v = view(1250, Currency::Eur);
         v.status = status;
         assert_eq!(
@@ -1064,7 +1063,7 @@ mod tests {
 
         // Paid by the webhook meanwhile: the view says so, nothing is asked.
         let mut m = Machine::new(None, None);
-        m.set_page("https://salon.example/book?payment_intent=pi_1&redirect_status=failed");
+        m.set_page(PAGE, true);
         let mut v = view(1250, Currency::Eur);
         v.status = CheckoutStatus::Paid;
         assert_eq!(m.step(Input::ViewLoaded(v)), []);

@@ -66,39 +66,39 @@ extern "C" {
     fn destroy(this: &PaymentElement) -> Result<(), JsValue>;
 }
 
-/// The widget's theme, read from its CSS custom properties, as the Appearance API's
-/// `appearance.variables` for the Elements group.
-#[derive(Default, Clone, PartialEq, Eq, Debug)]
-pub struct Theme {
-    /// `--slotpay-color-primary`.
-    pub primary: String,
-    /// `--slotpay-color-text`.
-    pub text: String,
-    /// `--slotpay-color-danger`.
-    pub danger: String,
-    /// `--slotpay-font-family`.
-    pub font: String,
-    /// `--slotpay-radius`.
-    pub radius: String,
-}
+/// Stripe's Appearance API variables and the widget's custom properties they come from
+/// (slotpay.css resolves each from the page's `--slotpay-*`, the merchant's choices and its
+/// defaults).
+const VARIABLES: [(&str, &str); 6] = [
+    ("colorPrimary", "--sp-color-primary"),
+    ("colorText", "--sp-color-text"),
+    ("colorBackground", "--sp-color-background"),
+    ("colorDanger", "--sp-color-danger"),
+    ("fontFamily", "--sp-font-family"),
+    ("borderRadius", "--sp-radius"),
+];
 
-impl Theme {
-    /// `{variables: {...}}`, only with the values that are set.
-    fn appearance(&self) -> Object {
-        let variables = Object::new();
-        for (key, value) in [
-            ("colorPrimary", &self.primary),
-            ("colorText", &self.text),
-            ("colorDanger", &self.danger),
-            ("fontFamily", &self.font),
-            ("borderRadius", &self.radius),
-        ] {
-            if !value.is_empty() {
-                let _ = js_sys::Reflect::set(&variables, &key.into(), &value.as_str().into());
-            }
+/// `{theme, variables}` for `stripe.elements`, from `read` (a custom property's resolved
+/// value): `theme` is `night` for a dark checkout (`--sp-stripe-theme`), else `stripe`; the
+/// variables only with the values that are set.
+pub fn appearance(read: impl Fn(&str) -> js_sys::JsString) -> Object {
+    let variables = Object::new();
+    for (key, property) in VARIABLES {
+        let value = read(property);
+        if value.length() > 0 {
+            let _ = js_sys::Reflect::set(&variables, &key.into(), &value);
         }
-        object(&[("variables", variables.into())])
     }
+    #[expect(
+        clippy::cmp_owned,
+        reason = "`JsString == &str` copies the JavaScript string into the wasm; this compares in JavaScript"
+    )]
+    let theme = if read("--sp-stripe-theme") == js_sys::JsString::from("night") {
+        "night"
+    } else {
+        "stripe"
+    };
+    object(&[("theme", theme.into()), ("variables", variables.into())])
 }
 
 /// What the Payment Element collects for: the checkout's amount and the ways it may be paid.
@@ -131,13 +131,13 @@ pub struct Handles {
 
 impl Payment {
     /// `Stripe(key, {locale})`, an Elements group for a deferred intent (the server creates
-    /// and confirms the PaymentIntent later) and its Payment Element, themed with `theme`,
+    /// and confirms the PaymentIntent later) and its Payment Element, with `appearance`,
     /// mounted in `container`. `factory` is the global `Stripe` function.
     pub fn mount(
         factory: &Function,
         publishable_key: &str,
         locale: &str,
-        theme: &Theme,
+        appearance: Object,
         collect: &Collect,
         container: &Element,
     ) -> Result<Payment, JsValue> {
@@ -156,7 +156,7 @@ impl Payment {
             ("currency", collect.amount.currency().code().into()),
             ("paymentMethodCreation", "manual".into()),
             ("paymentMethodTypes", types.into()),
-            ("appearance", theme.appearance().into()),
+            ("appearance", appearance.into()),
             ("locale", locale.into()),
         ]);
         let elements = stripe.elements(&group)?;
@@ -188,12 +188,12 @@ impl Payment {
         }
     }
 
-    /// Applies a new theme (the stylesheet loaded after the element was made).
-    pub fn set_theme(&self, theme: &Theme) {
+    /// Applies a new appearance (the stylesheet loaded after the element was made).
+    pub fn set_appearance(&self, appearance: Object) {
         let _ = self
             .handles
             .elements
-            .update(&object(&[("appearance", theme.appearance().into())]));
+            .update(&object(&[("appearance", appearance.into())]));
     }
 
     /// Moves focus into the element's first field.

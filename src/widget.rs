@@ -41,6 +41,9 @@ pub struct Options {
     pub words: Option<Promise>,
     /// A promise of the global `Stripe` function, from the loader.
     pub stripe: Option<Promise>,
+    /// The loader found Stripe's `redirect_status` in the page's address: the client came
+    /// back from their bank.
+    pub returned: bool,
 }
 
 /// The widget's state, shared by its listeners through `Weak` references.
@@ -74,7 +77,7 @@ impl Mounted {
         let mut ui = Ui::build(host, &options.style_url)?;
         let mut machine = Machine::new(options.locale, page);
         if let Some(href) = get_string(&crate::js::get(&js_sys::global(), "location"), "href") {
-            machine.set_page(&href);
+            machine.set_page(&href, options.returned);
         }
         ui.render(&machine);
         let state = Rc::new(RefCell::new(State {
@@ -167,7 +170,7 @@ fn listen(state: &Shared) {
         let Some(state) = weak.upgrade() else { return };
         let s = state.borrow();
         if let Some(payment) = &s.payment {
-            payment.set_theme(&s.ui.theme());
+            payment.set_appearance(s.ui.appearance());
         }
     });
     s.listeners.extend([submit, retry, styled]);
@@ -307,7 +310,7 @@ async fn load_stripe(weak: &Weak<RefCell<State>>, factory: Option<Promise>) {
                 &factory,
                 &view.publishable_key,
                 s.machine.locale().as_str(),
-                &s.ui.theme(),
+                s.ui.appearance(),
                 &Collect {
                     amount: view.amount,
                     methods: &view.payment_methods,

@@ -10,9 +10,9 @@
 //! one definition, core's, and this reader is proven to follow it.
 
 use slotpay_core::{
-    ApiError, BrandColor, CardBrand, CheckoutStatus, CheckoutToken, CheckoutView, Currency, Email,
-    ErrorCode, IntegrationMode, Last4, Locale, MethodType, Money, PayResponse, PayStatus, Receipt,
-    SaveCardOffer,
+    ApiError, Appearance, BrandColor, CardBrand, CheckoutStatus, CheckoutToken, CheckoutView,
+    Corners, Currency, Email, ErrorCode, Font, IntegrationMode, Last4, Locale, MethodType, Money,
+    PayResponse, PayStatus, Receipt, SaveCardOffer, Scheme,
 };
 
 use crate::i18n::Words;
@@ -115,6 +115,27 @@ pub fn checkout_view<J: Json>(v: &J) -> Read<CheckoutView> {
         expires_at: optional(v, "expires_at", integer)?,
         receipt: optional(v, "receipt", receipt)?,
         brand_color: optional(v, "brand_color", |c| BrandColor::parse(&c.string()?).ok())?,
+        appearance: optional(v, "appearance", appearance)?.unwrap_or_default(),
+    })
+}
+
+/// The merchant's corners, font and light or dark; a choice this widget does not know is a
+/// view it cannot read, as core's serde refuses it.
+fn appearance<J: Json>(v: &J) -> Option<Appearance> {
+    // One lookup for the three lists (by index), rather than one per type.
+    let pick = |key: &str, names: &[&str]| -> Option<Option<usize>> {
+        match v.field(key) {
+            None => Some(None),
+            Some(f) => {
+                let s = f.string()?;
+                names.iter().position(|n| *n == s).map(Some)
+            }
+        }
+    };
+    Some(Appearance {
+        corners: pick("corners", Corners::NAMES)?.map(|i| Corners::ALL[i]),
+        font: pick("font", Font::NAMES)?.map(|i| Font::ALL[i]),
+        scheme: pick("scheme", Scheme::NAMES)?.map(|i| Scheme::ALL[i]),
     })
 }
 
@@ -245,6 +266,11 @@ mod tests {
                 reference: Some("BK-1042".into()),
             }),
             brand_color: Some(BrandColor::parse("#2f6f5e").unwrap()),
+            appearance: Appearance {
+                corners: Some(Corners::Large),
+                font: Some(Font::Serif),
+                scheme: Some(Scheme::Dark),
+            },
         }
     }
 
@@ -257,6 +283,7 @@ mod tests {
             expires_at: None,
             receipt: None,
             brand_color: None,
+            appearance: Appearance::default(),
             status: CheckoutStatus::Open,
             amount: Money::from_minor(500, Currency::Jpy),
             payment_methods: vec![MethodType::Card],
@@ -349,6 +376,9 @@ mod tests {
                 json!({"brand": "visa", "last4": "42", "amount": 1, "currency": "eur", "reference": "x"}),
             ),
             ("merchant_name", Value::Null),
+            ("appearance", json!({"font": "papyrus"})),
+            ("appearance", json!({"corners": 8})),
+            ("appearance", json!({"scheme": "Dark"})),
         ] {
             let mut v = good.clone();
             v[field] = bad;

@@ -262,6 +262,7 @@ fn view(amount: i64, currency: Currency, locale: Locale) -> CheckoutView {
         expires_at: None,
         receipt: None,
         brand_color: None,
+        appearance: Default::default(),
     }
 }
 
@@ -1006,8 +1007,43 @@ async fn the_theme_reaches_stripe_elements() {
     .await;
     let style = card_style(&page.stripe);
     assert!(style.contains(r#""fontFamily":"Georgia""#), "{style}");
-    // Defaults from slotpay.css fill what the page did not set.
+    // Defaults from slotpay.css fill what the page did not set; light unless the merchant
+    // chose dark.
     assert!(style.contains(r##""colorDanger":"#b91c1c""##), "{style}");
+    assert!(style.contains(r#""theme":"stripe""#), "{style}");
+    assert_eq!(attribute(&page.host, "frame", "data-scheme"), "null");
+}
+
+#[wasm_bindgen_test]
+async fn the_merchants_look_reaches_the_frame_and_stripe_under_the_pages_own() {
+    let mut v = view(1250, Currency::Eur, Locale::En);
+    v.appearance = slotpay_core::Appearance {
+        corners: Some(slotpay_core::Corners::Large),
+        font: Some(slotpay_core::Font::Serif),
+        scheme: Some(slotpay_core::Scheme::Dark),
+    };
+    // The page sets its own font: it wins over the merchant's.
+    let page = mount_with(
+        Some(response_promise(200, &json(&v))),
+        "--slotpay-font-family: Georgia",
+        &[],
+    );
+    ready(&page).await;
+    assert_eq!(attribute(&page.host, "frame", "data-corners"), "large");
+    assert_eq!(attribute(&page.host, "frame", "data-font"), "serif");
+    assert_eq!(attribute(&page.host, "frame", "data-scheme"), "dark");
+    until(&page, "the dark elements", 3000, || {
+        card_style(&page.stripe).contains(r#""theme":"night""#)
+    })
+    .await;
+    let style = card_style(&page.stripe);
+    assert!(style.contains(r#""borderRadius":"16px""#), "{style}");
+    assert!(
+        style.contains(r##""colorBackground":"#111827""##),
+        "{style}"
+    );
+    assert!(style.contains(r##""colorText":"#f3f4f6""##), "{style}");
+    assert!(style.contains(r#""fontFamily":"Georgia""#), "{style}");
 }
 
 #[wasm_bindgen_test]

@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::appearance::Appearance;
 use crate::error::{ApiError, ErrorCode};
 use crate::keys::KeyMode;
 use crate::methods::MethodType;
@@ -277,17 +278,6 @@ impl ReturnUrl {
         url.push('=');
         url.push_str(checkout.as_str());
         ReturnUrl::parse(&url).ok()
-    }
-
-    /// True when `page`'s address says a bank just sent the client back (Stripe's
-    /// `redirect_status`). Only a sign to ask the server: the address proves nothing.
-    pub fn came_back(page: &str) -> bool {
-        let page = page.split('#').next().unwrap_or_default();
-        page.split_once('?').is_some_and(|(_, query)| {
-            query
-                .split('&')
-                .any(|p| p.split('=').next() == Some("redirect_status"))
-        })
     }
 }
 
@@ -707,6 +697,9 @@ pub struct CheckoutView {
     /// The merchant's brand colour, when it set one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_color: Option<BrandColor>,
+    /// The merchant's corners, font and light or dark, where it chose them.
+    #[serde(default, skip_serializing_if = "Appearance::is_default")]
+    pub appearance: Appearance,
 }
 
 /// `POST /v1/checkouts/{token}/pay`: the card token and receipt address.
@@ -809,15 +802,6 @@ mod tests {
             Some("https://salon.example/book?service=svc_1&slotpay_checkout=cs_abcdefghijklmnopqrstuvwx")
         );
         assert_eq!(back("file:///tmp/page.html"), None);
-        assert!(ReturnUrl::came_back(
-            "https://s.example/?payment_intent=pi_1&redirect_status=succeeded"
-        ));
-        assert!(!ReturnUrl::came_back(
-            "https://s.example/?status=redirect_status"
-        ));
-        assert!(!ReturnUrl::came_back(
-            "https://s.example/#?redirect_status=x"
-        ));
     }
 
     fn receipt() -> Receipt {
@@ -853,6 +837,7 @@ mod tests {
             expires_at: Some(1_800_000_000),
             receipt: None,
             brand_color: Some(BrandColor::parse("#2F6F5E").unwrap()),
+            appearance: Appearance::default(),
         }
     }
 

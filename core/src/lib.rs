@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod appearance;
 pub mod currency;
 pub mod error;
 pub mod hold;
@@ -29,6 +30,7 @@ pub use api::{
     IntegrationMode, Last4, Locale, PayRequest, PayResponse, PayStatus, PaymentMethodId, Receipt,
     ReturnUrl, SaveCardOffer,
 };
+pub use appearance::{Appearance, Corners, Font, Scheme};
 pub use currency::{Currency, CurrencyError};
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use keys::{

@@ -64,8 +64,6 @@ texts! {
         "Ihre Quittung wird an diese Adresse gesendet.", "Te enviaremos el recibo a esta dirección."],
     /// The card field's label, and the receipt's card row.
     Card => ["Card", "Carte bancaire", "Karte", "Tarjeta"],
-    /// The label of the Payment Element (card, and the other ways to pay it offers).
-    Details => ["Payment details", "Moyen de paiement", "Zahlungsart", "Forma de pago"],
     /// The receipt's row of a payment made without a card (iDEAL, SEPA Debit, ...).
     PaidWith => ["Paid with", "Payé avec", "Bezahlt mit", "Pagado con"],
     /// The pay button; `{amount}` is the formatted amount.

@@ -362,6 +362,9 @@ async fn merchant(state: &AppState, cmd: MerchantCommand) -> Result<(), DomainEr
                     time_zone,
                     logo_url: None,
                     brand_color: None,
+                    corners: None,
+                    font: None,
+                    color_scheme: None,
                 },
             )
             .await?;

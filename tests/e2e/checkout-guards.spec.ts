@@ -228,7 +228,6 @@ test('French: the salon page (data-locale) and the booking page (locale attribut
   expect(spaces(await fr('#pay-text').textContent())).toBe('Payer 13,50 €');
   expect(words).toEqual(['/words/fr.json']);
   await expect(fr('#email-label')).toHaveText('E-mail');
-  await expect(fr('#card-label')).toHaveText('Moyen de paiement');
   await expect(fr('#badge-title')).toHaveText('Mode test');
   await expect(fr('#frame')).toHaveAttribute('aria-label', 'Paiement sécurisé');
   // An invalid email is refused in French before any call.

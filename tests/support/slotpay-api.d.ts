@@ -644,6 +644,12 @@ export interface components {
             /** @description The request parameter at fault (`"amount"`, `"email"`), if any. */
             param?: string | null;
         };
+        /** @description The three choices together, each `None` where the merchant kept the checkout's default. */
+        Appearance: {
+            corners?: components["schemas"]["Corners"] | null;
+            font?: components["schemas"]["Font"] | null;
+            scheme?: components["schemas"]["Scheme"] | null;
+        };
         /** @description One attempt of a delivery. */
         AttemptView: {
             /**
@@ -847,6 +853,8 @@ export interface components {
         CheckoutToken: string;
         /** @description `GET /v1/checkouts/{token}`: everything the widget needs to show a checkout. */
         CheckoutView: components["schemas"]["Money"] & {
+            /** @description The merchant's corners, font and light or dark, where it chose them. */
+            appearance?: components["schemas"]["Appearance"];
             /** @description The platform's booking reference, if any. */
             booking_ref?: string | null;
             brand_color?: components["schemas"]["BrandColor"] | null;
@@ -889,6 +897,11 @@ export interface components {
             /** @description Whether card payments may come from wallets (Apple Pay, Google Pay). */
             wallets: boolean;
         };
+        /**
+         * @description How round the checkout's corners are (its box, fields and buttons).
+         * @enum {string}
+         */
+        Corners: "square" | "small" | "medium" | "large";
         /**
          * @description A currency Stripe charges in: its ISO 4217 code in lowercase (uppercase and mixed case are accepted in requests).
          * @example eur
@@ -1138,6 +1151,11 @@ export interface components {
             /** @description Where it is. */
             status: components["schemas"]["FeeStatus"];
         };
+        /**
+         * @description The checkout's typeface: a stack of fonts the client's device already has.
+         * @enum {string}
+         */
+        Font: "system" | "serif" | "humanist" | "geometric";
         /** @description The server's health. */
         Health: {
             /** @description `ok` or `unavailable`: whether the database answered within 3 seconds. */
@@ -1428,11 +1446,14 @@ export interface components {
                 /** @description Normalised origins. */
                 allowed_origins: string[];
                 brand_color?: components["schemas"]["BrandColor"] | null;
+                color_scheme?: components["schemas"]["Scheme"] | null;
+                corners?: components["schemas"]["Corners"] | null;
                 /**
                  * Format: int64
                  * @description Unix seconds.
                  */
                 created_at: number;
+                font?: components["schemas"]["Font"] | null;
                 /** @description `mer_...`. */
                 id: components["schemas"]["MerchantId"];
                 /** @description Default locale. */
@@ -1571,6 +1592,24 @@ export interface components {
             allowed_origins?: string[] | null;
             /** @description The checkout's primary colour, `#rrggbb`, unless the page sets its own; `""` removes it. */
             brand_color?: string | null;
+            /**
+             * @description `light` (the default) or `dark`, for the checkout and the payment-link page; `""`
+             *     removes the choice.
+             * @example dark
+             */
+            color_scheme?: string | null;
+            /**
+             * @description How round the checkout's corners are (and the payment-link page's): `square` (0 px),
+             *     `small` (4 px), `medium` (8 px, the default) or `large` (16 px); `""` removes the choice.
+             * @example large
+             */
+            corners?: string | null;
+            /**
+             * @description The checkout's font (and the payment-link page's), from fonts devices already have:
+             *     `system` (the default), `serif`, `humanist` or `geometric`; `""` removes the choice.
+             * @example serif
+             */
+            font?: string | null;
             /** @description `en`, `fr`, `de`, `es` (or a tag such as `fr-FR`). */
             locale?: string | null;
             /** @description An `https` URL of the logo receipts and payment-link pages carry; `""` removes it. */
@@ -1585,11 +1624,14 @@ export interface components {
             /** @description Normalised origins. */
             allowed_origins: string[];
             brand_color?: components["schemas"]["BrandColor"] | null;
+            color_scheme?: components["schemas"]["Scheme"] | null;
+            corners?: components["schemas"]["Corners"] | null;
             /**
              * Format: int64
              * @description Unix seconds.
              */
             created_at: number;
+            font?: components["schemas"]["Font"] | null;
             /** @description `mer_...`. */
             id: components["schemas"]["MerchantId"];
             /** @description Default locale. */
@@ -1799,6 +1841,11 @@ export interface components {
             /** @description Shown next to the checkbox; the client agrees to exactly this. */
             consent_text: string;
         };
+        /**
+         * @description Light or dark.
+         * @enum {string}
+         */
+        Scheme: "light" | "dark";
         /** @enum {string} */
         SecretSource: "api" | "manual";
         /** @description `POST /v1/admin/checkouts/{token}/send-link`. */
@@ -2914,6 +2961,10 @@ export interface operations {
                  *       "allowed_origins": [
                  *         "https://salon.example"
                  *       ],
+                 *       "brand_color": "#2f6f5e",
+                 *       "color_scheme": "dark",
+                 *       "corners": "large",
+                 *       "font": "serif",
                  *       "locale": "fr",
                  *       "name": "Salon Léa",
                  *       "time_zone": "Europe/Paris"
@@ -3006,6 +3057,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "color_scheme": "",
+                 *       "font": "humanist"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MerchantInput"];
             };
         };

@@ -211,6 +211,8 @@
         view: view,
         words: words,
         stripe: stripe,
+        // Back from a bank: the widget asks the server how it went before showing any form.
+        returned: back.has('redirect_status'),
       });
       var handle = {
         unmount: function () {

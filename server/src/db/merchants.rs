@@ -3,14 +3,14 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use slotpay_core::{BrandColor, Locale};
+use slotpay_core::{Appearance, BrandColor, Corners, Font, Locale, Scheme};
 
 use super::{col, json_col, parsed_col, parsed_opt_col, Db, DbError};
 use crate::model::{LogoUrl, TimeZoneName};
 
 const TABLE: &str = "merchants";
-const COLUMNS: &str =
-    "id, name, allowed_origins, locale, time_zone, logo_url, brand_color, created_at, updated_at";
+const COLUMNS: &str = "id, name, allowed_origins, locale, time_zone, logo_url, brand_color, \
+     corners, font, color_scheme, created_at, updated_at";
 
 /// A merchant as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +29,12 @@ pub struct MerchantRecord {
     pub logo_url: Option<LogoUrl>,
     /// Its checkout's primary colour.
     pub brand_color: Option<BrandColor>,
+    /// How round its checkout's corners are (`None`: the checkout's default).
+    pub corners: Option<Corners>,
+    /// Its checkout's font (`None`: the checkout's default).
+    pub font: Option<Font>,
+    /// Light or dark (`None`: the checkout's default, light).
+    pub color_scheme: Option<Scheme>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -44,9 +50,23 @@ fn from_row(row: &AnyRow) -> Result<MerchantRecord, DbError> {
         time_zone: parsed_col(row, TABLE, "time_zone", TimeZoneName::parse)?,
         logo_url: parsed_opt_col(row, TABLE, "logo_url", LogoUrl::parse)?,
         brand_color: parsed_opt_col(row, TABLE, "brand_color", |s| BrandColor::parse(s).ok())?,
+        corners: parsed_opt_col(row, TABLE, "corners", Corners::parse)?,
+        font: parsed_opt_col(row, TABLE, "font", Font::parse)?,
+        color_scheme: parsed_opt_col(row, TABLE, "color_scheme", Scheme::parse)?,
         created_at: col(row, TABLE, "created_at")?,
         updated_at: col(row, TABLE, "updated_at")?,
     })
+}
+
+impl MerchantRecord {
+    /// Its checkout's corners, font and light or dark, as the checkout's view carries them.
+    pub fn appearance(&self) -> Appearance {
+        Appearance {
+            corners: self.corners,
+            font: self.font,
+            scheme: self.color_scheme,
+        }
+    }
 }
 
 fn origins_json(m: &MerchantRecord) -> String {
@@ -58,7 +78,8 @@ impl Db {
     pub async fn insert_merchant(&self, m: &MerchantRecord) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO merchants (id, name, allowed_origins, locale, time_zone, logo_url, \
-             brand_color, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             brand_color, corners, font, color_scheme, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&m.id)
         .bind(&m.name)
@@ -67,6 +88,9 @@ impl Db {
         .bind(m.time_zone.as_str())
         .bind(m.logo_url.as_ref().map(LogoUrl::as_str))
         .bind(m.brand_color.as_ref().map(BrandColor::as_str))
+        .bind(m.corners.map(Corners::as_str))
+        .bind(m.font.map(Font::as_str))
+        .bind(m.color_scheme.map(Scheme::as_str))
         .bind(m.created_at)
         .bind(m.updated_at)
         .execute(&self.pool)
@@ -97,7 +121,8 @@ impl Db {
     pub async fn update_merchant(&self, m: &MerchantRecord) -> Result<bool, DbError> {
         let done = sqlx::query(
             "UPDATE merchants SET name = $2, allowed_origins = $3, locale = $4, time_zone = $5, \
-             logo_url = $6, brand_color = $7, updated_at = $8 WHERE id = $1",
+             logo_url = $6, brand_color = $7, corners = $8, font = $9, color_scheme = $10, \
+             updated_at = $11 WHERE id = $1",
         )
         .bind(&m.id)
         .bind(&m.name)
@@ -106,6 +131,9 @@ impl Db {
         .bind(m.time_zone.as_str())
         .bind(m.logo_url.as_ref().map(LogoUrl::as_str))
         .bind(m.brand_color.as_ref().map(BrandColor::as_str))
+        .bind(m.corners.map(Corners::as_str))
+        .bind(m.font.map(Font::as_str))
+        .bind(m.color_scheme.map(Scheme::as_str))
         .bind(m.updated_at)
         .execute(&self.pool)
         .await?;

@@ -422,6 +422,7 @@ async fn public_view_of(
     Ok(CheckoutView {
         token: parse_token(&r.token)?,
         status,
+        appearance: merchant.appearance(),
         brand_color: merchant.brand_color,
         merchant_name: merchant.name,
         description: r.description.clone(),

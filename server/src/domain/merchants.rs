@@ -1,10 +1,11 @@
 //! Merchants: create, list, get, update, delete; a name, the origins allowed to call the
 //! public API for them (validated and normalised to `scheme://host[:port]`), a default locale,
 //! a time zone for the times pages and emails show, a logo for receipts and payment-link pages,
-//! and a brand colour for the checkout.
+//! and the checkout's look: a brand colour, and corners, a font and light or dark from short
+//! lists.
 
 use serde::{Deserialize, Serialize};
-use slotpay_core::{ApiError, BrandColor, ErrorCode, Locale};
+use slotpay_core::{ApiError, Appearance, BrandColor, Corners, ErrorCode, Font, Locale, Scheme};
 use url::Url;
 
 use super::{integrations, load_merchant, new_id, parse_name, Checker, DomainError, Warning};
@@ -33,6 +34,18 @@ pub struct MerchantInput {
     pub logo_url: Option<String>,
     /// The checkout's primary colour, `#rrggbb`, unless the page sets its own; `""` removes it.
     pub brand_color: Option<String>,
+    /// How round the checkout's corners are (and the payment-link page's): `square` (0 px),
+    /// `small` (4 px), `medium` (8 px, the default) or `large` (16 px); `""` removes the choice.
+    #[schema(example = "large")]
+    pub corners: Option<String>,
+    /// The checkout's font (and the payment-link page's), from fonts devices already have:
+    /// `system` (the default), `serif`, `humanist` or `geometric`; `""` removes the choice.
+    #[schema(example = "serif")]
+    pub font: Option<String>,
+    /// `light` (the default) or `dark`, for the checkout and the payment-link page; `""`
+    /// removes the choice.
+    #[schema(example = "dark")]
+    pub color_scheme: Option<String>,
 }
 
 /// A merchant as the API shows it.
@@ -53,10 +66,27 @@ pub struct MerchantView {
     pub logo_url: Option<LogoUrl>,
     /// The checkout's primary colour (`null`: the checkout's own).
     pub brand_color: Option<BrandColor>,
+    /// How round the checkout's corners are (`null`: the checkout's default, `medium`).
+    pub corners: Option<Corners>,
+    /// The checkout's font (`null`: the checkout's default, `system`).
+    pub font: Option<Font>,
+    /// Light or dark (`null`: the checkout's default, `light`).
+    pub color_scheme: Option<Scheme>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+}
+
+impl MerchantView {
+    /// Its checkout's corners, font and light or dark together.
+    pub fn appearance(&self) -> Appearance {
+        Appearance {
+            corners: self.corners,
+            font: self.font,
+            scheme: self.color_scheme,
+        }
+    }
 }
 
 /// The answer to a deletion.
@@ -81,6 +111,9 @@ fn view(m: MerchantRecord) -> MerchantView {
         time_zone: m.time_zone,
         logo_url: m.logo_url,
         brand_color: m.brand_color,
+        corners: m.corners,
+        font: m.font,
+        color_scheme: m.color_scheme,
         id: m.id,
         name: m.name,
         allowed_origins: m.allowed_origins,
@@ -185,6 +218,60 @@ fn parse_brand_color(input: &str) -> Result<Option<BrandColor>, ApiError> {
     })
 }
 
+/// `""` (none: the checkout's default) or one of `all`, named by its wire string (case and
+/// surrounding spaces aside); anything else is refused at `param`, listing the choices.
+fn parse_choice<T: Copy>(
+    input: &str,
+    param: &str,
+    what: &str,
+    all: &[T],
+    as_str: fn(T) -> &'static str,
+) -> Result<Option<T>, ApiError> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Ok(None);
+    }
+    all.iter()
+        .copied()
+        .find(|&c| as_str(c).eq_ignore_ascii_case(input))
+        .map(Some)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|&c| as_str(c)).collect();
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "{what} must be one of {}, or \"\" for the checkout's default",
+                    names.join(", ")
+                ),
+            )
+            .with_param(param)
+        })
+}
+
+fn parse_corners(input: &str) -> Result<Option<Corners>, ApiError> {
+    parse_choice(
+        input,
+        "corners",
+        "The corners",
+        Corners::ALL,
+        Corners::as_str,
+    )
+}
+
+fn parse_font(input: &str) -> Result<Option<Font>, ApiError> {
+    parse_choice(input, "font", "The font", Font::ALL, Font::as_str)
+}
+
+fn parse_color_scheme(input: &str) -> Result<Option<Scheme>, ApiError> {
+    parse_choice(
+        input,
+        "color_scheme",
+        "The colour scheme",
+        Scheme::ALL,
+        Scheme::as_str,
+    )
+}
+
 /// Creates a merchant.
 pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantView, DomainError> {
     let mut c = Checker::default();
@@ -207,6 +294,11 @@ pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantVi
     let brand_color = c.check(parse_brand_color(
         input.brand_color.as_deref().unwrap_or(""),
     ));
+    let corners = c.check(parse_corners(input.corners.as_deref().unwrap_or("")));
+    let font = c.check(parse_font(input.font.as_deref().unwrap_or("")));
+    let color_scheme = c.check(parse_color_scheme(
+        input.color_scheme.as_deref().unwrap_or(""),
+    ));
     c.finish()?;
     let (
         Some(name),
@@ -215,7 +307,20 @@ pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantVi
         Some(time_zone),
         Some(logo_url),
         Some(brand_color),
-    ) = (name, origins, locale, time_zone, logo_url, brand_color)
+        Some(corners),
+        Some(font),
+        Some(color_scheme),
+    ) = (
+        name,
+        origins,
+        locale,
+        time_zone,
+        logo_url,
+        brand_color,
+        corners,
+        font,
+        color_scheme,
+    )
     else {
         unreachable!("checked above");
     };
@@ -228,6 +333,9 @@ pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantVi
         time_zone,
         logo_url,
         brand_color,
+        corners,
+        font,
+        color_scheme,
         created_at: now,
         updated_at: now,
     };
@@ -289,6 +397,21 @@ pub async fn update(
     if let Some(b) = &input.brand_color {
         if let Some(color) = c.check(parse_brand_color(b)) {
             m.brand_color = color;
+        }
+    }
+    if let Some(v) = &input.corners {
+        if let Some(corners) = c.check(parse_corners(v)) {
+            m.corners = corners;
+        }
+    }
+    if let Some(v) = &input.font {
+        if let Some(font) = c.check(parse_font(v)) {
+            m.font = font;
+        }
+    }
+    if let Some(v) = &input.color_scheme {
+        if let Some(scheme) = c.check(parse_color_scheme(v)) {
+            m.color_scheme = scheme;
         }
     }
     c.finish()?;
@@ -387,5 +510,32 @@ mod tests {
         let list =
             parse_origins(&["https://a.example".into(), "https://A.example/".into()]).unwrap();
         assert_eq!(list, ["https://a.example"]);
+    }
+
+    #[test]
+    fn appearance_choices_are_read_from_their_lists_or_refused_naming_them() {
+        assert_eq!(parse_corners(" Large ").unwrap(), Some(Corners::Large));
+        assert_eq!(parse_font("serif").unwrap(), Some(Font::Serif));
+        assert_eq!(parse_color_scheme("DARK").unwrap(), Some(Scheme::Dark));
+        assert_eq!(parse_corners("").unwrap(), None);
+        assert_eq!(parse_font("  ").unwrap(), None);
+        let e = parse_font("papyrus").unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        assert_eq!(e.param.as_deref(), Some("font"));
+        assert_eq!(
+            e.message,
+            "The font must be one of system, serif, humanist, geometric, or \"\" for the \
+             checkout's default"
+        );
+        let e = parse_corners("8px").unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("corners"));
+        assert!(
+            e.message.contains("square, small, medium, large"),
+            "{}",
+            e.message
+        );
+        let e = parse_color_scheme("auto").unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("color_scheme"));
+        assert!(e.message.contains("light, dark"), "{}", e.message);
     }
 }

@@ -18,8 +18,8 @@
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use slotpay_core::{
-    check_chargeable, minimum_charge, ApiError, CardBrand, CheckoutStatus, ErrorCode, MethodType,
-    Money, PayRequest, PayResponse, PayStatus, ReturnUrl,
+    check_chargeable, minimum_charge, ApiError, CardBrand, CheckoutStatus, CheckoutToken,
+    ErrorCode, MethodType, Money, PayRequest, PayResponse, PayStatus, ReturnUrl,
 };
 
 use super::checkouts::{self, effective_status, CheckoutAdminView};
@@ -503,7 +503,7 @@ async fn charge(
             .update_payment_intent(key, &pi_id, &form, &IdempotencyKey::new(idem))
             .await?;
     }
-    let form = confirm_form(req, method, client);
+    let form = confirm_form(req, method, client, &r.token);
     confirm(state, creds, &r.token, &pi_id, holder, &form).await
 }
 
@@ -658,13 +658,17 @@ async fn ensure_intent(
 }
 
 /// The confirmation's parameters: the client's PaymentMethod and receipt address, the page a
-/// bank redirect comes back to, and for SEPA Debit the client's acceptance of the mandate.
-fn confirm_form(req: &PayRequest, method: MethodType, client: &Client) -> Form {
+/// bank redirect comes back to (the page the client paid on, naming the checkout: see
+/// [`ReturnUrl::back_to`]), and for SEPA Debit the client's acceptance of the mandate.
+fn confirm_form(req: &PayRequest, method: MethodType, client: &Client, token: &str) -> Form {
     let mut form = Form::new()
         .push("payment_method", req.payment_method.as_str())
         .push("receipt_email", req.email.as_str());
     if let Some(url) = req.return_url.as_ref().filter(|_| method.redirects()) {
-        form = form.push("return_url", url.as_str());
+        let back = CheckoutToken::parse(token)
+            .ok()
+            .and_then(|token| ReturnUrl::back_to(url.as_str(), &token));
+        form = form.push("return_url", back.as_ref().unwrap_or(url).as_str());
     }
     if method.settles_later() {
         // The client accepted the mandate on this page, now: what Stripe records of it.

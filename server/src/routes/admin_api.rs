@@ -116,7 +116,7 @@ pub(crate) async fn require_admin(
     post,
     path = "/v1/admin/merchants",
     tag = "merchants",
-    request_body(content = MerchantInput, example = json!({"name": "Salon Léa", "allowed_origins": ["https://salon.example"], "locale": "fr", "time_zone": "Europe/Paris"})),
+    request_body(content = MerchantInput, example = json!({"name": "Salon Léa", "allowed_origins": ["https://salon.example"], "locale": "fr", "time_zone": "Europe/Paris", "brand_color": "#2f6f5e", "corners": "large", "font": "serif", "color_scheme": "dark"})),
     responses((status = 201, description = "The merchant.", body = MerchantView)),
     security(("admin_token" = [])),
 )]
@@ -163,7 +163,7 @@ async fn get_merchant(State(s): State<AppState>, Path(id): Path<String>) -> Answ
     path = "/v1/admin/merchants/{merchant_id}",
     tag = "merchants",
     params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
-    request_body = MerchantInput,
+    request_body(content = MerchantInput, example = json!({"font": "humanist", "color_scheme": ""})),
     responses((status = 200, description = "The merchant.", body = MerchantView)),
     security(("admin_token" = [])),
 )]

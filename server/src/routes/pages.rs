@@ -6,6 +6,8 @@
 //! load them cross-origin). Every HTML answer carries the strict Content-Security-Policy: no
 //! inline script or style, only this origin, Stripe's origins (from configuration) and
 //! `'wasm-unsafe-eval'` (and, on a payment-link page, the merchant's logo origin for images).
+//! A payment-link page carries the merchant's corners, font and light or dark as `data-*`
+//! attributes on its body, which the stylesheet turns into its look (no inline style).
 
 use askama::Template;
 use axum::extract::{Path, Request, State};
@@ -15,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use slotpay_core::{ErrorCode, Locale};
+use slotpay_core::{Appearance, ErrorCode, Locale};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -248,6 +250,8 @@ struct PayPage {
     stripe_js: String,
     /// The merchant's logo, above the checkout.
     logo: Option<String>,
+    /// The merchant's look, as the body's `data-*` attributes.
+    look: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
@@ -262,6 +266,21 @@ struct ClosedPage {
     amount: Option<String>,
     card: Option<String>,
     logo: Option<String>,
+    /// The merchant's look, as the body's `data-*` attributes.
+    look: Vec<(&'static str, &'static str)>,
+}
+
+/// The `data-*` attributes of the choices a merchant made (none for the defaults), which
+/// `page.css` reads.
+fn look(appearance: Appearance) -> Vec<(&'static str, &'static str)> {
+    [
+        ("data-corners", appearance.corners.map(|c| c.as_str())),
+        ("data-font", appearance.font.map(|f| f.as_str())),
+        ("data-scheme", appearance.scheme.map(|s| s.as_str())),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name, value?)))
+    .collect()
 }
 
 fn render(status: StatusCode, page: &impl Template) -> Response {
@@ -301,6 +320,7 @@ fn closed(locale: Locale, kind: &'static str, [heading, message]: [&str; 2]) -> 
         amount: None,
         card: None,
         logo: None,
+        look: Vec::new(),
     }
 }
 
@@ -323,6 +343,7 @@ async fn pay_page(
 async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, DomainError> {
     let r = store::load(state, token).await?;
     let merchant = merchants::get(state, &r.merchant_id).await?;
+    let appearance = merchant.appearance();
     let locale = merchant.locale;
     let said = words(locale);
     // As the widget writes it (the browser's Intl), in the merchant's language.
@@ -334,6 +355,7 @@ async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, Domai
         page.description = Some(r.description.clone());
         page.amount = Some(money.clone());
         page.logo = logo.map(|l| l.as_str().to_owned());
+        page.look = look(appearance);
         page
     };
     let page = match status {
@@ -361,9 +383,55 @@ async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, Domai
                 token: r.token.clone(),
                 stripe_js: state.config.stripe_js_url.to_string(),
                 logo: logo.map(|l| l.as_str().to_owned()),
+                look: look(appearance),
             };
             return Ok(render_with_logo(state, StatusCode::OK, &page, logo));
         }
     };
     Ok(render_with_logo(state, StatusCode::GONE, &page, logo))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slotpay_core::{Corners, Font, Scheme};
+
+    #[test]
+    fn the_stylesheet_has_every_choice_as_core_defines_it() {
+        for &f in Font::ALL {
+            let rule = format!(
+                "[data-font=\"{}\"] {{ font-family: {}; }}",
+                f.as_str(),
+                f.stack()
+            );
+            assert!(PAGE_CSS.contains(&rule), "page.css lacks {rule}");
+        }
+        for &c in Corners::ALL {
+            let rule = format!(
+                "[data-corners=\"{}\"] {{ --sp-page-radius: {}px; }}",
+                c.as_str(),
+                c.px()
+            );
+            assert!(PAGE_CSS.contains(&rule), "page.css lacks {rule}");
+        }
+        for &s in Scheme::ALL {
+            let rule = format!("[data-scheme=\"{0}\"] {{ color-scheme: {0};", s.as_str());
+            assert!(PAGE_CSS.contains(&rule), "page.css lacks {rule}");
+        }
+        assert!(PAGE_CSS.contains("border-radius: var(--sp-page-radius, 8px)"));
+    }
+
+    #[test]
+    fn a_page_carries_only_the_choices_made() {
+        assert!(look(Appearance::default()).is_empty());
+        let chosen = Appearance {
+            corners: Some(Corners::Large),
+            font: None,
+            scheme: Some(Scheme::Dark),
+        };
+        assert_eq!(
+            look(chosen),
+            [("data-corners", "large"), ("data-scheme", "dark")]
+        );
+    }
 }

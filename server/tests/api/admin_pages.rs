@@ -13,7 +13,7 @@
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, ORIGIN, REFERER, SET_COOKIE};
 use reqwest::StatusCode;
 use secrecy::SecretString;
-use serde_json::json;
+use serde_json::{json, Value};
 use sqlx::Row;
 
 use crate::helpers::{both_backends, into_resp, register_secret, Resp, TestApp};
@@ -36,6 +36,7 @@ both_backends!(
     a_shared_stripe_account_is_named,
     the_merchants_list_shows_integration_and_volume,
     times_and_amounts_are_the_merchants,
+    the_checkouts_look_is_chosen_on_the_merchant_form,
 );
 
 /// A browser: one session cookie, no redirects followed, the server's own `Origin` on
@@ -2524,4 +2525,138 @@ async fn times_and_amounts_are_the_merchants(app: TestApp) {
         .expect(200);
     assert!(list.text.contains(&paris), "{paris} not in {}", list.text);
     assert!(!list.text.contains(" UTC<"), "{}", list.text);
+}
+
+/// The option of `name`'s select that is chosen, as `value="..."`.
+fn chosen(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!(
+            "<select class=\"input input-short\" id=\"f-{name}\" name=\"{name}\""
+        ))
+        .unwrap_or_else(|| panic!("no select {name}: {html}"));
+    let select = &html[at..at + html[at..].find("</select>").unwrap()];
+    let option = select
+        .split("<option ")
+        .find(|o| o.contains(" selected>"))
+        .unwrap_or_else(|| panic!("nothing chosen in {select}"));
+    option[..option.find(" selected>").unwrap()].to_owned()
+}
+
+/// Corners, font and light or dark are chosen on the merchant's form from labelled lists
+/// that start with the checkout's default; the choices reach the API, the overview and the
+/// form again, a refused form keeps them (and the brand colour), and the default removes one.
+async fn the_checkouts_look_is_chosen_on_the_merchant_form(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let mut b = Browser::sign_in(&app).await;
+    let edit = format!("/admin/merchants/{}/edit", m.id);
+    let form = b.get(&edit).await.expect(200);
+    for (name, label) in [
+        ("corners", "Corners"),
+        ("font", "Font"),
+        ("color_scheme", "Light or dark"),
+    ] {
+        assert!(
+            form.text.contains(&format!(
+                "<label class=\"label\" for=\"f-{name}\">{label}</label>"
+            )),
+            "{name} is labelled: {}",
+            form.text
+        );
+        assert_eq!(chosen(&form.text, name), "value=\"\"", "{name}");
+        assert!(form.text.contains(&format!(
+            "name=\"{name}\" aria-describedby=\"f-{name}-hint\">\n    <option value=\"\" selected>Checkout default</option>"
+        )));
+    }
+    for value in [
+        "square",
+        "small",
+        "medium",
+        "large",
+        "system",
+        "serif",
+        "humanist",
+        "geometric",
+        "light",
+        "dark",
+    ] {
+        assert!(
+            form.text.contains(&format!("<option value=\"{value}\">")),
+            "{value} offered"
+        );
+    }
+    let post = format!("/admin/merchants/{}", m.id);
+    let fields = |corners: &'static str, font: &'static str, scheme: &'static str| {
+        vec![
+            ("name", "Salon Léa"),
+            ("allowed_origins", "https://salon.example"),
+            ("locale", "en"),
+            ("time_zone", "UTC"),
+            ("logo_url", ""),
+            ("brand_color", "#2f6f5e"),
+            ("corners", corners),
+            ("font", font),
+            ("color_scheme", scheme),
+        ]
+    };
+    let r = b
+        .submit(&edit, &post, &fields("large", "serif", "dark"))
+        .await;
+    let overview = follow(&mut b, &r).await.expect(200);
+    assert!(
+        overview.text.contains("<dt>Corners</dt><dd>large</dd>")
+            && overview.text.contains("<dt>Font</dt><dd>serif</dd>")
+            && overview
+                .text
+                .contains("<dt>Light or dark</dt><dd>dark</dd>"),
+        "{}",
+        overview.text
+    );
+    let stored = app
+        .get(&format!("/v1/admin/merchants/{}", m.id))
+        .await
+        .expect(200);
+    assert_eq!(
+        (
+            &stored.json["corners"],
+            &stored.json["font"],
+            &stored.json["color_scheme"]
+        ),
+        (&json!("large"), &json!("serif"), &json!("dark"))
+    );
+    let form = b.get(&edit).await.expect(200);
+    assert_eq!(chosen(&form.text, "corners"), "value=\"large\"");
+    assert_eq!(chosen(&form.text, "font"), "value=\"serif\"");
+    assert_eq!(chosen(&form.text, "color_scheme"), "value=\"dark\"");
+
+    // A value no option has (a hand-made post) is refused next to its field; the form
+    // comes back with what was chosen, the brand colour too.
+    let r = b
+        .submit(&edit, &post, &fields("round", "humanist", ""))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text
+            .contains("The corners must be one of square, small, medium, large"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("id=\"f-corners-error\""), "{}", r.text);
+    assert_eq!(chosen(&r.text, "font"), "value=\"humanist\"");
+    assert_eq!(chosen(&r.text, "color_scheme"), "value=\"\"");
+    assert!(r.text.contains("value=\"#2f6f5e\""), "{}", r.text);
+    assert_eq!(
+        app.get(&format!("/v1/admin/merchants/{}", m.id)).await.json["font"],
+        "serif",
+        "nothing saved"
+    );
+
+    // The first option, "Checkout default", removes a choice.
+    let r = b.submit(&edit, &post, &fields("large", "", "dark")).await;
+    follow(&mut b, &r).await.expect(200);
+    let stored = app
+        .get(&format!("/v1/admin/merchants/{}", m.id))
+        .await
+        .expect(200);
+    assert_eq!(stored.json["font"], Value::Null);
+    assert_eq!(stored.json["corners"], "large");
 }

@@ -1,10 +1,15 @@
-//! Merchants through the platform API, and the admin token.
+//! Merchants through the platform API (their checkout's look among their fields), and the
+//! admin token.
 
 use serde_json::{json, Value};
 
 use crate::helpers::{both_backends, TestApp};
 
-both_backends!(merchants_crud, admin_token_required);
+both_backends!(
+    merchants_crud,
+    admin_token_required,
+    appearance_reaches_checkout_and_link_page
+);
 
 async fn merchants_crud(app: TestApp) {
     let created = app
@@ -164,5 +169,143 @@ async fn admin_token_required(app: TestApp) {
     assert_eq!(
         app.get("/v1/admin/merchants").await.expect(200).json["data"],
         json!([])
+    );
+}
+
+/// The body tag of a page.
+fn body_tag(html: &str) -> &str {
+    let at = html.find("<body").expect("a body");
+    &html[at..at + html[at..].find('>').unwrap() + 1]
+}
+
+/// Corners, font and light or dark: each from its list or none, shown in the merchant's view,
+/// in its checkouts' public view and on their payment-link pages; `""` removes one, anything
+/// else is refused naming the field and the choices.
+async fn appearance_reaches_checkout_and_link_page(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let path = format!("/v1/admin/merchants/{}", m.id);
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2500, "currency": "eur", "description": "Cut", "link": true}),
+        )
+        .await;
+    let view = format!("/v1/checkouts/{token}");
+    let page = format!("/pay/{token}");
+
+    // Nothing chosen: null in the merchant's view, absent from the checkout's, no attributes.
+    let plain = app.get(&path).await.expect(200);
+    for field in ["corners", "font", "color_scheme"] {
+        assert_eq!(plain.json[field], Value::Null, "{field}");
+        assert!(
+            plain.json.as_object().unwrap().contains_key(field),
+            "{field}"
+        );
+    }
+    assert_eq!(
+        app.get(&view).await.expect(200).json.get("appearance"),
+        None
+    );
+    let html = app.get(&page).await.expect(200).text;
+    assert_eq!(body_tag(&html), "<body>", "{html}");
+
+    // Refused, naming the field and what it accepts; nothing is changed.
+    for (field, bad, accepted) in [
+        ("corners", "round", "square, small, medium, large"),
+        ("corners", "8px", "square, small, medium, large"),
+        ("font", "Comic Sans", "system, serif, humanist, geometric"),
+        ("font", "serif;", "system, serif, humanist, geometric"),
+        ("color_scheme", "auto", "light, dark"),
+    ] {
+        let e = app.patch(&path, json!({ field: bad })).await.expect_error(
+            400,
+            "invalid_request",
+            Some(field),
+        );
+        let message = e.json["error"]["message"].as_str().unwrap();
+        assert!(message.contains(accepted), "{field}: {message}");
+    }
+    app.post(
+        "/v1/admin/merchants",
+        json!({"name": "X", "color_scheme": "night"}),
+    )
+    .await
+    .expect_error(400, "invalid_request", Some("color_scheme"));
+    assert_eq!(app.get(&path).await.json["corners"], Value::Null);
+
+    // Chosen (case and spaces aside): read back, and on to the checkout and its page.
+    let chosen = app
+        .patch(
+            &path,
+            json!({"corners": "large", "font": " Serif ", "color_scheme": "dark"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(chosen.json["corners"], "large");
+    assert_eq!(chosen.json["font"], "serif");
+    assert_eq!(chosen.json["color_scheme"], "dark");
+    let read = app.get(&path).await.expect(200);
+    assert_eq!(
+        (
+            &read.json["corners"],
+            &read.json["font"],
+            &read.json["color_scheme"]
+        ),
+        (&json!("large"), &json!("serif"), &json!("dark"))
+    );
+    assert_eq!(
+        app.get(&view).await.expect(200).json["appearance"],
+        json!({"corners": "large", "font": "serif", "scheme": "dark"})
+    );
+    let html = app.get(&page).await.expect(200).text;
+    assert_eq!(
+        body_tag(&html),
+        r#"<body data-corners="large" data-font="serif" data-scheme="dark">"#
+    );
+    assert!(!html.contains("style="), "no inline style: {html}");
+
+    // "" removes one choice and keeps the others; leaving a field out keeps it.
+    let fewer = app
+        .patch(&path, json!({"font": "", "name": "Salon Léa"}))
+        .await
+        .expect(200);
+    assert_eq!(fewer.json["font"], Value::Null);
+    assert_eq!(fewer.json["corners"], "large");
+    assert_eq!(fewer.json["color_scheme"], "dark");
+    assert_eq!(
+        app.get(&view).await.expect(200).json["appearance"],
+        json!({"corners": "large", "scheme": "dark"})
+    );
+    let html = app.get(&page).await.expect(200).text;
+    assert_eq!(
+        body_tag(&html),
+        r#"<body data-corners="large" data-scheme="dark">"#
+    );
+
+    // A new merchant may choose from the start.
+    let made = app
+        .post(
+            "/v1/admin/merchants",
+            json!({"name": "Nuit", "corners": "square", "font": "geometric", "color_scheme": "light"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(
+        (
+            &made.json["corners"],
+            &made.json["font"],
+            &made.json["color_scheme"]
+        ),
+        (&json!("square"), &json!("geometric"), &json!("light"))
+    );
+
+    // A closed link's page keeps the merchant's look.
+    let pm = app.card("4242424242424242").await;
+    app.pay(&token, &pm, "k").await.expect(200);
+    let paid = app.get(&page).await.expect(200).text;
+    assert!(paid.contains("sp-closed"), "{paid}");
+    assert_eq!(
+        body_tag(&paid),
+        r#"<body data-corners="large" data-scheme="dark">"#
     );
 }

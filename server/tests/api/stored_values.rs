@@ -52,6 +52,28 @@ async fn a_value_that_does_not_parse_is_an_error_not_a_guess(app: TestApp) {
     edit(&app, "merchants", "locale", "fr", ("id", &m.id)).await;
     app.get(&view).await.expect(200);
 
+    // A look nobody chose from the lists is not passed on to the checkout as a guess.
+    for (column, value) in [
+        ("corners", "round"),
+        ("font", "papyrus"),
+        ("color_scheme", "Dark"),
+    ] {
+        edit(&app, "merchants", column, value, ("id", &m.id)).await;
+        let e = app.state.db.get_merchant(&m.id).await.unwrap_err();
+        assert_eq!(corrupt(e), format!("merchants: {column}: \"{value}\""));
+        app.get(&view)
+            .await
+            .expect_error(500, "internal_error", None);
+        sqlx::query(&format!(
+            "UPDATE merchants SET {column} = NULL WHERE id = $1"
+        ))
+        .bind(&m.id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    }
+    app.get(&view).await.expect(200);
+
     // A verification error code nobody wrote is not shown to the platform as one.
     let integration = format!("/v1/admin/merchants/{}/integration", m.id);
     edit(

@@ -1,11 +1,11 @@
-//! Merchant pages: the list, add, the overview, edit (name, allowed origins, locale) and
-//! delete after a confirmation step.
+//! Merchant pages: the list, add, the overview, edit (name, allowed origins, locale, logo and
+//! the checkout's look) and delete after a confirmation step.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Extension;
-use slotpay_core::{BrandColor, Locale};
+use slotpay_core::{BrandColor, Corners, Font, Locale, Scheme};
 
 use crate::model::LogoUrl;
 
@@ -65,6 +65,64 @@ struct FormPage {
     locales: &'static [Locale],
     /// Every IANA name, offered as the time zone is typed.
     time_zones: Vec<String>,
+    /// The options of the corners' `<select>`.
+    corners: Options,
+    /// The options of the font's `<select>`.
+    fonts: Options,
+    /// The options of the light-or-dark `<select>`.
+    schemes: Options,
+}
+
+/// A `<select>`'s options after its "Checkout default": each choice's value and words.
+type Options = Vec<(&'static str, &'static str)>;
+
+/// Every choice of a list with its words, in the list's order.
+fn options<T: Copy>(
+    all: &[T],
+    value: fn(T) -> &'static str,
+    words: fn(T) -> &'static str,
+) -> Options {
+    all.iter().map(|&c| (value(c), words(c))).collect()
+}
+
+fn corners_words(c: Corners) -> &'static str {
+    match c {
+        Corners::Square => "Square",
+        Corners::Small => "Small (4 px)",
+        Corners::Medium => "Medium (8 px)",
+        Corners::Large => "Large (16 px)",
+    }
+}
+
+fn font_words(f: Font) -> &'static str {
+    match f {
+        Font::System => "The device's own",
+        Font::Serif => "Serif",
+        Font::Humanist => "Humanist",
+        Font::Geometric => "Geometric",
+    }
+}
+
+fn scheme_words(s: Scheme) -> &'static str {
+    match s {
+        Scheme::Light => "Light",
+        Scheme::Dark => "Dark",
+    }
+}
+
+/// The form, to add (`merchant_id` `None`) or edit a merchant.
+fn form_page(chrome: Chrome, merchant_id: Option<String>, f: Fields) -> FormPage {
+    FormPage {
+        lang: "en",
+        chrome,
+        merchant_id,
+        f,
+        locales: Locale::ALL,
+        time_zones: time_zones(),
+        corners: options(Corners::ALL, Corners::as_str, corners_words),
+        fonts: options(Font::ALL, Font::as_str, font_words),
+        schemes: options(Scheme::ALL, Scheme::as_str, scheme_words),
+    }
 }
 
 fn time_zones() -> Vec<String> {
@@ -132,7 +190,10 @@ fn fields_of(m: &MerchantView) -> Fields {
         .set(
             "brand_color",
             m.brand_color.as_ref().map_or("", BrandColor::as_str),
-        );
+        )
+        .set("corners", m.corners.map_or("", Corners::as_str))
+        .set("font", m.font.map_or("", Font::as_str))
+        .set("color_scheme", m.color_scheme.map_or("", Scheme::as_str));
     f
 }
 
@@ -143,14 +204,7 @@ pub async fn new_form(
 ) -> Page {
     let mut f = Fields::default();
     f.set("locale", "en").set("time_zone", "UTC");
-    let page = FormPage {
-        lang: "en",
-        chrome: chrome(&state, &session).await?,
-        merchant_id: None,
-        f,
-        locales: Locale::ALL,
-        time_zones: time_zones(),
-    };
+    let page = form_page(chrome(&state, &session).await?, None, f);
     render(StatusCode::OK, &page)
 }
 
@@ -171,6 +225,10 @@ fn input_of(form: &FormData) -> MerchantInput {
         time_zone: Some(form.text("time_zone")).filter(|z| !z.trim().is_empty()),
         logo_url: Some(form.text("logo_url")),
         brand_color: Some(form.text("brand_color")),
+        // "" (the first option): the checkout's default.
+        corners: Some(form.text("corners")),
+        font: Some(form.text("font")),
+        color_scheme: Some(form.text("color_scheme")),
     }
 }
 
@@ -185,7 +243,17 @@ async fn refused(
     let mut f = Fields::default();
     f.keep(
         form,
-        &["name", "allowed_origins", "locale", "time_zone", "logo_url"],
+        &[
+            "name",
+            "allowed_origins",
+            "locale",
+            "time_zone",
+            "logo_url",
+            "brand_color",
+            "corners",
+            "font",
+            "color_scheme",
+        ],
     );
     let e = match e {
         DomainError::Invalid(errors) => {
@@ -219,14 +287,7 @@ async fn refused(
             });
         }
     }
-    let page = FormPage {
-        lang: "en",
-        chrome: c,
-        merchant_id,
-        f,
-        locales: Locale::ALL,
-        time_zones: time_zones(),
-    };
+    let page = form_page(c, merchant_id, f);
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
@@ -275,14 +336,7 @@ pub async fn edit_form(
     Path(merchant_id): Path<String>,
 ) -> Page {
     let (chrome, merchant) = merchant_chrome(&state, &session, &merchant_id, "overview").await?;
-    let page = FormPage {
-        lang: "en",
-        chrome,
-        merchant_id: Some(merchant.id.clone()),
-        f: fields_of(&merchant),
-        locales: Locale::ALL,
-        time_zones: time_zones(),
-    };
+    let page = form_page(chrome, Some(merchant.id.clone()), fields_of(&merchant));
     render(StatusCode::OK, &page)
 }
 
