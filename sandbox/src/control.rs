@@ -419,6 +419,25 @@ pub fn wallet_payment_method(
     Ok(v)
 }
 
+/// What Stripe.js's Elements learn when they load on a page of `domain` with a publishable key
+/// (Stripe's own Elements session): the key's account, and which wallets they may show there.
+pub fn elements_session(
+    shared: &Shared,
+    publishable_key: &str,
+    domain: &str,
+) -> Result<Value, ControlError> {
+    let s = shared.lock();
+    let account = s
+        .keys
+        .get(publishable_key)
+        .filter(|k| k.kind == KeyKind::Publishable && !k.revoked)
+        .map(|k| k.account.clone())
+        .ok_or_else(|| ControlError::bad("invalid_key", "a live publishable key is needed"))?;
+    let (apple_pay, google_pay) =
+        crate::resources::payment_method_domains::wallets_at(&s, &account, domain);
+    Ok(json!({"account": account, "apple_pay": apple_pay, "google_pay": google_pay}))
+}
+
 /// The account of a PaymentIntent, for the bank page and the settling of a debit.
 fn intent_account(store: &Store, intent: &str) -> Result<String, ControlError> {
     store
@@ -906,6 +925,21 @@ async fn wallet_pm(
     wallet_payment_method(&shared, &account, &w.wallet, number).map(Json)
 }
 
+#[derive(Deserialize)]
+struct SessionReq {
+    domain: String,
+}
+
+async fn session(
+    State(shared): S,
+    Query(q): Query<SessionReq>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ControlError> {
+    let key = auth::extract_key(&headers, None)
+        .map_err(|e| ControlError::bad("invalid_key", e.message))?;
+    elements_session(&shared, &key, &q.domain).map(Json)
+}
+
 async fn counters(State(shared): S) -> Json<Value> {
     Json(json!(shared.lock().counters))
 }
@@ -972,6 +1006,7 @@ pub fn routes() -> Router<Arc<Shared>> {
             "/_sandbox/accounts/{id}/wallet_payment_methods",
             post(wallet_pm),
         )
+        .route("/_sandbox/elements/session", get(session))
         .route("/_sandbox/bank/{intent}", get(bank))
         .route("/_sandbox/bank/{intent}/authorize", post(bank_authorize))
         .route("/_sandbox/bank/{intent}/fail", post(bank_fail))

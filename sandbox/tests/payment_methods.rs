@@ -694,3 +694,62 @@ async fn payment_method_domains_are_registered_and_listed() {
         refused.body
     );
 }
+
+/// The Elements session tells Stripe.js the key's account and which wallets a page's domain may
+/// show: Google Pay on a registered, enabled domain, Apple Pay only on a real domain name, none
+/// elsewhere; a secret key or an unknown one is refused.
+#[tokio::test]
+async fn the_elements_session_shows_wallets_on_registered_domains_only() {
+    let env = start().await;
+    let sk = env.sk().to_owned();
+    let pk = env.sb.publishable_key.clone();
+    let session = |domain: &'static str, key: String| {
+        let env = &env;
+        async move {
+            env.get(&key, &format!("/_sandbox/elements/session?domain={domain}"))
+                .await
+        }
+    };
+    let none = session("salon.example", pk.clone()).await;
+    assert_eq!(none.status, 200, "{}", none.body);
+    assert_eq!(none.body["google_pay"], false);
+    assert_eq!(none.body["apple_pay"], false);
+    assert!(none.body["account"].as_str().unwrap().starts_with("acct_"));
+
+    let made = env
+        .post(
+            &sk,
+            "/v1/payment_method_domains",
+            &[("domain_name", "salon.example")],
+        )
+        .await;
+    env.post(
+        &sk,
+        "/v1/payment_method_domains",
+        &[("domain_name", "127.0.0.1")],
+    )
+    .await;
+    let named = session("salon.example", pk.clone()).await;
+    assert_eq!(named.body["google_pay"], true, "{}", named.body);
+    assert_eq!(named.body["apple_pay"], true);
+    let address = session("127.0.0.1", pk.clone()).await;
+    assert_eq!(address.body["google_pay"], true);
+    assert_eq!(address.body["apple_pay"], false);
+
+    env.post(
+        &sk,
+        &format!("/v1/payment_method_domains/{}", made.id()),
+        &[("enabled", "false")],
+    )
+    .await;
+    let disabled = session("salon.example", pk.clone()).await;
+    assert_eq!(disabled.body["google_pay"], false);
+
+    assert_eq!(session("salon.example", sk.clone()).await.status, 400);
+    assert_eq!(
+        session("salon.example", "pk_test_unknown".into())
+            .await
+            .status,
+        400
+    );
+}

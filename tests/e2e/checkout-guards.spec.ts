@@ -349,6 +349,30 @@ test.describe('axe-core', () => {
     expect(result.passed).toEqual(expect.arrayContaining(['aria-allowed-attr', 'color-contrast']));
   }
 
+  test("a dark merchant's checkout on a 360 px phone: its look everywhere, readable, axe-clean", async ({page, stack}) => {
+    await stack.admin('PATCH', `/merchants/${stack.merchant.id}`, {corners: 'large', font: 'serif', color_scheme: 'dark'});
+    try {
+      await page.setViewportSize({width: 360, height: 740});
+      const opened = await openCheckout(page, stack, 'link');
+      const frame = opened.widget.locator('#frame');
+      await expect(frame).toHaveAttribute('data-scheme', 'dark');
+      await expect(frame).toHaveCSS('background-color', 'rgb(17, 24, 39)');
+      await expect(frame).toHaveCSS('border-top-left-radius', '16px');
+      expect(await frame.evaluate((el) => getComputedStyle(el).fontFamily)).toMatch(/^Georgia/);
+      // The page around it is dark too, and Stripe's fields got night.
+      await expect(page.locator('body')).toHaveAttribute('data-scheme', 'dark');
+      expect(await opened.card.locator('html').getAttribute('data-theme')).toBe('night');
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      await page.screenshot({path: path.join(ARTIFACTS, 'link-dark-phone.png'), fullPage: true});
+      await axe(page, opened, 'dark ready');
+      await pay(opened, CARDS.declined);
+      await expect(state(opened)).toHaveAttribute('data-state', 'failed');
+      await axe(page, opened, 'dark failed');
+    } finally {
+      await stack.admin('PATCH', `/merchants/${stack.merchant.id}`, {corners: '', font: '', color_scheme: ''});
+    }
+  });
+
   for (const embedding of EMBEDDINGS) {
     test(`${embedding}: no violations in the ready, failed and paid states`, async ({page, stack}) => {
       const opened = await openCheckout(page, stack, embedding);

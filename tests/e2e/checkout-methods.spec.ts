@@ -7,7 +7,8 @@
  * Run: npx playwright test tests/e2e/checkout-methods.spec.ts
  */
 import {
-  ARTIFACTS, CARDS, EMBEDDINGS, WORDS, expect, openCheckout, pay, serverCheckout, state, test, type Opened, type Stack,
+  ARTIFACTS, CARDS, EMBEDDINGS, WORDS, clickPay, expect, openCheckout, pay, serverCheckout, state, test, type Opened,
+  type Stack,
 } from '../support/checkout';
 import type {Page} from '@playwright/test';
 import path from 'node:path';
@@ -23,7 +24,7 @@ test.beforeAll(async ({stack}) => offer(stack, ['card', 'ideal', 'sepa_debit']))
 test.afterAll(async ({stack}) => offer(stack, ['card']));
 
 /** Picks a tab of the Payment Element (they show only when there are several methods). */
-async function choose(opened: Opened, method: 'iDEAL' | 'SEPA Debit' | 'Card') {
+async function choose(opened: Opened, method: 'iDEAL' | 'SEPA Debit' | 'Card' | 'Google Pay') {
   await opened.card.getByRole('tab', {name: method}).click();
   await expect(opened.card.getByRole('tab', {name: method})).toHaveAttribute('aria-selected', 'true');
 }
@@ -51,6 +52,20 @@ async function paidAfterReturn(page: Page, opened: Opened) {
     .toBe('paid');
 }
 
+/** A call to the sandbox's REST API with the merchant account's secret key. */
+async function sandboxApi(stack: Stack, method: 'GET' | 'POST', path: string, form?: Record<string, string>) {
+  const response = await fetch(`${stack.sandbox.url}${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${(stack.sandbox as {secretKey?: string}).secretKey}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
+    body: form ? new URLSearchParams(form).toString() : undefined,
+  });
+  expect(response.ok, `${method} ${path}`).toBe(true);
+  return response.json();
+}
+
 /** The newest PaymentIntent of the merchant's sandbox account. */
 async function newestIntent(stack: Stack): Promise<{id: string; status: string}> {
   const response = await fetch(`${stack.sandbox.url}/v1/payment_intents?limit=1`, {
@@ -67,7 +82,7 @@ for (const embedding of EMBEDDINGS) {
       await choose(opened, 'iDEAL');
       await opened.card.getByLabel('iDEAL Bank').selectOption('ing');
       await opened.widget.locator('#email').fill('client@example.com');
-      await opened.widget.locator('#pay').click();
+      await clickPay(opened);
       await page.waitForURL(/\/_sandbox\/bank\//);
       await page.screenshot({path: path.join(ARTIFACTS, `${embedding}-bank.png`)});
       await page.getByRole('button', {name: 'Authorize test payment'}).click();
@@ -83,7 +98,7 @@ for (const embedding of EMBEDDINGS) {
       const words = WORDS[opened.locale];
       await choose(opened, 'iDEAL');
       await opened.widget.locator('#email').fill('client@example.com');
-      await opened.widget.locator('#pay').click();
+      await clickPay(opened);
       await page.waitForURL(/\/_sandbox\/bank\//);
       await page.getByRole('button', {name: 'Fail test payment'}).click();
       await page.waitForURL((url) => url.searchParams.get('redirect_status') === 'failed');
@@ -109,10 +124,7 @@ for (const embedding of EMBEDDINGS) {
       await sepa.getByLabel('Full name').fill('Léa Martin');
       await sepa.getByLabel('Email').fill('lea@example.com');
       await sepa.getByLabel('IBAN').fill('DE89 3704 0044 0532 0130 00');
-      // The mandate makes the form taller than the phone-sized salon column: Pay is scrolled to
-      // first, as a client does, so the click does not land while the page still moves.
-      await opened.widget.locator('#pay').scrollIntoViewIfNeeded();
-      await opened.widget.locator('#pay').click();
+      await clickPay(opened);
       await expect(state(opened)).toHaveAttribute('data-state', 'pending');
       await expect(opened.widget.locator('#result-title')).toHaveText(
         opened.locale === 'fr' ? 'Réservation confirmée' : 'Booking reserved',
@@ -131,3 +143,63 @@ for (const embedding of EMBEDDINGS) {
     });
   });
 }
+
+for (const embedding of EMBEDDINGS) {
+  test.describe(embedding, () => {
+    test('Google Pay on a registered domain: the wallet sheet pays by card; cancelled, nothing is charged', async ({page, stack}) => {
+      const opened = await openCheckout(page, stack, embedding);
+      const host = new URL(page.url()).hostname;
+      const domains = await sandboxApi(stack, 'GET', `/v1/payment_method_domains?domain_name=${host}`);
+      expect(domains.data[0]).toMatchObject({domain_name: host, enabled: true, google_pay: {status: 'active'}});
+      // Apple Pay never runs on an IP address or localhost, so the sandbox does not offer it here.
+      await expect(opened.card.getByRole('tab', {name: 'Apple Pay'})).toBeHidden();
+      await choose(opened, 'Google Pay');
+      await opened.widget.locator('#email').fill('client@example.com');
+
+      await clickPay(opened);
+      await expect(opened.card.getByRole('group', {name: 'Google Pay (sandbox)'})).toBeVisible();
+      await opened.card.getByRole('button', {name: 'Cancel'}).click();
+      await expect(state(opened)).toHaveAttribute('data-state', 'ready');
+      await expect(opened.widget.locator('#alert')).toHaveText('The payment was canceled in Google Pay.');
+
+      await clickPay(opened);
+      await opened.card.getByRole('button', {name: 'Pay', exact: true}).click();
+      await expect(state(opened)).toHaveAttribute('data-state', 'paid');
+      await expect(opened.widget.locator('#receipt')).toContainText('4242');
+      const intent = await newestIntent(stack);
+      const charge = (await sandboxApi(stack, 'GET', `/v1/charges?payment_intent=${intent.id}`)).data[0];
+      expect(charge.payment_method_details.card.wallet.type).toBe('google_pay');
+    });
+  });
+}
+
+test('no wallet where the domain is not enabled, nor where the merchant switched wallets off', async ({page, stack}) => {
+  const opened = await openCheckout(page, stack, 'link');
+  const host = new URL(page.url()).hostname;
+  const domain = (await sandboxApi(stack, 'GET', `/v1/payment_method_domains?domain_name=${host}`)).data[0];
+  await expect(opened.card.getByRole('tab', {name: 'Google Pay'})).toBeVisible();
+  await sandboxApi(stack, 'POST', `/v1/payment_method_domains/${domain.id}`, {enabled: 'false'});
+  // The wallets come after the Payment Element asked its Elements session: wait for that
+  // answer, so that "no wallet" is not read before it.
+  const session = () => page.waitForResponse((r) => r.url().includes('/_sandbox/elements/session'));
+  try {
+    const answered = session();
+    const again = await openCheckout(page, stack, 'link');
+    expect(await (await answered).json()).toMatchObject({google_pay: false, apple_pay: false});
+    await expect(again.card.getByRole('tab', {name: 'iDEAL'})).toBeVisible();
+    await expect(again.card.getByRole('tab', {name: 'Google Pay'})).toBeHidden();
+  } finally {
+    await sandboxApi(stack, 'POST', `/v1/payment_method_domains/${domain.id}`, {enabled: 'true'});
+  }
+  await stack.admin('PUT', `/merchants/${stack.merchant.id}/integration`, {wallets: false});
+  try {
+    const answered = session();
+    const off = await openCheckout(page, stack, 'link');
+    // The domain allows Google Pay; the merchant does not.
+    expect(await (await answered).json()).toMatchObject({google_pay: true});
+    await expect(off.card.getByRole('tab', {name: 'iDEAL'})).toBeVisible();
+    await expect(off.card.getByRole('tab', {name: 'Google Pay'})).toBeHidden();
+  } finally {
+    await stack.admin('PUT', `/merchants/${stack.merchant.id}/integration`, {wallets: true});
+  }
+});

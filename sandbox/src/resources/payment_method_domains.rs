@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::errors::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::state::{Ctx, PaymentMethodDomain};
+use crate::state::{Ctx, PaymentMethodDomain, Store};
 use crate::table::{list, Query};
 
 /// Whether a domain name is one Apple Pay can run on: a name with a dot, not an address.
@@ -16,6 +16,17 @@ fn apple_pay_possible(domain: &str) -> bool {
         && domain.contains('.')
         && domain.parse::<std::net::IpAddr>().is_err()
         && !domain.ends_with(".localhost")
+}
+
+/// Which wallets Elements show on a page of `domain` for `account`, as `(apple_pay,
+/// google_pay)`: none unless the domain is registered and enabled on the account; Apple Pay
+/// only where it can run.
+pub fn wallets_at(store: &Store, account: &str, domain: &str) -> (bool, bool) {
+    let registered = store
+        .payment_method_domains
+        .values()
+        .any(|d| d.account == account && d.enabled && d.domain_name.eq_ignore_ascii_case(domain));
+    (registered && apple_pay_possible(domain), registered)
 }
 
 /// Renders a domain like Stripe's object.
