@@ -1,7 +1,8 @@
-// The checkout: loads the checkout view, then Stripe.js and the card element, and runs a payment
-// (createPaymentMethod → pay → 3-D Secure → refresh), with the same states, words, events and
-// markup classes as slotpay's widget.
-import {CardElement, useElements, useStripe} from '@stripe/react-stripe-js';
+// The checkout: loads the checkout view, then Stripe.js and the Payment Element (Stripe's
+// deferred intent: the server creates and confirms the PaymentIntent), and runs a payment
+// (elements.submit → createPaymentMethod → pay → 3-D Secure → refresh), with the same states,
+// words, events and markup classes as slotpay's widget.
+import {PaymentElement, useElements, useStripe} from '@stripe/react-stripe-js';
 import {useCallback, useEffect, useId, useRef, useState} from 'react';
 import {ApiProblem, getCheckout, pay, refresh} from './api.js';
 import {parseLocale, problemText, t} from './i18n.js';
@@ -54,35 +55,25 @@ function defined(object) {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value));
 }
 
-/** The theme from slotpay.css's resolved custom properties, for Stripe Elements. */
-function readTheme(node) {
+/** Stripe's appearance from slotpay.css's resolved custom properties, as the widget reads it. */
+function readAppearance(node) {
   const style = getComputedStyle(node);
   const value = (name) => style.getPropertyValue(name).trim();
-  const theme = {
-    primary: value('--sp-color-primary'),
-    text: value('--sp-color-text'),
-    danger: value('--sp-color-danger'),
-    font: value('--sp-font-family'),
-    radius: value('--sp-radius'),
-  };
   return {
-    appearance: {
-      variables: defined({
-        colorPrimary: theme.primary,
-        colorText: theme.text,
-        colorDanger: theme.danger,
-        fontFamily: theme.font,
-        borderRadius: theme.radius,
-      }),
-    },
-    card: {
-      style: {
-        base: defined({color: theme.text, iconColor: theme.primary, fontFamily: theme.font}),
-        invalid: defined({color: theme.danger, iconColor: theme.danger}),
-      },
-    },
+    theme: value('--sp-stripe-theme') === 'night' ? 'night' : 'stripe',
+    variables: defined({
+      colorPrimary: value('--sp-color-primary'),
+      colorText: value('--sp-color-text'),
+      colorBackground: value('--sp-color-background'),
+      colorDanger: value('--sp-color-danger'),
+      fontFamily: value('--sp-font-family'),
+      borderRadius: value('--sp-radius'),
+    }),
   };
 }
+
+/** Bank redirects come back to this page. */
+const REDIRECTS = ['ideal', 'bancontact'];
 
 function Skeleton() {
   return (
@@ -130,8 +121,7 @@ export default function Checkout({host, api, token, locale: requested, onStripe}
   const [email, setEmail] = useState('');
   const [saveCard, setSaveCard] = useState(false);
   const [cardReady, setCardReady] = useState(false);
-  const [cardError, setCardError] = useState('');
-  const [cardOptions, setCardOptions] = useState(null);
+  const [elementOptions, setElementOptions] = useState(null);
   const frameRef = useRef(null);
   const emailRef = useRef(null);
   const titleRef = useRef(null);
@@ -174,14 +164,23 @@ export default function Checkout({host, api, token, locale: requested, onStripe}
         if (loaded.mode === 'off') return stop('unavailable', apiProblem('payments_unavailable'), loaded);
         const refused = chargeProblem(loaded);
         if (refused) return stop('refused', refused, loaded);
-        const theme = readTheme(frameRef.current);
+        const appearance = readAppearance(frameRef.current);
         const loc = pickLocale(requested, loaded, host);
-        setCardOptions(theme.card);
+        const never = {applePay: 'never', googlePay: 'never'};
+        setElementOptions(defined({business: {name: loaded.merchant_name}, wallets: loaded.wallets === false && never}));
         const stripePromise = loadStripeFrom(loaded.stripe_js_url, loaded.publishable_key, loc).catch(() => {
           if (live) stop('broken', {kind: 'stripejs'}, loaded);
           return null;
         });
-        onStripe(stripePromise, {locale: loc, appearance: theme.appearance});
+        onStripe(stripePromise, {
+          mode: 'payment',
+          amount: loaded.amount,
+          currency: loaded.currency,
+          paymentMethodCreation: 'manual',
+          paymentMethodTypes: loaded.payment_methods ?? ['card'],
+          locale: loc,
+          appearance,
+        });
       },
       (error) => {
         if (!live) return;
@@ -259,7 +258,7 @@ export default function Checkout({host, api, token, locale: requested, onStripe}
         stage = 'authenticating';
         setPhase({name: 'authenticating'});
         try {
-          const result = await stripe.confirmCardPayment(answer.client_secret);
+          const result = await stripe.handleNextAction({clientSecret: answer.client_secret});
           // The server has the last word on the PaymentIntent; Stripe.js's error only explains
           // a failure the server has not seen yet.
           stripeError = result.error ? (result.error.message ?? '') : null;
@@ -293,10 +292,12 @@ export default function Checkout({host, api, token, locale: requested, onStripe}
     inFlight.current = true;
     setPhase({name: 'paying'});
     try {
-      const card = elements.getElement('card');
       let created;
       try {
-        created = await stripe.createPaymentMethod({type: 'card', card, billing_details: {email: address}});
+        created = await elements.submit();
+        if (!created.error) {
+          created = await stripe.createPaymentMethod({elements, params: {billing_details: {email: address}}});
+        }
       } catch (error) {
         // Stripe.js throws only for integration mistakes; say something rather than spin.
         created = {error: {message: error.message}};
@@ -304,10 +305,11 @@ export default function Checkout({host, api, token, locale: requested, onStripe}
       const {paymentMethod, error} = created;
       if (error) {
         setPhase({name: 'ready', problem: {kind: 'card', code: error.code, message: error.message}});
-        card?.focus();
+        elements.getElement('payment')?.focus();
         return;
       }
       const request = {payment_method: paymentMethod.id, email: address, save_card: saveCard && Boolean(view.save_card)};
+      if (REDIRECTS.includes(paymentMethod.type)) request.return_url = location.href;
       // One key per attempt, reused by every retry of it.
       const key = crypto.randomUUID();
       await settle(() => pay(api, view.token, request, key));
@@ -318,9 +320,9 @@ export default function Checkout({host, api, token, locale: requested, onStripe}
 
   function tryAnotherCard() {
     setPhase({name: 'ready'});
-    const card = elements.getElement('card');
-    card?.clear();
-    card?.focus();
+    const payment = elements.getElement('payment');
+    payment?.clear();
+    payment?.focus();
   }
 
   const money = (amount) => formatMoney(amount, view?.currency ?? 'usd', locale);
@@ -380,21 +382,10 @@ export default function Checkout({host, api, token, locale: requested, onStripe}
         <p id={`${id}-email-hint`} className="sp-hint">
           {t(locale, 'emailHint')}
         </p>
-        <span id={`${id}-card`} className="sp-label" onClick={() => elements?.getElement('card')?.focus()}>
-          {t(locale, 'card')}
-        </span>
-        <div className="sp-card" role="group" aria-labelledby={`${id}-card`}>
-          {stripe && cardOptions && (
-            <CardElement
-              options={cardOptions}
-              onReady={() => setCardReady(true)}
-              onChange={(event) => setCardError(event.error?.message ?? '')}
-            />
-          )}
+        {/* Stripe's Payment Element labels its own fields and tabs. */}
+        <div className="sp-card">
+          {stripe && elementOptions && <PaymentElement options={elementOptions} onReady={() => setCardReady(true)} />}
         </div>
-        <p className="sp-field-error" aria-live="polite">
-          {cardError}
-        </p>
         {view?.save_card && (
           <label className="sp-consent">
             <input
