@@ -243,6 +243,33 @@ async fn pay_refuses_a_way_not_offered(app: TestApp) {
         .expect_error(402, "payment_method_not_offered", Some("save_card"));
     assert_eq!(app.sandbox.counter("payment_intents_created"), 0);
 
+    // A PaymentMethod made with another Stripe account's key (another merchant's page, or a
+    // forged request): Stripe does not know it on this account; refused, no PaymentIntent.
+    let other: Value = app
+        .client
+        .post(format!("{}/_sandbox/accounts", app.sandbox.url))
+        .json(&json!({"country": "NL", "default_currency": "eur"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let foreign = app
+        .stripe_post(
+            other["publishable_key"].as_str().unwrap(),
+            "/v1/payment_methods",
+            &[("type", "ideal"), ("ideal[bank]", "ing")],
+        )
+        .await;
+    let foreign = foreign["id"].as_str().unwrap();
+    app.pay(&token, foreign, "k7").await.expect_error(
+        400,
+        "invalid_payment_method",
+        Some("payment_method"),
+    );
+    assert_eq!(app.sandbox.counter("payment_intents_created"), 0);
+
     // A wallet card the merchant takes pays, with the checkout's ways to pay on its intent.
     let paid = app
         .pay(
