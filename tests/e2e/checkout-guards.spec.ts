@@ -15,7 +15,7 @@ import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
 import {
-  ARTIFACTS, CARDS, CHALLENGE_FRAME, EMBEDDINGS, WORDS, expect, fillCard, formatted, openCheckout, pay, serverCheckout, spaces,
+  ARTIFACTS, CARDS, CHALLENGE_FRAME, EMBEDDINGS, WORDS, clickPay, expect, fillCard, formatted, openCheckout, pay, serverCheckout, spaces,
   state, test, type Opened,
 } from '../support/checkout';
 
@@ -233,7 +233,7 @@ test('French: the salon page (data-locale) and the booking page (locale attribut
   // An invalid email is refused in French before any call.
   await fr('#email').fill('pas-une-adresse');
   await fillCard(salon, CARDS.visa);
-  await fr('#pay').click();
+  await clickPay(salon);
   await expect(fr('#alert')).toHaveText('Saisissez une adresse e-mail telle que nom@exemple.fr.');
 
   const booking = await openCheckout(page, stack, 'booking');

@@ -117,6 +117,8 @@ for (const embedding of EMBEDDINGS) {
       });
       await opened.widget.locator('#email').fill('client@example.com');
       await fillCard(opened, CARDS.visa);
+      // Scrolled to first (see clickPay).
+      await opened.widget.locator('#pay').scrollIntoViewIfNeeded();
       await opened.widget.locator('#pay').dblclick();
       await expect(state(opened)).toHaveAttribute('data-state', 'paid');
       expect(pays).toHaveLength(1);

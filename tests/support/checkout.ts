@@ -212,9 +212,10 @@ export async function pay(opened: Opened, number: string, email = 'client@exampl
 }
 
 /**
- * Pay, scrolled to first as a client does. Straight after typing in Stripe's frame, a click
- * Playwright scrolls to and makes at once was now and then not received when Pay was below the
- * fold (the salon's narrow column with the Payment Element's tabs); not seen by hand.
+ * Pay, scrolled to first as a client does. When Pay stands on the viewport's bottom edge (the
+ * salon's column with the Payment Element's tabs: its bottom at 719.5 px of 720), a click
+ * Playwright scrolls to itself reaches no element at all (no pointerdown in the page, checked
+ * with a capture listener); scrolled first, the same click lands on Pay.
  */
 export async function clickPay(opened: Opened) {
   const button = opened.widget.locator('#pay');

@@ -299,16 +299,19 @@
     });
   }
 
-  /** Shows the wallets the Elements session allows, unless the Element's options say never. */
+  /**
+   * Shows the wallets the Elements session allows, unless the Element's options say never.
+   * @returns {Promise<void>} settled once the tabs are final
+   */
   function loadWallets() {
     var wallets = options.wallets || {};
     var host = '';
     try {
       host = new URL(parentOrigin).hostname;
     } catch (e) {
-      return;
+      return Promise.resolve();
     }
-    fetch(location.origin + '/_sandbox/elements/session?domain=' + encodeURIComponent(host), {
+    return fetch(location.origin + '/_sandbox/elements/session?domain=' + encodeURIComponent(host), {
       headers: {Authorization: 'Bearer ' + publishableKey},
       credentials: 'omit',
     })
@@ -419,10 +422,13 @@
 
   applyOptions();
   select(selected);
-  // Wallets come with cards: a checkout without card offers none.
-  if (types.indexOf('card') >= 0) loadWallets();
   if (typeof ResizeObserver === 'function') new ResizeObserver(postHeight).observe(root);
-  post({type: 'ready'});
   postHeight();
   post({type: 'state', state: JSON.parse(lastSent)});
+  // Like Stripe's, the Element is ready once it shows every way to pay it will show, so that
+  // nothing moves under a client's finger after `ready` (wallets come with cards only).
+  (types.indexOf('card') >= 0 ? loadWallets() : Promise.resolve()).then(function () {
+    postHeight();
+    post({type: 'ready'});
+  });
 })();
