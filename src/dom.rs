@@ -8,7 +8,7 @@
 //! goes in as text, never as markup. Building it from one string rather than node by node
 //! keeps about 3 KB of `createElement` calls out of the wasm.
 
-use slotpay_core::{hold, Appearance, Corners, Font, Locale, Money, Receipt, Scheme};
+use slotpay_core::{hold, Appearance, Locale, Money, Receipt};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
@@ -356,11 +356,7 @@ impl Ui {
     /// it would make larger than it is).
     #[inline(never)]
     fn show_look(&self, look: &Appearance) {
-        for (name, value) in [
-            ("data-corners", look.corners.map(Corners::as_str)),
-            ("data-font", look.font.map(Font::as_str)),
-            ("data-scheme", look.scheme.map(Scheme::as_str)),
-        ] {
+        for (name, value) in look.attributes() {
             if let Some(value) = value {
                 attr(&self.frame, name, value);
             }

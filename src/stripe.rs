@@ -10,7 +10,7 @@
 //! exception must not unwind through wasm while the widget's state is borrowed.
 
 use js_sys::{Function, Object, Promise};
-use slotpay_core::{Email, MethodType, Money, PaymentMethodId};
+use slotpay_core::{CheckoutView, Email, MethodType, PaymentMethodId};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -101,18 +101,6 @@ pub fn appearance(read: impl Fn(&str) -> js_sys::JsString) -> Object {
     object(&[("theme", theme.into()), ("variables", variables.into())])
 }
 
-/// What the Payment Element collects for: the checkout's amount and the ways it may be paid.
-pub struct Collect<'a> {
-    /// The amount due.
-    pub amount: Money,
-    /// The ways to pay the checkout offers, in the merchant's order.
-    pub methods: &'a [MethodType],
-    /// The merchant, named in SEPA Debit's mandate text.
-    pub merchant: &'a str,
-    /// Whether Apple Pay and Google Pay may show (the merchant's setting).
-    pub wallets: bool,
-}
-
 /// A mounted Payment Element with the Stripe instance and group that made it. Dropping it
 /// destroys the element (its iframe leaves the page) and frees its event handlers.
 pub struct Payment {
@@ -131,38 +119,40 @@ pub struct Handles {
 
 impl Payment {
     /// `Stripe(key, {locale})`, an Elements group for a deferred intent (the server creates
-    /// and confirms the PaymentIntent later) and its Payment Element, with `appearance`,
-    /// mounted in `container`. `factory` is the global `Stripe` function.
+    /// and confirms the PaymentIntent later) for `view`'s amount and ways to pay, and its
+    /// Payment Element (the merchant named in SEPA Debit's mandate, wallets unless the merchant
+    /// switched them off), with `appearance`, mounted in `container`. `factory` is the global
+    /// `Stripe` function.
     pub fn mount(
         factory: &Function,
         publishable_key: &str,
         locale: &str,
         appearance: Object,
-        collect: &Collect,
+        view: &CheckoutView,
         container: &Element,
     ) -> Result<Payment, JsValue> {
         let options = object(&[("locale", locale.into())]);
         let stripe: Stripe = factory
             .call2(&JsValue::NULL, &publishable_key.into(), &options)?
             .unchecked_into();
-        let types: js_sys::Array = collect
-            .methods
+        let types: js_sys::Array = view
+            .payment_methods
             .iter()
             .map(|m| JsValue::from(m.as_str()))
             .collect();
         let group = object(&[
             ("mode", "payment".into()),
-            ("amount", (collect.amount.minor() as f64).into()),
-            ("currency", collect.amount.currency().code().into()),
+            ("amount", (view.amount.minor() as f64).into()),
+            ("currency", view.amount.currency().code().into()),
             ("paymentMethodCreation", "manual".into()),
             ("paymentMethodTypes", types.into()),
             ("appearance", appearance.into()),
             ("locale", locale.into()),
         ]);
         let elements = stripe.elements(&group)?;
-        let wallets = if collect.wallets { "auto" } else { "never" };
+        let wallets = if view.wallets { "auto" } else { "never" };
         let wallets = object(&[("applePay", wallets.into()), ("googlePay", wallets.into())]);
-        let business = object(&[("name", collect.merchant.into())]);
+        let business = object(&[("name", view.merchant_name.as_str().into())]);
         let element = elements.create(
             "payment",
             &object(&[("business", business.into()), ("wallets", wallets.into())]),

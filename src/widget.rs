@@ -22,7 +22,7 @@ use crate::i18n::{problem_text, Words};
 use crate::js::{as_function, format_money, get_string, object, random_bytes, sleep};
 use crate::key::uuid_v4;
 use crate::machine::{Effect, Event, Input, Machine, Phase, Problem};
-use crate::stripe::{Collect, Payment};
+use crate::stripe::Payment;
 
 /// What `mount` was asked for, already checked.
 pub struct Options {
@@ -143,7 +143,8 @@ impl Drop for Mounted {
     }
 }
 
-/// The DOM listeners: Pay (form submit), "Try another card", and the stylesheet's load (to theme the Payment Element with the resolved custom properties).
+/// The DOM listeners: Pay (form submit), "Try another card", and the stylesheet's load (to
+/// theme the Payment Element with the resolved custom properties).
 fn listen(state: &Shared) {
     let mut s = state.borrow_mut();
     let weak = Rc::downgrade(state);
@@ -311,12 +312,7 @@ async fn load_stripe(weak: &Weak<RefCell<State>>, factory: Option<Promise>) {
                 &view.publishable_key,
                 s.machine.locale().as_str(),
                 s.ui.appearance(),
-                &Collect {
-                    amount: view.amount,
-                    methods: &view.payment_methods,
-                    merchant: &view.merchant_name,
-                    wallets: view.wallets,
-                },
+                view,
                 &s.ui.card_host,
             )
             .ok(),

@@ -130,6 +130,18 @@ impl Appearance {
     pub fn is_default(&self) -> bool {
         *self == Appearance::default()
     }
+
+    /// The choices as the `data-*` attributes the widget's stylesheet and the payment-link
+    /// page's read, `None` where the default stands. (Inlined: called out of line, it made
+    /// the widget 80 B of gzip larger.)
+    #[inline]
+    pub fn attributes(&self) -> [(&'static str, Option<&'static str>); 3] {
+        [
+            ("data-corners", self.corners.map(Corners::as_str)),
+            ("data-font", self.font.map(Font::as_str)),
+            ("data-scheme", self.scheme.map(Scheme::as_str)),
+        ]
+    }
 }
 
 #[cfg(test)]

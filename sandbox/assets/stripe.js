@@ -1240,13 +1240,11 @@ var Stripe = (function () {
           if (typeof data.height === 'number' && data.height > 0) this._frame.style.height = data.height + 'px';
           break;
         case 'state':
-          // The frame's initial state: classes only, no event (Stripe fires none before an edit).
-          this._state = this._kind === 'card' ? toChangeEvent(data.state) : toPaymentChangeEvent(data.state);
-          this._applyClasses();
-          break;
         case 'change':
           this._state = this._kind === 'card' ? toChangeEvent(data.state) : toPaymentChangeEvent(data.state);
           this._applyClasses();
+          // The frame's initial state: classes only, no event (Stripe fires none before an edit).
+          if (data.type === 'state') break;
           this._onChange();
           this._emit('change', Object.assign({}, this._state, {value: Object.assign({}, this._state.value)}));
           break;

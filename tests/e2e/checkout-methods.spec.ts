@@ -57,7 +57,7 @@ async function sandboxApi(stack: Stack, method: 'GET' | 'POST', path: string, fo
   const response = await fetch(`${stack.sandbox.url}${path}`, {
     method,
     headers: {
-      Authorization: `Bearer ${(stack.sandbox as {secretKey?: string}).secretKey}`,
+      Authorization: `Bearer ${stack.sandbox.secretKey}`,
       'Content-Type': 'application/x-www-form-urlencoded',
     },
     body: form ? new URLSearchParams(form).toString() : undefined,
@@ -68,11 +68,7 @@ async function sandboxApi(stack: Stack, method: 'GET' | 'POST', path: string, fo
 
 /** The newest PaymentIntent of the merchant's sandbox account. */
 async function newestIntent(stack: Stack): Promise<{id: string; status: string}> {
-  const response = await fetch(`${stack.sandbox.url}/v1/payment_intents?limit=1`, {
-    headers: {Authorization: `Bearer ${(stack.sandbox as {secretKey?: string}).secretKey}`},
-  });
-  const list = await response.json();
-  return list.data[0];
+  return (await sandboxApi(stack, 'GET', '/v1/payment_intents?limit=1')).data[0];
 }
 
 for (const embedding of EMBEDDINGS) {

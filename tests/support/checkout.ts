@@ -14,7 +14,7 @@ import {createCheckout, ROOT, startStack} from './stack.mjs';
 
 /** What `startStack()` resolves to (see stack.mjs). */
 export type Stack = {
-  sandbox: {url: string; accountId: string; publishableKey: string};
+  sandbox: {url: string; accountId: string; publishableKey: string; secretKey: string};
   server: {url: string; dataDir: string};
   merchant: {id: string; name: string};
   services: Record<'haircut' | 'colour', {id: string; name: string; prepayment_amount: {amount: number; currency: string}}>;

@@ -704,6 +704,8 @@
       handle: handle,
       hooks: hooks,
       validate: submitError,
+      encodeForm: encodeForm,
+      postForm: postForm,
       state: function () {
         return evaluate(false);
       },

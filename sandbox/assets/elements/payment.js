@@ -219,40 +219,18 @@
       post({type: 'paymentMethod', requestId: requestId, result: {error: state.error}});
       return;
     }
-    var params = new URLSearchParams();
-    params.set('type', selected);
     var details = Object.assign({}, billing || {});
-    if (selected === 'ideal' && el('ideal-bank').value) params.set('ideal[bank]', el('ideal-bank').value);
+    /** @type {{[key: string]: unknown}} */
+    var params = {type: selected, billing_details: details, metadata: metadata};
+    if (selected === 'ideal' && el('ideal-bank').value) params.ideal = {bank: el('ideal-bank').value};
     if (selected === 'bancontact') details.name = el('bancontact-name').value.trim();
     if (selected === 'sepa_debit') {
       details.name = el('sepa-name').value.trim();
       details.email = el('sepa-email').value.trim();
-      params.set('sepa_debit[iban]', ibanValue());
+      params.sepa_debit = {iban: ibanValue()};
     }
-    Object.keys(details).forEach(function (k) {
-      if (typeof details[k] === 'string') params.set('billing_details[' + k + ']', details[k]);
-    });
-    if (metadata && typeof metadata === 'object') {
-      Object.keys(metadata).forEach(function (k) {
-        params.set('metadata[' + k + ']', String(metadata[k]));
-      });
-    }
-    /** @type {any} */
-    var result;
-    try {
-      var response = await fetch(location.origin + '/v1/payment_methods', {
-        method: 'POST',
-        headers: {Authorization: 'Bearer ' + publishableKey, 'Content-Type': 'application/x-www-form-urlencoded'},
-        body: params.toString(),
-        credentials: 'omit',
-      });
-      var json = await response.json().catch(function () {
-        return null;
-      });
-      result = response.ok && json && typeof json.id === 'string' ? {paymentMethod: json} : {error: (json && json.error) || {type: 'api_error', message: 'An unexpected error occurred (HTTP ' + response.status + ').'}};
-    } catch (e) {
-      result = {error: {type: 'api_connection_error', message: 'An error occurred with our connection to Stripe.'}};
-    }
+    // The card frame's form encoding and REST call (card.js), for the other types too.
+    var result = await card.postForm('/v1/payment_methods', card.encodeForm(params), 'paymentMethod');
     post({type: 'paymentMethod', requestId: requestId, result: result});
   }
 

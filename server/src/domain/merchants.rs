@@ -5,7 +5,7 @@
 //! lists.
 
 use serde::{Deserialize, Serialize};
-use slotpay_core::{ApiError, Appearance, BrandColor, Corners, ErrorCode, Font, Locale, Scheme};
+use slotpay_core::{ApiError, BrandColor, Corners, ErrorCode, Font, Locale, Scheme};
 use url::Url;
 
 use super::{integrations, load_merchant, new_id, parse_name, Checker, DomainError, Warning};
@@ -76,17 +76,6 @@ pub struct MerchantView {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
-}
-
-impl MerchantView {
-    /// Its checkout's corners, font and light or dark together.
-    pub fn appearance(&self) -> Appearance {
-        Appearance {
-            corners: self.corners,
-            font: self.font,
-            scheme: self.color_scheme,
-        }
-    }
 }
 
 /// The answer to a deletion.

@@ -24,7 +24,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::domain::checkouts::effective_status;
 use crate::domain::store;
-use crate::domain::{merchants, DomainError};
+use crate::domain::{load_merchant, DomainError};
 use crate::error::ApiFailure;
 use crate::model::LogoUrl;
 use crate::state::AppState;
@@ -273,14 +273,11 @@ struct ClosedPage {
 /// The `data-*` attributes of the choices a merchant made (none for the defaults), which
 /// `page.css` reads.
 fn look(appearance: Appearance) -> Vec<(&'static str, &'static str)> {
-    [
-        ("data-corners", appearance.corners.map(|c| c.as_str())),
-        ("data-font", appearance.font.map(|f| f.as_str())),
-        ("data-scheme", appearance.scheme.map(|s| s.as_str())),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| Some((name, value?)))
-    .collect()
+    appearance
+        .attributes()
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+        .collect()
 }
 
 fn render(status: StatusCode, page: &impl Template) -> Response {
@@ -342,7 +339,7 @@ async fn pay_page(
 
 async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, DomainError> {
     let r = store::load(state, token).await?;
-    let merchant = merchants::get(state, &r.merchant_id).await?;
+    let merchant = load_merchant(state, &r.merchant_id).await?;
     let appearance = merchant.appearance();
     let locale = merchant.locale;
     let said = words(locale);

@@ -245,19 +245,17 @@ async fn pay_refuses_a_way_not_offered(app: TestApp) {
 
     // A PaymentMethod made with another Stripe account's key (another merchant's page, or a
     // forged request): Stripe does not know it on this account; refused, no PaymentIntent.
-    let other: Value = app
-        .client
-        .post(format!("{}/_sandbox/accounts", app.sandbox.url))
-        .json(&json!({"country": "NL", "default_currency": "eur"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
+    let other = app
+        .sandbox
+        .create_account(stripe_sandbox::AccountParams {
+            country: Some("NL".into()),
+            default_currency: Some("eur".into()),
+            business_name: None,
+        })
         .unwrap();
     let foreign = app
         .stripe_post(
-            other["publishable_key"].as_str().unwrap(),
+            &other.publishable_key,
             "/v1/payment_methods",
             &[("type", "ideal"), ("ideal[bank]", "ing")],
         )
