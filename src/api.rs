@@ -82,7 +82,7 @@ impl Api {
 
     /// `locale`'s words: `loaded` (the loader's fetch, a promise of the parsed body or `null`)
     /// when they are that language's, else `GET /words/{locale}.json`. `None` when neither
-    /// gives them: the widget then speaks English.
+    /// gives them.
     pub async fn words(&self, locale: Locale, loaded: Option<Promise>) -> Option<Words> {
         let of_locale = |body: JsValue| wire::words(&body).ok().filter(|w| w.speaks(locale));
         if let Some(promise) = loaded {

@@ -32,7 +32,8 @@ const MARKUP: &str = concat!(
     r#"<div id="summary" class="sp-summary"><p id="merchant" class="sp-merchant"></p>"#,
     r#"<p id="description" class="sp-description"></p><p id="amount" class="sp-amount"></p>"#,
     r#"<p id="hold" class="sp-hold"></p></div>"#,
-    r#"<form id="form" class="sp-form" novalidate>"#,
+    // Stripe's Express Checkout Element (the wallets' buttons), shown once it has one.
+    r#"<form id="form" class="sp-form" novalidate><slot name="express"></slot>"#,
     r#"<label id="email-label" class="sp-label" for="email"></label>"#,
     r#"<input id="email" class="sp-input" type="email" name="email" required autocomplete="email" "#,
     r#"inputmode="email" aria-describedby="email-hint">"#,
@@ -91,6 +92,9 @@ impl Drop for Listener {
 /// The tag of the Payment Element's container in the host's light DOM.
 pub const CARD_HOST_TAG: &str = "slotpay-card";
 
+/// The tag of the Express Checkout Element's container in the host's light DOM.
+pub const EXPRESS_HOST_TAG: &str = "slotpay-express";
+
 /// The nodes the widget updates.
 pub struct Ui {
     /// The element the widget was mounted on.
@@ -107,11 +111,14 @@ pub struct Ui {
     pub consent_box: HtmlInputElement,
     /// Where Stripe mounts the Payment Element (light DOM, slotted).
     pub card_host: Element,
+    /// Where Stripe mounts the Express Checkout Element (light DOM, slotted; hidden until it
+    /// shows a button).
+    pub express_host: Element,
     /// "Try another card".
     pub retry: Element,
     result_title: HtmlElement,
     prefilled: bool,
-    /// The words shown: English until the checkout's language arrives.
+    /// The words shown: none until the checkout's language arrives.
     pub words: Words,
 }
 
@@ -154,12 +161,13 @@ impl Ui {
             )?,
         };
         root.set_inner_html(MARKUP);
-        let card_host = host
-            .owner_document()
-            .ok_or(JsValue::NULL)?
-            .create_element(CARD_HOST_TAG)?;
+        let document = host.owner_document().ok_or(JsValue::NULL)?;
+        let card_host = document.create_element(CARD_HOST_TAG)?;
         attr(&card_host, "slot", "card");
-        host.append_with_node_1(&card_host)?;
+        let express_host = document.create_element(EXPRESS_HOST_TAG)?;
+        attr(&express_host, "slot", "express");
+        show(&express_host, false);
+        host.append_with_node_2(&express_host, &card_host)?;
         let ui = Ui {
             host: host.clone(),
             link: node(&root, "css"),
@@ -168,11 +176,12 @@ impl Ui {
             email: node(&root, "email").unchecked_into(),
             consent_box: node(&root, "save-card").unchecked_into(),
             card_host,
+            express_host,
             retry: node(&root, "retry"),
             result_title: node(&root, "result-title").unchecked_into(),
             root,
             prefilled: false,
-            words: Words::english(),
+            words: Words::none(),
         };
         attr(&ui.link, "href", style_url);
         Ok(ui)
@@ -196,7 +205,7 @@ impl Ui {
         // The language of the words at hand, so the texts, the amounts and `lang` agree.
         let locale = self.words.shown(machine.locale());
         let words = &self.words;
-        let t = |which| words.get(locale, which);
+        let t = |which| words.get(which);
         let money = |m: Money| format_money(locale, m);
         let phase = machine.phase();
         let view = machine.view();
@@ -336,7 +345,7 @@ impl Ui {
         ];
         for ((label, value), n) in rows.into_iter().zip(["0", "1", "2", "3"]) {
             self.show(&["row-", n].concat(), value.is_some());
-            self.text(&["key-", n].concat(), self.words.get(locale, label));
+            self.text(&["key-", n].concat(), self.words.get(label));
             self.text(&["value-", n].concat(), value.as_deref().unwrap_or(""));
         }
     }
@@ -370,10 +379,16 @@ impl Ui {
         crate::stripe::appearance(|name| style.property(name))
     }
 
-    /// Removes everything the widget added: its shadow content and the card's container.
+    /// Shows the Express Checkout Element once it has a button to show.
+    pub fn show_express(&self) {
+        show(&self.express_host, true);
+    }
+
+    /// Removes everything the widget added: its shadow content and Stripe's containers.
     pub fn remove(&self) {
         self.root.set_inner_html("");
         self.card_host.remove();
+        self.express_host.remove();
     }
 }
 

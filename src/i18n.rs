@@ -2,25 +2,31 @@
 //! error codes and Stripe decline codes map to translated sentences, falling back to the
 //! server's own (English) message for codes without one.
 //!
-//! The words themselves are core's table (`slotpay_core::words`). The widget links English
-//! alone; the loader fetches another language from the server beside the checkout's view
-//! ([`Words::from_texts`]): 1.9 KB of gzip less wasm than carrying four languages.
+//! The words themselves are core's table (`slotpay_core::words`), which the widget does not
+//! link: the loader fetches the checkout's language from the server beside the checkout's view
+//! ([`Words::from_texts`]), English too (1 KB of gzip less wasm than carrying it). One sentence
+//! is built in, for a checkout whose words could not be had.
 
-use slotpay_core::words::{Text, AMOUNT, COUNT, EN, TIME};
+use slotpay_core::words::{Text, AMOUNT, COUNT, TIME};
 use slotpay_core::{ChargeError, ErrorCode, Locale, Money};
 
 use crate::machine::Problem;
 
-/// The words shown: English, or one other language as the server sent it.
+/// What a checkout says when neither its words nor English could be fetched (the server is
+/// out of reach): core's English [`Text::Unreachable`], which a native test holds to it.
+const UNREACHABLE: &str =
+    "We could not reach the payment server. Check your connection and try again.";
+
+/// The words shown: one language as the server sent it, or none yet.
 pub struct Words {
     locale: Locale,
-    /// The language's texts in [`Text`] order; empty for English, which is built in.
+    /// The language's texts in [`Text`] order; empty until they arrive.
     texts: Vec<String>,
 }
 
 impl Words {
-    /// The built-in English words.
-    pub fn english() -> Words {
+    /// No words yet: every text is empty but [`Text::Unreachable`].
+    pub fn none() -> Words {
         Words {
             locale: Locale::En,
             texts: Vec::new(),
@@ -35,24 +41,26 @@ impl Words {
 
     /// True when these are `locale`'s words.
     pub fn speaks(&self, locale: Locale) -> bool {
-        self.locale == locale
+        self.locale == locale && !self.texts.is_empty()
     }
 
     /// The language texts are shown in when `wanted` is asked for: `wanted` when these words
-    /// are its, else English.
+    /// are its, else theirs (English, fetched when `wanted`'s could not be).
     pub fn shown(&self, wanted: Locale) -> Locale {
         if self.speaks(wanted) {
             wanted
         } else {
-            Locale::En
+            self.locale
         }
     }
 
-    /// `which` in `locale`, English when these words are not `locale`'s.
-    pub fn get(&self, locale: Locale, which: Text) -> &str {
+    /// `which` in these words' language; empty before they arrive, but for
+    /// [`Text::Unreachable`].
+    pub fn get(&self, which: Text) -> &str {
         match self.texts.get(which as usize) {
-            Some(text) if self.locale == locale => text,
-            _ => EN[which as usize],
+            Some(text) => text,
+            None if which == Text::Unreachable => UNREACHABLE,
+            None => "",
         }
     }
 }
@@ -130,14 +138,18 @@ fn push_digits(out: &mut String, mut n: u64, width: u32) {
     out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
-/// Core's English sentence for `error`, word for word what the server answers ("Your payment
-/// must be no less than 0.50 USD"), without `core::fmt` (see [`core_money`]).
-fn core_sentence(error: &ChargeError) -> String {
-    let en = |which| EN[which as usize];
+/// Core's English sentence for `error` (`words` are English), word for word what the server
+/// answers ("Your payment must be no less than 0.50 USD"), without `core::fmt` (see
+/// [`core_money`]).
+fn core_sentence(words: &Words, error: &ChargeError) -> String {
     match error {
         ChargeError::NotPositive => "The amount must be greater than zero".to_owned(),
-        ChargeError::TooSmall { minimum } => fill(en(Text::BelowMinimum), &core_money(*minimum)),
-        ChargeError::TooLarge { maximum } => fill(en(Text::AboveMaximum), &core_money(*maximum)),
+        ChargeError::TooSmall { minimum } => {
+            fill(words.get(Text::BelowMinimum), &core_money(*minimum))
+        }
+        ChargeError::TooLarge { maximum } => {
+            fill(words.get(Text::AboveMaximum), &core_money(*maximum))
+        }
         ChargeError::InvalidStep { step, currency } => {
             let step = core_money(Money::from_minor(*step, *currency));
             let code = currency.code().to_ascii_uppercase();
@@ -190,7 +202,7 @@ pub fn problem_text(
     money: &dyn Fn(Money) -> String,
 ) -> String {
     let locale = words.shown(locale);
-    let t = |t| words.get(locale, t).to_owned();
+    let t = |t| words.get(t).to_owned();
     match problem {
         Problem::Api(error) => match for_error(error.code, error.decline_code.as_deref()) {
             Some(which) => t(which),
@@ -201,7 +213,7 @@ pub fn problem_text(
             None => t(Text::Generic),
         },
         // English keeps core's exact sentence, the one the server also answers with.
-        Problem::Charge(error) if locale == Locale::En => core_sentence(error),
+        Problem::Charge(error) if locale == Locale::En => core_sentence(words, error),
         Problem::Charge(ChargeError::TooSmall { minimum }) => {
             fill(&t(Text::BelowMinimum), &money(*minimum))
         }
@@ -229,13 +241,20 @@ mod tests {
     }
 
     #[test]
-    fn words_fall_back_to_english() {
+    fn words_speak_their_language_and_say_unreachable_without_any() {
         let french = all(Locale::Fr);
-        assert_eq!(french.get(Locale::Fr, Text::Pay), "Payer {amount}");
-        assert_eq!(french.get(Locale::De, Text::Pay), "Pay {amount}");
-        assert_eq!(french.shown(Locale::De), Locale::En);
-        assert_eq!(Words::english().get(Locale::Fr, Text::Pay), "Pay {amount}");
-        assert_eq!(Words::english().shown(Locale::Fr), Locale::En);
+        assert_eq!(french.get(Text::Pay), "Payer {amount}");
+        assert_eq!(french.shown(Locale::Fr), Locale::Fr);
+        // The German words could not be had: English was fetched instead.
+        assert_eq!(all(Locale::En).shown(Locale::De), Locale::En);
+        // Before any words arrive: nothing, but the sentence for a server out of reach, which
+        // is core's English one.
+        assert!(!Words::none().speaks(Locale::En));
+        assert_eq!(Words::none().get(Text::Pay), "");
+        assert_eq!(
+            Words::none().get(Text::Unreachable),
+            words::EN[Text::Unreachable as usize]
+        );
         // Words of another version (one text more or less) are not used.
         let mut texts: Vec<String> = words::FR.iter().map(|t| t.to_string()).collect();
         texts.pop();
@@ -246,8 +265,8 @@ mod tests {
 
     #[test]
     fn pay_button_templates() {
-        let pay = |l| fill(all(l).get(l, Text::Pay), "12,50 €");
-        assert_eq!(fill(EN[Text::Pay as usize], "€12.50"), "Pay €12.50");
+        let pay = |l| fill(all(l).get(Text::Pay), "12,50 €");
+        assert_eq!(fill(all(Locale::En).get(Text::Pay), "€12.50"), "Pay €12.50");
         assert_eq!(pay(Locale::Fr), "Payer 12,50 €");
         assert_eq!(pay(Locale::De), "12,50 € bezahlen");
         assert_eq!(pay(Locale::Es), "Pagar 12,50 €");
@@ -319,8 +338,8 @@ mod tests {
             message: None,
         };
         assert_eq!(
-            problem_text(&Words::english(), Locale::En, &silent, &money),
-            EN[Text::Generic as usize]
+            problem_text(&all(Locale::En), Locale::En, &silent, &money),
+            words::EN[Text::Generic as usize]
         );
     }
 
@@ -357,7 +376,7 @@ mod tests {
                 assert_eq!(core_money(money), money.to_string(), "{currency:?} {minor}");
                 if let Err(error) = check_chargeable(money) {
                     assert_eq!(
-                        core_sentence(&error),
+                        core_sentence(&all(Locale::En), &error),
                         error.to_string(),
                         "{currency:?} {minor}"
                     );
@@ -375,7 +394,7 @@ mod tests {
         ];
         for money in kinds {
             let error = check_chargeable(money).unwrap_err();
-            assert_eq!(core_sentence(&error), error.to_string());
+            assert_eq!(core_sentence(&all(Locale::En), &error), error.to_string());
         }
     }
 
@@ -384,7 +403,7 @@ mod tests {
         let error = check_chargeable(Money::from_minor(49, Currency::Usd)).unwrap_err();
         let problem = Problem::Charge(error);
         assert_eq!(
-            problem_text(&Words::english(), Locale::En, &problem, &money),
+            problem_text(&all(Locale::En), Locale::En, &problem, &money),
             "Your payment must be no less than 0.50 USD"
         );
         assert_eq!(

@@ -1,8 +1,9 @@
 //! Bindings to the documented part of Stripe.js v3 the widget uses, Stripe's deferred-intent
 //! flow with the server confirming: `Stripe(key, {locale})`, `stripe.elements({mode: 'payment',
 //! amount, currency, paymentMethodCreation: 'manual', paymentMethodTypes, appearance, locale})`,
-//! `elements.create('payment', {business, wallets})`, the Payment Element's `mount`, `on`,
-//! `focus`, `clear` and `destroy`, `elements.update` and `elements.submit`,
+//! `elements.create('payment', {business, wallets})` and `elements.create('expressCheckout',
+//! {emailRequired, buttonType})`, the Elements' `mount`, `on`, `focus`, `clear` and `destroy`,
+//! `elements.update` and `elements.submit`,
 //! `stripe.createPaymentMethod({elements, params})` and `stripe.handleNextAction`. Nothing else,
 //! so the real `https://js.stripe.com/v3/` and the sandbox's copy both fit.
 //!
@@ -39,7 +40,7 @@ extern "C" {
     pub type Elements;
 
     #[wasm_bindgen(method, catch)]
-    fn create(this: &Elements, kind: &str, options: &Object) -> Result<PaymentElement, JsValue>;
+    fn create(this: &Elements, kind: &str, options: &Object) -> Result<StripeElement, JsValue>;
 
     #[wasm_bindgen(method, catch)]
     fn update(this: &Elements, options: &Object) -> Result<JsValue, JsValue>;
@@ -47,23 +48,23 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     fn submit(this: &Elements) -> Result<Promise, JsValue>;
 
-    /// The Payment Element.
-    pub type PaymentElement;
+    /// The Payment Element or the Express Checkout Element.
+    pub type StripeElement;
 
     #[wasm_bindgen(method, catch)]
-    fn mount(this: &PaymentElement, container: &Element) -> Result<(), JsValue>;
+    fn mount(this: &StripeElement, container: &Element) -> Result<(), JsValue>;
 
     #[wasm_bindgen(method, catch)]
-    fn on(this: &PaymentElement, event: &str, handler: &Function) -> Result<JsValue, JsValue>;
+    fn on(this: &StripeElement, event: &str, handler: &Function) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(method, catch)]
-    fn focus(this: &PaymentElement) -> Result<(), JsValue>;
+    fn focus(this: &StripeElement) -> Result<(), JsValue>;
 
     #[wasm_bindgen(method, catch)]
-    fn clear(this: &PaymentElement) -> Result<(), JsValue>;
+    fn clear(this: &StripeElement) -> Result<(), JsValue>;
 
     #[wasm_bindgen(method, catch)]
-    fn destroy(this: &PaymentElement) -> Result<(), JsValue>;
+    fn destroy(this: &StripeElement) -> Result<(), JsValue>;
 }
 
 /// Stripe's Appearance API variables and the widget's custom properties they come from
@@ -101,11 +102,13 @@ pub fn appearance(read: impl Fn(&str) -> js_sys::JsString) -> Object {
     object(&[("theme", theme.into()), ("variables", variables.into())])
 }
 
-/// A mounted Payment Element with the Stripe instance and group that made it. Dropping it
-/// destroys the element (its iframe leaves the page) and frees its event handlers.
+/// A mounted Payment Element, the Express Checkout Element above it when the checkout takes
+/// wallets, and the Stripe instance and group that made them. Dropping it destroys the
+/// elements (their iframes leave the page) and frees their event handlers.
 pub struct Payment {
     handles: Handles,
-    element: PaymentElement,
+    element: StripeElement,
+    express: Option<StripeElement>,
     handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
@@ -119,10 +122,12 @@ pub struct Handles {
 
 impl Payment {
     /// `Stripe(key, {locale})`, an Elements group for a deferred intent (the server creates
-    /// and confirms the PaymentIntent later) for `view`'s amount and ways to pay, and its
-    /// Payment Element (the merchant named in SEPA Debit's mandate, wallets unless the merchant
-    /// switched them off), with `appearance`, mounted in `container`. `factory` is the global
-    /// `Stripe` function.
+    /// and confirms the PaymentIntent later) for `view`'s amount and ways to pay, with
+    /// `appearance`: its Payment Element (the merchant named in SEPA Debit's mandate) mounted in
+    /// `container`, and, unless the merchant switched wallets off, the Express Checkout Element
+    /// (Apple Pay and Google Pay buttons, which ask the wallet for the client's email) in
+    /// `express`; the wallets show there, not among the Payment Element's tabs. `factory` is
+    /// the global `Stripe` function.
     pub fn mount(
         factory: &Function,
         publishable_key: &str,
@@ -130,6 +135,7 @@ impl Payment {
         appearance: Object,
         view: &CheckoutView,
         container: &Element,
+        express: &Element,
     ) -> Result<Payment, JsValue> {
         let options = object(&[("locale", locale.into())]);
         let stripe: Stripe = factory
@@ -150,30 +156,41 @@ impl Payment {
             ("locale", locale.into()),
         ]);
         let elements = stripe.elements(&group)?;
-        let wallets = if view.wallets { "auto" } else { "never" };
-        let wallets = object(&[("applePay", wallets.into()), ("googlePay", wallets.into())]);
+        let never = object(&[("applePay", "never".into()), ("googlePay", "never".into())]);
         let business = object(&[("name", view.merchant_name.as_str().into())]);
         let element = elements.create(
             "payment",
-            &object(&[("business", business.into()), ("wallets", wallets.into())]),
+            &object(&[("business", business.into()), ("wallets", never.into())]),
         )?;
         element.mount(container)?;
+        let express = if view.wallets {
+            let book = object(&[("applePay", "book".into()), ("googlePay", "book".into())]);
+            let options = object(&[("emailRequired", true.into()), ("buttonType", book.into())]);
+            let made = elements.create("expressCheckout", &options)?;
+            made.mount(express)?;
+            Some(made)
+        } else {
+            None
+        };
         Ok(Payment {
             handles: Handles { stripe, elements },
             element,
+            express,
             handlers: Vec::new(),
         })
     }
 
-    /// Calls `handler` with each `event` (`ready`) of the Payment Element, for as long as it
-    /// lives.
-    pub fn on(&mut self, event: &str, handler: impl FnMut(JsValue) + 'static) {
+    /// Calls `handler` with each `event` of the Payment Element (`ready`), or of the Express
+    /// Checkout Element when there is one (`ready`, `confirm`), for as long as it lives.
+    pub fn on(&mut self, express: bool, event: &str, handler: impl FnMut(JsValue) + 'static) {
+        let element = if express {
+            let Some(express) = &self.express else { return };
+            express
+        } else {
+            &self.element
+        };
         let closure = Closure::<dyn FnMut(JsValue)>::new(handler);
-        if self
-            .element
-            .on(event, closure.as_ref().unchecked_ref())
-            .is_ok()
-        {
+        if element.on(event, closure.as_ref().unchecked_ref()).is_ok() {
             self.handlers.push(closure);
         }
     }
@@ -243,6 +260,9 @@ impl Handles {
 impl Drop for Payment {
     fn drop(&mut self) {
         let _ = self.element.destroy();
+        if let Some(express) = &self.express {
+            let _ = express.destroy();
+        }
     }
 }
 

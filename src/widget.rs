@@ -1,5 +1,6 @@
 //! The mounted widget: owns the DOM, the state machine, the listeners and Stripe's Payment
-//! Element, feeds the machine what happens and runs the effects it asks for.
+//! and Express Checkout Elements, feeds the machine what happens and runs the effects it asks
+//! for.
 //!
 //! Listeners and Stripe handlers are owned values stored here and dropped on unmount; the
 //! closures hold only a `Weak` reference to the widget, so nothing keeps it alive and an
@@ -19,7 +20,7 @@ use web_sys::{CustomEvent, CustomEventInit, Element};
 use crate::api::{Api, Source};
 use crate::dom::{Listener, Ui};
 use crate::i18n::{problem_text, Words};
-use crate::js::{as_function, format_money, get_string, object, random_bytes, sleep};
+use crate::js::{as_function, format_money, get, get_string, object, random_bytes, sleep};
 use crate::key::uuid_v4;
 use crate::machine::{Effect, Event, Input, Machine, Phase, Problem};
 use crate::stripe::Payment;
@@ -95,22 +96,27 @@ impl Mounted {
         let api = options.api;
         let (source, view, words) = (options.source, options.view, options.words);
         spawn_local(async move {
-            let input = match api.view(&source, view).await {
+            let mut input = match api.view(&source, view).await {
                 Ok(view) => Input::ViewLoaded(view),
                 Err(problem) => Input::ViewFailed(problem),
             };
             // The language follows from the view (the embedder's, else the checkout's, else
-            // the page's): its words are fetched before the view is shown, English needs none.
+            // the page's): its words are fetched before the view is shown, English when they
+            // cannot be had. Without any words, the checkout cannot be shown.
             let locale = match weak.upgrade() {
                 Some(state) => state.borrow().machine.locale_after(&input),
                 None => return,
             };
-            if locale != Locale::En {
-                if let Some(words) = api.words(locale, words).await {
-                    if let Some(state) = weak.upgrade() {
-                        state.borrow_mut().ui.words = words;
-                    }
+            let mut found = api.words(locale, words).await;
+            if found.is_none() && locale != Locale::En {
+                found = api.words(Locale::En, None).await;
+            }
+            match (found, weak.upgrade()) {
+                (Some(words), Some(state)) => state.borrow_mut().ui.words = words,
+                (None, _) if matches!(input, Input::ViewLoaded(_)) => {
+                    input = Input::ViewFailed(Problem::Unreachable)
                 }
+                _ => {}
             }
             step(&weak, input);
         });
@@ -314,6 +320,7 @@ async fn load_stripe(weak: &Weak<RefCell<State>>, factory: Option<Promise>) {
                 s.ui.appearance(),
                 view,
                 &s.ui.card_host,
+                &s.ui.express_host,
             )
             .ok(),
             _ => None,
@@ -323,9 +330,42 @@ async fn load_stripe(weak: &Weak<RefCell<State>>, factory: Option<Promise>) {
         return step(weak, Input::StripeFailed);
     };
     let ready = weak.clone();
-    payment.on("ready", move |_| step(&ready, Input::CardReady));
+    payment.on(false, "ready", move |_| step(&ready, Input::CardReady));
+    let shown = weak.clone();
+    payment.on(true, "ready", move |event| {
+        if get(&event, "availablePaymentMethods").is_truthy() {
+            if let Some(state) = shown.upgrade() {
+                state.borrow().ui.show_express();
+            }
+        }
+    });
+    let confirm = weak.clone();
+    payment.on(true, "confirm", move |event| {
+        express_confirm(&confirm, &event)
+    });
     state.borrow_mut().payment = Some(payment);
     step(weak, Input::StripeLoaded);
+}
+
+/// The Express Checkout Element's `confirm`: the client approved in their wallet. The wallet's
+/// email goes into the form, which is sent as Pay sends it (the PaymentMethod then comes from
+/// the wallet); the wallet is told the payment failed when that could not start (busy, no
+/// email).
+fn express_confirm(weak: &Weak<RefCell<State>>, event: &JsValue) {
+    let Some(state) = weak.upgrade() else { return };
+    let email = get_string(&get(event, "billingDetails"), "email").unwrap_or_default();
+    let (ready, save_card) = {
+        let s = state.borrow();
+        s.ui.email.set_value(&email);
+        let ready = matches!(s.machine.phase(), Phase::Ready(_));
+        (ready, s.ui.consent_box.checked())
+    };
+    step(weak, Input::Submit { email, save_card });
+    if !ready || !matches!(state.borrow().machine.phase(), Phase::Paying) {
+        if let Some(failed) = as_function(get(event, "paymentFailed")) {
+            let _ = failed.call0(&JsValue::UNDEFINED);
+        }
+    }
 }
 
 /// Dispatches `slotpay:ready`, `slotpay:succeeded` or `slotpay:failed` on the host, bubbling

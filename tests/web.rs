@@ -82,6 +82,7 @@ export function fakeStripe() {
           submit() { log.calls.push('submit'); return Promise.resolve(log.submitted); },
           create(type, cardOptions) {
             log.calls.push('create ' + type);
+            if (type === 'expressCheckout') return fakeExpress(log, cardOptions);
             log.card = cardOptions;
             const element = {
               mount(container) {
@@ -113,6 +114,31 @@ export function fakeStripe() {
     };
   };
   return log;
+}
+// The Express Checkout Element: its events come when a test sends them.
+function fakeExpress(log, options) {
+  const express = { handlers: {}, options,
+    mount(container) { log.calls.push('mount expressCheckout ' + container.localName); },
+    on(type, handler) { (express.handlers[type] ||= []).push(handler); return express; },
+    destroy() { log.calls.push('destroy expressCheckout'); express.handlers = {}; } };
+  log.express = express;
+  return express;
+}
+export function expressReady(log, available) {
+  const methods = available
+    ? { applePay: false, googlePay: true, link: false, paypal: false, amazonPay: false, klarna: false } : undefined;
+  (log.express.handlers.ready || []).forEach((h) => h({ elementType: 'expressCheckout', availablePaymentMethods: methods }));
+}
+export function expressConfirm(log, email) {
+  (log.express.handlers.confirm || []).forEach((h) => h({ elementType: 'expressCheckout', expressPaymentType: 'google_pay',
+    billingDetails: email ? { name: 'Client', email } : undefined,
+    paymentFailed() { log.calls.push('paymentFailed'); } }));
+}
+export function paymentOptions(log) { return JSON.stringify(log.card); }
+export function expressOptions(log) { return JSON.stringify(log.express ? log.express.options : null); }
+export function expressHidden(host) {
+  const container = host.querySelector('slotpay-express');
+  return !container || container.hidden;
 }
 export function stripeCalls(log, prefix) {
   return log.calls.filter((c) => c.startsWith(prefix)).length;
@@ -197,6 +223,16 @@ extern "C" {
     fn stripe_calls(log: &Stripe, prefix: &str) -> u32;
     #[wasm_bindgen(js_name = stripeFactory)]
     fn stripe_factory(log: &Stripe) -> Promise;
+    #[wasm_bindgen(js_name = expressReady)]
+    fn express_ready(log: &Stripe, available: bool);
+    #[wasm_bindgen(js_name = expressConfirm)]
+    fn express_confirm(log: &Stripe, email: &str);
+    #[wasm_bindgen(js_name = paymentOptions)]
+    fn payment_options(log: &Stripe) -> String;
+    #[wasm_bindgen(js_name = expressOptions)]
+    fn express_options(log: &Stripe) -> String;
+    #[wasm_bindgen(js_name = expressHidden)]
+    fn express_hidden(host: &Element) -> bool;
     #[wasm_bindgen(js_name = setConfirm)]
     fn set_confirm(log: &Stripe, json: &str);
     fn destroyed(log: &Stripe) -> u32;
@@ -301,9 +337,15 @@ fn options(entries: &[(&str, JsValue)]) -> JsValue {
     object.into()
 }
 
-/// Mounts the widget for `view` (already fetched, as the loader does) with `extra` options.
+/// Mounts the widget for `view` (already fetched, as the loader does) with `extra` options,
+/// and the words of the view's language as the loader fetches them beside it unless `extra`
+/// says otherwise.
 fn mount_view(view: &CheckoutView, extra: &[(&str, JsValue)]) -> Page {
-    mount_with(Some(response_promise(200, &json(view))), "", extra)
+    let mut entries = extra.to_vec();
+    if !extra.iter().any(|(key, _)| *key == "words") {
+        entries.push(("words", json_promise(&words_body(view.locale)).into()));
+    }
+    mount_with(Some(response_promise(200, &json(view))), "", &entries)
 }
 
 /// `locale`'s words as the server sends them (`GET /words/{locale}.json`).
@@ -318,8 +360,8 @@ fn page_without_words(server: &Server, locale: Locale) {
 
 fn mount_with(view: Option<Promise>, css: &str, extra: &[(&str, JsValue)]) -> Page {
     let server = install_server();
-    // The words of each language the widget does not carry, for when it fetches them itself.
-    for &locale in &Locale::ALL[1..] {
+    // The words of each language, for when the widget fetches them itself.
+    for &locale in Locale::ALL {
         let route = ["GET /words/", locale.as_str(), ".json"].concat();
         answer(&server, &route, 200, &words_body(locale));
     }
@@ -395,10 +437,12 @@ async fn loading_then_ready_with_amount_badge_and_ready_event() {
     assert!(text(&page.host, "badge").contains("4242 4242 4242 4242"));
     assert_eq!(text(&page.host, "email-label"), "Email");
     assert_eq!(attribute(&page.host, "frame", "lang"), "en");
-    // Stripe.js got the publishable key and the locale, the card is in the light DOM.
+    // Stripe.js got the publishable key and the locale; the Elements' containers are in the
+    // light DOM, the Express Checkout Element's hidden until it has a button.
     assert_eq!(stripe_calls(&page.stripe, "Stripe pk_test_widget en"), 1);
     assert_eq!(stripe_calls(&page.stripe, "create payment"), 1);
-    assert_eq!(child_count(&page.host), 1);
+    assert_eq!(stripe_calls(&page.stripe, "create expressCheckout"), 1);
+    assert_eq!(child_count(&page.host), 2);
     let events = events(&page.host);
     assert!(
         events.contains(
@@ -438,6 +482,70 @@ async fn the_booking_shows_before_stripes_fields() {
     ready(&page).await;
     assert!(visible(&page.host, "summary") && visible(&page.host, "form"));
     assert!(!visible(&page.host, "skeleton"));
+}
+
+/// The Express Checkout Element above the Payment Element (which shows no wallets itself): it
+/// shows once Stripe says it has a button; the wallet's confirm pays with the wallet's email
+/// through the same calls as Pay; a confirm the checkout cannot start (no email, already
+/// paying) is told to the wallet as failed. A merchant without wallets gets none.
+#[wasm_bindgen_test]
+async fn the_express_checkout_pays_with_the_wallets_email() {
+    let page = mount_view(&view(1250, Currency::Eur, Locale::En), &[]);
+    ready(&page).await;
+    assert_eq!(
+        stripe_calls(&page.stripe, "mount expressCheckout slotpay-express"),
+        1
+    );
+    assert_eq!(
+        express_options(&page.stripe),
+        r#"{"emailRequired":true,"buttonType":{"applePay":"book","googlePay":"book"}}"#
+    );
+    let payment = payment_options(&page.stripe);
+    assert!(
+        payment.contains(r#""wallets":{"applePay":"never","googlePay":"never"}"#),
+        "{payment}"
+    );
+    assert!(express_hidden(&page.host));
+    express_ready(&page.stripe, false);
+    assert!(express_hidden(&page.host), "no button, no room taken");
+    express_ready(&page.stripe, true);
+    assert!(!express_hidden(&page.host));
+
+    express_confirm(&page.stripe, "");
+    assert_eq!(stripe_calls(&page.stripe, "paymentFailed"), 1);
+    assert_eq!(state(&page.host), "ready");
+    assert_eq!(stripe_calls(&page.stripe, "createPaymentMethod"), 0);
+
+    answer(
+        &page.server,
+        PAY,
+        200,
+        &paid(Money::from_minor(1250, Currency::Eur)),
+    );
+    express_confirm(&page.stripe, "wallet@example.com");
+    assert_eq!(state(&page.host), "paying");
+    express_confirm(&page.stripe, "wallet@example.com");
+    assert_eq!(stripe_calls(&page.stripe, "paymentFailed"), 2);
+    until(&page, "paid", 3000, || state(&page.host) == "paid").await;
+    assert_eq!(
+        stripe_calls(
+            &page.stripe,
+            "createPaymentMethod elements wallet@example.com"
+        ),
+        1
+    );
+    assert_eq!(call_count(&page.server, PAY), 1);
+    assert!(call_field(&page.server, PAY, 0, "body").contains(r#""email":"wallet@example.com""#));
+    page.widget.unmount();
+    assert_eq!(stripe_calls(&page.stripe, "destroy expressCheckout"), 1);
+    assert_eq!(child_count(&page.host), 0);
+
+    let mut without = view(1250, Currency::Eur, Locale::En);
+    without.wallets = false;
+    let page = mount_view(&without, &[]);
+    ready(&page).await;
+    assert_eq!(stripe_calls(&page.stripe, "create expressCheckout"), 0);
+    assert!(express_hidden(&page.host));
 }
 
 /// A checkout paid without a card (iDEAL) names the method on its receipt.
@@ -798,11 +906,15 @@ async fn the_words_come_from_the_loader_or_are_fetched() {
     assert_eq!(call_count(&page.server, "GET /words/fr.json"), 1);
     assert_eq!(call_count(&page.server, ""), 1);
 
-    // English needs no words at all.
-    let page = mount_view(&view(1250, Currency::Eur, Locale::En), &[]);
+    // English is fetched like any other language (the widget carries none).
+    let page = mount_view(
+        &view(1250, Currency::Eur, Locale::En),
+        &[("words", JsValue::NULL)],
+    );
     ready(&page).await;
     assert_eq!(text(&page.host, "pay-text"), "Pay €12.50");
-    assert_eq!(call_count(&page.server, ""), 0);
+    assert_eq!(call_count(&page.server, "GET /words/en.json"), 1);
+    assert_eq!(call_count(&page.server, ""), 1);
 
     // Without its words (the server answers 404), the checkout still works, in English
     // throughout: texts, amounts and `lang` agree.
@@ -814,6 +926,30 @@ async fn the_words_come_from_the_loader_or_are_fetched() {
     ready(&page).await;
     assert_eq!(text(&page.host, "pay-text"), "Pay €12.50");
     assert_eq!(attribute(&page.host, "frame", "lang"), "en");
+    assert_eq!(call_count(&page.server, "GET /words/en.json"), 1);
+
+    // No words at all (the server went away after the view): no form, whose labels would be
+    // empty, but the one sentence the widget carries, and `slotpay:failed` says why.
+    let page = mount_view(
+        &view(1250, Currency::Eur, Locale::Fr),
+        &[("words", JsValue::NULL)],
+    );
+    page_without_words(&page.server, Locale::Fr);
+    page_without_words(&page.server, Locale::En);
+    until(&page, "the failure", 3000, || {
+        state(&page.host) != "loading"
+    })
+    .await;
+    assert!(!visible(&page.host, "form"));
+    assert_eq!(
+        text(&page.host, "alert"),
+        words::EN[words::Text::Unreachable as usize]
+    );
+    assert!(
+        events(&page.host).contains("network_error"),
+        "{}",
+        events(&page.host)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -890,6 +1026,7 @@ async fn the_merchant_and_service_embedding_creates_a_checkout() {
         201,
         &json(&server_view),
     );
+    answer(&server, "GET /words/en.json", 200, &words_body(Locale::En));
     let stripe = fake_stripe();
     let host = new_host("");
     let widget = mount(

@@ -70,7 +70,8 @@
  *   The `change` event of the card Element, as Stripe's.
  * @typedef {'change' | 'ready' | 'focus' | 'blur' | 'escape' | 'networkschange' | 'loaderror'
  *   | 'loaderstart' | 'carddetailschange' | 'savedpaymentmethodupdate' | 'savedpaymentmethodremove'
- *   | 'availablepaymentmethodschange'}
+ *   | 'availablepaymentmethodschange' | 'click' | 'confirm' | 'cancel' | 'shippingaddresschange'
+ *   | 'shippingratechange'}
  *   SandboxCardEventType
  *   The card Element's events and the Payment Element's (those the sandbox never fires are
  *   accepted, as Stripe accepts a listener before the event can happen).
@@ -135,6 +136,30 @@
  *   value: {type: string},
  * }} SandboxPaymentChangeEvent
  *   The `change` event of the Payment Element, as Stripe's.
+ * @typedef {'card' | 'payment' | 'expressCheckout'} SandboxElementType
+ * @typedef {{amazonPay: boolean, applePay: boolean, googlePay: boolean, link: boolean, paypal: boolean, klarna: boolean}}
+ *   SandboxAvailablePaymentMethods
+ * @typedef {{elementType: 'expressCheckout', availablePaymentMethods: SandboxAvailablePaymentMethods | undefined}}
+ *   SandboxExpressReadyEvent
+ *   The Express Checkout Element's `ready`: which wallet buttons it shows, undefined for none.
+ * @typedef {{
+ *   elementType: 'expressCheckout',
+ *   expressPaymentType: 'apple_pay' | 'google_pay',
+ *   billingDetails?: {
+ *     name: string, email?: string, phone?: string,
+ *     address: {line1: string, line2: string | null, city: string, state: string, postal_code: string, country: string},
+ *   },
+ *   paymentFailed: (payload?: {reason?: 'fail' | 'invalid_shipping_address' | 'invalid_billing_address' | 'invalid_payment_data' | 'address_unserviceable', message?: string}) => void,
+ * }} SandboxExpressConfirmEvent
+ *   The Express Checkout Element's `confirm`: the wallet approved a payment.
+ * @typedef {{
+ *   emailRequired?: boolean,
+ *   buttonType?: {applePay?: string, googlePay?: string},
+ *   paymentMethods?: {applePay?: 'auto' | 'always' | 'never', googlePay?: 'auto' | 'always' | 'never'},
+ *   buttonHeight?: number,
+ *   buttonTheme?: object,
+ * }} SandboxExpressOptions
+ *   The Express Checkout Element's options the sandbox reads.
  * @typedef {{
  *   business?: {name: string},
  *   layout?: unknown,
@@ -197,6 +222,13 @@ var Stripe = (function () {
 
   /** Frames are numbered per page, as Stripe's `__privateStripeFrame<N>` names are. */
   var frameCounter = 0;
+
+  /** Each Element's frame: its page under `/v3/elements/` and its title. */
+  var FRAMES = {
+    card: {page: 'card.html', title: 'Secure card payment input frame'},
+    payment: {page: 'payment.html', title: 'Secure payment input frame'},
+    expressCheckout: {page: 'express.html', title: 'Secure express checkout frame'},
+  };
 
   /**
    * An integration mistake (a wrong argument, a destroyed Element): thrown, like Stripe.js's
@@ -784,9 +816,10 @@ var Stripe = (function () {
   }
 
   /**
-   * `stripe.elements()`: creates the card Element or the Payment Element and remembers them by
-   * type. With `mode` (the deferred intent), `submit()` then `stripe.createPaymentMethod({elements})`
-   * make a PaymentMethod from the Payment Element without any intent.
+   * `stripe.elements()`: creates the card Element, the Payment Element or the Express Checkout
+   * Element and remembers them by type. With `mode` (the deferred intent), `submit()` then
+   * `stripe.createPaymentMethod({elements})` make a PaymentMethod without any intent: from the
+   * Express Checkout Element after its `confirm`, else from the Payment Element.
    */
   class SandboxElements {
     /**
@@ -799,37 +832,52 @@ var Stripe = (function () {
       /** @private */
       this._options = options;
       /** @private @type {{[type: string]: SandboxCardElement | null}} */
-      this._made = {card: null, payment: null};
+      this._made = {card: null, payment: null, expressCheckout: null};
       /** @private */
       this._submitted = false;
+      /**
+       * The Express Checkout Element whose wallet approved a payment (its `confirm`), until
+       * `createPaymentMethod` takes it or the client cancels.
+       * @type {SandboxCardElement | null}
+       */
+      this._confirmed = null;
     }
 
     /**
-     * `elements.create('card', options)` or `elements.create('payment', options)`.
-     * @param {'card' | 'payment'} elementType
-     * @param {SandboxCardOptions & SandboxPaymentOptions} [options]
+     * `elements.create('card' | 'payment' | 'expressCheckout', options)`.
+     * @param {SandboxElementType} elementType
+     * @param {SandboxCardOptions & SandboxPaymentOptions & SandboxExpressOptions} [options]
      * @returns {SandboxCardElement}
      */
     create(elementType, options) {
-      if (elementType !== 'card' && elementType !== 'payment') {
+      if (elementType !== 'card' && elementType !== 'payment' && elementType !== 'expressCheckout') {
         throw new IntegrationError(
-          'Invalid Element type: ' + String(elementType) + ". The sandbox's Stripe.js models the 'card' and 'payment' Elements only."
+          'Invalid Element type: ' +
+            String(elementType) +
+            ". The sandbox's Stripe.js models the 'card', 'payment' and 'expressCheckout' Elements only."
         );
       }
       var made = this._made[elementType];
       if (made && !made._destroyed) {
         throw new IntegrationError('Can only create one Element of type ' + elementType + '.');
       }
-      if (elementType === 'payment' && this._options.mode === undefined && this._options.clientSecret === undefined) {
+      if (elementType !== 'card' && this._options.mode === undefined && this._options.clientSecret === undefined) {
         throw new IntegrationError(
-          'In order to create a payment element, you must pass a valid PaymentIntent or SetupIntent client secret or mode when creating the Elements group.'
+          'In order to create a' +
+            (elementType === 'payment' ? ' payment' : 'n expressCheckout') +
+            ' element, you must pass a valid PaymentIntent or SetupIntent client secret or mode when creating the Elements group.'
         );
       }
       var self = this;
       var element = new SandboxCardElement(elementType, this._key, this._options, options || {}, function () {
         self._made[elementType] = null;
+        if (self._confirmed === element) self._confirmed = null;
       });
       element._onChange = function () {
+        self._submitted = false;
+      };
+      element._onConfirm = function (/** @type {boolean} */ approved) {
+        self._confirmed = approved ? element : null;
         self._submitted = false;
       };
       this._made[elementType] = element;
@@ -837,10 +885,10 @@ var Stripe = (function () {
     }
 
     /**
-     * `elements.getElement('card' | 'payment')`, or with what React Stripe.js passes
-     * (`getElement(CardElement)`: its component, which carries `__elementType`): the Element, or
-     * null.
-     * @param {'card' | 'payment' | {__elementType?: unknown} | ((...args: any[]) => unknown)} elementType
+     * `elements.getElement('card' | 'payment' | 'expressCheckout')`, or with what React Stripe.js
+     * passes (`getElement(CardElement)`: its component, which carries `__elementType`): the
+     * Element, or null.
+     * @param {SandboxElementType | {__elementType?: unknown} | ((...args: any[]) => unknown)} elementType
      * @returns {SandboxCardElement | null}
      */
     getElement(elementType) {
@@ -849,7 +897,7 @@ var Stripe = (function () {
       if (typeof elementType === 'function' || (typeof elementType === 'object' && elementType !== null)) {
         type = /** @type {{__elementType?: unknown}} */ (elementType).__elementType;
       }
-      return type === 'card' || type === 'payment' ? this._made[type] : null;
+      return type === 'card' || type === 'payment' || type === 'expressCheckout' ? this._made[type] : null;
     }
 
     /**
@@ -871,10 +919,15 @@ var Stripe = (function () {
 
     /**
      * `elements.submit()`: validates the Payment Element's fields (showing their errors) before
-     * the PaymentMethod is made; Stripe requires it right before `createPaymentMethod`.
+     * the PaymentMethod is made, or, after the Express Checkout Element's `confirm`, what its
+     * wallet approved; Stripe requires it right before `createPaymentMethod`.
      * @returns {Promise<{selectedPaymentMethod: string, error?: undefined} | {selectedPaymentMethod?: undefined, error: SandboxError}>}
      */
     async submit() {
+      if (this._confirmed) {
+        this._submitted = true;
+        return {selectedPaymentMethod: this._confirmed._selectedType()};
+      }
       var element = this._made.payment;
       if (!element) {
         throw new IntegrationError('elements.submit() needs a mounted Payment Element.');
@@ -892,7 +945,7 @@ var Stripe = (function () {
      * @returns {Promise<SandboxPaymentMethodResult>}
      */
     _createPaymentMethod(params) {
-      var element = this._made.payment;
+      var element = this._confirmed || this._made.payment;
       if (this._options.paymentMethodCreation !== 'manual') {
         throw new IntegrationError(
           "stripe.createPaymentMethod() with elements needs paymentMethodCreation: 'manual' on stripe.elements()."
@@ -902,28 +955,37 @@ var Stripe = (function () {
         throw new IntegrationError('elements.submit() must be called before stripe.createPaymentMethod().');
       }
       this._submitted = false;
+      this._confirmed = null;
       return element.createPaymentMethod(params);
     }
   }
 
   /**
-   * The card Element, or the Payment Element: a host-page handle on an iframe (served from the
-   * sandbox's origin) that holds the fields. The two talk only through `postMessage`, checked on
-   * both sides.
+   * The card Element, the Payment Element or the Express Checkout Element: a host-page handle on
+   * an iframe (served from the sandbox's origin) that holds the fields or the wallets' buttons.
+   * The two talk only through `postMessage`, checked on both sides.
    */
   class SandboxCardElement {
     /**
-     * @param {'card' | 'payment'} kind
+     * @param {SandboxElementType} kind
      * @param {string} key
      * @param {SandboxElementsOptions} groupOptions
      * @param {SandboxCardOptions & SandboxPaymentOptions} options
      * @param {() => void} onDestroy
      */
     constructor(kind, key, groupOptions, options, onDestroy) {
-      /** @type {'card' | 'payment'} */
+      /** @type {SandboxElementType} */
       this._kind = kind;
       /** Called on every `change` (the group's `submit` is then stale). */
       this._onChange = function () {};
+      /**
+       * Called when the Express Checkout Element's wallet approved a payment (true) or the
+       * client cancelled it (false).
+       * @type {(approved: boolean) => void}
+       */
+      this._onConfirm = function () {};
+      /** The Express Checkout Element's last `confirm`ed wallet. */
+      this._expressType = '';
       /** @private */
       this._key = key;
       /** @private */
@@ -995,7 +1057,7 @@ var Stripe = (function () {
       setStyles(wrapper, {margin: '0', padding: '0', border: 'none', display: 'block', background: 'transparent', position: 'relative', opacity: '1'});
       var frame = document.createElement('iframe');
       frame.name = '__privateStripeFrame' + frameCounter++;
-      frame.title = this._kind === 'card' ? 'Secure card payment input frame' : 'Secure payment input frame';
+      frame.title = FRAMES[this._kind].title;
       frame.setAttribute('frameborder', '0');
       frame.setAttribute('allowtransparency', 'true');
       frame.setAttribute('scrolling', 'no');
@@ -1009,7 +1071,7 @@ var Stripe = (function () {
         options: this._options,
         group: this._groupOptions,
       };
-      frame.src = SANDBOX_ORIGIN + '/v3/elements/' + this._kind + '.html#' + encodeURIComponent(JSON.stringify(config));
+      frame.src = SANDBOX_ORIGIN + '/v3/elements/' + FRAMES[this._kind].page + '#' + encodeURIComponent(JSON.stringify(config));
       wrapper.appendChild(frame);
       this._wrapper = wrapper;
       this._frame = frame;
@@ -1192,6 +1254,7 @@ var Stripe = (function () {
      * @returns {string}
      */
     _selectedType() {
+      if (this._kind === 'expressCheckout') return this._expressType;
       return 'collapsed' in this._state ? this._state.value.type : 'card';
     }
 
@@ -1233,9 +1296,42 @@ var Stripe = (function () {
           var queued = this._queue;
           this._queue = [];
           for (var i = 0; i < queued.length; i++) this._post(queued[i]);
-          this._emit('ready', {elementType: this._kind});
+          if (this._kind === 'expressCheckout') {
+            /** @type {SandboxExpressReadyEvent} */
+            var available = {
+              elementType: 'expressCheckout',
+              availablePaymentMethods: isObject(data.availablePaymentMethods) ? /** @type {any} */ (data.availablePaymentMethods) : undefined,
+            };
+            this._emit('ready', available);
+          } else {
+            this._emit('ready', {elementType: this._kind});
+          }
           break;
         }
+        case 'click':
+          this._click(String(data.expressPaymentType));
+          break;
+        case 'confirm': {
+          var self = this;
+          this._expressType = String(data.expressPaymentType);
+          this._onConfirm(true);
+          /** @type {SandboxExpressConfirmEvent} */
+          var confirmed = {
+            elementType: 'expressCheckout',
+            expressPaymentType: this._expressType === 'apple_pay' ? 'apple_pay' : 'google_pay',
+            billingDetails: isObject(data.billingDetails) ? /** @type {any} */ (data.billingDetails) : undefined,
+            paymentFailed: function (payload) {
+              self._onConfirm(false);
+              self._post({type: 'paymentFailed', message: payload && payload.message});
+            },
+          };
+          this._emit('confirm', confirmed);
+          break;
+        }
+        case 'cancel':
+          this._onConfirm(false);
+          this._emit('cancel', {elementType: 'expressCheckout'});
+          break;
         case 'height':
           if (typeof data.height === 'number' && data.height > 0) this._frame.style.height = data.height + 'px';
           break;
@@ -1274,6 +1370,44 @@ var Stripe = (function () {
         default:
           break;
       }
+    }
+
+    /**
+     * A wallet button was pressed: the `click` event, whose handlers must call `resolve` (the
+     * sheet opens) or `reject` within a second, as Stripe requires; with no handler the sheet
+     * opens at once.
+     * @private
+     * @param {string} expressPaymentType
+     */
+    _click(expressPaymentType) {
+      var self = this;
+      if (!(this._handlers.click || []).length) {
+        this._post({type: 'clickResolved'});
+        return;
+      }
+      var settled = false;
+      /** @param {string} type */
+      function settle(type) {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        self._post({type: type});
+      }
+      var timer = setTimeout(function () {
+        settle('clickRejected');
+        // Stripe logs this and shows no payment interface.
+        console.error('stripe-sandbox: the click event was not resolved within 1 second; no payment interface is shown.');
+      }, 1000);
+      this._emit('click', {
+        elementType: 'expressCheckout',
+        expressPaymentType: expressPaymentType,
+        resolve: function () {
+          settle('clickResolved');
+        },
+        reject: function () {
+          settle('clickRejected');
+        },
+      });
     }
 
     /**

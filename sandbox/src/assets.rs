@@ -1,7 +1,8 @@
 //! The Stripe.js stand-in's static files (`sandbox/assets/`), embedded in the binary with
 //! `include_bytes!` and served under `/v3/`: `stripe.js` itself at `/v3/`, the card Element's
 //! iframe at `/v3/elements/card.html`, the Payment Element's at `/v3/elements/payment.html`
-//! (which loads card.js for its card tab) and the 3-D Secure challenge page at
+//! (which loads card.js for its card tab), the Express Checkout Element's at
+//! `/v3/elements/express.html` (both share wallet.js) and the 3-D Secure challenge page at
 //! `/v3/3ds/challenge.html`, each with its external script and stylesheet (the pages are served
 //! under `Content-Security-Policy: default-src 'self'`, so nothing is inline).
 
@@ -67,6 +68,34 @@ const ASSETS: &[(&str, Asset)] = &[
         Asset {
             content_type: CSS,
             body: include_bytes!("../assets/elements/payment.css"),
+        },
+    ),
+    (
+        "elements/express.html",
+        Asset {
+            content_type: HTML,
+            body: include_bytes!("../assets/elements/express.html"),
+        },
+    ),
+    (
+        "elements/express.js",
+        Asset {
+            content_type: JAVASCRIPT,
+            body: include_bytes!("../assets/elements/express.js"),
+        },
+    ),
+    (
+        "elements/express.css",
+        Asset {
+            content_type: CSS,
+            body: include_bytes!("../assets/elements/express.css"),
+        },
+    ),
+    (
+        "elements/wallet.js",
+        Asset {
+            content_type: JAVASCRIPT,
+            body: include_bytes!("../assets/elements/wallet.js"),
         },
     ),
     (

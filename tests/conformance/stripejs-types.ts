@@ -4,7 +4,7 @@
  * type-checks the stand-in's JSDoc-typed implementation (checkJs) and the assignments below, so a
  * method that is missing, takes different arguments, or resolves a different shape fails the build.
  *
- * The stand-in models the card Element, the Payment Element and their payments; where Stripe's type covers more
+ * The stand-in models the card Element, the Payment Element, the Express Checkout Element and their payments; where Stripe's type covers more
  * (every Element type, every payment method), the check narrows Stripe's type to the card part,
  * and first proves that the narrowed type is a faithful slice of Stripe's.
  */
@@ -33,6 +33,10 @@ import type {
   StripePaymentElement,
   StripePaymentElementChangeEvent,
   StripePaymentElementOptions,
+  StripeExpressCheckoutElement,
+  StripeExpressCheckoutElementConfirmEvent,
+  StripeExpressCheckoutElementOptions,
+  StripeExpressCheckoutElementReadyEvent,
   TokenResult,
 } from '@stripe/stripe-js';
 
@@ -152,3 +156,18 @@ export const strictCreatePaymentMethodFromElements: (
 ) => Promise<PaymentMethodResult> = sandbox.createPaymentMethod;
 declare const sandboxPaymentChange: SandboxPaymentChangeEvent;
 export const paymentChangeEvent: StripePaymentElementChangeEvent = sandboxPaymentChange;
+
+/**
+ * 9. The Express Checkout Element in the same group: `create('expressCheckout')`, whole, and the
+ * `ready` and `confirm` events the stand-in fires are Stripe's.
+ */
+interface ExpressElements {
+  create(elementType: 'expressCheckout', options?: StripeExpressCheckoutElementOptions): StripeExpressCheckoutElement;
+  getElement(elementType: 'expressCheckout'): StripeExpressCheckoutElement | null;
+}
+export const expressSliceOfStripe: ExpressElements = stripesElements;
+export const elementsForExpress: (options?: StripeElementsOptionsMode) => ExpressElements = sandbox.elements;
+declare const sandboxExpressReady: SandboxExpressReadyEvent;
+export const expressReadyEvent: StripeExpressCheckoutElementReadyEvent = sandboxExpressReady;
+declare const sandboxExpressConfirm: SandboxExpressConfirmEvent;
+export const expressConfirmEvent: StripeExpressCheckoutElementConfirmEvent = sandboxExpressConfirm;

@@ -217,7 +217,8 @@ test('the host page hears slotpay:ready, slotpay:failed and slotpay:succeeded, b
 });
 
 test('French: the salon page (data-locale) and the booking page (locale attribute) show French words and amounts', async ({page, stack}) => {
-  // The widget carries English; French comes from the server, fetched once by the loader.
+  // The widget carries no words: each page's language comes from the server, fetched once by
+  // the loader.
   const words: string[] = [];
   page.on('request', (request) => {
     const path = new URL(request.url()).pathname;
@@ -238,10 +239,10 @@ test('French: the salon page (data-locale) and the booking page (locale attribut
 
   const booking = await openCheckout(page, stack, 'booking');
   expect(spaces(await booking.widget.locator('#pay-text').textContent())).toBe('Pay €13.50');
-  expect(words).toEqual(['/words/fr.json']);
+  expect(words).toEqual(['/words/fr.json', '/words/en.json']);
   await booking.widget.evaluate((el) => el.setAttribute('locale', 'fr'));
   await expect(booking.widget.locator('#pay-text')).toHaveText(/^Payer 13,50/);
-  expect(words).toEqual(['/words/fr.json', '/words/fr.json']);
+  expect(words).toEqual(['/words/fr.json', '/words/en.json', '/words/fr.json']);
   await expect(state(booking)).toHaveAttribute('data-state', 'ready');
   await pay(booking, CARDS.visa);
   await expect(booking.widget.locator('#result-title')).toHaveText('Paiement réussi');
@@ -259,8 +260,8 @@ test('a page in French without data-locale: the loader asks for French beside th
   const booking = await openCheckout(page, stack, 'booking');
   expect(spaces(await booking.widget.locator('#pay-text').textContent())).toBe('Pay €13.50');
   await expect(booking.widget.locator('#frame')).toHaveAttribute('lang', 'en');
-  // The guess, once; the widget itself asked for nothing (English is built in).
-  expect(words).toEqual(['/words/fr.json']);
+  // The guess, once, then the checkout's language once the view named it.
+  expect(words).toEqual(['/words/fr.json', '/words/en.json']);
 });
 
 test('the payment-link page asks for the widget and Stripe.js at once, and each file is fetched once', async ({page, stack}) => {

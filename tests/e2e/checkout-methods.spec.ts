@@ -2,7 +2,8 @@
  * Every way to pay on each of the three embeddings, with the merchant offering card, iDEAL and
  * SEPA Debit: iDEAL authorized at the (sandbox) bank and back to the page the client paid from;
  * iDEAL failed at the bank, then a card on the same checkout; SEPA Debit reserved as pending,
- * then paid when the debit settles (Stripe's webhook).
+ * then paid when the debit settles (Stripe's webhook); Google Pay from the Express Checkout
+ * Element above the form, with the wallet's email; Bancontact on the payment link.
  *
  * Run: npx playwright test tests/e2e/checkout-methods.spec.ts
  */
@@ -24,7 +25,7 @@ test.beforeAll(async ({stack}) => offer(stack, ['card', 'ideal', 'sepa_debit']))
 test.afterAll(async ({stack}) => offer(stack, ['card']));
 
 /** Picks a tab of the Payment Element (they show only when there are several methods). */
-async function choose(opened: Opened, method: 'iDEAL' | 'SEPA Debit' | 'Card' | 'Google Pay') {
+async function choose(opened: Opened, method: 'iDEAL' | 'SEPA Debit' | 'Card' | 'Bancontact') {
   await opened.card.getByRole('tab', {name: method}).click();
   await expect(opened.card.getByRole('tab', {name: method})).toHaveAttribute('aria-selected', 'true');
 }
@@ -142,29 +143,44 @@ for (const embedding of EMBEDDINGS) {
 
 for (const embedding of EMBEDDINGS) {
   test.describe(embedding, () => {
-    test('Google Pay on a registered domain: the wallet sheet pays by card; cancelled, nothing is charged', async ({page, stack}) => {
+    test('Google Pay above the form on a registered domain, on a 360 px phone: the wallet pays by card with its email; cancelled, nothing is charged', async ({page, stack}) => {
+      await page.setViewportSize({width: 360, height: 740});
       const opened = await openCheckout(page, stack, embedding);
       const host = new URL(page.url()).hostname;
       const domains = await sandboxApi(stack, 'GET', `/v1/payment_method_domains?domain_name=${host}`);
       expect(domains.data[0]).toMatchObject({domain_name: host, enabled: true, google_pay: {status: 'active'}});
-      // Apple Pay never runs on an IP address or localhost, so the sandbox does not offer it here.
-      await expect(opened.card.getByRole('tab', {name: 'Apple Pay'})).toBeHidden();
-      await choose(opened, 'Google Pay');
-      await opened.widget.locator('#email').fill('client@example.com');
+      const googlePay = opened.express.getByRole('button', {name: 'Book with Google Pay'});
+      await expect(googlePay).toBeVisible();
+      // Apple Pay never runs on an IP address or localhost, so the sandbox does not offer it here;
+      // the Payment Element below shows no wallet of its own.
+      await expect(opened.express.getByRole('button', {name: 'Book with Apple Pay'})).toBeHidden();
+      await expect(opened.card.getByRole('tab', {name: 'Google Pay'})).toBeHidden();
+      await expect(opened.widget.locator('#email')).toHaveValue('');
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      await opened.widget.locator('slotpay-express').scrollIntoViewIfNeeded();
+      await page.screenshot({path: path.join(ARTIFACTS, `checkout-express-${embedding}-phone.png`)});
 
-      await clickPay(opened);
-      await expect(opened.card.getByRole('group', {name: 'Google Pay (sandbox)'})).toBeVisible();
-      await opened.card.getByRole('button', {name: 'Cancel'}).click();
+      const intentsBefore = (await sandboxApi(stack, 'GET', '/v1/payment_intents?limit=100')).data.length;
+      await googlePay.click();
+      await expect(opened.express.getByRole('group', {name: 'Google Pay (sandbox)'})).toBeVisible();
+      await opened.express.getByRole('button', {name: 'Cancel'}).click();
+      await expect(opened.express.getByRole('group', {name: 'Google Pay (sandbox)'})).toBeHidden();
       await expect(state(opened)).toHaveAttribute('data-state', 'ready');
-      await expect(opened.widget.locator('#alert')).toHaveText('The payment was canceled in Google Pay.');
+      expect((await sandboxApi(stack, 'GET', '/v1/payment_intents?limit=100')).data.length).toBe(intentsBefore);
 
-      await clickPay(opened);
-      await opened.card.getByRole('button', {name: 'Pay', exact: true}).click();
+      await googlePay.click();
+      await opened.express.getByLabel('Email').fill('wallet.client@example.com');
+      await opened.express.getByRole('button', {name: 'Pay', exact: true}).click();
       await expect(state(opened)).toHaveAttribute('data-state', 'paid');
       await expect(opened.widget.locator('#receipt')).toContainText('4242');
+      // The wallet's email is the checkout's: it fills the form and gets the receipt.
+      await expect(opened.widget.locator('#email')).toHaveValue('wallet.client@example.com');
       const intent = await newestIntent(stack);
       const charge = (await sandboxApi(stack, 'GET', `/v1/charges?payment_intent=${intent.id}`)).data[0];
       expect(charge.payment_method_details.card.wallet.type).toBe('google_pay');
+      const token = (intent as {metadata: {slotpay_checkout: string}}).metadata.slotpay_checkout;
+      expect(await serverCheckout(stack, token)).toMatchObject({status: 'paid', customer_email: 'wallet.client@example.com'});
+      await page.screenshot({path: path.join(ARTIFACTS, `checkout-google-pay-paid-${embedding}-phone.png`), fullPage: true});
     });
   });
 }
@@ -173,29 +189,56 @@ test('no wallet where the domain is not enabled, nor where the merchant switched
   const opened = await openCheckout(page, stack, 'link');
   const host = new URL(page.url()).hostname;
   const domain = (await sandboxApi(stack, 'GET', `/v1/payment_method_domains?domain_name=${host}`)).data[0];
-  await expect(opened.card.getByRole('tab', {name: 'Google Pay'})).toBeVisible();
+  await expect(opened.express.getByRole('button', {name: 'Book with Google Pay'})).toBeVisible();
   await sandboxApi(stack, 'POST', `/v1/payment_method_domains/${domain.id}`, {enabled: 'false'});
-  // The wallets come after the Payment Element asked its Elements session: wait for that
-  // answer, so that "no wallet" is not read before it.
-  const session = () => page.waitForResponse((r) => r.url().includes('/_sandbox/elements/session'));
+  // The Elements learn the wallets from their Elements session: wait for the Express Checkout
+  // Element's answer, so that "no wallet" is not read before it.
+  const expressSession = () =>
+    page.waitForResponse((r) => r.url().includes('/_sandbox/elements/session') && r.frame().url().includes('/express.html'));
   try {
-    const answered = session();
+    const answered = expressSession();
     const again = await openCheckout(page, stack, 'link');
     expect(await (await answered).json()).toMatchObject({google_pay: false, apple_pay: false});
     await expect(again.card.getByRole('tab', {name: 'iDEAL'})).toBeVisible();
+    await expect(again.express.getByRole('button', {name: 'Book with Google Pay'})).toBeHidden();
+    await expect(again.widget.locator('slotpay-express')).toBeHidden();
     await expect(again.card.getByRole('tab', {name: 'Google Pay'})).toBeHidden();
   } finally {
     await sandboxApi(stack, 'POST', `/v1/payment_method_domains/${domain.id}`, {enabled: 'true'});
   }
   await stack.admin('PUT', `/merchants/${stack.merchant.id}/integration`, {wallets: false});
   try {
-    const answered = session();
     const off = await openCheckout(page, stack, 'link');
-    // The domain allows Google Pay; the merchant does not.
-    expect(await (await answered).json()).toMatchObject({google_pay: true});
+    // The domain allows Google Pay; the merchant does not: no Express Checkout Element at all.
     await expect(off.card.getByRole('tab', {name: 'iDEAL'})).toBeVisible();
+    await expect(off.widget.locator('slotpay-express iframe')).toHaveCount(0);
     await expect(off.card.getByRole('tab', {name: 'Google Pay'})).toBeHidden();
   } finally {
     await stack.admin('PUT', `/merchants/${stack.merchant.id}/integration`, {wallets: true});
+  }
+});
+
+test('Bancontact on the payment link: the holder named, authorized at the bank, paid', async ({page, stack}) => {
+  await offer(stack, ['card', 'bancontact']);
+  try {
+    const opened = await openCheckout(page, stack, 'link');
+    await choose(opened, 'Bancontact');
+    await opened.widget.locator('#email').fill('client@example.com');
+    // The holder's name is required before anything is sent.
+    await clickPay(opened);
+    await expect(opened.card.getByText('Your name is incomplete.')).toBeVisible();
+    await expect(state(opened)).toHaveAttribute('data-state', 'ready');
+    await opened.card.getByRole('textbox', {name: 'Full name'}).fill('Léa Martin');
+    await clickPay(opened);
+    await page.waitForURL(/\/_sandbox\/bank\//);
+    await page.getByRole('button', {name: 'Authorize test payment'}).click();
+    await page.waitForURL((url) => url.searchParams.get('redirect_status') === 'succeeded');
+    const token = new URL(page.url()).searchParams.get('slotpay_checkout')!;
+    await expect
+      .poll(async () => (await serverCheckout(stack, token)).status, {timeout: 15_000})
+      .toBe('paid');
+    expect(await serverCheckout(stack, token)).toMatchObject({payment_method_type: 'bancontact'});
+  } finally {
+    await offer(stack, ['card', 'ideal', 'sepa_debit']);
   }
 });

@@ -113,8 +113,10 @@ export type Opened = {
   embedding: Embedding;
   /** The widget's element (its shadow root holds the view). */
   widget: Locator;
-  /** The card element's iframe. */
+  /** The Payment Element's iframe. */
   card: FrameLocator;
+  /** The Express Checkout Element's iframe (the wallets' buttons). */
+  express: FrameLocator;
   /** en or fr: the booking page and the link are English, the salon's page French. */
   locale: 'en' | 'fr';
   /** The amount due, in minor units, and its currency. */
@@ -173,6 +175,7 @@ export async function openCheckout(
     embedding,
     widget,
     card: page.frameLocator(`${embeddingHost(embedding)} slotpay-card iframe`),
+    express: page.frameLocator(`${embeddingHost(embedding)} slotpay-express iframe`),
     locale,
     amount,
     currency: 'eur',

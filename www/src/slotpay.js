@@ -4,8 +4,8 @@
  * target); <slotpay-checkout checkout | merchant service [locale]> mounts while connected;
  * window.slotpay.mount(target, options) resolves to {unmount()}. The view, the wasm and
  * Stripe.js are fetched at once (Stripe.js after the view names it when this file did not come
- * from a slotpay server), and the words of a language other than English beside them (the
- * embedder's, else the page's; the checkout's after the view when it is neither). No inline
+ * from a slotpay server), and the widget's words beside them (the embedder's language, else the
+ * page's; the checkout's after the view when it is neither). No inline
  * code or style, no eval; the one global is window.slotpay. This is the source: `./dev build` writes the served,
  * minified www/slotpay.js (esbuild). */
 (function () {
@@ -91,15 +91,15 @@
   }
 
   /**
-   * The widget's words in the language it will speak, unless English (built into the widget):
-   * the embedder's locale; else the checkout's, which the page's own language (`lang`) usually
-   * is, so that one is asked for at once too, beside the view. Resolves to the parsed body or
-   * null; the widget fetches its words itself when these are not its language.
+   * The widget's words (it carries none) in the language it will speak: the embedder's locale;
+   * else the checkout's, which the page's own language (`lang`) usually is, so that one is
+   * asked for at once too, beside the view. Resolves to the parsed body or null; the widget
+   * fetches its words itself when these are not its language.
    */
   function loadWords(base, requested, pageLang, body) {
     var code = function (tag) {
       var primary = String(tag || '').split(/[-_]/)[0].toLowerCase();
-      return /^[a-z]{2,3}$/.test(primary) && primary !== 'en' ? primary : null;
+      return /^[a-z]{2,3}$/.test(primary) ? primary : null;
     };
     var fetchWords = function (language) {
       return language

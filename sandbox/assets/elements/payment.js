@@ -10,10 +10,9 @@
  * posts them straight to the sandbox's REST API from this origin, as the card frame does.
  *
  * Apple Pay and Google Pay show as tabs after card when the page's domain is registered and
- * enabled on the key's account (`/_sandbox/elements/session`, as Stripe's Elements session
- * tells Stripe.js; Apple Pay never on an IP address or localhost), unless the Element's
- * `wallets` option says `never`. Paying with one opens the sandbox's wallet sheet in this frame:
- * Pay makes a card PaymentMethod with `card.wallet`, Cancel answers an error.
+ * enabled on the key's account (Apple Pay never on an IP address or localhost), unless the
+ * Element's `wallets` option says `never`. Paying with one opens the wallet sheet (wallet.js)
+ * in this frame.
  *
  * The configuration comes in the URL hash, set by stripe.js; messages are accepted only from the
  * parent window and its origin.
@@ -25,8 +24,10 @@
 
   /** The types this frame has fields for, in Stripe's default order. */
   var TYPES = ['card', 'apple_pay', 'google_pay', 'ideal', 'bancontact', 'sepa_debit'];
-  /** The wallets' names, for the tab's note and the sheet. */
-  var WALLETS = {apple_pay: 'Apple Pay', google_pay: 'Google Pay'};
+  /** The wallets' session and sheet (wallet.js). */
+  /** @type {any} */
+  var wallets = /** @type {any} */ (window).sandboxWallets;
+  var WALLETS = wallets.NAMES;
   /** The key's account, from the Elements session (for the wallet sheet's PaymentMethod). */
   var account = '';
 
@@ -207,7 +208,7 @@
    */
   async function createPaymentMethod(requestId, billing, metadata) {
     if (isWallet(selected)) {
-      post({type: 'paymentMethod', requestId: requestId, result: await walletSheet(selected)});
+      post({type: 'paymentMethod', requestId: requestId, result: await wallets.sheet(selected, account, postHeight)});
       return;
     }
     if (selected === 'card') {
@@ -235,83 +236,26 @@
   }
 
   /**
-   * The sandbox's wallet sheet: Pay makes the wallet's card PaymentMethod on the key's account,
-   * Cancel answers an error (and the client may choose again).
-   * @param {string} wallet
-   * @returns {Promise<any>}
-   */
-  function walletSheet(wallet) {
-    var sheet = el('sheet');
-    el('sheet-title').textContent = WALLETS[/** @type {'apple_pay' | 'google_pay'} */ (wallet)] + ' (sandbox)';
-    sheet.hidden = false;
-    postHeight();
-    el('sheet-pay').focus();
-    return new Promise(function (resolve) {
-      /** @param {any} result */
-      function done(result) {
-        el('sheet-pay').onclick = null;
-        el('sheet-cancel').onclick = null;
-        sheet.hidden = true;
-        postHeight();
-        resolve(result);
-      }
-      el('sheet-cancel').onclick = function () {
-        done({error: {type: 'validation_error', code: 'payment_canceled', message: 'The payment was canceled in ' + WALLETS[/** @type {'apple_pay' | 'google_pay'} */ (wallet)] + '.'}});
-      };
-      el('sheet-pay').onclick = function () {
-        fetch(location.origin + '/_sandbox/accounts/' + encodeURIComponent(account) + '/wallet_payment_methods', {
-          method: 'POST',
-          headers: {'Content-Type': 'application/json'},
-          body: JSON.stringify({wallet: wallet}),
-          credentials: 'omit',
-        })
-          .then(function (response) {
-            return response.json().then(function (json) {
-              done(response.ok && json && typeof json.id === 'string' ? {paymentMethod: json} : {error: {type: 'api_error', message: 'The wallet sheet could not make a PaymentMethod.'}});
-            });
-          })
-          .catch(function () {
-            done({error: {type: 'api_connection_error', message: 'An error occurred with our connection to Stripe.'}});
-          });
-      };
-    });
-  }
-
-  /**
    * Shows the wallets the Elements session allows, unless the Element's options say never.
    * @returns {Promise<void>} settled once the tabs are final
    */
   function loadWallets() {
-    var wallets = options.wallets || {};
-    var host = '';
-    try {
-      host = new URL(parentOrigin).hostname;
-    } catch (e) {
-      return Promise.resolve();
-    }
-    return fetch(location.origin + '/_sandbox/elements/session?domain=' + encodeURIComponent(host), {
-      headers: {Authorization: 'Bearer ' + publishableKey},
-      credentials: 'omit',
-    })
-      .then(function (response) {
-        return response.ok ? response.json() : null;
-      })
-      .then(function (session) {
-        if (!session) return;
-        account = String(session.account || '');
-        var shown = [];
-        if (session.apple_pay === true && wallets.applePay !== 'never') shown.push('apple_pay');
-        if (session.google_pay === true && wallets.googlePay !== 'never') shown.push('google_pay');
-        if (shown.length === 0) return;
-        // After card, in Stripe's order, before the local methods.
-        types = types.slice(0, 1).concat(shown, types.slice(1));
-        shown.forEach(function (t) {
-          el('tab-' + t).hidden = false;
-        });
-        tabs.hidden = false;
-        postHeight();
-      })
-      .catch(function () {});
+    var allowed = options.wallets || {};
+    return wallets.session(publishableKey, parentOrigin).then(function (/** @type {any} */ session) {
+      if (!session) return;
+      account = session.account;
+      var shown = [];
+      if (session.apple_pay && allowed.applePay !== 'never') shown.push('apple_pay');
+      if (session.google_pay && allowed.googlePay !== 'never') shown.push('google_pay');
+      if (shown.length === 0) return;
+      // After card, in Stripe's order, before the local methods.
+      types = types.slice(0, 1).concat(shown, types.slice(1));
+      shown.forEach(function (t) {
+        el('tab-' + t).hidden = false;
+      });
+      tabs.hidden = false;
+      postHeight();
+    });
   }
 
   function applyOptions() {
