@@ -171,7 +171,7 @@ pub async fn pay(
         if effective_status(&r, now).is_settled() {
             // This key's attempt was cut short (Stripe unreachable) and the checkout got
             // paid: the client learns the outcome instead of a refusal.
-            return finish(state, token, a.attempt, answer_for(&r, None)?).await;
+            return finish(state, token, a.attempt, paid_meanwhile(state, &r).await?).await;
         }
     }
     check_payable(state, &r, now)?;
@@ -204,7 +204,7 @@ pub async fn pay(
             // This key's earlier request was cut short and the checkout got paid meanwhile
             // (by that very request, as the webhook says): the outcome, not a refusal.
             let rec = load(state, token).await?;
-            return finish(state, token, attempt.attempt, answer_for(&rec, None)?).await;
+            return finish(state, token, attempt.attempt, paid_meanwhile(state, &rec).await?).await;
         }
         Err(e) => {
             // Lost the race: a finished attempt of this key answers the same again.
@@ -744,6 +744,21 @@ async fn store_intent(
 }
 
 /// The answer for a checkout's state (after an attempt or a refresh).
+/// The answer for a checkout paid while this key's attempt was cut short. The webhook that
+/// paid it names no charge (its PaymentIntent does not expand one), so a record that does not
+/// say yet how it was paid is completed from Stripe's PaymentIntent and charge, read once: the
+/// client's receipt names the card. Stripe out of reach, the record answers as it is.
+async fn paid_meanwhile(state: &AppState, r: &CheckoutRecord) -> Result<PayOutcome, DomainError> {
+    if r.method.is_none() {
+        match sync(state, r, LeaseMode::Respect).await {
+            Ok(Some((read, _))) => return answer_for(&read, None),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(token = %r.token, error = %e, "paid checkout not read again"),
+        }
+    }
+    answer_for(r, None)
+}
+
 fn answer_for(r: &CheckoutRecord, pi: Option<&PaymentIntent>) -> Result<PayOutcome, DomainError> {
     let response = |status: PayStatus| PayResponse {
         status,

@@ -234,3 +234,63 @@ async fn client_retries_hide_transient_faults() {
     assert_eq!(app.sandbox.counter("charges_succeeded"), 1);
     app.teardown().await;
 }
+
+/// The answer to a pay request is lost after Stripe charged, and Stripe's webhook tells the
+/// server the checkout is paid before the client's retry (the webhook's PaymentIntent does not
+/// carry the charge): the retry with the same key answers paid with the card that paid, and the
+/// checkout records it, rather than waiting for Stripe's next event.
+async fn a_retry_after_the_webhook_paid_it_names_the_card(app: TestApp) {
+    let m = app.pay_merchant(None).await;
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2500, "currency": "eur", "description": "lost answer"}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    app.sandbox.set_faults(
+        and_hide_reads(vec![rule(
+            "POST",
+            "/v1/payment_intents/*/confirm",
+            FaultKind::Http500,
+            When::After,
+            1,
+        )]),
+        Some(1),
+    );
+    let first = app.pay(&token, &pm, "key").await;
+    assert_eq!(first.status.as_u16(), 503, "{}", first.text);
+    // Stripe's webhook (payment_intent.succeeded) reaches the server meanwhile.
+    let mut paid = false;
+    for _ in 0..100 {
+        if app.stored(&token).await.status.as_str() == "paid" {
+            paid = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(paid, "the webhook marked the checkout paid");
+    app.sandbox.set_faults(vec![], None);
+    let retry = app.pay(&token, &pm, "key").await.expect(200);
+    assert_eq!(retry.json["status"], "succeeded");
+    assert_eq!(retry.json["receipt"]["last4"], "4242", "{}", retry.text);
+    let card = app.stored(&token).await.card.expect("the card is recorded");
+    assert_eq!(card.last4.as_str(), "4242");
+    assert_eq!(app.sandbox.counter("charges_succeeded"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_the_webhook_paid_it_names_the_card_sqlite() {
+    let app = spawn_app(Backend::Sqlite, tweak()).await.unwrap();
+    a_retry_after_the_webhook_paid_it_names_the_card(app.clone()).await;
+    app.teardown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_the_webhook_paid_it_names_the_card_postgres() {
+    let Some(app) = spawn_app(Backend::Postgres, tweak()).await else {
+        return;
+    };
+    a_retry_after_the_webhook_paid_it_names_the_card(app.clone()).await;
+    app.teardown().await;
+}
