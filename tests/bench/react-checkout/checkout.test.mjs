@@ -19,7 +19,8 @@ import {SKIP_WITHOUT_PG, freshDatabase, seedCheckouts, startReferenceServer} fro
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.join(HERE, 'dist');
-const CARD_FRAME = 'iframe[name^="__privateStripeFrame"]';
+/** The Payment Element's frame (the Express Checkout Element's is above the form). */
+const CARD_FRAME = '.sp-card iframe[name^="__privateStripeFrame"]';
 const CHALLENGE_FRAME = 'iframe[name^="__privateStripeChallengeFrame"]';
 const TYPES = {'.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css'};
 

@@ -1,8 +1,9 @@
-// The checkout: loads the checkout view, then Stripe.js and the Payment Element (Stripe's
-// deferred intent: the server creates and confirms the PaymentIntent), and runs a payment
-// (elements.submit → createPaymentMethod → pay → 3-D Secure → refresh), with the same states,
-// words, events and markup classes as slotpay's widget.
-import {PaymentElement, useElements, useStripe} from '@stripe/react-stripe-js';
+// The checkout: loads the checkout view, then Stripe.js, the Payment Element and the Express
+// Checkout Element above the form (Stripe's deferred intent: the server creates and confirms the
+// PaymentIntent), and runs a payment from Pay or a wallet's confirm (elements.submit →
+// createPaymentMethod → pay → 3-D Secure → refresh), with the same states, words, events and
+// markup classes as slotpay's widget.
+import {ExpressCheckoutElement, PaymentElement, useElements, useStripe} from '@stripe/react-stripe-js';
 import {useCallback, useEffect, useId, useRef, useState} from 'react';
 import {ApiProblem, getCheckout, pay, refresh} from './api.js';
 import {parseLocale, problemText, t} from './i18n.js';
@@ -122,6 +123,7 @@ export default function Checkout({host, api, token, locale: requested, onStripe}
   const [saveCard, setSaveCard] = useState(false);
   const [cardReady, setCardReady] = useState(false);
   const [elementOptions, setElementOptions] = useState(null);
+  const [expressShown, setExpressShown] = useState(false);
   const frameRef = useRef(null);
   const emailRef = useRef(null);
   const titleRef = useRef(null);
@@ -166,8 +168,8 @@ export default function Checkout({host, api, token, locale: requested, onStripe}
         if (refused) return stop('refused', refused, loaded);
         const appearance = readAppearance(frameRef.current);
         const loc = pickLocale(requested, loaded, host);
-        const never = {applePay: 'never', googlePay: 'never'};
-        setElementOptions(defined({business: {name: loaded.merchant_name}, wallets: loaded.wallets === false && never}));
+        // The wallets are the Express Checkout Element's, above the form.
+        setElementOptions({business: {name: loaded.merchant_name}, wallets: {applePay: 'never', googlePay: 'never'}});
         const stripePromise = loadStripeFrom(loaded.stripe_js_url, loaded.publishable_key, loc).catch(() => {
           if (live) stop('broken', {kind: 'stripejs'}, loaded);
           return null;
@@ -278,17 +280,37 @@ export default function Checkout({host, api, token, locale: requested, onStripe}
     }
   }
 
-  async function handleSubmit(event) {
+  function handleSubmit(event) {
     event.preventDefault();
-    if (phase.name !== 'ready' || !stripe || !elements || inFlight.current) return;
-    const address = parseEmail(email);
+    payWith(email);
+  }
+
+  /** A wallet approved in the Express Checkout Element: its email, then Pay's path. */
+  function handleExpressConfirm(event) {
+    const given = event.billingDetails?.email ?? '';
+    setEmail(given);
+    if (!payWith(given)) event.paymentFailed();
+  }
+
+  /** Pays with `typed` as the email; false when the payment could not start. */
+  function payWith(typed) {
+    if (phase.name !== 'ready' || !stripe || !elements || inFlight.current) return false;
+    const address = parseEmail(typed);
     if (!address) {
       setPhase({name: 'ready', problem: {kind: 'email'}});
       emailRef.current.focus();
-      return;
+      return false;
     }
     const refused = chargeProblem(view);
-    if (refused) return stop('refused', refused, view);
+    if (refused) {
+      stop('refused', refused, view);
+      return false;
+    }
+    payAs(address);
+    return true;
+  }
+
+  async function payAs(address) {
     inFlight.current = true;
     setPhase({name: 'paying'});
     try {
@@ -361,6 +383,15 @@ export default function Checkout({host, api, token, locale: requested, onStripe}
         </div>
       )}
       <form className="sp-form" noValidate onSubmit={handleSubmit} hidden={!(phase.name === 'ready' || busy)}>
+        {stripe && elementOptions && view?.wallets !== false && (
+          <div className="sp-express" hidden={!expressShown}>
+            <ExpressCheckoutElement
+              options={{emailRequired: true, buttonType: {applePay: 'book', googlePay: 'book'}}}
+              onReady={(event) => setExpressShown(Boolean(event.availablePaymentMethods))}
+              onConfirm={handleExpressConfirm}
+            />
+          </div>
+        )}
         <label className="sp-label" htmlFor={`${id}-email`}>
           {t(locale, 'email')}
         </label>
