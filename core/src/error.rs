@@ -154,6 +154,10 @@ error_codes! {
     /// A prepayment rule that cannot apply to the price (a percentage outside 1 to 100, a
     /// deposit larger than the price).
     InvalidPrepayment = "invalid_prepayment", 400;
+    /// An uploaded logo that is empty, is not a PNG, JPEG, WebP or GIF image (decided by its
+    /// first bytes: SVG is refused, as it can carry script), or was sent as another type than
+    /// it is.
+    InvalidLogo = "invalid_logo", 400;
 }
 
 impl fmt::Display for ErrorCode {

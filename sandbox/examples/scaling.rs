@@ -84,6 +84,7 @@ impl Bench {
             .form(&[
                 ("amount", "2500"),
                 ("currency", "usd"),
+                ("payment_method_types[]", "card"),
                 ("payment_method", "pm_card_visa"),
                 ("metadata[checkout]", &format!("cs_{n}")),
             ])

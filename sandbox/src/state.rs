@@ -184,6 +184,27 @@ pub struct Customer {
     pub deleted: bool,
 }
 
+/// `automatic_payment_methods[allow_redirects]`: whether an intent with automatic payment
+/// methods accepts those that send the client elsewhere to pay (a bank's page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowRedirects {
+    /// Stripe's default: redirect-based methods are among the intent's, and every confirmation
+    /// needs a `return_url`.
+    Always,
+    /// Redirect-based methods are left out; no `return_url` is needed.
+    Never,
+}
+
+impl AllowRedirects {
+    /// Stripe's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AllowRedirects::Always => "always",
+            AllowRedirects::Never => "never",
+        }
+    }
+}
+
 /// A PaymentIntent.
 #[derive(Debug, Clone)]
 pub struct PaymentIntent {
@@ -239,8 +260,9 @@ pub struct PaymentIntent {
     pub cancellation_reason: Option<String>,
     /// `payment_method_types`.
     pub payment_method_types: Vec<String>,
-    /// `automatic_payment_methods.enabled` (when no `payment_method_types` were given).
-    pub automatic_payment_methods: bool,
+    /// `automatic_payment_methods`: enabled (by default when no `payment_method_types` were
+    /// given), with whether redirect-based methods are allowed; `None` when not enabled.
+    pub automatic_payment_methods: Option<AllowRedirects>,
     /// Whether the pending confirmation was off-session.
     pub off_session: bool,
     /// When an authorised, uncaptured payment expires (set when it enters `requires_capture`).

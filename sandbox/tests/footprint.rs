@@ -24,6 +24,7 @@ async fn pay(env: &Env, n: usize) {
             &[
                 ("amount", "2500"),
                 ("currency", "usd"),
+                ("payment_method_types[]", "card"),
                 ("payment_method", "pm_card_visa"),
                 ("metadata[checkout]", checkout.as_str()),
             ],

@@ -28,6 +28,7 @@ async fn replay_returns_the_first_answer_without_a_second_charge() {
     let form = [
         ("amount", "2000"),
         ("currency", "usd"),
+        ("payment_method_types[]", "card"),
         ("payment_method", "pm_card_visa"),
         ("confirm", "true"),
     ];
@@ -64,6 +65,7 @@ async fn declines_are_replayed_too() {
     let form = [
         ("amount", "2000"),
         ("currency", "usd"),
+        ("payment_method_types[]", "card"),
         ("payment_method", "pm_card_chargeDeclined"),
         ("confirm", "true"),
     ];
@@ -152,6 +154,7 @@ async fn concurrent_requests_with_one_key_one_runs_the_other_gets_409() {
     let form = [
         ("amount", "2000"),
         ("currency", "usd"),
+        ("payment_method_types[]", "card"),
         ("payment_method", "pm_card_visa"),
         ("confirm", "true"),
     ];
@@ -187,6 +190,7 @@ async fn a_fault_after_applies_the_request_and_the_retry_replays_it() {
     let form = [
         ("amount", "2000"),
         ("currency", "usd"),
+        ("payment_method_types[]", "card"),
         ("payment_method", "pm_card_visa"),
         ("confirm", "true"),
     ];

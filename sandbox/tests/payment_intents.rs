@@ -519,6 +519,7 @@ async fn stripe_js_flow_with_the_publishable_key_and_client_secret() {
             &[
                 ("amount", "1200"),
                 ("currency", "eur"),
+                ("payment_method_types[]", "card"),
                 ("metadata[booking]", "b1"),
             ],
         )
@@ -795,6 +796,7 @@ async fn update_list_and_unexpected_states() {
             &[
                 ("amount", "1000"),
                 ("currency", "usd"),
+                ("payment_method_types[]", "card"),
                 ("description", "Cut"),
             ],
         )
@@ -842,7 +844,12 @@ async fn update_list_and_unexpected_states() {
         .post(
             env.sk(),
             "/v1/payment_intents",
-            &[("amount", "1000"), ("currency", "usd"), ("confirm", "true")],
+            &[
+                ("amount", "1000"),
+                ("currency", "usd"),
+                ("payment_method_types[]", "card"),
+                ("confirm", "true"),
+            ],
         )
         .await;
     assert_eq!(

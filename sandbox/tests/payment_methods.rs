@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn test_payment_method_ids_can_be_retrieved() {
@@ -372,6 +373,251 @@ async fn wallets_and_the_types_an_intent_allows() {
     let no_return = env.post(env.sk(), "/v1/payment_intents", &form).await;
     assert_eq!(no_return.status, 400, "{}", no_return.body);
     assert_eq!(no_return.body["error"]["param"], "return_url");
+}
+
+/// A new PaymentIntent with `form` (secret key).
+async fn intent(env: &Env, form: &[(&str, &str)]) -> Resp {
+    env.post(env.sk(), "/v1/payment_intents", form).await
+}
+
+/// Automatic payment methods, Stripe's default without `payment_method_types`: the intent's
+/// types are the account's that suit its currency and capture method (and are derived again
+/// when those change), less the redirect-based ones with `allow_redirects=never`; every
+/// confirmation needs a `return_url` unless redirects are refused, a card's too; the parameter
+/// excludes `payment_method_types` and manual confirmation.
+#[tokio::test]
+async fn automatic_payment_methods_follow_the_currency_and_the_redirects_allowed() {
+    let env = start().await;
+    let always = json!({"allow_redirects": "always", "enabled": true});
+    let never = json!({"allow_redirects": "never", "enabled": true});
+    let all = json!(["card", "ideal", "bancontact", "sepa_debit"]);
+    for (form, automatic, types) in [
+        (vec![("currency", "usd")], &always, json!(["card"])),
+        (vec![("currency", "eur")], &always, all.clone()),
+        (
+            vec![("currency", "eur"), ("capture_method", "manual")],
+            &always,
+            json!(["card"]),
+        ),
+        (
+            vec![
+                ("currency", "eur"),
+                ("automatic_payment_methods[enabled]", "true"),
+            ],
+            &always,
+            all.clone(),
+        ),
+        (
+            vec![
+                ("currency", "eur"),
+                ("automatic_payment_methods[enabled]", "true"),
+                ("automatic_payment_methods[allow_redirects]", "never"),
+            ],
+            &never,
+            json!(["card", "sepa_debit"]),
+        ),
+        (
+            vec![
+                ("currency", "eur"),
+                ("automatic_payment_methods[enabled]", "false"),
+            ],
+            &Value::Null,
+            json!(["card"]),
+        ),
+        (
+            vec![("currency", "eur"), ("payment_method_types[]", "ideal")],
+            &Value::Null,
+            json!(["ideal"]),
+        ),
+    ] {
+        let r = intent(&env, &[vec![("amount", "2500")], form.clone()].concat()).await;
+        assert_eq!(r.status, 200, "{form:?}: {}", r.body);
+        // Present on every PaymentIntent, null when not enabled.
+        assert_eq!(
+            r.body.get("automatic_payment_methods"),
+            Some(automatic),
+            "{form:?}"
+        );
+        assert_eq!(r.body["payment_method_types"], types, "{form:?}");
+    }
+
+    // The types follow a new currency or capture method.
+    let usd = intent(&env, &[("amount", "2500"), ("currency", "usd")]).await;
+    let path = format!("/v1/payment_intents/{}", usd.id());
+    let eur = env.post(env.sk(), &path, &[("currency", "eur")]).await;
+    assert_eq!(eur.body["payment_method_types"], all, "{}", eur.body);
+    let manual = env
+        .post(env.sk(), &path, &[("capture_method", "manual")])
+        .await;
+    assert_eq!(manual.body["payment_method_types"], json!(["card"]));
+
+    // Refused parameters.
+    for (form, message, param) in [
+        (
+            vec![
+                ("automatic_payment_methods[enabled]", "true"),
+                ("payment_method_types[]", "card"),
+            ],
+            "You may only specify one of these parameters: automatic_payment_methods, \
+             payment_method_types.",
+            "automatic_payment_methods",
+        ),
+        (
+            vec![
+                ("automatic_payment_methods[enabled]", "false"),
+                ("payment_method_types[]", "card"),
+            ],
+            "You may only specify one of these parameters: automatic_payment_methods, \
+             payment_method_types.",
+            "automatic_payment_methods",
+        ),
+        (
+            vec![("confirmation_method", "manual")],
+            "You may only specify one of these parameters: automatic_payment_methods, \
+             confirmation_method.",
+            "automatic_payment_methods",
+        ),
+        (
+            vec![("automatic_payment_methods[allow_redirects]", "never")],
+            "Missing required param: automatic_payment_methods[enabled].",
+            "automatic_payment_methods[enabled]",
+        ),
+        (
+            vec![
+                ("automatic_payment_methods[enabled]", "true"),
+                ("automatic_payment_methods[allow_redirects]", "sometimes"),
+            ],
+            "Invalid automatic_payment_methods[allow_redirects] 'sometimes': must be one of \
+             always, never",
+            "automatic_payment_methods[allow_redirects]",
+        ),
+    ] {
+        let r = intent(
+            &env,
+            &[vec![("amount", "2500"), ("currency", "eur")], form.clone()].concat(),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.error_message(), &r.body["error"]["param"]),
+            (400, message, &json!(param)),
+            "{form:?}"
+        );
+    }
+    // Manual confirmation goes with payment_method_types.
+    let manual = intent(
+        &env,
+        &[
+            ("amount", "2500"),
+            ("currency", "eur"),
+            ("payment_method_types[]", "card"),
+            ("confirmation_method", "manual"),
+        ],
+    )
+    .await;
+    assert_eq!(manual.status, 200, "{}", manual.body);
+
+    // Redirects allowed: no confirmation without a return_url, a card's neither; the error
+    // carries the PaymentIntent, unpaid.
+    let card = intent(
+        &env,
+        &[
+            ("amount", "2500"),
+            ("currency", "eur"),
+            ("payment_method", "pm_card_visa"),
+            ("confirm", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(card.status, 400, "{}", card.body);
+    assert!(
+        card.error_message().starts_with(
+            "This PaymentIntent is configured to accept payment methods enabled in your \
+             Dashboard. Because some of these payment methods might redirect your customer off \
+             of your page, you must provide a `return_url`."
+        ),
+        "{}",
+        card.body
+    );
+    assert_eq!(card.body["error"]["type"], "invalid_request_error");
+    let unpaid = &card.body["error"]["payment_intent"];
+    assert_eq!(unpaid["status"], "requires_confirmation", "{}", card.body);
+    assert_eq!(unpaid["automatic_payment_methods"], always);
+    assert_eq!(env.sb.counter("charges_succeeded"), 0);
+    let id = unpaid["id"].as_str().unwrap();
+    let paid = env
+        .post(
+            env.sk(),
+            &format!("/v1/payment_intents/{id}/confirm"),
+            &[("return_url", "https://salon.example/book")],
+        )
+        .await;
+    assert_eq!(paid.body["status"], "succeeded", "{}", paid.body);
+    // A bank's redirect is among the ways.
+    let ideal = env
+        .post(
+            &env.sb.publishable_key,
+            "/v1/payment_methods",
+            &[("type", "ideal")],
+        )
+        .await
+        .id();
+    let bank = intent(
+        &env,
+        &[
+            ("amount", "2500"),
+            ("currency", "eur"),
+            ("payment_method", ideal.as_str()),
+            ("return_url", "https://salon.example/book"),
+            ("confirm", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(bank.body["status"], "requires_action", "{}", bank.body);
+    assert_eq!(bank.body["next_action"]["type"], "redirect_to_url");
+
+    // Redirects refused: a card needs no return_url; a bank's redirect is not among the ways.
+    let refused = [
+        ("amount", "2500"),
+        ("currency", "eur"),
+        ("automatic_payment_methods[enabled]", "true"),
+        ("automatic_payment_methods[allow_redirects]", "never"),
+        ("confirm", "true"),
+    ];
+    let card = intent(
+        &env,
+        &[&refused[..], &[("payment_method", "pm_card_visa")]].concat(),
+    )
+    .await;
+    assert_eq!(card.body["status"], "succeeded", "{}", card.body);
+    let ideal = env
+        .post(
+            &env.sb.publishable_key,
+            "/v1/payment_methods",
+            &[("type", "ideal")],
+        )
+        .await
+        .id();
+    let bank = intent(
+        &env,
+        &[
+            &refused[..],
+            &[
+                ("payment_method", ideal.as_str()),
+                ("return_url", "https://salon.example/book"),
+            ],
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(bank.status, 400, "{}", bank.body);
+    assert_eq!(bank.body["error"]["param"], "payment_method");
+    assert!(
+        bank.error_message()
+            .contains("(ideal) is not allowed for this PaymentIntent")
+            && bank.error_message().contains("types: card, sepa_debit."),
+        "{}",
+        bank.body
+    );
 }
 
 /// An iDEAL payment goes to the sandbox's bank page and back: authorised it succeeds with an

@@ -27,6 +27,7 @@ async fn events_are_signed_stripe_event_objects() {
             &[
                 ("amount", "2000"),
                 ("currency", "usd"),
+                ("payment_method_types[]", "card"),
                 ("payment_method", "pm_card_visa"),
                 ("confirm", "true"),
             ],

@@ -1,6 +1,6 @@
 //! The middleware that guards routes before a handler runs: the rate limits of the public
-//! routes (`rate_limited`, 429, `Retry-After`) and the body size limit (`payload_too_large`
-//! in core's error shape, before the body is read).
+//! routes (`rate_limited`, 429, `Retry-After`) and the body size limit of each route
+//! (`payload_too_large` in core's error shape, before the body is read).
 
 use std::net::SocketAddr;
 
@@ -82,11 +82,7 @@ pub async fn body_limit(State(state): State<AppState>, req: Request, next: Next)
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let limit = if req.uri().path().starts_with("/v1/webhooks/") {
-        WEBHOOK_BODY_LIMIT
-    } else {
-        state.config.body_limit
-    };
+    let limit = body_limit_for(&state, req.uri().path());
     let Some(declared) = declared.filter(|n| *n > limit as u64) else {
         return next.run(req).await;
     };
@@ -98,6 +94,27 @@ pub async fn body_limit(State(state): State<AppState>, req: Request, next: Next)
         while let Some(Ok(_)) = chunks.next().await {}
     }
     payload_too_large(limit).into_response()
+}
+
+/// The largest body `path` accepts: Stripe's webhooks and logo uploads (the platform API's
+/// and the admin form's) have their own limits, every other route the configured one.
+pub(crate) fn body_limit_for(state: &AppState, path: &str) -> usize {
+    if path.starts_with("/v1/webhooks/") {
+        WEBHOOK_BODY_LIMIT
+    } else if is_logo_upload(path) {
+        crate::logo::UPLOAD_LIMIT
+    } else {
+        state.config.body_limit
+    }
+}
+
+/// `/v1/admin/merchants/{id}/logo` and `/admin/merchants/{id}/logo`.
+fn is_logo_upload(path: &str) -> bool {
+    let rest = path
+        .strip_prefix("/v1/admin/merchants/")
+        .or_else(|| path.strip_prefix("/admin/merchants/"));
+    rest.and_then(|r| r.strip_suffix("/logo"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 /// Bodies declared at most this large are read to their end (and dropped) before
@@ -138,5 +155,25 @@ mod tests {
             None
         );
         assert_eq!(limit_key("/healthz"), None);
+    }
+
+    #[test]
+    fn only_logo_uploads_take_the_logo_limit() {
+        for path in [
+            "/v1/admin/merchants/mer_0123456789abcdef01234567/logo",
+            "/admin/merchants/mer_0123456789abcdef01234567/logo",
+        ] {
+            assert!(is_logo_upload(path), "{path}");
+        }
+        for path in [
+            "/v1/admin/merchants/mer_1",
+            "/v1/admin/merchants//logo",
+            "/v1/admin/merchants/mer_1/services/logo",
+            "/admin/merchants/mer_1/logo/delete",
+            "/v1/checkouts/mer_1/logo",
+            "/logos/mer_1/logo",
+        ] {
+            assert!(!is_logo_upload(path), "{path}");
+        }
     }
 }

@@ -21,6 +21,7 @@ pub mod error;
 pub mod guards;
 pub mod key_rotation;
 pub mod limits;
+pub mod logo;
 pub mod metrics;
 pub mod model;
 pub mod routes;

@@ -36,6 +36,23 @@ pub fn open_enum(known: &[&str]) -> RefOr<Schema> {
         .into()
 }
 
+/// A request body of raw bytes (an uploaded image), described by its media type.
+pub struct ImageBytes;
+
+impl utoipa::PartialSchema for ImageBytes {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .description(Some("The bytes of an image file, as they are."))
+            .into()
+    }
+}
+
+impl ToSchema for ImageBytes {}
+
 /// A list answer: `{"data": [...]}`.
 #[derive(Serialize, ToSchema)]
 pub struct List<T> {

@@ -19,7 +19,7 @@ describe('idempotency and keys through the stripe SDK', () => {
   });
 
   it('replays the first answer for the same key and parameters', async () => {
-    const params = {amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true};
+    const params = {amount: 2000, currency: 'usd', payment_method_types: ['card'], payment_method: 'pm_card_visa', confirm: true};
     const first = await stripe.paymentIntents.create(params, {idempotencyKey: 'checkout-1-attempt-1'});
     const second = await stripe.paymentIntents.create(params, {idempotencyKey: 'checkout-1-attempt-1'});
     assert.equal(second.id, first.id);
@@ -65,7 +65,7 @@ describe('idempotency and keys through the stripe SDK', () => {
     await sb.control('/_sandbox/faults', {rules: [{method: 'POST', path: '/v1/payment_intents', kind: 'http_500', when: 'after', times: 1}]});
     const before = (await sb.controlGet('/_sandbox/counters')).charges_succeeded ?? 0;
     const retrying = stripeFor(sb, sb.secretKey, {maxNetworkRetries: 2});
-    const pi = await retrying.paymentIntents.create({amount: 1200, currency: 'usd', payment_method: 'pm_card_visa', confirm: true});
+    const pi = await retrying.paymentIntents.create({amount: 1200, currency: 'usd', payment_method_types: ['card'], payment_method: 'pm_card_visa', confirm: true});
     assert.equal(pi.status, 'succeeded');
     assert.equal(pi.lastResponse.headers['idempotent-replayed'], 'true');
     const afterCount = (await sb.controlGet('/_sandbox/counters')).charges_succeeded;

@@ -30,7 +30,7 @@ describe('payments through the stripe SDK', () => {
     assert.equal(pm.card.brand, 'visa');
     assert.equal(pm.card.last4, '4242');
     assert.equal(pm.billing_details.email, 'client@example.com');
-    const pi = await stripe.paymentIntents.create({amount: 2500, currency: 'eur', payment_method: pm.id, confirm: true});
+    const pi = await stripe.paymentIntents.create({amount: 2500, currency: 'eur', payment_method_types: ['card'], payment_method: pm.id, confirm: true});
     assert.equal(pi.status, 'succeeded');
     assert.equal(pi.amount_received, 2500);
     assert.match(pi.lastResponse.requestId, /^req_/);
@@ -51,7 +51,7 @@ describe('payments through the stripe SDK', () => {
     assert.equal(pm.card.last4, '4444');
     const again = await stripe.paymentMethods.retrieve(pm.id);
     assert.equal(again.card.fingerprint, pm.card.fingerprint);
-    const pi = await stripe.paymentIntents.create({amount: 2500, currency: 'usd', payment_method: 'pm_card_mastercard', confirm: true});
+    const pi = await stripe.paymentIntents.create({amount: 2500, currency: 'usd', payment_method_types: ['card'], payment_method: 'pm_card_mastercard', confirm: true});
     assert.equal(pi.status, 'succeeded');
   });
 
@@ -96,7 +96,7 @@ describe('payments through the stripe SDK', () => {
     ];
     for (const [pm, code, decline] of cases) {
       await assert.rejects(
-        stripe.paymentIntents.create({amount: 1500, currency: 'usd', payment_method: pm, confirm: true}),
+        stripe.paymentIntents.create({amount: 1500, currency: 'usd', payment_method_types: ['card'], payment_method: pm, confirm: true}),
         (err) => {
           assert.ok(err instanceof Stripe.errors.StripeCardError, `${pm}: ${err.type}`);
           assert.equal(err.statusCode, 402);
@@ -113,7 +113,7 @@ describe('payments through the stripe SDK', () => {
 
   it('asks for 3-D Secure with requires_action and completes through the challenge endpoint', async () => {
     for (const pm of ['pm_card_authenticationRequired', 'pm_card_authenticationRequiredOnSetup', 'pm_card_threeDSecure2Required']) {
-      const pi = await stripe.paymentIntents.create({amount: 3000, currency: 'usd', payment_method: pm, confirm: true});
+      const pi = await stripe.paymentIntents.create({amount: 3000, currency: 'usd', payment_method_types: ['card'], payment_method: pm, confirm: true});
       assert.equal(pi.status, 'requires_action', pm);
       assert.equal(pi.next_action.type, 'use_stripe_sdk');
       assert.equal(pi.next_action.use_stripe_sdk.type, 'three_d_secure_redirect');
@@ -122,7 +122,7 @@ describe('payments through the stripe SDK', () => {
         `${sb.url}/v3/3ds/challenge.html?intent=${pi.id}&client_secret=${pi.client_secret}`,
       );
     }
-    const pi = await stripe.paymentIntents.create({amount: 3000, currency: 'usd', payment_method: 'pm_card_authenticationRequired', confirm: true});
+    const pi = await stripe.paymentIntents.create({amount: 3000, currency: 'usd', payment_method_types: ['card'], payment_method: 'pm_card_authenticationRequired', confirm: true});
     const done = await sb.control(`/_sandbox/3ds/${pi.id}/complete`, {client_secret: pi.client_secret});
     assert.equal(done.status, 'succeeded');
     assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'succeeded');
@@ -133,7 +133,7 @@ describe('payments through the stripe SDK', () => {
   });
 
   it('captures in part and refunds, refusing an over-refund', async () => {
-    const pi = await stripe.paymentIntents.create({amount: 5000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual'});
+    const pi = await stripe.paymentIntents.create({amount: 5000, currency: 'usd', payment_method_types: ['card'], payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual'});
     assert.equal(pi.status, 'requires_capture');
     const captured = await stripe.paymentIntents.capture(pi.id, {amount_to_capture: 4000});
     assert.equal(captured.status, 'succeeded');

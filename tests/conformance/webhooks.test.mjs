@@ -33,7 +33,7 @@ describe('webhooks through the stripe SDK', () => {
     assert.equal(listed.data[0].id, endpoint.id);
     assert.equal(listed.data[0].secret, undefined);
 
-    const pi = await stripe.paymentIntents.create({amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true});
+    const pi = await stripe.paymentIntents.create({amount: 2000, currency: 'usd', payment_method_types: ['card'], payment_method: 'pm_card_visa', confirm: true});
     await stripe.refunds.create({payment_intent: pi.id});
     const got = await hooks.waitFor((d) => d.length >= 3);
     const events = got.map((d) => stripe.webhooks.constructEvent(d.body, d.signature, endpoint.secret));

@@ -6,7 +6,8 @@
  * card tokens, and confirms PaymentIntents created server-side with the secret key: success after
  * 3-D Secure, 3-D Secure failed, a decline, and the server-confirmed flow slotpay uses; and the
  * surface `@stripe/stripe-js` and React Stripe.js look for (`Stripe.version`, `createToken`,
- * `elements.getElement(CardElement)`).
+ * `elements.getElement(CardElement)`); and the Express Checkout Element's buttons, events and
+ * wallet sheet.
  *
  * Run: npx playwright test tests/e2e/sandbox-stripejs.spec.ts
  */
@@ -647,4 +648,74 @@ test('confirmCardSetup with a 3-D Secure card saves it after Complete', async ({
     setupIntent.client_secret as string,
   );
   expect(retrieved.setupIntent).toMatchObject({id: setupIntent.id, status: 'succeeded'});
+});
+
+test('the Express Checkout Element: wallets on a registered domain, click resolved within a second, confirm then createPaymentMethod, paymentFailed', async ({page}) => {
+  await openMerchantPage(page);
+  // Before the domain is registered, no button: `ready` says none.
+  const mount = (options: Record<string, unknown>) =>
+    page.evaluate((options) => {
+      const w = window as unknown as {Stripe: any; express: any; host: any};
+      const stripe = w.Stripe(new URLSearchParams(location.search).get('pk'));
+      const elements = stripe.elements({mode: 'payment', amount: 2500, currency: 'eur', paymentMethodCreation: 'manual', paymentMethodTypes: ['card']});
+      const element = elements.create('expressCheckout', options);
+      const box = document.createElement('div');
+      box.id = 'express-' + Math.random().toString(36).slice(2);
+      document.querySelector('main')!.appendChild(box);
+      const seen: Array<Record<string, unknown>> = [];
+      let clicks = 0;
+      element.on('ready', (e: any) => seen.push({type: 'ready', available: e.availablePaymentMethods ?? null}));
+      element.on('cancel', () => seen.push({type: 'cancel'}));
+      element.on('click', (e: any) => {
+        clicks += 1;
+        seen.push({type: 'click', wallet: e.expressPaymentType});
+        // The first press is left unanswered: Stripe shows no payment interface then.
+        if (clicks > 1) e.resolve();
+      });
+      element.on('confirm', async (e: any) => {
+        seen.push({type: 'confirm', wallet: e.expressPaymentType, email: e.billingDetails?.email});
+        const submitted = await elements.submit();
+        const made = await stripe.createPaymentMethod({elements, params: {billing_details: {email: e.billingDetails?.email}}});
+        seen.push({type: 'paymentMethod', submitted: submitted.selectedPaymentMethod, wallet: made.paymentMethod?.card?.wallet?.type});
+        e.paymentFailed({message: 'The shop could not take this payment.'});
+      });
+      element.mount('#' + box.id);
+      w.express = {seen, frame: box.id};
+      return box.id;
+    }, options);
+  const seen = () => page.evaluate(() => (window as unknown as {express: {seen: Array<Record<string, unknown>>}}).express.seen);
+
+  await mount({});
+  await expect.poll(seen).toEqual([{type: 'ready', available: null}]);
+
+  const domain = (await api('POST', '/v1/payment_method_domains', {domain_name: 'merchant.test'})).json;
+  expect(domain).toMatchObject({domain_name: 'merchant.test', google_pay: {status: 'active'}});
+  const id = await mount({emailRequired: true, buttonType: {googlePay: 'book'}});
+  await expect.poll(seen).toEqual([
+    {type: 'ready', available: {amazonPay: false, applePay: true, googlePay: true, link: false, paypal: false, klarna: false}},
+  ]);
+  const frame = page.frameLocator(`#${id} iframe`);
+  await expect(frame.getByRole('button', {name: 'Book with Google Pay'})).toBeVisible();
+  // Apple Pay's default button type is plain: its name alone.
+  await expect(frame.getByRole('button', {name: 'Apple Pay', exact: true})).toBeVisible();
+
+  await frame.getByRole('button', {name: 'Book with Google Pay'}).click();
+  await page.waitForTimeout(1300);
+  await expect(frame.getByRole('group', {name: 'Google Pay (sandbox)'})).toBeHidden();
+
+  await frame.getByRole('button', {name: 'Book with Google Pay'}).click();
+  await expect(frame.getByRole('group', {name: 'Google Pay (sandbox)'})).toBeVisible();
+  await frame.getByRole('button', {name: 'Cancel'}).click();
+  await frame.getByRole('button', {name: 'Book with Google Pay'}).click();
+  await frame.getByLabel('Email').fill('jenny@example.com');
+  await frame.getByRole('button', {name: 'Pay', exact: true}).click();
+  await expect(frame.getByRole('alert')).toHaveText('The shop could not take this payment.');
+  expect((await seen()).slice(1)).toEqual([
+    {type: 'click', wallet: 'google_pay'},
+    {type: 'click', wallet: 'google_pay'},
+    {type: 'cancel'},
+    {type: 'click', wallet: 'google_pay'},
+    {type: 'confirm', wallet: 'google_pay', email: 'jenny@example.com'},
+    {type: 'paymentMethod', submitted: 'google_pay', wallet: 'google_pay'},
+  ]);
 });

@@ -357,6 +357,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/merchants/{merchant_id}/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Uploads the merchant's logo (replacing any), which slotpay serves and shows before `logo_url`.
+         * @description The body is the image's bytes, sent with its `Content-Type`: a PNG, JPEG, WebP or GIF image
+         *     of at most 256 KiB. Its first bytes decide its type: anything else (SVG included, as it can
+         *     carry script) is refused with `invalid_logo`, as is a `Content-Type` that names another type
+         *     (`application/octet-stream` leaves the bytes to say); a larger one with `payload_too_large`.
+         *     Nothing is stored when it is refused. The answer's `logo_upload.url` is where slotpay serves
+         *     it, a new address for each image (`/logos/{merchant_id}/{sha256}.{ext}`).
+         */
+        put: operations["upload_logo"];
+        post?: never;
+        /** Removes the merchant's uploaded logo: its address stops answering, and pages and receipts show `logo_url` again (if set). Removing none changes nothing. */
+        delete: operations["delete_logo"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/merchants/{merchant_id}/payments": {
         parameters: {
             query?: never;
@@ -1072,7 +1098,7 @@ export interface components {
          *     Clients may branch on it; the accompanying message is for people.
          * @enum {string}
          */
-        ErrorCode: "invalid_request" | "invalid_json" | "invalid_amount" | "invalid_currency" | "amount_too_small" | "amount_too_large" | "invalid_amount_step" | "invalid_email" | "invalid_payment_method" | "missing_idempotency_key" | "idempotency_conflict" | "invalid_publishable_key" | "invalid_secret_key" | "publishable_key_in_secret_field" | "secret_key_in_publishable_field" | "mixed_key_modes" | "key_mode_mismatch" | "key_contains_whitespace" | "unknown_key_prefix" | "invalid_webhook_secret" | "checkout_not_found" | "checkout_expired" | "checkout_already_paid" | "checkout_canceled" | "payments_unavailable" | "card_declined" | "card_brand_not_accepted" | "payment_method_not_offered" | "authentication_required" | "checkout_locked" | "payments_paused" | "payment_in_progress" | "stripe_unavailable" | "stripe_error" | "refund_exceeds_remaining" | "fee_exceeds_consent" | "nothing_to_capture" | "unauthorized" | "forbidden_origin" | "rate_limited" | "not_found" | "conflict" | "payload_too_large" | "invalid_signature" | "internal_error" | "api_key_expired" | "key_missing_permission" | "webhook_secret_required" | "invalid_origin" | "invalid_prepayment";
+        ErrorCode: "invalid_request" | "invalid_json" | "invalid_amount" | "invalid_currency" | "amount_too_small" | "amount_too_large" | "invalid_amount_step" | "invalid_email" | "invalid_payment_method" | "missing_idempotency_key" | "idempotency_conflict" | "invalid_publishable_key" | "invalid_secret_key" | "publishable_key_in_secret_field" | "secret_key_in_publishable_field" | "mixed_key_modes" | "key_mode_mismatch" | "key_contains_whitespace" | "unknown_key_prefix" | "invalid_webhook_secret" | "checkout_not_found" | "checkout_expired" | "checkout_already_paid" | "checkout_canceled" | "payments_unavailable" | "card_declined" | "card_brand_not_accepted" | "payment_method_not_offered" | "authentication_required" | "checkout_locked" | "payments_paused" | "payment_in_progress" | "stripe_unavailable" | "stripe_error" | "refund_exceeds_remaining" | "fee_exceeds_consent" | "nothing_to_capture" | "unauthorized" | "forbidden_origin" | "rate_limited" | "not_found" | "conflict" | "payload_too_large" | "invalid_signature" | "internal_error" | "api_key_expired" | "key_missing_permission" | "webhook_secret_required" | "invalid_origin" | "invalid_prepayment" | "invalid_logo";
         /** @description The last failed attempt. */
         ErrorView: {
             /** @description Stripe's code. */
@@ -1163,6 +1189,11 @@ export interface components {
             /** @description `ok` or `unavailable`. */
             status: string;
         };
+        /**
+         * Format: binary
+         * @description The bytes of an image file, as they are.
+         */
+        ImageBytes: string;
         /** @description The answer to a deletion. */
         IntegrationDeleted: {
             /** @description Always true. */
@@ -1458,6 +1489,13 @@ export interface components {
                 id: components["schemas"]["MerchantId"];
                 /** @description Default locale. */
                 locale: components["schemas"]["Locale"];
+                /**
+                 * @description The logo receipts and payment-link pages show: the uploaded logo's URL when there is
+                 *     one, else `logo_url` (`null`: none).
+                 * @example https://pay.example.com/logos/mer_5c1e8a3f0b7d2e9a4c6f1b08/9f2c1e4b7a0d3c5e8f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e.png
+                 */
+                logo?: string | null;
+                logo_upload?: components["schemas"]["LogoUploadView"] | null;
                 logo_url?: components["schemas"]["LogoUrl"] | null;
                 /** @description Name. */
                 name: string;
@@ -1566,6 +1604,30 @@ export interface components {
          */
         Locale: "en" | "fr" | "de" | "es";
         /**
+         * @description The image's SHA-256, in lowercase hex.
+         * @example 9f2c1e4b7a0d3c5e8f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e
+         */
+        LogoHash: string;
+        /** @enum {string} */
+        LogoType: "image/png" | "image/jpeg" | "image/webp" | "image/gif";
+        /** @description A logo uploaded to slotpay. */
+        LogoUploadView: {
+            /** @description Its type, as its first bytes say. */
+            media_type: components["schemas"]["LogoType"];
+            /** @description The SHA-256 of its bytes. */
+            sha256: components["schemas"]["LogoHash"];
+            /**
+             * Format: int64
+             * @description Its size in bytes.
+             */
+            size: number;
+            /**
+             * @description Where slotpay serves it: `/logos/{merchant_id}/{sha256}.{ext}` under the server's
+             *     public URL, cached for a year (a new upload has a new URL).
+             */
+            url: string;
+        };
+        /**
          * @description An https URL of at most 2,048 characters (http only on a loopback host).
          * @example https://salon.example/logo.png
          */
@@ -1612,7 +1674,10 @@ export interface components {
             font?: string | null;
             /** @description `en`, `fr`, `de`, `es` (or a tag such as `fr-FR`). */
             locale?: string | null;
-            /** @description An `https` URL of the logo receipts and payment-link pages carry; `""` removes it. */
+            /**
+             * @description An `https` URL of the logo receipts and payment-link pages carry (unless a logo was
+             *     uploaded, which they show instead); `""` removes it.
+             */
             logo_url?: string | null;
             /** @description Shown to clients. */
             name?: string | null;
@@ -1636,6 +1701,13 @@ export interface components {
             id: components["schemas"]["MerchantId"];
             /** @description Default locale. */
             locale: components["schemas"]["Locale"];
+            /**
+             * @description The logo receipts and payment-link pages show: the uploaded logo's URL when there is
+             *     one, else `logo_url` (`null`: none).
+             * @example https://pay.example.com/logos/mer_5c1e8a3f0b7d2e9a4c6f1b08/9f2c1e4b7a0d3c5e8f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e.png
+             */
+            logo?: string | null;
+            logo_upload?: components["schemas"]["LogoUploadView"] | null;
             logo_url?: components["schemas"]["LogoUrl"] | null;
             /** @description Name. */
             name: string;
@@ -2150,6 +2222,20 @@ export interface components {
                     error?: {
                         /** @enum {string} */
                         code?: "invalid_json" | "invalid_request" | "invalid_signature";
+                    };
+                };
+            };
+        };
+        /** @description An error: `invalid_logo`. */
+        Error400_invalid_logo: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {string} */
+                        code?: "invalid_logo";
                     };
                 };
             };
@@ -3392,6 +3478,68 @@ export interface operations {
             500: components["responses"]["Error500_internal_error"];
             502: components["responses"]["Error502_stripe_error"];
             503: components["responses"]["Error503_stripe_unavailable"];
+        };
+    };
+    upload_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The merchant (`mer_...`). */
+                merchant_id: components["schemas"]["MerchantId"];
+            };
+            cookie?: never;
+        };
+        /** @description The image's bytes. */
+        requestBody: {
+            content: {
+                "image/gif": components["schemas"]["ImageBytes"];
+                "image/jpeg": components["schemas"]["ImageBytes"];
+                "image/png": components["schemas"]["ImageBytes"];
+                "image/webp": components["schemas"]["ImageBytes"];
+            };
+        };
+        responses: {
+            /** @description The merchant, with its `logo_upload` and the `logo` it shows. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantView"];
+                };
+            };
+            400: components["responses"]["Error400_invalid_logo"];
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            413: components["responses"]["Error413_payload_too_large"];
+            500: components["responses"]["Error500_internal_error"];
+        };
+    };
+    delete_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The merchant (`mer_...`). */
+                merchant_id: components["schemas"]["MerchantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The merchant, without an uploaded logo. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantView"];
+                };
+            };
+            401: components["responses"]["Error401_unauthorized"];
+            404: components["responses"]["Error404_not_found"];
+            500: components["responses"]["Error500_internal_error"];
         };
     };
     payments_report: {

@@ -1,6 +1,8 @@
 //! PaymentIntents: create, retrieve (also with the publishable key and `client_secret`), update,
 //! confirm (also Stripe.js's confirm with the client secret), capture (partial allowed), cancel,
-//! list; the test cards' outcomes (success, declines with the 402 `card_error` that embeds the
+//! list; automatic payment methods (Stripe's default: the account's types that suit the
+//! currency and capture method, and a `return_url` at every confirmation unless redirects are
+//! refused); the test cards' outcomes (success, declines with the 402 `card_error` that embeds the
 //! PaymentIntent, 3-D Secure `requires_action` with `next_action`), the 3-D Secure challenge's
 //! completion or failure, and the expiry of authorised, uncaptured PaymentIntents after 7 days.
 
@@ -10,15 +12,15 @@ use crate::auth::KeyKind;
 use crate::cards::{self, Behavior, Decline};
 use crate::currency;
 use crate::errors::{ApiError, ApiResult};
-use crate::form::Params;
+use crate::form::{self, Params};
 use crate::resources::intents::{
     attach_to_customer, challenged_payment_method, consume_unattached, decline_error,
     three_ds_action, without, Kind, Route,
 };
 use crate::resources::{charges, disputes, get_customer, payment_methods};
 use crate::state::{
-    merge_metadata, update_metadata, Ctx, Method, PaymentIntent, PaymentMethod, Render,
-    RequestInfo, Store,
+    merge_metadata, update_metadata, AllowRedirects, Ctx, Method, PaymentIntent, PaymentMethod,
+    Render, RequestInfo, Store,
 };
 use crate::table::{list, Query};
 
@@ -64,11 +66,9 @@ pub fn render(_store: &Store, pi: &PaymentIntent) -> Value {
         "amount_received": pi.amount_received,
         "application": null,
         "application_fee_amount": null,
-        "automatic_payment_methods": if pi.automatic_payment_methods {
-            json!({"allow_redirects": "always", "enabled": true})
-        } else {
-            Value::Null
-        },
+        "automatic_payment_methods": pi.automatic_payment_methods.map(|redirects| {
+            json!({"allow_redirects": redirects.as_str(), "enabled": true})
+        }),
         "canceled_at": pi.canceled_at,
         "cancellation_reason": pi.cancellation_reason,
         "capture_method": pi.capture_method,
@@ -199,7 +199,8 @@ struct NewIntent {
     setup_future_usage: Option<String>,
     confirm: bool,
     customer: Option<String>,
-    types: Option<Vec<String>>,
+    automatic: Option<AllowRedirects>,
+    types: Vec<String>,
     suffix: Option<String>,
     payment_method: Option<String>,
 }
@@ -213,6 +214,42 @@ fn amount_and_currency(ctx: &Ctx, params: &Params) -> ApiResult<(i64, String)> {
     Ok((amount, currency))
 }
 
+/// The payment method types every sandbox account has turned on, card first.
+const ACCOUNT_TYPES: &[&str] = &["card", "ideal", "bancontact", "sepa_debit"];
+
+/// The types that send the client to their bank's page to pay.
+const REDIRECT_TYPES: &[&str] = &["ideal", "bancontact"];
+
+/// Why type `t` cannot pay an intent in `currency` with `capture_method`, if it cannot: iDEAL,
+/// Bancontact and SEPA Debit take euros only and no separate capture; the sandbox knows no
+/// other type than those and card.
+fn unfit(t: &str, currency: &str, capture_method: &str) -> Option<ApiError> {
+    match t {
+        "card" => None,
+        "ideal" | "bancontact" | "sepa_debit" if currency != "eur" => Some(
+            ApiError::invalid(format!(
+                "The currency provided ({currency}) is invalid for one or more payment method \
+                 types provided ({t}). Payment method {t} supports only eur."
+            ))
+            .param("payment_method_types"),
+        ),
+        "ideal" | "bancontact" | "sepa_debit" if capture_method == "manual" => Some(
+            ApiError::invalid(format!(
+                "The payment method type {t} does not support capture_method=manual."
+            ))
+            .param("capture_method"),
+        ),
+        "ideal" | "bancontact" | "sepa_debit" => None,
+        bad => Some(
+            ApiError::invalid(format!(
+                "The payment method type \"{bad}\" is invalid. The sandbox supports card, \
+                 ideal, bancontact and sepa_debit."
+            ))
+            .param("payment_method_types"),
+        ),
+    }
+}
+
 /// `payment_method_types`: `card`, and `ideal`, `bancontact` and `sepa_debit`, which take euros
 /// only and no separate capture.
 fn payment_method_types(
@@ -222,34 +259,99 @@ fn payment_method_types(
 ) -> ApiResult<Option<Vec<String>>> {
     let types = params.string_list("payment_method_types")?;
     for t in types.iter().flatten() {
-        match t.as_str() {
-            "card" => {}
-            "ideal" | "bancontact" | "sepa_debit" => {
-                if currency != "eur" {
-                    return Err(ApiError::invalid(format!(
-                        "The currency provided ({currency}) is invalid for one or more payment \
-                         method types provided ({t}). Payment method {t} supports only eur."
-                    ))
-                    .param("payment_method_types"));
-                }
-                if capture_method == "manual" {
-                    return Err(ApiError::invalid(format!(
-                        "The payment method type {t} does not support capture_method=manual."
-                    ))
-                    .param("capture_method"));
-                }
-            }
-            bad => {
-                return Err(ApiError::invalid(format!(
-                    "The payment method type \"{bad}\" is invalid. The sandbox supports card, \
-                     ideal, bancontact and sepa_debit."
-                ))
-                .param("payment_method_types"))
-            }
+        if let Some(e) = unfit(t, currency, capture_method) {
+            return Err(e);
         }
     }
     Ok(types)
 }
+
+/// The `payment_method_types` of an intent with automatic payment methods, as Stripe derives
+/// them: the account's types that can pay its currency with its capture method, less those
+/// that redirect when redirects are not allowed.
+fn automatic_types(currency: &str, capture_method: &str, redirects: AllowRedirects) -> Vec<String> {
+    ACCOUNT_TYPES
+        .iter()
+        .filter(|t| unfit(t, currency, capture_method).is_none())
+        .filter(|t| redirects == AllowRedirects::Always || !REDIRECT_TYPES.contains(t))
+        .map(|t| t.to_string())
+        .collect()
+}
+
+/// What `automatic_payment_methods` asks of a new PaymentIntent.
+enum Automatic {
+    /// Not given: enabled unless `payment_method_types` are given (Stripe's default since API
+    /// version 2023-08-16).
+    Unsaid,
+    /// `enabled=false`.
+    Off,
+    /// `enabled=true`, with `allow_redirects` (`always` unless given).
+    On(AllowRedirects),
+}
+
+/// `automatic_payment_methods[enabled]` (required in the hash) and
+/// `automatic_payment_methods[allow_redirects]`.
+fn automatic_payment_methods(params: &Params) -> ApiResult<Automatic> {
+    const NAME: &str = "automatic_payment_methods";
+    let Some(hash) = params.object(NAME)? else {
+        return Ok(Automatic::Unsaid);
+    };
+    if let Some(k) = hash
+        .keys()
+        .find(|k| !matches!(k.as_str(), "enabled" | "allow_redirects"))
+    {
+        let name = format!("{NAME}[{k}]");
+        return Err(ApiError::validation(
+            format!("Received unknown parameter: {name}"),
+            "parameter_unknown",
+            &name,
+        ));
+    }
+    let hash = Params::new(hash.clone());
+    let enabled_param = format!("{NAME}[enabled]");
+    let enabled = match hash.bool("enabled") {
+        Ok(Some(enabled)) => enabled,
+        Ok(None) => return Err(form::missing(&enabled_param)),
+        Err(e) => return Err(e.param(&enabled_param)),
+    };
+    if !enabled {
+        return Ok(Automatic::Off);
+    }
+    let redirects_param = format!("{NAME}[allow_redirects]");
+    let redirects = match hash.str("allow_redirects") {
+        Ok(None | Some("always")) => AllowRedirects::Always,
+        Ok(Some("never")) => AllowRedirects::Never,
+        Ok(Some(v)) => {
+            return Err(ApiError::validation(
+                format!("Invalid {redirects_param} '{v}': must be one of always, never"),
+                "parameter_invalid_string",
+                &redirects_param,
+            ))
+        }
+        Err(e) => return Err(e.param(&redirects_param)),
+    };
+    Ok(Automatic::On(redirects))
+}
+
+/// Stripe's refusal of parameters that exclude each other, its `param` the first of `names`.
+fn only_one_of(names: &[&str]) -> ApiError {
+    let mut e = ApiError::invalid(format!(
+        "You may only specify one of these parameters: {}.",
+        names.join(", ")
+    ))
+    .param(names[0]);
+    e.saved = false;
+    e
+}
+
+/// Stripe's refusal to confirm an intent that accepts redirect-based payment methods without a
+/// `return_url`, whichever PaymentMethod pays (a card too).
+const RETURN_URL_NEEDED: &str = "This PaymentIntent is configured to accept payment methods \
+    enabled in your Dashboard. Because some of these payment methods might redirect your \
+    customer off of your page, you must provide a `return_url`. If you don't want to accept \
+    redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and \
+    `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and \
+    Payment Intents.";
 
 /// Checks the parameters of `POST /v1/payment_intents` that decide the new PaymentIntent, and
 /// looks up its customer and PaymentMethod.
@@ -264,6 +366,13 @@ fn check_create(ctx: &mut Ctx, params: &Params) -> ApiResult<NewIntent> {
     let confirmation_method = one_of(params, "confirmation_method", &["automatic", "manual"])?
         .unwrap_or_else(|| "automatic".into());
     let setup_future_usage = one_of(params, "setup_future_usage", &["on_session", "off_session"])?;
+    let automatic = automatic_payment_methods(params)?;
+    if !matches!(automatic, Automatic::Unsaid) && params.has("payment_method_types") {
+        return Err(only_one_of(&[
+            "automatic_payment_methods",
+            "payment_method_types",
+        ]));
+    }
     let confirm = params.bool("confirm")?.unwrap_or(false);
     if params.has("off_session") && !confirm {
         return Err(ApiError::validation(
@@ -277,6 +386,22 @@ fn check_create(ctx: &mut Ctx, params: &Params) -> ApiResult<NewIntent> {
         None => None,
     };
     let types = payment_method_types(params, &currency, &capture_method)?;
+    let automatic = match automatic {
+        Automatic::On(redirects) => Some(redirects),
+        Automatic::Off => None,
+        Automatic::Unsaid => types.is_none().then_some(AllowRedirects::Always),
+    };
+    if automatic.is_some() && confirmation_method == "manual" {
+        return Err(only_one_of(&[
+            "automatic_payment_methods",
+            "confirmation_method",
+        ]));
+    }
+    let types = match (types, automatic) {
+        (Some(types), _) => types,
+        (None, Some(redirects)) => automatic_types(&currency, &capture_method, redirects),
+        (None, None) => vec!["card".into()],
+    };
     let suffix = descriptor_suffix(params)?;
     let payment_method = match params.str("payment_method")? {
         Some(pm) => Some(payment_methods::resolve(ctx, pm, "payment_method")?.id),
@@ -290,6 +415,7 @@ fn check_create(ctx: &mut Ctx, params: &Params) -> ApiResult<NewIntent> {
         setup_future_usage,
         confirm,
         customer,
+        automatic,
         types,
         suffix,
         payment_method,
@@ -333,8 +459,8 @@ fn new_intent(ctx: &mut Ctx, params: &Params, new: NewIntent) -> ApiResult<Payme
         amount_received: 0,
         canceled_at: None,
         cancellation_reason: None,
-        automatic_payment_methods: new.types.is_none(),
-        payment_method_types: new.types.unwrap_or_else(|| vec!["card".into()]),
+        automatic_payment_methods: new.automatic,
+        payment_method_types: new.types,
         off_session: false,
         capture_before: None,
         settles_at: None,
@@ -379,6 +505,13 @@ fn run_confirm(
     off_session: bool,
 ) -> ApiResult<()> {
     INTENT.check_confirmable(&pi.status)?;
+    if pi.automatic_payment_methods == Some(AllowRedirects::Always)
+        && params.str("return_url")?.is_none()
+    {
+        return Err(
+            ApiError::invalid(RETURN_URL_NEEDED).with("payment_intent", render_for(ctx, pi))
+        );
+    }
     if let Some(sfu) = one_of(params, "setup_future_usage", &["on_session", "off_session"])? {
         pi.setup_future_usage = Some(sfu);
     }
@@ -797,6 +930,10 @@ pub fn update(ctx: &mut Ctx, id: &str, params: &Params) -> ApiResult<Value> {
     check_updatable(&pi, params)?;
     update_amount(ctx, &mut pi, params)?;
     update_details(ctx, &mut pi, params)?;
+    if let Some(redirects) = pi.automatic_payment_methods {
+        // Stripe derives the types again from the new currency or capture method.
+        pi.payment_method_types = automatic_types(&pi.currency, &pi.capture_method, redirects);
+    }
     if let Some(pm) = params.str("payment_method")? {
         pi.payment_method = Some(payment_methods::resolve(ctx, pm, "payment_method")?.id);
         pi.status = "requires_confirmation".into();

@@ -156,11 +156,14 @@ impl Env {
             .unwrap()
     }
 
-    /// A PaymentIntent created and confirmed with a card.
+    /// A PaymentIntent for cards (as slotpay makes them: without `payment_method_types`
+    /// Stripe enables automatic payment methods, whose confirmation needs a `return_url`)
+    /// created and confirmed with `pm`.
     pub async fn pay(&self, pm: &str, amount: &str, extra: &[(&str, &str)]) -> Resp {
         let mut form = vec![
             ("amount", amount),
             ("currency", "usd"),
+            ("payment_method_types[]", "card"),
             ("payment_method", pm),
             ("confirm", "true"),
         ];

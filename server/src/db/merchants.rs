@@ -1,16 +1,23 @@
-//! The `merchants` table.
+//! The `merchants` table, with each merchant's uploaded logo (`merchant_logos`: the image's
+//! bytes apart, read only to serve them).
 
+use bytes::Bytes;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use slotpay_core::{Appearance, BrandColor, Corners, Font, Locale, Scheme};
 
-use super::{col, json_col, parsed_col, parsed_opt_col, Db, DbError};
+use super::{col, corrupt, json_col, parsed_col, parsed_opt_col, Db, DbError};
+use crate::logo::{LogoHash, LogoImage, LogoRef, LogoType};
 use crate::model::{LogoUrl, TimeZoneName};
 
 const TABLE: &str = "merchants";
-const COLUMNS: &str = "id, name, allowed_origins, locale, time_zone, logo_url, brand_color, \
-     corners, font, color_scheme, created_at, updated_at";
+const LOGOS: &str = "merchant_logos";
+/// A merchant's columns with its uploaded logo's (none without one), from [`FROM`].
+const COLUMNS: &str = "m.id, m.name, m.allowed_origins, m.locale, m.time_zone, m.logo_url, \
+     m.brand_color, m.corners, m.font, m.color_scheme, m.created_at, m.updated_at, \
+     l.media_type AS logo_media_type, l.sha256 AS logo_sha256, l.size AS logo_size";
+const FROM: &str = "merchants m LEFT JOIN merchant_logos l ON l.merchant_id = m.id";
 
 /// A merchant as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +32,11 @@ pub struct MerchantRecord {
     pub locale: Locale,
     /// Where its pages and emails put times.
     pub time_zone: TimeZoneName,
-    /// The logo its receipts carry.
+    /// The logo at this URL (shown when none was uploaded).
     pub logo_url: Option<LogoUrl>,
+    /// The logo uploaded to slotpay (shown before `logo_url`). Written on its own
+    /// ([`Db::set_merchant_logo`]), never by [`Db::insert_merchant`] or [`Db::update_merchant`].
+    pub logo: Option<LogoRef>,
     /// Its checkout's primary colour.
     pub brand_color: Option<BrandColor>,
     /// How round its checkout's corners are (`None`: the checkout's default).
@@ -55,6 +65,38 @@ fn from_row(row: &AnyRow) -> Result<MerchantRecord, DbError> {
         color_scheme: parsed_opt_col(row, TABLE, "color_scheme", Scheme::parse)?,
         created_at: col(row, TABLE, "created_at")?,
         updated_at: col(row, TABLE, "updated_at")?,
+        logo: logo_ref(row)?,
+    })
+}
+
+/// The uploaded logo's columns of a merchant's row (all NULL without one).
+fn logo_ref(row: &AnyRow) -> Result<Option<LogoRef>, DbError> {
+    let kind = parsed_opt_col(row, LOGOS, "logo_media_type", LogoType::from_media_type)?;
+    let hash = parsed_opt_col(row, LOGOS, "logo_sha256", LogoHash::parse)?;
+    let size: Option<i64> = col(row, LOGOS, "logo_size")?;
+    match (kind, hash, size) {
+        (None, None, None) => Ok(None),
+        (Some(kind), Some(hash), Some(size)) => {
+            let size = usize::try_from(size)
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or_else(|| corrupt(LOGOS, format!("size: {size}")))?;
+            Ok(Some(LogoRef { kind, hash, size }))
+        }
+        _ => Err(corrupt(LOGOS, "a logo with some of its columns NULL")),
+    }
+}
+
+/// A stored logo: its bytes must still be the image its type and hash name.
+fn logo_from_row(row: &AnyRow) -> Result<LogoImage, DbError> {
+    let kind = parsed_col(row, LOGOS, "media_type", LogoType::from_media_type)?;
+    let hash = parsed_col(row, LOGOS, "sha256", LogoHash::parse)?;
+    let bytes: Vec<u8> = col(row, LOGOS, "bytes")?;
+    LogoImage::from_stored(kind, &hash, Bytes::from(bytes)).ok_or_else(|| {
+        corrupt(
+            LOGOS,
+            format!("bytes: not the {kind} image of hash {}", hash.as_str()),
+        )
     })
 }
 
@@ -100,7 +142,7 @@ impl Db {
 
     /// One merchant.
     pub async fn get_merchant(&self, id: &str) -> Result<Option<MerchantRecord>, DbError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM merchants WHERE id = $1"))
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE m.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -110,7 +152,7 @@ impl Db {
     /// Every merchant, oldest first.
     pub async fn list_merchants(&self) -> Result<Vec<MerchantRecord>, DbError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM merchants ORDER BY created_at, id"
+            "SELECT {COLUMNS} FROM {FROM} ORDER BY m.created_at, m.id"
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -140,7 +182,82 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Deletes a merchant with its integration and services; false when it did not exist.
+    /// Makes `image` the merchant's uploaded logo (replacing any), and its `updated_at` `now`,
+    /// in one transaction; false when the merchant does not exist.
+    pub async fn set_merchant_logo(
+        &self,
+        merchant_id: &str,
+        image: &LogoImage,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let touched = sqlx::query("UPDATE merchants SET updated_at = $2 WHERE id = $1")
+            .bind(merchant_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if touched.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO merchant_logos (merchant_id, media_type, sha256, size, bytes, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (merchant_id) DO UPDATE SET media_type = excluded.media_type, \
+             sha256 = excluded.sha256, size = excluded.size, bytes = excluded.bytes, \
+             created_at = excluded.created_at",
+        )
+        .bind(merchant_id)
+        .bind(image.kind().media_type())
+        .bind(image.hash().as_str())
+        .bind(image.bytes().len() as i64)
+        .bind(image.bytes().to_vec())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Removes the merchant's uploaded logo and, when there was one, makes its `updated_at`
+    /// `now`; false when there was none.
+    pub async fn delete_merchant_logo(&self, merchant_id: &str, now: i64) -> Result<bool, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM merchant_logos WHERE merchant_id = $1")
+            .bind(merchant_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE merchants SET updated_at = $2 WHERE id = $1")
+            .bind(merchant_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The merchant's uploaded logo when its hash is `hash` (`None` otherwise: no logo, or
+    /// another one since).
+    pub async fn merchant_logo(
+        &self,
+        merchant_id: &str,
+        hash: &LogoHash,
+    ) -> Result<Option<LogoImage>, DbError> {
+        let row = sqlx::query(
+            "SELECT media_type, sha256, bytes FROM merchant_logos \
+             WHERE merchant_id = $1 AND sha256 = $2",
+        )
+        .bind(merchant_id)
+        .bind(hash.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(logo_from_row).transpose()
+    }
+
+    /// Deletes a merchant with its integration, services and uploaded logo; false when it did
+    /// not exist.
     pub async fn delete_merchant(&self, id: &str) -> Result<bool, DbError> {
         // One statement, so a checkout created meanwhile cannot slip in between a check and the
         // delete: payment records are never deleted with their merchant.

@@ -5,6 +5,7 @@
 use slotpay_core::{ApiError, ChargeError, ErrorCode, PrepaymentError};
 
 use crate::db::DbError;
+use crate::logo::LogoError;
 use crate::secrets::SecretsError;
 use crate::stripe::{StripeApiError, StripeError};
 
@@ -49,6 +50,12 @@ impl From<ChargeError> for DomainError {
 impl From<PrepaymentError> for DomainError {
     fn from(e: PrepaymentError) -> Self {
         DomainError::Refused(e.into())
+    }
+}
+
+impl From<LogoError> for DomainError {
+    fn from(e: LogoError) -> Self {
+        DomainError::Invalid(FieldErrors(vec![e.into()]))
     }
 }
 

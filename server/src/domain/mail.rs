@@ -151,15 +151,18 @@ struct HtmlEmail<'a> {
     paragraphs: Vec<Vec<&'a str>>,
 }
 
-/// The HTML of `body` (paragraphs apart by an empty line) for `merchant`'s email.
-fn html(e: &EmailRecord, merchant: Option<&MerchantRecord>) -> Result<String, String> {
+/// The HTML of `body` (paragraphs apart by an empty line) for `merchant`'s email, headed by
+/// `logo` (an absolute URL: the merchant's uploaded logo as slotpay serves it, or its logo URL).
+fn html(
+    e: &EmailRecord,
+    merchant: Option<&MerchantRecord>,
+    logo: Option<&str>,
+) -> Result<String, String> {
     HtmlEmail {
         lang: &e.language,
         subject: &e.subject,
         merchant: merchant.map_or("", |m| m.name.as_str()),
-        logo: merchant
-            .and_then(|m| m.logo_url.as_ref())
-            .map(|l| l.as_str()),
+        logo,
         paragraphs: e.body.split("\n\n").map(|p| p.lines().collect()).collect(),
     }
     .render()
@@ -420,11 +423,14 @@ async fn send(
 ) {
     // The logo as the merchant has it now; a merchant that cannot be read sends without one.
     let merchant = state.db.get_merchant(&e.merchant_id).await.ok().flatten();
+    let logo = merchant
+        .as_ref()
+        .and_then(|m| merchants::shown_logo_url(state, m));
     let message = e
         .recipient
         .parse::<Mailbox>()
         .map_err(|err| format!("the address: {err}"))
-        .and_then(|to| Ok((to, html(&e, merchant.as_ref())?)))
+        .and_then(|to| Ok((to, html(&e, merchant.as_ref(), logo.as_deref())?)))
         .and_then(|(to, html)| {
             Message::builder()
                 .from(from.clone())

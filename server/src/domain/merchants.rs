@@ -1,15 +1,18 @@
 //! Merchants: create, list, get, update, delete; a name, the origins allowed to call the
 //! public API for them (validated and normalised to `scheme://host[:port]`), a default locale,
-//! a time zone for the times pages and emails show, a logo for receipts and payment-link pages,
-//! and the checkout's look: a brand colour, and corners, a font and light or dark from short
-//! lists.
+//! a time zone for the times pages and emails show, a logo for receipts and payment-link pages
+//! (an https URL, or an image uploaded to slotpay and served by it, which is shown before the
+//! URL: [`shown_logo`]), and the checkout's look: a brand colour, and corners, a font and light
+//! or dark from short lists.
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use slotpay_core::{ApiError, BrandColor, Corners, ErrorCode, Font, Locale, Scheme};
 use url::Url;
 
 use super::{integrations, load_merchant, new_id, parse_name, Checker, DomainError, Warning};
 use crate::db::{self, MerchantRecord};
+use crate::logo::{LogoHash, LogoImage, LogoRef, LogoType};
 use crate::model::{LogoUrl, TimeZoneName};
 use crate::state::AppState;
 
@@ -30,7 +33,8 @@ pub struct MerchantInput {
     pub locale: Option<String>,
     /// An IANA time zone name (`Europe/Paris`).
     pub time_zone: Option<String>,
-    /// An `https` URL of the logo receipts and payment-link pages carry; `""` removes it.
+    /// An `https` URL of the logo receipts and payment-link pages carry (unless a logo was
+    /// uploaded, which they show instead); `""` removes it.
     pub logo_url: Option<String>,
     /// The checkout's primary colour, `#rrggbb`, unless the page sets its own; `""` removes it.
     pub brand_color: Option<String>,
@@ -62,8 +66,16 @@ pub struct MerchantView {
     pub locale: Locale,
     /// IANA time zone name.
     pub time_zone: TimeZoneName,
-    /// The logo receipts carry.
+    /// The logo URL as it was set (an uploaded logo is shown before it).
     pub logo_url: Option<LogoUrl>,
+    /// The logo uploaded to slotpay (`PUT .../logo`), as slotpay serves it.
+    pub logo_upload: Option<LogoUploadView>,
+    /// The logo receipts and payment-link pages show: the uploaded logo's URL when there is
+    /// one, else `logo_url` (`null`: none).
+    #[schema(
+        example = "https://pay.example.com/logos/mer_5c1e8a3f0b7d2e9a4c6f1b08/9f2c1e4b7a0d3c5e8f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e.png"
+    )]
+    pub logo: Option<String>,
     /// The checkout's primary colour (`null`: the checkout's own).
     pub brand_color: Option<BrandColor>,
     /// How round the checkout's corners are (`null`: the checkout's default, `medium`).
@@ -76,6 +88,32 @@ pub struct MerchantView {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+}
+
+/// A logo uploaded to slotpay.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LogoUploadView {
+    /// Where slotpay serves it: `/logos/{merchant_id}/{sha256}.{ext}` under the server's
+    /// public URL, cached for a year (a new upload has a new URL).
+    pub url: String,
+    /// Its type, as its first bytes say.
+    pub media_type: LogoType,
+    /// The SHA-256 of its bytes.
+    pub sha256: LogoHash,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+impl LogoUploadView {
+    /// Its path on this server (`/logos/...`), for slotpay's own pages.
+    pub fn path(&self, merchant_id: &str) -> String {
+        LogoRef {
+            kind: self.media_type,
+            hash: self.sha256.clone(),
+            size: self.size as usize,
+        }
+        .path(merchant_id)
+    }
 }
 
 /// The answer to a deletion.
@@ -94,11 +132,57 @@ pub struct MerchantDeleted {
     pub warnings: Vec<Warning>,
 }
 
-fn view(m: MerchantRecord) -> MerchantView {
+/// Which logo a merchant's pages and emails show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShownLogo<'a> {
+    /// The image uploaded to slotpay, served by it.
+    Uploaded(&'a LogoRef),
+    /// The image at the merchant's logo URL.
+    Linked(&'a LogoUrl),
+}
+
+/// The logo a merchant's pages and emails show: an uploaded one before the logo URL (the
+/// upload is the newer, deliberate act; removing it shows the URL again).
+pub fn shown_logo(m: &MerchantRecord) -> Option<ShownLogo<'_>> {
+    match (&m.logo, &m.logo_url) {
+        (Some(upload), _) => Some(ShownLogo::Uploaded(upload)),
+        (None, Some(url)) => Some(ShownLogo::Linked(url)),
+        (None, None) => None,
+    }
+}
+
+/// The absolute URL of an uploaded logo, under the server's public URL (emails and the API
+/// carry it to places other than slotpay's pages).
+fn served_url(state: &AppState, merchant_id: &str, upload: &LogoRef) -> String {
+    format!(
+        "{}{}",
+        state.public_url.as_str().trim_end_matches('/'),
+        upload.path(merchant_id)
+    )
+}
+
+/// The absolute URL of the logo the merchant's emails show, if any.
+pub fn shown_logo_url(state: &AppState, m: &MerchantRecord) -> Option<String> {
+    shown_logo(m).map(|logo| match logo {
+        ShownLogo::Uploaded(upload) => served_url(state, &m.id, upload),
+        ShownLogo::Linked(url) => url.as_str().to_owned(),
+    })
+}
+
+fn view(state: &AppState, m: MerchantRecord) -> MerchantView {
+    let logo = shown_logo_url(state, &m);
+    let logo_upload = m.logo.as_ref().map(|upload| LogoUploadView {
+        url: served_url(state, &m.id, upload),
+        media_type: upload.kind,
+        sha256: upload.hash.clone(),
+        size: upload.size as u64,
+    });
     MerchantView {
         locale: m.locale,
         time_zone: m.time_zone,
         logo_url: m.logo_url,
+        logo_upload,
+        logo,
         brand_color: m.brand_color,
         corners: m.corners,
         font: m.font,
@@ -325,12 +409,13 @@ pub async fn create(state: &AppState, input: MerchantInput) -> Result<MerchantVi
         corners,
         font,
         color_scheme,
+        logo: None,
         created_at: now,
         updated_at: now,
     };
     state.db.insert_merchant(&record).await?;
     tracing::info!(merchant_id = %record.id, "merchant created");
-    Ok(view(record))
+    Ok(view(state, record))
 }
 
 /// Every merchant.
@@ -340,13 +425,13 @@ pub async fn list(state: &AppState) -> Result<Vec<MerchantView>, DomainError> {
         .list_merchants()
         .await?
         .into_iter()
-        .map(view)
+        .map(|m| view(state, m))
         .collect())
 }
 
 /// One merchant.
 pub async fn get(state: &AppState, id: &str) -> Result<MerchantView, DomainError> {
-    Ok(view(load_merchant(state, id).await?))
+    Ok(view(state, load_merchant(state, id).await?))
 }
 
 /// Changes the given fields.
@@ -412,7 +497,56 @@ pub async fn update(
     if origins_changed {
         integrations::origins_changed(state, id).await;
     }
-    Ok(view(m))
+    Ok(view(state, m))
+}
+
+/// Makes `bytes` the merchant's uploaded logo, replacing any, once they are checked: a PNG,
+/// JPEG, WebP or GIF image by their first bytes, of the type `declared` names when it names
+/// one, at most [`LogoImage::MAX_BYTES`]. Nothing is stored when they are not.
+pub async fn upload_logo(
+    state: &AppState,
+    id: &str,
+    declared: Option<&str>,
+    bytes: Bytes,
+) -> Result<MerchantView, DomainError> {
+    let image = LogoImage::parse(bytes, declared)?;
+    if !state.db.set_merchant_logo(id, &image, db::now()).await? {
+        return Err(DomainError::NotFound("merchant"));
+    }
+    tracing::info!(
+        merchant_id = %id,
+        media_type = %image.kind(),
+        size = image.bytes().len(),
+        "logo uploaded"
+    );
+    get(state, id).await
+}
+
+/// Removes the merchant's uploaded logo (its pages and emails show its logo URL again, if it
+/// has one); removing none changes nothing.
+pub async fn remove_logo(state: &AppState, id: &str) -> Result<MerchantView, DomainError> {
+    load_merchant(state, id).await?;
+    if state.db.delete_merchant_logo(id, db::now()).await? {
+        tracing::info!(merchant_id = %id, "logo removed");
+    }
+    get(state, id).await
+}
+
+/// The merchant's uploaded logo named `file` (`{sha256}.{ext}`), while it is the current one:
+/// `None` for another merchant's, an earlier one, a wrong extension or a name of no logo.
+pub async fn logo_file(
+    state: &AppState,
+    id: &str,
+    file: &str,
+) -> Result<Option<LogoImage>, DomainError> {
+    let Some((hash, kind)) = crate::logo::parse_file_name(file) else {
+        return Ok(None);
+    };
+    Ok(state
+        .db
+        .merchant_logo(id, &hash)
+        .await?
+        .filter(|image| image.kind() == kind))
 }
 
 /// Deletes a merchant with its integration and services, removing its webhook endpoint at

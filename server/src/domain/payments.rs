@@ -204,7 +204,13 @@ pub async fn pay(
             // This key's earlier request was cut short and the checkout got paid meanwhile
             // (by that very request, as the webhook says): the outcome, not a refusal.
             let rec = load(state, token).await?;
-            return finish(state, token, attempt.attempt, paid_meanwhile(state, &rec).await?).await;
+            return finish(
+                state,
+                token,
+                attempt.attempt,
+                paid_meanwhile(state, &rec).await?,
+            )
+            .await;
         }
         Err(e) => {
             // Lost the race: a finished attempt of this key answers the same again.

@@ -40,7 +40,7 @@ pub(crate) enum LeaseMode {
 pub(crate) struct Extra {
     /// The receipt address given when paying.
     pub email: Option<String>,
-    /// The card, from the PaymentMethod.
+    /// The card, from the PaymentMethod (none when it is not a card).
     pub card: Option<CardSummary>,
     /// How the client pays, from the PaymentMethod.
     pub method: Option<MethodType>,
@@ -144,14 +144,26 @@ fn record_intent(n: &mut CheckoutRecord, pi: &PaymentIntent) {
         if charge.captured && charge.paid {
             n.amount_captured = n.amount_captured.max(charge.amount_captured);
         }
-        if let Some(card) = charge
-            .card()
-            .and_then(|c| CardSummary::from_stripe(c.brand.as_deref(), c.last4.as_deref()))
-        {
-            n.card = Some(card);
-        }
-        if let Some(method) = charge.method() {
-            n.method = Some(method);
+        // How the latest attempt paid, unless the charge is an earlier attempt's (a declined
+        // card, while the client is at their bank for the next one).
+        let this_attempt = match (charge.payment_method.as_deref(), pi.payment_method_id()) {
+            (Some(charged), Some(current)) => charged == current,
+            _ => true,
+        };
+        if this_attempt {
+            if let Some(card) = charge
+                .card()
+                .and_then(|c| CardSummary::from_stripe(c.brand.as_deref(), c.last4.as_deref()))
+            {
+                n.card = Some(card);
+            }
+            if let Some(method) = charge.method() {
+                n.method = Some(method);
+                // Paid otherwise than by card: no card of an earlier attempt stays named.
+                if method != MethodType::Card {
+                    n.card = None;
+                }
+            }
         }
         if let Some(txn) = charge.balance_transaction.as_ref().and_then(|t| t.object()) {
             n.stripe_fee = txn.fee_amount().or(n.stripe_fee);
@@ -183,11 +195,11 @@ fn merge(
     let mut n = r.clone();
     let target = move_status(&mut n, pi, mode, now);
     record_intent(&mut n, pi);
-    if let Some(card) = &extra.card {
-        n.card = Some(card.clone());
-    }
     if let Some(method) = extra.method {
+        // The attempt's PaymentMethod: its card, or none for another way to pay (not the card
+        // of an earlier attempt).
         n.method = Some(method);
+        n.card = extra.card.clone();
     }
     if let Some(email) = &extra.email {
         n.customer_email = Some(email.clone());

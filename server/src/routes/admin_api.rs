@@ -1,9 +1,10 @@
 //! The platform API under `/v1/admin`, behind the admin bearer token (compared in constant
-//! time): merchants, their integration (`POST` adds and verifies, `PUT` adds or edits), their services, their checkouts (create, list, view,
+//! time): merchants (and their uploaded logo, the one body that is not JSON), their integration (`POST` adds and verifies, `PUT` adds or edits), their services, their checkouts (create, list, view,
 //! resend, cancel, refund, capture, cancellation fee) and the payments report. Each handler
 //! calls the domain.
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
@@ -46,6 +47,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_merchant, list_merchants))
         .routes(routes!(get_merchant, update_merchant, delete_merchant))
+        .merge(
+            // An image is larger than the JSON bodies the rest of the API takes.
+            OpenApiRouter::new()
+                .routes(routes!(upload_logo, delete_logo))
+                .layer(DefaultBodyLimit::max(crate::logo::UPLOAD_LIMIT)),
+        )
         .routes(routes!(
             get_integration,
             add_integration,
@@ -189,6 +196,71 @@ async fn delete_merchant(
     Path(id): Path<String>,
 ) -> Answer<MerchantDeleted> {
     Ok(Json(merchants::delete(&s, &id).await?))
+}
+
+/// Uploads the merchant's logo (replacing any), which slotpay serves and shows before `logo_url`.
+///
+/// The body is the image's bytes, sent with its `Content-Type`: a PNG, JPEG, WebP or GIF image
+/// of at most 256 KiB. Its first bytes decide its type: anything else (SVG included, as it can
+/// carry script) is refused with `invalid_logo`, as is a `Content-Type` that names another type
+/// (`application/octet-stream` leaves the bytes to say); a larger one with `payload_too_large`.
+/// Nothing is stored when it is refused. The answer's `logo_upload.url` is where slotpay serves
+/// it, a new address for each image (`/logos/{merchant_id}/{sha256}.{ext}`).
+#[utoipa::path(
+    put,
+    path = "/v1/admin/merchants/{merchant_id}/logo",
+    tag = "merchants",
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
+    request_body(
+        description = "The image's bytes.",
+        content(
+            (crate::schemas::ImageBytes = "image/png"),
+            (crate::schemas::ImageBytes = "image/jpeg"),
+            (crate::schemas::ImageBytes = "image/webp"),
+            (crate::schemas::ImageBytes = "image/gif"),
+        ),
+    ),
+    responses((status = 200, description = "The merchant, with its `logo_upload` and the `logo` it shows.", body = MerchantView)),
+    security(("admin_token" = [])),
+)]
+async fn upload_logo(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Answer<MerchantView> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            crate::guards::payload_too_large(crate::logo::UPLOAD_LIMIT)
+        } else {
+            ApiFailure::from(
+                slotpay_core::ApiError::new(
+                    ErrorCode::InvalidLogo,
+                    "The image could not be read: send its bytes as the body",
+                )
+                .with_param("logo"),
+            )
+        }
+    })?;
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    Ok(Json(
+        merchants::upload_logo(&s, &id, declared.as_deref(), body).await?,
+    ))
+}
+
+/// Removes the merchant's uploaded logo: its address stops answering, and pages and receipts show `logo_url` again (if set). Removing none changes nothing.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/merchants/{merchant_id}/logo",
+    tag = "merchants",
+    params(("merchant_id" = MerchantId, Path, description = "The merchant (`mer_...`).")),
+    responses((status = 200, description = "The merchant, without an uploaded logo.", body = MerchantView)),
+    security(("admin_token" = [])),
+)]
+async fn delete_logo(State(s): State<AppState>, Path(id): Path<String>) -> Answer<MerchantView> {
+    Ok(Json(merchants::remove_logo(&s, &id).await?))
 }
 
 /// The merchant's Stripe integration (keys masked).

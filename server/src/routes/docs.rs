@@ -151,9 +151,13 @@ fn operations(doc: &Value) -> Vec<(String, Operation)> {
                 .collect();
             let body = op.get("requestBody").map(|b| {
                 let content = b["content"].as_object();
-                let (media, schema) = content
-                    .and_then(|c| c.iter().next())
-                    .map(|(m, c)| (m.clone(), c["schema"].clone()))
+                // Every media type the body may be sent as (an image: four), the first's schema.
+                let media = content
+                    .map(|c| c.keys().cloned().collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default();
+                let schema = content
+                    .and_then(|c| c.values().next())
+                    .map(|c| c["schema"].clone())
                     .unwrap_or_default();
                 let (kind, link) = kind(&schema);
                 Row {

@@ -220,6 +220,8 @@ fn error_codes(operation_id: &str) -> Option<Vec<ErrorCode>> {
         "create_merchant" => &[ADMIN, BODY, MERCHANT],
         "update_merchant" => &[ADMIN, BODY, FOUND, MERCHANT],
         "delete_merchant" => &[ADMIN, FOUND, STRIPE, &[E::Conflict]],
+        "upload_logo" => &[ADMIN, FOUND, &[E::InvalidLogo, E::PayloadTooLarge]],
+        "delete_logo" => &[ADMIN, FOUND],
         "get_integration" => &[ADMIN, FOUND],
         "set_integration" | "add_integration" => {
             &[ADMIN, BODY, FOUND, KEYS, STRIPE, &[E::Conflict]]

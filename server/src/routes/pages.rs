@@ -1,11 +1,13 @@
 //! Pages and assets: the payment-link page `GET /pay/{token}` (askama templates in
 //! `server/templates/`, HTML auto-escaped; `base.html` is the layout the admin pages share),
-//! the pages' stylesheet, and the `www/` directory (`SLOTPAY_WWW_DIR`: the loader, the
+//! merchants' uploaded logos (`GET /logos/{merchant_id}/{sha256}.{ext}`), the pages'
+//! stylesheet, and the `www/` directory (`SLOTPAY_WWW_DIR`: the loader, the
 //! widget's wasm, demo pages) with the widget's words per language (`GET /words/{locale}.json`),
 //! served with `Cache-Control: no-cache` and `Access-Control-Allow-Origin: *` (merchants' pages
 //! load them cross-origin). Every HTML answer carries the strict Content-Security-Policy: no
 //! inline script or style, only this origin, Stripe's origins (from configuration) and
-//! `'wasm-unsafe-eval'` (and, on a payment-link page, the merchant's logo origin for images).
+//! `'wasm-unsafe-eval'` (and, on a payment-link page showing a logo from a URL, that URL's origin
+//! for images; an uploaded logo is this origin's).
 //! A payment-link page carries the merchant's corners, font and light or dark as `data-*`
 //! attributes on its body, which the stylesheet turns into its look (no inline style).
 
@@ -23,10 +25,10 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::domain::checkouts::effective_status;
+use crate::domain::merchants::{self, ShownLogo};
 use crate::domain::store;
 use crate::domain::{load_merchant, DomainError};
 use crate::error::ApiFailure;
-use crate::model::LogoUrl;
 use crate::state::AppState;
 
 /// The pages' stylesheet.
@@ -36,6 +38,7 @@ const PAGE_CSS: &str = include_str!("../../assets/page.css");
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/pay/{token}", get(pay_page))
+        .route("/logos/{merchant_id}/{file}", get(logo))
         .route("/assets/slotpay-page.css", get(page_css))
         .route("/docs", get(super::docs::docs))
 }
@@ -139,6 +142,33 @@ async fn page_css() -> impl IntoResponse {
     )
 }
 
+/// A served logo's policy, were it ever opened as a document: nothing loads, nothing runs.
+const LOGO_CSP: &str = "default-src 'none'; sandbox";
+
+/// `GET /logos/{merchant_id}/{sha256}.{ext}`: a merchant's uploaded logo while it is the
+/// current one, as the type its first bytes said when it was uploaded. The address changes
+/// with the image, so it is cached for a year; an earlier image's, another merchant's or a
+/// wrong extension's is `not_found`.
+async fn logo(
+    State(state): State<AppState>,
+    Path((merchant_id, file)): Path<(String, String)>,
+) -> Response {
+    match merchants::logo_file(&state, &merchant_id, &file).await {
+        Ok(Some(image)) => (
+            [
+                (header::CONTENT_TYPE, image.kind().media_type()),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (header::CONTENT_SECURITY_POLICY, LOGO_CSP),
+            ],
+            image.bytes().clone(),
+        )
+            .into_response(),
+        Ok(None) => ApiFailure::not_found("logo").into_response(),
+        Err(e) => ApiFailure::from(e).into_response(),
+    }
+}
+
 /// Where the built loader leaves Stripe.js's URL for the server to write (a JS string literal
 /// of this text, in either quote).
 const STRIPE_JS_PLACEHOLDER: &str = "__SLOTPAY_STRIPE_JS__";
@@ -165,8 +195,8 @@ async fn loader(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /words/{locale}.json` (`fr.json`, ...): the widget's words in one language, core's
-/// table as `{"locale": "fr", "texts": [...]}`. The widget carries English; the loader fetches
-/// the checkout's language beside its view.
+/// table as `{"locale": "fr", "texts": [...]}`. The widget carries none; the loader fetches the
+/// checkout's language beside its view.
 async fn words_json(Path(file): Path<String>) -> Response {
     let locale = file
         .strip_suffix(".json")
@@ -287,15 +317,16 @@ fn render(status: StatusCode, page: &impl Template) -> Response {
     }
 }
 
-/// `render`, on a page that shows the merchant's `logo`: its origin joins the policy's images.
+/// `render`, on a page that shows the merchant's `logo`: a logo URL's origin joins the
+/// policy's images (an uploaded logo is this origin's, which the policy allows already).
 fn render_with_logo(
     state: &AppState,
     status: StatusCode,
     page: &impl Template,
-    logo: Option<&LogoUrl>,
+    logo: Option<ShownLogo>,
 ) -> Response {
     let mut response = render(status, page);
-    if let Some(logo) = logo {
+    if let Some(ShownLogo::Linked(logo)) = logo {
         let policy = policy_with_images(state, &format!(" {}", logo.origin()));
         if let Ok(value) = HeaderValue::from_str(&policy) {
             response
@@ -346,12 +377,17 @@ async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, Domai
     // As the widget writes it (the browser's Intl), in the merchant's language.
     let money = slotpay_core::intl::localized(r.amount, locale);
     let status = effective_status(&r, crate::db::now());
-    let logo = merchant.logo_url.as_ref();
+    // An uploaded logo before the logo URL; the page names the upload by its path here.
+    let logo = merchants::shown_logo(&merchant);
+    let logo_src = logo.map(|l| match l {
+        ShownLogo::Uploaded(upload) => upload.path(&merchant.id),
+        ShownLogo::Linked(url) => url.as_str().to_owned(),
+    });
     let with_details = |mut page: ClosedPage| {
         page.merchant = Some(merchant.name.clone());
         page.description = Some(r.description.clone());
         page.amount = Some(money.clone());
-        page.logo = logo.map(|l| l.as_str().to_owned());
+        page.logo = logo_src.clone();
         page.look = look(appearance);
         page
     };
@@ -379,7 +415,7 @@ async fn pay_page_inner(state: &AppState, token: &str) -> Result<Response, Domai
                 booking_ref: r.booking_ref.clone(),
                 token: r.token.clone(),
                 stripe_js: state.config.stripe_js_url.to_string(),
-                logo: logo.map(|l| l.as_str().to_owned()),
+                logo: logo_src.clone(),
                 look: look(appearance),
             };
             return Ok(render_with_logo(state, StatusCode::OK, &page, logo));

@@ -509,6 +509,9 @@ pub struct Charge {
     /// The PaymentIntent.
     #[serde(default)]
     pub payment_intent: Option<String>,
+    /// The PaymentMethod charged.
+    #[serde(default)]
+    pub payment_method: Option<String>,
     /// The balance transaction (its `fee` is Stripe's fee), when captured.
     #[serde(default)]
     pub balance_transaction: Option<Expandable<BalanceTransaction>>,

@@ -37,6 +37,7 @@ both_backends!(
     the_merchants_list_shows_integration_and_volume,
     times_and_amounts_are_the_merchants,
     the_checkouts_look_is_chosen_on_the_merchant_form,
+    the_logo_is_uploaded_and_removed_on_the_merchant_page,
 );
 
 /// A browser: one session cookie, no redirects followed, the server's own `Origin` on
@@ -116,6 +117,54 @@ impl Browser {
             req = req.header(*k, *v);
         }
         let r = into_resp(req.send().await.unwrap()).await;
+        self.remember(&r);
+        r
+    }
+
+    /// Posts a `multipart/form-data` form with this origin, as a browser sends a form with a
+    /// file input: its text `fields`, then each of `files` (field name, file name, type, bytes).
+    async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> Resp {
+        const BOUNDARY: &str = "----slotpayTestBoundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (name, file_name, content_type, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+                     filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let r = self
+            .client
+            .post(format!("{}{path}", self.app.url))
+            .headers(self.headers())
+            .header(ORIGIN, self.app.url.as_str())
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let r = into_resp(r).await;
         self.remember(&r);
         r
     }
@@ -247,6 +296,7 @@ async fn snapshot(app: &TestApp) -> String {
             "token",
         ),
         ("refunds", "id, amount, status", "id"),
+        ("merchant_logos", "merchant_id, media_type, sha256, created_at", "merchant_id"),
         ("cancellation_fees", "id, amount, status", "id"),
         ("operators", "name, password_hash, updated_at", "name"),
         ("admin_sessions", "id_hash, expires_at", "id_hash"),
@@ -320,6 +370,9 @@ async fn world(app: &TestApp) -> World {
     let pm = app.card("4242424242424242").await;
     app.pay(&paid, &pm, "pay-1").await.expect(200);
     app.settle_webhooks().await;
+    crate::logos::upload(app, &m.id, "image/png", crate::logos::png())
+        .await
+        .expect(200);
     let receiver = Receiver::start().await;
     let endpoint = app
         .post(
@@ -376,6 +429,8 @@ fn all_posts(w: &World, app: &TestApp) -> Vec<(String, Vec<(&'static str, String
             vec![("name", "Renamed".into()), ("locale", "fr".into())],
         ),
         (format!("/admin/merchants/{m}/delete"), vec![]),
+        (format!("/admin/merchants/{m}/logo"), vec![]),
+        (format!("/admin/merchants/{m}/logo/delete"), vec![]),
         (format!("/admin/merchants/{m}/integrations"), keys("Second")),
         (format!("/admin/merchants/{m}/integration"), keys("Renamed")),
         (format!("/admin/merchants/{m}/integration/verify"), vec![]),
@@ -2659,4 +2714,168 @@ async fn the_checkouts_look_is_chosen_on_the_merchant_form(app: TestApp) {
         .expect(200);
     assert_eq!(stored.json["font"], Value::Null);
     assert_eq!(stored.json["corners"], "large");
+}
+
+/// The merchant's page shows its uploaded logo and a form to upload one (a file input, the
+/// CSRF token as on every form), refuses what is not an image next to the input with nothing
+/// stored, and removes the logo after a confirmation step.
+async fn the_logo_is_uploaded_and_removed_on_the_merchant_page(app: TestApp) {
+    let m = app.merchant(&[]).await;
+    let mut b = Browser::sign_in(&app).await;
+    let overview = format!("/admin/merchants/{m}");
+    let upload = format!("/admin/merchants/{m}/logo");
+    let page = b.get(&overview).await.expect(200);
+    assert!(
+        page.text.contains(&format!(
+            r#"<form class="form" method="post" action="/admin/merchants/{m}/logo" enctype="multipart/form-data" novalidate>"#
+        )),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains(
+            r#"name="logo" type="file" accept="image/png,image/jpeg,image/webp,image/gif""#
+        ),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("No logo uploaded"), "{}", page.text);
+    assert!(!page.text.contains("/logos/"), "{}", page.text);
+    let token = csrf(&page.text);
+    let png = crate::logos::png();
+    let svg: &[u8] = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
+
+    // Refused, each next to the file input, the page answering 422 and nothing stored.
+    for (what, files, says, code) in [
+        (
+            "an SVG",
+            vec![("logo", "logo.svg", "image/svg+xml", svg)],
+            "The logo must be a PNG, JPEG, WebP or GIF image",
+            "invalid_logo",
+        ),
+        (
+            "a PNG named as an SVG",
+            vec![("logo", "logo.svg", "image/svg+xml", png.as_slice())],
+            "The file is a PNG image but was sent as image/svg+xml",
+            "invalid_logo",
+        ),
+        (
+            "no file chosen",
+            vec![("logo", "", "application/octet-stream", &b""[..])],
+            "Choose an image file to upload",
+            "invalid_logo",
+        ),
+        (
+            "no file input",
+            vec![],
+            "Choose an image file to upload",
+            "invalid_logo",
+        ),
+    ] {
+        let r = b
+            .post_multipart(&upload, &[("csrf_token", &token)], &files)
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {}",
+            r.text
+        );
+        assert!(r.text.contains(says), "{what}: {}", r.text);
+        assert!(
+            r.text.contains(&format!("data-code=\"{code}\"")),
+            "{what}: {}",
+            r.text
+        );
+        assert!(
+            r.text.contains(r#"id="f-logo-error""#),
+            "{what}: {}",
+            r.text
+        );
+        assert!(r.text.contains(r#"aria-invalid="true""#), "{what}");
+    }
+    let mut big = png.clone();
+    big.resize(300 * 1024, 0);
+    let r = b
+        .post_multipart(
+            &upload,
+            &[("csrf_token", &token)],
+            &[("logo", "big.png", "image/png", &big)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(
+        r.text
+            .contains("The logo is 300 KiB: at most 256 KiB is accepted"),
+        "{}",
+        r.text
+    );
+    // Without the CSRF token, or with a forged one: refused, nothing stored.
+    let r = b
+        .post_multipart(&upload, &[], &[("logo", "logo.png", "image/png", &png)])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert!(r.text.contains("csrf_token_invalid"), "{}", r.text);
+    let r = b
+        .post_multipart(
+            &upload,
+            &[("csrf_token", "forged")],
+            &[("logo", "logo.png", "image/png", &png)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let stored = app
+        .get(&format!("/v1/admin/merchants/{m}"))
+        .await
+        .expect(200);
+    assert_eq!(stored.json["logo_upload"], Value::Null, "nothing stored");
+
+    // Uploaded: the page shows it from this server, and says what it is.
+    let r = b
+        .post_multipart(
+            &upload,
+            &[("csrf_token", &token)],
+            &[("logo", "logo.png", "image/png", &png)],
+        )
+        .await;
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(page.text.contains("Logo uploaded"), "{}", page.text);
+    let stored = app
+        .get(&format!("/v1/admin/merchants/{m}"))
+        .await
+        .expect(200);
+    let hash = stored.json["logo_upload"]["sha256"].as_str().unwrap();
+    let src = format!("/logos/{m}/{hash}.png");
+    assert!(
+        page.text.contains(&format!(
+            r#"<img class="logo-preview" src="{src}" alt="The logo of Salon Léa">"#
+        )),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("PNG, 1 KiB"), "{}", page.text);
+    assert!(page.text.contains("Replace the logo"), "{}", page.text);
+    assert_eq!(app.get(&src).await.status, StatusCode::OK);
+
+    // Removed after a confirmation step: its address is gone.
+    let remove = format!("/admin/merchants/{m}/logo/delete");
+    let confirmation = b.get(&remove).await;
+    let r = confirm(
+        &mut b,
+        &confirmation,
+        &["Remove the uploaded logo of Salon Léa?"],
+    )
+    .await;
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(page.text.contains("Logo removed"), "{}", page.text);
+    assert!(page.text.contains("No logo uploaded"), "{}", page.text);
+    assert_eq!(app.get(&src).await.status, StatusCode::NOT_FOUND);
+    // Removing again says there was none.
+    let r = b.post(&remove, &[("csrf_token", &token)]).await;
+    let page = follow(&mut b, &r).await.expect(200);
+    assert!(
+        page.text.contains("There was no uploaded logo to remove"),
+        "{}",
+        page.text
+    );
 }

@@ -1,6 +1,6 @@
 //! Emails to clients through a real SMTP server (npm's smtp-server, `tests/support/smtp-sink.mjs`,
 //! started by the test): slotpay's receipt of a paid checkout in the merchant's language, one
-//! per checkout; a payment link sent by the API; an address the server refuses for good is
+//! per checkout, headed by its logo (an uploaded one before its logo URL), naming how the client paid; a payment link sent by the API; an address the server refuses for good is
 //! failed with its answer and can be sent again; a server without SMTP refuses to send a
 //! link.
 
@@ -8,12 +8,14 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::admin_pages::Browser;
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{spawn_app, Backend, Resp, TestApp};
+use crate::payment_methods::{at_the_bank, choose, ideal, refresh, sepa};
 
 /// The SMTP sink: its SMTP port and the URL listing what it received.
 struct Sink {
@@ -150,6 +152,36 @@ async fn receipts_and_links(backend: Backend) {
         "{html}"
     );
     assert!(html.contains("Référence de réservation: BK-7"), "{html}");
+    // An uploaded logo heads the receipts instead, at its address under the public URL.
+    let up = crate::logos::upload(&app, &m.id, "image/png", crate::logos::png())
+        .await
+        .expect(200);
+    let logo = up.json["logo"].as_str().unwrap().to_owned();
+    assert!(
+        logo.starts_with(&format!(
+            "{}/logos/{}/",
+            app.url.trim_end_matches('/'),
+            m.id
+        )),
+        "{logo}"
+    );
+    let second = app
+        .checkout(
+            &m.id,
+            json!({"amount": 1500, "currency": "eur", "description": "Frange"}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    pay_as(&app, &second, &pm, "k2", "ana@example.com", None)
+        .await
+        .expect(200);
+    let got = sink.wait_for("ana@example.com", 1).await;
+    let html = got[0]["html"].as_str().unwrap().replace("&#x2f;", "/");
+    assert!(
+        html.contains(&format!(r#"<img src="{logo}" alt="Salon Léa""#)),
+        "{html}"
+    );
+    assert!(!html.contains("https://salon.example/logo.png"), "{html}");
     let sent = email(&app, &token, "receipt", "sent").await;
     assert_eq!(sent["recipient"], "lea@example.com");
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -251,6 +283,144 @@ async fn receipts_and_links_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receipts_and_links_postgres() {
     receipts_and_links(Backend::Postgres).await;
+}
+
+/// `POST .../pay` as the client `email`, with the page to come back to from a bank.
+async fn pay_as(
+    app: &TestApp,
+    token: &str,
+    payment_method: &str,
+    key: &str,
+    email: &str,
+    return_url: Option<&str>,
+) -> Resp {
+    let mut body = json!({"payment_method": payment_method, "email": email});
+    if let Some(url) = return_url {
+        body["return_url"] = json!(url);
+    }
+    app.request(
+        Method::POST,
+        &format!("/v1/checkouts/{token}/pay"),
+        Some(body),
+        &[
+            ("idempotency-key", key),
+            ("user-agent", "Mozilla/5.0 (test)"),
+        ],
+    )
+    .await
+}
+
+/// A new euro checkout of `m` on which `email` tried a card first, declined.
+async fn declined_card_first(app: &TestApp, m: &str, email: &str) -> String {
+    let token = app
+        .checkout(
+            m,
+            json!({"amount": 2500, "currency": "eur", "description": "Colour"}),
+        )
+        .await;
+    let card = app.card("4000000000000002").await;
+    pay_as(app, &token, &card, "k1", email, None)
+        .await
+        .expect_error(402, "card_declined", None);
+    token
+}
+
+/// The receipt says how the client paid: iDEAL, or a SEPA Debit settled later by Stripe's
+/// webhook; not a card the client tried first and that was declined. The checkout's views say
+/// the same.
+async fn receipts_name_the_way_paid(backend: Backend) {
+    let sink = sink().await;
+    let Some(app) = app_with_smtp(backend, &sink).await else {
+        return;
+    };
+    let m = app.pay_merchant(None).await;
+    choose(&app, &m.id, json!(["card", "ideal", "sepa_debit"])).await;
+    let unpaid_card = |text: &str| text.contains("Card") || text.contains("0002");
+
+    // iDEAL, after the bank's page.
+    let token = declined_card_first(&app, &m.id, "ideal@example.com").await;
+    let r = pay_as(
+        &app,
+        &token,
+        &ideal(&app).await,
+        "k2",
+        "ideal@example.com",
+        Some("https://salon.example/book"),
+    )
+    .await
+    .expect(200);
+    assert_eq!(r.json["status"], "requires_action", "{}", r.text);
+    let admin_view = || async {
+        app.get(&format!("/v1/admin/checkouts/{token}"))
+            .await
+            .expect(200)
+            .json
+    };
+    // Back before the bank answered: the declined card's charge is still Stripe's latest, and
+    // says nothing of this attempt.
+    assert_eq!(
+        refresh(&app, &token).await.expect(200).json["status"],
+        "requires_action"
+    );
+    let admin = admin_view().await;
+    assert_eq!(admin["payment_method_type"], "ideal", "{admin}");
+    assert!(admin["card"].is_null(), "{admin}");
+    at_the_bank(&app, &token, true).await;
+    let paid = refresh(&app, &token).await.expect(200);
+    assert_eq!(paid.json["status"], "succeeded", "{}", paid.text);
+    assert_eq!(
+        paid.json["receipt"],
+        json!({"method": "ideal", "amount": 2500, "currency": "eur"})
+    );
+    let got = sink.wait_for("ideal@example.com", 1).await;
+    let text = got[0]["text"].as_str().unwrap();
+    assert!(text.contains("Paid with: iDEAL"), "{text}");
+    assert!(!unpaid_card(text), "{text}");
+    let admin = admin_view().await;
+    assert_eq!(admin["payment_method_type"], "ideal", "{admin}");
+    assert!(admin["card"].is_null(), "{admin}");
+
+    // A SEPA Debit, paid when Stripe's webhook says it settled.
+    let token = declined_card_first(&app, &m.id, "sepa@example.com").await;
+    let r = pay_as(
+        &app,
+        &token,
+        &sepa(&app, "DE89370400440532013000").await,
+        "k2",
+        "sepa@example.com",
+        None,
+    )
+    .await
+    .expect(200);
+    assert_eq!(r.json["status"], "processing", "{}", r.text);
+    let pi = app.stored(&token).await.payment_intent_id.unwrap();
+    let settled = app
+        .client
+        .post(format!(
+            "{}/_sandbox/payment_intents/{pi}/settle",
+            app.sandbox.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settled.status(), 200);
+    app.settle_webhooks().await;
+    assert_eq!(app.stored(&token).await.status.as_str(), "paid");
+    let got = sink.wait_for("sepa@example.com", 1).await;
+    let text = got[0]["text"].as_str().unwrap();
+    assert!(text.contains("Paid with: SEPA Direct Debit"), "{text}");
+    assert!(!unpaid_card(text), "{text}");
+    app.teardown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_name_the_way_paid_sqlite() {
+    receipts_name_the_way_paid(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_name_the_way_paid_postgres() {
+    receipts_name_the_way_paid(Backend::Postgres).await;
 }
 
 /// Without `SLOTPAY_SMTP_URL` a link cannot be sent, and says why.

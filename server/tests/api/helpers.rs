@@ -418,23 +418,31 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let response = req.send().await.expect("request reaches the server");
-        let r = into_resp(response).await;
-        let content_type = r
-            .headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if let Err(e) = crate::contract::check(
-            method_name.as_str(),
-            path,
-            r.status.as_u16(),
-            content_type,
-            &r.text,
-        ) {
-            panic!("{e}");
+        checked(&method_name, path, req).await
+    }
+
+    /// A request with a body of raw bytes (an upload) sent as `content_type` (none: no
+    /// `Content-Type` header), with the admin token on the admin API; its answer checked as
+    /// [`TestApp::request`]'s.
+    pub async fn request_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Resp {
+        let method_name = method.to_string();
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .body(body);
+        if path.starts_with("/v1/admin") {
+            req = req.bearer_auth(&self.admin_token);
         }
-        r
+        if let Some(t) = content_type {
+            req = req.header("content-type", t);
+        }
+        checked(&method_name, path, req).await
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -528,6 +536,21 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// Sends `req` and checks its answer against the API document (and for secrets).
+async fn checked(method: &str, path: &str, req: reqwest::RequestBuilder) -> Resp {
+    let response = req.send().await.expect("request reaches the server");
+    let r = into_resp(response).await;
+    let content_type = r
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if let Err(e) = crate::contract::check(method, path, r.status.as_u16(), content_type, &r.text) {
+        panic!("{e}");
+    }
+    r
 }
 
 /// Reads an answer and checks it for secrets.

@@ -13,6 +13,7 @@ mod emails;
 mod generated;
 mod integrations;
 mod key_in_use;
+mod logos;
 mod merchants;
 mod openapi;
 mod ops;

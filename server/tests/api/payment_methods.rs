@@ -29,7 +29,7 @@ fn integration(merchant: &str) -> String {
 }
 
 /// The merchant offers these ways to pay.
-async fn choose(app: &TestApp, merchant: &str, methods: Value) {
+pub(crate) async fn choose(app: &TestApp, merchant: &str, methods: Value) {
     app.put(&integration(merchant), json!({"payment_methods": methods}))
         .await
         .expect(200);
@@ -157,7 +157,8 @@ async fn wallet_card(app: &TestApp, wallet: &str, number: &str) -> String {
     v["id"].as_str().unwrap_or_else(|| panic!("{v}")).to_owned()
 }
 
-async fn ideal(app: &TestApp) -> String {
+/// An iDEAL PaymentMethod, made with the publishable key as Stripe.js does.
+pub(crate) async fn ideal(app: &TestApp) -> String {
     let v = app
         .stripe_post(
             &app.sandbox.publishable_key,
@@ -318,7 +319,7 @@ async fn pay_returning(
 }
 
 /// The client's answer at the sandbox's bank: where the bank sends them back.
-async fn at_the_bank(app: &TestApp, token: &str, authorize: bool) -> String {
+pub(crate) async fn at_the_bank(app: &TestApp, token: &str, authorize: bool) -> String {
     let r = app.stored(token).await;
     let pi = r.payment_intent_id.unwrap();
     let intent = app
@@ -344,7 +345,8 @@ async fn at_the_bank(app: &TestApp, token: &str, authorize: bool) -> String {
     back.headers()["location"].to_str().unwrap().to_owned()
 }
 
-async fn refresh(app: &TestApp, token: &str) -> crate::helpers::Resp {
+/// `POST .../refresh`: the client back on the page, slotpay reads the PaymentIntent again.
+pub(crate) async fn refresh(app: &TestApp, token: &str) -> crate::helpers::Resp {
     app.post(&format!("/v1/checkouts/{token}/refresh"), json!({}))
         .await
 }
@@ -446,7 +448,7 @@ async fn admin_view(app: &TestApp, token: &str) -> Value {
 }
 
 /// A SEPA Debit PaymentMethod of `iban`.
-async fn sepa(app: &TestApp, iban: &str) -> String {
+pub(crate) async fn sepa(app: &TestApp, iban: &str) -> String {
     let v = app
         .stripe_post(
             &app.sandbox.publishable_key,

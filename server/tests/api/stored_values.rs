@@ -135,4 +135,55 @@ async fn a_value_that_does_not_parse_is_an_error_not_a_guess(app: TestApp) {
         app.stored(&token).await.lease.map(|l| l.from.as_str()),
         Some("open")
     );
+
+    // A logo whose hash is not one, or is not its bytes' (a manual edit), is neither shown
+    // as the merchant's nor served under that hash.
+    let png = crate::logos::png();
+    let up = crate::logos::upload(&app, &m.id, "image/png", png.clone())
+        .await
+        .expect(200);
+    let hash = up.json["logo_upload"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let logo_at = ("merchant_id", m.id.as_str());
+    edit(&app, "merchant_logos", "sha256", "not-a-hash", logo_at).await;
+    let e = app.state.db.get_merchant(&m.id).await.unwrap_err();
+    assert_eq!(corrupt(e), "merchant_logos: logo_sha256: \"not-a-hash\"");
+    let merchant = format!("/v1/admin/merchants/{}", m.id);
+    app.get(&merchant)
+        .await
+        .expect_error(500, "internal_error", None);
+    let other = "0".repeat(64);
+    edit(&app, "merchant_logos", "sha256", &other, logo_at).await;
+    let e = app
+        .state
+        .db
+        .merchant_logo(
+            &m.id,
+            &slotpay_server::logo::LogoHash::parse(&other).unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        corrupt(e),
+        format!("merchant_logos: bytes: not the image/png image of hash {other}")
+    );
+    app.get(&format!("/logos/{}/{other}.png", m.id))
+        .await
+        .expect_error(500, "internal_error", None);
+    edit(&app, "merchant_logos", "sha256", &hash, logo_at).await;
+    app.get(&merchant).await.expect(200);
+    assert_eq!(
+        app.client
+            .get(format!("{}/logos/{}/{hash}.png", app.url, m.id))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec(),
+        png
+    );
 }

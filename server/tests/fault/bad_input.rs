@@ -511,6 +511,8 @@ const PAGE_POSTS: &[&str] = &[
     "/admin/merchants",
     "/admin/merchants/{merchant_id}",
     "/admin/merchants/{merchant_id}/delete",
+    "/admin/merchants/{merchant_id}/logo",
+    "/admin/merchants/{merchant_id}/logo/delete",
     "/admin/merchants/{merchant_id}/integrations",
     "/admin/merchants/{merchant_id}/integration",
     "/admin/merchants/{merchant_id}/integration/delete",
@@ -543,6 +545,7 @@ const PAGE_GETS: &[&str] = &[
     "/admin/merchants/{merchant_id}",
     "/admin/merchants/{merchant_id}/edit",
     "/admin/merchants/{merchant_id}/delete",
+    "/admin/merchants/{merchant_id}/logo/delete",
     "/admin/merchants/{merchant_id}/integrations",
     "/admin/merchants/{merchant_id}/integrations/new",
     "/admin/merchants/{merchant_id}/integration",
@@ -680,6 +683,7 @@ fn cases(ids: &Ids) -> Vec<Case> {
         webhook_cases(ids),
         merchant_id_cases(ids),
         merchant_body_cases(ids),
+        logo_cases(ids),
         integration_cases(ids),
         service_cases(ids),
         admin_checkout_cases(ids),
@@ -988,7 +992,13 @@ const MERCHANT_API: &[&str] = &[
     "GET /v1/admin/merchants/{merchant_id}/services",
     "GET /v1/admin/merchants/{merchant_id}/checkouts",
     "GET /v1/admin/merchants/{merchant_id}/payments",
+    "PUT /v1/admin/merchants/{merchant_id}/logo",
+    "DELETE /v1/admin/merchants/{merchant_id}/logo",
 ];
+
+/// The start of a PNG image: its signature and header chunk (slotpay reads no further).
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
 /// The admin API's routes about one merchant, for merchants nobody has (a PATCH with a name)
 /// and without the admin token.
@@ -998,10 +1008,13 @@ fn merchant_id_cases(ids: &Ids) -> Vec<Case> {
         let (method, route) = line.split_once(' ').expect("a method and a route");
         let method = Method::from_bytes(method.as_bytes()).expect("a method");
         let patch = method == Method::PATCH;
+        let put = method == Method::PUT;
         let dress = |c: Case| {
             let c = c.admin();
             if patch {
                 c.json(r#"{"name": "X"}"#)
+            } else if put {
+                c.raw_body("image/png", PNG.to_vec())
             } else {
                 c
             }
@@ -1063,6 +1076,118 @@ fn merchant_body_cases(ids: &Ids) -> Vec<Case> {
         LIST,
         Code("unauthorized"),
     ));
+    v
+}
+
+/// Logos that are not images of the accepted types (SVG, HTML, garbage, nothing, a body
+/// larger than any upload) through the API and the merchant's page, and served logos nobody
+/// uploaded; each refused with its code, nothing stored.
+fn logo_cases(ids: &Ids) -> Vec<Case> {
+    const API: &str = "/v1/admin/merchants/{merchant_id}/logo";
+    const PAGE: &str = "/admin/merchants/{merchant_id}/logo";
+    const SERVED: &str = "/logos/{merchant_id}/{file}";
+    const MULTIPART: &str = "multipart/form-data; boundary=b";
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#;
+    let api = ids.path(API, "");
+    let mut v: Vec<Case> = [
+        ("an SVG", "image/svg+xml", svg.to_vec()),
+        ("an SVG sent as PNG", "image/png", svg.to_vec()),
+        (
+            "HTML",
+            "text/html",
+            b"<!doctype html><script>alert(1)</script>".to_vec(),
+        ),
+        ("garbage", "image/png", b"\0\x01\x02garbage".to_vec()),
+        (
+            "a JSON body",
+            "application/json",
+            br#"{"logo": "x"}"#.to_vec(),
+        ),
+        ("nothing", "image/png", Vec::new()),
+        ("a PNG sent as JPEG", "image/jpeg", PNG.to_vec()),
+    ]
+    .into_iter()
+    .map(|(what, content_type, body)| {
+        case(API, what, Method::PUT, &api, Code("invalid_logo"))
+            .admin()
+            .raw_body(content_type, body)
+    })
+    .collect();
+    let mut huge = PNG.to_vec();
+    huge.resize(2 << 20, 0);
+    v.push(
+        case(API, "2 MB", Method::PUT, &api, Code("payload_too_large"))
+            .admin()
+            .raw_body("image/png", huge),
+    );
+    let page = ids.path(PAGE, "");
+    let part = |csrf: &str, file_name: &str, content_type: &str, bytes: &[u8]| {
+        let mut body = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n\
+             --b\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"{file_name}\"\r\n\
+             Content-Type: {content_type}\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n--b--\r\n");
+        body
+    };
+    for (what, body, expect) in [
+        (
+            "an SVG file",
+            part(&ids.csrf, "logo.svg", "image/svg+xml", svg),
+            Page("invalid_logo"),
+        ),
+        (
+            "an HTML file named as a PNG",
+            part(
+                &ids.csrf,
+                "logo.png",
+                "image/png",
+                b"<html><script>alert(1)</script>",
+            ),
+            Page("invalid_logo"),
+        ),
+        (
+            "no file chosen",
+            part(&ids.csrf, "", "application/octet-stream", b""),
+            Page("invalid_logo"),
+        ),
+        (
+            "a PNG without the CSRF token",
+            part("forged", "logo.png", "image/png", PNG),
+            Page("csrf_token_invalid"),
+        ),
+        (
+            "a multipart body cut short",
+            b"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nx".to_vec(),
+            Page("invalid_form"),
+        ),
+    ] {
+        v.push(
+            case(PAGE, what, Method::POST, &page, expect)
+                .session()
+                .raw_body(MULTIPART, body),
+        );
+    }
+    let m = &ids.merchant;
+    let hash = "0".repeat(64);
+    for (what, path) in [
+        ("a hash nobody uploaded", format!("/logos/{m}/{hash}.png")),
+        ("an SVG", format!("/logos/{m}/{hash}.svg")),
+        ("no extension", format!("/logos/{m}/{hash}")),
+        (
+            "an unknown merchant",
+            format!("/logos/{UNKNOWN_MERCHANT}/{hash}.png"),
+        ),
+        ("a unicode name", format!("/logos/{m}/%F0%9F%98%80.png")),
+        (
+            "a path out of the logos",
+            format!("/logos/{m}/..%2F..%2F.data%2Fmaster.key"),
+        ),
+    ] {
+        v.push(case(SERVED, what, Method::GET, path, Code("not_found")));
+    }
     v
 }
 

@@ -1,28 +1,97 @@
 //! Form plumbing of the admin pages: the posted fields (`application/x-www-form-urlencoded`,
-//! repeated names kept, as checkboxes send them), and what a page shows again after a
-//! refusal: the values as typed (never a secret: secret fields are not put back) and each
-//! error both in the summary and next to its field.
+//! repeated names kept, as checkboxes send them; or `multipart/form-data`, whose files are
+//! kept apart), and what a page shows again after a refusal: the values as typed (never a
+//! secret: secret fields are not put back) and each error both in the summary and next to
+//! its field.
 
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header;
 use slotpay_core::{ApiError, Currency, Money};
 
 use crate::domain::DomainError;
 use crate::error::ApiFailure;
 
-/// The fields of a posted form, in order.
+/// A file posted in a `multipart/form-data` form.
 #[derive(Clone, Debug, Default)]
-pub struct FormData(Vec<(String, String)>);
+pub struct Upload {
+    /// The name it had on the sender's device (empty when no file was chosen).
+    pub file_name: String,
+    /// The type the browser named (from the file's extension; none or
+    /// `application/octet-stream` when it could not tell).
+    pub content_type: Option<String>,
+    /// Its bytes.
+    pub bytes: Bytes,
+}
+
+impl Upload {
+    /// Whether the form's file input was left empty (the browser then sends a nameless,
+    /// empty part).
+    pub fn is_none_chosen(&self) -> bool {
+        self.file_name.is_empty() && self.bytes.is_empty()
+    }
+}
+
+/// The fields of a posted form, in order, and its files.
+#[derive(Clone, Debug, Default)]
+pub struct FormData {
+    fields: Vec<(String, String)>,
+    files: Vec<(String, Upload)>,
+}
 
 impl FormData {
     /// Parses a body; `None` when it is not URL-encoded.
     pub fn parse(body: &[u8]) -> Option<FormData> {
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
             .ok()
-            .map(FormData)
+            .map(|fields| FormData {
+                fields,
+                files: Vec::new(),
+            })
+    }
+
+    /// Parses a `multipart/form-data` body sent with `content_type` (which names its
+    /// boundary): its text fields as [`FormData::parse`]'s, its files apart; `None` when it
+    /// is not one.
+    pub async fn parse_multipart(content_type: &str, body: Bytes) -> Option<FormData> {
+        let request = Request::builder()
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .ok()?;
+        let mut multipart = Multipart::from_request(request, &()).await.ok()?;
+        let mut form = FormData::default();
+        while let Some(field) = multipart.next_field().await.ok()? {
+            let name = field.name().unwrap_or_default().to_owned();
+            match field.file_name().map(str::to_owned) {
+                Some(file_name) => {
+                    let content_type = field.content_type().map(str::to_owned);
+                    let bytes = field.bytes().await.ok()?;
+                    form.files.push((
+                        name,
+                        Upload {
+                            file_name,
+                            content_type,
+                            bytes,
+                        },
+                    ));
+                }
+                None => {
+                    let value = field.text().await.ok()?;
+                    form.fields.push((name, value));
+                }
+            }
+        }
+        Some(form)
+    }
+
+    /// The first file posted as `name`.
+    pub fn file(&self, name: &str) -> Option<&Upload> {
+        self.files.iter().find(|(n, _)| n == name).map(|(_, f)| f)
     }
 
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        self.fields
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
@@ -42,7 +111,7 @@ impl FormData {
 
     /// Every value of `name`.
     pub fn all(&self, name: &str) -> Vec<String> {
-        self.0
+        self.fields
             .iter()
             .filter(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
@@ -209,6 +278,44 @@ mod tests {
         assert_eq!(f.get("name"), Some(" Salon "));
         assert_eq!(f.given("empty"), None);
         assert!(f.checked("empty") && !f.checked("missing"));
+    }
+
+    #[tokio::test]
+    async fn multipart_fields_and_files_are_kept_apart() {
+        let body = "--b\r\n\
+             Content-Disposition: form-data; name=\"csrf_token\"\r\n\r\n\
+             abc\r\n\
+             --b\r\n\
+             Content-Disposition: form-data; name=\"logo\"; filename=\"logo.png\"\r\n\
+             Content-Type: image/png\r\n\r\n\
+             \u{89}PNG\r\n\
+             --b\r\n\
+             Content-Disposition: form-data; name=\"empty\"; filename=\"\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n\
+             \r\n\
+             --b--\r\n";
+        let f = FormData::parse_multipart("multipart/form-data; boundary=b", Bytes::from(body))
+            .await
+            .unwrap();
+        assert_eq!(f.get("csrf_token"), Some("abc"));
+        assert_eq!(f.get("logo"), None, "a file is no text field");
+        let logo = f.file("logo").unwrap();
+        assert_eq!(logo.file_name, "logo.png");
+        assert_eq!(logo.content_type.as_deref(), Some("image/png"));
+        assert_eq!(&logo.bytes[..], "\u{89}PNG".as_bytes());
+        assert!(!logo.is_none_chosen());
+        assert!(f.file("empty").unwrap().is_none_chosen());
+        assert!(f.file("csrf_token").is_none());
+        // Not multipart, or cut short: not a form.
+        assert!(FormData::parse_multipart(
+            "multipart/form-data; boundary=b",
+            Bytes::from("--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx")
+        )
+        .await
+        .is_none());
+        assert!(FormData::parse_multipart("text/plain", Bytes::from("a=b"))
+            .await
+            .is_none());
     }
 
     #[test]

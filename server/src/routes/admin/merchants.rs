@@ -1,11 +1,12 @@
-//! Merchant pages: the list, add, the overview, edit (name, allowed origins, locale, logo and
-//! the checkout's look) and delete after a confirmation step.
+//! Merchant pages: the list, add, the overview (with the uploaded logo: upload or replace
+//! it, remove it after a confirmation step), edit (name, allowed origins, locale, logo URL
+//! and the checkout's look) and delete after a confirmation step.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Extension;
-use slotpay_core::{BrandColor, Corners, Font, Locale, Scheme};
+use slotpay_core::{ApiError, BrandColor, Corners, ErrorCode, Font, Locale, Scheme};
 
 use crate::model::LogoUrl;
 
@@ -139,6 +140,40 @@ struct OverviewPage {
     merchant: MerchantView,
     created: String,
     integration: String,
+    /// The uploaded logo, as the page shows it.
+    logo: Option<ShownUpload>,
+    /// The logo form's errors.
+    f: Fields,
+}
+
+/// The uploaded logo on the overview: its image (this server's path, so the admin pages'
+/// policy of images from this origin holds whatever the public URL) and a few words on it.
+struct ShownUpload {
+    src: String,
+    about: String,
+}
+
+/// The overview of `merchant` with the logo form's errors `f`.
+async fn overview(
+    state: &AppState,
+    chrome: Chrome,
+    merchant: MerchantView,
+    f: Fields,
+) -> Result<OverviewPage, super::AdminError> {
+    let integration = integration_summary(state, &merchant.id).await?;
+    let logo = merchant.logo_upload.as_ref().map(|u| ShownUpload {
+        src: u.path(&merchant.id),
+        about: format!("{}, {} KiB", u.media_type.name(), u.size.div_ceil(1024)),
+    });
+    Ok(OverviewPage {
+        lang: "en",
+        chrome,
+        created: Local::of(&merchant).when(merchant.created_at),
+        merchant,
+        integration,
+        logo,
+        f,
+    })
 }
 
 /// `GET /admin/merchants`.
@@ -318,15 +353,109 @@ pub async fn show(
     Path(merchant_id): Path<String>,
 ) -> Page {
     let (chrome, merchant) = merchant_chrome(&state, &session, &merchant_id, "overview").await?;
-    let integration = integration_summary(&state, &merchant_id).await?;
-    let page = OverviewPage {
+    let page = overview(&state, chrome, merchant, Fields::default()).await?;
+    render(StatusCode::OK, &page)
+}
+
+/// `POST /admin/merchants/{id}/logo` (`multipart/form-data`): uploads the file chosen as
+/// `logo`, or shows the overview again with why it was refused (nothing stored).
+pub async fn upload_logo(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Extension(form): Extension<FormData>,
+    Path(merchant_id): Path<String>,
+) -> Page {
+    let outcome = match form.file("logo").filter(|f| !f.is_none_chosen()) {
+        Some(file) => {
+            merchants::upload_logo(
+                &state,
+                &merchant_id,
+                file.content_type.as_deref(),
+                file.bytes.clone(),
+            )
+            .await
+        }
+        None => Err(DomainError::Refused(
+            ApiError::new(
+                ErrorCode::InvalidLogo,
+                "Choose an image file to upload: PNG, JPEG, WebP or GIF",
+            )
+            .with_param("logo"),
+        )),
+    };
+    match outcome {
+        Ok(_) => {
+            done(
+                &state,
+                &session,
+                vec![Flash::success("Logo uploaded")],
+                &format!("/admin/merchants/{merchant_id}"),
+            )
+            .await
+        }
+        Err(DomainError::NotFound(what)) => Err(DomainError::NotFound(what).into()),
+        Err(e) => {
+            let (chrome, merchant) =
+                merchant_chrome(&state, &session, &merchant_id, "overview").await?;
+            let mut f = Fields::default();
+            f.refuse_domain(e, &same);
+            let page = overview(&state, chrome, merchant, f).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+/// `GET /admin/merchants/{id}/logo/delete`: the confirmation step.
+pub async fn confirm_remove_logo(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(merchant_id): Path<String>,
+) -> Page {
+    let (chrome, merchant) = merchant_chrome(&state, &session, &merchant_id, "overview").await?;
+    let instead = if merchant.logo_url.is_some() {
+        "Payment-link pages and receipts show the logo at the logo URL instead"
+    } else {
+        "Payment-link pages and receipts show no logo until another is uploaded or a logo URL is set"
+    };
+    let page = ConfirmPage {
         lang: "en",
         chrome,
-        created: Local::of(&merchant).when(merchant.created_at),
-        merchant,
-        integration,
+        title: "Remove logo?".into(),
+        question: format!("Remove the uploaded logo of {}?", merchant.name),
+        detail: format!(
+            "{instead}, and its address stops answering. Receipts already sent lose their logo."
+        ),
+        action: format!("/admin/merchants/{}/logo/delete", merchant.id),
+        confirm_label: "Remove logo".into(),
+        cancel_href: format!("/admin/merchants/{}", merchant.id),
+        fields: Vec::new(),
     };
     render(StatusCode::OK, &page)
+}
+
+/// `POST /admin/merchants/{id}/logo/delete`.
+pub async fn remove_logo(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(merchant_id): Path<String>,
+) -> Page {
+    let had = merchants::get(&state, &merchant_id)
+        .await?
+        .logo_upload
+        .is_some();
+    merchants::remove_logo(&state, &merchant_id).await?;
+    let flash = if had {
+        Flash::success("Logo removed")
+    } else {
+        Flash::info("There was no uploaded logo to remove")
+    };
+    done(
+        &state,
+        &session,
+        vec![flash],
+        &format!("/admin/merchants/{merchant_id}"),
+    )
+    .await
 }
 
 /// `GET /admin/merchants/{id}/edit`.

@@ -1,5 +1,6 @@
 //! The admin pages under `/admin`: server-rendered HTML forms (askama, auto-escaped) over the
-//! same domain functions as the platform API, so no rule lives here. Merchants; a merchant's
+//! same domain functions as the platform API, so no rule lives here. Merchants (and their
+//! uploaded logo: a `multipart/form-data` form, the one form that is not URL-encoded); a merchant's
 //! Stripe integration following the System Guide (add, save, cancel, edit, delete with a
 //! confirmation, activate and deactivate, details with status Active or Error, "Verify
 //! now"); services; payment links; payments (filters, details, refunds, capture and cancel,
@@ -80,6 +81,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/admin/merchants/{merchant_id}/delete",
             get(merchants::confirm_delete).post(merchants::delete),
+        )
+        .route(
+            "/admin/merchants/{merchant_id}/logo",
+            post(merchants::upload_logo),
+        )
+        .route(
+            "/admin/merchants/{merchant_id}/logo/delete",
+            get(merchants::confirm_remove_logo).post(merchants::remove_logo),
         )
         .route(
             "/admin/merchants/{merchant_id}/integrations",
@@ -491,8 +500,8 @@ fn to_sign_in(uri: &Uri, method: &Method) -> Response {
 }
 
 /// Middleware of every admin page: the origin check on POSTs; a live session (else a
-/// redirect to sign-in); on POSTs with a session, the CSRF token. The session and the
-/// parsed form go to the handler as extensions.
+/// redirect to sign-in); on POSTs with a session, the CSRF token (a field of URL-encoded and
+/// multipart forms alike). The session and the parsed form go to the handler as extensions.
 async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let is_post = req.method() == Method::POST;
     if is_post && !same_origin(&state, req.headers()) {
@@ -503,11 +512,24 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
     let mut form = FormData::default();
     let mut bytes = axum::body::Bytes::new();
     if is_post {
-        bytes = match axum::body::to_bytes(body, state.config.body_limit).await {
+        let limit = crate::guards::body_limit_for(&state, parts.uri.path());
+        bytes = match axum::body::to_bytes(body, limit).await {
             Ok(b) => b,
             Err(_) => return AdminError::BadForm.into_response(),
         };
-        form = match FormData::parse(&bytes) {
+        let multipart = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .filter(|t| {
+                t.get(.."multipart/form-data".len())
+                    .is_some_and(|m| m.eq_ignore_ascii_case("multipart/form-data"))
+            });
+        let parsed = match multipart {
+            Some(content_type) => FormData::parse_multipart(content_type, bytes.clone()).await,
+            None => FormData::parse(&bytes),
+        };
+        form = match parsed {
             Some(f) => f,
             None => return AdminError::BadForm.into_response(),
         };
