@@ -185,38 +185,40 @@ for (const embedding of EMBEDDINGS) {
   });
 }
 
-test('no wallet where the domain is not enabled, nor where the merchant switched wallets off', async ({page, stack}) => {
-  const opened = await openCheckout(page, stack, 'link');
-  const host = new URL(page.url()).hostname;
-  const domain = (await sandboxApi(stack, 'GET', `/v1/payment_method_domains?domain_name=${host}`)).data[0];
-  await expect(opened.express.getByRole('button', {name: 'Book with Google Pay'})).toBeVisible();
-  await sandboxApi(stack, 'POST', `/v1/payment_method_domains/${domain.id}`, {enabled: 'false'});
-  // The Elements learn the wallets from their Elements session: wait for the Express Checkout
-  // Element's answer, so that "no wallet" is not read before it.
-  const expressSession = () =>
-    page.waitForResponse((r) => r.url().includes('/_sandbox/elements/session') && r.frame().url().includes('/express.html'));
-  try {
-    const answered = expressSession();
-    const again = await openCheckout(page, stack, 'link');
-    expect(await (await answered).json()).toMatchObject({google_pay: false, apple_pay: false});
-    await expect(again.card.getByRole('tab', {name: 'iDEAL'})).toBeVisible();
-    await expect(again.express.getByRole('button', {name: 'Book with Google Pay'})).toBeHidden();
-    await expect(again.widget.locator('slotpay-express')).toBeHidden();
-    await expect(again.card.getByRole('tab', {name: 'Google Pay'})).toBeHidden();
-  } finally {
-    await sandboxApi(stack, 'POST', `/v1/payment_method_domains/${domain.id}`, {enabled: 'true'});
-  }
-  await stack.admin('PUT', `/merchants/${stack.merchant.id}/integration`, {wallets: false});
-  try {
-    const off = await openCheckout(page, stack, 'link');
-    // The domain allows Google Pay; the merchant does not: no Express Checkout Element at all.
-    await expect(off.card.getByRole('tab', {name: 'iDEAL'})).toBeVisible();
-    await expect(off.widget.locator('slotpay-express iframe')).toHaveCount(0);
-    await expect(off.card.getByRole('tab', {name: 'Google Pay'})).toBeHidden();
-  } finally {
-    await stack.admin('PUT', `/merchants/${stack.merchant.id}/integration`, {wallets: true});
-  }
-});
+for (const embedding of EMBEDDINGS) {
+  test(`${embedding}: no wallet where the domain is not enabled, nor where the merchant switched wallets off`, async ({page, stack}) => {
+    const opened = await openCheckout(page, stack, embedding);
+    const host = new URL(page.url()).hostname;
+    const domain = (await sandboxApi(stack, 'GET', `/v1/payment_method_domains?domain_name=${host}`)).data[0];
+    await expect(opened.express.getByRole('button', {name: 'Book with Google Pay'})).toBeVisible();
+    await sandboxApi(stack, 'POST', `/v1/payment_method_domains/${domain.id}`, {enabled: 'false'});
+    // The Elements learn the wallets from their Elements session: wait for the Express Checkout
+    // Element's answer, so that "no wallet" is not read before it.
+    const expressSession = () =>
+      page.waitForResponse((r) => r.url().includes('/_sandbox/elements/session') && r.frame().url().includes('/express.html'));
+    try {
+      const answered = expressSession();
+      const again = await openCheckout(page, stack, embedding);
+      expect(await (await answered).json()).toMatchObject({google_pay: false, apple_pay: false});
+      await expect(again.card.getByRole('tab', {name: 'iDEAL'})).toBeVisible();
+      await expect(again.express.getByRole('button', {name: 'Book with Google Pay'})).toBeHidden();
+      await expect(again.widget.locator('slotpay-express')).toBeHidden();
+      await expect(again.card.getByRole('tab', {name: 'Google Pay'})).toBeHidden();
+    } finally {
+      await sandboxApi(stack, 'POST', `/v1/payment_method_domains/${domain.id}`, {enabled: 'true'});
+    }
+    await stack.admin('PUT', `/merchants/${stack.merchant.id}/integration`, {wallets: false});
+    try {
+      const off = await openCheckout(page, stack, embedding);
+      // The domain allows Google Pay; the merchant does not: no Express Checkout Element at all.
+      await expect(off.card.getByRole('tab', {name: 'iDEAL'})).toBeVisible();
+      await expect(off.widget.locator('slotpay-express iframe')).toHaveCount(0);
+      await expect(off.card.getByRole('tab', {name: 'Google Pay'})).toBeHidden();
+    } finally {
+      await stack.admin('PUT', `/merchants/${stack.merchant.id}/integration`, {wallets: true});
+    }
+  });
+}
 
 test('Bancontact on the payment link: the holder named, authorized at the bank, paid', async ({page, stack}) => {
   await offer(stack, ['card', 'bancontact']);
