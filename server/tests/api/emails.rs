@@ -8,14 +8,13 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::admin_pages::Browser;
-use crate::helpers::{spawn_app, Backend, Resp, TestApp};
-use crate::payment_methods::{at_the_bank, choose, ideal, refresh, sepa};
+use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::payment_methods::{at_the_bank, choose, ideal, pay_as, refresh, sepa};
 
 /// The SMTP sink: its SMTP port and the URL listing what it received.
 struct Sink {
@@ -283,31 +282,6 @@ async fn receipts_and_links_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receipts_and_links_postgres() {
     receipts_and_links(Backend::Postgres).await;
-}
-
-/// `POST .../pay` as the client `email`, with the page to come back to from a bank.
-async fn pay_as(
-    app: &TestApp,
-    token: &str,
-    payment_method: &str,
-    key: &str,
-    email: &str,
-    return_url: Option<&str>,
-) -> Resp {
-    let mut body = json!({"payment_method": payment_method, "email": email});
-    if let Some(url) = return_url {
-        body["return_url"] = json!(url);
-    }
-    app.request(
-        Method::POST,
-        &format!("/v1/checkouts/{token}/pay"),
-        Some(body),
-        &[
-            ("idempotency-key", key),
-            ("user-agent", "Mozilla/5.0 (test)"),
-        ],
-    )
-    .await
 }
 
 /// A new euro checkout of `m` on which `email` tried a card first, declined.

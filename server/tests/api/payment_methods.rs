@@ -302,7 +302,27 @@ async fn pay_returning(
     key: &str,
     return_url: Option<&str>,
 ) -> crate::helpers::Resp {
-    let mut body = json!({"payment_method": payment_method, "email": "lea@example.com"});
+    pay_as(
+        app,
+        token,
+        payment_method,
+        key,
+        "lea@example.com",
+        return_url,
+    )
+    .await
+}
+
+/// `POST .../pay` as the client `email`, with the page to come back to from a bank.
+pub(crate) async fn pay_as(
+    app: &TestApp,
+    token: &str,
+    payment_method: &str,
+    key: &str,
+    email: &str,
+    return_url: Option<&str>,
+) -> crate::helpers::Resp {
+    let mut body = json!({"payment_method": payment_method, "email": email});
     if let Some(url) = return_url {
         body["return_url"] = json!(url);
     }
