@@ -348,8 +348,11 @@
   postHeight();
   post({type: 'state', state: JSON.parse(lastSent)});
   // Like Stripe's, the Element is ready once it shows every way to pay it will show, so that
-  // nothing moves under a client's finger after `ready` (wallets come with cards only).
-  (types.indexOf('card') >= 0 ? loadWallets() : Promise.resolve()).then(function () {
+  // nothing moves under a client's finger after `ready` (wallets come with cards only; with both
+  // wallets `never`, as beside an Express Checkout Element, there is nothing to wait for).
+  var allowed = options.wallets || {};
+  var walletsWanted = types.indexOf('card') >= 0 && (allowed.applePay !== 'never' || allowed.googlePay !== 'never');
+  (walletsWanted ? loadWallets() : Promise.resolve()).then(function () {
     postHeight();
     post({type: 'ready'});
   });
