@@ -180,9 +180,10 @@ impl Payment {
         })
     }
 
-    /// Calls `handler` with each `event` of the Payment Element (`ready`), or of the Express
-    /// Checkout Element when there is one (`ready`, `confirm`), for as long as it lives.
-    pub fn on(&mut self, express: bool, event: &str, handler: impl FnMut(JsValue) + 'static) {
+    /// Calls `handler` with each of the `events` of the Payment Element (`ready`), or of the
+    /// Express Checkout Element when there is one (`ready`, `confirm`), for as long as it
+    /// lives.
+    pub fn on(&mut self, express: bool, events: &[&str], handler: impl FnMut(JsValue) + 'static) {
         let element = if express {
             let Some(express) = &self.express else { return };
             express
@@ -190,9 +191,10 @@ impl Payment {
             &self.element
         };
         let closure = Closure::<dyn FnMut(JsValue)>::new(handler);
-        if element.on(event, closure.as_ref().unchecked_ref()).is_ok() {
-            self.handlers.push(closure);
+        for event in events {
+            let _ = element.on(event, closure.as_ref().unchecked_ref());
         }
+        self.handlers.push(closure);
     }
 
     /// Applies a new appearance (the stylesheet loaded after the element was made).

@@ -330,29 +330,28 @@ async fn load_stripe(weak: &Weak<RefCell<State>>, factory: Option<Promise>) {
         return step(weak, Input::StripeFailed);
     };
     let ready = weak.clone();
-    payment.on(false, "ready", move |_| step(&ready, Input::CardReady));
-    let shown = weak.clone();
-    payment.on(true, "ready", move |event| {
-        if get(&event, "availablePaymentMethods").is_truthy() {
-            if let Some(state) = shown.upgrade() {
-                state.borrow().ui.show_express();
-            }
-        }
-    });
-    let confirm = weak.clone();
-    payment.on(true, "confirm", move |event| {
-        express_confirm(&confirm, &event)
+    payment.on(false, &["ready"], move |_| step(&ready, Input::CardReady));
+    let express = weak.clone();
+    payment.on(true, &["ready", "confirm"], move |event| {
+        express_event(&express, &event)
     });
     state.borrow_mut().payment = Some(payment);
     step(weak, Input::StripeLoaded);
 }
 
-/// The Express Checkout Element's `confirm`: the client approved in their wallet. The wallet's
-/// email goes into the form, which is sent as Pay sends it (the PaymentMethod then comes from
-/// the wallet); the wallet is told the payment failed when that could not start (busy, no
-/// email).
-fn express_confirm(weak: &Weak<RefCell<State>>, event: &JsValue) {
+/// The Express Checkout Element's `ready` and `confirm` (one handler for both: a closure less
+/// in the size-budgeted wasm). `ready`: its container shows once it has a button. `confirm`:
+/// the client approved in their wallet. The wallet's email goes into the form, which is sent
+/// as Pay sends it (the PaymentMethod then comes from the wallet); the wallet is told the
+/// payment failed when that could not start (busy, no email).
+fn express_event(weak: &Weak<RefCell<State>>, event: &JsValue) {
     let Some(state) = weak.upgrade() else { return };
+    if get(event, "expressPaymentType").is_undefined() {
+        if get(event, "availablePaymentMethods").is_truthy() {
+            state.borrow().ui.show_express();
+        }
+        return;
+    }
     let email = get_string(&get(event, "billingDetails"), "email").unwrap_or_default();
     let (ready, save_card) = {
         let s = state.borrow();
