@@ -8,8 +8,8 @@
 //! browser glue (`widget`, `dom`, `api`, `stripe`, `js`) by `tests/web.rs` in Chromium.
 //!
 //! JavaScript API (what `www/slotpay.js` calls):
-//! - `mount(host, options) -> Widget`: a shadow root on `host` plus the card element's
-//!   container as its one light-DOM child. Options: `{checkout: "cs_..."}` or `{merchant:
+//! - `mount(host, options) -> Widget`: a shadow root on `host` plus the light-DOM containers
+//!   of Stripe's Payment Element and Express Checkout Element. Options: `{checkout: "cs_..."}` or `{merchant:
 //!   "mer_...", service: "svc_..."}`, with `apiBase` (the slotpay server, required) and
 //!   optionally `locale` ("fr", "de-AT", ...), `styleUrl` (default `apiBase + "/slotpay.css"`),
 //!   `view` (a promise of the view request's `Response`, already started by the loader),
@@ -17,7 +17,7 @@
 //!   the loader expects; the widget fetches its language itself when they are not its) and
 //!   `stripe` (a promise of the global `Stripe` function; without it `window.Stripe` must
 //!   exist). Throws a `TypeError` when the options name no checkout or no API.
-//! - `Widget.unmount()`: removes the DOM, listeners and card element; answers still in
+//! - `Widget.unmount()`: removes the DOM, listeners and Stripe's Elements; answers still in
 //!   flight are ignored; safe to call twice. `Widget.free()` (wasm-bindgen's) after it.
 #![deny(missing_docs)]
 
