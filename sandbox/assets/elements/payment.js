@@ -237,10 +237,15 @@
 
   /**
    * Shows the wallets the Elements session allows, unless the Element's options say never.
+   * Wallets come with cards only; with no card, or both wallets `never` (as beside an Express
+   * Checkout Element), there is nothing to ask.
    * @returns {Promise<void>} settled once the tabs are final
    */
   function loadWallets() {
     var allowed = options.wallets || {};
+    if (types.indexOf('card') < 0 || (allowed.applePay === 'never' && allowed.googlePay === 'never')) {
+      return Promise.resolve();
+    }
     return wallets.session(publishableKey, parentOrigin).then(function (/** @type {any} */ session) {
       if (!session) return;
       account = session.account;
@@ -348,11 +353,8 @@
   postHeight();
   post({type: 'state', state: JSON.parse(lastSent)});
   // Like Stripe's, the Element is ready once it shows every way to pay it will show, so that
-  // nothing moves under a client's finger after `ready` (wallets come with cards only; with both
-  // wallets `never`, as beside an Express Checkout Element, there is nothing to wait for).
-  var allowed = options.wallets || {};
-  var walletsWanted = types.indexOf('card') >= 0 && (allowed.applePay !== 'never' || allowed.googlePay !== 'never');
-  (walletsWanted ? loadWallets() : Promise.resolve()).then(function () {
+  // nothing moves under a client's finger after `ready`.
+  loadWallets().then(function () {
     postHeight();
     post({type: 'ready'});
   });

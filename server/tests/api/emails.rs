@@ -14,7 +14,7 @@ use tokio::process::{Child, Command};
 
 use crate::admin_pages::Browser;
 use crate::helpers::{spawn_app, Backend, TestApp};
-use crate::payment_methods::{at_the_bank, choose, ideal, pay_as, refresh, sepa};
+use crate::payment_methods::{at_the_bank, choose, ideal, pay_as, refresh, sepa, settle_debit};
 
 /// The SMTP sink: its SMTP port and the URL listing what it received.
 struct Sink {
@@ -367,18 +367,7 @@ async fn receipts_name_the_way_paid(backend: Backend) {
     .await
     .expect(200);
     assert_eq!(r.json["status"], "processing", "{}", r.text);
-    let pi = app.stored(&token).await.payment_intent_id.unwrap();
-    let settled = app
-        .client
-        .post(format!(
-            "{}/_sandbox/payment_intents/{pi}/settle",
-            app.sandbox.url
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(settled.status(), 200);
-    app.settle_webhooks().await;
+    settle_debit(&app, &token).await;
     assert_eq!(app.stored(&token).await.status.as_str(), "paid");
     let got = sink.wait_for("sepa@example.com", 1).await;
     let text = got[0]["text"].as_str().unwrap();

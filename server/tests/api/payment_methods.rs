@@ -484,26 +484,26 @@ pub(crate) async fn sepa(app: &TestApp, iban: &str) -> String {
     v["id"].as_str().unwrap_or_else(|| panic!("{v}")).to_owned()
 }
 
+/// Settles the checkout's pending debit at once (the sandbox's control API) and waits for the
+/// webhooks it sends.
+pub(crate) async fn settle_debit(app: &TestApp, token: &str) {
+    let pi = app.stored(token).await.payment_intent_id.unwrap();
+    let r = app
+        .client
+        .post(format!(
+            "{}/_sandbox/payment_intents/{pi}/settle",
+            app.sandbox.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.settle_webhooks().await;
+}
+
 async fn sepa_debit_waits_for_the_webhook(app: TestApp) {
     let m = app.pay_merchant(None).await;
     choose(&app, &m.id, json!(["card", "sepa_debit"])).await;
-    let settle = |token: String| {
-        let app = app.clone();
-        async move {
-            let pi = app.stored(&token).await.payment_intent_id.unwrap();
-            let r = app
-                .client
-                .post(format!(
-                    "{}/_sandbox/payment_intents/{pi}/settle",
-                    app.sandbox.url
-                ))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200);
-            app.settle_webhooks().await;
-        }
-    };
     for (iban, outcome) in [
         ("DE89370400440532013000", "paid"),
         ("DE62370400440532013001", "failed"),
@@ -530,7 +530,7 @@ async fn sepa_debit_waits_for_the_webhook(app: TestApp) {
             admin_view(&app, &token).await["payment_method_type"],
             "sepa_debit"
         );
-        settle(token.clone()).await;
+        settle_debit(&app, &token).await;
         assert_eq!(app.stored(&token).await.status.as_str(), outcome, "{iban}");
         // The booking platform heard that the debit is under way, then how it ended.
         let events = app
