@@ -272,21 +272,29 @@ export function peakRss(pid) {
   return kb * 1024;
 }
 
-/** CPU seconds (user + system) a process tree has used so far. */
-export function cpuSeconds(pid) {
-  let ticks = 0;
+/** CPU seconds a process tree has used so far, in user space and in the kernel. */
+export function cpuTimes(pid) {
+  let user = 0;
+  let system = 0;
   for (const p of processTree(pid)) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       // After the command: state is field 3; utime and stime are fields 14 and 15.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      user += Number(fields[11]);
+      system += Number(fields[12]);
     } catch {
       // Gone.
     }
   }
   // USER_HZ is 100 on Linux.
-  return ticks / 100;
+  return {user: user / 100, system: system / 100};
+}
+
+/** CPU seconds (user + system) a process tree has used so far. */
+export function cpuSeconds(pid) {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
 }
 
 /** The machine: cores, CPU model, load average now. */

@@ -53,6 +53,7 @@ import {
   BIN,
   HERE,
   cpuSeconds,
+  cpuTimes,
   ROOT,
   freePort,
   loadAverage,
@@ -549,16 +550,19 @@ async function closedLoop(kind) {
     const file = tokensFile(await target.seed(count), sandbox);
     resetPeakRss(target.pid);
     const cpu = [cpuSeconds(target.pid), cpuSeconds(sandbox.pid)];
+    const serverSystem = cpuTimes(target.pid).system;
     const perf = PROFILE_DIR ? startPerf(target.pid, path.join(PROFILE_DIR, `pay-${kind}.perf.data`)) : null;
     const figures = await wrk(target.url, file, DURATION);
     figures.peak_rss = peakRss(target.pid);
     figures.cpu_s = {server: cpuSeconds(target.pid) - cpu[0], sandbox: cpuSeconds(sandbox.pid) - cpu[1]};
+    // The kernel's part: system calls, the loopback's TCP, waking and switching threads.
+    figures.server_cpu_kernel_share = figures.cpu_s.server > 0 ? (cpuTimes(target.pid).system - serverSystem) / figures.cpu_s.server : null;
     await perf?.stop();
     figures.server_cpu_us_per_payment = figures.completed > 0 ? (figures.cpu_s.server * 1e6) / figures.completed : null;
     figures.seeded = count;
     figures.valid = check(`${kind} closed loop`, figures);
     const l = figures.latency_ms;
-    say(`${kind.padEnd(20)} wrk -t${WRK.threads} -c${WRK.connections} ${DURATION}s: ${String(round(figures.requests_per_s, 0)).padStart(6)} req/s (${round(figures.ok_per_s, 0)} 2xx/s)  p50 ${round(l.p50, 2)} ms  p99 ${round(l.p99, 2)} ms  peak RSS ${mb(figures.peak_rss)} MB  CPU s server ${round(figures.cpu_s.server, 1)} sandbox ${round(figures.cpu_s.sandbox, 1)} (server ${round(figures.server_cpu_us_per_payment, 0)} µs/payment)${figures.tokens_exhausted ? '  [tokens ran out]' : ''}`);
+    say(`${kind.padEnd(20)} wrk -t${WRK.threads} -c${WRK.connections} ${DURATION}s: ${String(round(figures.requests_per_s, 0)).padStart(6)} req/s (${round(figures.ok_per_s, 0)} 2xx/s)  p50 ${round(l.p50, 2)} ms  p99 ${round(l.p99, 2)} ms  peak RSS ${mb(figures.peak_rss)} MB  CPU s server ${round(figures.cpu_s.server, 1)} sandbox ${round(figures.cpu_s.sandbox, 1)} (server ${round(figures.server_cpu_us_per_payment, 0)} µs/payment, ${round(100 * figures.server_cpu_kernel_share, 0)} % in the kernel)${figures.tokens_exhausted ? '  [tokens ran out]' : ''}`);
     return figures;
   } finally {
     await target.stop();

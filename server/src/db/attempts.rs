@@ -5,7 +5,8 @@
 
 use sqlx::any::AnyRow;
 
-use super::{col, Db, DbError};
+use super::checkouts::{from_row as checkout_from_row, COLUMNS as CHECKOUT_COLUMNS};
+use super::{col, CheckoutRecord, Db, DbError};
 
 const TABLE: &str = "payment_attempts";
 
@@ -55,6 +56,43 @@ impl Db {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(from_row).transpose()
+    }
+
+    /// A checkout and the attempt a client key made on it, in one statement: what a pay
+    /// request reads first (a replay of a finished attempt is answered from it).
+    pub async fn checkout_with_attempt(
+        &self,
+        token: &str,
+        idempotency_key: &str,
+    ) -> Result<Option<(CheckoutRecord, Option<AttemptRecord>)>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CHECKOUT_COLUMNS}, a_attempt, a_request_hash, a_response_status, a_response \
+             FROM checkouts LEFT JOIN (SELECT checkout_token AS a_token, attempt AS a_attempt, \
+             request_hash AS a_request_hash, response_status AS a_response_status, \
+             response AS a_response FROM payment_attempts \
+             WHERE checkout_token = $1 AND idempotency_key = $2) AS a ON a_token = token \
+             WHERE token = $1"
+        ))
+        .bind(token)
+        .bind(idempotency_key)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let checkout = checkout_from_row(&row)?;
+        let attempt = match col::<Option<i64>>(&row, TABLE, "a_attempt")? {
+            None => None,
+            Some(attempt) => Some(AttemptRecord {
+                checkout_token: checkout.token.clone(),
+                attempt,
+                idempotency_key: idempotency_key.to_owned(),
+                request_hash: col(&row, TABLE, "a_request_hash")?,
+                response_status: col(&row, TABLE, "a_response_status")?,
+                response: col(&row, TABLE, "a_response")?,
+            }),
+        };
+        Ok(Some((checkout, attempt)))
     }
 
     /// The attempt of a client key: a new one numbered after the last, or the stored one.

@@ -206,9 +206,10 @@ impl Db {
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         // A checkpoint copies the log's pages into the database and syncs
-                        // both; at SQLite's default (every 1,000 pages of log) that was 12.6 %
-                        // of the server's CPU under the pay bench, at 10,000 pages (about 40 MB
-                        // of log) 4.6 %: a page written again meanwhile is copied once
+                        // both. `checkpoints` does it off the request path; this one, after
+                        // 10,000 pages of log (about 40 MB), only when it falls behind. At
+                        // SQLite's default (every 1,000 pages, in the commit that crossed
+                        // it) that was 12.6 % of the server's CPU under the pay bench
                         // (`./dev profile`, README "Performance and reliability").
                         conn.execute("PRAGMA wal_autocheckpoint = 10000").await?;
                     }
@@ -217,8 +218,12 @@ impl Db {
             })
             .connect(url)
             .await?;
+        let batches = Arc::new(Batches::new(&pool));
+        if backend == Backend::Sqlite && sqlite_path(url).is_some() {
+            tokio::spawn(checkpoints(url.to_owned(), Arc::downgrade(&batches)));
+        }
         Ok(Db {
-            batches: Arc::new(Batches::new(&pool)),
+            batches,
             integrations_changed: Arc::new(AtomicU64::new(0)),
             deliveries_made: Arc::new(tokio::sync::Notify::new()),
             pool,
@@ -289,6 +294,34 @@ fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && !path.contains(":memory:")).then(|| std::path::PathBuf::from(path))
+}
+
+/// How often [`checkpoints`] copies SQLite's log into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copies an SQLite database's write-ahead log into its file every [`CHECKPOINT_EVERY`], from
+/// a connection of its own, until the [`Db`] is dropped (`alive`: its statements' batches,
+/// which live as long as it). Left to SQLite, the commit that makes the log long enough runs
+/// the checkpoint before it answers, and with the pool's one connection every statement
+/// waits for it (tens of milliseconds for 40 MB of log). A passive checkpoint takes no lock
+/// a writer waits for; what it cannot copy yet is copied the next time.
+async fn checkpoints(url: String, alive: std::sync::Weak<Batches>) {
+    let mut conn = match sqlx::AnyConnection::connect(&url).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::warn!(error = %e, "no connection for SQLite's checkpoints: SQLite makes them as it writes");
+            return;
+        }
+    };
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        if alive.strong_count() == 0 {
+            break;
+        }
+        if let Err(e) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+            tracing::warn!(error = %e, "SQLite checkpoint failed; trying again");
+        }
+    }
 }
 
 /// Creates the SQLite file readable and writable by this user only, or makes an existing

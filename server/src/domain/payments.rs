@@ -24,7 +24,7 @@ use slotpay_core::{
 
 use super::checkouts::{self, effective_status, CheckoutAdminView};
 use super::integrations::{self, PaymentCredentials};
-use super::store::{end_lease, load, modify, Start, WRITE_TRIES};
+use super::store::{end_lease, load, modify, parse_token, Start, WRITE_TRIES};
 use super::sync::{apply, sync, Extra, LeaseMode};
 use super::{abuse, load_merchant, DomainError};
 use crate::db::{self, AttemptRecord, CheckoutRecord};
@@ -159,10 +159,13 @@ pub async fn pay(
     req: PayRequest,
     client: &Client,
 ) -> Result<PayOutcome, DomainError> {
-    let r = load(state, token).await?;
+    let (r, existing) = state
+        .db
+        .checkout_with_attempt(parse_token(token)?.as_str(), idempotency_key)
+        .await?
+        .ok_or_else(DomainError::checkout_not_found)?;
     let token = r.token.as_str();
     let hash = request_hash(&req);
-    let existing = state.db.get_attempt(token, idempotency_key).await?;
     if let Some(out) = replay(existing.as_ref(), &hash)? {
         return Ok(out);
     }
