@@ -50,7 +50,8 @@ impl Api {
         }
     }
 
-    fn url(&self, path: &[&str]) -> String {
+    /// The base URL followed by `path`'s parts.
+    pub fn url(&self, path: &[&str]) -> String {
         let mut url = self.base.clone();
         for part in path {
             url.push_str(part);
@@ -65,19 +66,18 @@ impl Api {
         source: &Source,
         started: Option<Promise>,
     ) -> Result<CheckoutView, Problem> {
-        let answer = match source {
+        let call = match source {
             Source::Checkout(token) => {
-                let url = self.url(&["/v1/checkouts/", token.as_str()]);
-                send(&Call::new("GET", url), started).await?
+                Call::new("GET", self.url(&["/v1/checkouts/", token.as_str()]))
             }
             Source::Service { merchant, service } => {
                 let merchant: String = js_sys::encode_uri_component(merchant).into();
                 let url = self.url(&["/v1/merchants/", &merchant, "/checkouts"]);
                 let body = object(&[("service_id", service.as_str().into())]);
-                send(&Call::new("POST", url).json(&body), started).await?
+                Call::new("POST", url).json(&body)
             }
         };
-        decode(answer, wire::checkout_view)
+        decode(send(&call, started).await?, wire::checkout_view)
     }
 
     /// `locale`'s words: `loaded` (the loader's fetch, a promise of the parsed body or `null`)
@@ -91,17 +91,17 @@ impl Api {
             }
         }
         let url = self.url(&["/words/", locale.as_str(), ".json"]);
-        let response = Call::new("GET", url).fetch().await.filter(Response::ok)?;
+        // `Response.ok` is a 2xx status: read from `status`, which `send` reads too.
+        let response = Call::new("GET", url)
+            .fetch()
+            .await
+            .filter(|r| (200..300).contains(&r.status()))?;
         of_locale(read_json(response).await)
     }
 
-    /// `POST /v1/checkouts/{token}/pay` with `key` as `Idempotency-Key`.
-    pub async fn pay(
-        &self,
-        token: &CheckoutToken,
-        request: &PayRequest,
-        key: &str,
-    ) -> Result<PayResponse, Problem> {
+    /// `POST /v1/checkouts/{token}/pay` with `key` as `Idempotency-Key`; sent by
+    /// [`Call::pay_response`].
+    pub fn pay(&self, token: &CheckoutToken, request: &PayRequest, key: &str) -> Call {
         let body = object(&[
             ("payment_method", request.payment_method.as_str().into()),
             ("email", request.email.as_str().into()),
@@ -113,28 +113,26 @@ impl Api {
             ),
         ]);
         let url = self.url(&["/v1/checkouts/", token.as_str(), "/pay"]);
-        let call = Call::new("POST", url)
+        Call::new("POST", url)
             .json(&body)
-            .header("Idempotency-Key", key);
-        decode(send(&call, None).await?, wire::pay_response)
+            .header("Idempotency-Key", key)
     }
 
-    /// `POST /v1/checkouts/{token}/refresh`, after 3-D Secure.
-    pub async fn refresh(&self, token: &CheckoutToken) -> Result<PayResponse, Problem> {
+    /// `POST /v1/checkouts/{token}/refresh`, after 3-D Secure; sent by
+    /// [`Call::pay_response`].
+    pub fn refresh(&self, token: &CheckoutToken) -> Call {
         let url = self.url(&["/v1/checkouts/", token.as_str(), "/refresh"]);
-        decode(
-            send(&Call::new("POST", url), None).await?,
-            wire::pay_response,
-        )
+        Call::new("POST", url)
     }
 }
 
 /// One request, sent afresh on each try (same method, headers and body).
-struct Call {
+pub struct Call {
     method: &'static str,
     url: String,
     headers: Vec<(&'static str, JsValue)>,
-    body: Option<String>,
+    /// The body, a JavaScript string (kept in JavaScript), or `undefined` for none.
+    body: JsValue,
 }
 
 impl Call {
@@ -143,7 +141,7 @@ impl Call {
             method,
             url,
             headers: Vec::new(),
-            body: None,
+            body: JsValue::UNDEFINED,
         }
     }
 
@@ -152,9 +150,14 @@ impl Call {
         self
     }
 
+    /// Sends a pay or refresh request (retried as [`send`] does) and reads its answer.
+    pub async fn pay_response(&self) -> Result<PayResponse, Problem> {
+        decode(send(self, None).await?, wire::pay_response)
+    }
+
     /// A JSON body: `JSON.stringify(value)`.
     fn json(mut self, value: &js_sys::Object) -> Call {
-        self.body = js_sys::JSON::stringify(value).ok().map(String::from);
+        self.body = js_sys::JSON::stringify(value).map_or(JsValue::UNDEFINED, JsValue::from);
         self.header("Content-Type", "application/json")
     }
 
@@ -167,12 +170,7 @@ impl Call {
         let init = object(&[
             ("method", self.method.into()),
             ("headers", object(&self.headers).into()),
-            (
-                "body",
-                self.body
-                    .as_deref()
-                    .map_or(JsValue::UNDEFINED, JsValue::from_str),
-            ),
+            ("body", self.body.clone()),
             ("signal", signal.into()),
         ])
         .unchecked_into::<RequestInit>();
@@ -238,13 +236,20 @@ fn decode<T>(answer: Answer, read: fn(&JsValue) -> Read<T>) -> Result<T, Problem
             return Ok(value);
         }
     }
-    let error = get(&answer.body, "error");
+    Err(refusal(&answer.body))
+}
+
+/// The error a body holds; kept out of `decode`, of which the wasm has one copy per type it
+/// reads.
+#[inline(never)]
+fn refusal(body: &JsValue) -> Problem {
+    let error = get(body, "error");
     if let Ok(error) = wire::api_error(&error) {
-        return Err(Problem::Api(error));
+        return Problem::Api(error);
     }
     // A code this widget does not know yet, or no JSON at all: the server's words, if any.
-    Err(Problem::Server {
+    Problem::Server {
         code: get_string(&error, "code"),
         message: get_string(&error, "message"),
-    })
+    }
 }

@@ -11,9 +11,7 @@
 use slotpay_core::{hold, Appearance, Locale, Money, Receipt};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{
-    Element, Event, EventTarget, HtmlElement, HtmlInputElement, ShadowRoot, ShadowRootInit,
-};
+use web_sys::{Element, EventTarget, HtmlElement, HtmlInputElement, ShadowRoot, ShadowRootInit};
 
 use crate::i18n::{fill, fill_time, problem_text, Words};
 use crate::js::{format_money, object};
@@ -60,17 +58,20 @@ const MARKUP: &str = concat!(
 pub struct Listener {
     target: EventTarget,
     kind: &'static str,
-    callback: Closure<dyn FnMut(Event)>,
+    // The event as a plain `JsValue`: the closure type Stripe's handlers have too, so the
+    // wasm carries one closure shim for both.
+    callback: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Listener {
     /// Calls `handler` with each `kind` event on `target` for as long as the listener lives.
+    /// (`handler` comes boxed: one copy of the closure's wrapping for every listener.)
     pub fn new(
         target: &EventTarget,
         kind: &'static str,
-        handler: impl FnMut(Event) + 'static,
+        handler: Box<dyn FnMut(JsValue)>,
     ) -> Listener {
-        let callback = Closure::<dyn FnMut(Event)>::new(handler);
+        let callback = Closure::wrap(handler);
         let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
         Listener {
             target: target.clone(),
@@ -281,17 +282,20 @@ impl Ui {
                 _ => "",
             },
         );
-        let alert = match phase {
+        let problem = match phase {
             Phase::Ready(Some(p)) | Phase::Failed(p) | Phase::Refused(p) | Phase::Broken(p) => {
                 problem_text(words, locale, p, &money)
             }
-            Phase::Unavailable => t(Text::Unavailable).to_owned(),
-            Phase::Expired if machine.hold_lapsed() => t(Text::HoldExpired).to_owned(),
-            Phase::Expired => t(Text::Expired).to_owned(),
-            Phase::Canceled => t(Text::Canceled).to_owned(),
             _ => String::new(),
         };
-        self.text("alert", &alert);
+        let closed = match phase {
+            Phase::Unavailable => Some(Text::Unavailable),
+            Phase::Expired if machine.hold_lapsed() => Some(Text::HoldExpired),
+            Phase::Expired => Some(Text::Expired),
+            Phase::Canceled => Some(Text::Canceled),
+            _ => None,
+        };
+        self.text("alert", closed.map_or(&problem, t));
 
         let failed = matches!(phase, Phase::Failed(_));
         let pending = matches!(phase, Phase::Pending);
@@ -322,42 +326,51 @@ impl Ui {
         receipt: Option<&Receipt>,
     ) {
         // `Visa •••• 4242` for a card, else the method's name (`iDEAL`).
+        let mut card = String::new();
         let (label, paid_with) = match receipt {
             None => (Text::Card, None),
             Some(r) => match (r.brand, &r.last4) {
                 (Some(brand), Some(last4)) => {
-                    let mut card = brand.display_name().to_owned();
+                    card.push_str(brand.display_name());
                     card.push_str(" •••• ");
                     card.push_str(last4.as_str());
-                    (Text::Card, Some(card))
+                    (Text::Card, Some(card.as_str()))
                 }
-                _ => (Text::PaidWith, Some(r.method.display_name().to_owned())),
+                _ => (Text::PaidWith, Some(r.method.display_name())),
             },
         };
+        let paid = format_money(locale, receipt.map_or(amount, |r| r.amount));
         let rows = [
-            (Text::PaidTo, Some(merchant.to_owned())),
-            (
-                Text::Amount,
-                Some(format_money(locale, receipt.map_or(amount, |r| r.amount))),
-            ),
+            (Text::PaidTo, Some(merchant)),
+            (Text::Amount, Some(paid.as_str())),
             (label, paid_with),
-            (Text::Reference, receipt.and_then(|r| r.reference.clone())),
+            (
+                Text::Reference,
+                receipt.and_then(|r| r.reference.as_deref()),
+            ),
         ];
-        for ((label, value), n) in rows.into_iter().zip(["0", "1", "2", "3"]) {
-            self.show(&["row-", n].concat(), value.is_some());
-            self.text(&["key-", n].concat(), self.words.get(label));
-            self.text(&["value-", n].concat(), value.as_deref().unwrap_or(""));
+        // MARKUP's ids of each row, its label and its value.
+        const IDS: [[&str; 3]; 4] = [
+            ["row-0", "key-0", "value-0"],
+            ["row-1", "key-1", "value-1"],
+            ["row-2", "key-2", "value-2"],
+            ["row-3", "key-3", "value-3"],
+        ];
+        for ((label, value), [row, key, text]) in rows.into_iter().zip(IDS) {
+            self.show(row, value.is_some());
+            self.text(key, self.words.get(label));
+            self.text(text, value.unwrap_or(""));
         }
     }
 
     /// Moves focus to the result's title, so a screen reader reads the outcome.
     pub fn focus_result(&self) {
-        let _ = self.result_title.focus();
+        crate::js::focus(&self.result_title);
     }
 
     /// The email field's focus.
     pub fn focus_email(&self) {
-        let _ = self.email.focus();
+        crate::js::focus(&self.email);
     }
 
     /// The merchant's corners, font and light or dark, as attributes slotpay.css turns into

@@ -152,8 +152,10 @@ fn core_sentence(words: &Words, error: &ChargeError) -> String {
         }
         ChargeError::InvalidStep { step, currency } => {
             let step = core_money(Money::from_minor(*step, *currency));
-            let code = currency.code().to_ascii_uppercase();
-            [&code, " amounts must be a multiple of ", &step].concat()
+            let mut sentence = currency.code().to_ascii_uppercase();
+            sentence.push_str(" amounts must be a multiple of ");
+            sentence.push_str(&step);
+            sentence
         }
     }
 }

@@ -1,6 +1,6 @@
-//! Small helpers over JavaScript values: plain objects, property reads, timers, random
-//! bytes and `Intl` money formatting. Kept in one place so the rest of the glue reads as
-//! what it does, not how `Reflect` is called.
+//! Small helpers over JavaScript values: plain objects, property and global reads, timers,
+//! focus, random bytes and `Intl` money formatting. Kept in one place so the rest of the glue
+//! reads as what it does, not how `Reflect` is called.
 
 use js_sys::{Function, Object, Promise, Reflect};
 use slotpay_core::{Locale, Money};
@@ -13,8 +13,21 @@ use web_sys::{Element, RequestInit};
 // per function, and none for `window` or `window.crypto`.
 #[wasm_bindgen]
 extern "C" {
+    /// `globalThis`, which every browser that runs this wasm has (js-sys's `global()` also
+    /// tries `self`, `window` and `global`: one binding each).
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL: JsValue;
+
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &Function, ms: i32) -> JsValue;
+
+    /// `Promise`, for `new Promise(executor)` with the executor a closure of the one type the
+    /// widget's listeners have (js-sys's `Promise::new` brings a closure shim of its own).
+    #[wasm_bindgen(js_name = Promise)]
+    type PromiseWithExecutor;
+
+    #[wasm_bindgen(constructor, js_class = "Promise")]
+    fn new(executor: &Function) -> PromiseWithExecutor;
 
     #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(bytes: &mut [u8]) -> Result<JsValue, JsValue>;
@@ -43,6 +56,13 @@ extern "C" {
 
     #[wasm_bindgen(method)]
     fn format(this: &NumberFormat, value: f64) -> String;
+
+    /// Something with a `focus()`: an element of the page or a Stripe Element, one binding
+    /// for both.
+    type Focusable;
+
+    #[wasm_bindgen(catch, method, js_name = focus)]
+    fn focus(this: &Focusable) -> Result<(), JsValue>;
 }
 
 /// `object[key]`, `undefined` when absent or when `object` is not an object.
@@ -51,6 +71,11 @@ pub fn get(object: &JsValue, key: &str) -> JsValue {
         return JsValue::UNDEFINED;
     }
     Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The global `name` (`location`, `Stripe`), read when asked for.
+pub fn global(name: &str) -> JsValue {
+    GLOBAL.with(|global| get(global, name))
 }
 
 /// `object[key]` when it is a string.
@@ -73,9 +98,13 @@ pub async fn sleep(ms: u32) {
     if ms == 0 {
         return;
     }
-    let promise = Promise::new(&mut |resolve: Function, _reject| {
-        set_timeout(&resolve, ms.min(i32::MAX as u32) as i32);
+    let executor = Closure::<dyn FnMut(JsValue)>::new(move |resolve: JsValue| {
+        set_timeout(resolve.unchecked_ref(), ms.min(i32::MAX as u32) as i32);
     });
+    // The executor runs inside the constructor: the closure is done with when it returns.
+    let promise: Promise =
+        PromiseWithExecutor::new(executor.as_ref().unchecked_ref()).unchecked_into();
+    drop(executor);
     let _ = JsFuture::from(promise).await;
 }
 
@@ -103,6 +132,11 @@ pub fn format_money(locale: Locale, money: Money) -> String {
         Ok(format) => format.format(money.major_units_f64_for_display()),
         Err(_) => crate::i18n::core_money(money),
     }
+}
+
+/// Moves focus to `target` (an element, or a Stripe Element): `target.focus()`.
+pub fn focus(target: &JsValue) {
+    let _ = target.unchecked_ref::<Focusable>().focus();
 }
 
 /// A JavaScript value as a function, when it is one.

@@ -84,11 +84,8 @@ fn parse_options(options: &JsValue) -> Result<Options, &'static str> {
     };
     let base =
         text("apiBase").ok_or("slotpay: `apiBase` (the slotpay server's URL) is required")?;
-    let style_url = text("styleUrl").unwrap_or_else(|| {
-        let mut url = base.trim_end_matches('/').to_owned();
-        url.push_str("/slotpay.css");
-        url
-    });
+    let api = Api::new(&base);
+    let style_url = text("styleUrl").unwrap_or_else(|| api.url(&["/slotpay.css"]));
     let promise = |key| {
         let value = js::get(options, key);
         (!value.is_undefined() && !value.is_null()).then(|| Promise::resolve(&value))
@@ -96,7 +93,7 @@ fn parse_options(options: &JsValue) -> Result<Options, &'static str> {
     Ok(Options {
         source,
         locale: text("locale").and_then(|l| Locale::parse(&l)),
-        api: Api::new(&base),
+        api,
         style_url,
         view: promise("view"),
         words: promise("words"),

@@ -58,9 +58,6 @@ extern "C" {
     fn on(this: &StripeElement, event: &str, handler: &Function) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(method, catch)]
-    fn focus(this: &StripeElement) -> Result<(), JsValue>;
-
-    #[wasm_bindgen(method, catch)]
     fn clear(this: &StripeElement) -> Result<(), JsValue>;
 
     #[wasm_bindgen(method, catch)]
@@ -86,7 +83,8 @@ pub fn appearance(read: impl Fn(&str) -> js_sys::JsString) -> Object {
     let variables = Object::new();
     for (key, property) in VARIABLES {
         let value = read(property);
-        if value.length() > 0 {
+        // A non-empty string is truthy: no binding for `length`.
+        if value.is_truthy() {
             let _ = js_sys::Reflect::set(&variables, &key.into(), &value);
         }
     }
@@ -207,7 +205,7 @@ impl Payment {
 
     /// Moves focus into the element's first field.
     pub fn focus(&self) {
-        let _ = self.element.focus();
+        crate::js::focus(&self.element);
     }
 
     /// Empties the fields for another try.

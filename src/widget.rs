@@ -9,6 +9,8 @@
 //! call `unmount`).
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
 
 use js_sys::Promise;
@@ -17,7 +19,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{CustomEvent, CustomEventInit, Element};
 
-use crate::api::{Api, Source};
+use crate::api::{Api, Call, Source};
 use crate::dom::{Listener, Ui};
 use crate::i18n::{problem_text, Words};
 use crate::js::{as_function, format_money, get, get_string, object, random_bytes, sleep};
@@ -77,7 +79,7 @@ impl Mounted {
             .and_then(|lang| Locale::parse(&lang));
         let mut ui = Ui::build(host, &options.style_url)?;
         let mut machine = Machine::new(options.locale, page);
-        if let Some(href) = get_string(&crate::js::get(&js_sys::global(), "location"), "href") {
+        if let Some(href) = get_string(&crate::js::global("location"), "href") {
             machine.set_page(&href, options.returned);
         }
         ui.render(&machine);
@@ -95,7 +97,7 @@ impl Mounted {
         let weak = Rc::downgrade(&state);
         let api = options.api;
         let (source, view, words) = (options.source, options.view, options.words);
-        spawn_local(async move {
+        spawn(Box::pin(async move {
             let mut input = match api.view(&source, view).await {
                 Ok(view) => Input::ViewLoaded(view),
                 Err(problem) => Input::ViewFailed(problem),
@@ -119,7 +121,7 @@ impl Mounted {
                 _ => {}
             }
             step(&weak, input);
-        });
+        }));
         Ok(Mounted { state })
     }
 
@@ -156,30 +158,42 @@ fn listen(state: &Shared) {
     let weak = Rc::downgrade(state);
     let submit = {
         let weak = weak.clone();
-        Listener::new(&s.ui.form, "submit", move |event| {
-            event.prevent_default();
-            let Some(state) = weak.upgrade() else { return };
-            let input = {
-                let s = state.borrow();
-                Input::Submit {
-                    email: s.ui.email.value(),
-                    save_card: s.ui.consent_box.checked(),
-                }
-            };
-            step(&weak, input);
-        })
+        Listener::new(
+            &s.ui.form,
+            "submit",
+            Box::new(move |event| {
+                event.unchecked_ref::<web_sys::Event>().prevent_default();
+                let Some(state) = weak.upgrade() else { return };
+                let input = {
+                    let s = state.borrow();
+                    Input::Submit {
+                        email: s.ui.email.value(),
+                        save_card: s.ui.consent_box.checked(),
+                    }
+                };
+                step(&weak, input);
+            }),
+        )
     };
     let retry = {
         let weak = weak.clone();
-        Listener::new(&s.ui.retry, "click", move |_| step(&weak, Input::TryAgain))
+        Listener::new(
+            &s.ui.retry,
+            "click",
+            Box::new(move |_| step(&weak, Input::TryAgain)),
+        )
     };
-    let styled = Listener::new(&s.ui.link, "load", move |_| {
-        let Some(state) = weak.upgrade() else { return };
-        let s = state.borrow();
-        if let Some(payment) = &s.payment {
-            payment.set_appearance(s.ui.appearance());
-        }
-    });
+    let styled = Listener::new(
+        &s.ui.link,
+        "load",
+        Box::new(move |_| {
+            let Some(state) = weak.upgrade() else { return };
+            let s = state.borrow();
+            if let Some(payment) = &s.payment {
+                payment.set_appearance(s.ui.appearance());
+            }
+        }),
+    );
     s.listeners.extend([submit, retry, styled]);
 }
 
@@ -192,6 +206,12 @@ fn with_payment(weak: &Weak<RefCell<State>>, f: impl FnOnce(&Payment)) {
             }
         }
     }
+}
+
+/// Runs `task` on the browser's event loop: one copy of `spawn_local`'s task machinery for
+/// all the widget's tasks, rather than one per kind of task.
+fn spawn(task: Pin<Box<dyn Future<Output = ()>>>) {
+    spawn_local(task);
 }
 
 /// Feeds `input` to the machine, redraws, and runs the effects.
@@ -221,6 +241,8 @@ fn step(weak: &Weak<RefCell<State>>, input: Input) {
     }
 }
 
+/// Runs one effect the machine asked for. Not inlined into `step`: a smaller wasm.
+#[inline(never)]
 fn run(weak: &Weak<RefCell<State>>, effect: Effect) {
     let Some(state) = weak.upgrade() else { return };
     if !state.borrow().alive {
@@ -230,52 +252,39 @@ fn run(weak: &Weak<RefCell<State>>, effect: Effect) {
         Effect::LoadStripe => {
             let weak = weak.clone();
             let factory = state.borrow_mut().stripe_factory.take();
-            spawn_local(async move { load_stripe(&weak, factory).await });
+            spawn(Box::pin(async move { load_stripe(&weak, factory).await }));
         }
         Effect::CreatePaymentMethod(email) => {
             let handles = state.borrow().payment.as_ref().map(Payment::handles);
             let weak = weak.clone();
-            spawn_local(async move {
+            spawn(Box::pin(async move {
                 let result = match handles {
                     Some(handles) => handles.create_payment_method(&email).await,
                     None => Err(Problem::StripeJs),
                 };
                 step(&weak, Input::PaymentMethod(result));
-            });
+            }));
         }
         Effect::Pay(request) => {
-            let Some((api, token)) = endpoint(&state) else {
-                return;
-            };
-            let weak = weak.clone();
-            spawn_local(async move {
-                // One key per attempt, reused by every retry of it.
-                let key = random_bytes().map(uuid_v4).unwrap_or_default();
-                let answer = api.pay(&token, &request, &key).await;
-                step(&weak, Input::Answer(answer));
-            });
+            // One key per attempt, reused by every retry of it.
+            let key = random_bytes().map(uuid_v4).unwrap_or_default();
+            let call = endpoint(&state, |api, token| api.pay(token, &request, &key));
+            ask(weak, 0, call);
         }
         Effect::HandleNextAction(secret) => {
             let handles = state.borrow().payment.as_ref().map(Payment::handles);
             let weak = weak.clone();
-            spawn_local(async move {
+            spawn(Box::pin(async move {
                 let failed = match handles {
                     Some(handles) => handles.handle_next_action(&secret).await,
                     None => true,
                 };
                 step(&weak, Input::Confirmed(failed));
-            });
+            }));
         }
         Effect::Refresh { after_ms } => {
-            let Some((api, token)) = endpoint(&state) else {
-                return;
-            };
-            let weak = weak.clone();
-            spawn_local(async move {
-                sleep(after_ms).await;
-                let answer = api.refresh(&token).await;
-                step(&weak, Input::Answer(answer));
-            });
+            let call = endpoint(&state, |api, token| api.refresh(token));
+            ask(weak, after_ms, call);
         }
         Effect::ClearCard => with_payment(weak, Payment::clear),
         Effect::FocusCard => with_payment(weak, Payment::focus),
@@ -283,20 +292,32 @@ fn run(weak: &Weak<RefCell<State>>, effect: Effect) {
         Effect::Emit(event) => emit(&state, event),
         Effect::Tick { after_ms } => {
             let weak = weak.clone();
-            spawn_local(async move {
+            spawn(Box::pin(async move {
                 sleep(after_ms).await;
                 let now = (js_sys::Date::now() / 1000.0) as i64;
                 step(&weak, Input::Tick(now));
-            });
+            }));
         }
     }
 }
 
-/// The API and the checkout's token (known once the view is loaded).
-fn endpoint(state: &Shared) -> Option<(Api, CheckoutToken)> {
+/// The request `make` makes with the API and the checkout's token (known once the view is
+/// loaded).
+fn endpoint(state: &Shared, make: impl FnOnce(&Api, &CheckoutToken) -> Call) -> Option<Call> {
     let s = state.borrow();
-    let token = s.machine.view()?.token.clone();
-    Some((s.api.clone(), token))
+    Some(make(&s.api, &s.machine.view()?.token))
+}
+
+/// Sends a pay or refresh `call` after `after_ms` and feeds the machine its answer (nothing
+/// without a call: no view yet).
+fn ask(weak: &Weak<RefCell<State>>, after_ms: u32, call: Option<Call>) {
+    let Some(call) = call else { return };
+    let weak = weak.clone();
+    spawn(Box::pin(async move {
+        sleep(after_ms).await;
+        let answer = call.pay_response().await;
+        step(&weak, Input::Answer(answer));
+    }));
 }
 
 /// Waits for Stripe.js, mounts the Payment Element and wires its `ready`.
@@ -304,7 +325,7 @@ async fn load_stripe(weak: &Weak<RefCell<State>>, factory: Option<Promise>) {
     let factory = match factory {
         Some(promise) => JsFuture::from(promise).await.ok().and_then(as_function),
         // Mounted without the loader: Stripe.js must already be on the page.
-        None => as_function(crate::js::get(&js_sys::global(), "Stripe")),
+        None => as_function(crate::js::global("Stripe")),
     };
     let Some(state) = weak.upgrade() else { return };
     let payment = {

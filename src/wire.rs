@@ -56,67 +56,120 @@ fn integer<J: Json>(v: &J) -> Option<i64> {
 /// `amount` (minor units) and `currency`, flattened into their object.
 fn money<J: Json>(v: &J) -> Read<Money> {
     let minor = v.field("amount").as_ref().and_then(integer).ok_or(())?;
-    let currency = Currency::parse(&string(v, "currency")?).map_err(drop)?;
+    let currency = Currency::from_code(&string(v, "currency")?).ok_or(())?;
     Ok(Money::from_minor(minor, currency))
 }
 
 /// A receipt: the card's `brand` and `last4` come together or not at all.
 fn receipt<J: Json>(v: &J) -> Option<Receipt> {
+    // The fields that own nothing first: nothing to drop when they are wrong.
+    let method = MethodType::parse(&string(v, "method").ok()?)?;
+    let amount = money(v).ok()?;
     let brand = optional(v, "brand", |b| Some(CardBrand::from_stripe(&b.string()?))).ok()?;
     let last4 = optional(v, "last4", |l| Last4::parse(&l.string()?).ok()).ok()?;
     if brand.is_some() != last4.is_some() {
         return None;
     }
     Some(Receipt {
-        method: MethodType::parse(&string(v, "method").ok()?)?,
+        method,
         brand,
         last4,
-        amount: money(v).ok()?,
+        amount,
         reference: string(v, "reference").ok(),
     })
 }
 
+/// Collects the fields a value owns (strings, lists) without returning at the first wrong
+/// one: each early return would drop every field read before it, and the wasm repeated those
+/// drops at every return. A wrong field reads as its default and marks the whole value wrong.
+struct Owned {
+    wrong: bool,
+}
+
+impl Owned {
+    /// `read`'s value, or the default when it is wrong. Not inlined: one copy per type of
+    /// field rather than one per field.
+    #[inline(never)]
+    fn keep<T: Default>(&mut self, read: Read<T>) -> T {
+        read.unwrap_or_else(|()| {
+            self.wrong = true;
+            T::default()
+        })
+    }
+
+    /// `value`, unless a field was wrong.
+    fn check<T>(self, value: T) -> Read<T> {
+        if self.wrong {
+            Err(())
+        } else {
+            Ok(value)
+        }
+    }
+}
+
 /// `GET /v1/checkouts/{token}`'s body.
 pub fn checkout_view<J: Json>(v: &J) -> Read<CheckoutView> {
-    Ok(CheckoutView {
-        token: CheckoutToken::parse(&string(v, "token")?).map_err(drop)?,
-        status: CheckoutStatus::parse(&string(v, "status")?).ok_or(())?,
-        merchant_name: string(v, "merchant_name")?,
-        description: string(v, "description")?,
-        booking_ref: optional(v, "booking_ref", J::string)?,
-        amount: money(v)?,
-        minimum_amount: optional(v, "minimum_amount", integer)?,
-        publishable_key: string(v, "publishable_key")?,
-        stripe_js_url: string(v, "stripe_js_url")?,
-        mode: IntegrationMode::parse(&string(v, "mode")?).ok_or(())?,
+    // The fields that own nothing first, then the token: nothing to drop when they are wrong.
+    let status = CheckoutStatus::parse(&string(v, "status")?).ok_or(())?;
+    let amount = money(v)?;
+    let minimum_amount = optional(v, "minimum_amount", integer)?;
+    let mode = IntegrationMode::parse(&string(v, "mode")?).ok_or(())?;
+    let wallets = v.field("wallets").and_then(|w| w.boolean()).ok_or(())?;
+    let locale = Locale::parse(&string(v, "locale")?).ok_or(())?;
+    let expires_at = optional(v, "expires_at", integer)?;
+    let appearance = optional(v, "appearance", appearance)?.unwrap_or_default();
+    let token = CheckoutToken::parse(&string(v, "token")?).map_err(drop)?;
+    let mut owned = Owned { wrong: false };
+    let view = CheckoutView {
+        token,
+        status,
+        merchant_name: owned.keep(string(v, "merchant_name")),
+        description: owned.keep(string(v, "description")),
+        booking_ref: owned.keep(optional(v, "booking_ref", J::string)),
+        amount,
+        minimum_amount,
+        publishable_key: owned.keep(string(v, "publishable_key")),
+        stripe_js_url: owned.keep(string(v, "stripe_js_url")),
+        mode,
         // Brands Stripe adds later read as `Unknown`, as core's `#[serde(other)]` does.
-        card_brands: v
-            .field("card_brands")
-            .and_then(|b| b.items())
-            .ok_or(())?
-            .iter()
-            .map(|b| b.string().map(|s| CardBrand::from_stripe(&s)).ok_or(()))
-            .collect::<Read<_>>()?,
-        payment_methods: v
-            .field("payment_methods")
-            .and_then(|m| m.items())
-            .ok_or(())?
-            .iter()
-            .map(|m| m.string().and_then(|s| MethodType::parse(&s)).ok_or(()))
-            .collect::<Read<_>>()?,
-        wallets: v.field("wallets").and_then(|w| w.boolean()).ok_or(())?,
-        locale: Locale::parse(&string(v, "locale")?).ok_or(())?,
-        save_card: optional(v, "save_card", |offer| {
+        card_brands: owned.keep(
+            v.field("card_brands")
+                .and_then(|b| b.items())
+                .ok_or(())
+                .and_then(|items| {
+                    items
+                        .iter()
+                        .map(|b| b.string().map(|s| CardBrand::from_stripe(&s)).ok_or(()))
+                        .collect()
+                }),
+        ),
+        payment_methods: owned.keep(
+            v.field("payment_methods")
+                .and_then(|m| m.items())
+                .ok_or(())
+                .and_then(|items| {
+                    items
+                        .iter()
+                        .map(|m| m.string().and_then(|s| MethodType::parse(&s)).ok_or(()))
+                        .collect()
+                }),
+        ),
+        wallets,
+        locale,
+        save_card: owned.keep(optional(v, "save_card", |offer| {
             Some(SaveCardOffer {
                 consent_text: string(offer, "consent_text").ok()?,
             })
-        })?,
-        email: optional(v, "email", |e| Email::parse(&e.string()?).ok())?,
-        expires_at: optional(v, "expires_at", integer)?,
-        receipt: optional(v, "receipt", receipt)?,
-        brand_color: optional(v, "brand_color", |c| BrandColor::parse(&c.string()?).ok())?,
-        appearance: optional(v, "appearance", appearance)?.unwrap_or_default(),
-    })
+        })),
+        email: owned.keep(optional(v, "email", |e| Email::parse(&e.string()?).ok())),
+        expires_at,
+        receipt: owned.keep(optional(v, "receipt", receipt)),
+        brand_color: owned.keep(optional(v, "brand_color", |c| {
+            BrandColor::parse(&c.string()?).ok()
+        })),
+        appearance,
+    };
+    owned.check(view)
 }
 
 /// The merchant's corners, font and light or dark; a choice this widget does not know is a
@@ -146,12 +199,15 @@ fn error_code(s: &str) -> Option<ErrorCode> {
 
 /// The `{code, message, param, decline_code}` inside an error body or a failed answer.
 pub fn api_error<J: Json>(v: &J) -> Read<ApiError> {
-    Ok(ApiError {
-        code: error_code(&string(v, "code")?).ok_or(())?,
-        message: string(v, "message")?,
-        param: optional(v, "param", J::string)?,
-        decline_code: optional(v, "decline_code", J::string)?,
-    })
+    let code = error_code(&string(v, "code")?).ok_or(())?;
+    let mut owned = Owned { wrong: false };
+    let error = ApiError {
+        code,
+        message: owned.keep(string(v, "message")),
+        param: owned.keep(optional(v, "param", J::string)),
+        decline_code: owned.keep(optional(v, "decline_code", J::string)),
+    };
+    owned.check(error)
 }
 
 /// `GET /words/{locale}.json`'s body (core's `words::Language`): one language's texts.
@@ -171,24 +227,23 @@ pub fn pay_response<J: Json>(v: &J) -> Read<PayResponse> {
         "failed" => PayStatus::Failed,
         _ => return Err(()),
     };
-    Ok(PayResponse {
+    let mut owned = Owned { wrong: false };
+    let response = PayResponse {
         status,
-        client_secret: optional(v, "client_secret", J::string)?,
-        error: optional(v, "error", |e| api_error(e).ok())?,
-        receipt: optional(v, "receipt", receipt)?,
-    })
+        client_secret: owned.keep(optional(v, "client_secret", J::string)),
+        error: owned.keep(optional(v, "error", |e| api_error(e).ok())),
+        receipt: owned.keep(optional(v, "receipt", receipt)),
+    };
+    owned.check(response)
 }
 
 mod browser {
-    use js_sys::{Array, Reflect};
+    use js_sys::Array;
     use wasm_bindgen::{JsCast, JsValue};
 
     impl super::Json for JsValue {
         fn field(&self, key: &str) -> Option<JsValue> {
-            if !self.is_object() {
-                return None;
-            }
-            let value = Reflect::get(self, &JsValue::from_str(key)).ok()?;
+            let value = crate::js::get(self, key);
             (!value.is_undefined() && !value.is_null()).then_some(value)
         }
 
@@ -205,7 +260,8 @@ mod browser {
         }
 
         fn items(&self) -> Option<Vec<JsValue>> {
-            Some(self.dyn_ref::<Array>()?.iter().collect())
+            let array = self.dyn_ref::<Array>()?;
+            Some((0..array.length()).map(|i| array.get(i)).collect())
         }
     }
 }

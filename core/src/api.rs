@@ -192,21 +192,33 @@ impl Email {
     /// Parses and normalises an address.
     pub fn parse(s: &str) -> Result<Email, FieldError> {
         let s = s.trim();
-        let (local, domain) = s.split_once('@').ok_or(FieldError::Email)?;
+        // `@` and `.` are ASCII: looked for as bytes, which needs less code in the
+        // size-budgeted widget (which validates with this same function) than `char` patterns.
+        let bytes = s.as_bytes();
+        let at = bytes
+            .iter()
+            .position(|&b| b == b'@')
+            .ok_or(FieldError::Email)?;
+        let (local, domain) = bytes.split_at(at);
+        let domain = &domain[1..];
+        #[expect(
+            clippy::manual_contains,
+            reason = "`[u8]::contains` links a larger search into the size-budgeted widget"
+        )]
         let ok = s.len() <= 254
             && !local.is_empty()
-            && !domain.contains('@')
-            && domain.contains('.')
-            && domain.split('.').all(|label| !label.is_empty())
+            && !domain.iter().any(|&b| b == b'@')
+            && domain.iter().any(|&b| b == b'.')
+            && domain.split(|&b| b == b'.').all(|label| !label.is_empty())
             && !s.chars().any(|c| c.is_whitespace() || c.is_control());
         if ok {
             // ASCII only: Unicode case tables and `str::to_lowercase`'s slicing panic would
-            // add 25 KB to the size-budgeted widget, which validates with this same function;
-            // and no `format!`, which would link `core::fmt` into it.
-            let mut email = String::with_capacity(s.len());
-            email.push_str(local);
-            email.push('@');
-            email.push_str(&domain.to_ascii_lowercase());
+            // add 25 KB to the size-budgeted widget; and no `format!`, which would link
+            // `core::fmt` into it.
+            let mut email = s.to_owned();
+            if let Some(domain) = email.get_mut(at + 1..) {
+                domain.make_ascii_lowercase();
+            }
             Ok(Email(email))
         } else {
             Err(FieldError::Email)
@@ -349,11 +361,14 @@ impl Locale {
     /// `"fr-FR"`, `"FR_ca"` are French. `None` for languages the widget does not speak;
     /// falling back to English is the caller's choice.
     pub fn parse(tag: &str) -> Option<Locale> {
-        let primary = tag.split(['-', '_']).next().unwrap_or(tag);
+        // Split as bytes rather than with a `char` pattern: the same split (both separators
+        // are ASCII), and less code in the size-budgeted widget.
+        let primary = tag.as_bytes().split(|&b| b == b'-' || b == b'_').next();
+        let primary = primary.unwrap_or_default();
         Locale::ALL
             .iter()
             .copied()
-            .find(|l| primary.eq_ignore_ascii_case(l.as_str()))
+            .find(|l| primary.eq_ignore_ascii_case(l.as_str().as_bytes()))
     }
 
     /// The two-letter code, e.g. `"fr"`.

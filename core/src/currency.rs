@@ -117,6 +117,12 @@ impl Currency {
     /// Nothing is trimmed: `" usd"` is an error, so a stray space is reported rather than
     /// silently accepted.
     pub fn parse(s: &str) -> Result<Currency, CurrencyError> {
+        Currency::from_code(s).ok_or_else(|| CurrencyError::Unknown(shorten(s)))
+    }
+
+    /// What [`Currency::parse`] accepts, without the error: for the widget, which has no use
+    /// for the error's text (and so no code to build it).
+    pub fn from_code(s: &str) -> Option<Currency> {
         let bytes = s.as_bytes();
         if bytes.len() == 3 && bytes.iter().all(u8::is_ascii_alphabetic) {
             let lower = [
@@ -124,11 +130,9 @@ impl Currency {
                 bytes[1].to_ascii_lowercase(),
                 bytes[2].to_ascii_lowercase(),
             ];
-            if let Some(currency) = Currency::from_lowercase(&lower) {
-                return Ok(currency);
-            }
+            return Currency::from_lowercase(&lower);
         }
-        Err(CurrencyError::Unknown(shorten(s)))
+        None
     }
 
     /// Decimals of Stripe's API minor unit: 0 for zero-decimal currencies (JPY), 3 for
