@@ -416,3 +416,36 @@ fn json_col<T: serde::de::DeserializeOwned>(
     let text: String = col(row, table, name)?;
     serde_json::from_str(&text).map_err(|e| corrupt(table, format!("{name}: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The log is copied into the database file while the pool stays open and without a
+    /// commit that would make SQLite checkpoint by itself (the migrations' few hundred pages
+    /// of log are far below `wal_autocheckpoint`).
+    #[tokio::test]
+    async fn sqlite_log_reaches_the_file_off_the_request_path() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("slotpay.db");
+        let url = SecretString::from(format!("sqlite://{}?mode=rwc", path.display()));
+        let db = Db::connect(&url, 1).await.expect("connects");
+        db.migrate().await.expect("migrates");
+        let file = || std::fs::metadata(&path).map_or(0, |m| m.len());
+        let wal = std::fs::metadata(path.with_extension("db-wal")).map_or(0, |m| m.len());
+        let before = file();
+        assert!(wal > 64 * 1024, "the migrations went to the log ({wal} B)");
+        let mut after = before;
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            after = file();
+            if after > 64 * 1024 {
+                break;
+            }
+        }
+        assert!(
+            after > 64 * 1024 && after > before,
+            "the database file did not grow from {before} B: no checkpoint (log {wal} B)"
+        );
+    }
+}
