@@ -9,8 +9,8 @@
 //!
 //! JavaScript API (what `www/slotpay.js` calls):
 //! - `mount(host, options) -> Widget`: a shadow root on `host` plus the light-DOM containers
-//!   of Stripe's Payment Element and Express Checkout Element. Options: `{checkout: "cs_..."}` or `{merchant:
-//!   "mer_...", service: "svc_..."}`, with `apiBase` (the slotpay server, required) and
+//!   of Stripe's Payment Element and Express Checkout Element. Options: `{checkout:
+//!   "cs_..."}` or `{merchant: "mer_...", service: "svc_..."}`, with `apiBase` (the slotpay server, required) and
 //!   optionally `locale` ("fr", "de-AT", ...), `styleUrl` (default `apiBase + "/slotpay.css"`),
 //!   `view` (a promise of the view request's `Response`, already started by the loader),
 //!   `words` (a promise of `GET /words/{locale}.json`'s parsed body, or `null`, for the language

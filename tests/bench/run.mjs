@@ -549,14 +549,15 @@ async function closedLoop(kind) {
     const count = SMOKE ? 300 : Math.ceil(perSecond * DURATION * 1.6) + 1000;
     const file = tokensFile(await target.seed(count), sandbox);
     resetPeakRss(target.pid);
-    const cpu = [cpuSeconds(target.pid), cpuSeconds(sandbox.pid)];
-    const serverSystem = cpuTimes(target.pid).system;
+    const cpu = [cpuTimes(target.pid), cpuSeconds(sandbox.pid)];
     const perf = PROFILE_DIR ? startPerf(target.pid, path.join(PROFILE_DIR, `pay-${kind}.perf.data`)) : null;
     const figures = await wrk(target.url, file, DURATION);
     figures.peak_rss = peakRss(target.pid);
-    figures.cpu_s = {server: cpuSeconds(target.pid) - cpu[0], sandbox: cpuSeconds(sandbox.pid) - cpu[1]};
+    const server = cpuTimes(target.pid);
+    const kernel = server.system - cpu[0].system;
+    figures.cpu_s = {server: server.user - cpu[0].user + kernel, sandbox: cpuSeconds(sandbox.pid) - cpu[1]};
     // The kernel's part: system calls, the loopback's TCP, waking and switching threads.
-    figures.server_cpu_kernel_share = figures.cpu_s.server > 0 ? (cpuTimes(target.pid).system - serverSystem) / figures.cpu_s.server : null;
+    figures.server_cpu_kernel_share = figures.cpu_s.server > 0 ? kernel / figures.cpu_s.server : null;
     await perf?.stop();
     figures.server_cpu_us_per_payment = figures.completed > 0 ? (figures.cpu_s.server * 1e6) / figures.completed : null;
     figures.seeded = count;

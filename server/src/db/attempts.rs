@@ -65,13 +65,12 @@ impl Db {
         token: &str,
         idempotency_key: &str,
     ) -> Result<Option<(CheckoutRecord, Option<AttemptRecord>)>, DbError> {
+        // The attempt's columns keep their names: no column of `checkouts` has one of them.
         let row = sqlx::query(&format!(
-            "SELECT {CHECKOUT_COLUMNS}, a_attempt, a_request_hash, a_response_status, a_response \
-             FROM checkouts LEFT JOIN (SELECT checkout_token AS a_token, attempt AS a_attempt, \
-             request_hash AS a_request_hash, response_status AS a_response_status, \
-             response AS a_response FROM payment_attempts \
-             WHERE checkout_token = $1 AND idempotency_key = $2) AS a ON a_token = token \
-             WHERE token = $1"
+            "SELECT {CHECKOUT_COLUMNS}, {COLUMNS} FROM checkouts LEFT JOIN \
+             (SELECT {COLUMNS} FROM payment_attempts \
+             WHERE checkout_token = $1 AND idempotency_key = $2) AS a \
+             ON checkout_token = token WHERE token = $1"
         ))
         .bind(token)
         .bind(idempotency_key)
@@ -81,16 +80,9 @@ impl Db {
             return Ok(None);
         };
         let checkout = checkout_from_row(&row)?;
-        let attempt = match col::<Option<i64>>(&row, TABLE, "a_attempt")? {
+        let attempt = match col::<Option<i64>>(&row, TABLE, "attempt")? {
+            Some(_) => Some(from_row(&row)?),
             None => None,
-            Some(attempt) => Some(AttemptRecord {
-                checkout_token: checkout.token.clone(),
-                attempt,
-                idempotency_key: idempotency_key.to_owned(),
-                request_hash: col(&row, TABLE, "a_request_hash")?,
-                response_status: col(&row, TABLE, "a_response_status")?,
-                response: col(&row, TABLE, "a_response")?,
-            }),
         };
         Ok(Some((checkout, attempt)))
     }
