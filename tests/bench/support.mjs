@@ -8,6 +8,10 @@ import {randomUUID} from 'node:crypto';
 import pg from 'pg';
 
 export const PG_URL = process.env.SLOTPAY_TEST_POSTGRES_URL;
+// `./dev test` requires PostgreSQL (SLOTPAY_REQUIRE_POSTGRES=1): there, its tests fail instead of skipping.
+if (!PG_URL && process.env.SLOTPAY_REQUIRE_POSTGRES === '1') {
+  throw new Error('SLOTPAY_REQUIRE_POSTGRES=1 but SLOTPAY_TEST_POSTGRES_URL is unset');
+}
 /** A `skip` value for tests that need PostgreSQL. */
 export const SKIP_WITHOUT_PG = PG_URL ? false : 'SLOTPAY_TEST_POSTGRES_URL is unset: run `./dev pg` and export the URL it prints';
 
