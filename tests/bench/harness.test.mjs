@@ -21,7 +21,7 @@ async function allocator({child = false} = {}) {
   const source = `
     const {spawn} = require('node:child_process');
     let kept = null;
-    ${child ? "const kid = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'}); process.on('exit', () => kid.kill());" : ''}
+    ${child ? "const kid = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'}); process.on('exit', () => kid.kill()); process.on('SIGTERM', () => process.exit());" : ''}
     process.stdin.setEncoding('utf8');
     process.stdin.on('data', (line) => {
       kept = null;
