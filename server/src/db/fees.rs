@@ -238,6 +238,20 @@ impl Db {
             .await
     }
 
+    /// The cancellation fees of a merchant's checkouts, oldest first (the payments report's, in
+    /// one statement instead of one per checkout).
+    pub async fn merchant_fees(&self, merchant_id: &str) -> Result<Vec<FeeRecord>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM cancellation_fees \
+             WHERE checkout_token IN (SELECT token FROM checkouts WHERE merchant_id = $1) \
+             ORDER BY created_at, id"
+        ))
+        .bind(merchant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// A checkout's fees, oldest first.
     pub async fn list_fees(&self, token: &str) -> Result<Vec<FeeRecord>, DbError> {
         let rows = sqlx::query(&format!(

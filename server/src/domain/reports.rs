@@ -148,6 +148,19 @@ pub async fn rows(
             disputes.entry(t).or_default().push(d);
         }
     }
+    // Each checkout's succeeded refunds and fees, summed, from one read each.
+    let mut refunded: HashMap<String, i64> = HashMap::new();
+    for x in state.db.merchant_refunds(merchant_id).await? {
+        if x.status == RefundStatus::Succeeded {
+            *refunded.entry(x.checkout_token).or_default() += x.amount;
+        }
+    }
+    let mut fees: HashMap<String, i64> = HashMap::new();
+    for f in state.db.merchant_fees(merchant_id).await? {
+        if f.status == FeeStatus::Succeeded {
+            *fees.entry(f.checkout_token).or_default() += f.amount.minor();
+        }
+    }
     let now = db::now();
     let mut out = Vec::new();
     for r in state.db.list_checkouts(merchant_id, &filter).await? {
@@ -155,22 +168,8 @@ pub async fn rows(
         if status.as_ref().is_some_and(|s| !s.admits(effective)) {
             continue;
         }
-        let refunded = state
-            .db
-            .list_refunds(&r.token)
-            .await?
-            .iter()
-            .filter(|x| x.status == RefundStatus::Succeeded)
-            .map(|x| x.amount)
-            .sum();
-        let fees = state
-            .db
-            .list_fees(&r.token)
-            .await?
-            .iter()
-            .filter(|f| f.status == FeeStatus::Succeeded)
-            .map(|f| f.amount.minor())
-            .sum();
+        let refunded = refunded.get(&r.token).copied().unwrap_or(0);
+        let fees = fees.get(&r.token).copied().unwrap_or(0);
         let ds = disputes.get(&r.token);
         out.push(ReportRow {
             token: r.token.clone(),

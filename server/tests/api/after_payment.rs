@@ -390,6 +390,19 @@ async fn cancellation_fees(app: TestApp) {
         .await
         .expect_error(402, "card_declined", None);
     assert_eq!(declined.json["error"]["decline_code"], "generic_decline");
+    // The payments report counts the fee that was charged, not the declined one.
+    let report = app
+        .get(&format!("/v1/admin/merchants/{}/payments", m.id))
+        .await
+        .expect(200);
+    let row = report.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["token"] == token.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["cancellation_fees"], 1000, "{row}");
 
     // Authentication required: staff are told to send a payment link.
     let token = app.checkout(&m.id, json!({"service_id": svc})).await;
