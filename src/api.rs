@@ -247,7 +247,7 @@ fn refusal(body: &JsValue) -> Problem {
     if let Ok(error) = wire::api_error(&error) {
         return Problem::Api(error);
     }
-    // A code this widget does not know yet, or no JSON at all: the server's words, if any.
+    // A code this widget does not tell apart, or no JSON at all: the server's words, if any.
     Problem::Server {
         code: get_string(&error, "code"),
         message: get_string(&error, "message"),

@@ -322,7 +322,11 @@ mod tests {
             problem_text(&all(Locale::Fr), Locale::Fr, &declined, &money),
             "Le solde de votre carte est insuffisant."
         );
-        let odd = Problem::Api(ApiError::new(ErrorCode::InvalidJson, "body is not JSON"));
+        // A code the widget does not tell apart: the server's message.
+        let odd = Problem::Server {
+            code: Some("invalid_json".into()),
+            message: Some("body is not JSON".into()),
+        };
         assert_eq!(
             problem_text(&all(Locale::De), Locale::De, &odd, &money),
             "body is not JSON"

@@ -1,6 +1,7 @@
 //! The checkout's state machine: which phase the widget is in (loading, ready, paying, 3-D
 //! Secure, paid, failed, ...), how each outside answer moves it, and which effects (calls to
-//! Stripe.js and the server, focus moves, DOM events) it asks for.
+//! Stripe.js and the server, focus moves, DOM events) it asks for; and which of the server's
+//! error codes the widget tells apart.
 //!
 //! Pure: no DOM, no network, no clock. The browser glue (`widget.rs`) feeds it inputs and
 //! runs the effects it returns, so every rule here is tested natively.
@@ -17,12 +18,68 @@ pub const PROCESSING_POLL_MS: u32 = 2_000;
 /// How many times to ask about a processing payment before leaving it to the emailed receipt.
 pub const PROCESSING_POLLS: u32 = 5;
 
+/// The server's error codes the widget tells apart: those with a sentence of their own (see
+/// `i18n::for_error`), those that move the checkout (see [`Machine`]), and the amount codes
+/// the widget also finds itself. Every other code is a [`Problem::Server`], shown in the
+/// server's own words: reading only these keeps the other codes' names out of the wasm.
+pub const TOLD_APART: [ErrorCode; 21] = [
+    ErrorCode::InvalidAmount,
+    ErrorCode::AmountTooSmall,
+    ErrorCode::AmountTooLarge,
+    ErrorCode::InvalidAmountStep,
+    ErrorCode::InvalidEmail,
+    ErrorCode::CheckoutNotFound,
+    ErrorCode::CheckoutExpired,
+    ErrorCode::CheckoutAlreadyPaid,
+    ErrorCode::CheckoutCanceled,
+    ErrorCode::PaymentsUnavailable,
+    ErrorCode::CardDeclined,
+    ErrorCode::CardBrandNotAccepted,
+    ErrorCode::AuthenticationRequired,
+    ErrorCode::CheckoutLocked,
+    ErrorCode::PaymentsPaused,
+    ErrorCode::PaymentInProgress,
+    ErrorCode::StripeUnavailable,
+    ErrorCode::StripeError,
+    ErrorCode::RateLimited,
+    ErrorCode::NotFound,
+    ErrorCode::InternalError,
+];
+
+/// [`TOLD_APART`]'s wire strings, in its order (made at compile time, so core's table of every
+/// code's string is not linked).
+const TOLD_APART_NAMES: [&str; TOLD_APART.len()] = {
+    let mut names = [""; TOLD_APART.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = TOLD_APART[i].as_str();
+        i += 1;
+    }
+    names
+};
+
+/// The code of [`TOLD_APART`] whose wire string is `s`.
+pub fn told_apart(s: &str) -> Option<ErrorCode> {
+    let i = TOLD_APART_NAMES.iter().position(|name| *name == s)?;
+    Some(TOLD_APART[i])
+}
+
+/// `code`'s wire string, for a code of [`TOLD_APART`] (`internal_error` for any other, which
+/// no problem holds).
+fn code_name(code: ErrorCode) -> &'static str {
+    match TOLD_APART.iter().position(|c| *c == code) {
+        Some(i) => TOLD_APART_NAMES[i],
+        None => const { ErrorCode::InternalError.as_str() },
+    }
+}
+
 /// Why something did not work, kept as data so it can be worded in any language later.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Problem {
-    /// The server refused, with a code this widget knows.
+    /// The server refused, with a code this widget tells apart ([`TOLD_APART`]).
     Api(ApiError),
-    /// The server failed with a code this widget does not know, or without a readable body.
+    /// The server failed with another code (its message says why), or without a readable
+    /// body.
     Server {
         /// The code as sent, if any.
         code: Option<String>,
@@ -51,10 +108,10 @@ impl Problem {
     /// the widget's own (`network_error`, `stripe_js_unavailable`, `card_error`).
     pub fn code(&self) -> &str {
         match self {
-            Problem::Api(error) => error.code.as_str(),
+            Problem::Api(error) => code_name(error.code),
             Problem::Server { code, .. } => code.as_deref().unwrap_or("internal_error"),
-            Problem::Charge(error) => error.code().as_str(),
-            Problem::Email => ErrorCode::InvalidEmail.as_str(),
+            Problem::Charge(error) => code_name(error.code()),
+            Problem::Email => const { ErrorCode::InvalidEmail.as_str() },
             Problem::Card { code, .. } => code.as_deref().unwrap_or("card_error"),
             Problem::Unreachable => "network_error",
             Problem::StripeJs => "stripe_js_unavailable",
@@ -467,7 +524,7 @@ impl Machine {
                 }
                 None => self.fail(
                     Problem::Server {
-                        code: Some(ErrorCode::StripeError.as_str().into()),
+                        code: Some(const { ErrorCode::StripeError.as_str() }.into()),
                         message: None,
                     },
                     fx,
@@ -576,12 +633,13 @@ fn chargeable(amount: Money, server_minimum: Option<i64>) -> Result<(), ChargeEr
 
 /// A problem the widget words from its code alone (the message is never shown).
 fn api_problem(code: ErrorCode) -> Problem {
-    Problem::Api(ApiError::new(code, code.as_str()))
+    Problem::Api(ApiError::new(code, code_name(code)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::{problem_text, Words};
     use slotpay_core::{
         CardBrand, CheckoutToken, Currency, Last4, Locale, PaymentMethodId, SaveCardOffer,
     };
@@ -929,6 +987,89 @@ mod tests {
         }
         assert_eq!(m.step(Input::Answer(Ok(answer(PayStatus::Processing)))), []);
         assert_eq!(m.phase(), &Phase::Processing);
+    }
+
+    /// Where a problem leaves the machine on load, and when paying (refused, or in a failed
+    /// answer when it is the server's), with the effects it asked for; the problem itself
+    /// reduced to its code and the words shown for it.
+    fn outcome(problem: &Problem) -> Vec<String> {
+        let words = Words::none();
+        let shown = |p: &Problem| {
+            // A refusal's code as the server sent it (the widget itself names only the codes
+            // it tells apart).
+            let code = match p {
+                Problem::Api(error) => error.code.as_str(),
+                p => p.code(),
+            };
+            let text = problem_text(&words, Locale::De, p, &|_| String::new());
+            format!("{code} {text}")
+        };
+        let seen = |m: &Machine, fx: Vec<Effect>| {
+            let phase = match m.phase() {
+                Phase::Failed(p) | Phase::Broken(p) | Phase::Refused(p) => shown(p),
+                phase => format!("{phase:?}"),
+            };
+            let fx: Vec<String> = fx
+                .iter()
+                .map(|e| match e {
+                    Effect::Emit(Event::Failed(p)) => shown(p),
+                    e => format!("{e:?}"),
+                })
+                .collect();
+            format!("{:?} {phase} {fx:?}", std::mem::discriminant(m.phase()))
+        };
+        let mut on_load = Machine::new(None, None);
+        let fx = on_load.step(Input::ViewFailed(problem.clone()));
+        let mut out = vec![seen(&on_load, fx)];
+        let mut refused = paying();
+        let fx = refused.step(Input::Answer(Err(problem.clone())));
+        out.push(seen(&refused, fx));
+        if let Problem::Api(error) = problem {
+            let mut failed = answer(PayStatus::Failed);
+            failed.error = Some(error.clone());
+            let mut m = paying();
+            let fx = m.step(Input::Answer(Ok(failed)));
+            out.push(seen(&m, fx));
+        } else {
+            out.push(out[1].clone());
+        }
+        out
+    }
+
+    /// A code the widget does not tell apart reads as the server's words, and that changes
+    /// nothing: no sentence of its own, the same move of the machine, the same code for the
+    /// host page. The codes told apart read back from their names.
+    #[test]
+    fn codes_not_told_apart_do_as_the_server_says() {
+        let declines = [
+            None,
+            Some("insufficient_funds"),
+            Some("expired_card"),
+            Some("incorrect_cvc"),
+            Some("incorrect_number"),
+            Some("processing_error"),
+            Some("authentication_required"),
+            Some("test_mode_live_card"),
+            Some("generic_decline"),
+        ];
+        for &code in ErrorCode::ALL {
+            let api = Problem::Api(ApiError::new(code, "Server words"));
+            if TOLD_APART.contains(&code) {
+                assert_eq!(told_apart(code.as_str()), Some(code));
+                assert_eq!(api.code(), code.as_str());
+                continue;
+            }
+            assert_eq!(told_apart(code.as_str()), None);
+            for decline in declines {
+                assert_eq!(crate::i18n::for_error(code, decline), None, "{code:?}");
+            }
+            let server = Problem::Server {
+                code: Some(code.as_str().into()),
+                message: Some("Server words".into()),
+            };
+            assert_eq!(outcome(&api), outcome(&server), "{code:?}");
+        }
+        assert_eq!(told_apart("made_up"), None);
     }
 
     #[test]

@@ -11,11 +11,12 @@
 
 use slotpay_core::{
     ApiError, Appearance, BrandColor, CardBrand, CheckoutStatus, CheckoutToken, CheckoutView,
-    Corners, Currency, Email, ErrorCode, Font, IntegrationMode, Last4, Locale, MethodType, Money,
-    PayResponse, PayStatus, Receipt, SaveCardOffer, Scheme,
+    Corners, Currency, Email, Font, IntegrationMode, Last4, Locale, MethodType, Money, PayResponse,
+    PayStatus, Receipt, SaveCardOffer, Scheme,
 };
 
 use crate::i18n::Words;
+use crate::machine::told_apart;
 
 /// Read access to a parsed JSON value.
 pub trait Json: Sized {
@@ -192,14 +193,11 @@ fn appearance<J: Json>(v: &J) -> Option<Appearance> {
     })
 }
 
-/// An error code this widget knows.
-fn error_code(s: &str) -> Option<ErrorCode> {
-    ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
-}
-
-/// The `{code, message, param, decline_code}` inside an error body or a failed answer.
+/// The `{code, message, param, decline_code}` inside an error body or a failed answer, when
+/// its code is one the widget tells apart (`machine::TOLD_APART`): any other code is wrong
+/// here, and the caller reads it as the server's own words (`Problem::Server`).
 pub fn api_error<J: Json>(v: &J) -> Read<ApiError> {
-    let code = error_code(&string(v, "code")?).ok_or(())?;
+    let code = told_apart(&string(v, "code")?).ok_or(())?;
     let mut owned = Owned { wrong: false };
     let error = ApiError {
         code,
@@ -269,7 +267,9 @@ mod browser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::machine::TOLD_APART;
     use serde_json::{json, Value};
+    use slotpay_core::ErrorCode;
 
     impl Json for Value {
         fn field(&self, key: &str) -> Option<Value> {
@@ -402,10 +402,16 @@ mod tests {
             let json = serde_json::to_value(&answer).unwrap();
             assert_eq!(pay_response(&json), Ok(answer));
         }
+        // The codes the widget tells apart read back; every other one is left to the
+        // caller, which shows the server's words (`Problem::Server`).
         for &code in ErrorCode::ALL {
             let error = ApiError::new(code, "words");
             let json = serde_json::to_value(&error).unwrap();
-            assert_eq!(api_error(&json), Ok(error));
+            if TOLD_APART.contains(&code) {
+                assert_eq!(api_error(&json), Ok(error));
+            } else {
+                assert_eq!(api_error(&json), Err(()), "{code:?}");
+            }
         }
     }
 
