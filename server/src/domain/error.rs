@@ -110,6 +110,15 @@ impl DomainError {
         DomainError::Refused(checkout_expired())
     }
 
+    /// Stripe refused the merchant's key a payment had read, and the merchant replaced it
+    /// meanwhile: a retryable answer (503), the next try reads the new key.
+    pub(crate) fn key_replaced() -> DomainError {
+        DomainError::refused(
+            ErrorCode::StripeUnavailable,
+            "The merchant's Stripe key changed during this payment; try again",
+        )
+    }
+
     /// Another operation holds the checkout.
     pub(crate) fn payment_in_progress() -> DomainError {
         DomainError::refused(

@@ -16,6 +16,7 @@ use slotpay_core::{
     methods, ApiError, CardBrand, Currency, ErrorCode, IntegrationMode, KeyError, KeyField,
     KeyKind, KeyMode, KeyPair, MethodType, Parsed, PublishableKey, ServerKey, WebhookSecret,
 };
+use subtle::ConstantTimeEq;
 
 use super::wallet_domains;
 use super::{
@@ -918,13 +919,27 @@ fn apply_verification(r: &mut IntegrationRecord, v: &Verification) {
     }
 }
 
-/// Stripe refused the merchant's key during a payment (revoked, expired or rolled): the
-/// integration is marked in error, so payments stop before they reach Stripe, and the
-/// platform hears `integration.error`. Verifying again (or a new key) brings it back.
-pub(crate) async fn key_refused(state: &AppState, merchant_id: &str) -> Result<(), DomainError> {
+/// Stripe refused the merchant's key `refused` during a payment (revoked, expired or rolled).
+/// When it is still the stored key, the integration is marked in error, so payments stop
+/// before they reach Stripe, and the platform hears `integration.error`; verifying again (or
+/// a new key) brings it back. False when the merchant replaced the key meanwhile (the payment
+/// had read the old one): nothing is marked, and the payment can be tried again.
+pub(crate) async fn key_refused(
+    state: &AppState,
+    merchant_id: &str,
+    refused: &ServerKey,
+) -> Result<bool, DomainError> {
     let mut r = record(state, merchant_id).await?;
+    let stored = secret_key(state, &r)?;
+    let same = stored
+        .expose_secret()
+        .as_bytes()
+        .ct_eq(refused.expose_secret().as_bytes());
+    if !bool::from(same) {
+        return Ok(false);
+    }
     if r.status == IntegrationStatus::Error {
-        return Ok(());
+        return Ok(true);
     }
     let was = r.status;
     r.status = IntegrationStatus::Error;
@@ -942,7 +957,7 @@ pub(crate) async fn key_refused(state: &AppState, merchant_id: &str) -> Result<(
         merchant_id,
         "Stripe refused the merchant's key during a payment: integration in error"
     );
-    Ok(())
+    Ok(true)
 }
 
 /// Asks Stripe whether the key works and records Active (with the account) or Error (with

@@ -270,8 +270,14 @@ async fn attempt_payment(
         }
         Ok(Charged::Refused(e)) => {
             release(state, &token, holder).await?;
-            if e.code == ErrorCode::PaymentsUnavailable {
-                integrations::key_refused(state, &leased.merchant_id).await?;
+            if e.code == ErrorCode::PaymentsUnavailable
+                && !integrations::key_refused(state, &leased.merchant_id, creds.keys.server())
+                    .await?
+            {
+                // The merchant replaced the key Stripe refused while this attempt used it:
+                // not the attempt's answer. Nothing was charged with it, so the client tries
+                // again (with the same key), on the new key.
+                return Err(DomainError::key_replaced());
             }
             Ok(PayOutcome::refusal(&e))
         }

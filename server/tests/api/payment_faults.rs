@@ -1,13 +1,14 @@
 //! Injected Stripe faults (500 and 502, before and after Stripe acts; timeouts; resets)
-//! during pay and refund: never a second charge or refund; the client gets a retryable
-//! `stripe_unavailable` and succeeds on retry with the same key.
+//! during pay and refund, and a merchant's key replaced while a payment used the old one:
+//! never a second charge or refund; the client gets a retryable `stripe_unavailable` and
+//! succeeds on retry with the same key.
 
 use std::time::Duration;
 
 use serde_json::json;
-use stripe_sandbox::{FaultKind, FaultRule, When};
+use stripe_sandbox::{FaultKind, FaultRule, KeyKind, When};
 
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{register_secret, spawn_app, Backend, TestApp};
 
 fn rule(method: &str, path: &str, kind: FaultKind, when: When, times: u32) -> FaultRule {
     FaultRule {
@@ -292,5 +293,60 @@ async fn a_retry_after_the_webhook_paid_it_names_the_card_postgres() {
         return;
     };
     a_retry_after_the_webhook_paid_it_names_the_card(app.clone()).await;
+    app.teardown().await;
+}
+
+/// The merchant rolls a key at Stripe and pastes the new one while a payment is using the old
+/// one: Stripe's refusal of the old key does not mark the new one broken, and the client,
+/// told to try again, pays with the new key (the same idempotency key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_replaced_during_a_payment_is_not_marked_broken() {
+    let app = spawn_app(Backend::Sqlite, Box::new(|_| {})).await.unwrap();
+    let m = app.pay_merchant(None).await;
+    let token = app
+        .checkout(
+            &m.id,
+            json!({"amount": 2500, "currency": "eur", "description": "x"}),
+        )
+        .await;
+    let pm = app.card("4242424242424242").await;
+    let old = app.sandbox.secret_key.clone();
+    let new = app.sandbox.create_key(None, KeyKind::Secret, &[]).unwrap();
+    register_secret(&new);
+    // Stripe is slow over the card's check: the payment holds the old key meanwhile.
+    let mut slow = rule(
+        "GET",
+        "/v1/payment_methods/*",
+        FaultKind::Latency,
+        When::Before,
+        1,
+    );
+    slow.latency_ms = Some(800);
+    app.sandbox.set_faults(vec![slow], None);
+    let paying = {
+        let (app, token, pm) = (app.clone(), token.clone(), pm.clone());
+        tokio::spawn(async move { app.pay(&token, &pm, "k").await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.sandbox.revoke_key(&old).unwrap();
+    app.sandbox_integration(&m.id, &new).await.expect(200);
+    let integration = format!("/v1/admin/merchants/{}/integration", m.id);
+    app.post(&format!("{integration}/activate"), json!({}))
+        .await
+        .expect(200);
+
+    paying
+        .await
+        .unwrap()
+        .expect_error(503, "stripe_unavailable", None);
+    let view = app.get(&integration).await.expect(200);
+    assert_eq!(
+        (view.json["status"].as_str(), view.json["active"].as_bool()),
+        (Some("active"), Some(true)),
+        "{}",
+        view.text
+    );
+    let again = app.pay(&token, &pm, "k").await.expect(200);
+    assert_eq!(again.json["status"], "succeeded", "{}", again.text);
     app.teardown().await;
 }
