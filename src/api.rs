@@ -10,13 +10,13 @@
 use js_sys::Promise;
 use slotpay_core::{CheckoutToken, CheckoutView, Locale, PayRequest, PayResponse};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, RequestInit, Response};
 
 use crate::i18n::Words;
 use crate::js::{get, get_string, object, sleep};
 use crate::key::{is_retryable_status, RETRY_DELAYS_MS};
 use crate::machine::Problem;
+use crate::task::wait;
 use crate::wire::{self, Read};
 
 /// How long one request may take before it is abandoned and retried.
@@ -86,7 +86,7 @@ impl Api {
     pub async fn words(&self, locale: Locale, loaded: Option<Promise>) -> Option<Words> {
         let of_locale = |body: JsValue| wire::words(&body).ok().filter(|w| w.speaks(locale));
         if let Some(promise) = loaded {
-            if let Some(words) = JsFuture::from(promise).await.ok().and_then(of_locale) {
+            if let Some(words) = wait(promise).await.ok().and_then(of_locale) {
                 return Some(words);
             }
         }
@@ -174,7 +174,7 @@ impl Call {
             ("signal", signal.into()),
         ])
         .unchecked_into::<RequestInit>();
-        JsFuture::from(crate::js::fetch(&self.url, &init))
+        wait(crate::js::fetch(&self.url, &init))
             .await
             .ok()?
             .dyn_into()
@@ -198,7 +198,7 @@ async fn send(call: &Call, started: Option<Promise>) -> Result<Answer, Problem> 
             sleep(RETRY_DELAYS_MS[attempt - 1]).await;
         }
         let response = match started.take() {
-            Some(promise) => JsFuture::from(promise)
+            Some(promise) => wait(promise)
                 .await
                 .ok()
                 .and_then(|r| r.dyn_into::<Response>().ok()),
@@ -223,7 +223,7 @@ async fn send(call: &Call, started: Option<Promise>) -> Result<Answer, Problem> 
 
 async fn read_json(response: Response) -> JsValue {
     match response.json() {
-        Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::NULL),
+        Ok(promise) => wait(promise).await.unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,
     }
 }

@@ -5,8 +5,9 @@
 use js_sys::{Function, Object, Promise, Reflect};
 use slotpay_core::{Locale, Money};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{Element, RequestInit};
+
+use crate::task::waiting;
 
 // The browser's globals the widget calls, bound as globals rather than through
 // `web_sys::window()`, which would check `globalThis` is a `Window` on every call: one binding
@@ -20,14 +21,6 @@ extern "C" {
 
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &Function, ms: i32) -> JsValue;
-
-    /// `Promise`, for `new Promise(executor)` with the executor a closure of the one type the
-    /// widget's listeners have (js-sys's `Promise::new` brings a closure shim of its own).
-    #[wasm_bindgen(js_name = Promise)]
-    type PromiseWithExecutor;
-
-    #[wasm_bindgen(constructor, js_class = "Promise")]
-    fn new(executor: &Function) -> PromiseWithExecutor;
 
     #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(bytes: &mut [u8]) -> Result<JsValue, JsValue>;
@@ -98,14 +91,11 @@ pub async fn sleep(ms: u32) {
     if ms == 0 {
         return;
     }
-    let executor = Closure::<dyn FnMut(JsValue)>::new(move |resolve: JsValue| {
-        set_timeout(resolve.unchecked_ref(), ms.min(i32::MAX as u32) as i32);
-    });
-    // The executor runs inside the constructor: the closure is done with when it returns.
-    let promise: Promise =
-        PromiseWithExecutor::new(executor.as_ref().unchecked_ref()).unchecked_into();
-    drop(executor);
-    let _ = JsFuture::from(promise).await;
+    let ms = ms.min(i32::MAX as u32) as i32;
+    let _ = waiting(|resolve, _| {
+        set_timeout(resolve, ms);
+    })
+    .await;
 }
 
 /// 16 bytes from `crypto.getRandomValues`, or `None` when the browser has no crypto.

@@ -5,7 +5,7 @@
 //! charge, currency decimals) and every wire type comes from core, so the browser and the
 //! server refuse the same amounts with the same words. The pure parts (the state machine in
 //! `machine`, the words in `i18n`, idempotency keys in `key`) are tested natively; the
-//! browser glue (`widget`, `dom`, `api`, `stripe`, `js`) by `tests/web.rs` in Chromium.
+//! browser glue (`widget`, `dom`, `api`, `stripe`, `js`, `task`) by `tests/web.rs` in Chromium.
 //!
 //! JavaScript API (what `www/slotpay.js` calls):
 //! - `mount(host, options) -> Widget`: a shadow root on `host` plus the light-DOM containers
@@ -28,6 +28,7 @@ mod js;
 mod key;
 mod machine;
 mod stripe;
+mod task;
 mod widget;
 mod wire;
 

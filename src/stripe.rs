@@ -14,11 +14,11 @@ use js_sys::{Function, Object, Promise};
 use slotpay_core::{CheckoutView, Email, MethodType, PaymentMethodId};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::Element;
 
 use crate::js::{get, get_string, object};
 use crate::machine::Problem;
+use crate::task::wait;
 
 #[wasm_bindgen]
 extern "C" {
@@ -270,7 +270,7 @@ impl Drop for Payment {
 /// rejected, the shape Stripe.js resolves failures with.
 async fn settle(call: Result<Promise, JsValue>) -> JsValue {
     let outcome = match call {
-        Ok(promise) => JsFuture::from(promise).await,
+        Ok(promise) => wait(promise).await,
         Err(error) => Err(error),
     };
     outcome.unwrap_or_else(|error| object(&[("error", error)]).into())

@@ -9,14 +9,11 @@
 //! call `unmount`).
 
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::{Rc, Weak};
 
 use js_sys::Promise;
 use slotpay_core::{CheckoutToken, Locale};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{CustomEvent, CustomEventInit, Element};
 
 use crate::api::{Api, Call, Source};
@@ -26,6 +23,7 @@ use crate::js::{as_function, format_money, get, get_string, object, random_bytes
 use crate::key::uuid_v4;
 use crate::machine::{Effect, Event, Input, Machine, Phase, Problem};
 use crate::stripe::Payment;
+use crate::task::{spawn, wait};
 
 /// What `mount` was asked for, already checked.
 pub struct Options {
@@ -208,12 +206,6 @@ fn with_payment(weak: &Weak<RefCell<State>>, f: impl FnOnce(&Payment)) {
     }
 }
 
-/// Runs `task` on the browser's event loop: one copy of `spawn_local`'s task machinery for
-/// all the widget's tasks, rather than one per kind of task.
-fn spawn(task: Pin<Box<dyn Future<Output = ()>>>) {
-    spawn_local(task);
-}
-
 /// Feeds `input` to the machine, redraws, and runs the effects.
 fn step(weak: &Weak<RefCell<State>>, input: Input) {
     let Some(state) = weak.upgrade() else { return };
@@ -323,7 +315,7 @@ fn ask(weak: &Weak<RefCell<State>>, after_ms: u32, call: Option<Call>) {
 /// Waits for Stripe.js, mounts the Payment Element and wires its `ready`.
 async fn load_stripe(weak: &Weak<RefCell<State>>, factory: Option<Promise>) {
     let factory = match factory {
-        Some(promise) => JsFuture::from(promise).await.ok().and_then(as_function),
+        Some(promise) => wait(promise).await.ok().and_then(as_function),
         // Mounted without the loader: Stripe.js must already be on the page.
         None => as_function(crate::js::global("Stripe")),
     };
