@@ -385,20 +385,23 @@ fn express_event(weak: &Weak<RefCell<State>>, event: &JsValue) {
 fn emit(state: &Shared, event: Event) {
     let (host, name, detail) = {
         let s = state.borrow();
-        let view = s.machine.view();
-        let checkout = || {
-            let mut fields = Vec::new();
-            if let Some(view) = view {
-                fields.push(("token", view.token.as_str().into()));
-                fields.push(("amount", JsValue::from(view.amount.minor() as f64)));
-                fields.push(("currency", view.amount.currency().code().into()));
-            }
-            fields
-        };
         let (name, fields) = match &event {
-            Event::Ready => ("slotpay:ready", checkout()),
-            Event::Succeeded => ("slotpay:succeeded", checkout()),
             Event::Failed(problem) => ("slotpay:failed", failure(&s.machine, &s.ui.words, problem)),
+            // Ready and succeeded: the checkout, built once for both.
+            Event::Ready | Event::Succeeded => {
+                let mut fields = Vec::new();
+                if let Some(view) = s.machine.view() {
+                    fields.push(("token", view.token.as_str().into()));
+                    fields.push(("amount", JsValue::from(view.amount.minor() as f64)));
+                    fields.push(("currency", view.amount.currency().code().into()));
+                }
+                let name = if matches!(event, Event::Ready) {
+                    "slotpay:ready"
+                } else {
+                    "slotpay:succeeded"
+                };
+                (name, fields)
+            }
         };
         (s.ui.host.clone(), name, object(&fields))
     };

@@ -16,15 +16,19 @@ pub fn seconds_left(expires_at: Option<i64>, now: i64) -> Option<i64> {
 /// digit: `format!` would pull integer formatting into the widget's wasm, about 1 KB gzipped.
 pub fn clock(seconds: i64) -> String {
     let s = seconds.clamp(0, 99 * 60 + 59);
-    let digit = |d: i64| char::from(b'0' + d as u8);
+    let digit = |d: i64| b'0' + d as u8;
+    let all = [
+        digit(s / 600),
+        digit(s / 60 % 10),
+        b':',
+        digit(s % 60 / 10),
+        digit(s % 10),
+    ];
+    // ASCII bytes pushed as chars below 256: the widget shares that push with its amounts.
     let mut out = String::with_capacity(5);
-    if s >= 600 {
-        out.push(digit(s / 600));
+    for &b in &all[usize::from(s < 600)..] {
+        out.push(char::from(b));
     }
-    out.push(digit(s / 60 % 10));
-    out.push(':');
-    out.push(digit(s % 60 / 10));
-    out.push(digit(s % 10));
     out
 }
 
