@@ -16,7 +16,6 @@ use slotpay_core::{
     methods, ApiError, CardBrand, Currency, ErrorCode, IntegrationMode, KeyError, KeyField,
     KeyKind, KeyMode, KeyPair, MethodType, Parsed, PublishableKey, ServerKey, WebhookSecret,
 };
-use subtle::ConstantTimeEq;
 
 use super::wallet_domains;
 use super::{
@@ -930,12 +929,7 @@ pub(crate) async fn key_refused(
     refused: &ServerKey,
 ) -> Result<bool, DomainError> {
     let mut r = record(state, merchant_id).await?;
-    let stored = secret_key(state, &r)?;
-    let same = stored
-        .expose_secret()
-        .as_bytes()
-        .ct_eq(refused.expose_secret().as_bytes());
-    if !bool::from(same) {
+    if secret_key(state, &r)?.expose_secret() != refused.expose_secret() {
         return Ok(false);
     }
     if r.status == IntegrationStatus::Error {
