@@ -20,6 +20,7 @@ export const ROOT = path.resolve(HERE, '../..');
 export const BIN = {
   sandbox: process.env.STRIPE_SANDBOX_BIN || path.join(ROOT, 'target', 'release', 'stripe-sandbox'),
   slotpay: process.env.SLOTPAY_BIN || path.join(ROOT, 'target', 'release', 'slotpay'),
+  floor: process.env.SLOTPAY_FLOOR_BIN || path.join(ROOT, 'target', 'release', 'examples', 'pay_floor'),
 };
 /** The checkouts both servers are paid on: the reference seeds the same by default. */
 export const CHECKOUT = {amount: 2500, currency: 'usd', description: 'Haircut'};
@@ -184,6 +185,27 @@ export async function startSlotpay(dir, sandbox, {databaseUrl, origins = [], lab
     await proc.stop();
     throw error;
   }
+}
+
+/**
+ * The pay floor (`server/examples/pay_floor.rs`: slotpay's HTTP stack and Stripe client making
+ * the three Stripe calls of a payment, nothing else) against `sandbox` on a free port. Resolves
+ * to `{url, pid, stop()}`.
+ */
+export async function startFloor(dir, sandbox) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = await launch(BIN.floor, [`127.0.0.1:${port}`], {
+    env: {FLOOR_STRIPE_API_BASE: sandbox.url, FLOOR_STRIPE_KEY: sandbox.secretKey},
+    logFile: path.join(dir, `floor-${Date.now()}.log`),
+  });
+  try {
+    await waitHealthy(`${url}/healthz`, proc);
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
+  return {url, pid: proc.pid, stop: proc.stop};
 }
 
 /** `count` checkouts made through slotpay's platform API, `concurrency` at a time: their tokens. */

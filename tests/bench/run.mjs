@@ -6,7 +6,7 @@
  *   SLOTPAY_TEST_POSTGRES_URL=postgres://... node tests/bench/run.mjs [--smoke]
  *        [--slotpay-size RAW,GZIP,BROTLI] [--only weight,ready,pay,webhooks,deliveries]
  *        [--runs N] [--phone-runs N] [--duration S] [--rate R] [--reference-workers W]
- *        [--kinds slotpay-postgres,reference-postgres,slotpay-sqlite] [--profile DIR]
+ *        [--kinds slotpay-postgres,reference-postgres,slotpay-sqlite,floor] [--profile DIR]
  *
  * 1. weight: slotpay's wasm + glue + loader (`./dev size`'s figures, passed in) against the
  *    React reference's JS (size.mjs, built first); ratio of gzip (target ≤ 1/3).
@@ -17,7 +17,9 @@
  *    context (cold cache) per run, after one unmeasured run each. Twice: on this machine as it
  *    is (target: slotpay ≤ 2/3 of the reference) and on a slow phone over mobile data through
  *    CDP (4× CPU, 1.6 Mbps, 150 ms; target ≤ 1/2), with a waterfall of one load of each page in
- *    each profile kept in tests/artifacts/ready-<profile>-<page>-waterfall.txt.
+ *    each profile kept in tests/artifacts/ready-<profile>-<page>-waterfall.txt. A third page in
+ *    the same runs is the floor: Stripe's two Elements alone, on a page that knows the checkout
+ *    already (no view, no widget); no checkout on Stripe's Elements is ready sooner.
  * 3. pay: `POST /v1/checkouts/{token}/pay` on fresh checkouts each with its own PaymentMethod;
  *    slotpay (release) on PostgreSQL and on SQLite, the reference (Express + stripe SDK) on
  *    PostgreSQL; a fresh release sandbox, server and database per measured run. Closed loop with
@@ -26,7 +28,9 @@
  *    against a fresh sandbox at R req/s (loadgen --target stripe): added latency = server minus
  *    direct, at the same percentile. Peak RSS (VmHWM, reset before the measured run). Server
  *    CPU per payment: the server's CPU time (/proc, user + system, every thread) during the
- *    closed-loop run divided by the payments it answered.
+ *    closed-loop run divided by the payments it answered. The floor (`server/examples/
+ *    pay_floor.rs`) is measured the same way: slotpay's HTTP stack and Stripe client making the
+ *    three Stripe calls and nothing else, what any server on these crates costs here.
  * 4. webhooks: the webhook_ingest Rust bench (the release binary through HTTP, SQLite and
  *    PostgreSQL, core's HMAC verify rate as the ceiling).
  * 5. deliveries: the webhook_delivery Rust bench (the release binary sending signed webhooks
@@ -51,6 +55,7 @@ import zlib from 'node:zlib';
 
 import {
   BIN,
+  CHECKOUT,
   HERE,
   cpuSeconds,
   cpuTimes,
@@ -62,6 +67,7 @@ import {
   resetPeakRss,
   seedReference,
   seedSlotpay,
+  startFloor,
   startSandbox,
   startSlotpay,
   writeTokensWithPaymentMethods,
@@ -79,7 +85,7 @@ const {values: args} = parseArgs({
     rate: {type: 'string'},
     'reference-workers': {type: 'string', default: '1'},
     keep: {type: 'boolean', default: false},
-    kinds: {type: 'string', default: 'slotpay-postgres,reference-postgres,slotpay-sqlite'},
+    kinds: {type: 'string', default: 'slotpay-postgres,reference-postgres,slotpay-sqlite,floor'},
     profile: {type: 'string'},
   },
 });
@@ -94,7 +100,7 @@ const RATE = Number(args.rate ?? (SMOKE ? 50 : 200));
 const REFERENCE_WORKERS = Number(args['reference-workers']);
 const WRK = {threads: 2, connections: 32};
 /** The servers the pay section measures; with fewer, or with --profile, only the closed loop. */
-const PAY_KINDS = ['slotpay-postgres', 'reference-postgres', 'slotpay-sqlite'];
+const PAY_KINDS = ['slotpay-postgres', 'reference-postgres', 'slotpay-sqlite', 'floor'];
 const KINDS = args.kinds.split(',');
 for (const k of KINDS) if (!PAY_KINDS.includes(k)) throw new Error(`--kinds: ${k} is not one of ${PAY_KINDS.join(', ')}`);
 const PROFILE_DIR = args.profile ? path.resolve(args.profile) : null;
@@ -227,7 +233,7 @@ function measureReady() {
  * widget's glue and wasm, the hints README's "Embedding" gives host pages (the React page's
  * bundle is in its HTML already).
  */
-async function startHost(port, slotpayUrl, stripeJs) {
+async function startHost(port, slotpayUrl, stripeJs, publishableKey) {
   const stripeHint = `<link rel="preload" href="${stripeJs}" as="script">`;
   const dist = path.join(HERE, 'react-checkout', 'dist');
   /** file → its brotli copy, made once. */
@@ -258,6 +264,10 @@ async function startHost(port, slotpayUrl, stripeJs) {
 </html>
 `);
     }
+    if (url.pathname === '/floor.html') {
+      res.writeHead(200, {'Content-Type': types['.html'], 'Cache-Control': 'no-store'});
+      return res.end(floorPage(stripeJs, stripeHint, publishableKey));
+    }
     if (url.pathname.startsWith('/react/')) {
       const file = path.join(dist, url.pathname.slice('/react/'.length) || 'index.html');
       if (!file.startsWith(dist)) return res.writeHead(404).end();
@@ -285,6 +295,52 @@ async function startHost(port, slotpayUrl, stripeJs) {
     server.listen(port, '127.0.0.1', resolve);
   });
   return {origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r))};
+}
+
+/**
+ * The floor of ready time: a page that knows the checkout already (no view, no widget, no
+ * framework) and only mounts what both checkouts mount, the Express Checkout Element above the
+ * Payment Element with the same options, enabling its Pay button at the Payment Element's
+ * `ready`. No checkout that uses Stripe's Elements can be ready sooner on the same link: what is
+ * left of a checkout's time over this floor is its own.
+ */
+function floorPage(stripeJs, stripeHint, publishableKey) {
+  const options = {
+    mode: 'payment',
+    amount: CHECKOUT.amount,
+    currency: CHECKOUT.currency,
+    paymentMethodCreation: 'manual',
+    paymentMethodTypes: ['card'],
+    locale: 'en',
+  };
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>Pay for your booking (Stripe's Elements alone)</title>
+    ${stripeHint}
+  </head>
+  <body>
+    <main>
+      <h1>Pay for your booking</h1>
+      <div id="checkout"><div id="express"></div><div id="payment"></div><button class="sp-pay" disabled>Pay</button></div>
+    </main>
+    <script src="${stripeJs}"></script>
+    <script>
+      const host = document.getElementById('checkout');
+      const elements = Stripe(${JSON.stringify(publishableKey)}, {locale: 'en'}).elements(${JSON.stringify(options)});
+      elements.create('expressCheckout', {emailRequired: true, buttonType: {applePay: 'book', googlePay: 'book'}}).mount('#express');
+      const payment = elements.create('payment', {business: {name: 'Salon Bench'}, wallets: {applePay: 'never', googlePay: 'never'}});
+      payment.on('ready', () => {
+        host.querySelector('.sp-pay').disabled = false;
+        host.dispatchEvent(new CustomEvent('slotpay:ready', {bubbles: true, composed: true}));
+      });
+      payment.mount('#payment');
+    </script>
+  </body>
+</html>
+`;
 }
 
 /**
@@ -401,7 +457,7 @@ async function ready() {
   // The merchant allows the host pages' origin (CORS), and the pages name the server.
   const port = await freePort();
   const slotpay = await startSlotpay(DIR, sandbox, {origins: [`http://127.0.0.1:${port}`], label: 'ready'});
-  const site = await startHost(port, slotpay.url, `${sandbox.url}/v3/`);
+  const site = await startHost(port, slotpay.url, `${sandbox.url}/v3/`, sandbox.publishableKey);
   const browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS});
   const runsInAll = Object.values(READY_PROFILES).reduce((n, p) => n + p.runs + 2, 0);
   results.ready = {};
@@ -410,12 +466,13 @@ async function ready() {
     const pages = {
       slotpay: (token) => `${site.origin}/slotpay.html?checkout=${token}`,
       reference: (token) => `${site.origin}/react/index.html?checkout=${token}&api=${encodeURIComponent(slotpay.url)}`,
+      floor: () => `${site.origin}/floor.html`,
     };
     const once = async (which, profile, har) => {
       const {context, page, stopTrace} = await profiledPage(browser, profile, har);
       try {
         await page.addInitScript(measureReady);
-        await page.goto(pages[which](tokens.pop()), {waitUntil: 'commit'});
+        await page.goto(pages[which](which === 'floor' ? null : tokens.pop()), {waitUntil: 'commit'});
         const result = await Promise.race([
           page.evaluate(() => window.__benchReady),
           new Promise((resolve) => setTimeout(() => resolve({failed: 'timeout (60 s)'}), 60_000)),
@@ -428,13 +485,14 @@ async function ready() {
       }
     };
     for (const [name, profile] of Object.entries(READY_PROFILES)) {
-      const figures = {slotpay: [], reference: []};
-      const flags = {slotpay: 0, reference: 0};
+      const figures = {slotpay: [], reference: [], floor: []};
+      const flags = {slotpay: 0, reference: 0, floor: 0};
       // One unmeasured run each: the browser's own first start is not the page's.
       await once('slotpay', profile);
       await once('reference', profile);
+      await once('floor', profile);
       for (let i = 0; i < profile.runs; i++) {
-        const order = i % 2 === 0 ? ['slotpay', 'reference'] : ['reference', 'slotpay'];
+        const order = i % 2 === 0 ? ['slotpay', 'reference', 'floor'] : ['floor', 'reference', 'slotpay'];
         for (const which of order) {
           const r = await once(which, profile);
           figures[which].push(r.enabled);
@@ -444,19 +502,21 @@ async function ready() {
       const stats = (xs) => ({median_ms: round(percentile(xs, 50)), p90_ms: round(percentile(xs, 90)), min_ms: round(Math.min(...xs)), max_ms: round(Math.max(...xs)), runs: xs.length});
       const s = stats(figures.slotpay);
       const r = stats(figures.reference);
+      const f = stats(figures.floor);
       say(`-- ${name}${profile.cpu ? ` (CPU ${profile.cpu}× slower, ${profile.network.downloadThroughput * 8 / 1e6} Mbps down, ${profile.network.latency} ms latency)` : ''}`);
-      for (const [label, x, which] of [['slotpay (<slotpay-checkout>, wasm)', s, 'slotpay'], ['React 19 reference', r, 'reference']]) {
+      for (const [label, x, which] of [['slotpay (<slotpay-checkout>, wasm)', s, 'slotpay'], ['React 19 reference', r, 'reference'], ["floor (Stripe's Elements alone)", f, 'floor']]) {
         say(`${label.padEnd(36)} median ${String(x.median_ms).padStart(6)} ms  p90 ${String(x.p90_ms).padStart(6)} ms  (min ${x.min_ms}, max ${x.max_ms}; button enabled at the event in ${flags[which]}/${x.runs})`);
       }
       const fraction = s.median_ms / r.median_ms;
-      say(`slotpay/reference (median): ${round(fraction, 2)} (target ≤ ${round(profile.target, 2)})`);
-      results.ready[name] = {slotpay: s, reference: r, fraction_median: fraction, target: profile.target, target_met: fraction <= profile.target, enabled_at_event: flags};
+      const floor = f.median_ms / r.median_ms;
+      say(`slotpay/reference (median): ${round(fraction, 2)} (target ≤ ${round(profile.target, 2)}); the floor/reference: ${round(floor, 2)}, slotpay over the floor: ${round(s.median_ms - f.median_ms, 0)} ms`);
+      results.ready[name] = {slotpay: s, reference: r, floor: f, fraction_median: fraction, floor_fraction_median: floor, target: profile.target, target_met: fraction <= profile.target, enabled_at_event: flags};
     }
     // A waterfall of one load of each page in each profile, kept for people to read.
     const artifacts = path.join(ROOT, 'tests', 'artifacts');
     mkdirSync(artifacts, {recursive: true});
     for (const [name, profile] of Object.entries(READY_PROFILES)) {
-      for (const which of ['slotpay', 'reference']) {
+      for (const which of ['slotpay', 'reference', 'floor']) {
         const har = path.join(artifacts, `ready-${name}-${which}.har`);
         const r = await once(which, profile, har);
         const text = `${waterfall(har, r.enabled)}\n\nThe main thread's tasks of 4 ms or more, and the biggest work inside each (ms):\n${mainThreadTasks(r.trace)}`;
@@ -479,6 +539,12 @@ async function ready() {
 
 /** A server under test on a fresh sandbox and database: `{url, pid, seed(n), stop()}`. */
 async function startTarget(kind, sandbox) {
+  if (kind === 'floor') {
+    const floor = await startFloor(DIR, sandbox);
+    let seeded = 0;
+    // Nothing to seed: any name is a checkout to the floor.
+    return {...floor, seed: async (n) => Array.from({length: n}, () => `cs_floor${String(++seeded).padStart(8, '0')}`)};
+  }
   if (kind === 'slotpay-sqlite' || kind === 'slotpay-postgres') {
     const database = kind === 'slotpay-postgres' ? await freshDatabase() : null;
     const slotpay = await startSlotpay(DIR, sandbox, {databaseUrl: database?.url, label: kind});
@@ -637,7 +703,9 @@ async function pay() {
   say(`server CPU per payment (closed loop): ${KINDS.map((k) => `${k} ${round(perPayment(k), 0)} µs`).join(', ')}`);
   const cpuRatio = Object.fromEntries(KINDS.filter((k) => k.startsWith('slotpay') && reference).map((k) => [k, perPayment(k) / reference]));
   if (reference) say(`ratio slotpay/reference server CPU per payment: ${Object.entries(cpuRatio).map(([k, r]) => `${k} ${round(r, 2)}`).join(', ')} (target ≤ 0.2)`);
-  if (PROFILE_DIR || KINDS.length < PAY_KINDS.length) {
+  const floor = perPayment('floor');
+  if (floor && reference) say(`the floor (three Stripe calls through slotpay's HTTP stack and Stripe client, nothing else): ${round(floor, 0)} µs, ${round(floor / reference, 2)} of the reference's; slotpay's own work on top: ${KINDS.filter((k) => k.startsWith('slotpay')).map((k) => `${k} ${round(perPayment(k) - floor, 0)} µs`).join(', ')}`);
+  if (PROFILE_DIR || !['slotpay-postgres', 'reference-postgres', 'slotpay-sqlite'].every((k) => KINDS.includes(k))) {
     say('(closed loop only: --profile or --kinds)');
     results.pay = {closed, cpu_ratio: cpuRatio};
     return;
@@ -655,6 +723,7 @@ async function pay() {
     peak_rss: Object.fromEntries(KINDS.map((k) => [k, Math.max(closed[k].peak_rss ?? 0, open[k].peak_rss ?? 0)])),
     server_cpu_us_per_payment: Object.fromEntries(KINDS.map((k) => [k, perPayment(k)])),
     cpu_ratio: cpuRatio,
+    floor_cpu_ratio: floor && reference ? floor / reference : null,
     target_cpu_met: Object.keys(cpuRatio).length === 2 && Object.values(cpuRatio).every((r) => r <= 0.2),
     target_throughput_met: ratio >= 5,
     target_added_p99_met: added('slotpay-postgres', 'p99') <= 2,
@@ -738,14 +807,14 @@ say(`machine: ${results.machine.nproc} cores, ${results.machine.cpu}; load avera
 const verdict = (met) => (met ? 'met' : 'MISSED');
 if (results.weight) say(`weight   slotpay ${results.weight.slotpay.gzip} B gzip vs React ${results.weight.reference_js.gzip} B: ${round(results.weight.ratio.gzip, 3)} (target ≤ 1/3: ${verdict(results.weight.target_met)})`);
 for (const [name, x] of Object.entries(results.ready ?? {})) {
-  say(`ready    ${name.padEnd(8)} median slotpay ${x.slotpay.median_ms} ms vs React ${x.reference.median_ms} ms: ${round(x.fraction_median, 2)} (target ≤ ${round(x.target, 2)}: ${verdict(x.target_met)})`);
+  say(`ready    ${name.padEnd(8)} median slotpay ${x.slotpay.median_ms} ms vs React ${x.reference.median_ms} ms: ${round(x.fraction_median, 2)} (target ≤ ${round(x.target, 2)}: ${verdict(x.target_met)}); Stripe's Elements alone ${x.floor.median_ms} ms: ${round(x.floor_fraction_median, 2)}`);
 }
 if (results.pay?.open) {
   const p = results.pay;
   say(`pay      slotpay ${round(p.closed['slotpay-postgres'].requests_per_s, 0)} req/s vs reference ${round(p.closed['reference-postgres'].requests_per_s, 0)} req/s (PostgreSQL): ${round(p.throughput_ratio, 2)}× (target ≥ 5×: ${verdict(p.target_throughput_met)}); SQLite ${round(p.closed['slotpay-sqlite'].requests_per_s, 0)} req/s`);
-  say(`latency  at ${RATE} req/s p50/p99: slotpay ${round(p.open['slotpay-postgres'].latency_ms.p50, 2)}/${round(p.open['slotpay-postgres'].latency_ms.p99, 2)} ms, reference ${round(p.open['reference-postgres'].latency_ms.p50, 2)}/${round(p.open['reference-postgres'].latency_ms.p99, 2)} ms, Stripe direct ${round(p.open.direct.latency_ms.p50, 2)}/${round(p.open.direct.latency_ms.p99, 2)} ms; slotpay added p99 ${round(p.added_ms['slotpay-postgres'].p99, 2)} ms (target ≤ 2 ms: ${verdict(p.target_added_p99_met)})`);
+  say(`latency  at ${RATE} req/s p50/p99: slotpay ${round(p.open['slotpay-postgres'].latency_ms.p50, 2)}/${round(p.open['slotpay-postgres'].latency_ms.p99, 2)} ms, reference ${round(p.open['reference-postgres'].latency_ms.p50, 2)}/${round(p.open['reference-postgres'].latency_ms.p99, 2)} ms, Stripe direct ${round(p.open.direct.latency_ms.p50, 2)}/${round(p.open.direct.latency_ms.p99, 2)} ms; slotpay added p99 ${round(p.added_ms['slotpay-postgres'].p99, 2)} ms (target ≤ 2 ms: ${verdict(p.target_added_p99_met)})${p.added_ms.floor ? `; the floor's ${round(p.added_ms.floor.p99, 2)} ms` : ''}`);
   const us = (k) => round(p.server_cpu_us_per_payment[k], 0);
-  say(`cpu      server CPU per payment: slotpay ${us('slotpay-postgres')} µs (PostgreSQL), ${us('slotpay-sqlite')} µs (SQLite), reference ${us('reference-postgres')} µs: ratios ${round(p.cpu_ratio['slotpay-postgres'], 2)} and ${round(p.cpu_ratio['slotpay-sqlite'], 2)} (target ≤ 0.2: ${verdict(p.target_cpu_met)})`);
+  say(`cpu      server CPU per payment: slotpay ${us('slotpay-postgres')} µs (PostgreSQL), ${us('slotpay-sqlite')} µs (SQLite), reference ${us('reference-postgres')} µs: ratios ${round(p.cpu_ratio['slotpay-postgres'], 2)} and ${round(p.cpu_ratio['slotpay-sqlite'], 2)} (target ≤ 0.2: ${verdict(p.target_cpu_met)})${p.floor_cpu_ratio ? `; the floor ${us('floor')} µs: ${round(p.floor_cpu_ratio, 2)}` : ''}`);
   say(`memory   peak RSS slotpay ${mb(p.peak_rss['slotpay-postgres'])} MB (PostgreSQL), ${mb(p.peak_rss['slotpay-sqlite'])} MB (SQLite); reference ${mb(p.peak_rss['reference-postgres'])} MB`);
 }
 if (results.webhooks) {
