@@ -19,6 +19,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod guards;
+pub mod integration_cache;
 pub mod key_rotation;
 pub mod limits;
 pub mod logo;
@@ -30,7 +31,6 @@ pub mod secrets;
 pub mod state;
 pub mod stripe;
 pub mod telemetry;
-pub mod webhook_secrets;
 
 pub use app::{app, serve, serve_with, RunningServer, StartError};
 pub use config::Config;

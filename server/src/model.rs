@@ -8,7 +8,10 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use slotpay_core::{CardBrand, CheckoutStatus, ErrorCode, Last4};
+use slotpay_core::{
+    CardBrand, CheckoutStatus, Currency, ErrorCode, IntegrationMode, KeyPair, Last4, MethodType,
+    WebhookSecret,
+};
 
 use crate::stripe;
 
@@ -624,5 +627,23 @@ wire_enum! {
         /// Every attempt of the schedule failed.
         Failed = "failed",
     }
+}
 
+/// What the payments code needs of an integration that can take payments.
+#[derive(Clone, Debug)]
+pub struct PaymentCredentials {
+    /// Sandbox or Live.
+    pub mode: IntegrationMode,
+    /// The keys (same mode, matching `mode`).
+    pub keys: KeyPair,
+    /// Signing secret of the webhook endpoint.
+    pub webhook_secret: WebhookSecret,
+    /// Accepted brands.
+    pub card_brands: Vec<CardBrand>,
+    /// The ways to pay offered, card among them.
+    pub payment_methods: Vec<MethodType>,
+    /// Whether card payments may come from wallets.
+    pub wallets: bool,
+    /// Settlement currency of the account.
+    pub account_default_currency: Option<Currency>,
 }

@@ -11,11 +11,12 @@ use url::Url;
 use crate::admin::throttle::Throttle;
 use crate::config::Config;
 use crate::db::Db;
+use crate::integration_cache::{CachedSecrets, MerchantCache};
 use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
+use crate::model::PaymentCredentials;
 use crate::secrets::{Cipher, MasterKey};
 use crate::stripe::{ClientConfig, StripeClient};
-use crate::webhook_secrets::WebhookSecretsCache;
 
 /// Password checks that may run at once.
 const PASSWORD_CHECKS: usize = 2;
@@ -52,7 +53,9 @@ pub struct Inner {
     /// The configuration it was built from.
     pub config: Config,
     /// Merchants' webhook signing secrets, decrypted, for a few seconds.
-    pub webhook_secrets: WebhookSecretsCache,
+    pub(crate) webhook_secrets: MerchantCache<CachedSecrets>,
+    /// Merchants' payment credentials (keys decrypted), for a few seconds.
+    pub(crate) payment_credentials: MerchantCache<PaymentCredentials>,
     /// The HTTP client of webhooks to platforms (no redirects, bounded time).
     pub deliveries_http: reqwest::Client,
 }
@@ -89,7 +92,8 @@ impl AppState {
             admin_token_fingerprint,
             public_url,
             config,
-            webhook_secrets: WebhookSecretsCache::default(),
+            webhook_secrets: MerchantCache::default(),
+            payment_credentials: MerchantCache::default(),
             deliveries_http: deliveries_client(),
         }))
     }

@@ -22,11 +22,12 @@ use super::{
     double_option, load_merchant, outbox, parse_name, Checker, DomainError, FieldErrors, Warning,
 };
 use crate::db::{self, IntegrationRecord};
+use crate::integration_cache::CachedSecrets;
+pub use crate::model::PaymentCredentials;
 use crate::model::{IntegrationStatus, SecretSource, StatusReason, WalletDomain};
 use crate::secrets::Binding;
 use crate::state::AppState;
 use crate::stripe::{Account, IdempotencyKey, StripeApiError, StripeError, WebhookEndpoint};
-use crate::webhook_secrets::CachedSecrets;
 
 /// The events slotpay's webhook endpoint subscribes to (`domain::webhooks` acts on them).
 pub const WEBHOOK_EVENTS: &[&str] = &[
@@ -221,25 +222,6 @@ pub struct IntegrationDeleted {
     /// What could not be done.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
-}
-
-/// What the payments code needs of an integration that can take payments.
-#[derive(Clone, Debug)]
-pub struct PaymentCredentials {
-    /// Sandbox or Live.
-    pub mode: IntegrationMode,
-    /// The keys (same mode, matching `mode`).
-    pub keys: KeyPair,
-    /// Signing secret of the webhook endpoint.
-    pub webhook_secret: WebhookSecret,
-    /// Accepted brands.
-    pub card_brands: Vec<CardBrand>,
-    /// The ways to pay offered, card among them.
-    pub payment_methods: Vec<MethodType>,
-    /// Whether card payments may come from wallets.
-    pub wallets: bool,
-    /// Settlement currency of the account.
-    pub account_default_currency: Option<Currency>,
 }
 
 fn binding<'a>(merchant_id: &'a str, column: &'a str) -> Binding<'a> {
@@ -928,6 +910,8 @@ pub(crate) async fn key_refused(
     merchant_id: &str,
     refused: &ServerKey,
 ) -> Result<bool, DomainError> {
+    // Whatever the answer, the next payment reads the stored key.
+    state.payment_credentials.forget(merchant_id);
     let mut r = record(state, merchant_id).await?;
     if secret_key(state, &r)?.expose_secret() != refused.expose_secret() {
         return Ok(false);
@@ -1219,6 +1203,8 @@ fn endpoint_not_removed(r: &IntegrationRecord, why: &str) -> Warning {
 }
 
 /// The credentials of a merchant that can take payments now, or `payments_unavailable`.
+/// Credentials that can take payments are kept for a few seconds (see
+/// [`crate::integration_cache`]).
 pub async fn payment_credentials(
     state: &AppState,
     merchant_id: &str,
@@ -1229,6 +1215,11 @@ pub async fn payment_credentials(
             "This merchant does not take online payments at the moment",
         )
     };
+    let generation = state.db.integrations_generation();
+    if let Some(creds) = state.payment_credentials.get(merchant_id, generation) {
+        return Ok(creds);
+    }
+    let read_at = Instant::now();
     let r = state
         .db
         .get_integration(merchant_id)
@@ -1243,7 +1234,7 @@ pub async fn payment_credentials(
     if r.mode.required_key_mode() != Some(keys.mode()) {
         return Err(unavailable());
     }
-    Ok(PaymentCredentials {
+    let creds = PaymentCredentials {
         mode: r.mode,
         keys,
         webhook_secret,
@@ -1251,7 +1242,11 @@ pub async fn payment_credentials(
         payment_methods: r.payment_methods,
         wallets: r.wallets,
         account_default_currency: r.account_default_currency,
-    })
+    };
+    state
+        .payment_credentials
+        .put(merchant_id, creds.clone(), read_at, generation);
+    Ok(creds)
 }
 
 /// When a pasted signing secret replaces another, the old one keeps verifying webhooks for
@@ -1278,15 +1273,15 @@ fn keep_as_previous(
 }
 
 /// The signing secrets of `merchant_id` as cached, if they are (see
-/// [`crate::webhook_secrets`]); [`webhook_secrets`] reads them.
+/// [`crate::integration_cache`]); [`webhook_secrets`] reads them.
 pub fn cached_webhook_secrets(
     state: &AppState,
     merchant_id: &str,
     now: i64,
 ) -> Option<Vec<WebhookSecret>> {
-    state
-        .webhook_secrets
-        .get(merchant_id, now, state.db.integrations_generation())
+    let generation = state.db.integrations_generation();
+    let cached = state.webhook_secrets.get(merchant_id, generation)?;
+    Some(cached.at(now))
 }
 
 /// The signing secrets a webhook for `merchant_id` may be signed with at `now`: the current
@@ -1318,14 +1313,11 @@ pub async fn webhook_secrets(
         }
         _ => None,
     };
-    let entry = CachedSecrets {
-        current,
-        previous,
-        read_at,
-        generation,
-    };
+    let entry = CachedSecrets { current, previous };
     let secrets = entry.at(now);
-    state.webhook_secrets.put(merchant_id, entry);
+    state
+        .webhook_secrets
+        .put(merchant_id, entry, read_at, generation);
     Ok(Some(secrets))
 }
 

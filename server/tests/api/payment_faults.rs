@@ -350,3 +350,63 @@ async fn a_key_replaced_during_a_payment_is_not_marked_broken() {
     assert_eq!(again.json["status"], "succeeded", "{}", again.text);
     app.teardown().await;
 }
+
+/// Each instance keeps a merchant's payment credentials for a few seconds. A key replaced
+/// through another instance, the old one revoked at Stripe, costs the next payment on an
+/// instance that kept the old key one retryable refusal, and the retry (the same idempotency
+/// key) pays on the new key; payments turned off through an instance stop there at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credential_changes_reach_kept_credentials() {
+    let app = spawn_app(Backend::Sqlite, Box::new(|_| {})).await.unwrap();
+    let m = app.pay_merchant(None).await;
+    let second = app.second_instance().await;
+    let body = json!({"amount": 2500, "currency": "eur", "description": "x"});
+    let mut tokens = Vec::new();
+    for _ in 0..5 {
+        tokens.push((
+            app.checkout(&m.id, body.clone()).await,
+            app.card("4242424242424242").await,
+        ));
+    }
+    // Both instances pay once, and keep the credentials.
+    app.pay_at(Some(&second), &tokens[0].0, &tokens[0].1, "k0", false)
+        .await
+        .expect(200);
+    app.pay(&tokens[1].0, &tokens[1].1, "k1").await.expect(200);
+
+    // The key is replaced through the first instance and the old one revoked at Stripe.
+    let old = app.sandbox.secret_key.clone();
+    let new = app.sandbox.create_key(None, KeyKind::Secret, &[]).unwrap();
+    register_secret(&new);
+    let integration = format!("/v1/admin/merchants/{}/integration", m.id);
+    app.sandbox_integration(&m.id, &new).await.expect(200);
+    app.post(&format!("{integration}/activate"), json!({}))
+        .await
+        .expect(200);
+    app.sandbox.revoke_key(&old).unwrap();
+    let (token, pm) = &tokens[2];
+    let first = app.pay_at(Some(&second), token, pm, "k2", false).await;
+    if first.status != 200 {
+        // The second instance still held the old key (within its few seconds): Stripe refused
+        // it, the client is told to try again, and the retry reads the new key.
+        first.expect_error(503, "stripe_unavailable", None);
+        let again = app
+            .pay_at(Some(&second), token, pm, "k2", false)
+            .await
+            .expect(200);
+        assert_eq!(again.json["status"], "succeeded", "{}", again.text);
+    }
+    let view = app.get(&integration).await.expect(200);
+    assert_eq!(view.json["status"], "active", "{}", view.text);
+
+    // The first instance pays and keeps the new credentials; turned off through it, it
+    // takes no payment, at once.
+    app.pay(&tokens[3].0, &tokens[3].1, "k3").await.expect(200);
+    app.post(&format!("{integration}/deactivate"), json!({}))
+        .await
+        .expect(200);
+    app.pay(&tokens[4].0, &tokens[4].1, "k4")
+        .await
+        .expect_error(409, "payments_unavailable", None);
+    app.teardown().await;
+}
