@@ -3,8 +3,11 @@
 //! client retrying with the same key reuses the attempt (and Stripe replays instead of acting
 //! twice); the stored answer is replayed once the attempt has finished.
 
+use std::sync::LazyLock;
+
 use sqlx::any::AnyRow;
 
+use super::abuse::{window_start, WindowCounts};
 use super::checkouts::{from_row as checkout_from_row, COLUMNS as CHECKOUT_COLUMNS};
 use super::{col, CheckoutRecord, Db, DbError};
 
@@ -41,6 +44,29 @@ fn from_row(row: &AnyRow) -> Result<AttemptRecord, DbError> {
 const COLUMNS: &str =
     "checkout_token, attempt, idempotency_key, request_hash, response_status, response";
 
+/// A counter of the checkout's merchant read with it: the counter's key is `key_prefix`
+/// followed by the merchant's id, its windows `window` seconds long, read for `now`.
+#[derive(Clone, Copy, Debug)]
+pub struct MerchantCounter<'a> {
+    /// The key before the merchant's id.
+    pub key_prefix: &'a str,
+    /// The moment it is read for.
+    pub now: i64,
+    /// The windows' length in seconds.
+    pub window: i64,
+}
+
+/// What a pay request reads first.
+#[derive(Clone, Debug)]
+pub struct PayReading {
+    /// The checkout.
+    pub checkout: CheckoutRecord,
+    /// The attempt of the request's key, if it made one.
+    pub attempt: Option<AttemptRecord>,
+    /// The merchant counter's counts.
+    pub merchant_counts: WindowCounts,
+}
+
 impl Db {
     /// The attempt a client key made on a checkout.
     pub async fn get_attempt(
@@ -58,24 +84,42 @@ impl Db {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// A checkout and the attempt a client key made on it, in one statement: what a pay
-    /// request reads first (a replay of a finished attempt is answered from it).
+    /// A checkout, the attempt a client key made on it and the counts of a counter of its
+    /// merchant, in one statement: what a pay request reads first (a replay of a finished
+    /// attempt is answered from it; the merchant's declines may pause it).
     pub async fn checkout_with_attempt(
         &self,
         token: &str,
         idempotency_key: &str,
-    ) -> Result<Option<(CheckoutRecord, Option<AttemptRecord>)>, DbError> {
-        // The attempt's columns keep their names: no column of `checkouts` has one of them.
-        let row = sqlx::query(&format!(
-            "SELECT {CHECKOUT_COLUMNS}, {COLUMNS} FROM checkouts LEFT JOIN \
-             (SELECT {COLUMNS} FROM payment_attempts \
-             WHERE checkout_token = $1 AND idempotency_key = $2) AS a \
-             ON checkout_token = token WHERE token = $1"
-        ))
-        .bind(token)
-        .bind(idempotency_key)
-        .fetch_optional(&self.pool)
-        .await?;
+        merchant_counter: MerchantCounter<'_>,
+    ) -> Result<Option<PayReading>, DbError> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            let counted = |name: &str, start: &str| {
+                format!(
+                    "COALESCE((SELECT count FROM abuse_counters \
+                     WHERE key = $3 || checkouts.merchant_id AND window_start = {start}), 0) \
+                     AS {name}"
+                )
+            };
+            // The attempt's columns keep their names: no column of `checkouts` has one of them.
+            format!(
+                "SELECT {CHECKOUT_COLUMNS}, {COLUMNS}, {}, {} FROM checkouts LEFT JOIN \
+                 (SELECT {COLUMNS} FROM payment_attempts \
+                 WHERE checkout_token = $1 AND idempotency_key = $2) AS a \
+                 ON checkout_token = token WHERE token = $1",
+                counted("counted_now", "$4"),
+                counted("counted_before", "$5"),
+            )
+        });
+        let current = window_start(merchant_counter.now, merchant_counter.window);
+        let row = sqlx::query(&SQL)
+            .bind(token)
+            .bind(idempotency_key)
+            .bind(merchant_counter.key_prefix)
+            .bind(current)
+            .bind(current - merchant_counter.window)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -84,7 +128,15 @@ impl Db {
             Some(_) => Some(from_row(&row)?),
             None => None,
         };
-        Ok(Some((checkout, attempt)))
+        let merchant_counts = WindowCounts {
+            current: col(&row, TABLE, "counted_now")?,
+            previous: col(&row, TABLE, "counted_before")?,
+        };
+        Ok(Some(PayReading {
+            checkout,
+            attempt,
+            merchant_counts,
+        }))
     }
 
     /// The attempt of a client key: a new one numbered after the last, or the stored one.

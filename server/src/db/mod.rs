@@ -45,7 +45,8 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Connection, Executor, Row};
 
-pub use attempts::AttemptRecord;
+pub use abuse::WindowCounts;
+pub use attempts::{AttemptRecord, MerchantCounter, PayReading};
 pub use checkouts::{CheckoutFilter, CheckoutRecord};
 pub use disputes::DisputeRecord;
 pub use emails::EmailRecord;

@@ -16,7 +16,7 @@ use slotpay_core::ErrorCode;
 
 use super::DomainError;
 use crate::config::WindowLimit;
-use crate::db::CheckoutRecord;
+use crate::db::{CheckoutRecord, MerchantCounter, WindowCounts};
 use crate::state::AppState;
 
 /// A limit's window in seconds.
@@ -35,17 +35,25 @@ pub(crate) fn check_checkout(state: &AppState, r: &CheckoutRecord) -> Result<(),
     Ok(())
 }
 
-/// Refuses a new pay attempt while the merchant is over its decline budget.
-pub(crate) async fn check_merchant(
+/// The merchant's decline counter, read with the checkout a pay attempt is for.
+pub(crate) fn merchant_declines(state: &AppState, now: i64) -> MerchantCounter<'static> {
+    MerchantCounter {
+        key_prefix: DECLINES,
+        now,
+        window: seconds(state.config.merchant_decline_budget),
+    }
+}
+
+/// Refuses a new pay attempt while the merchant is over its decline budget: `declines` are
+/// its counts read at `now` ([`merchant_declines`]).
+pub(crate) fn check_merchant(
     state: &AppState,
     merchant_id: &str,
+    declines: WindowCounts,
     now: i64,
 ) -> Result<(), DomainError> {
     let budget = state.config.merchant_decline_budget;
-    let seen = state
-        .db
-        .window_count(&decline_key(merchant_id), now, seconds(budget))
-        .await?;
+    let seen = declines.sliding(now, seconds(budget));
     if seen >= f64::from(budget.count) {
         tracing::warn!(
             merchant_id,
@@ -89,6 +97,9 @@ pub(crate) async fn count_catalogue_checkout(
     Ok(())
 }
 
+/// The key of a merchant's decline counter is this, then its id.
+const DECLINES: &str = "declines:";
+
 fn decline_key(merchant_id: &str) -> String {
-    format!("declines:{merchant_id}")
+    format!("{DECLINES}{merchant_id}")
 }

@@ -159,9 +159,18 @@ pub async fn pay(
     req: PayRequest,
     client: &Client,
 ) -> Result<PayOutcome, DomainError> {
-    let (r, existing) = state
+    let now = db::now();
+    let db::PayReading {
+        checkout: r,
+        attempt: existing,
+        merchant_counts,
+    } = state
         .db
-        .checkout_with_attempt(parse_token(token)?.as_str(), idempotency_key)
+        .checkout_with_attempt(
+            parse_token(token)?.as_str(),
+            idempotency_key,
+            abuse::merchant_declines(state, now),
+        )
         .await?
         .ok_or_else(DomainError::checkout_not_found)?;
     let token = r.token.as_str();
@@ -169,7 +178,6 @@ pub async fn pay(
     if let Some(out) = replay(existing.as_ref(), &hash)? {
         return Ok(out);
     }
-    let now = db::now();
     if let Some(a) = &existing {
         if effective_status(&r, now).is_settled() {
             // This key's attempt was cut short (Stripe unreachable) and the checkout got
@@ -197,7 +205,7 @@ pub async fn pay(
     if let Some(out) = replay(Some(&attempt), &hash)? {
         return Ok(out);
     }
-    abuse::check_merchant(state, &r.merchant_id, now).await?;
+    abuse::check_merchant(state, &r.merchant_id, merchant_counts, now)?;
     let holder = LeaseHolder::Attempt(attempt.attempt);
     let leased = match claim(state, &r, holder).await {
         Ok(leased) => leased,

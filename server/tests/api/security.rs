@@ -556,6 +556,18 @@ async fn a_merchant_under_attack_pauses_alone() {
     let app = spawn_app(Backend::Sqlite, Box::new(card_testing_limits))
         .await
         .unwrap();
+    a_merchant_under_attack_pauses_alone_on(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_under_attack_pauses_alone_postgres() {
+    let Some(app) = spawn_app(Backend::Postgres, Box::new(card_testing_limits)).await else {
+        return;
+    };
+    a_merchant_under_attack_pauses_alone_on(app).await;
+}
+
+async fn a_merchant_under_attack_pauses_alone_on(app: TestApp) {
     let (attacked, other) = (app.pay_merchant(None).await, app.pay_merchant(None).await);
     let mut answers = Vec::new();
     for i in 0..8 {
