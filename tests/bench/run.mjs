@@ -100,7 +100,8 @@ const RATE = Number(args.rate ?? (SMOKE ? 50 : 200));
 const REFERENCE_WORKERS = Number(args['reference-workers']);
 const WRK = {threads: 2, connections: 32};
 /** The servers the pay section measures; with fewer, or with --profile, only the closed loop. */
-const PAY_KINDS = ['slotpay-postgres', 'reference-postgres', 'slotpay-sqlite', 'floor'];
+const SERVER_KINDS = ['slotpay-postgres', 'reference-postgres', 'slotpay-sqlite'];
+const PAY_KINDS = [...SERVER_KINDS, 'floor'];
 const KINDS = args.kinds.split(',');
 for (const k of KINDS) if (!PAY_KINDS.includes(k)) throw new Error(`--kinds: ${k} is not one of ${PAY_KINDS.join(', ')}`);
 const PROFILE_DIR = args.profile ? path.resolve(args.profile) : null;
@@ -468,6 +469,7 @@ async function ready() {
       reference: (token) => `${site.origin}/react/index.html?checkout=${token}&api=${encodeURIComponent(slotpay.url)}`,
       floor: () => `${site.origin}/floor.html`,
     };
+    const names = Object.keys(pages);
     const once = async (which, profile, har) => {
       const {context, page, stopTrace} = await profiledPage(browser, profile, har);
       try {
@@ -485,14 +487,12 @@ async function ready() {
       }
     };
     for (const [name, profile] of Object.entries(READY_PROFILES)) {
-      const figures = {slotpay: [], reference: [], floor: []};
-      const flags = {slotpay: 0, reference: 0, floor: 0};
+      const figures = Object.fromEntries(names.map((which) => [which, []]));
+      const flags = Object.fromEntries(names.map((which) => [which, 0]));
       // One unmeasured run each: the browser's own first start is not the page's.
-      await once('slotpay', profile);
-      await once('reference', profile);
-      await once('floor', profile);
+      for (const which of names) await once(which, profile);
       for (let i = 0; i < profile.runs; i++) {
-        const order = i % 2 === 0 ? ['slotpay', 'reference', 'floor'] : ['floor', 'reference', 'slotpay'];
+        const order = i % 2 === 0 ? names : [...names].reverse();
         for (const which of order) {
           const r = await once(which, profile);
           figures[which].push(r.enabled);
@@ -516,7 +516,7 @@ async function ready() {
     const artifacts = path.join(ROOT, 'tests', 'artifacts');
     mkdirSync(artifacts, {recursive: true});
     for (const [name, profile] of Object.entries(READY_PROFILES)) {
-      for (const which of ['slotpay', 'reference', 'floor']) {
+      for (const which of names) {
         const har = path.join(artifacts, `ready-${name}-${which}.har`);
         const r = await once(which, profile, har);
         const text = `${waterfall(har, r.enabled)}\n\nThe main thread's tasks of 4 ms or more, and the biggest work inside each (ms):\n${mainThreadTasks(r.trace)}`;
@@ -705,7 +705,7 @@ async function pay() {
   if (reference) say(`ratio slotpay/reference server CPU per payment: ${Object.entries(cpuRatio).map(([k, r]) => `${k} ${round(r, 2)}`).join(', ')} (target ≤ 0.2)`);
   const floor = perPayment('floor');
   if (floor && reference) say(`the floor (three Stripe calls through slotpay's HTTP stack and Stripe client, nothing else): ${round(floor, 0)} µs, ${round(floor / reference, 2)} of the reference's; slotpay's own work on top: ${KINDS.filter((k) => k.startsWith('slotpay')).map((k) => `${k} ${round(perPayment(k) - floor, 0)} µs`).join(', ')}`);
-  if (PROFILE_DIR || !['slotpay-postgres', 'reference-postgres', 'slotpay-sqlite'].every((k) => KINDS.includes(k))) {
+  if (PROFILE_DIR || !SERVER_KINDS.every((k) => KINDS.includes(k))) {
     say('(closed loop only: --profile or --kinds)');
     results.pay = {closed, cpu_ratio: cpuRatio};
     return;
